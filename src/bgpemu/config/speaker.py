@@ -1,0 +1,293 @@
+"""The speaker configuration file of ``bgpemu speaker --config FILE.yaml``.
+
+The file describes one speaker: its identity, where it listens, the routes it
+originates and its neighbours.  Loading validates everything and reports every
+problem at once, each with the file and the dotted field path; nothing starts on
+error.  The result is compiled into core dataclasses (:class:`SpeakerSpec`), so
+nothing below the edge imports pydantic.  Fields are documented in docs/speaker.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bgpemu.config._problems import problems_from_validation
+from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.router.config import OriginatedRoute, RouterConfig
+from bgpemu.runtime.spec import NeighborSpec, SpeakerSpec
+from bgpemu.session import SessionConfig
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.wire.messages import AddPathMode
+
+__all__ = ["SpeakerFile", "load_speaker_config", "parse_speaker_config"]
+
+Asn = Annotated[int, Field(ge=1, le=4_294_967_295)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+FamilyName = Literal["ipv4-unicast", "ipv6-unicast"]
+_FAMILIES: dict[str, Family] = {"ipv4-unicast": IPV4_UNICAST, "ipv6-unicast": IPV6_UNICAST}
+
+
+def _hold_time(value: int) -> int:
+    """RFC 4271 §4.2: the Hold Time MUST be either zero or at least three seconds."""
+    if value != 0 and value < 3:
+        raise ValueError("hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)")
+    return value
+
+
+def _community(text: str) -> int:
+    """``"65001:100"`` → the 32-bit COMMUNITIES value (RFC 1997)."""
+    high, sep, low = text.partition(":")
+    if not sep or not high.isdigit() or not low.isdigit() or int(high) > 65535 or int(low) > 65535:
+        raise ValueError(f"community {text!r} is not ASN:VALUE with both parts in 0..65535")
+    return int(high) << 16 | int(low)
+
+
+def _large_community(text: str) -> tuple[int, int, int]:
+    """``"65001:1:2"`` → a LARGE_COMMUNITY triple (RFC 8092)."""
+    parts = text.split(":")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) <= 0xFFFFFFFF for p in parts):
+        raise ValueError(f"large community {text!r} is not GLOBAL:LOCAL1:LOCAL2 of 32-bit numbers")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def _router_id(value: str) -> str:
+    """RFC 6286 §2.1: the BGP Identifier is a non-zero 32-bit value, written as IPv4."""
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a dotted-quad router id") from None
+    if int(address) == 0:
+        raise ValueError("router id must not be 0.0.0.0 (RFC 6286 §2.1)")
+    return str(address)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RouteModel(_Model):
+    """A prefix to originate, with optional attributes."""
+
+    prefix: str
+    med: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] | None = None
+    communities: list[str] = []
+    large_communities: list[str] = []
+    as_path_prepend: Annotated[int, Field(ge=0, le=10)] = 0
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_network(value, strict=True))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid prefix ({exc})") from None
+
+    @field_validator("communities")
+    @classmethod
+    def _communities(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _community(value)
+        return values
+
+    @field_validator("large_communities")
+    @classmethod
+    def _large(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _large_community(value)
+        return values
+
+
+class NeighborModel(_Model):
+    """One BGP neighbour."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    asn: Asn
+    port: Port = 179
+    passive: bool = False
+    hold_time: int | None = None
+    connect_retry_time: Annotated[float, Field(gt=0)] | None = None
+    families: list[FamilyName] = ["ipv4-unicast", "ipv6-unicast"]
+    add_path: Literal["receive", "send", "both"] | None = None
+    extended_message: bool = False
+
+    @field_validator("hold_time")
+    @classmethod
+    def _hold(cls, value: int | None) -> int | None:
+        return None if value is None else _hold_time(value)
+
+
+class ListenModel(_Model):
+    """Where the speaker accepts connections."""
+
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address("127.0.0.1")
+    port: Port = 179
+    enabled: bool = True
+
+
+class SpeakerFile(_Model):
+    """The whole speaker configuration file."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    asn: Asn
+    router_id: str
+    listen: ListenModel = ListenModel()
+    hold_time: int = 90
+    connect_retry_time: Annotated[float, Field(gt=0)] = 30.0
+    idle_hold_time: Annotated[float, Field(ge=0)] = 5.0
+    next_hop: ipaddress.IPv4Address | None = None
+    next_hop_v6: ipaddress.IPv6Address | None = None
+    routes: list[str | RouteModel] = []
+    neighbors: list[NeighborModel] = []
+
+    @field_validator("router_id")
+    @classmethod
+    def _rid(cls, value: str) -> str:
+        return _router_id(value)
+
+    @field_validator("hold_time")
+    @classmethod
+    def _hold(cls, value: int) -> int:
+        return _hold_time(value)
+
+
+def cross_check(data: dict[str, Any], file: str) -> list[ConfigProblem]:
+    """Rules that span fields, checked on the raw data so they are reported with field errors."""
+    problems: list[ConfigProblem] = []
+    neighbors = data.get("neighbors")
+    if isinstance(neighbors, list):
+        for key in ("name", "address"):
+            seen: dict[str, int] = {}
+            for index, neighbor in enumerate(neighbors):
+                value = neighbor.get(key) if isinstance(neighbor, dict) else None
+                if value is None:
+                    continue
+                if str(value) in seen:
+                    problems.append(
+                        ConfigProblem(
+                            file,
+                            f"neighbors[{index}].{key}",
+                            f"{value!s} is already used by neighbors[{seen[str(value)]}]",
+                        )
+                    )
+                else:
+                    seen[str(value)] = index
+    routes = data.get("routes")
+    if isinstance(routes, list):
+        for index, route in enumerate(routes):
+            prefix = route.get("prefix") if isinstance(route, dict) else route
+            try:
+                version = ipaddress.ip_network(str(prefix), strict=True).version
+            except ValueError:
+                continue  # reported by the route's own validator
+            field = "next_hop" if version == 4 else "next_hop_v6"
+            if data.get(field) is None:
+                problems.append(
+                    ConfigProblem(
+                        file,
+                        f"routes[{index}]",
+                        f"IPv{version} route {prefix} needs the top-level {field!r} field",
+                        "the next hop advertised with originated routes",
+                    )
+                )
+    return problems
+
+
+def _route_model(route: str | RouteModel) -> RouteModel:
+    return RouteModel(prefix=route) if isinstance(route, str) else route
+
+
+def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
+    """Compile a validated file into the core :class:`SpeakerSpec`."""
+    routes = []
+    for item in map(_route_model, model.routes):
+        network = ipaddress.ip_network(item.prefix)
+        routes.append(
+            OriginatedRoute(
+                prefix=item.prefix,
+                family=IPV4_UNICAST if network.version == 4 else IPV6_UNICAST,
+                med=item.med,
+                communities=tuple(_community(c) for c in item.communities),
+                large_communities=tuple(_large_community(c) for c in item.large_communities),
+                as_path_prepend=item.as_path_prepend,
+            )
+        )
+    router = RouterConfig(
+        asn=model.asn,
+        router_id=model.router_id,
+        next_hop_v4=str(model.next_hop) if model.next_hop else None,
+        next_hop_v6=str(model.next_hop_v6) if model.next_hop_v6 else None,
+        routes=tuple(routes),
+    )
+    neighbors = []
+    for n in model.neighbors:
+        families = tuple(_FAMILIES[f] for f in n.families)
+        add_path = _add_path(n.add_path, families)
+        session = SessionConfig(
+            local_as=model.asn,
+            peer_as=n.asn,
+            bgp_identifier=model.router_id,
+            hold_time=model.hold_time if n.hold_time is None else n.hold_time,
+            connect_retry_time=n.connect_retry_time or model.connect_retry_time,
+            idle_hold_time=model.idle_hold_time,
+            passive=n.passive,
+            families=families,
+            add_path=add_path,
+            extended_message=n.extended_message,
+            peer_name=n.name,
+        )
+        neighbors.append(
+            NeighborSpec(name=n.name, address=str(n.address), port=n.port, session=session)
+        )
+    return SpeakerSpec(
+        name=model.name,
+        local_address=str(model.listen.address),
+        port=model.listen.port,
+        listen=model.listen.enabled,
+        router=router,
+        neighbors=tuple(neighbors),
+    )
+
+
+def _add_path(
+    mode: str | None, families: tuple[Family, ...]
+) -> tuple[tuple[Family, AddPathMode], ...]:
+    if mode is None:
+        return ()
+    value = {"receive": AddPathMode.RECEIVE, "send": AddPathMode.SEND, "both": AddPathMode.BOTH}
+    return tuple((family, value[mode]) for family in families)
+
+
+def parse_speaker_config(text: str, file: str = "<config>") -> SpeakerSpec:
+    """Parse YAML text; raises :class:`ConfigError` listing every problem found."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([ConfigProblem(file, where, f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(file, "", "the file must hold a mapping of fields")])
+    problems = cross_check(data, file)
+    try:
+        model = SpeakerFile.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_validation(file, exc) + problems
+    if problems:
+        raise ConfigError(problems)
+    return compile_speaker(model)
+
+
+def load_speaker_config(path: str | Path) -> SpeakerSpec:
+    """Read and validate a speaker configuration file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), "", f"cannot read the file: {exc.strerror}")])
+    return parse_speaker_config(text, str(path))

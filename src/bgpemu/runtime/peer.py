@@ -1,0 +1,471 @@
+"""The asyncio driver of one BGP neighbour: TCP in and out, timers, effects applied.
+
+Theory of operation: a :class:`PeerDriver` is the single owner of its sessions.
+Sockets, timers and the speaker post events into one bounded queue; the driver's
+loop takes them one at a time, feeds the sans-IO :class:`~bgpemu.session.Session`
+with ``now`` from the loop's monotonic clock, and applies the effects the session
+returns (write bytes, open or close TCP, hand UPDATEs to the router).  Between
+events it sleeps until the session's next timer deadline, so every timer of RFC 4271
+§10 is the FSM's own; reconnection is the FSM's ConnectRetry / IdleHold timers.
+
+A second TCP connection from the same peer while the first is in OpenSent or
+OpenConfirm is a collision (RFC 4271 §6.8): it gets its own candidate session, and
+once its OPEN has arrived the two BGP Identifiers decide which connection survives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bgpemu.router import Announce, EndOfRib, Export, Router, Withdraw
+from bgpemu.runtime.spec import NeighborSpec
+from bgpemu.session import (
+    CloseTcp,
+    CollisionWinner,
+    ConnectTcp,
+    Effect,
+    ManualStart,
+    OpenCollisionDump,
+    RouteRefreshReceived,
+    Send,
+    Session,
+    SessionDown,
+    SessionEstablished,
+    SessionState,
+    StateChanged,
+    TcpConnectionConfirmed,
+    TcpConnectionFails,
+    TcpCrAcked,
+    UpdateReceived,
+    resolve_collision,
+)
+from bgpemu.types import Family
+from bgpemu.wire import Update
+from bgpemu.wire.describe import describe_notification
+
+__all__ = ["PeerDriver"]
+
+logger = logging.getLogger(__name__)
+
+_READ_CHUNK = 65536
+_QUEUE_SIZE = 256
+_CONNECT_TIMEOUT = 10.0
+_FLUSH_TIMEOUT = 2.0
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False, slots=True)
+class _Connection:
+    """One TCP connection and the session that speaks on it."""
+
+    id: int
+    session: Session
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    inbound: bool
+    reader_task: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Data:
+    conn_id: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Eof:
+    conn_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Connected:
+    attempt: int
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+
+@dataclass(frozen=True, slots=True)
+class _ConnectFailed:
+    attempt: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    subcode: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Refresh:
+    family: Family
+
+
+_Event = _Data | _Eof | _Connected | _ConnectFailed | _Incoming | _Stop | _Refresh
+
+
+class PeerDriver:
+    """Runs the session(s) of one neighbour inside the speaker's TaskGroup."""
+
+    def __init__(
+        self,
+        spec: NeighborSpec,
+        *,
+        local_address: str,
+        router: Router,
+        rng: random.Random,
+        task_group: asyncio.TaskGroup,
+        on_change: Callable[[], None],
+        speaker_name: str = "",
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self._local_address = local_address
+        self._router = router
+        self._rng = rng
+        self._tg = task_group
+        self._on_change = on_change
+        self._log = logging.LoggerAdapter(logger, {"peer": f"{speaker_name}>{spec.name}"})
+        self._queue: asyncio.Queue[_Event] = asyncio.Queue(_QUEUE_SIZE)
+        self.session = Session(spec.session, rng)
+        self._conn: _Connection | None = None
+        self._candidate: _Connection | None = None
+        self._attempt = 0
+        self._attempt_task: asyncio.Task[None] | None = None
+        self._stopped = False
+        self.last_notification_received: str | None = None
+        self.last_notification_sent: str | None = None
+
+    # -- API for the speaker (may be called from any task) ------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        """The RFC 4271 §8.2.2 state of the neighbour's session."""
+        return self.session.state
+
+    def incoming(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """A TCP connection from this neighbour's address was accepted."""
+        self._post_nowait(_Incoming(reader, writer), writer)
+
+    async def request_route_refresh(self, family: Family) -> None:
+        """Ask the peer to re-send its routes of ``family`` (RFC 2918)."""
+        await self._queue.put(_Refresh(family))
+
+    async def stop(self, subcode: int = 2) -> None:
+        """Close the session with a Cease NOTIFICATION and end :meth:`run`."""
+        await self._queue.put(_Stop(subcode))
+
+    # -- the owner loop -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Process events and timers until stopped."""
+        loop = asyncio.get_running_loop()
+        self._apply(None, self.session.handle(ManualStart(), loop.time()))
+        while not self._stopped:
+            deadline = self._next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            event: _Event | None
+            try:
+                event = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                event = None
+            now = loop.time()
+            if event is not None:
+                self._dispatch(event, now)
+            self._fire_timers(now)
+            await self._drain()
+        await self._close_all()
+
+    def _next_deadline(self) -> float | None:
+        deadlines = [
+            d
+            for s in (self.session, self._candidate.session if self._candidate else None)
+            if s is not None and (d := s.next_deadline()) is not None
+        ]
+        return min(deadlines, default=None)
+
+    def _fire_timers(self, now: float) -> None:
+        if (deadline := self.session.next_deadline()) is not None and deadline <= now:
+            self._apply(self._conn, self.session.on_timer(now))
+        candidate = self._candidate
+        if candidate is not None:
+            deadline = candidate.session.next_deadline()
+            if deadline is not None and deadline <= now:
+                self._apply(candidate, candidate.session.on_timer(now))
+
+    def _dispatch(self, event: _Event, now: float) -> None:
+        match event:
+            case _Data(conn_id, data):
+                conn = self._find(conn_id)
+                if conn is not None:
+                    self._apply(conn, conn.session.receive_data(data, now))
+                    if conn is self._candidate:
+                        self._resolve_collision(now)
+            case _Eof(conn_id):
+                conn = self._find(conn_id)
+                if conn is not None:
+                    self._log.info("TCP connection closed by the peer")
+                    self._apply(conn, conn.session.handle(TcpConnectionFails(), now))
+                    self._detach(conn)
+            case _Connected(attempt, reader, writer):
+                self._attempt_task = None
+                if attempt != self._attempt or self._conn is not None or self._stopped:
+                    writer.close()
+                    return
+                self._conn = self._attach(self.session, reader, writer, inbound=False)
+                self._apply(self._conn, self.session.handle(TcpCrAcked(), now))
+            case _ConnectFailed(attempt, error):
+                self._attempt_task = None
+                if attempt == self._attempt and self._conn is None:
+                    self._log.debug("connect failed: %s", error)
+                    self._apply(None, self.session.handle(TcpConnectionFails(), now))
+            case _Incoming(reader, writer):
+                self._on_incoming(reader, writer, now)
+            case _Refresh(family):
+                self._apply(self._conn, self.session.request_route_refresh(family, now))
+            case _Stop(subcode):
+                if self._candidate is not None:
+                    self._apply(self._candidate, self._candidate.session.stop(now, subcode))
+                self._apply(self._conn, self.session.stop(now, subcode))
+                self._cancel_attempt()
+                self._stopped = True
+
+    def _on_incoming(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, now: float
+    ) -> None:
+        state = self.session.state
+        if self._stopped:
+            writer.close()
+        elif self._conn is None and state in (SessionState.CONNECT, SessionState.ACTIVE):
+            self._cancel_attempt()
+            self._conn = self._attach(self.session, reader, writer, inbound=True)
+            self._apply(self._conn, self.session.handle(TcpConnectionConfirmed(), now))
+        elif state in (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM) and not self._candidate:
+            candidate = Session(self.spec.session, self._rng)
+            candidate.handle(ManualStart(passive=True), now)
+            self._candidate = self._attach(candidate, reader, writer, inbound=True)
+            self._apply(self._candidate, candidate.handle(TcpConnectionConfirmed(), now))
+        else:
+            # RFC 4271 §8.2.2: Idle refuses connections; §6.8: a connection colliding with an
+            # Established one is closed.
+            self._log.info("refusing a TCP connection in state %s", state.name)
+            writer.close()
+
+    def _resolve_collision(self, now: float) -> None:
+        """RFC 4271 §6.8: once the candidate's OPEN is in, keep one connection."""
+        candidate = self._candidate
+        if candidate is None or candidate.session.peer_open is None:
+            return
+        main = self._conn
+        if main is None or self.session.state not in (
+            SessionState.OPEN_SENT,
+            SessionState.OPEN_CONFIRM,
+            SessionState.ESTABLISHED,
+        ):
+            self._promote(candidate)
+            return
+        keep_main = self.session.state == SessionState.ESTABLISHED
+        if not keep_main:
+            winner = resolve_collision(
+                self.spec.session.bgp_identifier, candidate.session.peer_open.bgp_identifier
+            )
+            keep_main = (winner == CollisionWinner.LOCALLY_INITIATED) == (not main.inbound)
+        loser = candidate if keep_main else main
+        self._log.info("connection collision: closing the %s connection",
+                       "inbound" if loser.inbound else "outbound")
+        self._apply(loser, loser.session.handle(OpenCollisionDump(), now))
+        self._detach(loser)
+        if not keep_main:
+            self._promote(candidate)
+
+    def _promote(self, candidate: _Connection) -> None:
+        if self._conn is not None:
+            self._detach(self._conn)
+        self.session = candidate.session
+        self._conn = candidate
+        self._candidate = None
+
+    # -- effects ------------------------------------------------------------------------
+
+    def _apply(self, conn: _Connection | None, effects: list[Effect]) -> None:
+        primary = conn is self._conn
+        for effect in effects:
+            match effect:
+                case Send(data=data):
+                    if conn is not None and not conn.writer.is_closing():
+                        conn.writer.write(data)
+                case CloseTcp():
+                    if conn is not None:
+                        self._detach(conn)
+                    elif primary:
+                        self._cancel_attempt()
+                case ConnectTcp():
+                    if primary and conn is None:
+                        self._start_attempt()
+                case StateChanged(old=old, new=new):
+                    self._log.info("state %s -> %s", old.name, new.name)
+                    self._on_change()
+                case SessionEstablished(negotiated=negotiated) if primary:
+                    self._log.info(
+                        "established: hold %ss, families %s",
+                        negotiated.hold_time,
+                        ", ".join(str(f) for f in sorted(negotiated.families)),
+                    )
+                    exports = self._router.session_up(
+                        self.name, negotiated.peer_as, negotiated.families
+                    )
+                    self._send_exports(conn, exports)
+                case SessionDown(reason=reason, sent=sent, received=received):
+                    if received is not None:
+                        self.last_notification_received = describe_notification(
+                            received.code, received.subcode, received.data
+                        )
+                        self._log.warning(
+                            "NOTIFICATION received: %s", self.last_notification_received
+                        )
+                    if sent is not None:
+                        self.last_notification_sent = describe_notification(
+                            sent.code, sent.subcode, sent.data
+                        )
+                        self._log.warning("NOTIFICATION sent: %s", self.last_notification_sent)
+                    self._log.info("session down: %s", reason)
+                    if primary:
+                        self._router.session_down(self.name)
+                        self._on_change()
+                case UpdateReceived(update=update) if primary:
+                    self._on_update(update)
+                case RouteRefreshReceived(refresh=refresh) if primary:
+                    self._send_exports(conn, self._router.route_refresh(self.name, refresh.family))
+                case _:
+                    pass
+
+    def _on_update(self, update: Update) -> None:
+        for issue in update.issues:
+            self._log.warning(
+                "UPDATE attribute %d handled per RFC 7606 (%s): %s",
+                issue.type_code,
+                issue.action.name,
+                issue.reason,
+            )
+        if self._router.update_received(self.name, update):
+            self._on_change()
+
+    def _send_exports(self, conn: _Connection | None, exports: list[Export]) -> None:
+        session = self.session
+        codec = session.codec
+        loop_now = asyncio.get_running_loop().time()
+        for export in exports:
+            match export:
+                case Announce(family=family, attributes=attributes, prefixes=prefixes):
+                    frames = codec.pack_announce(family, attributes, prefixes)
+                case Withdraw(family=family, prefixes=prefixes):
+                    frames = codec.pack_withdraw(family, prefixes)
+                case EndOfRib(family=family):
+                    frames = [codec.encode(Update.end_of_rib(family))]
+            self._apply(conn, session.send_update_frames(frames, loop_now))
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _attach(
+        self,
+        session: Session,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        inbound: bool,
+    ) -> _Connection:
+        conn = _Connection(next(_ids), session, reader, writer, inbound)
+        conn.reader_task = self._tg.create_task(
+            self._read(conn.id, reader), name=f"bgp-read-{self.name}-{conn.id}"
+        )
+        return conn
+
+    def _detach(self, conn: _Connection) -> None:
+        if conn.reader_task is not None:
+            conn.reader_task.cancel()
+        conn.writer.close()
+        if conn is self._conn:
+            self._conn = None
+        if conn is self._candidate:
+            self._candidate = None
+
+    def _find(self, conn_id: int) -> _Connection | None:
+        for conn in (self._conn, self._candidate):
+            if conn is not None and conn.id == conn_id:
+                return conn
+        return None
+
+    async def _read(self, conn_id: int, reader: asyncio.StreamReader) -> None:
+        try:
+            while data := await reader.read(_READ_CHUNK):
+                await self._queue.put(_Data(conn_id, data))
+        except (ConnectionError, OSError):
+            pass
+        await self._queue.put(_Eof(conn_id))
+
+    def _start_attempt(self) -> None:
+        self._cancel_attempt()
+        self._attempt += 1
+        self._attempt_task = self._tg.create_task(
+            self._connect(self._attempt), name=f"bgp-connect-{self.name}-{self._attempt}"
+        )
+
+    def _cancel_attempt(self) -> None:
+        if self._attempt_task is not None:
+            self._attempt_task.cancel()
+            self._attempt_task = None
+        self._attempt += 1
+
+    async def _connect(self, attempt: int) -> None:
+        try:
+            async with asyncio.timeout(_CONNECT_TIMEOUT):
+                reader, writer = await asyncio.open_connection(
+                    self.spec.address, self.spec.port, local_addr=(self._local_address, 0)
+                )
+        except (OSError, TimeoutError) as exc:
+            await self._queue.put(_ConnectFailed(attempt, str(exc) or type(exc).__name__))
+            return
+        await self._queue.put(_Connected(attempt, reader, writer))
+
+    def _post_nowait(self, event: _Event, writer: asyncio.StreamWriter) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._log.warning("event queue full: refusing a TCP connection")
+            writer.close()
+
+    async def _drain(self) -> None:
+        for conn in (self._conn, self._candidate):
+            if conn is None or conn.writer.is_closing():
+                continue
+            try:
+                async with asyncio.timeout(_FLUSH_TIMEOUT * 5):
+                    await conn.writer.drain()
+            except (ConnectionError, OSError, TimeoutError):
+                loop = asyncio.get_running_loop()
+                self._apply(conn, conn.session.handle(TcpConnectionFails(), loop.time()))
+                self._detach(conn)
+
+    async def _close_all(self) -> None:
+        self._cancel_attempt()
+        for conn in (self._conn, self._candidate):
+            if conn is None:
+                continue
+            with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+                async with asyncio.timeout(_FLUSH_TIMEOUT):
+                    await conn.writer.drain()
+            self._detach(conn)
+            with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+                async with asyncio.timeout(_FLUSH_TIMEOUT):
+                    await conn.writer.wait_closed()

@@ -1,0 +1,155 @@
+"""One BGP speaker over asyncio TCP: a listener, one driver per neighbour, and the router.
+
+Every task belongs to the speaker's TaskGroup and has a name.  :meth:`Speaker.run`
+returns after :meth:`Speaker.request_stop`, once every session has sent its Cease
+NOTIFICATION (RFC 4486 §4, Administrative Shutdown) and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from bgpemu.router import Router
+from bgpemu.runtime.peer import PeerDriver
+from bgpemu.runtime.spec import SpeakerSpec
+from bgpemu.session import SessionState
+from bgpemu.types import Family
+
+__all__ = ["Speaker"]
+
+logger = logging.getLogger(__name__)
+
+
+class Speaker:
+    """Runs the speaker described by ``spec`` until asked to stop."""
+
+    def __init__(self, spec: SpeakerSpec, *, rng: random.Random | None = None) -> None:
+        self.spec = spec
+        self.router = Router(spec.router)
+        self._rng = rng if rng is not None else random.Random()
+        self._peers: dict[str, PeerDriver] = {}
+        self._by_address: dict[str, PeerDriver] = {}
+        self._stop = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._change: asyncio.Future[None] | None = None
+        self.bound_port: int | None = None
+
+    @property
+    def peers(self) -> dict[str, PeerDriver]:
+        """The neighbour drivers by name (filled once :meth:`run` has started)."""
+        return self._peers
+
+    async def run(self) -> None:
+        """Listen, start every session, and run until :meth:`request_stop`."""
+        async with asyncio.TaskGroup() as tg:
+            server: asyncio.Server | None = None
+            if self.spec.listen:
+                server = await asyncio.start_server(
+                    self._on_client, self.spec.local_address, self.spec.port, reuse_address=True
+                )
+                self.bound_port = server.sockets[0].getsockname()[1]
+                logger.info(
+                    "%s listening on %s port %d",
+                    self.spec.name,
+                    self.spec.local_address,
+                    self.bound_port,
+                )
+            for neighbor in self.spec.neighbors:
+                driver = PeerDriver(
+                    neighbor,
+                    local_address=self.spec.local_address,
+                    router=self.router,
+                    rng=self._rng,
+                    task_group=tg,
+                    on_change=self._notify,
+                    speaker_name=self.spec.name,
+                )
+                self._peers[neighbor.name] = driver
+                self._by_address[_normal(neighbor.address)] = driver
+                tg.create_task(driver.run(), name=f"bgp-peer-{self.spec.name}-{neighbor.name}")
+            self._ready.set()
+            await self._stop.wait()
+            if server is not None:
+                server.close()
+            for driver in self._peers.values():
+                await driver.stop()
+            if server is not None:
+                await server.wait_closed()
+
+    async def wait_ready(self) -> None:
+        """Return once the listener is bound and the sessions are started."""
+        await self._ready.wait()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to close every session cleanly and return."""
+        self._stop.set()
+
+    async def request_route_refresh(self, peer: str, family: Family) -> None:
+        """Send a ROUTE-REFRESH for ``family`` to ``peer`` (RFC 2918 §3)."""
+        await self._peers[peer].request_route_refresh(family)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
+        """Wait until ``predicate()`` holds; it is re-checked on every state or route change."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.shield(self._change_future())
+
+    async def wait_established(self, *peers: str, timeout: float = 30.0) -> None:
+        """Wait until every named peer (all peers when none named) is Established."""
+        names = peers or tuple(self._peers)
+        await self.wait_for(
+            lambda: all(
+                n in self._peers and self._peers[n].state == SessionState.ESTABLISHED
+                for n in names
+            ),
+            timeout,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        """The speaker's sessions and received routes as a JSON-ready document."""
+        return {
+            "speaker": self.spec.name,
+            "asn": self.spec.router.asn,
+            "router_id": self.spec.router.router_id,
+            "sessions": [
+                {
+                    "peer": name,
+                    "address": driver.spec.address,
+                    "asn": driver.spec.session.peer_as,
+                    "state": driver.state.name,
+                    "last_notification_received": driver.last_notification_received,
+                    "last_notification_sent": driver.last_notification_sent,
+                }
+                for name, driver in sorted(self._peers.items())
+            ],
+            "received_routes": [route.to_json() for route in self.router.received_routes()],
+        }
+
+    def _change_future(self) -> asyncio.Future[None]:
+        if self._change is None:
+            self._change = asyncio.get_running_loop().create_future()
+        return self._change
+
+    def _notify(self) -> None:
+        """Wake every :meth:`wait_for` caller so it re-checks its predicate."""
+        if self._change is not None:
+            self._change.set_result(None)
+            self._change = None
+
+    def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        address = _normal(writer.get_extra_info("peername")[0])
+        driver = self._by_address.get(address)
+        if driver is None:
+            logger.warning("%s: refusing a connection from unconfigured %s", self.spec.name, address)
+            writer.close()
+            return
+        driver.incoming(reader, writer)
+
+
+def _normal(address: str) -> str:
+    return str(ipaddress.ip_address(address))

@@ -1,0 +1,32 @@
+"""What the runtime needs to run one speaker: compiled from a config file, no pydantic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bgpemu.router.config import RouterConfig
+from bgpemu.session import SessionConfig
+
+__all__ = ["NeighborSpec", "SpeakerSpec"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeighborSpec:
+    """One neighbour: where it is and how its session behaves."""
+
+    name: str
+    address: str
+    port: int = 179
+    session: SessionConfig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeakerSpec:
+    """One speaker: identity, listening socket, router and neighbours."""
+
+    name: str
+    local_address: str
+    port: int = 179
+    listen: bool = True
+    router: RouterConfig
+    neighbors: tuple[NeighborSpec, ...] = ()
