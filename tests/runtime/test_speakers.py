@@ -1,0 +1,113 @@
+"""Two bgpemu speakers over loopback TCP: establish, exchange, refresh, stop, recover."""
+
+from __future__ import annotations
+
+import pytest
+
+from bgpemu.runtime import Speaker, SpeakerSpec
+from bgpemu.session import SessionState
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
+from tests.helpers import free_port, neighbor, running, speaker_spec
+
+A, B = "127.0.0.11", "127.0.0.12"
+
+
+def _pair(port: int, *, b_passive: bool = False) -> tuple[SpeakerSpec, SpeakerSpec]:
+    a = speaker_spec(
+        "a",
+        A,
+        port,
+        asn=65001,
+        router_id="10.0.0.1",
+        routes=["10.1.0.0/24", "10.1.1.0/24", "2001:db8:1::/48"],
+        next_hop_v4="192.0.2.1",
+        neighbors=[neighbor("b", B, port, local_as=65001, peer_as=4200000002, router_id="10.0.0.1")],
+    )
+    b = speaker_spec(
+        "b",
+        B,
+        port,
+        asn=4200000002,
+        router_id="10.0.0.2",
+        routes=["10.2.0.0/16", "2001:db8:2::/48"],
+        next_hop_v4="192.0.2.2",
+        next_hop_v6="2001:db8::2",
+        neighbors=[
+            neighbor(
+                "a", A, port, local_as=4200000002, peer_as=65001, router_id="10.0.0.2",
+                passive=b_passive,
+            )
+        ],
+    )
+    return a, b
+
+
+def _prefixes(speaker: Speaker) -> set[str]:
+    return {r.prefix for r in speaker.router.received_routes()}
+
+
+async def test_two_speakers_exchange_ipv4_and_ipv6_routes() -> None:
+    port = free_port(A, B)
+    a_spec, b_spec = _pair(port)
+    async with running(a_spec, b_spec) as (a, b):
+        await a.wait_established(timeout=10)
+        await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
+        await b.wait_for(lambda: len(_prefixes(b)) == 3, timeout=10)
+        assert _prefixes(a) == {"10.2.0.0/16", "2001:db8:2::/48"}
+        routes = {r.prefix: r for r in a.router.received_routes()}
+        assert routes["10.2.0.0/16"].attributes.as_path_asns() == (4200000002,)
+        assert routes["10.2.0.0/16"].attributes.next_hop == "192.0.2.2"
+        assert routes["2001:db8:2::/48"].attributes.next_hop == "2001:db8::2"
+        dump = b.dump()
+        assert dump["sessions"][0]["state"] == "ESTABLISHED"
+        assert {r["prefix"] for r in dump["received_routes"]} == {
+            "10.1.0.0/24",
+            "10.1.1.0/24",
+            "2001:db8:1::/48",
+        }
+
+
+async def test_route_refresh_makes_the_peer_resend() -> None:
+    port = free_port(A, B)
+    a_spec, b_spec = _pair(port)
+    async with running(a_spec, b_spec) as (a, b):
+        await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
+        sent_before = b.peers["a"].session.counters.updates_sent
+        await a.request_route_refresh("b", IPV6_UNICAST)
+        # b re-sends its IPv6 table and an End-of-RIB: two more UPDATEs.
+        await b.wait_for(
+            lambda: b.peers["a"].session.counters.updates_sent >= sent_before + 2, timeout=10
+        )
+        await a.request_route_refresh("b", IPV4_UNICAST)
+        await b.wait_for(
+            lambda: b.peers["a"].session.counters.updates_sent >= sent_before + 4, timeout=10
+        )
+        assert _prefixes(a) == {"10.2.0.0/16", "2001:db8:2::/48"}
+
+
+async def test_clean_stop_sends_cease_and_the_peer_recovers_when_it_returns() -> None:
+    port = free_port(A, B)
+    a_spec, b_spec = _pair(port, b_passive=True)
+    async with running(a_spec) as (a,):
+        async with running(b_spec) as (b,):
+            await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
+        # b stopped cleanly: a got Cease / Administrative Shutdown and dropped b's routes.
+        await a.wait_for(lambda: a.peers["b"].state != SessionState.ESTABLISHED, timeout=5)
+        assert a.peers["b"].last_notification_received == (
+            "Cease (6) / Administrative Shutdown (2)"
+        )
+        assert _prefixes(a) == set()
+        async with running(b_spec) as (b,):
+            await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=15)
+            assert b.peers["a"].state == SessionState.ESTABLISHED
+
+
+@pytest.mark.parametrize("b_passive", [False, True])
+async def test_both_sides_active_or_one_passive_converge_to_one_session(b_passive: bool) -> None:
+    port = free_port(A, B)
+    a_spec, b_spec = _pair(port, b_passive=b_passive)
+    async with running(a_spec, b_spec) as (a, b):
+        await a.wait_established(timeout=10)
+        await b.wait_established(timeout=10)
+        await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
+        await b.wait_for(lambda: len(_prefixes(b)) == 3, timeout=10)
