@@ -36,24 +36,23 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``bgpemu`` command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s %(peer)s%(message)s",
-        stream=sys.stderr,
-    )
-    _add_peer_default()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), handlers=[handler])
     status: int = args.func(args)
     return status
 
 
-def _add_peer_default() -> None:
-    """Let the format show ``peer`` for records that carry it and nothing for the rest."""
-    factory = logging.getLogRecordFactory()
+class _Formatter(logging.Formatter):
+    """``time level logger [speaker>peer] message``; the peer part only when a record has one."""
 
-    def record(*args: object, **kwargs: object) -> logging.LogRecord:
-        rec = factory(*args, **kwargs)  # type: ignore[arg-type]
-        peer = getattr(rec, "peer", "")
-        rec.peer = f"[{peer}] " if peer else ""
-        return rec
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s %(message)s")
 
-    logging.setLogRecordFactory(record)
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (stdlib name)
+        peer = getattr(record, "peer", "")
+        text = super().formatMessage(record)
+        if not peer:
+            return text
+        head, _, message = text.partition(record.name + " ")
+        return f"{head}{record.name} [{peer}] {message}"

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from bgpemu.config._problems import problems_from_validation
 from bgpemu.errors import ConfigError, ConfigProblem
@@ -66,6 +73,34 @@ def _router_id(value: str) -> str:
     return str(address)
 
 
+def _ip(value: object) -> str:
+    """Any IPv4 or IPv6 address, normalised."""
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        raise ValueError(f"{value!s} is not an IPv4 or IPv6 address") from None
+
+
+def _ip_of(version: int) -> BeforeValidator:
+    def check(value: object) -> str:
+        address = _ip(value)
+        if ipaddress.ip_address(address).version != version:
+            raise ValueError(f"{value!s} is not an IPv{version} address")
+        return address
+
+    return BeforeValidator(check)
+
+
+def _route_mapping(value: object) -> object:
+    """A bare prefix string is short for ``{prefix: ...}``."""
+    return {"prefix": value} if isinstance(value, str) else value
+
+
+IpAddress = Annotated[str, BeforeValidator(_ip)]
+Ipv4Address = Annotated[str, _ip_of(4)]
+Ipv6Address = Annotated[str, _ip_of(6)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,7 +141,7 @@ class NeighborModel(_Model):
     """One BGP neighbour."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    address: IpAddress
     asn: Asn
     port: Port = 179
     passive: bool = False
@@ -125,7 +160,7 @@ class NeighborModel(_Model):
 class ListenModel(_Model):
     """Where the speaker accepts connections."""
 
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address("127.0.0.1")
+    address: IpAddress = "127.0.0.1"
     port: Port = 179
     enabled: bool = True
 
@@ -140,9 +175,9 @@ class SpeakerFile(_Model):
     hold_time: int = 90
     connect_retry_time: Annotated[float, Field(gt=0)] = 30.0
     idle_hold_time: Annotated[float, Field(ge=0)] = 5.0
-    next_hop: ipaddress.IPv4Address | None = None
-    next_hop_v6: ipaddress.IPv6Address | None = None
-    routes: list[str | RouteModel] = []
+    next_hop: Ipv4Address | None = None
+    next_hop_v6: Ipv6Address | None = None
+    routes: list[Annotated[RouteModel, BeforeValidator(_route_mapping)]] = []
     neighbors: list[NeighborModel] = []
 
     @field_validator("router_id")
@@ -198,14 +233,10 @@ def cross_check(data: dict[str, Any], file: str) -> list[ConfigProblem]:
     return problems
 
 
-def _route_model(route: str | RouteModel) -> RouteModel:
-    return RouteModel(prefix=route) if isinstance(route, str) else route
-
-
 def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
     """Compile a validated file into the core :class:`SpeakerSpec`."""
     routes = []
-    for item in map(_route_model, model.routes):
+    for item in model.routes:
         network = ipaddress.ip_network(item.prefix)
         routes.append(
             OriginatedRoute(
@@ -220,8 +251,8 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
     router = RouterConfig(
         asn=model.asn,
         router_id=model.router_id,
-        next_hop_v4=str(model.next_hop) if model.next_hop else None,
-        next_hop_v6=str(model.next_hop_v6) if model.next_hop_v6 else None,
+        next_hop_v4=model.next_hop,
+        next_hop_v6=model.next_hop_v6,
         routes=tuple(routes),
     )
     neighbors = []
@@ -242,11 +273,11 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
             peer_name=n.name,
         )
         neighbors.append(
-            NeighborSpec(name=n.name, address=str(n.address), port=n.port, session=session)
+            NeighborSpec(name=n.name, address=n.address, port=n.port, session=session)
         )
     return SpeakerSpec(
         name=model.name,
-        local_address=str(model.listen.address),
+        local_address=model.listen.address,
         port=model.listen.port,
         listen=model.listen.enabled,
         router=router,

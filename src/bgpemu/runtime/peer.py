@@ -220,11 +220,13 @@ class PeerDriver:
                     self._detach(conn)
             case _Connected(attempt, reader, writer):
                 self._attempt_task = None
-                if attempt != self._attempt or self._conn is not None or self._stopped:
+                if attempt != self._attempt or self._stopped:
                     writer.close()
-                    return
-                self._conn = self._attach(self.session, reader, writer, inbound=False)
-                self._apply(self._conn, self.session.handle(TcpCrAcked(), now))
+                elif self._conn is None:
+                    self._conn = self._attach(self.session, reader, writer, inbound=False)
+                    self._apply(self._conn, self.session.handle(TcpCrAcked(), now))
+                else:  # the peer connected to us meanwhile: a collision (RFC 4271 §6.8)
+                    self._second_connection(reader, writer, inbound=False, now=now)
             case _ConnectFailed(attempt, error):
                 self._attempt_task = None
                 if attempt == self._attempt and self._conn is None:
@@ -248,18 +250,33 @@ class PeerDriver:
         if self._stopped:
             writer.close()
         elif self._conn is None and state in (SessionState.CONNECT, SessionState.ACTIVE):
-            self._cancel_attempt()
+            # An outgoing attempt still in flight is kept: if it completes too, the two
+            # connections are resolved as a collision (RFC 4271 §6.8).
             self._conn = self._attach(self.session, reader, writer, inbound=True)
             self._apply(self._conn, self.session.handle(TcpConnectionConfirmed(), now))
-        elif state in (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM) and not self._candidate:
+        else:
+            self._second_connection(reader, writer, inbound=True, now=now)
+
+    def _second_connection(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        inbound: bool,
+        now: float,
+    ) -> None:
+        """A connection while another is up: a candidate session until OPENs are known."""
+        state = self.session.state
+        if state in (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM) and not self._candidate:
             candidate = Session(self.spec.session, self._rng)
             candidate.handle(ManualStart(passive=True), now)
-            self._candidate = self._attach(candidate, reader, writer, inbound=True)
-            self._apply(self._candidate, candidate.handle(TcpConnectionConfirmed(), now))
+            self._candidate = self._attach(candidate, reader, writer, inbound=inbound)
+            event = TcpConnectionConfirmed() if inbound else TcpCrAcked()
+            self._apply(self._candidate, candidate.handle(event, now))
         else:
             # RFC 4271 §8.2.2: Idle refuses connections; §6.8: a connection colliding with an
             # Established one is closed.
-            self._log.info("refusing a TCP connection in state %s", state.name)
+            self._log.info("refusing a second TCP connection in state %s", state.name)
             writer.close()
 
     def _resolve_collision(self, now: float) -> None:
