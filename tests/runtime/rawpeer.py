@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 from bgpemu.wire import Codec, Framer
-from bgpemu.wire.messages import Capabilities, Keepalive, Message, Notification, Open, Update
+from bgpemu.wire.messages import (
+    Capabilities,
+    Keepalive,
+    Message,
+    Notification,
+    Open,
+    RouteRefresh,
+    RouteRefreshSubtype,
+)
 
 __all__ = ["RawPeer", "connect_raw_peer"]
 
@@ -42,13 +51,16 @@ class RawPeer:
             if message is None or isinstance(message, kind):
                 return message
 
-    async def until_end_of_rib(self, timeout: float = 10.0) -> bool:
-        """Skip messages until an IPv4 End-of-RIB; False if the speaker closes first."""
+    async def until_refresh_done(self, timeout: float = 10.0) -> bool:
+        """Skip messages until an EoRR (RFC 7313 §4); False if the speaker closes first."""
         while True:
             message = await self.next_message(timeout)
             if message is None:
                 return False
-            if isinstance(message, Update) and message.end_of_rib_family == IPV4_UNICAST:
+            if (
+                isinstance(message, RouteRefresh)
+                and message.subtype == RouteRefreshSubtype.END_OF_RIB
+            ):
                 return True
 
     async def closing_notification(self, timeout: float = 10.0) -> Notification | None:
@@ -59,8 +71,10 @@ class RawPeer:
                 notification = message
         return notification
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
 
 
 async def connect_raw_peer(
@@ -76,17 +90,20 @@ async def connect_raw_peer(
                 continue
             peer = RawPeer(reader, writer)
             capabilities = Capabilities(
-                multiprotocol=(IPV4_UNICAST, IPV6_UNICAST), route_refresh=True, four_octet_as=asn
+                multiprotocol=(IPV4_UNICAST, IPV6_UNICAST),
+                route_refresh=True,
+                enhanced_route_refresh=True,
+                four_octet_as=asn,
             )
             peer.send(peer.codec.encode(Open.for_asn(asn, 90, router_id, capabilities)))
             peer.send(peer.codec.encode(Keepalive()))
             first = await peer.next_message()
             if not isinstance(first, Open):  # refused (closed) while the speaker was Idle
-                peer.close()
+                await peer.close()
                 await asyncio.sleep(0.05)
                 continue
             if await peer.until(Keepalive) is None:
-                peer.close()
+                await peer.close()
                 continue
             return peer
 

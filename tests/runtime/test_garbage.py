@@ -70,9 +70,9 @@ class Lab:
             )
         return self.raw
 
-    def drop_raw(self) -> None:
+    async def drop_raw(self) -> None:
         if self.raw is not None:
-            self.raw.close()
+            await self.raw.close()
             self.raw = None
 
     async def assert_good_session_works(self) -> None:
@@ -115,7 +115,9 @@ async def lab() -> AsyncIterator[Lab]:
     )
     async with running(speaker, good) as (s, g):
         await s.wait_established("good", timeout=10)
-        yield Lab(s, g, port)
+        lab = Lab(s, g, port)
+        yield lab
+        await lab.drop_raw()
 
 
 # (name, bytes, expected NOTIFICATION (code, subcode, data) or None for "session stays up")
@@ -145,7 +147,7 @@ async def test_malformed_message_gets_the_rfc_notification(
     if expected is None:  # RFC 7313 §5: code 7 subcode 1, data = the whole message
         expected = (7, 1, data)
     assert (notification.code, notification.subcode, notification.data) == expected
-    lab.drop_raw()
+    await lab.drop_raw()
     await lab.assert_good_session_works()
 
 
@@ -165,7 +167,7 @@ async def test_malformed_as_path_is_treat_as_withdraw_and_the_session_stays(lab:
     )
     assert lab.speaker.peers["raw"].state == SessionState.ESTABLISHED
     raw.send(Codec().encode(RouteRefresh(family=IPV4_UNICAST)))
-    assert await raw.until_end_of_rib()  # still served
+    assert await raw.until_refresh_done()  # still served
     await lab.assert_good_session_works()
 
 
@@ -178,7 +180,7 @@ async def test_notification_from_the_peer_closes_quietly_and_is_logged(lab: Lab)
         == "Cease (6) / Administrative Reset (4)",
         timeout=10,
     )
-    lab.drop_raw()
+    await lab.drop_raw()
     await lab.assert_good_session_works()
 
 
@@ -261,7 +263,7 @@ async def test_fuzzed_input_gets_the_rfc_outcome_and_never_hurts_the_other_sessi
     raw.send(stream)
     if expected == "up":
         raw.send(Codec().encode(RouteRefresh(family=IPV4_UNICAST)))
-        assert await raw.until_end_of_rib(), "the speaker closed a session that should stay up"
+        assert await raw.until_refresh_done(), "the speaker closed a session that should stay up"
     else:
         notification = await raw.closing_notification()
         if expected == "closed":
@@ -269,5 +271,5 @@ async def test_fuzzed_input_gets_the_rfc_outcome_and_never_hurts_the_other_sessi
         else:
             assert notification is not None
             assert (notification.code, notification.subcode) == expected
-        lab.drop_raw()
+        await lab.drop_raw()
     assert lab.speaker.peers["good"].state == SessionState.ESTABLISHED

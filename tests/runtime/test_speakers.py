@@ -7,6 +7,7 @@ import pytest
 from bgpemu.runtime import Speaker, SpeakerSpec
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
+from bgpemu.wire.constants import MessageType
 from tests.helpers import free_port, neighbor, running, speaker_spec
 
 A, B = "127.0.0.11", "127.0.0.12"
@@ -67,21 +68,24 @@ async def test_two_speakers_exchange_ipv4_and_ipv6_routes() -> None:
         }
 
 
-async def test_route_refresh_makes_the_peer_resend() -> None:
+async def test_route_refresh_makes_the_peer_resend_between_borr_and_eorr() -> None:
     port = free_port(A, B)
     a_spec, b_spec = _pair(port)
     async with running(a_spec, b_spec) as (a, b):
         await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
-        sent_before = b.peers["a"].session.counters.updates_sent
+        counters = b.peers["a"].session.counters
+        updates, refreshes = counters.updates_sent, counters.messages_sent[MessageType.ROUTE_REFRESH]
         await a.request_route_refresh("b", IPV6_UNICAST)
-        # b re-sends its IPv6 table and an End-of-RIB: two more UPDATEs.
+        # RFC 7313 §4: BoRR, b's IPv6 table (one UPDATE), EoRR.
         await b.wait_for(
-            lambda: b.peers["a"].session.counters.updates_sent >= sent_before + 2, timeout=10
+            lambda: counters.messages_sent[MessageType.ROUTE_REFRESH] == refreshes + 2, timeout=10
         )
+        assert counters.updates_sent == updates + 1
         await a.request_route_refresh("b", IPV4_UNICAST)
         await b.wait_for(
-            lambda: b.peers["a"].session.counters.updates_sent >= sent_before + 4, timeout=10
+            lambda: counters.messages_sent[MessageType.ROUTE_REFRESH] == refreshes + 4, timeout=10
         )
+        assert counters.updates_sent == updates + 2
         assert _prefixes(a) == {"10.2.0.0/16", "2001:db8:2::/48"}
 
 

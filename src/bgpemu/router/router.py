@@ -77,10 +77,15 @@ class Router:
         return sum(len(routes) for routes in table.values())
 
     def route_refresh(self, peer: str, family: Family) -> list[Export]:
-        """Re-send the Adj-RIB-Out of ``family`` to ``peer`` (RFC 2918 §4)."""
+        """Re-send the Adj-RIB-Out of ``family`` to ``peer`` (RFC 2918 §4).
+
+        No End-of-RIB follows: RFC 4724's marker ends the initial table only; a
+        re-advertisement is demarcated by the session (RFC 7313 BoRR/EoRR) when the
+        peer supports Enhanced Route Refresh.
+        """
         if peer not in self._peer_as:
             return []
-        return [*self._table_for(peer, family), EndOfRib(family=family)]
+        return self._table_for(peer, family)
 
     def update_received(self, peer: str, update: Update) -> int:
         """Apply one UPDATE to ``peer``'s Adj-RIB-In; returns the number of routes changed."""

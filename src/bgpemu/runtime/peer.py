@@ -47,6 +47,7 @@ from bgpemu.session import (
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
+from bgpemu.wire.messages import RouteRefreshSubtype
 from bgpemu.wire.describe import describe_notification
 
 __all__ = ["PeerDriver"]
@@ -184,6 +185,7 @@ class PeerDriver:
             if event is not None:
                 self._dispatch(event, now)
             self._fire_timers(now)
+            self._on_change()
             await self._drain()
         await self._close_all()
 
@@ -332,7 +334,6 @@ class PeerDriver:
                         self._start_attempt()
                 case StateChanged(old=old, new=new):
                     self._log.info("state %s -> %s", old.name, new.name)
-                    self._on_change()
                 case SessionEstablished(negotiated=negotiated) if primary:
                     self._log.info(
                         "established: hold %ss, families %s",
@@ -359,11 +360,10 @@ class PeerDriver:
                     self._log.info("session down: %s", reason)
                     if primary:
                         self._router.session_down(self.name)
-                        self._on_change()
                 case UpdateReceived(update=update) if primary:
                     self._on_update(update)
                 case RouteRefreshReceived(refresh=refresh) if primary:
-                    self._send_exports(conn, self._router.route_refresh(self.name, refresh.family))
+                    self._refresh(conn, refresh.family)
                 case _:
                     pass
 
@@ -375,8 +375,15 @@ class PeerDriver:
                 issue.action.name,
                 issue.reason,
             )
-        if self._router.update_received(self.name, update):
-            self._on_change()
+        self._router.update_received(self.name, update)
+
+    def _refresh(self, conn: _Connection | None, family: Family) -> None:
+        """Re-send ``family``, between BoRR and EoRR when both ends support RFC 7313."""
+        now = asyncio.get_running_loop().time()
+        session = self.session
+        self._apply(conn, session.demarcate_refresh(family, RouteRefreshSubtype.BEGIN_OF_RIB, now))
+        self._send_exports(conn, self._router.route_refresh(self.name, family))
+        self._apply(conn, session.demarcate_refresh(family, RouteRefreshSubtype.END_OF_RIB, now))
 
     def _send_exports(self, conn: _Connection | None, exports: list[Export]) -> None:
         session = self.session

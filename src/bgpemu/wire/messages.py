@@ -257,7 +257,7 @@ class Update:
     @property
     def end_of_rib_family(self) -> Family | None:
         """The family this UPDATE marks End-of-RIB for, or None (RFC 4724 §2)."""
-        if self.withdrawn or self.nlri or self.mp_reach is not None:
+        if self.withdrawn or self.nlri or self.mp_reach is not None or self.issues:
             return None
         if self.mp_unreach is None:
             return IPV4_UNICAST if self.attributes == PathAttributes() else None

@@ -1,0 +1,35 @@
+"""Per-session counters (mutable, owned by one :class:`Session`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bgpemu.wire.constants import MessageType
+from bgpemu.wire.messages import Notification
+
+__all__ = ["SessionCounters"]
+
+
+def _zero_per_type() -> dict[MessageType, int]:
+    return dict.fromkeys(MessageType, 0)
+
+
+@dataclass(slots=True, kw_only=True)
+class SessionCounters:
+    """What a session has sent and received, across connections.
+
+    ``messages_received`` counts every frame the framer delivered, by its header
+    type, whether or not it decoded; ``messages_sent`` counts every Send effect.
+    """
+
+    messages_sent: dict[MessageType, int] = field(default_factory=_zero_per_type)
+    messages_received: dict[MessageType, int] = field(default_factory=_zero_per_type)
+    updates_sent: int = 0
+    updates_received: int = 0
+    established_transitions: int = 0
+    connect_retry_counter: int = 0
+    """RFC 4271 §8: ConnectRetryCounter."""
+    last_state_change: float | None = None
+    established_at: float | None = None
+    last_notification_sent: Notification | None = None
+    last_notification_received: Notification | None = None
