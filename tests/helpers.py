@@ -75,8 +75,7 @@ def speaker_spec(
 ) -> SpeakerSpec:
     """A speaker spec originating ``routes``."""
     originated = tuple(
-        OriginatedRoute(prefix=p, family=IPV6_UNICAST if ":" in p else IPV4_UNICAST)
-        for p in routes
+        OriginatedRoute(prefix=p, family=IPV6_UNICAST if ":" in p else IPV4_UNICAST) for p in routes
     )
     return SpeakerSpec(
         name=name,
@@ -97,9 +96,7 @@ def speaker_spec(
 async def running(*specs: SpeakerSpec) -> AsyncIterator[list[Speaker]]:
     """Run speakers for the duration of the block and stop them cleanly after it."""
     speakers = [Speaker(spec) for spec in specs]
-    tasks = [
-        asyncio.create_task(s.run(), name=f"test-speaker-{s.spec.name}") for s in speakers
-    ]
+    tasks = [asyncio.create_task(s.run(), name=f"test-speaker-{s.spec.name}") for s in speakers]
     try:
         for speaker in speakers:
             await speaker.wait_ready()

@@ -41,7 +41,9 @@ class MessageError(BgpEmuError):
         self.subcode = subcode
         self.data = data
         self.reason = reason
-        super().__init__(f"NOTIFICATION {code}/{subcode}: {reason}" if reason else f"{code}/{subcode}")
+        super().__init__(
+            f"NOTIFICATION {code}/{subcode}: {reason}" if reason else f"{code}/{subcode}"
+        )
 
 
 class EncodeError(BgpEmuError):

@@ -99,8 +99,11 @@ async def bird_lab(tmp_path: Path) -> AsyncIterator[BirdLab]:
         routes=EMU_ROUTES,
         next_hop_v4="192.0.2.31",
         next_hop_v6="2001:db8::31",
-        neighbors=[neighbor("bird", BIRD, bird_port, local_as=EMU_AS, peer_as=BIRD_AS,
-                            router_id="10.0.0.31")],
+        neighbors=[
+            neighbor(
+                "bird", BIRD, bird_port, local_as=EMU_AS, peer_as=BIRD_AS, router_id="10.0.0.31"
+            )
+        ],
     )
     with bird:
         async with running(spec) as (speaker,):
@@ -201,7 +204,10 @@ async def gobgp_lab(tmp_path: Path) -> AsyncIterator[GoBgpLab]:
             local_address=GOBGP,
             neighbors=[
                 GoBgpNeighbor(
-                    address=EMU, asn=EMU_AS, port=emu_port, local_address=GOBGP,
+                    address=EMU,
+                    asn=EMU_AS,
+                    port=emu_port,
+                    local_address=GOBGP,
                     add_paths_send_max=2,
                 )
             ],
@@ -218,8 +224,13 @@ async def gobgp_lab(tmp_path: Path) -> AsyncIterator[GoBgpLab]:
         next_hop_v6="2001:db8::31",
         neighbors=[
             neighbor(
-                "gobgp", GOBGP, gobgp_port, local_as=EMU_AS, peer_as=GOBGP_AS,
-                router_id="10.0.0.31", add_path=((IPV4_UNICAST, AddPathMode.RECEIVE),),
+                "gobgp",
+                GOBGP,
+                gobgp_port,
+                local_as=EMU_AS,
+                peer_as=GOBGP_AS,
+                router_id="10.0.0.31",
+                add_path=((IPV4_UNICAST, AddPathMode.RECEIVE),),
             )
         ],
     )

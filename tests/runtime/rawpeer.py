@@ -106,4 +106,3 @@ async def connect_raw_peer(
                 await peer.close()
                 continue
             return peer
-

@@ -97,8 +97,14 @@ async def lab() -> AsyncIterator[Lab]:
         neighbors=[
             neighbor("good", GOOD, port, local_as=65001, peer_as=65002, router_id="10.0.0.1"),
             neighbor(
-                "raw", RAW, port, local_as=65001, peer_as=RAW_AS, router_id="10.0.0.1",
-                passive=True, idle_hold_time=0.0,
+                "raw",
+                RAW,
+                port,
+                local_as=65001,
+                peer_as=RAW_AS,
+                router_id="10.0.0.1",
+                passive=True,
+                idle_hold_time=0.0,
             ),
         ],
     )
@@ -128,10 +134,16 @@ MALFORMED = [
     ("unknown type", _frame(9, b""), (1, 3, b"\x09")),
     ("KEEPALIVE with a body", _frame(4, b"\x00"), (1, 2, b"\x00\x14")),
     ("UPDATE shorter than 23", _frame(2, b"\x00\x00"), (1, 2, b"\x00\x15")),
-    ("attribute list overruns the message", _frame(2, b"\x00\x00\x00\x20\x40\x01\x01\x00"), (3, 1, b"")),
-    ("OPEN in Established (RFC 6608)", Codec().encode(
-        Open.for_asn(RAW_AS, 90, "10.0.0.99", Capabilities(four_octet_as=RAW_AS))
-    ), (5, 3, b"")),
+    (
+        "attribute list overruns the message",
+        _frame(2, b"\x00\x00\x00\x20\x40\x01\x01\x00"),
+        (3, 1, b""),
+    ),
+    (
+        "OPEN in Established (RFC 6608)",
+        Codec().encode(Open.for_asn(RAW_AS, 90, "10.0.0.99", Capabilities(four_octet_as=RAW_AS))),
+        (5, 3, b""),
+    ),
     ("ROUTE-REFRESH of 24 octets (RFC 7313 §5)", _frame(5, b"\x00\x01\x00\x01\x00"), None),
 ]
 
@@ -176,8 +188,10 @@ async def test_notification_from_the_peer_closes_quietly_and_is_logged(lab: Lab)
     raw.send(Codec().encode(Notification(code=6, subcode=4)))
     assert await raw.closing_notification() is None  # never answer a NOTIFICATION (RFC 4271 §6.4)
     await lab.speaker.wait_for(
-        lambda: lab.speaker.peers["raw"].last_notification_received
-        == "Cease (6) / Administrative Reset (4)",
+        lambda: (
+            lab.speaker.peers["raw"].last_notification_received
+            == "Cease (6) / Administrative Reset (4)"
+        ),
         timeout=10,
     )
     await lab.drop_raw()

@@ -22,7 +22,9 @@ def _pair(port: int, *, b_passive: bool = False) -> tuple[SpeakerSpec, SpeakerSp
         router_id="10.0.0.1",
         routes=["10.1.0.0/24", "10.1.1.0/24", "2001:db8:1::/48"],
         next_hop_v4="192.0.2.1",
-        neighbors=[neighbor("b", B, port, local_as=65001, peer_as=4200000002, router_id="10.0.0.1")],
+        neighbors=[
+            neighbor("b", B, port, local_as=65001, peer_as=4200000002, router_id="10.0.0.1")
+        ],
     )
     b = speaker_spec(
         "b",
@@ -35,7 +37,12 @@ def _pair(port: int, *, b_passive: bool = False) -> tuple[SpeakerSpec, SpeakerSp
         next_hop_v6="2001:db8::2",
         neighbors=[
             neighbor(
-                "a", A, port, local_as=4200000002, peer_as=65001, router_id="10.0.0.2",
+                "a",
+                A,
+                port,
+                local_as=4200000002,
+                peer_as=65001,
+                router_id="10.0.0.2",
                 passive=b_passive,
             )
         ],
@@ -74,7 +81,10 @@ async def test_route_refresh_makes_the_peer_resend_between_borr_and_eorr() -> No
     async with running(a_spec, b_spec) as (a, b):
         await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
         counters = b.peers["a"].session.counters
-        updates, refreshes = counters.updates_sent, counters.messages_sent[MessageType.ROUTE_REFRESH]
+        updates, refreshes = (
+            counters.updates_sent,
+            counters.messages_sent[MessageType.ROUTE_REFRESH],
+        )
         await a.request_route_refresh("b", IPV6_UNICAST)
         # RFC 7313 §4: BoRR, b's IPv6 table (one UPDATE), EoRR.
         await b.wait_for(

@@ -23,7 +23,9 @@ def problems_from_validation(file: str, error: ValidationError) -> list[ConfigPr
     """One problem per pydantic error, with its dotted location and a readable reason."""
     problems = []
     for item in error.errors(include_url=False):
-        location = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        location = [
+            p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        ]
         message = item["msg"].removeprefix("Value error, ")
         hint = ""
         if item["type"] == "extra_forbidden":

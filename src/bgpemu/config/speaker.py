@@ -272,9 +272,7 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
             extended_message=n.extended_message,
             peer_name=n.name,
         )
-        neighbors.append(
-            NeighborSpec(name=n.name, address=n.address, port=n.port, session=session)
-        )
+        neighbors.append(NeighborSpec(name=n.name, address=n.address, port=n.port, session=session))
     return SpeakerSpec(
         name=model.name,
         local_address=model.listen.address,
@@ -320,5 +318,6 @@ def load_speaker_config(path: str | Path) -> SpeakerSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), "", f"cannot read the file: {exc.strerror}")])
+        problem = ConfigProblem(str(path), "", f"cannot read the file: {exc.strerror}")
+        raise ConfigError([problem]) from None
     return parse_speaker_config(text, str(path))

@@ -12,7 +12,7 @@ __all__ = ["Announce", "EndOfRib", "Export", "Withdraw"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Announce:
-    """Advertise ``prefixes`` of ``family`` with shared ``attributes`` (packed per RFC 4271 §4.3)."""
+    """Advertise ``prefixes`` of ``family`` sharing ``attributes`` (packed per RFC 4271 §4.3)."""
 
     family: Family
     attributes: PathAttributes

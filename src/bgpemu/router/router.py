@@ -141,7 +141,11 @@ class Router:
             return None
         ebgp = self._peer_as[peer] != self.config.asn
         as_path = (
-            (AsPathSegment(SegmentType.AS_SEQUENCE, (self.config.asn,) * (1 + route.as_path_prepend)),)
+            (
+                AsPathSegment(
+                    SegmentType.AS_SEQUENCE, (self.config.asn,) * (1 + route.as_path_prepend)
+                ),
+            )
             if ebgp
             else ()
         )
@@ -157,7 +161,9 @@ class Router:
 
 
 def _withdraw(
-    table: dict[RouteKey, ReceivedRoute], prefixes: tuple[str, ...], path_ids: tuple[int, ...] | None
+    table: dict[RouteKey, ReceivedRoute],
+    prefixes: tuple[str, ...],
+    path_ids: tuple[int, ...] | None,
 ) -> int:
     ids = path_ids if path_ids is not None else (0,) * len(prefixes)
     return sum(table.pop(key, None) is not None for key in zip(prefixes, ids, strict=True))

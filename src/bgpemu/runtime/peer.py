@@ -47,8 +47,8 @@ from bgpemu.session import (
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
-from bgpemu.wire.messages import RouteRefreshSubtype
 from bgpemu.wire.describe import describe_notification
+from bgpemu.wire.messages import RouteRefreshSubtype
 
 __all__ = ["PeerDriver"]
 
@@ -301,8 +301,10 @@ class PeerDriver:
             )
             keep_main = (winner == CollisionWinner.LOCALLY_INITIATED) == (not main.inbound)
         loser = candidate if keep_main else main
-        self._log.info("connection collision: closing the %s connection",
-                       "inbound" if loser.inbound else "outbound")
+        self._log.info(
+            "connection collision: closing the %s connection",
+            "inbound" if loser.inbound else "outbound",
+        )
         self._apply(loser, loser.session.handle(OpenCollisionDump(), now))
         self._detach(loser)
         if not keep_main:

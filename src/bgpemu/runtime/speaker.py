@@ -104,8 +104,7 @@ class Speaker:
         names = peers or tuple(self._peers)
         await self.wait_for(
             lambda: all(
-                n in self._peers and self._peers[n].state == SessionState.ESTABLISHED
-                for n in names
+                n in self._peers and self._peers[n].state == SessionState.ESTABLISHED for n in names
             ),
             timeout,
         )
@@ -145,7 +144,9 @@ class Speaker:
         address = _normal(writer.get_extra_info("peername")[0])
         driver = self._by_address.get(address)
         if driver is None:
-            logger.warning("%s: refusing a connection from unconfigured %s", self.spec.name, address)
+            logger.warning(
+                "%s: refusing a connection from unconfigured %s", self.spec.name, address
+            )
             writer.close()
             return
         driver.incoming(reader, writer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from bgpemu.wire.constants import (
     CeaseSubcode,
     ErrorCode,
@@ -14,9 +16,15 @@ from bgpemu.wire.constants import (
 
 __all__ = ["describe_notification"]
 
-_SUBCODES: dict[int, type[CeaseSubcode] | type[FsmErrorSubcode] | type[HeaderErrorSubcode]
-                | type[OpenErrorSubcode] | type[RouteRefreshErrorSubcode]
-                | type[UpdateErrorSubcode]] = {
+_SUBCODES: dict[
+    int,
+    type[CeaseSubcode]
+    | type[FsmErrorSubcode]
+    | type[HeaderErrorSubcode]
+    | type[OpenErrorSubcode]
+    | type[RouteRefreshErrorSubcode]
+    | type[UpdateErrorSubcode],
+] = {
     ErrorCode.MESSAGE_HEADER_ERROR: HeaderErrorSubcode,
     ErrorCode.OPEN_MESSAGE_ERROR: OpenErrorSubcode,
     ErrorCode.UPDATE_MESSAGE_ERROR: UpdateErrorSubcode,
@@ -43,10 +51,8 @@ def describe_notification(code: int, subcode: int, data: bytes = b"") -> str:
     sub_name = "Unspecific" if subcode == 0 else "Unknown Subcode"
     enum = _SUBCODES.get(code)
     if enum is not None and subcode != 0:
-        try:
+        with contextlib.suppress(ValueError):
             sub_name = _title(enum(subcode).name)
-        except ValueError:
-            pass
     text = f"{code_name} ({code}) / {sub_name} ({subcode})"
     if code == ErrorCode.CEASE and subcode in (2, 4) and data and data[0] == len(data) - 1:
         try:

@@ -19,7 +19,11 @@ def test_examples_compile() -> None:
     assert spec.name == "a"
     assert spec.local_address == "127.0.0.1"
     assert spec.router.asn == 65001
-    assert [r.prefix for r in spec.router.routes] == ["10.1.0.0/24", "10.1.1.0/24", "2001:db8:1::/48"]
+    assert [r.prefix for r in spec.router.routes] == [
+        "10.1.0.0/24",
+        "10.1.1.0/24",
+        "2001:db8:1::/48",
+    ]
     assert spec.router.routes[1].communities == (65001 << 16 | 100,)
     assert spec.router.routes[2].family == IPV6_UNICAST
     (neighbor,) = spec.neighbors

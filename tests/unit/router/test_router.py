@@ -86,7 +86,9 @@ def test_updates_fill_and_drain_the_adj_rib_in() -> None:
         Update(
             attributes=attrs,
             nlri=("10.2.0.0/16", "10.3.0.0/16"),
-            mp_reach=MpReach(family=IPV6_UNICAST, next_hop="2001:db8::2", nlri=("2001:db8:2::/48",)),
+            mp_reach=MpReach(
+                family=IPV6_UNICAST, next_hop="2001:db8::2", nlri=("2001:db8:2::/48",)
+            ),
         ),
     )
     assert changed == 3
@@ -107,7 +109,10 @@ def test_updates_fill_and_drain_the_adj_rib_in() -> None:
     }
     withdrawn = router.update_received(
         "b",
-        Update(withdrawn=("10.2.0.0/16",), mp_unreach=MpUnreach(family=IPV6_UNICAST, withdrawn=("2001:db8:2::/48",))),
+        Update(
+            withdrawn=("10.2.0.0/16",),
+            mp_unreach=MpUnreach(family=IPV6_UNICAST, withdrawn=("2001:db8:2::/48",)),
+        ),
     )
     assert withdrawn == 2
     assert [r.prefix for r in router.received_routes()] == ["10.3.0.0/16"]
@@ -119,7 +124,9 @@ def test_add_path_keeps_paths_apart() -> None:
     router = Router(CONFIG)
     router.session_up("b", 65002, [IPV4_UNICAST])
     attrs = PathAttributes(origin=Origin.IGP, next_hop="192.0.2.2")
-    router.update_received("b", Update(attributes=attrs, nlri=("10.9.0.0/16",) * 2, nlri_path_ids=(1, 2)))
+    router.update_received(
+        "b", Update(attributes=attrs, nlri=("10.9.0.0/16",) * 2, nlri_path_ids=(1, 2))
+    )
     assert [(r.prefix, r.path_id) for r in router.received_routes()] == [
         ("10.9.0.0/16", 1),
         ("10.9.0.0/16", 2),
