@@ -62,12 +62,25 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(problems)} problem(s) found; nothing was started.", file=sys.stderr)
         return 2
+    failures: list[OSError] = []
     try:
         asyncio.run(_run(specs, args.dump_after, args.wait_established))
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    except* OSError as group:  # e.g. the listening address is in use or not local
+        failures.extend(_leaves(group))
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
+    """The OSErrors inside ``group`` and its nested groups (one per TaskGroup level)."""
+    found: list[OSError] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            found.extend(_leaves(exc))
+        else:
+            found.append(exc)
+    return found
 
 
 def _dump(speakers: list[Speaker]) -> None:
