@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,8 @@ def test_sigusr1_dumps_and_sigterm_stops_with_cease(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
+    watchdog = threading.Timer(60, proc.kill)  # a hung speaker ends the pipe reads below
+    watchdog.start()
     try:
         assert proc.stderr is not None
         assert proc.stdout is not None
@@ -142,6 +145,7 @@ def test_sigusr1_dumps_and_sigterm_stops_with_cease(tmp_path: Path) -> None:
         assert proc.wait(timeout=30) == 0
         assert "NOTIFICATION sent: Cease (6) / Administrative Shutdown (2)" in rest
     finally:
+        watchdog.cancel()
         for p in (proc, peer):
             if p.poll() is None:
                 p.kill()
