@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import pytest
 
-from bgpemu.runtime import Speaker
+from bgpemu.runtime import NeighborSpec, Speaker, SpeakerSpec
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 from bgpemu.wire.constants import MessageType
@@ -48,6 +48,21 @@ async def _thread(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
 
 def _received(speaker: Speaker, peer: str) -> dict[str, object]:
     return {r.prefix: r for r in speaker.router.received_routes() if r.peer == peer}
+
+
+def _emu_spec(port: int, peer: NeighborSpec) -> SpeakerSpec:
+    """The bgpemu speaker of these tests, with next hops GoBGP and BIRD accept."""
+    return speaker_spec(
+        "emu",
+        EMU,
+        port,
+        asn=EMU_AS,
+        router_id="10.0.0.31",
+        routes=EMU_ROUTES,
+        next_hop_v4="192.0.2.31",
+        next_hop_v6="2001:db8::31",
+        neighbors=[peer],
+    )
 
 
 # -- BIRD ---------------------------------------------------------------------------------
@@ -90,20 +105,9 @@ async def bird_lab(tmp_path: Path) -> AsyncIterator[BirdLab]:
             med=50,
         ),
     )
-    spec = speaker_spec(
-        "emu",
-        EMU,
+    spec = _emu_spec(
         emu_port,
-        asn=EMU_AS,
-        router_id="10.0.0.31",
-        routes=EMU_ROUTES,
-        next_hop_v4="192.0.2.31",
-        next_hop_v6="2001:db8::31",
-        neighbors=[
-            neighbor(
-                "bird", BIRD, bird_port, local_as=EMU_AS, peer_as=BIRD_AS, router_id="10.0.0.31"
-            )
-        ],
+        neighbor("bird", BIRD, bird_port, local_as=EMU_AS, peer_as=BIRD_AS, router_id="10.0.0.31"),
     )
     with bird:
         async with running(spec) as (speaker,):
@@ -213,26 +217,17 @@ async def gobgp_lab(tmp_path: Path) -> AsyncIterator[GoBgpLab]:
             ],
         ),
     )
-    spec = speaker_spec(
-        "emu",
-        EMU,
+    spec = _emu_spec(
         emu_port,
-        asn=EMU_AS,
-        router_id="10.0.0.31",
-        routes=EMU_ROUTES,
-        next_hop_v4="192.0.2.31",
-        next_hop_v6="2001:db8::31",
-        neighbors=[
-            neighbor(
-                "gobgp",
-                GOBGP,
-                gobgp_port,
-                local_as=EMU_AS,
-                peer_as=GOBGP_AS,
-                router_id="10.0.0.31",
-                add_path=((IPV4_UNICAST, AddPathMode.RECEIVE),),
-            )
-        ],
+        neighbor(
+            "gobgp",
+            GOBGP,
+            gobgp_port,
+            local_as=EMU_AS,
+            peer_as=GOBGP_AS,
+            router_id="10.0.0.31",
+            add_path=((IPV4_UNICAST, AddPathMode.RECEIVE),),
+        ),
     )
     with gobgp:
         async with running(spec) as (speaker,):
