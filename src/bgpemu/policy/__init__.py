@@ -1,0 +1,5 @@
+"""Composable import and export policies (L4)."""
+
+from bgpemu.policy.base import Direction, Policy, PolicyContext
+
+__all__ = ["Direction", "Policy", "PolicyContext"]
