@@ -49,9 +49,15 @@ class ManualStart:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ManualStop:
-    """Event 2: ManualStop; ``subcode`` is the Cease subcode sent (RFC 4486 §4)."""
+    """Event 2: ManualStop; the Cease ``subcode`` and ``data`` sent (RFC 4486 §4).
+
+    The router also stops a session this way, e.g. maximum prefixes reached (subcode 1,
+    data = AFI, SAFI and the limit).
+    """
 
     subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN
+    data: bytes = b""
+    reason: str = "stopped"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

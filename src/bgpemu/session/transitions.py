@@ -110,8 +110,8 @@ def _manual_stop(s: Session, event: Input, now: float) -> None:
     s.counters.connect_retry_counter = 0
     sent = None
     if s._state in CONNECTED_STATES:
-        sent = Notification(code=ErrorCode.CEASE, subcode=event.subcode)
-    s._drop(now, "stopped", sent=sent, count=False)
+        sent = Notification(code=ErrorCode.CEASE, subcode=event.subcode, data=event.data)
+    s._drop(now, event.reason, sent=sent, count=False)
 
 
 def _connect_retry_in_connect(s: Session, event: Input, now: float) -> None:
