@@ -47,7 +47,7 @@ async def _thread(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
 
 
 def _received(speaker: Speaker, peer: str) -> dict[str, object]:
-    return {r.prefix: r for r in speaker.router.received_routes() if r.peer == peer}
+    return {r.prefix: r for r in speaker.received_paths() if r.source.name == peer}
 
 
 def _emu_spec(port: int, peer: NeighborSpec) -> SpeakerSpec:
@@ -118,7 +118,7 @@ async def bird_lab(tmp_path: Path) -> AsyncIterator[BirdLab]:
 async def test_bird_routes_flow_both_ways_ipv4_and_ipv6(bird_lab: BirdLab) -> None:
     speaker, bird = bird_lab.speaker, bird_lab.bird
     await speaker.wait_for(lambda: len(_received(speaker, "bird")) == 3, timeout=30)
-    routes = speaker.router.received_routes()
+    routes = speaker.received_paths()
     v4 = {r.prefix: r.attributes for r in routes if r.family == IPV4_UNICAST}
     v6 = {r.prefix: r.attributes for r in routes if r.family == IPV6_UNICAST}
     assert set(v4) == {"10.32.1.0/24", "10.32.2.0/24"}
@@ -241,8 +241,8 @@ async def test_gobgp_routes_flow_both_ways_with_add_path(gobgp_lab: GoBgpLab) ->
     await _thread(gobgp.add_route, "10.33.9.0/24", "198.51.100.33", identifier=1)
     await _thread(gobgp.add_route, "10.33.9.0/24", "198.51.100.34", identifier=2)
     await _thread(gobgp.add_route, "2001:db8:33::/48", "2001:db8:ffff::33", family="ipv6")
-    await speaker.wait_for(lambda: len(speaker.router.received_routes()) == 4, timeout=30)
-    routes = {(r.prefix, r.path_id): r.attributes for r in speaker.router.received_routes()}
+    await speaker.wait_for(lambda: len(speaker.received_paths()) == 4, timeout=30)
+    routes = {(r.prefix, r.path_id): r.attributes for r in speaker.received_paths()}
     one = routes[next(k for k in routes if k[0] == "10.33.1.0/24")]
     assert one.as_path_asns() == (GOBGP_AS,)
     assert one.next_hop == "198.51.100.33"
@@ -261,33 +261,33 @@ async def test_gobgp_routes_flow_both_ways_with_add_path(gobgp_lab: GoBgpLab) ->
     assert rib6["2001:db8:31::/48"].next_hop == "2001:db8::31"
 
     await _thread(gobgp.del_route, "10.33.1.0/24")
-    await speaker.wait_for(lambda: len(speaker.router.received_routes()) == 3, timeout=30)
+    await speaker.wait_for(lambda: len(speaker.received_paths()) == 3, timeout=30)
 
 
 async def test_gobgp_resends_on_our_route_refresh(gobgp_lab: GoBgpLab) -> None:
     speaker, gobgp = gobgp_lab.speaker, gobgp_lab.gobgp
     await _thread(gobgp.add_route, "10.33.1.0/24", "198.51.100.33")
-    await speaker.wait_for(lambda: len(speaker.router.received_routes()) == 1, timeout=30)
+    await speaker.wait_for(lambda: len(speaker.received_paths()) == 1, timeout=30)
     counters = speaker.peers["gobgp"].session.counters
     received = counters.updates_received
     await speaker.request_route_refresh("gobgp", IPV4_UNICAST)
     await speaker.wait_for(lambda: counters.updates_received > received, timeout=30)
-    assert len(speaker.router.received_routes()) == 1
+    assert len(speaker.received_paths()) == 1
 
 
 async def test_gobgp_killed_is_detected_and_the_session_recovers(gobgp_lab: GoBgpLab) -> None:
     speaker, gobgp = gobgp_lab.speaker, gobgp_lab.gobgp
     await _thread(gobgp.add_route, "10.33.1.0/24", "198.51.100.33")
-    await speaker.wait_for(lambda: len(speaker.router.received_routes()) == 1, timeout=30)
+    await speaker.wait_for(lambda: len(speaker.received_paths()) == 1, timeout=30)
     await _thread(gobgp.kill)
     await speaker.wait_for(
         lambda: speaker.peers["gobgp"].state != SessionState.ESTABLISHED, timeout=30
     )
-    assert speaker.router.received_routes() == []
+    assert speaker.received_paths() == []
     await _thread(gobgp.start)
     await speaker.wait_established("gobgp", timeout=60)
     await _thread(gobgp.add_route, "10.33.1.0/24", "198.51.100.33")
-    await speaker.wait_for(lambda: len(speaker.router.received_routes()) == 1, timeout=30)
+    await speaker.wait_for(lambda: len(speaker.received_paths()) == 1, timeout=30)
 
 
 async def test_gobgp_notification_is_logged_decoded(

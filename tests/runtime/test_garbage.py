@@ -167,7 +167,7 @@ async def test_malformed_as_path_is_treat_as_withdraw_and_the_session_stays(lab:
     raw = await lab.raw_peer()
     raw.send(_valid_update())
     await lab.speaker.wait_for(
-        lambda: any(r.peer == "raw" for r in lab.speaker.router.received_routes()), timeout=10
+        lambda: any(r.source.name == "raw" for r in lab.speaker.received_paths()), timeout=10
     )
     # Same NLRI, but an AS_PATH segment of an unknown type 9: RFC 7606 §7.2 treat-as-withdraw.
     good = _valid_update()
@@ -175,7 +175,7 @@ async def test_malformed_as_path_is_treat_as_withdraw_and_the_session_stays(lab:
     assert bad != good
     raw.send(bad)
     await lab.speaker.wait_for(
-        lambda: not any(r.peer == "raw" for r in lab.speaker.router.received_routes()), timeout=10
+        lambda: not any(r.source.name == "raw" for r in lab.speaker.received_paths()), timeout=10
     )
     assert lab.speaker.peers["raw"].state == SessionState.ESTABLISHED
     raw.send(Codec().encode(RouteRefresh(family=IPV4_UNICAST)))

@@ -51,7 +51,7 @@ def _pair(port: int, *, b_passive: bool = False) -> tuple[SpeakerSpec, SpeakerSp
 
 
 def _prefixes(speaker: Speaker) -> set[str]:
-    return {r.prefix for r in speaker.router.received_routes()}
+    return {r.prefix for r in speaker.received_paths()}
 
 
 async def test_two_speakers_exchange_ipv4_and_ipv6_routes() -> None:
@@ -62,7 +62,7 @@ async def test_two_speakers_exchange_ipv4_and_ipv6_routes() -> None:
         await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
         await b.wait_for(lambda: len(_prefixes(b)) == 3, timeout=10)
         assert _prefixes(a) == {"10.2.0.0/16", "2001:db8:2::/48"}
-        routes = {r.prefix: r for r in a.router.received_routes()}
+        routes = {r.prefix: r for r in a.received_paths()}
         assert routes["10.2.0.0/16"].attributes.as_path_asns() == (4200000002,)
         assert routes["10.2.0.0/16"].attributes.next_hop == "192.0.2.2"
         assert routes["2001:db8:2::/48"].attributes.next_hop == "2001:db8::2"

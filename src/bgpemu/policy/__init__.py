@@ -1,5 +1,133 @@
-"""Composable import and export policies (L4)."""
+"""Composable import and export policies (L4).
 
+A policy is any ``(path, PolicyContext) -> Path | None``.  Build them from matches
+(:mod:`~bgpemu.policy.matches`), actions (:mod:`~bgpemu.policy.actions`) and
+statements (:mod:`~bgpemu.policy.route_policy`); the router always adds
+:func:`well_known_filter` on export (RFC 1997) and enforces :class:`MaxPrefix` per
+session (RFC 4486).
+"""
+
+from bgpemu.policy.actions import (
+    Action,
+    AddCommunities,
+    AddLargeCommunities,
+    AsOverride,
+    Prepend,
+    PrivateAsMode,
+    RemoveCommunities,
+    RemoveLargeCommunities,
+    RemovePrivateAs,
+    SetCommunities,
+    SetLocalPref,
+    SetMed,
+    SetNextHop,
+    SetWeight,
+)
+from bgpemu.policy.aspath import as_path_string, is_private_asn
 from bgpemu.policy.base import Direction, Policy, PolicyContext
+from bgpemu.policy.communities import (
+    BLACKHOLE,
+    GRACEFUL_SHUTDOWN,
+    NO_ADVERTISE,
+    NO_EXPORT,
+    NO_EXPORT_SUBCONFED,
+    format_community,
+    format_large_community,
+    parse_communities,
+    parse_community,
+    parse_large_communities,
+    parse_large_community,
+    well_known_filter,
+)
+from bgpemu.policy.matches import (
+    DENY,
+    PERMIT,
+    And,
+    AsPathRegex,
+    CommunityMatch,
+    FamilyMatch,
+    LargeCommunityMatch,
+    ListAction,
+    Match,
+    Not,
+    Or,
+    PeerMatch,
+    PrefixList,
+    PrefixListEntry,
+    SourcePeerMatch,
+)
+from bgpemu.policy.max_prefix import (
+    MaxPrefix,
+    MaxPrefixAction,
+    max_prefix_action,
+    max_prefix_exceeded,
+    max_prefix_notification,
+)
+from bgpemu.policy.route_policy import (
+    ACCEPT_ALL,
+    REJECT_ALL,
+    Chain,
+    Result,
+    RoutePolicy,
+    Statement,
+)
 
-__all__ = ["Direction", "Policy", "PolicyContext"]
+__all__ = [
+    "ACCEPT_ALL",
+    "BLACKHOLE",
+    "DENY",
+    "GRACEFUL_SHUTDOWN",
+    "NO_ADVERTISE",
+    "NO_EXPORT",
+    "NO_EXPORT_SUBCONFED",
+    "PERMIT",
+    "REJECT_ALL",
+    "Action",
+    "AddCommunities",
+    "AddLargeCommunities",
+    "And",
+    "AsOverride",
+    "AsPathRegex",
+    "Chain",
+    "CommunityMatch",
+    "Direction",
+    "FamilyMatch",
+    "LargeCommunityMatch",
+    "ListAction",
+    "Match",
+    "MaxPrefix",
+    "MaxPrefixAction",
+    "Not",
+    "Or",
+    "PeerMatch",
+    "Policy",
+    "PolicyContext",
+    "PrefixList",
+    "PrefixListEntry",
+    "Prepend",
+    "PrivateAsMode",
+    "RemoveCommunities",
+    "RemoveLargeCommunities",
+    "RemovePrivateAs",
+    "Result",
+    "RoutePolicy",
+    "SetCommunities",
+    "SetLocalPref",
+    "SetMed",
+    "SetNextHop",
+    "SetWeight",
+    "SourcePeerMatch",
+    "Statement",
+    "as_path_string",
+    "format_community",
+    "format_large_community",
+    "is_private_asn",
+    "max_prefix_action",
+    "max_prefix_exceeded",
+    "max_prefix_notification",
+    "parse_communities",
+    "parse_community",
+    "parse_large_communities",
+    "parse_large_community",
+    "well_known_filter",
+]

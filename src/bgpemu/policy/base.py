@@ -27,6 +27,10 @@ class PolicyContext:
     """The neighbour the path comes from (import) or goes to (export)."""
     local_asn: int
     local_router_id: str
+    local_next_hop_v4: str | None = None
+    """Our IPv4 address toward this peer: what ``SetNextHop("self")`` writes on IPv4 paths."""
+    local_next_hop_v6: str | None = None
+    """Our global IPv6 address toward this peer: ``SetNextHop("self")`` on IPv6 paths."""
 
 
 class Policy(Protocol):

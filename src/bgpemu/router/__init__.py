@@ -1,21 +1,25 @@
-"""The router inside a speaker (L5): RIBs and what to export, driven by session events.
+"""The router inside a speaker (L5): import, decision, export, driven by session events.
 
-This is the foundation's router: it originates the configured routes to every
-established peer and keeps each peer's Adj-RIB-In.  The decision process, policies
-and re-advertisement between peers build on it (see ``docs/architecture.md``).
+:class:`Router` is pure: the TCP runtime and the in-memory fabric both drive it with
+session events and carry out the :class:`RouterOutput` it returns.
 """
 
 from bgpemu.router.config import OriginatedRoute, RouterConfig
+from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
-from bgpemu.router.router import ReceivedRoute, Router
+from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.outputs import BestPathChanged, ResetSession, RouterOutput
 
 __all__ = [
     "Announce",
+    "BestPathChanged",
     "EndOfRib",
     "Export",
+    "NeighborPolicy",
     "OriginatedRoute",
-    "ReceivedRoute",
+    "ResetSession",
     "Router",
     "RouterConfig",
+    "RouterOutput",
     "Withdraw",
 ]

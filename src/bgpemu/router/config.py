@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bgpemu.rib.decision import DecisionConfig
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.types import Family
 
 __all__ = ["OriginatedRoute", "RouterConfig"]
@@ -33,3 +35,14 @@ class RouterConfig:
     next_hop_v6: str | None = None
     """Global next hop in MP_REACH_NLRI for IPv6 routes (RFC 2545 §3)."""
     routes: tuple[OriginatedRoute, ...] = ()
+    decision: DecisionConfig = DecisionConfig()
+    """Decision-process knobs (ECMP width, MED comparison...) of the routing router."""
+    neighbors: tuple[NeighborPolicy, ...] = ()
+    """Import/export settings per neighbour name; a neighbour without one gets defaults."""
+
+    def neighbor(self, name: str) -> NeighborPolicy:
+        """The settings of neighbour ``name`` (defaults when none are configured)."""
+        for policy in self.neighbors:
+            if policy.name == name:
+                return policy
+        return NeighborPolicy(name=name)

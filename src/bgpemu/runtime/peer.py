@@ -23,7 +23,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bgpemu.router import Announce, EndOfRib, Export, Router, Withdraw
+from bgpemu.rib import PeerInfo
+from bgpemu.router import Announce, EndOfRib, Export, Router, RouterOutput, Withdraw
 from bgpemu.runtime.spec import NeighborSpec
 from bgpemu.session import (
     CloseTcp,
@@ -31,6 +32,7 @@ from bgpemu.session import (
     ConnectTcp,
     Effect,
     ManualStart,
+    ManualStop,
     OpenCollisionDump,
     RouteRefreshReceived,
     Send,
@@ -48,7 +50,7 @@ from bgpemu.session import (
 from bgpemu.types import Family
 from bgpemu.wire import Update
 from bgpemu.wire.describe import describe_notification
-from bgpemu.wire.messages import RouteRefreshSubtype
+from bgpemu.wire.messages import Notification, RouteRefreshSubtype
 
 __all__ = ["PeerDriver"]
 
@@ -125,6 +127,7 @@ class PeerDriver:
         *,
         local_address: str,
         router: Router,
+        apply_output: Callable[[RouterOutput, float], None],
         rng: random.Random,
         task_group: asyncio.TaskGroup,
         on_change: Callable[[], None],
@@ -134,6 +137,7 @@ class PeerDriver:
         self.name = spec.name
         self._local_address = local_address
         self._router = router
+        self._apply_output = apply_output
         self._rng = rng
         self._tg = task_group
         self._on_change = on_change
@@ -342,10 +346,15 @@ class PeerDriver:
                         negotiated.hold_time,
                         ", ".join(str(f) for f in sorted(negotiated.families)),
                     )
-                    exports = self._router.session_up(
-                        self.name, negotiated.peer_as, negotiated.families
+                    peer = PeerInfo(
+                        name=self.name,
+                        asn=negotiated.peer_as,
+                        router_id=negotiated.peer_bgp_identifier,
+                        address=self.spec.address,
+                        local_asn=self.spec.session.local_as,
                     )
-                    self._send_exports(conn, exports)
+                    now = asyncio.get_running_loop().time()
+                    self._apply_output(self._router.peer_up(peer, negotiated.families, now), now)
                 case SessionDown(reason=reason, sent=sent, received=received):
                     if received is not None:
                         self.last_notification_received = describe_notification(
@@ -361,7 +370,8 @@ class PeerDriver:
                         self._log.warning("NOTIFICATION sent: %s", self.last_notification_sent)
                     self._log.info("session down: %s", reason)
                     if primary:
-                        self._router.session_down(self.name)
+                        now = asyncio.get_running_loop().time()
+                        self._apply_output(self._router.peer_down(self.name, now), now)
                 case UpdateReceived(update=update) if primary:
                     self._on_update(update)
                 case RouteRefreshReceived(refresh=refresh) if primary:
@@ -377,20 +387,44 @@ class PeerDriver:
                 issue.action.name,
                 issue.reason,
             )
-        self._router.update_received(self.name, update)
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self._router.update_received(self.name, update, now), now)
 
     def _refresh(self, conn: _Connection | None, family: Family) -> None:
         """Re-send ``family``, between BoRR and EoRR when both ends support RFC 7313."""
         now = asyncio.get_running_loop().time()
         session = self.session
         self._apply(conn, session.demarcate_refresh(family, RouteRefreshSubtype.BEGIN_OF_RIB, now))
-        self._send_exports(conn, self._router.route_refresh(self.name, family))
+        self._apply_output(self._router.route_refresh(self.name, family, now), now)
         self._apply(conn, session.demarcate_refresh(family, RouteRefreshSubtype.END_OF_RIB, now))
 
-    def _send_exports(self, conn: _Connection | None, exports: list[Export]) -> None:
+    # -- called by the speaker with the router's outputs ----------------------------------
+    #
+    # The router is shared by every driver of a speaker. Its outputs are applied to the
+    # target peer's session synchronously by whichever task produced them: everything runs
+    # on one event loop and nothing below awaits, so no two changes can interleave.
+
+    def send_exports(self, exports: list[Export], now: float) -> None:
+        """Pack and send the router's exports to this peer (Established only)."""
+        self._send_exports(self._conn, exports, now)
+
+    def reset(self, notification: Notification, now: float) -> None:
+        """Stop the session with ``notification`` (e.g. maximum prefixes, RFC 4486 §4)."""
+        stop = ManualStop(
+            subcode=notification.subcode,
+            data=notification.data,
+            reason=describe_notification(notification.code, notification.subcode),
+        )
+        self._apply(self._conn, self.session.handle(stop, now))
+
+    def restart(self, now: float) -> None:
+        """Start the session again after a :meth:`reset` (the max-prefix restart timer)."""
+        self._apply(self._conn, self.session.handle(ManualStart(), now))
+
+    def _send_exports(self, conn: _Connection | None, exports: list[Export], now: float) -> None:
         session = self.session
         codec = session.codec
-        loop_now = asyncio.get_running_loop().time()
+        loop_now = now
         for export in exports:
             match export:
                 case Announce(family=family, attributes=attributes, prefixes=prefixes):

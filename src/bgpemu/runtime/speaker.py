@@ -14,11 +14,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from bgpemu.router import Router
+from bgpemu.rib import Path
+from bgpemu.router import Router, RouterOutput
+from bgpemu.router.table import path_json
 from bgpemu.runtime.peer import PeerDriver
 from bgpemu.runtime.spec import SpeakerSpec
 from bgpemu.session import SessionState
-from bgpemu.types import Family
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.wire.describe import describe_notification
 
 __all__ = ["Speaker"]
 
@@ -31,6 +34,7 @@ class Speaker:
     def __init__(self, spec: SpeakerSpec, *, rng: random.Random | None = None) -> None:
         self.spec = spec
         self.router = Router(spec.router)
+        self._router_wake = asyncio.Event()
         self._rng = rng if rng is not None else random.Random()
         self._peers: dict[str, PeerDriver] = {}
         self._by_address: dict[str, PeerDriver] = {}
@@ -64,6 +68,7 @@ class Speaker:
                     neighbor,
                     local_address=self.spec.local_address,
                     router=self.router,
+                    apply_output=self._apply_output,
                     rng=self._rng,
                     task_group=tg,
                     on_change=self._notify,
@@ -72,8 +77,10 @@ class Speaker:
                 self._peers[neighbor.name] = driver
                 self._by_address[_normal(neighbor.address)] = driver
                 tg.create_task(driver.run(), name=f"bgp-peer-{self.spec.name}-{neighbor.name}")
+            timers = tg.create_task(self._router_timers(), name=f"bgp-mrai-{self.spec.name}")
             self._ready.set()
             await self._stop.wait()
+            timers.cancel()
             if server is not None:
                 server.close()
             for driver in self._peers.values():
@@ -126,8 +133,74 @@ class Speaker:
                 }
                 for name, driver in sorted(self._peers.items())
             ],
-            "received_routes": [route.to_json() for route in self.router.received_routes()],
+            "received_routes": self.received_routes(),
+            "loc_rib": self.router.table(),
         }
+
+    def received_paths(self) -> list[Path]:
+        """Every path in every Adj-RIB-In as received (before import policy), sorted."""
+        paths: list[Path] = []
+        for name in sorted(self._peers):
+            rib = self.router.adj_rib_in(name)
+            if rib is None:
+                continue
+            for family in (IPV4_UNICAST, IPV6_UNICAST):
+                paths.extend(sorted(rib.paths_pre(family), key=lambda p: (p.prefix, p.path_id)))
+        return paths
+
+    def received_routes(self) -> list[dict[str, Any]]:
+        """:meth:`received_paths` as JSON-ready documents."""
+        return [
+            {
+                "peer": path.source.name,
+                "prefix": path.prefix,
+                "family": str(path.family),
+                "path_id": path.path_id,
+                **{k: v for k, v in path_json(path).items() if k != "peer"},
+            }
+            for path in self.received_paths()
+        ]
+
+    def _apply_output(self, out: RouterOutput, now: float) -> None:
+        """Carry out what the router asked: exports per peer, resets, restarts."""
+        for name, exports in out.exports.items():
+            self._peers[name].send_exports(exports, now)
+        for reset in out.resets:
+            logger.warning(
+                "%s: stopping the session with %s: %s",
+                self.spec.name,
+                reset.peer,
+                describe_notification(
+                    reset.notification.code, reset.notification.subcode, reset.notification.data
+                ),
+            )
+            self._peers[reset.peer].reset(reset.notification, now)
+        for name in out.restarts:
+            self._peers[name].restart(now)
+        if logger.isEnabledFor(logging.DEBUG):
+            for change in out.changes:
+                logger.debug(
+                    "%s: best path of %s %s (%s)",
+                    self.spec.name,
+                    change.prefix,
+                    "changed" if change.new and change.new.best else "withdrawn",
+                    change.reason.value if change.reason else "-",
+                )
+        self._router_wake.set()
+
+    async def _router_timers(self) -> None:
+        """Wake the router at its deadlines (MRAI flushes, max-prefix restarts)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self.router.next_deadline()
+            self._router_wake.clear()
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                await asyncio.wait_for(self._router_wake.wait(), timeout)
+            except TimeoutError:
+                now = loop.time()
+                self._apply_output(self.router.on_timer(now), now)
+                self._notify()
 
     def _change_future(self) -> asyncio.Future[None]:
         if self._change is None:

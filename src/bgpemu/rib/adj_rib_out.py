@@ -1,0 +1,162 @@
+"""Adj-RIB-Out: what one peer has been told, and the diff engine that decides what to tell it.
+
+Theory of operation
+-------------------
+RFC 4271 §9.2: the Update-Send process advertises *changes*: a route that is
+already advertised with the same attributes is not re-sent, a route that was never
+advertised is not withdrawn.  :class:`AdjRibOut` keeps two maps per family:
+
+* ``sent``: prefix -> the PathAttributes the peer last received (as of the last
+  :meth:`AdjRibOut.flush`);
+* ``pending``: prefix -> the desired attributes, or None for "withdraw", for every
+  prefix whose desired state differs from ``sent``.
+
+:meth:`AdjRibOut.set` records the desired state and drops the pending entry as soon
+as it equals what was sent, so flapping a prefix and putting it back between two
+flushes sends nothing.  :meth:`AdjRibOut.flush` turns the pending map into exports:
+all withdrawals first (so a peer never holds the old and new state of a
+reachability change at once, and so withdrawals are not delayed behind large
+announcements), then one :class:`Announce` per distinct attribute set, which is
+how RFC 4271 §4.3 packs NLRI that share attributes.  MRAI (RFC 4271 §9.2.1.1) is the
+caller's business: it decides *when* to flush; pending changes simply accumulate.
+
+Order is deterministic: families in (AFI, SAFI) order; within a family, attribute
+groups in the order their first prefix was set, prefixes sorted within a group.
+Grouping keys on object identity first (the router shares PathAttributes objects)
+and then merges equal-but-distinct attribute sets, so the per-prefix cost is one
+``id()`` and a dict lookup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bgpemu.types import Family
+from bgpemu.wire.messages import PathAttributes
+
+if TYPE_CHECKING:
+    from bgpemu.router.exports import Announce, Export
+
+# ``bgpemu.router.exports`` is imported inside the functions that build exports:
+# importing it runs ``bgpemu/router/__init__``, which imports the router, which
+# imports this package; a module-level import here would make ``import bgpemu.rib``
+# (before ``bgpemu.router``) a circular import.
+
+__all__ = ["AdjRibOut"]
+
+
+def _group(family: Family, items: list[tuple[str, PathAttributes]]) -> list[Announce]:
+    """One Announce per distinct attribute set, first-seen order, prefixes sorted."""
+    from bgpemu.router.exports import Announce  # lazy: see the note above
+
+    by_id: dict[int, tuple[PathAttributes, list[str]]] = {}
+    for prefix, attributes in items:
+        entry = by_id.get(id(attributes))
+        if entry is None:
+            by_id[id(attributes)] = (attributes, [prefix])
+        else:
+            entry[1].append(prefix)
+    merged: dict[PathAttributes, list[str]] = {}
+    for attributes, prefixes in by_id.values():
+        existing = merged.get(attributes)
+        if existing is None:
+            merged[attributes] = prefixes
+        else:
+            existing.extend(prefixes)
+    return [
+        Announce(family=family, attributes=attributes, prefixes=tuple(sorted(prefixes)))
+        for attributes, prefixes in merged.items()
+    ]
+
+
+class AdjRibOut:
+    """The Adj-RIB-Out of one peer (RFC 4271 §3.2, §9.2): advertised state plus pending diff."""
+
+    __slots__ = ("_pending", "_sent")
+
+    def __init__(self) -> None:
+        self._sent: dict[Family, dict[str, PathAttributes]] = {}
+        self._pending: dict[Family, dict[str, PathAttributes | None]] = {}
+
+    def set(self, family: Family, prefix: str, attributes: PathAttributes | None) -> None:
+        """Record the desired state of ``prefix``: attributes to advertise, or None to withdraw.
+
+        Nothing is sent until :meth:`flush`; setting a prefix back to what the peer
+        already has cancels the pending change (RFC 4271 §9.2: only changes are sent).
+        """
+        sent = self._sent.get(family)
+        current = None if sent is None else sent.get(prefix)
+        if current is attributes or (
+            current is not None and attributes is not None and current == attributes
+        ):
+            pending = self._pending.get(family)
+            if pending is not None:
+                pending.pop(prefix, None)
+            return
+        pending = self._pending.get(family)
+        if pending is None:
+            pending = self._pending[family] = {}
+        pending[prefix] = attributes
+
+    def pending(self) -> bool:
+        """True when :meth:`flush` would return something."""
+        return any(self._pending.values())
+
+    def flush(self) -> list[Export]:
+        """The changes since the last flush, which become the advertised state.
+
+        Withdrawals of every family first, then announcements grouped by identical
+        attributes (see the module documentation for the order).
+        """
+        from bgpemu.router.exports import Withdraw  # lazy: see the note above
+
+        withdrawals: list[Export] = []
+        announcements: list[Export] = []
+        for family in sorted(self._pending):
+            pending = self._pending[family]
+            if not pending:
+                continue
+            sent = self._sent.setdefault(family, {})
+            withdrawn: list[str] = []
+            announced: list[tuple[str, PathAttributes]] = []
+            for prefix, attributes in pending.items():
+                if attributes is None:
+                    withdrawn.append(prefix)
+                    del sent[prefix]
+                else:
+                    announced.append((prefix, attributes))
+                    sent[prefix] = attributes
+            if withdrawn:
+                withdrawn.sort()
+                withdrawals.append(Withdraw(family=family, prefixes=tuple(withdrawn)))
+            if announced:
+                announcements.extend(_group(family, announced))
+        self._pending.clear()
+        return withdrawals + announcements
+
+    def full_table(self, family: Family) -> list[Export]:
+        """Everything currently advertised in ``family``, grouped like :meth:`flush`.
+
+        For a route refresh (RFC 2918 §4, RFC 7313 §4): the peer gets the whole
+        Adj-RIB-Out again.  Pending (unflushed) changes are not included; flush first.
+        """
+        sent = self._sent.get(family)
+        if not sent:
+            return []
+        return list(_group(family, list(sent.items())))
+
+    def sent(self, family: Family, prefix: str) -> PathAttributes | None:
+        """The attributes the peer holds for ``prefix`` as of the last flush, or None."""
+        sent = self._sent.get(family)
+        return None if sent is None else sent.get(prefix)
+
+    def count(self, family: Family | None = None) -> int:
+        """How many prefixes are advertised (in ``family``, or in all families)."""
+        if family is not None:
+            return len(self._sent.get(family, ()))
+        return sum(len(table) for table in self._sent.values())
+
+    def clear(self) -> None:
+        """Forget everything (the session went down: the peer holds nothing any more)."""
+        self._sent.clear()
+        self._pending.clear()

@@ -1,0 +1,119 @@
+"""Loc-RIB: the selected route(s) of every prefix, and the changes a recomputation causes.
+
+Theory of operation
+-------------------
+RFC 4271 §9.1.2 (Phase 2): for each prefix whose candidates changed, the decision
+process selects the best route and installs it in the Loc-RIB.  :class:`LocRib`
+holds one :class:`~bgpemu.rib.decision.Decision` per (family, prefix) and is
+recomputed by the caller (the router gathers the candidates: every Adj-RIB-In's
+post-policy path plus locally originated ones).  :meth:`LocRib.update` reports a
+:class:`BestPathChange` only when the best path, the multipath set or the reason
+changed, so the router emits observations and exports only for real changes and
+applying the same candidates twice is a no-op.  A prefix with no usable candidate
+(none, or none with a reachable next hop) has no entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from bgpemu.rib.decision import Decision, DecisionConfig, decide
+from bgpemu.rib.path import Path
+from bgpemu.types import Family
+
+__all__ = ["BestPathChange", "LocRib"]
+
+
+@dataclass(frozen=True, slots=True)
+class BestPathChange:
+    """The Loc-RIB entry of ``prefix`` went from ``old`` to ``new`` (None = no route)."""
+
+    family: Family
+    prefix: str
+    old: Decision | None
+    new: Decision | None
+
+    @property
+    def best_changed(self) -> bool:
+        """True when the best path itself changed (not only the multipath set or reason)."""
+        old = None if self.old is None else self.old.best
+        new = None if self.new is None else self.new.best
+        return old is not new and old != new
+
+
+def _same(a: Decision, b: Decision) -> bool:
+    """Decisions equal in best path, multipath set and reason (identity short-cuts first)."""
+    if a.reason is not b.reason:
+        return False
+    if a.best is not b.best and a.best != b.best:
+        return False
+    return a.multipath == b.multipath
+
+
+class LocRib:
+    """The Loc-RIB (RFC 4271 §3.2): one Decision per (family, prefix)."""
+
+    __slots__ = ("_config", "_tables")
+
+    def __init__(self, config: DecisionConfig) -> None:
+        self._config = config
+        self._tables: dict[Family, dict[str, Decision]] = {}
+
+    @property
+    def config(self) -> DecisionConfig:
+        """The decision process settings of this Loc-RIB."""
+        return self._config
+
+    def update(
+        self, family: Family, prefix: str, candidates: Iterable[Path]
+    ) -> BestPathChange | None:
+        """Recompute ``prefix`` from its full candidate set (RFC 4271 §9.1.2).
+
+        Returns the change, or None when best path, multipath set and reason are
+        all unchanged.
+        """
+        paths = candidates if isinstance(candidates, (list, tuple)) else tuple(candidates)
+        new = decide(paths, self._config)
+        table = self._tables.get(family)
+        if table is None:
+            table = self._tables[family] = {}
+        old = table.get(prefix)
+        if new.best is None:
+            if old is None:
+                return None
+            del table[prefix]
+            return BestPathChange(family, prefix, old, None)
+        if old is not None and _same(old, new):
+            return None
+        table[prefix] = new
+        return BestPathChange(family, prefix, old, new)
+
+    def get(self, family: Family, prefix: str) -> Decision | None:
+        """The current Decision of ``prefix``, or None when it has no route."""
+        table = self._tables.get(family)
+        return None if table is None else table.get(prefix)
+
+    def best(self, family: Family, prefix: str) -> Path | None:
+        """Shortcut: the best path of ``prefix``, or None."""
+        decision = self.get(family, prefix)
+        return None if decision is None else decision.best
+
+    def entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Decision]]:
+        """(family, prefix, decision) of every route, sorted by (family, prefix string)."""
+        families = sorted(self._tables) if family is None else [family]
+        for fam in families:
+            table = self._tables.get(fam)
+            if not table:
+                continue
+            for prefix in sorted(table):
+                yield fam, prefix, table[prefix]
+
+    def count(self, family: Family | None = None) -> int:
+        """Number of prefixes with a route (in ``family``, or in all families)."""
+        if family is not None:
+            return len(self._tables.get(family, ()))
+        return sum(len(table) for table in self._tables.values())
+
+    def __len__(self) -> int:
+        return self.count()

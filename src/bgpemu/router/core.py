@@ -1,0 +1,473 @@
+"""The routing router: sessions' UPDATEs in, Loc-RIB changes and per-peer exports out.
+
+Theory of operation
+-------------------
+A :class:`Router` is pure: the shell (the virtual-time Fabric or the TCP runtime)
+tells it when a session comes up (:meth:`Router.peer_up`) or goes down
+(:meth:`Router.peer_down`), hands it every UPDATE and ROUTE-REFRESH request, and
+calls :meth:`Router.on_timer` at :meth:`Router.next_deadline`.  Each call returns a
+:class:`~bgpemu.router.outputs.RouterOutput`: the exports to send per peer, sessions
+to reset (max-prefix), sessions to restart, and the Loc-RIB observations.
+
+One UPDATE flows like this (RFC 4271 §9):
+
+1. **Import** per NLRI: a route whose AS_PATH holds our ASN more than ``allowas_in``
+   times is a loop (RFC 4271 §9.1.2), as is one carrying our router id as
+   ORIGINATOR_ID (RFC 4456 §8); then the neighbour's import policy.  The Adj-RIB-In
+   keeps the path as received and as accepted (None when rejected).  A path
+   identical to the one already held changes nothing (RFC 4271 §9: only changes
+   are processed), so a duplicate UPDATE is a no-op.
+2. **Max-prefix** (RFC 4486 §4): once a family holds more accepted paths than the
+   limit, the session is reset with Cease/1 and the peer's paths are removed.
+3. **Decision** (RFC 4271 §9.1.2) for every touched prefix over its candidates
+   (every accepted path plus a locally originated one); a change of best path,
+   multipath set or reason is reported as a :class:`BestPathChanged`.
+4. **Export** (RFC 4271 §9.1.3, §9.2) of a changed best path to every established
+   peer: never back to the peer it came from, iBGP-learned never to iBGP (split
+   horizon; no route reflection), RFC 1997 well-known communities, the standard
+   rewriting (:mod:`bgpemu.router.rewrite`) around the export policy, then the
+   peer's Adj-RIB-Out, which sends only differences (withdrawals first, packed by
+   identical attributes).  With an MRAI (RFC 4271 §9.2.1.1) the flush is held until
+   the interval since the last one has passed; :meth:`Router.on_timer` releases it.
+
+Determinism: peers are visited in name order, prefixes in (family, prefix) order,
+and the only history the decision reads is :attr:`Path.arrival`, a per-router
+counter.  No clock, no randomness, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from bgpemu.policy.base import Direction, PolicyContext
+from bgpemu.policy.communities import well_known_filter
+from bgpemu.policy.max_prefix import MaxPrefixAction, max_prefix_action, max_prefix_notification
+from bgpemu.rib.adj_rib_in import AdjRibIn
+from bgpemu.rib.adj_rib_out import AdjRibOut
+from bgpemu.rib.aspath import as_path_loop
+from bgpemu.rib.decision import Decision
+from bgpemu.rib.loc_rib import LocRib
+from bgpemu.rib.path import LOCAL, Path, PeerInfo
+from bgpemu.router.config import OriginatedRoute, RouterConfig
+from bgpemu.router.exports import EndOfRib, Export
+from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.outputs import BestPathChanged, ResetSession, RouterOutput
+from bgpemu.router.rewrite import after_policy, before_policy
+from bgpemu.router.table import decision_json
+from bgpemu.types import IPV4_UNICAST, Family
+from bgpemu.wire.messages import Origin, PathAttributes, Update
+
+__all__ = ["Router"]
+
+_Key = tuple[Family, str]
+"""(family, prefix): one Loc-RIB entry."""
+_Candidates = dict[tuple[str, int], Path]
+"""(source peer name, path id) -> accepted path; the local path has key ("", 0)."""
+
+
+class _Peer:
+    """An established peer: who it is, its settings and its two RIBs."""
+
+    __slots__ = (
+        "export_context",
+        "families",
+        "import_context",
+        "info",
+        "mrai_until",
+        "policy",
+        "rib_in",
+        "rib_out",
+    )
+
+    def __init__(
+        self,
+        info: PeerInfo,
+        policy: NeighborPolicy,
+        families: frozenset[Family],
+        config: RouterConfig,
+    ) -> None:
+        self.info = info
+        self.policy = policy
+        self.families = families
+        self.rib_in = AdjRibIn(info)
+        self.rib_out = AdjRibOut()
+        self.mrai_until = 0.0
+        self.import_context = PolicyContext(
+            direction=Direction.IMPORT,
+            peer=info,
+            local_asn=config.asn,
+            local_router_id=config.router_id,
+            local_next_hop_v4=config.next_hop_v4,
+            local_next_hop_v6=config.next_hop_v6,
+        )
+        self.export_context = replace(self.import_context, direction=Direction.EXPORT)
+
+
+class Router:
+    """A BGP speaker's routing core (RFC 4271 §9), shared by the Fabric and the runtime."""
+
+    def __init__(self, config: RouterConfig) -> None:
+        self.config = config
+        self._asn = config.asn
+        self._decision = config.decision
+        self._loc_rib = LocRib(config.decision)
+        self._peers: dict[str, _Peer] = {}
+        self._candidates: dict[_Key, _Candidates] = {}
+        self._originated: dict[_Key, OriginatedRoute] = {}
+        self._restarts: dict[str, float] = {}
+        self._arrival = 0
+        touched: set[_Key] = set()
+        for route in config.routes:
+            self._set_local(route, touched)
+        for family, prefix in sorted(touched):
+            self._loc_rib.update(family, prefix, self._candidates[(family, prefix)].values())
+
+    # -- observation ---------------------------------------------------------------------
+
+    @property
+    def loc_rib(self) -> LocRib:
+        """The Loc-RIB (read it, never change it)."""
+        return self._loc_rib
+
+    def adj_rib_in(self, name: str) -> AdjRibIn | None:
+        """The Adj-RIB-In of established peer ``name``."""
+        peer = self._peers.get(name)
+        return None if peer is None else peer.rib_in
+
+    def adj_rib_out(self, name: str) -> AdjRibOut | None:
+        """The Adj-RIB-Out of established peer ``name``."""
+        peer = self._peers.get(name)
+        return None if peer is None else peer.rib_out
+
+    def peers(self) -> list[str]:
+        """The names of the established peers, sorted."""
+        return list(self._peers)
+
+    def table(self) -> list[dict[str, Any]]:
+        """The Loc-RIB as JSON-ready dicts, sorted by family and prefix."""
+        return [
+            decision_json(family, prefix, decision)
+            for family, prefix, decision in self._entries()
+            if decision.best is not None
+        ]
+
+    # -- session events ------------------------------------------------------------------
+
+    def peer_up(self, peer: PeerInfo, families: Iterable[Family], now: float) -> RouterOutput:
+        """A session reached Established: send the initial table, then End-of-RIB.
+
+        The Adj-RIB-Out is filled with every Loc-RIB best path that passes the export
+        rules, flushed at once (the MRAI applies from then on), and each negotiated
+        family is closed by an End-of-RIB marker (RFC 4724 §2).
+        """
+        out = self.peer_down(peer.name, now) if peer.name in self._peers else RouterOutput()
+        self._restarts.pop(peer.name, None)
+        state = _Peer(peer, self.config.neighbor(peer.name), frozenset(families), self.config)
+        self._peers[peer.name] = state
+        self._peers = dict(sorted(self._peers.items()))
+        for family, prefix, decision in self._entries():
+            if family in state.families:
+                attributes = self._export(state, family, prefix, decision.best)
+                state.rib_out.set(family, prefix, attributes)
+        exports: list[Export] = state.rib_out.flush()
+        exports.extend(EndOfRib(family=family) for family in sorted(state.families))
+        out.exports.setdefault(peer.name, []).extend(exports)
+        state.mrai_until = now + state.policy.mrai
+        return out
+
+    def peer_down(self, name: str, now: float) -> RouterOutput:
+        """The session with ``name`` left Established: its paths are withdrawn (RFC 4271 §9.1).
+
+        Calling it for a peer that is not up does nothing.
+        """
+        touched: set[_Key] = set()
+        if not self._remove_peer(name, touched):
+            return RouterOutput()
+        return self._decide_and_export(touched, now)
+
+    def update_received(self, name: str, update: Update, now: float) -> RouterOutput:
+        """Apply one UPDATE from ``name`` (see the theory of operation)."""
+        peer = self._peers.get(name)
+        if peer is None:
+            return RouterOutput()
+        touched: set[_Key] = set()
+        announced: set[Family] = set()
+        if update.withdrawn:
+            self._withdraw(peer, IPV4_UNICAST, update.withdrawn, update.withdrawn_path_ids, touched)
+        unreach = update.mp_unreach
+        if unreach is not None and unreach.withdrawn:
+            self._withdraw(peer, unreach.family, unreach.withdrawn, unreach.path_ids, touched)
+        if update.nlri:
+            announced.add(IPV4_UNICAST)
+            self._import(
+                peer, IPV4_UNICAST, update.attributes, update.nlri, update.nlri_path_ids, touched
+            )
+        reach = update.mp_reach
+        if reach is not None and reach.nlri:
+            announced.add(reach.family)
+            attributes = replace(update.attributes, next_hop=reach.next_hop)
+            self._import(peer, reach.family, attributes, reach.nlri, reach.path_ids, touched)
+        reset = self._check_max_prefix(peer, sorted(announced), now, touched)
+        out = self._decide_and_export(touched, now)
+        if reset is not None:
+            out.resets.append(reset)
+        return out
+
+    def route_refresh(self, name: str, family: Family, now: float) -> RouterOutput:
+        """Re-send the Adj-RIB-Out of ``family`` to ``name`` (RFC 2918 §4).
+
+        No End-of-RIB follows; the shell demarcates with BoRR/EoRR when both ends
+        support Enhanced Route Refresh (RFC 7313 §4).
+        """
+        out = RouterOutput()
+        peer = self._peers.get(name)
+        if peer is not None and family in peer.families:
+            out.exports[name] = list(peer.rib_out.full_table(family))
+        return out
+
+    # -- local routes --------------------------------------------------------------------
+
+    def originate(self, route: OriginatedRoute, now: float) -> RouterOutput:
+        """Start (or change) originating ``route``; it competes as a LOCAL path."""
+        touched: set[_Key] = set()
+        self._set_local(route, touched)
+        return self._decide_and_export(touched, now)
+
+    def withdraw_originated(self, family: Family, prefix: str, now: float) -> RouterOutput:
+        """Stop originating ``prefix``."""
+        key = (family, prefix)
+        if self._originated.pop(key, None) is None:
+            return RouterOutput()
+        candidates = self._candidates.get(key)
+        if candidates is not None:
+            candidates.pop((LOCAL.name, 0), None)
+        return self._decide_and_export({key}, now)
+
+    # -- timers --------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`on_timer` has work: a held MRAI flush or a restart."""
+        deadlines = [p.mrai_until for p in self._peers.values() if p.rib_out.pending()]
+        deadlines.extend(self._restarts.values())
+        return min(deadlines, default=None)
+
+    def on_timer(self, now: float) -> RouterOutput:
+        """Flush the Adj-RIB-Outs whose MRAI has passed; report due max-prefix restarts."""
+        out = RouterOutput()
+        self._flush(out, now)
+        for name, deadline in sorted(self._restarts.items()):
+            if deadline <= now:
+                del self._restarts[name]
+                out.restarts.append(name)
+        return out
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _entries(self) -> Iterator[tuple[Family, str, Decision]]:
+        for family, prefix, decision in self._loc_rib.entries():
+            yield family, prefix, decision
+
+    def _next_hop(self, family: Family) -> str | None:
+        """Our own next hop for ``family`` (RFC 4271 §5.1.3; RFC 2545 §3 for IPv6)."""
+        return self.config.next_hop_v4 if family == IPV4_UNICAST else self.config.next_hop_v6
+
+    def _set_local(self, route: OriginatedRoute, touched: set[_Key]) -> None:
+        key = (route.family, route.prefix)
+        self._originated[key] = route
+        self._arrival += 1
+        path = Path(
+            family=route.family,
+            prefix=route.prefix,
+            attributes=PathAttributes(
+                origin=Origin.IGP,
+                next_hop=self._next_hop(route.family),
+                med=route.med,
+                communities=route.communities,
+                large_communities=route.large_communities,
+            ),
+            arrival=self._arrival,
+        )
+        self._candidates.setdefault(key, {})[(LOCAL.name, 0)] = path
+        touched.add(key)
+
+    def _withdraw(
+        self,
+        peer: _Peer,
+        family: Family,
+        prefixes: tuple[str, ...],
+        path_ids: tuple[int, ...] | None,
+        touched: set[_Key],
+    ) -> None:
+        """Withdrawn routes leave the Adj-RIB-In and the candidates (RFC 4271 §9.1)."""
+        ids = path_ids if path_ids is not None else (0,) * len(prefixes)
+        name = peer.info.name
+        for prefix, path_id in zip(prefixes, ids, strict=True):
+            if not peer.rib_in.remove(family, prefix, path_id):
+                continue
+            key = (family, prefix)
+            candidates = self._candidates.get(key)
+            if candidates is not None:
+                candidates.pop((name, path_id), None)
+            touched.add(key)
+
+    def _import(
+        self,
+        peer: _Peer,
+        family: Family,
+        attributes: PathAttributes,
+        prefixes: tuple[str, ...],
+        path_ids: tuple[int, ...] | None,
+        touched: set[_Key],
+    ) -> None:
+        """Loop prevention, import policy, Adj-RIB-In, candidates (RFC 4271 §9.1)."""
+        rejected = as_path_loop(attributes, self._asn, peer.policy.allowas_in) or (
+            attributes.originator_id is not None
+            and attributes.originator_id == self.config.router_id
+        )
+        policy = peer.policy.import_policy
+        context = peer.import_context
+        rib_in = peer.rib_in
+        source = peer.info
+        name = source.name
+        ids = path_ids if path_ids is not None else (0,) * len(prefixes)
+        for prefix, path_id in zip(prefixes, ids, strict=True):
+            old = rib_in.pre(family, prefix, path_id)
+            if old is not None and (
+                old.attributes is attributes or old.attributes == attributes
+            ):
+                continue  # the same route again: nothing changes
+            self._arrival += 1
+            pre = Path(
+                family=family,
+                prefix=prefix,
+                attributes=attributes,
+                source=source,
+                path_id=path_id,
+                arrival=self._arrival,
+            )
+            post: Path | None = None
+            if not rejected:
+                post = pre if policy is None else policy(pre, context)
+            rib_in.set(pre, post)
+            key = (family, prefix)
+            candidates = self._candidates.setdefault(key, {})
+            if post is None:
+                candidates.pop((name, path_id), None)
+            else:
+                candidates[(name, path_id)] = post
+            touched.add(key)
+
+    def _check_max_prefix(
+        self, peer: _Peer, families: list[Family], now: float, touched: set[_Key]
+    ) -> ResetSession | None:
+        """RFC 4486 §4: over the limit, reset with Cease/1 and drop the peer's paths."""
+        limit = peer.policy.max_prefix
+        if limit is None:
+            return None
+        for family in families:
+            count = peer.rib_in.count(family, post=True)
+            if max_prefix_action(limit, count) is not MaxPrefixAction.CEASE:
+                continue
+            name = peer.info.name
+            self._remove_peer(name, touched)
+            if limit.restart_after is not None:
+                self._restarts[name] = now + limit.restart_after
+            notification = max_prefix_notification(family, limit.limit)
+            return ResetSession(name, notification, limit.restart_after)
+        return None
+
+    def _remove_peer(self, name: str, touched: set[_Key]) -> bool:
+        peer = self._peers.pop(name, None)
+        if peer is None:
+            return False
+        for family, prefix in peer.rib_in.clear():
+            key = (family, prefix)
+            candidates = self._candidates.get(key)
+            if candidates is not None:
+                for candidate in [k for k in candidates if k[0] == name]:
+                    del candidates[candidate]
+            touched.add(key)
+        return True
+
+    def _decide_and_export(self, touched: set[_Key], now: float) -> RouterOutput:
+        """Re-run the decision for ``touched`` prefixes; export changed best paths."""
+        out = RouterOutput()
+        peers = list(self._peers.values())
+        for key in sorted(touched):
+            family, prefix = key
+            candidates = self._candidates.get(key)
+            change = self._loc_rib.update(family, prefix, candidates.values() if candidates else ())
+            if candidates is not None and not candidates:
+                del self._candidates[key]
+            if change is None:
+                continue
+            out.changes.append(BestPathChanged(family, prefix, change.old, change.new))
+            old_best = change.old.best if change.old is not None else None
+            new_best = change.new.best if change.new is not None else None
+            if old_best is new_best:
+                continue  # only the multipath set or the reason changed: exports are the same
+            for peer in peers:
+                if family in peer.families:
+                    peer.rib_out.set(family, prefix, self._export(peer, family, prefix, new_best))
+        self._flush(out, now)
+        return out
+
+    def _flush(self, out: RouterOutput, now: float) -> None:
+        """Send each peer's pending Adj-RIB-Out changes, unless its MRAI holds them."""
+        for name, peer in self._peers.items():
+            if not peer.rib_out.pending() or now < peer.mrai_until:
+                continue
+            exports = peer.rib_out.flush()
+            if exports:
+                out.exports.setdefault(name, []).extend(exports)
+            if peer.policy.mrai:
+                peer.mrai_until = now + peer.policy.mrai
+
+    def _export(
+        self, peer: _Peer, family: Family, prefix: str, best: Path | None
+    ) -> PathAttributes | None:
+        """The attributes ``best`` is sent to ``peer`` with, or None to send nothing.
+
+        RFC 4271 §9.1.3 / §9.2: not back to the peer it was learned from; an
+        iBGP-learned path not to an iBGP peer; RFC 1997 well-known communities;
+        then :func:`~bgpemu.router.rewrite.before_policy`, the export policy and
+        :func:`~bgpemu.router.rewrite.after_policy`.
+        """
+        if best is None:
+            return None
+        info = peer.info
+        local = best.local
+        if not local and (best.source.name == info.name or (best.source.ibgp and info.ibgp)):
+            return None
+        context = peer.export_context
+        path = well_known_filter(best, context)
+        if path is None:
+            return None
+        ebgp = not info.ibgp
+        next_hop_self = peer.policy.next_hop_self
+        if local or (ebgp if next_hop_self is None else next_hop_self):
+            next_hop = self._next_hop(family)
+        else:
+            next_hop = path.attributes.next_hop
+        if next_hop is None:
+            return None
+        attributes = before_policy(
+            path.attributes,
+            ebgp=ebgp,
+            next_hop=next_hop,
+            keep_med=local,
+            default_local_pref=self._decision.default_local_pref,
+        )
+        policy = peer.policy.export_policy
+        if policy is not None:
+            exported = policy(replace(path, attributes=attributes), context)
+            if exported is None:
+                return None
+            attributes = exported.attributes
+        extra = 0
+        if local:
+            route = self._originated.get((family, prefix))
+            extra = route.as_path_prepend if route is not None else 0
+        return after_policy(attributes, ebgp=ebgp, asn=self._asn, prepend_count=1 + extra)

@@ -1,0 +1,41 @@
+"""Router-side settings of one neighbour (session settings stay in ``SessionConfig``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bgpemu.policy.base import Policy
+from bgpemu.policy.max_prefix import MaxPrefix
+
+__all__ = ["NeighborPolicy"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeighborPolicy:
+    """How the router imports from and exports to the neighbour called ``name``.
+
+    Route reflection (RFC 4456) is not modelled: iBGP-learned paths are never sent to
+    iBGP peers (RFC 4271 §9.2 split horizon), and ORIGINATOR_ID / CLUSTER_LIST are
+    never sent to eBGP peers.
+    """
+
+    name: str
+    import_policy: Policy | None = None
+    """Applied to every received path after loop prevention; None accepts everything."""
+    export_policy: Policy | None = None
+    """Applied to every path sent, after the standard eBGP/iBGP rewriting; None = accept."""
+    next_hop_self: bool | None = None
+    """None: our next hop toward eBGP, unchanged toward iBGP (RFC 4271 §5.1.3).
+    True: always ours ("next-hop-self"); False: always unchanged ("next-hop-unchanged")."""
+    allowas_in: int = 0
+    """Accept paths whose AS_PATH holds our ASN up to this many times (vendor knob)."""
+    max_prefix: MaxPrefix | None = None
+    """Cease subcode 1 (RFC 4486 §4) once more paths of one family are accepted."""
+    mrai: float = 0.0
+    """MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); 0 sends at once."""
+
+    def __post_init__(self) -> None:
+        if self.allowas_in < 0:
+            raise ValueError("allowas_in must not be negative")
+        if self.mrai < 0:
+            raise ValueError("mrai must not be negative")
