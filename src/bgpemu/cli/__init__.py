@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import speaker
+from bgpemu.cli import solve, speaker
 
 __all__ = ["main"]
 
@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     speaker.add_parser(commands)
+    solve.add_parser(commands)
     return parser
 
 

@@ -25,7 +25,19 @@ from pydantic import (
 
 from bgpemu.config._problems import problems_from_validation
 from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.policy import (
+    Action,
+    MaxPrefix,
+    Prepend,
+    Result,
+    RoutePolicy,
+    SetLocalPref,
+    SetMed,
+    Statement,
+)
+from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.config import OriginatedRoute, RouterConfig
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.runtime.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
@@ -150,6 +162,14 @@ class NeighborModel(_Model):
     families: list[FamilyName] = ["ipv4-unicast", "ipv6-unicast"]
     add_path: Literal["receive", "send", "both"] | None = None
     extended_message: bool = False
+    local_pref: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] | None = None
+    prepend: Annotated[int, Field(ge=0, le=10)] = 0
+    med: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] | None = None
+    next_hop_self: bool | None = None
+    allowas_in: Annotated[int, Field(ge=0, le=10)] = 0
+    max_prefix: Annotated[int, Field(ge=1)] | None = None
+    max_prefix_restart: Annotated[float, Field(gt=0)] | None = None
+    mrai: Annotated[float, Field(ge=0)] = 0.0
 
     @field_validator("hold_time")
     @classmethod
@@ -175,6 +195,9 @@ class SpeakerFile(_Model):
     hold_time: int = 90
     connect_retry_time: Annotated[float, Field(gt=0)] = 30.0
     idle_hold_time: Annotated[float, Field(ge=0)] = 5.0
+    max_paths: Annotated[int, Field(ge=1, le=64)] = 1
+    multipath_relax: bool = False
+    always_compare_med: bool = False
     next_hop: Ipv4Address | None = None
     next_hop_v6: Ipv6Address | None = None
     routes: list[Annotated[RouteModel, BeforeValidator(_route_mapping)]] = []
@@ -254,6 +277,12 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
         next_hop_v4=model.next_hop,
         next_hop_v6=model.next_hop_v6,
         routes=tuple(routes),
+        decision=DecisionConfig(
+            max_paths=model.max_paths,
+            multipath_relax=model.multipath_relax,
+            always_compare_med=model.always_compare_med,
+        ),
+        neighbors=tuple(_neighbor_policy(n) for n in model.neighbors),
     )
     neighbors = []
     for n in model.neighbors:
@@ -280,6 +309,37 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
         listen=model.listen.enabled,
         router=router,
         neighbors=tuple(neighbors),
+    )
+
+
+def _neighbor_policy(n: NeighborModel) -> NeighborPolicy:
+    """The router-side knobs of a neighbour as import/export policies."""
+    import_policy = export_policy = None
+    if n.local_pref is not None:
+        import_policy = RoutePolicy(
+            (Statement(actions=(SetLocalPref(n.local_pref),)),),
+            default=Result.ACCEPT,
+            name=f"import-{n.name}",
+        )
+    exports: list[Action] = []
+    if n.prepend:
+        exports.append(Prepend(count=n.prepend))
+    if n.med is not None:
+        exports.append(SetMed(n.med))
+    if exports:
+        export_policy = RoutePolicy(
+            (Statement(actions=tuple(exports)),), default=Result.ACCEPT, name=f"export-{n.name}"
+        )
+    return NeighborPolicy(
+        name=n.name,
+        import_policy=import_policy,
+        export_policy=export_policy,
+        next_hop_self=n.next_hop_self,
+        allowas_in=n.allowas_in,
+        max_prefix=None
+        if n.max_prefix is None
+        else MaxPrefix(n.max_prefix, restart_after=n.max_prefix_restart),
+        mrai=n.mrai,
     )
 
 

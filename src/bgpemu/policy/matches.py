@@ -193,7 +193,9 @@ class AsPathRegex:
     boundary between ASNs, as in Cisco and Juniper regexes: the start or end of the
     path, a space, or one of ``{ } ( ) ,``; it is translated to ``(?:^|$|[ {}(),])``.
     So ``_65001_`` matches 65001 anywhere but not 165001, and ``^65001_`` matches
-    paths learned from a neighbour in AS 65001.  Python ``re`` syntax otherwise.
+    paths learned from a neighbour in AS 65001.  Every unescaped ``_`` is translated,
+    even inside ``[...]``; write ``\\_`` for a literal underscore (never needed in an
+    AS_PATH).  Python ``re`` syntax otherwise.
     Juniper's token-based regex flavour (where ``.`` stands for one ASN) is not
     supported.
     """

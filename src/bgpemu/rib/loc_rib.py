@@ -15,10 +15,10 @@ applying the same candidates twice is a no-op.  A prefix with no usable candidat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from bgpemu.rib.decision import Decision, DecisionConfig, decide
+from bgpemu.rib.decision import Decision, DecisionConfig, Step, decide
 from bgpemu.rib.path import Path
 from bgpemu.types import Family
 
@@ -40,6 +40,26 @@ class BestPathChange:
         old = None if self.old is None else self.old.best
         new = None if self.new is None else self.new.best
         return old is not new and old != new
+
+
+# Hot-path constructor, as ``decision._decision``: the same frozen object, built by
+# writing its slots directly instead of through the frozen __init__.
+_new_object = object.__new__
+_SET_FAMILY: Callable[[BestPathChange, Family], None] = BestPathChange.__dict__["family"].__set__
+_SET_PREFIX: Callable[[BestPathChange, str], None] = BestPathChange.__dict__["prefix"].__set__
+_SET_OLD: Callable[[BestPathChange, Decision | None], None] = BestPathChange.__dict__["old"].__set__
+_SET_NEW: Callable[[BestPathChange, Decision | None], None] = BestPathChange.__dict__["new"].__set__
+
+
+def _change(
+    family: Family, prefix: str, old: Decision | None, new: Decision | None
+) -> BestPathChange:
+    change: BestPathChange = _new_object(BestPathChange)
+    _SET_FAMILY(change, family)
+    _SET_PREFIX(change, prefix)
+    _SET_OLD(change, old)
+    _SET_NEW(change, new)
+    return change
 
 
 def _same(a: Decision, b: Decision) -> bool:
@@ -74,20 +94,24 @@ class LocRib:
         all unchanged.
         """
         paths = candidates if isinstance(candidates, (list, tuple)) else tuple(candidates)
-        new = decide(paths, self._config)
         table = self._tables.get(family)
         if table is None:
             table = self._tables[family] = {}
         old = table.get(prefix)
+        if old is not None and len(paths) == 1 and old.reason is Step.ONLY_PATH:
+            only: Path = paths[0]
+            if old.best is only and only.next_hop_reachable:
+                return None  # the same sole candidate again: nothing to decide
+        new = decide(paths, self._config)
         if new.best is None:
             if old is None:
                 return None
             del table[prefix]
-            return BestPathChange(family, prefix, old, None)
+            return _change(family, prefix, old, None)
         if old is not None and _same(old, new):
             return None
         table[prefix] = new
-        return BestPathChange(family, prefix, old, new)
+        return _change(family, prefix, old, new)
 
     def get(self, family: Family, prefix: str) -> Decision | None:
         """The current Decision of ``prefix``, or None when it has no route."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.neighbor import NeighborPolicy
@@ -35,7 +35,7 @@ class RouterConfig:
     next_hop_v6: str | None = None
     """Global next hop in MP_REACH_NLRI for IPv6 routes (RFC 2545 §3)."""
     routes: tuple[OriginatedRoute, ...] = ()
-    decision: DecisionConfig = DecisionConfig()
+    decision: DecisionConfig = field(default_factory=DecisionConfig)
     """Decision-process knobs (ECMP width, MED comparison...) of the routing router."""
     neighbors: tuple[NeighborPolicy, ...] = ()
     """Import/export settings per neighbour name; a neighbour without one gets defaults."""

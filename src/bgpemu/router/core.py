@@ -266,8 +266,7 @@ class Router:
     # -- internals -----------------------------------------------------------------------
 
     def _entries(self) -> Iterator[tuple[Family, str, Decision]]:
-        for family, prefix, decision in self._loc_rib.entries():
-            yield family, prefix, decision
+        yield from self._loc_rib.entries()
 
     def _next_hop(self, family: Family) -> str | None:
         """Our own next hop for ``family`` (RFC 4271 §5.1.3; RFC 2545 §3 for IPv6)."""
@@ -334,9 +333,7 @@ class Router:
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
         for prefix, path_id in zip(prefixes, ids, strict=True):
             old = rib_in.pre(family, prefix, path_id)
-            if old is not None and (
-                old.attributes is attributes or old.attributes == attributes
-            ):
+            if old is not None and (old.attributes is attributes or old.attributes == attributes):
                 continue  # the same route again: nothing changes
             self._arrival += 1
             pre = Path(

@@ -1,0 +1,590 @@
+"""Many Routers wired by in-memory links, run by a deterministic discrete-event loop.
+
+Theory of operation
+-------------------
+Each node of a :class:`Fabric` is one :class:`~bgpemu.runtime.spec.SpeakerSpec`: a
+:class:`~bgpemu.router.core.Router` plus one real :class:`~bgpemu.session.Session`
+per neighbour, so the FSM and the codec are exactly those of the TCP runtime; only
+the transport and the clock are simulated.  A neighbour is wired to the node whose
+``local_address`` equals the neighbour's ``address``, provided that node has a
+neighbour pointing back; other neighbours are *unmatched* (:attr:`Fabric.unmatched`)
+and their sessions just retry in Connect/Active.
+
+Time is virtual.  The queue is a heap of ``(time, seq, event)``: ``seq`` is a global
+counter, so events at the same time run in the order they were scheduled.  Bytes,
+connection requests and FINs arrive ``latency`` seconds after they were sent.  Every
+session and router deadline is queued as a timer event (re-queued whenever it
+changes; stale entries are skipped), so a 180 s hold timer costs one event, not 180 s.
+Each session draws its RFC 4271 §10 jitter from its own ``random.Random`` seeded with
+``(seed, node, neighbour)``, and nodes are started in name order: the same specs and
+seed give the same event order and the same tables, whatever order the specs are
+listed in.
+
+Convergence (:meth:`Fabric.run_until_idle`): the fabric is *idle* when
+
+1. no message, connection request or FIN is in flight (only timers are queued),
+2. no router has a deadline (no MRAI-held exports, no max-prefix restart pending), and
+3. every session is *settled*: Established; or it cannot make progress (its
+   neighbour is unmatched, the link is cut, the far node is stopped, it or the far
+   session is stopped for good, i.e. Idle with no timer, or both ends are passive).
+
+What remains then is periodic: KEEPALIVEs (which change nothing) and hold timers,
+which matter only after a silent cut; use :meth:`Fabric.advance` to let virtual time
+pass for those.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from bgpemu.errors import BgpEmuError
+from bgpemu.fabric.links import (
+    Close,
+    Connect,
+    ConnectFailed,
+    Connection,
+    Cut,
+    Deliver,
+    End,
+    Event,
+    Pair,
+    RouterTimer,
+    SessionTimer,
+)
+from bgpemu.rib.path import PeerInfo
+from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.core import Router
+from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
+from bgpemu.router.outputs import RouterOutput
+from bgpemu.runtime.spec import SpeakerSpec
+from bgpemu.session import (
+    CloseTcp,
+    ConnectTcp,
+    Effect,
+    ManualStart,
+    ManualStop,
+    RouteRefreshReceived,
+    Send,
+    Session,
+    SessionDown,
+    SessionEstablished,
+    SessionState,
+    StateChanged,
+    TcpConnectionConfirmed,
+    TcpConnectionFails,
+    TcpCrAcked,
+    UpdateReceived,
+)
+from bgpemu.types import Family
+from bgpemu.wire.constants import CeaseSubcode
+from bgpemu.wire.describe import describe_notification
+from bgpemu.wire.messages import RouteRefreshSubtype, Update
+
+__all__ = ["ConvergenceError", "Fabric"]
+
+_ACCEPTING = (SessionState.CONNECT, SessionState.ACTIVE)
+
+
+class ConvergenceError(BgpEmuError):
+    """:meth:`Fabric.run_until_idle` reached ``max_time`` without becoming idle."""
+
+
+class _Node:
+    __slots__ = ("armed", "crashed", "ends", "incarnation", "router", "running", "spec")
+
+    def __init__(self, spec: SpeakerSpec) -> None:
+        self.spec = spec
+        self.router = Router(spec.router)
+        self.ends: dict[str, End] = {}
+        self.running = True
+        self.crashed = False
+        self.incarnation = 0
+        self.armed: float | None = None
+
+
+class Fabric:
+    """A deterministic, virtual-time network of routers (see the theory of operation)."""
+
+    def __init__(
+        self, specs: Sequence[SpeakerSpec], *, seed: int = 0, latency: float = 0.001
+    ) -> None:
+        if latency <= 0:
+            raise ValueError("latency must be positive")
+        self.seed = seed
+        self.latency = latency
+        self.now = 0.0
+        self.events: list[tuple[float, str, str]] = []
+        """A debugging log: (virtual time, node, text)."""
+        self.unmatched: list[tuple[str, str]] = []
+        """(node, neighbour) pairs whose neighbour address matches no node pointing back."""
+        self._queue: list[tuple[float, int, Event]] = []
+        self._seq = itertools.count()
+        self._work = 0
+        self._conn_ids = itertools.count(1)
+        ordered = sorted(specs, key=lambda s: s.name)
+        names = [s.name for s in ordered]
+        if len(set(names)) != len(names):
+            raise ValueError("node names must be unique")
+        addresses = [s.local_address for s in ordered]
+        if len(set(addresses)) != len(addresses):
+            raise ValueError("node local addresses must be unique")
+        self._nodes: dict[str, _Node] = {s.name: _Node(s) for s in ordered}
+        self._pairs: list[Pair] = []
+        for node in self._nodes.values():
+            self._make_ends(node)
+        self._wire(ordered)
+        for node in self._nodes.values():
+            self._start_sessions(node)
+
+    # -- construction --------------------------------------------------------------------
+
+    def _make_ends(self, node: _Node) -> None:
+        for neighbor in sorted(node.spec.neighbors, key=lambda n: n.name):
+            rng = random.Random(f"{self.seed}:{node.spec.name}:{neighbor.name}:{node.incarnation}")
+            old = node.ends.get(neighbor.name)
+            end = End(
+                node=node.spec.name, neighbor=neighbor, session=Session(neighbor.session, rng)
+            )
+            if old is not None and old.pair is not None:
+                end.pair, end.side = old.pair, old.side
+                ends = list(old.pair.ends)
+                ends[old.side] = end
+                old.pair.ends = (ends[0], ends[1])
+            node.ends[neighbor.name] = end
+
+    def _wire(self, ordered: list[SpeakerSpec]) -> None:
+        by_address = {s.local_address: s.name for s in ordered}
+        for spec in ordered:
+            for end in self._nodes[spec.name].ends.values():
+                if end.pair is not None:
+                    continue
+                far_name = by_address.get(end.neighbor.address)
+                far = None
+                if far_name is not None and far_name != spec.name:
+                    far = next(
+                        (
+                            e
+                            for e in self._nodes[far_name].ends.values()
+                            if e.neighbor.address == spec.local_address and e.pair is None
+                        ),
+                        None,
+                    )
+                if far is None:
+                    self.unmatched.append((spec.name, end.name))
+                    continue
+                far.side = 1
+                pair = Pair(ends=(end, far))
+                end.pair = far.pair = pair
+                self._pairs.append(pair)
+
+    def _start_sessions(self, node: _Node) -> None:
+        for end in node.ends.values():
+            self._apply(end, end.session.handle(ManualStart(), self.now))
+
+    # -- observation ---------------------------------------------------------------------
+
+    def router(self, name: str) -> Router:
+        """The router of node ``name``."""
+        return self._nodes[name].router
+
+    def sessions(self, name: str) -> dict[str, Session]:
+        """The sessions of node ``name`` by neighbour name."""
+        return {n: e.session for n, e in self._nodes[name].ends.items()}
+
+    def nodes(self) -> list[str]:
+        """The node names, sorted."""
+        return list(self._nodes)
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Every node's Loc-RIB (:meth:`Router.table`), by node name."""
+        return {name: node.router.table() for name, node in self._nodes.items()}
+
+    def _log(self, node: str, text: str) -> None:
+        self.events.append((self.now, node, text))
+
+    # -- operator actions ------------------------------------------------------------------
+
+    def announce(self, node: str, route: OriginatedRoute) -> None:
+        """Node ``node`` starts originating ``route`` now."""
+        target = self._nodes[node]
+        self._apply_output(target, target.router.originate(route, self.now))
+
+    def withdraw(self, node: str, family: Family, prefix: str) -> None:
+        """Node ``node`` stops originating ``prefix`` now."""
+        target = self._nodes[node]
+        self._apply_output(target, target.router.withdraw_originated(family, prefix, self.now))
+
+    def cut_link(self, a: str, b: str, *, silent: bool) -> None:
+        """Cut every link between nodes ``a`` and ``b``.
+
+        ``silent``: nothing passes any more and nobody is told; the hold timers find
+        out (RFC 4271 §6.5).  Otherwise both sessions are stopped with Cease /
+        Administrative Shutdown (RFC 4486 §4) before the link goes down.
+        """
+        for pair in self._pairs_between(a, b):
+            if pair.cut is not None:
+                continue
+            if silent:
+                pair.cut = Cut.SILENT
+            else:
+                for end in pair.ends:
+                    stop = ManualStop(
+                        subcode=CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, reason="link cut"
+                    )
+                    self._apply(end, end.session.handle(stop, self.now))
+                pair.cut = Cut.CLEAN
+            self._log(a, f"link to {b} cut ({'silent' if silent else 'clean'})")
+
+    def restore_link(self, a: str, b: str) -> None:
+        """Bring the links between ``a`` and ``b`` back.
+
+        After a silent cut the held-back bytes and FINs are delivered (TCP
+        retransmission) and lost connection requests are re-sent; after a clean cut
+        both sessions are started again.
+        """
+        for pair in self._pairs_between(a, b):
+            cut, pair.cut = pair.cut, None
+            if cut is None:
+                continue
+            self._log(a, f"link to {b} restored")
+            if cut is Cut.CLEAN:
+                for end in pair.ends:
+                    if self._nodes[end.node].running:
+                        self._apply(end, end.session.handle(ManualStart(), self.now))
+                continue
+            conn = pair.conn
+            if conn is not None:
+                backlog, conn.backlog = conn.backlog, []
+                for side, data in backlog:
+                    if data is None:
+                        self._push(self.now + self.latency, Close(conn, 1 - side))
+                    else:
+                        self._push(self.now + self.latency, Deliver(conn, 1 - side, data))
+            for end in pair.ends:
+                if end.syn_lost and end.session.state is SessionState.CONNECT:
+                    end.syn_lost = False
+                    self._push(self.now + self.latency, Connect(end, end.attempt))
+
+    def stop_node(self, name: str, *, silent: bool = False) -> None:
+        """Stop node ``name``.
+
+        Clean: every session is stopped with Cease / Administrative Shutdown and the
+        node refuses connections.  ``silent``: the node vanishes (a crash or power
+        loss): nothing is sent, its peers' hold timers find out.  Either way its
+        router state is lost.
+        """
+        node = self._nodes[name]
+        if not node.running:
+            return
+        self._log(name, "node stopped" + (" (silent)" if silent else ""))
+        if not silent:
+            for end in node.ends.values():
+                self._apply(end, end.session.stop(self.now))
+        else:
+            for end in node.ends.values():
+                pair = end.pair
+                if pair is not None and pair.conn is not None:
+                    self._close_side(pair.conn, end.side)
+        node.running = False
+        node.crashed = silent
+        node.armed = None
+        for end in node.ends.values():
+            end.armed = None
+
+    def start_node(self, name: str) -> None:
+        """Start a stopped node: a fresh router and fresh sessions, started at once."""
+        node = self._nodes[name]
+        if node.running:
+            return
+        node.incarnation += 1
+        node.router = Router(node.spec.router)
+        self._make_ends(node)
+        node.running = True
+        node.crashed = False
+        self._log(name, "node started")
+        self._start_sessions(node)
+        self._arm_router(node)
+
+    def _pairs_between(self, a: str, b: str) -> list[Pair]:
+        wanted = frozenset((a, b))
+        pairs = [p for p in self._pairs if p.nodes == wanted]
+        if not pairs:
+            raise KeyError(f"no link between {a} and {b}")
+        return pairs
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run_until_idle(self, max_time: float = 3600) -> float:
+        """Run until idle (see the theory of operation); return the virtual seconds elapsed.
+
+        Raises :class:`ConvergenceError` when not idle after ``max_time`` seconds.
+        """
+        start = self.now
+        limit = start + max_time
+        while not (self._work == 0 and self._idle()):
+            if not self._queue:
+                break
+            if self._queue[0][0] > limit:
+                self.now = limit
+                raise ConvergenceError(f"not idle after {max_time:g} virtual seconds")
+            self._step()
+        return self.now - start
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass, running every event due meanwhile."""
+        target = self.now + seconds
+        while self._queue and self._queue[0][0] <= target:
+            self._step()
+        self.now = target
+
+    def _idle(self) -> bool:
+        for node in self._nodes.values():
+            if not node.running:
+                continue
+            if node.router.next_deadline() is not None:
+                return False
+            for end in node.ends.values():
+                if not self._settled(end):
+                    return False
+        return True
+
+    def _settled(self, end: End) -> bool:
+        session = end.session
+        if session.state is SessionState.ESTABLISHED:
+            return True
+        pair = end.pair
+        if pair is None or pair.cut is not None:
+            return True
+        far = pair.other(end)
+        if not self._nodes[far.node].running:
+            return True
+        if _stopped(session) or _stopped(far.session):
+            return True
+        return session.config.passive and far.session.config.passive
+
+    def _push(self, time: float, event: Event) -> None:
+        if not isinstance(event, SessionTimer | RouterTimer):
+            self._work += 1
+        heapq.heappush(self._queue, (time, next(self._seq), event))
+
+    def _step(self) -> None:
+        time, _, event = heapq.heappop(self._queue)
+        self.now = max(self.now, time)
+        match event:
+            case SessionTimer(end=end, deadline=deadline):
+                if end.armed == deadline and self._nodes[end.node].running:
+                    end.armed = None
+                    self._apply(end, end.session.on_timer(self.now))
+                return
+            case RouterTimer(node=name, deadline=deadline):
+                node = self._nodes[name]
+                if node.armed == deadline and node.running:
+                    node.armed = None
+                    self._apply_output(node, node.router.on_timer(self.now))
+                return
+        self._work -= 1
+        match event:
+            case Connect(end=end, attempt=attempt):
+                self._on_connect(end, attempt)
+            case ConnectFailed(end=end, attempt=attempt):
+                if end.attempt == attempt and end.session.state is SessionState.CONNECT:
+                    self._apply(end, end.session.handle(TcpConnectionFails(), self.now))
+            case Deliver(conn=conn, to=to, data=data):
+                self._on_deliver(conn, to, data)
+            case Close(conn=conn, to=to):
+                end = conn.pair.ends[to]
+                if conn.open[to] and self._nodes[end.node].running:
+                    self._close_side(conn, to)
+                    self._apply(end, end.session.handle(TcpConnectionFails(), self.now))
+
+    def _on_connect(self, end: End, attempt: int) -> None:
+        """A connection request arrives: accept it, or refuse it with a reset."""
+        pair = end.pair
+        if (
+            pair is None
+            or pair.ends[end.side] is not end  # a session of a node since restarted
+            or end.attempt != attempt
+            or end.session.state is not SessionState.CONNECT
+        ):
+            return
+        if pair.cut is not None:
+            end.syn_lost = True
+            return
+        far = pair.other(end)
+        far_node = self._nodes[far.node]
+        if far_node.crashed:
+            end.syn_lost = True
+            return
+        busy = pair.conn is not None and any(pair.conn.open)
+        if busy or not far_node.running or far.session.state not in _ACCEPTING:
+            self._push(self.now + self.latency, ConnectFailed(end, attempt))
+            return
+        conn = Connection(next(self._conn_ids), pair)
+        pair.conn = conn
+        far.attempt += 1  # the far end's own attempt, if any, is abandoned
+        far.syn_lost = False
+        self._apply(end, end.session.handle(TcpCrAcked(), self.now))
+        self._apply(far, far.session.handle(TcpConnectionConfirmed(), self.now))
+
+    def _on_deliver(self, conn: Connection, to: int, data: bytes) -> None:
+        end = conn.pair.ends[to]
+        node = self._nodes[end.node]
+        if node.crashed:
+            return
+        if not conn.open[to] or not node.running:
+            if conn.open[1 - to] and conn.pair.cut is None:
+                self._push(self.now + self.latency, Close(conn, 1 - to))  # a reset
+            return
+        self._apply(end, end.session.receive_data(data, self.now))
+
+    def _close_side(self, conn: Connection, side: int) -> None:
+        conn.open[side] = False
+        if not any(conn.open) and conn.pair.conn is conn:
+            conn.pair.conn = None
+
+    # -- effects ---------------------------------------------------------------------------
+
+    def _apply(self, end: End, effects: list[Effect]) -> None:
+        """Apply a session's effects in order (every Send before a following CloseTcp)."""
+        node = self._nodes[end.node]
+        for effect in effects:
+            match effect:
+                case Send(data=data):
+                    self._send(end, data)
+                case CloseTcp():
+                    self._on_close_tcp(end)
+                case ConnectTcp():
+                    self._on_connect_tcp(end)
+                case StateChanged(old=old, new=new):
+                    self._log(end.node, f"{end.name}: {old.value} -> {new.value}")
+                case SessionEstablished(negotiated=agreed):
+                    info = PeerInfo(
+                        name=end.name,
+                        asn=agreed.peer_as,
+                        router_id=agreed.peer_bgp_identifier,
+                        address=end.neighbor.address,
+                        local_asn=node.spec.router.asn,
+                    )
+                    self._apply_output(node, node.router.peer_up(info, agreed.families, self.now))
+                case SessionDown(reason=reason, sent=sent, received=received):
+                    text = f"{end.name}: session down: {reason}"
+                    if sent is not None:
+                        text += (
+                            f"; sent {describe_notification(sent.code, sent.subcode, sent.data)}"
+                        )
+                    if received is not None:
+                        described = describe_notification(
+                            received.code, received.subcode, received.data
+                        )
+                        text += f"; received {described}"
+                    self._log(end.node, text)
+                    self._apply_output(node, node.router.peer_down(end.name, self.now))
+                case UpdateReceived(update=update):
+                    output = node.router.update_received(end.name, update, self.now)
+                    self._apply_output(node, output)
+                case RouteRefreshReceived(refresh=refresh):
+                    self._refresh(node, end, refresh.family)
+                case _:
+                    pass
+        self._arm(end)
+
+    def _send(self, end: End, data: bytes) -> None:
+        pair = end.pair
+        conn = pair.conn if pair is not None else None
+        if conn is None or not conn.open[end.side]:
+            return
+        if pair is not None and pair.cut is not None:
+            conn.backlog.append((end.side, data))
+            return
+        self._push(self.now + self.latency, Deliver(conn, 1 - end.side, data))
+
+    def _on_close_tcp(self, end: End) -> None:
+        pair = end.pair
+        conn = pair.conn if pair is not None else None
+        if conn is None or not conn.open[end.side]:
+            end.attempt += 1  # no connection: abandon the attempt in flight
+            end.syn_lost = False
+            return
+        self._close_side(conn, end.side)
+        if not conn.open[1 - end.side]:
+            return
+        if conn.pair.cut is not None:
+            conn.backlog.append((end.side, None))
+        else:
+            self._push(self.now + self.latency, Close(conn, 1 - end.side))
+
+    def _on_connect_tcp(self, end: End) -> None:
+        end.attempt += 1
+        end.syn_lost = False
+        if end.pair is None:
+            return  # unmatched: the attempt goes nowhere; ConnectRetry will try again
+        self._push(self.now + self.latency, Connect(end, end.attempt))
+
+    def _apply_output(self, node: _Node, output: RouterOutput) -> None:
+        """Send a router's exports, resets and restarts through the node's sessions."""
+        name = node.spec.name
+        for change in output.changes:
+            new = change.new
+            if new is None or new.best is None:
+                self._log(name, f"best path {change.prefix}: none")
+            else:
+                source = new.best.source.name or "local"
+                self._log(name, f"best path {change.prefix}: {source} ({new.reason.value})")
+        for peer, exports in output.exports.items():
+            end = node.ends.get(peer)
+            if end is not None:
+                self._send_exports(end, exports)
+        for reset in output.resets:
+            end = node.ends[reset.peer]
+            n = reset.notification
+            stop = ManualStop(subcode=n.subcode, data=n.data, reason="maximum prefixes reached")
+            self._apply(end, end.session.handle(stop, self.now))
+        for peer in output.restarts:
+            end = node.ends[peer]
+            self._log(name, f"{peer}: restarting after max-prefix")
+            self._apply(end, end.session.handle(ManualStart(), self.now))
+        self._arm_router(node)
+
+    def _send_exports(self, end: End, exports: list[Export]) -> None:
+        session = end.session
+        codec = session.codec
+        for export in exports:
+            match export:
+                case Announce(family=family, attributes=attributes, prefixes=prefixes):
+                    frames = codec.pack_announce(family, attributes, prefixes)
+                case Withdraw(family=family, prefixes=prefixes):
+                    frames = codec.pack_withdraw(family, prefixes)
+                case EndOfRib(family=family):
+                    frames = [codec.encode(Update.end_of_rib(family))]
+            self._apply(end, session.send_update_frames(frames, self.now))
+
+    def _refresh(self, node: _Node, end: End, family: Family) -> None:
+        """Re-send ``family`` between BoRR and EoRR when both ends support RFC 7313."""
+        session = end.session
+        begin = RouteRefreshSubtype.BEGIN_OF_RIB
+        self._apply(end, session.demarcate_refresh(family, begin, self.now))
+        output = node.router.route_refresh(end.name, family, self.now)
+        self._apply_output(node, output)
+        end_marker = RouteRefreshSubtype.END_OF_RIB
+        self._apply(end, session.demarcate_refresh(family, end_marker, self.now))
+
+    def _arm(self, end: End) -> None:
+        deadline = end.session.next_deadline()
+        if deadline is not None and deadline != end.armed and self._nodes[end.node].running:
+            end.armed = deadline
+            self._push(deadline, SessionTimer(end, deadline))
+
+    def _arm_router(self, node: _Node) -> None:
+        deadline = node.router.next_deadline()
+        if deadline is not None and deadline != node.armed and node.running:
+            node.armed = deadline
+            self._push(deadline, RouterTimer(node.spec.name, deadline))
+
+
+def _stopped(session: Session) -> bool:
+    """Idle with no timer: stopped for good until someone starts it (RFC 4271 §8.1.1)."""
+    return session.state is SessionState.IDLE and not session.armed_timers
