@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bgpemu.policy import MaxPrefix
+from bgpemu.router import NeighborPolicy, OriginatedRoute
 from bgpemu.runtime import Speaker, SpeakerSpec
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
@@ -125,3 +129,24 @@ async def test_both_sides_active_or_one_passive_converge_to_one_session(b_passiv
         await b.wait_established(timeout=10)
         await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
         await b.wait_for(lambda: len(_prefixes(b)) == 3, timeout=10)
+
+
+async def test_max_prefix_trips_the_session_with_cease_1_and_restarts() -> None:
+    port = free_port(A, B)
+    a_spec, b_spec = _pair(port)
+    limited = replace(
+        a_spec.router,
+        neighbors=(NeighborPolicy(name="b", max_prefix=MaxPrefix(1, restart_after=0.3)),),
+    )
+    a_spec = replace(a_spec, router=limited)
+    async with running(a_spec, b_spec) as (a, b):
+        # b sends one IPv4 and one IPv6 prefix: one per family, within the limit.
+        await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=10)
+        ipv4 = OriginatedRoute(prefix="10.2.1.0/24", family=IPV4_UNICAST)
+        b.originate(ipv4)
+        # RFC 4486 §4: Cease / Maximum Number of Prefixes Reached, data AFI 1, SAFI 1, limit 1.
+        expected = "Cease (6) / Maximum Prefixes Reached (1), data 00010100000001"
+        await b.wait_for(lambda: b.peers["a"].last_notification_received == expected, timeout=10)
+        assert a.peers["b"].last_notification_sent == expected
+        # After restart_after the session comes back (and trips again: b still sends two).
+        await a.wait_for(lambda: a.peers["b"].session.counters.established_transitions >= 2, 10)

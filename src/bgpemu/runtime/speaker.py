@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bgpemu.rib import Path
-from bgpemu.router import Router, RouterOutput
+from bgpemu.router import OriginatedRoute, Router, RouterOutput
 from bgpemu.router.table import path_json
 from bgpemu.runtime.peer import PeerDriver
 from bgpemu.runtime.spec import SpeakerSpec
@@ -99,6 +99,18 @@ class Speaker:
     async def request_route_refresh(self, peer: str, family: Family) -> None:
         """Send a ROUTE-REFRESH for ``family`` to ``peer`` (RFC 2918 §3)."""
         await self._peers[peer].request_route_refresh(family)
+
+    def originate(self, route: OriginatedRoute) -> None:
+        """Start announcing ``route`` to every peer its export rules allow."""
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self.router.originate(route, now), now)
+        self._notify()
+
+    def withdraw(self, family: Family, prefix: str) -> None:
+        """Stop announcing a locally originated ``prefix``."""
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self.router.withdraw_originated(family, prefix, now), now)
+        self._notify()
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
         """Wait until ``predicate()`` holds; it is re-checked on every state or route change."""
