@@ -77,6 +77,7 @@ from bgpemu.session import (
     TcpConnectionConfirmed,
     TcpConnectionFails,
     TcpCrAcked,
+    Timer,
     UpdateReceived,
 )
 from bgpemu.types import Family
@@ -217,6 +218,11 @@ class Fabric:
         """Node ``node`` stops originating ``prefix`` now."""
         target = self._nodes[node]
         self._apply_output(target, target.router.withdraw_originated(family, prefix, self.now))
+
+    def request_route_refresh(self, node: str, neighbor: str, family: Family) -> None:
+        """Node ``node`` asks ``neighbor`` to re-send ``family`` (RFC 2918 §3)."""
+        end = self._nodes[node].ends[neighbor]
+        self._apply(end, end.session.request_route_refresh(family, self.now))
 
     def cut_link(self, a: str, b: str, *, silent: bool) -> None:
         """Cut every link between nodes ``a`` and ``b``.
@@ -420,15 +426,32 @@ class Fabric:
             end.syn_lost = True
             return
         busy = pair.conn is not None and any(pair.conn.open)
+        if not busy and far_node.running and _restarting(far.session):
+            # The far session is in Idle but will start by itself (IdleHoldTimer): the
+            # request waits, like a SYN retransmitted until the listener takes it.
+            pair.waiting = (end, attempt)
+            return
         if busy or not far_node.running or far.session.state not in _ACCEPTING:
             self._push(self.now + self.latency, ConnectFailed(end, attempt))
             return
+        pair.waiting = None
         conn = Connection(next(self._conn_ids), pair)
         pair.conn = conn
         far.attempt += 1  # the far end's own attempt, if any, is abandoned
         far.syn_lost = False
         self._apply(end, end.session.handle(TcpCrAcked(), self.now))
         self._apply(far, far.session.handle(TcpConnectionConfirmed(), self.now))
+
+    def _release_waiting(self, end: End, state: SessionState) -> None:
+        """The session of ``end`` listens again: a waiting request from the far end arrives."""
+        pair = end.pair
+        if pair is None or pair.waiting is None or state not in _ACCEPTING:
+            return
+        initiator, attempt = pair.waiting
+        if initiator is end:
+            return
+        pair.waiting = None
+        self._push(self.now + self.latency, Connect(initiator, attempt))
 
     def _on_deliver(self, conn: Connection, to: int, data: bytes) -> None:
         end = conn.pair.ends[to]
@@ -461,6 +484,7 @@ class Fabric:
                     self._on_connect_tcp(end)
                 case StateChanged(old=old, new=new):
                     self._log(end.node, f"{end.name}: {old.value} -> {new.value}")
+                    self._release_waiting(end, new)
                 case SessionEstablished(negotiated=agreed):
                     info = PeerInfo(
                         name=end.name,
@@ -583,6 +607,11 @@ class Fabric:
         if deadline is not None and deadline != node.armed and node.running:
             node.armed = deadline
             self._push(deadline, RouterTimer(node.spec.name, deadline))
+
+
+def _restarting(session: Session) -> bool:
+    """Idle with the IdleHoldTimer armed: it will start again by itself (RFC 4271 §8.1.1)."""
+    return session.state is SessionState.IDLE and Timer.IDLE_HOLD in session.armed_timers
 
 
 def _stopped(session: Session) -> bool:

@@ -82,6 +82,8 @@ class Pair:
     ends: tuple[End, End]
     cut: Cut | None = None
     conn: Connection | None = None
+    waiting: tuple[End, int] | None = None
+    """A connection request (end, attempt) held until the far session listens again."""
 
     def other(self, end: End) -> End:
         """The far end."""

@@ -118,6 +118,9 @@ class Router:
         self._originated: dict[_Key, OriginatedRoute] = {}
         self._restarts: dict[str, float] = {}
         self._arrival = 0
+        self._memo: dict[tuple[int, str, Family, int], tuple[PathAttributes, PathAttributes | None]]
+        self._memo = {}
+        """Export results of the current batch (see :meth:`_export`); emptied after each."""
         touched: set[_Key] = set()
         for route in config.routes:
             self._set_local(route, touched)
@@ -171,6 +174,7 @@ class Router:
             if family in state.families:
                 attributes = self._export(state, family, prefix, decision.best)
                 state.rib_out.set(family, prefix, attributes)
+        self._memo.clear()
         exports: list[Export] = state.rib_out.flush()
         exports.extend(EndOfRib(family=family) for family in sorted(state.families))
         out.exports.setdefault(peer.name, []).extend(exports)
@@ -408,6 +412,7 @@ class Router:
             for peer in peers:
                 if family in peer.families:
                     peer.rib_out.set(family, prefix, self._export(peer, family, prefix, new_best))
+        self._memo.clear()
         self._flush(out, now)
         return out
 
@@ -431,18 +436,42 @@ class Router:
         iBGP-learned path not to an iBGP peer; RFC 1997 well-known communities;
         then :func:`~bgpemu.router.rewrite.before_policy`, the export policy and
         :func:`~bgpemu.router.rewrite.after_policy`.
+
+        Without an export policy the result depends only on the attributes object,
+        the peer, the family and the prepend count, so it is computed once per batch
+        (:attr:`_memo`) and shared: the Adj-RIB-Out then packs by identity.
         """
         if best is None:
             return None
         info = peer.info
-        local = best.local
-        if not local and (best.source.name == info.name or (best.source.ibgp and info.ibgp)):
+        source = best.source
+        local = source is LOCAL  # the router builds every local path with LOCAL itself
+        if not local and (source.name == info.name or (source.ibgp and info.ibgp)):
             return None
+        extra = 0
+        if local:
+            route = self._originated.get((family, prefix))
+            extra = route.as_path_prepend if route is not None else 0
+        received = best.attributes
+        policy = peer.policy.export_policy
+        key = (id(received), info.name, family, extra)
+        if policy is None:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] is received:
+                return hit[1]
+        result = self._export_uncached(peer, family, best, local, extra)
+        if policy is None:
+            self._memo[key] = (received, result)
+        return result
+
+    def _export_uncached(
+        self, peer: _Peer, family: Family, best: Path, local: bool, extra: int
+    ) -> PathAttributes | None:
         context = peer.export_context
         path = well_known_filter(best, context)
         if path is None:
             return None
-        ebgp = not info.ibgp
+        ebgp = not peer.info.ibgp
         next_hop_self = peer.policy.next_hop_self
         if local or (ebgp if next_hop_self is None else next_hop_self):
             next_hop = self._next_hop(family)
@@ -463,8 +492,4 @@ class Router:
             if exported is None:
                 return None
             attributes = exported.attributes
-        extra = 0
-        if local:
-            route = self._originated.get((family, prefix))
-            extra = route.as_path_prepend if route is not None else 0
         return after_policy(attributes, ebgp=ebgp, asn=self._asn, prepend_count=1 + extra)
