@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from bgpemu.config import load_speaker_config
-from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.cli._configs import load_all
 from bgpemu.fabric import Fabric
-from bgpemu.runtime import SpeakerSpec
 
 __all__ = ["add_parser", "render_table", "run"]
 
@@ -42,17 +39,8 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load every config (all errors first), converge, print."""
-    specs: list[SpeakerSpec] = []
-    problems: list[ConfigProblem] = []
-    for path in args.config:
-        try:
-            specs.append(load_speaker_config(path))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(problems)} problem(s) found; nothing was started.", file=sys.stderr)
+    specs = load_all(args.config)
+    if specs is None:
         return 2
     fabric = Fabric(specs, seed=args.seed)
     elapsed = fabric.run_until_idle()

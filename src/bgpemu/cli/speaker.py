@@ -10,8 +10,7 @@ import signal
 import sys
 from typing import Any
 
-from bgpemu.config import load_speaker_config
-from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.cli._configs import load_all
 from bgpemu.runtime import Speaker, SpeakerSpec
 
 __all__ = ["add_parser", "run"]
@@ -50,17 +49,8 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load every config (all errors first), then run the speakers."""
-    specs: list[SpeakerSpec] = []
-    problems: list[ConfigProblem] = []
-    for path in args.config:
-        try:
-            specs.append(load_speaker_config(path))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(problems)} problem(s) found; nothing was started.", file=sys.stderr)
+    specs = load_all(args.config)
+    if specs is None:
         return 2
     failures: list[OSError] = []
     try:
