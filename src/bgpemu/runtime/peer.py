@@ -424,7 +424,6 @@ class PeerDriver:
     def _send_exports(self, conn: _Connection | None, exports: list[Export], now: float) -> None:
         session = self.session
         codec = session.codec
-        loop_now = now
         for export in exports:
             match export:
                 case Announce(family=family, attributes=attributes, prefixes=prefixes):
@@ -433,7 +432,7 @@ class PeerDriver:
                     frames = codec.pack_withdraw(family, prefixes)
                 case EndOfRib(family=family):
                     frames = [codec.encode(Update.end_of_rib(family))]
-            self._apply(conn, session.send_update_frames(frames, loop_now))
+            self._apply(conn, session.send_update_frames(frames, now))
 
     # -- connections ----------------------------------------------------------------------
 
