@@ -11,10 +11,11 @@ Keys are the prefix string (path id 0) or ``(prefix, path_id)`` with ADD-PATH
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from bgpemu.rib.path import Path, PeerInfo
+from bgpemu.rib.path import Path, PeerInfo, received_path
 from bgpemu.types import Family
+from bgpemu.wire.messages import PathAttributes
 
 __all__ = ["AdjRibIn"]
 
@@ -73,6 +74,45 @@ class AdjRibIn:
                 table.modified.pop(key, None)
         else:
             table.modified[key] = path_pre
+
+    def receive(
+        self, family: Family, attributes: PathAttributes, prefixes: Sequence[str], arrival: int
+    ) -> list[Path]:
+        """Store ``attributes`` for ``prefixes`` (path id 0), accepted unchanged.
+
+        The bulk form of :meth:`set` for a session without import policy: a prefix
+        whose received path already has equal attributes is skipped (RFC 4271 §9:
+        only changes are processed); every other one gets a new :class:`Path` from
+        :attr:`peer` with arrival number ``arrival``, stored as both the pre- and
+        post-policy view.  Returns the new paths, in order.
+
+        One arrival number serves the whole batch: its paths are for distinct
+        prefixes, so no two of them are ever compared (and one int object is shared
+        instead of one per route).
+        """
+        table = self._table(family)
+        post = table.post
+        modified = table.modified
+        rejected = table.rejected
+        peer = self.peer
+        new: list[Path] = []
+        append = new.append
+        for prefix in prefixes:
+            old = modified.get(prefix) if modified else None
+            if old is None:
+                old = post.get(prefix)
+                if old is None and rejected:
+                    old = rejected.get(prefix)
+            if old is not None and (old.attributes is attributes or old.attributes == attributes):
+                continue  # the same route again: nothing changes
+            path = received_path(family, prefix, attributes, peer, 0, arrival)
+            post[prefix] = path
+            if modified:
+                modified.pop(prefix, None)
+            if rejected:
+                rejected.pop(prefix, None)
+            append(path)
+        return new
 
     def remove(self, family: Family, prefix: str, path_id: int = 0) -> bool:
         """Forget the path (a withdrawal, RFC 4271 §3.1); True if there was one."""

@@ -29,6 +29,7 @@ and then merges equal-but-distinct attribute sets, so the per-prefix cost is one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bgpemu.types import Family
@@ -97,6 +98,26 @@ class AdjRibOut:
         if pending is None:
             pending = self._pending[family] = {}
         pending[prefix] = attributes
+
+    def set_many(
+        self,
+        family: Family,
+        prefixes: Sequence[str],
+        attributes_list: Sequence[PathAttributes | None],
+    ) -> None:
+        """:meth:`set` for each prefix with the attributes at the same position, in order."""
+        sent = self._sent.get(family)
+        pending = self._pending.get(family)
+        if pending is None:
+            pending = self._pending[family] = {}
+        for prefix, attributes in zip(prefixes, attributes_list, strict=True):
+            current = None if sent is None else sent.get(prefix)
+            if current is attributes or (
+                current is not None and attributes is not None and current == attributes
+            ):
+                pending.pop(prefix, None)
+            else:
+                pending[prefix] = attributes
 
     def pending(self) -> bool:
         """True when :meth:`flush` would return something."""

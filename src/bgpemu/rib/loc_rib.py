@@ -15,10 +15,10 @@ applying the same candidates twice is a no-op.  A prefix with no usable candidat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from bgpemu.rib.decision import Decision, DecisionConfig, Step, decide
+from bgpemu.rib.decision import Decision, DecisionConfig, Step, _decision, decide
 from bgpemu.rib.path import Path
 from bgpemu.types import Family
 
@@ -71,14 +71,32 @@ def _same(a: Decision, b: Decision) -> bool:
     return a.multipath == b.multipath
 
 
+_Entry = Path | Decision
+"""A stored Loc-RIB entry: the sole path of an ONLY_PATH decision, or the Decision."""
+
+
+def _decision_of(entry: _Entry | None) -> Decision | None:
+    """The Decision an entry stands for (an ONLY_PATH one is rebuilt on demand)."""
+    if entry is None or type(entry) is Decision:
+        return entry
+    assert isinstance(entry, Path)
+    return _decision(entry, (entry,), Step.ONLY_PATH)
+
+
 class LocRib:
-    """The Loc-RIB (RFC 4271 §3.2): one Decision per (family, prefix)."""
+    """The Loc-RIB (RFC 4271 §3.2): one Decision per (family, prefix).
+
+    Memory: most prefixes have a single candidate, whose Decision (ONLY_PATH, the
+    path as best and sole multipath member) says nothing the path does not; such an
+    entry is stored as the path alone and its Decision rebuilt when asked for (equal,
+    not identical, from one call to the next).
+    """
 
     __slots__ = ("_config", "_tables")
 
     def __init__(self, config: DecisionConfig) -> None:
         self._config = config
-        self._tables: dict[Family, dict[str, Decision]] = {}
+        self._tables: dict[Family, dict[str, _Entry]] = {}
 
     @property
     def config(self) -> DecisionConfig:
@@ -94,34 +112,55 @@ class LocRib:
         all unchanged.
         """
         paths = candidates if isinstance(candidates, (list, tuple)) else tuple(candidates)
+        result = self.recompute(family, prefix, paths)
+        return None if result is None else _change(family, prefix, result[0], result[1])
+
+    def recompute(
+        self, family: Family, prefix: str, paths: Sequence[Path]
+    ) -> tuple[Decision | None, Decision | None] | None:
+        """:meth:`update` without the :class:`BestPathChange`: (old, new) or None.
+
+        The router's hot path: it reports the change in its own observation type.
+        """
         table = self._tables.get(family)
         if table is None:
             table = self._tables[family] = {}
-        old = table.get(prefix)
-        if old is not None and len(paths) == 1 and old.reason is Step.ONLY_PATH:
-            only: Path = paths[0]
-            if old.best is only and only.next_hop_reachable:
-                return None  # the same sole candidate again: nothing to decide
+        stored = table.get(prefix)
+        if len(paths) == 1:
+            only = paths[0]
+            if only.next_hop_reachable:
+                if stored is only:
+                    return None  # the same sole candidate again: nothing to decide
+                if type(stored) is Path and stored == only:
+                    return None  # an equal sole candidate: the entry is unchanged
+                table[prefix] = only
+                old = None if stored is None else _decision_of(stored)
+                return old, _decision(only, (only,), Step.ONLY_PATH)
         new = decide(paths, self._config)
+        old = _decision_of(stored)
         if new.best is None:
             if old is None:
                 return None
             del table[prefix]
-            return _change(family, prefix, old, None)
+            return old, None
         if old is not None and _same(old, new):
             return None
-        table[prefix] = new
-        return _change(family, prefix, old, new)
+        table[prefix] = new.best if new.reason is Step.ONLY_PATH else new
+        return old, new
 
     def get(self, family: Family, prefix: str) -> Decision | None:
         """The current Decision of ``prefix``, or None when it has no route."""
         table = self._tables.get(family)
-        return None if table is None else table.get(prefix)
+        return None if table is None else _decision_of(table.get(prefix))
 
     def best(self, family: Family, prefix: str) -> Path | None:
         """Shortcut: the best path of ``prefix``, or None."""
-        decision = self.get(family, prefix)
-        return None if decision is None else decision.best
+        table = self._tables.get(family)
+        entry = None if table is None else table.get(prefix)
+        if entry is None or type(entry) is Path:
+            return entry
+        assert isinstance(entry, Decision)
+        return entry.best
 
     def entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Decision]]:
         """(family, prefix, decision) of every route, sorted by (family, prefix string)."""
@@ -131,7 +170,22 @@ class LocRib:
             if not table:
                 continue
             for prefix in sorted(table):
-                yield fam, prefix, table[prefix]
+                decision = _decision_of(table[prefix])
+                assert decision is not None
+                yield fam, prefix, decision
+
+    def best_paths(self, family: Family | None = None) -> Iterator[tuple[Family, str, Path]]:
+        """(family, prefix, best path) of every route, in :meth:`entries` order."""
+        families = sorted(self._tables) if family is None else [family]
+        for fam in families:
+            table = self._tables.get(fam)
+            if not table:
+                continue
+            for prefix in sorted(table):
+                entry = table[prefix]
+                best = entry if type(entry) is Path else entry.best  # type: ignore[union-attr]
+                assert best is not None
+                yield fam, prefix, best
 
     def count(self, family: Family | None = None) -> int:
         """Number of prefixes with a route (in ``family``, or in all families)."""

@@ -32,7 +32,9 @@ One UPDATE flows like this (RFC 4271 §9):
 
 Determinism: peers are visited in name order, prefixes in (family, prefix) order,
 and the only history the decision reads is :attr:`Path.arrival`, a per-router
-counter.  No clock, no randomness, no I/O.
+counter (the paths imported in bulk from one UPDATE share one number: they are
+for distinct prefixes, so only their order relative to other batches matters).
+No clock, no randomness, no I/O.
 """
 
 from __future__ import annotations
@@ -49,11 +51,11 @@ from bgpemu.rib.adj_rib_out import AdjRibOut
 from bgpemu.rib.aspath import as_path_loop
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.loc_rib import LocRib
-from bgpemu.rib.path import LOCAL, Path, PeerInfo
+from bgpemu.rib.path import LOCAL, Path, PeerInfo, received_path
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.exports import EndOfRib, Export
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.outputs import BestPathChanged, ResetSession, RouterOutput
+from bgpemu.router.outputs import ResetSession, RouterOutput, best_path_changed
 from bgpemu.router.rewrite import after_policy, before_policy
 from bgpemu.router.table import decision_json
 from bgpemu.types import IPV4_UNICAST, Family
@@ -65,6 +67,77 @@ _Key = tuple[Family, str]
 """(family, prefix): one Loc-RIB entry."""
 _Candidates = dict[tuple[str, int], Path]
 """(source peer name, path id) -> accepted path; the local path has key ("", 0)."""
+_Slot = Path | _Candidates
+"""A prefix's candidates: most prefixes have one, stored alone (keyed by its own
+``(source.name, path_id)``); two or more (or one whose key differs from its own) are
+kept in a :data:`_Candidates` dict.  Saves a dict per prefix (memory and time)."""
+_Touched = dict[Family, dict[str, None]]
+"""The prefixes to recompute, per family (visited in (family, prefix) order; a dict
+rather than a set because sorting its mostly-ordered keys is several times faster)."""
+
+
+def _put(table: dict[str, _Slot], prefix: str, name: str, path_id: int, path: Path) -> None:
+    """Make ``path`` the candidate of ``prefix`` keyed (``name``, ``path_id``)."""
+    entry = table.get(prefix)
+    own = path.path_id == path_id and path.source.name == name
+    if entry is None:
+        table[prefix] = path if own else {(name, path_id): path}
+    elif type(entry) is dict:
+        entry[(name, path_id)] = path
+    else:
+        assert isinstance(entry, Path)
+        if own and entry.path_id == path_id and entry.source.name == name:
+            table[prefix] = path
+        else:
+            table[prefix] = {(entry.source.name, entry.path_id): entry, (name, path_id): path}
+
+
+def _shrink(table: dict[str, _Slot], prefix: str, entry: _Candidates) -> None:
+    """Store a candidates dict left with zero or one path in its compact form."""
+    if not entry:
+        del table[prefix]
+    elif len(entry) == 1:
+        ((name, path_id), path), *_ = entry.items()
+        if path.path_id == path_id and path.source.name == name:
+            table[prefix] = path
+
+
+def _drop(table: dict[str, _Slot], prefix: str, name: str, path_id: int) -> None:
+    """Forget the candidate of ``prefix`` keyed (``name``, ``path_id``), if any."""
+    entry = table.get(prefix)
+    if entry is None:
+        return
+    if type(entry) is dict:
+        if entry.pop((name, path_id), None) is not None:
+            _shrink(table, prefix, entry)
+    else:
+        assert isinstance(entry, Path)
+        if entry.path_id == path_id and entry.source.name == name:
+            del table[prefix]
+
+
+def _drop_source(table: dict[str, _Slot], prefix: str, name: str) -> None:
+    """Forget every candidate of ``prefix`` learned from peer ``name``."""
+    entry = table.get(prefix)
+    if entry is None:
+        return
+    if type(entry) is dict:
+        for key in [k for k in entry if k[0] == name]:
+            del entry[key]
+        _shrink(table, prefix, entry)
+    else:
+        assert isinstance(entry, Path)
+        if entry.source.name == name:
+            del table[prefix]
+
+
+def _paths(entry: _Slot | None) -> tuple[Path, ...]:
+    if entry is None:
+        return ()
+    if type(entry) is dict:
+        return tuple(entry.values())
+    assert isinstance(entry, Path)
+    return (entry,)
 
 
 class _Peer:
@@ -114,18 +187,20 @@ class Router:
         self._decision = config.decision
         self._loc_rib = LocRib(config.decision)
         self._peers: dict[str, _Peer] = {}
-        self._candidates: dict[_Key, _Candidates] = {}
+        self._candidates: dict[Family, dict[str, _Slot]] = {}
         self._originated: dict[_Key, OriginatedRoute] = {}
         self._restarts: dict[str, float] = {}
         self._arrival = 0
         self._memo: dict[tuple[int, str, Family, int], tuple[PathAttributes, PathAttributes | None]]
         self._memo = {}
         """Export results of the current batch (see :meth:`_export`); emptied after each."""
-        touched: set[_Key] = set()
+        touched: _Touched = {}
         for route in config.routes:
             self._set_local(route, touched)
-        for family, prefix in sorted(touched):
-            self._loc_rib.update(family, prefix, self._candidates[(family, prefix)].values())
+        for family in sorted(touched):
+            table = self._candidates[family]
+            for prefix in sorted(touched[family]):
+                self._loc_rib.recompute(family, prefix, _paths(table.get(prefix)))
 
     # -- observation ---------------------------------------------------------------------
 
@@ -170,9 +245,9 @@ class Router:
         state = _Peer(peer, self.config.neighbor(peer.name), frozenset(families), self.config)
         self._peers[peer.name] = state
         self._peers = dict(sorted(self._peers.items()))
-        for family, prefix, decision in self._entries():
+        for family, prefix, best in self._loc_rib.best_paths():
             if family in state.families:
-                attributes = self._export(state, family, prefix, decision.best)
+                attributes = self._export(state, family, prefix, best)
                 state.rib_out.set(family, prefix, attributes)
         self._memo.clear()
         exports: list[Export] = state.rib_out.flush()
@@ -186,7 +261,7 @@ class Router:
 
         Calling it for a peer that is not up does nothing.
         """
-        touched: set[_Key] = set()
+        touched: _Touched = {}
         if not self._remove_peer(name, touched):
             return RouterOutput()
         return self._decide_and_export(touched, now)
@@ -196,7 +271,7 @@ class Router:
         peer = self._peers.get(name)
         if peer is None:
             return RouterOutput()
-        touched: set[_Key] = set()
+        touched: _Touched = {}
         announced: set[Family] = set()
         if update.withdrawn:
             self._withdraw(peer, IPV4_UNICAST, update.withdrawn, update.withdrawn_path_ids, touched)
@@ -235,7 +310,7 @@ class Router:
 
     def originate(self, route: OriginatedRoute, now: float) -> RouterOutput:
         """Start (or change) originating ``route``; it competes as a LOCAL path."""
-        touched: set[_Key] = set()
+        touched: _Touched = {}
         self._set_local(route, touched)
         return self._decide_and_export(touched, now)
 
@@ -244,10 +319,10 @@ class Router:
         key = (family, prefix)
         if self._originated.pop(key, None) is None:
             return RouterOutput()
-        candidates = self._candidates.get(key)
-        if candidates is not None:
-            candidates.pop((LOCAL.name, 0), None)
-        return self._decide_and_export({key}, now)
+        table = self._candidates.get(family)
+        if table is not None:
+            _drop(table, prefix, LOCAL.name, 0)
+        return self._decide_and_export({family: {prefix: None}}, now)
 
     # -- timers --------------------------------------------------------------------------
 
@@ -276,7 +351,7 @@ class Router:
         """Our own next hop for ``family`` (RFC 4271 §5.1.3; RFC 2545 §3 for IPv6)."""
         return self.config.next_hop_v4 if family == IPV4_UNICAST else self.config.next_hop_v6
 
-    def _set_local(self, route: OriginatedRoute, touched: set[_Key]) -> None:
+    def _set_local(self, route: OriginatedRoute, touched: _Touched) -> None:
         key = (route.family, route.prefix)
         self._originated[key] = route
         self._arrival += 1
@@ -292,8 +367,9 @@ class Router:
             ),
             arrival=self._arrival,
         )
-        self._candidates.setdefault(key, {})[(LOCAL.name, 0)] = path
-        touched.add(key)
+        table = self._candidates.setdefault(route.family, {})
+        _put(table, route.prefix, LOCAL.name, 0, path)
+        touched.setdefault(route.family, {})[route.prefix] = None
 
     def _withdraw(
         self,
@@ -301,19 +377,19 @@ class Router:
         family: Family,
         prefixes: tuple[str, ...],
         path_ids: tuple[int, ...] | None,
-        touched: set[_Key],
+        touched: _Touched,
     ) -> None:
         """Withdrawn routes leave the Adj-RIB-In and the candidates (RFC 4271 §9.1)."""
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
         name = peer.info.name
+        table = self._candidates.setdefault(family, {})
+        changed = touched.setdefault(family, {})
+        remove = peer.rib_in.remove
         for prefix, path_id in zip(prefixes, ids, strict=True):
-            if not peer.rib_in.remove(family, prefix, path_id):
+            if not remove(family, prefix, path_id):
                 continue
-            key = (family, prefix)
-            candidates = self._candidates.get(key)
-            if candidates is not None:
-                candidates.pop((name, path_id), None)
-            touched.add(key)
+            _drop(table, prefix, name, path_id)
+            changed[prefix] = None
 
     def _import(
         self,
@@ -322,7 +398,7 @@ class Router:
         attributes: PathAttributes,
         prefixes: tuple[str, ...],
         path_ids: tuple[int, ...] | None,
-        touched: set[_Key],
+        touched: _Touched,
     ) -> None:
         """Loop prevention, import policy, Adj-RIB-In, candidates (RFC 4271 §9.1)."""
         rejected = as_path_loop(attributes, self._asn, peer.policy.allowas_in) or (
@@ -334,34 +410,45 @@ class Router:
         rib_in = peer.rib_in
         source = peer.info
         name = source.name
+        table = self._candidates.setdefault(family, {})
+        changed = touched.setdefault(family, {})
+        if path_ids is None and policy is None and not rejected:
+            # The common case, in bulk: no ADD-PATH, no import policy, not a loop.
+            # One arrival number for the batch: its paths are for distinct prefixes,
+            # so the order between any two comparable paths is as with one per path.
+            self._arrival += 1
+            paths = rib_in.receive(family, attributes, prefixes, self._arrival)
+            for path in paths:
+                prefix = path.prefix
+                if table.get(prefix) is None:
+                    table[prefix] = path
+                else:
+                    _put(table, prefix, name, 0, path)
+                changed[prefix] = None
+            return
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
+        arrival = self._arrival
+        get_pre = rib_in.pre
+        store = rib_in.set
         for prefix, path_id in zip(prefixes, ids, strict=True):
-            old = rib_in.pre(family, prefix, path_id)
+            old = get_pre(family, prefix, path_id)
             if old is not None and (old.attributes is attributes or old.attributes == attributes):
                 continue  # the same route again: nothing changes
-            self._arrival += 1
-            pre = Path(
-                family=family,
-                prefix=prefix,
-                attributes=attributes,
-                source=source,
-                path_id=path_id,
-                arrival=self._arrival,
-            )
+            arrival += 1
+            pre = received_path(family, prefix, attributes, source, path_id, arrival)
             post: Path | None = None
             if not rejected:
                 post = pre if policy is None else policy(pre, context)
-            rib_in.set(pre, post)
-            key = (family, prefix)
-            candidates = self._candidates.setdefault(key, {})
+            store(pre, post)
             if post is None:
-                candidates.pop((name, path_id), None)
+                _drop(table, prefix, name, path_id)
             else:
-                candidates[(name, path_id)] = post
-            touched.add(key)
+                _put(table, prefix, name, path_id, post)
+            changed[prefix] = None
+        self._arrival = arrival
 
     def _check_max_prefix(
-        self, peer: _Peer, families: list[Family], now: float, touched: set[_Key]
+        self, peer: _Peer, families: list[Family], now: float, touched: _Touched
     ) -> ResetSession | None:
         """RFC 4486 §4: over the limit, reset with Cease/1 and drop the peer's paths."""
         limit = peer.policy.max_prefix
@@ -379,39 +466,56 @@ class Router:
             return ResetSession(name, notification, limit.restart_after)
         return None
 
-    def _remove_peer(self, name: str, touched: set[_Key]) -> bool:
+    def _remove_peer(self, name: str, touched: _Touched) -> bool:
         peer = self._peers.pop(name, None)
         if peer is None:
             return False
         for family, prefix in peer.rib_in.clear():
-            key = (family, prefix)
-            candidates = self._candidates.get(key)
-            if candidates is not None:
-                for candidate in [k for k in candidates if k[0] == name]:
-                    del candidates[candidate]
-            touched.add(key)
+            table = self._candidates.setdefault(family, {})
+            _drop_source(table, prefix, name)
+            touched.setdefault(family, {})[prefix] = None
         return True
 
-    def _decide_and_export(self, touched: set[_Key], now: float) -> RouterOutput:
+    def _decide_and_export(self, touched: _Touched, now: float) -> RouterOutput:
         """Re-run the decision for ``touched`` prefixes; export changed best paths."""
         out = RouterOutput()
-        peers = list(self._peers.values())
-        for key in sorted(touched):
-            family, prefix = key
-            candidates = self._candidates.get(key)
-            change = self._loc_rib.update(family, prefix, candidates.values() if candidates else ())
-            if candidates is not None and not candidates:
-                del self._candidates[key]
-            if change is None:
-                continue
-            out.changes.append(BestPathChanged(family, prefix, change.old, change.new))
-            old_best = change.old.best if change.old is not None else None
-            new_best = change.new.best if change.new is not None else None
-            if old_best is new_best:
-                continue  # only the multipath set or the reason changed: exports are the same
-            for peer in peers:
-                if family in peer.families:
-                    peer.rib_out.set(family, prefix, self._export(peer, family, prefix, new_best))
+        changes = out.changes
+        recompute = self._loc_rib.recompute
+        export = self._export
+        for family in sorted(touched):
+            table = self._candidates.get(family, {})
+            peers = [p for p in self._peers.values() if family in p.families]
+            # Per peer: the prefixes whose best path changed and what to send for each,
+            # handed to its Adj-RIB-Out in one call (parallel lists: no tuple per prefix).
+            targets: list[tuple[_Peer, list[str], list[PathAttributes | None]]]
+            targets = [(peer, [], []) for peer in peers]
+            for prefix in sorted(touched[family]):
+                entry = table.get(prefix)
+                if type(entry) is Path:
+                    paths: tuple[Path, ...] = (entry,)
+                elif entry is None:
+                    paths = ()
+                else:
+                    assert isinstance(entry, dict)
+                    paths = tuple(entry.values())
+                result = recompute(family, prefix, paths)
+                if result is None:
+                    continue
+                old, new = result
+                changes.append(best_path_changed(family, prefix, old, new))
+                old_best = old.best if old is not None else None
+                new_best = new.best if new is not None else None
+                if old_best is new_best:
+                    continue  # only the multipath set or the reason changed: same exports
+                for peer, prefixes, wanted in targets:
+                    prefixes.append(prefix)
+                    if new_best is not None and new_best.source is peer.info:
+                        wanted.append(None)  # never back to its source (RFC 4271 §9.1.3)
+                    else:
+                        wanted.append(export(peer, family, prefix, new_best))
+            for peer, prefixes, wanted in targets:
+                if prefixes:
+                    peer.rib_out.set_many(family, prefixes, wanted)
         self._memo.clear()
         self._flush(out, now)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bgpemu.rib.decision import Decision, Step
@@ -25,6 +26,32 @@ class BestPathChanged:
     def reason(self) -> Step | None:
         """Why the new best path won (None when the prefix left the Loc-RIB)."""
         return self.new.reason if self.new is not None and self.new.best is not None else None
+
+
+# Hot-path constructor, as ``bgpemu.rib.decision._decision``: the same frozen object,
+# built by writing its slots directly instead of through the frozen __init__.  The
+# router reports one observation per changed prefix.
+_new_object = object.__new__
+_SET_FAMILY: Callable[[BestPathChanged, Family], None] = BestPathChanged.__dict__["family"].__set__
+_SET_PREFIX: Callable[[BestPathChanged, str], None] = BestPathChanged.__dict__["prefix"].__set__
+_SET_OLD: Callable[[BestPathChanged, Decision | None], None] = BestPathChanged.__dict__[
+    "old"
+].__set__
+_SET_NEW: Callable[[BestPathChanged, Decision | None], None] = BestPathChanged.__dict__[
+    "new"
+].__set__
+
+
+def best_path_changed(
+    family: Family, prefix: str, old: Decision | None, new: Decision | None
+) -> BestPathChanged:
+    """``BestPathChanged(family, prefix, old, new)`` without the frozen-init overhead."""
+    change: BestPathChanged = _new_object(BestPathChanged)
+    _SET_FAMILY(change, family)
+    _SET_PREFIX(change, prefix)
+    _SET_OLD(change, old)
+    _SET_NEW(change, new)
+    return change
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,84 @@
+"""The router's fast paths agree with the general methods they shortcut."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bgpemu.rib import AdjRibIn, AdjRibOut, DecisionConfig, LocRib
+from bgpemu.rib.path import Path, received_path
+from bgpemu.types import IPV4_UNICAST
+from tests.unit.rib.factories import attrs, peer, seq
+
+P1 = peer("p1", 65001, "192.0.2.1")
+P2 = peer("p2", 65002, "192.0.2.2")
+A = attrs(seq(65001))
+B = attrs(seq(65001, 65009))
+
+
+def test_received_path_equals_the_dataclass_and_stays_frozen() -> None:
+    fast = received_path(IPV4_UNICAST, "10.0.0.0/24", A, P1, 3, 7)
+    slow = Path(
+        family=IPV4_UNICAST, prefix="10.0.0.0/24", attributes=A, source=P1, path_id=3, arrival=7
+    )
+    assert fast == slow
+    assert hash(fast) == hash(slow)
+    assert (fast.weight, fast.igp_cost, fast.next_hop_reachable) == (0, 0, True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.prefix = "10.9.0.0/24"  # type: ignore[misc]
+
+
+def test_bulk_receive_matches_set_and_skips_unchanged_routes() -> None:
+    bulk, single = AdjRibIn(P1), AdjRibIn(P1)
+    new = bulk.receive(IPV4_UNICAST, A, ["10.0.0.0/24", "10.0.1.0/24"], arrival=1)
+    assert [p.prefix for p in new] == ["10.0.0.0/24", "10.0.1.0/24"]
+    for path in new:
+        single.set(path, path)
+    for rib in (bulk, single):
+        assert rib.post(IPV4_UNICAST, "10.0.1.0/24") == new[1]
+        assert rib.pre(IPV4_UNICAST, "10.0.1.0/24") == new[1]
+    # The same attributes again: nothing new; changed attributes: a new path.
+    assert bulk.receive(IPV4_UNICAST, attrs(seq(65001)), ["10.0.0.0/24"], arrival=2) == []
+    (changed,) = bulk.receive(IPV4_UNICAST, B, ["10.0.0.0/24"], arrival=3)
+    assert changed.attributes == B
+    assert bulk.count(IPV4_UNICAST, post=True) == 2
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]),
+            st.sampled_from([A, B, None]),
+        ),
+        max_size=12,
+    ),
+    st.integers(0, 12),
+)
+def test_set_many_equals_set_in_order(ops: list[tuple[str, object]], cut: int) -> None:
+    many, one = AdjRibOut(), AdjRibOut()
+    for batch in (ops[:cut], ops[cut:]):
+        many.set_many(IPV4_UNICAST, [p for p, _ in batch], [a for _, a in batch])  # type: ignore[misc]
+        for prefix, attributes in batch:
+            one.set(IPV4_UNICAST, prefix, attributes)  # type: ignore[arg-type]
+        assert many.flush() == one.flush()
+
+
+def test_recompute_and_best_paths_agree_with_update_and_entries() -> None:
+    fast, slow = LocRib(DecisionConfig()), LocRib(DecisionConfig())
+    p1 = received_path(IPV4_UNICAST, "10.0.0.0/24", A, P1, 0, 1)
+    p2 = received_path(IPV4_UNICAST, "10.0.0.0/24", B, P2, 0, 2)
+    for paths in ([p1], [p1, p2], [p2], []):
+        result = fast.recompute(IPV4_UNICAST, "10.0.0.0/24", paths)
+        change = slow.update(IPV4_UNICAST, "10.0.0.0/24", paths)
+        if change is None:
+            assert result is None
+        else:
+            assert result == (change.old, change.new)
+        assert fast.get(IPV4_UNICAST, "10.0.0.0/24") == slow.get(IPV4_UNICAST, "10.0.0.0/24")
+    fast.recompute(IPV4_UNICAST, "10.0.1.0/24", [p1])
+    assert [(f, p, b) for f, p, b in fast.best_paths()] == [
+        (f, p, d.best) for f, p, d in fast.entries()
+    ]
