@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bgpemu.policy.aspath import as_path_string
 from bgpemu.policy.base import PolicyContext
@@ -226,6 +227,28 @@ class AsPathRegex:
         return self.describe()
 
 
+T = TypeVar("T")
+
+
+def _any_all(have: Sequence[T], any_of: Sequence[T], all_of: Sequence[T]) -> bool:
+    """One of ``any_of`` (when given) and every one of ``all_of`` is in ``have``."""
+    if any_of and not any(value in have for value in any_of):
+        return False
+    return all(value in have for value in all_of)
+
+
+def _describe_sets(
+    label: str, any_of: Sequence[T], all_of: Sequence[T], show: Callable[[T], str]
+) -> str:
+    """``label any-of [...] all-of [...]`` with the values shown by ``show``."""
+    parts = []
+    if any_of:
+        parts.append("any-of [" + ", ".join(map(show, any_of)) + "]")
+    if all_of:
+        parts.append("all-of [" + ", ".join(map(show, all_of)) + "]")
+    return f"{label} " + " ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class CommunityMatch:
     """Communities (RFC 1997) of the path: any of ``any_of`` and all of ``all_of``.
@@ -247,19 +270,11 @@ class CommunityMatch:
 
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when the path carries one of ``any_of`` and every one of ``all_of``."""
-        have = path.attributes.communities
-        if self.any_of and not any(value in have for value in self.any_of):
-            return False
-        return all(value in have for value in self.all_of)
+        return _any_all(path.attributes.communities, self.any_of, self.all_of)
 
     def describe(self) -> str:
         """``community any-of [no-export] all-of [65001:1]``."""
-        parts = []
-        if self.any_of:
-            parts.append("any-of [" + ", ".join(map(format_community, self.any_of)) + "]")
-        if self.all_of:
-            parts.append("all-of [" + ", ".join(map(format_community, self.all_of)) + "]")
-        return "community " + " ".join(parts)
+        return _describe_sets("community", self.any_of, self.all_of, format_community)
 
     def __str__(self) -> str:
         return self.describe()
@@ -285,19 +300,11 @@ class LargeCommunityMatch:
 
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when the path carries one of ``any_of`` and every one of ``all_of``."""
-        have = path.attributes.large_communities
-        if self.any_of and not any(value in have for value in self.any_of):
-            return False
-        return all(value in have for value in self.all_of)
+        return _any_all(path.attributes.large_communities, self.any_of, self.all_of)
 
     def describe(self) -> str:
         """``large-community any-of [65001:1:2]``."""
-        parts = []
-        if self.any_of:
-            parts.append("any-of [" + ", ".join(map(format_large_community, self.any_of)) + "]")
-        if self.all_of:
-            parts.append("all-of [" + ", ".join(map(format_large_community, self.all_of)) + "]")
-        return "large-community " + " ".join(parts)
+        return _describe_sets("large-community", self.any_of, self.all_of, format_large_community)
 
     def __str__(self) -> str:
         return self.describe()
