@@ -55,10 +55,10 @@ from bgpemu.fabric.links import (
     RouterTimer,
     SessionTimer,
 )
-from bgpemu.rib.path import PeerInfo
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
+from bgpemu.router.neighbor import peer_info
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.runtime.spec import SpeakerSpec
 from bgpemu.session import (
@@ -486,13 +486,7 @@ class Fabric:
                     self._log(end.node, f"{end.name}: {old.value} -> {new.value}")
                     self._release_waiting(end, new)
                 case SessionEstablished(negotiated=agreed):
-                    info = PeerInfo(
-                        name=end.name,
-                        asn=agreed.peer_as,
-                        router_id=agreed.peer_bgp_identifier,
-                        address=end.neighbor.address,
-                        local_asn=node.spec.router.asn,
-                    )
+                    info = peer_info(end.name, end.neighbor.address, agreed)
                     self._apply_output(node, node.router.peer_up(info, agreed.families, self.now))
                 case SessionDown(reason=reason, sent=sent, received=received):
                     text = f"{end.name}: session down: {reason}"

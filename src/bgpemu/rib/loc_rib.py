@@ -162,30 +162,29 @@ class LocRib:
         assert isinstance(entry, Decision)
         return entry.best
 
-    def entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Decision]]:
-        """(family, prefix, decision) of every route, sorted by (family, prefix string)."""
+    def _walk(self, family: Family | None) -> Iterator[tuple[Family, str, _Entry]]:
+        """(family, prefix, stored entry) of every route, sorted by (family, prefix string)."""
         families = sorted(self._tables) if family is None else [family]
         for fam in families:
             table = self._tables.get(fam)
             if not table:
                 continue
             for prefix in sorted(table):
-                decision = _decision_of(table[prefix])
-                assert decision is not None
-                yield fam, prefix, decision
+                yield fam, prefix, table[prefix]
+
+    def entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Decision]]:
+        """(family, prefix, decision) of every route, sorted by (family, prefix string)."""
+        for fam, prefix, entry in self._walk(family):
+            decision = _decision_of(entry)
+            assert decision is not None
+            yield fam, prefix, decision
 
     def best_paths(self, family: Family | None = None) -> Iterator[tuple[Family, str, Path]]:
         """(family, prefix, best path) of every route, in :meth:`entries` order."""
-        families = sorted(self._tables) if family is None else [family]
-        for fam in families:
-            table = self._tables.get(fam)
-            if not table:
-                continue
-            for prefix in sorted(table):
-                entry = table[prefix]
-                best = entry if type(entry) is Path else entry.best  # type: ignore[union-attr]
-                assert best is not None
-                yield fam, prefix, best
+        for fam, prefix, entry in self._walk(family):
+            best = entry if type(entry) is Path else entry.best  # type: ignore[union-attr]
+            assert best is not None
+            yield fam, prefix, best
 
     def count(self, family: Family | None = None) -> int:
         """Number of prefixes with a route (in ``family``, or in all families)."""

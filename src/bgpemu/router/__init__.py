@@ -7,7 +7,7 @@ session events and carry out the :class:`RouterOutput` it returns.
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
-from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.outputs import BestPathChanged, ResetSession, RouterOutput
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "RouterConfig",
     "RouterOutput",
     "Withdraw",
+    "peer_info",
 ]

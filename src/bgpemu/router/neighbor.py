@@ -6,8 +6,21 @@ from dataclasses import dataclass
 
 from bgpemu.policy.base import Policy
 from bgpemu.policy.max_prefix import MaxPrefix
+from bgpemu.rib.path import PeerInfo
+from bgpemu.session import Negotiated
 
-__all__ = ["NeighborPolicy"]
+__all__ = ["NeighborPolicy", "peer_info"]
+
+
+def peer_info(name: str, address: str, negotiated: Negotiated) -> PeerInfo:
+    """The router's view of an Established neighbour, from what the OPENs agreed."""
+    return PeerInfo(
+        name=name,
+        asn=negotiated.peer_as,
+        router_id=negotiated.peer_bgp_identifier,
+        address=address,
+        local_asn=negotiated.local_open.asn,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,8 +23,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bgpemu.rib import PeerInfo
-from bgpemu.router import Announce, EndOfRib, Export, Router, RouterOutput, Withdraw
+from bgpemu.router import (
+    Announce,
+    EndOfRib,
+    Export,
+    Router,
+    RouterOutput,
+    Withdraw,
+    peer_info,
+)
 from bgpemu.runtime.spec import NeighborSpec
 from bgpemu.session import (
     CloseTcp,
@@ -346,13 +353,7 @@ class PeerDriver:
                         negotiated.hold_time,
                         ", ".join(str(f) for f in sorted(negotiated.families)),
                     )
-                    peer = PeerInfo(
-                        name=self.name,
-                        asn=negotiated.peer_as,
-                        router_id=negotiated.peer_bgp_identifier,
-                        address=self.spec.address,
-                        local_asn=self.spec.session.local_as,
-                    )
+                    peer = peer_info(self.name, self.spec.address, negotiated)
                     now = asyncio.get_running_loop().time()
                     self._apply_output(self._router.peer_up(peer, negotiated.families, now), now)
                 case SessionDown(reason=reason, sent=sent, received=received):
