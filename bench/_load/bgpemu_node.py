@@ -20,8 +20,8 @@ import sys
 import time
 
 from bgpemu.router.config import RouterConfig
+from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.runtime import Speaker
-from bgpemu.runtime.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig, SessionState
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.runtime.spec import NeighborSpec, SpeakerSpec
+from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 

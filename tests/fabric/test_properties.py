@@ -10,7 +10,7 @@ from bgpemu.policy import Prepend, RoutePolicy, Statement
 from bgpemu.policy.route_policy import Result
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.runtime.spec import SpeakerSpec
+from bgpemu.router.spec import SpeakerSpec
 from bgpemu.types import IPV4_UNICAST
 
 from .helpers import Node, build, v4

@@ -38,7 +38,7 @@ from bgpemu.policy import (
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.runtime.spec import NeighborSpec, SpeakerSpec
+from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire.messages import AddPathMode

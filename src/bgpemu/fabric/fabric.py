@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Each node of a :class:`Fabric` is one :class:`~bgpemu.runtime.spec.SpeakerSpec`: a
+Each node of a :class:`Fabric` is one :class:`~bgpemu.router.spec.SpeakerSpec`: a
 :class:`~bgpemu.router.core.Router` plus one real :class:`~bgpemu.session.Session`
 per neighbour, so the FSM and the codec are exactly those of the TCP runtime; only
 the transport and the clock are simulated.  A neighbour is wired to the node whose
@@ -60,7 +60,7 @@ from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
 from bgpemu.router.neighbor import peer_info
 from bgpemu.router.outputs import RouterOutput
-from bgpemu.runtime.spec import SpeakerSpec
+from bgpemu.router.spec import SpeakerSpec
 from bgpemu.session import (
     CloseTcp,
     ConnectTcp,

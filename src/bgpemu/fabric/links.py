@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bgpemu.runtime.spec import NeighborSpec
+from bgpemu.router.spec import NeighborSpec
 from bgpemu.session import Session
 
 __all__ = [

@@ -32,7 +32,7 @@ from bgpemu.router import (
     Withdraw,
     peer_info,
 )
-from bgpemu.runtime.spec import NeighborSpec
+from bgpemu.router.spec import NeighborSpec
 from bgpemu.session import (
     CloseTcp,
     CollisionWinner,

@@ -16,9 +16,9 @@ from typing import Any
 
 from bgpemu.rib import Path
 from bgpemu.router import OriginatedRoute, Router, RouterOutput
+from bgpemu.router.spec import SpeakerSpec
 from bgpemu.router.table import path_json
 from bgpemu.runtime.peer import PeerDriver
-from bgpemu.runtime.spec import SpeakerSpec
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire.describe import describe_notification

@@ -1,4 +1,4 @@
-"""What the runtime needs to run one speaker: compiled from a config file, no pydantic."""
+"""One speaker as both engines run it (TCP runtime and fabric): compiled from a config file."""
 
 from __future__ import annotations
 
