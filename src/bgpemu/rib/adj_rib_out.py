@@ -171,6 +171,10 @@ class AdjRibOut:
         sent = self._sent.get(family)
         return None if sent is None else sent.get(prefix)
 
+    def advertised(self, family: Family) -> list[tuple[str, PathAttributes]]:
+        """Every (prefix, attributes) the peer holds for ``family`` as of the last flush."""
+        return list(self._sent.get(family, {}).items())
+
     def count(self, family: Family | None = None) -> int:
         """How many prefixes are advertised (in ``family``, or in all families)."""
         if family is not None:

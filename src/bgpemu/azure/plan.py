@@ -1,0 +1,61 @@
+"""What compiling a :class:`~bgpemu.azure.model.Network` produces: speakers and endpoints.
+
+Every BGP endpoint of the network is one speaker (one Router): an on-prem router, an
+NVA, each instance of a VPN gateway or Route Server, each MSEE of a circuit, an ER
+gateway, a vWAN hub router.  A speaker listens on its *lab address* (127.0.0.N by
+default, so the TCP lab can run them all on one machine) but speaks for an *Azure
+address* (the BGP peer IP Azure shows): that is the NEXT_HOP it advertises and the
+address the views print.  Neighbour names are the remote speakers' names, so a path's
+``source.name`` identifies the speaker it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bgpemu.router.spec import SpeakerSpec
+
+__all__ = ["Endpoint", "Plan"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoint:
+    """One speaker of the plan, and the Azure object it stands for."""
+
+    speaker: str
+    """The speaker's name (unique; e.g. ``vpngw``, ``vpngw.1``, ``er1.primary``)."""
+    node: str
+    """The topology node it belongs to."""
+    role: str
+    """The node's role (``onprem``, ``vpn_gateway``, ``expressroute`` ...)."""
+    instance: int = 0
+    """Instance index within the node (gateway / Route Server instance, 0 = primary MSEE)."""
+    azure_address: str
+    """The BGP peer IP Azure shows for it (its advertised NEXT_HOP)."""
+    lab_address: str
+    """The address its speaker listens on and its neighbours connect to."""
+    asn: int
+    external: bool = False
+    """A real router outside bgpemu: no speaker is started for it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """Speakers to run (either engine) and the endpoint behind every speaker name."""
+
+    speakers: tuple[SpeakerSpec, ...]
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+    """By speaker name; includes external endpoints, which have no SpeakerSpec."""
+
+    def of_node(self, node: str) -> list[Endpoint]:
+        """The endpoints of topology node ``node``, by instance."""
+        found = [e for e in self.endpoints.values() if e.node == node]
+        return sorted(found, key=lambda e: (e.instance, e.speaker))
+
+    def by_azure_address(self, address: str) -> Endpoint | None:
+        """The endpoint whose Azure address is ``address``."""
+        for endpoint in self.endpoints.values():
+            if endpoint.azure_address == address:
+                return endpoint
+        return None

@@ -1,0 +1,208 @@
+"""A speaker's converged RIBs and sessions as plain, JSON-ready values.
+
+The Azure views (:mod:`bgpemu.azure.views`) are pure functions of a
+:class:`~bgpemu.azure.model.Network`, its :class:`~bgpemu.azure.plan.Plan` and one
+:class:`RouterSnapshot` per speaker.  A snapshot does not hold Router objects, so it
+can be taken in whatever process runs the speaker (fabric, TCP lab worker), sent as
+JSON (:meth:`RouterSnapshot.to_json` / :meth:`RouterSnapshot.from_json`) and fed to the
+same views anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bgpemu.rib.path import Path
+from bgpemu.router.core import Router
+from bgpemu.session import Session, SessionState
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.wire.messages import Origin, PathAttributes
+
+__all__ = ["PeerStatus", "RibRoute", "RouterSnapshot", "route_of", "snapshot"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RibRoute:
+    """One path to one prefix, with the flags the views need."""
+
+    prefix: str
+    family: str
+    next_hop: str | None
+    as_path: tuple[int, ...] = ()
+    origin: str | None = None
+    local_pref: int | None = None
+    med: int | None = None
+    communities: tuple[str, ...] = ()
+    large_communities: tuple[str, ...] = ()
+    weight: int = 0
+    peer: str | None = None
+    """The neighbour (speaker name) it came from or goes to; None = locally originated."""
+    best: bool = False
+    multipath: bool = False
+    """In the ECMP set (the best path is in it too)."""
+    reason: str | None = None
+    """Loc-RIB only, on the best path: the decision step that settled it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerStatus:
+    """One neighbour's session, as ``list-bgp-peer-status`` reports it."""
+
+    peer: str
+    state: str
+    """RFC 4271 state name (Idle ... Established)."""
+    established_at: float | None = None
+    routes_received: int = 0
+    routes_accepted: int = 0
+    routes_sent: int = 0
+    messages_sent: int = 0
+    messages_received: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouterSnapshot:
+    """Everything the Azure views read from one speaker."""
+
+    name: str
+    asn: int
+    router_id: str
+    loc_rib: tuple[RibRoute, ...] = ()
+    """Best paths and the rest of their multipath sets, sorted by family and prefix."""
+    adj_rib_in: Mapping[str, tuple[RibRoute, ...]] = field(default_factory=dict)
+    """Per neighbour: the paths import policy accepted (as modified by it)."""
+    adj_rib_out: Mapping[str, tuple[RibRoute, ...]] = field(default_factory=dict)
+    """Per neighbour: what it holds from us."""
+    peers: tuple[PeerStatus, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (lists for tuples); :meth:`from_json` reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RouterSnapshot:
+        """The inverse of :meth:`to_json`."""
+
+        def routes(items: Any) -> tuple[RibRoute, ...]:
+            return tuple(_route_from_json(item) for item in items)
+
+        return cls(
+            name=data["name"],
+            asn=data["asn"],
+            router_id=data["router_id"],
+            loc_rib=routes(data["loc_rib"]),
+            adj_rib_in={k: routes(v) for k, v in data["adj_rib_in"].items()},
+            adj_rib_out={k: routes(v) for k, v in data["adj_rib_out"].items()},
+            peers=tuple(PeerStatus(**p) for p in data["peers"]),
+        )
+
+
+def _route_from_json(item: Mapping[str, Any]) -> RibRoute:
+    values = dict(item)
+    for key in ("as_path", "communities", "large_communities"):
+        values[key] = tuple(values[key])
+    return RibRoute(**values)
+
+
+def _origin(origin: Origin | None) -> str | None:
+    return None if origin is None else origin.name.lower()
+
+
+def route_of(
+    family: Family,
+    prefix: str,
+    attributes: PathAttributes,
+    *,
+    peer: str | None,
+    weight: int = 0,
+    best: bool = False,
+    multipath: bool = False,
+    reason: str | None = None,
+) -> RibRoute:
+    """A :class:`RibRoute` from wire attributes."""
+    return RibRoute(
+        prefix=prefix,
+        family=str(family),
+        next_hop=attributes.next_hop,
+        as_path=attributes.as_path_asns(),
+        origin=_origin(attributes.origin),
+        local_pref=attributes.local_pref,
+        med=attributes.med,
+        communities=tuple(f"{c >> 16}:{c & 0xFFFF}" for c in attributes.communities),
+        large_communities=tuple(f"{a}:{b}:{c}" for a, b, c in attributes.large_communities),
+        weight=weight,
+        peer=peer,
+        best=best,
+        multipath=multipath,
+        reason=reason,
+    )
+
+
+def _path_route(path: Path, **flags: Any) -> RibRoute:
+    return route_of(
+        path.family,
+        path.prefix,
+        path.attributes,
+        peer=None if path.local else path.source.name,
+        weight=path.weight,
+        **flags,
+    )
+
+
+def snapshot(
+    name: str, router: Router, sessions: Mapping[str, Session] | None = None
+) -> RouterSnapshot:
+    """Take a snapshot of ``router`` (and of its ``sessions``, by neighbour name)."""
+    loc: list[RibRoute] = []
+    for _family, _prefix, decision in router.loc_rib.entries():
+        best = decision.best
+        if best is None:
+            continue
+        loc.append(_path_route(best, best=True, multipath=True, reason=decision.reason.value))
+        loc.extend(_path_route(p, multipath=True) for p in decision.multipath if p is not best)
+    adj_in: dict[str, tuple[RibRoute, ...]] = {}
+    adj_out: dict[str, tuple[RibRoute, ...]] = {}
+    for peer in sorted(router.peers()):
+        rib_in = router.adj_rib_in(peer)
+        if rib_in is not None:
+            adj_in[peer] = tuple(
+                _path_route(p) for f in rib_in.families() for p in rib_in.paths_post(f)
+            )
+        rib_out = router.adj_rib_out(peer)
+        if rib_out is not None:
+            adj_out[peer] = tuple(
+                route_of(f, prefix, attrs, peer=peer)
+                for f in (IPV4_UNICAST, IPV6_UNICAST)
+                for prefix, attrs in rib_out.advertised(f)
+            )
+    peers = tuple(
+        _peer_status(peer, session, router) for peer, session in sorted((sessions or {}).items())
+    )
+    config = router.config
+    return RouterSnapshot(
+        name=name,
+        asn=config.asn,
+        router_id=config.router_id,
+        loc_rib=tuple(loc),
+        adj_rib_in=adj_in,
+        adj_rib_out=adj_out,
+        peers=peers,
+    )
+
+
+def _peer_status(peer: str, session: Session, router: Router) -> PeerStatus:
+    counters = session.counters
+    rib_in = router.adj_rib_in(peer)
+    rib_out = router.adj_rib_out(peer)
+    established = session.state is SessionState.ESTABLISHED
+    return PeerStatus(
+        peer=peer,
+        state=session.state.value,
+        established_at=counters.established_at if established else None,
+        routes_received=0 if rib_in is None else rib_in.count(),
+        routes_accepted=0 if rib_in is None else rib_in.count(post=True),
+        routes_sent=0 if rib_out is None else rib_out.count(),
+        messages_sent=sum(counters.messages_sent.values()),
+        messages_received=sum(counters.messages_received.values()),
+    )
