@@ -10,8 +10,9 @@ same views anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from ipaddress import ip_network
 from typing import Any
 
 from bgpemu.rib.path import Path
@@ -166,12 +167,12 @@ def snapshot(
     for peer in sorted(router.peers()):
         rib_in = router.adj_rib_in(peer)
         if rib_in is not None:
-            adj_in[peer] = tuple(
+            adj_in[peer] = _sorted(
                 _path_route(p) for f in rib_in.families() for p in rib_in.paths_post(f)
             )
         rib_out = router.adj_rib_out(peer)
         if rib_out is not None:
-            adj_out[peer] = tuple(
+            adj_out[peer] = _sorted(
                 route_of(f, prefix, attrs, peer=peer)
                 for f in (IPV4_UNICAST, IPV6_UNICAST)
                 for prefix, attrs in rib_out.advertised(f)
@@ -189,6 +190,16 @@ def snapshot(
         adj_rib_out=adj_out,
         peers=peers,
     )
+
+
+def _sorted(routes: Iterable[RibRoute]) -> tuple[RibRoute, ...]:
+    """Routes in a deterministic order: family, then prefix by address and length."""
+    return tuple(sorted(routes, key=_route_key))
+
+
+def _route_key(route: RibRoute) -> tuple[str, int, bytes, int]:
+    network = ip_network(route.prefix)
+    return (route.family, network.version, network.network_address.packed, network.prefixlen)
 
 
 def _peer_status(peer: str, session: Session, router: Router) -> PeerStatus:

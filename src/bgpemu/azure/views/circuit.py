@@ -1,0 +1,73 @@
+"""``az network express-route list-route-tables --path primary|secondary`` ([AZ-er]).
+
+The route table of one MSEE of a circuit's private peering: its Loc-RIB (best path and
+the rest of its multipath set), one row per path, AS path space-joined as a router
+prints it (§4.3 [ER-S2S] shows ``12076 65020``-style paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bgpemu.azure.model import ExpressRouteCircuit, Network
+from bgpemu.azure.plan import Endpoint, Plan
+from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.azure.views._common import (
+    address_key,
+    as_path_text,
+    node_of,
+    prefix_key,
+    snapshot_of,
+)
+from bgpemu.azure.views.render import format_table
+
+__all__ = ["circuit_routes", "render_table"]
+
+
+def circuit_routes(
+    network: Network,
+    plan: Plan,
+    snapshots: Mapping[str, RouterSnapshot],
+    circuit: str,
+    path: str,
+) -> dict[str, Any]:
+    """The route table of the ``path`` MSEE (speaker ``<circuit>.<path>``)."""
+    if path not in ("primary", "secondary"):
+        raise ValueError(f"path must be 'primary' or 'secondary', not {path!r}")
+    node_of(network, circuit, (ExpressRouteCircuit,), "ExpressRoute circuit")
+    speaker = f"{circuit}.{path}"
+    endpoint = plan.endpoints.get(speaker) or Endpoint(
+        speaker=speaker,
+        node=circuit,
+        role="expressroute",
+        azure_address="",
+        lab_address="",
+        asn=12076,
+    )
+    snap = snapshot_of(snapshots, endpoint)
+    routes = sorted(
+        snap.loc_rib,
+        key=lambda r: (prefix_key(r.prefix), not r.best, address_key(r.next_hop)),
+    )
+    return {
+        "value": [
+            {
+                "locPrf": route.local_pref,
+                "network": route.prefix,
+                "nextHop": route.next_hop,
+                "path": as_path_text(route.as_path, " "),
+                "weight": route.weight,
+            }
+            for route in routes
+        ]
+    }
+
+
+def render_table(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`circuit_routes`."""
+    rows = [
+        [item["network"], item["nextHop"], item["locPrf"], item["weight"], item["path"]]
+        for item in view["value"]
+    ]
+    return format_table(["Network", "NextHop", "LocPrf", "Weight", "Path"], rows)

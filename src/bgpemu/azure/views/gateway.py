@@ -1,0 +1,267 @@
+"""``az network vnet-gateway list-learned-routes / list-advertised-routes /
+list-bgp-peer-status`` for VPN and ExpressRoute gateways ([AZ-gw][AZ-gw-adv][AZ-peer]).
+
+Every gateway instance is one speaker; the rows of all instances are listed together,
+each with ``localAddress`` = the instance's Azure address.  Neighbours are shown by their
+Azure address (the BGP peer IP Azure shows), never by speaker name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bgpemu.azure.model import ExpressRouteGateway, Network, VpnGateway
+from bgpemu.azure.plan import Endpoint, Plan
+from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.views._common import (
+    address_key,
+    as_path_text,
+    endpoints,
+    node_of,
+    peer_address,
+    prefix_key,
+    snapshot_of,
+)
+from bgpemu.azure.views.render import format_table
+
+__all__ = [
+    "LOCAL_WEIGHT",
+    "advertised_routes",
+    "bgp_peer_status",
+    "connected_duration",
+    "learned_routes",
+    "origin_name",
+    "peer_state",
+    "render_peer_status",
+    "render_routes",
+]
+
+LOCAL_WEIGHT = 32768
+"""Weight Azure shows on routes a gateway originates ([AZ-gw] samples)."""
+
+_GATEWAYS = (VpnGateway, ExpressRouteGateway)
+_ORIGIN_ORDER = {"Network": 0, "EBgp": 1, "IBgp": 2}
+
+
+def _instances(network: Network, plan: Plan, gateway: str) -> list[Endpoint]:
+    node_of(network, gateway, _GATEWAYS, "virtual network gateway")
+    return endpoints(plan, gateway)
+
+
+def _neighbor_asn(plan: Plan, speaker: str, fallback: int) -> int:
+    endpoint = plan.endpoints.get(speaker)
+    return fallback if endpoint is None else endpoint.asn
+
+
+def learned_routes(
+    network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], gateway: str
+) -> dict[str, Any]:
+    """Every instance's originated routes and Adj-RIB-In paths ([AZ-gw]).
+
+    Originated: origin ``Network``, sourcePeer = localAddress = the instance, nextHop
+    null, weight 32768.  Learned: origin ``EBgp``/``IBgp`` by the neighbour's ASN,
+    sourcePeer = the neighbour's Azure address, the path's NEXT_HOP, AS path and weight.
+    Sorted per instance by prefix, then Network/EBgp/IBgp, then source peer.
+    """
+    value: list[dict[str, Any]] = []
+    for endpoint in _instances(network, plan, gateway):
+        snap = snapshot_of(snapshots, endpoint)
+        rows: list[dict[str, Any]] = [
+            _route_row(
+                route,
+                local=endpoint.azure_address,
+                origin="Network",
+                source=endpoint.azure_address,
+                next_hop=None,
+                weight=LOCAL_WEIGHT,
+            )
+            for route in snap.loc_rib
+            if route.peer is None
+        ]
+        for peer, routes in snap.adj_rib_in.items():
+            ebgp = _neighbor_asn(plan, peer, snap.asn) != snap.asn
+            rows.extend(
+                _route_row(
+                    route,
+                    local=endpoint.azure_address,
+                    origin="EBgp" if ebgp else "IBgp",
+                    source=peer_address(plan, peer),
+                    next_hop=route.next_hop,
+                    weight=route.weight,
+                )
+                for route in routes
+            )
+        rows.sort(
+            key=lambda r: (
+                prefix_key(r["network"]),
+                _ORIGIN_ORDER[r["origin"]],
+                address_key(r["sourcePeer"]),
+            )
+        )
+        value.extend(rows)
+    return {"value": value}
+
+
+def advertised_routes(
+    network: Network,
+    plan: Plan,
+    snapshots: Mapping[str, RouterSnapshot],
+    gateway: str,
+    peer: str,
+) -> dict[str, Any]:
+    """The Adj-RIB-Out toward the neighbour whose Azure address is ``peer`` ([AZ-gw-adv]).
+
+    One block per instance that has that neighbour: origin = the ORIGIN attribute
+    (``Igp``, ``Egp``, ``Incomplete``), sourcePeer null, weight 0, AS path as sent.
+    KeyError when no instance has a neighbour at ``peer``.
+    """
+    value: list[dict[str, Any]] = []
+    found = False
+    for endpoint in _instances(network, plan, gateway):
+        snap = snapshot_of(snapshots, endpoint)
+        for neighbor, routes in sorted(snap.adj_rib_out.items()):
+            if peer_address(plan, neighbor) != peer:
+                continue
+            found = True
+            value.extend(
+                _route_row(
+                    route,
+                    local=endpoint.azure_address,
+                    origin=origin_name(route),
+                    source=None,
+                    next_hop=route.next_hop,
+                    weight=0,
+                )
+                for route in sorted(routes, key=lambda r: prefix_key(r.prefix))
+            )
+        if not found:
+            found = any(peer_address(plan, p.peer) == peer for p in snap.peers)
+    if not found:
+        raise KeyError(f"gateway {gateway!r} has no BGP peer {peer!r}")
+    return {"value": value}
+
+
+def origin_name(route: RibRoute) -> str:
+    """The ORIGIN attribute as Azure prints it: ``Igp``, ``Egp`` or ``Incomplete``."""
+    return (route.origin or "igp").capitalize()
+
+
+def _route_row(
+    route: RibRoute,
+    *,
+    local: str,
+    origin: str,
+    source: str | None,
+    next_hop: str | None,
+    weight: int,
+) -> dict[str, Any]:
+    return {
+        "asPath": as_path_text(route.as_path),
+        "localAddress": local,
+        "network": route.prefix,
+        "nextHop": next_hop,
+        "origin": origin,
+        "sourcePeer": source,
+        "weight": weight,
+    }
+
+
+def peer_state(state: str) -> str:
+    """RFC 4271 state -> ``list-bgp-peer-status`` state ([AZ-peer])."""
+    if state == "Established":
+        return "Connected"
+    if state == "Idle":
+        return "Idle"
+    if state in ("Connect", "Active", "OpenSent", "OpenConfirm"):
+        return "Connecting"
+    return "Unknown"
+
+
+def connected_duration(now: float, established_at: float | None) -> str:
+    """``HH:MM:SS`` (``D.HH:MM:SS`` from one day on, .NET TimeSpan style); "" if down."""
+    if established_at is None:
+        return ""
+    seconds = max(0, int(now - established_at))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}.{text}" if days else text
+
+
+def bgp_peer_status(
+    network: Network,
+    plan: Plan,
+    snapshots: Mapping[str, RouterSnapshot],
+    gateway: str,
+    now: float,
+) -> dict[str, Any]:
+    """One row per session of every instance ([AZ-peer]); ``now`` = the fabric's clock."""
+    value: list[dict[str, Any]] = []
+    for endpoint in _instances(network, plan, gateway):
+        snap = snapshot_of(snapshots, endpoint)
+        rows: list[dict[str, Any]] = [
+            {
+                "asn": _neighbor_asn(plan, status.peer, 0),
+                "connectedDuration": connected_duration(
+                    now, status.established_at if status.state == "Established" else None
+                ),
+                "localAddress": endpoint.azure_address,
+                "messagesReceived": status.messages_received,
+                "messagesSent": status.messages_sent,
+                "neighbor": peer_address(plan, status.peer),
+                "routesReceived": status.routes_received,
+                "state": peer_state(status.state),
+            }
+            for status in snap.peers
+        ]
+        rows.sort(key=lambda r: address_key(r["neighbor"]))
+        value.extend(rows)
+    return {"value": value}
+
+
+def render_routes(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`learned_routes` / :func:`advertised_routes`."""
+    rows = [
+        [
+            item["network"],
+            item["nextHop"],
+            item["sourcePeer"],
+            item["origin"],
+            item["asPath"],
+            item["weight"],
+            item["localAddress"],
+        ]
+        for item in view["value"]
+    ]
+    headers = ["Network", "NextHop", "SourcePeer", "Origin", "AsPath", "Weight", "LocalAddress"]
+    return format_table(headers, rows)
+
+
+def render_peer_status(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`bgp_peer_status`."""
+    rows = [
+        [
+            item["neighbor"],
+            item["asn"],
+            item["state"],
+            item["connectedDuration"],
+            item["routesReceived"],
+            item["messagesSent"],
+            item["messagesReceived"],
+            item["localAddress"],
+        ]
+        for item in view["value"]
+    ]
+    headers = [
+        "Neighbor",
+        "ASN",
+        "State",
+        "ConnectedDuration",
+        "RoutesReceived",
+        "MessagesSent",
+        "MessagesReceived",
+        "LocalAddress",
+    ]
+    return format_table(headers, rows)

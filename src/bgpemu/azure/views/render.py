@@ -1,0 +1,35 @@
+"""``-o table`` rendering shared by the views: columns like the Azure CLI's table output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["cell", "format_table"]
+
+
+def cell(value: object) -> str:
+    """A JSON value as one table cell (None -> empty, lists comma-joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(item) for item in value)
+    return str(value)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Headers, a dashed rule, then one line per row; columns two spaces apart."""
+    texts = [[cell(value) for value in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in texts:
+        for i, text in enumerate(row):
+            widths[i] = max(widths[i], len(text))
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines.extend(
+        "  ".join(t.ljust(w) for t, w in zip(row, widths, strict=True)).rstrip() for row in texts
+    )
+    return "\n".join(lines) + "\n"
