@@ -31,5 +31,17 @@ class SessionCounters:
     """RFC 4271 §8: ConnectRetryCounter."""
     last_state_change: float | None = None
     established_at: float | None = None
+    updates_sent_before: int = 0
+    """UPDATEs sent before the current Established connection (see :meth:`current_updates`)."""
+    updates_received_before: int = 0
     last_notification_sent: Notification | None = None
     last_notification_received: Notification | None = None
+
+    def current_updates(self) -> tuple[int, int]:
+        """(UPDATEs sent, UPDATEs received) on the current Established connection.
+
+        Equal numbers at the two ends of a session mean no UPDATE is in flight, whatever
+        earlier connections lost when they went down (architecture decision 7).
+        """
+        sent = self.messages_sent[MessageType.UPDATE] - self.updates_sent_before
+        return sent, self.updates_received - self.updates_received_before

@@ -53,7 +53,13 @@ from bgpemu.session.negotiation import negotiate
 from bgpemu.session.state import CONNECTED_STATES, SessionState
 from bgpemu.session.timers import Timer
 from bgpemu.wire import Framer
-from bgpemu.wire.constants import MAX_MESSAGE_SIZE, CeaseSubcode, ErrorCode, FsmErrorSubcode
+from bgpemu.wire.constants import (
+    MAX_MESSAGE_SIZE,
+    CeaseSubcode,
+    ErrorCode,
+    FsmErrorSubcode,
+    MessageType,
+)
 from bgpemu.wire.context import CodecContext
 from bgpemu.wire.messages import Keepalive, Notification, RouteRefreshSubtype
 
@@ -191,6 +197,8 @@ def _keepalive_in_open_confirm(s: Session, event: Input, now: float) -> None:
     s._framer.max_message_size = context.max_message_size
     s.counters.established_transitions += 1
     s.counters.established_at = now
+    s.counters.updates_sent_before = s.counters.messages_sent[MessageType.UPDATE]
+    s.counters.updates_received_before = s.counters.updates_received
     s._goto(_S.ESTABLISHED, now)
     s._out.append(SessionEstablished(negotiated=agreed))
 
