@@ -1,7 +1,8 @@
-"""``python -m bgpemu`` runs the command line."""
+"""``python -m bgpemu``: the ``bgpemu`` command."""
 
 import sys
 
 from bgpemu.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,17 +1,21 @@
-"""``bgpemu solve``: converge a topology in the in-memory fabric and print every Loc-RIB.
+"""``bgpemu solve``: converge a network in the in-memory fabric and print its tables.
 
-The fabric runs the same Router and session code as the TCP runtime, in virtual time,
-so the answer is what the speakers would converge to, in milliseconds and identically
-run after run.
+Two inputs: a topology file (``bgpemu solve TOPOLOGY``, the Azure model) or speaker
+config files (``--config``, the minimal format).  The fabric runs the same Router and
+session code as the TCP runtime, in virtual time, so the answer is what the speakers
+converge to, in milliseconds and identically run after run.  For a topology, the view
+options print the tables Azure would show, in the Azure CLI's JSON shapes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from bgpemu.cli._configs import load_all
+from bgpemu.errors import ConfigError
 from bgpemu.fabric import Fabric
 
 __all__ = ["add_parser", "render_table", "run"]
@@ -21,16 +25,56 @@ def add_parser(commands: Any) -> None:
     """Register the ``solve`` subcommand."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "solve",
-        help="converge speakers in virtual time and print their Loc-RIBs",
+        help="converge a topology in virtual time and print its tables",
         description=(
-            "Wire the speakers of the given config files together (a neighbour address that "
-            "is another speaker's listen address is a link), converge them in the in-memory "
-            "fabric, and print every node's Loc-RIB: best path, ECMP paths and the reason "
-            "the best path won."
+            "Converge a topology file (or speaker config files given with --config) in the "
+            "in-memory fabric and print every node's Loc-RIB: best path, ECMP paths and the "
+            "reason the best path won. With a topology, the view options print the tables "
+            "Azure would show (-o json: exactly the Azure CLI's JSON shape)."
         ),
     )
+    parser.add_argument("topology", nargs="?", metavar="TOPOLOGY", help="topology file (YAML)")
     parser.add_argument(
-        "--config", action="append", required=True, metavar="FILE", help="speaker config (YAML)"
+        "--config", action="append", metavar="FILE", help="speaker config (YAML), repeatable"
+    )
+    views = parser.add_mutually_exclusive_group()
+    views.add_argument("--node", metavar="NAME", help="the Loc-RIB of one node")
+    views.add_argument(
+        "--effective-routes",
+        metavar="VNET[/SUBNET]",
+        help="effective routes of a subnet (az network nic show-effective-route-table)",
+    )
+    views.add_argument(
+        "--learned-routes",
+        metavar="GATEWAY",
+        help="routes a VPN/ER gateway learned (az network vnet-gateway list-learned-routes)",
+    )
+    views.add_argument(
+        "--advertised-routes",
+        metavar="GATEWAY",
+        help="routes a gateway advertises to --peer (list-advertised-routes)",
+    )
+    views.add_argument(
+        "--bgp-peer-status", metavar="GATEWAY", help="a gateway's BGP peers (list-bgp-peer-status)"
+    )
+    views.add_argument(
+        "--hub-routes",
+        metavar="HUB[/TABLE]",
+        help="effective routes of a vWAN hub route table (az network vhub get-effective-routes)",
+    )
+    views.add_argument(
+        "--route-server-routes",
+        metavar="ROUTE_SERVER",
+        help="routes a Route Server learned from / advertised to the NVA --peer",
+    )
+    views.add_argument(
+        "--circuit-routes",
+        metavar="CIRCUIT[/primary|secondary]",
+        help="an ExpressRoute circuit's route table (az network express-route list-route-tables)",
+    )
+    parser.add_argument("--peer", metavar="PEER", help="peer IP (gateway) or NVA name (ARS)")
+    parser.add_argument(
+        "--direction", choices=["learned", "advertised"], default="learned", help="for ARS routes"
     )
     parser.add_argument("-o", "--output", choices=["json", "table"], default="table")
     parser.add_argument("--seed", type=int, default=0, help="seed of the timers' jitter")
@@ -38,19 +82,107 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load every config (all errors first), converge, print."""
+    """Load (all errors first), converge, print."""
+    if (args.topology is None) == (args.config is None):
+        print("error: give either a TOPOLOGY file or --config files", file=sys.stderr)
+        return 2
+    if args.config is not None:
+        return _run_configs(args)
+    return _run_topology(args)
+
+
+def _run_configs(args: argparse.Namespace) -> int:
     specs = load_all(args.config)
     if specs is None:
         return 2
     fabric = Fabric(specs, seed=args.seed)
     elapsed = fabric.run_until_idle()
-    tables = fabric.tables()
+    _print_tables(args, fabric.tables(), elapsed)
+    return 0
+
+
+def _print_tables(args: argparse.Namespace, tables: dict[str, Any], elapsed: float) -> None:
     if args.output == "json":
         print(json.dumps({"converged_after_s": elapsed, "nodes": tables}, indent=2))
     else:
         print(render_table(tables))
         print(f"\nconverged after {elapsed:.3f} s of virtual time")
+
+
+def _run_topology(args: argparse.Namespace) -> int:
+    from bgpemu.azure.converge import solve
+    from bgpemu.topology import load_topology
+
+    try:
+        network = load_topology(args.topology)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; nothing was started.", file=sys.stderr)
+        return 2
+    solution = solve(network, seed=args.seed)
+    try:
+        view = _view(args, solution)
+    except (KeyError, ValueError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    if view is None:
+        if args.output == "json":
+            from bgpemu.azure.report import full_report
+
+            print(json.dumps(full_report(solution), indent=2))
+        else:
+            _print_tables(args, solution.fabric.tables(), solution.converged_after)
+        return 0
+    if args.output == "json":
+        print(json.dumps(view, indent=2))
+    elif args.node is not None:
+        print(render_table(view))
+    else:
+        from bgpemu.azure.views import render_table as render_view
+
+        print(render_view(view))
     return 0
+
+
+def _view(args: argparse.Namespace, solution: Any) -> Any:
+    """The requested view's JSON, or None for the default (every table)."""
+    from bgpemu.azure import views
+
+    network, plan, snaps = solution.network, solution.plan, solution.snapshots
+    if args.node is not None:
+        endpoints = plan.of_node(args.node)
+        if not endpoints:
+            raise KeyError(f"no node {args.node!r} in topology {network.name!r}")
+        tables = solution.fabric.tables()
+        return {e.speaker: tables[e.speaker] for e in endpoints if e.speaker in tables}
+    if args.effective_routes is not None:
+        vnet, _, subnet = args.effective_routes.partition("/")
+        return views.effective_routes(network, plan, snaps, vnet, subnet or None)
+    if args.learned_routes is not None:
+        return views.learned_routes(network, plan, snaps, args.learned_routes)
+    if args.advertised_routes is not None:
+        if args.peer is None:
+            raise ValueError("--advertised-routes needs --peer PEER_IP")
+        return views.advertised_routes(network, plan, snaps, args.advertised_routes, args.peer)
+    if args.bgp_peer_status is not None:
+        return views.bgp_peer_status(
+            network, plan, snaps, args.bgp_peer_status, solution.converged_after
+        )
+    if args.hub_routes is not None:
+        hub, _, table = args.hub_routes.partition("/")
+        return views.hub_routes(network, plan, snaps, hub, table or "defaultRouteTable")
+    if args.route_server_routes is not None:
+        if args.peer is None:
+            raise ValueError("--route-server-routes needs --peer NVA")
+        return views.route_server_routes(
+            network, plan, snaps, args.route_server_routes, args.peer, args.direction
+        )
+    if args.circuit_routes is not None:
+        circuit, _, path = args.circuit_routes.partition("/")
+        return views.circuit_routes(network, plan, snaps, circuit, path or "primary")
+    return None
 
 
 def _as_path(best: dict[str, Any]) -> str:

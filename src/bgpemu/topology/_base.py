@@ -1,0 +1,97 @@
+"""Field types shared by the topology models: names, prefixes, addresses, ASNs.
+
+Every value is normalised on the way in (``10.1.0.0/16`` stays a string, but
+``2001:DB8::/32`` becomes ``2001:db8::/32``), so later checks compare strings safely.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from bgpemu.policy.communities import parse_community
+
+__all__ = [
+    "NAME_PATTERN",
+    "U32",
+    "Asn",
+    "Community",
+    "IpAddress",
+    "Ipv4Address",
+    "Ipv4Prefix",
+    "Model",
+    "Name",
+    "Prefix",
+    "Prepend",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+"""Node and connection names; ``.`` is reserved for instances (``gw.0``, ``er1.primary``)."""
+
+
+class Model(BaseModel):
+    """Base of every topology model: unknown keys refused, ARM-style camelCase keys."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_name=False,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        use_attribute_docstrings=True,
+        field_title_generator=lambda name, info: info.alias or name,
+    )
+
+
+def _prefix(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid prefix") from None
+    raise ValueError(f"{value!r} has host bits set (the prefix is {loose})")
+
+
+def _ipv4_prefix(value: str) -> str:
+    prefix = _prefix(value)
+    if ipaddress.ip_network(prefix).version != 4:
+        raise ValueError(f"{value!r} is not an IPv4 prefix")
+    return prefix
+
+
+def _address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+
+def _ipv4_address(value: str) -> str:
+    address = _address(value)
+    if ipaddress.ip_address(address).version != 4:
+        raise ValueError(f"{value!r} is not an IPv4 address")
+    return address
+
+
+def _community(value: str) -> str:
+    parse_community(value)  # RFC 1997: ASN:VALUE (16 bits each) or a well-known name
+    return value
+
+
+Name = Annotated[str, Field(min_length=1)]
+"""A reference to a node or connection (its pattern is checked with the names, §names)."""
+Prefix = Annotated[str, AfterValidator(_prefix)]
+Ipv4Prefix = Annotated[str, AfterValidator(_ipv4_prefix)]
+IpAddress = Annotated[str, AfterValidator(_address)]
+Ipv4Address = Annotated[str, AfterValidator(_ipv4_address)]
+Asn = Annotated[int, Field(ge=1, le=4_294_967_295)]
+U32 = Annotated[int, Field(ge=0, le=4_294_967_295)]
+Prepend = Annotated[int, Field(ge=0, le=10)]
+Community = Annotated[str, AfterValidator(_community)]

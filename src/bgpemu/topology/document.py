@@ -1,0 +1,36 @@
+"""The whole topology file: ``name``, ``defaults``, ``nodes`` and ``connections``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from bgpemu.topology._base import Model
+from bgpemu.topology.connections import ConnectionModel
+from bgpemu.topology.nodes import NodeModel
+
+__all__ = ["RoleName", "TopologyFile"]
+
+RoleName = Literal[
+    "onprem",
+    "vnet",
+    "vpn_gateway",
+    "expressroute_gateway",
+    "expressroute",
+    "route_server",
+    "nva",
+    "vwan",
+    "vwan_hub",
+]
+
+
+class TopologyFile(Model):
+    """A topology: what a user would build in Azure, plus the on-prem side."""
+
+    name: str = Field(min_length=1)
+    defaults: dict[RoleName, dict[str, Any]] = {}
+    """Per-role field values merged into every node of that role that does not set them."""
+    nodes: dict[str, NodeModel]
+    """Node name -> node; names match ``[A-Za-z0-9_-]+``."""
+    connections: list[ConnectionModel] = []

@@ -1,0 +1,189 @@
+"""Load a topology file: YAML -> pydantic models -> semantic checks -> ``Network``.
+
+Every problem is collected before anything is raised: duplicate keys, schema errors
+and the semantic checks of :mod:`bgpemu.topology.checks` (run on every node and
+connection that passed the schema).  A YAML syntax error stops at once: nothing else
+can be checked.  Each problem carries the file and line (``file:line``, the line of
+the deepest YAML node the dotted path reaches), the netlab-style dotted path
+(``nodes.hub.peerings[0].useRemoteGateways``), a reason and a hint.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from bgpemu.azure.model import Network
+from bgpemu.config._problems import dotted
+from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.topology._errors import field_names, schema_issues, suggest
+from bgpemu.topology._yaml import Path, Source, SyntaxProblem, read
+from bgpemu.topology.checks import Index, Issue, run_checks
+from bgpemu.topology.connections import ConnectionModel
+from bgpemu.topology.document import TopologyFile
+from bgpemu.topology.nodes import ROLE_MODELS, NodeModel
+from bgpemu.topology.resolve import resolve
+
+__all__ = ["check_topology", "load_topology", "parse_topology", "validate_file"]
+
+_NODE: TypeAdapter[Any] = TypeAdapter(NodeModel)
+_CONNECTION: TypeAdapter[Any] = TypeAdapter(ConnectionModel)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Defaults:
+    data: dict[str, Any]
+    """The document with defaults merged into the nodes."""
+    origin: dict[tuple[str, str], str]
+    """(node, key) -> role, for every key that came from ``defaults``."""
+    issues: list[Issue]
+
+
+def _where(file: str, line: int | None) -> str:
+    return f"{file}:{line}" if line is not None else file
+
+
+def _merge_defaults(data: dict[str, Any]) -> _Defaults:
+    """Per-role ``defaults`` merged (shallowly) into every node that lacks the key."""
+    data = copy.deepcopy(data)
+    defaults, nodes = data.get("defaults"), data.get("nodes")
+    issues: list[Issue] = []
+    origin: dict[tuple[str, str], str] = {}
+    if not isinstance(defaults, dict):
+        return _Defaults(data=data, origin=origin, issues=issues)
+    for role, values in defaults.items():
+        model = ROLE_MODELS.get(str(role))
+        if model is None or not isinstance(values, dict):
+            continue  # reported by the schema
+        known = [f for f in field_names(model) if f != "role"]
+        for key in values:
+            if key not in known:
+                issues.append(
+                    Issue(
+                        ("defaults", role, key), f"unknown field {key!r}", suggest(str(key), known)
+                    )
+                )
+        if not isinstance(nodes, dict):
+            continue
+        for name, node in nodes.items():
+            if not (isinstance(node, dict) and node.get("role") == role):
+                continue
+            for key, value in values.items():
+                if key in known and key not in node:
+                    node[key] = copy.deepcopy(value)
+                    origin[(str(name), str(key))] = str(role)
+    return _Defaults(data=data, origin=origin, issues=issues)
+
+
+def _index(data: dict[str, Any]) -> tuple[Index, dict[int, str]]:
+    """Every node and connection that passes the schema on its own."""
+    nodes: dict[str, Any] = {}
+    roles: dict[str, str | None] = {}
+    raw_nodes = data.get("nodes")
+    if isinstance(raw_nodes, dict):
+        for name, raw in raw_nodes.items():
+            role = raw.get("role") if isinstance(raw, dict) else None
+            roles[str(name)] = role if isinstance(role, str) and role in ROLE_MODELS else None
+            try:
+                nodes[str(name)] = _NODE.validate_python(raw)
+            except ValidationError:
+                continue
+    connections: list[tuple[int, Any]] = []
+    explicit: dict[int, str] = {}
+    raw_connections = data.get("connections")
+    if isinstance(raw_connections, list):
+        for position, raw in enumerate(raw_connections):
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                explicit[position] = raw["name"]
+            try:
+                connections.append((position, _CONNECTION.validate_python(raw)))
+            except ValidationError:
+                continue
+    return Index(nodes=nodes, roles=roles, connections=connections), explicit
+
+
+def check_topology(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | None]:
+    """Every problem of a topology text, and its model when the schema accepted it."""
+    source = read(text)
+    if isinstance(source, SyntaxProblem):
+        hint = "fix the YAML syntax first: nothing else was checked"
+        return [ConfigProblem(_where(file, source.line), "", source.message, hint)], None
+    if not isinstance(source.data, dict):
+        message = "the file must hold a mapping with name, nodes and connections"
+        return [ConfigProblem(file, "", message, "see docs/topology.md")], None
+    issues: list[Issue] = [
+        Issue(
+            path,
+            f"{path[-1]!r} is defined twice (first on line {first})",
+            "rename one: the later definition would silently replace the earlier",
+            line,
+        )
+        for path, line, first in source.duplicate_keys()
+    ]
+    merged = _merge_defaults(source.data)
+    issues += merged.issues
+    model: TopologyFile | None = None
+    try:
+        model = TopologyFile.model_validate(merged.data)
+    except ValidationError as exc:
+        issues += schema_issues(exc, merged.data)
+    index, explicit = _index(merged.data)
+    issues += run_checks(index, explicit)
+    return _problems(issues, source, merged, file), model
+
+
+def _problems(
+    issues: list[Issue], source: Source, merged: _Defaults, file: str
+) -> list[ConfigProblem]:
+    seen: set[tuple[Path, str]] = set()
+    problems = []
+    for issue in issues:
+        path = issue.path
+        if len(path) >= 3 and path[0] == "nodes":
+            role = merged.origin.get((str(path[1]), str(path[2])))
+            if role is not None:
+                path = ("defaults", role, *path[2:])
+        if (path, issue.message) in seen:
+            continue
+        seen.add((path, issue.message))
+        line = issue.line or source.line(path)
+        problems.append(ConfigProblem(_where(file, line), dotted(path), issue.message, issue.hint))
+    return problems
+
+
+def parse_topology(text: str, file: str = "<topology>") -> Network:
+    """The :class:`Network` a topology text describes; :class:`ConfigError` lists every
+    problem otherwise."""
+    problems, model = check_topology(text, file)
+    if problems or model is None:
+        raise ConfigError(problems)
+    return resolve(model)
+
+
+def _read(path: str | FsPath) -> tuple[str | None, list[ConfigProblem]]:
+    try:
+        return FsPath(path).read_text(encoding="utf-8"), []
+    except OSError as exc:
+        return None, [ConfigProblem(str(path), "", f"cannot read the file: {exc.strerror}")]
+    except UnicodeDecodeError:
+        return None, [ConfigProblem(str(path), "", "the file is not UTF-8 text")]
+
+
+def load_topology(path: str | FsPath) -> Network:
+    """Read, validate and resolve a topology file (raises :class:`ConfigError`)."""
+    text, problems = _read(path)
+    if text is None:
+        raise ConfigError(problems)
+    return parse_topology(text, str(path))
+
+
+def validate_file(path: str | FsPath) -> list[ConfigProblem]:
+    """Every problem of a topology file (empty when it loads), for ``bgpemu validate``."""
+    text, problems = _read(path)
+    if text is None:
+        return problems
+    return check_topology(text, str(path))[0]

@@ -1,0 +1,38 @@
+"""The JSON Schema of the topology file, generated from the pydantic models.
+
+Shipped as ``schema/topology.schema.json`` so editors (the YAML language server, for
+one) can complete and check topology files; regenerate it with
+``python -m bgpemu.topology.schema > schema/topology.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bgpemu.topology.document import TopologyFile
+
+__all__ = ["SCHEMA_ID", "render", "topology_json_schema"]
+
+SCHEMA_ID = "https://bgpemu.invalid/schema/topology.schema.json"
+"""Placeholder ``$id``: the schema is used from the local file."""
+
+
+def topology_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a topology file."""
+    schema = TopologyFile.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+        "title": "bgpemu topology",
+    }
+
+
+def render() -> str:
+    """The schema as the text of the shipped file (sorted keys, trailing newline)."""
+    return json.dumps(topology_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
