@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import solve, speaker
+from bgpemu.cli import lab, solve, speaker, validate
 
 __all__ = ["main"]
 
@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     speaker.add_parser(commands)
     solve.add_parser(commands)
+    validate.add_parser(commands)
+    lab.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,199 @@
+"""``bgpemu lab up|down|status``: run a topology as a TCP lab of real speakers.
+
+``lab up`` validates the topology (every problem reported, exit 2, nothing started),
+starts every node as an asyncio speaker on its own 127.0.10.N address spread over
+worker processes, shows progress until the lab is converged (exact: every session
+Established and no UPDATE in flight), prints a summary, and keeps running until
+SIGINT/SIGTERM or ``bgpemu lab down``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from bgpemu.errors import ConfigError
+
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``lab`` and its subcommands."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "lab", help="run a topology as a lab of real BGP speakers over TCP"
+    )
+    sub = parser.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    up = sub.add_parser("up", help="start a lab and wait until it converges")
+    up.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+    up.add_argument("--name", help="lab name (default: the topology's name)")
+    up.add_argument("--processes", type=int, help="worker processes (default: one per core)")
+    up.add_argument("--port", type=int, default=10179, help="BGP port of every speaker")
+    up.add_argument(
+        "--address-base",
+        default="127.0.10.1",
+        help="first speaker address; the others follow (default 127.0.10.1)",
+    )
+    up.add_argument(
+        "--timers",
+        choices=["azure", "lab"],
+        default="azure",
+        help="keepalive/hold: azure = 60/180 s (Azure's), lab = 3/9 s (fast failure detection)",
+    )
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for convergence")
+    up.add_argument(
+        "--exit-after-converged", action="store_true", help="stop the lab once it has converged"
+    )
+    up.set_defaults(func=_up)
+    down = sub.add_parser("down", help="stop a running lab")
+    down.add_argument("--name", help="lab name (default: the only running lab)")
+    down.set_defaults(func=_down)
+    status = sub.add_parser("status", help="show running labs")
+    status.add_argument("--name", help="one lab")
+    status.set_defaults(func=_status)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from bgpemu.topology import load_topology
+
+    try:
+        network = load_topology(args.topology)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; nothing was started.", file=sys.stderr)
+        return 2
+    args.topology_path = os.path.abspath(args.topology)
+    return asyncio.run(_run_lab(args, network))
+
+
+async def _run_lab(args: argparse.Namespace, network: Any) -> int:
+    from bgpemu.lab.state import remove_state, write_state
+    from bgpemu.lab.supervisor import LabError, TcpLab
+
+    name = args.name or network.name
+    keepalive, hold = (60, 180) if args.timers == "azure" else (3, 9)
+    lab = TcpLab(
+        network,
+        processes=args.processes,
+        port=args.port,
+        lab_base=args.address_base,
+        keepalive=keepalive,
+        hold=hold,
+    )
+    started = time.monotonic()
+    try:
+        await lab.start()
+    except LabError as exc:
+        print(f"error: {exc}; nothing is running.", file=sys.stderr)
+        return 2
+    state: dict[str, Any] = {
+        "name": name,
+        "pid": os.getpid(),
+        "topology": args.topology_path,
+        "speakers": len(lab.plan.speakers),
+        "sessions": len(lab.sessions),
+        "converged": False,
+    }
+    write_state(name, state)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        print(
+            f"lab {name}: {len(lab.plan.speakers)} speakers, {len(lab.sessions)} sessions, "
+            f"{lab.worker_count} process(es)",
+            file=sys.stderr,
+        )
+        try:
+            verdict = await _progress(lab, args.timeout, stop)
+        except TimeoutError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if verdict is None:
+            return 0
+        elapsed = time.monotonic() - started
+        snapshots = await lab.snapshots()
+        routes = sum(1 for snap in snapshots.values() for route in snap.loc_rib if route.best)
+        summary = {
+            "lab": name,
+            "converged": True,
+            "convergence_time_s": round(elapsed, 3),
+            "speakers": len(lab.plan.speakers),
+            "sessions": verdict.established,
+            "best_routes": routes,
+        }
+        print(json.dumps(summary))
+        write_state(name, {**state, **summary})
+        if not args.exit_after_converged:
+            await stop.wait()
+        return 0
+    finally:
+        await lab.stop()
+        remove_state(name)
+
+
+async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:
+    """Print progress on stderr until converged; None when stopped first."""
+    last = ""
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                verdict = lab.verdict()
+                line = f"  sessions established {verdict.established}/{verdict.expected}"
+                if line != last:
+                    print(line, file=sys.stderr)
+                    last = line
+                if verdict.converged:
+                    return verdict
+                changed = asyncio.ensure_future(lab.wait_change())
+                await asyncio.wait({changed, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    changed.cancel()
+                    return None
+    except TimeoutError:
+        waiting = ", ".join(lab.verdict().waiting)
+        raise TimeoutError(f"not converged after {timeout} s: {waiting}") from None
+    finally:
+        waiter.cancel()
+
+
+def _down(args: argparse.Namespace) -> int:
+    from bgpemu.lab.state import read_state
+
+    states = read_state(args.name)
+    if not states:
+        print(f"error: no running lab{' ' + args.name if args.name else ''}", file=sys.stderr)
+        return 2
+    if len(states) > 1:
+        names = ", ".join(s["name"] for s in states)
+        print(f"error: several labs run ({names}); give --name", file=sys.stderr)
+        return 2
+    pid = int(states[0]["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 0)
+            time.sleep(0.05)
+            continue
+        print(f"lab {states[0]['name']} stopped")
+        return 0
+    print(f"error: lab {states[0]['name']} (pid {pid}) did not stop", file=sys.stderr)
+    return 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    from bgpemu.lab.state import read_state
+
+    states = read_state(args.name)
+    print(json.dumps(states, indent=2))
+    return 0 if states or args.name is None else 2

@@ -1,0 +1,119 @@
+"""When is a lab converged?  A pure decision over the speakers' latest reports.
+
+Architecture decision 7: a lab is converged when every expected session is
+Established, every speaker is idle (no router deadline pending, such as an MRAI
+hold-down), and for every session the UPDATEs sent by each end equal the UPDATEs
+the other end received.  Counters only grow, so equal counters in the latest
+reports mean nothing is in flight: a message still in a socket buffer or in a
+driver's queue has been counted as sent by one end and not yet as received by the
+other.  KEEPALIVEs are left out: they flow forever and change no route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from bgpemu.session import Session
+
+__all__ = [
+    "PeerCounters",
+    "SpeakerReport",
+    "Verdict",
+    "decide",
+    "expected_sessions",
+    "report_from_sessions",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerCounters:
+    """One session as one end sees it."""
+
+    state: str
+    """RFC 4271 state name."""
+    updates_sent: int = 0
+    updates_received: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeakerReport:
+    """What a speaker last reported about itself."""
+
+    name: str
+    peers: Mapping[str, PeerCounters] = field(default_factory=dict)
+    busy: bool = False
+    """A router deadline is pending (MRAI, max-prefix restart): more output will come."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """The decision, and while not converged, the first few reasons why not."""
+
+    converged: bool
+    established: int
+    expected: int
+    waiting: tuple[str, ...] = ()
+
+
+def expected_sessions(neighbours: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
+    """Sessions both of whose ends run in the lab: (a, b) with a < b, from each speaker's
+    neighbour names (a neighbour that is not itself a key is external)."""
+    pairs: set[tuple[str, str]] = set()
+    for speaker, peers in neighbours.items():
+        for peer in peers:
+            if peer in neighbours:
+                a, b = sorted((speaker, peer))
+                pairs.add((a, b))
+    return pairs
+
+
+def decide(
+    reports: Mapping[str, SpeakerReport], sessions: Iterable[tuple[str, str]], *, limit: int = 5
+) -> Verdict:
+    """Converged or not, from the latest report of every speaker."""
+    waiting: list[str] = []
+    expected = 0
+    established = 0
+    for a, b in sorted(sessions):
+        expected += 1
+        end_a = reports.get(a)
+        end_b = reports.get(b)
+        if end_a is None or end_b is None:
+            waiting.append(f"{a if end_a is None else b}: no report yet")
+            continue
+        side_a = end_a.peers.get(b)
+        side_b = end_b.peers.get(a)
+        if side_a is None or side_b is None:
+            waiting.append(f"{a}-{b}: session unknown to one end")
+            continue
+        if side_a.state != "Established" or side_b.state != "Established":
+            waiting.append(f"{a}-{b}: {side_a.state}/{side_b.state}")
+            continue
+        established += 1
+        if side_a.updates_sent != side_b.updates_received:
+            waiting.append(f"{a}->{b}: {side_a.updates_sent - side_b.updates_received} in flight")
+        if side_b.updates_sent != side_a.updates_received:
+            waiting.append(f"{b}->{a}: {side_b.updates_sent - side_a.updates_received} in flight")
+    for name in sorted(reports):
+        if reports[name].busy:
+            waiting.append(f"{name}: timer pending")
+    return Verdict(
+        converged=not waiting,
+        established=established,
+        expected=expected,
+        waiting=tuple(waiting[:limit]),
+    )
+
+
+def report_from_sessions(
+    name: str, sessions: Mapping[str, Session], *, busy: bool
+) -> SpeakerReport:
+    """A speaker's report from its sessions by neighbour name (TCP lab and fabric alike)."""
+    peers = {}
+    for peer, session in sessions.items():
+        sent, received = session.counters.current_updates()
+        peers[peer] = PeerCounters(
+            state=session.state.value, updates_sent=sent, updates_received=received
+        )
+    return SpeakerReport(name=name, peers=peers, busy=busy)
