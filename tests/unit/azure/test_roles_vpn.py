@@ -291,3 +291,43 @@ def test_apipa_site_makes_the_gateway_passive() -> None:
     gw_side = next(n for n in spec(plan, "VNet1GW").neighbors if n.name == "Site5")
     assert gw_side.session.passive
     assert established(t["VNet1GW"]) == {"Site5": True}
+
+
+def test_vnet_to_vnet_without_bgp_gives_static_routes_between_the_two_vnets_only() -> None:
+    from bgpemu.azure.snapshot import snapshot
+    from bgpemu.azure.views import effective_routes
+
+    network = Network(
+        name="v2v-static",
+        nodes=(
+            VNet(name="v1", address_space=("10.11.0.0/16",)),
+            VNet(name="v2", address_space=("10.21.0.0/16",)),
+            VpnGateway(name="gw1", vnet="v1", asn=65010, bgp_addresses=("10.11.255.30",)),
+            VpnGateway(name="gw2", vnet="v2", asn=65020, bgp_addresses=("10.21.255.30",)),
+            OnPrem(
+                name="site5",
+                asn=65050,
+                bgp_address="10.51.255.254",
+                router_id="10.51.255.254",
+                announcements=(Announcement(prefix="10.51.0.0/16"),),
+            ),
+        ),
+        connections=(
+            SiteToSite(name="s", gateway="gw1", site="site5"),
+            VnetToVnet(name="1to2", gateway="gw1", remote_gateway="gw2", enable_bgp=False),
+        ),
+    )
+    plan, fabric, _t = converge(network)
+    snaps = {n: snapshot(n, fabric.router(n), fabric.sessions(n)) for n in fabric.nodes()}
+
+    def gateway_prefixes(vnet: str) -> set[str]:
+        view = effective_routes(network, plan, snaps, vnet)
+        return {
+            e["addressPrefix"][0]
+            for e in view["value"]
+            if e["source"] == "VirtualNetworkGateway" and e["state"] == "Active"
+        }
+
+    assert gateway_prefixes("v1") == {"10.21.0.0/16", "10.51.0.0/16"}
+    assert gateway_prefixes("v2") == {"10.11.0.0/16"}  # no transit to site5 without BGP
+    assert "10.21.0.0/16" not in loc_prefixes(snaps["site5"])  # nor to v2 from the site

@@ -37,6 +37,7 @@ from bgpemu.azure.model import (
     RoutingPreference,
     SiteToSite,
     VNet,
+    VnetToVnet,
     VpnGateway,
     VWanHub,
 )
@@ -234,7 +235,36 @@ def _vpn_routes(
                 for prefix in connection.local_address_prefixes
                 if prefix != peer_host
             )
+        offers.extend(
+            GatewayRoute(prefix=prefix, kind=SourceKind.VPN, as_path_length=0, next_hops=addresses)
+            for prefix in _static_vnet_to_vnet(network, gateway)
+        )
     return _merge(offers)
+
+
+def _static_vnet_to_vnet(network: Network, gateway: VpnGateway) -> list[str]:
+    """The remote VNet's ranges over a VNet-to-VNet connection without BGP (§3.4).
+
+    [VPN-BGP-HOWTO]: without BGP the connection gives reachability between the two
+    VNets only, so their address spaces are static routes of the two gateways (and
+    nothing is learned beyond them).
+    """
+    found: list[str] = []
+    for connection in network.of_type(VnetToVnet):
+        if connection.enable_bgp or gateway.name not in (
+            connection.gateway,
+            connection.remote_gateway,
+        ):
+            continue
+        other = (
+            connection.remote_gateway if connection.gateway == gateway.name else connection.gateway
+        )
+        remote = network.node(other)
+        if isinstance(remote, VpnGateway):
+            remote_vnet = network.node(remote.vnet)
+            if isinstance(remote_vnet, VNet):
+                found.extend(p for p in remote_vnet.address_space if p not in found)
+    return found
 
 
 def _er_routes(
