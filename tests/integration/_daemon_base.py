@@ -28,6 +28,9 @@ DEBIAN_PACKAGES: Mapping[str, str] = {
     "gobgpd": "gobgpd",
     "gobgp": "gobgpd",
     "mosquitto": "mosquitto",
+    "mosquitto_sub": "mosquitto-clients",
+    "mosquitto_pub": "mosquitto-clients",
+    "docker-compose": "docker-compose",
 }
 
 _T = TypeVar("_T")

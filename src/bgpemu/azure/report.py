@@ -9,6 +9,7 @@ effective-route view), ``learnedRoutes`` (gateway -> learned routes), ``bgpPeerS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bgpemu.azure.converge import Solution
@@ -16,12 +17,15 @@ from bgpemu.azure.hubrouting import route_tables
 from bgpemu.azure.model import (
     ExpressRouteCircuit,
     ExpressRouteGateway,
+    Network,
     RouteServer,
     RouteServerPeer,
     VNet,
     VpnGateway,
     VWanHub,
 )
+from bgpemu.azure.plan import Plan
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views import (
     bgp_peer_status,
     circuit_routes,
@@ -31,7 +35,7 @@ from bgpemu.azure.views import (
     route_server_routes,
 )
 
-__all__ = ["full_report", "loc_ribs"]
+__all__ = ["azure_views", "full_report", "loc_ribs"]
 
 
 def loc_ribs(solution: Solution) -> dict[str, list[dict[str, Any]]]:
@@ -41,10 +45,25 @@ def loc_ribs(solution: Solution) -> dict[str, list[dict[str, Any]]]:
 
 def full_report(solution: Solution) -> dict[str, Any]:
     """Every view of every node of ``solution`` (deterministic key order)."""
-    network, plan, snaps = solution.network, solution.plan, solution.snapshots
-    report: dict[str, Any] = {
-        "name": network.name,
+    return {
+        "name": solution.network.name,
         "nodes": loc_ribs(solution),
+        **azure_views(
+            solution.network, solution.plan, solution.snapshots, solution.converged_after
+        ),
+    }
+
+
+def azure_views(
+    network: Network, plan: Plan, snaps: Mapping[str, RouterSnapshot], now: float
+) -> dict[str, dict[str, Any]]:
+    """Every Azure view of the network: category -> key -> the view's JSON.
+
+    Categories and keys: ``effectiveRoutes`` (``VNET/SUBNET``), ``learnedRoutes`` and
+    ``bgpPeerStatus`` (gateway), ``routeServerRoutes`` (``ARS/NVA`` -> learned and
+    advertised), ``hubRoutes`` (``HUB/TABLE``), ``circuitRoutes`` (``CIRCUIT/PATH``).
+    """
+    report: dict[str, dict[str, Any]] = {
         "effectiveRoutes": {},
         "learnedRoutes": {},
         "bgpPeerStatus": {},
@@ -56,8 +75,7 @@ def full_report(solution: Solution) -> dict[str, Any]:
         for subnet in vnet.subnets:
             if subnet.name in ("GatewaySubnet", "RouteServerSubnet"):
                 continue
-            key = f"{vnet.name}/{subnet.name}"
-            report["effectiveRoutes"][key] = effective_routes(
+            report["effectiveRoutes"][f"{vnet.name}/{subnet.name}"] = effective_routes(
                 network, plan, snaps, vnet.name, subnet.name
             )
     gateways: list[VpnGateway | ExpressRouteGateway] = [
@@ -67,7 +85,7 @@ def full_report(solution: Solution) -> dict[str, Any]:
     for gateway in gateways:
         report["learnedRoutes"][gateway.name] = learned_routes(network, plan, snaps, gateway.name)
         report["bgpPeerStatus"][gateway.name] = bgp_peer_status(
-            network, plan, snaps, gateway.name, solution.converged_after
+            network, plan, snaps, gateway.name, now
         )
     for server in network.of_type(RouteServer):
         for peer in network.of_type(RouteServerPeer):

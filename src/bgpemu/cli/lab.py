@@ -50,6 +50,23 @@ def add_parser(commands: Any) -> None:
     up.add_argument(
         "--exit-after-converged", action="store_true", help="stop the lab once it has converged"
     )
+    up.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help=(
+            "publish tables to this broker (mqtt://host:port); exit status 2 if unreachable. "
+            "Default: an embedded broker on 127.0.0.1:1883 (or a free port if that is taken)"
+        ),
+    )
+    up.add_argument(
+        "--no-mqtt", action="store_true", help="publish nothing (no broker, no embedded broker)"
+    )
+    up.add_argument(
+        "--only",
+        action="append",
+        metavar="SPEAKER",
+        help="run only these speakers (one container per speaker: compose 'split' profile)",
+    )
     up.set_defaults(func=_up)
     down = sub.add_parser("down", help="stop a running lab")
     down.add_argument("--name", help="lab name (default: the only running lab)")
@@ -74,31 +91,93 @@ def _up(args: argparse.Namespace) -> int:
 
 
 async def _run_lab(args: argparse.Namespace, network: Any) -> int:
-    from bgpemu.lab.state import remove_state, write_state
-    from bgpemu.lab.supervisor import LabError, TcpLab
 
     name = args.name or network.name
     keepalive, hold = (60, 180) if args.timers == "azure" else (3, 9)
-    lab = TcpLab(
-        network,
-        processes=args.processes,
-        port=args.port,
-        lab_base=args.address_base,
-        keepalive=keepalive,
-        hold=hold,
-    )
+    async with contextlib.AsyncExitStack() as stack:
+        if args.mqtt is not None:
+            from bgpemu.observe.errors import ObserveError
+            from bgpemu.observe.mqtt import check_broker
+
+            try:
+                await check_broker(args.mqtt)
+            except ObserveError as exc:
+                print(f"error: {exc}; nothing was started.", file=sys.stderr)
+                return 2
+        elif not args.no_mqtt:
+            args.mqtt = await _embedded_broker(stack)
+        return await _start_lab(args, network, name, keepalive, hold)
+
+
+async def _embedded_broker(stack: contextlib.AsyncExitStack) -> str:
+    """Start the embedded broker (127.0.0.1:1883, else a free port); return its URL."""
+    from bgpemu.observe.broker import Broker
+
+    try:
+        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=1883))
+    except OSError:
+        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=0))
+    url = f"mqtt://127.0.0.1:{broker.port}"
+    print(f"embedded MQTT broker: {url} (observe with: bgpemu watch --mqtt {url})", file=sys.stderr)
+    return url
+
+
+async def _start_lab(
+    args: argparse.Namespace, network: Any, name: str, keepalive: int, hold: int
+) -> int:
+    from bgpemu.lab.supervisor import LabError, TcpLab
+
+    try:
+        lab = TcpLab(
+            network,
+            processes=args.processes,
+            port=args.port,
+            lab_base=args.address_base,
+            keepalive=keepalive,
+            hold=hold,
+            name=name,
+            mqtt=args.mqtt,
+            only=tuple(args.only or ()),
+        )
+    except LabError as exc:
+        print(f"error: {exc}; nothing was started.", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         await lab.start()
     except LabError as exc:
         print(f"error: {exc}; nothing is running.", file=sys.stderr)
         return 2
+    published = asyncio.Event()
+    async with asyncio.TaskGroup() as tg:
+        publisher = None
+        if args.mqtt is not None:
+            from bgpemu.lab.publish import publish_lab
+
+            publisher = tg.create_task(
+                publish_lab(lab, args.mqtt, started, published), name="lab mqtt"
+            )
+        else:
+            published.set()
+        try:
+            return await _serve_lab(args, lab, name, started, published)
+        finally:
+            if publisher is not None:
+                publisher.cancel()
+
+
+async def _serve_lab(
+    args: argparse.Namespace, lab: Any, name: str, started: float, published: asyncio.Event
+) -> int:
+    from bgpemu.lab.state import remove_state, write_state
+
     state: dict[str, Any] = {
         "name": name,
         "pid": os.getpid(),
         "topology": args.topology_path,
-        "speakers": len(lab.plan.speakers),
+        "speakers": len(lab.local),
         "sessions": len(lab.sessions),
+        "mqtt": args.mqtt,
         "converged": False,
     }
     write_state(name, state)
@@ -108,7 +187,7 @@ async def _run_lab(args: argparse.Namespace, network: Any) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         print(
-            f"lab {name}: {len(lab.plan.speakers)} speakers, {len(lab.sessions)} sessions, "
+            f"lab {name}: {len(lab.local)} speakers, {len(lab.sessions)} sessions, "
             f"{lab.worker_count} process(es)",
             file=sys.stderr,
         )
@@ -126,13 +205,17 @@ async def _run_lab(args: argparse.Namespace, network: Any) -> int:
             "lab": name,
             "converged": True,
             "convergence_time_s": round(elapsed, 3),
-            "speakers": len(lab.plan.speakers),
+            "speakers": len(lab.local),
             "sessions": verdict.established,
             "best_routes": routes,
         }
         print(json.dumps(summary))
         write_state(name, {**state, **summary})
-        if not args.exit_after_converged:
+        if args.exit_after_converged:
+            if args.mqtt is not None:
+                await lab.flush()
+            await published.wait()
+        else:
             await stop.wait()
         return 0
     finally:

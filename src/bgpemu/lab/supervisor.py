@@ -29,7 +29,7 @@ from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError
 from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide, expected_sessions
 from bgpemu.lab.profile import lab_profile
-from bgpemu.lab.worker import worker_main
+from bgpemu.lab.worker import WorkerConfig, worker_main
 
 __all__ = ["LabError", "TcpLab", "split"]
 
@@ -67,8 +67,14 @@ class TcpLab:
         keepalive: int = 60,
         hold: int = 180,
         seed: int = 0,
+        name: str | None = None,
+        mqtt: str | None = None,
+        only: tuple[str, ...] = (),
     ) -> None:
         self.network = network
+        self.name = name or network.name
+        self.mqtt = mqtt
+        """Broker URL the speakers publish their tables to (None: no MQTT)."""
         self.options: dict[str, Any] = {
             "lab_base": lab_base,
             "port": port,
@@ -79,8 +85,17 @@ class TcpLab:
         self.processes = processes or os.cpu_count() or 1
         self.seed = seed
         self.reports: dict[str, SpeakerReport] = {}
+        unknown = sorted(set(only) - {spec.name for spec in self.plan.speakers})
+        if unknown:
+            raise LabError(f"no speaker {', '.join(unknown)} in topology {network.name!r}")
+        self.local = tuple(only) or tuple(spec.name for spec in self.plan.speakers)
+        """The speakers this lab runs (all, unless ``only`` picks some: split placement)."""
         self.sessions = expected_sessions(
-            {spec.name: [n.name for n in spec.neighbors] for spec in self.plan.speakers}
+            {
+                spec.name: [n.name for n in spec.neighbors]
+                for spec in self.plan.speakers
+                if spec.name in self.local
+            }
         )
         self.started_at: float | None = None
         self._workers: list[_Worker] = []
@@ -89,6 +104,8 @@ class TcpLab:
         self._ids = itertools.count(1)
         self._ready: set[int] = set()
         self._errors: list[str] = []
+        self.version = 0
+        """Bumped by every report: equal versions mean no speaker changed in between."""
 
     async def __aenter__(self) -> TcpLab:
         await self.start()
@@ -103,12 +120,19 @@ class TcpLab:
         """Start every worker; return once every speaker listens (LabError otherwise)."""
         context = multiprocessing.get_context("spawn")
         loop = asyncio.get_running_loop()
-        names = [spec.name for spec in self.plan.speakers]
-        for index, group in enumerate(split(names, self.processes)):
+        for index, group in enumerate(split(list(self.local), self.processes)):
             parent, child = context.Pipe()
+            config = WorkerConfig(
+                network=self.network,
+                compile_options=self.options,
+                names=tuple(group),
+                seed=self.seed,
+                lab=self.name,
+                mqtt=self.mqtt,
+            )
             process = context.Process(
                 target=worker_main,
-                args=(self.network, self.options, group, child, self.seed),
+                args=(config, child),
                 name=f"bgpemu-lab-{index}",
                 daemon=True,
             )
@@ -169,23 +193,31 @@ class TcpLab:
 
     async def snapshots(self, timeout: float = 30.0) -> dict[str, RouterSnapshot]:
         """Every speaker's RIBs and sessions, gathered from the workers."""
-        loop = asyncio.get_running_loop()
-        futures = []
-        for worker in self._workers:
-            request = next(self._ids)
-            future: asyncio.Future[dict[str, Any]] = loop.create_future()
-            self._replies[request] = future
-            worker.conn.send({"type": "snapshot", "id": request})
-            futures.append(future)
-        async with asyncio.timeout(timeout):
-            replies = await asyncio.gather(*futures)
+        replies = await self._ask("snapshot", timeout)
         result: dict[str, RouterSnapshot] = {}
         for reply in replies:
             for name, data in reply["snapshots"].items():
                 result[name] = RouterSnapshot.from_json(data)
         return dict(sorted(result.items()))
 
+    async def flush(self, timeout: float = 30.0) -> None:
+        """Have every speaker publish its current tables and wait until the broker has them."""
+        await self._ask("flush", timeout)
+
     # -- plumbing --------------------------------------------------------------------
+
+    async def _ask(self, kind: str, timeout: float) -> list[dict[str, Any]]:
+        """Send ``kind`` to every worker and gather the answers."""
+        loop = asyncio.get_running_loop()
+        futures = []
+        for worker in self._workers:
+            request = next(self._ids)
+            future: asyncio.Future[dict[str, Any]] = loop.create_future()
+            self._replies[request] = future
+            worker.conn.send({"type": kind, "id": request})
+            futures.append(future)
+        async with asyncio.timeout(timeout):
+            return list(await asyncio.gather(*futures))
 
     @property
     def worker_count(self) -> int:
@@ -213,8 +245,9 @@ class TcpLab:
         elif kind == "error":
             self._errors.append(str(message["message"]))
         elif kind == "reports":
+            self.version += 1
             self._store(message["reports"])
-        elif kind == "snapshots":
+        elif kind in ("snapshots", "flushed"):
             future = self._replies.pop(message["id"], None)
             if future is not None and not future.done():
                 future.set_result(message)

@@ -3,13 +3,16 @@
 The parent (:mod:`bgpemu.lab.supervisor`) starts one worker per process with the
 whole :class:`~bgpemu.azure.model.Network`; the worker compiles the same plan
 (compilation is deterministic) and runs the speakers named for it.  Speakers share
-nothing: they talk to each other only over TCP, whichever process they are in.
+nothing: they talk to each other only over TCP, whichever process they are in.  With
+an MQTT broker, each speaker publishes its own tables (one MQTT client per node, so
+its ``status`` turns ``offline`` through the MQTT will if the process dies).
 
 The pipe to the parent carries small dicts.  Worker -> parent: ``ready`` (every
 speaker listening), ``error`` (a speaker could not start: nothing is left running),
 ``reports`` (per speaker: session states, current-connection UPDATE counters, busy
-flag; sent after every burst of changes), ``snapshots`` (answer to ``snapshot``) and
-``stopped``.  Parent -> worker: ``snapshot`` and ``stop``.
+flag; sent after every burst of changes), ``snapshots`` (answer to ``snapshot``),
+``flushed`` (answer to ``flush``: every speaker's current tables reached the broker) and
+``stopped``.  Parent -> worker: ``snapshot``, ``flush`` and ``stop``.
 """
 
 from __future__ import annotations
@@ -19,24 +22,40 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Endpoint
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
 from bgpemu.runtime import Speaker
 
-__all__ = ["report_of", "worker_main"]
+__all__ = ["WorkerConfig", "report_of", "worker_main"]
 
 logger = logging.getLogger(__name__)
 
 _COALESCE = 0.02
-_FOREVER = 1e9
 """Seconds a burst of changes is gathered before one report leaves (keeps the pipe quiet)."""
+_FOREVER = 1e9
+_FLUSH_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerConfig:
+    """What one worker runs (pickled to the child process)."""
+
+    network: Network
+    compile_options: dict[str, Any]
+    names: tuple[str, ...]
+    seed: int = 0
+    lab: str = "lab"
+    mqtt: str | None = None
+    """Broker URL; None publishes nothing."""
+    log_level: int = logging.ERROR
 
 
 def report_of(speaker: Speaker) -> dict[str, Any]:
@@ -49,30 +68,26 @@ def report_of(speaker: Speaker) -> dict[str, Any]:
     return {"peers": {p: asdict(c) for p, c in report.peers.items()}, "busy": report.busy}
 
 
-def worker_main(
-    network: Network, options: dict[str, Any], names: list[str], conn: Connection, seed: int
-) -> None:
-    """Process entry point: run the speakers called ``names`` until told to stop."""
-    logging.basicConfig(level=logging.ERROR)
+def worker_main(config: WorkerConfig, conn: Connection) -> None:
+    """Process entry point: run the configured speakers until told to stop."""
+    logging.basicConfig(level=config.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_Worker(network, options, names, conn, seed).run())
+        asyncio.run(_Worker(config, conn).run())
 
 
 class _Worker:
-    def __init__(
-        self,
-        network: Network,
-        options: dict[str, Any],
-        names: list[str],
-        conn: Connection,
-        seed: int,
-    ) -> None:
-        plan = lab_profile(compile_network(network, **options))
+    def __init__(self, config: WorkerConfig, conn: Connection) -> None:
+        plan = lab_profile(compile_network(config.network, **config.compile_options))
         specs = {spec.name: spec for spec in plan.speakers}
+        self.config = config
+        self.endpoints = plan.endpoints
         self.speakers = {
-            name: Speaker(specs[name], rng=random.Random(f"{seed}:{name}")) for name in names
+            name: Speaker(specs[name], rng=random.Random(f"{config.seed}:{name}"))
+            for name in config.names
         }
         self.conn = conn
+        self.feeds: list[Any] = []
+        """(SpeakerFeed, Publisher) pairs when publishing to MQTT."""
         self.changed = asyncio.Event()
         self.commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -86,30 +101,77 @@ class _Worker:
         try:
             async with asyncio.TaskGroup() as tg:
                 tasks = {
-                    name: tg.create_task(s.run(), name=f"speaker {name}")
+                    name: tg.create_task(self._run_speaker(name, s), name=f"speaker {name}")
                     for name, s in self.speakers.items()
                 }
                 if not await self._all_ready(tasks):
                     return
-                self.send({"type": "ready", "speakers": sorted(self.speakers)})
-                helpers = [
-                    tg.create_task(self._watch(s), name=f"watch {name}")
-                    for name, s in self.speakers.items()
-                ]
-                helpers.append(tg.create_task(self._report(), name="reporter"))
-                await self._serve()
-                for speaker in self.speakers.values():
-                    speaker.request_stop()
-                await asyncio.gather(*tasks.values())
-                for helper in helpers:
-                    helper.cancel()
-        except* OSError as group:
-            failed = "; ".join(str(e) for e in group.exceptions)
+                async with contextlib.AsyncExitStack() as publishers:
+                    helpers = [
+                        tg.create_task(self._watch(s), name=f"watch {name}")
+                        for name, s in self.speakers.items()
+                    ]
+                    helpers.append(tg.create_task(self._report(), name="reporter"))
+                    if self.config.mqtt is not None:
+                        helpers.extend(await self._publish(publishers, tg))
+                    self.send({"type": "ready", "speakers": sorted(self.speakers)})
+                    await self._serve()
+                    for speaker in self.speakers.values():
+                        speaker.request_stop()
+                    await asyncio.gather(*tasks.values())
+                    for helper in helpers:
+                        helper.cancel()
+        except* ListenError as group:
+            failed = "; ".join(str(e) for e in _leaves(group))
             self.send({"type": "error", "message": failed})
         else:
             self.send({"type": "stopped"})
         finally:
             loop.remove_reader(self.conn.fileno())
+
+    async def _run_speaker(self, name: str, speaker: Speaker) -> None:
+        try:
+            await speaker.run()
+        except (OSError, ExceptionGroup) as exc:
+            errors = [e for e in _leaves(exc) if isinstance(e, OSError)]
+            if speaker.bound_port is not None or not errors:
+                raise
+            spec = speaker.spec
+            reason = errors[0].strerror or str(errors[0])
+            raise ListenError(
+                f"speaker {name} could not listen on {spec.local_address}:{spec.port}: {reason}"
+            ) from exc
+
+    async def _publish(
+        self, stack: contextlib.AsyncExitStack, tg: asyncio.TaskGroup
+    ) -> list[asyncio.Task[None]]:
+        """One MQTT publisher and table feed per speaker (bgpemu.observe)."""
+        from bgpemu.observe.mqtt import Publisher
+        from bgpemu.observe.node import SpeakerFeed
+        from bgpemu.observe.payloads import info_payload
+
+        assert self.config.mqtt is not None
+        feeds = []
+        for name, speaker in self.speakers.items():
+            publisher = await stack.enter_async_context(
+                Publisher(self.config.mqtt, lab=self.config.lab, node=name)
+            )
+            endpoint: Endpoint = self.endpoints[name]
+            publisher.update(
+                publisher.topics.info,
+                info_payload(
+                    name,
+                    role=endpoint.role,
+                    asn=endpoint.asn,
+                    router_id=speaker.spec.router.router_id,
+                    addresses=[endpoint.azure_address, endpoint.lab_address],
+                    neighbors=[n.name for n in speaker.spec.neighbors],
+                ),
+            )
+            feed = SpeakerFeed(speaker, publisher)
+            self.feeds.append((feed, publisher))
+            feeds.append(tg.create_task(feed.run(), name=f"mqtt feed {name}"))
+        return feeds
 
     async def _all_ready(self, tasks: dict[str, asyncio.Task[None]]) -> bool:
         """Wait until every speaker listens; False (error sent) if one failed to start."""
@@ -147,7 +209,14 @@ class _Worker:
             kind = command.get("type")
             if kind == "stop":
                 return
-            if kind == "snapshot":
+            if kind == "flush":
+                loop = asyncio.get_running_loop()
+                for feed, _publisher in self.feeds:
+                    feed.publish_now(loop.time())
+                for _feed, publisher in self.feeds:
+                    await publisher.flush(_FLUSH_TIMEOUT)
+                self.send({"type": "flushed", "id": command.get("id")})
+            elif kind == "snapshot":
                 self.send(
                     {
                         "type": "snapshots",
@@ -181,6 +250,20 @@ class _Worker:
             "type": "reports",
             "reports": {name: report_of(s) for name, s in self.speakers.items()},
         }
+
+
+class ListenError(Exception):
+    """A speaker could not open its listening socket (address or port in use...)."""
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (possibly nested) exception groups."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return [exc]
+    found: list[BaseException] = []
+    for inner in exc.exceptions:
+        found.extend(_leaves(inner))
+    return found
 
 
 def _next_change() -> Callable[[], bool]:

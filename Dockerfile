@@ -1,0 +1,20 @@
+# bgpemu: the package and the reference topologies on a slim Python base.
+# `docker compose up lab` builds this image; see README.md and docs/lab.md.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /opt/bgpemu
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install . && useradd --system --create-home --uid 10179 bgpemu
+COPY topologies ./topologies
+
+# Speakers listen on 127.0.10.N (one container, "lab" service) or on their bridge
+# address ("split" profile); the default BGP port 10179 needs no privilege.
+USER bgpemu
+ENTRYPOINT ["bgpemu"]
+CMD ["--help"]

@@ -1,0 +1,136 @@
+"""The lab's own MQTT publications: the lab ``state`` and every Azure view.
+
+Speakers publish their own tables (:mod:`bgpemu.lab.worker`).  The Azure views combine
+several speakers (a VNet's effective routes read its gateways, its Route Server, its
+hub), which may run in different processes, so the lab computes them here from the
+speakers' snapshots, each time the lab has converged after a change, and publishes
+one retained document per Azure node and view (``nodes/<node>/azure/<view>``, see
+docs/mqtt.md):
+
+=====================  ==================  ======================================
+view                   node                data (the ``bgpemu solve`` JSON)
+=====================  ==================  ======================================
+effective-routes.S     VNet                ``solve --effective-routes VNET/S``
+learned-routes         VPN/ER gateway      ``solve --learned-routes GW``
+bgp-peer-status        VPN/ER gateway      ``solve --bgp-peer-status GW``
+routes.N               Route Server        learned and advertised, NVA ``N``
+hub-routes.T           vWAN hub            ``solve --hub-routes HUB/T``
+circuit-routes.P       ExpressRoute        ``solve --circuit-routes C/P``
+=====================  ==================  ======================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Plan
+from bgpemu.azure.report import azure_views
+from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.lab.supervisor import TcpLab
+
+__all__ = ["LAB_NODE", "azure_documents", "publish_lab"]
+
+LAB_NODE = "_lab"
+"""The MQTT client name of the lab itself (it publishes no node status)."""
+
+_FLUSH_TIMEOUT = 30.0
+"""Seconds to wait for the broker to take the first converged publication."""
+
+_VIEWS = {
+    "effectiveRoutes": "effective-routes",
+    "learnedRoutes": "learned-routes",
+    "bgpPeerStatus": "bgp-peer-status",
+    "routeServerRoutes": "routes",
+    "hubRoutes": "hub-routes",
+    "circuitRoutes": "circuit-routes",
+}
+
+
+def azure_documents(
+    network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], now: float
+) -> Iterator[tuple[str, str, Any]]:
+    """(node, view, data) for every Azure view of the network."""
+    for category, views in azure_views(network, plan, snapshots, now).items():
+        name = _VIEWS[category]
+        for key, data in views.items():
+            node, _, detail = key.partition("/")
+            yield node, f"{name}.{detail}" if detail else name, data
+
+
+async def publish_lab(
+    lab: TcpLab, url: str, started: float, published_once: asyncio.Event | None = None
+) -> None:
+    """Publish the lab state and the Azure views after every convergence; until cancelled.
+
+    ``published_once`` is set when the first converged publication has reached the
+    broker (``lab up --exit-after-converged`` waits for it before stopping).
+    """
+    from bgpemu.observe.mqtt import Publisher
+    from bgpemu.observe.payloads import azure_view_payload, lab_state_payload
+    from bgpemu.observe.topics import LabTopics
+
+    topics = LabTopics(lab=lab.name)
+    nodes = sorted(lab.local)
+    async with Publisher(url, lab=lab.name, node=LAB_NODE, node_status=False) as publisher:
+        published: int | None = None
+        first: float | None = None
+        while True:
+            verdict = lab.verdict()
+            version = lab.version
+            if verdict.converged and version != published:
+                snapshots = await lab.snapshots()
+                if lab.version == version:  # nothing moved while the snapshots were taken
+                    now = time.monotonic()
+                    if first is None:
+                        first = now - started
+                    for node, view, data in azure_documents(
+                        lab.network, lab.plan, snapshots, now - started
+                    ):
+                        publisher.update(
+                            topics.node(node).azure(view), azure_view_payload(node, view, data)
+                        )
+                    publisher.update(
+                        topics.state,
+                        lab_state_payload(
+                            lab.name,
+                            converged=True,
+                            nodes=nodes,
+                            since=time.time(),
+                            convergence_time=round(first, 3),
+                            sessions_established=verdict.established,
+                            sessions_expected=verdict.expected,
+                        ),
+                    )
+                    published = version
+                    if published_once is not None and not published_once.is_set():
+                        await publisher.flush(_FLUSH_TIMEOUT)
+                        published_once.set()
+                    continue
+            elif not verdict.converged and published is not None:
+                publisher.update(
+                    topics.state,
+                    lab_state_payload(
+                        lab.name,
+                        converged=False,
+                        nodes=nodes,
+                        sessions_established=verdict.established,
+                        sessions_expected=verdict.expected,
+                    ),
+                )
+                published = None
+            elif published is None and first is None:
+                publisher.update(
+                    topics.state,
+                    lab_state_payload(
+                        lab.name,
+                        converged=False,
+                        nodes=nodes,
+                        sessions_established=verdict.established,
+                        sessions_expected=verdict.expected,
+                    ),
+                )
+            await lab.wait_change()

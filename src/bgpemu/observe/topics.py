@@ -1,0 +1,216 @@
+"""Every MQTT topic bgpemu publishes, under ``bgpemu/v1/<lab>/...`` (pure).
+
+Layout (retained unless marked)::
+
+    bgpemu/v1/<lab>/state                     lab state: converged, since, convergence time
+    bgpemu/v1/<lab>/control                   reserved for commands (not used yet)
+    bgpemu/v1/<lab>/nodes/<node>/status       online | offline (offline is the MQTT will)
+    bgpemu/v1/<lab>/nodes/<node>/info         role, ASN, router id, addresses
+    bgpemu/v1/<lab>/nodes/<node>/sessions     one entry per neighbour
+    bgpemu/v1/<lab>/nodes/<node>/rib/loc      Loc-RIB: best, multipath, reason
+    bgpemu/v1/<lab>/nodes/<node>/rib/in       Adj-RIB-In of every neighbour, one document
+    bgpemu/v1/<lab>/nodes/<node>/rib/out      Adj-RIB-Out of every neighbour, one document
+    bgpemu/v1/<lab>/nodes/<node>/azure/<view> one Azure view of the node (opaque JSON)
+    bgpemu/v1/<lab>/nodes/<node>/events       NOT retained: deltas with a per-node seq
+
+MQTT 3.1.1 §4.7.1: ``/`` separates levels, ``+`` and ``#`` are wildcards (never
+allowed in a published topic), and §4.7.2: topics starting with ``$`` are the
+broker's.  A lab, node or view name is one level, so none of them may hold these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bgpemu.observe.errors import TopicError
+
+__all__ = [
+    "ROOT",
+    "TABLES",
+    "LabTopics",
+    "NodeTopic",
+    "NodeTopics",
+    "TopicRef",
+    "parse_topic",
+    "validate_name",
+]
+
+ROOT = "bgpemu/v1"
+"""The versioned root: a breaking payload change moves everything to ``bgpemu/v2``."""
+
+
+class NodeTopic(StrEnum):
+    """The per-node topics, as the suffix after ``nodes/<node>/``."""
+
+    STATUS = "status"
+    INFO = "info"
+    SESSIONS = "sessions"
+    RIB_LOC = "rib/loc"
+    RIB_IN = "rib/in"
+    RIB_OUT = "rib/out"
+    AZURE = "azure"
+    """A prefix: the view name follows (``azure/<view>``)."""
+    EVENTS = "events"
+
+
+TABLES = (NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT, NodeTopic.SESSIONS)
+"""The tables that deltas (``events``) change; each has a retained document with a ``seq``."""
+
+_FORBIDDEN = frozenset("/+#\x00")
+
+
+def validate_name(name: str, what: str = "node") -> str:
+    """Return ``name`` if it can be one topic level; raise :class:`TopicError` otherwise.
+
+    Rejected: empty names, ``/ + #`` and NUL anywhere (MQTT 3.1.1 §4.7.1, §1.5.3),
+    and a leading ``$`` (§4.7.2, reserved for the broker).
+    """
+    if not isinstance(name, str) or not name:
+        raise TopicError(f"invalid {what} name {name!r}: empty")
+    bad = sorted(set(name) & _FORBIDDEN)
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise TopicError(f"invalid {what} name {name!r}: it may not contain {shown}")
+    if name.startswith("$"):
+        raise TopicError(f"invalid {what} name {name!r}: it may not start with '$'")
+    if name != name.strip():
+        raise TopicError(f"invalid {what} name {name!r}: leading or trailing white space")
+    return name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabTopics:
+    """The topics of one lab."""
+
+    lab: str
+
+    def __post_init__(self) -> None:
+        validate_name(self.lab, "lab")
+
+    @property
+    def base(self) -> str:
+        """``bgpemu/v1/<lab>``."""
+        return f"{ROOT}/{self.lab}"
+
+    @property
+    def all(self) -> str:
+        """The subscription filter for everything of the lab."""
+        return f"{self.base}/#"
+
+    @property
+    def state(self) -> str:
+        """Retained lab state."""
+        return f"{self.base}/state"
+
+    @property
+    def control(self) -> str:
+        """Reserved for commands to the lab (not used yet)."""
+        return f"{self.base}/control"
+
+    @property
+    def nodes_filter(self) -> str:
+        """A filter matching the status of every node (``nodes/+/status``)."""
+        return f"{self.base}/nodes/+/{NodeTopic.STATUS}"
+
+    def node(self, node: str) -> NodeTopics:
+        """The topics of ``node`` (validated)."""
+        return NodeTopics(lab=self.lab, node=node)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeTopics:
+    """The topics of one node of one lab."""
+
+    lab: str
+    node: str
+
+    def __post_init__(self) -> None:
+        validate_name(self.lab, "lab")
+        validate_name(self.node, "node")
+
+    @property
+    def base(self) -> str:
+        """``bgpemu/v1/<lab>/nodes/<node>``."""
+        return f"{ROOT}/{self.lab}/nodes/{self.node}"
+
+    @property
+    def all(self) -> str:
+        """The subscription filter for everything of the node."""
+        return f"{self.base}/#"
+
+    def topic(self, kind: NodeTopic) -> str:
+        """The topic of ``kind`` (not :attr:`NodeTopic.AZURE`: use :meth:`azure`)."""
+        if kind is NodeTopic.AZURE:
+            raise TopicError("an Azure view topic needs a view name: use NodeTopics.azure(view)")
+        return f"{self.base}/{kind}"
+
+    @property
+    def status(self) -> str:
+        return self.topic(NodeTopic.STATUS)
+
+    @property
+    def info(self) -> str:
+        return self.topic(NodeTopic.INFO)
+
+    @property
+    def sessions(self) -> str:
+        return self.topic(NodeTopic.SESSIONS)
+
+    @property
+    def rib_loc(self) -> str:
+        return self.topic(NodeTopic.RIB_LOC)
+
+    @property
+    def rib_in(self) -> str:
+        return self.topic(NodeTopic.RIB_IN)
+
+    @property
+    def rib_out(self) -> str:
+        return self.topic(NodeTopic.RIB_OUT)
+
+    @property
+    def events(self) -> str:
+        return self.topic(NodeTopic.EVENTS)
+
+    def azure(self, view: str) -> str:
+        """The retained topic of the node's Azure view ``view`` (one level, validated)."""
+        return f"{self.base}/{NodeTopic.AZURE}/{validate_name(view, 'view')}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicRef:
+    """What a received topic is: lab-level (``node`` None) or one node's ``kind``."""
+
+    lab: str
+    kind: str
+    """``state``, ``control``, or a :class:`NodeTopic` value."""
+    node: str | None = None
+    view: str | None = None
+    """For :attr:`NodeTopic.AZURE`: the view name."""
+
+
+def parse_topic(topic: str) -> TopicRef | None:
+    """Classify a topic under :data:`ROOT`; None for anything else (foreign or malformed)."""
+    prefix = ROOT + "/"
+    if not topic.startswith(prefix):
+        return None
+    levels = topic[len(prefix) :].split("/")
+    lab = levels[0]
+    if not lab:
+        return None
+    rest = levels[1:]
+    if rest in (["state"], ["control"]):
+        return TopicRef(lab=lab, kind=rest[0])
+    if len(rest) < 3 or rest[0] != "nodes" or not rest[1]:
+        return None
+    node, tail = rest[1], "/".join(rest[2:])
+    if len(rest) == 4 and rest[2] == NodeTopic.AZURE and rest[3]:
+        return TopicRef(lab=lab, kind=NodeTopic.AZURE, node=node, view=rest[3])
+    try:
+        kind = NodeTopic(tail)
+    except ValueError:
+        return None
+    if kind is NodeTopic.AZURE:
+        return None
+    return TopicRef(lab=lab, kind=kind, node=node)

@@ -1,0 +1,193 @@
+"""The TCP lab on MQTT, against a real mosquitto: retained documents equal the fabric's
+tables, the compose ``lab`` service's exact command works, and bad input is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bgpemu.azure.converge import solve
+from bgpemu.lab.publish import azure_documents, publish_lab
+from bgpemu.lab.supervisor import TcpLab
+from bgpemu.observe.mqtt import Observer
+from bgpemu.observe.payloads import rib_in_payload, rib_loc_payload, rib_out_payload
+from bgpemu.topology import load_topology
+from tests.helpers import free_port
+from tests.integration._daemon_base import require_binary
+from tests.lab.conftest import Mosquitto
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPOLOGIES = ROOT / "topologies"
+pytestmark = pytest.mark.integration
+
+
+def _without_seq(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "seq"}
+
+
+@pytest.mark.parametrize("name", ["er-vpn-backup", "vwan-standard-any-to-any"])
+async def test_retained_documents_equal_the_fabric_tables(name: str, mosquitto: Mosquitto) -> None:
+    network = load_topology(TOPOLOGIES / f"{name}.yaml")
+    fabric = solve(network)
+    published = asyncio.Event()
+    async with TcpLab(
+        network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url
+    ) as lab:
+        task = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0, published))
+        await lab.converged(timeout=60)
+        await lab.flush()
+        async with asyncio.timeout(30):
+            await published.wait()
+        task.cancel()
+        async with Observer(mosquitto.url, lab=network.name) as observer:
+            expected_views = list(
+                azure_documents(fabric.network, fabric.plan, fabric.snapshots, 0.0)
+            )
+
+            def complete() -> bool:
+                return (
+                    all(
+                        observer.node(node).get(f"azure/{view}") for node, view, _ in expected_views
+                    )
+                    and all(observer.node(s).get("rib/loc") for s in fabric.snapshots)
+                    and (observer.topics.state in observer.documents)
+                )
+
+            await observer.wait_for(complete, timeout=30)
+            for speaker, snap in fabric.snapshots.items():
+                docs = observer.node(speaker)
+                assert _without_seq(docs["rib/loc"]) == _without_seq(rib_loc_payload(snap, seq=0))
+                assert _without_seq(docs["rib/in"]) == _without_seq(rib_in_payload(snap, seq=0))
+                assert _without_seq(docs["rib/out"]) == _without_seq(rib_out_payload(snap, seq=0))
+            for node, view, data in expected_views:
+                if view == "bgp-peer-status":
+                    continue  # durations and message counts are the lab's own
+                assert observer.node(node)[f"azure/{view}"]["data"] == data, (node, view)
+            state = observer.documents[observer.topics.state]
+            assert state["converged"] is True
+
+
+def _compose_lab_command(broker_url: str) -> list[str]:
+    """The `lab` service's command from docker-compose.yml, for this machine."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = [str(part) for part in compose["services"]["lab"]["command"]]
+    topology = str(TOPOLOGIES / "hub-spoke-transit.yaml")
+    return [
+        topology
+        if "${BGPEMU_TOPOLOGY" in part
+        else broker_url
+        if part.startswith("mqtt://broker")
+        else part
+        for part in command
+    ]
+
+
+def test_docker_compose_file_is_valid() -> None:
+    binary = require_binary("docker-compose")
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    services = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config", "--services"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert {"broker", "lab"} <= set(services)
+
+
+async def test_the_compose_lab_command_runs_against_a_real_broker(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "state"
+    command = _compose_lab_command(mosquitto.url)
+    assert command[:2] == ["lab", "up"]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "BGPEMU_STATE_DIR": str(state_dir),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bgpemu",
+        *command,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with Observer(mosquitto.url, lab="hub-spoke-transit") as observer:
+
+            def ready() -> bool:
+                state = observer.documents.get(observer.topics.state)
+                view = observer.node("Spoke1").get("azure/effective-routes.App")
+                return bool(state and state["converged"] and view)
+
+            await observer.wait_for(ready, timeout=60)
+            routes = observer.node("Spoke1")["azure/effective-routes.App"]["data"]["value"]
+            assert any(
+                r["addressPrefix"] == ["192.168.0.0/16"]
+                and r["state"] == "Active"
+                and r["nextHopType"] == "VirtualNetworkGateway"
+                for r in routes
+            )
+            assert observer.node("HubGW")["status"]["status"] == "online"
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                assert await process.wait() == 0
+
+            def offline() -> bool:
+                return all(
+                    observer.node(n).get("status", {}).get("status") == "offline"
+                    for n in ("HubGW", "OnPrem")
+                )
+
+            await observer.wait_for(offline, timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def test_an_unreachable_broker_is_named_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from bgpemu.cli import main
+
+    url = f"mqtt://127.0.0.1:{free_port('127.0.0.1')}"
+    path = str(TOPOLOGIES / "s2s-bgp.yaml")
+    assert main(["lab", "up", path, "--mqtt", url, "--exit-after-converged"]) == 2
+    err = capsys.readouterr().err
+    assert url in err
+    assert "nothing was started" in err
+
+
+async def test_a_port_in_use_names_the_speaker_and_starts_nothing() -> None:
+    from bgpemu.lab.supervisor import LabError
+
+    port = free_port("127.0.10.1")
+    blocker = await asyncio.start_server(lambda _r, w: w.close(), "127.0.10.1", port)
+    try:
+        network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
+        lab = TcpLab(network, processes=2, port=port)
+        first = lab.plan.speakers[0]
+        assert first.local_address == "127.0.10.1"
+        with pytest.raises(LabError, match=f"{first.name} could not listen on 127.0.10.1:{port}"):
+            await lab.start()
+        assert lab.worker_count == 0
+    finally:
+        blocker.close()
+        await blocker.wait_closed()
