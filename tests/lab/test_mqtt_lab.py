@@ -191,3 +191,67 @@ async def test_a_port_in_use_names_the_speaker_and_starts_nothing() -> None:
     finally:
         blocker.close()
         await blocker.wait_closed()
+
+
+def _prefixes(doc: dict[str, Any]) -> set[str]:
+    return {route["prefix"] for route in doc.get("routes", [])}
+
+
+async def test_a_killed_speaker_goes_offline_and_its_neighbours_reconverge(
+    mosquitto: Mosquitto,
+) -> None:
+    network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
+    speakers = len(solve(network).plan.speakers)
+    async with TcpLab(
+        network, processes=speakers, port=free_port("127.0.10.1"), mqtt=mosquitto.url
+    ) as lab:
+        await lab.converged(timeout=60)
+        await lab.flush()
+        async with Observer(mosquitto.url, lab=network.name) as observer:
+            await observer.wait_for(
+                lambda: "10.2.0.0/16" in _prefixes(observer.node("SiteA").get("rib/loc", {})),
+                timeout=30,
+            )
+            assert lab.crash("SiteB") == ("SiteB",)
+
+            def site_b_gone() -> bool:
+                status = observer.node("SiteB").get("status", {}).get("status")
+                return status == "offline" and "10.2.0.0/16" not in _prefixes(
+                    observer.node("SiteA").get("rib/loc", {})
+                )
+
+            await observer.wait_for(site_b_gone, timeout=30)  # the will, then the withdrawal
+            verdict = await lab.converged(timeout=30)  # without SiteB's session
+            assert verdict.converged
+            sessions = observer.node("HubGW")["sessions"]["sessions"]
+            assert {s["peer"]: s["state"] for s in sessions}["SiteB"] != "Established"
+
+
+async def test_broker_outage_routing_carries_on_and_retained_state_comes_back(
+    mosquitto: Mosquitto,
+) -> None:
+    network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
+    speakers = len(solve(network).plan.speakers)
+    async with TcpLab(
+        network, processes=speakers, port=free_port("127.0.10.1"), mqtt=mosquitto.url
+    ) as lab:
+        await lab.converged(timeout=60)
+        await lab.flush()
+        mosquitto.kill()
+        lab.crash("SiteB")  # routing changes while the broker is away
+        await lab.converged(timeout=30)
+        snapshots = await lab.snapshots()
+        assert "10.2.0.0/16" not in {r.prefix for r in snapshots["SiteA"].loc_rib}
+        mosquitto.start()  # empty: persistence is off
+        async with Observer(mosquitto.url, lab=network.name) as observer:
+
+            def complete() -> bool:
+                return all(
+                    {"status", "info", "sessions", "rib/loc", "rib/in", "rib/out"}
+                    <= set(observer.node(name))
+                    for name in ("HubGW", "SiteA", "SiteC")
+                )
+
+            await observer.wait_for(complete, timeout=30)
+            assert "10.2.0.0/16" not in _prefixes(observer.node("SiteA")["rib/loc"])
+            assert "10.1.0.0/16" in _prefixes(observer.node("SiteA")["rib/loc"])

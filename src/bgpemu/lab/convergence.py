@@ -69,10 +69,24 @@ def expected_sessions(neighbours: Mapping[str, Iterable[str]]) -> set[tuple[str,
 
 
 def decide(
-    reports: Mapping[str, SpeakerReport], sessions: Iterable[tuple[str, str]], *, limit: int = 5
+    reports: Mapping[str, SpeakerReport],
+    sessions: Iterable[tuple[str, str]],
+    *,
+    down: Iterable[tuple[str, str]] = (),
+    limit: int = 5,
 ) -> Verdict:
-    """Converged or not, from the latest report of every speaker."""
+    """Converged or not, from the latest report of every speaker.
+
+    ``down`` lists (speaker, peer) sessions that are intentionally down (the peer
+    crashed or its link was cut): the speaker must have noticed, i.e. no longer report
+    the session Established, before its routes can be withdrawn and the lab converge.
+    """
     waiting: list[str] = []
+    for speaker, peer in sorted(down):
+        report = reports.get(speaker)
+        side = None if report is None else report.peers.get(peer)
+        if side is not None and side.state == "Established":
+            waiting.append(f"{speaker}: still Established with {peer}")
     expected = 0
     established = 0
     for a, b in sorted(sessions):

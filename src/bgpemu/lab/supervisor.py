@@ -105,6 +105,8 @@ class TcpLab:
         self._ready: set[int] = set()
         self._errors: list[str] = []
         self.version = 0
+        self._crashed: set[str] = set()
+        self._down: set[tuple[str, str]] = set()
         """Bumped by every report: equal versions mean no speaker changed in between."""
 
     async def __aenter__(self) -> TcpLab:
@@ -156,7 +158,7 @@ class TcpLab:
         """Stop every speaker (Cease to its peers) and every worker."""
         loop = asyncio.get_running_loop()
         for worker in self._workers:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, BrokenPipeError):
                 worker.conn.send({"type": "stop"})
         deadline = time.monotonic() + timeout
         for worker in self._workers:
@@ -170,11 +172,36 @@ class TcpLab:
             worker.conn.close()
         self._workers.clear()
 
+    def crash(self, speaker: str) -> tuple[str, ...]:
+        """Kill (SIGKILL) the worker process running ``speaker``: no Cease, no clean close.
+
+        Every speaker of that process dies with it (run the lab with as many processes
+        as speakers to crash one alone); returns their names.  Their sessions leave the
+        expected set, so the lab can converge without them.
+        """
+        for worker in self._workers:
+            if speaker in worker.names and worker.process.is_alive():
+                self._crashed.update(worker.names)
+                worker.process.kill()
+                dead = set(worker.names)
+                for name in dead:
+                    self.reports.pop(name, None)
+                for a, b in self.sessions:
+                    if a in dead and b not in dead:
+                        self._down.add((b, a))
+                    elif b in dead and a not in dead:
+                        self._down.add((a, b))
+                self.sessions = {pair for pair in self.sessions if not set(pair) & dead}
+                self.version += 1
+                self._change.set()
+                return worker.names
+        raise LabError(f"no running speaker {speaker!r} in lab {self.name!r}")
+
     # -- state -----------------------------------------------------------------------
 
     def verdict(self) -> Verdict:
         """Converged or not, from the latest reports."""
-        return decide(self.reports, self.sessions)
+        return decide(self.reports, self.sessions, down=self._down)
 
     async def converged(self, timeout: float = 60.0) -> Verdict:
         """Wait until the lab is converged (TimeoutError with the reasons otherwise)."""
@@ -211,6 +238,8 @@ class TcpLab:
         loop = asyncio.get_running_loop()
         futures = []
         for worker in self._workers:
+            if set(worker.names) <= self._crashed:
+                continue
             request = next(self._ids)
             future: asyncio.Future[dict[str, Any]] = loop.create_future()
             self._replies[request] = future
@@ -235,7 +264,10 @@ class TcpLab:
             message = worker.conn.recv()
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(worker.conn.fileno())
-            if worker.process.exitcode not in (None, 0) or index not in self._ready:
+            crashed = set(worker.names) <= self._crashed
+            if not crashed and (
+                worker.process.exitcode not in (None, 0) or index not in self._ready
+            ):
                 self._errors.append(f"lab worker {index} ({', '.join(worker.names)}) exited")
             self._change.set()
             return

@@ -81,3 +81,12 @@ def test_the_fabric_is_converged_when_idle_and_not_while_an_update_flies() -> No
     assert not _fabric_verdict(fabric)
     fabric.run_until_idle()
     assert _fabric_verdict(fabric)
+
+
+def test_a_crashed_peer_must_be_noticed_before_the_lab_converges() -> None:
+    noticed = {"a": _report("a", b=("Active", 0, 0))}
+    not_yet = {"a": _report("a", b=("Established", 3, 3))}
+    assert decide(noticed, set(), down={("a", "b")}).converged
+    verdict = decide(not_yet, set(), down={("a", "b")})
+    assert not verdict.converged
+    assert verdict.waiting == ("a: still Established with b",)
