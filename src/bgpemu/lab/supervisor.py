@@ -7,6 +7,14 @@ report of every speaker; :meth:`TcpLab.converged` waits for the exact convergenc
 :mod:`bgpemu.lab.convergence` (no fixed sleeps).  A speaker that cannot start (its
 address or port in use) stops the whole lab before anything else runs, and the error
 names the node and the address.
+
+Injections (issue "failures you can inject"): :meth:`~TcpLab.crash` and
+:meth:`~TcpLab.restart` a speaker's process, :meth:`~TcpLab.cut_link` /
+:meth:`~TcpLab.restore_link` (clean: Cease on both ends, sessions held down; silent:
+the connection is held open but nothing passes, so the hold timers find out),
+:meth:`~TcpLab.reset_session`, :meth:`~TcpLab.announce` and :meth:`~TcpLab.withdraw`.
+Sessions that are down on purpose leave the expected set; the lab converges again
+once the surviving ends have noticed.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -30,12 +38,14 @@ from bgpemu.errors import BgpEmuError
 from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide, expected_sessions
 from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.worker import WorkerConfig, worker_main
+from bgpemu.router.config import OriginatedRoute
+from bgpemu.types import Family
 
 __all__ = ["LabError", "TcpLab", "split"]
 
 
 class LabError(BgpEmuError):
-    """The lab could not start (or a worker died); the message names the cause."""
+    """The lab could not start, or an injection names nothing real; the message says which."""
 
 
 def split(names: list[str], processes: int) -> list[list[str]]:
@@ -47,11 +57,15 @@ def split(names: list[str], processes: int) -> list[list[str]]:
     return [g for g in groups if g]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class _Worker:
+    index: int
     process: Any
     conn: Connection
     names: tuple[str, ...]
+    ready: bool = False
+    alive: bool = True
+    pending: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
 
 
 class TcpLab:
@@ -85,29 +99,31 @@ class TcpLab:
         self.processes = processes or os.cpu_count() or 1
         self.seed = seed
         self.reports: dict[str, SpeakerReport] = {}
-        unknown = sorted(set(only) - {spec.name for spec in self.plan.speakers})
+        speakers = {spec.name for spec in self.plan.speakers}
+        unknown = sorted(set(only) - speakers)
         if unknown:
             raise LabError(f"no speaker {', '.join(unknown)} in topology {network.name!r}")
-        self.local = tuple(only) or tuple(spec.name for spec in self.plan.speakers)
+        self.local = tuple(only) or tuple(sorted(speakers))
         """The speakers this lab runs (all, unless ``only`` picks some: split placement)."""
-        self.sessions = expected_sessions(
+        self._all_sessions = expected_sessions(
             {
                 spec.name: [n.name for n in spec.neighbors]
                 for spec in self.plan.speakers
                 if spec.name in self.local
             }
         )
+        self.sessions: set[tuple[str, str]] = set(self._all_sessions)
+        """The sessions expected Established now (all minus those down on purpose)."""
         self.started_at: float | None = None
+        self.version = 0
+        """Bumped by every report or injection: equal versions mean nothing changed."""
         self._workers: list[_Worker] = []
         self._change = asyncio.Event()
-        self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
-        self._ready: set[int] = set()
         self._errors: list[str] = []
-        self.version = 0
         self._crashed: set[str] = set()
+        self._cut: set[tuple[str, str]] = set()
         self._down: set[tuple[str, str]] = set()
-        """Bumped by every report: equal versions mean no speaker changed in between."""
 
     async def __aenter__(self) -> TcpLab:
         await self.start()
@@ -118,48 +134,25 @@ class TcpLab:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    @property
+    def worker_count(self) -> int:
+        """How many worker processes run the speakers."""
+        return sum(1 for w in self._workers if w.alive)
+
     async def start(self, timeout: float = 60.0) -> None:
         """Start every worker; return once every speaker listens (LabError otherwise)."""
-        context = multiprocessing.get_context("spawn")
-        loop = asyncio.get_running_loop()
-        for index, group in enumerate(split(list(self.local), self.processes)):
-            parent, child = context.Pipe()
-            config = WorkerConfig(
-                network=self.network,
-                compile_options=self.options,
-                names=tuple(group),
-                seed=self.seed,
-                lab=self.name,
-                mqtt=self.mqtt,
-            )
-            process = context.Process(
-                target=worker_main,
-                args=(config, child),
-                name=f"bgpemu-lab-{index}",
-                daemon=True,
-            )
-            process.start()
-            child.close()
-            worker = _Worker(process, parent, tuple(group))
-            self._workers.append(worker)
-            loop.add_reader(parent.fileno(), self._on_message, index)
+        groups = split(list(self.local), self.processes)
+        workers = [self._spawn(group) for group in groups]
         self.started_at = time.monotonic()
-        try:
-            async with asyncio.timeout(timeout):
-                while len(self._ready) < len(self._workers) and not self._errors:
-                    await self.wait_change()
-        except TimeoutError:
-            self._errors.append(f"the lab's workers did not start within {timeout} s")
-        if self._errors:
-            await self.stop()
-            raise LabError("; ".join(self._errors))
+        await self._wait_ready(workers, timeout)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop every speaker (Cease to its peers) and every worker."""
         loop = asyncio.get_running_loop()
         for worker in self._workers:
-            with contextlib.suppress(OSError, BrokenPipeError):
-                worker.conn.send({"type": "stop"})
+            if worker.alive:
+                with contextlib.suppress(OSError, BrokenPipeError):
+                    worker.conn.send({"type": "stop"})
         deadline = time.monotonic() + timeout
         for worker in self._workers:
             remaining = max(0.0, deadline - time.monotonic())
@@ -170,32 +163,41 @@ class TcpLab:
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_reader(worker.conn.fileno())
             worker.conn.close()
+            worker.alive = False
         self._workers.clear()
 
-    def crash(self, speaker: str) -> tuple[str, ...]:
-        """Kill (SIGKILL) the worker process running ``speaker``: no Cease, no clean close.
+    def _spawn(self, group: list[str] | tuple[str, ...]) -> _Worker:
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        config = WorkerConfig(
+            network=self.network,
+            compile_options=self.options,
+            names=tuple(group),
+            seed=self.seed,
+            lab=self.name,
+            mqtt=self.mqtt,
+        )
+        index = len(self._workers)
+        process = context.Process(
+            target=worker_main, args=(config, child), name=f"bgpemu-lab-{index}", daemon=True
+        )
+        process.start()
+        child.close()
+        worker = _Worker(index, process, parent, tuple(group))
+        self._workers.append(worker)
+        asyncio.get_running_loop().add_reader(parent.fileno(), self._on_message, worker)
+        return worker
 
-        Every speaker of that process dies with it (run the lab with as many processes
-        as speakers to crash one alone); returns their names.  Their sessions leave the
-        expected set, so the lab can converge without them.
-        """
-        for worker in self._workers:
-            if speaker in worker.names and worker.process.is_alive():
-                self._crashed.update(worker.names)
-                worker.process.kill()
-                dead = set(worker.names)
-                for name in dead:
-                    self.reports.pop(name, None)
-                for a, b in self.sessions:
-                    if a in dead and b not in dead:
-                        self._down.add((b, a))
-                    elif b in dead and a not in dead:
-                        self._down.add((a, b))
-                self.sessions = {pair for pair in self.sessions if not set(pair) & dead}
-                self.version += 1
-                self._change.set()
-                return worker.names
-        raise LabError(f"no running speaker {speaker!r} in lab {self.name!r}")
+    async def _wait_ready(self, workers: list[_Worker], timeout: float) -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                while not all(w.ready for w in workers) and not self._errors:
+                    await self.wait_change()
+        except TimeoutError:
+            self._errors.append(f"the lab's workers did not start within {timeout} s")
+        if self._errors:
+            await self.stop()
+            raise LabError("; ".join(self._errors))
 
     # -- state -----------------------------------------------------------------------
 
@@ -219,8 +221,8 @@ class TcpLab:
             raise TimeoutError(f"not converged after {timeout} s: {waiting}") from None
 
     async def snapshots(self, timeout: float = 30.0) -> dict[str, RouterSnapshot]:
-        """Every speaker's RIBs and sessions, gathered from the workers."""
-        replies = await self._ask("snapshot", timeout)
+        """Every running speaker's RIBs and sessions, gathered from the workers."""
+        replies = await self._ask_all({"type": "snapshot"}, timeout)
         result: dict[str, RouterSnapshot] = {}
         for reply in replies:
             for name, data in reply["snapshots"].items():
@@ -229,64 +231,173 @@ class TcpLab:
 
     async def flush(self, timeout: float = 30.0) -> None:
         """Have every speaker publish its current tables and wait until the broker has them."""
-        await self._ask("flush", timeout)
-
-    # -- plumbing --------------------------------------------------------------------
-
-    async def _ask(self, kind: str, timeout: float) -> list[dict[str, Any]]:
-        """Send ``kind`` to every worker and gather the answers."""
-        loop = asyncio.get_running_loop()
-        futures = []
-        for worker in self._workers:
-            if set(worker.names) <= self._crashed:
-                continue
-            request = next(self._ids)
-            future: asyncio.Future[dict[str, Any]] = loop.create_future()
-            self._replies[request] = future
-            worker.conn.send({"type": kind, "id": request})
-            futures.append(future)
-        async with asyncio.timeout(timeout):
-            return list(await asyncio.gather(*futures))
-
-    @property
-    def worker_count(self) -> int:
-        """How many worker processes run the speakers."""
-        return len(self._workers)
+        await self._ask_all({"type": "flush"}, timeout)
 
     async def wait_change(self) -> None:
-        """Return at the next report, reply or error from a worker."""
+        """Return at the next report, reply, injection or error."""
         self._change.clear()
         await self._change.wait()
 
-    def _on_message(self, index: int) -> None:
-        worker = self._workers[index]
+    # -- injections ------------------------------------------------------------------
+
+    def crash(self, speaker: str) -> tuple[str, ...]:
+        """Kill (SIGKILL) the worker process running ``speaker``: no Cease, no clean close.
+
+        Every speaker of that process dies with it (run the lab with as many processes
+        as speakers to crash one alone); returns their names.
+        """
+        worker = self._worker_of(speaker)
+        worker.process.kill()
+        worker.alive = False
+        self._crashed.update(worker.names)
+        for name in worker.names:
+            self.reports.pop(name, None)
+        self._recompute()
+        return worker.names
+
+    async def restart(self, speaker: str, timeout: float = 60.0) -> tuple[str, ...]:
+        """Start the crashed speakers of ``speaker``'s process again, fresh (new process)."""
+        dead = next(
+            (w for w in reversed(self._workers) if speaker in w.names and not w.alive), None
+        )
+        if dead is None or speaker not in self._crashed:
+            raise LabError(f"speaker {speaker!r} of lab {self.name!r} has not crashed")
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_reader(dead.conn.fileno())
+        worker = self._spawn(dead.names)
+        await self._wait_ready([worker], timeout)
+        self._crashed.difference_update(dead.names)
+        self._recompute()
+        return dead.names
+
+    async def announce(self, speaker: str, route: OriginatedRoute) -> None:
+        """``speaker`` starts originating ``route``."""
+        await self._ask(
+            self._worker_of(speaker), {"type": "announce", "speaker": speaker, "route": route}
+        )
+
+    async def withdraw(self, speaker: str, family: Family, prefix: str) -> None:
+        """``speaker`` stops originating ``prefix``."""
+        await self._ask(
+            self._worker_of(speaker),
+            {"type": "withdraw", "speaker": speaker, "family": family, "prefix": prefix},
+        )
+
+    async def cut_link(self, a: str, b: str, *, silent: bool = False) -> None:
+        """Take the session between speakers ``a`` and ``b`` down until :meth:`restore_link`.
+
+        Clean: both ends stop it with Cease / Administrative Shutdown (RFC 4486 §4).
+        Silent: the TCP connection stays open but nothing passes in either direction,
+        so only the hold timers (RFC 4271 §6.5) find out.
+        """
+        pair = self._pair(a, b)
+        action = "blackhole" if silent else "stop"
+        for local, peer in ((a, b), (b, a)):
+            await self._session(local, peer, action)
+        self._cut.add(pair)
+        self._recompute()
+
+    async def restore_link(self, a: str, b: str) -> None:
+        """Bring a cut session back (both ends start it again)."""
+        pair = self._pair(a, b)
+        if pair not in self._cut:
+            raise LabError(f"the link {a}-{b} of lab {self.name!r} is not cut")
+        for local, peer in ((a, b), (b, a)):
+            await self._session(local, peer, "start")
+        self._cut.discard(pair)
+        self._recompute()
+
+    async def reset_session(self, a: str, b: str) -> None:
+        """``a`` resets its session with ``b`` (Cease / Administrative Reset, RFC 4486 §4)."""
+        self._pair(a, b)
+        await self._session(a, b, "reset")
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _worker_of(self, speaker: str) -> _Worker:
+        for worker in reversed(self._workers):
+            if speaker in worker.names and worker.alive:
+                return worker
+        known = ", ".join(sorted(set(self.local) - self._crashed))
+        raise LabError(f"no running speaker {speaker!r} in lab {self.name!r} (running: {known})")
+
+    def _pair(self, a: str, b: str) -> tuple[str, str]:
+        pair = (a, b) if a < b else (b, a)
+        if pair not in self._all_sessions:
+            raise LabError(f"no session between {a!r} and {b!r} in lab {self.name!r}")
+        return pair
+
+    async def _session(self, speaker: str, peer: str, action: str) -> None:
+        await self._ask(
+            self._worker_of(speaker),
+            {"type": "session", "speaker": speaker, "peer": peer, "action": action},
+        )
+
+    def _recompute(self) -> None:
+        """Expected sessions and the ends that must notice, after an injection."""
+        self.sessions = set()
+        self._down = set()
+        for a, b in self._all_sessions:
+            if (a, b) in self._cut:
+                self._down.update({(a, b), (b, a)})
+            elif a in self._crashed and b not in self._crashed:
+                self._down.add((b, a))
+            elif b in self._crashed and a not in self._crashed:
+                self._down.add((a, b))
+            elif a not in self._crashed and b not in self._crashed:
+                self.sessions.add((a, b))
+        self.version += 1
+        self._change.set()
+
+    async def _ask(
+        self, worker: _Worker, message: dict[str, Any], timeout: float = 30.0
+    ) -> dict[str, Any]:
+        request = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        worker.pending[request] = future
+        worker.conn.send({**message, "id": request})
+        async with asyncio.timeout(timeout):
+            reply = await future
+        if reply.get("error"):
+            raise LabError(str(reply["error"]))
+        return reply
+
+    async def _ask_all(self, message: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        workers = [w for w in self._workers if w.alive]
+        return list(await asyncio.gather(*(self._ask(w, message, timeout) for w in workers)))
+
+    def _on_message(self, worker: _Worker) -> None:
         try:
             message = worker.conn.recv()
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(worker.conn.fileno())
             crashed = set(worker.names) <= self._crashed
-            if not crashed and (
-                worker.process.exitcode not in (None, 0) or index not in self._ready
-            ):
-                self._errors.append(f"lab worker {index} ({', '.join(worker.names)}) exited")
+            if worker.alive and not crashed:
+                self._errors.append(f"lab worker {worker.index} ({', '.join(worker.names)}) exited")
+            worker.alive = False
+            for future in worker.pending.values():
+                if not future.done():
+                    future.set_exception(LabError(f"lab worker {worker.index} exited"))
             self._change.set()
             return
         kind = message.get("type")
         if kind == "ready":
-            self._ready.add(index)
+            worker.ready = True
         elif kind == "error":
             self._errors.append(str(message["message"]))
         elif kind == "reports":
             self.version += 1
             self._store(message["reports"])
-        elif kind in ("snapshots", "flushed"):
-            future = self._replies.pop(message["id"], None)
-            if future is not None and not future.done():
-                future.set_result(message)
+        elif "id" in message:
+            waiting = worker.pending.pop(message["id"], None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(message)
         self._change.set()
 
     def _store(self, reports: Mapping[str, Any]) -> None:
         for name, report in reports.items():
+            if name in self._crashed:
+                continue
             self.reports[name] = SpeakerReport(
                 name=name,
                 peers={peer: PeerCounters(**c) for peer, c in report["peers"].items()},

@@ -33,6 +33,9 @@ from bgpemu.azure.snapshot import snapshot
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
 from bgpemu.runtime import Speaker
+from bgpemu.session import SessionState
+from bgpemu.wire.constants import CeaseSubcode, ErrorCode
+from bgpemu.wire.messages import Notification
 
 __all__ = ["WorkerConfig", "report_of", "worker_main"]
 
@@ -87,6 +90,9 @@ class _Worker:
         }
         self.conn = conn
         self.feeds: list[Any] = []
+        self.blackholed: set[tuple[str, str]] = set()
+        """(speaker, peer) sessions cut silently: kept down once their hold timer fired."""
+        self.held: set[tuple[str, str]] = set()
         """(SpeakerFeed, Publisher) pairs when publishing to MQTT."""
         self.changed = asyncio.Event()
         self.commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -209,32 +215,79 @@ class _Worker:
             kind = command.get("type")
             if kind == "stop":
                 return
-            if kind == "flush":
-                loop = asyncio.get_running_loop()
-                for feed, _publisher in self.feeds:
-                    feed.publish_now(loop.time())
-                for _feed, publisher in self.feeds:
-                    await publisher.flush(_FLUSH_TIMEOUT)
-                self.send({"type": "flushed", "id": command.get("id")})
-            elif kind == "snapshot":
-                self.send(
-                    {
-                        "type": "snapshots",
-                        "id": command.get("id"),
-                        "snapshots": {
-                            name: snapshot(
-                                name,
-                                s.router,
-                                {peer: d.session for peer, d in s.peers.items()},
-                            ).to_json()
-                            for name, s in self.speakers.items()
-                        },
-                    }
-                )
+            try:
+                reply = await self._command(kind, command)
+            except (KeyError, ValueError) as exc:
+                reply = {"type": "done", "error": f"{kind}: {exc}"}
+            self.send({**reply, "id": command.get("id")})
+
+    async def _command(self, kind: object, command: dict[str, Any]) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        if kind == "flush":
+            for feed, _publisher in self.feeds:
+                feed.publish_now(loop.time())
+            for _feed, publisher in self.feeds:
+                await publisher.flush(_FLUSH_TIMEOUT)
+            return {"type": "flushed"}
+        if kind == "snapshot":
+            return {
+                "type": "snapshots",
+                "snapshots": {
+                    name: snapshot(
+                        name, s.router, {peer: d.session for peer, d in s.peers.items()}
+                    ).to_json()
+                    for name, s in self.speakers.items()
+                },
+            }
+        speaker = self.speakers[command["speaker"]]
+        if kind == "announce":
+            speaker.originate(command["route"])
+        elif kind == "withdraw":
+            speaker.withdraw(command["family"], command["prefix"])
+        elif kind == "session":
+            self._session(speaker, command["peer"], command["action"], loop.time())
+        else:
+            raise ValueError(f"unknown command {kind!r}")
+        # The report leaves before the reply, so the parent's verdict already counts
+        # what this change sent when the injection returns.
+        self.send(self._reports())
+        return {"type": "done"}
+
+    def _session(self, speaker: Speaker, peer: str, action: str, now: float) -> None:
+        """Hold a session down (clean or silent), bring it back, or reset it."""
+        driver = speaker.peers[peer]
+        key = (speaker.spec.name, peer)
+        if action == "stop":
+            driver.reset(_cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), now)
+        elif action == "blackhole":
+            driver.blackhole()
+            self.blackholed.add(key)
+        elif action == "start":
+            self.blackholed.discard(key)
+            self.held.discard(key)
+            driver.restart(now)
+        elif action == "reset":
+            driver.reset(_cease(CeaseSubcode.ADMINISTRATIVE_RESET), now)
+            driver.restart(now)
+        else:
+            raise ValueError(f"unknown session action {action!r}")
+
+    def _hold_blackholed_down(self, speaker: Speaker) -> None:
+        """A blackholed session the hold timer ended must not reconnect by itself: hold it
+        down (ManualStop in Idle cancels the automatic restart, RFC 4271 §8.2.2)."""
+        now = asyncio.get_running_loop().time()
+        for peer, driver in speaker.peers.items():
+            key = (speaker.spec.name, peer)
+            waiting = key in self.blackholed and key not in self.held
+            if waiting and driver.state is not SessionState.ESTABLISHED:
+                driver.reset(_cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), now)
+                self.held.add(key)
 
     async def _watch(self, speaker: Speaker) -> None:
         while True:
             await speaker.wait_for(_next_change(), timeout=_FOREVER)
+            if self.blackholed:
+                self._hold_blackholed_down(speaker)
             self.changed.set()
 
     async def _report(self) -> None:
@@ -250,6 +303,10 @@ class _Worker:
             "type": "reports",
             "reports": {name: report_of(s) for name, s in self.speakers.items()},
         }
+
+
+def _cease(subcode: CeaseSubcode) -> Notification:
+    return Notification(code=ErrorCode.CEASE, subcode=subcode, data=b"")
 
 
 class ListenError(Exception):

@@ -418,6 +418,19 @@ class PeerDriver:
         )
         self._apply(self._conn, self.session.handle(stop, now))
 
+    def blackhole(self) -> None:
+        """Let nothing through on the current connection any more, and say nothing.
+
+        Emulates a silent failure of the path (a dead link, a crashed middlebox): the
+        connection stays open but nothing is read from it (and what we write is never
+        read at the other end, which does the same), so only the hold timers (RFC
+        4271 §6.5) find out.  The next connection, if any, is normal.
+        """
+        if self._conn is not None:
+            transport = self._conn.writer.transport
+            if isinstance(transport, asyncio.ReadTransport):
+                transport.pause_reading()
+
     def restart(self, now: float) -> None:
         """Start the session again after a :meth:`reset` (the max-prefix restart timer)."""
         self._apply(self._conn, self.session.handle(ManualStart(), now))
