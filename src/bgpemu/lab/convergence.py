@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bgpemu.session import Session
+from bgpemu.wire.constants import MessageType
 
 __all__ = [
     "PeerCounters",
@@ -44,6 +45,8 @@ class SpeakerReport:
     peers: Mapping[str, PeerCounters] = field(default_factory=dict)
     busy: bool = False
     """A router deadline is pending (MRAI, max-prefix restart): more output will come."""
+    updates_sent_total: int = 0
+    """Every UPDATE the speaker ever sent, on all sessions (for per-convergence counts)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,9 +128,11 @@ def report_from_sessions(
 ) -> SpeakerReport:
     """A speaker's report from its sessions by neighbour name (TCP lab and fabric alike)."""
     peers = {}
+    total = 0
     for peer, session in sessions.items():
+        total += session.counters.messages_sent[MessageType.UPDATE]
         sent, received = session.counters.current_updates()
         peers[peer] = PeerCounters(
             state=session.state.value, updates_sent=sent, updates_received=received
         )
-    return SpeakerReport(name=name, peers=peers, busy=busy)
+    return SpeakerReport(name=name, peers=peers, busy=busy, updates_sent_total=total)

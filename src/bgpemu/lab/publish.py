@@ -22,6 +22,7 @@ circuit-routes.P       ExpressRoute        ``solve --circuit-routes C/P``
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -32,11 +33,13 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.supervisor import TcpLab
 
-__all__ = ["LAB_NODE", "azure_documents", "publish_lab"]
+__all__ = ["LAB_NODE", "azure_documents", "best_path_changes", "publish_lab"]
 
 LAB_NODE = "_lab"
 """The MQTT client name of the lab itself (it publishes no node status)."""
 
+_CONVERGE_TIMEOUT = 300.0
+"""Seconds a command waits for the lab to converge (a silent cut needs the hold time)."""
 _FLUSH_TIMEOUT = 30.0
 """Seconds to wait for the broker to take the first converged publication."""
 
@@ -64,73 +67,151 @@ def azure_documents(
 async def publish_lab(
     lab: TcpLab, url: str, started: float, published_once: asyncio.Event | None = None
 ) -> None:
-    """Publish the lab state and the Azure views after every convergence; until cancelled.
+    """Publish the lab state and the Azure views after every convergence, and serve the
+    ``control`` topic; until cancelled.
 
     ``published_once`` is set when the first converged publication has reached the
     broker (``lab up --exit-after-converged`` waits for it before stopping).
     """
-    from bgpemu.observe.mqtt import Publisher
+    from bgpemu.observe.mqtt import Publisher, listen_control
+
+    async with (
+        Publisher(url, lab=lab.name, node=LAB_NODE, node_status=False) as publisher,
+        asyncio.TaskGroup() as tg,
+    ):
+        tg.create_task(_publish_views(lab, publisher, started, published_once), name="views")
+        control = _Control(lab, publisher)
+        tg.create_task(listen_control(url, lab.name, control.handle), name="control")
+
+
+async def _publish_views(
+    lab: TcpLab, publisher: Any, started: float, published_once: asyncio.Event | None
+) -> None:
     from bgpemu.observe.payloads import azure_view_payload, lab_state_payload
     from bgpemu.observe.topics import LabTopics
 
     topics = LabTopics(lab=lab.name)
     nodes = sorted(lab.local)
-    async with Publisher(url, lab=lab.name, node=LAB_NODE, node_status=False) as publisher:
-        published: int | None = None
-        first: float | None = None
-        while True:
-            verdict = lab.verdict()
-            version = lab.version
-            if verdict.converged and version != published:
-                snapshots = await lab.snapshots()
-                if lab.version == version:  # nothing moved while the snapshots were taken
-                    now = time.monotonic()
-                    if first is None:
-                        first = now - started
-                    for node, view, data in azure_documents(
-                        lab.network, lab.plan, snapshots, now - started
-                    ):
-                        publisher.update(
-                            topics.node(node).azure(view), azure_view_payload(node, view, data)
-                        )
+    published: int | None = None
+    first: float | None = None
+    while True:
+        verdict = lab.verdict()
+        version = lab.version
+        if verdict.converged and version != published:
+            snapshots = await lab.snapshots()
+            if lab.version == version:  # nothing moved while the snapshots were taken
+                now = time.monotonic()
+                if first is None:
+                    first = now - started
+                for node, view, data in azure_documents(
+                    lab.network, lab.plan, snapshots, now - started
+                ):
                     publisher.update(
-                        topics.state,
-                        lab_state_payload(
-                            lab.name,
-                            converged=True,
-                            nodes=nodes,
-                            since=time.time(),
-                            convergence_time=round(first, 3),
-                            sessions_established=verdict.established,
-                            sessions_expected=verdict.expected,
-                        ),
+                        topics.node(node).azure(view), azure_view_payload(node, view, data)
                     )
-                    published = version
-                    if published_once is not None and not published_once.is_set():
-                        await publisher.flush(_FLUSH_TIMEOUT)
-                        published_once.set()
-                    continue
-            elif not verdict.converged and published is not None:
                 publisher.update(
                     topics.state,
                     lab_state_payload(
                         lab.name,
-                        converged=False,
+                        converged=True,
                         nodes=nodes,
+                        since=time.time(),
+                        convergence_time=round(first, 3),
                         sessions_established=verdict.established,
                         sessions_expected=verdict.expected,
                     ),
                 )
-                published = None
-            elif published is None and first is None:
-                publisher.update(
-                    topics.state,
-                    lab_state_payload(
-                        lab.name,
-                        converged=False,
-                        nodes=nodes,
-                        sessions_established=verdict.established,
-                        sessions_expected=verdict.expected,
-                    ),
-                )
-            await lab.wait_change()
+                published = version
+                if published_once is not None and not published_once.is_set():
+                    await publisher.flush(_FLUSH_TIMEOUT)
+                    published_once.set()
+                continue
+        elif not verdict.converged and (published is not None or first is None):
+            publisher.update(
+                topics.state,
+                lab_state_payload(
+                    lab.name,
+                    converged=False,
+                    nodes=nodes,
+                    sessions_established=verdict.established,
+                    sessions_expected=verdict.expected,
+                ),
+            )
+            published = None
+        await lab.wait_change()
+
+
+def best_path_changes(
+    before: Mapping[str, RouterSnapshot], after: Mapping[str, RouterSnapshot]
+) -> int:
+    """How many (speaker, prefix) best paths differ (next hop or AS path, or appeared/left)."""
+
+    def best(snaps: Mapping[str, RouterSnapshot]) -> dict[tuple[str, str], Any]:
+        return {
+            (name, r.prefix): (r.next_hop, r.as_path)
+            for name, snap in snaps.items()
+            for r in snap.loc_rib
+            if r.best
+        }
+
+    old, new = best(before), best(after)
+    return sum(1 for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+
+
+class _Control:
+    """Serves the lab's ``control`` topic: check, inject, wait for convergence, report."""
+
+    def __init__(self, lab: TcpLab, publisher: Any) -> None:
+        self.lab = lab
+        self.publisher = publisher
+
+    def _event(self, event: str, request: str | None, op: str | None, **fields: Any) -> None:
+        from bgpemu.observe.payloads import lab_event_payload
+        from bgpemu.observe.topics import LabTopics
+
+        payload = lab_event_payload(self.lab.name, event=event, request=request, op=op, **fields)
+        self.publisher.event(payload, topic=LabTopics(lab=self.lab.name).events)
+
+    async def handle(self, raw: bytes) -> None:
+        from bgpemu.lab.control import apply, parse_command
+        from bgpemu.lab.supervisor import LabError
+
+        try:
+            command = json.loads(raw)
+        except ValueError:
+            self._event("rejected", None, None, detail="control message is not JSON")
+            return
+        if not isinstance(command, dict) or command.get("schema") != "bgpemu/v1/control":
+            self._event("rejected", None, None, detail="not a bgpemu/v1/control message")
+            return
+        request = command.get("id") if isinstance(command.get("id"), str) else None
+        op = command.get("op") if isinstance(command.get("op"), str) else None
+        injection = parse_command(self.lab.plan, command)
+        if isinstance(injection, list):
+            self._event("rejected", request, op, detail="; ".join(injection))
+            return
+        before = await self.lab.snapshots()
+        updates = self.lab.updates_sent()
+        started = time.monotonic()
+        try:
+            await apply(self.lab, injection)
+        except LabError as exc:
+            self._event("rejected", request, op, detail=str(exc))
+            return
+        self._event("injected", request, op, detail=injection.describe())
+        try:
+            await self.lab.converged(timeout=_CONVERGE_TIMEOUT)
+        except TimeoutError as exc:
+            self._event("rejected", request, op, detail=str(exc))
+            return
+        duration = time.monotonic() - started
+        after = await self.lab.snapshots()
+        self._event(
+            "converged",
+            request,
+            op,
+            detail=injection.describe(),
+            duration=round(duration, 3),
+            updates=max(0, self.lab.updates_sent() - updates),
+            best_path_changes=best_path_changes(before, after),
+        )

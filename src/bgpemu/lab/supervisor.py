@@ -233,6 +233,10 @@ class TcpLab:
         """Have every speaker publish its current tables and wait until the broker has them."""
         await self._ask_all({"type": "flush"}, timeout)
 
+    def updates_sent(self) -> int:
+        """UPDATEs sent so far by the running speakers (from their latest reports)."""
+        return sum(report.updates_sent_total for report in self.reports.values())
+
     async def wait_change(self) -> None:
         """Return at the next report, reply, injection or error."""
         self._change.clear()
@@ -402,4 +406,5 @@ class TcpLab:
                 name=name,
                 peers={peer: PeerCounters(**c) for peer, c in report["peers"].items()},
                 busy=bool(report["busy"]),
+                updates_sent_total=int(report.get("updates_sent_total", 0)),
             )

@@ -34,10 +34,10 @@ from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
 from bgpemu.runtime import Speaker
 from bgpemu.session import SessionState
-from bgpemu.wire.constants import CeaseSubcode, ErrorCode
+from bgpemu.wire.constants import CeaseSubcode, ErrorCode, MessageType
 from bgpemu.wire.messages import Notification
 
-__all__ = ["WorkerConfig", "report_of", "worker_main"]
+__all__ = ["UpdateTally", "WorkerConfig", "report_of", "worker_main"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +61,45 @@ class WorkerConfig:
     log_level: int = logging.ERROR
 
 
-def report_of(speaker: Speaker) -> dict[str, Any]:
+class UpdateTally:
+    """Every UPDATE a speaker sent, across its sessions' lives.
+
+    A session object is replaced when a connection collision promotes the other
+    connection (RFC 4271 §6.8), and its counters start again from zero; the tally
+    keeps what the replaced one had sent, so the total only grows.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[int, int]] = {}
+        """peer -> (id of its session object, UPDATEs it had sent at the last look)."""
+        self._retired = 0
+
+    def total(self, speaker: Speaker) -> int:
+        """UPDATEs sent so far by ``speaker`` on every session, past and present."""
+        current = 0
+        for peer, driver in speaker.peers.items():
+            session = driver.session
+            count = session.counters.messages_sent[MessageType.UPDATE]
+            known = self._last.get(peer)
+            if known is not None and known[0] != id(session):
+                self._retired += known[1]
+            self._last[peer] = (id(session), count)
+            current += count
+        return self._retired + current
+
+
+def report_of(speaker: Speaker, tally: UpdateTally | None = None) -> dict[str, Any]:
     """A speaker's sessions and counters (the input of :func:`bgpemu.lab.convergence.decide`)."""
     report = report_from_sessions(
         speaker.spec.name,
         {name: driver.session for name, driver in speaker.peers.items()},
         busy=speaker.router.next_deadline() is not None,
     )
-    return {"peers": {p: asdict(c) for p, c in report.peers.items()}, "busy": report.busy}
+    return {
+        "peers": {p: asdict(c) for p, c in report.peers.items()},
+        "busy": report.busy,
+        "updates_sent_total": (tally or UpdateTally()).total(speaker),
+    }
 
 
 def worker_main(config: WorkerConfig, conn: Connection) -> None:
@@ -90,6 +121,7 @@ class _Worker:
         }
         self.conn = conn
         self.feeds: list[Any] = []
+        self.tallies = {name: UpdateTally() for name in self.speakers}
         self.blackholed: set[tuple[str, str]] = set()
         """(speaker, peer) sessions cut silently: kept down once their hold timer fired."""
         self.held: set[tuple[str, str]] = set()
@@ -301,7 +333,9 @@ class _Worker:
     def _reports(self) -> dict[str, Any]:
         return {
             "type": "reports",
-            "reports": {name: report_of(s) for name, s in self.speakers.items()},
+            "reports": {
+                name: report_of(s, self.tallies[name]) for name, s in self.speakers.items()
+            },
         }
 
 

@@ -27,7 +27,7 @@ import collections
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -140,7 +140,7 @@ class Publisher:
         """Topics waiting to be published, in order, with their retain flag."""
         self._pending_once: dict[str, Payload] = {}
         """Non-retained updates waiting (sent at most once)."""
-        self._events: collections.deque[Payload] = collections.deque()
+        self._events: collections.deque[tuple[str, Payload]] = collections.deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stop = asyncio.Event()
@@ -183,13 +183,14 @@ class Publisher:
         """Remove the retained document of ``topic`` (an empty retained message)."""
         self.update(topic, b"")
 
-    def event(self, payload: Payload) -> bool:
-        """Queue a non-retained delta on ``nodes/<node>/events``; False if it was dropped."""
+    def event(self, payload: Payload, topic: str | None = None) -> bool:
+        """Queue a non-retained message on ``topic`` (default: ``nodes/<node>/events``, the
+        deltas); False if it was dropped."""
         if len(self._events) >= self.max_events:
             self.overflowed = True
             self.dropped_events += 1
             return False
-        self._events.append(payload)
+        self._events.append((topic or self.topics.events, payload))
         self._poke()
         return True
 
@@ -329,8 +330,8 @@ class Publisher:
     async def _pump(self, client: aiomqtt.Client) -> None:
         while True:
             if self._events:
-                payload = self._events.popleft()
-                await client.publish(self.topics.events, encode(payload), qos=EVENT_QOS)
+                topic, payload = self._events.popleft()
+                await client.publish(topic, encode(payload), qos=EVENT_QOS)
                 self.published += 1
                 continue
             if self._dirty:
@@ -392,6 +393,8 @@ class Observer:
         self.stale: set[str] = set()
         """Table topics where a delta was missed: waiting for a retained document."""
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=max_events)
+        self.lab_events: collections.deque[dict[str, Any]] = collections.deque(maxlen=max_events)
+        """The lab's own events and control messages (not retained), in arrival order."""
         self.gaps = 0
         self.invalid = 0
         self._changed = asyncio.Event()
@@ -472,6 +475,8 @@ class Observer:
                 return
             if not isinstance(doc, dict):
                 self.invalid += 1
+            elif ref.node is None and ref.kind in ("events", "control"):
+                self.lab_events.append(doc)
             elif ref.kind == NodeTopic.EVENTS and ref.node is not None:
                 self._apply_event(ref.node, doc)
             else:
@@ -505,3 +510,78 @@ class Observer:
                 logger.info("observer: %s: %s", topic, exc)
                 self.gaps += 1
                 self.stale.add(topic)
+
+
+async def listen_control(
+    broker: str | BrokerAddress,
+    lab: str,
+    handle: Callable[[bytes], Awaitable[None]],
+    *,
+    backoff: tuple[float, float] = (0.05, 2.0),
+) -> None:
+    """Call ``handle`` with every message on the lab's ``control`` topic; until cancelled.
+
+    Reconnects with backoff when the broker goes away (commands sent meanwhile are
+    lost: ``control`` is not retained, so a late lab never replays old commands).
+    """
+    address = _address(broker)
+    topic = LabTopics(lab=lab).control
+    delay = backoff[0]
+    while True:
+        try:
+            client = aiomqtt.Client(
+                address.host,
+                address.port,
+                protocol=aiomqtt.ProtocolVersion.V311,
+                logger=_client_logger,
+            )
+            async with client:
+                await client.subscribe(topic, qos=1)
+                delay = backoff[0]
+                async for message in client.messages:
+                    payload = message.payload
+                    await handle(payload if isinstance(payload, bytes) else str(payload).encode())
+        except aiomqtt.MqttError as exc:
+            logger.info("control of %s: broker %s unavailable (%s)", lab, address.url, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, backoff[1])
+
+
+async def send_control(
+    broker: str | BrokerAddress, lab: str, payload: Mapping[str, Any], timeout: float
+) -> list[dict[str, Any]]:
+    """Publish a ``control`` message and return the lab's events that answer it.
+
+    Returns once the lab said ``rejected`` or ``converged`` for this request (its
+    ``id``); raises TimeoutError if it did not within ``timeout`` seconds and
+    :class:`~bgpemu.observe.errors.BrokerUnreachableError` if the broker is down.
+    """
+    address = _address(broker)
+    topics = LabTopics(lab=lab)
+    request = payload["id"]
+    answers: list[dict[str, Any]] = []
+    try:
+        client = aiomqtt.Client(
+            address.host,
+            address.port,
+            protocol=aiomqtt.ProtocolVersion.V311,
+            logger=_client_logger,
+            timeout=timeout,
+        )
+        async with asyncio.timeout(timeout), client:
+            await client.subscribe(topics.events, qos=1)
+            await client.publish(topics.control, encode(dict(payload)), qos=1)
+            async for message in client.messages:
+                raw = message.payload
+                try:
+                    doc = json.loads(raw if isinstance(raw, bytes) else str(raw))
+                except ValueError:
+                    continue
+                if not isinstance(doc, dict) or doc.get("request") != request:
+                    continue
+                answers.append(doc)
+                if doc.get("event") in ("rejected", "converged"):
+                    return answers
+    except aiomqtt.MqttError as exc:
+        raise BrokerUnreachableError(address.url, str(exc) or type(exc).__name__) from None
+    return answers

@@ -28,12 +28,15 @@ from bgpemu.observe.errors import SequenceGapError
 from bgpemu.observe.topics import TABLES, NodeTopic, validate_name
 
 __all__ = [
+    "CONTROL_OPS",
     "SCHEMA_ROOT",
     "Kind",
     "apply_delta",
     "azure_view_payload",
+    "control_payload",
     "delta_payload",
     "info_payload",
+    "lab_event_payload",
     "lab_state_payload",
     "rib_in_payload",
     "rib_loc_payload",
@@ -66,6 +69,8 @@ class Kind(StrEnum):
     AZURE_VIEW = "azure-view"
     EVENT = "event"
     LAB_STATE = "lab-state"
+    CONTROL = "control"
+    LAB_EVENT = "lab-event"
 
 
 _TABLE_KIND: Mapping[NodeTopic, Kind] = {
@@ -156,6 +161,46 @@ def lab_state_payload(
         "nodes": sorted(nodes),
         "sessions_established": sessions_established,
         "sessions_expected": sessions_expected,
+    }
+
+
+CONTROL_OPS = ("fail_link", "restore_link", "crash", "restart", "reset", "announce", "withdraw")
+"""What a ``control`` message may ask for (see :mod:`bgpemu.lab.control`)."""
+
+
+def control_payload(request: str, op: str, **args: Any) -> Doc:
+    """``control``: ask the running lab to inject ``op`` with ``args``; ``request`` is echoed
+    in the resulting ``events`` so the sender can wait for its answer."""
+    return {"schema": schema_id(Kind.CONTROL), "id": request, "op": op, "args": dict(args)}
+
+
+def lab_event_payload(
+    lab: str,
+    *,
+    event: str,
+    request: str | None = None,
+    op: str | None = None,
+    detail: str = "",
+    duration: float | None = None,
+    updates: int | None = None,
+    best_path_changes: int | None = None,
+) -> Doc:
+    """``events`` of the lab (not retained): an injection done or refused, a convergence.
+
+    ``event`` is ``injected``, ``rejected`` (the lab is untouched; ``detail`` says why)
+    or ``converged`` (``duration`` in seconds from the injection, with the UPDATEs sent
+    and the best-path changes it took).
+    """
+    return {
+        "schema": schema_id(Kind.LAB_EVENT),
+        "lab": validate_name(lab, "lab"),
+        "event": event,
+        "request": request,
+        "op": op,
+        "detail": detail,
+        "duration": duration,
+        "updates": updates,
+        "best_path_changes": best_path_changes,
     }
 
 

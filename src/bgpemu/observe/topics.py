@@ -3,7 +3,8 @@
 Layout (retained unless marked)::
 
     bgpemu/v1/<lab>/state                     lab state: converged, since, convergence time
-    bgpemu/v1/<lab>/control                   reserved for commands (not used yet)
+    bgpemu/v1/<lab>/control                   NOT retained: commands to the lab
+    bgpemu/v1/<lab>/events                    NOT retained: injections and convergences
     bgpemu/v1/<lab>/nodes/<node>/status       online | offline (offline is the MQTT will)
     bgpemu/v1/<lab>/nodes/<node>/info         role, ASN, router id, addresses
     bgpemu/v1/<lab>/nodes/<node>/sessions     one entry per neighbour
@@ -105,8 +106,13 @@ class LabTopics:
 
     @property
     def control(self) -> str:
-        """Reserved for commands to the lab (not used yet)."""
+        """Commands to the running lab (not retained, ``bgpemu/v1/control``)."""
         return f"{self.base}/control"
+
+    @property
+    def events(self) -> str:
+        """The lab's own events (not retained): injections and convergences."""
+        return f"{self.base}/events"
 
     @property
     def nodes_filter(self) -> str:
@@ -200,7 +206,7 @@ def parse_topic(topic: str) -> TopicRef | None:
     if not lab:
         return None
     rest = levels[1:]
-    if rest in (["state"], ["control"]):
+    if rest in (["state"], ["control"], ["events"]):
         return TopicRef(lab=lab, kind=rest[0])
     if len(rest) < 3 or rest[0] != "nodes" or not rest[1]:
         return None

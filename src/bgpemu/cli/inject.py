@@ -1,0 +1,132 @@
+"""``bgpemu fail|restore|reset|announce|withdraw``: change a running lab through MQTT.
+
+Each command publishes one ``control`` message to the lab (``bgpemu/v1/<lab>/control``,
+see docs/mqtt.md) and prints the lab's answers: ``injected``, then ``converged`` with
+the convergence time, the UPDATEs it took and the best-path changes; or ``rejected``
+with the reason (nothing was changed; exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from typing import Any
+
+__all__ = ["add_parsers"]
+
+_DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mqtt", metavar="URL", help=f"the lab's broker (default: {_DEFAULT_MQTT})"
+    )
+    parser.add_argument("--lab", help="lab name (default: the only lab running on this machine)")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for convergence"
+    )
+    parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+
+
+def add_parsers(commands: Any) -> None:
+    """Register ``fail``, ``restore``, ``reset``, ``announce`` and ``withdraw``."""
+    for verb, op_link, op_node, text in (
+        ("fail", "fail_link", "crash", "take a link down or crash a node"),
+        ("restore", "restore_link", "restart", "bring a link or a crashed node back"),
+    ):
+        parser = commands.add_parser(verb, help=f"{text} in a running lab")
+        what = parser.add_subparsers(dest="what", required=True, metavar="link|node")
+        link = what.add_parser("link", help="every BGP session between two nodes")
+        link.add_argument("a", metavar="A")
+        link.add_argument("b", metavar="B")
+        if verb == "fail":
+            link.add_argument(
+                "--silent",
+                action="store_true",
+                help="no NOTIFICATION: only the hold timers find out",
+            )
+        _common(link)
+        link.set_defaults(func=_run, op=op_link)
+        node = what.add_parser("node", help="a node (all its speakers)")
+        node.add_argument("node", metavar="NODE")
+        _common(node)
+        node.set_defaults(func=_run, op=op_node)
+    reset = commands.add_parser("reset", help="reset the sessions of A with B (Cease)")
+    reset.add_argument("a", metavar="A")
+    reset.add_argument("b", metavar="B")
+    _common(reset)
+    reset.set_defaults(func=_run, op="reset")
+    for verb in ("announce", "withdraw"):
+        parser = commands.add_parser(verb, help=f"{verb} a prefix on a node of a running lab")
+        parser.add_argument("node", metavar="NODE")
+        parser.add_argument("prefix", metavar="PREFIX")
+        if verb == "announce":
+            parser.add_argument("--prepend", type=int, default=0, help="extra copies of its ASN")
+        _common(parser)
+        parser.set_defaults(func=_run, op=verb)
+
+
+def _target(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(lab, broker URL) from the options or the running lab's state file."""
+    from bgpemu.lab.state import read_state
+
+    if args.lab is not None:
+        return args.lab, args.mqtt or _DEFAULT_MQTT
+    states = read_state()
+    if len(states) != 1:
+        names = ", ".join(s["name"] for s in states) or "none"
+        print(f"error: give --lab (labs running here: {names})", file=sys.stderr)
+        return None
+    state = states[0]
+    return str(state["name"]), args.mqtt or state.get("mqtt") or _DEFAULT_MQTT
+
+
+def _command_args(args: argparse.Namespace) -> dict[str, Any]:
+    if args.op in ("fail_link", "restore_link", "reset"):
+        out: dict[str, Any] = {"a": args.a, "b": args.b}
+        if getattr(args, "silent", False):
+            out["silent"] = True
+        return out
+    if args.op in ("crash", "restart"):
+        return {"node": args.node}
+    out = {"node": args.node, "prefix": args.prefix}
+    if getattr(args, "prepend", 0):
+        out["as_path_prepend"] = args.prepend
+    return out
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bgpemu.observe.errors import ObserveError
+    from bgpemu.observe.mqtt import send_control
+    from bgpemu.observe.payloads import control_payload
+
+    target = _target(args)
+    if target is None:
+        return 2
+    lab, url = target
+    payload = control_payload(uuid.uuid4().hex, args.op, **_command_args(args))
+    try:
+        answers = asyncio.run(send_control(url, lab, payload, args.timeout))
+    except ObserveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TimeoutError:
+        print(f"error: lab {lab!r} did not answer within {args.timeout:g} s", file=sys.stderr)
+        return 1
+    for answer in answers:
+        if args.output == "json":
+            print(json.dumps(answer))
+        elif answer["event"] == "converged":
+            print(
+                f"converged after {answer['duration']} s: {answer['updates']} UPDATEs, "
+                f"{answer['best_path_changes']} best-path changes"
+            )
+        else:
+            print(f"{answer['event']}: {answer['detail']}")
+    last = answers[-1]["event"] if answers else None
+    if last == "rejected":
+        return 2
+    return 0 if last == "converged" else 1
