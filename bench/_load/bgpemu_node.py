@@ -126,7 +126,18 @@ def main() -> None:
     parser.add_argument("--targets", default="")
     parser.add_argument("--timeout", type=float, default=3600.0)
     args = parser.parse_args()
-    asyncio.run(run(args))
+    profile_dir = os.environ.get("BGPEMU_NODE_PROFILE")
+    if not profile_dir:
+        asyncio.run(run(args))
+        return
+    # Diagnostics: BGPEMU_NODE_PROFILE=<dir> writes <dir>/<name>.prof (cProfile) at exit.
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(asyncio.run, run(args))
+    finally:
+        profiler.dump_stats(os.path.join(profile_dir, f"{args.name}.prof"))
 
 
 if __name__ == "__main__":

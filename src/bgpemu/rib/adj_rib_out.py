@@ -48,8 +48,6 @@ __all__ = ["AdjRibOut"]
 
 def _group(family: Family, items: list[tuple[str, PathAttributes]]) -> list[Announce]:
     """One Announce per distinct attribute set, first-seen order, prefixes sorted."""
-    from bgpemu.router.exports import Announce  # lazy: see the note above
-
     by_id: dict[int, tuple[PathAttributes, list[str]]] = {}
     for prefix, attributes in items:
         entry = by_id.get(id(attributes))
@@ -57,6 +55,15 @@ def _group(family: Family, items: list[tuple[str, PathAttributes]]) -> list[Anno
             by_id[id(attributes)] = (attributes, [prefix])
         else:
             entry[1].append(prefix)
+    return _announces(family, by_id)
+
+
+def _announces(
+    family: Family, by_id: dict[int, tuple[PathAttributes, list[str]]]
+) -> list[Announce]:
+    """Merge the identity groups of equal attribute sets; one Announce each, sorted."""
+    from bgpemu.router.exports import Announce  # lazy: see the note above
+
     merged: dict[PathAttributes, list[str]] = {}
     for attributes, prefixes in by_id.values():
         existing = merged.get(attributes)
@@ -119,6 +126,13 @@ class AdjRibOut:
             else:
                 pending[prefix] = attributes
 
+    def idle(self, family: Family) -> bool:
+        """True when nothing of ``family`` is advertised or pending.
+
+        Then :meth:`set` to None (withdraw) is a no-op for every prefix of ``family``.
+        """
+        return not self._sent.get(family) and not self._pending.get(family)
+
     def pending(self) -> bool:
         """True when :meth:`flush` would return something."""
         return any(self._pending.values())
@@ -139,19 +153,28 @@ class AdjRibOut:
                 continue
             sent = self._sent.setdefault(family, {})
             withdrawn: list[str] = []
-            announced: list[tuple[str, PathAttributes]] = []
+            # Grouped as _group does, without a tuple per prefix: consecutive prefixes
+            # usually share one attributes object, so the last group is kept at hand.
+            by_id: dict[int, tuple[PathAttributes, list[str]]] = {}
+            last: PathAttributes | None = None
+            group: list[str] = []
             for prefix, attributes in pending.items():
                 if attributes is None:
                     withdrawn.append(prefix)
                     del sent[prefix]
-                else:
-                    announced.append((prefix, attributes))
-                    sent[prefix] = attributes
+                    continue
+                sent[prefix] = attributes
+                if attributes is not last:
+                    entry = by_id.get(id(attributes))
+                    if entry is None:
+                        entry = by_id[id(attributes)] = (attributes, [])
+                    last, group = attributes, entry[1]
+                group.append(prefix)
             if withdrawn:
                 withdrawn.sort()
                 withdrawals.append(Withdraw(family=family, prefixes=tuple(withdrawn)))
-            if announced:
-                announcements.extend(_group(family, announced))
+            if by_id:
+                announcements.extend(_announces(family, by_id))
         self._pending.clear()
         return withdrawals + announcements
 

@@ -71,16 +71,30 @@ def _same(a: Decision, b: Decision) -> bool:
     return a.multipath == b.multipath
 
 
-_Entry = Path | Decision
+Entry = Path | Decision
 """A stored Loc-RIB entry: the sole path of an ONLY_PATH decision, or the Decision."""
 
 
-def _decision_of(entry: _Entry | None) -> Decision | None:
-    """The Decision an entry stands for (an ONLY_PATH one is rebuilt on demand)."""
+def decision_of(entry: Entry | None) -> Decision | None:
+    """The Decision a stored entry stands for (an ONLY_PATH one is rebuilt on demand)."""
     if entry is None or type(entry) is Decision:
         return entry
     assert isinstance(entry, Path)
     return _decision(entry, (entry,), Step.ONLY_PATH)
+
+
+def _stored_decision(entry: Entry) -> Decision:
+    decision = decision_of(entry)
+    assert decision is not None
+    return decision
+
+
+def best_of(entry: Entry | None) -> Path | None:
+    """The best path of a stored entry (None for no entry)."""
+    if entry is None or type(entry) is Path:
+        return entry
+    assert isinstance(entry, Decision)
+    return entry.best
 
 
 class LocRib:
@@ -96,7 +110,7 @@ class LocRib:
 
     def __init__(self, config: DecisionConfig) -> None:
         self._config = config
-        self._tables: dict[Family, dict[str, _Entry]] = {}
+        self._tables: dict[Family, dict[str, Entry]] = {}
 
     @property
     def config(self) -> DecisionConfig:
@@ -118,9 +132,20 @@ class LocRib:
     def recompute(
         self, family: Family, prefix: str, paths: Sequence[Path]
     ) -> tuple[Decision | None, Decision | None] | None:
-        """:meth:`update` without the :class:`BestPathChange`: (old, new) or None.
+        """:meth:`update` without the :class:`BestPathChange`: (old, new) or None."""
+        result = self.change(family, prefix, paths)
+        if result is None:
+            return None
+        return decision_of(result[0]), decision_of(result[1])
 
-        The router's hot path: it reports the change in its own observation type.
+    def change(
+        self, family: Family, prefix: str, paths: Sequence[Path]
+    ) -> tuple[Entry | None, Entry | None] | None:
+        """:meth:`recompute` with the entries as stored: (old, new) or None.
+
+        The router's hot path: a single reachable candidate is installed without
+        building a :class:`Decision` (a stored :class:`Path` stands for its ONLY_PATH
+        Decision, see :func:`decision_of`), so nothing is allocated per prefix.
         """
         table = self._tables.get(family)
         if table is None:
@@ -134,24 +159,30 @@ class LocRib:
                 if type(stored) is Path and stored == only:
                     return None  # an equal sole candidate: the entry is unchanged
                 table[prefix] = only
-                old = None if stored is None else _decision_of(stored)
-                return old, _decision(only, (only,), Step.ONLY_PATH)
+                return stored, only
         new = decide(paths, self._config)
-        old = _decision_of(stored)
         if new.best is None:
-            if old is None:
+            if stored is None:
                 return None
             del table[prefix]
-            return old, None
-        if old is not None and _same(old, new):
+            return stored, None
+        if stored is not None and _same(_stored_decision(stored), new):
             return None
-        table[prefix] = new.best if new.reason is Step.ONLY_PATH else new
-        return old, new
+        entry = new.best if new.reason is Step.ONLY_PATH else new
+        table[prefix] = entry
+        return stored, entry
+
+    def stored(self, family: Family) -> dict[str, Entry]:
+        """The live table of ``family``, entries as stored (for the router: read only)."""
+        table = self._tables.get(family)
+        if table is None:
+            table = self._tables[family] = {}
+        return table
 
     def get(self, family: Family, prefix: str) -> Decision | None:
         """The current Decision of ``prefix``, or None when it has no route."""
         table = self._tables.get(family)
-        return None if table is None else _decision_of(table.get(prefix))
+        return None if table is None else decision_of(table.get(prefix))
 
     def best(self, family: Family, prefix: str) -> Path | None:
         """Shortcut: the best path of ``prefix``, or None."""
@@ -162,7 +193,7 @@ class LocRib:
         assert isinstance(entry, Decision)
         return entry.best
 
-    def _walk(self, family: Family | None) -> Iterator[tuple[Family, str, _Entry]]:
+    def _walk(self, family: Family | None) -> Iterator[tuple[Family, str, Entry]]:
         """(family, prefix, stored entry) of every route, sorted by (family, prefix string)."""
         families = sorted(self._tables) if family is None else [family]
         for fam in families:
@@ -175,7 +206,7 @@ class LocRib:
     def entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Decision]]:
         """(family, prefix, decision) of every route, sorted by (family, prefix string)."""
         for fam, prefix, entry in self._walk(family):
-            decision = _decision_of(entry)
+            decision = decision_of(entry)
             assert decision is not None
             yield fam, prefix, decision
 

@@ -30,6 +30,13 @@ One UPDATE flows like this (RFC 4271 §9):
    identical attributes).  With an MRAI (RFC 4271 §9.2.1.1) the flush is held until
    the interval since the last one has passed; :meth:`Router.on_timer` releases it.
 
+Bulk fast paths (the common case: no ADD-PATH, no import policy, no max-prefix):
+the paths of one UPDATE are imported together, a prefix that had no candidate is
+installed at once as its ONLY_PATH entry, and a prefix's single candidate is kept
+only by the Loc-RIB (see :class:`_Table`).  The changes are handed to
+:class:`RouterOutput` in bulk and become :class:`BestPathChanged` objects only when
+read.  ``tests/unit/router/test_fast_paths.py`` checks these against the general path.
+
 Determinism: peers are visited in name order, prefixes in (family, prefix) order,
 and the only history the decision reads is :attr:`Path.arrival`, a per-router
 counter (the paths imported in bulk from one UPDATE share one number: they are
@@ -39,9 +46,9 @@ No clock, no randomness, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from bgpemu.policy.base import Direction, PolicyContext
 from bgpemu.policy.communities import well_known_filter
@@ -50,12 +57,12 @@ from bgpemu.rib.adj_rib_in import AdjRibIn
 from bgpemu.rib.adj_rib_out import AdjRibOut
 from bgpemu.rib.aspath import as_path_loop
 from bgpemu.rib.decision import Decision
-from bgpemu.rib.loc_rib import LocRib
+from bgpemu.rib.loc_rib import Entry, LocRib, best_of
 from bgpemu.rib.path import LOCAL, Path, PeerInfo, received_path
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.exports import EndOfRib, Export
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.outputs import ResetSession, RouterOutput, best_path_changed
+from bgpemu.router.outputs import ResetSession, RouterOutput
 from bgpemu.router.rewrite import after_policy, before_policy
 from bgpemu.router.table import decision_json
 from bgpemu.types import IPV4_UNICAST, Family
@@ -71,73 +78,123 @@ _Slot = Path | _Candidates
 """A prefix's candidates: most prefixes have one, stored alone (keyed by its own
 ``(source.name, path_id)``); two or more (or one whose key differs from its own) are
 kept in a :data:`_Candidates` dict.  Saves a dict per prefix (memory and time)."""
-_Touched = dict[Family, dict[str, None]]
+_Touched = dict[Family, dict[str, Path | Literal[False] | None]]
 """The prefixes to recompute, per family (visited in (family, prefix) order; a dict
-rather than a set because sorting its mostly-ordered keys is several times faster)."""
+rather than a set because sorting its mostly-ordered keys is several times faster).
+The value is None (recompute), the path already installed as the prefix's ONLY_PATH
+entry when it had no entry before (see :meth:`Router._import`), or False when such a
+prefix changed again afterwards (recompute; the entry before the call was none)."""
 
 
-def _put(table: dict[str, _Slot], prefix: str, name: str, path_id: int, path: Path) -> None:
-    """Make ``path`` the candidate of ``prefix`` keyed (``name``, ``path_id``)."""
-    entry = table.get(prefix)
-    own = path.path_id == path_id and path.source.name == name
-    if entry is None:
-        table[prefix] = path if own else {(name, path_id): path}
-    elif type(entry) is dict:
-        entry[(name, path_id)] = path
-    else:
+def _touch(changed: dict[str, Path | Literal[False] | None], prefix: str) -> None:
+    """Mark ``prefix`` for recomputation, remembering a decision made on import."""
+    changed[prefix] = None if changed.get(prefix) is None else False
+
+
+class _Table:
+    """The candidates of every prefix of one family (RFC 4271 §9.1.2: the routes the
+    decision process compares), sharing storage with the Loc-RIB.
+
+    Most prefixes have one candidate, and it is what the Loc-RIB stores for them (a
+    sole reachable path is stored as itself, see :class:`~bgpemu.rib.loc_rib.LocRib`).
+    Such a prefix has no entry of its own here: its candidate is read from the
+    Loc-RIB (:meth:`get`).  Only the others are in :attr:`explicit`: a path the
+    Loc-RIB does not hold alone (unreachable next hop, keyed differently), a
+    :data:`_Candidates` dict for two or more, or an empty dict for "none left"
+    while the Loc-RIB still holds the previous state.  :meth:`settle` drops an
+    explicit entry once the Loc-RIB says the same.  Saves a dict entry per route.
+    """
+
+    __slots__ = ("explicit", "loc")
+
+    def __init__(self, loc: dict[str, Entry]) -> None:
+        self.explicit: dict[str, _Slot] = {}
+        self.loc = loc
+
+    def get(self, prefix: str) -> _Slot | None:
+        """The candidates of ``prefix``: a path, a dict (possibly empty), or None."""
+        entry = self.explicit.get(prefix)
+        if entry is None:
+            stored = self.loc.get(prefix)
+            return stored if type(stored) is Path else None
+        return entry
+
+    def paths(self, prefix: str) -> tuple[Path, ...]:
+        entry = self.get(prefix)
+        if entry is None:
+            return ()
+        if type(entry) is dict:
+            return tuple(entry.values())
         assert isinstance(entry, Path)
-        if own and entry.path_id == path_id and entry.source.name == name:
-            table[prefix] = path
+        return (entry,)
+
+    def settle(self, prefix: str) -> None:
+        """After the Loc-RIB recomputed ``prefix``: keep only what it does not imply."""
+        explicit = self.explicit
+        entry = explicit.get(prefix)
+        if entry is None:
+            return
+        if type(entry) is dict:
+            if not entry:
+                del explicit[prefix]
+        elif entry is self.loc.get(prefix):
+            del explicit[prefix]
+
+    def put(self, prefix: str, name: str, path_id: int, path: Path) -> None:
+        """Make ``path`` the candidate of ``prefix`` keyed (``name``, ``path_id``)."""
+        entry = self.get(prefix)
+        own = path.path_id == path_id and path.source.name == name
+        explicit = self.explicit
+        if entry is None:
+            explicit[prefix] = path if own else {(name, path_id): path}
+        elif type(entry) is dict:
+            if entry or not own:
+                entry[(name, path_id)] = path  # a dict is always explicit
+            else:
+                explicit[prefix] = path
         else:
-            table[prefix] = {(entry.source.name, entry.path_id): entry, (name, path_id): path}
+            assert isinstance(entry, Path)
+            if own and entry.path_id == path_id and entry.source.name == name:
+                explicit[prefix] = path
+            else:
+                explicit[prefix] = {
+                    (entry.source.name, entry.path_id): entry,
+                    (name, path_id): path,
+                }
 
+    def _shrink(self, prefix: str, entry: _Candidates) -> None:
+        """Store a candidates dict left with one path in its compact form."""
+        if len(entry) == 1:
+            ((name, path_id), path), *_ = entry.items()
+            if path.path_id == path_id and path.source.name == name:
+                self.explicit[prefix] = path
 
-def _shrink(table: dict[str, _Slot], prefix: str, entry: _Candidates) -> None:
-    """Store a candidates dict left with zero or one path in its compact form."""
-    if not entry:
-        del table[prefix]
-    elif len(entry) == 1:
-        ((name, path_id), path), *_ = entry.items()
-        if path.path_id == path_id and path.source.name == name:
-            table[prefix] = path
+    def drop(self, prefix: str, name: str, path_id: int) -> None:
+        """Forget the candidate of ``prefix`` keyed (``name``, ``path_id``), if any."""
+        entry = self.get(prefix)
+        if entry is None:
+            return
+        if type(entry) is dict:
+            if entry.pop((name, path_id), None) is not None:
+                self._shrink(prefix, entry)
+        else:
+            assert isinstance(entry, Path)
+            if entry.path_id == path_id and entry.source.name == name:
+                self.explicit[prefix] = {}
 
-
-def _drop(table: dict[str, _Slot], prefix: str, name: str, path_id: int) -> None:
-    """Forget the candidate of ``prefix`` keyed (``name``, ``path_id``), if any."""
-    entry = table.get(prefix)
-    if entry is None:
-        return
-    if type(entry) is dict:
-        if entry.pop((name, path_id), None) is not None:
-            _shrink(table, prefix, entry)
-    else:
-        assert isinstance(entry, Path)
-        if entry.path_id == path_id and entry.source.name == name:
-            del table[prefix]
-
-
-def _drop_source(table: dict[str, _Slot], prefix: str, name: str) -> None:
-    """Forget every candidate of ``prefix`` learned from peer ``name``."""
-    entry = table.get(prefix)
-    if entry is None:
-        return
-    if type(entry) is dict:
-        for key in [k for k in entry if k[0] == name]:
-            del entry[key]
-        _shrink(table, prefix, entry)
-    else:
-        assert isinstance(entry, Path)
-        if entry.source.name == name:
-            del table[prefix]
-
-
-def _paths(entry: _Slot | None) -> tuple[Path, ...]:
-    if entry is None:
-        return ()
-    if type(entry) is dict:
-        return tuple(entry.values())
-    assert isinstance(entry, Path)
-    return (entry,)
+    def drop_source(self, prefix: str, name: str) -> None:
+        """Forget every candidate of ``prefix`` learned from peer ``name``."""
+        entry = self.get(prefix)
+        if entry is None:
+            return
+        if type(entry) is dict:
+            for key in [k for k in entry if k[0] == name]:
+                del entry[key]
+            self._shrink(prefix, entry)
+        else:
+            assert isinstance(entry, Path)
+            if entry.source.name == name:
+                self.explicit[prefix] = {}
 
 
 class _Peer:
@@ -178,6 +235,33 @@ class _Peer:
         self.export_context = replace(self.import_context, direction=Direction.EXPORT)
 
 
+class _Target:
+    """One peer's pending Adj-RIB-Out changes in a recomputation, and a one-entry cache."""
+
+    __slots__ = (
+        "cacheable",
+        "idle",
+        "info",
+        "last_attributes",
+        "last_result",
+        "last_source",
+        "peer",
+        "prefixes",
+        "wanted",
+    )
+
+    def __init__(self, peer: _Peer, family: Family) -> None:
+        self.peer = peer
+        self.info = peer.info
+        self.idle = peer.rib_out.idle(family)
+        self.cacheable = peer.policy.export_policy is None
+        self.prefixes: list[str] = []
+        self.wanted: list[PathAttributes | None] = []
+        self.last_attributes: PathAttributes | None = None
+        self.last_source: PeerInfo | None = None
+        self.last_result: PathAttributes | None = None
+
+
 class Router:
     """A BGP speaker's routing core (RFC 4271 §9), shared by the Fabric and the runtime."""
 
@@ -187,10 +271,12 @@ class Router:
         self._decision = config.decision
         self._loc_rib = LocRib(config.decision)
         self._peers: dict[str, _Peer] = {}
-        self._candidates: dict[Family, dict[str, _Slot]] = {}
+        self._candidates: dict[Family, _Table] = {}
         self._originated: dict[_Key, OriginatedRoute] = {}
         self._restarts: dict[str, float] = {}
         self._arrival = 0
+        self._predecide = True
+        """Decide a prefix without candidates on import (tests turn it off to compare)."""
         self._memo: dict[tuple[int, str, Family, int], tuple[PathAttributes, PathAttributes | None]]
         self._memo = {}
         """Export results of the current batch (see :meth:`_export`); emptied after each."""
@@ -200,7 +286,8 @@ class Router:
         for family in sorted(touched):
             table = self._candidates[family]
             for prefix in sorted(touched[family]):
-                self._loc_rib.recompute(family, prefix, _paths(table.get(prefix)))
+                self._loc_rib.change(family, prefix, table.paths(prefix))
+                table.settle(prefix)
 
     # -- observation ---------------------------------------------------------------------
 
@@ -268,10 +355,36 @@ class Router:
 
     def update_received(self, name: str, update: Update, now: float) -> RouterOutput:
         """Apply one UPDATE from ``name`` (see the theory of operation)."""
+        return self.updates_received(name, (update,), now)
+
+    def updates_received(self, name: str, updates: Sequence[Update], now: float) -> RouterOutput:
+        """Apply several UPDATEs from ``name`` in order, then decide and export once.
+
+        For UPDATEs that arrived together (one read from the socket): the Adj-RIB-In
+        takes each in turn (RFC 4271 §9: in the order received), the decision runs
+        once over every prefix they touched, and the output reports the net change
+        of each prefix, as with an MRAI that held the intermediate states
+        (RFC 4271 §9.2.1.1).  A max-prefix reset stops the batch: the session is gone,
+        so the UPDATEs after it are ignored, as :meth:`update_received` would.
+        """
         peer = self._peers.get(name)
         if peer is None:
             return RouterOutput()
         touched: _Touched = {}
+        reset: ResetSession | None = None
+        for update in updates:
+            reset = self._apply_update(peer, update, now, touched)
+            if reset is not None:
+                break
+        out = self._decide_and_export(touched, now)
+        if reset is not None:
+            out.resets.append(reset)
+        return out
+
+    def _apply_update(
+        self, peer: _Peer, update: Update, now: float, touched: _Touched
+    ) -> ResetSession | None:
+        """Import one UPDATE (withdrawals first); the max-prefix reset it causes, if any."""
         announced: set[Family] = set()
         if update.withdrawn:
             self._withdraw(peer, IPV4_UNICAST, update.withdrawn, update.withdrawn_path_ids, touched)
@@ -288,11 +401,7 @@ class Router:
             announced.add(reach.family)
             attributes = replace(update.attributes, next_hop=reach.next_hop)
             self._import(peer, reach.family, attributes, reach.nlri, reach.path_ids, touched)
-        reset = self._check_max_prefix(peer, sorted(announced), now, touched)
-        out = self._decide_and_export(touched, now)
-        if reset is not None:
-            out.resets.append(reset)
-        return out
+        return self._check_max_prefix(peer, sorted(announced), now, touched)
 
     def route_refresh(self, name: str, family: Family, now: float) -> RouterOutput:
         """Re-send the Adj-RIB-Out of ``family`` to ``name`` (RFC 2918 §4).
@@ -319,9 +428,7 @@ class Router:
         key = (family, prefix)
         if self._originated.pop(key, None) is None:
             return RouterOutput()
-        table = self._candidates.get(family)
-        if table is not None:
-            _drop(table, prefix, LOCAL.name, 0)
+        self._table(family).drop(prefix, LOCAL.name, 0)
         return self._decide_and_export({family: {prefix: None}}, now)
 
     # -- timers --------------------------------------------------------------------------
@@ -343,6 +450,12 @@ class Router:
         return out
 
     # -- internals -----------------------------------------------------------------------
+
+    def _table(self, family: Family) -> _Table:
+        table = self._candidates.get(family)
+        if table is None:
+            table = self._candidates[family] = _Table(self._loc_rib.stored(family))
+        return table
 
     def _entries(self) -> Iterator[tuple[Family, str, Decision]]:
         yield from self._loc_rib.entries()
@@ -367,9 +480,8 @@ class Router:
             ),
             arrival=self._arrival,
         )
-        table = self._candidates.setdefault(route.family, {})
-        _put(table, route.prefix, LOCAL.name, 0, path)
-        touched.setdefault(route.family, {})[route.prefix] = None
+        self._table(route.family).put(route.prefix, LOCAL.name, 0, path)
+        _touch(touched.setdefault(route.family, {}), route.prefix)
 
     def _withdraw(
         self,
@@ -382,14 +494,14 @@ class Router:
         """Withdrawn routes leave the Adj-RIB-In and the candidates (RFC 4271 §9.1)."""
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
         name = peer.info.name
-        table = self._candidates.setdefault(family, {})
+        table = self._table(family)
         changed = touched.setdefault(family, {})
         remove = peer.rib_in.remove
         for prefix, path_id in zip(prefixes, ids, strict=True):
             if not remove(family, prefix, path_id):
                 continue
-            _drop(table, prefix, name, path_id)
-            changed[prefix] = None
+            table.drop(prefix, name, path_id)
+            _touch(changed, prefix)
 
     def _import(
         self,
@@ -410,7 +522,7 @@ class Router:
         rib_in = peer.rib_in
         source = peer.info
         name = source.name
-        table = self._candidates.setdefault(family, {})
+        table = self._table(family)
         changed = touched.setdefault(family, {})
         if path_ids is None and policy is None and not rejected:
             # The common case, in bulk: no ADD-PATH, no import policy, not a loop.
@@ -418,13 +530,25 @@ class Router:
             # so the order between any two comparable paths is as with one per path.
             self._arrival += 1
             paths = rib_in.receive(family, attributes, prefixes, self._arrival)
+            explicit = table.explicit
+            loc = table.loc
+            keep = loc.setdefault if self._predecide else None
             for path in paths:
                 prefix = path.prefix
-                if table.get(prefix) is None:
-                    table[prefix] = path
+                if (
+                    keep is not None
+                    and (not explicit or prefix not in explicit)
+                    and keep(prefix, path) is path
+                ):
+                    # No candidate before (no Loc-RIB entry, and untouched so far in
+                    # this call: a touched prefix has an explicit entry until it is
+                    # decided), this reachable path the only one now: installed (by
+                    # setdefault) as the ONLY_PATH entry; _decide_and_export only
+                    # reports it (see _touch for a later change in the same call).
+                    changed[prefix] = path
                 else:
-                    _put(table, prefix, name, 0, path)
-                changed[prefix] = None
+                    table.put(prefix, name, 0, path)
+                    _touch(changed, prefix)
             return
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
         arrival = self._arrival
@@ -441,10 +565,10 @@ class Router:
                 post = pre if policy is None else policy(pre, context)
             store(pre, post)
             if post is None:
-                _drop(table, prefix, name, path_id)
+                table.drop(prefix, name, path_id)
             else:
-                _put(table, prefix, name, path_id, post)
-            changed[prefix] = None
+                table.put(prefix, name, path_id, post)
+            _touch(changed, prefix)
         self._arrival = arrival
 
     def _check_max_prefix(
@@ -471,54 +595,101 @@ class Router:
         if peer is None:
             return False
         for family, prefix in peer.rib_in.clear():
-            table = self._candidates.setdefault(family, {})
-            _drop_source(table, prefix, name)
-            touched.setdefault(family, {})[prefix] = None
+            self._table(family).drop_source(prefix, name)
+            _touch(touched.setdefault(family, {}), prefix)
         return True
 
     def _decide_and_export(self, touched: _Touched, now: float) -> RouterOutput:
         """Re-run the decision for ``touched`` prefixes; export changed best paths."""
         out = RouterOutput()
-        changes = out.changes
-        recompute = self._loc_rib.recompute
-        export = self._export
+        change = self._loc_rib.change
         for family in sorted(touched):
-            table = self._candidates.get(family, {})
-            peers = [p for p in self._peers.values() if family in p.families]
-            # Per peer: the prefixes whose best path changed and what to send for each,
-            # handed to its Adj-RIB-Out in one call (parallel lists: no tuple per prefix).
-            targets: list[tuple[_Peer, list[str], list[PathAttributes | None]]]
-            targets = [(peer, [], []) for peer in peers]
-            for prefix in sorted(touched[family]):
-                entry = table.get(prefix)
-                if type(entry) is Path:
-                    paths: tuple[Path, ...] = (entry,)
-                elif entry is None:
-                    paths = ()
+            table = self._table(family)
+            settle = table.settle
+            todo = touched[family]
+            targets = [
+                _Target(peer, family) for peer in self._peers.values() if family in peer.families
+            ]
+            # The changes, recorded in bulk (RouterOutput builds the observations only
+            # when someone reads them): parallel lists, no object per prefix.
+            changed: list[str] = []
+            olds: list[Entry | None] = []
+            news: list[Entry | None] = []
+            for prefix in sorted(todo):
+                decided = todo[prefix]
+                old: Entry | None
+                new: Entry | None
+                if decided is None:
+                    result = change(family, prefix, table.paths(prefix))
+                    settle(prefix)
+                    if result is None:
+                        continue
+                    old, new = result
+                elif decided is False:
+                    # Decided on import, then changed again: had no entry before.
+                    change(family, prefix, table.paths(prefix))
+                    settle(prefix)
+                    old, new = None, table.loc.get(prefix)
+                    if new is None:
+                        continue
                 else:
-                    assert isinstance(entry, dict)
-                    paths = tuple(entry.values())
-                result = recompute(family, prefix, paths)
-                if result is None:
-                    continue
-                old, new = result
-                changes.append(best_path_changed(family, prefix, old, new))
-                old_best = old.best if old is not None else None
-                new_best = new.best if new is not None else None
+                    old, new = None, decided
+                changed.append(prefix)
+                olds.append(old)
+                news.append(new)
+                old_best = old if old is None or type(old) is Path else best_of(old)
+                new_best = new if new is None or type(new) is Path else best_of(new)
                 if old_best is new_best:
                     continue  # only the multipath set or the reason changed: same exports
-                for peer, prefixes, wanted in targets:
-                    prefixes.append(prefix)
-                    if new_best is not None and new_best.source is peer.info:
-                        wanted.append(None)  # never back to its source (RFC 4271 §9.1.3)
-                    else:
-                        wanted.append(export(peer, family, prefix, new_best))
-            for peer, prefixes, wanted in targets:
-                if prefixes:
-                    peer.rib_out.set_many(family, prefixes, wanted)
+                for target in targets:
+                    if new_best is not None:
+                        source = new_best.source
+                        if source is target.info:
+                            if target.idle:
+                                continue  # nothing to withdraw from the source
+                        elif (
+                            new_best.attributes is target.last_attributes
+                            and source is target.last_source
+                        ):
+                            # The previous prefix's export, as in _target_set.
+                            target.prefixes.append(prefix)
+                            target.wanted.append(target.last_result)
+                            continue
+                    self._target_set(target, family, prefix, new_best)
+            out.add_changes(family, changed, olds, news)
+            for target in targets:
+                if target.prefixes:
+                    target.peer.rib_out.set_many(family, target.prefixes, target.wanted)
         self._memo.clear()
         self._flush(out, now)
         return out
+
+    def _target_set(self, target: _Target, family: Family, prefix: str, best: Path | None) -> None:
+        """Queue what ``target``'s peer should hold for ``prefix`` given the new ``best``."""
+        if best is not None and best.source is target.info:
+            # Never back to its source (RFC 4271 §9.1.3): a withdrawal, which is a
+            # no-op for a peer that holds and awaits nothing of this family.
+            if not target.idle:
+                target.prefixes.append(prefix)
+                target.wanted.append(None)
+            return
+        if (
+            best is not None
+            and best.attributes is target.last_attributes
+            and best.source is target.last_source
+        ):
+            # Same received attributes from the same peer as the previous prefix: the
+            # export is the same (see _export; not for local paths, whose prepend
+            # count depends on the prefix, nor with an export policy).
+            attributes = target.last_result
+        else:
+            attributes = self._export(target.peer, family, prefix, best)
+            if best is not None and best.source is not LOCAL and target.cacheable:
+                target.last_attributes = best.attributes
+                target.last_source = best.source
+                target.last_result = attributes
+        target.prefixes.append(prefix)
+        target.wanted.append(attributes)
 
     def _flush(self, out: RouterOutput, now: float) -> None:
         """Send each peer's pending Adj-RIB-Out changes, unless its MRAI holds them."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bgpemu.rib.decision import Decision, Step
+from bgpemu.rib.loc_rib import decision_of
+from bgpemu.rib.path import Path
 from bgpemu.router.exports import Export
 from bgpemu.types import Family
 from bgpemu.wire.messages import Notification
@@ -69,28 +71,98 @@ class ResetSession:
     restart_after: float | None
 
 
-@dataclass(slots=True)
+_Batch = tuple[Family, list[str], list[Path | Decision | None], list[Path | Decision | None]]
+"""Changes not built yet: family, prefixes, and the Loc-RIB entries before and after
+(in the Loc-RIB's stored form: a Path stands for its ONLY_PATH Decision)."""
+
+
 class RouterOutput:
     """Everything one router call asks of the shell, in order.
 
     ``exports`` per peer name, each list in send order; ``resets`` sessions to stop;
     ``restarts`` peers whose session the shell should start again (max-prefix
     restart timer); ``changes`` the Loc-RIB observations, in prefix order.
+
+    The router records its changes in bulk (:meth:`add_changes`) and the
+    :class:`BestPathChanged` objects are only built when :attr:`changes` is first
+    read, so a shell that does not observe them (the TCP runtime, unless debug
+    logging is on) does not pay one object per changed prefix.  They are equal to
+    the ones built eagerly.
     """
 
-    exports: dict[str, list[Export]] = field(default_factory=dict)
-    resets: list[ResetSession] = field(default_factory=list)
-    changes: list[BestPathChanged] = field(default_factory=list)
-    restarts: list[str] = field(default_factory=list)
+    __slots__ = ("_changes", "_pending", "exports", "resets", "restarts")
+
+    def __init__(
+        self,
+        exports: dict[str, list[Export]] | None = None,
+        resets: list[ResetSession] | None = None,
+        changes: list[BestPathChanged] | None = None,
+        restarts: list[str] | None = None,
+    ) -> None:
+        self.exports: dict[str, list[Export]] = {} if exports is None else exports
+        self.resets: list[ResetSession] = [] if resets is None else resets
+        self._changes: list[BestPathChanged] = [] if changes is None else changes
+        self._pending: list[_Batch] = []
+        self.restarts: list[str] = [] if restarts is None else restarts
+
+    @property
+    def changes(self) -> list[BestPathChanged]:
+        """The Loc-RIB observations, in (family, prefix) order (built on first read)."""
+        if self._pending:
+            append = self._changes.append
+            for family, prefixes, olds, news in self._pending:
+                for prefix, old, new in zip(prefixes, olds, news, strict=True):
+                    append(best_path_changed(family, prefix, decision_of(old), decision_of(new)))
+            self._pending = []
+        return self._changes
+
+    @changes.setter
+    def changes(self, changes: list[BestPathChanged]) -> None:
+        self._changes = changes
+        self._pending = []
+
+    def add_changes(
+        self,
+        family: Family,
+        prefixes: list[str],
+        olds: list[Path | Decision | None],
+        news: list[Path | Decision | None],
+    ) -> None:
+        """Record changes after the current ones; built when :attr:`changes` is read.
+
+        ``olds``/``news`` hold Loc-RIB entries as stored (see :class:`_Batch`).
+        """
+        if prefixes:
+            self._pending.append((family, prefixes, olds, news))
 
     def extend(self, other: RouterOutput) -> None:
         """Append ``other`` after this output (exports concatenated per peer)."""
         for peer, exports in other.exports.items():
             self.exports.setdefault(peer, []).extend(exports)
         self.resets.extend(other.resets)
-        self.changes.extend(other.changes)
+        if other._changes:
+            self.changes.extend(other._changes)
+        self._pending.extend(other._pending)
         self.restarts.extend(other.restarts)
 
     def empty(self) -> bool:
         """True when there is nothing to send, reset, restart or report."""
-        return not (self.exports or self.resets or self.changes or self.restarts)
+        return not (self.exports or self.resets or self._changes or self._pending or self.restarts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RouterOutput):
+            return NotImplemented
+        return (self.exports, self.resets, self.changes, self.restarts) == (
+            other.exports,
+            other.resets,
+            other.changes,
+            other.restarts,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return (
+            f"RouterOutput(exports={self.exports!r}, resets={self.resets!r}, "
+            f"changes={self.changes!r}, restarts={self.restarts!r})"
+        )

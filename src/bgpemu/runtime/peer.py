@@ -332,7 +332,16 @@ class PeerDriver:
 
     def _apply(self, conn: _Connection | None, effects: list[Effect]) -> None:
         primary = conn is self._conn
+        # Consecutive UPDATEs (one read usually holds many) go to the router in one
+        # call, in order, before any other effect is carried out.
+        updates: list[Update] = []
         for effect in effects:
+            if type(effect) is UpdateReceived and primary:
+                updates.append(effect.update)
+                continue
+            if updates:
+                self._on_updates(updates)
+                updates = []
             match effect:
                 case Send(data=data):
                     if conn is not None and not conn.writer.is_closing():
@@ -373,23 +382,24 @@ class PeerDriver:
                     if primary:
                         now = asyncio.get_running_loop().time()
                         self._apply_output(self._router.peer_down(self.name, now), now)
-                case UpdateReceived(update=update) if primary:
-                    self._on_update(update)
                 case RouteRefreshReceived(refresh=refresh) if primary:
                     self._refresh(conn, refresh.family)
                 case _:
                     pass
+        if updates:
+            self._on_updates(updates)
 
-    def _on_update(self, update: Update) -> None:
-        for issue in update.issues:
-            self._log.warning(
-                "UPDATE attribute %d handled per RFC 7606 (%s): %s",
-                issue.type_code,
-                issue.action.name,
-                issue.reason,
-            )
+    def _on_updates(self, updates: list[Update]) -> None:
+        for update in updates:
+            for issue in update.issues:
+                self._log.warning(
+                    "UPDATE attribute %d handled per RFC 7606 (%s): %s",
+                    issue.type_code,
+                    issue.action.name,
+                    issue.reason,
+                )
         now = asyncio.get_running_loop().time()
-        self._apply_output(self._router.update_received(self.name, update, now), now)
+        self._apply_output(self._router.updates_received(self.name, updates, now), now)
 
     def _refresh(self, conn: _Connection | None, family: Family) -> None:
         """Re-send ``family``, between BoRR and EoRR when both ends support RFC 7313."""

@@ -8,10 +8,12 @@ NOTIFICATION (RFC 4486 §4, Administrative Shutdown) and closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import ipaddress
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bgpemu.rib import Path
@@ -26,6 +28,33 @@ from bgpemu.wire.describe import describe_notification
 __all__ = ["Speaker"]
 
 logger = logging.getLogger(__name__)
+
+DAEMON_GC_THRESHOLDS = (50_000, 20, 100)
+"""Garbage-collector thresholds while a speaker runs (see :func:`daemon_gc`)."""
+
+
+@contextlib.contextmanager
+def daemon_gc() -> Iterator[None]:
+    """Tune the cyclic garbage collector for a long-lived routing daemon, then restore it.
+
+    A speaker holds one long-lived, GC-tracked path object per route.  With the
+    default thresholds (700, 10, 10) a full collection runs every time the tracked
+    objects grow by a quarter, and each one walks the whole table: loading a million
+    routes spent about half its time there.  Routes are freed by reference counting
+    (they form no cycles), so collections are made rarer instead: young objects every
+    50 000 allocations, a full collection at most every 100 million.  The previous
+    thresholds come back when the block ends, unless something else changed them
+    meanwhile (e.g. another speaker of the same process still running).
+    """
+    previous = gc.get_threshold()
+    tuned = previous[0] < DAEMON_GC_THRESHOLDS[0]
+    if tuned:
+        gc.set_threshold(*DAEMON_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        if tuned and gc.get_threshold() == DAEMON_GC_THRESHOLDS:
+            gc.set_threshold(*previous)
 
 
 class Speaker:
@@ -49,7 +78,14 @@ class Speaker:
         return self._peers
 
     async def run(self) -> None:
-        """Listen, start every session, and run until :meth:`request_stop`."""
+        """Listen, start every session, and run until :meth:`request_stop`.
+
+        The process's garbage collector runs with :func:`daemon_gc` meanwhile.
+        """
+        with daemon_gc():
+            await self._run()
+
+    async def _run(self) -> None:
         async with asyncio.TaskGroup() as tg:
             server: asyncio.Server | None = None
             if self.spec.listen:
