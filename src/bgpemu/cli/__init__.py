@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import inject, lab, solve, speaker, validate
+from bgpemu.cli import diff, inject, lab, solve, speaker, validate
 
 __all__ = ["main"]
 
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_parser(commands)
     lab.add_parser(commands)
     inject.add_parsers(commands)
+    diff.add_parser(commands)
     return parser
 
 

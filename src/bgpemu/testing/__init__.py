@@ -1,0 +1,32 @@
+"""Testing API for users' convergence tests (issue 6): a lab in either engine, exact
+convergence, Azure-shaped tables, failure injection and readable diffs.
+
+::
+
+    async with await start_lab("topologies/er-vpn-backup.yaml", engine="fabric") as lab:
+        await lab.converged()
+        before = lab.snapshot()
+        await lab.er_private_peering_down("Circuit")
+        report = await lab.converged()
+        print(report, lab.diff(before, lab.snapshot()))
+
+The pytest plugin (:mod:`bgpemu.testing.plugin`, loaded by its entry point) adds the
+``bgpemu_lab`` fixture and the ``--bgpemu-engine`` option.  See docs/testing.md.
+"""
+
+from bgpemu.testing.diff import Change, Diff, LabSnapshot, Route
+from bgpemu.testing.errors import LabInputError
+from bgpemu.testing.lab import ENGINES, Convergence, Lab, LabStateError, start_lab
+
+__all__ = [
+    "ENGINES",
+    "Change",
+    "Convergence",
+    "Diff",
+    "Lab",
+    "LabInputError",
+    "LabSnapshot",
+    "LabStateError",
+    "Route",
+    "start_lab",
+]
