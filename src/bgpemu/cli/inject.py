@@ -122,7 +122,8 @@ def _run(args: argparse.Namespace) -> int:
         elif answer["event"] == "converged":
             print(
                 f"converged after {answer['duration']} s: {answer['updates']} UPDATEs, "
-                f"{answer['best_path_changes']} best-path changes"
+                f"{answer['best_path_changes']} best-path changes over "
+                f"{answer['prefixes']} prefixes"
             )
         else:
             print(f"{answer['event']}: {answer['detail']}")

@@ -143,8 +143,9 @@ async def _publish_views(
 
 def best_path_changes(
     before: Mapping[str, RouterSnapshot], after: Mapping[str, RouterSnapshot]
-) -> int:
-    """How many (speaker, prefix) best paths differ (next hop or AS path, or appeared/left)."""
+) -> tuple[int, int]:
+    """(speaker, prefix) best paths that differ (next hop or AS path, or appeared/left), and
+    the distinct prefixes among them."""
 
     def best(snaps: Mapping[str, RouterSnapshot]) -> dict[tuple[str, str], Any]:
         return {
@@ -155,7 +156,8 @@ def best_path_changes(
         }
 
     old, new = best(before), best(after)
-    return sum(1 for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+    changed = [key for key in old.keys() | new.keys() if old.get(key) != new.get(key)]
+    return len(changed), len({prefix for _speaker, prefix in changed})
 
 
 class _Control:
@@ -206,6 +208,7 @@ class _Control:
             return
         duration = time.monotonic() - started
         after = await self.lab.snapshots()
+        changes, prefixes = best_path_changes(before, after)
         self._event(
             "converged",
             request,
@@ -213,5 +216,6 @@ class _Control:
             detail=injection.describe(),
             duration=round(duration, 3),
             updates=max(0, self.lab.updates_sent() - updates),
-            best_path_changes=best_path_changes(before, after),
+            prefixes=prefixes,
+            best_path_changes=changes,
         )

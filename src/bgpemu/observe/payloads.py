@@ -183,13 +183,15 @@ def lab_event_payload(
     detail: str = "",
     duration: float | None = None,
     updates: int | None = None,
+    prefixes: int | None = None,
     best_path_changes: int | None = None,
 ) -> Doc:
     """``events`` of the lab (not retained): an injection done or refused, a convergence.
 
     ``event`` is ``injected``, ``rejected`` (the lab is untouched; ``detail`` says why)
-    or ``converged`` (``duration`` in seconds from the injection, with the UPDATEs sent
-    and the best-path changes it took).
+    or ``converged`` (``duration`` in seconds from the injection, with the UPDATEs sent,
+    the distinct prefixes whose best path changed somewhere, and the (speaker, prefix)
+    best-path changes it took).
     """
     return {
         "schema": schema_id(Kind.LAB_EVENT),
@@ -200,6 +202,7 @@ def lab_event_payload(
         "detail": detail,
         "duration": duration,
         "updates": updates,
+        "prefixes": prefixes,
         "best_path_changes": best_path_changes,
     }
 
