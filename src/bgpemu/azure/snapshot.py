@@ -11,7 +11,7 @@ same views anywhere.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from ipaddress import ip_network
 from typing import Any
 
@@ -78,8 +78,24 @@ class RouterSnapshot:
     peers: tuple[PeerStatus, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (lists for tuples); :meth:`from_json` reads it back."""
-        return asdict(self)
+        """A JSON-ready dict; :meth:`from_json` reads it back.
+
+        Built field by field (not :func:`dataclasses.asdict`, which deep-copies every
+        value): a hub's snapshot holds hundreds of thousands of routes.
+        """
+
+        def routes(items: tuple[RibRoute, ...]) -> list[dict[str, Any]]:
+            return [{name: getattr(r, name) for name in _ROUTE_FIELDS} for r in items]
+
+        return {
+            "name": self.name,
+            "asn": self.asn,
+            "router_id": self.router_id,
+            "loc_rib": routes(self.loc_rib),
+            "adj_rib_in": {peer: routes(items) for peer, items in self.adj_rib_in.items()},
+            "adj_rib_out": {peer: routes(items) for peer, items in self.adj_rib_out.items()},
+            "peers": [{name: getattr(p, name) for name in _PEER_FIELDS} for p in self.peers],
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RouterSnapshot:
@@ -97,6 +113,10 @@ class RouterSnapshot:
             adj_rib_out={k: routes(v) for k, v in data["adj_rib_out"].items()},
             peers=tuple(PeerStatus(**p) for p in data["peers"]),
         )
+
+
+_ROUTE_FIELDS = tuple(f.name for f in fields(RibRoute))
+_PEER_FIELDS = tuple(f.name for f in fields(PeerStatus))
 
 
 def _route_from_json(item: Mapping[str, Any]) -> RibRoute:

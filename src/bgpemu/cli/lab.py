@@ -199,8 +199,7 @@ async def _serve_lab(
         if verdict is None:
             return 0
         elapsed = time.monotonic() - started
-        snapshots = await lab.snapshots()
-        routes = sum(1 for snap in snapshots.values() for route in snap.loc_rib if route.best)
+        routes = lab.best_routes()
         summary = {
             "lab": name,
             "converged": True,

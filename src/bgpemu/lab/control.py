@@ -16,6 +16,9 @@ restart        node                                       ... started again
 reset          a, b                                       a resets its sessions with b (Cease)
 announce       node, prefix, as_path_prepend (0)          node originates prefix
 withdraw       node, prefix                               node stops originating prefix
+prepend        node, peer, count                          node sends everything to peer with
+                                                          count extra copies of its ASN (0:
+                                                          none); soft reconfiguration
 =============  =========================================  ======================================
 """
 
@@ -29,11 +32,22 @@ from typing import Any
 from bgpemu.azure.plan import Plan
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 
 __all__ = ["Injection", "apply", "parse_command"]
 
-_OPS = ("fail_link", "restore_link", "crash", "restart", "reset", "announce", "withdraw")
+_OPS = (
+    "fail_link",
+    "restore_link",
+    "crash",
+    "restart",
+    "reset",
+    "announce",
+    "withdraw",
+    "prepend",
+)
+_ARGS = frozenset({"a", "b", "silent", "node", "peer", "prefix", "as_path_prepend", "count"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,11 +61,15 @@ class Injection:
     silent: bool = False
     prefix: str | None = None
     as_path_prepend: int = 0
+    count: int = 0
+    """``prepend``: extra copies of the ASN on the sessions of :attr:`pairs`."""
 
     def describe(self) -> str:
-        """``fail_link HubGW-SiteB (silent)``."""
+        """``fail_link HubGW-SiteB (silent)``, ``prepend nva1-ars.0, nva1-ars.1 x3``."""
         what = ", ".join(f"{a}-{b}" for a, b in self.pairs) or ", ".join(self.speakers)
         extra = f" {self.prefix}" if self.prefix else ""
+        if self.op == "prepend":
+            extra = f" x{self.count}"
         return f"{self.op} {what}{extra}{' (silent)' if self.silent else ''}"
 
 
@@ -86,7 +104,7 @@ def parse_command(plan: Plan, command: Mapping[str, Any]) -> Injection | list[st
         return [f"op: unknown operation {op!r} (one of: {', '.join(_OPS)})"]
     if not isinstance(args, Mapping):
         return ["args: must be an object"]
-    unknown = sorted(set(args) - {"a", "b", "silent", "node", "prefix", "as_path_prepend"})
+    unknown = sorted(set(args) - _ARGS)
     if unknown:
         problems.append(f"args: unknown field(s) {', '.join(unknown)}")
     if op in ("fail_link", "restore_link", "reset"):
@@ -102,6 +120,8 @@ def parse_command(plan: Plan, command: Mapping[str, Any]) -> Injection | list[st
             return problems
         return Injection(op=str(op), pairs=pairs, silent=bool(silent))
     speakers = _speakers(plan, args.get("node"), "node", problems)
+    if op == "prepend":
+        return _prepend(plan, args, speakers, problems)
     if op in ("crash", "restart"):
         return problems or Injection(op=str(op), speakers=speakers)
     prefix = args.get("prefix")
@@ -115,6 +135,22 @@ def parse_command(plan: Plan, command: Mapping[str, Any]) -> Injection | list[st
     if problems:
         return problems
     return Injection(op=str(op), speakers=speakers, prefix=prefix, as_path_prepend=prepend)
+
+
+def _prepend(
+    plan: Plan, args: Mapping[str, Any], speakers: tuple[str, ...], problems: list[str]
+) -> Injection | list[str]:
+    peers = _speakers(plan, args.get("peer"), "peer", problems)
+    count = args.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 255:
+        problems.append("args.count: must be an integer 0..255")
+    pairs = _pairs(plan, speakers, peers) if speakers and peers else ()
+    if speakers and peers and not pairs:
+        problems.append(f"args: no BGP session between {args['node']!r} and {args['peer']!r}")
+    if problems:
+        return problems
+    assert isinstance(count, int)
+    return Injection(op="prepend", pairs=pairs, count=count)
 
 
 async def apply(lab: TcpLab, injection: Injection) -> None:
@@ -136,6 +172,13 @@ async def apply(lab: TcpLab, injection: Injection) -> None:
         for speaker in injection.speakers:
             if speaker not in done:
                 done.update(await lab.restart(speaker))
+    elif injection.op == "prepend":
+        specs = {spec.name: spec for spec in lab.plan.speakers}
+        for speaker, peer in injection.pairs:
+            original = specs[speaker].router.neighbor(peer).export_policy
+            current = lab.neighbor_policy(speaker, peer)
+            policy = prepend_policy(current, original, injection.count)
+            await lab.set_neighbor_policy(speaker, policy)
     else:
         assert injection.prefix is not None
         network = ipaddress.ip_network(injection.prefix)

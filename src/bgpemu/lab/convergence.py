@@ -47,6 +47,8 @@ class SpeakerReport:
     """A router deadline is pending (MRAI, max-prefix restart): more output will come."""
     updates_sent_total: int = 0
     """Every UPDATE the speaker ever sent, on all sessions (for per-convergence counts)."""
+    best_routes: int = 0
+    """Prefixes in its Loc-RIB."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,7 +12,9 @@ Injections (issue "failures you can inject"): :meth:`~TcpLab.crash` and
 :meth:`~TcpLab.restart` a speaker's process, :meth:`~TcpLab.cut_link` /
 :meth:`~TcpLab.restore_link` (clean: Cease on both ends, sessions held down; silent:
 the connection is held open but nothing passes, so the hold timers find out),
-:meth:`~TcpLab.reset_session`, :meth:`~TcpLab.announce` and :meth:`~TcpLab.withdraw`.
+:meth:`~TcpLab.reset_session`, :meth:`~TcpLab.announce`, :meth:`~TcpLab.withdraw` and
+:meth:`~TcpLab.set_neighbor_policy` (soft reconfiguration: the session stays up; the
+lab keeps the new settings and gives them again to a restarted speaker).
 Sessions that are down on purpose leave the expected set; the lab converges again
 once the surviving ends have noticed.
 """
@@ -39,6 +41,7 @@ from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide,
 from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.worker import WorkerConfig, worker_main
 from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.types import Family
 
 __all__ = ["LabError", "TcpLab", "split"]
@@ -124,6 +127,8 @@ class TcpLab:
         self._crashed: set[str] = set()
         self._cut: set[tuple[str, str]] = set()
         self._down: set[tuple[str, str]] = set()
+        self._policies: dict[tuple[str, str], NeighborPolicy] = {}
+        """(speaker, peer) -> settings changed by :meth:`set_neighbor_policy`."""
 
     async def __aenter__(self) -> TcpLab:
         await self.start()
@@ -220,7 +225,7 @@ class TcpLab:
             waiting = ", ".join(self.verdict().waiting)
             raise TimeoutError(f"not converged after {timeout} s: {waiting}") from None
 
-    async def snapshots(self, timeout: float = 30.0) -> dict[str, RouterSnapshot]:
+    async def snapshots(self, timeout: float = 120.0) -> dict[str, RouterSnapshot]:
         """Every running speaker's RIBs and sessions, gathered from the workers."""
         replies = await self._ask_all({"type": "snapshot"}, timeout)
         result: dict[str, RouterSnapshot] = {}
@@ -232,6 +237,10 @@ class TcpLab:
     async def flush(self, timeout: float = 30.0) -> None:
         """Have every speaker publish its current tables and wait until the broker has them."""
         await self._ask_all({"type": "flush"}, timeout)
+
+    def best_routes(self) -> int:
+        """Loc-RIB prefixes over the running speakers (from their latest reports)."""
+        return sum(report.best_routes for report in self.reports.values())
 
     def updates_sent(self) -> int:
         """UPDATEs sent so far by the running speakers (from their latest reports)."""
@@ -271,6 +280,9 @@ class TcpLab:
         worker = self._spawn(dead.names)
         await self._wait_ready([worker], timeout)
         self._crashed.difference_update(dead.names)
+        for (name, _peer), policy in sorted(self._policies.items()):
+            if name in dead.names:
+                await self._ask(worker, {"type": "policy", "speaker": name, "policy": policy})
         self._recompute()
         return dead.names
 
@@ -286,6 +298,25 @@ class TcpLab:
             self._worker_of(speaker),
             {"type": "withdraw", "speaker": speaker, "family": family, "prefix": prefix},
         )
+
+    def neighbor_policy(self, speaker: str, peer: str) -> NeighborPolicy:
+        """The current settings of ``speaker`` for neighbour ``peer``."""
+        changed = self._policies.get((speaker, peer))
+        if changed is not None:
+            return changed
+        spec = next((s for s in self.plan.speakers if s.name == speaker), None)
+        if spec is None:
+            raise LabError(f"no speaker {speaker!r} in lab {self.name!r}")
+        return spec.router.neighbor(peer)
+
+    async def set_neighbor_policy(self, speaker: str, policy: NeighborPolicy) -> None:
+        """``speaker`` takes new settings for neighbour ``policy.name``; the session stays up
+        (soft reconfiguration, RFC 2918; see :mod:`bgpemu.router.reconfigure`)."""
+        self._pair(speaker, policy.name)
+        await self._ask(
+            self._worker_of(speaker), {"type": "policy", "speaker": speaker, "policy": policy}
+        )
+        self._policies[(speaker, policy.name)] = policy
 
     async def cut_link(self, a: str, b: str, *, silent: bool = False) -> None:
         """Take the session between speakers ``a`` and ``b`` down until :meth:`restore_link`.
@@ -407,4 +438,5 @@ class TcpLab:
                 peers={peer: PeerCounters(**c) for peer, c in report["peers"].items()},
                 busy=bool(report["busy"]),
                 updates_sent_total=int(report.get("updates_sent_total", 0)),
+                best_routes=int(report.get("best_routes", 0)),
             )

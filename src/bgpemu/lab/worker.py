@@ -12,7 +12,9 @@ speaker listening), ``error`` (a speaker could not start: nothing is left runnin
 ``reports`` (per speaker: session states, current-connection UPDATE counters, busy
 flag; sent after every burst of changes), ``snapshots`` (answer to ``snapshot``),
 ``flushed`` (answer to ``flush``: every speaker's current tables reached the broker) and
-``stopped``.  Parent -> worker: ``snapshot``, ``flush`` and ``stop``.
+``stopped``.  Parent -> worker: ``snapshot``, ``flush``, ``stop`` and the injections
+(``announce``, ``withdraw``, ``session``, ``policy``: a pickled NeighborPolicy), each
+answered by ``done`` after a fresh ``reports``.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def report_of(speaker: Speaker, tally: UpdateTally | None = None) -> dict[str, A
         "peers": {p: asdict(c) for p, c in report.peers.items()},
         "busy": report.busy,
         "updates_sent_total": (tally or UpdateTally()).total(speaker),
+        "best_routes": speaker.router.loc_rib.count(),
     }
 
 
@@ -276,6 +279,8 @@ class _Worker:
             speaker.originate(command["route"])
         elif kind == "withdraw":
             speaker.withdraw(command["family"], command["prefix"])
+        elif kind == "policy":
+            await speaker.set_neighbor_policy(command["policy"])
         elif kind == "session":
             self._session(speaker, command["peer"], command["action"], loop.time())
         else:
