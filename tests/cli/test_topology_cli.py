@@ -10,6 +10,7 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.azure.views import effective_routes, hub_routes, learned_routes
 from bgpemu.cli import main
+from bgpemu.observe.payloads import rib_loc_payload
 from bgpemu.topology import load_topology
 
 ROOT = Path(__file__).parents[2]
@@ -68,6 +69,16 @@ def test_solve_node_and_table_output(capsys: pytest.CaptureFixture[str]) -> None
     nodes = _json(capsys, "solve", path, "--node", "VpnGW", "-o", "json")
     assert isinstance(nodes, dict)
     assert sorted(nodes) == ["VpnGW.0", "VpnGW.1"]
+    # The shape of `bgpemu routes NODE -o json`: the routes of each speaker's rib/loc document.
+    solution = solve(load_topology(path))
+    for speaker in ("VpnGW.0", "VpnGW.1"):
+        expected = rib_loc_payload(solution.snapshots[speaker], seq=0)["routes"]
+        assert nodes[speaker] == expected
+        assert any(r["best"] and r["peer"] == "ErGW" for r in expected)
+    assert main(["solve", path, "--node", "VpnGW"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["Speaker", "Prefix", "NextHop"]
+    assert any(line.startswith("VpnGW.1") and "10.1.11.0/25" in line for line in table)
     assert main(["solve", path, "--effective-routes", "Hub/Workload"]) == 0
     out = capsys.readouterr().out
     assert "10.1.11.0/25" in out

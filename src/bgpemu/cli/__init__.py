@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import diff, inject, lab, solve, speaker, validate
+from bgpemu.cli import diff, inject, lab, observe, solve, speaker, validate
 
 __all__ = ["main"]
 
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_parser(commands)
     inject.add_parsers(commands)
     diff.add_parser(commands)
+    observe.add_parsers(commands)
     return parser
 
 

@@ -38,7 +38,9 @@ def add_parser(commands: Any) -> None:
         "--config", action="append", metavar="FILE", help="speaker config (YAML), repeatable"
     )
     views = parser.add_mutually_exclusive_group()
-    views.add_argument("--node", metavar="NAME", help="the Loc-RIB of one node")
+    views.add_argument(
+        "--node", metavar="NAME", help="the Loc-RIB of one node (as bgpemu routes NODE prints it)"
+    )
     views.add_argument(
         "--effective-routes",
         metavar="VNET[/SUBNET]",
@@ -138,7 +140,9 @@ def _run_topology(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(view, indent=2))
     elif args.node is not None:
-        print(render_table(view))
+        from bgpemu.cli.observe import render_rib
+
+        print(render_rib(view))
     else:
         from bgpemu.azure.views import render_table as render_view
 
@@ -155,8 +159,14 @@ def _view(args: argparse.Namespace, solution: Any) -> Any:
         endpoints = plan.of_node(args.node)
         if not endpoints:
             raise KeyError(f"no node {args.node!r} in topology {network.name!r}")
-        tables = solution.fabric.tables()
-        return {e.speaker: tables[e.speaker] for e in endpoints if e.speaker in tables}
+        from bgpemu.observe.payloads import rib_loc_payload
+
+        # The shape of ``bgpemu routes NODE -o json`` (the routes of the rib/loc document).
+        return {
+            e.speaker: rib_loc_payload(snaps[e.speaker], seq=0)["routes"]
+            for e in endpoints
+            if e.speaker in snaps
+        }
     if args.effective_routes is not None:
         vnet, _, subnet = args.effective_routes.partition("/")
         return views.effective_routes(network, plan, snaps, vnet, subnet or None)

@@ -35,7 +35,7 @@ import aiomqtt
 
 from bgpemu.observe.errors import BrokerUnreachableError, SequenceGapError
 from bgpemu.observe.payloads import apply_delta, status_payload, table_of
-from bgpemu.observe.topics import LabTopics, NodeTopic, NodeTopics, parse_topic
+from bgpemu.observe.topics import ROOT, LabTopics, NodeTopic, NodeTopics, parse_topic
 from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "check_broker",
     "encode",
     "parse_mqtt_url",
+    "retained_labs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -585,3 +586,57 @@ async def send_control(
     except aiomqtt.MqttError as exc:
         raise BrokerUnreachableError(address.url, str(exc) or type(exc).__name__) from None
     return answers
+
+
+async def retained_labs(
+    broker: str | BrokerAddress, timeout: float, quiet: float = 0.3
+) -> dict[str, dict[str, Any]]:
+    """The retained ``state`` document of every lab on the broker, by lab name.
+
+    Subscribes to ``bgpemu/v1/+/state`` and collects the retained messages the broker
+    sends after the subscription (MQTT 3.1.1 §3.3.1.3); returns once none arrived for
+    ``quiet`` seconds, or after ``timeout`` seconds in all.  Raises
+    :class:`~bgpemu.observe.errors.BrokerUnreachableError` if the broker is down.
+    """
+    address = _address(broker)
+    labs: dict[str, dict[str, Any]] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    subscribed = False
+    try:
+        client = aiomqtt.Client(
+            address.host,
+            address.port,
+            protocol=aiomqtt.ProtocolVersion.V311,
+            logger=_client_logger,
+            timeout=timeout,
+        )
+        async with asyncio.timeout(timeout), client:
+            await client.subscribe(f"{ROOT}/+/state", qos=1)
+            subscribed = True
+            messages = aiter(client.messages)
+            while True:
+                window = min(quiet, deadline - loop.time())
+                if window <= 0:
+                    break
+                try:
+                    async with asyncio.timeout(window):
+                        message = await anext(messages)
+                except TimeoutError:
+                    break
+                ref = parse_topic(message.topic.value)
+                raw = message.payload
+                if ref is None or ref.kind != "state" or not isinstance(raw, bytes) or not raw:
+                    continue
+                try:
+                    doc = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(doc, dict):
+                    labs[ref.lab] = doc
+    except TimeoutError:
+        if not subscribed:
+            raise BrokerUnreachableError(address.url, f"no answer within {timeout:g} s") from None
+    except aiomqtt.MqttError as exc:
+        raise BrokerUnreachableError(address.url, str(exc) or type(exc).__name__) from None
+    return labs
