@@ -1,4 +1,4 @@
-"""``bgpemu fail|restore|reset|announce|withdraw``: change a running lab through MQTT.
+"""``bgpemu fail|restore|reset|announce|withdraw|prepend``: change a running lab through MQTT.
 
 Each command publishes one ``control`` message to the lab (``bgpemu/v1/<lab>/control``,
 see docs/mqtt.md) and prints the lab's answers: ``injected``, then ``converged`` with
@@ -32,7 +32,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(commands: Any) -> None:
-    """Register ``fail``, ``restore``, ``reset``, ``announce`` and ``withdraw``."""
+    """Register ``fail``, ``restore``, ``reset``, ``announce``, ``withdraw`` and ``prepend``."""
     for verb, op_link, op_node, text in (
         ("fail", "fail_link", "crash", "take a link down or crash a node"),
         ("restore", "restore_link", "restart", "bring a link or a crashed node back"),
@@ -67,6 +67,16 @@ def add_parsers(commands: Any) -> None:
             parser.add_argument("--prepend", type=int, default=0, help="extra copies of its ASN")
         _common(parser)
         parser.set_defaults(func=_run, op=verb)
+    prepend = commands.add_parser(
+        "prepend",
+        help="NODE sends everything to PEER with COUNT extra copies of its ASN (0 removes it); "
+        "the sessions stay up (soft reconfiguration)",
+    )
+    prepend.add_argument("node", metavar="NODE")
+    prepend.add_argument("peer", metavar="PEER")
+    prepend.add_argument("count", metavar="COUNT", type=int)
+    _common(prepend)
+    prepend.set_defaults(func=_run, op="prepend")
 
 
 def _target(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -92,6 +102,8 @@ def _command_args(args: argparse.Namespace) -> dict[str, Any]:
         return out
     if args.op in ("crash", "restart"):
         return {"node": args.node}
+    if args.op == "prepend":
+        return {"node": args.node, "peer": args.peer, "count": args.count}
     out = {"node": args.node, "prefix": args.prefix}
     if getattr(args, "prepend", 0):
         out["as_path_prepend"] = args.prepend

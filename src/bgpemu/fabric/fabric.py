@@ -39,6 +39,7 @@ import heapq
 import itertools
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from bgpemu.errors import BgpEmuError
@@ -58,8 +59,9 @@ from bgpemu.fabric.links import (
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
-from bgpemu.router.neighbor import peer_info
+from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.outputs import RouterOutput
+from bgpemu.router.reconfigure import with_neighbor
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.session import (
     CloseTcp,
@@ -218,6 +220,27 @@ class Fabric:
         """Node ``node`` stops originating ``prefix`` now."""
         target = self._nodes[node]
         self._apply_output(target, target.router.withdraw_originated(family, prefix, self.now))
+
+    def set_neighbor_policy(self, node: str, policy: NeighborPolicy) -> None:
+        """Node ``node`` takes new settings for neighbour ``policy.name`` now, without
+        resetting the session (soft reconfiguration, :mod:`bgpemu.router.reconfigure`);
+        a changed import policy also sends the neighbour a ROUTE-REFRESH (RFC 2918 §3).
+
+        The node keeps the settings across a restart (like a saved configuration).
+        """
+        target = self._nodes[node]
+        if policy.name not in target.ends:
+            raise KeyError(f"node {node} has no neighbour {policy.name}")
+        if not target.running:  # a stopped node takes the settings when it starts
+            config = with_neighbor(target.spec.router, policy)
+            target.spec = replace(target.spec, router=config)
+            return
+        output = target.router.set_neighbor_policy(policy, self.now)
+        target.spec = replace(target.spec, router=target.router.config)
+        self._log(node, f"{policy.name}: neighbour policy changed")
+        self._apply_output(target, output)
+        for peer, family in output.refreshes:
+            self.request_route_refresh(node, peer, family)
 
     def request_route_refresh(self, node: str, neighbor: str, family: Family) -> None:
         """Node ``node`` asks ``neighbor`` to re-send ``family`` (RFC 2918 §3)."""

@@ -164,7 +164,16 @@ def lab_state_payload(
     }
 
 
-CONTROL_OPS = ("fail_link", "restore_link", "crash", "restart", "reset", "announce", "withdraw")
+CONTROL_OPS = (
+    "fail_link",
+    "restore_link",
+    "crash",
+    "restart",
+    "reset",
+    "announce",
+    "withdraw",
+    "prepend",
+)
 """What a ``control`` message may ask for (see :mod:`bgpemu.lab.control`)."""
 
 

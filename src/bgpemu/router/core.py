@@ -63,6 +63,13 @@ from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.exports import EndOfRib, Export
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.outputs import ResetSession, RouterOutput
+from bgpemu.router.reconfigure import (
+    export_changed,
+    import_changed,
+    reexport,
+    reimport,
+    with_neighbor,
+)
 from bgpemu.router.rewrite import after_policy, before_policy
 from bgpemu.router.table import decision_json
 from bgpemu.types import IPV4_UNICAST, Family
@@ -413,6 +420,56 @@ class Router:
         peer = self._peers.get(name)
         if peer is not None and family in peer.families:
             out.exports[name] = list(peer.rib_out.full_table(family))
+        return out
+
+    def set_neighbor_policy(self, policy: NeighborPolicy, now: float) -> RouterOutput:
+        """Replace the settings of neighbour ``policy.name``, its session staying up.
+
+        Soft reconfiguration (RFC 2918 §1; see :mod:`bgpemu.router.reconfigure`): a new
+        import policy is re-applied to the stored pre-policy Adj-RIB-In and the
+        affected prefixes re-decided, with a ROUTE-REFRESH asked of the peer in
+        :attr:`RouterOutput.refreshes`; a new export policy re-runs export toward the
+        peer and sends only the differences.  :attr:`config` holds the new settings
+        (used again at the next :meth:`peer_up`).  The same settings again: no output.
+        """
+        old = self.config.neighbor(policy.name)
+        if old == policy:
+            return RouterOutput()
+        self.config = with_neighbor(self.config, policy)
+        peer = self._peers.get(policy.name)
+        if peer is None:
+            return RouterOutput()
+        peer.policy = policy
+        touched: _Touched = {}
+        inbound = import_changed(old, policy)
+        if inbound:
+            for family, pre, post in reimport(
+                peer.rib_in,
+                policy,
+                peer.import_context,
+                asn=self._asn,
+                router_id=self.config.router_id,
+            ):
+                table = self._table(family)
+                if post is None:
+                    table.drop(pre.prefix, policy.name, pre.path_id)
+                else:
+                    table.put(pre.prefix, policy.name, pre.path_id, post)
+                _touch(touched.setdefault(family, {}), pre.prefix)
+        if export_changed(old, policy):
+            reexport(
+                self._loc_rib,
+                peer.rib_out,
+                peer.families,
+                lambda family, prefix, best: self._export(peer, family, prefix, best),
+            )
+            self._memo.clear()
+        reset = self._check_max_prefix(peer, peer.rib_in.families(), now, touched)
+        out = self._decide_and_export(touched, now)
+        if reset is not None:
+            out.resets.append(reset)
+        elif inbound:
+            out.refreshes.extend((policy.name, family) for family in sorted(peer.families))
         return out
 
     # -- local routes --------------------------------------------------------------------

@@ -81,7 +81,10 @@ class RouterOutput:
 
     ``exports`` per peer name, each list in send order; ``resets`` sessions to stop;
     ``restarts`` peers whose session the shell should start again (max-prefix
-    restart timer); ``changes`` the Loc-RIB observations, in prefix order.
+    restart timer); ``changes`` the Loc-RIB observations, in prefix order;
+    ``refreshes`` (peer, family) pairs the shell should send a ROUTE-REFRESH for
+    (RFC 2918 §3), after a change of that peer's import policy
+    (:mod:`bgpemu.router.reconfigure`).
 
     The router records its changes in bulk (:meth:`add_changes`) and the
     :class:`BestPathChanged` objects are only built when :attr:`changes` is first
@@ -90,7 +93,7 @@ class RouterOutput:
     the ones built eagerly.
     """
 
-    __slots__ = ("_changes", "_pending", "exports", "resets", "restarts")
+    __slots__ = ("_changes", "_pending", "exports", "refreshes", "resets", "restarts")
 
     def __init__(
         self,
@@ -98,12 +101,14 @@ class RouterOutput:
         resets: list[ResetSession] | None = None,
         changes: list[BestPathChanged] | None = None,
         restarts: list[str] | None = None,
+        refreshes: list[tuple[str, Family]] | None = None,
     ) -> None:
         self.exports: dict[str, list[Export]] = {} if exports is None else exports
         self.resets: list[ResetSession] = [] if resets is None else resets
         self._changes: list[BestPathChanged] = [] if changes is None else changes
         self._pending: list[_Batch] = []
         self.restarts: list[str] = [] if restarts is None else restarts
+        self.refreshes: list[tuple[str, Family]] = [] if refreshes is None else refreshes
 
     @property
     def changes(self) -> list[BestPathChanged]:
@@ -144,19 +149,28 @@ class RouterOutput:
             self.changes.extend(other._changes)
         self._pending.extend(other._pending)
         self.restarts.extend(other.restarts)
+        self.refreshes.extend(other.refreshes)
 
     def empty(self) -> bool:
-        """True when there is nothing to send, reset, restart or report."""
-        return not (self.exports or self.resets or self._changes or self._pending or self.restarts)
+        """True when there is nothing to send, reset, restart, refresh or report."""
+        return not (
+            self.exports
+            or self.resets
+            or self._changes
+            or self._pending
+            or self.restarts
+            or self.refreshes
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RouterOutput):
             return NotImplemented
-        return (self.exports, self.resets, self.changes, self.restarts) == (
+        return (self.exports, self.resets, self.changes, self.restarts, self.refreshes) == (
             other.exports,
             other.resets,
             other.changes,
             other.restarts,
+            other.refreshes,
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
@@ -164,5 +178,6 @@ class RouterOutput:
     def __repr__(self) -> str:
         return (
             f"RouterOutput(exports={self.exports!r}, resets={self.resets!r}, "
-            f"changes={self.changes!r}, restarts={self.restarts!r})"
+            f"changes={self.changes!r}, restarts={self.restarts!r}, "
+            f"refreshes={self.refreshes!r})"
         )

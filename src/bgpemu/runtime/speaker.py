@@ -14,10 +14,12 @@ import ipaddress
 import logging
 import random
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from bgpemu.rib import Path
 from bgpemu.router import OriginatedRoute, Router, RouterOutput
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.router.table import path_json
 from bgpemu.runtime.peer import PeerDriver
@@ -141,6 +143,24 @@ class Speaker:
         now = asyncio.get_running_loop().time()
         self._apply_output(self.router.originate(route, now), now)
         self._notify()
+
+    async def set_neighbor_policy(self, policy: NeighborPolicy) -> None:
+        """Take new settings for neighbour ``policy.name`` without resetting its session.
+
+        Soft reconfiguration (:meth:`Router.set_neighbor_policy`): the changed exports
+        leave at once; a changed import policy also queues a ROUTE-REFRESH to the
+        neighbour (RFC 2918 §3), sent by its driver.  :attr:`spec` shows the new
+        settings too.
+        """
+        if policy.name not in self._peers:
+            raise KeyError(f"speaker {self.spec.name} has no neighbour {policy.name}")
+        now = asyncio.get_running_loop().time()
+        output = self.router.set_neighbor_policy(policy, now)
+        self.spec = replace(self.spec, router=self.router.config)
+        self._apply_output(output, now)
+        self._notify()
+        for peer, family in output.refreshes:
+            await self.request_route_refresh(peer, family)
 
     def withdraw(self, family: Family, prefix: str) -> None:
         """Stop announcing a locally originated ``prefix``."""

@@ -31,6 +31,7 @@ from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.supervisor import LabError, TcpLab, split
 from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.session import SessionState
 from bgpemu.testing.errors import LabInputError
 from bgpemu.types import Family
@@ -57,6 +58,7 @@ class Engine(Protocol):
     async def restart(self, speakers: tuple[str, ...]) -> None: ...
     async def announce(self, speaker: str, route: OriginatedRoute) -> None: ...
     async def withdraw(self, speaker: str, family: Family, prefix: str) -> None: ...
+    async def set_neighbor_policy(self, speaker: str, policy: NeighborPolicy) -> None: ...
     async def advance(self, seconds: float) -> None: ...
 
 
@@ -175,6 +177,9 @@ class FabricEngine:
 
     async def withdraw(self, speaker: str, family: Family, prefix: str) -> None:
         self.fabric.withdraw(speaker, family, prefix)
+
+    async def set_neighbor_policy(self, speaker: str, policy: NeighborPolicy) -> None:
+        self.fabric.set_neighbor_policy(speaker, policy)
 
     async def advance(self, seconds: float) -> None:
         self.fabric.advance(seconds)
@@ -300,6 +305,9 @@ class TcpEngine:
 
     async def withdraw(self, speaker: str, family: Family, prefix: str) -> None:
         await self.lab.withdraw(speaker, family, prefix)
+
+    async def set_neighbor_policy(self, speaker: str, policy: NeighborPolicy) -> None:
+        await self.lab.set_neighbor_policy(speaker, policy)
 
     async def advance(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

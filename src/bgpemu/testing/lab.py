@@ -32,6 +32,8 @@ from bgpemu.fabric import Fabric
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.payloads import rib_loc_payload
 from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.testing._engines import Engine, FabricEngine, TcpEngine
 from bgpemu.testing._names import Names, parse_prefix
 from bgpemu.testing.diff import Diff, LabSnapshot, diff
@@ -103,6 +105,9 @@ class Lab:
             spec.name: {(r.family, r.prefix) for r in spec.router.routes}
             for spec in self.plan.speakers
         }
+        self._policies: dict[tuple[str, str], NeighborPolicy] = {}
+        """(speaker, peer) -> neighbour settings changed since the start (both engines keep
+        them across a restart)."""
 
     @property
     def kind(self) -> str:
@@ -385,6 +390,26 @@ class Lab:
         for speaker in origins:
             await self.engine.withdraw(speaker, family, prefix)
             self._originated[speaker].discard((family, prefix))
+
+    async def prepend(self, node: str, peer: str, count: int) -> None:
+        """``node`` sends everything to ``peer`` with ``count`` extra copies of its ASN.
+
+        A policy change with soft reconfiguration (RFC 2918): the sessions stay up and
+        only the changed routes are re-sent.  ``count`` 0 removes the prepend (back to
+        the configured export policy); a new count replaces the previous one.
+        """
+        pairs = self.names.sessions(node, peer)
+        self._check_running(x for x, _ in pairs)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 255:
+            raise LabInputError(f"prepend count must be an integer 0..255, not {count!r}")
+        specs = {spec.name: spec for spec in self.plan.speakers}
+        self._touch()
+        for speaker, neighbor in pairs:
+            original = specs[speaker].router.neighbor(neighbor)
+            current = self._policies.get((speaker, neighbor), original)
+            policy = prepend_policy(current, original.export_policy, count)
+            await self.engine.set_neighbor_policy(speaker, policy)
+            self._policies[(speaker, neighbor)] = policy
 
     def _instance_pairs(self, node: str, index: int) -> tuple[str, list[tuple[str, str]]]:
         speaker = self.names.instance(node, index)
