@@ -124,3 +124,18 @@ async def test_a_malformed_control_message_is_rejected_with_an_error_event(
                 assert lab.version == version
         finally:
             publisher.cancel()
+
+
+async def test_a_crash_that_would_kill_another_node_is_refused() -> None:
+    from bgpemu.lab.control import apply
+    from bgpemu.lab.supervisor import LabError
+
+    network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
+    async with TcpLab(network, processes=1, port=free_port("127.0.10.1")) as lab:
+        await lab.converged(timeout=60)
+        injection = parse_command(lab.plan, {"op": "crash", "args": {"node": "SiteB"}})
+        assert isinstance(injection, Injection)
+        with pytest.raises(LabError, match="would also kill HubGW, SiteA, SiteC"):
+            await apply(lab, injection)
+        assert lab.verdict().converged  # untouched
+        assert lab.worker_count == 1

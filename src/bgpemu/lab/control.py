@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.plan import Plan
-from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
@@ -165,6 +165,14 @@ async def apply(lab: TcpLab, injection: Injection) -> None:
         for a, b in injection.pairs:
             await lab.reset_session(a, b)
     elif injection.op == "crash":
+        for speaker in injection.speakers:
+            others = set(lab.colocated(speaker)) - set(injection.speakers)
+            if others:
+                raise LabError(
+                    f"crashing {speaker} would also kill {', '.join(sorted(others))} (same "
+                    f"process); run the lab with --processes {len(lab.local)} to crash one "
+                    "node alone"
+                )
         for speaker in injection.speakers:
             lab.crash(speaker)
     elif injection.op == "restart":
