@@ -99,33 +99,34 @@ async def _publish_views(
         version = lab.version
         if verdict.converged and version != published:
             snapshots = await lab.snapshots()
-            if lab.version == version:  # nothing moved while the snapshots were taken
-                now = time.monotonic()
-                if first is None:
-                    first = now - started
-                for node, view, data in azure_documents(
-                    lab.network, lab.plan, snapshots, now - started
-                ):
-                    publisher.update(
-                        topics.node(node).azure(view), azure_view_payload(node, view, data)
-                    )
+            if lab.version != version:
+                continue  # something moved while the snapshots were taken: look again
+            now = time.monotonic()
+            if first is None:
+                first = now - started
+            for node, view, data in azure_documents(
+                lab.network, lab.plan, snapshots, now - started
+            ):
                 publisher.update(
-                    topics.state,
-                    lab_state_payload(
-                        lab.name,
-                        converged=True,
-                        nodes=nodes,
-                        since=time.time(),
-                        convergence_time=round(first, 3),
-                        sessions_established=verdict.established,
-                        sessions_expected=verdict.expected,
-                    ),
+                    topics.node(node).azure(view), azure_view_payload(node, view, data)
                 )
-                published = version
-                if published_once is not None and not published_once.is_set():
-                    await publisher.flush(_FLUSH_TIMEOUT)
-                    published_once.set()
-                continue
+            publisher.update(
+                topics.state,
+                lab_state_payload(
+                    lab.name,
+                    converged=True,
+                    nodes=nodes,
+                    since=time.time(),
+                    convergence_time=round(first, 3),
+                    sessions_established=verdict.established,
+                    sessions_expected=verdict.expected,
+                ),
+            )
+            published = version
+            if published_once is not None and not published_once.is_set():
+                await publisher.flush(_FLUSH_TIMEOUT)
+                published_once.set()
+            continue
         elif not verdict.converged and (published is not None or first is None):
             publisher.update(
                 topics.state,

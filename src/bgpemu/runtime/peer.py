@@ -426,6 +426,11 @@ class PeerDriver:
             data=notification.data,
             reason=describe_notification(notification.code, notification.subcode),
         )
+        # A connection still being set up must not come back later as the session:
+        # a collision candidate is stopped too and a pending attempt is abandoned.
+        if self._candidate is not None:
+            self._apply(self._candidate, self._candidate.session.handle(stop, now))
+        self._cancel_attempt()
         self._apply(self._conn, self.session.handle(stop, now))
 
     def blackhole(self) -> None:
