@@ -1,9 +1,12 @@
-"""Helpers for role tests: converge a Network in the fabric, read snapshots, run policies."""
+"""Helpers for the azure tests: build networks and plans, converge a Network in the fabric,
+read snapshots, run policies."""
 
 from __future__ import annotations
 
-from bgpemu.azure.model import Network
-from bgpemu.azure.plan import Plan
+from typing import Any
+
+from bgpemu.azure.model import Announcement, Network, Nva, OnPrem, Peering, Subnet, VNet, VWanHub
+from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot, snapshot
 from bgpemu.fabric import Fabric
@@ -127,3 +130,73 @@ def apply(plan: Plan, local: str, remote: str, direction: Direction, path: Path)
         local_next_hop_v4=config.next_hop_v4,
     )
     return policy(path, context)
+
+
+# --- builders -----------------------------------------------------------------------------
+
+
+def site(name: str, asn: int, address: str, *prefixes: str) -> OnPrem:
+    """An on-premises router at ``address`` (also its router id) announcing ``prefixes``."""
+    return OnPrem(
+        name=name,
+        asn=asn,
+        bgp_address=address,
+        router_id=address,
+        announcements=tuple(Announcement(prefix=p) for p in prefixes),
+    )
+
+
+def nva(
+    name: str, address: str, asn: int, *prefixes: str, vnet: str = "hub", **options: Any
+) -> Nva:
+    """An NVA in ``vnet`` at ``address`` (also its router id) announcing ``prefixes``."""
+    return Nva(
+        name=name,
+        vnet=vnet,
+        address=address,
+        asn=asn,
+        router_id=address,
+        announcements=tuple(Announcement(prefix=p) for p in prefixes),
+        **options,
+    )
+
+
+def vnet(name: str, space: str, *peerings: Peering) -> VNet:
+    """A VNet of one address space with one subnet ``s`` covering it."""
+    return VNet(
+        name=name,
+        address_space=(space,),
+        subnets=(Subnet(name="s", address_prefix=space),),
+        peerings=peerings,
+    )
+
+
+def vwan_hub(name: str, third: int, *, vwan: str = "wan", **options: Any) -> VWanHub:
+    """A hub of ``vwan`` with address prefix 192.168.<third>.0/24, routers .68 and .69."""
+    return VWanHub(
+        name=name,
+        vwan=vwan,
+        address_prefix=f"192.168.{third}.0/24",
+        router_ips=(f"192.168.{third}.68", f"192.168.{third}.69"),
+        **options,
+    )
+
+
+def endpoint(
+    speaker: str, node: str, role: str, address: str, asn: int, instance: int = 0
+) -> Endpoint:
+    """A plan endpoint (the views read the Azure address, never the lab address)."""
+    return Endpoint(
+        speaker=speaker,
+        node=node,
+        role=role,
+        instance=instance,
+        azure_address=address,
+        lab_address="127.0.0.1",
+        asn=asn,
+    )
+
+
+def plan_of(*endpoints: Endpoint) -> Plan:
+    """A plan of ``endpoints`` and no speakers, for views over hand-made snapshots."""
+    return Plan(speakers=(), endpoints={e.speaker: e for e in endpoints})

@@ -10,12 +10,8 @@ from bgpemu.azure.model import (
     ExpressRouteGateway,
     Network,
     OnPrem,
-    Peering,
-    SessionPolicy,
-    SiteToSite,
     Sku,
     VNet,
-    VpnGateway,
 )
 from bgpemu.azure.roles import compile_network
 from bgpemu.policy import Direction
@@ -29,8 +25,10 @@ from tests.unit.azure.helpers import (
     received,
     route,
     sent,
+    site,
     spec,
 )
+from tests.unit.azure.scenarios import scenario5
 
 
 def circuit(name: str, peer: str, third: int, **kw: object) -> ExpressRouteCircuit:
@@ -40,57 +38,6 @@ def circuit(name: str, peer: str, third: int, **kw: object) -> ExpressRouteCircu
         primary_peer_address_prefix=f"192.168.{third}.16/30",
         secondary_peer_address_prefix=f"192.168.{third}.20/30",
         **kw,  # type: ignore[arg-type]
-    )
-
-
-def scenario5() -> Network:
-    """§9 scenario 5 [ER-S2S]: ER + active-active VPN, same on-prem prefix both ways."""
-    return Network(
-        name="s5",
-        nodes=(
-            VNet(
-                name="hub",
-                address_space=("10.17.11.0/25",),
-                peerings=(Peering(remote_vnet="spoke", allow_gateway_transit=True),),
-            ),
-            VNet(
-                name="spoke",
-                address_space=("10.17.11.128/26",),
-                peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
-            ),
-            ExpressRouteGateway(name="ergw", vnet="hub", bgp_address="10.17.11.70"),
-            VpnGateway(
-                name="vpngw",
-                vnet="hub",
-                active_active=True,
-                bgp_addresses=("10.17.11.76", "10.17.11.77"),
-            ),
-            OnPrem(
-                name="ce",
-                asn=65020,
-                bgp_address="192.168.11.17",
-                router_id="192.168.11.17",
-                announcements=(Announcement(prefix="10.1.11.0/25"),),
-            ),
-            OnPrem(
-                name="fw",
-                asn=65020,
-                bgp_address="192.168.11.88",
-                router_id="192.168.11.88",
-                announcements=(Announcement(prefix="10.1.11.0/25"),),
-            ),
-            ExpressRouteCircuit(
-                name="er",
-                peer="ce",
-                primary_peer_address_prefix="192.168.11.16/30",
-                secondary_peer_address_prefix="192.168.11.20/30",
-                peer_policy=SessionPolicy(local_pref=150),
-            ),
-        ),
-        connections=(
-            ExpressRouteConnection(name="erc", gateway="ergw", circuit="er"),
-            SiteToSite(name="s2s", gateway="vpngw", site="fw"),
-        ),
     )
 
 
@@ -245,13 +192,7 @@ def test_ipvpn_provider_asn_in_path() -> None:
         nodes=(
             VNet(name="v", address_space=("10.0.0.0/16",)),
             ExpressRouteGateway(name="ergw", vnet="v", bgp_address="10.0.255.4"),
-            OnPrem(
-                name="branch",
-                asn=65030,
-                bgp_address="172.31.0.1",
-                router_id="172.31.0.1",
-                announcements=(Announcement(prefix="10.30.0.0/16"),),
-            ),
+            site("branch", 65030, "172.31.0.1", "10.30.0.0/16"),
             circuit("er", "branch", 3, connectivity=Connectivity.IPVPN, provider_asn=7018),
         ),
         connections=(ExpressRouteConnection(name="c", gateway="ergw", circuit="er"),),

@@ -6,10 +6,7 @@ import pytest
 
 from bgpemu.azure.model import Network, OnPrem
 from bgpemu.azure.roles import compile_network
-from tests.unit.azure.test_roles_expressroute import scenario5
-from tests.unit.azure.test_roles_route_server import scenario9
-from tests.unit.azure.test_roles_vpn import scenario1, scenario2
-from tests.unit.azure.test_roles_vwan import scenario7
+from tests.unit.azure.scenarios import scenario1, scenario2, scenario5, scenario7, scenario9
 
 NETWORKS = [scenario1(), scenario2(), scenario5(), scenario9(True), scenario7()]
 

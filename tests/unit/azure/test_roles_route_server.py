@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from bgpemu.azure.model import (
     Announcement,
-    ExpressRouteCircuit,
-    ExpressRouteConnection,
-    ExpressRouteGateway,
     Network,
     Nva,
-    OnPrem,
-    Peering,
-    RouteServer,
     RouteServerPeer,
     RoutingPreference,
-    VNet,
 )
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.roles.route_server import preference_weight
@@ -27,70 +20,12 @@ from tests.unit.azure.helpers import (
     loc_prefixes,
     multipath,
     neighbor_names,
+    nva,
     received,
     route,
     spec,
 )
-
-
-def nva(name: str, address: str, asn: int, *prefixes: str) -> Nva:
-    return Nva(
-        name=name,
-        vnet="hub",
-        address=address,
-        asn=asn,
-        router_id=address,
-        announcements=tuple(Announcement(prefix=p) for p in prefixes),
-    )
-
-
-def scenario9(branch_to_branch: bool, *extra: Nva) -> Network:
-    """§9 scenario 9 [ARS-OV][ARS-FAQ][ARS-ERVPN][AAC-SDWAN]."""
-    nvas = (
-        nva("sdwan", "10.1.1.4", 65001, "10.250.0.0/16"),
-        nva("firewall", "10.1.2.4", 65002, "0.0.0.0/0"),
-        *extra,
-    )
-    return Network(
-        name="s9",
-        nodes=(
-            VNet(
-                name="hub",
-                address_space=("10.1.0.0/16",),
-                peerings=(Peering(remote_vnet="spoke", allow_gateway_transit=True),),
-            ),
-            VNet(
-                name="spoke",
-                address_space=("10.5.0.0/16",),
-                peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
-            ),
-            RouteServer(
-                name="ars",
-                vnet="hub",
-                addresses=("10.1.255.4", "10.1.255.5"),
-                allow_branch_to_branch_traffic=branch_to_branch,
-            ),
-            ExpressRouteGateway(name="ergw", vnet="hub", bgp_address="10.1.254.4"),
-            OnPrem(
-                name="onprem2",
-                asn=65020,
-                bgp_address="192.168.2.17",
-                router_id="192.168.2.17",
-                announcements=(Announcement(prefix="10.2.0.0/16"),),
-            ),
-            ExpressRouteCircuit(
-                name="er",
-                peer="onprem2",
-                primary_peer_address_prefix="192.168.2.16/30",
-                secondary_peer_address_prefix="192.168.2.20/30",
-            ),
-            *nvas,
-        ),
-        connections=(
-            ExpressRouteConnection(name="erc", gateway="ergw", circuit="er"),
-            *(RouteServerPeer(name=f"p-{n.name}", route_server="ars", nva=n.name) for n in nvas),
-        ),
-    )
+from tests.unit.azure.scenarios import scenario9
 
 
 def test_instances_and_neighbours() -> None:
@@ -152,23 +87,8 @@ def test_no_advertise_programmed_not_readvertised() -> None:
 def ha_pair(prepend_b: int) -> Network:
     base = scenario9(False)
     nodes = tuple(n for n in base.nodes if not isinstance(n, Nva))
-    a = Nva(
-        name="nva-a",
-        vnet="hub",
-        address="10.1.1.4",
-        asn=65001,
-        router_id="10.1.1.4",
-        announcements=(Announcement(prefix="0.0.0.0/0"),),
-    )
-    b = Nva(
-        name="nva-b",
-        vnet="hub",
-        address="10.1.1.5",
-        asn=65001,
-        router_id="10.1.1.5",
-        announcements=(Announcement(prefix="0.0.0.0/0"),),
-        prepend=prepend_b,
-    )
+    a = nva("nva-a", "10.1.1.4", 65001, "0.0.0.0/0")
+    b = nva("nva-b", "10.1.1.5", 65001, "0.0.0.0/0", prepend=prepend_b)
     return Network(
         name="ha",
         nodes=(*nodes, a, b),

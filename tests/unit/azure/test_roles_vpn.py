@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bgpemu.azure.model import (
-    Announcement,
     Network,
     OnPrem,
     Peering,
@@ -25,29 +24,10 @@ from tests.unit.azure.helpers import (
     received,
     route,
     sent,
+    site,
     spec,
 )
-
-
-def scenario1(*site_prefixes: str) -> Network:
-    """§9 scenario 1 [VPN-BGP-HOWTO]: TestVNet1, VNet1GW (65010), Site5 (65050)."""
-    return Network(
-        name="s1",
-        nodes=(
-            VNet(name="TestVNet1", address_space=("10.11.0.0/16", "10.12.0.0/16")),
-            VpnGateway(
-                name="VNet1GW", vnet="TestVNet1", asn=65010, bgp_addresses=("10.12.255.30",)
-            ),
-            OnPrem(
-                name="Site5",
-                asn=65050,
-                bgp_address="10.51.255.254",
-                router_id="10.51.255.254",
-                announcements=tuple(Announcement(prefix=p) for p in site_prefixes),
-            ),
-        ),
-        connections=(SiteToSite(name="VNet1toSite5", gateway="VNet1GW", site="Site5"),),
-    )
+from tests.unit.azure.scenarios import scenario1, scenario2
 
 
 def test_scenario1_site_learns_vnet_ranges_with_gateway_asn() -> None:
@@ -91,46 +71,6 @@ def test_scenario1_default_route_accepted_not_readvertised() -> None:
     assert "0.0.0.0/0" in loc_prefixes(gw)
     assert "0.0.0.0/0" not in sent(gw, "Site6")
     assert "0.0.0.0/0" not in loc_prefixes(t["Site6"])
-
-
-def scenario2() -> Network:
-    """§9 scenario 2 [VPN-FAQ][VPN-BGP]: SiteA/SiteB BGP transit, SiteC static LNG."""
-    return Network(
-        name="s2",
-        nodes=(
-            VNet(name="Hub", address_space=("10.0.0.0/16",)),
-            VpnGateway(name="gw", vnet="Hub", bgp_addresses=("10.0.255.4",)),
-            OnPrem(
-                name="SiteA",
-                asn=65001,
-                bgp_address="10.1.255.1",
-                router_id="10.1.255.1",
-                announcements=(
-                    Announcement(prefix="10.1.0.0/16"),
-                    Announcement(prefix="0.0.0.0/0"),
-                ),
-            ),
-            OnPrem(
-                name="SiteB",
-                asn=65002,
-                bgp_address="10.2.255.1",
-                router_id="10.2.255.1",
-                announcements=(Announcement(prefix="10.2.0.0/16"),),
-            ),
-            OnPrem(name="SiteC", asn=65003, bgp_address="10.3.255.1", router_id="10.3.255.1"),
-        ),
-        connections=(
-            SiteToSite(name="a", gateway="gw", site="SiteA"),
-            SiteToSite(name="b", gateway="gw", site="SiteB"),
-            SiteToSite(
-                name="c",
-                gateway="gw",
-                site="SiteC",
-                enable_bgp=False,
-                local_address_prefixes=("10.3.0.0/16",),
-            ),
-        ),
-    )
 
 
 def test_scenario2_transit_between_sites_without_default() -> None:
@@ -207,13 +147,7 @@ def test_gateway_transit_filters_peered_prefixes_and_spokes_are_originated() -> 
                 peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
             ),
             VpnGateway(name="gw", vnet="hub", bgp_addresses=("10.0.255.4",)),
-            OnPrem(
-                name="site",
-                asn=65010,
-                bgp_address="192.168.0.1",
-                router_id="192.168.0.1",
-                announcements=(Announcement(prefix="10.1.0.0/16"),),
-            ),
+            site("site", 65010, "192.168.0.1", "10.1.0.0/16"),
         ),
         connections=(SiteToSite(name="s", gateway="gw", site="site"),),
     )
@@ -247,27 +181,27 @@ def test_active_active_two_instances_and_ecmp_on_prem() -> None:
     assert {r.next_hop for r in routes if r.multipath} == {"10.17.11.76", "10.17.11.77"}
 
 
-def test_vnet_to_vnet_bgp_transit_to_site() -> None:
-    network = Network(
-        name="v2v",
+def _vnet_to_vnet(name: str, *links: VnetToVnet) -> Network:
+    """Two VNets with a VPN gateway each (65010, 65020), ``links`` between the gateways,
+    and site5 (65050) connected to gw1."""
+    return Network(
+        name=name,
         nodes=(
             VNet(name="v1", address_space=("10.11.0.0/16",)),
             VNet(name="v2", address_space=("10.21.0.0/16",)),
             VpnGateway(name="gw1", vnet="v1", asn=65010, bgp_addresses=("10.11.255.30",)),
             VpnGateway(name="gw2", vnet="v2", asn=65020, bgp_addresses=("10.21.255.30",)),
-            OnPrem(
-                name="site5",
-                asn=65050,
-                bgp_address="10.51.255.254",
-                router_id="10.51.255.254",
-                announcements=(Announcement(prefix="10.51.0.0/16"),),
-            ),
+            site("site5", 65050, "10.51.255.254", "10.51.0.0/16"),
         ),
-        connections=(
-            SiteToSite(name="s", gateway="gw1", site="site5"),
-            VnetToVnet(name="1to2", gateway="gw1", remote_gateway="gw2"),
-            VnetToVnet(name="2to1", gateway="gw2", remote_gateway="gw1"),
-        ),
+        connections=(SiteToSite(name="s", gateway="gw1", site="site5"), *links),
+    )
+
+
+def test_vnet_to_vnet_bgp_transit_to_site() -> None:
+    network = _vnet_to_vnet(
+        "v2v",
+        VnetToVnet(name="1to2", gateway="gw1", remote_gateway="gw2"),
+        VnetToVnet(name="2to1", gateway="gw2", remote_gateway="gw1"),
     )
     plan, _fabric, t = converge(network)
     assert neighbor_names(plan, "gw1") == ["gw2", "site5"]
@@ -297,25 +231,9 @@ def test_vnet_to_vnet_without_bgp_gives_static_routes_between_the_two_vnets_only
     from bgpemu.azure.snapshot import snapshot
     from bgpemu.azure.views import effective_routes
 
-    network = Network(
-        name="v2v-static",
-        nodes=(
-            VNet(name="v1", address_space=("10.11.0.0/16",)),
-            VNet(name="v2", address_space=("10.21.0.0/16",)),
-            VpnGateway(name="gw1", vnet="v1", asn=65010, bgp_addresses=("10.11.255.30",)),
-            VpnGateway(name="gw2", vnet="v2", asn=65020, bgp_addresses=("10.21.255.30",)),
-            OnPrem(
-                name="site5",
-                asn=65050,
-                bgp_address="10.51.255.254",
-                router_id="10.51.255.254",
-                announcements=(Announcement(prefix="10.51.0.0/16"),),
-            ),
-        ),
-        connections=(
-            SiteToSite(name="s", gateway="gw1", site="site5"),
-            VnetToVnet(name="1to2", gateway="gw1", remote_gateway="gw2", enable_bgp=False),
-        ),
+    network = _vnet_to_vnet(
+        "v2v-static",
+        VnetToVnet(name="1to2", gateway="gw1", remote_gateway="gw2", enable_bgp=False),
     )
     plan, fabric, _t = converge(network)
     snaps = {n: snapshot(n, fabric.router(n), fabric.sessions(n)) for n in fabric.nodes()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bgpemu.azure.hubrouting import connection_tag
 from bgpemu.azure.model import (
-    Announcement,
     ExpressRouteCircuit,
     HubBgpConnection,
     HubErConnection,
@@ -14,13 +13,9 @@ from bgpemu.azure.model import (
     HubVnetConnection,
     HubVpnConnection,
     Network,
-    Nva,
-    OnPrem,
-    P2sConfig,
     RoutingPreference,
     VNet,
     VWan,
-    VWanHub,
     VWanType,
 )
 from bgpemu.azure.roles import compile_network
@@ -33,64 +28,12 @@ from tests.unit.azure.helpers import (
     from_peer,
     loc_prefixes,
     neighbor_names,
+    nva,
     route,
+    site,
+    vwan_hub,
 )
-
-
-def site(name: str, asn: int, address: str, *prefixes: str) -> OnPrem:
-    return OnPrem(
-        name=name,
-        asn=asn,
-        bgp_address=address,
-        router_id=address,
-        announcements=tuple(Announcement(prefix=p) for p in prefixes),
-    )
-
-
-def scenario7(
-    *,
-    branch_to_branch: bool = True,
-    wan_type: VWanType = VWanType.STANDARD,
-    internet_security: bool = False,
-) -> Network:
-    """§9 scenario 7 [VWAN-S-ANY][VWAN-HRP][VWAN-DEEP]: two hubs, two VNets and a branch each."""
-    return Network(
-        name="s7",
-        nodes=(
-            VWan(name="wan", type=wan_type, allow_branch_to_branch_traffic=branch_to_branch),
-            VWanHub(
-                name="hub1",
-                vwan="wan",
-                address_prefix="192.168.1.0/24",
-                router_ips=("192.168.1.68", "192.168.1.69"),
-                p2s=(P2sConfig(name="users", address_pools=("172.20.0.0/24",)),),
-            ),
-            VWanHub(
-                name="hub2",
-                vwan="wan",
-                address_prefix="192.168.2.0/24",
-                router_ips=("192.168.2.68", "192.168.2.69"),
-            ),
-            VNet(name="vnet1", address_space=("10.1.0.0/24",)),
-            VNet(name="vnet2", address_space=("10.2.0.0/24",)),
-            VNet(name="vnet3", address_space=("10.3.0.0/24",)),
-            VNet(name="vnet4", address_space=("10.4.0.0/24",)),
-            site("branch1", 65001, "10.100.255.1", "10.100.0.0/16", "0.0.0.0/0"),
-            site("branch2", 65002, "10.200.255.1", "10.200.0.0/16"),
-            site("branch3", 65003, "10.150.255.1", "10.150.0.0/16"),
-        ),
-        connections=(
-            HubVnetConnection(name="c1", hub="hub1", vnet="vnet1"),
-            HubVnetConnection(name="c2", hub="hub1", vnet="vnet2"),
-            HubVnetConnection(name="c3", hub="hub2", vnet="vnet3"),
-            HubVnetConnection(name="c4", hub="hub2", vnet="vnet4"),
-            HubVpnConnection(name="b1", hub="hub1", site="branch1"),
-            HubVpnConnection(name="b2", hub="hub2", site="branch2"),
-            HubVpnConnection(
-                name="b3", hub="hub1", site="branch3", enable_internet_security=internet_security
-            ),
-        ),
-    )
+from tests.unit.azure.scenarios import scenario7
 
 
 def test_two_standard_hubs_any_to_any() -> None:
@@ -185,13 +128,7 @@ def test_custom_route_tables_8a_branches_learn_every_vnet() -> None:
         name="s8a",
         nodes=(
             VWan(name="wan"),
-            VWanHub(
-                name="hub",
-                vwan="wan",
-                address_prefix="192.168.0.0/24",
-                router_ips=("192.168.0.68", "192.168.0.69"),
-                route_tables=(HubRouteTable(name="RT_VNET"),),
-            ),
+            vwan_hub("hub", 0, route_tables=(HubRouteTable(name="RT_VNET"),)),
             VNet(name="v1", address_space=("10.1.0.0/16",)),
             VNet(name="v2", address_space=("10.2.0.0/16",)),
             site("b", 65050, "10.50.255.1", "10.50.0.0/16"),
@@ -228,13 +165,7 @@ def er_hub(preference: RoutingPreference) -> Network:
         name="er-hub",
         nodes=(
             VWan(name="wan"),
-            VWanHub(
-                name="hub",
-                vwan="wan",
-                address_prefix="192.168.0.0/24",
-                router_ips=("192.168.0.68", "192.168.0.69"),
-                hub_routing_preference=preference,
-            ),
+            vwan_hub("hub", 0, hub_routing_preference=preference),
             site("dc", 65020, "192.168.11.17", "10.9.0.0/16"),
             site("vpnsite", 65030, "10.30.255.1", "10.9.0.0/16"),
             ExpressRouteCircuit(
@@ -285,34 +216,16 @@ def test_er_learned_never_to_another_circuit() -> None:
 
 
 def test_hub_weights_rank_over_routing_weight() -> None:
-    hub = VWanHub(
-        name="h",
-        vwan="w",
-        address_prefix="192.168.0.0/24",
-        router_ips=("192.168.0.68", "192.168.0.69"),
-    )
+    hub = vwan_hub("h", 0, vwan="w")
     assert hub_weight(hub, "er", 32000) > hub_weight(hub, "er", 0) > hub_weight(hub, "vpn")
-    vpn_first = VWanHub(
-        name="h",
-        vwan="w",
-        address_prefix="192.168.0.0/24",
-        router_ips=("192.168.0.68", "192.168.0.69"),
-        hub_routing_preference=RoutingPreference.VPN_GATEWAY,
-    )
+    vpn_first = vwan_hub("h", 0, vwan="w", hub_routing_preference=RoutingPreference.VPN_GATEWAY)
     assert hub_weight(vpn_first, "vpn") > hub_weight(vpn_first, "er", 32000)
 
 
 def test_nva_bgp_peer_of_hub_and_propagated_static_routes() -> None:
     """§5.6 [VWAN-BGP]: an NVA in a connected VNet peers with the hub router."""
     network = scenario7()
-    nva = Nva(
-        name="sdwan",
-        vnet="vnet1",
-        address="10.1.0.10",
-        asn=65510,
-        router_id="10.1.0.10",
-        announcements=(Announcement(prefix="10.2.1.0/24"),),
-    )
+    sdwan = nva("sdwan", "10.1.0.10", 65510, "10.2.1.0/24", vnet="vnet1")
     static = HubStaticRoute(
         name="s", destinations=("10.77.0.0/16", "0.0.0.0/0"), next_hop="10.1.0.10"
     )
@@ -332,7 +245,7 @@ def test_nva_bgp_peer_of_hub_and_propagated_static_routes() -> None:
     _plan, _fabric, t = converge(
         Network(
             name="nva",
-            nodes=(*network.nodes, nva),
+            nodes=(*network.nodes, sdwan),
             connections=(*connections, HubBgpConnection(name="bgp", hub="hub1", nva="sdwan")),
         )
     )

@@ -24,29 +24,12 @@ from bgpemu.azure.model import (
     VNet,
     VpnGateway,
     VWan,
-    VWanHub,
 )
-from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
 from bgpemu.azure.views import effective_routes, render_effective_routes, render_table
+from tests.unit.azure.helpers import endpoint, plan_of, vwan_hub
 
 NONE_ROUTES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}
-
-
-def _ep(speaker: str, node: str, role: str, address: str, asn: int, instance: int = 0) -> Endpoint:
-    return Endpoint(
-        speaker=speaker,
-        node=node,
-        role=role,
-        instance=instance,
-        azure_address=address,
-        lab_address="127.0.0.1",
-        asn=asn,
-    )
-
-
-def _plan(*endpoints: Endpoint) -> Plan:
-    return Plan(speakers=(), endpoints={e.speaker: e for e in endpoints})
 
 
 def _learned(
@@ -103,7 +86,7 @@ def _net(*nodes: Node, connections: tuple[Any, ...] = ()) -> Network:
 
 
 def test_default_system_routes_in_order() -> None:
-    view = effective_routes(_net(_vnet()), _plan(), {}, "v", "s")
+    view = effective_routes(_net(_vnet()), plan_of(), {}, "v", "s")
     assert _rows(view) == [
         ("Default", "Active", "0.0.0.0/0", "Internet", ()),
         ("Default", "Active", "10.0.0.0/8", "None", ()),
@@ -128,19 +111,19 @@ def test_default_system_routes_in_order() -> None:
 
 def test_one_vnet_local_route_per_range() -> None:
     vnet = _vnet(space=("10.11.0.0/16", "10.12.0.0/16"))
-    view = effective_routes(_net(vnet), _plan(), {}, "v", "s")
+    view = effective_routes(_net(vnet), plan_of(), {}, "v", "s")
     local = [r["addressPrefix"][0] for r in view["value"] if r["nextHopType"] == "VnetLocal"]
     assert local == ["10.11.0.0/16", "10.12.0.0/16"]
 
 
 def test_range_equal_to_a_none_route_flips_it_to_vnet_local() -> None:
-    view = effective_routes(_net(_vnet(space=("10.0.0.0/8",))), _plan(), {}, "v", "s")
+    view = effective_routes(_net(_vnet(space=("10.0.0.0/8",))), plan_of(), {}, "v", "s")
     tens = [r for r in view["value"] if r["addressPrefix"] == ["10.0.0.0/8"]]
     assert [(r["nextHopType"], r["state"]) for r in tens] == [("VnetLocal", "Active")]
 
 
 def test_range_containing_a_none_route_removes_it() -> None:
-    view = effective_routes(_net(_vnet(space=("172.0.0.0/8",))), _plan(), {}, "v", "s")
+    view = effective_routes(_net(_vnet(space=("172.0.0.0/8",))), plan_of(), {}, "v", "s")
     prefixes = {r["addressPrefix"][0] for r in view["value"]}
     assert "172.16.0.0/12" not in prefixes
     assert _find(view, "Default", "172.0.0.0/8")["nextHopType"] == "VnetLocal"
@@ -151,7 +134,7 @@ def test_peering_routes_need_both_sides() -> None:
     a = _vnet("a", ("10.1.0.0/16",), peerings=(Peering(remote_vnet="b"),))
     b = _vnet("b", ("10.2.0.0/16", "10.3.0.0/16"), peerings=(Peering(remote_vnet="a"),))
     c = _vnet("c", ("10.4.0.0/16",), peerings=(Peering(remote_vnet="a"),))
-    view = effective_routes(_net(a, b, c), _plan(), {}, "a", "s")
+    view = effective_routes(_net(a, b, c), plan_of(), {}, "a", "s")
     peered = [r["addressPrefix"][0] for r in view["value"] if r["nextHopType"] == "VNetPeering"]
     assert peered == ["10.2.0.0/16", "10.3.0.0/16"]
 
@@ -159,11 +142,11 @@ def test_peering_routes_need_both_sides() -> None:
 def test_unknown_vnet_subnet_and_wrong_kind_raise_key_error_naming_them() -> None:
     net = _net(_vnet(), OnPrem(name="op", asn=65001, bgp_address="1.1.1.1", router_id="1.1.1.1"))
     with pytest.raises(KeyError, match="nope"):
-        effective_routes(net, _plan(), {}, "nope", "s")
+        effective_routes(net, plan_of(), {}, "nope", "s")
     with pytest.raises(KeyError, match="ghost"):
-        effective_routes(net, _plan(), {}, "v", "ghost")
+        effective_routes(net, plan_of(), {}, "v", "ghost")
     with pytest.raises(KeyError, match="op"):
-        effective_routes(net, _plan(), {}, "op")
+        effective_routes(net, plan_of(), {}, "op")
 
 
 # --------------------------------------------------------------------------- UDRs
@@ -186,7 +169,7 @@ def test_user_default_route_overrides_internet_and_removes_none_routes() -> None
         next_hop_type=NextHopType.VIRTUAL_APPLIANCE,
         next_hop_ip_address="10.1.1.4",
     )
-    view = effective_routes(_net(_with_table(udr)), _plan(), {}, "v", "s")
+    view = effective_routes(_net(_with_table(udr)), plan_of(), {}, "v", "s")
     assert _rows(view) == [
         ("Default", "Invalid", "0.0.0.0/0", "Internet", ()),
         ("Default", "Active", "10.1.0.0/16", "VnetLocal", ()),
@@ -197,14 +180,14 @@ def test_user_default_route_overrides_internet_and_removes_none_routes() -> None
 
 def test_udr_more_specific_than_the_vnet_wins_by_longest_prefix() -> None:
     udr = UserRoute(name="local24", address_prefix="10.1.0.0/24", next_hop_type=NextHopType.NONE)
-    view = effective_routes(_net(_with_table(udr)), _plan(), {}, "v", "s")
+    view = effective_routes(_net(_with_table(udr)), plan_of(), {}, "v", "s")
     assert _find(view, "User", "10.1.0.0/24")["state"] == "Active"
     assert _find(view, "Default", "10.1.0.0/16")["state"] == "Active"
 
 
 def test_vnet_wide_table_has_no_udrs() -> None:
     udr = UserRoute(name="x", address_prefix="10.9.0.0/16", next_hop_type=NextHopType.NONE)
-    view = effective_routes(_net(_with_table(udr)), _plan(), {}, "v")
+    view = effective_routes(_net(_with_table(udr)), plan_of(), {}, "v")
     assert all(r["source"] != "User" for r in view["value"])
 
 
@@ -215,9 +198,9 @@ VPN = VpnGateway(
 )
 SITE = OnPrem(name="site", asn=65001, bgp_address="172.20.0.1", router_id="172.20.0.1")
 VPN_PLAN = (
-    _ep("gw.0", "gw", "vpn_gateway", "10.1.255.4", 65515, 0),
-    _ep("gw.1", "gw", "vpn_gateway", "10.1.255.5", 65515, 1),
-    _ep("site", "site", "onprem", "172.20.0.1", 65001),
+    endpoint("gw.0", "gw", "vpn_gateway", "10.1.255.4", 65515, 0),
+    endpoint("gw.1", "gw", "vpn_gateway", "10.1.255.5", 65515, 1),
+    endpoint("site", "site", "onprem", "172.20.0.1", 65001),
 )
 
 
@@ -229,7 +212,7 @@ def _vpn_snaps(*routes: tuple[str, tuple[int, ...]]) -> dict[str, RouterSnapshot
 def test_bgp_route_beats_none_route_with_both_instances_as_ecmp_next_hops() -> None:
     net = _net(_vnet(), VPN, SITE)
     view = effective_routes(
-        net, _plan(*VPN_PLAN), _vpn_snaps(("192.168.0.0/16", (65001,))), "v", "s"
+        net, plan_of(*VPN_PLAN), _vpn_snaps(("192.168.0.0/16", (65001,))), "v", "s"
     )
     gateway = _find(view, "VirtualNetworkGateway", "192.168.0.0/16")
     assert gateway["state"] == "Active"
@@ -248,7 +231,7 @@ def test_bgp_route_inside_the_vnet_or_a_peered_vnet_is_invalid() -> None:
     snaps = _vpn_snaps(
         ("10.1.5.0/24", (65001,)), ("10.2.0.0/16", (65001,)), ("10.0.0.0/8", (65001,))
     )
-    view = effective_routes(_net(vnet, peer, VPN, SITE), _plan(*VPN_PLAN), snaps, "v", "s")
+    view = effective_routes(_net(vnet, peer, VPN, SITE), plan_of(*VPN_PLAN), snaps, "v", "s")
     assert _find(view, "VirtualNetworkGateway", "10.1.5.0/24")["state"] == "Invalid"
     assert _find(view, "VirtualNetworkGateway", "10.2.0.0/16")["state"] == "Invalid"
     assert _find(view, "Default", "10.2.0.0/16")["state"] == "Active"
@@ -259,7 +242,7 @@ def test_bgp_route_inside_the_vnet_or_a_peered_vnet_is_invalid() -> None:
 
 def test_bgp_default_route_overrides_internet_but_keeps_none_routes() -> None:
     view = effective_routes(
-        _net(_vnet(), VPN, SITE), _plan(*VPN_PLAN), _vpn_snaps(("0.0.0.0/0", (65001,))), "v", "s"
+        _net(_vnet(), VPN, SITE), plan_of(*VPN_PLAN), _vpn_snaps(("0.0.0.0/0", (65001,))), "v", "s"
     )
     assert _find(view, "VirtualNetworkGateway", "0.0.0.0/0")["state"] == "Active"
     assert _find(view, "Default", "0.0.0.0/0")["state"] == "Invalid"
@@ -277,7 +260,7 @@ def test_udr_beats_gateway_route_on_the_same_prefix() -> None:
     )
     net = _net(_with_table(udr), VPN, SITE)
     view = effective_routes(
-        net, _plan(*VPN_PLAN), _vpn_snaps(("192.168.0.0/16", (65001,))), "v", "s"
+        net, plan_of(*VPN_PLAN), _vpn_snaps(("192.168.0.0/16", (65001,))), "v", "s"
     )
     assert _find(view, "User", "192.168.0.0/16")["state"] == "Active"
     assert _find(view, "VirtualNetworkGateway", "192.168.0.0/16")["state"] == "Invalid"
@@ -288,7 +271,7 @@ def test_udr_beats_gateway_route_on_the_same_prefix() -> None:
 def test_disable_bgp_route_propagation_drops_gateway_routes() -> None:
     net = _net(_with_table(disable=True), VPN, SITE)
     view = effective_routes(
-        net, _plan(*VPN_PLAN), _vpn_snaps(("192.168.0.0/16", (65001,))), "v", "s"
+        net, plan_of(*VPN_PLAN), _vpn_snaps(("192.168.0.0/16", (65001,))), "v", "s"
     )
     assert all(r["source"] == "Default" for r in view["value"])
     assert all(r["disableBgpRoutePropagation"] is True for r in view["value"])
@@ -302,7 +285,7 @@ def test_lng_static_prefixes_are_gateway_routes_but_not_the_bgp_peer_host_route(
         local_address_prefixes=("10.3.0.0/16", "172.20.0.1/32"),
     )
     view = effective_routes(
-        _net(_vnet(), VPN, SITE, connections=(s2s,)), _plan(*VPN_PLAN), {}, "v", "s"
+        _net(_vnet(), VPN, SITE, connections=(s2s,)), plan_of(*VPN_PLAN), {}, "v", "s"
     )
     gateway = [r for r in view["value"] if r["source"] == "VirtualNetworkGateway"]
     assert [(r["addressPrefix"], r["nextHopIpAddress"]) for r in gateway] == [
@@ -319,7 +302,7 @@ def test_shorter_as_path_instance_only_when_instances_differ() -> None:
             "gw.1", 65515, site=(_learned("10.9.0.0/16", "site", (65001, 65001), "172.20.0.1"),)
         ),
     }
-    view = effective_routes(_net(_vnet(), VPN, SITE), _plan(*VPN_PLAN), snaps, "v", "s")
+    view = effective_routes(_net(_vnet(), VPN, SITE), plan_of(*VPN_PLAN), snaps, "v", "s")
     assert _find(view, "VirtualNetworkGateway", "10.9.0.0/16")["nextHopIpAddress"] == ["10.1.255.4"]
 
 
@@ -329,15 +312,15 @@ ERGW = ExpressRouteGateway(name="ergw", vnet="hub", bgp_address="10.0.255.6")
 VPN_HUB = VpnGateway(name="vpngw", vnet="hub", bgp_addresses=("10.0.255.4",))
 ARS = RouteServer(name="ars", vnet="hub", addresses=("10.0.254.4", "10.0.254.5"))
 HUB_PLAN = (
-    _ep("ergw", "ergw", "expressroute_gateway", "10.0.255.6", 65515),
-    _ep("vpngw", "vpngw", "vpn_gateway", "10.0.255.4", 65515),
-    _ep("er.primary", "er", "expressroute", "192.168.11.18", 12076, 0),
-    _ep("er.secondary", "er", "expressroute", "192.168.11.22", 12076, 1),
-    _ep("site", "site", "onprem", "192.168.11.88", 65020),
-    _ep("ars.0", "ars", "route_server", "10.0.254.4", 65515, 0),
-    _ep("ars.1", "ars", "route_server", "10.0.254.5", 65515, 1),
-    _ep("nva1", "nva1", "nva", "10.0.1.4", 65001),
-    _ep("nva2", "nva2", "nva", "10.0.1.5", 65002),
+    endpoint("ergw", "ergw", "expressroute_gateway", "10.0.255.6", 65515),
+    endpoint("vpngw", "vpngw", "vpn_gateway", "10.0.255.4", 65515),
+    endpoint("er.primary", "er", "expressroute", "192.168.11.18", 12076, 0),
+    endpoint("er.secondary", "er", "expressroute", "192.168.11.22", 12076, 1),
+    endpoint("site", "site", "onprem", "192.168.11.88", 65020),
+    endpoint("ars.0", "ars", "route_server", "10.0.254.4", 65515, 0),
+    endpoint("ars.1", "ars", "route_server", "10.0.254.5", 65515, 1),
+    endpoint("nva1", "nva1", "nva", "10.0.1.4", 65001),
+    endpoint("nva2", "nva2", "nva", "10.0.1.5", 65002),
 )
 
 
@@ -387,7 +370,7 @@ def _hub(preference: RoutingPreference | None) -> Network:
 
 
 def test_er_beats_vpn_without_route_server_next_hops_are_the_msees() -> None:
-    view = effective_routes(_hub(None), _plan(*HUB_PLAN), _hub_snaps(), "hub", "s")
+    view = effective_routes(_hub(None), plan_of(*HUB_PLAN), _hub_snaps(), "hub", "s")
     route = _find(view, "VirtualNetworkGateway", "10.1.11.0/25")
     assert route["nextHopIpAddress"] == ["192.168.11.18", "192.168.11.22"]
 
@@ -403,7 +386,7 @@ def test_er_beats_vpn_without_route_server_next_hops_are_the_msees() -> None:
 def test_route_server_routing_preference_chooses_between_er_and_vpn(
     preference: RoutingPreference, hops: list[str]
 ) -> None:
-    view = effective_routes(_hub(preference), _plan(*HUB_PLAN), _hub_snaps(), "hub", "s")
+    view = effective_routes(_hub(preference), plan_of(*HUB_PLAN), _hub_snaps(), "hub", "s")
     assert _find(view, "VirtualNetworkGateway", "10.1.11.0/25")["nextHopIpAddress"] == hops
 
 
@@ -425,7 +408,7 @@ def test_route_server_injects_nva_routes_with_their_next_hop_and_ecmp() -> None:
         ("10.0.3.0/24", "nva1", (65001,), "10.0.1.4"),
         ("10.0.0.0/8", "nva1", (65001,), "10.0.1.4"),
     )
-    view = effective_routes(net, _plan(*HUB_PLAN), snaps, "hub", "s")
+    view = effective_routes(net, plan_of(*HUB_PLAN), snaps, "hub", "s")
     ecmp = _find(view, "VirtualNetworkGateway", "10.250.0.0/16")
     assert ecmp["nextHopIpAddress"] == ["10.0.1.4", "10.0.1.5"]
     assert _find(view, "VirtualNetworkGateway", "0.0.0.0/0")["nextHopIpAddress"] == ["10.0.2.100"]
@@ -449,10 +432,10 @@ def test_gateway_transit_needs_use_remote_gateways_and_allow_gateway_transit() -
         return _net(hub, spoke, ARS)
 
     snaps = _ars_snaps(("10.250.0.0/16", "nva1", (65001,), "10.0.1.4"))
-    on = effective_routes(build(True), _plan(*HUB_PLAN), snaps, "spoke", "s")
+    on = effective_routes(build(True), plan_of(*HUB_PLAN), snaps, "spoke", "s")
     assert _find(on, "VirtualNetworkGateway", "10.250.0.0/16")["nextHopIpAddress"] == ["10.0.1.4"]
     assert _find(on, "Default", "10.0.0.0/16")["nextHopType"] == "VNetPeering"
-    off = effective_routes(build(False), _plan(*HUB_PLAN), snaps, "spoke", "s")
+    off = effective_routes(build(False), plan_of(*HUB_PLAN), snaps, "spoke", "s")
     assert all(r["source"] == "Default" for r in off["value"])
 
 
@@ -464,12 +447,7 @@ def test_vwan_spoke_gets_its_associated_table_through_the_hub_router() -> None:
 
     v1 = _vnet("v1", ("10.1.0.0/24",))
     v2 = _vnet("v2", ("10.2.0.0/24",))
-    hub = VWanHub(
-        name="hub1",
-        vwan="wan",
-        address_prefix="192.168.1.0/24",
-        router_ips=("192.168.1.68", "192.168.1.69"),
-    )
+    hub = vwan_hub("hub1", 1)
 
     def conn(name: str, vnet: str, internet: bool) -> HubVnetConnection:
         return HubVnetConnection(
@@ -505,7 +483,7 @@ def test_vwan_spoke_gets_its_associated_table_through_the_hub_router() -> None:
         router_id="192.168.1.68",
         loc_rib=(local("10.1.0.0/24", "c1"), local("10.2.0.0/24", "c2"), local("0.0.0.0/0", "c2")),
     )
-    plan = _plan(_ep("hub1", "hub1", "vwan_hub", "192.168.1.68", 65515))
+    plan = plan_of(endpoint("hub1", "hub1", "vwan_hub", "192.168.1.68", 65515))
     view = effective_routes(net, plan, {"hub1": snap}, "v1", "s")
     gateway = [r for r in view["value"] if r["source"] == "VirtualNetworkGateway"]
     # Its own range is never programmed back; 0/0 only with enable_internet_security.
@@ -517,7 +495,7 @@ def test_vwan_spoke_gets_its_associated_table_through_the_hub_router() -> None:
 
 
 def test_render_table_has_az_columns() -> None:
-    view = effective_routes(_net(_vnet()), _plan(), {}, "v", "s")
+    view = effective_routes(_net(_vnet()), plan_of(), {}, "v", "s")
     text = render_effective_routes(view)
     lines = text.splitlines()
     assert lines[0].split() == [

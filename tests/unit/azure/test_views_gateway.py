@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bgpemu.azure.model import Network, OnPrem, VNet, VpnGateway
-from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
 from bgpemu.azure.views import (
     advertised_routes,
@@ -16,6 +15,7 @@ from bgpemu.azure.views import (
     render_table,
 )
 from bgpemu.azure.views.gateway import connected_duration, peer_state
+from tests.unit.azure.helpers import endpoint, plan_of
 
 NET = Network(
     name="lab",
@@ -29,29 +29,11 @@ NET = Network(
 )
 
 
-def _ep(speaker: str, node: str, role: str, address: str, asn: int, instance: int = 0) -> Endpoint:
-    return Endpoint(
-        speaker=speaker,
-        node=node,
-        role=role,
-        instance=instance,
-        azure_address=address,
-        lab_address=f"127.0.0.{instance + 2}",
-        asn=asn,
-    )
-
-
-PLAN = Plan(
-    speakers=(),
-    endpoints={
-        e.speaker: e
-        for e in (
-            _ep("gw.0", "gw", "vpn_gateway", "10.17.11.76", 65515, 0),
-            _ep("gw.1", "gw", "vpn_gateway", "10.17.11.77", 65515, 1),
-            _ep("fw", "fw", "onprem", "192.168.11.88", 65020),
-            _ep("ergw", "ergw", "expressroute_gateway", "10.17.11.78", 65515),
-        )
-    },
+PLAN = plan_of(
+    endpoint("gw.0", "gw", "vpn_gateway", "10.17.11.76", 65515, 0),
+    endpoint("gw.1", "gw", "vpn_gateway", "10.17.11.77", 65515, 1),
+    endpoint("fw", "fw", "onprem", "192.168.11.88", 65020),
+    endpoint("ergw", "ergw", "expressroute_gateway", "10.17.11.78", 65515),
 )
 
 

@@ -24,9 +24,9 @@ from bgpemu.azure.model import (
     VWan,
     VWanHub,
 )
-from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
 from bgpemu.azure.views import hub_routes, render_hub_routes, render_table
+from tests.unit.azure.helpers import endpoint, plan_of, vwan_hub
 
 RG = (
     "/subscriptions/00000000-0000-0000-0000-000000000000"
@@ -35,12 +35,10 @@ RG = (
 
 
 def _hub(name: str, preference: RoutingPreference, *tables: HubRouteTable) -> VWanHub:
-    third = "1" if name == "hub1" else "2"
-    return VWanHub(
-        name=name,
-        vwan="wan",
-        address_prefix=f"192.168.{third}.0/24",
-        router_ips=(f"192.168.{third}.68", f"192.168.{third}.69"),
+    third = 1 if name == "hub1" else 2
+    return vwan_hub(
+        name,
+        third,
         hub_routing_preference=preference,
         route_tables=tables,
         p2s=(P2sConfig(name="p2s", address_pools=("172.30.0.0/24",)),) if name == "hub1" else (),
@@ -96,29 +94,12 @@ def _network(
     )
 
 
-def _ep(speaker: str, node: str, role: str, address: str, asn: int) -> Endpoint:
-    return Endpoint(
-        speaker=speaker,
-        node=node,
-        role=role,
-        azure_address=address,
-        lab_address="127.0.0.5",
-        asn=asn,
-    )
-
-
-PLAN = Plan(
-    speakers=(),
-    endpoints={
-        e.speaker: e
-        for e in (
-            _ep("hub1", "hub1", "vwan_hub", "192.168.1.68", 65515),
-            _ep("hub2", "hub2", "vwan_hub", "192.168.2.68", 65515),
-            _ep("b1", "b1", "onprem", "10.100.0.1", 65001),
-            _ep("er.primary", "er", "expressroute", "192.0.2.2", 12076),
-            _ep("er2.primary", "er2", "expressroute", "192.0.2.10", 12076),
-        )
-    },
+PLAN = plan_of(
+    endpoint("hub1", "hub1", "vwan_hub", "192.168.1.68", 65515),
+    endpoint("hub2", "hub2", "vwan_hub", "192.168.2.68", 65515),
+    endpoint("b1", "b1", "onprem", "10.100.0.1", 65001),
+    endpoint("er.primary", "er", "expressroute", "192.0.2.2", 12076),
+    endpoint("er2.primary", "er2", "expressroute", "192.0.2.10", 12076),
 )
 
 

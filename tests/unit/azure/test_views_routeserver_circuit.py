@@ -13,7 +13,6 @@ from bgpemu.azure.model import (
     RouteServerPeer,
     VNet,
 )
-from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
 from bgpemu.azure.views import (
     circuit_routes,
@@ -22,6 +21,7 @@ from bgpemu.azure.views import (
     render_table,
     route_server_routes,
 )
+from tests.unit.azure.helpers import endpoint, plan_of
 
 NET = Network(
     name="lab",
@@ -41,31 +41,13 @@ NET = Network(
 )
 
 
-def _ep(speaker: str, node: str, role: str, address: str, asn: int, instance: int = 0) -> Endpoint:
-    return Endpoint(
-        speaker=speaker,
-        node=node,
-        role=role,
-        instance=instance,
-        azure_address=address,
-        lab_address="127.0.0.9",
-        asn=asn,
-    )
-
-
-PLAN = Plan(
-    speakers=(),
-    endpoints={
-        e.speaker: e
-        for e in (
-            _ep("ars.0", "ars", "route_server", "10.1.255.4", 65515, 0),
-            _ep("ars.1", "ars", "route_server", "10.1.255.5", 65515, 1),
-            _ep("sdwan", "sdwan", "nva", "10.1.1.4", 65001),
-            _ep("er.primary", "er", "expressroute", "192.168.11.18", 12076, 0),
-            _ep("er.secondary", "er", "expressroute", "192.168.11.22", 12076, 1),
-            _ep("op", "op", "onprem", "192.168.11.17", 65020),
-        )
-    },
+PLAN = plan_of(
+    endpoint("ars.0", "ars", "route_server", "10.1.255.4", 65515, 0),
+    endpoint("ars.1", "ars", "route_server", "10.1.255.5", 65515, 1),
+    endpoint("sdwan", "sdwan", "nva", "10.1.1.4", 65001),
+    endpoint("er.primary", "er", "expressroute", "192.168.11.18", 12076, 0),
+    endpoint("er.secondary", "er", "expressroute", "192.168.11.22", 12076, 1),
+    endpoint("op", "op", "onprem", "192.168.11.17", 65020),
 )
 
 

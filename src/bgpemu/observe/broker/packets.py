@@ -41,6 +41,8 @@ __all__ = [
     "Unsuback",
     "Unsubscribe",
     "Will",
+    "first_property",
+    "int_property",
     "property_values",
 ]
 
@@ -190,6 +192,20 @@ Properties = tuple[tuple[PropertyId, PropertyValue], ...]
 def property_values(properties: Properties, identifier: PropertyId) -> list[PropertyValue]:
     """Every value of ``identifier`` in ``properties``, in order."""
     return [value for key, value in properties if key is identifier]
+
+
+def first_property(properties: Properties, identifier: PropertyId) -> PropertyValue | None:
+    """The value of the first ``identifier`` in ``properties``, None when absent."""
+    for key, value in properties:
+        if key is identifier:
+            return value
+    return None
+
+
+def int_property(properties: Properties, identifier: PropertyId, default: int) -> int:
+    """The integer value of ``identifier`` in ``properties``, ``default`` when absent."""
+    value = first_property(properties, identifier)
+    return value if isinstance(value, int) else default
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,151 @@
+"""Output of the observer commands: ``--query`` (JMESPath), then ``-o table|json|yaml``.
+
+The tables are those of ``bgpemu solve``: :func:`render_rib` serves ``routes`` and
+``solve --node``; an Azure view is rendered by :func:`bgpemu.azure.views.render_table`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bgpemu.cli._observe_mqtt import UsageError
+
+__all__ = ["emit", "query", "render_rib", "render_sessions", "render_view"]
+
+
+def query(args: argparse.Namespace, data: Any) -> Any:
+    if args.query is None:
+        return data
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.search(args.query, data)
+    except JMESPathError as exc:
+        raise UsageError(f"invalid --query {args.query!r}: {exc}") from None
+
+
+def emit(args: argparse.Namespace, data: Any, table: Callable[[Any], str]) -> int:
+    result = query(args, data)
+    if args.output == "json":
+        print(json.dumps(result, indent=2))
+    elif args.output == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(result, sort_keys=False, allow_unicode=True), end="")
+    elif args.query is not None:
+        print(_generic_table(result).rstrip("\n"))
+    else:
+        print(table(result).rstrip("\n"))
+    return 0
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list) or all(
+        not isinstance(item, dict | list) for item in value
+    )
+
+
+def _generic_table(value: Any) -> str:
+    """``-o table`` of a query result, like az: a list of objects is one row each."""
+    from bgpemu.azure.views.render import cell, format_table
+
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        return cell(value)
+    if not all(isinstance(item, dict) for item in value):
+        return "\n".join(cell(item) if _scalar(item) else json.dumps(item) for item in value)
+    columns: list[str] = []
+    for item in value:
+        columns.extend(k for k, v in item.items() if k not in columns and _scalar(v))
+    if not columns:
+        return ""
+    return format_table(columns, [[item.get(c) for c in columns] for item in value])
+
+
+def _as_path(route: Mapping[str, Any]) -> str:
+    return " ".join(str(asn) for asn in route.get("as_path", [])) or "(local)"
+
+
+def render_rib(tables: Mapping[str, Any]) -> str:
+    """``-o table`` of ``routes`` (and ``solve --node``): one line per route.
+
+    ``tables`` is ``{speaker: routes}`` (Loc-RIB) or ``{speaker: {peer: routes}}``
+    (Adj-RIB-In/Out).
+    """
+    from bgpemu.azure.views.render import format_table
+
+    loc_rows: list[list[object]] = []
+    adj_rows: list[list[object]] = []
+    for speaker in sorted(tables):
+        value = tables[speaker]
+        if isinstance(value, dict):
+            for peer in sorted(value):
+                adj_rows.extend(
+                    [
+                        speaker,
+                        peer,
+                        r["prefix"],
+                        r["next_hop"],
+                        _as_path(r),
+                        r["origin"],
+                        r["local_pref"],
+                        r["med"],
+                    ]
+                    for r in value[peer]
+                )
+            continue
+        loc_rows.extend(
+            [
+                speaker,
+                r["prefix"],
+                r["next_hop"] or "-",
+                _as_path(r),
+                r["peer"] or "local",
+                "*" if r["best"] else "",
+                "=" if r["multipath"] else "",
+                r["reason"],
+            ]
+            for r in value
+        )
+    parts = []
+    if loc_rows or not adj_rows:
+        headers = ["Speaker", "Prefix", "NextHop", "AsPath", "From", "Best", "Ecmp", "Reason"]
+        parts.append(format_table(headers, loc_rows))
+    if adj_rows:
+        headers = ["Speaker", "Peer", "Prefix", "NextHop", "AsPath", "Origin", "LocPrf", "Med"]
+        parts.append(format_table(headers, adj_rows))
+    return "\n".join(part.rstrip("\n") for part in parts)
+
+
+def render_sessions(tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    from bgpemu.azure.views.render import format_table
+
+    headers = ["Speaker", "Peer", "State", "Uptime", "Received", "Accepted", "Sent"]
+    headers += ["MsgRcvd", "MsgSent"]
+    rows = [
+        [
+            speaker,
+            s["peer"],
+            s["state"],
+            s["uptime"],
+            s["routes_received"],
+            s["routes_accepted"],
+            s["routes_sent"],
+            s["messages_received"],
+            s["messages_sent"],
+        ]
+        for speaker in sorted(tables)
+        for s in tables[speaker]
+    ]
+    return format_table(headers, rows)
+
+
+def render_view(view: Any) -> str:
+    from bgpemu.azure.views import render_table
+
+    return render_table(view)

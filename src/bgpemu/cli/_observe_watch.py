@@ -1,0 +1,226 @@
+"""``bgpemu watch``: the lab state (or the node's status) first, then one line per change.
+
+Changes are the deltas, status and lab state changes, and the lab's events; with
+``-o json`` each is its MQTT payload on one line.  ``--query`` is applied to each payload:
+an item whose result is JMESPath-false (null, false, empty) is not shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from bgpemu.cli._observe_mqtt import Docs, Tap, UsageError, missing_lab, open_tap, subscribe
+from bgpemu.cli._observe_render import query
+from bgpemu.cli._observe_verbs import node_speakers
+
+__all__ = ["run_watch"]
+
+_SHOWN_ITEMS = 6
+"""Changes shown on one ``watch`` line before ``(+N more)``."""
+
+
+def _route_text(entry: Mapping[str, Any]) -> str:
+    routes = entry.get("routes") or [{}]
+    best = routes[0]
+    path = " ".join(str(asn) for asn in best.get("as_path", [])) or "local"
+    text = f"+{entry['prefix']} via {best.get('next_hop') or '-'} path {path}"
+    if len(routes) > 1:
+        text += f" +{len(routes) - 1} path(s)"
+    return text
+
+
+def _where(entry: Mapping[str, Any]) -> str:
+    table = entry.get("table")
+    if table == "rib/in":
+        return f"in from {entry.get('peer')} "
+    if table == "rib/out":
+        return f"out to {entry.get('peer')} "
+    return "loc "
+
+
+def _delta_line(doc: Mapping[str, Any], states: dict[tuple[str, str], str]) -> str:
+    """One line for a delta; ``states`` (node, peer) -> session state, kept up to date:
+    a session entry whose state did not change (only its counters) is left out."""
+    node = str(doc.get("node"))
+    items = [_where(e) + _route_text(e) for e in doc.get("announce", [])]
+    items += [f"{_where(e)}-{e['prefix']}" for e in doc.get("withdraw", [])]
+    counters = False
+    for session in doc.get("sessions", []):
+        key = (node, str(session["peer"]))
+        if states.get(key) == session["state"]:
+            counters = True
+            continue
+        states[key] = session["state"]
+        items.append(f"session {session['peer']} {session['state']}")
+    for peer in doc.get("sessions_removed", []):
+        states.pop((node, str(peer)), None)
+        items.append(f"session {peer} removed")
+    shown = "; ".join(items[:_SHOWN_ITEMS]) or ("session counters" if counters else "no change")
+    if len(items) > _SHOWN_ITEMS:
+        shown += f" (+{len(items) - _SHOWN_ITEMS} more)"
+    return f"{node} #{doc.get('seq')}: {shown}"
+
+
+def _state_line(doc: Mapping[str, Any]) -> str:
+    sessions = f"{doc.get('sessions_established')}/{doc.get('sessions_expected')} sessions up"
+    speakers = f"{len(doc.get('nodes', []))} speakers"
+    if doc.get("converged"):
+        took = doc.get("convergence_time")
+        after = f" in {took} s" if took is not None else ""
+        return f"lab {doc.get('lab')}: converged{after}, {speakers}, {sessions}"
+    return f"lab {doc.get('lab')}: not converged, {speakers}, {sessions}"
+
+
+def _lab_event_line(doc: Mapping[str, Any]) -> str:
+    head = f"lab {doc.get('lab')}: {doc.get('event')}"
+    if doc.get("event") == "converged":
+        return (
+            f"{head} {doc.get('duration')} s after {doc.get('detail')}: "
+            f"{doc.get('updates')} UPDATEs, {doc.get('best_path_changes')} best-path changes"
+        )
+    return f"{head}: {doc.get('detail')}"
+
+
+def _line(kind: str, doc: Mapping[str, Any], states: dict[tuple[str, str], str]) -> str:
+    if kind == "state":
+        return _state_line(doc)
+    if kind == "lab-event":
+        return _lab_event_line(doc)
+    if kind == "status":
+        return f"{doc.get('node')}: {doc.get('status')}"
+    return _delta_line(doc, states)
+
+
+def _truthy(value: Any) -> bool:
+    """JMESPath truth: null, false and empty strings, lists and objects are false."""
+    return not (
+        value is None or value is False or (isinstance(value, str | list | dict) and not value)
+    )
+
+
+class _Printer:
+    """Prints watch items (readable lines, or JSON/YAML) and counts them."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.count = 0
+        self.last: dict[str, Any] = {}
+        """The last state or status shown (or retained at the start), by topic, without
+        ``since``: a document equal to it is no change."""
+        self.sessions: dict[tuple[str, str], str] = {}
+        """(node, peer) -> the session's last known state (readable lines)."""
+
+    @property
+    def done(self) -> bool:
+        return self.args.count is not None and self.count >= self.args.count
+
+    def show(self, topic: str, kind: str, doc: dict[str, Any], force: bool = False) -> None:
+        """Print one item; a state or status equal to the last one shown only if ``force``."""
+        if self.done:
+            return
+        key: dict[str, Any] | None = None
+        if kind in ("state", "status"):
+            # The lab republishes its state (a new ``since``) after every report, even
+            # one that changes nothing: only a content unlike the last shown is a change.
+            key = {k: v for k, v in doc.items() if k != "since"}
+            if self.last.get(topic) == key and not force:
+                return
+        # Rendered first: it keeps the session states current even if the query hides it.
+        line = _line(kind, doc, self.sessions) if self.args.output == "table" else ""
+        result = query(self.args, doc)
+        if not _truthy(result):
+            return
+        if key is not None:
+            self.last[topic] = key
+        if self.args.output == "json":
+            text = json.dumps(result, separators=(",", ":"))
+        elif self.args.output == "yaml":
+            import yaml
+
+            text = "---\n" + yaml.safe_dump(result, sort_keys=False, allow_unicode=True).rstrip()
+        else:
+            text = f"{time.strftime('%H:%M:%S')} {line}"
+        print(text, flush=True)
+        self.count += 1
+
+
+def _classify(
+    lab: str, topic: str, payload: bytes, speakers: set[str] | None
+) -> tuple[str, dict[str, Any]] | None:
+    """(kind, document) of a message ``watch`` shows, None for the others."""
+    from bgpemu.observe.topics import parse_topic
+
+    ref = parse_topic(topic)
+    if ref is None or ref.lab != lab or not payload:
+        return None
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if ref.node is None:
+        if speakers is not None or ref.kind not in ("state", "events"):
+            return None
+        return ("state" if ref.kind == "state" else "lab-event"), doc
+    if speakers is not None and ref.node not in speakers:
+        return None
+    if ref.kind in ("status", "events"):
+        return ("status" if ref.kind == "status" else "delta"), doc
+    return None
+
+
+async def run_watch(args: argparse.Namespace) -> int:
+    if args.count is not None and args.count <= 0:
+        return 0
+    tap = await open_tap(args, keep=True)
+    async with contextlib.AsyncExitStack() as stack:
+        await subscribe(args, tap, stack)
+        try:
+            return await _stream(args, tap)
+        except UsageError as exc:
+            failure = exc  # raised outside the observer's TaskGroup (no ExceptionGroup)
+    raise failure
+
+
+async def _stream(args: argparse.Namespace, tap: Tap) -> int:
+    from bgpemu.observe.topics import LabTopics
+
+    topics = LabTopics(lab=tap.lab)
+
+    def want(docs: Docs) -> bool:
+        if args.node is None:
+            return docs.state is not None
+        return docs.has(docs.expected_of(args.node), "status")
+
+    docs = await tap.settle(want, args.timeout)
+    if docs.state is None and not docs.nodes:
+        raise await missing_lab(args, tap.lab)
+    printer = _Printer(args)
+    for node, documents in docs.nodes.items():  # the retained statuses are no changes
+        if "status" in documents:
+            printer.last[topics.node(node).status] = dict(documents["status"])
+        for session in documents.get("sessions", {}).get("sessions", []):
+            printer.sessions[node, str(session["peer"])] = session["state"]
+    speakers: set[str] | None = None
+    if args.node is None:
+        if docs.state is not None:
+            printer.show(topics.state, "state", docs.state)
+    else:
+        speakers = set(node_speakers(docs, args.node))
+        for speaker in sorted(speakers):
+            status = docs.nodes.get(speaker, {}).get("status")
+            if status is not None:
+                printer.show(topics.node(speaker).status, "status", status, force=True)
+    assert tap.queue is not None
+    while not printer.done:
+        topic, payload = await tap.queue.get()
+        item = _classify(tap.lab, topic, payload, speakers)
+        if item is not None:
+            printer.show(topic, *item)
+    return 0

@@ -1,0 +1,169 @@
+"""The :class:`Observer`: a lab's retained documents, kept current by its deltas.
+
+It subscribes to ``bgpemu/v1/<lab>/#``, keeps the newest retained document of every topic
+and applies the ``events`` deltas to the table documents
+(:func:`~bgpemu.observe.payloads.apply_delta`); a delta that does not apply marks its
+table stale until the next retained document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import aiomqtt
+
+from bgpemu.observe.errors import SequenceGapError
+from bgpemu.observe.mqtt.connect import broker_address, mqtt_client
+from bgpemu.observe.payloads import apply_delta, table_of
+from bgpemu.observe.topics import LabTopics, NodeTopic, NodeTopics, parse_topic
+from bgpemu.observe.url import BrokerAddress
+
+__all__ = ["Observer"]
+
+logger = logging.getLogger(__name__)
+
+
+class Observer:
+    """Collects a lab's retained documents and applies the deltas (tests, observer CLI).
+
+    ``follow_documents=False`` keeps a table document, once received, up to date by
+    deltas alone (a newer retained document is only taken after a sequence gap):
+    that is how tests prove the deltas are right.
+    """
+
+    def __init__(
+        self,
+        broker: str | BrokerAddress,
+        *,
+        lab: str,
+        follow_documents: bool = True,
+        max_events: int = 10_000,
+        backoff: tuple[float, float] = (0.05, 2.0),
+    ) -> None:
+        self.address = broker_address(broker)
+        self.topics = LabTopics(lab=lab)
+        self.follow_documents = follow_documents
+        self.backoff = backoff
+        self.documents: dict[str, dict[str, Any]] = {}
+        """The newest document of every retained topic (tables kept current by deltas)."""
+        self.stale: set[str] = set()
+        """Table topics where a delta was missed: waiting for a retained document."""
+        self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=max_events)
+        self.lab_events: collections.deque[dict[str, Any]] = collections.deque(maxlen=max_events)
+        """The lab's own events and control messages (not retained), in arrival order."""
+        self.gaps = 0
+        self.invalid = 0
+        self._changed = asyncio.Event()
+        self._subscribed = asyncio.Event()
+        self._task_group: asyncio.TaskGroup | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._task_group = asyncio.TaskGroup()
+        await self._task_group.__aenter__()
+        self._task = self._task_group.create_task(self.run(), name="mqtt-observer")
+        async with asyncio.timeout(10):
+            await self._subscribed.wait()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        group, self._task_group = self._task_group, None
+        if group is not None:
+            await group.__aexit__(exc_type, exc, tb)
+
+    async def run(self) -> None:
+        """Subscribe and collect, reconnecting with backoff, until cancelled."""
+        delay = self.backoff[0]
+        client = mqtt_client(self.address)
+        while True:
+            try:
+                async with client:
+                    await client.subscribe(self.topics.all, qos=1)
+                    delay = self.backoff[0]
+                    self._subscribed.set()
+                    async for message in client.messages:
+                        payload = message.payload
+                        data = payload if isinstance(payload, bytes) else str(payload).encode()
+                        self.receive(message.topic.value, data)
+            except aiomqtt.MqttError as exc:
+                logger.info("observer: MQTT broker %s unavailable (%s)", self.address.url, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.backoff[1])
+
+    def node(self, node: str) -> dict[str, dict[str, Any]]:
+        """The documents of ``node`` by topic suffix (``status``, ``rib/loc``, ``azure/x``...)."""
+        base = NodeTopics(lab=self.topics.lab, node=node).base + "/"
+        return {t[len(base) :]: d for t, d in self.documents.items() if t.startswith(base)}
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
+        """Wait until ``predicate()`` holds; re-checked after every received message."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                changed = self._changed
+                await changed.wait()
+
+    def receive(self, topic: str, payload: bytes) -> None:
+        """Handle one message (public so the collection logic is testable without a broker)."""
+        ref = parse_topic(topic)
+        if ref is None or ref.lab != self.topics.lab:
+            return
+        try:
+            if not payload:
+                self.documents.pop(topic, None)
+                self.stale.discard(topic)
+                return
+            try:
+                doc = json.loads(payload)
+            except ValueError:
+                self.invalid += 1
+                return
+            if not isinstance(doc, dict):
+                self.invalid += 1
+            elif ref.node is None and ref.kind in ("events", "control"):
+                self.lab_events.append(doc)
+            elif ref.kind == NodeTopic.EVENTS and ref.node is not None:
+                self._apply_event(ref.node, doc)
+            else:
+                self._take_document(topic, doc)
+        finally:
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
+
+    def _take_document(self, topic: str, doc: dict[str, Any]) -> None:
+        is_table = table_of(doc) is not None
+        if (
+            self.follow_documents
+            or not is_table
+            or topic not in self.documents
+            or topic in self.stale
+        ):
+            self.documents[topic] = doc
+            self.stale.discard(topic)
+
+    def _apply_event(self, node: str, delta: dict[str, Any]) -> None:
+        self.events.append(delta)
+        topics = NodeTopics(lab=self.topics.lab, node=node)
+        for table in delta.get("base", {}):
+            topic = f"{topics.base}/{table}"
+            doc = self.documents.get(topic)
+            if doc is None or topic in self.stale:
+                continue
+            try:
+                self.documents[topic] = apply_delta(doc, delta)
+            except (SequenceGapError, KeyError, TypeError, ValueError) as exc:
+                logger.info("observer: %s: %s", topic, exc)
+                self.gaps += 1
+                self.stale.add(topic)

@@ -1,0 +1,303 @@
+"""The :class:`Publisher`: one node's retained documents and deltas, over one connection.
+
+See the theory of operation in :mod:`bgpemu.observe.mqtt`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from types import TracebackType
+from typing import Self
+
+import aiomqtt
+
+from bgpemu.observe.mqtt.connect import (
+    EVENT_QOS,
+    RETAINED_QOS,
+    Payload,
+    broker_address,
+    encode,
+    mqtt_client,
+)
+from bgpemu.observe.payloads import status_payload
+from bgpemu.observe.topics import NodeTopics
+from bgpemu.observe.url import BrokerAddress
+
+__all__ = ["Publisher"]
+
+logger = logging.getLogger(__name__)
+
+
+async def _wait_disconnect(client: aiomqtt.Client) -> None:
+    """Never returns normally: raises MqttError when the connection drops.
+
+    Nothing is subscribed, so the message iterator only ends by raising on a
+    disconnection: aiomqtt 2.x's public way to notice a dead broker while idle.
+    """
+    async for message in client.messages:
+        logger.debug("unexpected message on %s", message.topic)
+
+
+class Publisher:
+    """Publishes one node's retained documents and deltas (see :mod:`bgpemu.observe.mqtt`).
+
+    Use as ``async with Publisher(...) as pub:`` (it runs its own task meanwhile) or
+    run :meth:`run` in your TaskGroup and call :meth:`request_stop`.
+    """
+
+    def __init__(
+        self,
+        broker: str | BrokerAddress,
+        *,
+        lab: str,
+        node: str,
+        identifier: str | None = None,
+        max_events: int = 1000,
+        backoff: tuple[float, float] = (0.05, 2.0),
+        keepalive: int = 10,
+        timeout: float = 5.0,
+        node_status: bool = True,
+    ) -> None:
+        self.address = broker_address(broker)
+        self.node_status = node_status
+        """Publish ``nodes/<node>/status`` (online, and offline as the will); the lab's
+        own publisher, which speaks for no node, turns it off."""
+        self.topics = NodeTopics(lab=lab, node=node)
+        self.identifier = identifier or f"bgpemu-{lab}-{node}"
+        self.max_events = max_events
+        self.backoff = backoff
+        self.keepalive = keepalive
+        self.timeout = timeout
+        self._current: dict[str, Payload] = {}
+        """Every retained document, newest version (republished after a reconnect)."""
+        self._wire: dict[str, bytes] = {}
+        """Serialised form of the documents in :attr:`_current` already published."""
+        self._dirty: dict[str, bool] = {}
+        """Topics waiting to be published, in order, with their retain flag."""
+        self._pending_once: dict[str, Payload] = {}
+        """Non-retained updates waiting (sent at most once)."""
+        self._events: collections.deque[tuple[str, Payload]] = collections.deque()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._down = asyncio.Event()
+        self._down.set()
+        self._task_group: asyncio.TaskGroup | None = None
+        self.overflowed = False
+        """Set when a delta was dropped; cleared by :meth:`take_overflow`."""
+        self.published = 0
+        self.dropped_events = 0
+        self.connections = 0
+        if node_status:
+            self.update(self.topics.status, status_payload(node, online=True))
+
+    # --- the non-blocking API used by routing code ----------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether the MQTT connection is up right now."""
+        return self._connected.is_set()
+
+    def update(self, topic: str, payload: Payload, retain: bool = True) -> None:
+        """Publish ``payload`` on ``topic`` soon; a newer update replaces one still waiting.
+
+        Never blocks.  The payload (a JSON-ready mapping, or bytes) must not be
+        mutated afterwards.  Retained documents are published again after every
+        reconnection; a non-retained update is sent at most once.
+        """
+        if retain:
+            self._current[topic] = payload
+            self._wire.pop(topic, None)
+        else:
+            self._current.pop(topic, None)
+            self._pending_once[topic] = payload
+        self._dirty[topic] = retain
+        self._poke()
+
+    def clear(self, topic: str) -> None:
+        """Remove the retained document of ``topic`` (an empty retained message)."""
+        self.update(topic, b"")
+
+    def event(self, payload: Payload, topic: str | None = None) -> bool:
+        """Queue a non-retained message on ``topic`` (default: ``nodes/<node>/events``, the
+        deltas); False if it was dropped."""
+        if len(self._events) >= self.max_events:
+            self.overflowed = True
+            self.dropped_events += 1
+            return False
+        self._events.append((topic or self.topics.events, payload))
+        self._poke()
+        return True
+
+    def take_overflow(self) -> bool:
+        """Return and clear :attr:`overflowed`."""
+        overflowed, self.overflowed = self.overflowed, False
+        return overflowed
+
+    def pending(self) -> int:
+        """Documents and events not yet published."""
+        return len(self._dirty) + len(self._events)
+
+    async def flush(self, timeout: float) -> None:
+        """Wait until connected and everything queued so far is published (tests, shutdown)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                await self._connected.wait()
+                if not self._dirty and not self._events and self._idle.is_set():
+                    return
+                self._idle.clear()
+                await self._idle.wait()
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait until the MQTT connection is up."""
+        async with asyncio.timeout(timeout):
+            await self._connected.wait()
+
+    async def wait_disconnected(self, timeout: float) -> None:
+        """Wait until the MQTT connection is down (tests of broker outages)."""
+        async with asyncio.timeout(timeout):
+            await self._down.wait()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to publish ``status = offline``, disconnect and return."""
+        self._stop.set()
+        self._wake.set()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._task_group = asyncio.TaskGroup()
+        await self._task_group.__aenter__()
+        self._task_group.create_task(self.run(), name=f"mqtt-publish-{self.topics.node}")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.request_stop()
+        group, self._task_group = self._task_group, None
+        if group is not None:
+            await group.__aexit__(exc_type, exc, tb)
+
+    async def run(self) -> None:
+        """Connect, publish, reconnect with backoff, until :meth:`request_stop`."""
+        delay = self.backoff[0]
+        while not self._stop.is_set():
+            lost = False
+            try:
+                async with self._client() as client:
+                    self._on_connect()
+                    delay = self.backoff[0]
+                    await self._session(client)
+                    return
+            except* aiomqtt.MqttError as group:
+                lost = True
+                logger.info(
+                    "%s: MQTT broker %s unavailable (%s); retrying",
+                    self.topics.node,
+                    self.address.url,
+                    group.exceptions[0],
+                )
+            finally:
+                self._connected.clear()
+                self._down.set()
+            if lost:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._stop.wait()
+                delay = min(delay * 2, self.backoff[1])
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _poke(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def _client(self) -> aiomqtt.Client:
+        will = None
+        if self.node_status:
+            will = aiomqtt.Will(
+                self.topics.status,
+                encode(status_payload(self.topics.node, online=False)),
+                qos=RETAINED_QOS,
+                retain=True,
+            )
+        return mqtt_client(
+            self.address,
+            identifier=self.identifier,
+            will=will,
+            clean_session=True,
+            keepalive=self.keepalive,
+            timeout=self.timeout,
+        )
+
+    def _on_connect(self) -> None:
+        """A new connection: every retained document goes out again, status first."""
+        self.connections += 1
+        self._down.clear()
+        self._connected.set()
+        once = {t: r for t, r in self._dirty.items() if not r}
+        self._dirty = dict.fromkeys(self._current, True)
+        self._dirty.update(once)
+        # Deltas queued during an outage are stale: the republished documents
+        # supersede them, and the seq gap makes observers re-read.
+        if self.connections > 1 and self._events:
+            self.overflowed = True
+            self.dropped_events += len(self._events)
+            self._events.clear()
+        self._wake.set()
+        logger.info("%s: connected to MQTT broker %s", self.topics.node, self.address.url)
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        async with asyncio.TaskGroup() as tg:
+            watcher = tg.create_task(
+                _wait_disconnect(client), name=f"mqtt-watch-{self.topics.node}"
+            )
+            await self._pump(client)
+            watcher.cancel()
+
+    async def _pump(self, client: aiomqtt.Client) -> None:
+        while True:
+            if self._events:
+                topic, payload = self._events.popleft()
+                await client.publish(topic, encode(payload), qos=EVENT_QOS)
+                self.published += 1
+                continue
+            if self._dirty:
+                topic = next(iter(self._dirty))
+                retain = self._dirty.pop(topic)
+                await self._publish_document(client, topic, retain)
+                continue
+            if self._stop.is_set():
+                if self.node_status:
+                    await client.publish(
+                        self.topics.status,
+                        encode(status_payload(self.topics.node, online=False)),
+                        qos=RETAINED_QOS,
+                        retain=True,
+                    )
+                return
+            self._wake.clear()
+            self._idle.set()
+            await self._wake.wait()
+
+    async def _publish_document(self, client: aiomqtt.Client, topic: str, retain: bool) -> None:
+        if retain:
+            data = self._wire.get(topic)
+            if data is None:
+                data = encode(self._current[topic])
+                self._wire[topic] = data
+            await client.publish(topic, data, qos=RETAINED_QOS, retain=True)
+        else:
+            payload = self._pending_once.pop(topic, None)
+            if payload is None:
+                return
+            await client.publish(topic, encode(payload), qos=EVENT_QOS)
+        self.published += 1
