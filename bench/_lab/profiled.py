@@ -4,7 +4,8 @@ Run as ``python bench/_lab/profiled.py DIR lab up TOPOLOGY ...`` (bench_lab.py
 ``--profile DIR`` does).  The CLI process is profiled into ``DIR/parent.prof``; the
 lab's worker processes are started with :func:`profiled_worker_main` as their target
 (it replaces the supervisor's ``worker_main`` before the lab starts, nothing in
-``src/`` changes), and each writes ``DIR/worker-<pid>.prof`` when it stops.
+``src/`` changes), and each writes ``DIR/worker-<pid>.prof`` when the lab tells it to
+stop (before its speakers close: the profile covers start-up and convergence).
 """
 
 from __future__ import annotations
@@ -14,20 +15,33 @@ import os
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 _ENV = "BGPEMU_BENCH_PROFILE"
 
 
 def profiled_worker_main(config: object, conn: Connection) -> None:
     """The lab worker's entry point, profiled into ``$BGPEMU_BENCH_PROFILE``."""
+    import bgpemu.lab.worker as worker_module
     from bgpemu.lab.worker import WorkerConfig, worker_main
 
     assert isinstance(config, WorkerConfig)
     profile = cProfile.Profile()
+    target = Path(os.environ[_ENV]) / f"worker-{os.getpid()}.prof"
+    serve = worker_module._Worker._serve
+
+    async def serve_then_dump(self: Any) -> None:
+        # Written as soon as the lab says stop: a worker whose speakers take too long
+        # to close is SIGKILLed by the lab and would otherwise leave no profile.
+        await serve(self)
+        profile.disable()
+        profile.dump_stats(target)
+
+    setattr(worker_module._Worker, "_serve", serve_then_dump)  # noqa: B010
     try:
         profile.runcall(worker_main, config, conn)
     finally:
-        profile.dump_stats(Path(os.environ[_ENV]) / f"worker-{os.getpid()}.prof")
+        profile.dump_stats(target)
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.cli import main
 from bgpemu.lab.control import Injection, parse_command
+from bgpemu.lab.names import Names
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
@@ -23,23 +24,26 @@ pytestmark = pytest.mark.integration
 
 
 def test_commands_are_checked_against_the_plan() -> None:
-    plan = solve(load_topology(TOPOLOGIES / "er-vpn-backup.yaml")).plan
-    link = parse_command(plan, {"op": "fail_link", "args": {"a": "VpnGW", "b": "Firewall"}})
+    network = load_topology(TOPOLOGIES / "er-vpn-backup.yaml")
+    plan = solve(network).plan
+    names = Names(network, plan)
+    link = parse_command(names, {"op": "fail_link", "args": {"a": "VpnGW", "b": "Firewall"}})
     assert link == Injection(
         op="fail_link", pairs=(("VpnGW.0", "Firewall"), ("VpnGW.1", "Firewall"))
     )
-    crash = parse_command(plan, {"op": "crash", "args": {"node": "VpnGW.1"}})
+    crash = parse_command(names, {"op": "crash", "args": {"node": "VpnGW.1"}})
     assert crash == Injection(op="crash", speakers=("VpnGW.1",))
     problems = parse_command(
-        plan, {"op": "announce", "args": {"node": "Nope", "prefix": "10.0.0.0/33", "x": 1}}
+        names, {"op": "announce", "args": {"node": "Nope", "prefix": "10.0.0.0/33", "x": 1}}
     )
     assert isinstance(problems, list)
     assert len(problems) == 3
     assert any("no node or speaker 'Nope'" in p for p in problems)
-    assert parse_command(plan, {"op": "fail_link", "args": {"a": "CE", "b": "VpnGW"}}) == [
-        "args: no BGP session between 'CE' and 'VpnGW'"
+    assert parse_command(names, {"op": "fail_link", "args": {"a": "CE", "b": "VpnGW"}}) == [
+        "args: no BGP session between 'CE' and 'VpnGW' in topology 'er-vpn-backup' "
+        "(CE has sessions with: Circuit.primary, Circuit.secondary, Firewall)"
     ]
-    unknown = parse_command(plan, {"op": "explode"})
+    unknown = parse_command(names, {"op": "explode"})
     assert isinstance(unknown, list)
     assert unknown[0].startswith("op: unknown operation")
 
@@ -133,7 +137,9 @@ async def test_a_crash_that_would_kill_another_node_is_refused() -> None:
     network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
     async with TcpLab(network, processes=1, port=free_port("127.0.10.1")) as lab:
         await lab.converged(timeout=60)
-        injection = parse_command(lab.plan, {"op": "crash", "args": {"node": "SiteB"}})
+        injection = parse_command(
+            Names(lab.network, lab.plan), {"op": "crash", "args": {"node": "SiteB"}}
+        )
         assert isinstance(injection, Injection)
         with pytest.raises(LabError, match="would also kill HubGW, SiteA, SiteC"):
             await apply(lab, injection)

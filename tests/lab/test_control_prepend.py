@@ -11,6 +11,7 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.control import Injection, parse_command
+from bgpemu.lab.names import Names
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.topology import load_topology
@@ -25,24 +26,29 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_prepend_command_is_checked_against_the_plan() -> None:
-    plan = solve(load_topology(TOPOLOGY)).plan
+    network = load_topology(TOPOLOGY)
+    plan = solve(network).plan
+    names = Names(network, plan)
     command = {"op": "prepend", "args": {"node": "nva1", "peer": "ars", "count": 3}}
-    injection = parse_command(plan, command)
+    injection = parse_command(names, command)
     assert injection == Injection(
         op="prepend", pairs=(("nva1", "ars.0"), ("nva1", "ars.1")), count=3
     )
     assert isinstance(injection, Injection)
     assert injection.describe() == "prepend nva1-ars.0, nva1-ars.1 x3"
     problems = parse_command(
-        plan, {"op": "prepend", "args": {"node": "nva1", "peer": "Nope", "count": "x"}}
+        names, {"op": "prepend", "args": {"node": "nva1", "peer": "Nope", "count": "x"}}
     )
     assert isinstance(problems, list)
     assert len(problems) == 2
     assert any("no node or speaker 'Nope'" in p for p in problems)
     assert any("args.count: must be an integer 0..255" in p for p in problems)
     assert parse_command(
-        plan, {"op": "prepend", "args": {"node": "nva1", "peer": "nva2", "count": 1}}
-    ) == ["args: no BGP session between 'nva1' and 'nva2'"]
+        names, {"op": "prepend", "args": {"node": "nva1", "peer": "nva2", "count": 1}}
+    ) == [
+        "args: no BGP session between 'nva1' and 'nva2' in topology 'nva-ha-route-server' "
+        "(nva1 has sessions with: ars.0, ars.1)"
+    ]
 
 
 def _best_next_hop(snaps: dict[str, RouterSnapshot], speaker: str) -> str | None:

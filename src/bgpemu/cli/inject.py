@@ -1,9 +1,11 @@
-"""``bgpemu fail|restore|reset|announce|withdraw|prepend``: change a running lab through MQTT.
+"""``bgpemu fail|restore|reset|announce|withdraw|prepend|apply``: change a running lab
+through MQTT.
 
 Each command publishes one ``control`` message to the lab (``bgpemu/v1/<lab>/control``,
 see docs/mqtt.md) and prints the lab's answers: ``injected``, then ``converged`` with
 the convergence time, the UPDATEs it took and the best-path changes; or ``rejected``
-with the reason (nothing was changed; exit status 2).
+with the reason (nothing was changed; exit status 2).  ``apply TOPOLOGY`` validates the
+file first: with any problem, every one is printed and nothing is sent (exit status 2).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 from typing import Any
@@ -32,7 +35,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(commands: Any) -> None:
-    """Register ``fail``, ``restore``, ``reset``, ``announce``, ``withdraw`` and ``prepend``."""
+    """Register ``fail``, ``restore``, ``reset``, ``announce``, ``withdraw``, ``prepend`` and
+    ``apply``."""
     for verb, op_link, op_node, text in (
         ("fail", "fail_link", "crash", "take a link down or crash a node"),
         ("restore", "restore_link", "restart", "bring a link or a crashed node back"),
@@ -77,6 +81,14 @@ def add_parsers(commands: Any) -> None:
     prepend.add_argument("count", metavar="COUNT", type=int)
     _common(prepend)
     prepend.set_defaults(func=_run, op="prepend")
+    apply = commands.add_parser(
+        "apply",
+        help="run TOPOLOGY in a running lab from now on: speakers and sessions added or "
+        "removed, routes changed, no other session dropped",
+    )
+    apply.add_argument("topology", metavar="TOPOLOGY", help="the whole new topology (YAML)")
+    _common(apply)
+    apply.set_defaults(func=_apply, op="apply")
 
 
 def _target(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -111,6 +123,28 @@ def _command_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    return _send(args, _command_args(args))
+
+
+def _apply(args: argparse.Namespace) -> int:
+    """``bgpemu apply``: validate the topology file here, then send it whole."""
+    from bgpemu.errors import ConfigError
+    from bgpemu.topology import load_topology
+
+    try:
+        load_topology(args.topology)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; nothing was sent.", file=sys.stderr)
+        return 2
+    with open(args.topology, encoding="utf-8") as file:
+        text = file.read()
+    return _send(args, {"topology": text, "file": os.path.basename(args.topology)})
+
+
+def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:
+    """Send ``args.op`` to the lab and print its answers; the exit status."""
     from bgpemu.observe.errors import ObserveError
     from bgpemu.observe.mqtt import send_control
     from bgpemu.observe.payloads import control_payload
@@ -119,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
     if target is None:
         return 2
     lab, url = target
-    payload = control_payload(uuid.uuid4().hex, args.op, **_command_args(args))
+    payload = control_payload(uuid.uuid4().hex, args.op, **command_args)
     try:
         answers = asyncio.run(send_control(url, lab, payload, args.timeout))
     except ObserveError as exc:

@@ -24,6 +24,11 @@ from bgpemu.errors import ConfigError
 __all__ = ["add_parser"]
 
 
+_FLUSH_S = 30.0
+_FLUSH_S_PER_ROUTE = 0.0005
+"""``--exit-after-converged`` waits this long for the last publication (plus per route)."""
+
+
 def add_parser(commands: Any) -> None:
     """Register ``lab`` and its subcommands."""
     parser: argparse.ArgumentParser = commands.add_parser(
@@ -212,7 +217,9 @@ async def _serve_lab(
         write_state(name, {**state, **summary})
         if args.exit_after_converged:
             if args.mqtt is not None:
-                await lab.flush()
+                # Every table document goes out once more: for a large lab that is
+                # minutes of JSON (tens of microseconds per route), hence the bound.
+                await lab.flush(timeout=_FLUSH_S + routes * _FLUSH_S_PER_ROUTE)
             await published.wait()
         else:
             await stop.wait()

@@ -31,6 +31,15 @@ Convergence (:meth:`Fabric.run_until_idle`): the fabric is *idle* when
 What remains then is periodic: KEEPALIVEs (which change nothing) and hold timers,
 which matter only after a silent cut; use :meth:`Fabric.advance` to let virtual time
 pass for those.
+
+Topology changes (:meth:`Fabric.apply`, a :class:`~bgpemu.azure.replan.PlanChange`):
+nodes and neighbours join and leave while the others run.  A new end is wired to
+the end that points back, if any, at once or as soon as one appears (a connection
+request that went nowhere meanwhile is re-sent then).  A removed end is stopped with
+Cease / Peer De-configured (RFC 4486 §4 subcode 3) and unwired; the far end, if it
+stays configured, learns it as from that NOTIFICATION and starts over with a fresh,
+unwired session.  Events still queued for a removed end or connection are ignored.
+No other session is touched.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bgpemu.errors import BgpEmuError
 from bgpemu.fabric.links import (
@@ -61,8 +70,8 @@ from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
 from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.outputs import RouterOutput
-from bgpemu.router.reconfigure import with_neighbor
-from bgpemu.router.spec import SpeakerSpec
+from bgpemu.router.reconfigure import with_neighbor, without_neighbor
+from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import (
     CloseTcp,
     ConnectTcp,
@@ -86,6 +95,9 @@ from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
 from bgpemu.wire.messages import RouteRefreshSubtype, Update
+
+if TYPE_CHECKING:
+    from bgpemu.azure.replan import PlanChange
 
 __all__ = ["ConvergenceError", "Fabric"]
 
@@ -128,6 +140,7 @@ class Fabric:
         self._seq = itertools.count()
         self._work = 0
         self._conn_ids = itertools.count(1)
+        self._renewals = itertools.count(1)
         ordered = sorted(specs, key=lambda s: s.name)
         names = [s.name for s in ordered]
         if len(set(names)) != len(names):
@@ -338,6 +351,152 @@ class Fabric:
         self._start_sessions(node)
         self._arm_router(node)
 
+    # -- topology changes ------------------------------------------------------------------
+
+    def apply(self, change: PlanChange) -> None:
+        """Carry out a topology change now (:func:`bgpemu.fabric.changes.apply_change`)."""
+        from bgpemu.fabric.changes import apply_change
+
+        apply_change(self, change)
+
+    def add_node(self, spec: SpeakerSpec) -> None:
+        """Node ``spec.name`` joins now and starts its sessions (see the theory of operation)."""
+        if spec.name in self._nodes:
+            raise ValueError(f"a node is already called {spec.name}")
+        if any(n.spec.local_address == spec.local_address for n in self._nodes.values()):
+            raise ValueError(f"a node already has the address {spec.local_address}")
+        node = _Node(spec)
+        self._nodes[spec.name] = node
+        self._nodes = dict(sorted(self._nodes.items()))
+        self._log(spec.name, "node added")
+        ends = [self._new_end(node, n) for n in sorted(spec.neighbors, key=lambda n: n.name)]
+        self._join(ends)
+
+    def remove_node(self, name: str, *, subcode: int = CeaseSubcode.PEER_DECONFIGURED) -> None:
+        """Node ``name`` leaves for good: every session ends with Cease ``subcode``
+        (default Peer De-configured, RFC 4486 §4)."""
+        node = self._nodes[name]
+        for end in list(node.ends.values()):
+            self._drop(node, end, subcode)
+        node.running = False
+        node.armed = None
+        del self._nodes[name]
+        self._log(name, "node removed")
+        self._find_unmatched()
+
+    def add_neighbor(
+        self, name: str, neighbor: NeighborSpec, policy: NeighborPolicy | None = None
+    ) -> None:
+        """Node ``name`` gets a new neighbour now (router settings ``policy``) and starts
+        the session; the node keeps it across a restart."""
+        node = self._nodes[name]
+        if neighbor.name in node.ends:
+            raise ValueError(f"node {name} already has a neighbour {neighbor.name}")
+        policy = policy or NeighborPolicy(name=neighbor.name)
+        router = with_neighbor(node.spec.router, policy)
+        node.spec = replace(node.spec, router=router, neighbors=(*node.spec.neighbors, neighbor))
+        if node.running:
+            self._apply_output(node, node.router.set_neighbor_policy(policy, self.now))
+        self._log(name, f"{neighbor.name}: neighbour added")
+        self._join([self._new_end(node, neighbor)])
+
+    def remove_neighbor(
+        self, name: str, neighbor: str, *, subcode: int = CeaseSubcode.PEER_DECONFIGURED
+    ) -> None:
+        """Node ``name`` de-configures ``neighbor``: Cease ``subcode`` (default Peer
+        De-configured, RFC 4486 §4), its routes withdrawn, its settings forgotten."""
+        node = self._nodes[name]
+        end = node.ends.get(neighbor)
+        if end is None:
+            raise KeyError(f"node {name} has no neighbour {neighbor}")
+        self._drop(node, end, subcode)
+        router = without_neighbor(node.spec.router, neighbor)
+        neighbors = tuple(n for n in node.spec.neighbors if n.name != neighbor)
+        node.spec = replace(node.spec, router=router, neighbors=neighbors)
+        if node.running:
+            self._apply_output(node, node.router.remove_neighbor(neighbor, self.now))
+        self._log(name, f"{neighbor}: neighbour removed")
+        self._find_unmatched()
+
+    def set_routes(self, name: str, routes: tuple[OriginatedRoute, ...]) -> None:
+        """The routes node ``name`` starts with after a restart (its configuration)."""
+        node = self._nodes[name]
+        node.spec = replace(node.spec, router=replace(node.spec.router, routes=routes))
+
+    def _new_end(self, node: _Node, neighbor: NeighborSpec) -> End:
+        seed = f"{self.seed}:{node.spec.name}:{neighbor.name}:{node.incarnation}:"
+        rng = random.Random(seed + str(next(self._renewals)))
+        end = End(node=node.spec.name, neighbor=neighbor, session=Session(neighbor.session, rng))
+        node.ends[neighbor.name] = end
+        node.ends = dict(sorted(node.ends.items()))
+        return end
+
+    def _join(self, ends: list[End]) -> None:
+        """Wire ``ends`` to the ends pointing back, then start them (running nodes only)."""
+        by_address = {n.spec.local_address: n for n in self._nodes.values()}
+        for end in ends:
+            node = self._nodes[end.node]
+            far_node = by_address.get(end.neighbor.address)
+            if far_node is None or far_node is node:
+                continue
+            far = next(
+                (
+                    e
+                    for e in far_node.ends.values()
+                    if e.neighbor.address == node.spec.local_address and e.pair is None
+                ),
+                None,
+            )
+            if far is None:
+                continue
+            end.side, far.side = 0, 1
+            pair = Pair(ends=(end, far))
+            end.pair = far.pair = pair
+            self._pairs.append(pair)
+            if far.syn_lost and far.session.state is SessionState.CONNECT and far_node.running:
+                far.syn_lost = False  # its request went nowhere: it arrives now
+                self._push(self.now + self.latency, Connect(far, far.attempt))
+        for end in ends:
+            if self._nodes[end.node].running:
+                self._apply(end, end.session.handle(ManualStart(), self.now))
+        self._find_unmatched()
+
+    def _drop(self, node: _Node, end: End, subcode: int) -> None:
+        """Stop ``end`` with Cease ``subcode`` and unwire it; a far end that stays
+        configured starts over, unwired (see the theory of operation)."""
+        if node.running:
+            stop = ManualStop(subcode=subcode, reason="neighbour de-configured")
+            self._apply(end, end.session.handle(stop, self.now))
+        end.armed = None
+        del node.ends[end.name]
+        pair, end.pair = end.pair, None
+        if pair is None:
+            return
+        self._pairs.remove(pair)
+        far = pair.other(end)
+        far.pair = None
+        far_node = self._nodes.get(far.node)
+        if far_node is None or far_node.ends.get(far.name) is not far:
+            return
+        if far_node.running:
+            stop = ManualStop(subcode=subcode, reason="peer de-configured")
+            self._apply(far, far.session.handle(stop, self.now))
+        far.armed = None
+        self._join([self._new_end(far_node, far.neighbor)])
+
+    def _find_unmatched(self) -> None:
+        self.unmatched = [
+            (name, end.name)
+            for name, node in self._nodes.items()
+            for end in node.ends.values()
+            if end.pair is None
+        ]
+
+    def is_running(self, name: str) -> bool:
+        """Node ``name`` exists and is running (not stopped or crashed)."""
+        node = self._nodes.get(name)
+        return node is not None and node.running
+
     def _pairs_between(self, a: str, b: str) -> list[Pair]:
         wanted = frozenset((a, b))
         pairs = [p for p in self._pairs if p.nodes == wanted]
@@ -405,13 +564,13 @@ class Fabric:
         self.now = max(self.now, time)
         match event:
             case SessionTimer(end=end, deadline=deadline):
-                if end.armed == deadline and self._nodes[end.node].running:
+                if end.armed == deadline and self.is_running(end.node):
                     end.armed = None
                     self._apply(end, end.session.on_timer(self.now))
                 return
             case RouterTimer(node=name, deadline=deadline):
-                node = self._nodes[name]
-                if node.armed == deadline and node.running:
+                node = self._nodes.get(name)
+                if node is not None and node.armed == deadline and node.running:
                     node.armed = None
                     self._apply_output(node, node.router.on_timer(self.now))
                 return
@@ -426,7 +585,9 @@ class Fabric:
                 self._on_deliver(conn, to, data)
             case Close(conn=conn, to=to):
                 end = conn.pair.ends[to]
-                if conn.open[to] and self._nodes[end.node].running:
+                if end.pair is not conn.pair:
+                    return  # an end removed since (topology change)
+                if conn.open[to] and self.is_running(end.node):
                     self._close_side(conn, to)
                     self._apply(end, end.session.handle(TcpConnectionFails(), self.now))
 
@@ -478,9 +639,9 @@ class Fabric:
 
     def _on_deliver(self, conn: Connection, to: int, data: bytes) -> None:
         end = conn.pair.ends[to]
-        node = self._nodes[end.node]
-        if node.crashed:
-            return
+        node = self._nodes.get(end.node)
+        if node is None or end.pair is not conn.pair or node.crashed:
+            return  # an end removed since (topology change), or a crashed node
         if not conn.open[to] or not node.running:
             if conn.open[1 - to] and conn.pair.cut is None:
                 self._push(self.now + self.latency, Close(conn, 1 - to))  # a reset
@@ -560,9 +721,9 @@ class Fabric:
 
     def _on_connect_tcp(self, end: End) -> None:
         end.attempt += 1
-        end.syn_lost = False
+        end.syn_lost = end.pair is None
         if end.pair is None:
-            return  # unmatched: the attempt goes nowhere; ConnectRetry will try again
+            return  # unmatched: the attempt goes nowhere (re-sent if the end gets wired)
         self._push(self.now + self.latency, Connect(end, end.attempt))
 
     def _apply_output(self, node: _Node, output: RouterOutput) -> None:
@@ -615,7 +776,7 @@ class Fabric:
 
     def _arm(self, end: End) -> None:
         deadline = end.session.next_deadline()
-        if deadline is not None and deadline != end.armed and self._nodes[end.node].running:
+        if deadline is not None and deadline != end.armed and self.is_running(end.node):
             end.armed = deadline
             self._push(deadline, SessionTimer(end, deadline))
 

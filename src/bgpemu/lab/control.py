@@ -1,9 +1,13 @@
 """Commands to a running lab (``bgpemu fail ...``, the MQTT ``control`` topic).
 
 A command names topology nodes or speakers; :func:`parse_command` checks it against
-the lab's plan and either returns the speaker-level :class:`Injection` or every
-problem at once, in which case the lab is left untouched.  :func:`apply` carries an
-injection out on a :class:`~bgpemu.lab.supervisor.TcpLab`.
+the lab's plan with :class:`~bgpemu.lab.names.Names` (the testing API's resolver too)
+and either returns the speaker-level :class:`Injection` or every problem at once, in
+which case the lab is left untouched.  :func:`apply` carries an
+injection out on a :class:`~bgpemu.lab.supervisor.TcpLab`.  ``apply`` carries a whole
+new topology: it is validated (every problem reported), and planned against the running
+plan (:meth:`TcpLab.plan_change <bgpemu.lab.supervisor.TcpLab.plan_change>`) before
+anything changes.
 
 =============  =========================================  ======================================
 op             args                                       effect
@@ -19,23 +23,32 @@ withdraw       node, prefix                               node stops originating
 prepend        node, peer, count                          node sends everything to peer with
                                                           count extra copies of its ASN (0:
                                                           none); soft reconfiguration
+apply          topology (YAML text), file (its name,      the lab runs that topology from now
+               for messages)                              on: speakers and sessions added or
+                                                          removed, routes changed; no other
+                                                          session drops (issue 6)
 =============  =========================================  ======================================
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bgpemu.azure.plan import Plan
+from bgpemu.azure.model import Network
+from bgpemu.azure.replan import PlanChange
+from bgpemu.errors import BgpEmuError, ConfigError
+from bgpemu.lab.errors import LabInputError
+from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.reconfigure import prepend_policy
+from bgpemu.topology import parse_topology
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 
-__all__ = ["Injection", "apply", "parse_command"]
+__all__ = ["Injection", "Planner", "apply", "parse_command", "summary"]
 
 _OPS = (
     "fail_link",
@@ -46,8 +59,11 @@ _OPS = (
     "announce",
     "withdraw",
     "prepend",
+    "apply",
 )
-_ARGS = frozenset({"a", "b", "silent", "node", "peer", "prefix", "as_path_prepend", "count"})
+_ARGS = frozenset(
+    {"a", "b", "silent", "node", "peer", "prefix", "as_path_prepend", "count", "topology", "file"}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,9 +79,18 @@ class Injection:
     as_path_prepend: int = 0
     count: int = 0
     """``prepend``: extra copies of the ASN on the sessions of :attr:`pairs`."""
+    file: str = ""
+    """``apply``: the name of the topology file."""
+    network: Network | None = None
+    """``apply``: the new topology."""
+    change: PlanChange | None = None
+    """``apply``: what changes, planned against the running plan."""
 
     def describe(self) -> str:
-        """``fail_link HubGW-SiteB (silent)``, ``prepend nva1-ars.0, nva1-ars.1 x3``."""
+        """``fail_link HubGW-SiteB (silent)``, ``prepend nva1-ars.0, nva1-ars.1 x3``,
+        ``apply spoke3.yaml: changed HubGW``."""
+        if self.change is not None:
+            return f"{self.op} {self.file}: {summary(self.change)}"
         what = ", ".join(f"{a}-{b}" for a, b in self.pairs) or ", ".join(self.speakers)
         extra = f" {self.prefix}" if self.prefix else ""
         if self.op == "prepend":
@@ -73,30 +98,67 @@ class Injection:
         return f"{self.op} {what}{extra}{' (silent)' if self.silent else ''}"
 
 
-def _speakers(plan: Plan, name: object, field: str, problems: list[str]) -> tuple[str, ...]:
+def summary(change: PlanChange) -> str:
+    """``added Site2; changed HubGW (sessions +Site2); removed Old`` ("no change" if empty)."""
+    parts = []
+    if change.add_speakers:
+        parts.append("added " + ", ".join(spec.name for spec in change.add_speakers))
+    changed = []
+    for item in change.speakers:
+        sessions = [f"+{n.name}" for n, _ in item.add_neighbors]
+        sessions += [f"-{name}" for name in item.remove_neighbors]
+        sessions += [f"~{n.name}" for n, _ in item.reset_neighbors]
+        changed.append(item.speaker + (f" (sessions {' '.join(sessions)})" if sessions else ""))
+    if changed:
+        parts.append("changed " + ", ".join(changed))
+    if change.restart_speakers:
+        parts.append("restarted " + ", ".join(spec.name for spec in change.restart_speakers))
+    if change.remove_speakers:
+        parts.append("removed " + ", ".join(change.remove_speakers))
+    return "; ".join(parts) or "no change"
+
+
+def _speakers(names: Names, name: object, field: str, problems: list[str]) -> tuple[str, ...]:
+    """The speakers of node (or speaker) ``name``; a problem for ``args.FIELD`` if none."""
     if not isinstance(name, str) or not name:
         problems.append(f"args.{field}: a node or speaker name is required")
         return ()
-    if name in plan.endpoints and not plan.endpoints[name].external:
-        return (name,)
-    found = tuple(e.speaker for e in plan.of_node(name) if not e.external)
-    if not found:
-        known = sorted({e.node for e in plan.endpoints.values() if not e.external})
-        problems.append(f"args.{field}: no node or speaker {name!r} (nodes: {', '.join(known)})")
-    return found
+    try:
+        return names.speakers(name)
+    except LabInputError as exc:
+        problems.append(f"args.{field}: {exc}")
+        return ()
 
 
-def _pairs(plan: Plan, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    specs = {spec.name: spec for spec in plan.speakers}
-    pairs: list[tuple[str, str]] = []
-    for x in a:
-        neighbours = {n.name for n in specs[x].neighbors}
-        pairs.extend((x, y) for y in b if y in neighbours)
-    return tuple(pairs)
+def _pairs(
+    names: Names, args: Mapping[str, Any], fields: tuple[str, str], problems: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """The sessions between the nodes named by the two ``fields`` of ``args``."""
+    a = _speakers(names, args.get(fields[0]), fields[0], problems)
+    b = _speakers(names, args.get(fields[1]), fields[1], problems)
+    if not (a and b):
+        return ()
+    try:
+        return names.sessions(args[fields[0]], args[fields[1]])
+    except LabInputError as exc:
+        problems.append(f"args: {exc}")
+        return ()
 
 
-def parse_command(plan: Plan, command: Mapping[str, Any]) -> Injection | list[str]:
-    """The injection ``command`` asks for, or every problem with it."""
+Planner = Callable[[Network], PlanChange]
+"""Plans a topology change against the running lab (:meth:`TcpLab.plan_change`)."""
+
+
+def parse_command(
+    names: Names, command: Mapping[str, Any], *, planner: Planner | None = None
+) -> Injection | list[str]:
+    """The injection ``command`` asks for, or every problem with it.
+
+    Node, speaker and session names are resolved by ``names`` (the running lab's
+    :class:`~bgpemu.lab.names.Names`, the resolver the testing API uses too).
+
+    ``apply`` needs ``planner`` (a lab without one cannot change its topology).
+    """
     problems: list[str] = []
     op = command.get("op")
     args = command.get("args", {})
@@ -107,28 +169,26 @@ def parse_command(plan: Plan, command: Mapping[str, Any]) -> Injection | list[st
     unknown = sorted(set(args) - _ARGS)
     if unknown:
         problems.append(f"args: unknown field(s) {', '.join(unknown)}")
+    if op == "apply":
+        return _apply(args, problems, planner)
     if op in ("fail_link", "restore_link", "reset"):
-        a = _speakers(plan, args.get("a"), "a", problems)
-        b = _speakers(plan, args.get("b"), "b", problems)
+        pairs = _pairs(names, args, ("a", "b"), problems)
         silent = args.get("silent", False)
         if not isinstance(silent, bool):
             problems.append("args.silent: must be true or false")
-        pairs = _pairs(plan, a, b) if a and b else ()
-        if a and b and not pairs:
-            problems.append(f"args: no BGP session between {args['a']!r} and {args['b']!r}")
         if problems:
             return problems
         return Injection(op=str(op), pairs=pairs, silent=bool(silent))
-    speakers = _speakers(plan, args.get("node"), "node", problems)
     if op == "prepend":
-        return _prepend(plan, args, speakers, problems)
+        return _prepend(names, args, problems)
+    speakers = _speakers(names, args.get("node"), "node", problems)
     if op in ("crash", "restart"):
         return problems or Injection(op=str(op), speakers=speakers)
-    prefix = args.get("prefix")
+    prefix: str | None = None
     try:
-        prefix = str(ipaddress.ip_network(str(prefix)))
-    except ValueError:
-        problems.append(f"args.prefix: {prefix!r} is not an IP prefix")
+        prefix = parse_prefix(str(args.get("prefix")))[1]
+    except LabInputError as exc:
+        problems.append(f"args.prefix: {exc}")
     prepend = args.get("as_path_prepend", 0)
     if not isinstance(prepend, int) or isinstance(prepend, bool) or not 0 <= prepend <= 255:
         problems.append("args.as_path_prepend: must be an integer 0..255")
@@ -137,20 +197,41 @@ def parse_command(plan: Plan, command: Mapping[str, Any]) -> Injection | list[st
     return Injection(op=str(op), speakers=speakers, prefix=prefix, as_path_prepend=prepend)
 
 
-def _prepend(
-    plan: Plan, args: Mapping[str, Any], speakers: tuple[str, ...], problems: list[str]
-) -> Injection | list[str]:
-    peers = _speakers(plan, args.get("peer"), "peer", problems)
+def _prepend(names: Names, args: Mapping[str, Any], problems: list[str]) -> Injection | list[str]:
+    pairs = _pairs(names, args, ("node", "peer"), problems)
     count = args.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 255:
         problems.append("args.count: must be an integer 0..255")
-    pairs = _pairs(plan, speakers, peers) if speakers and peers else ()
-    if speakers and peers and not pairs:
-        problems.append(f"args: no BGP session between {args['node']!r} and {args['peer']!r}")
     if problems:
         return problems
     assert isinstance(count, int)
     return Injection(op="prepend", pairs=pairs, count=count)
+
+
+def _apply(
+    args: Mapping[str, Any], problems: list[str], planner: Planner | None
+) -> Injection | list[str]:
+    """``apply``: the new topology, validated and planned; nothing changes yet."""
+    text = args.get("topology")
+    file = args.get("file", "<control>")
+    if not isinstance(text, str) or not text.strip():
+        problems.append("args.topology: the new topology (YAML text) is required")
+    if not isinstance(file, str) or not file:
+        problems.append("args.file: must be a file name")
+    if problems:
+        return problems
+    assert isinstance(text, str)
+    assert isinstance(file, str)
+    if planner is None:
+        return ["op: this lab cannot change its topology"]
+    try:
+        network = parse_topology(text, file)
+        change = planner(network)
+    except ConfigError as exc:
+        return [str(problem) for problem in exc.problems] or [str(exc)]
+    except BgpEmuError as exc:
+        return [f"{file}: {exc}"]
+    return Injection(op="apply", file=file, network=network, change=change)
 
 
 async def apply(lab: TcpLab, injection: Injection) -> None:
@@ -180,6 +261,9 @@ async def apply(lab: TcpLab, injection: Injection) -> None:
         for speaker in injection.speakers:
             if speaker not in done:
                 done.update(await lab.restart(speaker))
+    elif injection.op == "apply":
+        assert injection.change is not None
+        await lab.apply(injection.change, network=injection.network)
     elif injection.op == "prepend":
         specs = {spec.name: spec for spec in lab.plan.speakers}
         for speaker, peer in injection.pairs:

@@ -33,7 +33,7 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.supervisor import TcpLab
 
-__all__ = ["LAB_NODE", "azure_documents", "best_path_changes", "publish_lab"]
+__all__ = ["LAB_NODE", "azure_documents", "best_path_changes", "publish_lab", "view_speakers"]
 
 LAB_NODE = "_lab"
 """The MQTT client name of the lab itself (it publishes no node status)."""
@@ -64,6 +64,17 @@ def azure_documents(
             yield node, f"{name}.{detail}" if detail else name, data
 
 
+def view_speakers(plan: Plan) -> frozenset[str]:
+    """The speakers the Azure views read: those of Azure nodes (every role but
+    ``onprem``; customer routers only appear through what Azure learned from them).
+
+    At scale most speakers are customer routers holding full tables (a vWAN branch
+    learns every other branch): gathering their snapshots after every convergence
+    would cost far more than the views themselves.
+    """
+    return frozenset(name for name, endpoint in plan.endpoints.items() if endpoint.role != "onprem")
+
+
 async def publish_lab(
     lab: TcpLab, url: str, started: float, published_once: asyncio.Event | None = None
 ) -> None:
@@ -87,29 +98,36 @@ async def publish_lab(
 async def _publish_views(
     lab: TcpLab, publisher: Any, started: float, published_once: asyncio.Event | None
 ) -> None:
-    from bgpemu.observe.payloads import azure_view_payload, lab_state_payload
+    from bgpemu.observe.payloads import lab_state_payload
     from bgpemu.observe.topics import LabTopics
 
     topics = LabTopics(lab=lab.name)
-    nodes = sorted(lab.local)
     published: int | None = None
     first: float | None = None
+    views: set[str] = set()  # the view topics published last (a topology change drops some)
     while True:
+        nodes = sorted(lab.local)  # a topology change adds and removes speakers
         verdict = lab.verdict()
         version = lab.version
         if verdict.converged and version != published:
-            snapshots = await lab.snapshots()
+            snapshots = await lab.snapshots(speakers=view_speakers(lab.plan))
             if lab.version != version:
                 continue  # something moved while the snapshots were taken: look again
             now = time.monotonic()
             if first is None:
                 first = now - started
-            for node, view, data in azure_documents(
-                lab.network, lab.plan, snapshots, now - started
-            ):
-                publisher.update(
-                    topics.node(node).azure(view), azure_view_payload(node, view, data)
-                )
+            # The views of a large lab take seconds: computed and encoded in a thread,
+            # so that this loop (which may run the embedded broker) keeps serving.
+            documents = await asyncio.to_thread(
+                _view_documents, lab.network, lab.plan, snapshots, now - started, topics
+            )
+            current: set[str] = set()
+            for topic, data in documents:
+                publisher.update(topic, data)
+                current.add(topic)
+            for gone in sorted(views - current):  # the node or view left the topology
+                publisher.clear(gone)
+            views = current
             publisher.update(
                 topics.state,
                 lab_state_payload(
@@ -140,6 +158,23 @@ async def _publish_views(
             )
             published = None
         await lab.wait_change()
+
+
+def _view_documents(
+    network: Network,
+    plan: Plan,
+    snapshots: Mapping[str, RouterSnapshot],
+    now: float,
+    topics: Any,
+) -> list[tuple[str, bytes]]:
+    """(topic, JSON bytes) of every Azure view document."""
+    from bgpemu.observe.mqtt.connect import encode
+    from bgpemu.observe.payloads import azure_view_payload
+
+    return [
+        (topics.node(node).azure(view), encode(azure_view_payload(node, view, data)))
+        for node, view, data in azure_documents(network, plan, snapshots, now)
+    ]
 
 
 def best_path_changes(
@@ -177,6 +212,7 @@ class _Control:
 
     async def handle(self, raw: bytes) -> None:
         from bgpemu.lab.control import apply, parse_command
+        from bgpemu.lab.names import Names
         from bgpemu.lab.supervisor import LabError
 
         try:
@@ -189,7 +225,8 @@ class _Control:
             return
         request = command.get("id") if isinstance(command.get("id"), str) else None
         op = command.get("op") if isinstance(command.get("op"), str) else None
-        injection = parse_command(self.lab.plan, command)
+        names = Names(self.lab.network, self.lab.plan)
+        injection = parse_command(names, command, planner=self.lab.plan_change)
         if isinstance(injection, list):
             self._event("rejected", request, op, detail="; ".join(injection))
             return

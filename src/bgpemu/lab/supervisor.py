@@ -17,6 +17,13 @@ the connection is held open but nothing passes, so the hold timers find out),
 lab keeps the new settings and gives them again to a restarted speaker).
 Sessions that are down on purpose leave the expected set; the lab converges again
 once the surviving ends have noticed.
+
+Topology change at runtime (issue 6): :meth:`TcpLab.apply` carries a
+:class:`~bgpemu.azure.replan.PlanChange` out on the running speakers in the contract's
+order (new speakers start on the least loaded worker; then each speaker's own changes;
+restarts; removals), no other session being touched, and then expects the new plan's
+sessions.  :meth:`TcpLab.change_topology` plans the change from a new network and
+applies it.
 """
 
 from __future__ import annotations
@@ -27,17 +34,19 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
+from bgpemu.azure.replan import PlanChange, replan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError
 from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide, expected_sessions
+from bgpemu.lab.placement import place
 from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.worker import WorkerConfig, worker_main
 from bgpemu.router.config import OriginatedRoute
@@ -51,8 +60,14 @@ class LabError(BgpEmuError):
     """The lab could not start, or an injection names nothing real; the message says which."""
 
 
-def split(names: list[str], processes: int) -> list[list[str]]:
-    """Speakers dealt round-robin (sorted) over at most ``processes`` non-empty groups."""
+def split(
+    names: list[str], processes: int, neighbors: Mapping[str, Sequence[str]] | None = None
+) -> list[list[str]]:
+    """Speakers over at most ``processes`` non-empty groups: by session graph when
+    ``neighbors`` is given (:func:`~bgpemu.lab.placement.place`), else dealt
+    round-robin (sorted).  :meth:`TcpLab.groups` tells where a lab put them."""
+    if neighbors is not None:
+        return place(names, processes, neighbors)
     count = max(1, min(processes, len(names)))
     groups: list[list[str]] = [[] for _ in range(count)]
     for index, name in enumerate(sorted(names)):
@@ -129,6 +144,8 @@ class TcpLab:
         self._down: set[tuple[str, str]] = set()
         self._policies: dict[tuple[str, str], NeighborPolicy] = {}
         """(speaker, peer) -> settings changed by :meth:`set_neighbor_policy`."""
+        self._applying = False
+        """A topology change is under way: never converged meanwhile."""
 
     async def __aenter__(self) -> TcpLab:
         await self.start()
@@ -139,6 +156,10 @@ class TcpLab:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    def groups(self) -> list[tuple[str, ...]]:
+        """The speakers of each running worker process (they live and die together)."""
+        return [worker.names for worker in self._workers if worker.alive]
+
     @property
     def worker_count(self) -> int:
         """How many worker processes run the speakers."""
@@ -146,8 +167,15 @@ class TcpLab:
 
     async def start(self, timeout: float = 60.0) -> None:
         """Start every worker; return once every speaker listens (LabError otherwise)."""
-        groups = split(list(self.local), self.processes)
-        workers = [self._spawn(group) for group in groups]
+        neighbors = {spec.name: [n.name for n in spec.neighbors] for spec in self.plan.speakers}
+        groups = split(list(self.local), self.processes, neighbors)
+        # Starting a spawned process blocks until the child has read its configuration
+        # (after its interpreter start and imports): the workers start side by side.
+        first = len(self._workers)
+        launched = await asyncio.gather(
+            *(asyncio.to_thread(self._launch, g, first + i) for i, g in enumerate(groups))
+        )
+        workers = [self._register(g, *pair) for g, pair in zip(groups, launched, strict=True)]
         self.started_at = time.monotonic()
         await self._wait_ready(workers, timeout)
 
@@ -172,6 +200,10 @@ class TcpLab:
         self._workers.clear()
 
     def _spawn(self, group: list[str] | tuple[str, ...]) -> _Worker:
+        return self._register(group, *self._launch(group, len(self._workers)))
+
+    def _launch(self, group: list[str] | tuple[str, ...], index: int) -> tuple[Any, Connection]:
+        """Start the worker process of ``group`` (blocking; safe in a thread)."""
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         config = WorkerConfig(
@@ -181,14 +213,19 @@ class TcpLab:
             seed=self.seed,
             lab=self.name,
             mqtt=self.mqtt,
+            plan=self.plan,
         )
-        index = len(self._workers)
         process = context.Process(
             target=worker_main, args=(config, child), name=f"bgpemu-lab-{index}", daemon=True
         )
         process.start()
         child.close()
-        worker = _Worker(index, process, parent, tuple(group))
+        return process, parent
+
+    def _register(
+        self, group: list[str] | tuple[str, ...], process: Any, parent: Connection
+    ) -> _Worker:
+        worker = _Worker(len(self._workers), process, parent, tuple(group))
         self._workers.append(worker)
         asyncio.get_running_loop().add_reader(parent.fileno(), self._on_message, worker)
         return worker
@@ -208,6 +245,9 @@ class TcpLab:
 
     def verdict(self) -> Verdict:
         """Converged or not, from the latest reports."""
+        if self._applying:
+            waiting = ("a topology change is being applied",)
+            return Verdict(converged=False, established=0, expected=0, waiting=waiting)
         return decide(self.reports, self.sessions, down=self._down)
 
     async def converged(self, timeout: float = 60.0) -> Verdict:
@@ -225,14 +265,23 @@ class TcpLab:
             waiting = ", ".join(self.verdict().waiting)
             raise TimeoutError(f"not converged after {timeout} s: {waiting}") from None
 
-    async def snapshots(self, timeout: float = 120.0) -> dict[str, RouterSnapshot]:
-        """Every running speaker's RIBs and sessions, gathered from the workers."""
-        replies = await self._ask_all({"type": "snapshot"}, timeout)
-        result: dict[str, RouterSnapshot] = {}
-        for reply in replies:
-            for name, data in reply["snapshots"].items():
-                result[name] = RouterSnapshot.from_json(data)
-        return dict(sorted(result.items()))
+    async def snapshots(
+        self, timeout: float = 120.0, *, speakers: frozenset[str] | None = None
+    ) -> dict[str, RouterSnapshot]:
+        """Every running speaker's RIBs and sessions (only ``speakers`` when given),
+        gathered from the workers."""
+        replies = await self._ask_all({"type": "snapshot", "speakers": speakers}, timeout)
+
+        def decode() -> dict[str, RouterSnapshot]:
+            result: dict[str, RouterSnapshot] = {}
+            for reply in replies:
+                for name, data in reply["snapshots"].items():
+                    result[name] = RouterSnapshot.from_json(data)
+            return dict(sorted(result.items()))
+
+        # In a thread: large tables take seconds to decode, and this loop may also run
+        # the embedded MQTT broker, which must keep serving meanwhile.
+        return await asyncio.to_thread(decode)
 
     async def flush(self, timeout: float = 30.0) -> None:
         """Have every speaker publish its current tables and wait until the broker has them."""
@@ -350,6 +399,114 @@ class TcpLab:
         """``a`` resets its session with ``b`` (Cease / Administrative Reset, RFC 4486 §4)."""
         self._pair(a, b)
         await self._session(a, b, "reset")
+
+    # -- topology change (issue 6) -----------------------------------------------------
+
+    def plan_change(self, network: Network) -> PlanChange:
+        """What changes if the lab is to run ``network`` instead (nothing is touched).
+
+        Planned from the running plan with the lab's compile options and its retry
+        profile (:func:`bgpemu.azure.replan.replan`, :func:`~bgpemu.lab.profile.lab_profile`).
+        """
+        return replan(self.plan, network, **self.options, profile=lab_profile)
+
+    async def change_topology(self, network: Network, timeout: float = 60.0) -> PlanChange:
+        """Run ``network`` from now on: :meth:`plan_change`, then :meth:`apply`."""
+        change = self.plan_change(network)
+        await self.apply(change, network=network, timeout=timeout)
+        return change
+
+    async def apply(
+        self, change: PlanChange, *, network: Network | None = None, timeout: float = 60.0
+    ) -> None:
+        """Carry ``change`` out on the running speakers, then run its new plan.
+
+        In the order of :mod:`bgpemu.azure.replan`: start the new speakers (each on the
+        worker with the fewest speakers), each speaker's own changes (neighbours added,
+        policies, resets, routes, neighbours removed with Cease / Peer De-configured),
+        restarts, then stop the removed speakers.  No other session is touched.  Then
+        :attr:`plan` is ``change.new``, :attr:`network` is ``network`` (when given: the
+        Azure views follow it), convergence expects the new plan's sessions, and nothing
+        of a removed speaker or session is left in the reports.
+
+        LabError, the lab untouched, when the change was not planned from :attr:`plan`,
+        when some speakers run elsewhere (``only``) or a speaker is crashed; LabError if
+        a worker refuses a step or ``timeout`` passes (the lab is then part-changed).
+        """
+        if change.old is not self.plan and change.old != self.plan:
+            raise LabError(f"the change was not planned from the running plan of lab {self.name!r}")
+        everything = {spec.name for spec in self.plan.speakers}
+        if set(self.local) != everything:
+            raise LabError(
+                f"lab {self.name!r} runs only some of its speakers; its topology cannot change"
+            )
+        if self._crashed:
+            crashed = ", ".join(sorted(self._crashed))
+            raise LabError(f"lab {self.name!r}: restart the crashed speakers first ({crashed})")
+        self._applying = True
+        self.version += 1
+        self._change.set()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._carry_out(change)
+        except TimeoutError:
+            raise LabError(
+                f"lab {self.name!r}: the topology change did not complete within {timeout} s"
+            ) from None
+        finally:
+            self._applying = False
+        self._adopt(change, network)
+
+    async def _carry_out(self, change: PlanChange) -> None:
+        endpoints = change.new.endpoints
+        for spec in change.add_speakers:
+            worker = min(
+                (w for w in self._workers if w.alive), key=lambda w: (len(w.names), w.index)
+            )
+            message = {"type": "add_speaker", "spec": spec, "endpoint": endpoints[spec.name]}
+            await self._ask(worker, message)
+            worker.names = (*worker.names, spec.name)
+            self.local = tuple(sorted((*self.local, spec.name)))
+        for item in change.speakers:
+            message = {"type": "change", "speaker": item.speaker, "change": item}
+            await self._ask(self._worker_of(item.speaker), message)
+        for spec in change.restart_speakers:
+            message = {"type": "restart_speaker", "spec": spec, "endpoint": endpoints[spec.name]}
+            await self._ask(self._worker_of(spec.name), message)
+        for name in change.remove_speakers:
+            worker = self._worker_of(name)
+            await self._ask(worker, {"type": "remove_speaker", "speaker": name})
+            worker.names = tuple(n for n in worker.names if n != name)
+            self.local = tuple(n for n in self.local if n != name)
+            self.reports.pop(name, None)
+
+    def _adopt(self, change: PlanChange, network: Network | None) -> None:
+        """Expect the new plan's sessions; forget what no longer exists."""
+        self.plan = change.new
+        if network is not None:
+            self.network = network
+        self._all_sessions = expected_sessions(
+            {spec.name: [n.name for n in spec.neighbors] for spec in self.plan.speakers}
+        )
+        self._cut &= self._all_sessions
+        # Settings changed by set_neighbor_policy stay, unless the new plan sets new ones.
+        restarted = {spec.name for spec in change.restart_speakers}
+        configured = {
+            (item.speaker, name)
+            for item in change.speakers
+            for name in (
+                *(p.name for p in item.policies),
+                *(n.name for n, _ in item.reset_neighbors),
+            )
+        }
+        self._policies = {
+            (speaker, peer): policy
+            for (speaker, peer), policy in self._policies.items()
+            if tuple(sorted((speaker, peer))) in self._all_sessions
+            and speaker not in restarted
+            and (speaker, peer) not in configured
+        }
+        self._recompute()
 
     # -- plumbing --------------------------------------------------------------------
 

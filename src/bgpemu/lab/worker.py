@@ -14,7 +14,11 @@ flag; sent after every burst of changes), ``snapshots`` (answer to ``snapshot``)
 ``flushed`` (answer to ``flush``: every speaker's current tables reached the broker) and
 ``stopped``.  Parent -> worker: ``snapshot``, ``flush``, ``stop`` and the injections
 (``announce``, ``withdraw``, ``session``, ``policy``: a pickled NeighborPolicy), each
-answered by ``done`` after a fresh ``reports``.
+answered by ``done`` after a fresh ``reports``.  A topology change (issue 6) arrives as
+the same kind of commands: ``add_speaker`` (a pickled SpeakerSpec and Endpoint: start it
+here), ``change`` (a pickled :class:`~bgpemu.azure.replan.SpeakerChange`, carried out in
+the contract's order), ``restart_speaker`` (stop it, start it with the new spec) and
+``remove_speaker`` (stop it cleanly; its retained MQTT tables are cleared).
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from bgpemu.azure.model import Network
-from bgpemu.azure.plan import Endpoint
+from bgpemu.azure.plan import Endpoint, Plan
+from bgpemu.azure.replan import SpeakerChange
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
+from bgpemu.router.spec import SpeakerSpec
 from bgpemu.runtime import Speaker
 from bgpemu.session import SessionState
 from bgpemu.wire.constants import CeaseSubcode, ErrorCode, MessageType
@@ -61,6 +67,8 @@ class WorkerConfig:
     mqtt: str | None = None
     """Broker URL; None publishes nothing."""
     log_level: int = logging.ERROR
+    plan: Plan | None = None
+    """The lab's current plan (after a topology change); None compiles ``network``."""
 
 
 class UpdateTally:
@@ -79,6 +87,8 @@ class UpdateTally:
     def total(self, speaker: Speaker) -> int:
         """UPDATEs sent so far by ``speaker`` on every session, past and present."""
         current = 0
+        for gone in self._last.keys() - speaker.peers.keys():  # a neighbour de-configured
+            self._retired += self._last.pop(gone)[1]
         for peer, driver in speaker.peers.items():
             session = driver.session
             count = session.counters.messages_sent[MessageType.UPDATE]
@@ -114,7 +124,7 @@ def worker_main(config: WorkerConfig, conn: Connection) -> None:
 
 class _Worker:
     def __init__(self, config: WorkerConfig, conn: Connection) -> None:
-        plan = lab_profile(compile_network(config.network, **config.compile_options))
+        plan = config.plan or lab_profile(compile_network(config.network, **config.compile_options))
         specs = {spec.name: spec for spec in plan.speakers}
         self.config = config
         self.endpoints = plan.endpoints
@@ -124,6 +134,8 @@ class _Worker:
         }
         self.conn = conn
         self.feeds: list[Any] = []
+        self.pacer: Any = None
+        """The publication pacer this process's feeds share (bgpemu.observe.node.Pacer)."""
         self.tallies = {name: UpdateTally() for name in self.speakers}
         self.blackholed: set[tuple[str, str]] = set()
         """(speaker, peer) sessions cut silently: kept down once their hold timer fired."""
@@ -131,6 +143,19 @@ class _Worker:
         """(SpeakerFeed, Publisher) pairs when publishing to MQTT."""
         self.changed = asyncio.Event()
         self.commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.tg: asyncio.TaskGroup | None = None
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.helpers: list[asyncio.Task[None]] = []
+        self.publishers: contextlib.AsyncExitStack | None = None
+        self.start_errors: dict[str, str] = {}
+
+    def _pacer(self) -> Any:
+        """The feeds of this process take turns to publish (bgpemu.observe.node.Pacer)."""
+        if self.pacer is None:
+            from bgpemu.observe.node import Pacer
+
+            self.pacer = Pacer()
+        return self.pacer
 
     def send(self, message: dict[str, Any]) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):
@@ -145,6 +170,7 @@ class _Worker:
                     name: tg.create_task(self._run_speaker(name, s), name=f"speaker {name}")
                     for name, s in self.speakers.items()
                 }
+                self.tg, self.tasks = tg, tasks
                 if not await self._all_ready(tasks):
                     return
                 async with contextlib.AsyncExitStack() as publishers:
@@ -153,6 +179,7 @@ class _Worker:
                         for name, s in self.speakers.items()
                     ]
                     helpers.append(tg.create_task(self._report(), name="reporter"))
+                    self.helpers, self.publishers = helpers, publishers
                     if self.config.mqtt is not None:
                         helpers.extend(await self._publish(publishers, tg))
                     self.send({"type": "ready", "speakers": sorted(self.speakers)})
@@ -209,20 +236,31 @@ class _Worker:
                     neighbors=[n.name for n in speaker.spec.neighbors],
                 ),
             )
-            feed = SpeakerFeed(speaker, publisher)
+            feed = SpeakerFeed(speaker, publisher, pacer=self._pacer())
             self.feeds.append((feed, publisher))
             feeds.append(tg.create_task(feed.run(), name=f"mqtt feed {name}"))
         return feeds
 
     async def _all_ready(self, tasks: dict[str, asyncio.Task[None]]) -> bool:
-        """Wait until every speaker listens; False (error sent) if one failed to start."""
-        for name, speaker in self.speakers.items():
-            ready = asyncio.ensure_future(speaker.wait_ready())
-            await asyncio.wait({ready, tasks[name]}, return_when=asyncio.FIRST_COMPLETED)
-            if not ready.done():
-                ready.cancel()
+        """Wait until every speaker listens; False (error sent) if one failed to start.
+
+        All of them at once: sessions start as soon as each speaker listens and their
+        routing shares this loop, so waiting for one speaker after the other (a loop
+        turn each) would send ``ready`` only after much of that work.
+        """
+        readies = {n: asyncio.ensure_future(s.wait_ready()) for n, s in self.speakers.items()}
+        waiting = set(readies.values())
+        while waiting:
+            running = {task for task in tasks.values() if not task.done()}
+            done, _ = await asyncio.wait(waiting | running, return_when=asyncio.FIRST_COMPLETED)
+            waiting -= done
+            failed = [n for n, task in tasks.items() if task.done() and not readies[n].done()]
+            if failed:
+                for ready in readies.values():
+                    ready.cancel()
+                name = failed[0]
                 error = tasks[name].exception() if not tasks[name].cancelled() else None
-                spec = speaker.spec
+                spec = self.speakers[name].spec
                 self.send(
                     {
                         "type": "error",
@@ -260,7 +298,7 @@ class _Worker:
         loop = asyncio.get_running_loop()
         if kind == "flush":
             for feed, _publisher in self.feeds:
-                feed.publish_now(loop.time())
+                await feed.publish()
             for _feed, publisher in self.feeds:
                 await publisher.flush(_FLUSH_TIMEOUT)
             return {"type": "flushed"}
@@ -272,8 +310,13 @@ class _Worker:
                         name, s.router, {peer: d.session for peer, d in s.peers.items()}
                     ).to_json()
                     for name, s in self.speakers.items()
+                    if command.get("speakers") is None or name in command["speakers"]
                 },
             }
+        if kind in _TOPOLOGY_COMMANDS:
+            await self._topology(kind, command)
+            self.send(self._reports())
+            return {"type": "done"}
         speaker = self.speakers[command["speaker"]]
         if kind == "announce":
             speaker.originate(command["route"])
@@ -289,6 +332,139 @@ class _Worker:
         # what this change sent when the injection returns.
         self.send(self._reports())
         return {"type": "done"}
+
+    # -- topology changes (issue 6) ------------------------------------------------------
+
+    async def _topology(self, kind: object, command: dict[str, Any]) -> None:
+        """Carry out one step of a :class:`~bgpemu.azure.replan.PlanChange`."""
+        if kind == "add_speaker":
+            await self._add_speaker(command["spec"], command["endpoint"])
+        elif kind == "remove_speaker":
+            await self._remove_speaker(command["speaker"], clear=True)
+        elif kind == "restart_speaker":
+            spec: SpeakerSpec = command["spec"]
+            await self._remove_speaker(spec.name, clear=False)
+            await self._add_speaker(spec, command["endpoint"])
+        else:
+            await self._change(command["change"])
+
+    async def _add_speaker(self, spec: SpeakerSpec, endpoint: Endpoint) -> None:
+        """Start ``spec`` here; return once it listens (ValueError if it cannot)."""
+        name = spec.name
+        if name in self.speakers:
+            raise ValueError(f"speaker {name} already runs")
+        assert self.tg is not None
+        speaker = Speaker(spec, rng=random.Random(f"{self.config.seed}:{name}"))
+        task = self.tg.create_task(self._run_added(name, speaker), name=f"speaker {name}")
+        ready = asyncio.ensure_future(speaker.wait_ready())
+        await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            raise ValueError(self.start_errors.pop(name, f"speaker {name} stopped at once"))
+        self.speakers[name] = speaker
+        self.tasks[name] = task
+        self.tallies[name] = UpdateTally()
+        self.endpoints = {**self.endpoints, name: endpoint}
+        self.helpers.append(self.tg.create_task(self._watch(speaker), name=f"watch {name}"))
+        if self.config.mqtt is not None and self.publishers is not None:
+            from bgpemu.observe.mqtt import Publisher
+            from bgpemu.observe.node import SpeakerFeed
+
+            publisher = await self.publishers.enter_async_context(
+                Publisher(self.config.mqtt, lab=self.config.lab, node=name)
+            )
+            self._info(speaker, publisher)
+            feed = SpeakerFeed(speaker, publisher, pacer=self._pacer())
+            self.feeds.append((feed, publisher))
+            self.helpers.append(self.tg.create_task(feed.run(), name=f"mqtt feed {name}"))
+
+    async def _run_added(self, name: str, speaker: Speaker) -> None:
+        """Run a speaker started by a topology change; a failure to listen is reported."""
+        try:
+            await speaker.run()
+        except (OSError, ExceptionGroup) as exc:
+            errors = [e for e in _leaves(exc) if isinstance(e, OSError)]
+            if speaker.bound_port is not None or not errors:
+                raise
+            spec = speaker.spec
+            reason = errors[0].strerror or str(errors[0])
+            self.start_errors[name] = (
+                f"speaker {name} could not listen on {spec.local_address}:{spec.port}: {reason}"
+            )
+
+    async def _remove_speaker(self, name: str, *, clear: bool) -> None:
+        """Stop speaker ``name`` cleanly (Cease to its peers) and forget it; ``clear`` also
+        removes its retained MQTT tables (the node left the topology)."""
+        speaker = self.speakers.pop(name)
+        speaker.request_stop()
+        await asyncio.wait({self.tasks.pop(name)})
+        for helper in self.helpers:
+            if helper.get_name() in (f"watch {name}", f"mqtt feed {name}"):
+                helper.cancel()
+        self.tallies.pop(name, None)
+        self.blackholed = {key for key in self.blackholed if key[0] != name}
+        self.held = {key for key in self.held if key[0] != name}
+        for entry in [e for e in self.feeds if e[0].speaker is speaker]:
+            self.feeds.remove(entry)
+            publisher = entry[1]
+            if clear:
+                from bgpemu.observe.topics import NodeTopic
+
+                for table in (
+                    NodeTopic.INFO,
+                    NodeTopic.SESSIONS,
+                    NodeTopic.RIB_LOC,
+                    NodeTopic.RIB_IN,
+                    NodeTopic.RIB_OUT,
+                ):
+                    publisher.clear(publisher.topics.topic(table))
+                with contextlib.suppress(TimeoutError):
+                    await publisher.flush(_FLUSH_TIMEOUT)
+            await publisher.__aexit__(None, None, None)  # status offline; the stack's exit
+            # later does nothing more
+
+    async def _change(self, change: SpeakerChange) -> None:
+        """One speaker's part of a topology change, in the order of the contract
+        (:mod:`bgpemu.azure.replan`)."""
+        name = change.speaker
+        speaker = self.speakers[name]
+        for neighbor, policy in change.add_neighbors:
+            speaker.add_neighbor(neighbor, policy)
+        for policy in change.policies:
+            await speaker.set_neighbor_policy(policy)
+        for neighbor, policy in change.reset_neighbors:
+            self.blackholed.discard((name, neighbor.name))
+            self.held.discard((name, neighbor.name))
+            await speaker.reset_neighbor(neighbor, policy)
+        for route in change.originate:
+            speaker.originate(route)
+        for family, prefix in change.withdraw:
+            speaker.withdraw(family, prefix)
+        for peer in change.remove_neighbors:
+            self.blackholed.discard((name, peer))
+            self.held.discard((name, peer))
+            await speaker.remove_neighbor(peer)
+        for feed, publisher in self.feeds:
+            if feed.speaker is speaker:
+                self._info(speaker, publisher)
+
+    def _info(self, speaker: Speaker, publisher: Any) -> None:
+        """Publish ``speaker``'s ``info`` document (its neighbours change with the topology)."""
+        from bgpemu.observe.payloads import info_payload
+
+        name = speaker.spec.name
+        endpoint = self.endpoints[name]
+        publisher.update(
+            publisher.topics.info,
+            info_payload(
+                name,
+                role=endpoint.role,
+                asn=endpoint.asn,
+                router_id=speaker.spec.router.router_id,
+                addresses=[endpoint.azure_address, endpoint.lab_address],
+                neighbors=[n.name for n in speaker.spec.neighbors],
+            ),
+        )
 
     def _session(self, speaker: Speaker, peer: str, action: str, now: float) -> None:
         """Hold a session down (clean or silent), bring it back, or reset it."""
@@ -342,6 +518,9 @@ class _Worker:
                 name: report_of(s, self.tallies[name]) for name, s in self.speakers.items()
             },
         }
+
+
+_TOPOLOGY_COMMANDS = ("add_speaker", "remove_speaker", "restart_speaker", "change")
 
 
 def _cease(subcode: CeaseSubcode) -> Notification:

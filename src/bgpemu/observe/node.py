@@ -5,22 +5,34 @@ change notification (:meth:`Speaker.wait_for` re-checks its predicate on every
 state or route change), take a :func:`~bgpemu.azure.snapshot.snapshot`, hand the
 documents and delta of :class:`~bgpemu.observe.feed.NodeFeed` to the publisher,
 then wait for the change.  The waiter is armed *before* the snapshot, so a change
-made while the snapshot is taken is never missed.  Bursts are coalesced: at most
-one snapshot per ``min_interval`` seconds.  Nothing here awaits the broker: the
-publisher's calls return at once.
+made while the snapshot is taken is never missed.  Nothing here awaits the broker:
+the publisher's calls return at once.
+
+The publication never slows BGP down (issue 5): a snapshot and its documents cost
+time in proportion to the tables (tens of microseconds per route), on the event loop
+the speaker routes on.  So bursts are coalesced: after a change the feed waits until
+the speaker has been *quiet* for a while (each change restarts the wait) or until a
+longest delay has passed, both at least ``min_interval`` and growing with what the
+last publication cost; and the feeds of one process take turns through a shared
+:class:`Pacer`, which spaces publications so that they take at most a fixed share of
+the loop's time while any of its speakers is still changing.  Once routing is
+quiet the documents follow at full speed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.observe.feed import NodeFeed
 from bgpemu.observe.mqtt import Publisher
+from bgpemu.observe.mqtt.connect import encode
+from bgpemu.observe.topics import NodeTopic
 from bgpemu.runtime import Speaker
 
-__all__ = ["SpeakerFeed"]
+__all__ = ["Pacer", "SpeakerFeed"]
 
 
 def _one_shot() -> Callable[[], bool]:
@@ -44,6 +56,48 @@ async def _changed(speaker: Speaker, timeout: float) -> bool:
     return True
 
 
+class Pacer:
+    """Takes turns among the feeds of one event loop (see the module docstring).
+
+    :meth:`run` runs one publication at a time.  While a speaker of the loop changed
+    within the last ``quiet`` seconds (:meth:`activity`), the next publication starts
+    only after a pause that keeps publishing to ``share`` of the loop's time (a
+    publication of *d* seconds is followed by *d* x (1 - share) / share of routing).
+    """
+
+    def __init__(self, *, share: float = 0.25, quiet: float = 0.2) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("share must be in (0, 1]")
+        self.share = share
+        self.quiet = quiet
+        self._lock = asyncio.Lock()
+        self._busy_until = 0.0
+        """Loop time until which the next publication must wait while routing is busy."""
+        self._changed_at = -1e9
+        """Loop time of the last change of any speaker (see :meth:`activity`)."""
+
+    def activity(self, now: float) -> None:
+        """A speaker of this loop changed at ``now``."""
+        self._changed_at = now
+
+    def routing_busy(self, now: float) -> bool:
+        """Whether a speaker of this loop changed within the last ``quiet`` seconds."""
+        return now - self._changed_at < self.quiet
+
+    async def run(self, publish: Callable[[], Awaitable[None]]) -> float:
+        """Await ``publish()`` at the next turn; return how long it took."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            pause = self._busy_until - loop.time()
+            if pause > 0 and self.routing_busy(loop.time()):
+                await asyncio.sleep(pause)
+            started = loop.time()
+            await publish()
+            cost = loop.time() - started
+            self._busy_until = loop.time() + cost * (1 - self.share) / self.share
+            return cost
+
+
 class SpeakerFeed:
     """Keeps ``publisher``'s table documents equal to ``speaker``'s tables."""
 
@@ -52,16 +106,67 @@ class SpeakerFeed:
         speaker: Speaker,
         publisher: Publisher,
         *,
-        min_interval: float = 0.05,
+        min_interval: float = 0.01,
         refresh: float = 30.0,
+        pacer: Pacer | None = None,
+        quiet_factor: float = 2.0,
+        delay_factor: float = 20.0,
     ) -> None:
         self.speaker = speaker
         self.publisher = publisher
         self.feed = NodeFeed()
         self.min_interval = min_interval
+        """Shortest wait between two publications (and shortest quiet time)."""
+        self.pacer = pacer or Pacer()
+        """Shared by the feeds of one event loop (one per feed when not given)."""
+        self.quiet_factor = quiet_factor
+        """Quiet time before publishing: this many times the last publication's cost."""
+        self.delay_factor = delay_factor
+        """Longest wait under churn: this many times the last publication's cost."""
         self.refresh = refresh
         """Seconds without change after which the sessions' uptimes are refreshed."""
         self.snapshots = 0
+        self._lock = asyncio.Lock()
+        self._published_at = -1e9
+        """Loop time the feed's last publication ended."""
+
+    async def publish(self) -> None:
+        """Snapshot the speaker and publish what changed, without holding the loop.
+
+        The snapshot is taken on the loop (the tables must not move meanwhile); the
+        documents and the delta are built and JSON-encoded in a thread, so the loop
+        keeps routing (and the MQTT clients keep their connections alive) while a
+        large table is serialised.
+        """
+        async with self._lock:
+            speaker = self.speaker
+            now = asyncio.get_running_loop().time()
+            sessions = {name: driver.session for name, driver in speaker.peers.items()}
+            snap = snapshot(speaker.spec.name, speaker.router, sessions)
+            self.snapshots += 1
+            full = self.publisher.take_overflow()
+            documents, event = await asyncio.to_thread(self._encoded, snap, now, full)
+            publisher = self.publisher
+            topics = publisher.topics
+            for table, data in documents.items():
+                publisher.update(topics.topic(table), data)
+            if event is not None and not publisher.event(event):
+                publisher.take_overflow()
+                for table, data in (await asyncio.to_thread(self._all_encoded, now)).items():
+                    publisher.update(topics.topic(table), data)
+
+    def _encoded(
+        self, snap: Any, now: float, full: bool
+    ) -> tuple[dict[NodeTopic, bytes], bytes | None]:
+        """The documents and delta of ``snap``, JSON-encoded (runs in a thread)."""
+        publication = self.feed.advance(snap, now, full=full)
+        documents = {table: encode(doc) for table, doc in publication.documents.items()}
+        event = None if publication.event is None else encode(publication.event)
+        return documents, event
+
+    def _all_encoded(self, now: float) -> dict[NodeTopic, bytes]:
+        """Every document at the current versions, JSON-encoded (runs in a thread)."""
+        return {table: encode(doc) for table, doc in self.feed.documents(now).items()}
 
     def publish_now(self, now: float) -> None:
         """Snapshot the speaker and hand the result to the publisher (never blocks)."""
@@ -81,7 +186,6 @@ class SpeakerFeed:
 
     async def run(self) -> None:
         """Publish on every change of the speaker until cancelled."""
-        loop = asyncio.get_running_loop()
         async with asyncio.TaskGroup() as tg:
             while True:
                 waiter = tg.create_task(
@@ -89,10 +193,26 @@ class SpeakerFeed:
                     name=f"mqtt-feed-wait-{self.speaker.spec.name}",
                 )
                 await asyncio.sleep(0)  # let the waiter arm itself before the snapshot
-                started = loop.time()
-                self.publish_now(started)
+                cost = await self.pacer.run(self.publish)
+                self._published_at = asyncio.get_running_loop().time()
                 if not await waiter:
                     continue
-                remaining = started + self.min_interval - loop.time()
-                if remaining > 0:
-                    await asyncio.sleep(remaining)
+                await self._coalesce(cost)
+
+    async def _coalesce(self, cost: float) -> None:
+        """After a change: wait until the speaker is quiet, or the longest delay passed.
+
+        The first change after a quiet spell is published at once (observers see a
+        lone change without delay); the changes that follow it are coalesced.
+        """
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self.pacer.activity(now)
+        quiet = max(self.min_interval, cost * self.quiet_factor)
+        if now - self._published_at >= quiet:
+            return
+        deadline = now + max(self.min_interval, cost * self.delay_factor)
+        while (remaining := min(quiet, deadline - loop.time())) > 0:
+            if not await _changed(self.speaker, remaining):
+                return  # quiet
+            self.pacer.activity(loop.time())

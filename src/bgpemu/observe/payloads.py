@@ -173,6 +173,7 @@ CONTROL_OPS = (
     "announce",
     "withdraw",
     "prepend",
+    "apply",
 )
 """What a ``control`` message may ask for (see :mod:`bgpemu.lab.control`)."""
 

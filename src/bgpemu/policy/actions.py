@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from bgpemu.policy.aspath import (
     is_private_asn,
@@ -18,7 +18,7 @@ from bgpemu.policy.aspath import (
     remove_private_asns,
     replace_asn,
 )
-from bgpemu.policy.base import Direction, PolicyContext
+from bgpemu.policy.base import NO_PREFIXES, Direction, PolicyContext
 from bgpemu.policy.communities import (
     format_community,
     format_large_community,
@@ -70,6 +70,9 @@ def _check_u32(what: str, value: int) -> None:
 class SetLocalPref:
     """LOCAL_PREF := ``value`` (RFC 4271 §5.1.5; only sent to iBGP peers, by the router)."""
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     value: int
 
     def __post_init__(self) -> None:
@@ -87,6 +90,9 @@ class SetLocalPref:
 @dataclass(frozen=True, slots=True)
 class SetMed:
     """MULTI_EXIT_DISC := ``value`` (RFC 4271 §5.1.4); None removes the MED."""
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     value: int | None
 
@@ -106,6 +112,9 @@ class SetMed:
 @dataclass(frozen=True, slots=True)
 class SetWeight:
     """The local weight := ``value`` (vendor step before LOCAL_PREF; never sent)."""
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     value: int
 
@@ -133,6 +142,9 @@ class SetNextHop:
     - ``"peer"``: the session's neighbour address (``context.peer.address``), when it
       has the path's IP version; else unchanged.
     """
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     next_hop: str
 
@@ -177,6 +189,9 @@ class Prepend:
     export policy; these copies come on top of that one.
     """
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     asn: int | None = None
     count: int = 1
 
@@ -202,6 +217,9 @@ class Prepend:
 class AddCommunities:
     """Add communities (RFC 1997); values already present are not repeated."""
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
@@ -222,6 +240,9 @@ class AddCommunities:
 class RemoveCommunities:
     """Remove the given communities (RFC 1997) when present."""
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
@@ -241,6 +262,9 @@ class RemoveCommunities:
 class SetCommunities:
     """Replace the communities by ``values`` (empty: remove them all)."""
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
@@ -259,6 +283,9 @@ class SetCommunities:
 @dataclass(frozen=True, slots=True)
 class AddLargeCommunities:
     """Add large communities (RFC 8092); values already present are not repeated."""
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     values: tuple[tuple[int, int, int], ...]
 
@@ -281,6 +308,9 @@ class AddLargeCommunities:
 @dataclass(frozen=True, slots=True)
 class RemoveLargeCommunities:
     """Remove the given large communities (RFC 8092) when present."""
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     values: tuple[tuple[int, int, int], ...]
 
@@ -324,6 +354,9 @@ class RemovePrivateAs:
     it is placed.
     """
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     mode: PrivateAsMode = PrivateAsMode.ALL
     replace_as: bool = False
 
@@ -352,6 +385,9 @@ class AsOverride:
     would otherwise drop the path as a loop (RFC 4271 §9.1.2).  The router still
     prepends its own ASN after export policy.  On import this action does nothing.
     """
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with ``context.peer.asn`` replaced by ``context.local_asn`` (export only)."""

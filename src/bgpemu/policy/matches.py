@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 from bgpemu.policy.aspath import as_path_string
-from bgpemu.policy.base import PolicyContext
+from bgpemu.policy.base import NO_PREFIXES, PolicyContext, sensitive_union
 from bgpemu.policy.communities import (
     format_community,
     format_large_community,
@@ -141,6 +141,14 @@ class PrefixList:
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", tuple(self.entries))
 
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """The listed prefixes when every entry is exact (no ``ge``/``le``): any other
+        prefix is covered by no entry, so denied alike; None otherwise."""
+        if any(entry.ge is not None or entry.le is not None for entry in self.entries):
+            return None
+        return frozenset(str(ipaddress.ip_network(entry.prefix)) for entry in self.entries)
+
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """First match wins; no match is a deny."""
         return self.permits(path.prefix)
@@ -201,6 +209,9 @@ class AsPathRegex:
     supported.
     """
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     pattern: str
     _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -257,6 +268,9 @@ class CommunityMatch:
     ints.  With both sets given, both conditions must hold; at least one is needed.
     """
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     any_of: tuple[int, ...] = ()
     all_of: tuple[int, ...] = ()
 
@@ -287,6 +301,9 @@ class LargeCommunityMatch:
     Values are ``(a, b, c)`` triples or ``"a:b:c"`` text.  At least one set is needed.
     """
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     any_of: tuple[tuple[int, int, int], ...] = ()
     all_of: tuple[tuple[int, int, int], ...] = ()
 
@@ -314,6 +331,9 @@ class LargeCommunityMatch:
 class FamilyMatch:
     """The path's address family is one of ``families``: ``FamilyMatch(IPV6_UNICAST)``."""
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     families: tuple[Family, ...]
 
     def __init__(self, *families: Family) -> None:
@@ -339,6 +359,9 @@ class PeerMatch:
     is going to.  To match where a path came from on export, use :class:`SourcePeerMatch`.
     """
 
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+
     names: tuple[str, ...]
 
     def __init__(self, *names: str) -> None:
@@ -359,6 +382,9 @@ class PeerMatch:
 @dataclass(frozen=True, slots=True, init=False)
 class SourcePeerMatch:
     """The path was learned from one of ``names`` (``path.source.name``; ``""`` is local)."""
+
+    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
+    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
 
     names: tuple[str, ...]
 
@@ -383,6 +409,11 @@ class Not:
 
     match: Match
 
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """Those of the combined matches (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+        return sensitive_union((self.match,))
+
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when ``match`` does not match."""
         return not self.match.matches(path, context)
@@ -403,6 +434,11 @@ class And:
 
     def __init__(self, *conditions: Match) -> None:
         object.__setattr__(self, "conditions", tuple(conditions))
+
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """Those of the combined matches (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+        return sensitive_union(self.conditions)
 
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when all conditions hold (evaluated in order, stopping at the first miss)."""
@@ -426,6 +462,11 @@ class Or:
 
     def __init__(self, *conditions: Match) -> None:
         object.__setattr__(self, "conditions", tuple(conditions))
+
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """Those of the combined matches (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+        return sensitive_union(self.conditions)
 
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when a condition holds (evaluated in order, stopping at the first hit)."""

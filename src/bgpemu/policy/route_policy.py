@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bgpemu.policy.actions import Action
-from bgpemu.policy.base import Policy, PolicyContext
+from bgpemu.policy.base import Policy, PolicyContext, sensitive_union
 from bgpemu.policy.matches import Match
 from bgpemu.rib.path import Path
 
@@ -44,6 +44,12 @@ class Statement:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "actions", tuple(self.actions))
+
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """Those of its match and actions (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+        parts: tuple[object, ...] = self.actions
+        return sensitive_union(parts if self.match is None else (self.match, *parts))
 
     def describe(self) -> str:
         """``match (...) -> set med 10 -> accept``."""
@@ -73,6 +79,12 @@ class RoutePolicy:
         object.__setattr__(self, "statements", tuple(self.statements))
         if self.default is Result.NEXT:
             raise ValueError("a route policy's default must be ACCEPT or REJECT")
+
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """Those of its statements: prefix-independent when no statement matches on the
+        prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+        return sensitive_union(self.statements)
 
     def __call__(self, path: Path, context: PolicyContext, /) -> Path | None:
         """The path as the policy leaves it, or None when rejected."""
@@ -114,6 +126,12 @@ class Chain:
 
     def __init__(self, *policies: Policy) -> None:
         object.__setattr__(self, "policies", tuple(policies))
+
+    @property
+    def sensitive_prefixes(self) -> frozenset[str] | None:
+        """Those of its steps: prefix-independent when every step is
+        (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+        return sensitive_union(self.policies)
 
     def __call__(self, path: Path, context: PolicyContext, /) -> Path | None:
         """Each policy gets the previous one's output; the first rejection wins."""

@@ -50,7 +50,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from bgpemu.policy.base import Direction, PolicyContext
+from bgpemu.policy.base import Direction, PolicyContext, sensitive_prefixes
 from bgpemu.policy.communities import well_known_filter
 from bgpemu.policy.max_prefix import MaxPrefixAction, max_prefix_action, max_prefix_notification
 from bgpemu.rib.adj_rib_in import AdjRibIn
@@ -61,7 +61,8 @@ from bgpemu.rib.loc_rib import Entry, LocRib, best_of
 from bgpemu.rib.path import LOCAL, Path, PeerInfo, received_path
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.exports import EndOfRib, Export
-from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.fanout import Runs, Target, queue
+from bgpemu.router.neighbor import NeighborPolicy, export_scope
 from bgpemu.router.outputs import ResetSession, RouterOutput
 from bgpemu.router.reconfigure import (
     export_changed,
@@ -69,8 +70,10 @@ from bgpemu.router.reconfigure import (
     reexport,
     reimport,
     with_neighbor,
+    without_neighbor,
 )
 from bgpemu.router.rewrite import after_policy, before_policy
+from bgpemu.router.shared import SharedImport
 from bgpemu.router.table import decision_json
 from bgpemu.types import IPV4_UNICAST, Family
 from bgpemu.wire.messages import Origin, PathAttributes, Update
@@ -208,12 +211,14 @@ class _Peer:
     """An established peer: who it is, its settings and its two RIBs."""
 
     __slots__ = (
+        "_policy",
         "export_context",
+        "export_scope",
         "families",
         "import_context",
+        "import_scope",
         "info",
         "mrai_until",
-        "policy",
         "rib_in",
         "rib_out",
     )
@@ -241,32 +246,16 @@ class _Peer:
         )
         self.export_context = replace(self.import_context, direction=Direction.EXPORT)
 
+    @property
+    def policy(self) -> NeighborPolicy:
+        return self._policy
 
-class _Target:
-    """One peer's pending Adj-RIB-Out changes in a recomputation, and a one-entry cache."""
-
-    __slots__ = (
-        "cacheable",
-        "idle",
-        "info",
-        "last_attributes",
-        "last_result",
-        "last_source",
-        "peer",
-        "prefixes",
-        "wanted",
-    )
-
-    def __init__(self, peer: _Peer, family: Family) -> None:
-        self.peer = peer
-        self.info = peer.info
-        self.idle = peer.rib_out.idle(family)
-        self.cacheable = peer.policy.export_policy is None
-        self.prefixes: list[str] = []
-        self.wanted: list[PathAttributes | None] = []
-        self.last_attributes: PathAttributes | None = None
-        self.last_source: PeerInfo | None = None
-        self.last_result: PathAttributes | None = None
+    @policy.setter
+    def policy(self, policy: NeighborPolicy) -> None:
+        self._policy = policy
+        self.import_scope = sensitive_prefixes(policy.import_policy)
+        self.export_scope = export_scope(policy)
+        """Prefixes whose import (export) is never shared: see SharedImport, Router._export."""
 
 
 class Router:
@@ -284,7 +273,9 @@ class Router:
         self._arrival = 0
         self._predecide = True
         """Decide a prefix without candidates on import (tests turn it off to compare)."""
-        self._memo: dict[tuple[int, str, Family, int], tuple[PathAttributes, PathAttributes | None]]
+        self._memo: dict[
+            tuple[int, str, Family, int], tuple[PathAttributes, PeerInfo, PathAttributes | None]
+        ]
         self._memo = {}
         """Export results of the current batch (see :meth:`_export`); emptied after each."""
         touched: _Touched = {}
@@ -472,6 +463,14 @@ class Router:
             out.refreshes.extend((policy.name, family) for family in sorted(peer.families))
         return out
 
+    def remove_neighbor(self, name: str, now: float) -> RouterOutput:
+        """Forget neighbour ``name`` (de-configured, RFC 4486 §4 subcode 3): its paths are
+        withdrawn as by :meth:`peer_down`, its settings and pending restart dropped."""
+        out = self.peer_down(name, now)
+        self._restarts.pop(name, None)
+        self.config = without_neighbor(self.config, name)
+        return out
+
     # -- local routes --------------------------------------------------------------------
 
     def originate(self, route: OriginatedRoute, now: float) -> RouterOutput:
@@ -608,6 +607,8 @@ class Router:
                     _touch(changed, prefix)
             return
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
+        if policy is not None:
+            policy = SharedImport(policy, peer.import_scope)  # one outcome per UPDATE
         arrival = self._arrival
         get_pre = rib_in.pre
         store = rib_in.set
@@ -665,8 +666,9 @@ class Router:
             settle = table.settle
             todo = touched[family]
             targets = [
-                _Target(peer, family) for peer in self._peers.values() if family in peer.families
+                Target(peer, family) for peer in self._peers.values() if family in peer.families
             ]
+            runs = Runs()
             # The changes, recorded in bulk (RouterOutput builds the observations only
             # when someone reads them): parallel lists, no object per prefix.
             changed: list[str] = []
@@ -696,57 +698,16 @@ class Router:
                 news.append(new)
                 old_best = old if old is None or type(old) is Path else best_of(old)
                 new_best = new if new is None or type(new) is Path else best_of(new)
-                if old_best is new_best:
-                    continue  # only the multipath set or the reason changed: same exports
-                for target in targets:
-                    if new_best is not None:
-                        source = new_best.source
-                        if source is target.info:
-                            if target.idle:
-                                continue  # nothing to withdraw from the source
-                        elif (
-                            new_best.attributes is target.last_attributes
-                            and source is target.last_source
-                        ):
-                            # The previous prefix's export, as in _target_set.
-                            target.prefixes.append(prefix)
-                            target.wanted.append(target.last_result)
-                            continue
-                    self._target_set(target, family, prefix, new_best)
+                if old_best is not new_best:  # else only the multipath set or reason changed
+                    runs.add(prefix, old_best, new_best)
             out.add_changes(family, changed, olds, news)
             for target in targets:
+                queue(target, family, runs, self._export)
                 if target.prefixes:
                     target.peer.rib_out.set_many(family, target.prefixes, target.wanted)
         self._memo.clear()
         self._flush(out, now)
         return out
-
-    def _target_set(self, target: _Target, family: Family, prefix: str, best: Path | None) -> None:
-        """Queue what ``target``'s peer should hold for ``prefix`` given the new ``best``."""
-        if best is not None and best.source is target.info:
-            # Never back to its source (RFC 4271 §9.1.3): a withdrawal, which is a
-            # no-op for a peer that holds and awaits nothing of this family.
-            if not target.idle:
-                target.prefixes.append(prefix)
-                target.wanted.append(None)
-            return
-        if (
-            best is not None
-            and best.attributes is target.last_attributes
-            and best.source is target.last_source
-        ):
-            # Same received attributes from the same peer as the previous prefix: the
-            # export is the same (see _export; not for local paths, whose prepend
-            # count depends on the prefix, nor with an export policy).
-            attributes = target.last_result
-        else:
-            attributes = self._export(target.peer, family, prefix, best)
-            if best is not None and best.source is not LOCAL and target.cacheable:
-                target.last_attributes = best.attributes
-                target.last_source = best.source
-                target.last_result = attributes
-        target.prefixes.append(prefix)
-        target.wanted.append(attributes)
 
     def _flush(self, out: RouterOutput, now: float) -> None:
         """Send each peer's pending Adj-RIB-Out changes, unless its MRAI holds them."""
@@ -769,7 +730,9 @@ class Router:
         then :func:`~bgpemu.router.rewrite.before_policy`, the export policy and
         :func:`~bgpemu.router.rewrite.after_policy`.
 
-        Without an export policy the result depends only on the attributes object,
+        Without an export policy, or with one that does not look at the prefix
+        (:func:`~bgpemu.router.neighbor.export_scope`: outside the few prefixes it
+        treats apart), the result depends only on the attributes object, its source,
         the peer, the family and the prepend count, so it is computed once per batch
         (:attr:`_memo`) and shared: the Adj-RIB-Out then packs by identity.
         """
@@ -785,15 +748,16 @@ class Router:
             route = self._originated.get((family, prefix))
             extra = route.as_path_prepend if route is not None else 0
         received = best.attributes
-        policy = peer.policy.export_policy
+        scope = peer.export_scope
+        shared = scope is not None and (not scope or prefix not in scope)
         key = (id(received), info.name, family, extra)
-        if policy is None:
+        if shared:
             hit = self._memo.get(key)
-            if hit is not None and hit[0] is received:
-                return hit[1]
+            if hit is not None and hit[0] is received and hit[1] is source:
+                return hit[2]
         result = self._export_uncached(peer, family, best, local, extra)
-        if policy is None:
-            self._memo[key] = (received, result)
+        if shared:
+            self._memo[key] = (received, source, result)
         return result
 
     def _export_uncached(

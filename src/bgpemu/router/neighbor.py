@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bgpemu.policy.base import Policy
+from bgpemu.policy.base import NO_PREFIXES, Policy, sensitive_prefixes
 from bgpemu.policy.max_prefix import MaxPrefix
 from bgpemu.rib.path import PeerInfo
 from bgpemu.session import Negotiated
 
-__all__ = ["NeighborPolicy", "peer_info"]
+__all__ = ["NeighborPolicy", "export_scope", "peer_info"]
 
 
 def peer_info(name: str, address: str, negotiated: Negotiated) -> PeerInfo:
@@ -52,3 +52,15 @@ class NeighborPolicy:
             raise ValueError("allowas_in must not be negative")
         if self.mrai < 0:
             raise ValueError("mrai must not be negative")
+
+
+def export_scope(policy: NeighborPolicy) -> frozenset[str] | None:
+    """The prefixes whose export toward this neighbour must be computed on their own.
+
+    Export without a policy, or with one whose outcome does not depend on the prefix
+    (:func:`~bgpemu.policy.base.sensitive_prefixes`), gives the same attributes to
+    every prefix of an attribute set: empty, every result may be shared.  A set
+    lists the prefixes the policy treats apart; None: no result may be shared.
+    """
+    export = policy.export_policy
+    return NO_PREFIXES if export is None else sensitive_prefixes(export)

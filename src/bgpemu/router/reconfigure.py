@@ -49,6 +49,7 @@ __all__ = [
     "reexport",
     "reimport",
     "with_neighbor",
+    "without_neighbor",
 ]
 
 
@@ -56,6 +57,11 @@ def with_neighbor(config: RouterConfig, policy: NeighborPolicy) -> RouterConfig:
     """``config`` with the settings of neighbour ``policy.name`` replaced (or added)."""
     others = [n for n in config.neighbors if n.name != policy.name]
     return replace(config, neighbors=(*others, policy))
+
+
+def without_neighbor(config: RouterConfig, name: str) -> RouterConfig:
+    """``config`` without settings for neighbour ``name`` (a de-configured neighbour)."""
+    return replace(config, neighbors=tuple(n for n in config.neighbors if n.name != name))
 
 
 def import_changed(old: NeighborPolicy, new: NeighborPolicy) -> bool:

@@ -56,10 +56,11 @@ from bgpemu.session import (
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
+from bgpemu.wire.context import CodecContext
 from bgpemu.wire.describe import describe_notification
 from bgpemu.wire.messages import Notification, RouteRefreshSubtype
 
-__all__ = ["PeerDriver"]
+__all__ = ["FrameCache", "PeerDriver"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,9 @@ class _Refresh:
 
 
 _Event = _Data | _Eof | _Connected | _ConnectFailed | _Incoming | _Stop | _Refresh
+
+FrameCache = dict[tuple[CodecContext, Export], list[bytes]]
+"""The UPDATE frames each export was packed into, per codec context (see send_exports)."""
 
 
 class PeerDriver:
@@ -415,9 +419,16 @@ class PeerDriver:
     # target peer's session synchronously by whichever task produced them: everything runs
     # on one event loop and nothing below awaits, so no two changes can interleave.
 
-    def send_exports(self, exports: list[Export], now: float) -> None:
-        """Pack and send the router's exports to this peer (Established only)."""
-        self._send_exports(self._conn, exports, now)
+    def send_exports(
+        self, exports: list[Export], now: float, packed: FrameCache | None = None
+    ) -> None:
+        """Pack and send the router's exports to this peer (Established only).
+
+        ``packed``, shared by the peers served from one router output, keeps the
+        UPDATEs each export was packed into: a peer whose codec context is the same
+        gets equal exports (typically every eBGP peer of a hub) from it, unpacked again.
+        """
+        self._send_exports(self._conn, exports, now, packed)
 
     def reset(self, notification: Notification, now: float) -> None:
         """Stop the session with ``notification`` (e.g. maximum prefixes, RFC 4486 §4)."""
@@ -450,17 +461,28 @@ class PeerDriver:
         """Start the session again after a :meth:`reset` (the max-prefix restart timer)."""
         self._apply(self._conn, self.session.handle(ManualStart(), now))
 
-    def _send_exports(self, conn: _Connection | None, exports: list[Export], now: float) -> None:
+    def _send_exports(
+        self,
+        conn: _Connection | None,
+        exports: list[Export],
+        now: float,
+        packed: FrameCache | None = None,
+    ) -> None:
         session = self.session
         codec = session.codec
+        context = codec.context
         for export in exports:
-            match export:
-                case Announce(family=family, attributes=attributes, prefixes=prefixes):
-                    frames = codec.pack_announce(family, attributes, prefixes)
-                case Withdraw(family=family, prefixes=prefixes):
-                    frames = codec.pack_withdraw(family, prefixes)
-                case EndOfRib(family=family):
-                    frames = [codec.encode(Update.end_of_rib(family))]
+            frames = None if packed is None else packed.get((context, export))
+            if frames is None:
+                match export:
+                    case Announce(family=family, attributes=attributes, prefixes=prefixes):
+                        frames = codec.pack_announce(family, attributes, prefixes)
+                    case Withdraw(family=family, prefixes=prefixes):
+                        frames = codec.pack_withdraw(family, prefixes)
+                    case EndOfRib(family=family):
+                        frames = [codec.encode(Update.end_of_rib(family))]
+                if packed is not None:
+                    packed[(context, export)] = frames
             self._apply(conn, session.send_update_frames(frames, now))
 
     # -- connections ----------------------------------------------------------------------

@@ -3,6 +3,15 @@
 Every task belongs to the speaker's TaskGroup and has a name.  :meth:`Speaker.run`
 returns after :meth:`Speaker.request_stop`, once every session has sent its Cease
 NOTIFICATION (RFC 4486 §4, Administrative Shutdown) and closed.
+
+Neighbours change while the speaker runs (a topology change, issue 6), each without
+disturbing the other sessions: :meth:`Speaker.add_neighbor` starts one more driver in
+the same TaskGroup and lets the listener accept its address; :meth:`Speaker.remove_neighbor`
+closes the session with Cease / Peer De-configured (RFC 4486 §4, subcode 3), waits for
+the driver to end, withdraws the neighbour's routes and forgets its settings, after
+which a connection from its address is refused; :meth:`Speaker.reset_neighbor` closes
+it with Cease / Other Configuration Change (subcode 6) and opens it again with new
+session settings.
 """
 
 from __future__ import annotations
@@ -20,11 +29,12 @@ from typing import Any
 from bgpemu.rib import Path
 from bgpemu.router import OriginatedRoute, Router, RouterOutput
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.spec import SpeakerSpec
+from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.router.table import path_json
-from bgpemu.runtime.peer import PeerDriver
+from bgpemu.runtime.peer import FrameCache, PeerDriver
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
 
 __all__ = ["Speaker"]
@@ -69,6 +79,8 @@ class Speaker:
         self._rng = rng if rng is not None else random.Random()
         self._peers: dict[str, PeerDriver] = {}
         self._by_address: dict[str, PeerDriver] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tg: asyncio.TaskGroup | None = None
         self._stop = asyncio.Event()
         self._ready = asyncio.Event()
         self._change: asyncio.Future[None] | None = None
@@ -101,30 +113,36 @@ class Speaker:
                     self.spec.local_address,
                     self.bound_port,
                 )
+            self._tg = tg
             for neighbor in self.spec.neighbors:
-                driver = PeerDriver(
-                    neighbor,
-                    local_address=self.spec.local_address,
-                    router=self.router,
-                    apply_output=self._apply_output,
-                    rng=self._rng,
-                    task_group=tg,
-                    on_change=self._notify,
-                    speaker_name=self.spec.name,
-                )
-                self._peers[neighbor.name] = driver
-                self._by_address[_normal(neighbor.address)] = driver
-                tg.create_task(driver.run(), name=f"bgp-peer-{self.spec.name}-{neighbor.name}")
+                self._start_peer(tg, neighbor)
             timers = tg.create_task(self._router_timers(), name=f"bgp-mrai-{self.spec.name}")
             self._ready.set()
             await self._stop.wait()
             timers.cancel()
             if server is not None:
                 server.close()
-            for driver in self._peers.values():
+            for driver in list(self._peers.values()):
                 await driver.stop()
             if server is not None:
                 await server.wait_closed()
+
+    def _start_peer(self, tg: asyncio.TaskGroup, neighbor: NeighborSpec) -> None:
+        driver = PeerDriver(
+            neighbor,
+            local_address=self.spec.local_address,
+            router=self.router,
+            apply_output=self._apply_output,
+            rng=self._rng,
+            task_group=tg,
+            on_change=self._notify,
+            speaker_name=self.spec.name,
+        )
+        self._peers[neighbor.name] = driver
+        self._by_address[_normal(neighbor.address)] = driver
+        self._tasks[neighbor.name] = tg.create_task(
+            driver.run(), name=f"bgp-peer-{self.spec.name}-{neighbor.name}"
+        )
 
     async def wait_ready(self) -> None:
         """Return once the listener is bound and the sessions are started."""
@@ -161,6 +179,93 @@ class Speaker:
         self._notify()
         for peer, family in output.refreshes:
             await self.request_route_refresh(peer, family)
+
+    def add_neighbor(self, spec: NeighborSpec, policy: NeighborPolicy) -> None:
+        """Start a session with a new neighbour while every other session runs on.
+
+        The router takes ``policy`` (the neighbour's import/export settings) before the
+        session can come up, the listener accepts connections from ``spec.address``
+        from now on, and :attr:`spec` lists the neighbour.  ValueError if the name or
+        address is already a neighbour's; RuntimeError unless the speaker runs.
+        """
+        tg = self._tg
+        if tg is None or self._stop.is_set():
+            raise RuntimeError(f"speaker {self.spec.name} is not running")
+        if policy.name != spec.name:
+            raise ValueError(f"settings for {policy.name!r} given for neighbour {spec.name!r}")
+        if spec.name in self._peers:
+            raise ValueError(f"speaker {self.spec.name} already has a neighbour {spec.name}")
+        holder = self._by_address.get(_normal(spec.address))
+        if holder is not None:
+            raise ValueError(
+                f"speaker {self.spec.name}: address {spec.address} is neighbour {holder.name}'s"
+            )
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self.router.set_neighbor_policy(policy, now), now)
+        self._start_peer(tg, spec)
+        self.spec = replace(
+            self.spec, router=self.router.config, neighbors=(*self.spec.neighbors, spec)
+        )
+        self._notify()
+
+    async def remove_neighbor(self, name: str) -> None:
+        """De-configure neighbour ``name``; the other sessions are not disturbed.
+
+        The session closes with Cease / Peer De-configured (RFC 4486 §4, subcode 3),
+        the driver ends, the router withdraws the neighbour's paths (RFC 4271 §9.1) and
+        forgets its settings, and a later connection from its address is refused.
+        KeyError if there is no such neighbour.
+        """
+        await self._retire(name, CeaseSubcode.PEER_DECONFIGURED)
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self.router.remove_neighbor(name, now), now)
+        self.spec = replace(
+            self.spec,
+            router=self.router.config,
+            neighbors=tuple(n for n in self.spec.neighbors if n.name != name),
+        )
+        self._notify()
+
+    async def reset_neighbor(self, spec: NeighborSpec, policy: NeighborPolicy) -> None:
+        """Close the session with ``spec.name`` and open it again with new session settings.
+
+        For settings no running session can change (address, port, ASN, hold time...):
+        Cease / Other Configuration Change (RFC 4486 §4, subcode 6), the neighbour's
+        paths withdrawn, then a new driver with ``spec``; the router takes ``policy``.
+        """
+        if policy.name != spec.name:
+            raise ValueError(f"settings for {policy.name!r} given for neighbour {spec.name!r}")
+        tg = self._tg
+        if tg is None or self._stop.is_set():
+            raise RuntimeError(f"speaker {self.spec.name} is not running")
+        await self._retire(spec.name, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self.router.set_neighbor_policy(policy, now), now)
+        self._start_peer(tg, spec)
+        self.spec = replace(
+            self.spec,
+            router=self.router.config,
+            neighbors=tuple(spec if n.name == spec.name else n for n in self.spec.neighbors),
+        )
+        self._notify()
+
+    async def _retire(self, name: str, subcode: int) -> None:
+        """Stop neighbour ``name``'s driver with Cease ``subcode`` and forget it."""
+        driver = self._peers.get(name)
+        if driver is None:
+            raise KeyError(f"speaker {self.spec.name} has no neighbour {name}")
+        address = _normal(driver.spec.address)
+        if self._by_address.get(address) is driver:
+            del self._by_address[address]  # from now on a connection from it is refused
+        await driver.stop(subcode)
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            await asyncio.wait({task})
+        # The session's going down already withdrew the paths (RFC 4271 §9.1) when it
+        # was Established; this covers every other state (it does nothing then).
+        now = asyncio.get_running_loop().time()
+        self._apply_output(self.router.peer_down(name, now), now)
+        del self._peers[name]
 
     def withdraw(self, family: Family, prefix: str) -> None:
         """Stop announcing a locally originated ``prefix``."""
@@ -231,8 +336,9 @@ class Speaker:
 
     def _apply_output(self, out: RouterOutput, now: float) -> None:
         """Carry out what the router asked: exports per peer, resets, restarts."""
+        packed: FrameCache = {}  # equal exports to several peers are packed once
         for name, exports in out.exports.items():
-            self._peers[name].send_exports(exports, now)
+            self._peers[name].send_exports(exports, now, packed)
         for reset in out.resets:
             logger.warning(
                 "%s: stopping the session with %s: %s",
@@ -244,7 +350,9 @@ class Speaker:
             )
             self._peers[reset.peer].reset(reset.notification, now)
         for name in out.restarts:
-            self._peers[name].restart(now)
+            driver = self._peers.get(name)
+            if driver is not None:  # None: de-configured while its restart was pending
+                driver.restart(now)
         if logger.isEnabledFor(logging.DEBUG):
             for change in out.changes:
                 logger.debug(

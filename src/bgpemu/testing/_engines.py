@@ -25,11 +25,12 @@ from typing import Any, Protocol
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
+from bgpemu.azure.replan import PlanChange, replan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.lab.convergence import report_from_sessions
-from bgpemu.lab.supervisor import LabError, TcpLab, split
+from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.session import SessionState
@@ -60,6 +61,8 @@ class Engine(Protocol):
     async def withdraw(self, speaker: str, family: Family, prefix: str) -> None: ...
     async def set_neighbor_policy(self, speaker: str, policy: NeighborPolicy) -> None: ...
     async def advance(self, seconds: float) -> None: ...
+    def plan_change(self, network: Network) -> PlanChange: ...
+    async def apply(self, change: PlanChange, *, network: Network | None = None) -> None: ...
 
 
 class FabricEngine:
@@ -71,6 +74,7 @@ class FabricEngine:
         self, network: Network, *, seed: int, keepalive: int, hold: int, latency: float
     ) -> None:
         self.plan = compile_network(network, keepalive=keepalive, hold=hold)
+        self._timers = (keepalive, hold)
         self.seed = seed
         self.latency = latency
         self._fabric: Fabric | None = None
@@ -184,6 +188,20 @@ class FabricEngine:
     async def advance(self, seconds: float) -> None:
         self.fabric.advance(seconds)
 
+    def plan_change(self, network: Network) -> PlanChange:
+        keepalive, hold = self._timers
+        return replan(self.plan, network, keepalive=keepalive, hold=hold)
+
+    async def apply(self, change: PlanChange, *, network: Network | None = None) -> None:
+        self.fabric.apply(change)
+        self.plan = change.new
+        live = {spec.name: {n.name for n in spec.neighbors} for spec in self.plan.speakers}
+        self._silent = {
+            pair
+            for pair in self._silent
+            if all(set(pair) - {s} <= live.get(s, set()) for s in pair)
+        }
+
 
 _PORTS = range(20000, 32000)
 """Listening ports are chosen below Linux's ephemeral range (32768-60999), where the
@@ -279,7 +297,7 @@ class TcpEngine:
 
     def check_crash(self, speakers: tuple[str, ...]) -> None:
         """LabInputError if crashing ``speakers`` would kill others sharing their process."""
-        for group in split(list(self.lab.local), self.lab.processes):
+        for group in self.lab.groups():
             if set(group) & set(speakers) and not set(group) <= set(speakers):
                 others = ", ".join(sorted(set(group) - set(speakers)))
                 raise LabInputError(
@@ -311,3 +329,11 @@ class TcpEngine:
 
     async def advance(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    def plan_change(self, network: Network) -> PlanChange:
+        return self.lab.plan_change(network)
+
+    async def apply(self, change: PlanChange, *, network: Network | None = None) -> None:
+        await self.lab.apply(change, network=network)
+        self.plan = self.lab.plan
+        self.network = network or self.network

@@ -14,10 +14,18 @@ Each item is a one-key mapping, the operation, whose value gives its arguments::
     - {er_private_peering_down: Circuit}
     - {er_private_peering_up: Circuit}
     - {advance: 180}                          # seconds of (virtual) time
+    - {add_node: {name: Spoke3, role: vnet, addressSpace: [10.3.0.0/16]}}
+    - {add_peering: {vnet: Spoke3, remoteVirtualNetwork: Hub, useRemoteGateways: true}}
+    - {remove_peering: [Spoke3, Hub]}         # or {vnet: Spoke3, remoteVirtualNetwork: Hub}
+    - {add_connection: {type: site_to_site, gateway: HubGW, site: Branch}}
+    - {remove_connection: {type: site_to_site, site: Branch}}
+    - {remove_node: Spoke3}                   # or {name: Spoke3}
 
 :func:`parse_changes` checks the whole file against the topology (shape, names, links,
 prefixes) and returns every problem, each with its file, line and item; nothing runs
-then.  :func:`apply_step` performs one step on a :class:`~bgpemu.testing.Lab`.
+then.  Topology edits (:mod:`bgpemu.topology.edit`) are checked in sequence: each one
+against the topology the steps before it leave, and later steps against its result.
+:func:`apply_step` performs one step on a :class:`~bgpemu.testing.Lab`.
 """
 
 from __future__ import annotations
@@ -28,9 +36,13 @@ from typing import Any
 
 import yaml
 
-from bgpemu.testing._names import Names, parse_prefix
+from bgpemu.azure.roles import compile_network
+from bgpemu.errors import ConfigError
+from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.testing.errors import LabInputError
 from bgpemu.testing.lab import Lab
+from bgpemu.topology.edit import EDIT_OPS, Document, apply_edit, describe
+from bgpemu.topology.export import to_document
 
 __all__ = ["OPS", "Step", "apply_step", "parse_changes"]
 
@@ -45,7 +57,9 @@ class Step:
     """``FILE:LINE: [INDEX] OP``, the prefix of any message about this step."""
 
     def describe(self) -> str:
-        """``fail_link CE Circuit``."""
+        """``fail_link CE Circuit``, ``add_peering Spoke3->Hub``."""
+        if self.op in EDIT_OPS:
+            return describe(self.op, self.args)
         values = " ".join(f"{k}={v}" if k in _FLAGS else str(v) for k, v in self.args.items())
         return f"{self.op} {values}".strip()
 
@@ -69,8 +83,20 @@ _SHAPES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "er_private_peering_up": (_CIRCUIT, frozenset()),
     "advance": (("seconds",), frozenset()),
 }
-OPS = tuple(_SHAPES)
+OPS = (*_SHAPES, *EDIT_OPS)
 """Every operation a change file may use."""
+
+
+def _edit_arguments(op: str, value: Any) -> dict[str, Any]:
+    """The fields of topology edit ``op`` (short forms: ``remove_node: NAME``,
+    ``remove_peering: [VNET, REMOTE]``)."""
+    if op == "remove_node" and isinstance(value, str):
+        return {"name": value}
+    if op == "remove_peering" and isinstance(value, list) and len(value) == 2:
+        return {"vnet": value[0], "remoteVirtualNetwork": value[1]}
+    if not isinstance(value, Mapping):
+        raise LabInputError("expects a mapping of topology fields")
+    return {str(k): v for k, v in value.items()}
 
 
 def _arguments(op: str, value: Any) -> dict[str, Any]:
@@ -140,6 +166,7 @@ def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
         return [f"{file}: a change file is a non-empty list of injections (- {{crash: NODE}})"]
     steps: list[Step] = []
     problems: list[str] = []
+    document: Document | None = None
     for index, (item, node) in enumerate(zip(data, root.value, strict=True)):
         line = node.start_mark.line + 1
         if not isinstance(item, Mapping) or len(item) != 1:
@@ -147,6 +174,21 @@ def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
             continue
         ((op, value),) = item.items()
         where = f"{file}:{line}: [{index}] {op}"
+        if op in EDIT_OPS:
+            try:
+                args = _edit_arguments(str(op), value)
+                if document is None:
+                    document = to_document(names.network)
+                document, network = apply_edit(document, str(op), args)
+            except LabInputError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            except ConfigError as exc:
+                problems.extend(f"{where}: {problem}" for problem in exc.problems)
+                continue
+            names = Names(network, compile_network(network))
+            steps.append(Step(op=str(op), args=args, where=where))
+            continue
         if op not in _SHAPES:
             problems.append(f"{where}: unknown operation (one of: {', '.join(OPS)})")
             continue
@@ -163,6 +205,8 @@ def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
 def _call(step: Step) -> Callable[[Lab], Any]:
     args = dict(step.args)
     op = step.op
+    if op in EDIT_OPS:
+        return lambda lab: lab.edit_topology(op, args)
     if op == "advance":
         return lambda lab: lab.advance(float(args["seconds"]))
     if op == "er_private_peering_down":

@@ -1,14 +1,7 @@
-"""The one error the testing API raises for bad input."""
+"""The one error the testing API raises for bad input (shared with the lab's control commands)."""
 
 from __future__ import annotations
 
-from bgpemu.errors import BgpEmuError
+from bgpemu.lab.errors import LabInputError
 
 __all__ = ["LabInputError"]
-
-
-class LabInputError(BgpEmuError, ValueError):
-    """An injection or a query names a node, link, instance or prefix that does not exist.
-
-    The message says what is wrong and what exists; the lab was left untouched.
-    """

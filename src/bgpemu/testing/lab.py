@@ -13,6 +13,14 @@ compiled topology first and a bad one raises
 :class:`~bgpemu.testing.errors.LabInputError` with the lab untouched.  Links taken
 down for several reasons (a failed link, a lost gateway instance, a private peering
 down) stay down until the last reason is lifted.
+
+The topology itself can change while the lab runs (``await lab.add_peering(...)``,
+``add_connection``, ``add_node``, their ``remove_`` twins, ``apply_topology``): the
+edit is made on the lab's topology document (:mod:`bgpemu.topology.edit`), the new
+network is validated whole, :func:`~bgpemu.azure.replan.replan` says what changes
+and the engine carries out only that, no other session dropping.  Afterwards
+:attr:`Lab.network`, :attr:`Lab.plan`, :attr:`Lab.names` and :attr:`Lab.document`
+are the new ones.
 """
 
 from __future__ import annotations
@@ -25,19 +33,22 @@ from typing import Any
 
 from bgpemu.azure import views
 from bgpemu.azure.model import Network
+from bgpemu.azure.replan import PlanChange
 from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.errors import BgpEmuError
+from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.fabric import Fabric
+from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.payloads import rib_loc_payload
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.testing._engines import Engine, FabricEngine, TcpEngine
-from bgpemu.testing._names import Names, parse_prefix
 from bgpemu.testing.diff import Diff, LabSnapshot, diff
 from bgpemu.testing.errors import LabInputError
+from bgpemu.topology.edit import Document, apply_edit
+from bgpemu.topology.export import to_document
 from bgpemu.types import Family
 
 __all__ = ["ENGINES", "Convergence", "Lab", "LabStateError", "start_lab"]
@@ -108,6 +119,7 @@ class Lab:
         self._policies: dict[tuple[str, str], NeighborPolicy] = {}
         """(speaker, peer) -> neighbour settings changed since the start (both engines keep
         them across a restart)."""
+        self._document: Document | None = None
 
     @property
     def kind(self) -> str:
@@ -461,6 +473,118 @@ class Lab:
             raise LabInputError(f"cannot advance by {seconds} s")
         self._touch()
         await self.engine.advance(seconds)
+
+    # -- topology changes ----------------------------------------------------------------
+
+    @property
+    def document(self) -> Document:
+        """The running topology as a document (what a topology file would hold)."""
+        if self._document is None:
+            self._document = to_document(self.network)
+        return self._document
+
+    async def apply_topology(self, topology: str | PathLike[str] | Network) -> PlanChange:
+        """Run ``topology`` (a file or a Network) from now on: only what differs changes.
+
+        Bad topology: LabInputError with every problem, the lab untouched.
+        """
+        if isinstance(topology, Network):
+            network = topology
+        else:
+            from bgpemu.topology import load_topology
+
+            try:
+                network = load_topology(Path(topology))
+            except ConfigError as exc:
+                raise LabInputError(str(exc)) from None
+        return await self._change(network, None)
+
+    async def add_peering(self, vnet: str, remote: str, **fields: Any) -> PlanChange:
+        """``vnet`` gets a peering to ``remote`` (``fields``: the peering keys of the
+        topology file, ``useRemoteGateways=True`` or ``use_remote_gateways=True``)."""
+        return await self.edit_topology(
+            "add_peering", {"vnet": vnet, "remoteVirtualNetwork": remote, **fields}
+        )
+
+    async def remove_peering(self, vnet: str, remote: str) -> PlanChange:
+        """``vnet``'s peering to ``remote`` is deleted (the other side's stays)."""
+        return await self.edit_topology(
+            "remove_peering", {"vnet": vnet, "remoteVirtualNetwork": remote}
+        )
+
+    async def add_connection(
+        self, connection: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> PlanChange:
+        """A connection as in the file's ``connections:`` (a mapping and/or keywords)."""
+        return await self.edit_topology("add_connection", {**(connection or {}), **fields})
+
+    async def remove_connection(
+        self, connection: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> PlanChange:
+        """The one connection of ``type`` matching the given ``name`` or end fields."""
+        return await self.edit_topology("remove_connection", {**(connection or {}), **fields})
+
+    async def add_node(
+        self, name: str, node: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> PlanChange:
+        """A new node ``name`` (``role`` and its fields, as under ``nodes:``)."""
+        return await self.edit_topology("add_node", {"name": name, **(node or {}), **fields})
+
+    async def remove_node(self, name: str) -> PlanChange:
+        """Node ``name`` is deleted; refused while a connection or peering refers to it."""
+        return await self.edit_topology("remove_node", {"name": name})
+
+    async def edit_topology(self, op: str, args: Mapping[str, Any]) -> PlanChange:
+        """Topology edit ``op`` (:data:`bgpemu.topology.edit.EDIT_OPS`) with ``args``."""
+        if not self._running:
+            raise LabStateError("the lab is stopped")
+        try:
+            document, network = apply_edit(self.document, op, args)
+        except ConfigError as exc:
+            raise LabInputError(str(exc)) from None
+        return await self._change(network, document)
+
+    async def _change(self, network: Network, document: Document | None) -> PlanChange:
+        """Replan to ``network``, apply it, and adopt the new topology."""
+        if not self._running:
+            raise LabStateError("the lab is stopped")
+        if self._crashed:
+            crashed = ", ".join(sorted(self._crashed))
+            raise LabInputError(f"restart the crashed speakers first ({crashed})")
+        try:
+            change = self.engine.plan_change(network)
+        except (ConfigError, ValueError) as exc:
+            raise LabInputError(str(exc)) from None
+        self._touch()
+        await self.engine.apply(change, network=network)
+        self._adopt(change, network, document)
+        return change
+
+    def _adopt(self, change: PlanChange, network: Network, document: Document | None) -> None:
+        self.network = network
+        self.plan = self.engine.plan
+        self.names = Names(network, self.plan)
+        self._document = document
+        for spec in (*change.add_speakers, *change.restart_speakers):
+            self._originated[spec.name] = {(r.family, r.prefix) for r in spec.router.routes}
+        replaced: set[tuple[str, str]] = set()
+        for item in change.speakers:
+            known = self._originated.setdefault(item.speaker, set())
+            known.update((r.family, r.prefix) for r in item.originate)
+            known.difference_update(item.withdraw)
+            replaced.update((item.speaker, p.name) for p in item.policies)
+            replaced.update((item.speaker, n.name) for n, _ in item.reset_neighbors)
+        restarted = {spec.name for spec in change.restart_speakers}
+        for name in change.remove_speakers:
+            self._originated.pop(name, None)
+            self._update_base.pop(name, None)
+        sessions = {_key((a, b)) for a, peers in self.names.neighbors.items() for b in peers}
+        self._cuts = {k: v for k, v in self._cuts.items() if k in sessions}
+        self._policies = {
+            k: v
+            for k, v in self._policies.items()
+            if _key(k) in sessions and k not in replaced and k[0] not in restarted
+        }
 
 
 def _key(pair: tuple[str, str]) -> tuple[str, str]:

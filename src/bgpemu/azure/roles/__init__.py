@@ -10,6 +10,8 @@ One module per role family: :mod:`.customer` (onprem, nva), :mod:`.vpn`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.roles._build import Builder
@@ -29,10 +31,14 @@ def compile_network(
     port: int = 179,
     keepalive: int = 60,
     hold: int = 180,
+    addresses: Mapping[str, str] | None = None,
 ) -> Plan:
     """The speakers and endpoints of ``network``.
 
     Lab addresses are consecutive from ``lab_base`` in sorted speaker-name order;
+    ``addresses`` (speaker name -> lab address, e.g. those of a running lab) fixes
+    some: those speakers keep theirs, the others take the lowest free addresses from
+    ``lab_base`` up (:func:`~bgpemu.azure.roles._build.lab_addresses`);
     every speaker listens on ``port`` and reaches its neighbours there (an external
     on-prem router at its ``external_port``).  Sessions propose ``hold`` seconds;
     the keepalive interval is what the session derives from the negotiated hold time
@@ -55,4 +61,4 @@ def compile_network(
     wire_expressroute(builder)
     wire_route_servers(builder)
     wire_hubs(builder)
-    return builder.plan(lab_base=lab_base, port=port, hold=hold)
+    return builder.plan(lab_base=lab_base, port=port, hold=hold, addresses=addresses)

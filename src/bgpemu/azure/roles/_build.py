@@ -7,13 +7,15 @@ Then every role module *wires* its own side of each session: the neighbour it ex
 and the import/export steps, prefix limit and weight it applies.  Both ends of a
 session are wired by the modules of their own roles, so each module only describes
 its role's behaviour.  :meth:`Builder.plan` finally gives every speaker a lab address
-(consecutive from ``lab_base`` in sorted name order) and freezes everything into
+(consecutive from ``lab_base`` in sorted name order, except the speakers whose address
+a previous compilation fixed, see :func:`lab_addresses`) and freezes everything into
 :class:`~bgpemu.router.spec.SpeakerSpec` values.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bgpemu.azure.model import Network, VNet
@@ -32,6 +34,7 @@ __all__ = [
     "NeighborDraft",
     "SpeakerDraft",
     "ipv4_only",
+    "lab_addresses",
     "no_restart",
     "usable_address",
     "vnet_of",
@@ -134,10 +137,16 @@ class Builder:
             return None
         return self.drafts[name]
 
-    def plan(self, *, lab_base: str, port: int, hold: int) -> Plan:
-        """Lab addresses, endpoints and frozen speaker specs."""
-        base = ipaddress.IPv4Address(lab_base)
-        lab = {name: str(base + i) for i, name in enumerate(sorted(self.drafts))}
+    def plan(
+        self,
+        *,
+        lab_base: str,
+        port: int,
+        hold: int,
+        addresses: Mapping[str, str] | None = None,
+    ) -> Plan:
+        """Lab addresses (see :func:`lab_addresses`), endpoints and frozen speaker specs."""
+        lab = lab_addresses(sorted(self.drafts), lab_base, addresses)
         endpoints: dict[str, Endpoint] = {}
         for name, ext in self.externals.items():
             endpoints[name] = Endpoint(
@@ -211,6 +220,32 @@ class Builder:
             router=router,
             neighbors=tuple(neighbors),
         )
+
+
+def lab_addresses(
+    names: list[str], lab_base: str, fixed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The lab address of every speaker of ``names`` (sorted).
+
+    Without ``fixed``: consecutive from ``lab_base``.  With it (a running lab being
+    changed, :func:`bgpemu.azure.replan.replan`): a speaker named in ``fixed`` keeps
+    that address, and every other one takes the lowest address from ``lab_base`` up
+    that is neither fixed nor already given, in name order.
+    """
+    base = ipaddress.IPv4Address(lab_base)
+    if fixed is None:
+        return {name: str(base + i) for i, name in enumerate(names)}
+    lab = {name: fixed[name] for name in names if name in fixed}
+    used = set(fixed.values())
+    candidate = base
+    for name in names:
+        if name in lab:
+            continue
+        while str(candidate) in used:
+            candidate += 1
+        lab[name] = str(candidate)
+        used.add(lab[name])
+    return lab
 
 
 def _combine(steps: list[Policy]) -> Policy | None:

@@ -91,6 +91,8 @@ class Publisher:
         """Set when a delta was dropped; cleared by :meth:`take_overflow`."""
         self.published = 0
         self.dropped_events = 0
+        self.oversized = 0
+        """Documents and deltas too large for one MQTT message (logged, not published)."""
         self.connections = 0
         if node_status:
             self.update(self.topics.status, status_payload(node, online=True))
@@ -267,8 +269,10 @@ class Publisher:
         while True:
             if self._events:
                 topic, payload = self._events.popleft()
-                await client.publish(topic, encode(payload), qos=EVENT_QOS)
-                self.published += 1
+                if await self._send(client, topic, encode(payload), retain=False):
+                    self.published += 1
+                else:
+                    self.overflowed = True  # a delta lost: observers see the seq gap
                 continue
             if self._dirty:
                 topic = next(iter(self._dirty))
@@ -294,10 +298,24 @@ class Publisher:
             if data is None:
                 data = encode(self._current[topic])
                 self._wire[topic] = data
-            await client.publish(topic, data, qos=RETAINED_QOS, retain=True)
+            if not await self._send(client, topic, data, retain=True):
+                return
         else:
             payload = self._pending_once.pop(topic, None)
-            if payload is None:
+            if payload is None or not await self._send(client, topic, encode(payload), False):
                 return
-            await client.publish(topic, encode(payload), qos=EVENT_QOS)
         self.published += 1
+
+    async def _send(self, client: aiomqtt.Client, topic: str, data: bytes, retain: bool) -> bool:
+        """Publish ``data``; False (logged, counted) when it is over what one MQTT message
+        carries (256 MB, MQTT 3.1.1 §2.2.3): one huge table must not stop the others."""
+        qos = RETAINED_QOS if retain else EVENT_QOS
+        try:
+            await client.publish(topic, data, qos=qos, retain=retain)
+        except ValueError as exc:  # paho-mqtt: "Payload too large."
+            self.oversized += 1
+            logger.error(
+                "%s: not publishing %s (%d bytes): %s", self.topics.node, topic, len(data), exc
+            )
+            return False
+        return True

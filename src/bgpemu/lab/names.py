@@ -1,8 +1,9 @@
-"""Names a test uses (topology nodes, speakers, links, prefixes) checked against the plan.
+"""Names an injection uses (topology nodes, speakers, links, prefixes), checked against the plan.
 
-Every function either returns speaker-level names or raises
-:class:`~bgpemu.testing.errors.LabInputError` naming what is wrong and what exists, before
-anything is done to the lab.
+One resolver for the testing API (:mod:`bgpemu.testing`) and the lab's control commands
+(:mod:`bgpemu.lab.control`, the CLI and the MQTT ``control`` topic).  Every function either
+returns speaker-level names or raises :class:`~bgpemu.lab.errors.LabInputError` naming
+what is wrong and what exists, before anything is done to the lab.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import ipaddress
 from bgpemu.azure.model import ExpressRouteCircuit, Network, RouteServer, VpnGateway
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.roles import names
-from bgpemu.testing.errors import LabInputError
+from bgpemu.lab.errors import LabInputError
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 
-__all__ = ["Names"]
+__all__ = ["Names", "parse_prefix"]
 
 _CUSTOMER_SIDE_EXCLUDED = frozenset({"expressroute_gateway", "vwan_hub"})
 

@@ -1,0 +1,28 @@
+"""The lab gathers only the Azure speakers' snapshots for the Azure views (lab/publish.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bgpemu.azure.converge import solve
+from bgpemu.azure.report import azure_views
+from bgpemu.lab.publish import view_speakers
+from bgpemu.topology import load_topology
+
+TOPOLOGIES = sorted((Path(__file__).parents[3] / "topologies").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", TOPOLOGIES, ids=[p.stem for p in TOPOLOGIES])
+def test_views_from_the_azure_speakers_equal_the_views_from_all(path: Path) -> None:
+    network = load_topology(path)
+    solution = solve(network)
+    wanted = view_speakers(solution.plan)
+    assert wanted < set(solution.plan.endpoints) or not any(
+        e.role == "onprem" for e in solution.plan.endpoints.values()
+    )
+    some = {name: snap for name, snap in solution.snapshots.items() if name in wanted}
+    assert azure_views(network, solution.plan, some, 10.0) == azure_views(
+        network, solution.plan, solution.snapshots, 10.0
+    )
