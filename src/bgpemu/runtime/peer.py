@@ -226,7 +226,13 @@ class PeerDriver:
             case _Data(conn_id, data):
                 conn = self._find(conn_id)
                 if conn is not None:
-                    self._apply(conn, conn.session.receive_data(data, now))
+                    effects = conn.session.receive_data(data, now)
+                    if conn is self._candidate and self._candidate_wins():
+                        # Promote it before carrying out what it received: one read can
+                        # hold the peer's OPEN, KEEPALIVE and first UPDATEs, and the
+                        # router must see that Established and those routes.
+                        self._resolve_collision(now)
+                    self._apply(conn, effects)
                     if conn is self._candidate:
                         self._resolve_collision(now)
             case _Eof(conn_id):
@@ -296,12 +302,32 @@ class PeerDriver:
             self._log.info("refusing a second TCP connection in state %s", state.name)
             writer.close()
 
+    def _candidate_wins(self) -> bool:
+        """RFC 4271 §6.8: the candidate's OPEN is in and its connection is the one to keep."""
+        candidate = self._candidate
+        if candidate is None or candidate.session.peer_open is None:
+            return False
+        main = self._conn
+        if main is None or self.session.state not in (
+            SessionState.OPEN_SENT,
+            SessionState.OPEN_CONFIRM,
+            SessionState.ESTABLISHED,
+        ):
+            return True
+        if self.session.state == SessionState.ESTABLISHED:
+            return False
+        winner = resolve_collision(
+            self.spec.session.bgp_identifier, candidate.session.peer_open.bgp_identifier
+        )
+        return (winner == CollisionWinner.LOCALLY_INITIATED) != (not main.inbound)
+
     def _resolve_collision(self, now: float) -> None:
         """RFC 4271 §6.8: once the candidate's OPEN is in, keep one connection."""
         candidate = self._candidate
         if candidate is None or candidate.session.peer_open is None:
             return
         main = self._conn
+        keep_main = not self._candidate_wins()
         if main is None or self.session.state not in (
             SessionState.OPEN_SENT,
             SessionState.OPEN_CONFIRM,
@@ -309,12 +335,6 @@ class PeerDriver:
         ):
             self._promote(candidate)
             return
-        keep_main = self.session.state == SessionState.ESTABLISHED
-        if not keep_main:
-            winner = resolve_collision(
-                self.spec.session.bgp_identifier, candidate.session.peer_open.bgp_identifier
-            )
-            keep_main = (winner == CollisionWinner.LOCALLY_INITIATED) == (not main.inbound)
         loser = candidate if keep_main else main
         self._log.info(
             "connection collision: closing the %s connection",
