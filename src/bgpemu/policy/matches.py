@@ -427,8 +427,8 @@ class Not:
 
 
 @dataclass(frozen=True, slots=True, init=False)
-class And:
-    """Every one of ``matches`` (True when empty): ``And(m1, m2)``."""
+class _Combined:
+    """Matches combined by :class:`And` or :class:`Or` (given positionally)."""
 
     conditions: tuple[Match, ...]
 
@@ -439,6 +439,17 @@ class And:
     def sensitive_prefixes(self) -> frozenset[str] | None:
         """Those of the combined matches (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
         return sensitive_union(self.conditions)
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class And(_Combined):
+    """Every one of ``matches`` (True when empty): ``And(m1, m2)``."""
 
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when all conditions hold (evaluated in order, stopping at the first miss)."""
@@ -450,23 +461,10 @@ class And:
             return "always"
         return " and ".join(f"({c.describe()})" for c in self.conditions)
 
-    def __str__(self) -> str:
-        return self.describe()
-
 
 @dataclass(frozen=True, slots=True, init=False)
-class Or:
+class Or(_Combined):
     """Any one of ``matches`` (False when empty): ``Or(m1, m2)``."""
-
-    conditions: tuple[Match, ...]
-
-    def __init__(self, *conditions: Match) -> None:
-        object.__setattr__(self, "conditions", tuple(conditions))
-
-    @property
-    def sensitive_prefixes(self) -> frozenset[str] | None:
-        """Those of the combined matches (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
-        return sensitive_union(self.conditions)
 
     def matches(self, path: Path, context: PolicyContext, /) -> bool:
         """True when a condition holds (evaluated in order, stopping at the first hit)."""
@@ -477,6 +475,3 @@ class Or:
         if not self.conditions:
             return "never"
         return " or ".join(f"({c.describe()})" for c in self.conditions)
-
-    def __str__(self) -> str:
-        return self.describe()
