@@ -214,32 +214,25 @@ class _Worker:
         self, stack: contextlib.AsyncExitStack, tg: asyncio.TaskGroup
     ) -> list[asyncio.Task[None]]:
         """One MQTT publisher and table feed per speaker (bgpemu.observe)."""
+        return [
+            await self._feed(stack, tg, name, speaker) for name, speaker in self.speakers.items()
+        ]
+
+    async def _feed(
+        self, stack: contextlib.AsyncExitStack, tg: asyncio.TaskGroup, name: str, speaker: Speaker
+    ) -> asyncio.Task[None]:
+        """Publish ``speaker``'s ``info`` and start its table feed; the feed's task."""
         from bgpemu.observe.mqtt import Publisher
         from bgpemu.observe.node import SpeakerFeed
-        from bgpemu.observe.payloads import info_payload
 
         assert self.config.mqtt is not None
-        feeds = []
-        for name, speaker in self.speakers.items():
-            publisher = await stack.enter_async_context(
-                Publisher(self.config.mqtt, lab=self.config.lab, node=name)
-            )
-            endpoint: Endpoint = self.endpoints[name]
-            publisher.update(
-                publisher.topics.info,
-                info_payload(
-                    name,
-                    role=endpoint.role,
-                    asn=endpoint.asn,
-                    router_id=speaker.spec.router.router_id,
-                    addresses=[endpoint.azure_address, endpoint.lab_address],
-                    neighbors=[n.name for n in speaker.spec.neighbors],
-                ),
-            )
-            feed = SpeakerFeed(speaker, publisher, pacer=self._pacer())
-            self.feeds.append((feed, publisher))
-            feeds.append(tg.create_task(feed.run(), name=f"mqtt feed {name}"))
-        return feeds
+        publisher = await stack.enter_async_context(
+            Publisher(self.config.mqtt, lab=self.config.lab, node=name)
+        )
+        self._info(speaker, publisher)
+        feed = SpeakerFeed(speaker, publisher, pacer=self._pacer())
+        self.feeds.append((feed, publisher))
+        return tg.create_task(feed.run(), name=f"mqtt feed {name}")
 
     async def _all_ready(self, tasks: dict[str, asyncio.Task[None]]) -> bool:
         """Wait until every speaker listens; False (error sent) if one failed to start.
@@ -367,30 +360,14 @@ class _Worker:
         self.endpoints = {**self.endpoints, name: endpoint}
         self.helpers.append(self.tg.create_task(self._watch(speaker), name=f"watch {name}"))
         if self.config.mqtt is not None and self.publishers is not None:
-            from bgpemu.observe.mqtt import Publisher
-            from bgpemu.observe.node import SpeakerFeed
-
-            publisher = await self.publishers.enter_async_context(
-                Publisher(self.config.mqtt, lab=self.config.lab, node=name)
-            )
-            self._info(speaker, publisher)
-            feed = SpeakerFeed(speaker, publisher, pacer=self._pacer())
-            self.feeds.append((feed, publisher))
-            self.helpers.append(self.tg.create_task(feed.run(), name=f"mqtt feed {name}"))
+            self.helpers.append(await self._feed(self.publishers, self.tg, name, speaker))
 
     async def _run_added(self, name: str, speaker: Speaker) -> None:
         """Run a speaker started by a topology change; a failure to listen is reported."""
         try:
-            await speaker.run()
-        except (OSError, ExceptionGroup) as exc:
-            errors = [e for e in _leaves(exc) if isinstance(e, OSError)]
-            if speaker.bound_port is not None or not errors:
-                raise
-            spec = speaker.spec
-            reason = errors[0].strerror or str(errors[0])
-            self.start_errors[name] = (
-                f"speaker {name} could not listen on {spec.local_address}:{spec.port}: {reason}"
-            )
+            await self._run_speaker(name, speaker)
+        except ListenError as exc:
+            self.start_errors[name] = str(exc)
 
     async def _remove_speaker(self, name: str, *, clear: bool) -> None:
         """Stop speaker ``name`` cleanly (Cease to its peers) and forget it; ``clear`` also
@@ -408,15 +385,9 @@ class _Worker:
             self.feeds.remove(entry)
             publisher = entry[1]
             if clear:
-                from bgpemu.observe.topics import NodeTopic
+                from bgpemu.observe.topics import TABLES, NodeTopic
 
-                for table in (
-                    NodeTopic.INFO,
-                    NodeTopic.SESSIONS,
-                    NodeTopic.RIB_LOC,
-                    NodeTopic.RIB_IN,
-                    NodeTopic.RIB_OUT,
-                ):
+                for table in (NodeTopic.INFO, *TABLES):
                     publisher.clear(publisher.topics.topic(table))
                 with contextlib.suppress(TimeoutError):
                     await publisher.flush(_FLUSH_TIMEOUT)
