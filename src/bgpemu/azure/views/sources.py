@@ -267,6 +267,18 @@ def _static_vnet_to_vnet(network: Network, gateway: VpnGateway) -> list[str]:
     return found
 
 
+def _offer(plan: Plan, prefix: str, kind: SourceKind, copies: list[RibRoute]) -> GatewayRoute:
+    """``prefix`` as ``copies`` offer it: ECMP over their next hops (a path without one is
+    reached at its peer's Azure address), the shortest AS path."""
+    hops = {r.next_hop or _address(plan, r.peer) for r in copies}
+    return GatewayRoute(
+        prefix=prefix,
+        kind=kind,
+        as_path_length=min(len(r.as_path) for r in copies),
+        next_hops=tuple(sorted(hops, key=address_key)),
+    )
+
+
 def _er_routes(
     network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], vnet: VNet
 ) -> list[GatewayRoute]:
@@ -281,15 +293,7 @@ def _er_routes(
             for prefix in index.prefixes():
                 copies = _copies(index, prefix, eligible)
                 if copies:
-                    hops = {r.next_hop or _address(plan, r.peer) for r in copies}
-                    offers.append(
-                        GatewayRoute(
-                            prefix=prefix,
-                            kind=SourceKind.EXPRESS_ROUTE,
-                            as_path_length=min(len(r.as_path) for r in copies),
-                            next_hops=tuple(sorted(hops, key=address_key)),
-                        )
-                    )
+                    offers.append(_offer(plan, prefix, SourceKind.EXPRESS_ROUTE, copies))
     return _merge(offers)
 
 
@@ -309,15 +313,7 @@ def _nva_routes(
                 continue
             copies = _copies(index, prefix, eligible)
             if copies:
-                hops = {r.next_hop or _address(plan, r.peer) for r in copies}
-                offers.append(
-                    GatewayRoute(
-                        prefix=prefix,
-                        kind=SourceKind.NVA,
-                        as_path_length=min(len(r.as_path) for r in copies),
-                        next_hops=tuple(sorted(hops, key=address_key)),
-                    )
-                )
+                offers.append(_offer(plan, prefix, SourceKind.NVA, copies))
     return _merge(offers)
 
 
