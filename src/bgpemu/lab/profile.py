@@ -3,9 +3,13 @@
 All speakers of a lab start within a fraction of a second but not at once: a first
 connection attempt often reaches a neighbour that does not listen yet.  RFC 4271 §8
 then waits IdleHoldTime (5 s by default) before retrying; in a lab that would add
-seconds to every start.  The lab profile retries after ``idle_hold`` seconds instead
-(keepalive and hold times are left as compiled: Azure's 60/180 unless the caller
-chose a faster profile).
+seconds to every start.  The lab profile retries after ``idle_hold`` seconds instead.
+
+Likewise a session that lost its connection in OpenSent (a connection collision resolved
+while the other end was resetting, RFC 4271 §6.8 and §8.2.2) waits in Active for the
+ConnectRetryTimer, 120 s by default: when both ends land there at once, neither dials
+for two minutes.  The lab profile retries after ``connect_retry`` seconds.  Keepalive and
+hold times are left as compiled (Azure's 60/180 unless the caller chose a faster profile).
 """
 
 from __future__ import annotations
@@ -14,19 +18,28 @@ from dataclasses import replace
 
 from bgpemu.azure.plan import Plan
 
-__all__ = ["LAB_IDLE_HOLD", "lab_profile"]
+__all__ = ["LAB_CONNECT_RETRY", "LAB_IDLE_HOLD", "lab_profile"]
 
 LAB_IDLE_HOLD = 0.2
 """Seconds before retrying a refused connection in a lab."""
+LAB_CONNECT_RETRY = 1.0
+"""Seconds a session waits in Connect or Active before dialling again in a lab."""
 
 
-def lab_profile(plan: Plan, *, idle_hold: float = LAB_IDLE_HOLD) -> Plan:
-    """``plan`` with every session's IdleHoldTime set to ``idle_hold``."""
+def lab_profile(
+    plan: Plan, *, idle_hold: float = LAB_IDLE_HOLD, connect_retry: float = LAB_CONNECT_RETRY
+) -> Plan:
+    """``plan`` with every session's IdleHoldTime and ConnectRetryTime set."""
     speakers = tuple(
         replace(
             spec,
             neighbors=tuple(
-                replace(n, session=replace(n.session, idle_hold_time=idle_hold))
+                replace(
+                    n,
+                    session=replace(
+                        n.session, idle_hold_time=idle_hold, connect_retry_time=connect_retry
+                    ),
+                )
                 for n in spec.neighbors
             ),
         )
