@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import PeerStatus
 from bgpemu.observe import BrokerUnreachableError, NodeTopics
 from bgpemu.observe.feed import NodeFeed
 from bgpemu.observe.mqtt import Observer, Publisher, check_broker
 from bgpemu.observe.payloads import azure_view_payload, info_payload, lab_state_payload
+from bgpemu.observe.tables import NodeTables, read_tables
 from tests.integration._daemon_base import free_port
 from tests.observe.conftest import Mosquitto
+from tests.unit.router.test_core import announce, make_router
 
 pytestmark = pytest.mark.integration
 
@@ -28,48 +30,33 @@ TIMEOUT = 2.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _snap(name: str, prefixes: list[str], state: str = "Established") -> RouterSnapshot:
-    routes = tuple(
-        RibRoute(
-            prefix=p,
-            family="ipv4-unicast",
-            next_hop="192.0.2.9",
-            peer="x",
-            best=True,
-            multipath=True,
-            reason="only_path",
-            as_path=(65009,),
-        )
-        for p in prefixes
-    )
-    return RouterSnapshot(
-        name=name,
-        asn=65001,
-        router_id="10.0.0.1",
-        loc_rib=routes,
-        adj_rib_in={
-            "x": tuple(replace(r, best=False, multipath=False, reason=None) for r in routes)
-        },
-        adj_rib_out={"x": ()},
-        peers=(PeerStatus(peer="x", state=state, established_at=1.0, routes_received=len(routes)),),
-    )
+def _snap(name: str, prefixes: list[str], state: str = "Established") -> NodeTables:
+    """A node with one neighbour ``e1`` that announced ``prefixes`` (a fresh router each
+    time: equal reads compare equal, so an unchanged table publishes nothing)."""
+    router = make_router(up=("e1",))
+    if prefixes:
+        router.update_received("e1", announce(65001, prefixes=tuple(prefixes)), 1.0)
+    status = PeerStatus(peer="e1", state=state, established_at=1.0, routes_received=len(prefixes))
+    return NodeTables(name=name, tables=read_tables(name, router).tables, sessions=(status,))
 
 
-def _publish(pub: Publisher, feed: NodeFeed, snap: RouterSnapshot) -> None:
+def _publish(pub: Publisher, feed: NodeFeed, snap: NodeTables) -> None:
     publication = feed.advance(snap, NOW)
-    for table, doc in publication.documents.items():
-        pub.update(pub.topics.topic(table), doc)
+    for key in publication.cleared:
+        pub.clear(pub.topics.table(key))
+    for key, data in publication.documents.items():
+        pub.update(pub.topics.table(key), data)
     if publication.event is not None:
         assert pub.event(publication.event)
 
 
 def _expected(pub: Publisher, feed: NodeFeed) -> dict[str, dict[str, Any]]:
-    return {str(t): d for t, d in feed.documents(NOW).items()}
+    return {key: json.loads(data) for key, data in feed.documents(NOW).items()}
 
 
 def _tables(observer: Observer, node: str) -> dict[str, dict[str, Any]]:
     docs = observer.node(node)
-    return {k: v for k, v in docs.items() if k in ("rib/loc", "rib/in", "rib/out", "sessions")}
+    return {k: v for k, v in docs.items() if k in ("rib/loc", "sessions") or k.startswith("rib/")}
 
 
 async def test_late_observer_gets_everything_from_retained_messages(mosquitto: Mosquitto) -> None:
@@ -108,8 +95,13 @@ async def test_late_observer_gets_everything_from_retained_messages(mosquitto: M
         assert {observer.node(n)["status"]["status"] for n in ("r1", "r2")} == {"offline"}
 
 
-async def test_live_observer_applying_deltas_ends_with_the_same_state(mosquitto: Mosquitto) -> None:
-    feed = NodeFeed()
+@pytest.mark.parametrize("max_delta", [10_000, 0], ids=["deltas", "resync"])
+async def test_live_observer_applying_deltas_ends_with_the_same_state(
+    mosquitto: Mosquitto, max_delta: int
+) -> None:
+    """With ``max_delta=0`` every route change is a ``resync`` event: the observer, which
+    otherwise follows deltas only, takes the retained documents that event names."""
+    feed = NodeFeed(max_delta=max_delta)
     async with (
         Observer(mosquitto.url, lab=LAB, follow_documents=False) as observer,
         Publisher(mosquitto.url, lab=LAB, node="r1") as pub,

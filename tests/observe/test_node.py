@@ -9,8 +9,7 @@ import pytest
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.observe.mqtt import Observer, Publisher
 from bgpemu.observe.node import SpeakerFeed
-from bgpemu.observe.payloads import table_payload
-from bgpemu.observe.topics import NodeTopic
+from bgpemu.observe.payloads import table_keys, table_payload
 from bgpemu.router import OriginatedRoute
 from bgpemu.types import IPV4_UNICAST
 from tests.helpers import free_port, neighbor, running, speaker_spec
@@ -19,7 +18,6 @@ from tests.observe.conftest import Mosquitto
 pytestmark = pytest.mark.integration
 
 A, B = "127.0.0.31", "127.0.0.32"
-RIBS = (NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT)
 
 
 async def test_speaker_tables_reach_the_broker(mosquitto: Mosquitto) -> None:
@@ -69,9 +67,12 @@ async def test_speaker_tables_reach_the_broker(mosquitto: Mosquitto) -> None:
         for speaker, feed in zip(speakers, feeds, strict=True):
             snap = snapshot(speaker.spec.name, speaker.router)
             docs = observer.node(speaker.spec.name)
-            for table in RIBS:
-                expected = table_payload(table, snap, seq=feed.feed.versions[str(table)])
-                assert docs[str(table)] == expected
+            keys = [k for k in table_keys(snap) if k != "sessions"]
+            other = "a" if speaker.spec.name == "b" else "b"
+            assert keys == [f"rib/in/{other}", "rib/loc", f"rib/out/{other}"]
+            for key in keys:
+                expected = table_payload(key, snap, seq=feed.feed.versions[key])
+                assert docs[key] == expected
             states = {s["peer"]: s["state"] for s in docs["sessions"]["sessions"]}
             assert set(states.values()) == {"Established"}
         assert observer.gaps == 0

@@ -22,9 +22,12 @@ def test_node_topics_layout() -> None:
     assert (t.status, t.info, t.sessions) == (f"{base}/status", f"{base}/info", f"{base}/sessions")
     assert (t.rib_loc, t.rib_in, t.rib_out) == (
         f"{base}/rib/loc",
-        f"{base}/rib/in",
-        f"{base}/rib/out",
+        f"{base}/rib/in/+",
+        f"{base}/rib/out/+",
     )
+    assert (t.rib_in_of("gw"), t.rib_out_of("gw")) == (f"{base}/rib/in/gw", f"{base}/rib/out/gw")
+    assert t.table("rib/in/gw") == t.rib_in_of("gw")
+    assert t.table("sessions") == t.sessions
     assert t.events == f"{base}/events"
     assert t.azure("effective-routes") == f"{base}/azure/effective-routes"
     assert t.all == f"{base}/#"
@@ -58,12 +61,24 @@ def test_azure_kind_needs_a_view() -> None:
         NodeTopics(lab="demo", node="n").topic(NodeTopic.AZURE)
 
 
+@pytest.mark.parametrize("key", ["rib/in", "rib/in/", "rib/in/a+b", "rib/x/y", "status"])
+def test_a_table_topic_needs_a_valid_neighbour(key: str) -> None:
+    with pytest.raises(TopicError):
+        NodeTopics(lab="demo", node="n").table(key)
+    with pytest.raises(TopicError, match="needs a neighbour"):
+        NodeTopics(lab="demo", node="n").topic(NodeTopic.RIB_IN)
+
+
 def test_parse_topic_round_trips_every_topic() -> None:
     t = NodeTopics(lab="demo", node="n1")
     for kind in NodeTopic:
-        if kind is NodeTopic.AZURE:
+        if kind in (NodeTopic.AZURE, NodeTopic.RIB_IN, NodeTopic.RIB_OUT):
             continue
         assert parse_topic(t.topic(kind)) == TopicRef(lab="demo", kind=kind, node="n1")
+    for kind in (NodeTopic.RIB_IN, NodeTopic.RIB_OUT):
+        assert parse_topic(t.table(f"{kind}/gw")) == TopicRef(
+            lab="demo", kind=kind, node="n1", peer="gw"
+        )
     assert parse_topic(t.azure("hub-routes")) == TopicRef(
         lab="demo", kind=NodeTopic.AZURE, node="n1", view="hub-routes"
     )
@@ -79,6 +94,9 @@ def test_parse_topic_round_trips_every_topic() -> None:
         "bgpemu/v1/demo/nodes/n1/rib",
         "bgpemu/v1/demo/nodes/n1/azure",
         "bgpemu/v1/demo/nodes/n1/azure/a/b",
+        "bgpemu/v1/demo/nodes/n1/rib/in",
+        "bgpemu/v1/demo/nodes/n1/rib/in/",
+        "bgpemu/v1/demo/nodes/n1/rib/in/a/b",
         "bgpemu/v1/demo/nodes//status",
         "bgpemu/v1//state",
         "bgpemu/v1/demo/unknown",

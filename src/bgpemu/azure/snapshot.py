@@ -21,7 +21,7 @@ from bgpemu.session import Session, SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire.messages import Origin, PathAttributes
 
-__all__ = ["PeerStatus", "RibRoute", "RouterSnapshot", "route_of", "snapshot"]
+__all__ = ["PeerStatus", "RibRoute", "RouterSnapshot", "peer_status", "route_of", "snapshot"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,7 +198,7 @@ def snapshot(
                 for prefix, attrs in rib_out.advertised(f)
             )
     peers = tuple(
-        _peer_status(peer, session, router) for peer, session in sorted((sessions or {}).items())
+        peer_status(peer, session, router) for peer, session in sorted((sessions or {}).items())
     )
     config = router.config
     return RouterSnapshot(
@@ -222,7 +222,7 @@ def _route_key(route: RibRoute) -> tuple[str, int, bytes, int]:
     return (route.family, network.version, network.network_address.packed, network.prefixlen)
 
 
-def _peer_status(peer: str, session: Session, router: Router) -> PeerStatus:
+def peer_status(peer: str, session: Session, router: Router) -> PeerStatus:
     counters = session.counters
     rib_in = router.adj_rib_in(peer)
     rib_out = router.adj_rib_out(peer)

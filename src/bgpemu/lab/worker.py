@@ -385,10 +385,9 @@ class _Worker:
             self.feeds.remove(entry)
             publisher = entry[1]
             if clear:
-                from bgpemu.observe.topics import TABLES, NodeTopic
-
-                for table in (NodeTopic.INFO, *TABLES):
-                    publisher.clear(publisher.topics.topic(table))
+                publisher.clear(publisher.topics.info)
+                for topic in entry[0].table_topics():
+                    publisher.clear(topic)
                 with contextlib.suppress(TimeoutError):
                     await publisher.flush(_FLUSH_TIMEOUT)
             await publisher.__aexit__(None, None, None)  # status offline; the stack's exit

@@ -1,78 +1,193 @@
-"""The sequence numbers of one node's tables: snapshots in, documents and deltas out (pure).
+"""The sequence numbers of one node's tables: reads in, documents and deltas out (pure).
 
-Theory of operation.  The shell takes a :class:`RouterSnapshot` of the node whenever
-its router changes (coalescing bursts) and hands it to :meth:`NodeFeed.advance`.
-The first snapshot yields every table document at ``seq`` 0 and no delta.  Each
-later snapshot that differs bumps the node ``seq`` by one, gives the changed tables
-that ``seq`` as their version, and yields their new documents plus one ``event``
-whose ``base`` lists the versions it applies to.  ``advance(..., full=True)``
-returns every document (the shell asks for that after it had to drop a delta, so
-observers who saw the gap in ``seq`` get a fresh retained snapshot).  No clock is
-read: ``now`` (monotonic seconds, the sessions' clock) only dates session uptimes.
+Theory of operation.  The shell reads a node's tables whenever its router changes
+(coalescing bursts; :func:`~bgpemu.observe.tables.read_tables`) and hands them to
+:meth:`NodeFeed.advance`.  The tables are ``rib/loc``, ``sessions`` and, per
+neighbour, ``rib/in/<peer>`` and ``rib/out/<peer>`` (their topic suffixes are their
+keys).  The first read yields every document at ``seq`` 0 and no delta.  Each later
+read that differs bumps the node ``seq`` by one, gives the changed tables that ``seq``
+as their version, and yields their new documents plus one ``event`` whose ``base``
+lists, per changed table, the version it applies to.  A table that appears (a new
+neighbour) is published at the new ``seq`` and one that disappears is cleared; neither
+is in ``base``.  When more prefixes changed than ``max_delta``, the event is a
+``resync``: no routes, only the versions, and the documents it names carry the change
+(a hub's fifty Adj-RIBs-Out filling at once would otherwise make an event of a
+million routes).  ``advance(..., full=True)`` returns every document (the shell asks
+for that after it had to drop a delta, so observers who saw the gap in ``seq`` get a
+fresh retained snapshot).
+
+Everything is JSON text, written by :class:`~bgpemu.observe.tables.RouteEncoder`
+without building a dict per route.  No clock is read: ``now`` (monotonic seconds, the
+sessions' clock) only dates session uptimes.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.observe.payloads import delta_payload, table_payload
-from bgpemu.observe.topics import TABLES, NodeTopic
+from bgpemu.azure.snapshot import PeerStatus
+from bgpemu.observe.payloads import Kind, schema_id, session_doc
+from bgpemu.observe.tables import (
+    NodeTables,
+    RouteEncoder,
+    Table,
+    changed_prefixes,
+    table_of_key,
+)
+from bgpemu.observe.topics import NodeTopic
 
-__all__ = ["NodeFeed", "Publication"]
+__all__ = ["MAX_DELTA", "NodeFeed", "Publication"]
+
+MAX_DELTA = 20_000
+"""Changed prefixes above which an event is a ``resync`` (about 5 MB of routes)."""
+
+_SESSIONS = str(NodeTopic.SESSIONS)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Publication:
-    """What to publish after one snapshot."""
+    """What to publish after one read: JSON text by table key, tables to clear, the delta."""
 
-    documents: dict[NodeTopic, dict[str, Any]] = field(default_factory=dict)
-    """Retained table documents to (re)publish, by table."""
-    event: dict[str, Any] | None = None
-    """The delta, if anything changed."""
+    documents: dict[str, bytes] = field(default_factory=dict)
+    """Retained documents to (re)publish, by table key (topic suffix)."""
+    cleared: tuple[str, ...] = ()
+    """Tables that disappeared: clear their retained documents."""
+    event: bytes | None = None
+    """The delta, if a table that existed before changed."""
+
+
+def sessions_text(node: str, peers: tuple[PeerStatus, ...], seq: int, now: float | None) -> str:
+    """The ``sessions`` document (see :func:`~bgpemu.observe.payloads.sessions_payload`)."""
+    return _json(
+        {
+            "schema": schema_id(Kind.SESSIONS),
+            "node": node,
+            "seq": seq,
+            "sessions": [session_doc(p, now) for p in sorted(peers, key=lambda p: p.peer)],
+        }
+    )
 
 
 class NodeFeed:
-    """Versions of a node's tables and the last snapshot they describe."""
+    """Versions of a node's tables and the last read they describe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_delta: int = MAX_DELTA) -> None:
         self.seq = 0
-        self.versions: dict[str, int] = {str(t): 0 for t in TABLES}
-        self._last: RouterSnapshot | None = None
+        self.max_delta = max_delta
+        self.versions: dict[str, int] = {}
+        """The ``seq`` of every table's current document, by table key."""
+        self.encoder = RouteEncoder()
+        self._last: NodeTables | None = None
 
     @property
-    def last(self) -> RouterSnapshot | None:
-        """The snapshot the published documents describe."""
+    def last(self) -> NodeTables | None:
+        """The read the published documents describe."""
         return self._last
 
-    def documents(self, now: float | None = None) -> dict[NodeTopic, dict[str, Any]]:
-        """Every table document of the last snapshot, at the current versions."""
+    def table_keys(self) -> list[str]:
+        """The keys (topic suffixes) of every table document of the last read."""
+        return sorted(self.versions)
+
+    def documents(self, now: float | None = None) -> dict[str, bytes]:
+        """Every table document of the last read, at the current versions."""
         if self._last is None:
             return {}
-        snap = self._last
-        return {t: table_payload(t, snap, seq=self.versions[str(t)], now=now) for t in TABLES}
+        return self._documents(self._last, self.versions, now)
+
+    def _documents(self, tables: NodeTables, keys: Any, now: float | None) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for key in sorted(keys):
+            seq = self.versions[key]
+            if key == _SESSIONS:
+                text = sessions_text(tables.name, tables.sessions, seq, now)
+            else:
+                text = self.encoder.document(key, tables.name, tables.tables[key], seq)
+            out[key] = text.encode()
+        return out
 
     def advance(
-        self, snap: RouterSnapshot, now: float | None = None, *, full: bool = False
+        self, tables: NodeTables, now: float | None = None, *, full: bool = False
     ) -> Publication:
-        """Documents and delta for ``snap`` (see the module docstring)."""
-        old, self._last = self._last, snap
+        """Documents and delta for ``tables`` (see the module docstring)."""
+        old, self._last = self._last, tables
         if old is None:
-            return Publication(
-                documents={t: table_payload(t, snap, seq=0, now=now) for t in TABLES}
-            )
-        event = delta_payload(old, snap, seq=self.seq + 1, versions=self.versions, now=now)
-        changed: set[NodeTopic] = set()
-        if event is not None:
-            self.seq += 1
-            changed = {NodeTopic(t) for t in event["base"]}
-            for table in changed:
-                self.versions[str(table)] = self.seq
-        wanted = TABLES if full else tuple(t for t in TABLES if t in changed)
+            self.versions = dict.fromkeys([*tables.tables, _SESSIONS], 0)
+            return Publication(documents=self._documents(tables, self.versions, now))
+        diffs: dict[str, tuple[list[Any], list[Any]]] = {}
+        appeared: list[str] = []
+        for key, table in tables.tables.items():
+            before = old.tables.get(key)
+            if before is None:
+                appeared.append(key)
+                continue
+            changed, gone = changed_prefixes(before, table)
+            if changed or gone:
+                diffs[key] = (changed, gone)
+        cleared = tuple(sorted(key for key in old.tables if key not in tables.tables))
+        old_sessions = {p.peer: p for p in old.sessions}
+        sessions = [p for p in tables.sessions if old_sessions.get(p.peer) != p]
+        removed = sorted(old_sessions.keys() - {p.peer for p in tables.sessions})
+        sessions_changed = bool(sessions or removed)
+        if not (diffs or appeared or cleared or sessions_changed):
+            documents = self._documents(tables, self.versions, now) if full else {}
+            return Publication(documents=documents)
+        self.seq += 1
+        seq = self.seq
+        base = {key: self.versions[key] for key in sorted(diffs)}
+        if sessions_changed:
+            base[_SESSIONS] = self.versions[_SESSIONS]
+        for key in cleared:
+            del self.versions[key]
+        for key in (*base, *appeared):
+            self.versions[key] = seq
+        event = None
+        if base:
+            event = self._event(tables, seq, base, diffs, sessions, removed, now).encode()
+        wanted = self.versions if full else (*base, *appeared)
         return Publication(
-            documents={
-                t: table_payload(t, snap, seq=self.versions[str(t)], now=now) for t in wanted
-            },
-            event=event,
+            documents=self._documents(tables, wanted, now), cleared=cleared, event=event
+        )
+
+    def _event(
+        self,
+        tables: NodeTables,
+        seq: int,
+        base: dict[str, int],
+        diffs: dict[str, tuple[list[Any], list[Any]]],
+        sessions: list[PeerStatus],
+        removed: list[str],
+        now: float | None,
+    ) -> str:
+        """The ``event`` text: routes as the encoder writes them, the rest by ``json``."""
+        resync = sum(len(c) + len(g) for c, g in diffs.values()) > self.max_delta
+        announce: list[str] = []
+        withdraw: list[str] = []
+        if not resync:
+            encoder = self.encoder
+            for key in sorted(diffs):
+                kind, peer = table_of_key(key)
+                table: Table = tables.tables[key]
+                changed, gone = diffs[key]
+                head = f'{{"table":{_json(key)},"peer":{_json(peer)},'
+                withdraw.extend(
+                    f'{head}"family":"{family}","prefix":"{prefix}"}}'
+                    for family, prefix in encoder.ordered(gone)
+                )
+                announce.extend(
+                    f'{head}"family":"{family}","prefix":"{prefix}","routes":['
+                    f"{encoder.group(kind, family, prefix, table[family][prefix], peer)}]}}"
+                    for family, prefix in encoder.ordered(changed)
+                )
+        return (
+            f'{{"schema":"{schema_id(Kind.EVENT)}","node":{_json(tables.name)},"seq":{seq},'
+            f'"base":{_json(base)},"resync":{_json(resync)},'
+            f'"announce":[{",".join(announce)}],"withdraw":[{",".join(withdraw)}],'
+            f'"sessions":{_json([session_doc(p, now) for p in sessions])},'
+            f'"sessions_removed":{_json(removed)}}}'
         )

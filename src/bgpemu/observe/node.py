@@ -2,15 +2,15 @@
 
 Theory of operation.  :meth:`SpeakerFeed.run` loops: arm a waiter on the speaker's
 change notification (:meth:`Speaker.wait_for` re-checks its predicate on every
-state or route change), take a :func:`~bgpemu.azure.snapshot.snapshot`, hand the
-documents and delta of :class:`~bgpemu.observe.feed.NodeFeed` to the publisher,
-then wait for the change.  The waiter is armed *before* the snapshot, so a change
-made while the snapshot is taken is never missed.  Nothing here awaits the broker:
+state or route change), read its tables (:func:`~bgpemu.observe.tables.read_tables`),
+hand the documents and delta of :class:`~bgpemu.observe.feed.NodeFeed` to the
+publisher, then wait for the change.  The waiter is armed *before* the read, so a
+change made while the tables are read is never missed.  Nothing here awaits the broker:
 the publisher's calls return at once.
 
-The publication never slows BGP down (issue 5): a snapshot and its documents cost
-time in proportion to the tables (tens of microseconds per route), on the event loop
-the speaker routes on.  So bursts are coalesced: after a change the feed waits until
+The publication never slows BGP down (issue 5): documents cost time in proportion to
+the tables (about a microsecond per route, in a thread that still shares the
+interpreter with the speaker).  So bursts are coalesced: after a change the feed waits until
 the speaker has been *quiet* for a while (each change restarts the wait) or until a
 longest delay has passed, both at least ``min_interval`` and growing with what the
 last publication cost; and the feeds of one process take turns through a shared
@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from bgpemu.azure.snapshot import snapshot
 from bgpemu.observe.feed import NodeFeed
 from bgpemu.observe.mqtt import Publisher
-from bgpemu.observe.mqtt.connect import encode
-from bgpemu.observe.topics import NodeTopic
+from bgpemu.observe.tables import read_tables
 from bgpemu.runtime import Speaker
 
 __all__ = ["Pacer", "SpeakerFeed"]
@@ -131,58 +128,39 @@ class SpeakerFeed:
         """Loop time the feed's last publication ended."""
 
     async def publish(self) -> None:
-        """Snapshot the speaker and publish what changed, without holding the loop.
+        """Read the speaker's tables and publish what changed, without holding the loop.
 
-        The snapshot is taken on the loop (the tables must not move meanwhile); the
-        documents and the delta are built and JSON-encoded in a thread, so the loop
-        keeps routing (and the MQTT clients keep their connections alive) while a
-        large table is serialised.
+        The tables are copied on the loop (they must not move meanwhile; the copies
+        are shallow and cheap, see :mod:`bgpemu.observe.tables`); the documents and the
+        delta are written in a thread, so the loop keeps routing (and the MQTT clients
+        keep their connections alive) while a large table is serialised.
         """
         async with self._lock:
             speaker = self.speaker
             now = asyncio.get_running_loop().time()
             sessions = {name: driver.session for name, driver in speaker.peers.items()}
-            snap = snapshot(speaker.spec.name, speaker.router, sessions)
+            tables = read_tables(speaker.spec.name, speaker.router, sessions)
             self.snapshots += 1
             full = self.publisher.take_overflow()
-            documents, event = await asyncio.to_thread(self._encoded, snap, now, full)
+            publication = await asyncio.to_thread(self.feed.advance, tables, now, full=full)
             publisher = self.publisher
             topics = publisher.topics
-            for table, data in documents.items():
-                publisher.update(topics.topic(table), data)
-            if event is not None and not publisher.event(event):
+            for key in publication.cleared:
+                publisher.clear(topics.table(key))
+            self._update(publication.documents)
+            if publication.event is not None and not publisher.event(publication.event):
                 publisher.take_overflow()
-                for table, data in (await asyncio.to_thread(self._all_encoded, now)).items():
-                    publisher.update(topics.topic(table), data)
+                self._update(await asyncio.to_thread(self.feed.documents, now))
 
-    def _encoded(
-        self, snap: Any, now: float, full: bool
-    ) -> tuple[dict[NodeTopic, bytes], bytes | None]:
-        """The documents and delta of ``snap``, JSON-encoded (runs in a thread)."""
-        publication = self.feed.advance(snap, now, full=full)
-        documents = {table: encode(doc) for table, doc in publication.documents.items()}
-        event = None if publication.event is None else encode(publication.event)
-        return documents, event
-
-    def _all_encoded(self, now: float) -> dict[NodeTopic, bytes]:
-        """Every document at the current versions, JSON-encoded (runs in a thread)."""
-        return {table: encode(doc) for table, doc in self.feed.documents(now).items()}
-
-    def publish_now(self, now: float) -> None:
-        """Snapshot the speaker and hand the result to the publisher (never blocks)."""
-        speaker = self.speaker
-        sessions = {name: driver.session for name, driver in speaker.peers.items()}
-        snap = snapshot(speaker.spec.name, speaker.router, sessions)
-        self.snapshots += 1
-        full = self.publisher.take_overflow()
-        publication = self.feed.advance(snap, now, full=full)
+    def _update(self, documents: dict[str, bytes]) -> None:
         topics = self.publisher.topics
-        for table, doc in publication.documents.items():
-            self.publisher.update(topics.topic(table), doc)
-        if publication.event is not None and not self.publisher.event(publication.event):
-            self.publisher.take_overflow()
-            for table, doc in self.feed.documents(now).items():
-                self.publisher.update(topics.topic(table), doc)
+        for key, data in documents.items():
+            self.publisher.update(topics.table(key), data)
+
+    def table_topics(self) -> list[str]:
+        """The topics of every table document published so far (to clear them)."""
+        topics = self.publisher.topics
+        return [topics.table(key) for key in self.feed.table_keys()]
 
     async def run(self) -> None:
         """Publish on every change of the speaker until cancelled."""
@@ -192,7 +170,7 @@ class SpeakerFeed:
                     _changed(self.speaker, self.refresh),
                     name=f"mqtt-feed-wait-{self.speaker.spec.name}",
                 )
-                await asyncio.sleep(0)  # let the waiter arm itself before the snapshot
+                await asyncio.sleep(0)  # let the waiter arm itself before the read
                 cost = await self.pacer.run(self.publish)
                 self._published_at = asyncio.get_running_loop().time()
                 if not await waiter:

@@ -1,16 +1,20 @@
-"""The JSON documents published on MQTT, and the deltas between two snapshots (pure).
+"""The JSON documents published on MQTT, and how a delta applies to them (pure).
 
 Every payload is a JSON object whose ``schema`` field names its kind and version
 (``bgpemu/v1/<kind>``); the JSON Schemas are in ``schema/mqtt/`` and
 ``docs/mqtt.md`` shows an example of each.
 
-Tables and sequence numbers.  The four tables of a node (``rib/loc``, ``rib/in``,
-``rib/out``, ``sessions``) each have a retained document whose ``seq`` is the node
-sequence number of the last change it holds.  A delta (``event``) carries the next
-node ``seq`` and, in ``base``, the ``seq`` of every table it changes as it was before
-the change.  :func:`apply_delta` applies a delta to a table document when the
-document is exactly at ``base`` (and raises :class:`SequenceGapError` when it is older:
-the observer missed a delta and must re-read the retained document).  Routes are
+Tables and sequence numbers.  The tables of a node (``rib/loc``, ``sessions``, and
+per neighbour ``rib/in/<peer>`` and ``rib/out/<peer>``) each have a retained document
+whose ``seq`` is the node sequence number of the last change it holds.  A delta
+(``event``, built by :class:`~bgpemu.observe.feed.NodeFeed`) carries the next node
+``seq`` and, in ``base``, the ``seq`` of every table it changes as it was before the
+change, by table key (the topic suffix).  The functions here that build table
+documents from a :class:`RouterSnapshot` are the reference the feed's JSON text is
+tested against, and what ``bgpemu solve`` prints.  :func:`apply_delta` applies a
+delta to a table document when the document is exactly at ``base`` (and raises
+:class:`SequenceGapError` when it is older: the observer missed a delta and must
+re-read the retained document).  Routes are
 grouped by (family, prefix): an ``announce`` entry replaces every route of one
 prefix in one table (so a multipath set or ADD-PATH paths move as one unit) and a
 ``withdraw`` entry removes them.
@@ -25,29 +29,29 @@ from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
 from bgpemu.observe.errors import SequenceGapError
-from bgpemu.observe.topics import TABLES, NodeTopic, validate_name
+from bgpemu.observe.topics import NodeTopic, validate_name
 
 __all__ = [
     "CONTROL_OPS",
     "SCHEMA_ROOT",
     "Kind",
+    "adj_rib_payload",
     "apply_delta",
     "azure_view_payload",
     "control_payload",
-    "delta_payload",
     "info_payload",
     "lab_event_payload",
     "lab_state_payload",
-    "rib_in_payload",
     "rib_loc_payload",
-    "rib_out_payload",
     "route_doc",
     "schema_id",
     "session_doc",
     "sessions_payload",
     "status_payload",
+    "table_keys",
     "table_of",
     "table_payload",
+    "table_routes",
 ]
 
 SCHEMA_ROOT = "bgpemu/v1"
@@ -86,11 +90,14 @@ def schema_id(kind: Kind) -> str:
     return f"{SCHEMA_ROOT}/{kind}"
 
 
-def table_of(doc: Mapping[str, Any]) -> NodeTopic | None:
-    """The table a document is the snapshot of, from its ``schema``; None if not a table."""
+def table_of(doc: Mapping[str, Any]) -> str | None:
+    """The table key (topic suffix: ``rib/loc``, ``rib/in/<peer>``, ``sessions``...) a
+    document is the snapshot of, from its ``schema`` (and ``peer``); None if not a table."""
     for table, kind in _TABLE_KIND.items():
         if doc.get("schema") == schema_id(kind):
-            return table
+            if table in (NodeTopic.RIB_IN, NodeTopic.RIB_OUT):
+                return f"{table}/{doc.get('peer')}"
+            return str(table)
     return None
 
 
@@ -279,7 +286,8 @@ def _route_docs(groups: Mapping[_Key, Sequence[Doc]]) -> list[Doc]:
     return [doc for key in sorted(groups, key=_prefix_key) for doc in groups[key]]
 
 
-def _table_routes(routes: Iterable[RibRoute]) -> list[Doc]:
+def table_routes(routes: Iterable[RibRoute]) -> list[Doc]:
+    """``routes`` as the ``routes`` of a table document: canonical order, groups kept."""
     return _route_docs({k: [route_doc(r) for r in group] for k, group in _groups(routes).items()})
 
 
@@ -289,27 +297,22 @@ def rib_loc_payload(snap: RouterSnapshot, *, seq: int) -> Doc:
         "schema": schema_id(Kind.RIB_LOC),
         "node": snap.name,
         "seq": seq,
-        "routes": _table_routes(snap.loc_rib),
+        "routes": table_routes(snap.loc_rib),
     }
 
 
-def _adj_payload(kind: Kind, ribs: Mapping[str, Sequence[RibRoute]], node: str, seq: int) -> Doc:
+def adj_rib_payload(
+    table: NodeTopic, node: str, peer: str, routes: Iterable[RibRoute], *, seq: int
+) -> Doc:
+    """``rib/in/<peer>`` (Adj-RIB-In after import policy) or ``rib/out/<peer>``
+    (Adj-RIB-Out) of one neighbour (RFC 4271 §3.2)."""
     return {
-        "schema": schema_id(kind),
+        "schema": schema_id(_TABLE_KIND[table]),
         "node": node,
+        "peer": peer,
         "seq": seq,
-        "peers": {peer: _table_routes(ribs[peer]) for peer in sorted(ribs)},
+        "routes": table_routes(routes),
     }
-
-
-def rib_in_payload(snap: RouterSnapshot, *, seq: int) -> Doc:
-    """``rib/in``: every neighbour's Adj-RIB-In (after import policy), one document."""
-    return _adj_payload(Kind.RIB_IN, snap.adj_rib_in, snap.name, seq)
-
-
-def rib_out_payload(snap: RouterSnapshot, *, seq: int) -> Doc:
-    """``rib/out``: every neighbour's Adj-RIB-Out, one document."""
-    return _adj_payload(Kind.RIB_OUT, snap.adj_rib_out, snap.name, seq)
 
 
 def sessions_payload(snap: RouterSnapshot, *, seq: int, now: float | None = None) -> Doc:
@@ -322,117 +325,41 @@ def sessions_payload(snap: RouterSnapshot, *, seq: int, now: float | None = None
     }
 
 
-def table_payload(
-    table: NodeTopic, snap: RouterSnapshot, *, seq: int, now: float | None = None
-) -> Doc:
-    """The retained document of ``table`` (one of :data:`~bgpemu.observe.topics.TABLES`)."""
-    if table is NodeTopic.RIB_LOC:
+def table_keys(snap: RouterSnapshot) -> list[str]:
+    """The table keys (topic suffixes) of a snapshot's documents, sorted."""
+    keys = [str(NodeTopic.RIB_LOC), str(NodeTopic.SESSIONS)]
+    keys += [f"{NodeTopic.RIB_IN}/{peer}" for peer in snap.adj_rib_in]
+    keys += [f"{NodeTopic.RIB_OUT}/{peer}" for peer in snap.adj_rib_out]
+    return sorted(keys)
+
+
+def table_payload(key: str, snap: RouterSnapshot, *, seq: int, now: float | None = None) -> Doc:
+    """The retained document of table ``key`` of a snapshot: ``rib/loc``, ``sessions``,
+    ``rib/in/<peer>`` or ``rib/out/<peer>`` (the reference the feed's text must equal)."""
+    if key == NodeTopic.RIB_LOC:
         return rib_loc_payload(snap, seq=seq)
-    if table is NodeTopic.RIB_IN:
-        return rib_in_payload(snap, seq=seq)
-    if table is NodeTopic.RIB_OUT:
-        return rib_out_payload(snap, seq=seq)
-    if table is NodeTopic.SESSIONS:
+    if key == NodeTopic.SESSIONS:
         return sessions_payload(snap, seq=seq, now=now)
-    raise ValueError(f"{table} is not a table")
+    kind, _, peer = key.rpartition("/")
+    if kind == NodeTopic.RIB_IN and peer in snap.adj_rib_in:
+        return adj_rib_payload(NodeTopic.RIB_IN, snap.name, peer, snap.adj_rib_in[peer], seq=seq)
+    if kind == NodeTopic.RIB_OUT and peer in snap.adj_rib_out:
+        return adj_rib_payload(NodeTopic.RIB_OUT, snap.name, peer, snap.adj_rib_out[peer], seq=seq)
+    raise ValueError(f"{key!r} is not a table of {snap.name!r}")
 
 
 # --- deltas ---------------------------------------------------------------------------
 
 
-def _diff_groups(
-    table: NodeTopic,
-    peer: str | None,
-    old: Iterable[RibRoute],
-    new: Iterable[RibRoute],
-    announce: list[Doc],
-    withdraw: list[Doc],
-) -> None:
-    before, after = _groups(old), _groups(new)
-    for key in sorted(before.keys() - after.keys(), key=_prefix_key):
-        withdraw.append({"table": str(table), "peer": peer, "family": key[0], "prefix": key[1]})
-    for key in sorted(after, key=_prefix_key):
-        routes = after[key]
-        if before.get(key) != routes:
-            announce.append(
-                {
-                    "table": str(table),
-                    "peer": peer,
-                    "family": key[0],
-                    "prefix": key[1],
-                    "routes": [route_doc(r) for r in routes],
-                }
-            )
-
-
-def delta_payload(
-    old: RouterSnapshot,
-    new: RouterSnapshot,
-    *,
-    seq: int,
-    versions: Mapping[str, int],
-    now: float | None = None,
-) -> Doc | None:
-    """The ``event`` that turns the table documents of ``old`` into those of ``new``.
-
-    ``seq`` is the new node sequence number; ``versions`` the current ``seq`` of each
-    table document (by table name).  Returns None when nothing changed.
-    """
-    announce: list[Doc] = []
-    withdraw: list[Doc] = []
-    changed: set[NodeTopic] = set()
-    if old.loc_rib != new.loc_rib:
-        _diff_groups(NodeTopic.RIB_LOC, None, old.loc_rib, new.loc_rib, announce, withdraw)
-        changed.add(NodeTopic.RIB_LOC)
-    peers: dict[str, list[str]] = {}
-    for table, before, after in (
-        (NodeTopic.RIB_IN, old.adj_rib_in, new.adj_rib_in),
-        (NodeTopic.RIB_OUT, old.adj_rib_out, new.adj_rib_out),
-    ):
-        if before.keys() != after.keys():
-            peers[str(table)] = sorted(after)
-            changed.add(table)
-        for peer in sorted(before.keys() | after.keys()):
-            was, now_routes = before.get(peer, ()), after.get(peer, ())
-            if was != now_routes:
-                _diff_groups(table, peer, was, now_routes, announce, withdraw)
-                changed.add(table)
-    old_sessions = {p.peer: p for p in old.peers}
-    new_sessions = {p.peer: p for p in new.peers}
-    sessions = [
-        session_doc(status, now)
-        for name, status in sorted(new_sessions.items())
-        if old_sessions.get(name) != status
-    ]
-    removed = sorted(old_sessions.keys() - new_sessions.keys())
-    if sessions or removed:
-        changed.add(NodeTopic.SESSIONS)
-    if not changed:
-        return None
-    return {
-        "schema": schema_id(Kind.EVENT),
-        "node": new.name,
-        "seq": seq,
-        "base": {str(t): versions.get(str(t), 0) for t in TABLES if t in changed},
-        "announce": announce,
-        "withdraw": withdraw,
-        "sessions": sessions,
-        "sessions_removed": removed,
-        "peers": peers,
-    }
-
-
-def _apply_routes(
-    routes: Sequence[Doc], table: NodeTopic, peer: str | None, delta: Mapping[str, Any]
-) -> list[Doc]:
+def _apply_routes(routes: Sequence[Doc], table: str, delta: Mapping[str, Any]) -> list[Doc]:
     groups: dict[_Key, list[Doc]] = {}
     for route in routes:
         groups.setdefault((route["family"], route["prefix"]), []).append(route)
     for entry in delta["withdraw"]:
-        if entry["table"] == table and entry["peer"] == peer:
+        if entry["table"] == table:
             groups.pop((entry["family"], entry["prefix"]), None)
     for entry in delta["announce"]:
-        if entry["table"] == table and entry["peer"] == peer:
+        if entry["table"] == table:
             groups[(entry["family"], entry["prefix"])] = list(entry["routes"])
     return _route_docs(groups)
 
@@ -442,30 +369,25 @@ def apply_delta(doc: Mapping[str, Any], delta: Mapping[str, Any]) -> Doc:
 
     A delta that does not change this table, or that the document already holds
     (``doc.seq >= delta.seq``), leaves it as it is.  A document older than the delta's
-    ``base`` for this table raises :class:`SequenceGapError`.
+    ``base`` for this table raises :class:`SequenceGapError`; so does a ``resync``
+    event (the change is in the retained document of that ``seq``, not in the event).
     """
     table = table_of(doc)
     if table is None:
         raise ValueError(f"not a table document: schema {doc.get('schema')!r}")
     base = delta["base"]
-    if str(table) not in base or doc["seq"] >= delta["seq"]:
+    if table not in base or doc["seq"] >= delta["seq"]:
         return dict(doc)
-    if doc["seq"] != base[str(table)]:
-        raise SequenceGapError(str(table), doc["seq"], base[str(table)], delta["seq"])
+    if doc["seq"] != base[table] or delta.get("resync"):
+        raise SequenceGapError(table, doc["seq"], base[table], delta["seq"])
     out = dict(doc)
     out["seq"] = delta["seq"]
-    if table is NodeTopic.SESSIONS:
+    if table == NodeTopic.SESSIONS:
         by_peer = {s["peer"]: s for s in doc["sessions"]}
         for name in delta["sessions_removed"]:
             by_peer.pop(name, None)
         by_peer.update((s["peer"], s) for s in delta["sessions"])
         out["sessions"] = [by_peer[name] for name in sorted(by_peer)]
-    elif table is NodeTopic.RIB_LOC:
-        out["routes"] = _apply_routes(doc["routes"], table, None, delta)
     else:
-        names = delta["peers"].get(str(table), list(doc["peers"]))
-        out["peers"] = {
-            name: _apply_routes(doc["peers"].get(name, []), table, name, delta)
-            for name in sorted(names)
-        }
+        out["routes"] = _apply_routes(doc["routes"], table, delta)
     return out

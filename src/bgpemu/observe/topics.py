@@ -9,14 +9,14 @@ Layout (retained unless marked)::
     bgpemu/v1/<lab>/nodes/<node>/info         role, ASN, router id, addresses
     bgpemu/v1/<lab>/nodes/<node>/sessions     one entry per neighbour
     bgpemu/v1/<lab>/nodes/<node>/rib/loc      Loc-RIB: best, multipath, reason
-    bgpemu/v1/<lab>/nodes/<node>/rib/in       Adj-RIB-In of every neighbour, one document
-    bgpemu/v1/<lab>/nodes/<node>/rib/out      Adj-RIB-Out of every neighbour, one document
+    bgpemu/v1/<lab>/nodes/<node>/rib/in/<peer>   Adj-RIB-In of one neighbour
+    bgpemu/v1/<lab>/nodes/<node>/rib/out/<peer>  Adj-RIB-Out of one neighbour
     bgpemu/v1/<lab>/nodes/<node>/azure/<view> one Azure view of the node (opaque JSON)
     bgpemu/v1/<lab>/nodes/<node>/events       NOT retained: deltas with a per-node seq
 
 MQTT 3.1.1 §4.7.1: ``/`` separates levels, ``+`` and ``#`` are wildcards (never
 allowed in a published topic), and §4.7.2: topics starting with ``$`` are the
-broker's.  A lab, node or view name is one level, so none of them may hold these.
+broker's.  A lab, node, neighbour or view name is one level, so none of them may hold these.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from bgpemu.observe.errors import TopicError
 
 __all__ = [
     "ROOT",
-    "TABLES",
     "LabTopics",
     "NodeTopic",
     "NodeTopics",
@@ -49,14 +48,15 @@ class NodeTopic(StrEnum):
     SESSIONS = "sessions"
     RIB_LOC = "rib/loc"
     RIB_IN = "rib/in"
+    """A prefix: the neighbour's name follows (``rib/in/<peer>``)."""
     RIB_OUT = "rib/out"
+    """A prefix: the neighbour's name follows (``rib/out/<peer>``)."""
     AZURE = "azure"
     """A prefix: the view name follows (``azure/<view>``)."""
     EVENTS = "events"
 
 
-TABLES = (NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT, NodeTopic.SESSIONS)
-"""The tables that deltas (``events``) change; each has a retained document with a ``seq``."""
+_PER_PEER = (NodeTopic.RIB_IN, NodeTopic.RIB_OUT)
 
 _FORBIDDEN = frozenset("/+#\x00")
 
@@ -146,10 +146,31 @@ class NodeTopics:
         return f"{self.base}/#"
 
     def topic(self, kind: NodeTopic) -> str:
-        """The topic of ``kind`` (not :attr:`NodeTopic.AZURE`: use :meth:`azure`)."""
+        """The topic of ``kind`` (not :attr:`NodeTopic.AZURE`: use :meth:`azure`; not
+        ``rib/in`` or ``rib/out``: use :meth:`rib_in_of`, :meth:`rib_out_of`)."""
         if kind is NodeTopic.AZURE:
             raise TopicError("an Azure view topic needs a view name: use NodeTopics.azure(view)")
+        if kind in _PER_PEER:
+            raise TopicError(f"a {kind} topic needs a neighbour: use NodeTopics.table(key)")
         return f"{self.base}/{kind}"
+
+    def table(self, key: str) -> str:
+        """The topic of a table by its key: ``rib/loc``, ``sessions``, ``rib/in/<peer>``,
+        ``rib/out/<peer>`` (the neighbour name validated as one level)."""
+        kind, sep, peer = key.rpartition("/")
+        if sep and kind in _PER_PEER:
+            return f"{self.base}/{kind}/{validate_name(peer, 'neighbour')}"
+        if key in (NodeTopic.RIB_LOC, NodeTopic.SESSIONS):
+            return f"{self.base}/{key}"
+        raise TopicError(f"not a table of a node: {key!r}")
+
+    def rib_in_of(self, peer: str) -> str:
+        """The retained Adj-RIB-In document of neighbour ``peer``."""
+        return self.table(f"{NodeTopic.RIB_IN}/{peer}")
+
+    def rib_out_of(self, peer: str) -> str:
+        """The retained Adj-RIB-Out document of neighbour ``peer``."""
+        return self.table(f"{NodeTopic.RIB_OUT}/{peer}")
 
     @property
     def status(self) -> str:
@@ -169,11 +190,13 @@ class NodeTopics:
 
     @property
     def rib_in(self) -> str:
-        return self.topic(NodeTopic.RIB_IN)
+        """A filter matching the Adj-RIB-In document of every neighbour."""
+        return f"{self.base}/{NodeTopic.RIB_IN}/+"
 
     @property
     def rib_out(self) -> str:
-        return self.topic(NodeTopic.RIB_OUT)
+        """A filter matching the Adj-RIB-Out document of every neighbour."""
+        return f"{self.base}/{NodeTopic.RIB_OUT}/+"
 
     @property
     def events(self) -> str:
@@ -194,6 +217,8 @@ class TopicRef:
     node: str | None = None
     view: str | None = None
     """For :attr:`NodeTopic.AZURE`: the view name."""
+    peer: str | None = None
+    """For :attr:`NodeTopic.RIB_IN` and :attr:`NodeTopic.RIB_OUT`: the neighbour."""
 
 
 def parse_topic(topic: str) -> TopicRef | None:
@@ -213,10 +238,12 @@ def parse_topic(topic: str) -> TopicRef | None:
     node, tail = rest[1], "/".join(rest[2:])
     if len(rest) == 4 and rest[2] == NodeTopic.AZURE and rest[3]:
         return TopicRef(lab=lab, kind=NodeTopic.AZURE, node=node, view=rest[3])
+    if len(rest) == 5 and rest[2] == "rib" and rest[3] in ("in", "out") and rest[4]:
+        return TopicRef(lab=lab, kind=NodeTopic(f"rib/{rest[3]}"), node=node, peer=rest[4])
     try:
         kind = NodeTopic(tail)
     except ValueError:
         return None
-    if kind is NodeTopic.AZURE:
+    if kind in (NodeTopic.AZURE, *_PER_PEER):
         return None
     return TopicRef(lab=lab, kind=kind, node=node)

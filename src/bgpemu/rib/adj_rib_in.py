@@ -11,7 +11,7 @@ Keys are the prefix string (path id 0) or ``(prefix, path_id)`` with ADD-PATH
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from bgpemu.rib.path import (
     _SET_ARRIVAL,
@@ -200,6 +200,12 @@ class AdjRibIn:
         else:
             yield from table.post.values()
         yield from table.rejected.values()
+
+    def accepted(self, family: Family) -> Mapping[_Key, Path]:
+        """The live map of ``family``'s accepted paths (read only): the key is the prefix,
+        or (prefix, path id) for a non-zero ADD-PATH identifier (RFC 7911 §3)."""
+        table = self._tables.get(family)
+        return {} if table is None else table.post
 
     def paths_post(self, family: Family) -> Iterator[Path]:
         """Every path import policy accepted, as modified by it."""

@@ -29,7 +29,7 @@ and then merges equal-but-distinct attribute sets, so the per-prefix cost is one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bgpemu.types import Family
@@ -197,6 +197,14 @@ class AdjRibOut:
     def advertised(self, family: Family) -> list[tuple[str, PathAttributes]]:
         """Every (prefix, attributes) the peer holds for ``family`` as of the last flush."""
         return list(self._sent.get(family, {}).items())
+
+    def families(self) -> list[Family]:
+        """The families with at least one advertised prefix, sorted."""
+        return sorted(f for f, table in self._sent.items() if table)
+
+    def advertised_map(self, family: Family) -> Mapping[str, PathAttributes]:
+        """The live map prefix -> attributes the peer holds for ``family`` (read only)."""
+        return self._sent.get(family, {})
 
     def count(self, family: Family | None = None) -> int:
         """How many prefixes are advertised (in ``family``, or in all families)."""

@@ -179,6 +179,10 @@ class LocRib:
             table = self._tables[family] = {}
         return table
 
+    def families(self) -> list[Family]:
+        """The families with at least one route, sorted."""
+        return sorted(f for f, table in self._tables.items() if table)
+
     def get(self, family: Family, prefix: str) -> Decision | None:
         """The current Decision of ``prefix``, or None when it has no route."""
         table = self._tables.get(family)

@@ -1,9 +1,10 @@
 """The :class:`Observer`: a lab's retained documents, kept current by its deltas.
 
-It subscribes to ``bgpemu/v1/<lab>/#``, keeps the newest retained document of every topic
-and applies the ``events`` deltas to the table documents
-(:func:`~bgpemu.observe.payloads.apply_delta`); a delta that does not apply marks its
-table stale until the next retained document.
+It subscribes to ``bgpemu/v1/<lab>/#`` (or to the ``filters`` it is given), keeps the
+newest retained document of every topic and applies the ``events`` deltas to the table
+documents (:func:`~bgpemu.observe.payloads.apply_delta`); a delta that does not apply
+(a gap in ``seq``, or a ``resync`` event) marks its table stale until a retained
+document at least as new as that delta.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import collections
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -33,8 +34,9 @@ class Observer:
     """Collects a lab's retained documents and applies the deltas (tests, observer CLI).
 
     ``follow_documents=False`` keeps a table document, once received, up to date by
-    deltas alone (a newer retained document is only taken after a sequence gap):
-    that is how tests prove the deltas are right.
+    deltas alone (a newer retained document is only taken after a sequence gap or a
+    ``resync``): that is how tests prove the deltas are right.  ``filters`` narrows the
+    subscription (e.g. one node's ``rib/in/+``); the default is the whole lab.
     """
 
     def __init__(
@@ -45,15 +47,20 @@ class Observer:
         follow_documents: bool = True,
         max_events: int = 10_000,
         backoff: tuple[float, float] = (0.05, 2.0),
+        filters: Sequence[str] | None = None,
     ) -> None:
         self.address = broker_address(broker)
         self.topics = LabTopics(lab=lab)
+        self.filters = tuple(filters) if filters else (self.topics.all,)
         self.follow_documents = follow_documents
         self.backoff = backoff
         self.documents: dict[str, dict[str, Any]] = {}
         """The newest document of every retained topic (tables kept current by deltas)."""
         self.stale: set[str] = set()
         """Table topics where a delta was missed: waiting for a retained document."""
+        self._newer: dict[str, dict[str, Any]] = {}
+        """``follow_documents=False``: the newest retained document of a table not taken
+        (yet), kept for when a gap or a ``resync`` makes the table stale."""
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=max_events)
         self.lab_events: collections.deque[dict[str, Any]] = collections.deque(maxlen=max_events)
         """The lab's own events and control messages (not retained), in arrival order."""
@@ -91,7 +98,8 @@ class Observer:
         while True:
             try:
                 async with client:
-                    await client.subscribe(self.topics.all, qos=1)
+                    for topic_filter in self.filters:
+                        await client.subscribe(topic_filter, qos=1)
                     delay = self.backoff[0]
                     self._subscribed.set()
                     async for message in client.messages:
@@ -123,6 +131,7 @@ class Observer:
         try:
             if not payload:
                 self.documents.pop(topic, None)
+                self._newer.pop(topic, None)
                 self.stale.discard(topic)
                 return
             try:
@@ -152,6 +161,9 @@ class Observer:
         ):
             self.documents[topic] = doc
             self.stale.discard(topic)
+            self._newer.pop(topic, None)
+        else:
+            self._newer[topic] = doc
 
     def _apply_event(self, node: str, delta: dict[str, Any]) -> None:
         self.events.append(delta)
@@ -164,6 +176,11 @@ class Observer:
             try:
                 self.documents[topic] = apply_delta(doc, delta)
             except (SequenceGapError, KeyError, TypeError, ValueError) as exc:
-                logger.info("observer: %s: %s", topic, exc)
-                self.gaps += 1
-                self.stale.add(topic)
+                if not delta.get("resync"):
+                    logger.info("observer: %s: %s", topic, exc)
+                    self.gaps += 1
+                newer = self._newer.pop(topic, None)
+                if newer is not None and newer.get("seq", -1) >= delta.get("seq", 0):
+                    self.documents[topic] = newer  # the retained document came first
+                else:
+                    self.stale.add(topic)
