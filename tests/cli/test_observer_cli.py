@@ -4,7 +4,9 @@ for every view of two reference topologies, and every error exits 2 naming the c
 
 Two labs (er-vpn-backup, vwan-standard-any-to-any) run for the whole module, each on its own
 broker, in a background thread with its own event loop; the CLI runs in the test thread
-(``main()`` calls ``asyncio.run``) or, for ``watch``, in threads of its own.
+(``main()`` calls ``asyncio.run``) or, for ``watch``, in threads of its own.  The tests
+without the ``integration`` mark need no broker: they build the per-peer documents
+(``rib/in/<peer>``) and events by hand and check what ``routes`` and ``watch`` make of them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ import yaml
 from bgpemu.azure.converge import Solution, solve
 from bgpemu.azure.model import Network
 from bgpemu.azure.report import azure_views
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.cli import main
+from bgpemu.cli._observe_mqtt import Docs, UsageError, split_topic
+from bgpemu.cli._observe_render import render_rib
+from bgpemu.cli._observe_verbs import node_speakers, peers_of, routes_json
+from bgpemu.cli._observe_watch import delta_line, table_text
 from bgpemu.lab.publish import LAB_NODE, publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer, Publisher, send_control
@@ -34,15 +41,16 @@ from bgpemu.observe.payloads import (
     azure_view_payload,
     control_payload,
     lab_state_payload,
-    rib_in_payload,
-    rib_out_payload,
     sessions_payload,
+    table_keys,
+    table_payload,
 )
 from bgpemu.observe.topics import LabTopics
 from bgpemu.topology import load_topology
 from tests.helpers import free_port
 from tests.integration._daemon_base import require_binary
 from tests.observe.conftest import Mosquitto
+from tests.observe.schemas import validate, validators
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = ROOT / "topologies"
@@ -50,7 +58,7 @@ NAMES = ("er-vpn-backup", "vwan-standard-any-to-any")
 WAIT = 60.0
 PREFIX = "10.99.0.0/24"
 """A prefix the watch tests announce on Firewall (er-vpn-backup) and withdraw again."""
-pytestmark = pytest.mark.integration
+integration = pytest.mark.integration
 
 
 class _LabThread(threading.Thread):
@@ -189,6 +197,7 @@ def _views(solution: Solution) -> list[tuple[str, str]]:
 # --- the JSON is solve's ---------------------------------------------------------------
 
 
+@integration
 @pytest.mark.parametrize("name", NAMES)
 def test_every_view_equals_solve_json(
     name: str, labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]
@@ -207,6 +216,7 @@ def test_every_view_equals_solve_json(
         assert ok(capsys, *at(lab, option, target)).rstrip() == table.rstrip(), target
 
 
+@integration
 def test_the_default_lab_and_table_and_view_defaults(
     labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -221,6 +231,7 @@ def test_the_default_lab_and_table_and_view_defaults(
     assert ok(capsys, "effective-routes", "Spoke", "--mqtt", er.url, "-o", "json") == expected
 
 
+@integration
 def test_routes_equal_solve_node_for_every_node(
     labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -240,6 +251,16 @@ def test_routes_equal_solve_node_for_every_node(
     assert table == ok(capsys, "solve", er.path, "--node", "VpnGW")
 
 
+def _adj_ribs(snap: RouterSnapshot, table: str) -> dict[str, list[dict[str, Any]]]:
+    """``{peer: routes}`` of the reference documents ``<table>/<peer>`` of a snapshot."""
+    return {
+        key.removeprefix(table + "/"): table_payload(key, snap, seq=0)["routes"]
+        for key in table_keys(snap)
+        if key.startswith(table + "/")
+    }
+
+
+@integration
 def test_routes_adj_ribs_and_peer_filter(
     labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -247,11 +268,12 @@ def test_routes_adj_ribs_and_peer_filter(
     snaps = er.solution.snapshots
     speakers = ("VpnGW.0", "VpnGW.1")
     rib_in = json.loads(ok(capsys, *at(er, "routes", "VpnGW", "--rib", "in", "-o", "json")))
-    assert rib_in == {s: rib_in_payload(snaps[s], seq=0)["peers"] for s in speakers}
+    assert rib_in == {s: _adj_ribs(snaps[s], "rib/in") for s in speakers}
+    assert all(len(rib_in[s]) >= 2 for s in speakers)  # several per-peer documents each
     out = json.loads(
         ok(capsys, *at(er, "routes", "VpnGW", "--rib", "out", "--peer", "ErGW", "-o", "json"))
     )
-    assert out == {s: {"ErGW": rib_out_payload(snaps[s], seq=0)["peers"]["ErGW"]} for s in speakers}
+    assert out == {s: {"ErGW": _adj_ribs(snaps[s], "rib/out")["ErGW"]} for s in speakers}
     assert any(out[s]["ErGW"] for s in speakers)
     loc = json.loads(ok(capsys, *at(er, "routes", "VpnGW", "--peer", "ErGW", "-o", "json")))
     assert all(r["peer"] == "ErGW" for s in speakers for r in loc[s])
@@ -268,6 +290,7 @@ def test_routes_adj_ribs_and_peer_filter(
     assert "ErGW" in err  # the peers that exist
 
 
+@integration
 def test_sessions(labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]) -> None:
     er = labs["er-vpn-backup"]
     snaps = er.solution.snapshots
@@ -285,6 +308,7 @@ def test_sessions(labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str
     assert all("Established" in line for line in table[2:])
 
 
+@integration
 def test_yaml_and_query(labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]) -> None:
     er = labs["er-vpn-backup"]
     data = json.loads(ok(capsys, "solve", er.path, "--learned-routes", "VpnGW", "-o", "json"))
@@ -312,6 +336,7 @@ def test_yaml_and_query(labs: dict[str, RunningLab], capsys: pytest.CaptureFixtu
 # --- errors ----------------------------------------------------------------------------
 
 
+@integration
 def test_unknown_names_exit_2_naming_them(
     labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -360,6 +385,7 @@ def test_an_unreachable_broker_exits_2_naming_it(capsys: pytest.CaptureFixture[s
     assert "http://127.0.0.1:1883" in err
 
 
+@integration
 async def test_no_lab_several_labs_and_several_subnets(
     broker: Mosquitto, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -464,6 +490,7 @@ def _retained_state(lab: RunningLab) -> dict[str, Any]:
     return asyncio.run(read())
 
 
+@integration
 def test_watch_prints_the_current_state_first(
     labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -483,6 +510,7 @@ def test_watch_prints_the_current_state_first(
     ]
 
 
+@integration
 def test_watch_streams_deltas_until_count(
     labs: dict[str, RunningLab], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -552,3 +580,357 @@ def test_watch_streams_deltas_until_count(
     assert delta["schema"] == "bgpemu/v1/event"
     assert delta["node"] == "CE"
     assert any(w["prefix"] == PREFIX for w in delta["withdraw"])
+
+
+# --- per-peer documents built by hand --------------------------------------------------
+
+HAND_LAB = "demo"
+CHECKERS = validators()
+HAND_SPEAKERS = ("VpnGW.0", "VpnGW.1", "ErGW", "Circuit.primary", "Circuit.secondary")
+
+
+def _route(prefix: str, peer: str | None) -> dict[str, Any]:
+    return {
+        "prefix": prefix,
+        "family": "ipv4-unicast",
+        "next_hop": "192.0.2.1",
+        "as_path": [65002] if peer else [],
+        "origin": "igp",
+        "local_pref": 100,
+        "med": None,
+        "communities": [],
+        "large_communities": [],
+        "weight": 0,
+        "peer": peer,
+        "best": peer is None,
+        "multipath": False,
+        "reason": None,
+    }
+
+
+def _session(peer: str, state: str = "Established") -> dict[str, Any]:
+    return {
+        "peer": peer,
+        "state": state,
+        "uptime": 1.0 if state == "Established" else None,
+        "routes_received": 0,
+        "routes_accepted": 0,
+        "routes_sent": 0,
+        "messages_sent": 0,
+        "messages_received": 0,
+    }
+
+
+def _hand_topic(node: str, suffix: str) -> str:
+    return f"{LabTopics(lab=HAND_LAB).node(node).base}/{suffix}"
+
+
+def _hand_lab() -> dict[str, dict[str, Any]]:
+    """Retained documents by topic: VpnGW (two speakers) with per-peer Adj-RIBs-In/Out.
+
+    VpnGW.0 has a session to Firewall (Idle) without documents; VpnGW.1 has an Adj-RIB-Out
+    of Old without a session; ErGW's own documents are there to be left out.
+    """
+    adj: dict[tuple[str, str, str], list[str]] = {
+        ("VpnGW.0", "in", "ErGW"): ["10.1.0.0/16", "10.2.0.0/16"],
+        ("VpnGW.0", "in", "Circuit.primary"): ["10.3.0.0/16"],
+        ("VpnGW.0", "in", "Circuit.secondary"): ["10.3.0.0/16", "10.4.0.0/16"],
+        ("VpnGW.0", "out", "ErGW"): ["10.9.0.0/16"],
+        ("VpnGW.1", "in", "ErGW"): ["10.1.0.0/16"],
+        ("VpnGW.1", "out", "ErGW"): [],
+        ("VpnGW.1", "out", "Old"): ["10.8.0.0/16"],
+        ("ErGW", "in", "VpnGW.0"): ["10.9.0.0/16"],
+    }
+    sessions = {
+        "VpnGW.0": ["Circuit.primary", "Circuit.secondary", "ErGW", "Firewall"],
+        "VpnGW.1": ["ErGW"],
+        "ErGW": ["VpnGW.0", "VpnGW.1"],
+    }
+    docs: dict[str, dict[str, Any]] = {
+        LabTopics(lab=HAND_LAB).state: lab_state_payload(
+            HAND_LAB, converged=True, nodes=list(HAND_SPEAKERS), since=1.0
+        )
+    }
+    for (node, rib, peer), prefixes in adj.items():
+        docs[_hand_topic(node, f"rib/{rib}/{peer}")] = {
+            "schema": f"bgpemu/v1/rib-{rib}",
+            "node": node,
+            "peer": peer,
+            "seq": 2,
+            "routes": [_route(p, peer) for p in prefixes],
+        }
+    for node, peers in sessions.items():
+        docs[_hand_topic(node, "sessions")] = {
+            "schema": "bgpemu/v1/sessions",
+            "node": node,
+            "seq": 2,
+            "sessions": [_session(p, "Idle" if p == "Firewall" else "Established") for p in peers],
+        }
+        docs[_hand_topic(node, "rib/loc")] = {
+            "schema": "bgpemu/v1/rib-loc",
+            "node": node,
+            "seq": 2,
+            "routes": [_route("10.1.0.0/16", "ErGW"), _route("10.3.0.0/16", "Circuit.primary")],
+        }
+    for doc in docs.values():
+        validate(CHECKERS, doc)
+    return docs
+
+
+def _adj_of(documents: dict[str, dict[str, Any]], node: str, table: str, *peers: str) -> Any:
+    return {peer: documents[_hand_topic(node, f"{table}/{peer}")]["routes"] for peer in peers}
+
+
+def test_documents_are_sorted_by_node_and_topic_suffix() -> None:
+    documents = _hand_lab()
+    base = LabTopics(lab=HAND_LAB).base
+    assert split_topic(HAND_LAB, f"{base}/nodes/VpnGW.0/rib/in/ErGW") == (
+        "VpnGW.0",
+        "rib/in/ErGW",
+    )
+    assert split_topic(HAND_LAB, f"{base}/state") == (None, "state")
+    assert split_topic(HAND_LAB, f"{base}/nodes/VpnGW.0") is None
+    assert split_topic(HAND_LAB, "bgpemu/v1/other/nodes/VpnGW.0/status") is None
+    docs = Docs.of(HAND_LAB, documents)
+    assert docs.state == documents[LabTopics(lab=HAND_LAB).state]
+    assert sorted(docs.per_peer("VpnGW.0", "rib/in")) == [
+        "Circuit.primary",
+        "Circuit.secondary",
+        "ErGW",
+    ]
+    assert sorted(docs.per_peer("VpnGW.1", "rib/out")) == ["ErGW", "Old"]
+    assert docs.session_peers("VpnGW.1") == ["ErGW"]
+    assert docs.session_peers("Circuit.primary") is None
+    assert peers_of(docs, "VpnGW.1") == {"ErGW", "Old"}
+
+
+def test_routes_rib_in_gathers_every_per_peer_document() -> None:
+    documents = _hand_lab()
+    docs = Docs.of(HAND_LAB, documents)
+    speakers = node_speakers(docs, "VpnGW")
+    assert speakers == ["VpnGW.0", "VpnGW.1"]
+    got = routes_json(docs, "VpnGW", speakers, "in", None)
+    assert got == {
+        "VpnGW.0": _adj_of(
+            documents, "VpnGW.0", "rib/in", "Circuit.primary", "Circuit.secondary", "ErGW"
+        ),
+        "VpnGW.1": _adj_of(documents, "VpnGW.1", "rib/in", "ErGW"),
+    }
+    assert list(got["VpnGW.0"]) == sorted(got["VpnGW.0"])  # neighbours in name order
+    assert got["VpnGW.0"]["Circuit.secondary"][1]["prefix"] == "10.4.0.0/16"
+    out = routes_json(docs, "VpnGW", speakers, "out", None)
+    assert out == {
+        "VpnGW.0": _adj_of(documents, "VpnGW.0", "rib/out", "ErGW"),
+        "VpnGW.1": _adj_of(documents, "VpnGW.1", "rib/out", "ErGW", "Old"),
+    }
+    loc = routes_json(docs, "VpnGW.1", ["VpnGW.1"], "loc", None)
+    assert loc == {"VpnGW.1": documents[_hand_topic("VpnGW.1", "rib/loc")]["routes"]}
+    # The table of --rib in: one row per route, with its speaker and neighbour.
+    rows = render_rib(got).splitlines()
+    assert rows[0].split()[:3] == ["Speaker", "Peer", "Prefix"]
+    assert rows[2].split()[:3] == ["VpnGW.0", "Circuit.primary", "10.3.0.0/16"]
+    assert len(rows) == 2 + 5 + 1
+
+
+def test_routes_peer_selects_that_neighbours_documents() -> None:
+    documents = _hand_lab()
+    docs = Docs.of(HAND_LAB, documents)
+    speakers = ["VpnGW.0", "VpnGW.1"]
+    assert routes_json(docs, "VpnGW", speakers, "in", "ErGW") == {
+        s: _adj_of(documents, s, "rib/in", "ErGW") for s in speakers
+    }
+    # A topology node as the peer: each of its speakers; VpnGW.1 has none of them.
+    assert routes_json(docs, "VpnGW", speakers, "in", "Circuit") == {
+        "VpnGW.0": _adj_of(documents, "VpnGW.0", "rib/in", "Circuit.primary", "Circuit.secondary"),
+        "VpnGW.1": {},
+    }
+    assert routes_json(docs, "VpnGW.0", ["VpnGW.0"], "in", "Circuit.secondary") == {
+        "VpnGW.0": _adj_of(documents, "VpnGW.0", "rib/in", "Circuit.secondary")
+    }
+    loc = routes_json(docs, "VpnGW", speakers, "loc", "Circuit")
+    assert {r["peer"] for s in speakers for r in loc[s]} == {"Circuit.primary"}
+
+
+def test_routes_unknown_peer_names_the_peers_that_exist() -> None:
+    docs = Docs.of(HAND_LAB, _hand_lab())
+    speakers = ["VpnGW.0", "VpnGW.1"]
+    for rib in ("in", "out", "loc"):
+        with pytest.raises(UsageError) as error:
+            routes_json(docs, "VpnGW", speakers, rib, "Nobody")
+        message = str(error.value)
+        assert "'VpnGW' has no peer 'Nobody'" in message
+        # From the sessions (Firewall: no documents) and the documents (Old: no session).
+        assert "(peers: Circuit.primary, Circuit.secondary, ErGW, Firewall, Old)" in message
+    # A speaker with neither sessions nor per-peer documents: nothing to show yet.
+    with pytest.raises(
+        UsageError, match=r"no rib/in/<peer> or sessions document of 'Circuit\.primary'"
+    ):
+        routes_json(docs, "Circuit", ["Circuit.primary"], "in", None)
+
+
+def _event(node: str, seq: int, **fields: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "schema": "bgpemu/v1/event",
+        "node": node,
+        "seq": seq,
+        "base": {},
+        "resync": False,
+        "announce": [],
+        "withdraw": [],
+        "sessions": [],
+        "sessions_removed": [],
+    }
+    event.update(fields)
+    validate(CHECKERS, event)
+    return event
+
+
+def _per_peer_event() -> dict[str, Any]:
+    return _event(
+        "VpnGW.0",
+        7,
+        base={"rib/loc": 5, "rib/in/ErGW": 6, "rib/out/Circuit.primary": 4, "sessions": 6},
+        announce=[
+            {
+                "table": "rib/in/ErGW",
+                "peer": "ErGW",
+                "family": "ipv4-unicast",
+                "prefix": "10.5.0.0/16",
+                "routes": [_route("10.5.0.0/16", "ErGW")],
+            },
+            {
+                "table": "rib/loc",
+                "peer": None,
+                "family": "ipv4-unicast",
+                "prefix": "10.5.0.0/16",
+                "routes": [_route("10.5.0.0/16", "ErGW"), _route("10.5.0.0/16", "Circuit.primary")],
+            },
+        ],
+        withdraw=[
+            {
+                "table": "rib/out/Circuit.primary",
+                "peer": "Circuit.primary",
+                "family": "ipv4-unicast",
+                "prefix": "10.9.0.0/16",
+            }
+        ],
+        sessions=[_session("ErGW")],
+    )
+
+
+def _resync_event() -> dict[str, Any]:
+    base = {f"rib/out/Branch{i}": 3 for i in range(1, 9)} | {"rib/loc": 3, "sessions": 3}
+    return _event("Hub.0", 4, base=base, resync=True, sessions=[_session("Branch3")])
+
+
+def test_watch_line_names_the_per_peer_tables() -> None:
+    states = {("VpnGW.0", "ErGW"): "Active"}
+    assert delta_line(_per_peer_event(), states) == (
+        "VpnGW.0 #7: in from ErGW +10.5.0.0/16 via 192.0.2.1 path 65002; "
+        "loc +10.5.0.0/16 via 192.0.2.1 path 65002 +1 path(s); "
+        "out to Circuit.primary -10.9.0.0/16; session ErGW Established"
+    )
+    assert states == {("VpnGW.0", "ErGW"): "Established"}
+    assert [table_text(t) for t in ("rib/loc", "rib/in/A.0", "rib/out/B", "sessions")] == [
+        "loc",
+        "in from A.0",
+        "out to B",
+        "sessions",
+    ]
+
+
+def test_watch_line_of_a_resync_event() -> None:
+    states = {("Hub.0", "Branch3"): "OpenConfirm"}
+    assert delta_line(_resync_event(), states) == (
+        "Hub.0 #4: resync loc, out to Branch1, out to Branch2, out to Branch3, out to Branch4, "
+        "out to Branch5 (+3 tables); session Branch3 Established"
+    )
+    small = _event("CE", 9, base={"rib/in/Firewall": 8}, resync=True)
+    assert delta_line(small, {}) == "CE #9: resync in from Firewall"
+
+
+@integration
+async def test_routes_subscribes_only_to_the_documents_it_needs(
+    broker: Mosquitto, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = _hand_lab()
+    received: list[str] = []
+    receive = Observer.receive
+
+    def spy(self: Observer, topic: str, payload: bytes) -> None:
+        received.append(topic)
+        receive(self, topic, payload)
+
+    monkeypatch.setattr(Observer, "receive", spy)
+
+    async def run(*argv: str) -> tuple[int, str, str]:
+        received.clear()
+        status = await asyncio.to_thread(main, [*argv, "--mqtt", broker.url, "--lab", HAND_LAB])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    async with Publisher(broker.url, lab=HAND_LAB, node=LAB_NODE, node_status=False) as pub:
+        for topic, doc in documents.items():
+            pub.update(topic, doc)
+        await pub.flush(10)
+    status, out, err = await run("routes", "VpnGW", "--rib", "in", "-o", "json")
+    assert status == 0, err
+    assert json.loads(out) == routes_json(
+        Docs.of(HAND_LAB, documents), "VpnGW", ["VpnGW.0", "VpnGW.1"], "in", None
+    )
+    assert len(json.loads(out)["VpnGW.0"]) == 3
+    tables = {t.partition("/nodes/")[2] for t in received if "/rib/" in t}
+    assert tables == {
+        "VpnGW.0/rib/in/ErGW",
+        "VpnGW.0/rib/in/Circuit.primary",
+        "VpnGW.0/rib/in/Circuit.secondary",
+        "VpnGW.1/rib/in/ErGW",
+    }
+    status, out, err = await run("routes", "VpnGW", "--rib", "out", "--peer", "ErGW", "-o", "json")
+    assert status == 0, err
+    assert json.loads(out) == {
+        s: _adj_of(documents, s, "rib/out", "ErGW") for s in ("VpnGW.0", "VpnGW.1")
+    }
+    tables = {t.partition("/nodes/")[2] for t in received if "/rib/" in t}
+    assert tables == {"VpnGW.0/rib/out/ErGW", "VpnGW.1/rib/out/ErGW"}  # not Old's
+    status, out, err = await run("routes", "VpnGW", "--rib", "in", "--peer", "Nobody")
+    assert (status, out) == (2, "")
+    assert "'Nobody'" in err
+    assert "Circuit.primary, Circuit.secondary, ErGW, Firewall" in err
+    assert not any("/rib/" in t for t in received)  # the sessions told it
+
+
+@integration
+def test_watch_streams_per_peer_and_resync_events(
+    broker: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capture = _Capture()
+    monkeypatch.setattr(sys, "stdout", capture)
+
+    async def publish(node: str, *events: dict[str, Any]) -> None:
+        async with Publisher(broker.url, lab=HAND_LAB, node=node) as pub:
+            await pub.flush(10)  # connected: status online sent
+            for event in events:
+                assert pub.event(event)
+            await pub.flush(10)
+
+    asyncio.run(publish("VpnGW.0"))  # online, then offline again as it stops
+    argv = ["watch", "VpnGW.0", "--count", "4", "--mqtt", broker.url, "--lab", HAND_LAB]
+    watch = _Cli("watch-hand", argv)
+    watch.start()
+    capture.wait_lines("watch-hand", 1)  # the retained status: subscribed
+    asyncio.run(
+        publish(
+            "VpnGW.0", _per_peer_event(), _event("VpnGW.0", 8, base={"rib/in/ErGW": 7}, resync=True)
+        )
+    )
+    assert watch.finish() == 0
+    lines = capture.lines["watch-hand"]
+    assert lines[0].endswith(" VpnGW.0: offline")
+    assert lines[1].endswith(" VpnGW.0: online")
+    assert lines[2].endswith(
+        " VpnGW.0 #7: in from ErGW +10.5.0.0/16 via 192.0.2.1 path 65002; "
+        "loc +10.5.0.0/16 via 192.0.2.1 path 65002 +1 path(s); "
+        "out to Circuit.primary -10.9.0.0/16; session ErGW Established"
+    )
+    assert lines[3].endswith(" VpnGW.0 #8: resync in from ErGW")

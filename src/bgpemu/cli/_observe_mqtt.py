@@ -1,10 +1,13 @@
 """Reading a lab's retained documents from its MQTT broker, for the observer commands.
 
-:func:`open_tap` checks the broker and picks the lab; :class:`Tap` subscribes to
-``bgpemu/v1/<lab>/#`` and waits for the retained documents: MQTT has no end-of-retained
-marker, so :meth:`Tap.settle` ends as soon as the documents a command needs are there, or
-else once no message arrived for :data:`QUIET` seconds, and at the latest at ``--timeout``.
-:class:`Docs` is what arrived, by node and topic suffix (docs/mqtt.md).
+:func:`open_lab` checks the broker and picks the lab; :func:`read` (or a :class:`Tap`)
+subscribes to the topic filters a command needs, never to the whole lab
+(``bgpemu/v1/<lab>/#``: a large lab retains about 1.5 GB, mostly Adj-RIBs), and waits
+for the retained documents: MQTT has no end-of-retained marker, so :meth:`Tap.settle`
+ends as soon as the documents a command needs are there, or else once no message arrived
+for :data:`QUIET` seconds, and at the latest at ``--timeout``.  :class:`Docs` is what
+arrived, by node and topic suffix (``status``, ``rib/loc``, ``rib/in/<peer>``...,
+docs/mqtt.md).
 """
 
 from __future__ import annotations
@@ -16,34 +19,79 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bgpemu.observe.topics import LabTopics, NodeTopics
+
 if TYPE_CHECKING:
     from bgpemu.observe.mqtt import Observer
 
 __all__ = [
     "QUIET",
+    "SESSIONS",
     "Docs",
     "Tap",
     "UsageError",
-    "collect",
+    "known_lab",
+    "lab_filter",
     "missing_lab",
     "name_list",
-    "open_tap",
+    "node_filter",
+    "open_lab",
+    "read",
+    "split_topic",
     "subscribe",
 ]
 
 QUIET = 0.3
 """Seconds without a message after which the broker has sent every retained document."""
 
+SESSIONS = "sessions"
+
 
 class UsageError(Exception):
     """A user-facing error: printed as ``error: ...``, exit status 2."""
 
 
-class Tap:
-    """An :class:`Observer` plus what the commands need: message arrival and a raw queue."""
+def lab_filter(lab: str, suffix: str) -> str:
+    """The topic ``bgpemu/v1/<lab>/<suffix>`` (``state``, ``events``)."""
+    return f"{LabTopics(lab=lab).base}/{suffix}"
 
-    def __init__(self, url: str, lab: str, keep: bool) -> None:
+
+def node_filter(lab: str, node: str | None, suffix: str) -> str:
+    """The topic filter ``bgpemu/v1/<lab>/nodes/<node>/<suffix>``; ``node`` None is every
+    node (``+``).  A node that cannot be one topic level raises ``TopicError``."""
+    base = (
+        f"{LabTopics(lab=lab).base}/nodes/+"
+        if node is None
+        else NodeTopics(lab=lab, node=node).base
+    )
+    return f"{base}/{suffix}"
+
+
+def split_topic(lab: str, topic: str) -> tuple[str | None, str] | None:
+    """``(node, suffix)`` of a topic of ``lab`` (``("VpnGW.0", "rib/in/ErGW")``), with node
+    None for the lab's own topics (``(None, "state")``); None for any other topic."""
+    base = f"{LabTopics(lab=lab).base}/"
+    if not topic.startswith(base):
+        return None
+    rest = topic[len(base) :]
+    kind, _, tail = rest.partition("/")
+    if kind != "nodes":
+        return (None, rest) if rest and "/" not in rest else None
+    node, _, suffix = tail.partition("/")
+    if not node or not suffix:
+        return None
+    return node, suffix
+
+
+class Tap:
+    """An :class:`Observer` of some topic filters of one lab, plus what the commands need:
+    message arrival and a raw queue."""
+
+    def __init__(self, url: str, lab: str, filters: Sequence[str], keep: bool) -> None:
         from bgpemu.observe.mqtt import Observer
+
+        if not filters:  # the Observer's default would be the whole lab
+            raise ValueError("a tap needs at least one topic filter")
 
         tap = self
 
@@ -57,7 +105,7 @@ class Tap:
         self.lab = lab
         self.received = 0
         self.queue: asyncio.Queue[tuple[str, bytes]] | None = asyncio.Queue() if keep else None
-        self.observer: Observer = _Observer(url, lab=lab)
+        self.observer: Observer = _Observer(url, lab=lab, filters=list(filters))
 
     def _arrival(self) -> Callable[[], bool]:
         """A predicate that holds once another message has arrived."""
@@ -94,20 +142,18 @@ class Docs:
 
     @classmethod
     def of(cls, lab: str, documents: Mapping[str, dict[str, Any]]) -> Docs:
-        from bgpemu.observe.topics import parse_topic
-
+        """Sort ``documents`` (by topic) of ``lab``; other topics are left out."""
         state: dict[str, Any] | None = None
         nodes: dict[str, dict[str, dict[str, Any]]] = {}
         for topic, doc in documents.items():
-            ref = parse_topic(topic)
-            if ref is None:
+            where = split_topic(lab, topic)
+            if where is None:
                 continue
-            if ref.node is None:
-                if ref.kind == "state":
-                    state = doc
-                continue
-            suffix = f"azure/{ref.view}" if ref.view is not None else str(ref.kind)
-            nodes.setdefault(ref.node, {})[suffix] = doc
+            node, suffix = where
+            if node is not None:
+                nodes.setdefault(node, {})[suffix] = doc
+            elif suffix == "state":
+                state = doc
         return cls(lab=lab, state=state, nodes=nodes)
 
     @property
@@ -134,8 +180,34 @@ class Docs:
         listed = self.state.get("nodes", []) if self.state else []
         return [s for s in listed if s == node or s.startswith(node + ".")]
 
-    def has(self, speakers: Sequence[str], suffix: str) -> bool:
-        return bool(speakers) and all(suffix in self.nodes.get(s, {}) for s in speakers)
+    def has(self, speakers: Sequence[str], *suffixes: str) -> bool:
+        """Whether every one of ``speakers`` (at least one) has every one of ``suffixes``."""
+        return bool(speakers) and all(
+            self.nodes.get(s, {}).keys() >= set(suffixes) for s in speakers
+        )
+
+    def per_peer(self, speaker: str, table: str) -> dict[str, dict[str, Any]]:
+        """``{peer: document}`` of the per-neighbour documents ``<table>/<peer>`` of
+        ``speaker`` (``table`` is ``rib/in`` or ``rib/out``)."""
+        start = table + "/"
+        return {
+            suffix[len(start) :]: doc
+            for suffix, doc in self.nodes.get(speaker, {}).items()
+            if suffix.startswith(start)
+        }
+
+    def session_peers(self, speaker: str, *, established: bool = False) -> list[str] | None:
+        """The neighbours of ``speaker``'s ``sessions`` document (only those whose session
+        is Established, which are the ones with ``rib/in|out/<peer>`` documents, when
+        ``established``); None without one."""
+        doc = self.nodes.get(speaker, {}).get(SESSIONS)
+        if doc is None:
+            return None
+        return [
+            str(s["peer"])
+            for s in doc.get("sessions", [])
+            if not established or s.get("state") == "Established"
+        ]
 
     def views(self, kind: str) -> dict[str, dict[str, Any]]:
         """``node -> {detail: data}`` of the Azure views ``kind`` or ``kind.detail``."""
@@ -160,8 +232,8 @@ def name_list(names: Sequence[str]) -> str:
     return ", ".join(sorted(names)) or "none"
 
 
-async def open_tap(args: argparse.Namespace, keep: bool = False) -> Tap:
-    """Check the broker, pick the lab, and return a tap ready to enter."""
+async def open_lab(args: argparse.Namespace) -> str:
+    """Check the broker and pick the lab: ``--lab``, or the only one on the broker."""
     from bgpemu.observe.errors import ObserveError
     from bgpemu.observe.mqtt import check_broker, retained_labs
 
@@ -181,9 +253,9 @@ async def open_tap(args: argparse.Namespace, keep: bool = False) -> Tap:
                     "give --lab"
                 )
             lab = next(iter(labs))
-        return Tap(args.mqtt, lab, keep)
     except ObserveError as exc:
         raise UsageError(str(exc)) from None
+    return str(lab)
 
 
 async def missing_lab(args: argparse.Namespace, lab: str) -> UsageError:
@@ -211,14 +283,19 @@ async def subscribe(args: argparse.Namespace, tap: Tap, stack: contextlib.AsyncE
         ) from None
 
 
-async def collect(
-    args: argparse.Namespace, want: Callable[[Docs], bool], build: Callable[[Docs], Any]
-) -> Any:
-    """Subscribe, wait for the retained documents, and return ``build(documents)``."""
-    tap = await open_tap(args)
+async def read(
+    args: argparse.Namespace, lab: str, filters: Sequence[str], want: Callable[[Docs], bool]
+) -> Docs:
+    """Subscribe to ``filters`` of ``lab`` and wait for the retained documents
+    (:meth:`Tap.settle`); the subscription ends on return."""
+    tap = Tap(args.mqtt, lab, filters, keep=False)
     async with contextlib.AsyncExitStack() as stack:
         await subscribe(args, tap, stack)
-        docs = await tap.settle(want, args.timeout)
+        return await tap.settle(want, args.timeout)
+
+
+async def known_lab(args: argparse.Namespace, docs: Docs) -> Docs:
+    """``docs``, or the :func:`missing_lab` error when nothing of the lab arrived."""
     if docs.state is None and not docs.nodes:
-        raise await missing_lab(args, tap.lab)
-    return build(docs)
+        raise await missing_lab(args, docs.lab)
+    return docs

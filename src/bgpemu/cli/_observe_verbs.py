@@ -1,22 +1,43 @@
 """The observer commands that print tables: ``routes``, ``sessions``, ``effective-routes``,
 ``learned-routes`` and ``hub-routes``.
 
-Each says which retained documents it waits for (``want``) and how it builds its JSON from
-them (``build``), the JSON of ``bgpemu solve``; a missing node, peer or view is a
-:class:`UsageError` naming what exists.
+Each subscribes only to the topics it needs (:func:`~._observe_mqtt.read`), says which
+retained documents it waits for (``want``) and builds the JSON of ``bgpemu solve`` from
+them; a missing node, peer or view is a :class:`UsageError` naming what exists.
+
+``routes`` reads in steps, each one subscription: the lab ``state`` and the nodes'
+``status`` (which speakers NODE is), then the speakers' ``rib/loc`` or their per-peer
+documents ``rib/in/+`` (``rib/out/+``) with their ``sessions`` (which neighbours they
+have: the documents to wait for).  With ``--peer`` and ``--rib in|out`` the ``sessions``
+come first, so that only the matching neighbours' documents ``rib/in/<peer>`` are read:
+a vWAN hub's Adj-RIBs-Out hold a million routes.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
-from bgpemu.cli._observe_mqtt import Docs, UsageError, collect, name_list
+from bgpemu.cli._observe_mqtt import (
+    SESSIONS,
+    Docs,
+    UsageError,
+    known_lab,
+    lab_filter,
+    name_list,
+    node_filter,
+    open_lab,
+    read,
+)
 from bgpemu.cli._observe_render import emit, render_rib, render_sessions, render_view
+from bgpemu.observe.errors import TopicError
 
 __all__ = [
     "RIBS",
     "node_speakers",
+    "peers_of",
+    "routes_json",
     "run_effective",
     "run_hub",
     "run_learned",
@@ -47,64 +68,127 @@ def _table_of(docs: Docs, speaker: str, suffix: str) -> dict[str, Any]:
     return doc
 
 
-def _peers_of(docs: Docs, speaker: str) -> set[str]:
-    found: set[str] = set()
-    for suffix in ("rib/in", "rib/out"):
-        found.update(docs.nodes.get(speaker, {}).get(suffix, {}).get("peers", {}))
-    found.update(
-        s["peer"] for s in docs.nodes.get(speaker, {}).get("sessions", {}).get("sessions", [])
-    )
+def peers_of(docs: Docs, speaker: str) -> set[str]:
+    """``speaker``'s neighbours: those of its ``sessions`` and of its per-peer documents."""
+    found = set(docs.session_peers(speaker) or ())
+    for table in ("rib/in", "rib/out"):
+        found.update(docs.per_peer(speaker, table))
     return found
 
 
-async def run_routes(args: argparse.Namespace) -> int:
-    suffix = RIBS[args.rib]
+def _check_peer(docs: Docs, node: str, speakers: Sequence[str], peer: str) -> None:
+    known = set().union(*(peers_of(docs, s) for s in speakers))
+    if not any(_matches(p, peer) for p in known):
+        raise UsageError(
+            f"{node!r} has no peer {peer!r} in lab {docs.lab!r} (peers: {name_list(list(known))})"
+        )
+
+
+def routes_json(
+    docs: Docs, node: str, speakers: Sequence[str], rib: str, peer: str | None
+) -> dict[str, Any]:
+    """The JSON of ``routes NODE --rib RIB [--peer PEER]`` (``speakers``: NODE's):
+    ``{speaker: routes}`` of the ``rib/loc`` documents (what ``solve --node`` prints), or
+    ``{speaker: {peer: routes}}`` of the per-peer documents ``rib/in|out/<peer>``."""
+    if peer is not None:
+        _check_peer(docs, node, speakers, peer)
+    out: dict[str, Any] = {}
+    for speaker in speakers:
+        if rib == "loc":
+            doc = _table_of(docs, speaker, RIBS[rib])
+            out[speaker] = [
+                r for r in doc.get("routes", []) if peer is None or _matches(r.get("peer"), peer)
+            ]
+            continue
+        tables = docs.per_peer(speaker, RIBS[rib])
+        if not tables and docs.session_peers(speaker) is None:
+            raise UsageError(
+                f"no {RIBS[rib]}/<peer> or {SESSIONS} document of {speaker!r} "
+                f"in lab {docs.lab!r} yet"
+            )
+        out[speaker] = {
+            name: tables[name].get("routes", [])
+            for name in sorted(tables)
+            if peer is None or _matches(name, peer)
+        }
+    return out
+
+
+async def _speakers(args: argparse.Namespace, lab: str, node: str) -> list[str]:
+    """The speakers of ``node``, from the lab ``state`` and the nodes' ``status``."""
+    filters = [lab_filter(lab, "state"), node_filter(lab, None, "status")]
+    docs = await known_lab(
+        args, await read(args, lab, filters, lambda d: bool(d.expected_of(node)))
+    )
+    return node_speakers(docs, node)
+
+
+def _node_filters(lab: str, speakers: Sequence[str], suffixes: Sequence[str]) -> list[str]:
+    return [node_filter(lab, s, suffix) for s in speakers for suffix in suffixes]
+
+
+async def _read_adj(
+    args: argparse.Namespace, lab: str, speakers: Sequence[str], table: str
+) -> Docs:
+    """The ``sessions`` of ``speakers`` and their per-peer documents ``<table>/<peer>``:
+    every neighbour's (``<table>/+``), or with ``--peer`` only those of the matching
+    neighbours, known from a first read of the ``sessions``."""
+    wanted: dict[str, list[str]] | None = None  # speaker -> neighbours; None: every one
+    filters = _node_filters(lab, speakers, [SESSIONS, f"{table}/+"])
+    if args.peer is not None:
+        docs = await read(
+            args, lab, _node_filters(lab, speakers, [SESSIONS]), lambda d: d.has(speakers, SESSIONS)
+        )
+        _check_peer(docs, args.node, speakers, args.peer)
+        wanted = {
+            s: sorted(p for p in peers_of(docs, s) if _matches(p, args.peer)) for s in speakers
+        }
+        filters = _node_filters(lab, speakers, [SESSIONS])
+        filters += [node_filter(lab, s, f"{table}/{p}") for s in speakers for p in wanted[s]]
 
     def want(docs: Docs) -> bool:
-        return docs.has(docs.expected_of(args.node), suffix)
-
-    def build(docs: Docs) -> dict[str, Any]:
-        speakers = node_speakers(docs, args.node)
-        if args.peer is not None:
-            known = set().union(*(_peers_of(docs, s) for s in speakers))
-            if not any(_matches(p, args.peer) for p in known):
-                raise UsageError(
-                    f"{args.node!r} has no peer {args.peer!r} in lab {docs.lab!r} "
-                    f"(peers: {name_list(list(known))})"
-                )
-        out: dict[str, Any] = {}
         for speaker in speakers:
-            doc = _table_of(docs, speaker, suffix)
-            if args.rib == "loc":
-                out[speaker] = [
-                    r
-                    for r in doc.get("routes", [])
-                    if args.peer is None or _matches(r.get("peer"), args.peer)
-                ]
-            else:
-                out[speaker] = {
-                    peer: routes
-                    for peer, routes in doc.get("peers", {}).items()
-                    if args.peer is None or _matches(peer, args.peer)
-                }
-        return out
+            established = docs.session_peers(speaker, established=True)
+            if established is None:
+                return False
+            peers = set(established) if wanted is None else set(wanted[speaker]) & set(established)
+            held = docs.nodes.get(speaker, {}).keys()
+            if not held >= {f"{table}/{p}" for p in peers}:
+                return False
+        return True
 
-    return emit(args, await collect(args, want, build), render_rib)
+    return await read(args, lab, filters, want)
+
+
+async def run_routes(args: argparse.Namespace) -> int:
+    lab = await open_lab(args)
+    speakers = await _speakers(args, lab, args.node)
+    table = RIBS[args.rib]
+    if args.rib == "loc":
+        suffixes = [table, SESSIONS] if args.peer is not None else [table]
+        filters = _node_filters(lab, speakers, suffixes)
+        docs = await read(args, lab, filters, lambda d: d.has(speakers, *suffixes))
+    else:
+        docs = await _read_adj(args, lab, speakers, table)
+    return emit(args, routes_json(docs, args.node, speakers, args.rib, args.peer), render_rib)
 
 
 async def run_sessions(args: argparse.Namespace) -> int:
+    lab = await open_lab(args)
+
     def want(docs: Docs) -> bool:
         if args.node is None:
             expected = list(docs.state.get("nodes", [])) if docs.state else []
         else:
             expected = docs.expected_of(args.node)
-        return docs.has(expected, "sessions")
+        return docs.has(expected, SESSIONS)
 
-    def build(docs: Docs) -> dict[str, Any]:
-        speakers = docs.speakers if args.node is None else node_speakers(docs, args.node)
-        return {s: _table_of(docs, s, "sessions").get("sessions", []) for s in speakers}
-
-    return emit(args, await collect(args, want, build), render_sessions)
+    filters = [lab_filter(lab, "state")]
+    filters += [node_filter(lab, None, suffix) for suffix in ("status", SESSIONS)]
+    docs = await known_lab(args, await read(args, lab, filters, want))
+    speakers = docs.speakers if args.node is None else node_speakers(docs, args.node)
+    data = {s: _table_of(docs, s, SESSIONS).get("sessions", []) for s in speakers}
+    return emit(args, data, render_sessions)
 
 
 # --- Azure views -----------------------------------------------------------------------
@@ -147,10 +231,20 @@ async def _view(
             node, {}
         )
 
-    def build(docs: Docs) -> Any:
-        return _pick_view(docs, kind, what, node, detail, detail_what)
-
-    return emit(args, await collect(args, want, build), render_view)
+    lab = await open_lab(args)
+    try:
+        narrow = [node_filter(lab, node, "azure/+")]
+    except TopicError:  # not a topic level: no such node, but list those that exist
+        narrow = []
+    if narrow:
+        docs = await read(args, lab, narrow, want)
+        if node in docs.views(kind):
+            return emit(args, _pick_view(docs, kind, what, node, detail, detail_what), render_view)
+    # No such view of that node: read every node's views, to name those that exist.
+    filters = [lab_filter(lab, "state")]
+    filters += [node_filter(lab, None, suffix) for suffix in ("status", "azure/+")]
+    docs = await known_lab(args, await read(args, lab, filters, lambda _: False))
+    return emit(args, _pick_view(docs, kind, what, node, detail, detail_what), render_view)
 
 
 async def run_effective(args: argparse.Namespace) -> int:

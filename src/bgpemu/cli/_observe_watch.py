@@ -2,7 +2,9 @@
 
 Changes are the deltas, status and lab state changes, and the lab's events; with
 ``-o json`` each is its MQTT payload on one line.  ``--query`` is applied to each payload:
-an item whose result is JMESPath-false (null, false, empty) is not shown.
+an item whose result is JMESPath-false (null, false, empty) is not shown.  It subscribes to
+the lab ``state`` and ``events`` and to every node's ``status``, ``sessions`` and
+``events``, never to the route tables' documents.
 """
 
 from __future__ import annotations
@@ -14,11 +16,22 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from bgpemu.cli._observe_mqtt import Docs, Tap, UsageError, missing_lab, open_tap, subscribe
+from bgpemu.cli._observe_mqtt import (
+    SESSIONS,
+    Docs,
+    Tap,
+    UsageError,
+    known_lab,
+    lab_filter,
+    node_filter,
+    open_lab,
+    split_topic,
+    subscribe,
+)
 from bgpemu.cli._observe_render import query
 from bgpemu.cli._observe_verbs import node_speakers
 
-__all__ = ["run_watch"]
+__all__ = ["delta_line", "run_watch", "table_text", "watch_filters"]
 
 _SHOWN_ITEMS = 6
 """Changes shown on one ``watch`` line before ``(+N more)``."""
@@ -34,21 +47,35 @@ def _route_text(entry: Mapping[str, Any]) -> str:
     return text
 
 
-def _where(entry: Mapping[str, Any]) -> str:
-    table = entry.get("table")
-    if table == "rib/in":
-        return f"in from {entry.get('peer')} "
-    if table == "rib/out":
-        return f"out to {entry.get('peer')} "
-    return "loc "
+def table_text(table: str) -> str:
+    """A table key as ``watch`` reads it: ``loc``, ``in from PEER``, ``out to PEER``."""
+    if table == "rib/loc":
+        return "loc"
+    kind, _, peer = table.removeprefix("rib/").partition("/")
+    if kind == "in" and peer:
+        return f"in from {peer}"
+    if kind == "out" and peer:
+        return f"out to {peer}"
+    return table
 
 
-def _delta_line(doc: Mapping[str, Any], states: dict[tuple[str, str], str]) -> str:
+def _resync_text(base: Mapping[str, Any]) -> str:
+    """``resync loc, out to B1, ...``: the route tables whose documents carry the change."""
+    tables = sorted((t for t in base if t != SESSIONS), key=lambda t: (t != "rib/loc", t))
+    text = ", ".join(table_text(t) for t in tables[:_SHOWN_ITEMS])
+    if len(tables) > _SHOWN_ITEMS:
+        text += f" (+{len(tables) - _SHOWN_ITEMS} tables)"
+    return f"resync {text}".rstrip()
+
+
+def delta_line(doc: Mapping[str, Any], states: dict[tuple[str, str], str]) -> str:
     """One line for a delta; ``states`` (node, peer) -> session state, kept up to date:
     a session entry whose state did not change (only its counters) is left out."""
     node = str(doc.get("node"))
-    items = [_where(e) + _route_text(e) for e in doc.get("announce", [])]
-    items += [f"{_where(e)}-{e['prefix']}" for e in doc.get("withdraw", [])]
+    items = [f"{table_text(str(e['table']))} {_route_text(e)}" for e in doc.get("announce", [])]
+    items += [f"{table_text(str(e['table']))} -{e['prefix']}" for e in doc.get("withdraw", [])]
+    if doc.get("resync"):
+        items.insert(0, _resync_text(doc.get("base", {})))
     counters = False
     for session in doc.get("sessions", []):
         key = (node, str(session["peer"]))
@@ -93,7 +120,7 @@ def _line(kind: str, doc: Mapping[str, Any], states: dict[tuple[str, str], str])
         return _lab_event_line(doc)
     if kind == "status":
         return f"{doc.get('node')}: {doc.get('status')}"
-    return _delta_line(doc, states)
+    return delta_line(doc, states)
 
 
 def _truthy(value: Any) -> bool:
@@ -153,32 +180,39 @@ def _classify(
     lab: str, topic: str, payload: bytes, speakers: set[str] | None
 ) -> tuple[str, dict[str, Any]] | None:
     """(kind, document) of a message ``watch`` shows, None for the others."""
-    from bgpemu.observe.topics import parse_topic
-
-    ref = parse_topic(topic)
-    if ref is None or ref.lab != lab or not payload:
+    where = split_topic(lab, topic)
+    if where is None or not payload:
         return None
+    node, suffix = where
     try:
         doc = json.loads(payload)
     except ValueError:
         return None
     if not isinstance(doc, dict):
         return None
-    if ref.node is None:
-        if speakers is not None or ref.kind not in ("state", "events"):
+    if node is None:
+        if speakers is not None or suffix not in ("state", "events"):
             return None
-        return ("state" if ref.kind == "state" else "lab-event"), doc
-    if speakers is not None and ref.node not in speakers:
+        return ("state" if suffix == "state" else "lab-event"), doc
+    if speakers is not None and node not in speakers:
         return None
-    if ref.kind in ("status", "events"):
-        return ("status" if ref.kind == "status" else "delta"), doc
+    if suffix in ("status", "events"):
+        return ("status" if suffix == "status" else "delta"), doc
     return None
+
+
+def watch_filters(lab: str) -> list[str]:
+    """What ``watch`` subscribes to: the lab's ``state`` and ``events``, and every node's
+    ``status``, ``sessions`` (the session states a delta line compares with) and ``events``."""
+    filters = [lab_filter(lab, "state"), lab_filter(lab, "events")]
+    return filters + [node_filter(lab, None, suffix) for suffix in ("status", SESSIONS, "events")]
 
 
 async def run_watch(args: argparse.Namespace) -> int:
     if args.count is not None and args.count <= 0:
         return 0
-    tap = await open_tap(args, keep=True)
+    lab = await open_lab(args)
+    tap = Tap(args.mqtt, lab, watch_filters(lab), keep=True)
     async with contextlib.AsyncExitStack() as stack:
         await subscribe(args, tap, stack)
         try:
@@ -198,14 +232,12 @@ async def _stream(args: argparse.Namespace, tap: Tap) -> int:
             return docs.state is not None
         return docs.has(docs.expected_of(args.node), "status")
 
-    docs = await tap.settle(want, args.timeout)
-    if docs.state is None and not docs.nodes:
-        raise await missing_lab(args, tap.lab)
+    docs = await known_lab(args, await tap.settle(want, args.timeout))
     printer = _Printer(args)
     for node, documents in docs.nodes.items():  # the retained statuses are no changes
         if "status" in documents:
             printer.last[topics.node(node).status] = dict(documents["status"])
-        for session in documents.get("sessions", {}).get("sessions", []):
+        for session in documents.get(SESSIONS, {}).get("sessions", []):
             printer.sessions[node, str(session["peer"])] = session["state"]
     speakers: set[str] | None = None
     if args.node is None:

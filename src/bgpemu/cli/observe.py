@@ -6,23 +6,25 @@ machine that reaches the broker: they never talk to the lab itself.
 
 Theory of operation.  A command checks the broker (``--mqtt``, exit status 2 with the URL
 when it does not answer), picks the lab (``--lab``, else the only lab with a retained
-``state`` on the broker), subscribes to ``bgpemu/v1/<lab>/#`` with an
-:class:`~bgpemu.observe.mqtt.Observer` and waits for the retained documents (docs/mqtt.md).
-MQTT has no end-of-retained marker, so the wait ends as soon as the documents the command
-needs are there, or else once no message arrived for :data:`QUIET` seconds (the broker
-sends every retained document right after the subscription): what is missing then does not
-exist, and the error names it and lists what does.  Every wait is bounded by ``--timeout``.
+``state`` on the broker), subscribes with an :class:`~bgpemu.observe.mqtt.Observer` to
+the topics it needs (never the whole lab, ``bgpemu/v1/<lab>/#``: a large lab retains
+about 1.5 GB) and waits for the retained documents (docs/mqtt.md).  MQTT has no
+end-of-retained marker, so the wait ends as soon as the documents the command needs are
+there, or else once no message arrived for :data:`QUIET` seconds (the broker sends every
+retained document right after the subscription): what is missing then does not exist, and
+the error names it and lists what does.  Every wait is bounded by ``--timeout``.
 
 The JSON is that of ``bgpemu solve``: an Azure view is the ``data`` of its retained
 document (exactly ``solve --effective-routes ... -o json``); ``routes`` is
 ``{speaker: routes}`` with the ``routes`` list of the ``rib/loc`` document (``solve --node``
-prints the same), or ``{speaker: {peer: routes}}`` for ``--rib in|out``; ``sessions`` is
-``{speaker: sessions}``.  ``--query`` (JMESPath) applies to that JSON before ``-o``.
-``watch`` prints the lab state (or the node's status) first, then one line per change:
-deltas, status and lab state changes, and the lab's events; with ``-o json`` each is its
-MQTT payload on one line.  There ``--query`` is applied to each payload: an item whose
-result is JMESPath-false (null, false, empty) is not shown, and ``-o json|yaml`` print the
-result (``-o table`` the readable line of the item).
+prints the same), or ``{speaker: {peer: routes}}`` for ``--rib in|out``, from the per-peer
+documents ``rib/in/<peer>`` (``rib/out/<peer>``); ``sessions`` is ``{speaker: sessions}``.
+``--query`` (JMESPath) applies to that JSON before ``-o``.  ``watch`` prints the lab
+state (or the node's status) first, then one line per change: deltas, status and lab state
+changes, and the lab's events; with ``-o json`` each is its MQTT payload on one line.
+There ``--query`` is applied to each payload: an item whose result is JMESPath-false (null,
+false, empty) is not shown, and ``-o json|yaml`` print the result (``-o table`` the
+readable line of the item).
 
 Layout: this module parses the arguments; :mod:`._observe_mqtt` reads the documents,
 :mod:`._observe_render` prints them, :mod:`._observe_verbs` holds the table commands and
