@@ -160,40 +160,83 @@ def route_of(
     )
 
 
-def _path_route(path: Path, **flags: Any) -> RibRoute:
-    return route_of(
-        path.family,
-        path.prefix,
-        path.attributes,
-        peer=None if path.local else path.source.name,
-        weight=path.weight,
-        **flags,
-    )
+class _Converter:
+    """Routes of one snapshot: attribute-derived fields computed once per attributes
+    object (the router shares one among the prefixes of an UPDATE), sort keys once per
+    prefix.  A hub's snapshot holds hundreds of thousands of routes."""
+
+    def __init__(self) -> None:
+        self._fields: dict[int, tuple[PathAttributes, dict[str, Any]]] = {}
+        self._keys: dict[str, tuple[int, bytes, int]] = {}
+
+    def route(
+        self, family: Family, prefix: str, attributes: PathAttributes, **flags: Any
+    ) -> RibRoute:
+        hit = self._fields.get(id(attributes))
+        if hit is None or hit[0] is not attributes:
+            fields = route_of(family, prefix, attributes, peer=None)
+            values = {
+                name: getattr(fields, name)
+                for name in ("next_hop", "as_path", "origin", "local_pref", "med")
+            }
+            values["communities"] = fields.communities
+            values["large_communities"] = fields.large_communities
+            hit = self._fields[id(attributes)] = (attributes, values)
+        return RibRoute(prefix=prefix, family=str(family), **hit[1], **flags)
+
+    def path(self, path: Path, **flags: Any) -> RibRoute:
+        peer = None if path.local else path.source.name
+        return self.route(
+            path.family, path.prefix, path.attributes, peer=peer, weight=path.weight, **flags
+        )
+
+    def sorted(self, routes: Iterable[RibRoute]) -> tuple[RibRoute, ...]:
+        """Routes in a deterministic order: family, then prefix by address and length."""
+        keys = self._keys
+
+        def key(route: RibRoute) -> tuple[str, int, bytes, int]:
+            found = keys.get(route.prefix)
+            if found is None:
+                network = ip_network(route.prefix)
+                found = keys[route.prefix] = (
+                    network.version,
+                    network.network_address.packed,
+                    network.prefixlen,
+                )
+            return (route.family, *found)
+
+        return tuple(sorted(routes, key=key))
 
 
 def snapshot(
-    name: str, router: Router, sessions: Mapping[str, Session] | None = None
+    name: str,
+    router: Router,
+    sessions: Mapping[str, Session] | None = None,
+    *,
+    adj_rib_out: bool = True,
 ) -> RouterSnapshot:
-    """Take a snapshot of ``router`` (and of its ``sessions``, by neighbour name)."""
+    """Take a snapshot of ``router`` (and of its ``sessions``, by neighbour name);
+    ``adj_rib_out=False`` leaves the Adj-RIBs-Out out (for readers that never look)."""
+    convert = _Converter()
     loc: list[RibRoute] = []
     for _family, _prefix, decision in router.loc_rib.entries():
         best = decision.best
         if best is None:
             continue
-        loc.append(_path_route(best, best=True, multipath=True, reason=decision.reason.value))
-        loc.extend(_path_route(p, multipath=True) for p in decision.multipath if p is not best)
+        loc.append(convert.path(best, best=True, multipath=True, reason=decision.reason.value))
+        loc.extend(convert.path(p, multipath=True) for p in decision.multipath if p is not best)
     adj_in: dict[str, tuple[RibRoute, ...]] = {}
     adj_out: dict[str, tuple[RibRoute, ...]] = {}
     for peer in sorted(router.peers()):
         rib_in = router.adj_rib_in(peer)
         if rib_in is not None:
-            adj_in[peer] = _sorted(
-                _path_route(p) for f in rib_in.families() for p in rib_in.paths_post(f)
+            adj_in[peer] = convert.sorted(
+                convert.path(p) for f in rib_in.families() for p in rib_in.paths_post(f)
             )
         rib_out = router.adj_rib_out(peer)
-        if rib_out is not None:
-            adj_out[peer] = _sorted(
-                route_of(f, prefix, attrs, peer=peer)
+        if rib_out is not None and adj_rib_out:
+            adj_out[peer] = convert.sorted(
+                convert.route(f, prefix, attrs, peer=peer)
                 for f in (IPV4_UNICAST, IPV6_UNICAST)
                 for prefix, attrs in rib_out.advertised(f)
             )
@@ -210,16 +253,6 @@ def snapshot(
         adj_rib_out=adj_out,
         peers=peers,
     )
-
-
-def _sorted(routes: Iterable[RibRoute]) -> tuple[RibRoute, ...]:
-    """Routes in a deterministic order: family, then prefix by address and length."""
-    return tuple(sorted(routes, key=_route_key))
-
-
-def _route_key(route: RibRoute) -> tuple[str, int, bytes, int]:
-    network = ip_network(route.prefix)
-    return (route.family, network.version, network.network_address.packed, network.prefixlen)
 
 
 def peer_status(peer: str, session: Session, router: Router) -> PeerStatus:

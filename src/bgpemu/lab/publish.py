@@ -33,7 +33,14 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.supervisor import TcpLab
 
-__all__ = ["LAB_NODE", "azure_documents", "best_path_changes", "publish_lab", "view_speakers"]
+__all__ = [
+    "LAB_NODE",
+    "azure_documents",
+    "best_path_changes",
+    "publish_lab",
+    "view_speakers",
+    "views_without_adj_rib_out",
+]
 
 LAB_NODE = "_lab"
 """The MQTT client name of the lab itself (it publishes no node status)."""
@@ -75,6 +82,22 @@ def view_speakers(plan: Plan) -> frozenset[str]:
     return frozenset(name for name, endpoint in plan.endpoints.items() if endpoint.role != "onprem")
 
 
+_VIEWS_WITHOUT_ADJ_RIB_OUT = frozenset({"vwan_hub"})
+"""Roles none of whose views reads the Adj-RIB-Out: a vWAN hub's views (hub routes,
+effective routes) read its Loc-RIB and Adj-RIBs-In (:mod:`bgpemu.azure.views.hub`);
+only gateways and Route Servers show what they advertise."""
+
+
+def views_without_adj_rib_out(plan: Plan) -> frozenset[str]:
+    """The view speakers whose Adj-RIBs-Out no view reads (a hub's toward 50 branches
+    of 20,000 routes is a million routes: not worth gathering after every convergence)."""
+    return frozenset(
+        name
+        for name, endpoint in plan.endpoints.items()
+        if endpoint.role in _VIEWS_WITHOUT_ADJ_RIB_OUT
+    )
+
+
 async def publish_lab(
     lab: TcpLab, url: str, started: float, published_once: asyncio.Event | None = None
 ) -> None:
@@ -110,7 +133,10 @@ async def _publish_views(
         verdict = lab.verdict()
         version = lab.version
         if verdict.converged and version != published:
-            snapshots = await lab.snapshots(speakers=view_speakers(lab.plan))
+            snapshots = await lab.snapshots(
+                speakers=view_speakers(lab.plan),
+                without_adj_rib_out=views_without_adj_rib_out(lab.plan),
+            )
             if lab.version != version:
                 continue  # something moved while the snapshots were taken: look again
             now = time.monotonic()

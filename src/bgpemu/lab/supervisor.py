@@ -266,11 +266,20 @@ class TcpLab:
             raise TimeoutError(f"not converged after {timeout} s: {waiting}") from None
 
     async def snapshots(
-        self, timeout: float = 120.0, *, speakers: frozenset[str] | None = None
+        self,
+        timeout: float = 120.0,
+        *,
+        speakers: frozenset[str] | None = None,
+        without_adj_rib_out: frozenset[str] = frozenset(),
     ) -> dict[str, RouterSnapshot]:
-        """Every running speaker's RIBs and sessions (only ``speakers`` when given),
-        gathered from the workers."""
-        replies = await self._ask_all({"type": "snapshot", "speakers": speakers}, timeout)
+        """Every running speaker's RIBs and sessions (only ``speakers`` when given; the
+        Adj-RIBs-Out of ``without_adj_rib_out`` left empty), gathered from the workers."""
+        command = {
+            "type": "snapshot",
+            "speakers": speakers,
+            "without_adj_rib_out": without_adj_rib_out,
+        }
+        replies = await self._ask_all(command, timeout)
 
         def decode() -> dict[str, RouterSnapshot]:
             result: dict[str, RouterSnapshot] = {}

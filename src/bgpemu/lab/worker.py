@@ -300,7 +300,10 @@ class _Worker:
                 "type": "snapshots",
                 "snapshots": {
                     name: snapshot(
-                        name, s.router, {peer: d.session for peer, d in s.peers.items()}
+                        name,
+                        s.router,
+                        {peer: d.session for peer, d in s.peers.items()},
+                        adj_rib_out=name not in command.get("without_adj_rib_out", ()),
                     ).to_json()
                     for name, s in self.speakers.items()
                     if command.get("speakers") is None or name in command["speakers"]
