@@ -898,6 +898,12 @@ async def test_routes_subscribes_only_to_the_documents_it_needs(
     assert "'Nobody'" in err
     assert "Circuit.primary, Circuit.secondary, ErGW, Firewall" in err
     assert not any("/rib/" in t for t in received)  # the sessions told it
+    # Every Established neighbour has its documents; VpnGW.0 lacks two Adj-RIBs-Out here,
+    # so the answer would be incomplete: an error naming them, not a partial table.
+    status, out, err = await run("routes", "VpnGW", "--rib", "out", "--timeout", "1")
+    assert (status, out) == (2, "")
+    assert "2 document(s) did not arrive within --timeout 1 s" in err
+    assert "VpnGW.0/rib/out/Circuit.primary, VpnGW.0/rib/out/Circuit.secondary" in err
 
 
 @integration

@@ -224,3 +224,21 @@ def test_table_keys() -> None:
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_a_snapshot_without_adj_ribs_out_differs_only_there() -> None:
+    router = make_router()
+    router.update_received("e1", announce(65001, prefixes=PREFIXES), 1.0)
+    full = snapshot("r1", router)
+    trimmed = snapshot("r1", router, adj_rib_out=False)
+    assert full.adj_rib_out["e2"]
+    assert trimmed.adj_rib_out == {}
+    assert (trimmed.loc_rib, trimmed.adj_rib_in) == (full.loc_rib, full.adj_rib_in)
+    # The snapshot's own order is the documents' canonical order.
+    assert [r.prefix for r in full.adj_rib_in["e1"]] == [
+        "0.0.0.0/0",
+        "10.1.0.0/16",
+        "10.1.0.0/24",
+        "10.2.0.0/24",
+        "10.10.0.0/24",
+    ]

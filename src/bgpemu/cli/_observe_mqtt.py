@@ -115,15 +115,19 @@ class Tap:
     def view(self) -> Docs:
         return Docs.of(self.lab, self.observer.documents)
 
-    async def settle(self, want: Callable[[Docs], bool], timeout: float) -> Docs:
-        """Wait until ``want`` holds, or until no message for :data:`QUIET` s, or ``timeout``."""
+    async def settle(
+        self, want: Callable[[Docs], bool], timeout: float, *, quiet: bool = True
+    ) -> Docs:
+        """Wait until ``want`` holds, or until no message for :data:`QUIET` s (unless
+        ``quiet`` is False: when ``want`` names documents that must come), or ``timeout``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             docs = self.view()
             if want(docs):
                 return docs
-            window = min(QUIET, deadline - loop.time())
+            left = deadline - loop.time()
+            window = min(QUIET, left) if quiet else left
             if window <= 0:
                 return docs
             try:
@@ -284,14 +288,19 @@ async def subscribe(args: argparse.Namespace, tap: Tap, stack: contextlib.AsyncE
 
 
 async def read(
-    args: argparse.Namespace, lab: str, filters: Sequence[str], want: Callable[[Docs], bool]
+    args: argparse.Namespace,
+    lab: str,
+    filters: Sequence[str],
+    want: Callable[[Docs], bool],
+    *,
+    quiet: bool = True,
 ) -> Docs:
     """Subscribe to ``filters`` of ``lab`` and wait for the retained documents
     (:meth:`Tap.settle`); the subscription ends on return."""
     tap = Tap(args.mqtt, lab, filters, keep=False)
     async with contextlib.AsyncExitStack() as stack:
         await subscribe(args, tap, stack)
-        return await tap.settle(want, args.timeout)
+        return await tap.settle(want, args.timeout, quiet=quiet)
 
 
 async def known_lab(args: argparse.Namespace, docs: Docs) -> Docs:

@@ -146,18 +146,29 @@ async def _read_adj(
         filters = _node_filters(lab, speakers, [SESSIONS])
         filters += [node_filter(lab, s, f"{table}/{p}") for s in speakers for p in wanted[s]]
 
-    def want(docs: Docs) -> bool:
+    def missing(docs: Docs) -> list[str]:
+        """The documents still to come: every Established neighbour has its own."""
+        out: list[str] = []
         for speaker in speakers:
             established = docs.session_peers(speaker, established=True)
             if established is None:
-                return False
+                out.append(f"{speaker}/{SESSIONS}")
+                continue
             peers = set(established) if wanted is None else set(wanted[speaker]) & set(established)
             held = docs.nodes.get(speaker, {}).keys()
-            if not held >= {f"{table}/{p}" for p in peers}:
-                return False
-        return True
+            out += [f"{speaker}/{table}/{p}" for p in sorted(peers) if f"{table}/{p}" not in held]
+        return out
 
-    return await read(args, lab, filters, want)
+    # No "quiet" cut-off: these documents must come (a hub's are 50 x 5 MB, and a gap
+    # between two of them is no sign that the broker has sent everything).
+    docs = await read(args, lab, filters, lambda d: not missing(d), quiet=False)
+    if absent := missing(docs):
+        raise UsageError(
+            f"{len(absent)} document(s) did not arrive within --timeout {args.timeout:g} s "
+            f"({name_list(absent[:5])}{', ...' if len(absent) > 5 else ''}); "
+            "large tables take longer: raise --timeout"
+        )
+    return docs
 
 
 async def run_routes(args: argparse.Namespace) -> int:
