@@ -98,8 +98,8 @@ class Observer:
         while True:
             try:
                 async with client:
-                    for topic_filter in self.filters:
-                        await client.subscribe(topic_filter, qos=1)
+                    # One SUBSCRIBE for every filter (MQTT 3.1.1 §3.8: a list of them).
+                    await client.subscribe([(f, 1) for f in self.filters])
                     delay = self.backoff[0]
                     self._subscribed.set()
                     async for message in client.messages:
