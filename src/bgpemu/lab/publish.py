@@ -31,12 +31,12 @@ from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.lab.bestpaths import best_path_changes
 from bgpemu.lab.supervisor import TcpLab
 
 __all__ = [
     "LAB_NODE",
     "azure_documents",
-    "best_path_changes",
     "publish_lab",
     "view_speakers",
     "views_without_adj_rib_out",
@@ -203,25 +203,6 @@ def _view_documents(
     ]
 
 
-def best_path_changes(
-    before: Mapping[str, RouterSnapshot], after: Mapping[str, RouterSnapshot]
-) -> tuple[int, int]:
-    """(speaker, prefix) best paths that differ (next hop or AS path, or appeared/left), and
-    the distinct prefixes among them."""
-
-    def best(snaps: Mapping[str, RouterSnapshot]) -> dict[tuple[str, str], Any]:
-        return {
-            (name, r.prefix): (r.next_hop, r.as_path)
-            for name, snap in snaps.items()
-            for r in snap.loc_rib
-            if r.best
-        }
-
-    old, new = best(before), best(after)
-    changed = [key for key in old.keys() | new.keys() if old.get(key) != new.get(key)]
-    return len(changed), len({prefix for _speaker, prefix in changed})
-
-
 class _Control:
     """Serves the lab's ``control`` topic: check, inject, wait for convergence, report."""
 
@@ -256,7 +237,7 @@ class _Control:
         if isinstance(injection, list):
             self._event("rejected", request, op, detail="; ".join(injection))
             return
-        before = await self.lab.snapshots()
+        before = await self.lab.best_paths()
         updates = self.lab.updates_sent()
         started = time.monotonic()
         try:
@@ -271,8 +252,7 @@ class _Control:
             self._event("rejected", request, op, detail=str(exc))
             return
         duration = time.monotonic() - started
-        after = await self.lab.snapshots()
-        changes, prefixes = best_path_changes(before, after)
+        changes, prefixes = best_path_changes(before, await self.lab.best_paths())
         self._event(
             "converged",
             request,

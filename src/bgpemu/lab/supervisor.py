@@ -45,6 +45,7 @@ from bgpemu.azure.replan import PlanChange, replan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError
+from bgpemu.lab.bestpaths import BestPaths
 from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide, expected_sessions
 from bgpemu.lab.placement import place
 from bgpemu.lab.profile import lab_profile
@@ -291,6 +292,12 @@ class TcpLab:
         # In a thread: large tables take seconds to decode, and this loop may also run
         # the embedded MQTT broker, which must keep serving meanwhile.
         return await asyncio.to_thread(decode)
+
+    async def best_paths(self, timeout: float = 120.0) -> dict[str, BestPaths]:
+        """Every running speaker's Loc-RIB digest (:mod:`bgpemu.lab.bestpaths`), gathered
+        from the workers: what the ``control`` handler compares around an injection."""
+        replies = await self._ask_all({"type": "best_paths"}, timeout)
+        return {name: data for reply in replies for name, data in reply["best_paths"].items()}
 
     async def flush(self, timeout: float = 30.0) -> None:
         """Have every speaker publish its current tables and wait until the broker has them."""

@@ -11,8 +11,10 @@ The pipe to the parent carries small dicts.  Worker -> parent: ``ready`` (every
 speaker listening), ``error`` (a speaker could not start: nothing is left running),
 ``reports`` (per speaker: session states, current-connection UPDATE counters, busy
 flag; sent after every burst of changes), ``snapshots`` (answer to ``snapshot``),
-``flushed`` (answer to ``flush``: every speaker's current tables reached the broker) and
-``stopped``.  Parent -> worker: ``snapshot``, ``flush``, ``stop`` and the injections
+``best_paths`` (answer to ``best_paths``: every speaker's Loc-RIB digest,
+:mod:`bgpemu.lab.bestpaths`), ``flushed`` (answer to ``flush``: every speaker's current
+tables reached the broker) and ``stopped``.  Parent -> worker: ``snapshot``,
+``best_paths``, ``flush``, ``stop`` and the injections
 (``announce``, ``withdraw``, ``session``, ``policy``: a pickled NeighborPolicy), each
 answered by ``done`` after a fresh ``reports``.  A topology change (issue 6) arrives as
 the same kind of commands: ``add_speaker`` (a pickled SpeakerSpec and Endpoint: start it
@@ -295,6 +297,13 @@ class _Worker:
             for _feed, publisher in self.feeds:
                 await publisher.flush(_FLUSH_TIMEOUT)
             return {"type": "flushed"}
+        if kind == "best_paths":
+            from bgpemu.lab.bestpaths import best_paths
+
+            return {
+                "type": "best_paths",
+                "best_paths": {name: best_paths(s.router) for name, s in self.speakers.items()},
+            }
         if kind == "snapshot":
             return {
                 "type": "snapshots",
