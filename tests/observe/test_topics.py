@@ -82,6 +82,10 @@ def test_parse_topic_round_trips_every_topic() -> None:
     assert parse_topic(t.azure("hub-routes")) == TopicRef(
         lab="demo", kind=NodeTopic.AZURE, node="n1", view="hub-routes"
     )
+    for topic in (t.table("rib/out/gw"), t.azure("hub-routes"), t.sessions):
+        ref = parse_topic(topic)
+        assert ref is not None
+        assert f"{t.base}/{ref.suffix}" == topic
     assert parse_topic("bgpemu/v1/demo/state") == TopicRef(lab="demo", kind="state")
     assert parse_topic("bgpemu/v1/demo/control") == TopicRef(lab="demo", kind="control")
 

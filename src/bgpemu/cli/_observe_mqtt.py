@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bgpemu.observe.topics import LabTopics, NodeTopics
+from bgpemu.observe.topics import LabTopics, NodeTopics, parse_topic
 
 if TYPE_CHECKING:
     from bgpemu.observe.mqtt import Observer
@@ -70,17 +70,10 @@ def node_filter(lab: str, node: str | None, suffix: str) -> str:
 def split_topic(lab: str, topic: str) -> tuple[str | None, str] | None:
     """``(node, suffix)`` of a topic of ``lab`` (``("VpnGW.0", "rib/in/ErGW")``), with node
     None for the lab's own topics (``(None, "state")``); None for any other topic."""
-    base = f"{LabTopics(lab=lab).base}/"
-    if not topic.startswith(base):
+    ref = parse_topic(topic)
+    if ref is None or ref.lab != lab:
         return None
-    rest = topic[len(base) :]
-    kind, _, tail = rest.partition("/")
-    if kind != "nodes":
-        return (None, rest) if rest and "/" not in rest else None
-    node, _, suffix = tail.partition("/")
-    if not node or not suffix:
-        return None
-    return node, suffix
+    return ref.node, ref.suffix
 
 
 class Tap:

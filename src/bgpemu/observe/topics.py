@@ -220,6 +220,13 @@ class TopicRef:
     peer: str | None = None
     """For :attr:`NodeTopic.RIB_IN` and :attr:`NodeTopic.RIB_OUT`: the neighbour."""
 
+    @property
+    def suffix(self) -> str:
+        """The topic after ``nodes/<node>/`` (``rib/in/<peer>``, ``azure/<view>``...), or
+        after ``<lab>/`` for the lab's own topics (``state``)."""
+        detail = self.view if self.view is not None else self.peer
+        return self.kind if detail is None else f"{self.kind}/{detail}"
+
 
 def parse_topic(topic: str) -> TopicRef | None:
     """Classify a topic under :data:`ROOT`; None for anything else (foreign or malformed)."""
