@@ -30,57 +30,14 @@ from bgpemu.observe.topics import NodeTopic
 from bgpemu.rib.adj_rib_in import AdjRibIn
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.rib.path import Path
-from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
-from bgpemu.wire.messages import Update
+from bgpemu.types import IPV4_UNICAST
 from tests.observe.schemas import validate, validators
-from tests.unit.router.test_core import BOTH, PEERS, announce, make_router
+from tests.unit.router.steps import PREFIXES, apply_step, steps
+from tests.unit.router.test_core import PEERS, announce, make_router
 
 CHECKERS = validators()
 NOW = 50.0
-PREFIXES = ("10.1.0.0/24", "10.1.0.0/16", "10.10.0.0/24", "10.2.0.0/24", "0.0.0.0/0")
-
-steps = st.one_of(
-    st.tuples(
-        st.just("announce"),
-        st.sampled_from(sorted(PEERS)),
-        st.lists(st.integers(65010, 65012), max_size=2),
-        st.none() | st.integers(0, 2),
-        st.lists(st.sampled_from(PREFIXES), min_size=1, max_size=4, unique=True),
-    ),
-    st.tuples(
-        st.just("withdraw"),
-        st.sampled_from(sorted(PEERS)),
-        st.lists(st.sampled_from(PREFIXES), min_size=1, max_size=3, unique=True),
-    ),
-    st.tuples(st.just("down"), st.sampled_from(sorted(PEERS))),
-    st.tuples(st.just("up"), st.sampled_from(sorted(PEERS))),
-    st.tuples(st.just("originate"), st.sampled_from(["10.99.0.0/24", "2001:db8:9::/48"])),
-)
-
-
-def _apply(router: Router, step: tuple[Any, ...], now: float) -> None:
-    kind, *args = step
-    if kind == "announce":
-        peer, tail, med, prefixes = args
-        if peer in router.peers():
-            info = PEERS[peer]
-            asns = tuple(tail) if info.ibgp else (info.asn, *tail)
-            router.update_received(peer, announce(*asns, med=med, prefixes=tuple(prefixes)), now)
-    elif kind == "withdraw":
-        peer, prefixes = args
-        if peer in router.peers():
-            router.update_received(peer, Update(withdrawn=tuple(prefixes)), now)
-    elif kind == "down":
-        if args[0] in router.peers():
-            router.peer_down(args[0], now)
-    elif kind == "up":
-        if args[0] not in router.peers():
-            router.peer_up(PEERS[args[0]], BOTH, now)
-    else:
-        family = IPV6_UNICAST if ":" in args[0] else IPV4_UNICAST
-        router.originate(OriginatedRoute(prefix=args[0], family=family), now)
 
 
 def _check_documents(router: Router, feed: NodeFeed, publication: Publication) -> None:
@@ -114,7 +71,7 @@ def test_documents_equal_the_reference_and_deltas_carry_every_change(
     _check_documents(router, feed, first)
     docs = {k: json.loads(v) for k, v in first.documents.items()}
     for now, step in enumerate(history, start=1):
-        _apply(router, step, float(now))
+        apply_step(router, step, float(now))
         publication = feed.advance(read_tables("r1", router), NOW)
         _check_documents(router, feed, publication)
         if publication.event is not None:

@@ -12,7 +12,7 @@ from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.lab.bestpaths import best_path_changes, best_paths
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.core import Router
-from tests.observe.test_tables import _apply, steps
+from tests.unit.router.steps import apply_step, steps
 from tests.unit.router.test_core import make_router
 
 
@@ -50,12 +50,12 @@ def test_digests_count_what_snapshots_count(
     """Two speakers; between the two looks one changes and the other may crash (leave)."""
     r1, r2 = _router(), _router()
     for now, step in enumerate(first, start=1):
-        _apply(r1, step, float(now))
-        _apply(r2, step, float(now))
+        apply_step(r1, step, float(now))
+        apply_step(r2, step, float(now))
     before = {"r1": snapshot("r1", r1), "r2": snapshot("r2", r2)}
     digests = {"r1": best_paths(r1), "r2": best_paths(r2)}
     for now, step in enumerate(second, start=100):
-        _apply(r1, step, float(now))
+        apply_step(r1, step, float(now))
     after = {"r1": snapshot("r1", r1)} | ({} if crash else {"r2": snapshot("r2", r2)})
     later = {"r1": best_paths(r1)} | ({} if crash else {"r2": best_paths(r2)})
     assert best_path_changes(digests, later) == _reference(before, after)
@@ -64,10 +64,10 @@ def test_digests_count_what_snapshots_count(
 
 def test_a_new_as_path_through_the_same_next_hop_is_a_change() -> None:
     router = _router()
-    _apply(router, ("announce", "e1", [], None, ["10.1.0.0/24", "10.2.0.0/24"]), 1.0)
+    apply_step(router, ("announce", "e1", [], None, ["10.1.0.0/24", "10.2.0.0/24"]), 1.0)
     before = {"r1": best_paths(router)}
-    _apply(router, ("announce", "e2", [], None, ["10.1.0.0/24"]), 2.0)
-    _apply(router, ("withdraw", "e1", ["10.1.0.0/24"]), 3.0)
+    apply_step(router, ("announce", "e2", [], None, ["10.1.0.0/24"]), 2.0)
+    apply_step(router, ("withdraw", "e1", ["10.1.0.0/24"]), 3.0)
     after = {"r1": best_paths(router)}
     assert after["r1"]["ipv4-unicast"]["10.1.0.0/24"] == ("192.0.2.200", (65002,))
     assert best_path_changes(before, after) == (1, 1)
