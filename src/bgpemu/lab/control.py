@@ -43,6 +43,7 @@ from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.lab.errors import LabInputError
 from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import LabError, TcpLab
+from bgpemu.observe.payloads import CONTROL_OPS
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.topology import parse_topology
@@ -50,17 +51,6 @@ from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 
 __all__ = ["Injection", "Planner", "apply", "parse_command", "summary"]
 
-_OPS = (
-    "fail_link",
-    "restore_link",
-    "crash",
-    "restart",
-    "reset",
-    "announce",
-    "withdraw",
-    "prepend",
-    "apply",
-)
 _ARGS = frozenset(
     {"a", "b", "silent", "node", "peer", "prefix", "as_path_prepend", "count", "topology", "file"}
 )
@@ -162,8 +152,8 @@ def parse_command(
     problems: list[str] = []
     op = command.get("op")
     args = command.get("args", {})
-    if op not in _OPS:
-        return [f"op: unknown operation {op!r} (one of: {', '.join(_OPS)})"]
+    if op not in CONTROL_OPS:
+        return [f"op: unknown operation {op!r} (one of: {', '.join(CONTROL_OPS)})"]
     if not isinstance(args, Mapping):
         return ["args: must be an object"]
     unknown = sorted(set(args) - _ARGS)
