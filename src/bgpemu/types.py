@@ -8,6 +8,7 @@ output format shows.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import IntEnum
 from typing import NamedTuple, NewType
 
@@ -20,6 +21,7 @@ __all__ = [
     "Family",
     "Prefix",
     "Safi",
+    "prefix_key",
 ]
 
 Asn = NewType("Asn", int)
@@ -57,3 +59,10 @@ class Family(NamedTuple):
 
 IPV4_UNICAST = Family(Afi.IPV4, Safi.UNICAST)
 IPV6_UNICAST = Family(Afi.IPV6, Safi.UNICAST)
+
+
+def prefix_key(prefix: str) -> tuple[int, int, int]:
+    """The numeric sort key of a prefix: IP version, network address, length (the order of
+    every table bgpemu prints).  ValueError if ``prefix`` is not one."""
+    net = ipaddress.ip_network(prefix, strict=False)
+    return (net.version, int(net.network_address), net.prefixlen)

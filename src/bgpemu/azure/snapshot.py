@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from ipaddress import ip_network
 from typing import Any
 
 from bgpemu.rib.path import Path
 from bgpemu.router.core import Router
 from bgpemu.session import Session, SessionState
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
 from bgpemu.wire.messages import Origin, PathAttributes
 
 __all__ = ["PeerStatus", "RibRoute", "RouterSnapshot", "peer_status", "route_of", "snapshot"]
@@ -167,7 +166,7 @@ class _Converter:
 
     def __init__(self) -> None:
         self._fields: dict[int, tuple[PathAttributes, dict[str, Any]]] = {}
-        self._keys: dict[str, tuple[int, bytes, int]] = {}
+        self._keys: dict[str, tuple[int, int, int]] = {}
 
     def route(
         self, family: Family, prefix: str, attributes: PathAttributes, **flags: Any
@@ -194,15 +193,10 @@ class _Converter:
         """Routes in a deterministic order: family, then prefix by address and length."""
         keys = self._keys
 
-        def key(route: RibRoute) -> tuple[str, int, bytes, int]:
+        def key(route: RibRoute) -> tuple[str, int, int, int]:
             found = keys.get(route.prefix)
             if found is None:
-                network = ip_network(route.prefix)
-                found = keys[route.prefix] = (
-                    network.version,
-                    network.network_address.packed,
-                    network.prefixlen,
-                )
+                found = keys[route.prefix] = prefix_key(route.prefix)
             return (route.family, *found)
 
         return tuple(sorted(routes, key=key))

@@ -22,7 +22,6 @@ prefix in one table (so a multipath set or ADD-PATH paths move as one unit) and 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
 from bgpemu.observe.errors import SequenceGapError
 from bgpemu.observe.topics import NodeTopic, validate_name
+from bgpemu.types import prefix_key
 
 __all__ = [
     "CONTROL_OPS",
@@ -267,10 +267,9 @@ def session_doc(status: PeerStatus, now: float | None = None) -> Doc:
 def _prefix_key(key: _Key) -> tuple[str, int, int, int, str]:
     family, prefix = key
     try:
-        net = ipaddress.ip_network(prefix, strict=False)
-    except ValueError:
+        return (family, *prefix_key(prefix), prefix)
+    except ValueError:  # a document from elsewhere: ordered, not refused
         return (family, 0, -1, -1, prefix)
-    return (family, net.version, int(net.network_address), net.prefixlen, prefix)
 
 
 def _groups(routes: Iterable[RibRoute]) -> dict[_Key, tuple[RibRoute, ...]]:

@@ -25,7 +25,6 @@ length; the routes of one prefix stay together (best path first in the Loc-RIB).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from bgpemu.rib.decision import Decision
 from bgpemu.rib.path import Path
 from bgpemu.router.core import Router
 from bgpemu.session import Session
-from bgpemu.types import Family
+from bgpemu.types import Family, prefix_key
 from bgpemu.wire.messages import PathAttributes
 
 __all__ = [
@@ -244,14 +243,10 @@ class RouteEncoder:
     # --- order and documents -----------------------------------------------------
 
     def _key(self, prefix: str) -> tuple[int, int, int, str]:
+        """:func:`~bgpemu.types.prefix_key`, cached (a table is sorted at every publication)."""
         key = self._order.get(prefix)
         if key is None:
-            try:
-                net = ipaddress.ip_network(prefix, strict=False)
-            except ValueError:
-                key = (0, -1, -1, prefix)
-            else:
-                key = (net.version, int(net.network_address), net.prefixlen, prefix)
+            key = (*prefix_key(prefix), prefix)
             if len(self._order) >= self.max_cached:
                 self._order.clear()
             self._order[prefix] = key

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from bgpemu.azure.model import Network, Node
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.types import prefix_key
 
 __all__ = [
     "SUBSCRIPTION",
@@ -35,12 +36,6 @@ _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 def _net(prefix: str) -> _Net:
     return ipaddress.ip_network(prefix, strict=False)
-
-
-def prefix_key(prefix: str) -> tuple[int, int, int]:
-    """Numeric sort key of a prefix: family, network address, length."""
-    net = _net(prefix)
-    return (net.version, int(net.network_address), net.prefixlen)
 
 
 def address_key(address: str | None) -> tuple[int, int, str]:
