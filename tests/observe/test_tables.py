@@ -23,10 +23,8 @@ from bgpemu.observe.tables import (
     RouteEncoder,
     _accepted,
     read_tables,
-    table_key,
-    table_of_key,
 )
-from bgpemu.observe.topics import NodeTopic
+from bgpemu.observe.topics import NodeTopic, table_key, table_of_key
 from bgpemu.rib.adj_rib_in import AdjRibIn
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.rib.path import Path

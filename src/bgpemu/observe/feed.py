@@ -34,9 +34,8 @@ from bgpemu.observe.tables import (
     RouteEncoder,
     Table,
     changed_prefixes,
-    table_of_key,
 )
-from bgpemu.observe.topics import NodeTopic
+from bgpemu.observe.topics import NodeTopic, table_of_key
 
 __all__ = ["MAX_DELTA", "NodeFeed", "Publication"]
 

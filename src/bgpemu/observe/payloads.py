@@ -27,8 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
-from bgpemu.observe.errors import SequenceGapError
-from bgpemu.observe.topics import NodeTopic, validate_name
+from bgpemu.observe.errors import SequenceGapError, TopicError
+from bgpemu.observe.topics import NodeTopic, table_key, table_of_key, validate_name
 from bgpemu.types import prefix_key
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "table_of",
     "table_payload",
     "table_routes",
+    "table_schema",
 ]
 
 SCHEMA_ROOT = "bgpemu/v1"
@@ -90,14 +91,23 @@ def schema_id(kind: Kind) -> str:
     return f"{SCHEMA_ROOT}/{kind}"
 
 
+def table_schema(table: NodeTopic) -> str:
+    """The ``schema`` field of the documents of ``table`` (``rib/loc``, ``rib/in``...)."""
+    return schema_id(_TABLE_KIND[table])
+
+
 def table_of(doc: Mapping[str, Any]) -> str | None:
     """The table key (topic suffix: ``rib/loc``, ``rib/in/<peer>``, ``sessions``...) a
     document is the snapshot of, from its ``schema`` (and ``peer``); None if not a table."""
     for table, kind in _TABLE_KIND.items():
         if doc.get("schema") == schema_id(kind):
-            if table in (NodeTopic.RIB_IN, NodeTopic.RIB_OUT):
-                return f"{table}/{doc.get('peer')}"
-            return str(table)
+            if table is NodeTopic.SESSIONS:
+                return str(table)
+            peer = doc.get("peer")
+            try:
+                return table_key(table, peer if isinstance(peer, str) else None)
+            except TopicError:
+                return None  # no neighbour a topic could name: not a table document
     return None
 
 
@@ -306,7 +316,7 @@ def adj_rib_payload(
     """``rib/in/<peer>`` (Adj-RIB-In after import policy) or ``rib/out/<peer>``
     (Adj-RIB-Out) of one neighbour (RFC 4271 §3.2)."""
     return {
-        "schema": schema_id(_TABLE_KIND[table]),
+        "schema": table_schema(table),
         "node": node,
         "peer": peer,
         "seq": seq,
@@ -327,8 +337,8 @@ def sessions_payload(snap: RouterSnapshot, *, seq: int, now: float | None = None
 def table_keys(snap: RouterSnapshot) -> list[str]:
     """The table keys (topic suffixes) of a snapshot's documents, sorted."""
     keys = [str(NodeTopic.RIB_LOC), str(NodeTopic.SESSIONS)]
-    keys += [f"{NodeTopic.RIB_IN}/{peer}" for peer in snap.adj_rib_in]
-    keys += [f"{NodeTopic.RIB_OUT}/{peer}" for peer in snap.adj_rib_out]
+    keys += [table_key(NodeTopic.RIB_IN, peer) for peer in snap.adj_rib_in]
+    keys += [table_key(NodeTopic.RIB_OUT, peer) for peer in snap.adj_rib_out]
     return sorted(keys)
 
 
@@ -339,12 +349,11 @@ def table_payload(key: str, snap: RouterSnapshot, *, seq: int, now: float | None
         return rib_loc_payload(snap, seq=seq)
     if key == NodeTopic.SESSIONS:
         return sessions_payload(snap, seq=seq, now=now)
-    kind, _, peer = key.rpartition("/")
-    if kind == NodeTopic.RIB_IN and peer in snap.adj_rib_in:
-        return adj_rib_payload(NodeTopic.RIB_IN, snap.name, peer, snap.adj_rib_in[peer], seq=seq)
-    if kind == NodeTopic.RIB_OUT and peer in snap.adj_rib_out:
-        return adj_rib_payload(NodeTopic.RIB_OUT, snap.name, peer, snap.adj_rib_out[peer], seq=seq)
-    raise ValueError(f"{key!r} is not a table of {snap.name!r}")
+    kind, peer = table_of_key(key)
+    ribs = snap.adj_rib_in if kind is NodeTopic.RIB_IN else snap.adj_rib_out
+    if peer is None or peer not in ribs:
+        raise ValueError(f"{key!r} is not a table of {snap.name!r}")
+    return adj_rib_payload(kind, snap.name, peer, ribs[peer], seq=seq)
 
 
 # --- deltas ---------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus, peer_status
-from bgpemu.observe.payloads import Kind, schema_id
-from bgpemu.observe.topics import NodeTopic, validate_name
+from bgpemu.observe.payloads import table_schema
+from bgpemu.observe.topics import NodeTopic, table_key, table_of_key
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.path import Path
 from bgpemu.router.core import Router
@@ -46,33 +46,10 @@ __all__ = [
     "Table",
     "changed_prefixes",
     "read_tables",
-    "table_key",
-    "table_of_key",
 ]
 
 Table = dict[Family, dict[str, Any]]
 """One table: per family, prefix -> what the router stores for it (see the module doc)."""
-
-_KINDS = (NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT)
-
-
-def table_key(kind: NodeTopic, peer: str | None = None) -> str:
-    """The topic suffix of a table: ``rib/loc``, ``rib/in/<peer>`` or ``rib/out/<peer>``."""
-    if kind is NodeTopic.RIB_LOC:
-        return str(kind)
-    if kind not in _KINDS or peer is None:
-        raise ValueError(f"{kind}: not a per-neighbour table (or no neighbour given)")
-    return f"{kind}/{validate_name(peer, 'peer')}"
-
-
-def table_of_key(key: str) -> tuple[NodeTopic, str | None]:
-    """The (kind, neighbour) of a table key; the inverse of :func:`table_key`."""
-    if key == NodeTopic.RIB_LOC:
-        return NodeTopic.RIB_LOC, None
-    kind, sep, peer = key.rpartition("/")
-    if sep and kind in (NodeTopic.RIB_IN, NodeTopic.RIB_OUT) and peer:
-        return NodeTopic(kind), peer
-    raise ValueError(f"not a route table: {key!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,7 +248,7 @@ class RouteEncoder:
     def document(self, key: str, node: str, table: Table, seq: int) -> str:
         """The retained document of table ``key`` of ``node`` at ``seq`` (JSON text)."""
         kind, peer = table_of_key(key)
-        schema = _SCHEMAS[kind]
+        schema = table_schema(kind)
         routes = self.routes(kind, table, peer)
         if peer is None:
             return f'{{"schema":"{schema}","node":{_text(node)},"seq":{seq},"routes":[{routes}]}}'
@@ -279,10 +256,3 @@ class RouteEncoder:
             f'{{"schema":"{schema}","node":{_text(node)},"peer":{_text(peer)},'
             f'"seq":{seq},"routes":[{routes}]}}'
         )
-
-
-_SCHEMAS = {
-    NodeTopic.RIB_LOC: schema_id(Kind.RIB_LOC),
-    NodeTopic.RIB_IN: schema_id(Kind.RIB_IN),
-    NodeTopic.RIB_OUT: schema_id(Kind.RIB_OUT),
-}

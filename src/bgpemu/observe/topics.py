@@ -33,6 +33,8 @@ __all__ = [
     "NodeTopics",
     "TopicRef",
     "parse_topic",
+    "table_key",
+    "table_of_key",
     "validate_name",
 ]
 
@@ -57,6 +59,27 @@ class NodeTopic(StrEnum):
 
 
 _PER_PEER = (NodeTopic.RIB_IN, NodeTopic.RIB_OUT)
+
+
+def table_key(kind: NodeTopic, peer: str | None = None) -> str:
+    """The key (topic suffix) of a route table: ``rib/loc``, ``rib/in/<peer>`` or
+    ``rib/out/<peer>`` (the neighbour name validated as one level)."""
+    if kind is NodeTopic.RIB_LOC:
+        return str(kind)
+    if kind not in _PER_PEER or peer is None:
+        raise TopicError(f"{kind}: not a per-neighbour table (or no neighbour given)")
+    return f"{kind}/{validate_name(peer, 'neighbour')}"
+
+
+def table_of_key(key: str) -> tuple[NodeTopic, str | None]:
+    """The (kind, neighbour) of a route table's key; the inverse of :func:`table_key`."""
+    if key == NodeTopic.RIB_LOC:
+        return NodeTopic.RIB_LOC, None
+    kind, sep, peer = key.rpartition("/")
+    if sep and kind in _PER_PEER:
+        return NodeTopic(kind), validate_name(peer, "neighbour")
+    raise TopicError(f"not a route table: {key!r}")
+
 
 _FORBIDDEN = frozenset("/+#\x00")
 
@@ -157,20 +180,17 @@ class NodeTopics:
     def table(self, key: str) -> str:
         """The topic of a table by its key: ``rib/loc``, ``sessions``, ``rib/in/<peer>``,
         ``rib/out/<peer>`` (the neighbour name validated as one level)."""
-        kind, sep, peer = key.rpartition("/")
-        if sep and kind in _PER_PEER:
-            return f"{self.base}/{kind}/{validate_name(peer, 'neighbour')}"
-        if key in (NodeTopic.RIB_LOC, NodeTopic.SESSIONS):
-            return f"{self.base}/{key}"
-        raise TopicError(f"not a table of a node: {key!r}")
+        if key != NodeTopic.SESSIONS:
+            table_of_key(key)  # validated
+        return f"{self.base}/{key}"
 
     def rib_in_of(self, peer: str) -> str:
         """The retained Adj-RIB-In document of neighbour ``peer``."""
-        return self.table(f"{NodeTopic.RIB_IN}/{peer}")
+        return self.table(table_key(NodeTopic.RIB_IN, peer))
 
     def rib_out_of(self, peer: str) -> str:
         """The retained Adj-RIB-Out document of neighbour ``peer``."""
-        return self.table(f"{NodeTopic.RIB_OUT}/{peer}")
+        return self.table(table_key(NodeTopic.RIB_OUT, peer))
 
     @property
     def status(self) -> str:
