@@ -67,7 +67,7 @@ from bgpemu.fabric.links import (
 )
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
-from bgpemu.router.exports import Announce, EndOfRib, Export, Withdraw
+from bgpemu.router.exports import Export, export_frames
 from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.router.reconfigure import with_neighbor, without_neighbor
@@ -94,7 +94,7 @@ from bgpemu.session import (
 from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
-from bgpemu.wire.messages import RouteRefreshSubtype, Update
+from bgpemu.wire.messages import RouteRefreshSubtype
 
 if TYPE_CHECKING:
     from bgpemu.azure.replan import PlanChange
@@ -755,13 +755,7 @@ class Fabric:
         session = end.session
         codec = session.codec
         for export in exports:
-            match export:
-                case Announce(family=family, attributes=attributes, prefixes=prefixes):
-                    frames = codec.pack_announce(family, attributes, prefixes)
-                case Withdraw(family=family, prefixes=prefixes):
-                    frames = codec.pack_withdraw(family, prefixes)
-                case EndOfRib(family=family):
-                    frames = [codec.encode(Update.end_of_rib(family))]
+            frames = export_frames(codec, export)
             self._apply(end, session.send_update_frames(frames, self.now))
 
     def _refresh(self, node: _Node, end: End, family: Family) -> None:

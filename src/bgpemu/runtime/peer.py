@@ -24,14 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bgpemu.router import (
-    Announce,
-    EndOfRib,
     Export,
     Router,
     RouterOutput,
-    Withdraw,
     peer_info,
 )
+from bgpemu.router.exports import export_frames
 from bgpemu.router.spec import NeighborSpec
 from bgpemu.session import (
     CloseTcp,
@@ -494,13 +492,7 @@ class PeerDriver:
         for export in exports:
             frames = None if packed is None else packed.get((context, export))
             if frames is None:
-                match export:
-                    case Announce(family=family, attributes=attributes, prefixes=prefixes):
-                        frames = codec.pack_announce(family, attributes, prefixes)
-                    case Withdraw(family=family, prefixes=prefixes):
-                        frames = codec.pack_withdraw(family, prefixes)
-                    case EndOfRib(family=family):
-                        frames = [codec.encode(Update.end_of_rib(family))]
+                frames = export_frames(codec, export)
                 if packed is not None:
                     packed[(context, export)] = frames
             self._apply(conn, session.send_update_frames(frames, now))
