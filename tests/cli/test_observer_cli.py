@@ -297,7 +297,8 @@ def test_sessions(labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str
     every = json.loads(ok(capsys, *at(er, "sessions", "-o", "json")))
     assert sorted(every) == sorted(snaps)
     for speaker, sessions in every.items():
-        expected = sessions_payload(snaps[speaker], seq=0)["sessions"]
+        snap = snaps[speaker]
+        expected = sessions_payload(snap.name, snap.peers, seq=0)["sessions"]
         assert [s["peer"] for s in sessions] == [s["peer"] for s in expected]
         assert {s["state"] for s in sessions} == {"Established"}
     gateway = json.loads(ok(capsys, *at(er, "sessions", "VpnGW", "-o", "json")))

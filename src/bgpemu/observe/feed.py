@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus
-from bgpemu.observe.payloads import Kind, schema_id, session_doc
+from bgpemu.observe.payloads import Kind, schema_id, session_doc, sessions_payload
 from bgpemu.observe.tables import (
     NodeTables,
     RouteEncoder,
@@ -59,18 +59,6 @@ class Publication:
     """Tables that disappeared: clear their retained documents."""
     event: bytes | None = None
     """The delta, if a table that existed before changed."""
-
-
-def sessions_text(node: str, peers: tuple[PeerStatus, ...], seq: int, now: float | None) -> str:
-    """The ``sessions`` document (see :func:`~bgpemu.observe.payloads.sessions_payload`)."""
-    return _json(
-        {
-            "schema": schema_id(Kind.SESSIONS),
-            "node": node,
-            "seq": seq,
-            "sessions": [session_doc(p, now) for p in sorted(peers, key=lambda p: p.peer)],
-        }
-    )
 
 
 class NodeFeed:
@@ -104,7 +92,7 @@ class NodeFeed:
         for key in sorted(keys):
             seq = self.versions[key]
             if key == _SESSIONS:
-                text = sessions_text(tables.name, tables.sessions, seq, now)
+                text = _json(sessions_payload(tables.name, tables.sessions, seq=seq, now=now))
             else:
                 text = self.encoder.document(key, tables.name, tables.tables[key], seq)
             out[key] = text.encode()

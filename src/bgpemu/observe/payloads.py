@@ -324,13 +324,15 @@ def adj_rib_payload(
     }
 
 
-def sessions_payload(snap: RouterSnapshot, *, seq: int, now: float | None = None) -> Doc:
+def sessions_payload(
+    node: str, peers: Iterable[PeerStatus], *, seq: int, now: float | None = None
+) -> Doc:
     """``sessions``: one entry per neighbour, by name."""
     return {
         "schema": schema_id(Kind.SESSIONS),
-        "node": snap.name,
+        "node": node,
         "seq": seq,
-        "sessions": [session_doc(p, now) for p in sorted(snap.peers, key=lambda p: p.peer)],
+        "sessions": [session_doc(p, now) for p in sorted(peers, key=lambda p: p.peer)],
     }
 
 
@@ -348,7 +350,7 @@ def table_payload(key: str, snap: RouterSnapshot, *, seq: int, now: float | None
     if key == NodeTopic.RIB_LOC:
         return rib_loc_payload(snap, seq=seq)
     if key == NodeTopic.SESSIONS:
-        return sessions_payload(snap, seq=seq, now=now)
+        return sessions_payload(snap.name, snap.peers, seq=seq, now=now)
     kind, peer = table_of_key(key)
     ribs = snap.adj_rib_in if kind is NodeTopic.RIB_IN else snap.adj_rib_out
     if peer is None or peer not in ribs:
