@@ -26,6 +26,15 @@ class SessionConfig:
     """The Hold Time we propose: 0 or at least 3 seconds (RFC 4271 §4.2, §10)."""
     connect_retry_time: float = 120.0
     """RFC 4271 §10 suggested ConnectRetryTime."""
+    connect_retry_max: float | None = None
+    """Bound of the retry backoff (RFC 4271 §8.1.1 DampPeerOscillations); None: none.
+
+    When set, a refused or hung connection attempt leaves the session in Active (still
+    accepting the peer's connection) for a ConnectRetryTimer that doubles after every
+    consecutive failed attempt, from ``connect_retry_time`` up to this bound, and the
+    IdleHoldTime after a session that failed before Established doubles the same way;
+    both start again once a session is Established.  None keeps RFC 4271 §8.2.2's
+    fixed timers (Connect falls to Idle on a failed attempt)."""
     idle_hold_time: float = 5.0
     """Delay before the AutomaticStart that follows a fall to Idle (RFC 4271 §8.1.1)."""
     passive: bool = False
@@ -58,6 +67,10 @@ class SessionConfig:
             raise ValueError(f"hold_time {self.hold_time} must be 0 or 3..65535 (RFC 4271 §4.2)")
         if not self.connect_retry_time > 0:
             raise ValueError("connect_retry_time must be positive")
+        if self.connect_retry_max is not None and not (
+            self.connect_retry_max >= self.connect_retry_time
+        ):
+            raise ValueError("connect_retry_max must be at least connect_retry_time")
         if not self.idle_hold_time >= 0:
             raise ValueError("idle_hold_time must not be negative")
         if not self.families:

@@ -38,6 +38,11 @@ Documented deviations from the RFC 4271 §8.2.2 text:
   NOTIFICATION (RFC 4271 §6.4: a NOTIFICATION is never answered by one).
 * A message header error in Established is answered with its own code and subcode
   (RFC 4271 §6.1) rather than an FSM error.
+* With ``connect_retry_max`` set (the lab profile), a failed connection attempt in
+  Connect leaves the session in Active with the ConnectRetryTimer running (the branch
+  RFC 4271 §8.2.2 takes when the DelayOpenTimer runs: keep listening for the peer),
+  and the ConnectRetryTime and IdleHoldTime double after every consecutive attempt
+  that did not reach Established, up to that bound (§8.1.1 DampPeerOscillations).
 * A ConnectRetryTimer is never left running in Idle (RFC 4271 restarts it when Active
   falls to Idle on TcpConnectionFails, where its expiry is then ignored anyway).
 * ROUTE-REFRESH is accepted in Established only; BoRR/EoRR demarcations (RFC 7313 §4)
@@ -154,6 +159,8 @@ class Session:
         self._timers = Timers()
         self._passive = config.passive
         self._enabled = False
+        self._failures = 0
+        """Consecutive attempts that did not reach Established (the retry backoff)."""
         self._out: list[Effect] = []
 
     # -- observation -------------------------------------------------------------------
@@ -336,12 +343,28 @@ class Session:
         if new is old:
             return
         self._state = new
+        if new is _S.ESTABLISHED:
+            self._failures = 0
         self.counters.last_state_change = now
         self._out.append(StateChanged(old=old, new=new))
 
+    def _backoff(self, base: float) -> float:
+        """``base`` doubled for every consecutive failed attempt after the first, up to
+        ``connect_retry_max`` (RFC 4271 §8.1.1 DampPeerOscillations); ``base`` without
+        a bound or a failure."""
+        bound = self.config.connect_retry_max
+        if bound is None or self._failures <= 1:
+            return base
+        return min(base * 2.0 ** min(self._failures - 1, 32), max(bound, base))
+
     def _start_connect_retry(self, now: float) -> None:
-        interval = jittered(self.config.connect_retry_time, self._rng)
+        interval = jittered(self._backoff(self.config.connect_retry_time), self._rng)
         self._timers.start(Timer.CONNECT_RETRY, now, interval)
+
+    def _attempt_failed(self) -> None:
+        """Count a connection attempt that did not reach Established (the backoff)."""
+        if self.config.connect_retry_max is not None:
+            self._failures += 1
 
     def _restart_hold(self, agreed: Negotiated, now: float) -> None:
         if agreed.hold_time:
@@ -381,6 +404,8 @@ class Session:
         automatic restart is on and the session was not stopped by hand.
         """
         was_connected = self._state in CONNECTED_STATES
+        if self._state is not _S.ESTABLISHED and self._enabled:
+            self._attempt_failed()
         if sent is not None:
             self._send(sent)
         self._out.append(CloseTcp())
@@ -393,7 +418,7 @@ class Session:
         if was_connected:
             self._out.append(SessionDown(reason=reason, sent=sent, received=received))
         if to is _S.IDLE and self._enabled and self.config.auto_restart:
-            self._timers.start(Timer.IDLE_HOLD, now, self.config.idle_hold_time)
+            self._timers.start(Timer.IDLE_HOLD, now, self._backoff(self.config.idle_hold_time))
 
 
 def _frames_before_error(stream: bytes, max_message_size: int) -> list[bytes]:

@@ -94,6 +94,8 @@ def _ignore(s: Session, event: Input, now: float) -> None:
 def _start(s: Session, event: Input, now: float) -> None:
     """Idle + ManualStart / AutomaticStart: Connect (ConnectTcp) or, passive, Active."""
     assert isinstance(event, ManualStart | AutomaticStart)
+    if isinstance(event, ManualStart):
+        s._failures = 0  # an operator's start: no backoff left from earlier failures
     s._start(event.passive or s.config.passive, now)
 
 
@@ -121,8 +123,10 @@ def _manual_stop(s: Session, event: Input, now: float) -> None:
 
 
 def _connect_retry_in_connect(s: Session, event: Input, now: float) -> None:
-    """Connect + ConnectRetryTimer_Expires: drop the attempt, retry, restart the timer."""
+    """Connect + ConnectRetryTimer_Expires: drop the attempt, retry, restart the timer
+    (backed off with ``connect_retry_max``: the attempt failed)."""
     s._out.append(CloseTcp())
+    s._attempt_failed()
     s._start_connect_retry(now)
     s._out.append(ConnectTcp())
 
@@ -153,8 +157,20 @@ def _tcp_established(s: Session, event: Input, now: float) -> None:
 
 
 def _tcp_fails_in_connect(s: Session, event: Input, now: float) -> None:
-    """Connect + TcpConnectionFails: Idle (ConnectRetryCounter unchanged)."""
-    s._drop(now, "TCP connection failed", count=False)
+    """Connect + TcpConnectionFails: Idle (ConnectRetryCounter unchanged).
+
+    With ``connect_retry_max`` (a documented deviation, the branch RFC 4271 §8.2.2
+    takes while the DelayOpenTimer runs): Active, listening for the peer, until the
+    ConnectRetryTimer, backed off, expires.
+    """
+    if s.config.connect_retry_max is None:
+        s._drop(now, "TCP connection failed", count=False)
+        return
+    s._out.append(CloseTcp())
+    s._timers.stop_all()
+    s._attempt_failed()
+    s._start_connect_retry(now)
+    s._goto(_S.ACTIVE, now)
 
 
 def _tcp_fails(s: Session, event: Input, now: float) -> None:
