@@ -14,6 +14,7 @@ from bgpemu.observe import (
     validate_name,
 )
 from bgpemu.observe.topics import TopicRef, parse_topic
+from bgpemu.observe.url import BrokerAddress
 
 
 def test_node_topics_layout() -> None:
@@ -117,16 +118,40 @@ def test_parse_topic_ignores_foreign_topics(topic: str) -> None:
         ("mqtt://127.0.0.1:1884", "127.0.0.1", 1884),
         ("mqtt://[::1]:18830/", "::1", 18830),
         ("  mqtt://broker:1883 ", "broker", 1883),
+        ("mqtts://broker", "broker", 8883),
+        ("mqtts://broker:18883", "broker", 18883),
     ],
 )
 def test_parse_mqtt_url(url: str, host: str, port: int) -> None:
     address = parse_mqtt_url(url)
     assert (address.host, address.port) == (host, port)
+    assert address.tls == url.strip().startswith("mqtts:")
 
 
 def test_broker_address_url_is_canonical() -> None:
     assert parse_mqtt_url("mqtt://[::1]").url == "mqtt://[::1]:1883"
     assert parse_mqtt_url("mqtt://h:2").url == "mqtt://h:2"
+    assert parse_mqtt_url("mqtts://h").url == "mqtts://h:8883"
+    assert parse_mqtt_url("mqtt://alice@h").url == "mqtt://h:1883"
+
+
+def test_broker_address_keeps_the_password_out_of_sight() -> None:
+    address = parse_mqtt_url("mqtt://alice@h").with_credentials("alice", "hunter2")
+    assert address.username == "alice"
+    assert "hunter2" not in repr(address) + address.url + address.who
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"ca_file": "ca.pem"}, "needs TLS: use mqtts://"),
+        ({"tls": True, "key_file": "k.pem"}, "a client key without a client certificate"),
+        ({"password": "pw"}, "a password without a user name"),
+    ],
+)
+def test_broker_address_checks_its_fields(fields: dict[str, object], reason: str) -> None:
+    with pytest.raises(MqttUrlError, match=reason):
+        BrokerAddress(host="h", **fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -134,16 +159,25 @@ def test_broker_address_url_is_canonical() -> None:
     [
         ("tcp://h:1883", "scheme must be mqtt://"),
         ("h:1883", "scheme must be mqtt://"),
-        ("mqtts://h", "scheme must be mqtt://"),
+        ("ws://h", "scheme must be mqtt:// or mqtts://"),
         ("mqtt://", "no host"),
         ("mqtt://h:notaport", "invalid MQTT URL"),
         ("mqtt://h:70000", "invalid MQTT URL"),
         ("mqtt://h:0", "port 0"),
         ("mqtt://h/path", "no path"),
-        ("mqtt://u:p@h", "credentials"),
     ],
 )
 def test_parse_mqtt_url_errors_name_the_url(url: str, reason: str) -> None:
     with pytest.raises(MqttUrlError, match=reason) as info:
         parse_mqtt_url(url)
     assert repr(url.strip()) in str(info.value)
+
+
+def test_a_password_in_the_url_is_refused_with_where_to_put_it() -> None:
+    with pytest.raises(MqttUrlError) as info:
+        parse_mqtt_url("mqtts://alice:hunter2@broker:8883")
+    message = str(info.value)
+    assert "hunter2" not in message
+    assert "mqtts://alice:***@broker:8883" in message
+    assert "BGPEMU_MQTT_PASSWORD" in message
+    assert "--mqtt-password-file" in message

@@ -5,7 +5,9 @@ from __future__ import annotations
 from bgpemu.errors import BgpEmuError
 
 __all__ = [
+    "BrokerRefusedError",
     "BrokerUnreachableError",
+    "MqttSecurityError",
     "MqttUrlError",
     "ObserveError",
     "SequenceGapError",
@@ -25,13 +27,28 @@ class MqttUrlError(ObserveError, ValueError):
     """A broker URL that is not ``mqtt://host[:port]``."""
 
 
+class MqttSecurityError(ObserveError, ValueError):
+    """A CA file, client certificate or key, or password file that cannot be used."""
+
+
 class BrokerUnreachableError(ObserveError):
     """The MQTT broker at :attr:`url` did not accept a connection."""
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         self.reason = reason
-        super().__init__(f"cannot reach the MQTT broker at {url}: {reason}")
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return f"cannot reach the MQTT broker at {self.url}: {self.reason}"
+
+
+class BrokerRefusedError(BrokerUnreachableError):
+    """The MQTT broker at :attr:`url` answered but refused the client: a failed TLS
+    handshake, or a CONNACK refusing its credentials (MQTT 3.1.1 §3.2.2.3)."""
+
+    def _message(self) -> str:
+        return f"MQTT broker {self.url}: {self.reason}"
 
 
 class SequenceGapError(ObserveError):

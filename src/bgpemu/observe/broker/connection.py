@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 
 from bgpemu.observe.broker.codec import MAX_PACKET_SIZE, Decoder, encode
 from bgpemu.observe.broker.packets import (
@@ -70,6 +71,12 @@ class Connection:
         self.done = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.cancelled = False
+        self.user: str | None = None
+        """The authenticated user name (None: anonymous, or no authentication)."""
+        self.may_publish: Callable[[str], bool] = _anywhere
+        """Whether this client may publish on a topic (:meth:`Access.may_publish`)."""
+        self.denied = 0
+        """PUBLISHes refused by :attr:`may_publish` (the first one is logged)."""
 
     @property
     def v5(self) -> bool:
@@ -173,3 +180,7 @@ class Connection:
             packet_id=packet_id,
             properties=properties,
         )
+
+
+def _anywhere(topic: str) -> bool:
+    return True

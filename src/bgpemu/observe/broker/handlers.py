@@ -119,6 +119,9 @@ def _on_publish(
     if packet.qos == 2 and packet.packet_id in session.awaiting_release:
         connection.send(Pubrec(packet_id=packet.packet_id))  # a retransmission
         return
+    if not connection.may_publish(packet.topic):
+        _refuse_publish(connection, session, packet)
+        return
     exchange.route(message_of(packet, publisher=connection.client_id, now=now))
     if packet.qos == 1:
         assert packet.packet_id is not None
@@ -127,6 +130,33 @@ def _on_publish(
         assert packet.packet_id is not None
         session.awaiting_release.add(packet.packet_id)
         connection.send(Pubrec(packet_id=packet.packet_id))
+
+
+def _refuse_publish(connection: Connection, session: Session, packet: Publish) -> None:
+    """Drop a PUBLISH the client may not make (:mod:`.access`), logged once per connection.
+
+    MQTT 3.1.1 has no negative acknowledgement: the PUBLISH is acknowledged as usual
+    (PUBACK; PUBREC then PUBCOMP) and discarded, as mosquitto does.  5.0 gets PUBACK or
+    PUBREC with 0x87 Not authorized (5.0 §3.4.2.1, §3.5.2.1), which ends a QoS 2 flow.
+    """
+    connection.denied += 1
+    if connection.denied == 1:
+        logger.warning(
+            "MQTT client %s (%s): not authorised to publish on %r; dropped (further "
+            "refusals of this client are not logged)",
+            connection.name,
+            f"user {connection.user!r}" if connection.user else "anonymous",
+            packet.topic,
+        )
+    code = ReasonCode.NOT_AUTHORIZED if connection.v5 else 0
+    if packet.qos == 1:
+        assert packet.packet_id is not None
+        connection.send(Puback(packet_id=packet.packet_id, reason_code=code))
+    elif packet.qos == 2:
+        assert packet.packet_id is not None
+        if not connection.v5:
+            session.awaiting_release.add(packet.packet_id)
+        connection.send(Pubrec(packet_id=packet.packet_id, reason_code=code))
 
 
 def _on_subscribe(

@@ -22,9 +22,11 @@ received for 1.5 x Keep Alive, 3.1.1 §3.1.2.10), session takeover by the same c
 unless the client sent a normal DISCONNECT, was taken over, or the broker is stopping.
 
 QoS 2 is supported end to end (PUBREC/PUBREL/PUBCOMP, duplicate suppression by packet
-id); granted QoS is the requested QoS.  Not offered: authentication (any user name and
-password is accepted, AUTH is a protocol error), topic aliases (Topic Alias Maximum 0),
-shared subscriptions (announced unavailable; ``$share/`` filters refused with 0x9E).
+id); granted QoS is the requested QoS.  Authentication is by user name and password
+(:mod:`.access`: without ``users`` any is accepted; with them a wrong password is refused
+and anonymous clients may not publish on the ``protected`` topics).  Not offered:
+enhanced authentication (AUTH is a protocol error), topic aliases (Topic Alias Maximum
+0), shared subscriptions (announced unavailable; ``$share/`` filters refused with 0x9E).
 
 Layout: this module is the listener and the life of one connection (CONNECT, read loop,
 cleanup); :mod:`.connection` holds a connection's state and its writer task,
@@ -36,10 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
+from bgpemu.observe.broker.access import Access
 from bgpemu.observe.broker.codec import MAX_PACKET_SIZE, CodecError, UnsupportedProtocolError
 from bgpemu.observe.broker.connection import Connection
 from bgpemu.observe.broker.exchange import Exchange
@@ -83,6 +88,9 @@ class Broker:
     ``max_queued_messages`` bounds each client's outgoing queue (drops are logged);
     ``max_inflight`` bounds unacknowledged QoS 1/2 messages per client;
     ``max_packet_size`` bounds incoming packets (announced to 5.0 clients when lowered).
+    ``users`` (user name -> password) turns authentication on: anonymous clients are
+    accepted (unless ``allow_anonymous`` is False) but may not publish on the
+    ``protected`` topic filters (:mod:`.access`).
     """
 
     def __init__(
@@ -94,7 +102,11 @@ class Broker:
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         max_packet_size: int = MAX_PACKET_SIZE,
         connect_timeout: float = 10.0,
+        users: Mapping[str, str] | None = None,
+        protected: Sequence[str] = (),
+        allow_anonymous: bool = True,
     ) -> None:
+        self.access = Access(users, protected, allow_anonymous=allow_anonymous)
         if max_queued_messages < 1 or not 1 <= max_inflight <= MAX_PACKET_ID:
             raise ValueError("max_queued_messages must be >= 1, max_inflight in 1..65535")
         self.host = host
@@ -250,6 +262,27 @@ class Broker:
         if v5 and first_property(properties, PropertyId.AUTHENTICATION_METHOD) is not None:
             connection.send(Connack(reason_code=ReasonCode.BAD_AUTHENTICATION_METHOD))
             return False  # 5.0 §4.12: no enhanced authentication offered
+        refusal = self.access.authenticate(connect.username, connect.password)
+        if refusal is not None:
+            logger.warning(
+                "MQTT client %r (%s) user %r refused: %s",
+                connect.client_id,
+                connection.peer,
+                connect.username,
+                refusal,
+            )
+            connection.send(Connack(reason_code=_refusal_code(refusal, v5)))
+            return False
+        user = connect.username if self.access.enabled else None
+        if connect.will is not None and not self.access.may_publish(user, connect.will.topic):
+            logger.warning(
+                "MQTT client %r (%s): anonymous will on protected topic %r refused",
+                connect.client_id,
+                connection.peer,
+                connect.will.topic,
+            )
+            connection.send(Connack(reason_code=_refusal_code("not authorised", v5)))
+            return False
         client_id = connect.client_id
         assigned = not client_id
         if assigned:
@@ -289,6 +322,8 @@ class Broker:
         session.expiry_interval = expiry
         connection.client_id = client_id
         connection.session = session
+        connection.user = user
+        connection.may_publish = functools.partial(self.access.may_publish, user)
         connection.will = connect.will
         connection.keep_alive = connect.keep_alive
         receive_maximum = int_property(properties, PropertyId.RECEIVE_MAXIMUM, MAX_PACKET_ID)
@@ -396,3 +431,13 @@ class Broker:
         See :meth:`Exchange.route` (3.1.1 §3.3.1.3, 5.0 §3.3.1.3).
         """
         self._exchange.route(message)
+
+
+def _refusal_code(refusal: str, v5: bool) -> int:
+    """The CONNACK code of an :meth:`Access.authenticate` refusal (3.1.1 §3.2.2.3 table
+    3.1, 5.0 §3.2.2.2)."""
+    if refusal == "not authorised":
+        return ReasonCode.NOT_AUTHORIZED if v5 else ConnectReturnCode.NOT_AUTHORIZED
+    return (
+        ReasonCode.BAD_USER_NAME_OR_PASSWORD if v5 else ConnectReturnCode.BAD_USER_NAME_OR_PASSWORD
+    )

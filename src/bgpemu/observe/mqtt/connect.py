@@ -2,7 +2,10 @@
 
 Every client speaks MQTT 3.1.1 (aiomqtt 2.x) and logs to ``bgpemu.observe.mqtt.client``;
 documents are compact JSON (:func:`encode`), retained documents go at QoS 1 and deltas
-at QoS 0 (docs/mqtt.md).
+at QoS 0 (docs/mqtt.md).  :func:`mqtt_client` is the one client factory: it carries the
+address's TLS settings (``mqtts://``: the CA file, the client certificate) and its
+credentials, so every publisher, observer and control client connects the same way;
+:func:`connect_problem` says why a connection failed, naming the user the broker refused.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
 
-from bgpemu.observe.errors import BrokerUnreachableError
+from bgpemu.observe.errors import BrokerRefusedError, BrokerUnreachableError, MqttSecurityError
 from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 
 __all__ = [
@@ -24,8 +29,11 @@ __all__ = [
     "Payload",
     "broker_address",
     "check_broker",
+    "connect_error",
+    "connect_problem",
     "encode",
     "mqtt_client",
+    "tls_context",
 ]
 
 _client_logger = logging.getLogger("bgpemu.observe.mqtt.client")
@@ -47,32 +55,121 @@ def broker_address(broker: str | BrokerAddress) -> BrokerAddress:
     return parse_mqtt_url(broker) if isinstance(broker, str) else broker
 
 
+def tls_context(address: BrokerAddress) -> ssl.SSLContext | None:
+    """The TLS context of an ``mqtts://`` address (None for ``mqtt://``): the broker's
+    certificate and host name are verified against ``ca_file`` (else the system's CAs),
+    and the client certificate is offered when there is one.
+
+    Raises :class:`~bgpemu.observe.errors.MqttSecurityError` naming the file that cannot
+    be read or used.
+    """
+    if not address.tls:
+        return None
+    try:
+        context = ssl.create_default_context(cafile=address.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise MqttSecurityError(
+            f"{address.url}: cannot use the CA file {address.ca_file}: {_ssl_reason(exc)}"
+        ) from None
+    if address.cert_file:
+        try:
+            context.load_cert_chain(address.cert_file, address.key_file)
+        except (OSError, ssl.SSLError) as exc:
+            files = " and ".join(f for f in (address.cert_file, address.key_file) if f)
+            raise MqttSecurityError(
+                f"{address.url}: cannot use the client certificate {files}: {_ssl_reason(exc)}"
+            ) from None
+    return context
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    verify = getattr(exc, "verify_message", None)
+    if isinstance(exc, ssl.SSLError) and verify:
+        return f"{verify} ({exc.reason}; is the CA file the one that signed the broker's?)"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return f"{exc.reason} ({exc.library or 'ssl'})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
 def mqtt_client(address: BrokerAddress, **options: Any) -> aiomqtt.Client:
-    """An MQTT 3.1.1 client of ``address`` logging to ``bgpemu.observe.mqtt.client``."""
+    """An MQTT 3.1.1 client of ``address`` logging to ``bgpemu.observe.mqtt.client``, with
+    the address's TLS settings and credentials; ``options`` are aiomqtt's (``will``,
+    ``identifier``, ``timeout``...).
+
+    Raises :class:`~bgpemu.observe.errors.MqttSecurityError` when a TLS file is unusable.
+    """
     return aiomqtt.Client(
         address.host,
         address.port,
         protocol=aiomqtt.ProtocolVersion.V311,
         logger=_client_logger,
+        username=address.username,
+        password=address.password,
+        tls_context=tls_context(address),
         **options,
     )
 
 
-async def check_broker(url: str, timeout: float = 3.0) -> BrokerAddress:
-    """Connect to the broker at ``url`` once (CONNECT/CONNACK) and disconnect.
+_REFUSALS = {
+    0x04: "bad user name or password",  # 3.1.1 §3.2.2.3
+    0x86: "bad user name or password",  # 5.0 §3.2.2.2 (paho reports 3.1.1 codes so)
+    0x05: "not authorised",
+    0x87: "not authorised",
+}
 
-    Raises :class:`~bgpemu.observe.errors.MqttUrlError` for a malformed URL and
-    :class:`~bgpemu.observe.errors.BrokerUnreachableError`, naming ``url``, when no broker
+
+def connect_problem(address: BrokerAddress, exc: BaseException) -> tuple[bool, str]:
+    """Why connecting to ``address`` failed: ``(refused, reason)``.
+
+    ``refused`` is True when the broker answered and the connection was not made: its
+    CONNACK refused the credentials (3.1.1 §3.2.2.3: ``the broker refused user 'X': not
+    authorised``), or the TLS handshake failed (an unverifiable certificate, a client
+    certificate required).
+    """
+    rc = getattr(exc, "rc", None)
+    if isinstance(exc, MqttConnectError) and rc is not None:
+        code = int(getattr(rc, "value", rc))
+        refusal = _REFUSALS.get(code, f"CONNACK code {code:#04x} ({exc})")
+        return True, f"the broker refused {address.who}: {refusal}"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True, f"TLS handshake failed: {_ssl_reason(cause)}"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    if "SSL" in text or "certificate" in text:
+        return True, f"TLS handshake failed: {text}"
+    return False, text or type(exc).__name__
+
+
+def connect_error(address: BrokerAddress, exc: BaseException) -> BrokerUnreachableError:
+    """The error to raise for a failed connection (:func:`connect_problem`)."""
+    refused, reason = connect_problem(address, exc)
+    if refused:
+        return BrokerRefusedError(address.url, reason)
+    return BrokerUnreachableError(address.url, reason)
+
+
+async def check_broker(broker: str | BrokerAddress, timeout: float = 3.0) -> BrokerAddress:
+    """Connect to the broker at ``broker`` once (CONNECT/CONNACK) and disconnect.
+
+    Raises :class:`~bgpemu.observe.errors.MqttUrlError` for a malformed URL,
+    :class:`~bgpemu.observe.errors.MqttSecurityError` for an unusable CA file or client
+    certificate, :class:`~bgpemu.observe.errors.BrokerRefusedError` when the broker
+    refuses the TLS handshake or the credentials, and
+    :class:`~bgpemu.observe.errors.BrokerUnreachableError`, naming the URL, when no broker
     answers within ``timeout`` seconds.
     """
-    address = parse_mqtt_url(url)
+    address = broker_address(broker)
+    client = mqtt_client(address, timeout=timeout)
     try:
-        async with asyncio.timeout(timeout):
-            client = mqtt_client(address, timeout=timeout)
-            async with client:
-                pass
+        async with asyncio.timeout(timeout), client:
+            pass
     except TimeoutError:
-        raise BrokerUnreachableError(url, f"no answer within {timeout:g} s") from None
+        hint = "" if address.tls else " (if it expects TLS, use mqtts://)"
+        raise BrokerUnreachableError(address.url, f"no answer within {timeout:g} s{hint}") from None
     except (aiomqtt.MqttError, OSError) as exc:
-        raise BrokerUnreachableError(url, str(exc) or type(exc).__name__) from None
+        raise connect_error(address, exc) from None
     return address

@@ -16,7 +16,7 @@ from typing import Any
 import aiomqtt
 
 from bgpemu.observe.errors import BrokerUnreachableError
-from bgpemu.observe.mqtt.connect import broker_address, encode, mqtt_client
+from bgpemu.observe.mqtt.connect import broker_address, connect_error, encode, mqtt_client
 from bgpemu.observe.topics import ROOT, LabTopics, parse_topic
 from bgpemu.observe.url import BrokerAddress
 
@@ -85,7 +85,7 @@ async def send_control(
                 if doc.get("event") in ("rejected", "converged"):
                     return answers
     except aiomqtt.MqttError as exc:
-        raise BrokerUnreachableError(address.url, str(exc) or type(exc).__name__) from None
+        raise connect_error(address, exc) from None
     return answers
 
 
@@ -133,5 +133,5 @@ async def retained_labs(
         if not subscribed:
             raise BrokerUnreachableError(address.url, f"no answer within {timeout:g} s") from None
     except aiomqtt.MqttError as exc:
-        raise BrokerUnreachableError(address.url, str(exc) or type(exc).__name__) from None
+        raise connect_error(address, exc) from None
     return labs

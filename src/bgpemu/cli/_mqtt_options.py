@@ -1,0 +1,98 @@
+"""The MQTT options every command that talks to a broker shares: one place to add them
+(:func:`add_mqtt_options`) and one to read them (:func:`broker_of`).
+
+``--mqtt URL`` (``mqtt://host[:port]`` or ``mqtts://host[:port]`` for TLS), ``--mqtt-ca``,
+``--mqtt-cert`` and ``--mqtt-key`` (TLS files), and the credentials: the user name from
+``--mqtt-username``, the URL (``mqtt://user@host``) or ``$BGPEMU_MQTT_USERNAME``; the
+password from ``--mqtt-password-file`` or ``$BGPEMU_MQTT_PASSWORD``, never from the
+command line (docs/mqtt.md, "Security").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bgpemu.observe.url import BrokerAddress
+
+__all__ = ["ENV_PASSWORD", "ENV_USERNAME", "add_mqtt_options", "broker_of"]
+
+ENV_USERNAME = "BGPEMU_MQTT_USERNAME"
+ENV_PASSWORD = "BGPEMU_MQTT_PASSWORD"
+
+
+def add_mqtt_options(parser: argparse.ArgumentParser, *, default: str | None, help: str) -> None:
+    """Add ``--mqtt`` (with this command's ``default`` and ``help``) and the TLS and
+    credential options to ``parser``."""
+    parser.add_argument("--mqtt", metavar="URL", default=default, help=help)
+    group = parser.add_argument_group("MQTT security (docs/mqtt.md)")
+    group.add_argument(
+        "--mqtt-ca",
+        metavar="FILE",
+        help="CA certificates (PEM) that verify an mqtts:// broker (default: the system's)",
+    )
+    group.add_argument(
+        "--mqtt-cert", metavar="FILE", help="client certificate (PEM) for an mqtts:// broker"
+    )
+    group.add_argument(
+        "--mqtt-key", metavar="FILE", help="its private key (default: in --mqtt-cert's file)"
+    )
+    group.add_argument(
+        "--mqtt-username",
+        metavar="NAME",
+        help=f"user name (default: the URL's user, else ${ENV_USERNAME})",
+    )
+    group.add_argument(
+        "--mqtt-password-file",
+        metavar="FILE",
+        help=f"file whose first line is the password (default: ${ENV_PASSWORD})",
+    )
+
+
+def broker_of(
+    args: argparse.Namespace, url: str, environ: Mapping[str, str] | None = None
+) -> BrokerAddress:
+    """The broker at ``url`` with the TLS files and credentials of ``args`` and the
+    environment.
+
+    Raises :class:`~bgpemu.observe.errors.MqttUrlError` for a bad URL (or a password in
+    it) and :class:`~bgpemu.observe.errors.MqttSecurityError` for an unreadable password
+    file or a password without a user name.
+    """
+    from bgpemu.observe.errors import MqttSecurityError
+    from bgpemu.observe.url import parse_mqtt_url
+
+    env = os.environ if environ is None else environ
+    address = parse_mqtt_url(url)
+    ca, cert, key = (getattr(args, f"mqtt_{n}", None) for n in ("ca", "cert", "key"))
+    if ca or cert or key:
+        address = address.with_tls_files(ca, cert, key)
+    username = getattr(args, "mqtt_username", None) or address.username or env.get(ENV_USERNAME)
+    password_file = getattr(args, "mqtt_password_file", None)
+    password = _read_password(password_file) if password_file else env.get(ENV_PASSWORD)
+    if password is not None and not username:
+        source = f"--mqtt-password-file {password_file}" if password_file else f"${ENV_PASSWORD}"
+        raise MqttSecurityError(
+            f"{address.url}: a password ({source}) without a user name: give --mqtt-username "
+            f"or set ${ENV_USERNAME}"
+        )
+    return address.with_credentials(username or None, password)
+
+
+def _read_password(path: str) -> str:
+    from bgpemu.observe.errors import MqttSecurityError
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            line = file.readline(65536)
+    except OSError as exc:
+        raise MqttSecurityError(f"--mqtt-password-file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise MqttSecurityError(f"--mqtt-password-file {path}: not UTF-8 text") from None
+    password = line.rstrip("\r\n")
+    if not password:
+        raise MqttSecurityError(f"--mqtt-password-file {path}: the first line is empty")
+    return password
