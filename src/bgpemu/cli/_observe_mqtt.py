@@ -23,6 +23,7 @@ from bgpemu.observe.topics import LabTopics, NodeTopics, parse_topic
 
 if TYPE_CHECKING:
     from bgpemu.observe.mqtt import Observer
+    from bgpemu.observe.url import BrokerAddress
 
 __all__ = [
     "QUIET",
@@ -80,7 +81,9 @@ class Tap:
     """An :class:`Observer` of some topic filters of one lab, plus what the commands need:
     message arrival and a raw queue."""
 
-    def __init__(self, url: str, lab: str, filters: Sequence[str], keep: bool) -> None:
+    def __init__(
+        self, url: str | BrokerAddress, lab: str, filters: Sequence[str], keep: bool
+    ) -> None:
         from bgpemu.observe.mqtt import Observer
 
         if not filters:  # the Observer's default would be the whole lab
@@ -235,10 +238,10 @@ async def open_lab(args: argparse.Namespace) -> str:
     from bgpemu.observe.mqtt import check_broker, retained_labs
 
     try:
-        await check_broker(args.mqtt, args.timeout)
+        await check_broker(args.broker, args.timeout)
         lab = args.lab
         if lab is None:
-            labs = await retained_labs(args.mqtt, args.timeout, QUIET)
+            labs = await retained_labs(args.broker, args.timeout, QUIET)
             if not labs:
                 raise UsageError(
                     f"no lab on the MQTT broker at {args.mqtt} (no retained "
@@ -260,7 +263,7 @@ async def missing_lab(args: argparse.Namespace, lab: str) -> UsageError:
     from bgpemu.observe.mqtt import retained_labs
 
     try:
-        labs = await retained_labs(args.mqtt, args.timeout, QUIET)
+        labs = await retained_labs(args.broker, args.timeout, QUIET)
     except ObserveError as exc:
         return UsageError(str(exc))
     return UsageError(
@@ -290,7 +293,7 @@ async def read(
 ) -> Docs:
     """Subscribe to ``filters`` of ``lab`` and wait for the retained documents
     (:meth:`Tap.settle`); the subscription ends on return."""
-    tap = Tap(args.mqtt, lab, filters, keep=False)
+    tap = Tap(args.broker, lab, filters, keep=False)
     async with contextlib.AsyncExitStack() as stack:
         await subscribe(args, tap, stack)
         return await tap.settle(want, args.timeout, quiet=quiet)

@@ -212,7 +212,7 @@ async def run_watch(args: argparse.Namespace) -> int:
     if args.count is not None and args.count <= 0:
         return 0
     lab = await open_lab(args)
-    tap = Tap(args.mqtt, lab, watch_filters(lab), keep=True)
+    tap = Tap(args.broker, lab, watch_filters(lab), keep=True)
     async with contextlib.AsyncExitStack() as stack:
         await subscribe(args, tap, stack)
         try:

@@ -16,7 +16,12 @@ import json
 import os
 import sys
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
+
+if TYPE_CHECKING:
+    from bgpemu.observe.url import BrokerAddress
 
 __all__ = ["add_parsers"]
 
@@ -24,8 +29,10 @@ _DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--mqtt", metavar="URL", help=f"the lab's broker (default: {_DEFAULT_MQTT})"
+    add_mqtt_options(
+        parser,
+        default=None,
+        help=f"the lab's broker (default: the running lab's, else {_DEFAULT_MQTT})",
     )
     parser.add_argument("--lab", help="lab name (default: the only lab running on this machine)")
     parser.add_argument(
@@ -106,6 +113,17 @@ def _target(args: argparse.Namespace) -> tuple[str, str] | None:
     return str(state["name"]), args.mqtt or state.get("mqtt") or _DEFAULT_MQTT
 
 
+def _with_lab_account(address: BrokerAddress, lab: str) -> BrokerAddress:
+    """``address`` with the account of lab ``lab`` when no credentials were given and it
+    is that running lab's embedded broker (:mod:`bgpemu.lab.credentials`)."""
+    from bgpemu.lab.credentials import read_lab_account
+
+    if address.username is not None:
+        return address
+    account = read_lab_account(lab, address.url)
+    return address if account is None else address.with_credentials(*account)
+
+
 def _command_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.op in ("fail_link", "restore_link", "reset"):
         out: dict[str, Any] = {"a": args.a, "b": args.b}
@@ -155,12 +173,22 @@ def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:
     lab, url = target
     payload = control_payload(uuid.uuid4().hex, args.op, **command_args)
     try:
-        answers = asyncio.run(send_control(url, lab, payload, args.timeout))
+        address = _with_lab_account(broker_of(args, url), lab)
+        answers = asyncio.run(send_control(address, lab, payload, args.timeout))
     except ObserveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except TimeoutError:
-        print(f"error: lab {lab!r} did not answer within {args.timeout:g} s", file=sys.stderr)
+        hint = ""
+        if address.username is None:
+            hint = (
+                " (if its broker lets only some users publish on the control topic, give "
+                "--mqtt-username and the password: docs/mqtt.md, Security)"
+            )
+        print(
+            f"error: lab {lab!r} did not answer within {args.timeout:g} s{hint}",
+            file=sys.stderr,
+        )
         return 1
     for answer in answers:
         if args.output == "json":

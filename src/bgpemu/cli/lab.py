@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Any
 
+from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
 from bgpemu.errors import ConfigError
 
 __all__ = ["add_parser"]
@@ -55,12 +56,13 @@ def add_parser(commands: Any) -> None:
     up.add_argument(
         "--exit-after-converged", action="store_true", help="stop the lab once it has converged"
     )
-    up.add_argument(
-        "--mqtt",
-        metavar="URL",
+    add_mqtt_options(
+        up,
+        default=None,
         help=(
-            "publish tables to this broker (mqtt://host:port); exit status 2 if unreachable. "
-            "Default: an embedded broker on 127.0.0.1:1883 (or a free port if that is taken)"
+            "publish tables to this broker (mqtt://host:port, or mqtts:// for TLS); exit "
+            "status 2 if unreachable. Default: an embedded broker on 127.0.0.1:1883 (or a "
+            "free port if that is taken) where only the lab may publish"
         ),
     )
     up.add_argument(
@@ -105,26 +107,39 @@ async def _run_lab(args: argparse.Namespace, network: Any) -> int:
             from bgpemu.observe.mqtt import check_broker
 
             try:
-                await check_broker(args.mqtt)
+                args.broker = await check_broker(broker_of(args, args.mqtt))
             except ObserveError as exc:
                 print(f"error: {exc}; nothing was started.", file=sys.stderr)
                 return 2
+            args.mqtt = args.broker.url
         elif not args.no_mqtt:
-            args.mqtt = await _embedded_broker(stack)
+            args.broker = await _embedded_broker(stack, name)
+            args.mqtt = args.broker.url
         return await _start_lab(args, network, name, keepalive, hold)
 
 
-async def _embedded_broker(stack: contextlib.AsyncExitStack) -> str:
-    """Start the embedded broker (127.0.0.1:1883, else a free port); return its URL."""
+async def _embedded_broker(stack: contextlib.AsyncExitStack, name: str) -> Any:
+    """Start the embedded broker (127.0.0.1:1883, else a free port) with a new account
+    for the lab (:mod:`bgpemu.lab.credentials`): anyone may read, only the lab (and the
+    CLI of the user who started it) may publish under ``bgpemu/v1/``.  Returns the
+    broker's address with the lab's credentials."""
+    from bgpemu.lab.credentials import new_lab_account, remove_lab_account, write_lab_account
     from bgpemu.observe.broker import Broker
+    from bgpemu.observe.topics import ROOT
+    from bgpemu.observe.url import BrokerAddress
 
+    account = new_lab_account(name)
+    options: dict[str, Any] = {"users": dict([account]), "protected": (f"{ROOT}/#",)}
     try:
-        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=1883))
+        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=1883, **options))
     except OSError:
-        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=0))
-    url = f"mqtt://127.0.0.1:{broker.port}"
+        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=0, **options))
+    address = BrokerAddress(host="127.0.0.1", port=broker.port).with_credentials(*account)
+    url = address.url
+    write_lab_account(name, url, account)
+    stack.callback(remove_lab_account, name)
     print(f"embedded MQTT broker: {url} (observe with: bgpemu watch --mqtt {url})", file=sys.stderr)
-    return url
+    return address
 
 
 async def _start_lab(
@@ -141,7 +156,7 @@ async def _start_lab(
             keepalive=keepalive,
             hold=hold,
             name=name,
-            mqtt=args.mqtt,
+            mqtt=getattr(args, "broker", None),
             only=tuple(args.only or ()),
         )
     except LabError as exc:
@@ -160,7 +175,7 @@ async def _start_lab(
             from bgpemu.lab.publish import publish_lab
 
             publisher = tg.create_task(
-                publish_lab(lab, args.mqtt, started, published), name="lab mqtt"
+                publish_lab(lab, args.broker, started, published), name="lab mqtt"
             )
         else:
             published.set()

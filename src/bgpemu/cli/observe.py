@@ -38,6 +38,7 @@ import asyncio
 import sys
 from typing import Any
 
+from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
 from bgpemu.cli._observe_mqtt import QUIET, UsageError
 from bgpemu.cli._observe_render import render_rib
 from bgpemu.cli._observe_verbs import (
@@ -59,8 +60,10 @@ DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--mqtt", metavar="URL", default=DEFAULT_MQTT, help=f"the broker (default {DEFAULT_MQTT})"
+    add_mqtt_options(
+        parser,
+        default=DEFAULT_MQTT,
+        help=f"the broker: mqtt://host:port or mqtts://host:port (default {DEFAULT_MQTT})",
     )
     parser.add_argument(
         "--lab", help="lab name (default: the only lab with a retained state on the broker)"
@@ -107,9 +110,13 @@ def add_parsers(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bgpemu.observe.errors import ObserveError
+
     try:
+        args.broker = broker_of(args, args.mqtt)
+        args.mqtt = args.broker.url
         status: int = asyncio.run(args.action(args))
-    except UsageError as exc:
+    except (UsageError, ObserveError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

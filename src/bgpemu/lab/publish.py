@@ -33,6 +33,7 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.bestpaths import best_path_changes
 from bgpemu.lab.supervisor import TcpLab
+from bgpemu.observe.url import BrokerAddress
 
 __all__ = [
     "LAB_NODE",
@@ -99,7 +100,10 @@ def views_without_adj_rib_out(plan: Plan) -> frozenset[str]:
 
 
 async def publish_lab(
-    lab: TcpLab, url: str, started: float, published_once: asyncio.Event | None = None
+    lab: TcpLab,
+    url: str | BrokerAddress,
+    started: float,
+    published_once: asyncio.Event | None = None,
 ) -> None:
     """Publish the lab state and the Azure views after every convergence, and serve the
     ``control`` topic; until cancelled.

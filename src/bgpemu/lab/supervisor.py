@@ -50,6 +50,7 @@ from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide,
 from bgpemu.lab.placement import place
 from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.worker import WorkerConfig, worker_main
+from bgpemu.observe.url import BrokerAddress
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.types import Family
@@ -101,13 +102,13 @@ class TcpLab:
         hold: int = 180,
         seed: int = 0,
         name: str | None = None,
-        mqtt: str | None = None,
+        mqtt: str | BrokerAddress | None = None,
         only: tuple[str, ...] = (),
     ) -> None:
         self.network = network
         self.name = name or network.name
         self.mqtt = mqtt
-        """Broker URL the speakers publish their tables to (None: no MQTT)."""
+        """The broker the speakers publish their tables to (None: no MQTT)."""
         self.options: dict[str, Any] = {
             "lab_base": lab_base,
             "port": port,

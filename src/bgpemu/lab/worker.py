@@ -41,6 +41,7 @@ from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
+from bgpemu.observe.url import BrokerAddress
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.runtime import Speaker
 from bgpemu.session import SessionState
@@ -66,8 +67,9 @@ class WorkerConfig:
     names: tuple[str, ...]
     seed: int = 0
     lab: str = "lab"
-    mqtt: str | None = None
-    """Broker URL; None publishes nothing."""
+    mqtt: str | BrokerAddress | None = None
+    """The broker (URL, or address with its TLS settings and credentials); None
+    publishes nothing."""
     log_level: int = logging.ERROR
     plan: Plan | None = None
     """The lab's current plan (after a topology change); None compiles ``network``."""
