@@ -54,6 +54,15 @@ def add_parser(commands: Any) -> None:
     )
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for convergence")
     up.add_argument(
+        "--no-wait-external",
+        dest="wait_external",
+        action="store_false",
+        help=(
+            "do not wait for the sessions to external routers: converged without them "
+            "(the summary names them as not connected)"
+        ),
+    )
+    up.add_argument(
         "--exit-after-converged", action="store_true", help="stop the lab once it has converged"
     )
     add_mqtt_options(
@@ -158,6 +167,7 @@ async def _start_lab(
             name=name,
             mqtt=getattr(args, "broker", None),
             only=tuple(args.only or ()),
+            wait_external=args.wait_external,
         )
     except LabError as exc:
         print(f"error: {exc}; nothing was started.", file=sys.stderr)
@@ -196,7 +206,8 @@ async def _serve_lab(
         "pid": os.getpid(),
         "topology": args.topology_path,
         "speakers": len(lab.local),
-        "sessions": len(lab.sessions),
+        "sessions": len(lab.sessions) + len(lab.external),
+        "external_peers": sorted({router for _, router in lab.external}),
         "mqtt": args.mqtt,
         "converged": False,
     }
@@ -206,8 +217,13 @@ async def _serve_lab(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
+        external = ""
+        if lab.external:
+            routers = sorted({router for _, router in lab.external})
+            waits = "waiting for" if lab.wait_external else "not waiting for"
+            external = f" ({len(lab.external)} to external routers, {waits} {', '.join(routers)})"
         print(
-            f"lab {name}: {len(lab.local)} speakers, {len(lab.sessions)} sessions, "
+            f"lab {name}: {len(lab.local)} speakers, {state['sessions']} sessions{external}, "
             f"{lab.worker_count} process(es)",
             file=sys.stderr,
         )
@@ -227,6 +243,8 @@ async def _serve_lab(
             "speakers": len(lab.local),
             "sessions": verdict.established,
             "best_routes": routes,
+            "held_down": list(verdict.held),
+            "external_not_connected": list(verdict.not_connected),
         }
         print(json.dumps(summary))
         write_state(name, {**state, **summary})
@@ -253,6 +271,10 @@ async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:
             while True:
                 verdict = lab.verdict()
                 line = f"  sessions established {verdict.established}/{verdict.expected}"
+                if verdict.external_waiting:
+                    line += f", waiting for external peers: {', '.join(verdict.external_waiting)}"
+                if verdict.held:
+                    line += f", held down: {'; '.join(verdict.held)}"
                 if line != last:
                     print(line, file=sys.stderr)
                     last = line
@@ -264,8 +286,15 @@ async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:
                     changed.cancel()
                     return None
     except TimeoutError:
-        waiting = ", ".join(lab.verdict().waiting)
-        raise TimeoutError(f"not converged after {timeout} s: {waiting}") from None
+        verdict = lab.verdict()
+        hint = ""
+        if verdict.external_waiting:
+            hint = (
+                f" (external routers not connected: {', '.join(verdict.external_waiting)}; "
+                "--no-wait-external converges without them)"
+            )
+        waiting = ", ".join(verdict.waiting)
+        raise TimeoutError(f"not converged after {timeout} s: {waiting}{hint}") from None
     finally:
         waiter.cancel()
 

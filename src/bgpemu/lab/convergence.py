@@ -7,6 +7,19 @@ the other end received.  Counters only grow, so equal counters in the latest
 reports mean nothing is in flight: a message still in a socket buffer or in a
 driver's queue has been counted as sent by one end and not yet as received by the
 other.  KEEPALIVEs are left out: they flow forever and change no route.
+
+Two kinds of session are decided differently (issue 12):
+
+* A session **held down on purpose** by one end (a ManualStop the lab did not ask for:
+  a max-prefix trip without restart, RFC 4486 §4, as Azure's VPN gateway, ExpressRoute
+  and Route Server limits do) stays down by design.  Once the other end no longer
+  reports it Established (its routes are withdrawn), it is settled: it leaves the
+  expected count and the verdict names it, with the reason, in ``held``.
+* A session to an **external** router (a real router at an on-prem node's address) has
+  one end in the lab.  It is expected like any other, and is settled once that end is
+  Established (what the router received cannot be counted); until then the verdict
+  names the router in ``external_waiting``.  With ``wait_external=False`` such a
+  session is not waited for: it is named in ``not_connected`` instead.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ __all__ = [
     "Verdict",
     "decide",
     "expected_sessions",
+    "external_sessions",
     "report_from_sessions",
 ]
 
@@ -35,6 +49,8 @@ class PeerCounters:
     """RFC 4271 state name."""
     updates_sent: int = 0
     updates_received: int = 0
+    held: str | None = None
+    """Why this end holds the session down on purpose (a ManualStop), else None."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +75,12 @@ class Verdict:
     established: int
     expected: int
     waiting: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+    """Sessions held down on purpose, settled: ``a-b: held down by a (reason)``."""
+    external_waiting: tuple[str, ...] = ()
+    """External routers waited for: ``router (from speaker)``."""
+    not_connected: tuple[str, ...] = ()
+    """External routers not connected and not waited for (``wait_external=False``)."""
 
 
 def expected_sessions(neighbours: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
@@ -73,11 +95,27 @@ def expected_sessions(neighbours: Mapping[str, Iterable[str]]) -> set[tuple[str,
     return pairs
 
 
+def external_sessions(
+    neighbours: Mapping[str, Iterable[str]], externals: Iterable[str]
+) -> set[tuple[str, str]]:
+    """Sessions to external routers: (speaker, router) for every neighbour of a speaker
+    that is one of ``externals`` (the plan's external endpoints)."""
+    routers = set(externals)
+    return {
+        (speaker, peer)
+        for speaker, peers in neighbours.items()
+        for peer in peers
+        if peer in routers
+    }
+
+
 def decide(
     reports: Mapping[str, SpeakerReport],
     sessions: Iterable[tuple[str, str]],
     *,
     down: Iterable[tuple[str, str]] = (),
+    external: Iterable[tuple[str, str]] = (),
+    wait_external: bool = True,
     limit: int = 5,
 ) -> Verdict:
     """Converged or not, from the latest report of every speaker.
@@ -85,8 +123,14 @@ def decide(
     ``down`` lists (speaker, peer) sessions that are intentionally down (the peer
     crashed or its link was cut): the speaker must have noticed, i.e. no longer report
     the session Established, before its routes can be withdrawn and the lab converge.
+    ``external`` lists (speaker, router) sessions to external routers, waited for
+    unless ``wait_external`` is False.  Sessions held down by one end are settled
+    (see the module's docstring).
     """
     waiting: list[str] = []
+    held: list[str] = []
+    external_waiting: list[str] = []
+    not_connected: list[str] = []
     for speaker, peer in sorted(down):
         report = reports.get(speaker)
         side = None if report is None else report.peers.get(peer)
@@ -106,6 +150,14 @@ def decide(
         if side_a is None or side_b is None:
             waiting.append(f"{a}-{b}: session unknown to one end")
             continue
+        holder, side, other = (a, side_a, b) if side_a.held is not None else (b, side_b, a)
+        if side.held is not None:
+            expected -= 1
+            if "Established" in (side_a.state, side_b.state):
+                waiting.append(f"{a}-{b}: held down by {holder}, still Established at {other}")
+            else:
+                held.append(f"{a}-{b}: held down by {holder} ({side.held})")
+            continue
         if side_a.state != "Established" or side_b.state != "Established":
             waiting.append(f"{a}-{b}: {side_a.state}/{side_b.state}")
             continue
@@ -114,6 +166,25 @@ def decide(
             waiting.append(f"{a}->{b}: {side_a.updates_sent - side_b.updates_received} in flight")
         if side_b.updates_sent != side_a.updates_received:
             waiting.append(f"{b}->{a}: {side_b.updates_sent - side_a.updates_received} in flight")
+    for speaker, router in sorted(external):
+        report = reports.get(speaker)
+        if report is None:
+            waiting.append(f"{speaker}: no report yet")
+            expected += 1
+            continue
+        side = report.peers.get(router)
+        state = "unknown" if side is None else side.state
+        if side is not None and side.held is not None:
+            held.append(f"{speaker}-{router}: held down by {speaker} ({side.held})")
+        elif state == "Established":
+            expected += 1
+            established += 1
+        elif wait_external:
+            expected += 1
+            external_waiting.append(f"{router} (from {speaker})")
+            waiting.append(f"{speaker}: waiting for external peer {router} ({state})")
+        else:
+            not_connected.append(f"{router} (from {speaker})")
     for name in sorted(reports):
         if reports[name].busy:
             waiting.append(f"{name}: timer pending")
@@ -122,6 +193,9 @@ def decide(
         established=established,
         expected=expected,
         waiting=tuple(waiting[:limit]),
+        held=tuple(held),
+        external_waiting=tuple(external_waiting),
+        not_connected=tuple(not_connected),
     )
 
 
@@ -135,6 +209,9 @@ def report_from_sessions(
         total += session.counters.messages_sent[MessageType.UPDATE]
         sent, received = session.counters.current_updates()
         peers[peer] = PeerCounters(
-            state=session.state.value, updates_sent=sent, updates_received=received
+            state=session.state.value,
+            updates_sent=sent,
+            updates_received=received,
+            held=session.held_down,
         )
     return SpeakerReport(name=name, peers=peers, busy=busy, updates_sent_total=total)

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bgpemu.azure.model import Network
@@ -32,6 +34,7 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.bestpaths import best_path_changes
+from bgpemu.lab.convergence import Verdict
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.url import BrokerAddress
 
@@ -125,10 +128,10 @@ async def publish_lab(
 async def _publish_views(
     lab: TcpLab, publisher: Any, started: float, published_once: asyncio.Event | None
 ) -> None:
-    from bgpemu.observe.payloads import lab_state_payload
     from bgpemu.observe.topics import LabTopics
 
     topics = LabTopics(lab=lab.name)
+    last_state: dict[str, Any] | None = None
     published: int | None = None
     first: float | None = None
     views: set[str] = set()  # the view topics published last (a topology change drops some)
@@ -158,36 +161,64 @@ async def _publish_views(
             for gone in sorted(views - current):  # the node or view left the topology
                 publisher.clear(gone)
             views = current
-            publisher.update(
-                topics.state,
-                lab_state_payload(
-                    lab.name,
-                    converged=True,
-                    nodes=nodes,
-                    since=time.time(),
-                    convergence_time=round(first, 3),
-                    sessions_established=verdict.established,
-                    sessions_expected=verdict.expected,
-                ),
+            state = lab_state(
+                lab, verdict, nodes=nodes, since=time.time(), convergence_time=round(first, 3)
             )
+            if _changed(state, last_state):
+                publisher.update(topics.state, state)
+                last_state = state
             published = version
             if published_once is not None and not published_once.is_set():
                 await publisher.flush(_FLUSH_TIMEOUT)
                 published_once.set()
             continue
         elif not verdict.converged and (published is not None or first is None):
-            publisher.update(
-                topics.state,
-                lab_state_payload(
-                    lab.name,
-                    converged=False,
-                    nodes=nodes,
-                    sessions_established=verdict.established,
-                    sessions_expected=verdict.expected,
-                ),
-            )
+            state = lab_state(lab, verdict, nodes=nodes)
+            if _changed(state, last_state):
+                publisher.update(topics.state, state)
+                last_state = state
             published = None
         await lab.wait_change()
+
+
+def lab_state(
+    lab: TcpLab,
+    verdict: Verdict,
+    *,
+    nodes: Sequence[str],
+    status: str = "running",
+    since: float | None = None,
+    convergence_time: float | None = None,
+) -> dict[str, Any]:
+    """The lab's ``state`` document (docs/mqtt.md): who runs it, and its ``verdict``."""
+    from bgpemu.observe.payloads import lab_state_payload
+
+    return lab_state_payload(
+        lab.name,
+        converged=verdict.converged and status == "running",
+        nodes=nodes,
+        since=since,
+        convergence_time=convergence_time,
+        sessions_established=verdict.established,
+        sessions_expected=verdict.expected,
+        status=status,
+        lab_id=lab.id,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        held_down=verdict.held,
+        external_waiting=verdict.external_waiting,
+        external_not_connected=verdict.not_connected,
+    )
+
+
+def _changed(state: Mapping[str, Any], last: Mapping[str, Any] | None) -> bool:
+    """Whether ``state`` says something ``last`` did not (``since`` aside: a convergence
+    that changed nothing is not news, and observers are not woken for it)."""
+    if last is None:
+        return True
+    return {k: v for k, v in state.items() if k != "since"} != {
+        k: v for k, v in last.items() if k != "since"
+    }
 
 
 def _view_documents(

@@ -24,6 +24,15 @@ order (new speakers start on the least loaded worker; then each speaker's own ch
 restarts; removals), no other session being touched, and then expects the new plan's
 sessions.  :meth:`TcpLab.change_topology` plans the change from a new network and
 applies it.
+
+Faults (issue 12): a worker process that dies unasked (``kill -9``, an out-of-memory
+kill, an error) is reported with its cause (:mod:`bgpemu.lab.faults`: the signal or
+exit status, and the error the worker sent before it died) in :attr:`TcpLab.faults`
+and the log; its speakers count as crashed (:meth:`TcpLab.restart` starts them again)
+and the other sessions run on.  A worker frozen by ``SIGSTOP`` is noticed from its
+process state within a second, and reported again when it runs on.  A slow machine
+only makes things slower: no deadline here ends a worker, and a command that fails in
+a worker is answered with its error (the worker runs on).
 """
 
 from __future__ import annotations
@@ -31,10 +40,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -46,7 +57,15 @@ from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError
 from bgpemu.lab.bestpaths import BestPaths
-from bgpemu.lab.convergence import PeerCounters, SpeakerReport, Verdict, decide, expected_sessions
+from bgpemu.lab.convergence import (
+    PeerCounters,
+    SpeakerReport,
+    Verdict,
+    decide,
+    expected_sessions,
+    external_sessions,
+)
+from bgpemu.lab.faults import WorkerEvent, WorkerFault, exit_cause, is_stopped
 from bgpemu.lab.placement import place
 from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.worker import WorkerConfig, worker_main
@@ -55,11 +74,33 @@ from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.types import Family
 
-__all__ = ["LabError", "TcpLab", "split"]
+__all__ = ["LabError", "TcpLab", "WorkerInfo", "WorkerTimeoutError", "split"]
+
+logger = logging.getLogger(__name__)
+
+_WATCH_INTERVAL = 0.5
+"""Seconds between two looks at the workers' process states (a SIGSTOP is seen within)."""
+_REPLY_MARGIN = 5.0
+"""Seconds the lab waits beyond a deadline it gave a worker, for the worker's own answer."""
+_EXIT_STATUS_WAIT = 2.0
+"""Seconds to wait for a worker's exit status once its pipe has closed."""
 
 
 class LabError(BgpEmuError):
     """The lab could not start, or an injection names nothing real; the message says which."""
+
+
+class WorkerTimeoutError(LabError, TimeoutError):
+    """A worker did not answer a command in time (slow, stopped...); the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """One worker process of a running lab: its index, process id and speakers."""
+
+    index: int
+    pid: int
+    speakers: tuple[str, ...]
 
 
 def split(
@@ -85,7 +126,14 @@ class _Worker:
     names: tuple[str, ...]
     ready: bool = False
     alive: bool = True
+    """False once it exited or the lab stopped or crashed it."""
     pending: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    fatal: str | None = None
+    """The error the worker sent before dying (``fatal``), if any."""
+    stopped_since: float | None = None
+    """When it was seen stopped (SIGSTOP), until it runs again."""
+    buried: bool = False
+    """Its exit has been handled."""
 
 
 class TcpLab:
@@ -104,8 +152,13 @@ class TcpLab:
         name: str | None = None,
         mqtt: str | BrokerAddress | None = None,
         only: tuple[str, ...] = (),
+        wait_external: bool = True,
     ) -> None:
         self.network = network
+        self.id = uuid.uuid4().hex
+        """Unique id of this run of the lab (in its state file and its MQTT ``state``)."""
+        self.wait_external = wait_external
+        """Convergence waits for the sessions to external routers (else: names them)."""
         self.name = name or network.name
         self.mqtt = mqtt
         """The broker the speakers publish their tables to (None: no MQTT)."""
@@ -134,10 +187,17 @@ class TcpLab:
         )
         self.sessions: set[tuple[str, str]] = set(self._all_sessions)
         """The sessions expected Established now (all minus those down on purpose)."""
+        self.external: set[tuple[str, str]] = self._external_sessions()
+        """(speaker, router) sessions to external routers (one end in the lab)."""
         self.started_at: float | None = None
         self.version = 0
         """Bumped by every report or injection: equal versions mean nothing changed."""
         self._workers: list[_Worker] = []
+        self.faults: list[WorkerFault] = []
+        """Every worker exit, stop and resume the lab did not ask for, oldest first."""
+        self.fault_listeners: list[Callable[[WorkerFault], None]] = []
+        """Called with each new fault (after it is logged and stored)."""
+        self._watchdog: asyncio.TimerHandle | None = None
         self._change = asyncio.Event()
         self._ids = itertools.count(1)
         self._errors: list[str] = []
@@ -162,6 +222,10 @@ class TcpLab:
         """The speakers of each running worker process (they live and die together)."""
         return [worker.names for worker in self._workers if worker.alive]
 
+    def workers(self) -> list[WorkerInfo]:
+        """The running worker processes (index, pid, speakers)."""
+        return [WorkerInfo(w.index, w.process.pid, w.names) for w in self._workers if w.alive]
+
     @property
     def worker_count(self) -> int:
         """How many worker processes run the speakers."""
@@ -179,13 +243,19 @@ class TcpLab:
         )
         workers = [self._register(g, *pair) for g, pair in zip(groups, launched, strict=True)]
         self.started_at = time.monotonic()
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().call_later(_WATCH_INTERVAL, self._watch)
         await self._wait_ready(workers, timeout)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop every speaker (Cease to its peers) and every worker."""
         loop = asyncio.get_running_loop()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for worker in self._workers:
             if worker.alive:
+                worker.alive = False  # its exit is asked for: not a fault
                 with contextlib.suppress(OSError, BrokenPipeError):
                     worker.conn.send({"type": "stop"})
         deadline = time.monotonic() + timeout
@@ -250,7 +320,13 @@ class TcpLab:
         if self._applying:
             waiting = ("a topology change is being applied",)
             return Verdict(converged=False, established=0, expected=0, waiting=waiting)
-        return decide(self.reports, self.sessions, down=self._down)
+        return decide(
+            self.reports,
+            self.sessions,
+            down=self._down,
+            external=self.external - {(s, r) for s, r in self.external if s in self._crashed},
+            wait_external=self.wait_external,
+        )
 
     async def converged(self, timeout: float = 60.0) -> Verdict:
         """Wait until the lab is converged (TimeoutError with the reasons otherwise)."""
@@ -281,7 +357,7 @@ class TcpLab:
             "speakers": speakers,
             "without_adj_rib_out": without_adj_rib_out,
         }
-        replies = await self._ask_all(command, timeout)
+        replies = await self._ask_all(command, timeout, speakers=speakers)
 
         def decode() -> dict[str, RouterSnapshot]:
             result: dict[str, RouterSnapshot] = {}
@@ -301,8 +377,12 @@ class TcpLab:
         return {name: data for reply in replies for name, data in reply["best_paths"].items()}
 
     async def flush(self, timeout: float = 30.0) -> None:
-        """Have every speaker publish its current tables and wait until the broker has them."""
-        await self._ask_all({"type": "flush"}, timeout)
+        """Have every speaker publish its current tables and wait until the broker has them.
+
+        The workers wait ``timeout`` seconds for the broker (LabError naming what is
+        still to publish otherwise; the workers run on, and keep publishing).
+        """
+        await self._ask_all({"type": "flush", "timeout": timeout}, timeout + _REPLY_MARGIN)
 
     def best_routes(self) -> int:
         """Loc-RIB prefixes over the running speakers (from their latest reports)."""
@@ -505,6 +585,7 @@ class TcpLab:
         self._all_sessions = expected_sessions(
             {spec.name: [n.name for n in spec.neighbors] for spec in self.plan.speakers}
         )
+        self.external = self._external_sessions()
         self._cut &= self._all_sessions
         # Settings changed by set_neighbor_policy stay, unless the new plan sets new ones.
         restarted = {spec.name for spec in change.restart_speakers}
@@ -526,6 +607,16 @@ class TcpLab:
         self._recompute()
 
     # -- plumbing --------------------------------------------------------------------
+
+    def _external_sessions(self) -> set[tuple[str, str]]:
+        """(speaker, router) for every session of a local speaker to an external router."""
+        routers = [name for name, e in self.plan.endpoints.items() if e.external]
+        neighbours = {
+            spec.name: [n.name for n in spec.neighbors]
+            for spec in self.plan.speakers
+            if spec.name in self.local
+        }
+        return external_sessions(neighbours, routers)
 
     def _worker_of(self, speaker: str) -> _Worker:
         for worker in reversed(self._workers):
@@ -565,41 +656,63 @@ class TcpLab:
     async def _ask(
         self, worker: _Worker, message: dict[str, Any], timeout: float = 30.0
     ) -> dict[str, Any]:
+        """Send ``message`` to ``worker`` and return its answer (LabError if it refuses,
+        died meanwhile, or did not answer within ``timeout``: WorkerTimeoutError)."""
+        kind = message.get("type")
+        if not worker.alive:
+            raise LabError(f"{self._named(worker)} is not running ({kind!r} not sent)")
         request = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         worker.pending[request] = future
-        worker.conn.send({**message, "id": request})
-        async with asyncio.timeout(timeout):
-            reply = await future
+        try:
+            try:
+                worker.conn.send({**message, "id": request})
+            except OSError as exc:
+                raise LabError(f"{self._named(worker)}: {kind!r} not sent: {exc}") from None
+            async with asyncio.timeout(timeout):
+                reply = await future
+        except TimeoutError:
+            stopped = ""
+            if worker.stopped_since is not None:
+                since = time.monotonic() - worker.stopped_since
+                stopped = f" (stopped by SIGSTOP {since:.0f} s ago)"
+            raise WorkerTimeoutError(
+                f"{self._named(worker)} did not answer {kind!r} within {timeout:g} s{stopped}"
+            ) from None
+        finally:
+            worker.pending.pop(request, None)
         if reply.get("error"):
             raise LabError(str(reply["error"]))
         return reply
 
-    async def _ask_all(self, message: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
-        workers = [w for w in self._workers if w.alive]
+    async def _ask_all(
+        self, message: dict[str, Any], timeout: float, speakers: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Ask every running worker (only those running some of ``speakers``, if given)."""
+        workers = [
+            w
+            for w in self._workers
+            if w.alive and (speakers is None or not speakers.isdisjoint(w.names))
+        ]
         return list(await asyncio.gather(*(self._ask(w, message, timeout) for w in workers)))
+
+    def _named(self, worker: _Worker) -> str:
+        return f"lab worker {worker.index} (pid {worker.process.pid}; {', '.join(worker.names)})"
 
     def _on_message(self, worker: _Worker) -> None:
         try:
             message = worker.conn.recv()
         except (EOFError, OSError):
-            asyncio.get_running_loop().remove_reader(worker.conn.fileno())
-            crashed = set(worker.names) <= self._crashed
-            if worker.alive and not crashed:
-                self._errors.append(f"lab worker {worker.index} ({', '.join(worker.names)}) exited")
-            worker.alive = False
-            for future in worker.pending.values():
-                if not future.done():
-                    future.set_exception(LabError(f"lab worker {worker.index} exited"))
-            self._change.set()
+            self._on_exit(worker)
             return
         kind = message.get("type")
         if kind == "ready":
             worker.ready = True
+        elif kind == "fatal":
+            worker.fatal = str(message.get("error"))
         elif kind == "error":
             self._errors.append(str(message["message"]))
         elif kind == "reports":
-            self.version += 1
             self._store(message["reports"])
         elif "id" in message:
             waiting = worker.pending.pop(message["id"], None)
@@ -607,14 +720,120 @@ class TcpLab:
                 waiting.set_result(message)
         self._change.set()
 
+    def _on_exit(self, worker: _Worker, deadline: float | None = None) -> None:
+        """The worker's pipe closed: handle its exit once its exit status is known.
+
+        The kernel closes a dying process's files a moment before its exit status can
+        be read: look again every 10 ms, for at most :data:`_EXIT_STATUS_WAIT`.
+        """
+        loop = asyncio.get_running_loop()
+        if deadline is None:
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(worker.conn.fileno())
+            deadline = time.monotonic() + _EXIT_STATUS_WAIT
+        if worker.process.exitcode is None and time.monotonic() < deadline:
+            loop.call_later(0.01, self._on_exit, worker, deadline)
+        else:
+            self._buried(worker)
+
+    def _buried(self, worker: _Worker) -> None:
+        """A worker exited: unless the lab asked for it, report it as a fault with its
+        cause, and count its speakers as crashed (before ``ready``: the start fails)."""
+        if worker.buried:
+            return
+        worker.buried = True
+        unasked = worker.alive
+        worker.alive = False
+        cause = exit_cause(worker.process.exitcode, worker.fatal)
+        error = f"{self._named(worker)} {cause}"
+        if unasked:
+            if not worker.ready:
+                self._errors.append(error)
+            else:
+                self._fault(worker, WorkerEvent.EXITED, cause)
+                self._crashed.update(worker.names)
+                for name in worker.names:
+                    self.reports.pop(name, None)
+                self._recompute()
+        for future in worker.pending.values():
+            if not future.done():
+                future.set_exception(LabError(error))
+        self._change.set()
+
+    def _watch(self) -> None:
+        """Every :data:`_WATCH_INTERVAL`: report a worker stopped (SIGSTOP) or running again."""
+        now = time.monotonic()
+        for worker in self._workers:
+            if not worker.alive or not worker.ready:
+                continue
+            stopped = _stopped(worker.process.pid)
+            if stopped and worker.stopped_since is None:
+                worker.stopped_since = now
+                cause = (
+                    "is stopped (SIGSTOP or SIGTSTP): its speakers neither send nor answer "
+                    "until it gets SIGCONT; their peers' hold timers end their sessions"
+                )
+                self._fault(worker, WorkerEvent.STOPPED, cause)
+            elif not stopped and worker.stopped_since is not None:
+                cause = f"runs again (SIGCONT) after {now - worker.stopped_since:.1f} s stopped"
+                worker.stopped_since = None
+                self._fault(worker, WorkerEvent.RESUMED, cause)
+        self._watchdog = asyncio.get_running_loop().call_later(_WATCH_INTERVAL, self._watch)
+
+    def _fault(self, worker: _Worker, event: WorkerEvent, cause: str) -> None:
+        fault = WorkerFault(
+            event=event,
+            worker=worker.index,
+            pid=worker.process.pid,
+            speakers=worker.names,
+            cause=cause,
+            at=time.monotonic(),
+        )
+        self.faults.append(fault)
+        logger.warning("lab %s: %s", self.name, fault.describe())
+        for listener in self.fault_listeners:
+            listener(fault)
+        self.version += 1
+        self._change.set()
+
     def _store(self, reports: Mapping[str, Any]) -> None:
+        """Keep the latest reports; bump :attr:`version` only when one says something new
+        about routing (:func:`_material`): a neighbour that stays unreachable flips
+        between Connect and Active at every retry, and that changes nothing published."""
+        changed = False
         for name, report in reports.items():
             if name in self._crashed:
                 continue
-            self.reports[name] = SpeakerReport(
+            new = SpeakerReport(
                 name=name,
                 peers={peer: PeerCounters(**c) for peer, c in report["peers"].items()},
                 busy=bool(report["busy"]),
                 updates_sent_total=int(report.get("updates_sent_total", 0)),
                 best_routes=int(report.get("best_routes", 0)),
             )
+            old = self.reports.get(name)
+            if old is None or _material(old) != _material(new):
+                changed = True
+            self.reports[name] = new
+        if changed:
+            self.version += 1
+
+
+def _material(report: SpeakerReport) -> tuple[Any, ...]:
+    """What of a report matters to the tables and the verdict: every session's Established
+    or not, its counters and why it is held down, the timers, the routes (not which of the
+    states short of Established a session is in)."""
+    peers = tuple(
+        (peer, c.state == "Established", c.updates_sent, c.updates_received, c.held)
+        for peer, c in sorted(report.peers.items())
+    )
+    return (peers, report.busy, report.updates_sent_total, report.best_routes)
+
+
+def _stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped now (Linux /proc; False where unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return is_stopped(stat.read())
+    except OSError:
+        return False

@@ -33,6 +33,7 @@ from bgpemu.types import prefix_key
 
 __all__ = [
     "CONTROL_OPS",
+    "LAB_STATUSES",
     "SCHEMA_ROOT",
     "Kind",
     "adj_rib_payload",
@@ -163,22 +164,48 @@ def lab_state_payload(
     convergence_time: float | None = None,
     sessions_established: int | None = None,
     sessions_expected: int | None = None,
+    status: str = "running",
+    lab_id: str | None = None,
+    pid: int | None = None,
+    host: str | None = None,
+    held_down: Sequence[str] = (),
+    external_waiting: Sequence[str] = (),
+    external_not_connected: Sequence[str] = (),
 ) -> Doc:
     """``state``: whether the lab has converged, since when (Unix time), and how long it took.
 
     ``since`` is a wall-clock timestamp the shell reads (this module reads no clock);
-    ``convergence_time`` is in seconds from ``lab up``.
+    ``convergence_time`` is in seconds from ``lab up``.  ``status`` is one of
+    :data:`LAB_STATUSES`: ``running``, ``stopped`` (a clean stop) or ``offline`` (the
+    MQTT will: the lab's connection dropped without a DISCONNECT, e.g. it was killed);
+    ``id`` tells two runs of a lab of the same name apart, and ``pid`` and ``host`` say
+    where it runs.  ``held_down`` names the sessions held down on purpose,
+    ``external_waiting`` the external routers convergence waits for, and
+    ``external_not_connected`` those it does not wait for (``--no-wait-external``).
     """
+    if status not in LAB_STATUSES:
+        raise ValueError(f"lab status {status!r} is not one of {', '.join(LAB_STATUSES)}")
     return {
         "schema": schema_id(Kind.LAB_STATE),
         "lab": validate_name(lab, "lab"),
+        "id": lab_id,
+        "status": status,
+        "pid": pid,
+        "host": host,
         "converged": converged,
         "since": since,
         "convergence_time": convergence_time,
         "nodes": sorted(nodes),
         "sessions_established": sessions_established,
         "sessions_expected": sessions_expected,
+        "held_down": list(held_down),
+        "external_waiting": list(external_waiting),
+        "external_not_connected": list(external_not_connected),
     }
+
+
+LAB_STATUSES = ("running", "stopped", "offline")
+"""The ``status`` of a lab ``state``: only a ``running`` lab is alive."""
 
 
 CONTROL_OPS = (

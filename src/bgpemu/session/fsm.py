@@ -161,6 +161,9 @@ class Session:
         self._enabled = False
         self._failures = 0
         """Consecutive attempts that did not reach Established (the retry backoff)."""
+        self.held_down: str | None = None
+        """Why the session is held down by a ManualStop (RFC 4271 §8.1.2: e.g. a
+        max-prefix trip, RFC 4486 §4), until the next ManualStart; None otherwise."""
         self._out: list[Effect] = []
 
     # -- observation -------------------------------------------------------------------
@@ -302,6 +305,24 @@ class Session:
     def stop(self, now: float, subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN) -> list[Effect]:
         """ManualStop: Cease with ``subcode`` when OPENs were exchanged, close, stay Idle."""
         return self.handle(ManualStop(subcode=subcode), now)
+
+    def internal_error(self, now: float, reason: str) -> list[Effect]:
+        """An unexpected error of bgpemu while serving this session: reset it alone.
+
+        Counted in :attr:`SessionCounters.internal_errors`; when connected, Cease /
+        Out of Resources (RFC 4486 §4, subcode 8: the speaker cannot serve the session
+        any more) is sent; then the connection closes and, as after any session error,
+        the IdleHoldTimer brings the session back (RFC 4271 §8.1.1).
+        """
+        self.counters.internal_errors += 1
+        if self._state is _S.IDLE:
+            return []
+        sent = None
+        if self._state in CONNECTED_STATES:
+            sent = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.OUT_OF_RESOURCES)
+        self._drop(now, reason, sent=sent)
+        effects, self._out = self._out, []
+        return effects
 
     # -- helpers used by the handlers --------------------------------------------------
 

@@ -96,6 +96,7 @@ def _start(s: Session, event: Input, now: float) -> None:
     assert isinstance(event, ManualStart | AutomaticStart)
     if isinstance(event, ManualStart):
         s._failures = 0  # an operator's start: no backoff left from earlier failures
+        s.held_down = None
     s._start(event.passive or s.config.passive, now)
 
 
@@ -107,7 +108,9 @@ def _idle_hold_expired(s: Session, event: Input, now: float) -> None:
 
 def _stop_in_idle(s: Session, event: Input, now: float) -> None:
     """Idle + ManualStop: ignored by RFC 4271, but it cancels any automatic restart."""
+    assert isinstance(event, ManualStop)
     s._enabled = False
+    s.held_down = event.reason
     s._timers.stop(Timer.IDLE_HOLD)
 
 
@@ -115,6 +118,7 @@ def _manual_stop(s: Session, event: Input, now: float) -> None:
     """ManualStop: Cease NOTIFICATION after an OPEN was sent, close, Idle, no restart."""
     assert isinstance(event, ManualStop)
     s._enabled = False
+    s.held_down = event.reason
     s.counters.connect_retry_counter = 0
     sent = None
     if s._state in CONNECTED_STATES:

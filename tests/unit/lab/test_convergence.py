@@ -11,6 +11,7 @@ from bgpemu.lab.convergence import (
     SpeakerReport,
     decide,
     expected_sessions,
+    external_sessions,
     report_from_sessions,
 )
 from bgpemu.router.config import OriginatedRoute
@@ -90,3 +91,86 @@ def test_a_crashed_peer_must_be_noticed_before_the_lab_converges() -> None:
     verdict = decide(not_yet, set(), down={("a", "b")})
     assert not verdict.converged
     assert verdict.waiting == ("a: still Established with b",)
+
+
+# -- sessions held down on purpose, sessions to external routers (issue 12, item 5) ------
+
+
+def _held(name: str, peer: str, reason: str) -> SpeakerReport:
+    return SpeakerReport(name=name, peers={peer: PeerCounters(state="Idle", held=reason)})
+
+
+def test_a_session_held_down_on_purpose_is_settled_and_named() -> None:
+    """A max-prefix trip without restart (RFC 4486 §4) keeps a session down by design:
+    convergence does not wait for it, and the verdict says which and why."""
+    reason = "Cease / Maximum Number of Prefixes Reached"
+    reports = {
+        "gw": SpeakerReport(
+            name="gw",
+            peers={
+                "site": PeerCounters(state="Idle", held=reason),
+                "vnet": PeerCounters(state="Established", updates_sent=1, updates_received=1),
+            },
+        ),
+        "site": _report("site", gw=("Active", 0, 0)),
+        "vnet": _report("vnet", gw=("Established", 1, 1)),
+    }
+    verdict = decide(reports, {("gw", "site"), ("gw", "vnet")})
+    assert verdict.converged, verdict.waiting
+    assert (verdict.established, verdict.expected) == (1, 1)
+    assert verdict.held == (f"gw-site: held down by gw ({reason})",)
+
+
+def test_a_held_session_still_established_at_the_other_end_is_waited_for() -> None:
+    reports = {
+        "gw": _held("gw", "site", "Cease / Maximum Number of Prefixes Reached"),
+        "site": _report("site", gw=("Established", 5000, 0)),
+    }
+    verdict = decide(reports, {("gw", "site")})
+    assert not verdict.converged
+    assert verdict.waiting == ("gw-site: held down by gw, still Established at site",)
+
+
+def test_sessions_to_external_routers_are_waited_for_and_named() -> None:
+    """An external router's session counts: not converged, "sessions": 0, before it
+    connects (it was converged with nothing expected)."""
+    reports = {"gw.0": _report("gw.0", onprem=("Active", 0, 0))}
+    verdict = decide(reports, set(), external={("gw.0", "onprem")})
+    assert not verdict.converged
+    assert (verdict.established, verdict.expected) == (0, 1)
+    assert verdict.external_waiting == ("onprem (from gw.0)",)
+    assert verdict.waiting == ("gw.0: waiting for external peer onprem (Active)",)
+    up = {"gw.0": _report("gw.0", onprem=("Established", 3, 1))}
+    verdict = decide(up, set(), external={("gw.0", "onprem")})
+    assert verdict.converged
+    assert (verdict.established, verdict.expected, verdict.external_waiting) == (1, 1, ())
+
+
+def test_without_waiting_for_external_routers_they_are_named_not_connected() -> None:
+    reports = {"gw.0": _report("gw.0", onprem=("Connect", 0, 0))}
+    verdict = decide(reports, set(), external={("gw.0", "onprem")}, wait_external=False)
+    assert verdict.converged
+    assert (verdict.established, verdict.expected) == (0, 0)
+    assert verdict.not_connected == ("onprem (from gw.0)",)
+
+
+def test_external_sessions_of_a_plan_are_those_to_external_endpoints() -> None:
+    assert external_sessions({"a": ["b", "x", "y"], "b": ["a"]}, externals={"x"}) == {("a", "x")}
+
+
+def test_a_stopped_session_reports_why_it_is_held_down() -> None:
+    """The session of the end that tripped the limit says why it is down; a session that
+    was never stopped, or started again, holds nothing."""
+    import random
+
+    from bgpemu.session import ManualStart, ManualStop, Session, SessionConfig
+
+    config = SessionConfig(local_as=65001, peer_as=65002, bgp_identifier="10.0.0.1")
+    session = Session(config, random.Random(0))
+    assert session.held_down is None
+    session.handle(ManualStart(), 0.0)
+    session.handle(ManualStop(subcode=1, reason="Cease / Maximum Number of Prefixes Reached"), 1.0)
+    report = report_from_sessions("gw", {"site": session}, busy=False)
+    assert report.peers["site"].held == "Cease / Maximum Number of Prefixes Reached"
+    session.handle(ManualStart(), 2.0)
+    assert report_from_sessions("gw", {"site": session}, busy=False).peers["site"].held is None
