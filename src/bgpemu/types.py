@@ -9,6 +9,7 @@ output format shows.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple, NewType
 
@@ -21,6 +22,7 @@ __all__ = [
     "Family",
     "Prefix",
     "Safi",
+    "TcpMd5Key",
     "prefix_key",
 ]
 
@@ -66,3 +68,32 @@ def prefix_key(prefix: str) -> tuple[int, int, int]:
     every table bgpemu prints).  ValueError if ``prefix`` is not one."""
     net = ipaddress.ip_network(prefix, strict=False)
     return (net.version, int(net.network_address), net.prefixlen)
+
+
+TCP_MD5_MAX_KEY_LENGTH = 80
+"""Linux's TCP_MD5SIG_MAXKEYLEN: the longest RFC 2385 key the kernel takes, in octets."""
+
+
+@dataclass(frozen=True, slots=True)
+class TcpMd5Key:
+    """The secret of an RFC 2385 TCP-MD5 signature (1 to 80 octets), never shown.
+
+    ``repr`` and ``str`` print ``<redacted>``, so a key that reaches a log line, an
+    error message or a dump of a spec does not give itself away.  ValueError (which
+    does not quote the key) if the length is out of range.
+    """
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.secret) <= TCP_MD5_MAX_KEY_LENGTH:
+            raise ValueError(
+                f"a TCP-MD5 key must be 1 to {TCP_MD5_MAX_KEY_LENGTH} octets long"
+                f" (this one has {len(self.secret)})"
+            )
+
+    def __repr__(self) -> str:
+        return "TcpMd5Key(<redacted>)"
+
+    def __str__(self) -> str:
+        return "<redacted>"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bgpemu.router.config import RouterConfig
 from bgpemu.session import SessionConfig
+from bgpemu.types import TcpMd5Key
 
 __all__ = ["NeighborSpec", "SpeakerSpec"]
 
@@ -18,6 +19,11 @@ class NeighborSpec:
     address: str
     port: int = 179
     session: SessionConfig
+    tcp_md5_key: TcpMd5Key | None = None
+    """RFC 2385: sign every TCP segment of the session with this key (None: unsigned).
+
+    Session configuration, not routing: the router never sees it; the TCP runtime sets
+    it on its sockets and the in-memory fabric ignores it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,19 @@ events it sleeps until the session's next timer deadline, so every timer of RFC 
 A second TCP connection from the same peer while the first is in OpenSent or
 OpenConfirm is a collision (RFC 4271 §6.8): it gets its own candidate session, and
 once its OPEN has arrived the two BGP Identifiers decide which connection survives.
+
+A session is a fault domain (architecture decision 12): an unexpected exception while
+serving it (decoding, the router, a policy, encoding its exports) never leaves the
+driver.  It is logged once with its traceback and counted, and it resets this
+neighbour's session alone (:meth:`Session.internal_error
+<bgpemu.session.fsm.Session.internal_error>`: Cease / Out of Resources, RFC 4486 §4),
+which the IdleHoldTimer brings back; every other session keeps running.  Exports are
+packed in the target peer's driver (:meth:`PeerDriver.send_exports`), so a route that
+cannot be encoded toward one peer resets that peer, not the one it came from.
+
+Back-pressure: the event queue is bounded, so a reader whose peer sends faster than
+the driver processes waits on it, stops reading, and TCP flow control holds the peer
+(at most ``_QUEUE_SIZE`` chunks of ``_READ_CHUNK`` octets are buffered per neighbour).
 """
 
 from __future__ import annotations
@@ -29,8 +42,9 @@ from bgpemu.router import (
     RouterOutput,
     peer_info,
 )
-from bgpemu.router.exports import export_frames
+from bgpemu.router.exports import Packed, export_frames
 from bgpemu.router.spec import NeighborSpec
+from bgpemu.runtime import tcp_md5
 from bgpemu.session import (
     CloseTcp,
     CollisionWinner,
@@ -54,6 +68,7 @@ from bgpemu.session import (
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
+from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.context import CodecContext
 from bgpemu.wire.describe import describe_notification
 from bgpemu.wire.messages import Notification, RouteRefreshSubtype
@@ -123,7 +138,7 @@ class _Refresh:
 
 _Event = _Data | _Eof | _Connected | _ConnectFailed | _Incoming | _Stop | _Refresh
 
-FrameCache = dict[tuple[CodecContext, Export], list[bytes]]
+FrameCache = dict[tuple[CodecContext, Export], Packed]
 """The UPDATE frames each export was packed into, per codec context (see send_exports)."""
 
 
@@ -160,6 +175,9 @@ class PeerDriver:
         self._stopped = False
         self.last_notification_received: str | None = None
         self.last_notification_sent: str | None = None
+        self._not_announced_logged = False
+        self._unanswered_logged = False
+        self._who = f"speaker {speaker_name}, neighbour {spec.name}"
 
     # -- API for the speaker (may be called from any task) ------------------------------
 
@@ -195,12 +213,45 @@ class PeerDriver:
             except TimeoutError:
                 event = None
             now = loop.time()
-            if event is not None:
-                self._dispatch(event, now)
-            self._fire_timers(now)
+            try:
+                if event is not None:
+                    self._dispatch(event, now)
+                self._fire_timers(now)
+            except Exception as exc:  # a bug of ours: this session alone pays (decision 12)
+                self._internal_error(exc, now)
             self._on_change()
             await self._drain()
         await self._close_all()
+
+    @property
+    def internal_errors(self) -> int:
+        """How many unexpected errors have reset this neighbour's session so far."""
+        return self.session.counters.internal_errors
+
+    def _internal_error(self, exc: BaseException, now: float) -> None:
+        """Log ``exc`` once with its traceback and reset this neighbour's session alone.
+
+        Cease / Out of Resources (RFC 4486 §4, subcode 8) on the session (a collision
+        candidate is stopped with it); nothing raised while doing so escapes either.
+        """
+        self._log.error(
+            "internal error, resetting this session (Cease / Out of Resources): %r",
+            exc,
+            exc_info=exc,
+        )
+        reason = f"internal error: {exc!r}"
+        try:
+            candidate = self._candidate
+            if candidate is not None:
+                stop = ManualStop(subcode=CeaseSubcode.OUT_OF_RESOURCES, reason=reason)
+                self._apply(candidate, candidate.session.handle(stop, now))
+                self._detach(candidate)
+            self._apply(self._conn, self.session.internal_error(now, reason))
+        except Exception as again:
+            self._log.error("internal error while resetting the session: %r", again)
+            for conn in (self._conn, self._candidate):
+                if conn is not None:
+                    self._detach(conn)
 
     def _next_deadline(self) -> float | None:
         deadlines = [
@@ -346,6 +397,7 @@ class PeerDriver:
     def _promote(self, candidate: _Connection) -> None:
         if self._conn is not None:
             self._detach(self._conn)
+        candidate.session.counters.internal_errors += self.session.counters.internal_errors
         self.session = candidate.session
         self._conn = candidate
         self._candidate = None
@@ -372,6 +424,9 @@ class PeerDriver:
                     if conn is not None:
                         self._detach(conn)
                     elif primary:
+                        pending = self._attempt_task is not None and not self._attempt_task.done()
+                        if pending and self.session.state == SessionState.CONNECT:
+                            self._connect_unanswered()  # the ConnectRetryTimer ran out first
                         self._cancel_attempt()
                 case ConnectTcp():
                     if primary and conn is None:
@@ -446,7 +501,10 @@ class PeerDriver:
         UPDATEs each export was packed into: a peer whose codec context is the same
         gets equal exports (typically every eBGP peer of a hub) from it, unpacked again.
         """
-        self._send_exports(self._conn, exports, now, packed)
+        try:
+            self._send_exports(self._conn, exports, now, packed)
+        except Exception as exc:  # e.g. a route the encoder cannot put on this session
+            self._internal_error(exc, now)
 
     def reset(self, notification: Notification, now: float) -> None:
         """Stop the session with ``notification`` (e.g. maximum prefixes, RFC 4486 §4)."""
@@ -457,10 +515,13 @@ class PeerDriver:
         )
         # A connection still being set up must not come back later as the session:
         # a collision candidate is stopped too and a pending attempt is abandoned.
-        if self._candidate is not None:
-            self._apply(self._candidate, self._candidate.session.handle(stop, now))
-        self._cancel_attempt()
-        self._apply(self._conn, self.session.handle(stop, now))
+        try:
+            if self._candidate is not None:
+                self._apply(self._candidate, self._candidate.session.handle(stop, now))
+            self._cancel_attempt()
+            self._apply(self._conn, self.session.handle(stop, now))
+        except Exception as exc:
+            self._internal_error(exc, now)
 
     def blackhole(self) -> None:
         """Let nothing through on the current connection any more, and say nothing.
@@ -477,7 +538,10 @@ class PeerDriver:
 
     def restart(self, now: float) -> None:
         """Start the session again after a :meth:`reset` (the max-prefix restart timer)."""
-        self._apply(self._conn, self.session.handle(ManualStart(), now))
+        try:
+            self._apply(self._conn, self.session.handle(ManualStart(), now))
+        except Exception as exc:
+            self._internal_error(exc, now)
 
     def _send_exports(
         self,
@@ -490,12 +554,15 @@ class PeerDriver:
         codec = session.codec
         context = codec.context
         for export in exports:
-            frames = None if packed is None else packed.get((context, export))
-            if frames is None:
-                frames = export_frames(codec, export)
+            done = None if packed is None else packed.get((context, export))
+            if done is None:
+                done = export_frames(codec, export)
                 if packed is not None:
-                    packed[(context, export)] = frames
-            self._apply(conn, session.send_update_frames(frames, now))
+                    packed[(context, export)] = done
+            if done.not_announced is not None and not self._not_announced_logged:
+                self._not_announced_logged = True  # once per neighbour: a table can hold many
+                self._log.warning("%s (logged once per neighbour)", done.not_announced)
+            self._apply(conn, session.send_update_frames(done.frames, now))
 
     # -- connections ----------------------------------------------------------------------
 
@@ -552,13 +619,51 @@ class PeerDriver:
     async def _connect(self, attempt: int) -> None:
         try:
             async with asyncio.timeout(_CONNECT_TIMEOUT):
-                reader, writer = await asyncio.open_connection(
-                    self.spec.address, self.spec.port, local_addr=(self._local_address, 0)
+                reader, writer = await tcp_md5.open_connection(
+                    self.spec.address,
+                    self.spec.port,
+                    local_address=self._local_address,
+                    key=self.spec.tcp_md5_key,
+                    who=self._who,
                 )
+        except tcp_md5.Md5UnavailableError as exc:
+            if not self._unanswered_logged:
+                self._unanswered_logged = True
+                self._log.error("%s", exc)
+            await self._queue.put(_ConnectFailed(attempt, str(exc)))
+            return
         except (OSError, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError | ConnectionResetError):
+                self._connect_unanswered()
             await self._queue.put(_ConnectFailed(attempt, str(exc) or type(exc).__name__))
             return
         await self._queue.put(_Connected(attempt, reader, writer))
+
+    def _connect_unanswered(self) -> None:
+        """A connection attempt timed out or was reset: say why that may be, once.
+
+        RFC 2385 §2, §4: a segment without the MD5 signature the receiver expects, or
+        with a wrong one, is dropped without an answer.  A key on one end only, or two
+        different keys, therefore look exactly like a peer that never answers.
+        """
+        if self._unanswered_logged:
+            return
+        self._unanswered_logged = True
+        where = f"{self.spec.address} port {self.spec.port}"
+        if self.spec.tcp_md5_key is not None:
+            self._log.warning(
+                "connection attempts to %s time out or are reset, and this neighbour has "
+                "TCP-MD5 (RFC 2385) configured: segments signed with another key (or "
+                "unsigned) are dropped without an answer; check the key on both ends",
+                where,
+            )
+        else:
+            self._log.warning(
+                "connection attempts to %s time out or are reset: is the neighbour up and "
+                "reachable? If it has TCP-MD5 (RFC 2385) configured, it drops our unsigned "
+                "segments without an answer: give this neighbour the same password",
+                where,
+            )
 
     def _post_nowait(self, event: _Event, writer: asyncio.StreamWriter) -> None:
         try:

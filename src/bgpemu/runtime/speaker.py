@@ -32,14 +32,20 @@ from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.router.table import path_json
 from bgpemu.runtime.peer import FrameCache, PeerDriver
+from bgpemu.runtime.tcp_md5 import Socket, set_md5_key
 from bgpemu.session import SessionState
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, TcpMd5Key
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
 
 __all__ = ["Speaker"]
 
 logger = logging.getLogger(__name__)
+
+_REFUSAL_LOG_INTERVAL = 10.0
+"""Seconds between two log lines about refused connections from unconfigured addresses."""
+_ROUTER_ERROR_PAUSE = 1.0
+"""Seconds the router timers wait after an internal error before the next deadline."""
 
 DAEMON_GC_THRESHOLDS = (50_000, 20, 100)
 """Garbage-collector thresholds while a speaker runs (see :func:`daemon_gc`)."""
@@ -85,6 +91,11 @@ class Speaker:
         self._ready = asyncio.Event()
         self._change: asyncio.Future[None] | None = None
         self.bound_port: int | None = None
+        self.refused_connections = 0
+        """TCP connections from addresses that are no neighbour's, accepted and closed."""
+        self._refusals_unlogged = 0
+        self._refusal_logged_at: float | None = None
+        self._listen_sockets: list[Socket] = []
 
     @property
     def peers(self) -> dict[str, PeerDriver]:
@@ -104,8 +115,21 @@ class Speaker:
             server: asyncio.Server | None = None
             if self.spec.listen:
                 server = await asyncio.start_server(
-                    self._on_client, self.spec.local_address, self.spec.port, reuse_address=True
+                    self._on_client,
+                    self.spec.local_address,
+                    self.spec.port,
+                    reuse_address=True,
+                    start_serving=False,  # listen only once the TCP-MD5 keys are set
                 )
+                self._listen_sockets = list(server.sockets)
+                try:
+                    for neighbor in self.spec.neighbors:
+                        if neighbor.tcp_md5_key is not None:
+                            self._listen_key(neighbor.address, neighbor.tcp_md5_key, neighbor.name)
+                except OSError:
+                    server.close()
+                    raise
+                await server.start_serving()
                 self.bound_port = server.sockets[0].getsockname()[1]
                 logger.info(
                     "%s listening on %s port %d",
@@ -200,6 +224,8 @@ class Speaker:
             raise ValueError(
                 f"speaker {self.spec.name}: address {spec.address} is neighbour {holder.name}'s"
             )
+        if spec.tcp_md5_key is not None:
+            self._listen_key(spec.address, spec.tcp_md5_key, spec.name)
         now = asyncio.get_running_loop().time()
         self._apply_output(self.router.set_neighbor_policy(policy, now), now)
         self._start_peer(tg, spec)
@@ -239,6 +265,8 @@ class Speaker:
         if tg is None or self._stop.is_set():
             raise RuntimeError(f"speaker {self.spec.name} is not running")
         await self._retire(spec.name, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
+        if spec.tcp_md5_key is not None:
+            self._listen_key(spec.address, spec.tcp_md5_key, spec.name)
         now = asyncio.get_running_loop().time()
         self._apply_output(self.router.set_neighbor_policy(policy, now), now)
         self._start_peer(tg, spec)
@@ -257,6 +285,8 @@ class Speaker:
         address = _normal(driver.spec.address)
         if self._by_address.get(address) is driver:
             del self._by_address[address]  # from now on a connection from it is refused
+        if driver.spec.tcp_md5_key is not None:
+            self._listen_key(address, None, name)
         await driver.stop(subcode)
         task = self._tasks.pop(name, None)
         if task is not None:
@@ -266,6 +296,15 @@ class Speaker:
         now = asyncio.get_running_loop().time()
         self._apply_output(self.router.peer_down(name, now), now)
         del self._peers[name]
+
+    def _listen_key(self, address: str, key: TcpMd5Key | None, neighbor: str) -> None:
+        """Set (or, None, delete) the RFC 2385 key for ``address`` on the listening sockets.
+
+        The kernel then drops every segment from that address that is not signed with
+        it, and signs what the accepted connection sends (RFC 2385 §2).
+        """
+        for sock in self._listen_sockets:
+            set_md5_key(sock, address, key, who=f"speaker {self.spec.name}, neighbour {neighbor}")
 
     def withdraw(self, family: Family, prefix: str) -> None:
         """Stop announcing a locally originated ``prefix``."""
@@ -303,9 +342,11 @@ class Speaker:
                     "state": driver.state.name,
                     "last_notification_received": driver.last_notification_received,
                     "last_notification_sent": driver.last_notification_sent,
+                    "internal_errors": driver.internal_errors,
                 }
                 for name, driver in sorted(self._peers.items())
             ],
+            "refused_connections": self.refused_connections,
             "received_routes": self.received_routes(),
             "loc_rib": self.router.table(),
         }
@@ -338,8 +379,13 @@ class Speaker:
         """Carry out what the router asked: exports per peer, resets, restarts."""
         packed: FrameCache = {}  # equal exports to several peers are packed once
         for name, exports in out.exports.items():
-            self._peers[name].send_exports(exports, now, packed)
+            target = self._peers.get(name)
+            if target is not None:  # each driver contains its own errors (decision 12)
+                target.send_exports(exports, now, packed)
         for reset in out.resets:
+            driver = self._peers.get(reset.peer)
+            if driver is None:
+                continue
             logger.warning(
                 "%s: stopping the session with %s: %s",
                 self.spec.name,
@@ -348,7 +394,7 @@ class Speaker:
                     reset.notification.code, reset.notification.subcode, reset.notification.data
                 ),
             )
-            self._peers[reset.peer].reset(reset.notification, now)
+            driver.reset(reset.notification, now)
         for name in out.restarts:
             driver = self._peers.get(name)
             if driver is not None:  # None: de-configured while its restart was pending
@@ -375,7 +421,11 @@ class Speaker:
                 await asyncio.wait_for(self._router_wake.wait(), timeout)
             except TimeoutError:
                 now = loop.time()
-                self._apply_output(self.router.on_timer(now), now)
+                try:
+                    self._apply_output(self.router.on_timer(now), now)
+                except Exception:  # no session to blame: log it, keep every session running
+                    logger.exception("%s: internal error in the router's timers", self.spec.name)
+                    await asyncio.sleep(_ROUTER_ERROR_PAUSE)  # no busy loop on a stuck deadline
                 self._notify()
 
     def _change_future(self) -> asyncio.Future[None]:
@@ -390,15 +440,45 @@ class Speaker:
             self._change = None
 
     def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        address = _normal(writer.get_extra_info("peername")[0])
+        peername = writer.get_extra_info("peername")
+        address = _normal(peername[0]) if peername else "an unknown address"
         driver = self._by_address.get(address)
         if driver is None:
+            writer.close()
+            self._refused(address)
+            return
+        driver.incoming(reader, writer)
+
+    def _refused(self, address: str) -> None:
+        """Count a connection refused from an unconfigured address; log without flooding.
+
+        The first refusal is logged at once; later ones at most once per
+        ``_REFUSAL_LOG_INTERVAL`` seconds, as one line that says how many there were
+        (a scan or a flood of connections must not flood the log).  The total is
+        :attr:`refused_connections`, in :meth:`dump`.
+        """
+        self.refused_connections += 1
+        self._refusals_unlogged += 1
+        now = asyncio.get_running_loop().time()
+        last = self._refusal_logged_at
+        if last is not None and now - last < _REFUSAL_LOG_INTERVAL:
+            return
+        if self._refusals_unlogged == 1:
             logger.warning(
                 "%s: refusing a connection from unconfigured %s", self.spec.name, address
             )
-            writer.close()
-            return
-        driver.incoming(reader, writer)
+        else:
+            logger.warning(
+                "%s: refused %d connections from unconfigured addresses in the last %.0f s "
+                "(the latest from %s; %d in all)",
+                self.spec.name,
+                self._refusals_unlogged,
+                now - last if last is not None else 0.0,
+                address,
+                self.refused_connections,
+            )
+        self._refusal_logged_at = now
+        self._refusals_unlogged = 0
 
 
 def _normal(address: str) -> str:
