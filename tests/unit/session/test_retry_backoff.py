@@ -26,7 +26,7 @@ from bgpemu.session import (
 from bgpemu.wire.constants import CeaseSubcode, ErrorCode
 from bgpemu.wire.messages import Notification
 
-from .helpers import make_config, new_session, peer_open
+from .helpers import make_config, new_session, peer_open, state_of
 
 S = SessionState
 
@@ -37,11 +37,11 @@ def _lab_session() -> Session:
 
 def _fail_attempts(session: Session, count: int, now: float) -> list[float]:
     """Let ``count`` connection attempts be refused; the wait armed after each."""
-    waits = []
+    waits: list[float] = []
     for _ in range(count):
-        assert session.state is S.CONNECT
+        assert state_of(session) is S.CONNECT
         session.handle(TcpConnectionFails(), now)
-        assert session.state is S.ACTIVE  # still listening for the peer (RFC 4271 §8.2.2)
+        assert state_of(session) is S.ACTIVE  # still listening for the peer (RFC 4271 §8.2.2)
         assert session.armed_timers == {Timer.CONNECT_RETRY}
         deadline = session.timer_deadline(Timer.CONNECT_RETRY)
         assert deadline is not None
@@ -67,14 +67,14 @@ def test_backoff_starts_again_once_established() -> None:
     session.handle(TcpCrAcked(), 100.0)
     session.handle(BgpOpen(message=peer_open()), 100.0)
     session.handle(KeepAliveMsg(), 100.0)
-    assert session.state is S.ESTABLISHED
+    assert state_of(session) is S.ESTABLISHED
     cease = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.ADMINISTRATIVE_RESET)
     session.handle(NotifMsg(notification=cease), 101.0)
-    assert session.state is S.IDLE
+    assert state_of(session) is S.IDLE
     idle_hold = session.next_deadline()
     assert idle_hold is not None
     session.on_timer(idle_hold)
-    assert session.state is S.CONNECT
+    assert state_of(session) is S.CONNECT
     (wait,) = _fail_attempts(session, 1, idle_hold)
     assert 0.75 <= wait <= 1.0
 
@@ -87,13 +87,13 @@ def test_idle_hold_backs_off_while_sessions_fail_before_established() -> None:
     )
     session.handle(ManualStart(), 0.0)
     now = 0.0
-    holds = []
+    holds: list[float] = []
     reject = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.CONNECTION_REJECTED)
     for _ in range(10):
-        assert session.state is S.CONNECT
+        assert state_of(session) is S.CONNECT
         session.handle(TcpCrAcked(), now)
         session.handle(NotifMsg(notification=reject), now)
-        assert session.state is S.IDLE
+        assert state_of(session) is S.IDLE
         deadline = session.timer_deadline(Timer.IDLE_HOLD)
         assert deadline is not None
         holds.append(deadline - now)
@@ -111,7 +111,7 @@ def test_without_a_bound_connect_failure_is_rfc_idle() -> None:
     session.handle(ManualStart(), 0.0)
     for at in (1.0, 7.0, 13.0):
         session.handle(TcpConnectionFails(), at)
-        assert session.state is S.IDLE
+        assert state_of(session) is S.IDLE
         assert session.next_deadline() == at + 5.0
         session.on_timer(at + 5.0)
 
@@ -126,7 +126,7 @@ def test_connect_retry_expiry_in_connect_counts_as_a_failed_attempt() -> None:
         assert deadline is not None
         deadlines.append(deadline)
         assert ConnectTcp() in session.on_timer(deadline)  # dropped and dialled again
-        assert session.state is S.CONNECT
+        assert state_of(session) is S.CONNECT
     last = session.timer_deadline(Timer.CONNECT_RETRY)
     assert last is not None
     assert 0.75 <= deadlines[1] - deadlines[0] <= 1.0
