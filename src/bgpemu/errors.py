@@ -6,6 +6,7 @@ Hierarchy::
     ├── MessageError        a received message is malformed: carries the RFC 4271 §4.5
     │                       NOTIFICATION (code, subcode, data) to send before closing
     ├── EncodeError         a message cannot be encoded (our bug or a caller's misuse)
+    │   └── MessageTooLongError  it would exceed the session's maximum message size
     ├── ConfigError         a configuration file is invalid: carries every problem found
     └── TransportError      a socket-level failure, translated at the runtime boundary
 """
@@ -20,6 +21,7 @@ __all__ = [
     "ConfigProblem",
     "EncodeError",
     "MessageError",
+    "MessageTooLongError",
     "TransportError",
 ]
 
@@ -48,6 +50,12 @@ class MessageError(BgpEmuError):
 
 class EncodeError(BgpEmuError):
     """A message or attribute that cannot be put on the wire as given."""
+
+
+class MessageTooLongError(EncodeError):
+    """The message would be longer than the session allows: 4,096 octets (RFC 4271
+    §4.1), or 65,535 when both ends sent the Extended Message capability (RFC 8654 §4:
+    a speaker MUST NOT send a longer message to a peer that did not advertise it)."""
 
 
 @dataclass(frozen=True, slots=True)

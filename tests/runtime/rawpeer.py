@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire import Codec, Framer
+from bgpemu.wire.constants import MAX_EXTENDED_MESSAGE_SIZE
+from bgpemu.wire.context import CodecContext
 from bgpemu.wire.messages import (
+    AddPathMode,
     Capabilities,
     Keepalive,
     Message,
@@ -29,7 +32,9 @@ class RawPeer:
     writer: asyncio.StreamWriter
     codec: Codec = field(default_factory=Codec)
     framer: Framer = field(default_factory=Framer)
-    received: list[Message] = field(default_factory=list)
+    received: list[bytes] = field(default_factory=list)
+    """Frames read but not returned yet: decoded when returned, with the codec's context
+    of that moment (the context changes once the OPENs are known)."""
 
     def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -41,8 +46,8 @@ class RawPeer:
                 data = await self.reader.read(65536)
                 if not data:
                     return None
-                self.received.extend(self.codec.decode(f) for f in self.framer.feed(data))
-        return self.received.pop(0)
+                self.received.extend(self.framer.feed(data))
+        return self.codec.decode(self.received.pop(0))
 
     async def until(self, kind: type, timeout: float = 10.0) -> Message | None:
         """Skip messages until one of ``kind`` arrives; None if the speaker closes first."""
@@ -78,9 +83,21 @@ class RawPeer:
 
 
 async def connect_raw_peer(
-    host: str, port: int, *, local: str, asn: int, router_id: str, timeout: float = 15.0
+    host: str,
+    port: int,
+    *,
+    local: str,
+    asn: int,
+    router_id: str,
+    timeout: float = 15.0,
+    add_path: tuple[tuple[Family, AddPathMode], ...] = (),
+    extended_message: bool = False,
 ) -> RawPeer:
-    """Connect (retrying while the speaker refuses, e.g. during its IdleHold) and establish."""
+    """Connect (retrying while the speaker refuses, e.g. during its IdleHold) and establish.
+
+    With ``add_path`` / ``extended_message`` the OPEN offers those capabilities and the
+    peer's codec reads the speaker's UPDATEs as both ends then agree (RFC 7911, RFC 8654).
+    """
     async with asyncio.timeout(timeout):
         while True:
             try:
@@ -94,6 +111,8 @@ async def connect_raw_peer(
                 route_refresh=True,
                 enhanced_route_refresh=True,
                 four_octet_as=asn,
+                add_path=add_path,
+                extended_message=extended_message,
             )
             peer.send(peer.codec.encode(Open.for_asn(asn, 90, router_id, capabilities)))
             peer.send(peer.codec.encode(Keepalive()))
@@ -102,6 +121,18 @@ async def connect_raw_peer(
                 await peer.close()
                 await asyncio.sleep(0.05)
                 continue
+            theirs = dict(first.capabilities.add_path)
+            peer.codec.context = CodecContext(
+                add_path_receive=frozenset(
+                    f for f, m in add_path if m & AddPathMode.RECEIVE and theirs.get(f, 0) & 2
+                ),
+                add_path_send=frozenset(
+                    f for f, m in add_path if m & AddPathMode.SEND and theirs.get(f, 0) & 1
+                ),
+                extended_message=extended_message and first.capabilities.extended_message,
+            )
+            if peer.codec.context.extended_message:
+                peer.framer = Framer(max_message_size=MAX_EXTENDED_MESSAGE_SIZE)
             if await peer.until(Keepalive) is None:
                 await peer.close()
                 continue

@@ -40,6 +40,14 @@ Cease / Peer De-configured (RFC 4486 §4 subcode 3) and unwired; the far end, if
 stays configured, learns it as from that NOTIFICATION and starts over with a fresh,
 unwired session.  Events still queued for a removed end or connection are ignored.
 No other session is touched.
+
+A session is a fault domain here too (architecture decision 12): an unexpected
+exception while serving one end (its session, its router's handling of what it
+received, the encoding of its exports) resets that session alone with Cease / Out of
+Resources (:meth:`Session.internal_error <bgpemu.session.fsm.Session.internal_error>`),
+counted in its counters and written with its traceback to :attr:`Fabric.events`; the
+IdleHoldTimer brings it back and the rest of the fabric runs on, so ``bgpemu solve``
+cannot be killed by one session either.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -140,6 +149,8 @@ class Fabric:
         self._seq = itertools.count()
         self._work = 0
         self._conn_ids = itertools.count(1)
+        self._not_announced: set[tuple[str, str]] = set()
+        """(node, neighbour) pairs already logged for an export not announced (RFC 8654)."""
         self._renewals = itertools.count(1)
         ordered = sorted(specs, key=lambda s: s.name)
         names = [s.name for s in ordered]
@@ -572,7 +583,13 @@ class Fabric:
                 node = self._nodes.get(name)
                 if node is not None and node.armed == deadline and node.running:
                     node.armed = None
-                    self._apply_output(node, node.router.on_timer(self.now))
+                    try:
+                        output = node.router.on_timer(self.now)
+                    except Exception as exc:  # no session to blame: record it, run on
+                        lines = "".join(traceback.format_exception(exc)).rstrip()
+                        self._log(name, f"internal error in the router's timers: {lines}")
+                        return
+                    self._apply_output(node, output)
                 return
         self._work -= 1
         match event:
@@ -646,7 +663,12 @@ class Fabric:
             if conn.open[1 - to] and conn.pair.cut is None:
                 self._push(self.now + self.latency, Close(conn, 1 - to))  # a reset
             return
-        self._apply(end, end.session.receive_data(data, self.now))
+        try:
+            effects = end.session.receive_data(data, self.now)
+        except Exception as exc:
+            self._internal_error(end, exc)
+            return
+        self._apply(end, effects)
 
     def _close_side(self, conn: Connection, side: int) -> None:
         conn.open[side] = False
@@ -656,7 +678,30 @@ class Fabric:
     # -- effects ---------------------------------------------------------------------------
 
     def _apply(self, end: End, effects: list[Effect]) -> None:
-        """Apply a session's effects in order (every Send before a following CloseTcp)."""
+        """Apply a session's effects in order (every Send before a following CloseTcp).
+
+        An exception while doing so (a bug) resets this session alone (decision 12).
+        """
+        try:
+            self._apply_effects(end, effects)
+        except Exception as exc:
+            self._internal_error(end, exc)
+        self._arm(end)
+
+    def _internal_error(self, end: End, exc: Exception) -> None:
+        """Record ``exc`` with its traceback and reset the session of ``end`` alone."""
+        lines = "".join(traceback.format_exception(exc)).rstrip()
+        self._log(end.node, f"{end.name}: internal error, resetting the session: {lines}")
+        try:
+            self._apply_effects(
+                end, end.session.internal_error(self.now, f"internal error: {exc!r}")
+            )
+        except Exception as again:  # e.g. the router failing again on peer_down
+            self._log(end.node, f"{end.name}: internal error while resetting: {again!r}")
+            self._on_close_tcp(end)
+        self._arm(end)
+
+    def _apply_effects(self, end: End, effects: list[Effect]) -> None:
         node = self._nodes[end.node]
         for effect in effects:
             match effect:
@@ -692,7 +737,6 @@ class Fabric:
                     self._refresh(node, end, refresh.family)
                 case _:
                     pass
-        self._arm(end)
 
     def _send(self, end: End, data: bytes) -> None:
         pair = end.pair
@@ -752,11 +796,20 @@ class Fabric:
         self._arm_router(node)
 
     def _send_exports(self, end: End, exports: list[Export]) -> None:
+        """Pack and send exports to ``end``; an error resets ``end`` alone (decision 12)."""
         session = end.session
         codec = session.codec
-        for export in exports:
-            frames = export_frames(codec, export)
-            self._apply(end, session.send_update_frames(frames, self.now))
+        try:
+            for export in exports:
+                packed = export_frames(codec, export)
+                if packed.not_announced is not None:
+                    key = (end.node, end.name)
+                    if key not in self._not_announced:  # once per neighbour
+                        self._not_announced.add(key)
+                        self._log(end.node, f"{end.name}: {packed.not_announced}")
+                self._apply(end, session.send_update_frames(packed.frames, self.now))
+        except Exception as exc:
+            self._internal_error(end, exc)
 
     def _refresh(self, node: _Node, end: End, family: Family) -> None:
         """Re-send ``family`` between BoRR and EoRR when both ends support RFC 7313."""

@@ -36,6 +36,9 @@ class SessionCounters:
     updates_received_before: int = 0
     last_notification_sent: Notification | None = None
     last_notification_received: Notification | None = None
+    internal_errors: int = 0
+    """Unexpected errors of bgpemu itself while serving this session, each of which
+    reset it (:meth:`Session.internal_error <bgpemu.session.fsm.Session.internal_error>`)."""
 
     def current_updates(self) -> tuple[int, int]:
         """(UPDATEs sent, UPDATEs received) on the current Established connection.

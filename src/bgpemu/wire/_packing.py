@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bgpemu.errors import EncodeError
+from bgpemu.errors import EncodeError, MessageTooLongError
 from bgpemu.types import IPV4_UNICAST, Family
 from bgpemu.wire._attr_encode import attribute
 from bgpemu.wire._mp import mp_reach_header
@@ -43,9 +43,12 @@ def prefix_blobs(
 
 
 def chunk(blobs: list[bytes], room: int) -> list[bytes]:
-    """Concatenate ``blobs`` greedily into pieces of at most ``room`` octets."""
+    """Concatenate ``blobs`` greedily into pieces of at most ``room`` octets.
+
+    MessageTooLongError when the attributes leave no room for a prefix (RFC 8654 §4).
+    """
     if room <= 0:
-        raise EncodeError("the attributes leave no room for prefixes")
+        raise MessageTooLongError("the attributes leave no room for prefixes")
     out: list[bytes] = []
     current: list[bytes] = []
     used = 0
@@ -53,7 +56,7 @@ def chunk(blobs: list[bytes], room: int) -> list[bytes]:
         size = len(blob)
         if used + size > room:
             if not current:
-                raise EncodeError("a prefix does not fit in one message")
+                raise MessageTooLongError("a prefix does not fit in one message")
             out.append(b"".join(current))
             current = []
             used = 0

@@ -16,7 +16,7 @@ import socket
 import struct
 from collections.abc import Sequence
 
-from bgpemu.errors import EncodeError, MessageError
+from bgpemu.errors import EncodeError, MessageError, MessageTooLongError
 from bgpemu.types import IPV4_UNICAST, Afi, Family, Safi
 from bgpemu.wire import _packing
 from bgpemu.wire._attr_encode import encode_attributes
@@ -130,7 +130,7 @@ class Codec:
         except (ValueError, OSError, OverflowError, struct.error, TypeError) as exc:
             raise EncodeError(f"cannot encode {type(message).__name__}: {exc}") from exc
         if len(data) > self._context.max_message_size:
-            raise EncodeError(
+            raise MessageTooLongError(
                 f"{type(message).__name__} of {len(data)} octets exceeds "
                 f"{self._context.max_message_size}"
             )
@@ -177,7 +177,9 @@ class Codec:
         IPv4 unicast uses the classic NLRI field and NEXT_HOP; other families use
         MP_REACH_NLRI with ``attributes.next_hop`` (plus an optional link-local next
         hop, RFC 2545 §3) and no NEXT_HOP attribute (RFC 4760 §3).  ``path_ids`` are
-        used iff ADD-PATH send is negotiated for ``family`` (RFC 7911 §3).
+        used iff ADD-PATH send is negotiated for ``family`` (RFC 7911 §3).  Raises
+        MessageTooLongError when the attributes leave no room for a prefix in a message of
+        the session's maximum size (RFC 8654 §4).
         """
         if attributes.next_hop is None:
             raise EncodeError("pack_announce needs attributes.next_hop")
