@@ -8,11 +8,15 @@ shows in logs, dumps or reprs.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import socket
 import struct
+import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +160,59 @@ async def test_a_platform_without_tcp_md5_is_a_clear_error(
     assert "speaker a, neighbour b" in message
     assert "TCP_MD5SIG" in message
     assert SECRET.decode() not in message
+
+
+def test_speaker_cli_with_a_key_reference_establishes_and_never_prints_it(
+    tmp_path: Path,
+) -> None:
+    """``password: {env: ...}`` in two speaker configs: Established, and the key is in
+    neither the debug log nor the ``--dump-after`` document."""
+    port = free_port(A, B)
+    for name, me, other, asn, peer_as in (("a", A, B, 65041, 65042), ("b", B, A, 65042, 65041)):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"""name: {name}
+asn: {asn}
+router_id: 10.0.0.{asn - 65000}
+listen: {{address: {me}, port: {port}}}
+connect_retry_time: 1
+next_hop: 192.0.2.{asn - 65000}
+routes: [10.{asn - 65000}.0.0/24]
+neighbors:
+  - name: peer
+    address: {other}
+    port: {port}
+    asn: {peer_as}
+    families: [ipv4-unicast]
+    password: {{env: BGPEMU_TEST_MD5}}
+"""
+        )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bgpemu",
+            "--log-level",
+            "debug",
+            "speaker",
+            "--config",
+            str(tmp_path / "a.yaml"),
+            "--config",
+            str(tmp_path / "b.yaml"),
+            "--wait-established",
+            "--dump-after",
+            "0.3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={
+            **os.environ,
+            "BGPEMU_TEST_MD5": SECRET.decode(),
+            "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
+        },
+    )
+    dumps = {d["speaker"]: d for d in json.loads(result.stdout)}
+    assert dumps["a"]["sessions"][0]["state"] == "ESTABLISHED"
+    assert [r["prefix"] for r in dumps["a"]["received_routes"]] == ["10.42.0.0/24"]
+    assert SECRET.decode() not in result.stdout + result.stderr

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from bgpemu.config._problems import problems_from_validation
+from bgpemu.config.keys import Md5Key
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.policy import (
     Action,
@@ -170,6 +171,8 @@ class NeighborModel(_Model):
     max_prefix: Annotated[int, Field(ge=1)] | None = None
     max_prefix_restart: Annotated[float, Field(gt=0)] | None = None
     mrai: Annotated[float, Field(ge=0)] = 0.0
+    password: Md5Key | None = None
+    """TCP-MD5 key (RFC 2385): text, ``{env: NAME}`` or ``{file: PATH}`` (config/keys.py)."""
 
     @field_validator("hold_time")
     @classmethod
@@ -301,7 +304,15 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
             extended_message=n.extended_message,
             peer_name=n.name,
         )
-        neighbors.append(NeighborSpec(name=n.name, address=n.address, port=n.port, session=session))
+        neighbors.append(
+            NeighborSpec(
+                name=n.name,
+                address=n.address,
+                port=n.port,
+                session=session,
+                tcp_md5_key=n.password,
+            )
+        )
     return SpeakerSpec(
         name=model.name,
         local_address=model.listen.address,
