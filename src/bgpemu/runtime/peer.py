@@ -70,7 +70,7 @@ from bgpemu.types import Family
 from bgpemu.wire import Update
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.context import CodecContext
-from bgpemu.wire.describe import describe_notification
+from bgpemu.wire.describe import describe_issues, describe_notification
 from bgpemu.wire.messages import Notification, RouteRefreshSubtype
 
 __all__ = ["FrameCache", "PeerDriver"]
@@ -468,13 +468,8 @@ class PeerDriver:
 
     def _on_updates(self, updates: list[Update]) -> None:
         for update in updates:
-            for issue in update.issues:
-                self._log.warning(
-                    "UPDATE attribute %d handled per RFC 7606 (%s): %s",
-                    issue.type_code,
-                    issue.action.name,
-                    issue.reason,
-                )
+            if update.issues:
+                self._log.warning("%s", describe_issues(update))  # RFC 7606 §6
         now = asyncio.get_running_loop().time()
         self._apply_output(self._router.updates_received(self.name, updates, now), now)
 

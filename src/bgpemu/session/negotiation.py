@@ -59,6 +59,7 @@ class Negotiated:
             add_path_receive=self.add_path_receive,
             add_path_send=self.add_path_send,
             extended_message=self.extended_message,
+            external=self.peer_as != self.local_open.asn,
         )
 
 

@@ -10,9 +10,11 @@ Error table (the action for each case; "reset" raises :class:`MessageError`)::
 
     case                                             action             where
     -----------------------------------------------  -----------------  -----------------------
-    attribute header truncated / value overruns the  reset 3/1          RFC 4271 §6.3, RFC 7606
-      Total Path Attribute Length                                        §4 (NLRI cannot be
-                                                                         located reliably)
+    attribute header truncated (fewer than 3 octets, treat-as-withdraw  RFC 7606 §4: the NLRI
+      4 with Extended Length) / value overruns the   (the attributes    is located from the
+      Total Path Attribute Length                    before it kept)    Total Path Attr. Length
+    any attribute of length zero but AS_PATH and     as the attribute's RFC 7606 §4
+      ATOMIC_AGGREGATE                               row below
     MP_REACH_NLRI or MP_UNREACH_NLRI repeated        reset 3/1          RFC 7606 §3 g
     any other attribute repeated                     discard all but    RFC 7606 §3 g
                                                      the first
@@ -22,7 +24,8 @@ Error table (the action for each case; "reset" raises :class:`MessageError`)::
                                                      when re-sent
     unrecognized optional non-transitive             dropped quietly    RFC 4271 §5
     Optional/Transitive bits wrong, recognized attr  treat-as-withdraw  RFC 7606 §3 c
-      (AS4_PATH / AS4_AGGREGATOR: attribute discard)                     (RFC 6793 §6)
+      (AS4_PATH / AS4_AGGREGATOR: attribute discard;                     (RFC 6793 §6;
+      MP_REACH / MP_UNREACH: reset 3/9)                                  RFC 7606 §5.3)
     well-known mandatory missing while NLRI present  treat-as-withdraw  RFC 7606 §3 d
       (ORIGIN, AS_PATH; NEXT_HOP for classic NLRI)                       (RFC 4760 §3 for MP)
     ORIGIN length != 1 or value > 2                  treat-as-withdraw  RFC 7606 §7.1
@@ -30,17 +33,22 @@ Error table (the action for each case; "reset" raises :class:`MessageError`)::
       underrun (length not a whole segment list)
     NEXT_HOP length != 4                             treat-as-withdraw  RFC 7606 §7.3
     MULTI_EXIT_DISC length != 4                      treat-as-withdraw  RFC 7606 §7.4
-    LOCAL_PREF length != 4                           treat-as-withdraw  RFC 7606 §7.5
+    LOCAL_PREF from an external peer                 attribute discard  RFC 7606 §7.5
+    LOCAL_PREF length != 4 (internal peer)           treat-as-withdraw  RFC 7606 §7.5
     ATOMIC_AGGREGATE length != 0                     attribute discard  RFC 7606 §7.6
     AGGREGATOR length != 6 (2-octet) / 8 (4-octet)   attribute discard  RFC 7606 §7.7
     COMMUNITIES length 0 or not a multiple of 4      treat-as-withdraw  RFC 7606 §7.8
-    ORIGINATOR_ID length != 4                        treat-as-withdraw  RFC 7606 §7.9
+    ORIGINATOR_ID / CLUSTER_LIST from external peer  attribute discard  RFC 7606 §7.9, §7.10
+    ORIGINATOR_ID length != 4 (internal peer)        treat-as-withdraw  RFC 7606 §7.9
     CLUSTER_LIST length 0 or not a multiple of 4     treat-as-withdraw  RFC 7606 §7.10
     EXTENDED_COMMUNITIES length 0 or not mult. of 8  treat-as-withdraw  RFC 7606 §7.14
-    AS4_PATH malformed (as AS_PATH, 4-octet ASNs)    attribute discard  RFC 6793 §6
+    AS4_PATH malformed (as AS_PATH, 4-octet ASNs;    attribute discard  RFC 6793 §6
+      length < 6 or odd)
+    AS4_PATH AS_CONFED_* segments (2-octet peer)     segments dropped,  RFC 6793 §6
+                                                     recorded as discard
     AS4_AGGREGATOR length != 8                       attribute discard  RFC 6793 §6
     LARGE_COMMUNITY length 0 or not a mult. of 12    treat-as-withdraw  RFC 8092 §6
-    AS4_PATH / AS4_AGGREGATOR from a 4-octet peer    ignored            RFC 6793 §4.1
+    AS4_PATH / AS4_AGGREGATOR from a 4-octet peer    attribute discard  RFC 6793 §6
     MP_REACH / MP_UNREACH too short, next-hop length reset 3/9, data =  RFC 7606 §7.11, §7.12,
       wrong for the family, NLRI syntax error        the attribute      §5.3; subcode from
                                                                          RFC 4760 §7
@@ -51,7 +59,12 @@ Error table (the action for each case; "reset" raises :class:`MessageError`)::
       Length larger than the message allows
 
 Several errors in one UPDATE: the strongest action wins (reset > treat-as-withdraw >
-attribute discard), RFC 7606 §3 h.
+attribute discard), RFC 7606 §3 h.  An UPDATE that announces nothing (no NLRI, no
+MP_REACH_NLRI prefix) but carries a treat-as-withdraw error is a session reset with
+the RFC 4271 §6.3 subcode of its first such error (RFC 7606 §5.2): that subcode is
+kept with each issue here.  Attributes bgpemu does not recognize (Traffic Engineering
+24, IPv6 Address Specific Extended Community 25, ATTR_SET 128, ...) are unrecognized
+optional attributes for RFC 4271 §5, so RFC 7606 §7.13, §7.15 and §7.16 never apply.
 """
 
 from __future__ import annotations
@@ -119,13 +132,22 @@ _FLAG_RULES: dict[int, tuple[int, UpdateIssueAction]] = {
 }
 
 
-class _MalformedError(Exception):
-    """One attribute failed its RFC 7606 §7 check."""
+_LENGTH = int(UpdateErrorSubcode.ATTRIBUTE_LENGTH_ERROR)
+_FLAGS = int(UpdateErrorSubcode.ATTRIBUTE_FLAGS_ERROR)
+_AS_PATH = int(UpdateErrorSubcode.MALFORMED_AS_PATH)
+_BAD_ORIGIN = int(UpdateErrorSubcode.INVALID_ORIGIN_ATTRIBUTE)
+_NO_DATA = (int(UpdateErrorSubcode.MALFORMED_AS_PATH),)
+"""RFC 4271 §6.3 subcodes whose NOTIFICATION carries no attribute as data."""
 
-    def __init__(self, action: UpdateIssueAction, reason: str) -> None:
+
+class _MalformedError(Exception):
+    """One attribute failed its RFC 7606 §7 check; ``subcode`` is its RFC 4271 §6.3 one."""
+
+    def __init__(self, action: UpdateIssueAction, reason: str, subcode: int = _LENGTH) -> None:
         super().__init__(reason)
         self.action = action
         self.reason = reason
+        self.subcode = subcode
 
 
 def _tlv(flags: int, code: int, value: bytes) -> bytes:
@@ -145,13 +167,17 @@ class SplitAttributes:
     """(flags, value) of MP_REACH_NLRI."""
     mp_unreach: tuple[int, bytes] | None
     """(flags, value) of MP_UNREACH_NLRI."""
+    broken: UpdateIssue | None = None
+    """The RFC 7606 §4 treat-as-withdraw of an attribute header truncated or a value
+    overrunning the block; ``key`` and the MP attributes then hold what came before."""
 
 
 def split_attributes(block: bytes) -> SplitAttributes:
     """Check the TLV structure of the attribute block and lift out the MP attributes.
 
-    Raises MessageError 3/1 when an attribute header is truncated or a value
-    overruns the block (RFC 4271 §6.3, RFC 7606 §4), or when MP_REACH_NLRI or
+    A truncated attribute header or a value overrunning the block ends the walk with
+    ``broken`` set (RFC 7606 §4: treat-as-withdraw, the NLRI being located from the
+    Total Path Attribute Length).  Raises MessageError 3/1 when MP_REACH_NLRI or
     MP_UNREACH_NLRI appears twice (RFC 7606 §3 g).
     """
     pos = 0
@@ -159,24 +185,22 @@ def split_attributes(block: bytes) -> SplitAttributes:
     pieces: list[bytes] | None = None
     mp_reach: tuple[int, bytes] | None = None
     mp_unreach: tuple[int, bytes] | None = None
+    broken: UpdateIssue | None = None
     while pos < end:
-        if pos + 3 > end:
-            raise MessageError(_UPDATE, 1, reason="truncated path attribute header")
         flags = block[pos]
-        code = block[pos + 1]
-        if flags & _EXT:
-            if pos + 4 > end:
-                raise MessageError(_UPDATE, 1, reason="truncated path attribute header")
-            length = (block[pos + 2] << 8) | block[pos + 3]
-            start = pos + 4
-        else:
-            length = block[pos + 2]
-            start = pos + 3
+        code = block[pos + 1] if pos + 1 < end else 0
+        start = pos + (4 if flags & _EXT else 3)
+        if start > end:
+            left = end - pos
+            broken = UpdateIssue(_TAW, code, f"{left} octet(s) left for an attribute header")
+            break
+        length = (block[pos + 2] << 8) | block[pos + 3] if flags & _EXT else block[pos + 2]
         stop = start + length
         if stop > end:
-            raise MessageError(
-                _UPDATE, 1, reason=f"attribute {code} overruns the path attribute field"
-            )
+            over = stop - end
+            reason = f"attribute {code} overruns the Total Path Attribute Length by {over}"
+            broken = UpdateIssue(_TAW, code, reason)
+            break
         if code in (_MP_REACH, _MP_UNREACH):
             if pieces is None:
                 pieces = [block[:pos]]
@@ -192,8 +216,8 @@ def split_attributes(block: bytes) -> SplitAttributes:
         elif pieces is not None:
             pieces.append(block[pos:stop])
         pos = stop
-    key = block if pieces is None else b"".join(pieces)
-    return SplitAttributes(key=key, mp_reach=mp_reach, mp_unreach=mp_unreach)
+    key = b"".join(pieces) if pieces is not None else block[:pos] if broken else block
+    return SplitAttributes(key=key, mp_reach=mp_reach, mp_unreach=mp_unreach, broken=broken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +228,9 @@ class DecodedAttributes:
     issues: tuple[UpdateIssue, ...]
     withdraw: bool
     """True when any issue is TREAT_AS_WITHDRAW (RFC 7606 §2)."""
+    reset: tuple[int, bytes, str] | None
+    """RFC 4271 §6.3 (subcode, data, reason) of the first treat-as-withdraw issue: the
+    session reset RFC 7606 §5.2 asks for when the UPDATE announces nothing."""
     has_origin: bool
     has_as_path: bool
     has_next_hop: bool
@@ -217,20 +244,33 @@ def _parse_as_path(value: bytes, width: int, action: UpdateIssueAction) -> list[
     fmt = "!%dI" if width == 4 else "!%dH"
     while pos < end:
         if pos + 2 > end:
-            raise _MalformedError(action, "AS path segment header underrun")
+            raise _MalformedError(action, "AS path segment header underrun", _AS_PATH)
         seg_type = value[pos]
         count = value[pos + 1]
         if seg_type < 1 or seg_type > 4:
-            raise _MalformedError(action, f"unknown AS path segment type {seg_type}")
+            raise _MalformedError(action, f"unknown AS path segment type {seg_type}", _AS_PATH)
         if count == 0:
-            raise _MalformedError(action, "AS path segment of length zero")
+            raise _MalformedError(action, "AS path segment of length zero", _AS_PATH)
         stop = pos + 2 + count * width
         if stop > end:
-            raise _MalformedError(action, "AS path segment overruns the attribute")
+            raise _MalformedError(action, "AS path segment overruns the attribute", _AS_PATH)
         asns = struct.unpack_from(fmt % count, value, pos + 2)
         segments.append(AsPathSegment(SegmentType(seg_type), asns))
         pos = stop
     return segments
+
+
+def _parse_as4_path(value: bytes, issues: list[UpdateIssue]) -> list[AsPathSegment]:
+    """AS4_PATH from a 2-octet-AS peer (RFC 6793 §6): a malformed one is discarded, and
+    AS_CONFED_SEQUENCE / AS_CONFED_SET segments are dropped (recorded for the log)."""
+    if len(value) < 6 or len(value) % 2:
+        raise _MalformedError(_DISCARD, f"AS4_PATH length {len(value)} is odd or below 6")
+    segments = _parse_as_path(value, 4, _DISCARD)
+    kept = [seg for seg in segments if seg.type not in _CONFED]
+    if len(kept) != len(segments):
+        reason = "AS_CONFED segments of AS4_PATH discarded"
+        issues.append(UpdateIssue(_DISCARD, AttrType.AS4_PATH, reason))
+    return kept
 
 
 def _path_count(segments: list[AsPathSegment] | tuple[AsPathSegment, ...]) -> int:
@@ -279,6 +319,7 @@ def merge_as4_path(
 
 
 def _quads(value: bytes, size: int, what: str) -> tuple[int, ...]:
+    """A non-zero multiple of ``size`` octets as 4-octet integers (RFC 7606 §7.8 etc.)."""
     if not value or len(value) % size:
         raise _MalformedError(
             _TAW, f"{what} length {len(value)} is not a positive multiple of {size}"
@@ -291,7 +332,14 @@ def _exactly(value: bytes, size: int, what: str, action: UpdateIssueAction) -> N
         raise _MalformedError(action, f"{what} length {len(value)} != {size}")
 
 
-def decode_attribute_set(key: bytes, four_octet_as: bool) -> DecodedAttributes:
+_EXTERNAL_DISCARD = frozenset(
+    (int(AttrType.LOCAL_PREF), int(AttrType.ORIGINATOR_ID), int(AttrType.CLUSTER_LIST))
+)
+"""Discarded when received from an external peer (RFC 7606 §7.5, §7.9, §7.10)."""
+_AS4 = frozenset((int(AttrType.AS4_PATH), int(AttrType.AS4_AGGREGATOR)))
+
+
+def decode_attribute_set(key: bytes, four_octet_as: bool, external: bool) -> DecodedAttributes:
     """Interpret the non-MP attributes ``key`` (already structurally checked).
 
     Raises MessageError 3/2 for an unrecognized well-known attribute (RFC 4271 §6.3);
@@ -299,6 +347,7 @@ def decode_attribute_set(key: bytes, four_octet_as: bool) -> DecodedAttributes:
     """
     fields: dict[str, object] = {}
     issues: list[UpdateIssue] = []
+    reset: tuple[int, bytes, str] | None = None
     unknown: list[UnknownAttribute] = []
     seen: set[int] = set()
     as4_path: list[AsPathSegment] | None = None
@@ -332,13 +381,19 @@ def decode_attribute_set(key: bytes, four_octet_as: bool) -> DecodedAttributes:
             if flags & _TRANS:
                 unknown.append(UnknownAttribute(flags & ~_EXT & 0xF0, code, value))
             continue
+        if external and code in _EXTERNAL_DISCARD:
+            issues.append(UpdateIssue(_DISCARD, code, "received from an external peer"))
+            continue
+        if four_octet_as and code in _AS4:
+            issues.append(UpdateIssue(_DISCARD, code, "received from a 4-octet-AS peer"))
+            continue
         try:
             if flags & _OT_MASK != rule[0]:
                 raise _MalformedError(
-                    rule[1], f"attribute flags 0x{flags:02x} wrong for type {code}"
+                    rule[1], f"attribute flags 0x{flags:02x} wrong for type {code}", _FLAGS
                 )
             if code == AttrType.AS4_PATH:
-                as4_path = _parse_as_path(value, 4, _DISCARD)
+                as4_path = _parse_as4_path(value, issues)
             elif code == AttrType.AS4_AGGREGATOR:
                 _exactly(value, 8, "AS4_AGGREGATOR", _DISCARD)
                 as4_aggregator = Aggregator(_U32.unpack_from(value)[0], _ntoa(value[4:]))
@@ -346,6 +401,9 @@ def decode_attribute_set(key: bytes, four_octet_as: bool) -> DecodedAttributes:
                 _decode_known(code, value, four_octet_as, fields)
         except _MalformedError as bad:
             issues.append(UpdateIssue(bad.action, code, bad.reason))
+            if reset is None and bad.action == _TAW:
+                data = b"" if bad.subcode in _NO_DATA else _tlv(flags, code, value)
+                reset = (bad.subcode, data, bad.reason)
     has_as_path = "as_path" in fields
     if not four_octet_as:
         _apply_as4(fields, as4_path, as4_aggregator)
@@ -356,6 +414,7 @@ def decode_attribute_set(key: bytes, four_octet_as: bool) -> DecodedAttributes:
         attributes=attributes,
         issues=tuple(issues),
         withdraw=any(issue.action == _TAW for issue in issues),
+        reset=reset,
         has_origin="origin" in fields,
         has_as_path=has_as_path,
         has_next_hop="next_hop" in fields,
@@ -383,7 +442,7 @@ def _decode_known(code: int, value: bytes, four_octet_as: bool, fields: dict[str
     if code == AttrType.ORIGIN:
         _exactly(value, 1, "ORIGIN", _TAW)
         if value[0] > 2:
-            raise _MalformedError(_TAW, f"undefined ORIGIN value {value[0]}")
+            raise _MalformedError(_TAW, f"undefined ORIGIN value {value[0]}", _BAD_ORIGIN)
         fields["origin"] = Origin(value[0])
     elif code == AttrType.AS_PATH:
         fields["as_path"] = tuple(_parse_as_path(value, 4 if four_octet_as else 2, _TAW))

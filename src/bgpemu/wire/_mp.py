@@ -14,8 +14,9 @@
 An IPv6 next hop is 16 octets, or 32 with a link-local address second (RFC 2545 §3);
 an IPv4 next hop is 4 octets.  Errors here reset the session with UPDATE Message
 Error / Optional Attribute Error and the attribute as data (RFC 4760 §7, RFC 7606
-§7.11, §7.12, §5.3); a family bgpemu does not support is discarded, since it was never
-negotiated.
+§7.11, §7.12, §5.3, §3 j: bgpemu has no "AFI/SAFI disable"), Optional/Transitive
+flags other than optional non-transitive included (RFC 7606 §5.3); a family bgpemu
+does not support is discarded, since it was never negotiated.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
 _FAMILIES = {(1, 1): IPV4_UNICAST, (2, 1): IPV6_UNICAST}
 _INET6 = socket.AF_INET6
 _FLAGS = int(AttrFlag.OPTIONAL)
+_OT_MASK = int(AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)
 
 
 def _error(flags: int, code: int, value: bytes, reason: str) -> MessageError:
@@ -47,6 +49,12 @@ def _error(flags: int, code: int, value: bytes, reason: str) -> MessageError:
     return MessageError(
         ErrorCode.UPDATE_MESSAGE_ERROR, UpdateErrorSubcode.OPTIONAL_ATTRIBUTE_ERROR, data, reason
     )
+
+
+def _check_flags(flags: int, code: int, value: bytes) -> None:
+    """RFC 7606 §5.3: flags inconsistent with RFC 4760 (optional non-transitive)."""
+    if flags & _OT_MASK != _FLAGS:
+        raise _error(flags, code, value, f"{AttrType(code).name} attribute flags 0x{flags:02x}")
 
 
 def _family(value: bytes) -> Family | None:
@@ -58,6 +66,7 @@ def decode_mp_reach(
 ) -> MpReach | None:
     """MP_REACH_NLRI, or None for an unsupported family (the caller records the discard)."""
     code = AttrType.MP_REACH_NLRI
+    _check_flags(flags, code, value)
     if len(value) < 5:
         raise _error(flags, code, value, "MP_REACH_NLRI too short")
     family = _family(value)
@@ -95,6 +104,7 @@ def decode_mp_unreach(
 ) -> MpUnreach | None:
     """MP_UNREACH_NLRI, or None for an unsupported family."""
     code = AttrType.MP_UNREACH_NLRI
+    _check_flags(flags, code, value)
     if len(value) < 3:
         raise _error(flags, code, value, "MP_UNREACH_NLRI too short")
     family = _family(value)

@@ -11,10 +11,12 @@
     +-----------------------------------------------------+
 
 Decoding: the two length fields are checked against the message (RFC 4271 §6.3,
-3/1), the frame is dissected once by :class:`~bgpemu.wire._scapy.UpdatePacket` (its
-prefix fields decode whole lists; syntax errors → 3/10, RFC 7606 §5.3), the attribute
-block is split and its non-MP part decoded through the caller's cache, and finally
-RFC 7606 treat-as-withdraw is applied (``_attributes`` holds the full error table).
+RFC 7606 §3 b: 3/1), the frame is dissected once by
+:class:`~bgpemu.wire._scapy.UpdatePacket` (its prefix fields decode whole lists; syntax
+errors → 3/10, RFC 7606 §3 i, §3 j, §5.3), the attribute block is split and its non-MP
+part decoded through the caller's cache, and finally RFC 7606 treat-as-withdraw is
+applied (``_attributes`` holds the full error table), or the session reset of §5.2
+when the message announces nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bgpemu.wire._attributes import DecodedAttributes, split_attributes
 from bgpemu.wire._mp import decode_mp_reach, decode_mp_unreach, encode_mp_reach, encode_mp_unreach
 from bgpemu.wire._nlri import NlriError, encode_prefixes
 from bgpemu.wire._scapy import UpdateAddPathPacket, UpdatePacket
-from bgpemu.wire.constants import AttrFlag, AttrType, ErrorCode, UpdateErrorSubcode
+from bgpemu.wire.constants import AttrType, ErrorCode, UpdateErrorSubcode
 from bgpemu.wire.context import CodecContext
 from bgpemu.wire.messages import (
     MpReach,
@@ -43,8 +45,6 @@ __all__ = ["build_update", "decode_update", "encode_update"]
 _UPDATE = ErrorCode.UPDATE_MESSAGE_ERROR
 _TAW = UpdateIssueAction.TREAT_AS_WITHDRAW
 _DISCARD = UpdateIssueAction.ATTRIBUTE_DISCARD
-_OT_MASK = int(AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)
-_MP_FLAGS = int(AttrFlag.OPTIONAL)
 
 AttrDecoder = Callable[[bytes], DecodedAttributes]
 AttrEncoder = Callable[[PathAttributes, bool], bytes]
@@ -76,21 +76,22 @@ def decode_update(frame: bytes, context: CodecContext, attrs: AttrDecoder) -> Up
     mp_reach: MpReach | None = None
     mp_unreach: MpUnreach | None = None
     extra: list[UpdateIssue] = []
+    if split.broken is not None:
+        extra.append(split.broken)  # RFC 7606 §4
     if split.mp_reach is not None:
         flags, value = split.mp_reach
         mp_reach = decode_mp_reach(flags, value, context.add_path_receive)
         if mp_reach is None:
             extra.append(UpdateIssue(_DISCARD, AttrType.MP_REACH_NLRI, "unsupported family"))
-        elif flags & _OT_MASK != _MP_FLAGS:
-            extra.append(UpdateIssue(_TAW, AttrType.MP_REACH_NLRI, "attribute flags wrong"))
     if split.mp_unreach is not None:
         flags, value = split.mp_unreach
         mp_unreach = decode_mp_unreach(flags, value, context.add_path_receive)
         if mp_unreach is None:
             extra.append(UpdateIssue(_DISCARD, AttrType.MP_UNREACH_NLRI, "unsupported family"))
-        elif flags & _OT_MASK != _MP_FLAGS:
-            # RFC 7606 §3 c: treat-as-withdraw; the routes here are withdrawn anyway.
-            extra.append(UpdateIssue(_TAW, AttrType.MP_UNREACH_NLRI, "attribute flags wrong"))
+    # A MP_REACH_NLRI of a family never negotiated announces routes bgpemu ignores.
+    announces = bool(nlri) or (
+        split.mp_reach is not None and (mp_reach is None or bool(mp_reach.nlri))
+    )
     if nlri or (mp_reach is not None and mp_reach.nlri):
         # RFC 7606 §3 d: a missing well-known mandatory attribute → treat-as-withdraw.
         if not decoded.has_origin:
@@ -102,8 +103,13 @@ def decode_update(frame: bytes, context: CodecContext, attrs: AttrDecoder) -> Up
     if extra:
         issues = issues + tuple(extra)
         withdraw = withdraw or any(i.action == _TAW for i in extra)
+    raw = frame if issues else b""
     if withdraw:
-        return _as_withdraw(withdrawn, withdrawn_ids, nlri, nlri_ids, mp_reach, mp_unreach, issues)
+        if not announces:
+            raise _no_nlri_reset(decoded.reset, issues)
+        return _as_withdraw(
+            withdrawn, withdrawn_ids, nlri, nlri_ids, mp_reach, mp_unreach, issues, raw
+        )
     return Update(
         withdrawn=withdrawn,
         withdrawn_path_ids=withdrawn_ids,
@@ -113,6 +119,26 @@ def decode_update(frame: bytes, context: CodecContext, attrs: AttrDecoder) -> Up
         mp_reach=mp_reach,
         mp_unreach=mp_unreach,
         issues=issues,
+        raw=raw,
+    )
+
+
+def _no_nlri_reset(
+    first: tuple[int, bytes, str] | None, issues: tuple[UpdateIssue, ...]
+) -> MessageError:
+    """RFC 7606 §5.2: treat-as-withdraw in an UPDATE that announces nothing → reset.
+
+    The NOTIFICATION is the RFC 4271 §6.3 one of the first malformed attribute; an
+    attribute block that breaks off (§4) is a Malformed Attribute List.
+    """
+    if first is not None:
+        subcode, data, reason = first
+        return MessageError(_UPDATE, subcode, data, f"{reason} in an UPDATE without NLRI")
+    reason = next(i.reason for i in issues if i.action == _TAW)
+    return MessageError(
+        _UPDATE,
+        UpdateErrorSubcode.MALFORMED_ATTRIBUTE_LIST,
+        reason=f"{reason} in an UPDATE without NLRI",
     )
 
 
@@ -130,30 +156,48 @@ def _as_withdraw(
     mp_reach: MpReach | None,
     mp_unreach: MpUnreach | None,
     issues: tuple[UpdateIssue, ...],
+    raw: bytes,
 ) -> Update:
-    """RFC 7606 §2 treat-as-withdraw: every NLRI of the message becomes a withdrawal."""
+    """RFC 7606 §2 treat-as-withdraw: every NLRI of the message becomes a withdrawal.
+
+    IPv4 unicast withdrawals may always go in the Withdrawn Routes field, so an
+    MP_REACH_NLRI and an MP_UNREACH_NLRI of two families (RFC 7606 §5.1: any
+    combination must be accepted) still fit the one ``mp_unreach`` of the model.
+    """
+    withdrawn += nlri
+    withdrawn_ids = _join_ids(withdrawn_ids, nlri_ids)
     if mp_reach is not None and mp_reach.nlri:
-        if mp_unreach is None:
-            mp_unreach = MpUnreach(
-                family=mp_reach.family, withdrawn=mp_reach.nlri, path_ids=mp_reach.path_ids
-            )
-        elif mp_unreach.family == mp_reach.family:
-            mp_unreach = MpUnreach(
-                family=mp_unreach.family,
-                withdrawn=mp_unreach.withdrawn + mp_reach.nlri,
-                path_ids=_join_ids(mp_unreach.path_ids, mp_reach.path_ids),
-            )
+        reach = MpUnreach(
+            family=mp_reach.family, withdrawn=mp_reach.nlri, path_ids=mp_reach.path_ids
+        )
+        if mp_unreach is None or mp_unreach.family == reach.family:
+            mp_unreach = _merge(mp_unreach, reach)
         else:
-            # Two families to withdraw cannot be one MP_UNREACH_NLRI; the model holds
-            # one, so fall back to the strongest action (RFC 7606 §3 h).
-            raise MessageError(_UPDATE, 1, reason="treat-as-withdraw across two MP families")
+            v4, other = (reach, mp_unreach) if reach.family == IPV4_UNICAST else (mp_unreach, reach)
+            if v4.family != IPV4_UNICAST:  # only if a third family becomes supported
+                raise MessageError(_UPDATE, 1, reason="treat-as-withdraw of two MP families")
+            withdrawn += v4.withdrawn
+            withdrawn_ids = _join_ids(withdrawn_ids, v4.path_ids)
+            mp_unreach = other
     return Update(
-        withdrawn=withdrawn + nlri,
-        withdrawn_path_ids=_join_ids(withdrawn_ids, nlri_ids),
+        withdrawn=withdrawn,
+        withdrawn_path_ids=withdrawn_ids,
         nlri=(),
         mp_unreach=mp_unreach,
         issues=issues,
+        raw=raw,
     )
+
+
+def _merge(first: MpUnreach | None, second: MpUnreach) -> MpUnreach:
+    if first is None:
+        return second
+    return MpUnreach(
+        family=first.family,
+        withdrawn=first.withdrawn + second.withdrawn,
+        path_ids=_join_ids(first.path_ids, second.path_ids),
+    )
+
 
 
 def build_update(withdrawn: bytes, attributes: bytes, nlri: bytes) -> bytes:

@@ -102,7 +102,8 @@ class Codec:
         cache = self._decoded
         hit = cache.pop(key, None)
         if hit is None:
-            hit = decode_attribute_set(key, self._context.four_octet_as)
+            ctx = self._context
+            hit = decode_attribute_set(key, ctx.four_octet_as, ctx.external)
             if len(cache) >= self._cache_size:
                 del cache[next(iter(cache))]
         cache[key] = hit

@@ -2,8 +2,9 @@
 
 Decoding and encoding of UPDATE depend on what the two OPENs agreed: 4-octet ASNs
 (RFC 6793), ADD-PATH per family and direction (RFC 7911), the maximum message size
-(RFC 8654).  The session builds one of these at Established; before that the
-defaults (4-octet AS, no ADD-PATH, 4096 octets) apply.
+(RFC 8654), and whether the peer is external (RFC 7606 §7.5, §7.9, §7.10).  The
+session builds one of these at Established; before that the defaults (4-octet AS, no
+ADD-PATH, 4096 octets, internal peer) apply.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class CodecContext:
     """Families whose sent NLRI carry a path identifier (we send, peer receives)."""
     extended_message: bool = False
     """Both ends sent the Extended Message capability (RFC 8654)."""
+    external: bool = False
+    """The peer is in another AS (RFC 4271 §5.1.5): LOCAL_PREF, ORIGINATOR_ID and
+    CLUSTER_LIST received from it are discarded (RFC 7606 §7.5, §7.9, §7.10)."""
 
     @property
     def max_message_size(self) -> int:

@@ -1,10 +1,12 @@
-"""Human-readable names for NOTIFICATION codes (RFC 4271 §4.5 and later RFCs), for logs."""
+"""Human-readable text for logs: NOTIFICATION codes (RFC 4271 §4.5 and later RFCs) and
+the malformed attributes of an UPDATE handled per RFC 7606 (§6)."""
 
 from __future__ import annotations
 
 import contextlib
 
 from bgpemu.wire.constants import (
+    AttrType,
     CeaseSubcode,
     ErrorCode,
     FsmErrorSubcode,
@@ -13,8 +15,9 @@ from bgpemu.wire.constants import (
     RouteRefreshErrorSubcode,
     UpdateErrorSubcode,
 )
+from bgpemu.wire.messages import Update, UpdateIssueAction
 
-__all__ = ["describe_notification"]
+__all__ = ["describe_issues", "describe_notification"]
 
 _SUBCODES: dict[
     int,
@@ -62,3 +65,35 @@ def describe_notification(code: int, subcode: int, data: bytes = b"") -> str:
     if data:
         text += f", data {data.hex()}"
     return text
+
+
+_ACTIONS = {
+    UpdateIssueAction.TREAT_AS_WITHDRAW: "treat-as-withdraw",
+    UpdateIssueAction.ATTRIBUTE_DISCARD: "attribute discard",
+}
+
+
+def describe_issues(update: Update) -> str:
+    """One log line for an UPDATE with RFC 7606 issues, as RFC 7606 §6 asks: each
+    malformed attribute and its handling, "the NLRI involved" and "the entire
+    malformed UPDATE message" (hex)."""
+    parts = []
+    for issue in update.issues:
+        try:
+            name = AttrType(issue.type_code).name
+        except ValueError:
+            name = "unrecognized"
+        action = _ACTIONS.get(issue.action, str(issue.action))
+        parts.append(f"attribute {issue.type_code} ({name}) {action}: {issue.reason}")
+    text = "UPDATE handled per RFC 7606: " + "; ".join(parts)
+    withdrawn = list(update.withdrawn)
+    if update.mp_unreach is not None:
+        withdrawn += update.mp_unreach.withdrawn
+    announced = list(update.nlri)
+    if update.mp_reach is not None:
+        announced += update.mp_reach.nlri
+    if withdrawn:
+        text += f"; withdrawn {' '.join(withdrawn)}"
+    if announced:
+        text += f"; announced {' '.join(announced)}"
+    return f"{text}; message {update.raw.hex()}"

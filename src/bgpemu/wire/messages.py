@@ -245,6 +245,9 @@ class Update:
     mp_reach: MpReach | None = None
     mp_unreach: MpUnreach | None = None
     issues: tuple[UpdateIssue, ...] = ()
+    raw: bytes = field(default=b"", compare=False, repr=False)
+    """The whole message as received when ``issues`` is not empty, for the log RFC 7606
+    §6 asks for ("containing the entire malformed UPDATE message"); empty otherwise."""
     type: ClassVar[MessageType] = MessageType.UPDATE
 
     @classmethod

@@ -194,8 +194,18 @@ def test_negotiate_add_path_per_rfc7911(
     assert (IPV4_UNICAST in agreed.add_path_receive) is receive
     assert (IPV4_UNICAST in agreed.add_path_send) is send
     assert agreed.codec_context == CodecContext(
-        add_path_receive=agreed.add_path_receive, add_path_send=agreed.add_path_send
+        add_path_receive=agreed.add_path_receive,
+        add_path_send=agreed.add_path_send,
+        external=True,
     )
+
+
+@pytest.mark.parametrize(("peer_as", "external"), [(LOCAL_AS, False), (LOCAL_AS + 1, True)])
+def test_codec_context_says_whether_the_peer_is_external(peer_as: int, external: bool) -> None:
+    """RFC 7606 §7.5, §7.9, §7.10 discard LOCAL_PREF etc. from external peers only."""
+    cfg = make_config(peer_as=peer_as)
+    agreed = negotiate(cfg, local_open(cfg), peer_open(asn=peer_as))
+    assert agreed.codec_context.external is external
 
 
 def test_negotiate_add_path_only_on_negotiated_families() -> None:

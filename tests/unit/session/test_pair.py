@@ -132,10 +132,10 @@ def test_pair_ipv6_and_add_path_and_extended_message() -> None:
     pair = SessionPair.create(a_config, b_config)
     pair.start()
     assert pair.a.codec.context == CodecContext(
-        add_path_send=frozenset({IPV6_UNICAST}), extended_message=True
+        add_path_send=frozenset({IPV6_UNICAST}), extended_message=True, external=True
     )
     assert pair.b.codec.context == CodecContext(
-        add_path_receive=frozenset({IPV6_UNICAST}), extended_message=True
+        add_path_receive=frozenset({IPV6_UNICAST}), extended_message=True, external=True
     )
     attrs = PathAttributes(origin=Origin.IGP, next_hop="2001:db8::1")
     frames = pair.a.codec.pack_announce(

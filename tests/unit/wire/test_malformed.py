@@ -73,13 +73,9 @@ def test_attribute_length_overrun_of_message_is_3_1() -> None:
     assert (reset(frame).code, reset(frame).subcode) == (3, 1)
 
 
-def test_attribute_overrunning_attribute_field_is_3_1() -> None:
-    frame = update(attrs=ORIGIN_IGP + b"\x40\x02\x09\x02\x01", nlri=NLRI_10_24)
-    err = reset(frame)
-    assert (err.code, err.subcode, err.data) == (3, 1, b"")
-
-
-def test_truncated_attribute_header_is_3_1() -> None:
+def test_truncated_attribute_header_without_nlri_is_3_1() -> None:
+    """RFC 7606 §4 asks for treat-as-withdraw, and §5.2 for a reset when nothing is
+    announced (with NLRI: ``test_rfc7606.py`` rows 4-*)."""
     assert reset(update(attrs=MANDATORY + b"\x40\x01")).subcode == 1
 
 
