@@ -21,6 +21,13 @@ the same kind of commands: ``add_speaker`` (a pickled SpeakerSpec and Endpoint: 
 here), ``change`` (a pickled :class:`~bgpemu.azure.replan.SpeakerChange`, carried out in
 the contract's order), ``restart_speaker`` (stop it, start it with the new spec) and
 ``remove_speaker`` (stop it cleanly; its retained MQTT tables are cleared).
+
+Failures (issue 12): a command that fails, for whatever reason, is answered with an
+``error`` naming the command and the exception, and the worker runs on (an unexpected
+exception is also logged with its traceback); ``flush`` waits as long as the parent
+says (its ``timeout``), never less.  Only an error outside any command (the speakers'
+TaskGroup) ends the process, and then it first sends ``fatal`` with the exception and
+where it was raised, so the parent can say why the worker died.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
@@ -56,6 +64,7 @@ _COALESCE = 0.02
 """Seconds a burst of changes is gathered before one report leaves (keeps the pipe quiet)."""
 _FOREVER = 1e9
 _FLUSH_TIMEOUT = 30.0
+"""Seconds to wait for the broker when the parent names no deadline."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,10 +129,34 @@ def report_of(speaker: Speaker, tally: UpdateTally | None = None) -> dict[str, A
 
 
 def worker_main(config: WorkerConfig, conn: Connection) -> None:
-    """Process entry point: run the configured speakers until told to stop."""
+    """Process entry point: run the configured speakers until told to stop.
+
+    An exception that ends the process is first sent to the parent as ``fatal`` (the
+    parent reports it with the exit status), then raised (its traceback on stderr).
+    """
     logging.basicConfig(level=config.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_Worker(config, conn).run())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_Worker(config, conn).run())
+    except BaseException as exc:
+        with contextlib.suppress(OSError, ValueError):
+            conn.send({"type": "fatal", "error": fatal_text(exc)})
+        raise
+
+
+def fatal_text(exc: BaseException) -> str:
+    """``TimeoutError: ... (at worker.py:298 in _command)`` for each leaf exception of
+    ``exc``: what the parent's report says about a worker that died of it."""
+    parts = []
+    for leaf in _leaves(exc):
+        text = "".join(traceback.format_exception_only(leaf)).strip() or type(leaf).__name__
+        frames = traceback.extract_tb(leaf.__traceback__)
+        if frames:
+            last = frames[-1]
+            where = f"{last.filename.rpartition('/')[2]}:{last.lineno} in {last.name}"
+            text = f"{text} (at {where})"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 class _Worker:
@@ -289,15 +322,17 @@ class _Worker:
                 reply = await self._command(kind, command)
             except (KeyError, ValueError) as exc:
                 reply = {"type": "done", "error": f"{kind}: {exc}"}
+            except Exception as exc:  # a fault domain: one command, never the process
+                names = ", ".join(sorted(self.speakers))
+                logger.exception("lab worker (%s): command %s failed", names, kind)
+                error = f"{kind}: unexpected {type(exc).__name__}: {exc} (lab worker of {names})"
+                reply = {"type": "done", "error": error}
             self.send({**reply, "id": command.get("id")})
 
     async def _command(self, kind: object, command: dict[str, Any]) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         if kind == "flush":
-            for feed, _publisher in self.feeds:
-                await feed.publish()
-            for _feed, publisher in self.feeds:
-                await publisher.flush(_FLUSH_TIMEOUT)
+            await self._flush(float(command.get("timeout", _FLUSH_TIMEOUT)))
             return {"type": "flushed"}
         if kind == "best_paths":
             from bgpemu.lab.bestpaths import best_paths
@@ -339,6 +374,22 @@ class _Worker:
         # what this change sent when the injection returns.
         self.send(self._reports())
         return {"type": "done"}
+
+    async def _flush(self, timeout: float) -> None:
+        """Publish every speaker's current tables and wait, at most ``timeout`` seconds
+        (the parent's deadline), until the broker has them (ValueError otherwise)."""
+        try:
+            async with asyncio.timeout(timeout):
+                for feed, _publisher in self.feeds:
+                    await feed.publish()
+                for _feed, publisher in self.feeds:
+                    await publisher.flush(timeout)
+        except TimeoutError:
+            waiting = sorted(f.speaker.spec.name for f, p in self.feeds if p.pending())
+            raise ValueError(
+                f"the MQTT broker had not taken every table within {timeout:g} s "
+                f"(still to publish: {', '.join(waiting) or 'acknowledgements'})"
+            ) from None
 
     # -- topology changes (issue 6) ------------------------------------------------------
 

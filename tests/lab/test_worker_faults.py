@@ -1,0 +1,155 @@
+"""Worker processes on a busy machine and under faults (issue 12, item 7 and "prove the rest").
+
+A slow answer or a failing command never kills a worker; a worker that dies (``kill -9``)
+or is frozen (``SIGSTOP``) is reported naming it, its speakers and the signal; the
+other sessions keep running; after recovery the broker's retained tables equal
+``bgpemu solve``'s.  Real worker processes, a real mosquitto.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from bgpemu.azure.converge import solve
+from bgpemu.lab.faults import WorkerEvent
+from bgpemu.lab.supervisor import LabError, TcpLab
+from bgpemu.observe.mqtt import Observer
+from bgpemu.router.config import OriginatedRoute
+from bgpemu.topology import load_topology
+from bgpemu.types import IPV4_UNICAST
+from tests.helpers import free_port
+from tests.lab.conftest import Mosquitto
+from tests.lab.retained import wait_retained_equal
+
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "topologies"
+pytestmark = pytest.mark.integration
+
+
+def _lab(mqtt: str | None = None, **options: object) -> TcpLab:
+    """s2s-transit with one worker process per speaker (a fault hits one speaker)."""
+    network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
+    speakers = len(solve(network).plan.speakers)
+    return TcpLab(
+        network,
+        processes=speakers,
+        port=free_port("127.0.10.1"),
+        mqtt=mqtt,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def _loc(lab: TcpLab, speaker: str) -> dict[str, tuple[int, ...]]:
+    """``speaker``'s best paths (only its worker is asked: another may be frozen)."""
+    snapshots = await lab.snapshots(speakers=frozenset({speaker}))
+    return {r.prefix: r.as_path for r in snapshots[speaker].loc_rib if r.best}
+
+
+async def _until_gone(lab: TcpLab, speaker: str, prefix: str, timeout: float) -> None:
+    """Wait until ``speaker`` has no best path to ``prefix`` (re-read at every change)."""
+    async with asyncio.timeout(timeout):
+        while prefix in await _loc(lab, speaker):
+            await lab.wait_change()
+
+
+def _pid_of(lab: TcpLab, speaker: str) -> int:
+    return next(w.pid for w in lab.workers() if speaker in w.speakers)
+
+
+async def test_a_flush_slower_than_its_timeout_fails_the_flush_not_the_worker(
+    mosquitto: Mosquitto,
+) -> None:
+    """Item 7: a worker gave up flushing after its own 30 s (whatever the caller's
+    deadline) and the TimeoutError killed it: 'lab worker 1 exited'."""
+    async with _lab(mosquitto.url) as lab:
+        await lab.converged(timeout=60)
+        await lab.flush()
+        workers = lab.worker_count
+        assert mosquitto.process is not None
+        mosquitto.process.send_signal(signal.SIGSTOP)  # the broker takes nothing more
+        try:
+            await lab.announce("SiteB", OriginatedRoute(prefix="10.99.0.0/16", family=IPV4_UNICAST))
+            await lab.converged(timeout=30)
+            with pytest.raises(LabError, match=r"flush: .*not taken every table within 1 s"):
+                await lab.flush(timeout=1)
+        finally:
+            mosquitto.process.send_signal(signal.SIGCONT)
+        await lab.flush(timeout=30)
+        assert lab.worker_count == workers
+        assert lab.faults == []
+        assert lab.verdict().converged
+
+
+async def test_a_command_failing_inside_a_worker_is_an_error_and_the_worker_lives() -> None:
+    async with _lab() as lab:
+        await lab.converged(timeout=60)
+        workers = lab.worker_count
+        with pytest.raises(LabError, match=r"announce: unexpected AttributeError"):
+            await lab.announce("SiteB", "10.99.0.0/16")  # type: ignore[arg-type]
+        assert lab.worker_count == workers
+        assert lab.faults == []
+        await lab.announce("SiteB", OriginatedRoute(prefix="10.99.0.0/16", family=IPV4_UNICAST))
+        await lab.converged(timeout=30)
+        assert (await _loc(lab, "SiteA"))["10.99.0.0/16"] == (65515, 65002)
+
+
+async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
+    mosquitto: Mosquitto,
+) -> None:
+    fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
+    async with _lab(mosquitto.url) as lab:
+        os.kill(_pid_of(lab, "SiteB"), signal.SIGKILL)  # right after start: converging
+        async with asyncio.timeout(30):
+            while not lab.faults:
+                await lab.wait_change()
+        (fault,) = lab.faults
+        assert fault.event is WorkerEvent.EXITED
+        assert fault.speakers == ("SiteB",)
+        assert "signal 9 (SIGKILL)" in fault.describe()
+        assert "SiteB" in fault.describe()
+        # The other sessions keep running: the lab converges without SiteB.
+        await lab.converged(timeout=30)
+        assert "10.2.0.0/16" not in await _loc(lab, "SiteA")
+        assert "10.1.0.0/16" in await _loc(lab, "HubGW")
+        assert await lab.restart("SiteB") == ("SiteB",)
+        await lab.converged(timeout=30)
+        await lab.flush(timeout=30)
+        async with Observer(mosquitto.url, lab=lab.name) as observer:
+            await wait_retained_equal(observer, fabric, timeout=30, views=False)
+
+
+async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
+    mosquitto: Mosquitto,
+) -> None:
+    fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
+    async with _lab(mosquitto.url, keepalive=1, hold=3) as lab:
+        await lab.converged(timeout=60)
+        pid = _pid_of(lab, "SiteB")
+        os.kill(pid, signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        try:
+            async with asyncio.timeout(15):
+                while not any(f.event is WorkerEvent.STOPPED for f in lab.faults):
+                    await lab.wait_change()
+            (fault,) = lab.faults
+            assert fault.speakers == ("SiteB",)
+            assert "SIGSTOP" in fault.describe()
+            # The gateway's hold timer (3 s) ends the frozen session; the rest runs on.
+            await _until_gone(lab, "SiteA", "10.2.0.0/16", timeout=20)
+            assert time.monotonic() - stopped_at >= 2.0
+            assert "10.1.0.0/16" in await _loc(lab, "HubGW")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        async with asyncio.timeout(15):
+            while not any(f.event is WorkerEvent.RESUMED for f in lab.faults):
+                await lab.wait_change()
+        await lab.converged(timeout=30)
+        assert lab.worker_count == len(lab.local)
+        await lab.flush(timeout=30)
+        async with Observer(mosquitto.url, lab=lab.name) as observer:
+            await wait_retained_equal(observer, fabric, timeout=30, views=False)
