@@ -38,6 +38,8 @@ class GoBgpNeighbor:
     # GoBGP sends End-of-RIB only when graceful restart is enabled for the neighbor.
     graceful_restart: bool = False
     restart_time: int = 120
+    password: str | None = None
+    """TCP-MD5 key (RFC 2385): GoBGP's ``auth-password``."""
 
 
 def _toml_str(value: str) -> str:
@@ -72,6 +74,7 @@ def gobgp_config(
             "  [neighbors.config]",
             f"    neighbor-address = {_toml_str(n.address)}",
             f"    peer-as = {n.asn}",
+            *([f"    auth-password = {_toml_str(n.password)}"] if n.password is not None else []),
             "  [neighbors.transport.config]",
             f"    local-address = {_toml_str(n.local_address or local_address)}",
             f"    remote-port = {n.port}",

@@ -39,6 +39,7 @@ Measured quirks (BIRD 2.0.12, GoBGP 3.10.0, Debian 12) that shaped the configs:
 from __future__ import annotations
 
 import ipaddress
+import json
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ class BirdNeighbor:
     # BIRD sends End-of-RIB only when graceful restart is not "off" ("aware" = helper only).
     graceful_restart: bool | Literal["off", "aware", "on"] = False
     extended_next_hop: bool = False
+    password: str | None = None
+    """TCP-MD5 key (RFC 2385): BIRD's ``password`` option."""
 
 
 def _gr_mode(value: bool | str) -> str:
@@ -202,6 +205,8 @@ def bird_config(
             block.append(f"  keepalive time {n.keepalive_time};")
         if n.passive:
             block.append("  passive on;")
+        if n.password is not None:
+            block.append(f"  password {json.dumps(n.password)};")
         if n.ipv4:
             block.append(_bird_channel("ipv4", n, "bgpemu_export"))
         if n.ipv6:
