@@ -786,6 +786,9 @@ class Fabric:
                 self._send_exports(end, exports)
         for reset in output.resets:
             end = node.ends[reset.peer]
+            if reset.error is not None:  # a bug while serving that peer (decision 12)
+                self._internal_error(end, reset.error)
+                continue
             n = reset.notification
             stop = ManualStop(subcode=n.subcode, data=n.data, reason="maximum prefixes reached")
             self._apply(end, end.session.handle(stop, self.now))

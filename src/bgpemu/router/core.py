@@ -46,7 +46,7 @@ No clock, no randomness, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -76,9 +76,13 @@ from bgpemu.router.rewrite import after_policy, before_policy
 from bgpemu.router.shared import SharedImport
 from bgpemu.router.table import decision_json
 from bgpemu.types import IPV4_UNICAST, Family
-from bgpemu.wire.messages import Origin, PathAttributes, Update
+from bgpemu.wire.constants import CeaseSubcode, ErrorCode
+from bgpemu.wire.messages import Notification, Origin, PathAttributes, Update
 
 __all__ = ["Router"]
+
+_OUT_OF_RESOURCES = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.OUT_OF_RESOURCES)
+"""RFC 4486 §4 subcode 8: sent when an internal error resets a session (decision 12)."""
 
 _Key = tuple[Family, str]
 """(family, prefix): one Loc-RIB entry."""
@@ -658,8 +662,15 @@ class Router:
         return True
 
     def _decide_and_export(self, touched: _Touched, now: float) -> RouterOutput:
-        """Re-run the decision for ``touched`` prefixes; export changed best paths."""
+        """Re-run the decision for ``touched`` prefixes; export changed best paths.
+
+        An exception while computing the exports of one peer (its export policy, say)
+        resets that peer's session (:attr:`ResetSession.error`, decision 12): the
+        others get their exports, and the peer whose UPDATE is being served is not
+        blamed for it.
+        """
         out = RouterOutput()
+        failed: dict[str, Exception] = {}
         change = self._loc_rib.change
         for family in sorted(touched):
             table = self._table(family)
@@ -702,17 +713,27 @@ class Router:
                     runs.add(prefix, old_best, new_best)
             out.add_changes(family, changed, olds, news)
             for target in targets:
-                queue(target, family, runs, self._export)
+                name = target.peer.info.name
+                if name in failed:
+                    continue
+                try:
+                    queue(target, family, runs, self._export)
+                except Exception as exc:  # a bug (e.g. in its export policy): that peer's
+                    failed[name] = exc  # session is reset, not the one being served
+                    continue
                 if target.prefixes:
                     target.peer.rib_out.set_many(family, target.prefixes, target.wanted)
         self._memo.clear()
-        self._flush(out, now)
+        self._flush(out, now, skip=failed)
+        for name, error in failed.items():
+            out.resets.append(ResetSession(name, _OUT_OF_RESOURCES, None, error=error))
         return out
 
-    def _flush(self, out: RouterOutput, now: float) -> None:
-        """Send each peer's pending Adj-RIB-Out changes, unless its MRAI holds them."""
+    def _flush(self, out: RouterOutput, now: float, skip: Container[str] = ()) -> None:
+        """Send each peer's pending Adj-RIB-Out changes, unless its MRAI holds them
+        (or the peer is in ``skip``: its session is being reset)."""
         for name, peer in self._peers.items():
-            if not peer.rib_out.pending() or now < peer.mrai_until:
+            if not peer.rib_out.pending() or now < peer.mrai_until or name in skip:
                 continue
             exports = peer.rib_out.flush()
             if exports:

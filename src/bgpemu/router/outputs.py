@@ -60,15 +60,21 @@ def best_path_changed(
 class ResetSession:
     """The shell must stop the session with ``peer`` by sending ``notification``.
 
-    Used for the maximum-prefix limit (RFC 4486 §4, Cease subcode 1).  The router
-    has already removed the peer's paths.  ``restart_after`` is informative: the
-    router itself reports the peer in :attr:`RouterOutput.restarts` once that much
-    time has passed (see :meth:`Router.on_timer <bgpemu.router.core.Router.on_timer>`).
+    Used for the maximum-prefix limit (RFC 4486 §4, Cease subcode 1; the router has
+    already removed the peer's paths), and for an internal error (:attr:`error`).
+    ``restart_after`` is informative: the router itself reports the peer in
+    :attr:`RouterOutput.restarts` once that much time has passed (see
+    :meth:`Router.on_timer <bgpemu.router.core.Router.on_timer>`).
     """
 
     peer: str
     notification: Notification
     restart_after: float | None
+    error: Exception | None = None
+    """Set when an internal error (a bug) while serving ``peer`` caused the reset: the
+    shell resets it as such (counted, logged with this traceback, restarted after the
+    IdleHoldTime; see :meth:`Session.internal_error
+    <bgpemu.session.fsm.Session.internal_error>`) rather than as a ManualStop."""
 
 
 _Batch = tuple[Family, list[str], list[Path | Decision | None], list[Path | Decision | None]]

@@ -218,7 +218,7 @@ class PeerDriver:
                     self._dispatch(event, now)
                 self._fire_timers(now)
             except Exception as exc:  # a bug of ours: this session alone pays (decision 12)
-                self._internal_error(exc, now)
+                self.internal_error(exc, now)
             self._on_change()
             await self._drain()
         await self._close_all()
@@ -228,7 +228,7 @@ class PeerDriver:
         """How many unexpected errors have reset this neighbour's session so far."""
         return self.session.counters.internal_errors
 
-    def _internal_error(self, exc: BaseException, now: float) -> None:
+    def internal_error(self, exc: BaseException, now: float) -> None:
         """Log ``exc`` once with its traceback and reset this neighbour's session alone.
 
         Cease / Out of Resources (RFC 4486 §4, subcode 8) on the session (a collision
@@ -499,7 +499,7 @@ class PeerDriver:
         try:
             self._send_exports(self._conn, exports, now, packed)
         except Exception as exc:  # e.g. a route the encoder cannot put on this session
-            self._internal_error(exc, now)
+            self.internal_error(exc, now)
 
     def reset(self, notification: Notification, now: float) -> None:
         """Stop the session with ``notification`` (e.g. maximum prefixes, RFC 4486 §4)."""
@@ -516,7 +516,7 @@ class PeerDriver:
             self._cancel_attempt()
             self._apply(self._conn, self.session.handle(stop, now))
         except Exception as exc:
-            self._internal_error(exc, now)
+            self.internal_error(exc, now)
 
     def blackhole(self) -> None:
         """Let nothing through on the current connection any more, and say nothing.
@@ -536,7 +536,7 @@ class PeerDriver:
         try:
             self._apply(self._conn, self.session.handle(ManualStart(), now))
         except Exception as exc:
-            self._internal_error(exc, now)
+            self.internal_error(exc, now)
 
     def _send_exports(
         self,

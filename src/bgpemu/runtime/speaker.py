@@ -386,6 +386,9 @@ class Speaker:
             driver = self._peers.get(reset.peer)
             if driver is None:
                 continue
+            if reset.error is not None:  # a bug while serving that peer (decision 12)
+                driver.internal_error(reset.error, now)
+                continue
             logger.warning(
                 "%s: stopping the session with %s: %s",
                 self.spec.name,
