@@ -113,6 +113,16 @@ def _target(args: argparse.Namespace) -> tuple[str, str] | None:
     return str(state["name"]), args.mqtt or state.get("mqtt") or _DEFAULT_MQTT
 
 
+async def _exchange(
+    address: BrokerAddress, lab: str, payload: dict[str, Any], timeout: float
+) -> list[dict[str, Any]]:
+    """Check the broker (a clear error for TLS or credentials), then send ``payload``."""
+    from bgpemu.observe.mqtt import check_broker, send_control
+
+    await check_broker(address, timeout)
+    return await send_control(address, lab, payload, timeout)
+
+
 def _with_lab_account(address: BrokerAddress, lab: str) -> BrokerAddress:
     """``address`` with the account of lab ``lab`` when no credentials were given and it
     is that running lab's embedded broker (:mod:`bgpemu.lab.credentials`)."""
@@ -164,7 +174,6 @@ def _apply(args: argparse.Namespace) -> int:
 def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:
     """Send ``args.op`` to the lab and print its answers; the exit status."""
     from bgpemu.observe.errors import ObserveError
-    from bgpemu.observe.mqtt import send_control
     from bgpemu.observe.payloads import control_payload
 
     target = _target(args)
@@ -174,7 +183,7 @@ def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:
     payload = control_payload(uuid.uuid4().hex, args.op, **command_args)
     try:
         address = _with_lab_account(broker_of(args, url), lab)
-        answers = asyncio.run(send_control(address, lab, payload, args.timeout))
+        answers = asyncio.run(_exchange(address, lab, payload, args.timeout))
     except ObserveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ credentials, so every publisher, observer and control client connects the same w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
@@ -152,6 +153,18 @@ def connect_error(address: BrokerAddress, exc: BaseException) -> BrokerUnreachab
     return BrokerUnreachableError(address.url, reason)
 
 
+async def _tls_handshake(address: BrokerAddress) -> None:
+    """Open and close one TLS connection to an ``mqtts://`` broker: a failed handshake is
+    reported by asyncio with its reason, and its socket closed (paho leaves it open)."""
+    context = tls_context(address)
+    if context is None:
+        return
+    _, writer = await asyncio.open_connection(address.host, address.port, ssl=context)
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError):
+        await writer.wait_closed()
+
+
 async def check_broker(broker: str | BrokerAddress, timeout: float = 3.0) -> BrokerAddress:
     """Connect to the broker at ``broker`` once (CONNECT/CONNACK) and disconnect.
 
@@ -165,8 +178,10 @@ async def check_broker(broker: str | BrokerAddress, timeout: float = 3.0) -> Bro
     address = broker_address(broker)
     client = mqtt_client(address, timeout=timeout)
     try:
-        async with asyncio.timeout(timeout), client:
-            pass
+        async with asyncio.timeout(timeout):
+            await _tls_handshake(address)
+            async with client:
+                pass
     except TimeoutError:
         hint = "" if address.tls else " (if it expects TLS, use mqtts://)"
         raise BrokerUnreachableError(address.url, f"no answer within {timeout:g} s{hint}") from None

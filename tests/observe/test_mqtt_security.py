@@ -1,0 +1,275 @@
+"""MQTT security against a real mosquitto and through the real CLI: TLS (``mqtts://``
+with a generated CA), a password file and the ACL of docs/mqtt.md ("Security").
+
+One lab runs over TLS with its own account: it publishes and converges; an anonymous
+client may read it but its control message never reaches the lab; the operator's does
+(``bgpemu withdraw`` with the operator's credentials from the environment and a file);
+an observer command reads over TLS.  A wrong CA, a wrong password or a password in the
+URL exit with status 2 and a message naming the broker and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import re
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from bgpemu.observe.mqtt.connect import tls_context
+from bgpemu.observe.payloads import control_payload
+from bgpemu.observe.url import BrokerAddress
+from tests.helpers import free_port
+from tests.integration._daemon_base import require_binary
+from tests.observe.conftest import Mosquitto
+from tests.observe.security import Pki, make_pki, password_file
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
+LAB = "secured"
+WAIT = 60.0
+USERS = {"lab": "lab-secret", "operator": "operator-secret"}
+pytestmark = pytest.mark.integration
+
+ACL = """\
+# anonymous clients (lines before any 'user'): read only
+topic read bgpemu/v1/#
+
+user lab
+topic read bgpemu/v1/#
+topic write bgpemu/v1/+/state
+topic write bgpemu/v1/+/events
+topic write bgpemu/v1/+/nodes/#
+
+user operator
+topic read bgpemu/v1/#
+topic write bgpemu/v1/+/control
+"""
+
+
+class SecureMosquitto(Mosquitto):
+    """mosquitto with a password file and ACL, on a plain and a TLS listener."""
+
+    def __init__(self, binary: str, workdir: Path, pki: Pki) -> None:
+        super().__init__(binary, workdir)
+        self.tls_port = free_port("127.0.0.1")
+        passwords = password_file(workdir / "passwd", USERS)
+        acl = workdir / "acl"
+        acl.write_text(ACL)
+        self.config.write_text(
+            f"user {getpass.getuser()}\n"  # run as root, it would drop to 'mosquitto'
+            "per_listener_settings false\n"
+            "allow_anonymous true\n"
+            f"password_file {passwords}\n"
+            f"acl_file {acl}\n"
+            "persistence false\n"
+            "max_queued_messages 0\n"
+            f"listener {self.port} 127.0.0.1\n"
+            f"listener {self.tls_port} 127.0.0.1\n"
+            f"cafile {pki.ca}\ncertfile {pki.server_cert}\nkeyfile {pki.server_key}\n"
+        )
+
+    @property
+    def tls_url(self) -> str:
+        return f"mqtts://127.0.0.1:{self.tls_port}"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def broker(tmp_path: Path, pki: Pki) -> Iterator[SecureMosquitto]:
+    running = SecureMosquitto(require_binary("mosquitto"), tmp_path, pki)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT_")
+    }  # no credentials leak in from the caller
+    env.update(PYTHONPATH=str(ROOT / "src"), BGPEMU_STATE_DIR=str(tmp_path / "state"))
+    env.update(extra)
+    return env
+
+
+async def _bgpemu(
+    *args: str, env: Mapping[str, str], timeout: float = WAIT
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bgpemu", *args, env=dict(env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(timeout):
+            out, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def secured_lab(
+    broker: SecureMosquitto, pki: Pki, tmp_path: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``lab up`` over TLS with the lab's account (user from the environment, password
+    from a file), until converged."""
+    secret = tmp_path / "lab-password"
+    secret.write_text(USERS["lab"] + "\n")
+    env = _env(tmp_path, BGPEMU_MQTT_USERNAME="lab")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), "--name", LAB,
+        "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
+        "--mqtt", broker.tls_url, "--mqtt-ca", str(pki.ca),
+        "--mqtt-password-file", str(secret),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(WAIT):
+            summary = json.loads(await process.stdout.readline())
+        assert summary["converged"] is True
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(30):
+                    await process.communicate()
+            except TimeoutError:
+                process.kill()
+                await process.communicate()
+
+
+def _client(broker: SecureMosquitto, pki: Pki, **credentials: str) -> aiomqtt.Client:
+    address = BrokerAddress(host="127.0.0.1", port=broker.tls_port, tls=True, ca_file=str(pki.ca))
+    return aiomqtt.Client(
+        "127.0.0.1", broker.tls_port, tls_context=tls_context(address), **credentials
+    )  # type: ignore[arg-type]
+
+
+async def _answers(events: aiomqtt.Client, request: str) -> list[dict[str, object]]:
+    """The lab's events answering ``request``, up to its ``converged`` or ``rejected``;
+    every other answer seen on the way is returned too (as a failure to look for)."""
+    seen: list[dict[str, object]] = []
+    async with asyncio.timeout(WAIT):
+        async for message in events.messages:
+            assert isinstance(message.payload, bytes)
+            doc = json.loads(message.payload)
+            if "request" not in doc:
+                continue
+            seen.append(doc)
+            if doc["request"] == request and doc["event"] in ("converged", "rejected"):
+                return seen
+    raise AssertionError("event iteration ended")
+
+
+async def test_only_the_operator_controls_a_lab_on_a_secured_broker(
+    broker: SecureMosquitto, pki: Pki, tmp_path: Path, secured_lab: asyncio.subprocess.Process
+) -> None:
+    topics = f"bgpemu/v1/{LAB}"
+    async with _client(broker, pki) as anonymous, _client(broker, pki) as events:
+        await events.subscribe(f"{topics}/events", qos=1)
+        # anonymous clients read the lab (the ACL's first line) ...
+        rc, out, err = await _bgpemu(
+            "sessions", "--lab", LAB, "--mqtt", broker.tls_url, "--mqtt-ca", str(pki.ca),
+            "-o", "json", env=_env(tmp_path),
+        )  # fmt: skip
+        assert rc == 0, err
+        assert {s["state"] for v in json.loads(out).values() for s in v} == {"Established"}
+        # ... but their control message never reaches it (mosquitto acknowledges and drops)
+        forged = control_payload(uuid.uuid4().hex, "crash", node="Site5")
+        await anonymous.publish(f"{topics}/control", json.dumps(forged), qos=1)
+        # the lab's account may not send control either (the ACL gives it to the operator)
+        async with _client(broker, pki, username="lab", password=USERS["lab"]) as lab_account:
+            lab_forged = control_payload(uuid.uuid4().hex, "crash", node="VNet1GW")
+            await lab_account.publish(f"{topics}/control", json.dumps(lab_forged), qos=1)
+        # the operator's does, through the CLI (user from the environment, password in a file)
+        secret = tmp_path / "operator-password"
+        secret.write_text(USERS["operator"])
+        rc, out, err = await _bgpemu(
+            "withdraw", "Site5", "10.51.0.0/16", "--lab", LAB, "--mqtt", broker.tls_url,
+            "--mqtt-ca", str(pki.ca), "--mqtt-password-file", str(secret), "-o", "json",
+            env=_env(tmp_path, BGPEMU_MQTT_USERNAME="operator"),
+        )  # fmt: skip
+        assert rc == 0, err
+        answers = [json.loads(line) for line in out.splitlines()]
+        assert [a["event"] for a in answers] == ["injected", "converged"]
+        seen = await _answers(events, answers[-1]["request"])
+        assert {doc["request"] for doc in seen} == {answers[-1]["request"]}
+    assert secured_lab.returncode is None  # nothing crashed the lab
+
+
+@pytest.mark.parametrize(
+    ("options", "env_extra", "expected"),
+    [
+        (["--mqtt-ca", "{other_ca}"], {}, r"MQTT broker {tls}: TLS handshake failed: .*CA file"),
+        (["--mqtt-ca", "{missing}"], {}, r"{tls}: cannot use the CA file {missing}: No such"),
+        ([], {}, r"MQTT broker {tls}: TLS handshake failed: .*CERTIFICATE_VERIFY_FAILED"),
+        (
+            ["--mqtt-ca", "{ca}"],
+            {"BGPEMU_MQTT_USERNAME": "lab", "BGPEMU_MQTT_PASSWORD": "wrong"},
+            r"MQTT broker {tls}: the broker refused user 'lab': not authorised",
+        ),
+    ],
+    ids=["wrong-ca", "missing-ca", "no-ca", "wrong-password"],
+)
+def test_tls_and_credential_errors_are_named_and_exit_2(
+    broker: SecureMosquitto,
+    pki: Pki,
+    tmp_path: Path,
+    options: list[str],
+    env_extra: dict[str, str],
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bgpemu.cli import main
+
+    names = {
+        "ca": str(pki.ca),
+        "other_ca": str(pki.other_ca),
+        "missing": str(tmp_path / "missing.pem"),
+        "tls": broker.tls_url,
+    }
+    args = [option.format(**names) for option in options]
+    pattern = expected.format(**{k: re.escape(v) for k, v in names.items()})
+    for name, value in _env(tmp_path, **env_extra).items():
+        if name.startswith("BGPEMU_"):
+            monkeypatch.setenv(name, value)
+    for command in (
+        ["lab", "up", str(TOPOLOGY), "--exit-after-converged"],
+        ["sessions", "--timeout", "10"],
+        ["withdraw", "Site5", "10.51.0.0/16", "--lab", LAB, "--timeout", "10"],
+    ):
+        assert main([*command, "--mqtt", broker.tls_url, *args]) == 2, command
+        err = capsys.readouterr().err
+        assert re.search(pattern, err), (command, err)
+        assert "Traceback" not in err
+        assert "wrong" not in err.replace("wrong-", "")  # the password is never shown
+
+
+async def test_a_password_in_the_url_is_refused_before_anything_starts(
+    broker: SecureMosquitto, tmp_path: Path
+) -> None:
+    url = f"mqtt://lab:{USERS['lab']}@127.0.0.1:{broker.port}"
+    rc, _, err = await _bgpemu("lab", "up", str(TOPOLOGY), "--mqtt", url, env=_env(tmp_path))
+    assert rc == 2
+    assert USERS["lab"] not in err
+    assert "BGPEMU_MQTT_PASSWORD" in err
+    assert "nothing was started" in err
