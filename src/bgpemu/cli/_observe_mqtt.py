@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,12 +34,14 @@ __all__ = [
     "UsageError",
     "known_lab",
     "lab_filter",
+    "lab_status",
     "missing_lab",
     "name_list",
     "node_filter",
     "open_lab",
     "read",
     "split_topic",
+    "stopped_warning",
     "subscribe",
 ]
 
@@ -228,6 +231,25 @@ class Docs:
         return " (the lab has not converged yet: views are published once it has)"
 
 
+def lab_status(state: Mapping[str, Any] | None) -> str:
+    """A lab ``state``'s ``status``: ``running``, ``stopped`` or ``offline`` (docs/mqtt.md;
+    a state without one, from a bgpemu before lab liveness, counts as ``running``)."""
+    if state is None:
+        return "running"
+    return str(state.get("status", "running"))
+
+
+def stopped_warning(docs: Docs) -> str | None:
+    """The warning to print when ``docs`` are those of a lab that no longer runs."""
+    status = lab_status(docs.state)
+    if status == "running":
+        return None
+    how = "stopped" if status == "stopped" else "offline: it went away without stopping"
+    return (
+        f"warning: lab {docs.lab} is not running ({how}); these are the last documents it published"
+    )
+
+
 def name_list(names: Sequence[str]) -> str:
     return ", ".join(sorted(names)) or "none"
 
@@ -247,12 +269,19 @@ async def open_lab(args: argparse.Namespace) -> str:
                     f"no lab on the MQTT broker at {args.mqtt} (no retained "
                     "bgpemu/v1/<lab>/state): is a lab up there?"
                 )
-            if len(labs) > 1:
+            running = sorted(n for n, doc in labs.items() if lab_status(doc) == "running")
+            if not running:
+                stopped = ", ".join(f"{n} ({lab_status(labs[n])})" for n in sorted(labs))
                 raise UsageError(
-                    f"several labs on the MQTT broker at {args.mqtt} ({name_list(list(labs))}): "
+                    f"no running lab on the MQTT broker at {args.mqtt} (stopped: {stopped}): "
+                    "give --lab to read a stopped lab's last documents"
+                )
+            if len(running) > 1:
+                raise UsageError(
+                    f"several labs on the MQTT broker at {args.mqtt} ({name_list(running)}): "
                     "give --lab"
                 )
-            lab = next(iter(labs))
+            lab = running[0]
     except ObserveError as exc:
         raise UsageError(str(exc)) from None
     return str(lab)
@@ -296,7 +325,11 @@ async def read(
     tap = Tap(args.broker, lab, filters, keep=False)
     async with contextlib.AsyncExitStack() as stack:
         await subscribe(args, tap, stack)
-        return await tap.settle(want, args.timeout, quiet=quiet)
+        docs = await tap.settle(want, args.timeout, quiet=quiet)
+    warning = stopped_warning(docs)
+    if warning is not None:
+        print(warning, file=sys.stderr)
+    return docs
 
 
 async def known_lab(args: argparse.Namespace, docs: Docs) -> Docs:

@@ -94,6 +94,11 @@ def delta_line(doc: Mapping[str, Any], states: dict[tuple[str, str], str]) -> st
 
 
 def _state_line(doc: Mapping[str, Any]) -> str:
+    status = doc.get("status", "running")
+    if status == "stopped":
+        return f"lab {doc.get('lab')}: stopped"
+    if status != "running":
+        return f"lab {doc.get('lab')}: {status} (gone without stopping: killed, or its host lost)"
     sessions = f"{doc.get('sessions_established')}/{doc.get('sessions_expected')} sessions up"
     speakers = f"{len(doc.get('nodes', []))} speakers"
     if doc.get("converged"):

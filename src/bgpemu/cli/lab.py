@@ -15,8 +15,11 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
@@ -25,6 +28,8 @@ from bgpemu.errors import ConfigError
 __all__ = ["add_parser"]
 
 
+_STOP_S = 6.0
+"""A clean stop waits this long for the broker to take the lab's ``stopped`` state."""
 _FLUSH_S = 30.0
 _FLUSH_S_PER_ROUTE = 0.0005
 """``--exit-after-converged`` waits this long for the last publication (plus per route)."""
@@ -110,6 +115,70 @@ async def _run_lab(args: argparse.Namespace, network: Any) -> int:
 
     name = args.name or network.name
     keepalive, hold = (60, 180) if args.timers == "azure" else (3, 9)
+    args.lab_id = uuid.uuid4().hex
+    refusal = _claim_name(name, args)
+    if refusal is not None:
+        print(f"error: {refusal}; nothing was started.", file=sys.stderr)
+        return 2
+    try:
+        return await _run_claimed_lab(args, network, name, keepalive, hold)
+    finally:
+        from bgpemu.lab.state import remove_state
+
+        remove_state(name, args.lab_id)
+
+
+def _claim_name(name: str, args: argparse.Namespace) -> str | None:
+    """Take the lab name on this machine (:func:`bgpemu.lab.state.claim_state`); the
+    reason to refuse when a lab of that name runs."""
+    from bgpemu.lab.state import claim_state
+
+    try:
+        running = claim_state(
+            name, {"name": name, "id": args.lab_id, "pid": os.getpid(), "starting": True}
+        )
+    except OSError as exc:
+        return f"cannot record lab {name!r}: {exc}"
+    if running is None:
+        return None
+    where = f"broker {running['mqtt']}" if running.get("mqtt") else "no MQTT"
+    return (
+        f"a lab named {name!r} is already running (pid {running.get('pid')}, {where}); "
+        f"stop it with 'bgpemu lab down --name {name}' or give another --name"
+    )
+
+
+async def _running_on_broker(name: str, address: Any, lab_id: str) -> str | None:
+    """The reason to refuse when a lab named ``name`` runs elsewhere and publishes to
+    the same broker (its retained ``state`` says ``running``, with another ``id``; a
+    state of this host whose pid is gone is stale and ignored)."""
+    from bgpemu.lab.state import process_alive
+    from bgpemu.observe.errors import ObserveError
+    from bgpemu.observe.mqtt import retained_labs
+
+    try:
+        labs = await retained_labs(address, timeout=3.0)
+    except ObserveError:
+        return None  # the broker was just checked; a later outage is the publisher's
+    state = labs.get(name)
+    if state is None or state.get("status", "running") != "running":
+        return None
+    if state.get("id") == lab_id:
+        return None
+    pid = state.get("pid")
+    here = state.get("host") == socket.gethostname()
+    if here and isinstance(pid, int) and not process_alive(pid):
+        return None
+    return (
+        f"a lab named {name!r} is already running on the MQTT broker {address.url} "
+        f"(pid {pid} on host {state.get('host')}, id {state.get('id')}); "
+        "give another --name"
+    )
+
+
+async def _run_claimed_lab(
+    args: argparse.Namespace, network: Any, name: str, keepalive: int, hold: int
+) -> int:
     async with contextlib.AsyncExitStack() as stack:
         if args.mqtt is not None:
             from bgpemu.observe.errors import ObserveError
@@ -121,6 +190,10 @@ async def _run_lab(args: argparse.Namespace, network: Any) -> int:
                 print(f"error: {exc}; nothing was started.", file=sys.stderr)
                 return 2
             args.mqtt = args.broker.url
+            taken = await _running_on_broker(name, args.broker, args.lab_id)
+            if taken is not None:
+                print(f"error: {taken}; nothing was started.", file=sys.stderr)
+                return 2
         elif not args.no_mqtt:
             args.broker = await _embedded_broker(stack, name)
             args.mqtt = args.broker.url
@@ -168,6 +241,7 @@ async def _start_lab(
             mqtt=getattr(args, "broker", None),
             only=tuple(args.only or ()),
             wait_external=args.wait_external,
+            lab_id=args.lab_id,
         )
     except LabError as exc:
         print(f"error: {exc}; nothing was started.", file=sys.stderr)
@@ -179,30 +253,45 @@ async def _start_lab(
         print(f"error: {exc}; nothing is running.", file=sys.stderr)
         return 2
     published = asyncio.Event()
+    stopping = asyncio.Event()
     async with asyncio.TaskGroup() as tg:
         publisher = None
         if args.mqtt is not None:
             from bgpemu.lab.publish import publish_lab
 
             publisher = tg.create_task(
-                publish_lab(lab, args.broker, started, published), name="lab mqtt"
+                publish_lab(lab, args.broker, started, published, stopping), name="lab mqtt"
             )
         else:
             published.set()
+
+        async def before_stop() -> None:
+            """A clean stop: the lab's ``state`` says ``stopped`` before the speakers go."""
+            stopping.set()
+            if publisher is not None:
+                await asyncio.wait({publisher}, timeout=_STOP_S)
+                publisher.cancel()
+
         try:
-            return await _serve_lab(args, lab, name, started, published)
+            return await _serve_lab(args, lab, name, started, published, before_stop)
         finally:
             if publisher is not None:
                 publisher.cancel()
 
 
 async def _serve_lab(
-    args: argparse.Namespace, lab: Any, name: str, started: float, published: asyncio.Event
+    args: argparse.Namespace,
+    lab: Any,
+    name: str,
+    started: float,
+    published: asyncio.Event,
+    before_stop: Callable[[], Awaitable[None]],
 ) -> int:
-    from bgpemu.lab.state import remove_state, write_state
+    from bgpemu.lab.state import write_state
 
     state: dict[str, Any] = {
         "name": name,
+        "id": lab.id,
         "pid": os.getpid(),
         "topology": args.topology_path,
         "speakers": len(lab.local),
@@ -258,8 +347,8 @@ async def _serve_lab(
             await stop.wait()
         return 0
     finally:
+        await before_stop()
         await lab.stop()
-        remove_state(name)
 
 
 async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import time
@@ -46,6 +47,8 @@ __all__ = [
     "views_without_adj_rib_out",
 ]
 
+logger = logging.getLogger(__name__)
+
 LAB_NODE = "_lab"
 """The MQTT client name of the lab itself (it publishes no node status)."""
 
@@ -53,6 +56,8 @@ _CONVERGE_TIMEOUT = 300.0
 """Seconds a command waits for the lab to converge (a silent cut needs the hold time)."""
 _FLUSH_TIMEOUT = 30.0
 """Seconds to wait for the broker to take the first converged publication."""
+_STOP_FLUSH = 5.0
+"""Seconds a clean stop waits for the broker to take the ``stopped`` state."""
 
 _VIEWS = {
     "effectiveRoutes": "effective-routes",
@@ -107,22 +112,52 @@ async def publish_lab(
     url: str | BrokerAddress,
     started: float,
     published_once: asyncio.Event | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> None:
     """Publish the lab state and the Azure views after every convergence, and serve the
-    ``control`` topic; until cancelled.
+    ``control`` topic; until cancelled, or until ``stopping`` is set.
 
     ``published_once`` is set when the first converged publication has reached the
     broker (``lab up --exit-after-converged`` waits for it before stopping).
+
+    Liveness (docs/mqtt.md, ``state``): the lab's connection registers as its MQTT will
+    a retained ``state`` saying ``offline`` (with the lab's ``id``, ``pid`` and
+    ``host``), which the broker publishes if the lab dies without disconnecting.  When
+    ``stopping`` is set, the ``state`` says ``stopped`` and reaches the broker (within
+    :data:`_STOP_FLUSH` seconds) before the connection closes cleanly.
     """
     from bgpemu.observe.mqtt import Publisher, listen_control
+    from bgpemu.observe.topics import LabTopics
 
-    async with (
-        Publisher(url, lab=lab.name, node=LAB_NODE, node_status=False) as publisher,
-        asyncio.TaskGroup() as tg,
-    ):
-        tg.create_task(_publish_views(lab, publisher, started, published_once), name="views")
-        control = _Control(lab, publisher)
-        tg.create_task(listen_control(url, lab.name, control.handle), name="control")
+    topics = LabTopics(lab=lab.name)
+    offline = lab_state(lab, lab.verdict(), nodes=sorted(lab.local), status="offline")
+    async with Publisher(
+        url,
+        lab=lab.name,
+        node=LAB_NODE,
+        node_status=False,
+        identifier=f"bgpemu-{lab.name}-{LAB_NODE}-{lab.id[:12]}",
+        will=(topics.state, offline),
+    ) as publisher:
+        async with asyncio.TaskGroup() as tg:
+            views = tg.create_task(
+                _publish_views(lab, publisher, started, published_once), name="views"
+            )
+            control = _Control(lab, publisher)
+            listener = tg.create_task(listen_control(url, lab.name, control.handle), name="control")
+            await (stopping or asyncio.Event()).wait()
+            views.cancel()
+            listener.cancel()
+        stopped = lab_state(lab, lab.verdict(), nodes=sorted(lab.local), status="stopped")
+        publisher.update(topics.state, stopped)
+        try:
+            await publisher.flush(_STOP_FLUSH)
+        except TimeoutError:
+            logger.warning(
+                "lab %s: the broker did not take the 'stopped' state within %g s",
+                lab.name,
+                _STOP_FLUSH,
+            )
 
 
 async def _publish_views(

@@ -1,13 +1,32 @@
-"""Where a running lab leaves its pid and status, for ``bgpemu lab down`` / ``lab status``."""
+"""Where a running lab leaves its pid and status, for ``bgpemu lab down`` / ``lab status``.
+
+One file per lab name: a name is taken by one running lab at a time.  ``lab up`` takes
+it with :func:`claim_state` (created exclusively, ``O_EXCL``, so two starts cannot both
+win) before it starts anything, and a second ``lab up`` with a name in use is refused
+with the running lab's pid and broker; a file left by a lab that died (its pid is gone)
+is taken over.  Each file carries the lab's unique ``id``, and a lab removes only its
+own file (:func:`remove_state`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_state", "remove_state", "state_dir", "write_state"]
+__all__ = [
+    "claim_state",
+    "process_alive",
+    "read_state",
+    "remove_state",
+    "state_dir",
+    "write_state",
+]
+
+_CLAIM_TRIES = 50
+"""Attempts to take a name whose file is being written or removed meanwhile (5 ms apart)."""
 
 
 def state_dir() -> Path:
@@ -32,6 +51,26 @@ def write_state(lab: str, state: dict[str, Any]) -> None:
     temporary.replace(path)
 
 
+def claim_state(lab: str, state: dict[str, Any]) -> dict[str, Any] | None:
+    """Take the name ``lab`` and record ``state``; None when taken, else (nothing
+    recorded) the state of the lab of that name that runs."""
+    path = _path(lab)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(_CLAIM_TRIES):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            running = read_state(lab)  # a dead lab's file is removed here
+            if running:
+                return running[0]
+            time.sleep(0.005)  # being written (unreadable yet) or just removed
+            continue
+        with os.fdopen(fd, "w") as file:
+            file.write(json.dumps(state, indent=2) + "\n")
+        return None
+    raise OSError(f"cannot take the lab name {lab!r}: {path} stays unreadable")
+
+
 def read_state(lab: str | None = None) -> list[dict[str, Any]]:
     """The recorded state of ``lab`` (or of every lab) whose process still runs."""
     directory = state_dir()
@@ -42,19 +81,28 @@ def read_state(lab: str | None = None) -> list[dict[str, Any]]:
             state = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if _alive(int(state.get("pid", 0))):
+        if process_alive(int(state.get("pid", 0))):
             states.append(state)
         else:
             path.unlink(missing_ok=True)
     return states
 
 
-def remove_state(lab: str) -> None:
-    """Forget lab ``lab``."""
-    _path(lab).unlink(missing_ok=True)
+def remove_state(lab: str, lab_id: str | None = None) -> None:
+    """Forget lab ``lab`` (only if its recorded ``id`` is ``lab_id``, when given)."""
+    path = _path(lab)
+    if lab_id is not None:
+        try:
+            recorded = json.loads(path.read_text()).get("id")
+        except (OSError, ValueError, AttributeError):
+            return
+        if recorded != lab_id:
+            return
+    path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
     if pid <= 0:
         return False
     try:

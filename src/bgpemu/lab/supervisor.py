@@ -153,9 +153,10 @@ class TcpLab:
         mqtt: str | BrokerAddress | None = None,
         only: tuple[str, ...] = (),
         wait_external: bool = True,
+        lab_id: str | None = None,
     ) -> None:
         self.network = network
-        self.id = uuid.uuid4().hex
+        self.id = lab_id or uuid.uuid4().hex
         """Unique id of this run of the lab (in its state file and its MQTT ``state``)."""
         self.wait_external = wait_external
         """Convergence waits for the sessions to external routers (else: names them)."""

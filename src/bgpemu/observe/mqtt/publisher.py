@@ -60,11 +60,16 @@ class Publisher:
         keepalive: int = 10,
         timeout: float = 5.0,
         node_status: bool = True,
+        will: tuple[str, Payload] | None = None,
     ) -> None:
         self.address = broker_address(broker)
         self.node_status = node_status
         """Publish ``nodes/<node>/status`` (online, and offline as the will); the lab's
         own publisher, which speaks for no node, turns it off."""
+        self.will = will
+        """(topic, document) the broker publishes, retained, if the connection drops
+        without a DISCONNECT (MQTT 3.1.1 §3.1.2.5), when ``node_status`` is off: the
+        lab's ``state`` saying ``offline``."""
         self.topics = NodeTopics(lab=lab, node=node)
         self.identifier = identifier or f"bgpemu-{lab}-{node}"
         self.max_events = max_events
@@ -189,24 +194,35 @@ class Publisher:
             await group.__aexit__(exc_type, exc, tb)
 
     async def run(self) -> None:
-        """Connect, publish, reconnect with backoff, until :meth:`request_stop`."""
+        """Connect, publish, reconnect with backoff, until :meth:`request_stop`.
+
+        The delay between attempts doubles from ``backoff[0]`` to at most ``backoff[1]``
+        seconds.  An outage logs one WARNING when it starts (the connection lost, or the
+        broker unavailable at the first attempt) and one INFO when it ends (its length,
+        the attempts, the documents published again); the attempts between log at DEBUG.
+        """
+        loop = asyncio.get_running_loop()
         delay = self.backoff[0]
+        outage: tuple[float, int] | None = None
+        """(when it started, failed attempts) while the broker is away."""
         while not self._stop.is_set():
             lost = False
             try:
                 async with self._client() as client:
-                    self._on_connect()
+                    self._on_connect(outage, loop.time())
+                    outage = None
                     delay = self.backoff[0]
                     await self._session(client)
                     return
             except* aiomqtt.MqttError as group:
                 lost = True
-                logger.info(
-                    "%s: MQTT broker %s unavailable (%s); retrying",
-                    self.topics.node,
-                    self.address.url,
-                    group.exceptions[0],
-                )
+                error = group.exceptions[0]
+                if outage is None:
+                    outage = (loop.time(), 1)
+                    self._log_outage(error)
+                else:
+                    outage = (outage[0], outage[1] + 1)
+                    logger.debug("%s: MQTT broker still away (%s)", self.topics.node, error)
             finally:
                 self._connected.clear()
                 self._down.set()
@@ -224,6 +240,9 @@ class Publisher:
 
     def _client(self) -> aiomqtt.Client:
         will = None
+        if self.will is not None and not self.node_status:
+            topic, payload = self.will
+            will = aiomqtt.Will(topic, encode(payload), qos=RETAINED_QOS, retain=True)
         if self.node_status:
             will = aiomqtt.Will(
                 self.topics.status,
@@ -240,8 +259,34 @@ class Publisher:
             timeout=self.timeout,
         )
 
-    def _on_connect(self) -> None:
-        """A new connection: every retained document goes out again, status first."""
+    def _log_outage(self, error: BaseException) -> None:
+        node, url = self.topics.node, self.address.url
+        low, high = self.backoff
+        if self.connections:
+            logger.warning(
+                "%s: lost the connection to MQTT broker %s (%s); reconnecting every %g to "
+                "%g s, then publishing every retained document again",
+                node,
+                url,
+                error,
+                low,
+                high,
+            )
+        else:
+            logger.warning(
+                "%s: MQTT broker %s unavailable (%s); retrying every %g to %g s",
+                node,
+                url,
+                error,
+                low,
+                high,
+            )
+
+    def _on_connect(self, outage: tuple[float, int] | None = None, now: float = 0.0) -> None:
+        """A new connection: every retained document goes out again, status first.
+
+        ``outage`` is (start, failed attempts) of the outage it ends, if any (logged).
+        """
         self.connections += 1
         self._down.clear()
         self._connected.set()
@@ -255,7 +300,18 @@ class Publisher:
             self.dropped_events += len(self._events)
             self._events.clear()
         self._wake.set()
-        logger.info("%s: connected to MQTT broker %s", self.topics.node, self.address.url)
+        if outage is not None and self.connections > 1:
+            logger.info(
+                "%s: reconnected to MQTT broker %s after %.1f s (%d failed attempts); "
+                "republishing %d retained documents",
+                self.topics.node,
+                self.address.url,
+                now - outage[0],
+                outage[1],
+                len(self._current),
+            )
+        else:
+            logger.info("%s: connected to MQTT broker %s", self.topics.node, self.address.url)
 
     async def _session(self, client: aiomqtt.Client) -> None:
         async with asyncio.TaskGroup() as tg:
