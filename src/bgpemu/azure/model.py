@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from bgpemu.types import TcpMd5Key
+
 __all__ = [
     "AZURE_ASN",
     "HUB_PREPEND_ASN",
@@ -243,6 +245,9 @@ class ExpressRouteCircuit:
     secondary_peer_address_prefix: str
     peer_policy: SessionPolicy = SessionPolicy()
     """What the customer side applies on its sessions toward the circuit."""
+    shared_key: TcpMd5Key | None = None
+    """The private peering's ``sharedKey``: the TCP-MD5 key (RFC 2385) of both sessions
+    between the MSEEs and the customer side (§4.1 [ER-ROUTING]: "MD5 possible")."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -465,6 +470,8 @@ class BgpPeering:
     name: str
     a: str
     b: str
+    password: TcpMd5Key | None = None
+    """The session's TCP-MD5 key (RFC 2385): customer routers may sign their sessions."""
 
 
 Connection = (

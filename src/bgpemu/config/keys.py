@@ -63,7 +63,8 @@ def _key(secret: bytes, where: str) -> TcpMd5Key:
 
 
 def _read_file(path: str) -> bytes:
-    """A regular file of at most :data:`KEY_FILE_MAX_SIZE` octets, trailing newlines dropped.
+    """A regular file of at most :data:`KEY_FILE_MAX_SIZE` octets of UTF-8 text (as every
+    peer's configuration writes a key), trailing newlines dropped.
 
     Only a regular file is opened (a FIFO or a device could block or never end).
     """
@@ -80,6 +81,10 @@ def _read_file(path: str) -> bytes:
             data = handle.read(KEY_FILE_MAX_SIZE + 1)
     except OSError as exc:
         raise ValueError(f"cannot read key file {path}: {exc.strerror or exc}") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"key file {path} is not UTF-8 text") from None
     return data.rstrip(b"\r\n")
 
 

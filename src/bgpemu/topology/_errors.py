@@ -22,6 +22,10 @@ from bgpemu.topology.nodes import ROLE_MODELS
 __all__ = ["field_names", "schema_issues", "suggest"]
 
 _DOCS = "see docs/topology.md"
+_MD5_HINT = (
+    "Azure VPN gateways, Route Server and Virtual WAN hub BGP take no TCP-MD5 key; "
+    "a key goes on an expressroute circuit (sharedKey) or a bgp connection (password)"
+)
 
 
 def suggest(word: str, choices: list[str]) -> str:
@@ -113,6 +117,8 @@ def schema_issues(error: ValidationError, data: Any) -> list[Issue]:
             hint = suggest(str(path[-1]), field_names(model)) if model else _DOCS
             if model is not None and hint.startswith("one of"):
                 hint = f"fields here: {', '.join(field_names(model))}"
+            if path[-1] in ("password", "sharedKey"):
+                hint = _MD5_HINT
         elif kind == "missing":
             message = "required field is missing"
             hint = f"add {path[-1]!r}; {_DOCS}"

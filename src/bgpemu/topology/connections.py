@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from bgpemu.config.keys import Md5Key
 from bgpemu.topology._base import IpAddress, Model, Name, Prefix
 from bgpemu.topology.nodes import SessionPolicyModel
 
@@ -175,6 +176,8 @@ class BgpModel(_Connection):
     type: Literal["bgp"]
     a: Name
     b: Name
+    password: Md5Key | None = None
+    """The session's TCP-MD5 key (RFC 2385): text, ``{env: NAME}`` or ``{file: PATH}``."""
 
 
 ConnectionModel = Annotated[

@@ -16,6 +16,7 @@ from typing import Any
 
 from bgpemu.azure import model as m
 from bgpemu.azure.hubrouting import DEFAULT_TABLE, NONE_TABLE
+from bgpemu.types import TcpMd5Key
 
 __all__ = ["to_document"]
 
@@ -174,6 +175,8 @@ def _node(node: m.Node) -> Document:
             }
             if node.provider_asn is not None:
                 item["providerAsn"] = node.provider_asn
+            if node.shared_key is not None:
+                item["sharedKey"] = _key_text(node.shared_key)
             return item
         case m.RouteServer():
             return {
@@ -293,4 +296,13 @@ def _connection(c: m.Connection) -> Document:
                 "routeServer": c.route_server,
                 "nva": c.nva,
             }
-    return {"type": "bgp", "name": c.name, "a": c.a, "b": c.b}
+    item = {"type": "bgp", "name": c.name, "a": c.a, "b": c.b}
+    if c.password is not None:
+        item["password"] = _key_text(c.password)
+    return item
+
+
+def _key_text(key: TcpMd5Key) -> str:
+    """A TCP-MD5 key as inline text (keys are UTF-8 text, config/keys.py), so the document
+    loads back to an equal Network.  The document stays in memory: it is never printed."""
+    return key.secret.decode("utf-8")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from bgpemu.azure.model import AZURE_ASN, Connectivity, RoutingPreference, Sku, VWanType
+from bgpemu.config.keys import Md5Key
 from bgpemu.topology._base import (
     U32,
     Asn,
@@ -200,6 +201,9 @@ class ExpressRouteModel(Model):
     primary_peer_address_prefix: Ipv4Prefix
     secondary_peer_address_prefix: Ipv4Prefix
     peer_policy: SessionPolicyModel = SessionPolicyModel()
+    shared_key: Md5Key | None = None
+    """The private peering's TCP-MD5 key (RFC 2385) on both MSEE sessions: text,
+    ``{env: NAME}`` or ``{file: PATH}`` (§4.1: "Authentication optional (MD5 possible)")."""
 
 
 class RouteServerModel(Model):

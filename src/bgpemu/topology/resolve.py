@@ -198,6 +198,7 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
             primary_peer_address_prefix=node.primary_peer_address_prefix,
             secondary_peer_address_prefix=node.secondary_peer_address_prefix,
             peer_policy=_policy(node.peer_policy),
+            shared_key=node.shared_key,
         )
     if isinstance(node, RouteServerModel):
         ips = node.virtual_router_ips or [
@@ -305,4 +306,4 @@ def _connection(c: ConnectionModel) -> m.Connection:
     if isinstance(c, RouteServerPeerModel):
         return m.RouteServerPeer(name=name, route_server=c.route_server, nva=c.nva)
     assert isinstance(c, BgpModel)
-    return m.BgpPeering(name=name, a=c.a, b=c.b)
+    return m.BgpPeering(name=name, a=c.a, b=c.b, password=c.password)

@@ -26,7 +26,7 @@ from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
-from bgpemu.types import IPV4_UNICAST
+from bgpemu.types import IPV4_UNICAST, TcpMd5Key
 
 __all__ = [
     "Builder",
@@ -51,6 +51,8 @@ class NeighborDraft:
     exports: list[Policy] = field(default_factory=list)
     max_prefix: MaxPrefix | None = None
     passive: bool = False
+    tcp_md5_key: TcpMd5Key | None = None
+    """RFC 2385: set on both ends of a session by :meth:`Builder.sign`."""
 
 
 @dataclass(slots=True)
@@ -131,6 +133,17 @@ class Builder:
             raise ValueError(f"two speakers are called {external.name!r}")
         self.externals[external.name] = external
 
+    def sign(self, a: str, b: str, key: TcpMd5Key | None) -> None:
+        """Give the session between speakers ``a`` and ``b`` the TCP-MD5 key ``key``
+        (RFC 2385), on each end that is a speaker (an external router is configured by
+        its user); None leaves the session unsigned."""
+        if key is None:
+            return
+        for local, remote in ((a, b), (b, a)):
+            draft = self.speaker(local)
+            if draft is not None:
+                draft.neighbor(remote).tcp_md5_key = key
+
     def speaker(self, name: str) -> SpeakerDraft | None:
         """The draft called ``name``; None for an external router."""
         if name in self.externals:
@@ -203,7 +216,13 @@ class Builder:
                 peer_name=remote,
             )
             neighbors.append(
-                NeighborSpec(name=remote, address=address, port=remote_port, session=session)
+                NeighborSpec(
+                    name=remote,
+                    address=address,
+                    port=remote_port,
+                    session=session,
+                    tcp_md5_key=n.tcp_md5_key,
+                )
             )
         router = RouterConfig(
             asn=draft.asn,

@@ -137,9 +137,10 @@ def wire_customers(builder: Builder) -> None:
                     _onprem_side(builder, site, remote, policy)
             case HubVpnConnection(enable_bgp=True, site=site, hub=hub, site_policy=policy):
                 _onprem_side(builder, site, hub, policy)
-            case BgpPeering(a=a, b=b):
+            case BgpPeering(a=a, b=b, password=password):
                 _customer_side(builder, a, b)
                 _customer_side(builder, b, a)
+                builder.sign(a, b, password)
             case RouteServerPeer(route_server=rs, nva=nva):
                 for remote in names.route_server_instances(network, rs):
                     _customer_side(builder, nva, remote)

@@ -144,6 +144,7 @@ def _wire_circuit(builder: Builder, circuit: ExpressRouteCircuit) -> None:
     for msee in names.msees(circuit.name):
         draft = builder.drafts[msee]
         _to_customer(draft.neighbor(customer), circuit)
+        builder.sign(msee, customer, circuit.shared_key)  # §4.1: "MD5 possible"
         for name, gw in gateways:
             allow = isinstance(gw, ExpressRouteGateway) and gw.allow_remote_vnet_traffic
             _to_azure(draft.neighbor(name), customer, allow_remote=allow)

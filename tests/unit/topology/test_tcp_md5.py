@@ -1,0 +1,144 @@
+"""TCP-MD5 keys (RFC 2385) in a topology: where Azure allows them, and where they go.
+
+An ExpressRoute circuit's ``sharedKey`` (its private peering's ARM property; §4.1
+"MD5 possible") signs both sessions between the MSEEs and the customer side; a
+``bgp`` connection's ``password`` signs that session.  VPN gateways, Route Server and
+hub BGP take no key.  The key reaches the NeighborSpec of each emulated end and no
+output: not ``validate``'s messages, not ``solve``'s tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bgpemu.azure.roles import compile_network
+from bgpemu.cli import main
+from bgpemu.errors import ConfigError
+from bgpemu.topology import parse_topology
+from bgpemu.topology.edit import check_document
+from bgpemu.topology.export import to_document
+from bgpemu.types import TcpMd5Key
+
+SECRET = "Er-sh4red-key"
+
+TOPOLOGY = """name: md5
+nodes:
+  Hub:
+    role: vnet
+    addressSpace: [10.17.11.0/25]
+    subnets:
+      - {{name: GatewaySubnet, addressPrefix: 10.17.11.64/27}}
+  ErGW: {{role: expressroute_gateway, vnet: Hub}}
+  Circuit:
+    role: expressroute
+    peer: CE
+    primaryPeerAddressPrefix: 192.168.11.16/30
+    secondaryPeerAddressPrefix: 192.168.11.20/30
+    {circuit_key}
+  CE:
+    role: onprem
+    asn: 65020
+    bgpPeeringAddress: 192.168.11.17
+    prefixes: [10.1.11.0/25]
+    {external}
+  Branch:
+    role: onprem
+    asn: 65030
+    bgpPeeringAddress: 192.168.30.1
+    prefixes: [10.30.0.0/24]
+connections:
+  - {{type: expressroute, gateway: ErGW, circuit: Circuit}}
+  - {{type: bgp, a: CE, b: Branch, {bgp_key}}}
+"""
+
+
+def _text(circuit_key: str = "", bgp_key: str = "", external: str = "") -> str:
+    return TOPOLOGY.format(circuit_key=circuit_key, bgp_key=bgp_key, external=external)
+
+
+def _keys(text: str) -> dict[tuple[str, str], TcpMd5Key | None]:
+    plan = compile_network(parse_topology(text, "md5.yaml"))
+    return {(s.name, n.name): n.tcp_md5_key for s in plan.speakers for n in s.neighbors}
+
+
+def test_the_circuit_key_signs_both_msee_sessions_on_both_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BGPEMU_TEST_ER_KEY", SECRET)
+    keys = _keys(_text(circuit_key="sharedKey: {env: BGPEMU_TEST_ER_KEY}", bgp_key="name: l"))
+    key = TcpMd5Key(SECRET.encode())
+    signed = {pair for pair, value in keys.items() if value is not None}
+    assert signed == {
+        ("Circuit.primary", "CE"),
+        ("CE", "Circuit.primary"),
+        ("Circuit.secondary", "CE"),
+        ("CE", "Circuit.secondary"),
+    }
+    assert all(keys[pair] == key for pair in signed)
+
+
+def test_a_bgp_connection_password_signs_that_session_only() -> None:
+    keys = _keys(_text(bgp_key=f'password: "{SECRET}"'))
+    signed = {pair for pair, value in keys.items() if value is not None}
+    assert signed == {("CE", "Branch"), ("Branch", "CE")}
+
+
+def test_an_external_router_gets_the_key_on_the_emulated_ends_only() -> None:
+    keys = _keys(
+        _text(circuit_key=f'sharedKey: "{SECRET}"', bgp_key="name: l", external="external: true")
+    )
+    signed = {pair for pair, value in keys.items() if value is not None}
+    assert signed == {("Circuit.primary", "CE"), ("Circuit.secondary", "CE")}
+
+
+@pytest.mark.parametrize(
+    "connection",
+    [
+        "{type: site_to_site, gateway: VpnGW, site: Branch, password: KEY}",
+        "{type: site_to_site, gateway: VpnGW, site: Branch, sharedKey: KEY}",
+    ],
+)
+def test_a_vpn_gateway_takes_no_key_and_says_where_keys_go(connection: str) -> None:
+    text = (
+        _text(bgp_key="name: l").replace(
+            "  ErGW:", "  VpnGW: {role: vpn_gateway, vnet: Hub}\n  ErGW:"
+        )
+        + f"  - {connection.replace('KEY', SECRET)}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_topology(text, "md5.yaml")
+    message = str(info.value)
+    assert "unknown field" in message
+    assert "a key goes on an expressroute circuit (sharedKey) or a bgp connection" in message
+    assert SECRET not in message
+
+
+def test_a_bad_key_is_reported_with_its_field_and_never_quoted() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_topology(_text(circuit_key=f'sharedKey: "{SECRET * 9}"', bgp_key="name: l"), "x")
+    (problem,) = info.value.problems
+    assert "nodes.Circuit.sharedKey" in problem.location
+    assert "1 to 80 octets" in problem.message
+    assert SECRET not in str(info.value)
+
+
+def test_an_edit_document_loads_back_with_the_same_keys() -> None:
+    network = parse_topology(
+        _text(circuit_key=f'sharedKey: "{SECRET}"', bgp_key=f'password: "{SECRET}x"'), "md5.yaml"
+    )
+    assert check_document(to_document(network), "round trip") == network
+
+
+def test_validate_and_solve_never_print_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "md5.yaml"
+    path.write_text(_text(circuit_key=f'sharedKey: "{SECRET}"', bgp_key=f'password: "{SECRET}"'))
+    assert main(["validate", str(path)]) == 0
+    assert main(["solve", str(path), "--node", "CE", "-o", "json"]) == 0
+    assert main(["solve", str(path), "--learned-routes", "ErGW", "-o", "json"]) == 0
+    out = capsys.readouterr()
+    assert "10.30.0.0/24" in out.out  # the keyed bgp session carried Branch's prefix
+    assert SECRET not in out.out + out.err
