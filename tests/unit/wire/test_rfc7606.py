@@ -93,7 +93,7 @@ Outcome = Reset | Withdraw | Discard | Accept
 
 
 def _external() -> CodecContext:
-    return CodecContext(external=True)  # type: ignore[call-arg,unused-ignore]
+    return CodecContext(external=True)
 
 
 def _old() -> CodecContext:
