@@ -83,3 +83,10 @@ def test_a_too_long_key_in_the_environment_is_not_quoted(monkeypatch: pytest.Mon
     message = _problem("{env: BGPEMU_TEST_KEY}")
     assert "1 to 80 octets" in message
     assert SECRET not in message
+
+
+def test_a_key_file_must_be_text(tmp_path: Path) -> None:
+    """Every peer's configuration writes a key as text; so do edit documents (export)."""
+    path = tmp_path / "binary.key"
+    path.write_bytes(b"\xff\xfe-key")
+    assert "is not UTF-8 text" in _problem(f"{{file: {path}}}")
