@@ -13,6 +13,7 @@ Error table (the action for each case; "reset" raises :class:`MessageError`)::
     attribute header truncated (fewer than 3 octets, treat-as-withdraw  RFC 7606 §4: the NLRI
       4 with Extended Length) / value overruns the   (the attributes    is located from the
       Total Path Attribute Length                    before it kept)    Total Path Attr. Length
+      ... when it is MP_REACH / MP_UNREACH           reset 3/9          RFC 7606 §3 j
     any attribute of length zero but AS_PATH and     as the attribute's RFC 7606 §4
       ATOMIC_AGGREGATE                               row below
     MP_REACH_NLRI or MP_UNREACH_NLRI repeated        reset 3/1          RFC 7606 §3 g
@@ -178,7 +179,9 @@ def split_attributes(block: bytes) -> SplitAttributes:
     A truncated attribute header or a value overrunning the block ends the walk with
     ``broken`` set (RFC 7606 §4: treat-as-withdraw, the NLRI being located from the
     Total Path Attribute Length).  Raises MessageError 3/1 when MP_REACH_NLRI or
-    MP_UNREACH_NLRI appears twice (RFC 7606 §3 g).
+    MP_UNREACH_NLRI appears twice (RFC 7606 §3 g), and 3/9 with what is left of the
+    attribute when the cut one is MP_REACH_NLRI / MP_UNREACH_NLRI (§3 j: its NLRI
+    cannot be parsed, the stronger error §4 defers to).
     """
     pos = 0
     end = len(block)
@@ -216,6 +219,11 @@ def split_attributes(block: bytes) -> SplitAttributes:
         elif pieces is not None:
             pieces.append(block[pos:stop])
         pos = stop
+    if broken is not None and code in (_MP_REACH, _MP_UNREACH):
+        # §4 yields to §3 j: the NLRI of a cut MP attribute cannot be parsed.
+        raise MessageError(
+            _UPDATE, UpdateErrorSubcode.OPTIONAL_ATTRIBUTE_ERROR, block[pos:], broken.reason
+        )
     key = b"".join(pieces) if pieces is not None else block[:pos] if broken else block
     return SplitAttributes(key=key, mp_reach=mp_reach, mp_unreach=mp_unreach, broken=broken)
 

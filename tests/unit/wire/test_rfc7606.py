@@ -310,6 +310,19 @@ ROWS: dict[str, Row] = {
         update(attrs=mp_reach_v6() + ORIGIN_IGP + AS_PATH_2 + b"\x80\x04\x09\x00"),
         Withdraw(4, withdrawn=(), mp_withdrawn=(V6_PREFIX,)),
     ),
+    "4-mp-reach-overrun-is-reset-per-3j": Row(
+        "RFC 7606 §4 'unless some other, more severe error', §3 j",
+        'in order to use the approach of "treat-as-withdraw", ... the MP_REACH_NLRI and '
+        'MP_UNREACH_NLRI attributes need to be successfully parsed ... "session reset"',
+        update(attrs=ORIGIN_IGP + AS_PATH_2 + mp_reach_v6()[:-2], nlri=NLRI_10_24),
+        Reset(3, 9),
+    ),
+    "4-mp-unreach-header-cut-is-reset-per-3j": Row(
+        "RFC 7606 §4, §3 j",
+        '... MP_UNREACH_NLRI ... need to be successfully parsed ... "session reset"',
+        update(attrs=MANDATORY + b"\x80\x0f", nlri=NLRI_10_24),
+        Reset(3, 9),
+    ),
     "4-overrun-without-nlri-is-reset-per-5.2": Row(
         "RFC 7606 §4 with §5.2",
         "if an UPDATE message ... does contain path attributes other than MP_UNREACH_NLRI "
