@@ -12,11 +12,13 @@ fed:
 
 The documented outcome of ``Framer.feed`` and ``Codec.decode`` is a message or a
 :class:`~bgpemu.errors.MessageError` (RFC 4271 §6 / RFC 7606).  A finding is any other
-exception, a MessageError whose code is not one of RFC 4271 §4.5's (or not 3 for an
-UPDATE body), a hang (libFuzzer ``-timeout``), or a decoded UPDATE that breaks the
-decoder's promises: after treat-as-withdraw no route is announced and no attribute is
-left (RFC 7606 §2), the whole message is kept iff there are issues (RFC 7606 §6), every
-prefix is canonical, and path identifiers come one per prefix (RFC 7911 §3).
+exception, a MessageError that ``Codec.decode``'s safety net made out of another
+exception (a decoder bug the session survives), a MessageError whose code is not one of
+RFC 4271 §4.5's (or not 1 or 3 for an UPDATE), a hang (libFuzzer ``-timeout``), or a
+decoded UPDATE that breaks the decoder's promises: after treat-as-withdraw no route is
+announced and no attribute is left (RFC 7606 §2), the whole message is kept iff there
+are issues (RFC 7606 §6), every prefix is canonical, and path identifiers come one per
+prefix (RFC 7911 §3).
 
 Run (atheris is not a test dependency: ``.venv/bin/pip install atheris==3.0.0``)::
 
@@ -104,6 +106,10 @@ def _check_error(error: MessageError, msg_type: int | None) -> None:
         raise FindingError(f"NOTIFICATION {error.code}/{error.subcode}: {error.reason}")
     if not isinstance(error.data, bytes):
         raise FindingError(f"NOTIFICATION data of type {type(error.data).__name__}")
+    if error.__cause__ is not None:
+        # Codec.decode's safety net: an exception of the decoder itself (a bug) turned
+        # into the message type's generic error so the session survives it.
+        raise FindingError(f"the decoder raised {error.__cause__!r}") from error
     if msg_type == 2 and error.code not in (1, 3):  # 1/2: an UPDATE shorter than 23
         raise FindingError(f"UPDATE answered with {error.code}/{error.subcode}")
 

@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 
+from bgpemu.errors import MessageError
 from bgpemu.wire import PathAttributes, Update, UpdateIssue, UpdateIssueAction
 
 SCRIPT = Path(__file__).resolve().parents[3] / "fuzz" / "atheris_decoder.py"
@@ -52,3 +53,16 @@ def test_the_oracle_catches_treat_as_withdraw_with_routes_left() -> None:
 def test_the_oracle_catches_a_non_canonical_prefix() -> None:
     with pytest.raises(FUZZ.FindingError):
         FUZZ._check_update(Update(withdrawn=("10.0.0.0/08",)), b"")
+
+
+def test_the_oracle_catches_an_exception_behind_the_safety_net() -> None:
+    """Codec.decode turns a decoder bug into a MessageError; the fuzzer must not."""
+    try:
+        try:
+            raise IndexError("index out of range")
+        except IndexError as exc:
+            raise MessageError(3, 1, reason="undecodable") from exc
+    except MessageError as err:
+        with pytest.raises(FUZZ.FindingError):
+            FUZZ._check_error(err, 2)
+    FUZZ._check_error(MessageError(3, 1, reason="repeated"), 2)
