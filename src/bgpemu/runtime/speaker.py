@@ -42,6 +42,12 @@ __all__ = ["Speaker"]
 
 logger = logging.getLogger(__name__)
 
+LISTEN_BACKLOG = 1024
+"""The listening socket's accept queue.  asyncio's default (100) overflows under a
+burst of connections (a scan, a storm from unconfigured addresses): Linux then drops
+the handshakes it cannot queue and the clients, a real neighbour among them, wait
+seconds to minutes for a retransmission.  With room for the burst every connection
+is accepted at once, and an unconfigured one is closed at once."""
 _REFUSAL_LOG_INTERVAL = 10.0
 """Seconds between two log lines about refused connections from unconfigured addresses."""
 _ROUTER_ERROR_PAUSE = 1.0
@@ -119,6 +125,7 @@ class Speaker:
                     self.spec.local_address,
                     self.spec.port,
                     reuse_address=True,
+                    backlog=LISTEN_BACKLOG,
                     start_serving=False,  # listen only once the TCP-MD5 keys are set
                 )
                 self._listen_sockets = list(server.sockets)
