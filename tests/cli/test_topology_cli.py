@@ -95,3 +95,74 @@ def test_solve_full_report_json(capsys: pytest.CaptureFixture[str]) -> None:
     report = _json(capsys, "solve", str(TOPOLOGIES / "s2s-bgp.yaml"), "-o", "json")
     assert isinstance(report, dict)
     assert set(report) >= {"nodes", "effectiveRoutes", "learnedRoutes", "hubRoutes"}
+
+
+# -- hostile files (issue 12): exit 2, the golden message, bounded time and memory ----------
+
+_CPU_BOUND_S = 30.0
+"""CPU seconds one ``bgpemu validate`` of a hostile file may take (each takes under 2 s
+on an idle machine; the 50 MB file took over 60 s before the limits)."""
+_RSS_BOUND_KB = 600 * 1024
+"""Peak resident memory of that process (about 100 MB in practice)."""
+_WALL_BOUND_S = 120.0
+"""Wall time for all of them together, run at once on a busy machine."""
+
+
+def test_validate_ends_every_hostile_file_with_its_message_and_exit_2(tmp_path: Path) -> None:
+    import os
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    from tests.unit.topology.hostile import expected, hostile_files
+
+    bgpemu = [sys.executable, "-m", "bgpemu"]
+    running = {}
+    for path in hostile_files(tmp_path):
+        err = tmp_path / f"{path.stem}.stderr"
+        with err.open("wb") as stream:
+            child = subprocess.Popen(
+                [*bgpemu, "validate", str(path)], stdout=subprocess.DEVNULL, stderr=stream
+            )
+        running[child.pid] = (child, path, err)
+    deadline = time.monotonic() + _WALL_BOUND_S
+    results: dict[int, tuple[int, resource.struct_rusage]] = {}
+    try:
+        while len(results) < len(running) and time.monotonic() < deadline:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+            if pid == 0:
+                time.sleep(0.05)
+            elif pid in running:
+                results[pid] = (os.waitstatus_to_exitcode(status), usage)
+    finally:
+        for pid, (child, _, _) in running.items():
+            if pid not in results:
+                child.kill()
+                os.waitpid(pid, 0)
+    for pid, (child, path, err) in running.items():
+        assert pid in results, f"{path.name}: still running after {_WALL_BOUND_S} s"
+        child.returncode = results[pid][0]  # reaped by wait4: keep Popen from waiting again
+        code, usage = results[pid]
+        assert code == 2, path.name
+        assert err.read_text() == f"error: {expected(path)}\n1 problem(s) found.\n"
+        assert usage.ru_utime + usage.ru_stime < _CPU_BOUND_S, path.name
+        assert usage.ru_maxrss < _RSS_BOUND_KB, path.name
+
+
+def test_diff_lab_up_and_solve_refuse_a_hostile_topology_with_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.unit.topology.hostile import HOSTILE
+
+    path = str(HOSTILE / "recursive-alias.yaml")
+    change = str(HOSTILE / "billion-laughs.yaml")
+    golden = f"{path}:1: alias *a is inside the node &a it refers to (a recursive alias)"
+    for argv in (["solve", path], ["lab", "up", path], ["diff", path, "--change", path]):
+        assert main(argv) == 2, argv
+        assert golden in capsys.readouterr().err, argv
+    good = str(TOPOLOGIES / "s2s-bgp.yaml")
+    assert main(["diff", good, "--change", change]) == 2
+    assert f"{change}:8: more than 250,000 YAML nodes" in capsys.readouterr().err
+    assert main(["diff", good, "--change", str(HOSTILE / "not-utf8.yaml")]) == 2
+    assert "not UTF-8" in capsys.readouterr().err

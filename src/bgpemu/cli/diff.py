@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bgpemu.errors import ConfigError
@@ -55,6 +54,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load and check everything first (exit 2 on any problem), then run the what-if."""
     from bgpemu.azure.roles import compile_network
+    from bgpemu.config.safe_yaml import YamlProblem, read_file
     from bgpemu.lab.names import Names
     from bgpemu.testing.changes import Step, parse_changes
     from bgpemu.topology import load_topology
@@ -66,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing was run.", file=sys.stderr)
         return 2
-    try:
-        text = Path(args.change).read_text(encoding="utf-8")
-    except OSError as exc:
-        print(f"error: {args.change}: {exc.strerror or exc}", file=sys.stderr)
+    text = read_file(args.change)
+    if isinstance(text, YamlProblem):
+        line = f":{text.line}" if text.line is not None else ""
+        print(f"error: {args.change}{line}: {text.message}", file=sys.stderr)
         return 2
     parsed = parse_changes(text, args.change, Names(network, compile_network(network)))
     steps = [step for step in parsed if isinstance(step, Step)]

@@ -13,7 +13,6 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -25,6 +24,7 @@ from pydantic import (
 
 from bgpemu.config._problems import problems_from_validation
 from bgpemu.config.keys import Md5Key
+from bgpemu.config.safe_yaml import YamlProblem, parse, read_file
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.policy import (
     Action,
@@ -363,14 +363,17 @@ def _add_path(
     return tuple((family, value[mode]) for family in families)
 
 
+def _yaml_problem(file: str, problem: YamlProblem) -> ConfigProblem:
+    where = f"line {problem.line}" if problem.line is not None else ""
+    return ConfigProblem(file, where, problem.message, problem.hint)
+
+
 def parse_speaker_config(text: str, file: str = "<config>") -> SpeakerSpec:
     """Parse YAML text; raises :class:`ConfigError` listing every problem found."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([ConfigProblem(file, where, f"not valid YAML: {exc}")]) from None
+    parsed = parse(text)
+    if isinstance(parsed, YamlProblem):
+        raise ConfigError([_yaml_problem(file, parsed)])
+    data = parsed.data
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(file, "", "the file must hold a mapping of fields")])
     problems = cross_check(data, file)
@@ -385,10 +388,7 @@ def parse_speaker_config(text: str, file: str = "<config>") -> SpeakerSpec:
 
 def load_speaker_config(path: str | Path) -> SpeakerSpec:
     """Read and validate a speaker configuration file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problem = ConfigProblem(str(path), "", f"cannot read the file: {exc.strerror}")
-        raise ConfigError([problem]) from None
+    text = read_file(path)
+    if isinstance(text, YamlProblem):
+        raise ConfigError([_yaml_problem(str(path), text)])
     return parse_speaker_config(text, str(path))

@@ -33,12 +33,15 @@ apply          topology (YAML text), file (its name,      the lab runs that topo
 from __future__ import annotations
 
 import ipaddress
+import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange
+from bgpemu.config.safe_yaml import LIMITS
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.lab.errors import LabInputError
 from bgpemu.lab.names import Names, parse_prefix
@@ -49,7 +52,9 @@ from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.topology import parse_topology
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 
-__all__ = ["Injection", "Planner", "apply", "parse_command", "summary"]
+__all__ = ["Injection", "Planner", "apply", "decode_command", "parse_command", "summary"]
+
+_log = logging.getLogger(__name__)
 
 _ARGS = frozenset(
     {"a", "b", "silent", "node", "peer", "prefix", "as_path_prepend", "count", "topology", "file"}
@@ -139,6 +144,30 @@ Planner = Callable[[Network], PlanChange]
 """Plans a topology change against the running lab (:meth:`TcpLab.plan_change`)."""
 
 
+_MAX_COMMAND = 2 * LIMITS.max_bytes + 65_536
+"""Bytes of one control message: an ``apply`` topology at the size limit, JSON-escaped."""
+
+
+def decode_command(raw: bytes) -> dict[str, Any] | str:
+    """The ``bgpemu/v1/control`` message in ``raw``, or why it is refused (architecture
+    decision 12: whatever a client publishes, the lab answers ``rejected`` and runs on).
+
+    Python's JSON decoder recurses once per nesting level: a message of 100,000 ``[`` is
+    a RecursionError, refused here like any other text that is not a JSON object.
+    """
+    if len(raw) > _MAX_COMMAND:
+        return f"control message of {len(raw):,} bytes; at most {_MAX_COMMAND:,} are read"
+    try:
+        command = json.loads(raw)
+    except RecursionError:
+        return "control message is nested too deeply"
+    except ValueError as exc:
+        return f"control message is not JSON ({exc})"
+    if not isinstance(command, dict) or command.get("schema") != "bgpemu/v1/control":
+        return "not a bgpemu/v1/control message"
+    return command
+
+
 def parse_command(
     names: Names, command: Mapping[str, Any], *, planner: Planner | None = None
 ) -> Injection | list[str]:
@@ -148,7 +177,20 @@ def parse_command(
     :class:`~bgpemu.lab.names.Names`, the resolver the testing API uses too).
 
     ``apply`` needs ``planner`` (a lab without one cannot change its topology).
+
+    Never raises: an unexpected error while checking a command is logged once with its
+    traceback and refuses that command only (architecture decision 12).
     """
+    try:
+        return _parse_command(names, command, planner)
+    except Exception as exc:  # a control message must never take the lab down
+        _log.exception("control: checking %r failed", command.get("op"))
+        return [f"internal error while checking the command ({type(exc).__name__}: {exc})"]
+
+
+def _parse_command(
+    names: Names, command: Mapping[str, Any], planner: Planner | None
+) -> Injection | list[str]:
     problems: list[str] = []
     op = command.get("op")
     args = command.get("args", {})

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from bgpemu.azure.roles import compile_network
+from bgpemu.config.safe_yaml import YamlProblem, parse
 from bgpemu.errors import ConfigError
 from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.testing.errors import LabInputError
@@ -155,13 +156,12 @@ def _check(names: Names, op: str, args: dict[str, Any]) -> None:
 
 def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
     """The steps of a change file, or every problem in it (``FILE:LINE: ...``)."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        return [f"{file}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+    parsed = parse(text)
+    if isinstance(parsed, YamlProblem):
+        line = f":{parsed.line}" if parsed.line is not None else ""
+        hint = f" (hint: {parsed.hint})" if parsed.hint else ""
+        return [f"{file}{line}: {parsed.message}{hint}"]
+    data, root = parsed.data, parsed.root
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode) or not data:
         return [f"{file}: a change file is a non-empty list of injections (- {{crash: NODE}})"]
     steps: list[Step] = []

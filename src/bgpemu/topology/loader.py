@@ -19,9 +19,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from bgpemu.azure.model import Network
 from bgpemu.config._problems import dotted
+from bgpemu.config.safe_yaml import read_file
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology._errors import field_names, schema_issues, suggest
-from bgpemu.topology._yaml import Path, Source, SyntaxProblem, read
+from bgpemu.topology._yaml import Path, Source, YamlProblem, read
 from bgpemu.topology.checks import Index, Issue, run_checks
 from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.document import TopologyFile
@@ -79,8 +80,9 @@ def _merge_defaults(data: dict[str, Any]) -> _Defaults:
     return _Defaults(data=data, origin=origin, issues=issues)
 
 
-def _index(data: dict[str, Any]) -> tuple[Index, dict[int, str]]:
-    """Every node and connection that passes the schema on its own."""
+def _index(data: dict[str, Any], model: TopologyFile | None) -> tuple[Index, dict[int, str]]:
+    """Every node and connection that passes the schema on its own (taken from ``model``
+    when the whole file passed, instead of validating each one a second time)."""
     nodes: dict[str, Any] = {}
     roles: dict[str, str | None] = {}
     raw_nodes = data.get("nodes")
@@ -88,6 +90,8 @@ def _index(data: dict[str, Any]) -> tuple[Index, dict[int, str]]:
         for name, raw in raw_nodes.items():
             role = raw.get("role") if isinstance(raw, dict) else None
             roles[str(name)] = role if isinstance(role, str) and role in ROLE_MODELS else None
+            if model is not None:
+                continue
             try:
                 nodes[str(name)] = _NODE.validate_python(raw)
             except ValidationError:
@@ -99,19 +103,23 @@ def _index(data: dict[str, Any]) -> tuple[Index, dict[int, str]]:
         for position, raw in enumerate(raw_connections):
             if isinstance(raw, dict) and isinstance(raw.get("name"), str):
                 explicit[position] = raw["name"]
+            if model is not None:
+                continue
             try:
                 connections.append((position, _CONNECTION.validate_python(raw)))
             except ValidationError:
                 continue
+    if model is not None:
+        nodes = dict(model.nodes)
+        connections = list(enumerate(model.connections))
     return Index(nodes=nodes, roles=roles, connections=connections), explicit
 
 
 def check_topology(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | None]:
     """Every problem of a topology text, and its model when the schema accepted it."""
     source = read(text)
-    if isinstance(source, SyntaxProblem):
-        hint = "fix the YAML syntax first: nothing else was checked"
-        return [ConfigProblem(_where(file, source.line), "", source.message, hint)], None
+    if isinstance(source, YamlProblem):
+        return [ConfigProblem(_where(file, source.line), "", source.message, source.hint)], None
     if not isinstance(source.data, dict):
         message = "the file must hold a mapping with name, nodes and connections"
         return [ConfigProblem(file, "", message, "see docs/topology.md")], None
@@ -131,7 +139,7 @@ def check_topology(text: str, file: str) -> tuple[list[ConfigProblem], TopologyF
         model = TopologyFile.model_validate(merged.data)
     except ValidationError as exc:
         issues += schema_issues(exc, merged.data)
-    index, explicit = _index(merged.data)
+    index, explicit = _index(merged.data, model)
     issues += run_checks(index, explicit)
     return _problems(issues, source, merged, file), model
 
@@ -165,12 +173,10 @@ def parse_topology(text: str, file: str = "<topology>") -> Network:
 
 
 def _read(path: str | FsPath) -> tuple[str | None, list[ConfigProblem]]:
-    try:
-        return FsPath(path).read_text(encoding="utf-8"), []
-    except OSError as exc:
-        return None, [ConfigProblem(str(path), "", f"cannot read the file: {exc.strerror}")]
-    except UnicodeDecodeError:
-        return None, [ConfigProblem(str(path), "", "the file is not UTF-8 text")]
+    text = read_file(path)
+    if isinstance(text, YamlProblem):
+        return None, [ConfigProblem(_where(str(path), text.line), "", text.message, text.hint)]
+    return text, []
 
 
 def load_topology(path: str | FsPath) -> Network:

@@ -1,0 +1,115 @@
+"""Hostile control messages (issue 12): each one is refused with a reason, none raises."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bgpemu.azure.model import Network
+from bgpemu.azure.replan import PlanChange, replan
+from bgpemu.azure.roles import compile_network
+from bgpemu.lab.control import Injection, decode_command, parse_command
+from bgpemu.lab.names import Names
+from bgpemu.topology import load_topology
+from tests.unit.topology.hostile import expected, hostile_files
+
+HUB_SPOKE = Path(__file__).parents[3] / "topologies" / "hub-spoke-transit.yaml"
+
+
+@pytest.fixture(scope="module")
+def lab() -> tuple[Names, Any]:
+    network = load_topology(HUB_SPOKE)
+    plan = compile_network(network)
+
+    def planner(new: Network) -> PlanChange:
+        return replan(plan, new)
+
+    return Names(network, plan), planner
+
+
+def _apply(text: str, file: str = "x.yaml") -> dict[str, Any]:
+    return {"op": "apply", "args": {"topology": text, "file": file}}
+
+
+def test_a_recursive_alias_in_apply_is_rejected_with_its_reason(lab: tuple[Names, Any]) -> None:
+    names, planner = lab
+    assert parse_command(names, _apply("a: &a [*a]", "loop.yaml"), planner=planner) == [
+        "loop.yaml:1: alias *a is inside the node &a it refers to (a recursive alias) "
+        "(hint: an alias can only repeat a node that ends before it)"
+    ]
+
+
+def test_every_hostile_topology_in_apply_is_rejected_with_its_golden_message(
+    lab: tuple[Names, Any], tmp_path: Path
+) -> None:
+    names, planner = lab
+    for path in hostile_files(tmp_path):
+        raw = path.read_bytes()
+        if path.stem == "not-utf8":
+            continue  # a JSON string is text: the control topic cannot carry it
+        text = raw.decode()
+        problems = parse_command(names, _apply(text, str(path)), planner=planner)
+        if path.stem == "huge-file":
+            assert problems == [
+                f"{path}: the text is longer than 4,194,304 characters, the most bgpemu reads "
+                "(hint: see the limits in docs/topology.md)"
+            ]
+        else:
+            assert problems == [expected(path)], path.name
+
+
+def test_a_valid_apply_still_plans(lab: tuple[Names, Any]) -> None:
+    names, planner = lab
+    injection = parse_command(names, _apply(HUB_SPOKE.read_text()), planner=planner)
+    assert isinstance(injection, Injection)
+    assert injection.describe() == "apply x.yaml: no change"
+
+
+def test_an_unexpected_error_while_checking_is_a_rejection_logged_once(
+    lab: tuple[Names, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    names, _ = lab
+
+    def broken(_: Network) -> PlanChange:
+        raise RuntimeError("planner bug")
+
+    with caplog.at_level(logging.ERROR, logger="bgpemu.lab.control"):
+        problems = parse_command(names, _apply(HUB_SPOKE.read_text()), planner=broken)
+    assert problems == ["internal error while checking the command (RuntimeError: planner bug)"]
+    (record,) = caplog.records
+    assert record.exc_info is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[" * 100_000, "control message is nested too deeply"),
+        (
+            b'{"schema": "bgpemu/v1/control", "args": ' + b"[" * 100_000,
+            "control message is nested too deeply",
+        ),
+        (b"\xff\xfe", "control message is not JSON"),
+        (b"{", "control message is not JSON"),
+        (b'{"a": ' + b"9" * 5_000 + b"}", "control message is not JSON"),
+        (b"[]", "not a bgpemu/v1/control message"),
+        (b'{"schema": "bgpemu/v1/state"}', "not a bgpemu/v1/control message"),
+        (b" " * (9 * 1024 * 1024), "control message of 9,437,184 bytes; at most"),
+    ],
+)
+def test_decode_command_refuses_what_is_not_a_control_message(raw: bytes, reason: str) -> None:
+    refused = decode_command(raw)
+    assert isinstance(refused, str)
+    assert refused.startswith(reason)
+
+
+def test_decode_command_returns_the_message() -> None:
+    raw = b'{"schema": "bgpemu/v1/control", "id": "r1", "op": "crash", "args": {"node": "A"}}'
+    assert decode_command(raw) == {
+        "schema": "bgpemu/v1/control",
+        "id": "r1",
+        "op": "crash",
+        "args": {"node": "A"},
+    }
