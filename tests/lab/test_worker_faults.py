@@ -18,6 +18,7 @@ import pytest
 
 from bgpemu.azure.converge import solve
 from bgpemu.lab.faults import WorkerEvent
+from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.router.config import OriginatedRoute
@@ -102,7 +103,12 @@ async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
     mosquitto: Mosquitto,
 ) -> None:
     fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
-    async with _lab(mosquitto.url) as lab:
+    async with (
+        _lab(mosquitto.url) as lab,
+        Observer(mosquitto.url, lab=lab.name) as observer,
+        asyncio.TaskGroup() as tg,
+    ):
+        views = tg.create_task(publish_lab(lab, mosquitto.url, 0.0))
         os.kill(_pid_of(lab, "SiteB"), signal.SIGKILL)  # right after start: converging
         async with asyncio.timeout(30):
             while not lab.faults:
@@ -116,11 +122,17 @@ async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
         await lab.converged(timeout=30)
         assert "10.2.0.0/16" not in await _loc(lab, "SiteA")
         assert "10.1.0.0/16" in await _loc(lab, "HubGW")
+        # Observers are told too (the lab's events topic).
+        await observer.wait_for(
+            lambda: any(e.get("event") == "worker_exited" for e in observer.lab_events), 30
+        )
+        (event,) = [e for e in observer.lab_events if e.get("event") == "worker_exited"]
+        assert event["detail"] == fault.describe()
         assert await lab.restart("SiteB") == ("SiteB",)
         await lab.converged(timeout=30)
         await lab.flush(timeout=30)
-        async with Observer(mosquitto.url, lab=lab.name) as observer:
-            await wait_retained_equal(observer, fabric, timeout=30, views=False)
+        await wait_retained_equal(observer, fabric, timeout=30)
+        views.cancel()
 
 
 async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(

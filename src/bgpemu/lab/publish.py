@@ -27,7 +27,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from bgpemu.azure.model import Network
@@ -36,6 +36,7 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.bestpaths import best_path_changes
 from bgpemu.lab.convergence import Verdict
+from bgpemu.lab.faults import WorkerFault
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.url import BrokerAddress
 
@@ -145,7 +146,9 @@ async def publish_lab(
             )
             control = _Control(lab, publisher)
             listener = tg.create_task(listen_control(url, lab.name, control.handle), name="control")
+            lab.fault_listeners.append(report_faults := _fault_events(lab, publisher))
             await (stopping or asyncio.Event()).wait()
+            lab.fault_listeners.remove(report_faults)
             views.cancel()
             listener.cancel()
         stopped = lab_state(lab, lab.verdict(), nodes=sorted(lab.local), status="stopped")
@@ -158,6 +161,21 @@ async def publish_lab(
                 lab.name,
                 _STOP_FLUSH,
             )
+
+
+def _fault_events(lab: TcpLab, publisher: Any) -> Callable[[WorkerFault], None]:
+    """A :attr:`TcpLab.fault_listeners` entry: each worker fault becomes a lab event
+    (``worker_exited``, ``worker_stopped``, ``worker_resumed``; docs/mqtt.md)."""
+    from bgpemu.observe.payloads import lab_event_payload
+    from bgpemu.observe.topics import LabTopics
+
+    topic = LabTopics(lab=lab.name).events
+
+    def report(fault: WorkerFault) -> None:
+        event = f"worker_{fault.event}"
+        publisher.event(lab_event_payload(lab.name, event=event, detail=fault.describe()), topic)
+
+    return report
 
 
 async def _publish_views(

@@ -245,7 +245,10 @@ def lab_event_payload(
     ``event`` is ``injected``, ``rejected`` (the lab is untouched; ``detail`` says why)
     or ``converged`` (``duration`` in seconds from the injection, with the UPDATEs sent,
     the distinct prefixes whose best path changed somewhere, and the (speaker, prefix)
-    best-path changes it took).
+    best-path changes it took); or ``worker_exited``, ``worker_stopped`` or
+    ``worker_resumed``: a worker process died, was frozen (SIGSTOP) or runs again,
+    unasked (``detail`` names the worker, its process, its speakers and the cause,
+    :mod:`bgpemu.lab.faults`).
     """
     return {
         "schema": schema_id(Kind.LAB_EVENT),
