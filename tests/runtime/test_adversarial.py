@@ -69,8 +69,8 @@ class Lab:
 
 @pytest.fixture
 async def lab() -> AsyncIterator[Lab]:
+    """The bystander's hold time is 3 s (a KEEPALIVE every second): a starved loop shows."""
     port = free_port(SPEAKER, GOOD)
-    timers = {"hold_time": 3}  # KEEPALIVE every second: a starved loop shows at once
     speaker = speaker_spec(
         "speaker",
         SPEAKER,
@@ -80,7 +80,7 @@ async def lab() -> AsyncIterator[Lab]:
         routes=["10.1.0.0/24"],
         neighbors=[
             neighbor(
-                "good", GOOD, port, local_as=65001, peer_as=65002, router_id="10.0.0.1", **timers
+                "good", GOOD, port, local_as=65001, peer_as=65002, router_id="10.0.0.1", hold_time=3
             ),
             neighbor(
                 "raw",
@@ -108,7 +108,7 @@ async def lab() -> AsyncIterator[Lab]:
                 local_as=65002,
                 peer_as=65001,
                 router_id="10.0.0.2",
-                **timers,
+                hold_time=3,
             )
         ],
     )
@@ -276,7 +276,8 @@ async def test_reader_applies_back_pressure_instead_of_buffering_without_bound()
                     await flooder.drain()
                     written += len(chunk)
         assert driver._queue.full()
-        held = sum(len(getattr(e, "data", b"")) for e in driver._queue._queue)  # type: ignore[attr-defined]
+        queued = list(driver._queue._queue)  # type: ignore[attr-defined]
+        held = sum(len(e.data) for e in queued if isinstance(e, peer_module._Data))
         assert held <= bound
         assert written < total  # the flooder was stopped by TCP flow control
         reading.cancel()
