@@ -30,7 +30,8 @@ Run (atheris is not a test dependency: ``.venv/bin/pip install atheris==3.0.0``)
 ``--seeds DIR`` writes the golden wire vectors of ``tests/data/wire`` and the frames of
 the RFC 7606 table (``tests/unit/wire/test_rfc7606.py``) as a starting corpus.  A
 finding is written as ``crash-*`` / ``timeout-*`` in the current directory; replay one
-with ``.venv/bin/python fuzz/atheris_decoder.py FILE``.
+with ``.venv/bin/python fuzz/atheris_decoder.py FILE``.  ``--replay PATH...`` runs
+inputs once without atheris, e.g. under ``coverage run`` (``fuzz/README.md``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from bgpemu.errors import MessageError
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire import Codec, CodecContext, Framer, PathAttributes, Update, UpdateIssueAction
 
-__all__ = ["CONTEXTS", "MODES", "one_input", "seed_inputs"]
+__all__ = ["CONTEXTS", "MODES", "one_input", "replay", "seed_inputs"]
 
 _V4 = frozenset({IPV4_UNICAST})
 _BOTH = frozenset({IPV4_UNICAST, IPV6_UNICAST})
@@ -171,13 +172,26 @@ def seed_inputs() -> list[bytes]:
     return seeds
 
 
+def replay(paths: list[str]) -> int:
+    """Run every input of ``paths`` (files or corpus directories) once, without atheris
+    (for ``coverage run``); the number of inputs run."""
+    files = [f for p in map(Path, paths) for f in (sorted(p.iterdir()) if p.is_dir() else [p])]
+    for file in files:
+        one_input(file.read_bytes())
+    return len(files)
+
+
 def main() -> None:
-    """``--seeds DIR`` writes the corpus; otherwise libFuzzer's command line (``-help=1``)."""
+    """``--seeds DIR`` writes the corpus, ``--replay PATH...`` runs inputs once; otherwise
+    libFuzzer's command line (``-help=1``)."""
     if len(sys.argv) == 3 and sys.argv[1] == "--seeds":
         out = Path(sys.argv[2])
         out.mkdir(parents=True, exist_ok=True)
         for number, seed in enumerate(seed_inputs()):
             (out / f"seed-{number:04d}").write_bytes(seed)
+        return
+    if len(sys.argv) > 2 and sys.argv[1] == "--replay":
+        print(f"{replay(sys.argv[2:])} inputs, no finding")
         return
     import atheris  # type: ignore[import-untyped]  # here: its test needs no atheris
 

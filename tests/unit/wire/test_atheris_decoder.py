@@ -66,3 +66,10 @@ def test_the_oracle_catches_an_exception_behind_the_safety_net() -> None:
         with pytest.raises(FUZZ.FindingError):
             FUZZ._check_error(err, 2)
     FUZZ._check_error(MessageError(3, 1, reason="repeated"), 2)
+
+
+def test_replay_runs_a_corpus_directory_and_files(tmp_path: Path) -> None:
+    seeds = FUZZ.seed_inputs()[:5]
+    for number, seed in enumerate(seeds):
+        (tmp_path / f"seed-{number}").write_bytes(seed)
+    assert FUZZ.replay([str(tmp_path), str(tmp_path / "seed-0")]) == len(seeds) + 1
