@@ -22,7 +22,6 @@ circuit-routes.P       ExpressRoute        ``solve --circuit-routes C/P``
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -306,17 +305,13 @@ class _Control:
         self.publisher.event(payload, topic=LabTopics(lab=self.lab.name).events)
 
     async def handle(self, raw: bytes) -> None:
-        from bgpemu.lab.control import apply, parse_command
+        from bgpemu.lab.control import apply, decode_command, parse_command
         from bgpemu.lab.names import Names
         from bgpemu.lab.supervisor import LabError
 
-        try:
-            command = json.loads(raw)
-        except ValueError:
-            self._event("rejected", None, None, detail="control message is not JSON")
-            return
-        if not isinstance(command, dict) or command.get("schema") != "bgpemu/v1/control":
-            self._event("rejected", None, None, detail="not a bgpemu/v1/control message")
+        command = decode_command(raw)
+        if isinstance(command, str):
+            self._event("rejected", None, None, detail=command)
             return
         request = command.get("id") if isinstance(command.get("id"), str) else None
         op = command.get("op") if isinstance(command.get("op"), str) else None

@@ -113,3 +113,39 @@ def test_decode_command_returns_the_message() -> None:
         "op": "crash",
         "args": {"node": "A"},
     }
+
+
+async def test_the_control_topic_answers_rejected_to_whatever_it_receives(
+    lab: tuple[Names, Any],
+) -> None:
+    """The lab's control handler (lab.publish) answers every hostile message ``rejected``
+    with its reason; before, 100,000 ``[`` or a recursive alias in ``apply`` raised
+    RecursionError out of it and took the whole lab down."""
+    import json
+    from types import SimpleNamespace
+
+    from bgpemu.lab.publish import _Control
+
+    names, planner = lab
+    events: list[dict[str, Any]] = []
+
+    class Publisher:
+        def event(self, payload: dict[str, Any], topic: str) -> None:
+            events.append(payload)
+
+    stub = SimpleNamespace(
+        name="hub-spoke-transit", network=names.network, plan=names.plan, plan_change=planner
+    )
+    control = _Control(stub, Publisher())  # type: ignore[arg-type]
+    recursive = {"schema": "bgpemu/v1/control", "id": "r1", **_apply("a: &a [*a]", "loop.yaml")}
+    for raw in (b"[" * 100_000, b"\xff", b"[]", json.dumps(recursive).encode()):
+        await control.handle(raw)
+    assert [(e["event"], e["request"]) for e in events] == [("rejected", None)] * 3 + [
+        ("rejected", "r1")
+    ]
+    assert [e["detail"].split(" (")[0] for e in events] == [
+        "control message is nested too deeply",
+        "control message is not JSON",
+        "not a bgpemu/v1/control message",
+        "loop.yaml:1: alias *a is inside the node &a it refers to",
+    ]
