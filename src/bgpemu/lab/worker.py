@@ -33,6 +33,7 @@ where it was raised, so the parent can say why the worker died.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -132,16 +133,35 @@ def worker_main(config: WorkerConfig, conn: Connection) -> None:
     """Process entry point: run the configured speakers until told to stop.
 
     An exception that ends the process is first sent to the parent as ``fatal`` (the
-    parent reports it with the exit status), then raised (its traceback on stderr).
+    parent reports it with the exit status), with the last lines this process logged,
+    then raised (its traceback on stderr).
     """
     logging.basicConfig(level=config.log_level)
+    tail = _LogTail()
+    logging.getLogger().addHandler(tail)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_Worker(config, conn).run())
     except BaseException as exc:
+        error = fatal_text(exc)
+        if tail.lines:
+            error += f" (last log lines: {' | '.join(tail.lines)})"
         with contextlib.suppress(OSError, ValueError):
-            conn.send({"type": "fatal", "error": fatal_text(exc)})
+            conn.send({"type": "fatal", "error": error})
         raise
+
+
+class _LogTail(logging.Handler):
+    """Keeps the last few log lines of the process (at the root logger's level), for
+    the ``fatal`` message: what the parent shows of a dying worker's stderr."""
+
+    def __init__(self, keep: int = 5) -> None:
+        super().__init__()
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first = record.getMessage().partition("\n")[0]
+        self.lines.append(f"{record.levelname} {record.name}: {first}")
 
 
 def fatal_text(exc: BaseException) -> str:
