@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bgpemu.azure.snapshot import peer_status
 from bgpemu.fabric import Fabric
+from bgpemu.observe.payloads import session_doc
 from bgpemu.policy import AddCommunities, RoutePolicy, Statement
 from bgpemu.policy.base import PolicyContext
 from bgpemu.policy.route_policy import Result
@@ -118,3 +120,12 @@ def test_internal_error_resets_only_that_session() -> None:
     assert len(errors) == 1
     assert "Traceback" in errors[0]
     assert "injected fault" in errors[0]
+    # The count reaches the MQTT sessions document (schema urn:bgpemu:mqtt:v1:session).
+    document = session_doc(peer_status("b", a_to_b, fabric.router("a")))
+    assert document["internal_errors"] == 1
+    assert (
+        session_doc(peer_status("c", fabric.sessions("a")["c"], fabric.router("a")))[
+            "internal_errors"
+        ]
+        == 0
+    )

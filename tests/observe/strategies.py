@@ -53,6 +53,7 @@ def peer_statuses(draw: st.DrawFn, peer: str) -> PeerStatus:
         routes_sent=draw(counts),
         messages_sent=draw(counts),
         messages_received=draw(counts),
+        internal_errors=draw(counts),
     )
 
 

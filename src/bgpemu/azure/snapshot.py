@@ -59,6 +59,8 @@ class PeerStatus:
     routes_sent: int = 0
     messages_sent: int = 0
     messages_received: int = 0
+    internal_errors: int = 0
+    """Unexpected errors of bgpemu that reset this session (architecture decision 12)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,4 +265,5 @@ def peer_status(peer: str, session: Session, router: Router) -> PeerStatus:
         routes_sent=0 if rib_out is None else rib_out.count(),
         messages_sent=sum(counters.messages_sent.values()),
         messages_received=sum(counters.messages_received.values()),
+        internal_errors=counters.internal_errors,
     )

@@ -301,6 +301,7 @@ def session_doc(status: PeerStatus, now: float | None = None) -> Doc:
         "routes_sent": status.routes_sent,
         "messages_sent": status.messages_sent,
         "messages_received": status.messages_received,
+        "internal_errors": status.internal_errors,
     }
 
 
