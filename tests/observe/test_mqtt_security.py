@@ -156,11 +156,17 @@ async def secured_lab(
                 await process.communicate()
 
 
-def _client(broker: SecureMosquitto, pki: Pki, **credentials: str) -> aiomqtt.Client:
+def _client(
+    broker: SecureMosquitto, pki: Pki, username: str | None = None, password: str | None = None
+) -> aiomqtt.Client:
     address = BrokerAddress(host="127.0.0.1", port=broker.tls_port, tls=True, ca_file=str(pki.ca))
     return aiomqtt.Client(
-        "127.0.0.1", broker.tls_port, tls_context=tls_context(address), **credentials
-    )  # type: ignore[arg-type]
+        "127.0.0.1",
+        broker.tls_port,
+        tls_context=tls_context(address),
+        username=username,
+        password=password,
+    )
 
 
 async def _answers(events: aiomqtt.Client, request: str) -> list[dict[str, object]]:

@@ -10,6 +10,20 @@ are the asyncio shell.
 
 from __future__ import annotations
 
-from bgpemu.observe.broker.server import DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_QUEUED, Broker
+from bgpemu.observe.broker.server import (
+    DEFAULT_MAX_INFLIGHT,
+    DEFAULT_MAX_QUEUED,
+    DEFAULT_MAX_RETAINED_BYTES,
+    DEFAULT_MAX_RETAINED_TOPICS,
+    DEFAULT_PACKET_TIMEOUT,
+    Broker,
+)
 
-__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_QUEUED", "Broker"]
+__all__ = [
+    "DEFAULT_MAX_INFLIGHT",
+    "DEFAULT_MAX_QUEUED",
+    "DEFAULT_MAX_RETAINED_BYTES",
+    "DEFAULT_MAX_RETAINED_TOPICS",
+    "DEFAULT_PACKET_TIMEOUT",
+    "Broker",
+]

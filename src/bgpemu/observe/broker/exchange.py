@@ -8,6 +8,12 @@ client, with the highest QoS of that client's matching subscriptions (overlappin
 subscriptions, 3.1.1 §3.3.5).  Retained messages are sent only to the subscription being
 made, never to other clients (the amqtt defect): :meth:`Exchange.subscribe` returns them
 for the caller to queue after its SUBACK.  Time comes in as ``now`` (loop time).
+
+The retained store is bounded in topics and in bytes (payload and topic name).  A
+retained message that does not fit is still delivered to the current subscribers but
+not kept, and the topic's older document is removed with it (a late subscriber gets
+nothing rather than a stale document); :meth:`Exchange.route` returns the reason the
+first time this happens since the store last had room, for the broker to log.
 """
 
 from __future__ import annotations
@@ -24,7 +30,14 @@ from bgpemu.observe.broker.packets import (
 from bgpemu.observe.broker.session import Delivery, Message, Session, Subscription
 from bgpemu.observe.broker.topics import SubscriptionTree, filter_problem, is_wildcard, matches
 
-__all__ = ["Exchange", "message_of"]
+__all__ = ["DEFAULT_MAX_RETAINED_BYTES", "DEFAULT_MAX_RETAINED_TOPICS", "Exchange", "message_of"]
+
+DEFAULT_MAX_RETAINED_TOPICS = 1_000_000
+"""Default bound of retained topics: the biggest benchmark lab (vwan-2x50x200,
+bench/README.md) retains between 10^4 and 10^5 documents."""
+
+DEFAULT_MAX_RETAINED_BYTES = 8 * 1024**3
+"""Default bound of retained bytes (8 GiB): that lab retains about 1.5 GB of JSON."""
 
 _FORWARD_DROPPED = frozenset(
     {
@@ -58,24 +71,40 @@ def message_of(source: Publish | Will, *, publisher: str, now: float) -> Message
 class Exchange:
     """Sessions by client id, who subscribed to what, and the retained messages."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        max_retained_topics: int = DEFAULT_MAX_RETAINED_TOPICS,
+        max_retained_bytes: int = DEFAULT_MAX_RETAINED_BYTES,
+    ) -> None:
+        if max_retained_topics < 0 or max_retained_bytes < 0:
+            raise ValueError("retained limits must be >= 0")
         self.tree: SubscriptionTree[Subscription] = SubscriptionTree()
         self.retained: dict[str, Message] = {}
+        """Retained messages by topic: change it only through :meth:`route`."""
         self.sessions: dict[str, Session] = {}
+        self.max_retained_topics = max_retained_topics
+        self.max_retained_bytes = max_retained_bytes
+        self.retained_bytes = 0
+        """Payload and topic bytes of :attr:`retained`."""
+        self.retained_refused = 0
+        """Retained messages not kept because the store was full."""
+        self._full = False
 
-    def route(self, message: Message) -> None:
+    def route(self, message: Message) -> str | None:
         """Store ``message`` if retained, and queue it for every matching subscriber.
 
         3.1.1 §3.3.1.3: a retained message with an empty payload removes the retained
         message of its topic, and is still delivered to current subscribers.  Messages
         sent to established subscriptions carry RETAIN 0 unless the subscription asked
-        for Retain As Published (5.0 §3.3.1.3).
+        for Retain As Published (5.0 §3.3.1.3).  Returns why the message was not
+        retained, the first time the store is full since it last had room; else None.
         """
+        refusal = None
         if message.retain:
+            self._unstore(message.topic)
             if message.payload:
-                self.retained[message.topic] = message
-            else:
-                self.retained.pop(message.topic, None)
+                refusal = self._store(message)
         by_client: dict[str, list[Subscription]] = {}
         for client_id, subscription in self.tree.match(message.topic):
             by_client.setdefault(client_id, []).append(subscription)
@@ -94,6 +123,37 @@ class Exchange:
                     ),
                 )
             )
+        return refusal
+
+    @staticmethod
+    def _size(message: Message) -> int:
+        return len(message.payload) + len(message.topic)
+
+    def _store(self, message: Message) -> str | None:
+        size = self._size(message)
+        topics = len(self.retained) + 1
+        if topics <= self.max_retained_topics and (
+            self.retained_bytes + size <= self.max_retained_bytes
+        ):
+            self.retained[message.topic] = message
+            self.retained_bytes += size
+            self._full = False
+            return None
+        self.retained_refused += 1
+        if self._full:
+            return None
+        self._full = True
+        return (
+            f"retained store full ({len(self.retained)} topics, {self.retained_bytes} bytes; "
+            f"limits {self.max_retained_topics} topics, {self.max_retained_bytes} bytes): "
+            f"{message.topic!r} ({size} bytes) is delivered but not retained, and its older "
+            "document removed; further refusals are counted, not logged, until there is room"
+        )
+
+    def _unstore(self, topic: str) -> None:
+        old = self.retained.pop(topic, None)
+        if old is not None:
+            self.retained_bytes -= self._size(old)
 
     def subscribe(
         self, session: Session, packet: Subscribe, *, v5: bool, now: float
@@ -149,7 +209,7 @@ class Exchange:
         if len(live) != len(found):
             for message in found:
                 if message.expires_at is not None and message.expires_at <= now:
-                    self.retained.pop(message.topic, None)
+                    self._unstore(message.topic)
         return live
 
     def unsubscribe(self, session: Session, topic_filters: tuple[str, ...]) -> list[int]:

@@ -122,7 +122,9 @@ def _on_publish(
     if not connection.may_publish(packet.topic):
         _refuse_publish(connection, session, packet)
         return
-    exchange.route(message_of(packet, publisher=connection.client_id, now=now))
+    refusal = exchange.route(message_of(packet, publisher=connection.client_id, now=now))
+    if refusal is not None:
+        logger.warning("MQTT client %s: %s", connection.name, refusal)
     if packet.qos == 1:
         assert packet.packet_id is not None
         connection.send(Puback(packet_id=packet.packet_id))

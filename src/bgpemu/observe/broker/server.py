@@ -47,7 +47,11 @@ from types import TracebackType
 from bgpemu.observe.broker.access import Access
 from bgpemu.observe.broker.codec import MAX_PACKET_SIZE, CodecError, UnsupportedProtocolError
 from bgpemu.observe.broker.connection import Connection
-from bgpemu.observe.broker.exchange import Exchange
+from bgpemu.observe.broker.exchange import (
+    DEFAULT_MAX_RETAINED_BYTES,
+    DEFAULT_MAX_RETAINED_TOPICS,
+    Exchange,
+)
 from bgpemu.observe.broker.handlers import dispatch
 from bgpemu.observe.broker.packets import (
     MAX_PACKET_ID,
@@ -67,7 +71,14 @@ from bgpemu.observe.broker.session import NEVER_EXPIRES, Message, Session
 from bgpemu.observe.broker.timers import SessionTimers
 from bgpemu.observe.broker.topics import topic_problem
 
-__all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_QUEUED", "Broker"]
+__all__ = [
+    "DEFAULT_MAX_INFLIGHT",
+    "DEFAULT_MAX_QUEUED",
+    "DEFAULT_MAX_RETAINED_BYTES",
+    "DEFAULT_MAX_RETAINED_TOPICS",
+    "DEFAULT_PACKET_TIMEOUT",
+    "Broker",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +87,9 @@ DEFAULT_MAX_QUEUED = 100_000
 
 DEFAULT_MAX_INFLIGHT = 1_000
 """Default bound of unacknowledged QoS 1/2 messages per client (5.0 clients may ask less)."""
+
+DEFAULT_PACKET_TIMEOUT = 30.0
+"""Default seconds of silence allowed inside a packet (after its first byte)."""
 
 _CLOSE_TIMEOUT = 1.0
 _V5 = ProtocolLevel.MQTT_5
@@ -91,6 +105,13 @@ class Broker:
     ``users`` (user name -> password) turns authentication on: anonymous clients are
     accepted (unless ``allow_anonymous`` is False) but may not publish on the
     ``protected`` topic filters (:mod:`.access`).
+
+    Limits against misbehaving clients: ``connect_timeout`` bounds the wait for the
+    CONNECT; ``packet_timeout`` the silence inside a packet once begun (a packet that
+    announces 256 MB and stops is closed then, and its bytes were never allocated up
+    front); ``max_retained_topics`` and ``max_retained_bytes`` bound the retained store
+    (:mod:`.exchange`: the defaults, 10^6 topics and 8 GiB, hold the biggest benchmark
+    lab, about 1.5 GB over 10^4 to 10^5 topics, several times over).
     """
 
     def __init__(
@@ -102,6 +123,9 @@ class Broker:
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         max_packet_size: int = MAX_PACKET_SIZE,
         connect_timeout: float = 10.0,
+        packet_timeout: float = DEFAULT_PACKET_TIMEOUT,
+        max_retained_topics: int = DEFAULT_MAX_RETAINED_TOPICS,
+        max_retained_bytes: int = DEFAULT_MAX_RETAINED_BYTES,
         users: Mapping[str, str] | None = None,
         protected: Sequence[str] = (),
         allow_anonymous: bool = True,
@@ -115,9 +139,12 @@ class Broker:
         self.max_inflight = max_inflight
         self.max_packet_size = max_packet_size
         self.connect_timeout = connect_timeout
+        self.packet_timeout = packet_timeout
         self._server: asyncio.Server | None = None
         self._stopping = False
-        self._exchange = Exchange()
+        self._exchange = Exchange(
+            max_retained_topics=max_retained_topics, max_retained_bytes=max_retained_bytes
+        )
         self._timers = SessionTimers(self._exchange)
         self._online: dict[str, Connection] = {}
         self._connections: set[Connection] = set()
@@ -138,6 +165,11 @@ class Broker:
     def retained_count(self) -> int:
         """How many topics hold a retained message."""
         return len(self._exchange.retained)
+
+    @property
+    def retained_bytes(self) -> int:
+        """Payload and topic bytes of the retained messages."""
+        return self._exchange.retained_bytes
 
     async def start(self) -> None:
         """Listen; raises OSError naming the address when it cannot."""
@@ -376,10 +408,25 @@ class Broker:
                 connection.refuse(exc.reason_code)
                 return
             limit = connection.keep_alive * 1.5 if connection.keep_alive else None
+            partial = connection.decoder.partial
+            if partial is not None and (limit is None or limit > self.packet_timeout):
+                limit = self.packet_timeout
             try:
                 async with asyncio.timeout(limit):
                     data = await connection.receive()
             except TimeoutError:
+                if partial is not None and limit == self.packet_timeout:
+                    received, announced = partial
+                    logger.warning(
+                        "MQTT client %s: packet of %s bytes begun, %d received, then nothing "
+                        "for %gs; disconnecting",
+                        connection.name,
+                        announced if announced is not None else "unknown",
+                        received,
+                        limit,
+                    )
+                    connection.refuse(ReasonCode.MALFORMED_PACKET)
+                    return
                 logger.info(
                     "MQTT client %s: nothing received for %gs (keepalive %ss); disconnecting",
                     connection.name,
@@ -430,7 +477,9 @@ class Broker:
 
         See :meth:`Exchange.route` (3.1.1 §3.3.1.3, 5.0 §3.3.1.3).
         """
-        self._exchange.route(message)
+        refusal = self._exchange.route(message)
+        if refusal is not None:
+            logger.warning("MQTT broker: %s", refusal)
 
 
 def _refusal_code(refusal: str, v5: bool) -> int:

@@ -100,4 +100,6 @@ class SessionTimers:
     def _publish_will(self, client_id: str, will: Will) -> None:
         logger.debug("MQTT client %r: publishing its will on %r", client_id, will.topic)
         now = asyncio.get_running_loop().time()
-        self._exchange.route(message_of(will, publisher=client_id, now=now))
+        refusal = self._exchange.route(message_of(will, publisher=client_id, now=now))
+        if refusal is not None:
+            logger.warning("MQTT client %r (will): %s", client_id, refusal)

@@ -83,6 +83,17 @@ class Decoder:
         self.max_packet_size = max_packet_size
         self._buffer = bytearray()
 
+    @property
+    def partial(self) -> tuple[int, int | None] | None:
+        """``(received, announced)`` bytes of a packet begun but not complete (announced
+        None while its Remaining Length is incomplete); None between packets.  Bytes are
+        kept as they arrive: an announced size is never allocated up front."""
+        if not self._buffer:
+            return None
+        header = decode_varint(self._buffer, 1) if len(self._buffer) >= 2 else None
+        announced = None if header is None else header[1] + header[0]
+        return len(self._buffer), announced
+
     def feed(self, data: bytes) -> list[Packet]:
         """Append ``data`` and return the packets it completes, in order.
 
