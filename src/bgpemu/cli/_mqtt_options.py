@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bgpemu.observe.url import BrokerAddress
 
-__all__ = ["ENV_PASSWORD", "ENV_USERNAME", "add_mqtt_options", "broker_of"]
+__all__ = ["ENV_PASSWORD", "ENV_USERNAME", "add_mqtt_options", "broker_of", "security_options"]
+
+_SECURITY = ("ca", "cert", "key", "username", "password_file")
 
 ENV_USERNAME = "BGPEMU_MQTT_USERNAME"
 ENV_PASSWORD = "BGPEMU_MQTT_PASSWORD"
@@ -80,6 +82,15 @@ def broker_of(
             f"or set ${ENV_USERNAME}"
         )
     return address.with_credentials(username or None, password)
+
+
+def security_options(args: argparse.Namespace) -> list[str]:
+    """The TLS and credential options given on the command line (``--mqtt-ca``...)."""
+    return [
+        f"--mqtt-{name.replace('_', '-')}"
+        for name in _SECURITY
+        if getattr(args, f"mqtt_{name}", None) is not None
+    ]
 
 
 def _read_password(path: str) -> str:

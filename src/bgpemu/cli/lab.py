@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
+from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, security_options
 from bgpemu.errors import ConfigError
 
 __all__ = ["add_parser"]
@@ -194,6 +194,14 @@ async def _run_claimed_lab(
             if taken is not None:
                 print(f"error: {taken}; nothing was started.", file=sys.stderr)
                 return 2
+        elif security_options(args):
+            given = ", ".join(security_options(args))
+            print(
+                f"error: {given} need --mqtt URL (the embedded broker makes the lab's own "
+                "account); nothing was started.",
+                file=sys.stderr,
+            )
+            return 2
         elif not args.no_mqtt:
             args.broker = await _embedded_broker(stack, name)
             args.mqtt = args.broker.url
