@@ -11,7 +11,7 @@ same bounded reader (:mod:`bgpemu.config.safe_yaml`).
 Run (atheris is not a test dependency: ``.venv/bin/pip install atheris==3.0.0``)::
 
     mkdir -p /tmp/fuzz-topology
-    nice .venv/bin/python fuzz/atheris_topology.py -timeout=10 -rss_limit_mb=2048 \
+    nice .venv/bin/python fuzz/atheris_topology.py -timeout=30 -rss_limit_mb=2048 \
         -max_total_time=660 -dict=fuzz/topology.dict -print_final_stats=1 \
         /tmp/fuzz-topology topologies tests/data/topology tests/data/hostile
 
@@ -25,7 +25,7 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports(include=["bgpemu", "yaml"]):
+with atheris.instrument_imports(include=["bgpemu"]):
     from bgpemu.config import parse_speaker_config
     from bgpemu.config.safe_yaml import LIMITS
     from bgpemu.errors import ConfigError
