@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the bystander does not negotiate RFC 8654 extended messages",
     )
-    parser.add_argument("--progress", type=float, default=10.0, help="seconds between progress lines")
+    parser.add_argument(
+        "--progress", type=float, default=10.0, help="seconds between progress lines"
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.workers < 1 or args.workers > 200 or args.cases < 0 or args.batch < 1:

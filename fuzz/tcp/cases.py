@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fuzz.tcp import wire as w
@@ -87,7 +88,10 @@ class Profile:
 def region_for(worker: int, index: int) -> Region:
     """Slot ``index % 64`` of pool ``(index // 64) % 3`` of ``worker``'s /16 and /48."""
     third = ((index // 64) % 3) * 64 + index % 64
-    return Region(bytes((10, 16 + worker, third)), b"\x20\x01\x0d\xb8" + struct.pack("!HH", 16 + worker, third))
+    return Region(
+        bytes((10, 16 + worker, third)),
+        b"\x20\x01\x0d\xb8" + struct.pack("!HH", 16 + worker, third),
+    )
 
 
 def sentinel_prefix(worker: int) -> w.Prefix:
@@ -159,7 +163,11 @@ class Generator:
         path2 = [a if a <= 0xFFFF else w.AS_TRANS for a in path] if size == 2 else path
         if size == 2 and rng.random() < 0.15:
             as4 = [self._asn(rng) for _ in range(rng.randint(1, len(path2)))]
-            path2 = path2[:1] + [w.AS_TRANS] * (len(path2) - 1) + ([w.AS_TRANS] if len(path2) == 1 else [])
+            path2 = (
+                path2[:1]
+                + [w.AS_TRANS] * (len(path2) - 1)
+                + ([w.AS_TRANS] if len(path2) == 1 else [])
+            )
         u.attrs.append(Attr(0x40, w.ORIGIN, bytes((rng.randint(0, 2),))))
         u.attrs.append(Attr(0x40, w.AS_PATH, self._path_value([(w.AS_SEQUENCE, path2)], size)))
         field = rng.random() < 0.75
@@ -172,27 +180,49 @@ class Generator:
                 nh = b"\x20\x01\x0d\xb8" + bytes(11) + bytes((rng.randint(1, 254),))
                 if rng.random() < 0.2:
                     nh += b"\xfe\x80" + bytes(13) + b"\x01"
-                u.mp_reach = (w.AFI_IPV6, 1, nh, self._nlri(rng, region, w.AFI_IPV6, rng.randint(1, 3)))
+                u.mp_reach = (
+                    w.AFI_IPV6,
+                    1,
+                    nh,
+                    self._nlri(rng, region, w.AFI_IPV6, rng.randint(1, 3)),
+                )
             else:
                 nh = bytes((198, 51, 100, rng.randint(1, 254)))
-                u.mp_reach = (w.AFI_IPV4, 1, nh, self._nlri(rng, region, w.AFI_IPV4, rng.randint(1, 2)))
+                u.mp_reach = (
+                    w.AFI_IPV4,
+                    1,
+                    nh,
+                    self._nlri(rng, region, w.AFI_IPV4, rng.randint(1, 2)),
+                )
         if as4 is not None:
             u.attrs.append(Attr(0xC0, w.AS4_PATH, self._path_value([(w.AS_SEQUENCE, as4)], 4)))
-        for code, maker in (
+        makers: list[tuple[int, Callable[[], bytes]]] = [
             (w.MED, lambda: struct.pack("!I", rng.getrandbits(32))),
             (w.ATOMIC_AGGREGATE, lambda: b""),
-            (w.AGGREGATOR, lambda: struct.pack("!I" if size == 4 else "!H", self._asn(rng) & (0xFFFFFFFF if size == 4 else 0xFFFF)) + bytes((192, 0, 2, 9))),
+            (
+                w.AGGREGATOR,
+                lambda: (
+                    struct.pack(
+                        "!I" if size == 4 else "!H",
+                        self._asn(rng) & (0xFFFFFFFF if size == 4 else 0xFFFF),
+                    )
+                    + bytes((192, 0, 2, 9))
+                ),
+            ),
             (w.COMMUNITIES, lambda: rng.randbytes(4 * rng.randint(1, 4))),
             (w.LARGE_COMMUNITIES, lambda: rng.randbytes(12 * rng.randint(1, 2))),
             (w.EXT_COMMUNITIES, lambda: rng.randbytes(8 * rng.randint(1, 2))),
             (w.LOCAL_PREF, lambda: struct.pack("!I", 100)),
-        ):
+        ]
+        for code, maker in makers:
             if rng.random() < 0.25:
                 flags = {w.MED: 0x80, w.ATOMIC_AGGREGATE: 0x40, w.LOCAL_PREF: 0x40}.get(code, 0xC0)
                 u.attrs.append(Attr(flags, code, maker()))
         if rng.random() < 0.2:
             flags = rng.choice((0xC0, 0x80, 0xE0))
-            u.attrs.append(Attr(flags, rng.choice(sorted(SURELY_UNKNOWN)), rng.randbytes(rng.randint(0, 12))))
+            u.attrs.append(
+                Attr(flags, rng.choice(sorted(SURELY_UNKNOWN)), rng.randbytes(rng.randint(0, 12)))
+            )
         if rng.random() < 0.3:
             rng.shuffle(u.attrs)
         return u
@@ -250,7 +280,9 @@ class Generator:
         size = 4 if self.ctx.four_octet else 2
         count = rng.randint(900, 2000 if size == 4 else 3000)
         peer = self.profile.asn if size == 4 or self.profile.asn <= 0xFFFF else w.AS_TRANS
-        asns = [peer] + [self._asn(rng) & (0xFFFF if size == 2 else 0xFFFFFFFF) or 1 for _ in range(count)]
+        asns = [peer] + [
+            self._asn(rng) & (0xFFFF if size == 2 else 0xFFFFFFFF) or 1 for _ in range(count)
+        ]
         asns = [a if a != self.ctx.local_as else 1 for a in asns]
         segments = [(w.AS_SEQUENCE, asns[i : i + 255]) for i in range(0, len(asns), 255)]
         for attr in u.attrs:
@@ -287,7 +319,9 @@ class Generator:
         subtype = rng.choice((0, 0, 0, 1, 2, rng.randrange(256)))
         data = w.route_refresh(afi, safi, subtype)
         if rng.random() < 0.2:
-            body = data[19:] + rng.randbytes(rng.randint(1, 4)) if rng.random() < 0.5 else data[19:22]
+            body = (
+                data[19:] + rng.randbytes(rng.randint(1, 4)) if rng.random() < 0.5 else data[19:22]
+            )
             data = w.frame(w.ROUTE_REFRESH, body)
         return Phase.ESTABLISHED, data
 
@@ -315,7 +349,10 @@ class Generator:
         elif op == 4:
             caps = [c for c in caps if rng.random() < 0.6]
         elif op == 5:
-            caps.insert(rng.randrange(len(caps) + 1), w.capability(rng.randrange(256), rng.randbytes(rng.randint(0, 6))))
+            caps.insert(
+                rng.randrange(len(caps) + 1),
+                w.capability(rng.randrange(256), rng.randbytes(rng.randint(0, 6))),
+            )
         elif op == 6:
             i = rng.randrange(len(caps))
             cap = bytearray(caps[i])
@@ -329,7 +366,7 @@ class Generator:
         elif op == 8:
             params = [w.cap_param([c]) for c in caps]  # one capability per parameter
         elif op == 9:
-            params = [w.cap_param(caps)[:-rng.randint(1, 3)]]  # parameter cut short
+            params = [w.cap_param(caps)[: -rng.randint(1, 3)]]  # parameter cut short
         elif op == 10:
             caps = [w.cap_as4(rng.choice((p.asn + 1, 0, w.AS_TRANS, rng.getrandbits(32))))] + [
                 c for c in caps if c[0] != w.CAP_AS4
@@ -427,8 +464,10 @@ def _m_length(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
     if (a := _pick(rng, u)) is not None:
         value = a.value
         op = rng.randrange(3)
-        a.value = value[: rng.randrange(len(value) + 1)] if op == 0 and value else (
-            value + rng.randbytes(rng.randint(1, 5)) if op == 1 else b""
+        a.value = (
+            value[: rng.randrange(len(value) + 1)]
+            if op == 0 and value
+            else (value + rng.randbytes(rng.randint(1, 5)) if op == 1 else b"")
         )
 
 
@@ -456,7 +495,9 @@ def _m_drop(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
 def _m_unknown(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
     code = rng.choice((rng.randrange(256), rng.choice(sorted(SURELY_UNKNOWN)), 0, 255, 11, 26))
     flags = rng.choice((0x00, 0x40, 0x80, 0xC0, 0xE0, 0x50))
-    u.attrs.insert(rng.randrange(len(u.attrs) + 1), Attr(flags, code, rng.randbytes(rng.randint(0, 10))))
+    u.attrs.insert(
+        rng.randrange(len(u.attrs) + 1), Attr(flags, code, rng.randbytes(rng.randint(0, 10)))
+    )
 
 
 def _m_as_path(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
@@ -469,7 +510,9 @@ def _m_as_path(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
             if op == 0 and value:
                 value[0] = rng.choice((0, 3, 4, 5, 1, 255))
             elif op == 1 and len(value) > 1:
-                value[1] = rng.choice((0, value[1] + 1, value[1] - 1 if value[1] else 9, 255))
+                value[1] = rng.choice(
+                    (0, (value[1] + 1) % 256, value[1] - 1 if value[1] else 9, 255)
+                )
             elif op == 2:
                 value += bytes((rng.randrange(256),))
             elif op == 3:
@@ -477,7 +520,9 @@ def _m_as_path(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
             elif op == 4 and len(value) >= 2 + size:
                 value[2 : 2 + size] = struct.pack(fmt, rng.choice((0, 1, 64999)))
             elif op == 5:
-                value = bytearray(bytes((rng.choice((1, 3, 4)), 1)) + struct.pack(fmt, 65001)) + value
+                value = (
+                    bytearray(bytes((rng.choice((1, 3, 4)), 1)) + struct.pack(fmt, 65001)) + value
+                )
             elif op == 6:
                 value = bytearray()
             else:
@@ -490,7 +535,9 @@ def _m_origin_nexthop(g: Generator, rng: random.Random, u: _Update, r: Region) -
         if a.code == w.ORIGIN and rng.random() < 0.5:
             a.value = bytes((rng.choice((3, 4, 255)),))
         elif a.code == w.NEXT_HOP:
-            a.value = rng.choice((bytes(4), b"\x7f\0\0\x01", b"\xe0\0\0\x05", b"\xff" * 4, b"\xc0\0\x02"))
+            a.value = rng.choice(
+                (bytes(4), b"\x7f\0\0\x01", b"\xe0\0\0\x05", b"\xff" * 4, b"\xc0\0\x02")
+            )
 
 
 def _m_nlri(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
@@ -536,14 +583,26 @@ def _m_lengths(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
 def _mp_nexthop(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
     if u.mp_reach is not None:
         afi, safi, nh, items = u.mp_reach
-        nh = rng.choice((nh[:rng.randrange(len(nh))], nh + b"\0" * rng.randint(1, 3), bytes(16), b"\xff" + nh[1:]))
+        nh = rng.choice(
+            (
+                nh[: rng.randrange(len(nh))],
+                nh + b"\0" * rng.randint(1, 3),
+                bytes(16),
+                b"\xff" + nh[1:],
+            )
+        )
         u.mp_reach = (afi, safi, nh, items)
 
 
 def _mp_family(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
     if u.mp_reach is not None:
         afi, safi, nh, items = u.mp_reach
-        u.mp_reach = (rng.choice((afi, 3, 25, 16388)), rng.choice((safi, 2, 4, 128, 133)), nh, items)
+        u.mp_reach = (
+            rng.choice((afi, 3, 25, 16388)),
+            rng.choice((safi, 2, 4, 128, 133)),
+            nh,
+            items,
+        )
 
 
 def _mp_nlri(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
@@ -564,7 +623,13 @@ def _mp_dup(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
 def _mp_flags(g: Generator, rng: random.Random, u: _Update, r: Region) -> None:
     if u.mp_reach is not None:
         afi, safi, nh, items = u.mp_reach
-        u.attrs.append(Attr(rng.choice((0x40, 0xC0, 0x00)), w.MP_REACH, w.mp_reach(afi, safi, nh, _Update.encode_nlri(items))))
+        u.attrs.append(
+            Attr(
+                rng.choice((0x40, 0xC0, 0x00)),
+                w.MP_REACH,
+                w.mp_reach(afi, safi, nh, _Update.encode_nlri(items)),
+            )
+        )
         u.mp_reach = None
 
 
@@ -587,4 +652,13 @@ _MUTATIONS = [
     _m_lengths,
     _m_lengths,
 ]
-_MP_MUTATIONS = [_mp_nexthop, _mp_family, _mp_nlri, _mp_dup, _mp_flags, _mp_order, _m_length, _m_flags]
+_MP_MUTATIONS = [
+    _mp_nexthop,
+    _mp_family,
+    _mp_nlri,
+    _mp_dup,
+    _mp_flags,
+    _mp_order,
+    _m_length,
+    _m_flags,
+]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import struct
 import sys
@@ -149,8 +148,9 @@ class Sut:
         for k, p in enumerate(profiles):
             extra = ", add_path: receive" if p.ctx.add_path_rx else ""
             extra += ", extended_message: true" if p.ctx.extended else ""
+            address = a[f"fuzz{k}"]
             lines.append(
-                f"  - {{name: fuzz{k}, address: {a[f'fuzz{k}']}, asn: {p.asn}, passive: true{extra}}}"
+                f"  - {{name: fuzz{k}, address: {address}, asn: {p.asn}, passive: true{extra}}}"
             )
         self.config.write_text("\n".join(lines) + "\n")
 
@@ -177,7 +177,9 @@ class Sut:
                 return
             except OSError:
                 if self.process.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the speaker did not start; see {self.stderr_path}") from None
+                    raise RuntimeError(
+                        f"the speaker did not start; see {self.stderr_path}"
+                    ) from None
                 await asyncio.sleep(0.05)
 
     def rss_kb(self) -> int | None:
@@ -275,12 +277,11 @@ class Conn:
         return "close"
 
 
-async def _first(*events_and_timeout: asyncio.Event | float) -> None:
-    """Wait until one of the events is set, or the timeout (the last argument) passes."""
-    *events, timeout = events_and_timeout
-    tasks = {asyncio.create_task(e.wait()) for e in events if isinstance(e, asyncio.Event)}
+async def _first(timeout: float, *events: asyncio.Event) -> None:
+    """Wait until one of ``events`` is set, or ``timeout`` seconds pass."""
+    tasks = {asyncio.create_task(e.wait()) for e in events}
     try:
-        await asyncio.wait(tasks, timeout=float(timeout), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
@@ -289,7 +290,7 @@ async def _first(*events_and_timeout: asyncio.Event | float) -> None:
 async def _establish(conn: Conn, open_msg: bytes) -> bool:
     """Send our OPEN and KEEPALIVE; True once the SUT's KEEPALIVE arrives (Established)."""
     conn.send(open_msg + w.keepalive())
-    await _first(conn.keepalive, conn.closed, CONNECT_TIMEOUT)
+    await _first(CONNECT_TIMEOUT, conn.keepalive, conn.closed)
     return conn.keepalive.is_set() and not conn.closed.is_set()
 
 
@@ -482,11 +483,15 @@ class Worker:
         for case in cases:  # fresh prefixes: forget what an earlier use of the region showed
             for nlri, _ in (*case.expect.field_nlri, *case.expect.mp_nlri):
                 self.seen.pop(nlri, None)
-        conn.send(self._cleanup_updates() + b"".join(c.data for c in cases) + self._sentinel_update(number))
+        conn.send(
+            self._cleanup_updates()
+            + b"".join(c.data for c in cases)
+            + self._sentinel_update(number)
+        )
         deadline = time.monotonic() + ROUND_TIMEOUT
         while self.tag != number:
             self.tag_event.clear()
-            await _first(self.tag_event, conn.closed, max(0.0, deadline - time.monotonic()))
+            await _first(max(0.0, deadline - time.monotonic()), self.tag_event, conn.closed)
             if self.tag == number:
                 break
             if conn.closed.is_set():
@@ -551,7 +556,7 @@ class Worker:
             if attempt == 200:
                 raise RuntimeError(f"{self.name}: the speaker never sent its OPEN")
             conn = await self.h.connect(self.name)
-            await _first(conn.got_open, conn.closed, CONNECT_TIMEOUT)
+            await _first(CONNECT_TIMEOUT, conn.got_open, conn.closed)
             if conn.closed.is_set() or not conn.got_open.is_set():
                 await conn.close(cease=False)
                 await asyncio.sleep(0.02)
@@ -559,19 +564,21 @@ class Worker:
             break
         if case.phase is Phase.OPEN_CONFIRM:
             conn.send(self.profile.open_message())
-            await _first(conn.keepalive, conn.closed, CONNECT_TIMEOUT)
+            await _first(CONNECT_TIMEOUT, conn.keepalive, conn.closed)
             conn.keepalive.clear()
         conn.send(case.data)
         if case.phase is Phase.OPEN_SENT and case.data[18:19] == bytes((w.OPEN,)):
-            await _first(conn.keepalive, conn.closed, ROUND_TIMEOUT)
+            await _first(ROUND_TIMEOUT, conn.keepalive, conn.closed)
         else:
-            await _first(conn.closed, ROUND_TIMEOUT)
+            await _first(ROUND_TIMEOUT, conn.closed)
         if conn.closed.is_set():
             outcome = conn.bad_frame or conn.outcome()
             problem = judge_down(case.expect, outcome)
         elif conn.keepalive.is_set():
             outcome = "established"
-            problem = None if case.expect.opens_session else "session established; expected NOTIFICATION"
+            problem = (
+                None if case.expect.opens_session else "session established; expected NOTIFICATION"
+            )
         else:
             outcome = "hang"
             self.h.stats.hangs += 1
@@ -601,22 +608,21 @@ class Worker:
 
     async def _step(self, index: int, batch: list[Case]) -> list[Case]:
         """Send case ``index`` (or queue it in ``batch``); the batch still to send."""
-        if True:
-            await self._replay()
-            case = self.gen.case(index)
-            if case.phase is not Phase.ESTABLISHED:
+        await self._replay()
+        case = self.gen.case(index)
+        if case.phase is not Phase.ESTABLISHED:
+            await self._flush(batch)
+            batch = []
+            await self._connection_case(case)
+        elif case.expect.may_reset():
+            await self._flush(batch)
+            batch = []
+            await self._single(case)
+        else:
+            batch.append(case)
+            if len(batch) >= self.h.opts.batch or (index + 1) % 64 == 0:
                 await self._flush(batch)
                 batch = []
-                await self._connection_case(case)
-            elif case.expect.may_reset():
-                await self._flush(batch)
-                batch = []
-                await self._single(case)
-            else:
-                batch.append(case)
-                if len(batch) >= self.h.opts.batch or (index + 1) % 64 == 0:
-                    await self._flush(batch)
-                    batch = []
         return batch
 
 
@@ -641,7 +647,9 @@ def judge_down(exp: Expectation, outcome: str) -> str | None:
     return f"{outcome}; expected one of {sorted(exp.codes())}"
 
 
-def judge_up(exp: Expectation, seen: dict[w.Prefix, dict[int, tuple[int, bytes]]]) -> tuple[str, str | None]:
+def judge_up(
+    exp: Expectation, seen: dict[w.Prefix, dict[int, tuple[int, bytes]]]
+) -> tuple[str, str | None]:
     """The outcome of a case whose session stayed up, and its problem (None: RFC outcome)."""
     if exp.must_reset():
         return "up", f"session stayed up; expected NOTIFICATION {sorted(exp.codes())}"
@@ -657,7 +665,10 @@ def judge_up(exp: Expectation, seen: dict[w.Prefix, dict[int, tuple[int, bytes]]
             states.append("installed")
             forwarded.extend(seen[p] for p, _ in nlri)
             if not allowed & {Action.ACCEPT, Action.DISCARD}:
-                return "up:installed", f"route installed; expected {sorted(a.name for a in allowed)}"
+                return (
+                    "up:installed",
+                    f"route installed; expected {sorted(a.name for a in allowed)}",
+                )
         elif not any(installed):
             states.append("withdrawn")
             if Action.WITHDRAW not in allowed:
@@ -668,12 +679,22 @@ def judge_up(exp: Expectation, seen: dict[w.Prefix, dict[int, tuple[int, bytes]]
         for code in exp.partial:
             flags = attrs.get(code, (0, b""))[0]
             if code not in attrs or not flags & w.PARTIAL:
-                return "up:installed", f"RFC 4271 §5: unknown transitive attribute {code} not passed on with Partial"
+                return (
+                    "up:installed",
+                    f"RFC 4271 §5: unknown transitive attribute {code} not passed on with Partial",
+                )
         for code in exp.absent:
             if code in attrs:
-                return "up:installed", f"RFC 4271 §5: unknown non-transitive attribute {code} passed on"
+                return (
+                    "up:installed",
+                    f"RFC 4271 §5: unknown non-transitive attribute {code} passed on",
+                )
         for f in exp.findings:
-            if f.actions == {Action.DISCARD} and f.attr in (w.ATOMIC_AGGREGATE, w.AGGREGATOR) and f.attr in attrs:
+            if (
+                f.actions == {Action.DISCARD}
+                and f.attr in (w.ATOMIC_AGGREGATE, w.AGGREGATOR)
+                and f.attr in attrs
+            ):
                 return "up:installed", f"attribute {f.attr} passed on; RFC 7606 says discard it"
     return "up:" + ("+".join(sorted(set(states))) or "no-routes"), None
 
@@ -696,15 +717,24 @@ class Harness:
         self.profiles = [_profile(k) for k in range(opts.workers)]
         for k in range(opts.workers):
             self.addresses[f"fuzz{k}"] = f"{base}.{10 + k}"
-        share = [opts.cases // opts.workers + (1 if k < opts.cases % opts.workers else 0) for k in range(opts.workers)]
+        share = [
+            opts.cases // opts.workers + (1 if k < opts.cases % opts.workers else 0)
+            for k in range(opts.workers)
+        ]
         self.workers = [Worker(self, k, p, share[k]) for k, p in enumerate(self.profiles)]
         self.sut = Sut(opts, self.addresses, self.profiles)
         self.bystander = Bystander(self)
         self._alive = asyncio.Event()
 
     def owner(self, prefix: w.Prefix) -> Worker | None:
-        afi, length, octets = prefix
-        k = (octets[1] if afi == w.AFI_IPV4 else (octets[4] << 8 | octets[5]) if len(octets) >= 6 else -1) - 16
+        afi, _, octets = prefix
+        k = (
+            octets[1]
+            if afi == w.AFI_IPV4
+            else (octets[4] << 8 | octets[5])
+            if len(octets) >= 6
+            else -1
+        ) - 16
         if afi == w.AFI_IPV4 and octets[:1] != b"\x0a":
             return None
         if afi == w.AFI_IPV6 and octets[:4] != b"\x20\x01\x0d\xb8":
@@ -716,7 +746,9 @@ class Harness:
         while True:
             await self.sut_alive()
             try:
-                return await Conn.connect(self.addresses["sut"], self.opts.port, self.addresses[name])
+                return await Conn.connect(
+                    self.addresses["sut"], self.opts.port, self.addresses[name]
+                )
             except OSError:
                 if time.monotonic() > deadline:
                     raise
@@ -754,7 +786,8 @@ class Harness:
                 rate = done / max(now - start, 1e-9)
                 self._say(
                     f"{done}/{self.opts.cases} cases, {rate:.0f}/s, wrong {self.stats.wrong}, "
-                    f"deaths {self.stats.deaths}, bystander drops {self.stats.bystander_drops}, rss {rss} kB"
+                    f"deaths {self.stats.deaths}, bystander drops {self.stats.bystander_drops}, "
+                    f"rss {rss} kB"
                 )
             await asyncio.sleep(1.0)
 
@@ -833,7 +866,9 @@ def _profile(k: int) -> Profile:
         ctx = Context(asn, SUT_AS, True, True, families, families, True, True)
         return Profile(f"full{k}", asn, bgp_id, ctx)
     asn = 65100 + k
-    return Profile(f"legacy{k}", asn, bgp_id, Context(asn, SUT_AS, False, False, frozenset(), families))
+    return Profile(
+        f"legacy{k}", asn, bgp_id, Context(asn, SUT_AS, False, False, frozenset(), families)
+    )
 
 
 def _free_port() -> int:
@@ -848,7 +883,8 @@ def _free_port() -> int:
 def summary(report: dict[str, Any]) -> str:
     """The readable summary printed at the end of a run."""
     lines = [
-        f"cases {report['cases']} in {report['duration_s']} s ({report['rate_per_s']}/s), seed {report['seed']}",
+        f"cases {report['cases']} in {report['duration_s']} s ({report['rate_per_s']}/s), "
+        f"seed {report['seed']}",
         f"process deaths {report['process_deaths']}, tracebacks {report['tracebacks']}, "
         f"wrong outcomes {report['wrong_outcomes']}, bystander drops {report['bystander_drops']}, "
         f"hangs {report['hangs']}",
@@ -879,4 +915,4 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(report, indent=1) + "\n")
 
 
-__all__ = ["Harness", "Options", "run", "summary", "write_json", "os"]
+__all__ = ["Harness", "Options", "run", "summary", "write_json"]

@@ -140,9 +140,10 @@ class Expectation:
         return [f.reason for f in self.findings]
 
     def code_ok(self, code: Code) -> bool:
-        return any(
-            c == code or (c[0] == code[0] and c[1] == ANY) for c in self.codes()
-        ) and self.may_reset()
+        return (
+            any(c == code or (c[0] == code[0] and c[1] == ANY) for c in self.codes())
+            and self.may_reset()
+        )
 
 
 # -- header (RFC 4271 §6.1) ----------------------------------------------------------------
@@ -191,7 +192,9 @@ def judge(data: bytes, ctx: Context, phase: Phase) -> Expectation:
             _judge_open(body, ctx, exp)
             return exp
         sub = 1 if phase is Phase.OPEN_SENT else 2
-        exp.add({Action.RESET}, f"RFC 4271 §8.2.2: type {kind} in {phase.value}", {(5, 0), (5, sub)})
+        exp.add(
+            {Action.RESET}, f"RFC 4271 §8.2.2: type {kind} in {phase.value}", {(5, 0), (5, sub)}
+        )
         exp.parsed = False
         return exp
     if kind == w.OPEN:
@@ -317,9 +320,7 @@ _WELL_KNOWN = {w.ORIGIN, w.AS_PATH, w.NEXT_HOP, w.LOCAL_PREF, w.ATOMIC_AGGREGATE
 SURELY_UNKNOWN = frozenset(range(50, 128)) | frozenset(range(129, 240))
 
 
-def _prefixes(
-    data: bytes, afi: int, add_path: bool
-) -> list[Nlri] | None:
+def _prefixes(data: bytes, afi: int, add_path: bool) -> list[Nlri] | None:
     """Parse an NLRI list (RFC 4271 §4.3, RFC 4760 §5, RFC 7911 §3); None if malformed."""
     out: list[Nlri] = []
     limit = 32 if afi == w.AFI_IPV4 else 128
@@ -337,7 +338,7 @@ def _prefixes(
         size = (length + 7) // 8
         if length > limit or i + 1 + size > len(data):
             return None
-        out.append(((afi, length, bytes(data[i + 1 : i + 1 + size])), path_id))
+        out.append(((afi, length, w.masked(data[i + 1 : i + 1 + size], length)), path_id))
         i += 1 + size
     return out
 
@@ -418,7 +419,7 @@ def _judge_update(body: bytes, ctx: Context, exp: Expectation) -> None:
                 exp.add({Action.WITHDRAW}, f"RFC 7606 §3 d: mandatory attribute {code} missing")
         if exp.field_nlri and w.NEXT_HOP not in first:
             exp.add({Action.WITHDRAW}, "RFC 7606 §3 d: NEXT_HOP missing")
-    elif alen and any(Action.WITHDRAW <= min(f.actions) for f in exp.findings):
+    elif alen and any(min(f.actions) >= Action.WITHDRAW for f in exp.findings):
         # RFC 7606 §5.2: attributes but no reachable NLRI, and an error other than
         # attribute discard: session reset.  (Treat-as-withdraw of the withdrawals alone
         # is allowed too: the RFC text is read leniently here.)
@@ -468,9 +469,7 @@ def _judge_attribute(
     if code in (w.AS4_PATH, w.AS4_AGGREGATOR):
         if ctx.four_octet:
             return  # RFC 6793 §4.1: ignored from a NEW speaker
-        bad = flags_bad or (
-            _as_path(value, 4) is None if code == w.AS4_PATH else n != 8
-        )
+        bad = flags_bad or (_as_path(value, 4) is None if code == w.AS4_PATH else n != 8)
         if bad:
             exp.add({Action.DISCARD}, f"RFC 6793 §6: malformed {code}", attr=code)
         return
@@ -494,10 +493,13 @@ def _judge_attribute(
             exp.add({Action.WITHDRAW}, "RFC 7606 §7.2: AS_PATH malformed")
             return
         asns = [a for _, seg in segments for a in seg]
-        if segments and segments[0][0] in (3, 4) or any(t in (3, 4) for t, _ in segments):
+        if any(t in (3, 4) for t, _ in segments):
             exp.add({Action.ACCEPT, Action.WITHDRAW}, "RFC 5065 §5: confederation segment")
-        if not segments or segments[0][0] != w.AS_SEQUENCE or segments[0][1][0] != (
-            ctx.peer_as if ctx.four_octet or ctx.peer_as <= 0xFFFF else w.AS_TRANS
+        if (
+            not segments
+            or segments[0][0] != w.AS_SEQUENCE
+            or segments[0][1][0]
+            != (ctx.peer_as if ctx.four_octet or ctx.peer_as <= 0xFFFF else w.AS_TRANS)
         ):
             exp.add({Action.ACCEPT, Action.WITHDRAW}, "RFC 4271 §6.3 / RFC 7606 §7.2: leftmost AS")
         if 0 in asns:
@@ -509,7 +511,9 @@ def _judge_attribute(
             exp.add(acts, "RFC 7606 §7.3: NEXT_HOP length")
         elif value[0] in (0, 127) or value[0] >= 224:
             exp.add(
-                {Action.ACCEPT, Action.WITHDRAW}, "RFC 4271 §6.3: NEXT_HOP semantics", scope=Scope.FIELD
+                {Action.ACCEPT, Action.WITHDRAW},
+                "RFC 4271 §6.3: NEXT_HOP semantics",
+                scope=Scope.FIELD,
             )
     elif code == w.MED:
         if n != 4:
@@ -521,7 +525,7 @@ def _judge_attribute(
         if n != (8 if ctx.four_octet else 6):
             acts = {Action.DISCARD} if n else {Action.DISCARD, Action.WITHDRAW}
             exp.add(acts, "RFC 7606 §7.7: AGGREGATOR length", attr=code)
-        elif value[: size] == bytes(size):
+        elif value[:size] == bytes(size):
             exp.add({Action.ACCEPT, Action.DISCARD}, "RFC 7607: AGGREGATOR AS 0", attr=code)
     elif code == w.COMMUNITIES:
         if n == 0 or n % 4:
@@ -569,15 +573,24 @@ def _judge_mp(code: int, value: bytes, ctx: Context, exp: Expectation, flags_bad
     good_lengths = {w.AFI_IPV4: (4,), w.AFI_IPV6: (16, 32)}[afi]
     if nh_len not in good_lengths:
         exp.add(acts, f"RFC 4760 §3 / RFC 2545: next hop length {nh_len}", _MP_RESET, Scope.MP)
-    elif afi == w.AFI_IPV6 and (next_hop[:16] == bytes(16) or next_hop[0] == 0xFF):
-        exp.add({Action.ACCEPT, Action.WITHDRAW}, "RFC 4271 §6.3: next hop semantics", scope=Scope.MP)
-    elif afi == w.AFI_IPV4 and (next_hop[0] in (0, 127) or next_hop[0] >= 224):
-        exp.add({Action.ACCEPT, Action.WITHDRAW}, "RFC 4271 §6.3: next hop semantics", scope=Scope.MP)
+    elif _odd_next_hop(afi, next_hop):
+        exp.add(
+            {Action.ACCEPT, Action.WITHDRAW}, "RFC 4271 §6.3: next hop semantics", scope=Scope.MP
+        )
+
+
+def _odd_next_hop(afi: int, next_hop: bytes) -> bool:
+    """Not a valid host address (RFC 4271 §6.3: the route SHOULD be ignored, no error)."""
+    if afi == w.AFI_IPV6:
+        return next_hop[:16] == bytes(16) or next_hop[0] == 0xFF
+    return next_hop[0] in (0, 127) or next_hop[0] >= 224
 
 
 def _path_length(segments: list[tuple[int, list[int]]]) -> int:
     """RFC 6793 §4.2.3 count: an AS_SET counts 1, confederation segments 0."""
-    return sum(len(asns) if t == w.AS_SEQUENCE else 1 if t == w.AS_SET else 0 for t, asns in segments)
+    return sum(
+        len(asns) if t == w.AS_SEQUENCE else 1 if t == w.AS_SET else 0 for t, asns in segments
+    )
 
 
 def _judge_loop(first: dict[int, tuple[int, bytes]], ctx: Context, exp: Expectation) -> None:

@@ -77,9 +77,7 @@ def cap_add_path(entries: Iterable[tuple[int, int, int]]) -> bytes:
     return capability(CAP_ADD_PATH, b"".join(struct.pack("!HBB", *e) for e in entries))
 
 
-def open_body(
-    my_as: int, hold: int, bgp_id: bytes, params: bytes, *, version: int = 4
-) -> bytes:
+def open_body(my_as: int, hold: int, bgp_id: bytes, params: bytes, *, version: int = 4) -> bytes:
     """The OPEN body; ``params`` are the encoded Optional Parameters (RFC 4271 §4.2)."""
     return struct.pack("!BHH4sB", version, my_as, hold, bgp_id, len(params)) + params
 
@@ -111,6 +109,14 @@ def make_prefix(text: str) -> Prefix:
     return (afi, net.prefixlen, net.network_address.packed[: (net.prefixlen + 7) // 8])
 
 
+def masked(octets: bytes, length: int) -> bytes:
+    """The prefix octets with the trailing bits cleared (RFC 4271 §4.3: they are
+    irrelevant, so two encodings that differ only there are one prefix)."""
+    if length % 8 == 0 or not octets:
+        return bytes(octets)
+    return bytes(octets[:-1]) + bytes((octets[-1] & (0xFF << (8 - length % 8)) & 0xFF,))
+
+
 def prefix_text(prefix: Prefix) -> str:
     afi, length, octets = prefix
     size = 4 if afi == AFI_IPV4 else 16
@@ -119,7 +125,9 @@ def prefix_text(prefix: Prefix) -> str:
 
 
 def update_body(withdrawn: bytes, attrs: bytes, nlri: bytes) -> bytes:
-    return struct.pack("!H", len(withdrawn)) + withdrawn + struct.pack("!H", len(attrs)) + attrs + nlri
+    return (
+        struct.pack("!H", len(withdrawn)) + withdrawn + struct.pack("!H", len(attrs)) + attrs + nlri
+    )
 
 
 def mp_reach(afi: int, safi: int, next_hop: bytes, nlri: bytes) -> bytes:
@@ -169,7 +177,7 @@ def _prefixes(afi: int, data: bytes, add_path: bool) -> list[Prefix]:
             i += 4
         length = data[i]
         size = (length + 7) // 8
-        out.append((afi, length, bytes(data[i + 1 : i + 1 + size])))
+        out.append((afi, length, masked(data[i + 1 : i + 1 + size], length)))
         i += 1 + size
     return out
 
