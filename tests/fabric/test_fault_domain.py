@@ -129,3 +129,21 @@ def test_internal_error_resets_only_that_session() -> None:
         ]
         == 0
     )
+
+
+def test_policy_change_that_raises_resets_that_session_only() -> None:
+    nodes = [
+        Node("a", 1, 65001, routes=(v4("10.1.0.0/24"),)),
+        Node("b", 2, 65002),
+        Node("c", 3, 65003, routes=(v4("10.3.0.0/24"),)),
+    ]
+    fabric = Fabric(build(nodes, [("a", "b"), ("a", "c")]))
+    fabric.run_until_idle()
+    flaky = _FailsOnce()
+    fabric.set_neighbor_policy("a", NeighborPolicy(name="b", export_policy=flaky))  # no raise
+    fabric.run_until_idle()
+    a_to_b = fabric.sessions("a")["b"]
+    assert a_to_b.counters.internal_errors == 1
+    assert a_to_b.state is SessionState.ESTABLISHED
+    assert best(fabric.router("b").table(), "10.3.0.0/24") is not None
+    assert fabric.sessions("a")["c"].counters.established_transitions == 1

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from bgpemu.policy import PolicyContext
 from bgpemu.rib import Path
-from bgpemu.router import OriginatedRoute, RouterOutput
+from bgpemu.router import NeighborPolicy, OriginatedRoute, RouterOutput
 from bgpemu.runtime import Speaker
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST
@@ -268,4 +269,52 @@ async def test_encoder_fault_toward_one_peer_resets_that_peer_only(
         assert lab.speaker.peers["good"].session.counters.internal_errors == 0
         await lab.assert_bystander_works()
         assert lab.speaker.peers["good"].session.counters.established_transitions == 1
+        await raw.close()
+
+
+def _raises(path: Path, context: PolicyContext, /) -> Path | None:
+    raise RuntimeError("injected policy fault")
+
+
+async def test_policy_change_that_raises_resets_that_neighbour_only(
+    lab_factory: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new export policy that raises when it is applied (soft reconfiguration) resets
+    the session it was given to; the call itself (a lab control operation) returns."""
+    caplog.set_level(logging.WARNING)
+    async with lab_factory() as lab:
+        raw = await lab.raw_peer()
+        await lab.speaker.set_neighbor_policy(NeighborPolicy(name="raw", export_policy=_raises))
+        notification = await raw.closing_notification()
+        assert notification is not None
+        assert (notification.code, notification.subcode) == (6, 8)
+        assert lab.speaker.peers["raw"].internal_errors >= 1
+        assert lab.speaker.peers["good"].internal_errors == 0
+        await lab.assert_bystander_works()
+        await raw.close()
+
+
+async def test_a_driver_that_fails_outside_a_session_event_takes_only_its_neighbour_down(
+    lab_factory: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Last line of defence: an exception that escapes a neighbour's tasks (its driver
+    loop, its reader) is logged with its traceback and ends that neighbour only; the
+    speaker's other sessions (one TaskGroup) keep running."""
+    caplog.set_level(logging.WARNING)
+    async with lab_factory() as lab:
+        raw = await lab.raw_peer()
+        driver = lab.speaker.peers["raw"]
+
+        async def broken() -> None:
+            raise RuntimeError("injected driver fault")
+
+        monkeypatch.setattr(driver, "_drain", broken)
+        raw.send(raw.codec.encode(_update("10.99.0.0/24")))  # wakes the driver loop
+        await lab.speaker.wait_for(
+            lambda: any("injected driver fault" in str(r.exc_info) for r in caplog.records),
+            timeout=10,
+        )
+        await lab.assert_bystander_works()
         await raw.close()

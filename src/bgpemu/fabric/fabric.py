@@ -259,7 +259,11 @@ class Fabric:
             config = with_neighbor(target.spec.router, policy)
             target.spec = replace(target.spec, router=config)
             return
-        output = target.router.set_neighbor_policy(policy, self.now)
+        try:
+            output = target.router.set_neighbor_policy(policy, self.now)
+        except Exception as exc:  # e.g. a policy that raises: that session alone is reset
+            output = RouterOutput()
+            self._internal_error(target.ends[policy.name], exc)
         target.spec = replace(target.spec, router=target.router.config)
         self._log(node, f"{policy.name}: neighbour policy changed")
         self._apply_output(target, output)

@@ -81,6 +81,9 @@ _READ_CHUNK = 65536
 _QUEUE_SIZE = 256
 _CONNECT_TIMEOUT = 10.0
 _FLUSH_TIMEOUT = 2.0
+_INTERNAL_ERROR_PAUSE = 1.0
+"""Seconds the driver's timers wait after an internal error: a fault that recurs at
+once (with an IdleHoldTime of 0) is retried once a second, not in a busy loop."""
 _ids = itertools.count(1)
 
 
@@ -176,6 +179,8 @@ class PeerDriver:
         self.last_notification_received: str | None = None
         self.last_notification_sent: str | None = None
         self._not_announced_logged = False
+        self._paused_until = 0.0
+        """Timers wait until then after an internal error (see _next_deadline)."""
         self._unanswered_logged = False
         self._who = f"speaker {speaker_name}, neighbour {spec.name}"
 
@@ -208,19 +213,25 @@ class PeerDriver:
             deadline = self._next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - loop.time())
             event: _Event | None
-            try:
-                event = await asyncio.wait_for(self._queue.get(), timeout)
-            except TimeoutError:
-                event = None
+            if timeout == 0 or not self._queue.empty():
+                # Something is due: take what is queued without waiting (a wait of 0
+                # never gets it), after letting the other tasks run once.
+                await asyncio.sleep(0)
+                event = None if self._queue.empty() else self._queue.get_nowait()
+            else:
+                try:
+                    event = await asyncio.wait_for(self._queue.get(), timeout)
+                except TimeoutError:
+                    event = None
             now = loop.time()
             try:
                 if event is not None:
                     self._dispatch(event, now)
                 self._fire_timers(now)
+                self._on_change()
+                await self._drain()
             except Exception as exc:  # a bug of ours: this session alone pays (decision 12)
                 self.internal_error(exc, now)
-            self._on_change()
-            await self._drain()
         await self._close_all()
 
     @property
@@ -240,6 +251,7 @@ class PeerDriver:
             exc_info=exc,
         )
         reason = f"internal error: {exc!r}"
+        self._paused_until = now + _INTERNAL_ERROR_PAUSE
         try:
             candidate = self._candidate
             if candidate is not None:
@@ -259,7 +271,10 @@ class PeerDriver:
             for s in (self.session, self._candidate.session if self._candidate else None)
             if s is not None and (d := s.next_deadline()) is not None
         ]
-        return min(deadlines, default=None)
+        deadline = min(deadlines, default=None)
+        if deadline is not None and deadline < self._paused_until:
+            deadline = self._paused_until  # just after an internal error: no busy loop
+        return deadline
 
     def _fire_timers(self, now: float) -> None:
         if (deadline := self.session.next_deadline()) is not None and deadline <= now:
@@ -596,6 +611,8 @@ class PeerDriver:
                 await self._queue.put(_Data(conn_id, data))
         except (ConnectionError, OSError):
             pass
+        except Exception as exc:  # not the transport's: a bug, logged, the connection ends
+            self._log.error("reading the connection failed: %r", exc, exc_info=exc)
         await self._queue.put(_Eof(conn_id))
 
     def _start_attempt(self) -> None:
@@ -631,6 +648,10 @@ class PeerDriver:
             if isinstance(exc, TimeoutError | ConnectionResetError):
                 self._connect_unanswered()
             await self._queue.put(_ConnectFailed(attempt, str(exc) or type(exc).__name__))
+            return
+        except Exception as exc:  # not the network's: a bug, logged, counts as a failure
+            self._log.error("connecting failed: %r", exc, exc_info=exc)
+            await self._queue.put(_ConnectFailed(attempt, repr(exc)))
             return
         await self._queue.put(_Connected(attempt, reader, writer))
 
@@ -677,6 +698,14 @@ class PeerDriver:
             except (ConnectionError, OSError, TimeoutError):
                 loop = asyncio.get_running_loop()
                 self._apply(conn, conn.session.handle(TcpConnectionFails(), loop.time()))
+                self._detach(conn)
+
+    def abort(self) -> None:
+        """Drop every connection at once, without a NOTIFICATION (the driver failed)."""
+        self._stopped = True
+        self._cancel_attempt()
+        for conn in (self._conn, self._candidate):
+            if conn is not None:
                 self._detach(conn)
 
     async def _close_all(self) -> None:

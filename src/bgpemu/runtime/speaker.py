@@ -172,8 +172,25 @@ class Speaker:
         self._peers[neighbor.name] = driver
         self._by_address[_normal(neighbor.address)] = driver
         self._tasks[neighbor.name] = tg.create_task(
-            driver.run(), name=f"bgp-peer-{self.spec.name}-{neighbor.name}"
+            self._run_driver(driver), name=f"bgp-peer-{self.spec.name}-{neighbor.name}"
         )
+
+    async def _run_driver(self, driver: PeerDriver) -> None:
+        """Run one neighbour's driver; whatever escapes it ends that neighbour only.
+
+        The driver contains the errors of its sessions itself (decision 12); this is
+        the last line of defence for the TaskGroup that every session shares.
+        """
+        try:
+            await driver.run()
+        except Exception:
+            logger.exception(
+                "%s: the driver of neighbour %s failed; that neighbour is down until the "
+                "speaker restarts",
+                self.spec.name,
+                driver.name,
+            )
+            driver.abort()
 
     async def wait_ready(self) -> None:
         """Return once the listener is bound and the sessions are started."""
@@ -199,12 +216,18 @@ class Speaker:
         Soft reconfiguration (:meth:`Router.set_neighbor_policy`): the changed exports
         leave at once; a changed import policy also queues a ROUTE-REFRESH to the
         neighbour (RFC 2918 §3), sent by its driver.  :attr:`spec` shows the new
-        settings too.
+        settings too.  An error while applying the new settings (a policy that raises)
+        resets that neighbour's session as an internal error (decision 12).
         """
-        if policy.name not in self._peers:
+        driver = self._peers.get(policy.name)
+        if driver is None:
             raise KeyError(f"speaker {self.spec.name} has no neighbour {policy.name}")
         now = asyncio.get_running_loop().time()
-        output = self.router.set_neighbor_policy(policy, now)
+        try:
+            output = self.router.set_neighbor_policy(policy, now)
+        except Exception as exc:
+            output = RouterOutput()
+            driver.internal_error(exc, now)
         self.spec = replace(self.spec, router=self.router.config)
         self._apply_output(output, now)
         self._notify()
