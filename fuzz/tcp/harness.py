@@ -507,9 +507,18 @@ class Worker:
     def _judge_round(self, rnd: Round) -> None:
         for case in rnd.cases:
             outcome, problem = judge_up(case.expect, self.seen)
+            if problem is not None and self._unobservable(case):
+                outcome, problem = "up:unobservable", None
             self.h.stats.record(case, outcome, problem)
             self.cleanup.extend((*case.expect.field_nlri, *case.expect.mp_nlri))
         self.done += len(rnd.cases)
+
+    def _unobservable(self, case: Case) -> bool:
+        """A route the SUT may not pass to a bystander without Extended Message: its
+        UPDATE would exceed 4,096 octets (RFC 8654 §4), so the bystander cannot see it.
+        From a 2-octet session the AS path doubles in size toward the 4-octet bystander."""
+        limit = w.MAX_LEN - 200 if self.ctx.four_octet else (w.MAX_LEN - 200) // 2
+        return not self.h.opts.bystander_extended and len(case.data) > limit
 
     async def _flush(self, batch: list[Case]) -> None:
         if not batch:
