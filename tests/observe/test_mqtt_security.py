@@ -15,7 +15,9 @@ import getpass
 import json
 import os
 import re
+import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
@@ -23,12 +25,13 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from bgpemu.observe.mqtt.connect import tls_context
+from bgpemu.observe.errors import BrokerRefusedError, MqttSecurityError
+from bgpemu.observe.mqtt.connect import check_broker, tls_context
 from bgpemu.observe.payloads import control_payload
-from bgpemu.observe.url import BrokerAddress
+from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 from tests.helpers import free_port
 from tests.integration._daemon_base import require_binary
-from tests.observe.conftest import Mosquitto
+from tests.observe.conftest import READY_TIMEOUT, Mosquitto
 from tests.observe.security import Pki, make_pki, password_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +63,7 @@ class SecureMosquitto(Mosquitto):
     def __init__(self, binary: str, workdir: Path, pki: Pki) -> None:
         super().__init__(binary, workdir)
         self.tls_port = free_port("127.0.0.1")
+        self.mutual_port = free_port("127.0.0.1")
         passwords = password_file(workdir / "passwd", USERS)
         acl = workdir / "acl"
         acl.write_text(ACL)
@@ -74,7 +78,23 @@ class SecureMosquitto(Mosquitto):
             f"listener {self.port} 127.0.0.1\n"
             f"listener {self.tls_port} 127.0.0.1\n"
             f"cafile {pki.ca}\ncertfile {pki.server_cert}\nkeyfile {pki.server_key}\n"
+            f"listener {self.mutual_port} 127.0.0.1\n"  # TLS with client certificates
+            f"cafile {pki.ca}\ncertfile {pki.server_cert}\nkeyfile {pki.server_key}\n"
+            "require_certificate true\n"
         )
+
+    def start(self) -> None:
+        super().start()  # waits for the plain listener; then the TLS ones, also bounded
+        deadline = time.monotonic() + READY_TIMEOUT
+        for port in (self.tls_port, self.mutual_port):
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"mosquitto did not listen on {port}") from None
+                    time.sleep(0.005)
 
     @property
     def tls_url(self) -> str:
@@ -268,6 +288,24 @@ def test_tls_and_credential_errors_are_named_and_exit_2(
         assert re.search(pattern, err), (command, err)
         assert "Traceback" not in err
         assert "wrong" not in err.replace("wrong-", "")  # the password is never shown
+
+
+async def test_a_client_certificate_is_offered_when_given(
+    broker: SecureMosquitto, pki: Pki
+) -> None:
+    url = f"mqtts://127.0.0.1:{broker.mutual_port}"
+    with_cert = parse_mqtt_url(url).with_tls_files(
+        str(pki.ca), str(pki.client_cert), str(pki.client_key)
+    )
+    assert await check_broker(with_cert, timeout=WAIT) == with_cert
+    without = parse_mqtt_url(url).with_tls_files(str(pki.ca), None, None)
+    with pytest.raises(BrokerRefusedError, match=f"MQTT broker {url}: TLS handshake failed"):
+        await check_broker(without, timeout=WAIT)
+    wrong_key = parse_mqtt_url(url).with_tls_files(
+        str(pki.ca), str(pki.client_cert), str(pki.server_key)
+    )
+    with pytest.raises(MqttSecurityError, match="cannot use the client certificate"):
+        await check_broker(wrong_key, timeout=WAIT)
 
 
 async def test_a_password_in_the_url_is_refused_before_anything_starts(

@@ -85,12 +85,15 @@ def tls_context(address: BrokerAddress) -> ssl.SSLContext | None:
 
 def _ssl_reason(exc: BaseException) -> str:
     verify = getattr(exc, "verify_message", None)
+    reason = getattr(exc, "reason", None)
     if isinstance(exc, ssl.SSLError) and verify:
-        return f"{verify} ({exc.reason}; is the CA file the one that signed the broker's?)"
-    if isinstance(exc, ssl.SSLError) and exc.reason:
-        return f"{exc.reason} ({exc.library or 'ssl'})"
+        return f"{verify} ({reason}; is the CA file the one that signed the broker's?)"
+    if isinstance(exc, ssl.SSLError) and reason:
+        return f"{reason} ({getattr(exc, 'library', None) or 'ssl'})"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
+    if exc.args and isinstance(exc.args[0], str):
+        return exc.args[0]
     return str(exc) or type(exc).__name__
 
 
@@ -153,16 +156,44 @@ def connect_error(address: BrokerAddress, exc: BaseException) -> BrokerUnreachab
     return BrokerUnreachableError(address.url, reason)
 
 
+_PROBE_CONNECT = bytes.fromhex("100c00044d515454040200000000")
+"""An anonymous MQTT 3.1.1 CONNECT (clean session, no keepalive, empty client id)."""
+
+
 async def _tls_handshake(address: BrokerAddress) -> None:
-    """Open and close one TLS connection to an ``mqtts://`` broker: a failed handshake is
-    reported by asyncio with its reason, and its socket closed (paho leaves it open)."""
+    """Open one TLS connection to an ``mqtts://`` broker, send an anonymous CONNECT and
+    read the answer's first bytes, then close.
+
+    A failed handshake is reported by asyncio with its reason and its socket closed
+    (paho leaves it open); with TLS 1.3 a broker that requires a client certificate
+    says so only after the handshake, in an alert that the read raises (paho only logs
+    it and then waits for a CONNACK that never comes).
+    """
     context = tls_context(address)
     if context is None:
         return
-    _, writer = await asyncio.open_connection(address.host, address.port, ssl=context)
-    writer.close()
-    with contextlib.suppress(OSError, ssl.SSLError):
-        await writer.wait_closed()
+    reader, writer = await asyncio.open_connection(address.host, address.port, ssl=context)
+    try:
+        writer.write(_PROBE_CONNECT)
+        await writer.drain()
+        answer = await reader.read(4)
+    except ssl.SSLError:
+        raise
+    except OSError:
+        answer = b""
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+    if not answer:
+        hint = "" if address.cert_file else "; does it require a client certificate?"
+        raise _ClosedAfterHandshake(
+            f"the broker closed the connection after the TLS handshake{hint}"
+        )
+
+
+class _ClosedAfterHandshake(ssl.SSLError):
+    """A TLS broker that hung up on a CONNECT: its TLS 1.3 refusal of the client."""
 
 
 async def check_broker(broker: str | BrokerAddress, timeout: float = 3.0) -> BrokerAddress:
