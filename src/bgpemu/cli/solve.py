@@ -16,7 +16,7 @@ from typing import Any
 
 from bgpemu.cli._configs import load_all
 from bgpemu.errors import ConfigError
-from bgpemu.fabric import Fabric
+from bgpemu.fabric import ConvergenceError, Fabric
 
 __all__ = ["add_parser", "render_table", "run"]
 
@@ -98,9 +98,34 @@ def _run_configs(args: argparse.Namespace) -> int:
     if specs is None:
         return 2
     fabric = Fabric(specs, seed=args.seed)
-    elapsed = fabric.run_until_idle()
+    try:
+        elapsed = fabric.run_until_idle()
+    except ConvergenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _warn_internal_errors(fabric)
+        return 1
     _print_tables(args, fabric.tables(), elapsed)
+    _warn_internal_errors(fabric)
     return 0
+
+
+def _warn_internal_errors(fabric: Fabric) -> None:
+    """Name every session an internal error (a bgpemu bug) reset, on stderr.
+
+    The fabric contains such an error in its session (architecture decision 12): the
+    session was reset with Cease / Out of Resources and started again, and the
+    traceback is in ``Fabric.events``; the tables may miss what it would have sent.
+    """
+    for node in fabric.nodes():
+        for neighbour, session in sorted(fabric.sessions(node).items()):
+            count = session.counters.internal_errors
+            if count:
+                plural = "" if count == 1 else "s"
+                print(
+                    f"warning: {node}, neighbour {neighbour}: {count} internal error{plural} "
+                    "(a bgpemu bug) reset this session",
+                    file=sys.stderr,
+                )
 
 
 def _print_tables(args: argparse.Namespace, tables: dict[str, Any], elapsed: float) -> None:
@@ -122,7 +147,12 @@ def _run_topology(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing was started.", file=sys.stderr)
         return 2
-    solution = solve(network, seed=args.seed)
+    try:
+        solution = solve(network, seed=args.seed)
+    except ConvergenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _warn_internal_errors(solution.fabric)
     try:
         view = _view(args, solution)
     except (KeyError, ValueError) as exc:
