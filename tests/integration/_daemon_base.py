@@ -30,6 +30,8 @@ DEBIAN_PACKAGES: Mapping[str, str] = {
     "mosquitto": "mosquitto",
     "mosquitto_sub": "mosquitto-clients",
     "mosquitto_pub": "mosquitto-clients",
+    "mosquitto_passwd": "mosquitto",
+    "openssl": "openssl",
     "docker-compose": "docker-compose",
 }
 
