@@ -19,6 +19,7 @@ from bgpemu.rib.path import Path
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.session import SessionState
+from bgpemu.types import IPV4_UNICAST
 from bgpemu.wire.constants import CeaseSubcode, ErrorCode
 from bgpemu.wire.messages import Notification
 
@@ -69,6 +70,10 @@ def test_update_too_long_for_a_peer_without_extended_messages_is_withdrawn_there
     assert best(fabric.router("c").table(), "10.1.0.0/24") is None
     assert best(fabric.router("c").table(), "10.9.0.0/24") is None
     assert best(fabric.router("b").table(), "10.9.0.0/24") is not None
+    rib_out = fabric.router("b").adj_rib_out("c")  # what b says it sent c (MQTT rib/out/c)
+    assert rib_out is not None
+    assert rib_out.sent(IPV4_UNICAST, "10.1.0.0/24") is None
+    assert rib_out.sent(IPV4_UNICAST, "10.9.0.0/24") is None
     session = fabric.sessions("c")["b"]
     assert session.state is SessionState.ESTABLISHED
     assert session.counters.established_transitions == 1

@@ -192,6 +192,12 @@ async def test_update_too_long_for_a_peer_without_extended_messages_is_not_sent(
         )
         await lab.assert_bystander_works()
         assert not lab.good_has("10.98.0.0/24")
+        # The Adj-RIB-Out toward good (MQTT rib/out/good) does not claim them either.
+        rib_out = lab.speaker.router.adj_rib_out("good")
+        assert rib_out is not None
+        assert rib_out.sent(IPV4_UNICAST, "10.99.0.0/24") is None
+        assert rib_out.sent(IPV4_UNICAST, "10.98.0.0/24") is None
+        assert rib_out.sent(IPV4_UNICAST, "10.1.0.0/24") is not None
         assert lab.speaker.peers["raw"].state == SessionState.ESTABLISHED
         records = [r for r in caplog.records if "RFC 8654" in r.getMessage()]
         assert len(records) == 1, [r.getMessage() for r in records]

@@ -76,7 +76,7 @@ from bgpemu.fabric.links import (
 )
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
-from bgpemu.router.exports import Export, export_frames
+from bgpemu.router.exports import Announce, Export, export_frames
 from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.router.reconfigure import with_neighbor, without_neighbor
@@ -809,7 +809,8 @@ class Fabric:
         try:
             for export in exports:
                 packed = export_frames(codec, export)
-                if packed.not_announced is not None:
+                if packed.not_announced is not None and isinstance(export, Announce):
+                    self._nodes[end.node].router.not_announced(end.name, export)
                     key = (end.node, end.name)
                     if key not in self._not_announced:  # once per neighbour
                         self._not_announced.add(key)

@@ -178,6 +178,22 @@ class AdjRibOut:
         self._pending.clear()
         return withdrawals + announcements
 
+    def unsent(self, family: Family, prefixes: Sequence[str], attributes: PathAttributes) -> None:
+        """The shell could not announce ``prefixes`` with ``attributes`` and withdrew them
+        instead (RFC 8654 §4: the message would be too long for this peer).
+
+        They leave the advertised state without a pending change, so the Adj-RIB-Out
+        says what the peer holds: a route refresh does not offer them, a later
+        withdrawal sends nothing, a later path with other attributes is announced.
+        """
+        sent = self._sent.get(family)
+        if sent is None:
+            return
+        for prefix in prefixes:
+            held = sent.get(prefix)
+            if held is attributes or (held is not None and held == attributes):
+                del sent[prefix]
+
     def full_table(self, family: Family) -> list[Export]:
         """Everything currently advertised in ``family``, grouped like :meth:`flush`.
 

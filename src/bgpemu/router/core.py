@@ -60,7 +60,7 @@ from bgpemu.rib.decision import Decision
 from bgpemu.rib.loc_rib import Entry, LocRib, best_of
 from bgpemu.rib.path import LOCAL, Path, PeerInfo, received_path
 from bgpemu.router.config import OriginatedRoute, RouterConfig
-from bgpemu.router.exports import EndOfRib, Export
+from bgpemu.router.exports import Announce, EndOfRib, Export
 from bgpemu.router.fanout import Runs, Target, queue
 from bgpemu.router.neighbor import NeighborPolicy, export_scope
 from bgpemu.router.outputs import ResetSession, RouterOutput
@@ -404,6 +404,18 @@ class Router:
             attributes = replace(update.attributes, next_hop=reach.next_hop)
             self._import(peer, reach.family, attributes, reach.nlri, reach.path_ids, touched)
         return self._check_max_prefix(peer, sorted(announced), now, touched)
+
+    def not_announced(self, name: str, announce: Announce) -> None:
+        """The shell withdrew ``announce`` toward ``name`` instead of sending it.
+
+        :func:`~bgpemu.router.exports.export_frames` does so when the attributes leave
+        no room for a prefix in a message of that session (RFC 8654 §4); the prefixes
+        leave ``name``'s Adj-RIB-Out (:meth:`AdjRibOut.unsent
+        <bgpemu.rib.adj_rib_out.AdjRibOut.unsent>`), which then says what the peer holds.
+        """
+        peer = self._peers.get(name)
+        if peer is not None:
+            peer.rib_out.unsent(announce.family, announce.prefixes, announce.attributes)
 
     def route_refresh(self, name: str, family: Family, now: float) -> RouterOutput:
         """Re-send the Adj-RIB-Out of ``family`` to ``name`` (RFC 2918 §4).

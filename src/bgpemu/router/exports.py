@@ -11,7 +11,9 @@ two rules that depend on what a session negotiated are applied in one place:
   no room for a prefix in one message of the session's size (a path received over an
   Extended Message session, about to go to a peer without it) is not announced; its
   prefixes are withdrawn there instead (a withdrawal of a route the peer never had is
-  harmless, RFC 4271 §9), and :attr:`Packed.not_announced` tells the shell why.
+  harmless, RFC 4271 §9), and :attr:`Packed.not_announced` tells the shell why; the
+  shell then tells the router (:meth:`Router.not_announced
+  <bgpemu.router.core.Router.not_announced>`), whose Adj-RIB-Out drops them.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from bgpemu.router import (
     RouterOutput,
     peer_info,
 )
-from bgpemu.router.exports import Packed, export_frames
+from bgpemu.router.exports import Announce, Packed, export_frames
 from bgpemu.router.spec import NeighborSpec
 from bgpemu.runtime import tcp_md5
 from bgpemu.session import (
@@ -569,9 +569,11 @@ class PeerDriver:
                 done = export_frames(codec, export)
                 if packed is not None:
                     packed[(context, export)] = done
-            if done.not_announced is not None and not self._not_announced_logged:
-                self._not_announced_logged = True  # once per neighbour: a table can hold many
-                self._log.warning("%s (logged once per neighbour)", done.not_announced)
+            if done.not_announced is not None and isinstance(export, Announce):
+                self._router.not_announced(self.name, export)
+                if not self._not_announced_logged:
+                    self._not_announced_logged = True  # once per neighbour: tables are big
+                    self._log.warning("%s (logged once per neighbour)", done.not_announced)
             self._apply(conn, session.send_update_frames(done.frames, now))
 
     # -- connections ----------------------------------------------------------------------
