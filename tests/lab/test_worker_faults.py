@@ -22,6 +22,8 @@ from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.router.config import OriginatedRoute
+from bgpemu.testing import start_lab
+from bgpemu.testing._engines import TcpEngine
 from bgpemu.topology import load_topology
 from bgpemu.types import IPV4_UNICAST
 from tests.helpers import free_port
@@ -109,7 +111,9 @@ async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
         asyncio.TaskGroup() as tg,
     ):
         views = tg.create_task(publish_lab(lab, mosquitto.url, 0.0))
-        os.kill(_pid_of(lab, "SiteB"), signal.SIGKILL)  # right after start: converging
+        state = observer.topics.state
+        await observer.wait_for(lambda: state in observer.documents, 30)  # it listens
+        os.kill(_pid_of(lab, "SiteB"), signal.SIGKILL)  # early: sessions may still start
         async with asyncio.timeout(30):
             while not lab.faults:
                 await lab.wait_change()
@@ -165,3 +169,20 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
         await lab.flush(timeout=30)
         async with Observer(mosquitto.url, lab=lab.name) as observer:
             await wait_retained_equal(observer, fabric, timeout=30, views=False)
+
+
+async def test_the_testing_api_names_a_worker_that_died_unasked() -> None:
+    lab = await start_lab(TOPOLOGIES / "s2s-transit.yaml", "tcp")
+    try:
+        await lab.converged(timeout=60)
+        engine = lab.engine
+        assert isinstance(engine, TcpEngine)
+        os.kill(_pid_of(engine.lab, "SiteB"), signal.SIGKILL)
+        async with asyncio.timeout(30):
+            while not engine.lab.faults:
+                await engine.lab.wait_change()
+        with pytest.raises(LabError, match=r"speakers SiteB\) was killed by signal 9 \(SIGKILL\)"):
+            await lab.converged(timeout=30)
+        await lab.converged(timeout=30)  # reported once; the rest of the lab runs on
+    finally:
+        await lab.stop()

@@ -698,7 +698,9 @@ class TcpLab:
         return list(await asyncio.gather(*(self._ask(w, message, timeout) for w in workers)))
 
     def _named(self, worker: _Worker) -> str:
-        return f"lab worker {worker.index} (pid {worker.process.pid}; {', '.join(worker.names)})"
+        """``lab worker 2 (pid 4711; speakers SiteB)``, as in :meth:`WorkerFault.describe`."""
+        names = ", ".join(worker.names)
+        return f"lab worker {worker.index} (pid {worker.process.pid}; speakers {names})"
 
     def _on_message(self, worker: _Worker) -> None:
         try:

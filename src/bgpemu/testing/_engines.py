@@ -256,6 +256,7 @@ class TcpEngine:
         self.network = network
         self.lab = TcpLab(network, port=port or free_port(self._addresses), **self._options)
         self.plan = self.lab.plan
+        self._faults_seen = 0
 
     async def start(self) -> None:
         """Start the lab; a port taken meanwhile by someone else is replaced (3 tries)."""
@@ -277,7 +278,15 @@ class TcpEngine:
         return time.monotonic()
 
     async def settle(self, timeout: float) -> float:
-        await self.lab.converged(timeout=timeout)
+        """Wait for convergence; LabError naming every worker process that died or froze
+        unasked since the last call (its speakers and the signal): a convergence
+        measured around such a fault would not be the one the test asked for."""
+        try:
+            await self.lab.converged(timeout=timeout)
+        finally:
+            faults, self._faults_seen = self.lab.faults[self._faults_seen :], len(self.lab.faults)
+            if faults:
+                raise LabError("; ".join(fault.describe() for fault in faults))
         return time.monotonic()
 
     async def snapshots(self) -> dict[str, RouterSnapshot]:
