@@ -19,6 +19,7 @@ from bgpemu.observe.broker.access import Access
 from bgpemu.observe.broker.codec import Decoder, encode
 from bgpemu.observe.broker.packets import Connack, Connect, Puback, Publish, Will
 from bgpemu.observe.errors import BrokerRefusedError
+from bgpemu.observe.mqtt import Publisher
 from bgpemu.observe.mqtt.connect import check_broker
 from bgpemu.observe.url import BrokerAddress
 
@@ -168,3 +169,26 @@ async def test_without_users_everyone_publishes_anywhere() -> None:
         await c.publish(CONTROL, b"1", qos=1)
         await c.publish("end", b"", qos=1)
         assert await received_before(reader, "end") == [(CONTROL, b"1")]
+
+
+async def test_a_refused_publisher_logs_which_user_was_refused(broker: Broker) -> None:
+    logged = asyncio.Event()
+    lines: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+            logged.set()
+
+    publisher_log = logging.getLogger("bgpemu.observe.mqtt.publisher")
+    handler = Catch(logging.WARNING)
+    publisher_log.addHandler(handler)
+    address = BrokerAddress(host="127.0.0.1", port=broker.port, username="lab", password="nope")
+    try:
+        async with Publisher(address, lab="demo", node="n1", backoff=(0.05, 0.1)):
+            async with asyncio.timeout(WAIT):
+                await logged.wait()
+    finally:
+        publisher_log.removeHandler(handler)
+    assert "the broker refused user 'lab': bad user name or password" in lines[0]
+    assert "nope" not in lines[0]

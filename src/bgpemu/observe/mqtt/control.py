@@ -16,7 +16,13 @@ from typing import Any
 import aiomqtt
 
 from bgpemu.observe.errors import BrokerUnreachableError
-from bgpemu.observe.mqtt.connect import broker_address, connect_error, encode, mqtt_client
+from bgpemu.observe.mqtt.connect import (
+    broker_address,
+    connect_error,
+    connect_problem,
+    encode,
+    mqtt_client,
+)
 from bgpemu.observe.topics import ROOT, LabTopics, parse_topic
 from bgpemu.observe.url import BrokerAddress
 
@@ -50,7 +56,14 @@ async def listen_control(
                     payload = message.payload
                     await handle(payload if isinstance(payload, bytes) else str(payload).encode())
         except aiomqtt.MqttError as exc:
-            logger.info("control of %s: broker %s unavailable (%s)", lab, address.url, exc)
+            refused, reason = connect_problem(address, exc)
+            logger.log(
+                logging.WARNING if refused else logging.INFO,
+                "control of %s: broker %s unavailable (%s)",
+                lab,
+                address.url,
+                reason,
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, backoff[1])
 

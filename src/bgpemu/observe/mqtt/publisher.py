@@ -19,6 +19,7 @@ from bgpemu.observe.mqtt.connect import (
     RETAINED_QOS,
     Payload,
     broker_address,
+    connect_problem,
     encode,
     mqtt_client,
 )
@@ -261,6 +262,7 @@ class Publisher:
 
     def _log_outage(self, error: BaseException) -> None:
         node, url = self.topics.node, self.address.url
+        error_text = connect_problem(self.address, error)[1]
         low, high = self.backoff
         if self.connections:
             logger.warning(
@@ -268,7 +270,7 @@ class Publisher:
                 "%g s, then publishing every retained document again",
                 node,
                 url,
-                error,
+                error_text,
                 low,
                 high,
             )
@@ -277,7 +279,7 @@ class Publisher:
                 "%s: MQTT broker %s unavailable (%s); retrying every %g to %g s",
                 node,
                 url,
-                error,
+                error_text,
                 low,
                 high,
             )
