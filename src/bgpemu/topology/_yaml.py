@@ -10,7 +10,7 @@ YAML node it reaches, so every problem can point at its line.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -28,6 +28,21 @@ class Source:
 
     data: Any
     root: yaml.Node | None
+    _keys: dict[int, dict[str, tuple[int, yaml.Node]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """id of a mapping node -> its keys (first occurrence): line and value node. Built on
+    first use, so that the line of each of thousands of problems is found at once."""
+
+    def _key(self, node: yaml.MappingNode, part: str) -> tuple[int, yaml.Node] | None:
+        keys = self._keys.get(id(node))
+        if keys is None:
+            keys = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    keys.setdefault(key.value, (key.start_mark.line + 1, value))
+            self._keys[id(node)] = keys
+        return keys.get(part)
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """1-based line of the deepest node ``path`` reaches (None if not even the first)."""
@@ -35,12 +50,10 @@ class Source:
         line: int | None = None
         for part in path:
             if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                for key, value in node.value:
-                    if isinstance(key, yaml.ScalarNode) and key.value == part:
-                        line, node = key.start_mark.line + 1, value
-                        break
-                else:
+                found = self._key(node, part)
+                if found is None:
                     break
+                line, node = found
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 if not 0 <= part < len(node.value):
                     break

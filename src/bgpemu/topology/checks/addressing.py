@@ -8,12 +8,14 @@ custom APIPA BGP addresses come from 169.254.21.0-169.254.22.255 (§3.1 [VPN-BGP
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator
 
 from bgpemu.azure.model import Connectivity
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue, Network4or6, network
+from bgpemu.topology.checks._overlap import Overlaps
 from bgpemu.topology.connections import HubVnetModel, SiteToSiteModel
 from bgpemu.topology.nodes import (
     ErGatewayModel,
@@ -52,49 +54,41 @@ def _address_spaces(index: Index) -> Iterator[Issue]:
                 ranges.append((("nodes", name, "addressSpace", i), name, network(prefix)))
         elif isinstance(node, VWanHubModel):
             ranges.append((("nodes", name, "addressPrefix"), name, network(node.address_prefix)))
+    overlaps = Overlaps([net for _, _, net in ranges])
     for position, (path, owner, net) in enumerate(ranges):
-        for _, other_owner, other in ranges[:position]:
-            if net.version == other.version and net.overlaps(other):
-                where = "another range of this VNet" if other_owner == owner else other_owner
-                yield Issue(
-                    path,
-                    f"{net} overlaps {other} of {where}",
-                    "VNet and hub address spaces must not overlap (§2 [PEER-MGMT], §5.2)",
-                )
-                break
-
-
-def _within(net: Network4or6, space: Network4or6) -> bool:
-    if isinstance(net, ipaddress.IPv4Network) and isinstance(space, ipaddress.IPv4Network):
-        return net.subnet_of(space)
-    if isinstance(net, ipaddress.IPv6Network) and isinstance(space, ipaddress.IPv6Network):
-        return net.subnet_of(space)
-    return False
+        earlier = overlaps.first_before(net, position)
+        if earlier is not None:
+            _, other_owner, other = ranges[earlier]
+            where = "another range of this VNet" if other_owner == owner else other_owner
+            yield Issue(
+                path,
+                f"{net} overlaps {other} of {where}",
+                "VNet and hub address spaces must not overlap (§2 [PEER-MGMT], §5.2)",
+            )
 
 
 def _subnets(index: Index) -> Iterator[Issue]:
     """Subnets inside their VNet's address space, not overlapping each other (§1.1)."""
     for name, vnet in index.of(VNetModel):
-        space = [network(p) for p in vnet.address_space]
-        seen: list[tuple[str, Network4or6]] = []
-        for s, subnet in enumerate(vnet.subnets):
+        space = Overlaps([network(p) for p in vnet.address_space])
+        nets = [network(subnet.address_prefix) for subnet in vnet.subnets]
+        subnets = Overlaps(nets)
+        for s, (subnet, net) in enumerate(zip(vnet.subnets, nets, strict=True)):
             path = ("nodes", name, "subnets", s, "addressPrefix")
-            net = network(subnet.address_prefix)
-            if not any(_within(net, r) for r in space):
+            if space.container(net) is None:
                 yield Issue(
                     path,
                     f"subnet {subnet.name} ({net}) is outside the address space of {name}",
                     f"address space: {', '.join(vnet.address_space)}",
                 )
-            for other_name, other in seen:
-                if net.version == other.version and net.overlaps(other):
-                    yield Issue(
-                        path,
-                        f"subnet {subnet.name} ({net}) overlaps subnet {other_name} ({other})",
-                        "subnets of a VNet must not overlap",
-                    )
-                    break
-            seen.append((subnet.name, net))
+            earlier = subnets.first_before(net, s)
+            if earlier is not None:
+                other_name, other = vnet.subnets[earlier].name, nets[earlier]
+                yield Issue(
+                    path,
+                    f"subnet {subnet.name} ({net}) overlaps subnet {other_name} ({other})",
+                    "subnets of a VNet must not overlap",
+                )
 
 
 def _hubs(index: Index) -> Iterator[Issue]:
@@ -112,6 +106,7 @@ def _hubs(index: Index) -> Iterator[Issue]:
 def _circuits(index: Index) -> Iterator[Issue]:
     """Private peering: two distinct /30 links, not overlapping any VNet (§4.1)."""
     spaces = [(n, network(p)) for n, v in index.of(VNetModel) for p in v.address_space]
+    in_spaces = Overlaps([net for _, net in spaces])
     for name, circuit in index.of(ExpressRouteModel):
         links: list[Network4or6] = []
         for attr, value in (
@@ -129,14 +124,13 @@ def _circuits(index: Index) -> Iterator[Issue]:
                 )
             elif links and links[0].overlaps(net):
                 yield Issue(path, f"{net} overlaps the primary link", "use two distinct /30s")
-            for vnet, space in spaces:
-                if net.version == space.version and net.overlaps(space):
-                    yield Issue(
-                        path,
-                        f"{net} overlaps the address space of {vnet}",
-                        "peering subnets must not overlap VNets (§4.1 [ER-ROUTING])",
-                    )
-                    break
+            first = in_spaces.first(net)
+            if first is not None:
+                yield Issue(
+                    path,
+                    f"{net} overlaps the address space of {spaces[first][0]}",
+                    "peering subnets must not overlap VNets (§4.1 [ER-ROUTING])",
+                )
             links.append(net)
         if circuit.connectivity is Connectivity.IPVPN and circuit.provider_asn is None:
             yield Issue(
@@ -206,6 +200,13 @@ def _inside(address: str, net: Network4or6 | None) -> bool:
 
 def _speaker_addresses(index: Index) -> Iterator[Issue]:
     """Given BGP addresses sit in their subnet; on-prem peer IPs outside every VNet (§3.1)."""
+
+    @functools.cache
+    def vnet_spaces() -> tuple[list[str], Overlaps]:
+        """Every VNet range in file order: its VNet's name, and the overlap index."""
+        ranges = [(n, network(p)) for n, v in index.of(VNetModel) for p in v.address_space]
+        return [n for n, _ in ranges], Overlaps([net for _, net in ranges])
+
     for name, node in index.nodes.items():
         if isinstance(node, VpnGatewayModel) and node.bgp_peering_addresses is not None:
             yield from _gateway_addresses(index, name, node)
@@ -245,14 +246,14 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                     f"address space: {', '.join(vnet.address_space)}",
                 )
         elif isinstance(node, OnPremModel):
-            for vnet_name, vnet in index.of(VNetModel):
-                if any(_inside(node.bgp_peering_address, network(p)) for p in vnet.address_space):
-                    yield Issue(
-                        ("nodes", name, "bgpPeeringAddress"),
-                        f"{node.bgp_peering_address} is inside the address space of {vnet_name}",
-                        "the on-prem BGP peer IP must not sit in a VNet range (§3.1 [VPN-FAQ])",
-                    )
-                    break
+            owners, spaces = vnet_spaces()
+            first = spaces.container(ipaddress.ip_network(node.bgp_peering_address))
+            if first is not None:
+                yield Issue(
+                    ("nodes", name, "bgpPeeringAddress"),
+                    f"{node.bgp_peering_address} is inside the address space of {owners[first]}",
+                    "the on-prem BGP peer IP must not sit in a VNet range (§3.1 [VPN-FAQ])",
+                )
             if (
                 node.router_id is None
                 and ipaddress.ip_address(node.bgp_peering_address).version != 4
