@@ -44,9 +44,9 @@ def test_tls_files_and_credentials_from_options_environment_and_file(tmp_path: P
     address = broker_of(args, "mqtts://h", environ=env)
     assert (address.port, address.ca_file, address.cert_file, address.key_file) == (
         8883,
-        "ca.pem",
-        "c.pem",
-        "k.pem",
+        os.path.abspath("ca.pem"),
+        os.path.abspath("c.pem"),
+        os.path.abspath("k.pem"),
     )
     assert (address.username, address.password) == ("alice", "from-file")  # the file wins
     assert broker_of(_args(), "mqtt://h", environ=env).password == "from-env"

@@ -69,7 +69,10 @@ def broker_of(
 
     env = os.environ if environ is None else environ
     address = parse_mqtt_url(url)
-    ca, cert, key = (getattr(args, f"mqtt_{n}", None) for n in ("ca", "cert", "key"))
+    ca, cert, key = (
+        os.path.abspath(path) if path else None  # the lab's workers may read them later
+        for path in (getattr(args, f"mqtt_{n}", None) for n in ("ca", "cert", "key"))
+    )
     if ca or cert or key:
         address = address.with_tls_files(ca, cert, key)
     username = getattr(args, "mqtt_username", None) or address.username or env.get(ENV_USERNAME)
