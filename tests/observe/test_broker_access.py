@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiomqtt
 import pytest
@@ -171,7 +172,8 @@ async def test_without_users_everyone_publishes_anywhere() -> None:
         assert await received_before(reader, "end") == [(CONTROL, b"1")]
 
 
-async def test_a_refused_publisher_logs_which_user_was_refused(broker: Broker) -> None:
+async def _first_publisher_warning(address: BrokerAddress) -> str:
+    """The first WARNING of a Publisher of ``address`` (it keeps retrying meanwhile)."""
     logged = asyncio.Event()
     lines: list[str] = []
 
@@ -183,12 +185,26 @@ async def test_a_refused_publisher_logs_which_user_was_refused(broker: Broker) -
     publisher_log = logging.getLogger("bgpemu.observe.mqtt.publisher")
     handler = Catch(logging.WARNING)
     publisher_log.addHandler(handler)
-    address = BrokerAddress(host="127.0.0.1", port=broker.port, username="lab", password="nope")
     try:
         async with Publisher(address, lab="demo", node="n1", backoff=(0.05, 0.1)):
             async with asyncio.timeout(WAIT):
                 await logged.wait()
     finally:
         publisher_log.removeHandler(handler)
-    assert "the broker refused user 'lab': bad user name or password" in lines[0]
-    assert "nope" not in lines[0]
+    return lines[0]
+
+
+async def test_a_refused_publisher_logs_which_user_was_refused(broker: Broker) -> None:
+    address = BrokerAddress(host="127.0.0.1", port=broker.port, username="lab", password="nope")
+    line = await _first_publisher_warning(address)
+    assert "the broker refused user 'lab': bad user name or password" in line
+    assert "nope" not in line
+
+
+async def test_an_unusable_ca_file_is_an_outage_of_the_publisher_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "gone.pem"
+    address = BrokerAddress(host="127.0.0.1", port=8883, tls=True, ca_file=str(missing))
+    line = await _first_publisher_warning(address)
+    assert f"cannot use the CA file {missing}: No such file or directory" in line

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import ssl
@@ -56,10 +57,12 @@ def broker_address(broker: str | BrokerAddress) -> BrokerAddress:
     return parse_mqtt_url(broker) if isinstance(broker, str) else broker
 
 
+@functools.lru_cache(maxsize=16)
 def tls_context(address: BrokerAddress) -> ssl.SSLContext | None:
     """The TLS context of an ``mqtts://`` address (None for ``mqtt://``): the broker's
     certificate and host name are verified against ``ca_file`` (else the system's CAs),
-    and the client certificate is offered when there is one.
+    and the client certificate is offered when there is one.  Made once per address and
+    process (every publisher of a worker shares it; a reconnection reads no file).
 
     Raises :class:`~bgpemu.observe.errors.MqttSecurityError` naming the file that cannot
     be read or used.

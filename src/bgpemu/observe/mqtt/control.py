@@ -15,7 +15,7 @@ from typing import Any
 
 import aiomqtt
 
-from bgpemu.observe.errors import BrokerUnreachableError
+from bgpemu.observe.errors import BrokerUnreachableError, MqttSecurityError
 from bgpemu.observe.mqtt.connect import (
     broker_address,
     connect_error,
@@ -55,7 +55,7 @@ async def listen_control(
                 async for message in client.messages:
                     payload = message.payload
                     await handle(payload if isinstance(payload, bytes) else str(payload).encode())
-        except aiomqtt.MqttError as exc:
+        except (aiomqtt.MqttError, MqttSecurityError) as exc:
             refused, reason = connect_problem(address, exc)
             logger.log(
                 logging.WARNING if refused else logging.INFO,

@@ -19,7 +19,7 @@ from typing import Any, Self
 
 import aiomqtt
 
-from bgpemu.observe.errors import SequenceGapError
+from bgpemu.observe.errors import MqttSecurityError, SequenceGapError
 from bgpemu.observe.mqtt.connect import broker_address, mqtt_client
 from bgpemu.observe.payloads import apply_delta, table_of
 from bgpemu.observe.topics import LabTopics, NodeTopic, NodeTopics, parse_topic
@@ -106,7 +106,7 @@ class Observer:
                         payload = message.payload
                         data = payload if isinstance(payload, bytes) else str(payload).encode()
                         self.receive(message.topic.value, data)
-            except aiomqtt.MqttError as exc:
+            except (aiomqtt.MqttError, MqttSecurityError) as exc:
                 logger.info("observer: MQTT broker %s unavailable (%s)", self.address.url, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.backoff[1])

@@ -14,6 +14,7 @@ from typing import Self
 
 import aiomqtt
 
+from bgpemu.observe.errors import MqttSecurityError
 from bgpemu.observe.mqtt.connect import (
     EVENT_QOS,
     RETAINED_QOS,
@@ -215,7 +216,7 @@ class Publisher:
                     delay = self.backoff[0]
                     await self._session(client)
                     return
-            except* aiomqtt.MqttError as group:
+            except* (aiomqtt.MqttError, MqttSecurityError) as group:
                 lost = True
                 error = group.exceptions[0]
                 if outage is None:
