@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the bystander does not negotiate RFC 8654 extended messages",
     )
     parser.add_argument(
+        "--speaker-src",
+        type=Path,
+        help="run the speaker from this bgpemu src/ directory (e.g. an older commit's)",
+    )
+    parser.add_argument(
         "--progress", type=float, default=10.0, help="seconds between progress lines"
     )
     parser.add_argument("--quiet", action="store_true")
@@ -46,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir=args.workdir,
         json_path=args.json,
         bystander_extended=not args.bystander_no_extended,
+        speaker_src=args.speaker_src.resolve() if args.speaker_src else None,
         progress=args.progress,
         quiet=args.quiet,
         command=shlex.join(["python", "-m", "fuzz.tcp", *(sys.argv[1:] if argv is None else argv)]),

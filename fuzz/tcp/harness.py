@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import struct
 import sys
@@ -56,6 +57,7 @@ class Options:
     workdir: Path = Path("/tmp/bgpemu-tcp-fuzz")
     json_path: Path | None = None
     bystander_extended: bool = True
+    speaker_src: Path | None = None  # another bgpemu tree's src/ for the SUT
     progress: float = 10.0
     quiet: bool = False
     command: str = ""
@@ -168,6 +170,7 @@ class Sut:
                 str(self.config),
                 stdout=out,
                 stderr=err,
+                env=self._env(),
             )
         deadline = time.monotonic() + CONNECT_TIMEOUT
         while True:  # the listener is up once a connection is accepted
@@ -181,6 +184,15 @@ class Sut:
                         f"the speaker did not start; see {self.stderr_path}"
                     ) from None
                 await asyncio.sleep(0.05)
+
+    def _env(self) -> dict[str, str]:
+        """The SUT's environment: ``--speaker-src`` puts another tree's ``src`` first."""
+        env = dict(os.environ)
+        if self.opts.speaker_src is not None:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(self.opts.speaker_src), *filter(None, [env.get("PYTHONPATH")])]
+            )
+        return env
 
     def rss_kb(self) -> int | None:
         if self.process is None or self.process.returncode is not None:
