@@ -585,7 +585,7 @@ def _mp_nexthop(g: Generator, rng: random.Random, u: _Update, r: Region) -> None
         afi, safi, nh, items = u.mp_reach
         nh = rng.choice(
             (
-                nh[: rng.randrange(len(nh))],
+                nh[: rng.randrange(len(nh) + 1)],
                 nh + b"\0" * rng.randint(1, 3),
                 bytes(16),
                 b"\xff" + nh[1:],

@@ -261,6 +261,9 @@ def _judge_open(body: bytes, ctx: Context, exp: Expectation) -> None:
             cval = value[j + 2 : j + 2 + clen]
             j += 2 + clen
             caps_seen.add(code)
+            if code == w.CAP_MP and clen == 4:
+                afi, _, safi = struct.unpack("!HBB", cval)
+                caps_seen.add(-(afi << 8 | safi))  # the families offered, as negative keys
             if code == w.CAP_AS4:
                 if clen == 4:
                     cap_as = struct.unpack("!I", cval)[0]
@@ -268,7 +271,11 @@ def _judge_open(body: bytes, ctx: Context, exp: Expectation) -> None:
                     exp.add(
                         {Action.ACCEPT, Action.RESET}, "RFC 6793 §3: capability length", {(2, ANY)}
                     )
-            elif code in (w.CAP_MP, w.CAP_ADD_PATH, w.CAP_RR, w.CAP_ERR, w.CAP_EXT_MSG):
+            elif code not in (w.CAP_MP, w.CAP_ADD_PATH, w.CAP_RR, w.CAP_ERR, w.CAP_EXT_MSG):
+                # RFC 5492 §4: ignored if not supported; a speaker that supports it (e.g.
+                # Graceful Restart, code 64) may find its value malformed (RFC 4271 §6.2: 2/0).
+                exp.add({Action.ACCEPT, Action.RESET}, f"RFC 5492 §4: capability {code}", {(2, 0)})
+            else:
                 expected = {w.CAP_MP: 4, w.CAP_RR: 0, w.CAP_ERR: 0, w.CAP_EXT_MSG: 0}
                 bad = clen % 4 != 0 if code == w.CAP_ADD_PATH else clen != expected[code]
                 if bad:
@@ -285,7 +292,7 @@ def _judge_open(body: bytes, ctx: Context, exp: Expectation) -> None:
     elif cap_as is not None and my_as != (cap_as if cap_as <= 0xFFFF else w.AS_TRANS):
         exp.add({Action.ACCEPT, Action.RESET}, "RFC 6793 §4.1: My AS vs capability", {(2, 2)})
     # RFC 5492 §5: a speaker may refuse a peer that lacks a capability it needs (2/7).
-    base = {w.CAP_MP, w.CAP_RR} | ({w.CAP_AS4} if ctx.four_octet else set())
+    base = {w.CAP_RR, -(1 << 8 | 1), -(2 << 8 | 1)} | ({w.CAP_AS4} if ctx.four_octet else set())
     if not base <= caps_seen or (cap_as is None and ctx.peer_as > 0xFFFF):
         exp.add({Action.ACCEPT, Action.RESET}, "RFC 5492 §5: capability missing", {(2, 7), (2, 2)})
     if not exp.may_reset() or not exp.must_reset():
