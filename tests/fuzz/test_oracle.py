@@ -181,3 +181,13 @@ def test_judgements_of_observed_outcomes_fail_when_they_should() -> None:
     assert judge_up(unknown, {PREFIX: {99: (0xE0, b"x")}})[1] is None
     discard = _up(_update([*_base(), _attr(0x40, w.ATOMIC_AGGREGATE, b"\0")]))
     assert judge_up(discard, {PREFIX: {w.ATOMIC_AGGREGATE: (0x40, b"")}})[1] is not None
+
+
+def test_explain_prints_the_expectation_of_a_reproducer(capsys: pytest.CaptureFixture[str]) -> None:
+    from fuzz.tcp.explain import main
+
+    assert main(["--worker", "1", _update(_base(origin=b"\x03")).hex()]) == 0
+    out = capsys.readouterr().out
+    assert "allowed: ['WITHDRAW']" in out
+    assert "RFC 7606 §7.1: ORIGIN" in out
+    assert "NLRI field: 10.17.3.0/24" in out
