@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bgpemu.azure.model import Network
 from bgpemu.config._problems import dotted
-from bgpemu.config.safe_yaml import read_file
+from bgpemu.config.safe_yaml import gc_paused, read_file
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology._errors import field_names, schema_issues, suggest
 from bgpemu.topology._yaml import Path, Source, YamlProblem, read
@@ -117,6 +117,11 @@ def _index(data: dict[str, Any], model: TopologyFile | None) -> tuple[Index, dic
 
 def check_topology(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | None]:
     """Every problem of a topology text, and its model when the schema accepted it."""
+    with gc_paused():
+        return _check(text, file)
+
+
+def _check(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | None]:
     source = read(text)
     if isinstance(source, YamlProblem):
         return [ConfigProblem(_where(file, source.line), "", source.message, source.hint)], None

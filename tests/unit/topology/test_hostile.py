@@ -169,3 +169,20 @@ def test_a_change_file_is_read_with_the_same_limits(corpus: list[Path]) -> None:
             continue
         problems = parse_changes(path.read_text(encoding="utf-8"), str(path), names)
         assert problems == [expected(path)], path.name
+
+
+def test_loading_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    parse_topology((ROOT / "topologies" / "s2s-bgp.yaml").read_text(), "s2s-bgp.yaml")
+    with pytest.raises(ConfigError):
+        parse_topology("a: &a [*a]", "loop.yaml")
+    assert isinstance(parse("[1, 2]"), Parsed)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert isinstance(parse("[1, 2]"), Parsed)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -135,6 +135,12 @@ def _subnets(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]
 
 def _remote_gateways(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]:
     """useRemoteGateways (§2 [PEER-MGMT][GW-XREGION])."""
+    transit: dict[tuple[str, str], bool] = {}
+    """(VNet, remote) -> whether any peering of VNet to remote allows gateway transit."""
+    for name, vnet in index.of(VNetModel):
+        for peering in vnet.peerings:
+            key = (name, peering.remote_virtual_network)
+            transit[key] = transit.get(key, False) or peering.allow_gateway_transit
     for name, vnet in index.of(VNetModel):
         first: int | None = None
         for p, peering in enumerate(vnet.peerings):
@@ -167,11 +173,11 @@ def _remote_gateways(index: Index, gateways: dict[str, VnetGateways]) -> Iterato
                     f"{remote} has no VPN gateway, ExpressRoute gateway or Route Server",
                     f"add a gateway to {remote}, or set useRemoteGateways: false (§2)",
                 )
-            back = [pp for pp in remote_vnet.peerings if pp.remote_virtual_network == name]
-            if not any(pp.allow_gateway_transit for pp in back):
+            back = transit.get((remote, name))
+            if not back:
                 hint = (
                     f"set allowGatewayTransit: true on {remote}'s peering to {name}"
-                    if back
+                    if back is not None
                     else f"add a peering from {remote} to {name} with allowGatewayTransit: true"
                 )
                 yield Issue(
