@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import signal
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
-from bgpemu.observe.mqtt import Observer
+from bgpemu.observe.mqtt import Observer, Publisher
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.topology import load_topology
 from bgpemu.types import IPV4_UNICAST
@@ -76,3 +78,34 @@ async def test_a_broker_restart_mid_run_is_followed_by_a_complete_republication(
     assert lost[0].levelno == logging.WARNING
     assert back
     assert "republishing" in back[0].getMessage()
+
+
+async def test_connection_attempts_to_a_frozen_broker_are_not_left_open(
+    mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broker that accepts TCP but does not answer (SIGSTOP) fails each attempt by the
+    CONNACK timeout.  Each abandoned attempt must be closed: left open, the broker
+    answers them all once it runs again, each one taking the client id over from the
+    live connection ('closing old connection' in its log), and their late
+    disconnections log 'Future exception was never retrieved'."""
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    assert mosquitto.process is not None
+    async with Publisher(
+        mosquitto.url, lab="frozen", node="n1", timeout=0.3, backoff=(0.05, 0.2)
+    ) as pub:
+        pub.update("bgpemu/v1/frozen/nodes/n1/info", {"n": 1})
+        await pub.flush(10)
+        mosquitto.process.send_signal(signal.SIGSTOP)
+        try:
+            pub.update("bgpemu/v1/frozen/nodes/n1/info", {"n": 2})
+            await pub.wait_disconnected(10)
+            await asyncio.sleep(2.0)  # a handful of failed attempts (0.3 s each + backoff)
+        finally:
+            mosquitto.process.send_signal(signal.SIGCONT)
+        await pub.flush(10)
+        connections = pub.connections
+        await asyncio.sleep(1.0)  # time for late answers to abandoned attempts to arrive
+        assert pub.connections == connections  # the live connection was not taken over
+    gc.collect()
+    await asyncio.sleep(0)
+    assert "never retrieved" not in caplog.text

@@ -31,6 +31,7 @@ __all__ = [
     "Payload",
     "broker_address",
     "check_broker",
+    "close_attempt",
     "connect_error",
     "connect_problem",
     "encode",
@@ -117,6 +118,23 @@ def mqtt_client(address: BrokerAddress, **options: Any) -> aiomqtt.Client:
         tls_context=tls_context(address),
         **options,
     )
+
+
+def close_attempt(client: aiomqtt.Client) -> None:
+    """Close what a failed connection left open (call after ``async with client`` fails).
+
+    aiomqtt 2.x gives up on a CONNECT that gets no CONNACK within its timeout (a broker
+    that accepts TCP but does not answer: stopped, overloaded) and leaves the socket open
+    and registered with the event loop.  Left so, the broker answers it once it runs
+    again and, the client id being the same, takes the live connection over ("already
+    connected, closing old connection"); its late disconnection then leaves an exception
+    no one retrieves (asyncio logs "Future exception was never retrieved").  paho's own
+    close unregisters the socket through aiomqtt's callback; an already closed
+    connection is left alone.
+    """
+    paho = getattr(client, "_client", None)
+    if paho is not None and paho.socket() is not None:
+        paho._sock_close()
 
 
 _REFUSALS = {

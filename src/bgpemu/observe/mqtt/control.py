@@ -18,6 +18,7 @@ import aiomqtt
 from bgpemu.observe.errors import BrokerUnreachableError, MqttSecurityError
 from bgpemu.observe.mqtt.connect import (
     broker_address,
+    close_attempt,
     connect_error,
     connect_problem,
     encode,
@@ -47,6 +48,7 @@ async def listen_control(
     topic = LabTopics(lab=lab).control
     delay = backoff[0]
     while True:
+        client: aiomqtt.Client | None = None
         try:
             client = mqtt_client(address)
             async with client:
@@ -56,6 +58,8 @@ async def listen_control(
                     payload = message.payload
                     await handle(payload if isinstance(payload, bytes) else str(payload).encode())
         except (aiomqtt.MqttError, MqttSecurityError) as exc:
+            if client is not None:
+                close_attempt(client)
             refused, reason = connect_problem(address, exc)
             logger.log(
                 logging.WARNING if refused else logging.INFO,

@@ -20,6 +20,7 @@ from bgpemu.observe.mqtt.connect import (
     RETAINED_QOS,
     Payload,
     broker_address,
+    close_attempt,
     connect_problem,
     encode,
     mqtt_client,
@@ -209,8 +210,10 @@ class Publisher:
         """(when it started, failed attempts) while the broker is away."""
         while not self._stop.is_set():
             lost = False
+            client: aiomqtt.Client | None = None
             try:
-                async with self._client() as client:
+                client = self._client()
+                async with client:
                     self._on_connect(outage, loop.time())
                     outage = None
                     delay = self.backoff[0]
@@ -218,6 +221,8 @@ class Publisher:
                     return
             except* (aiomqtt.MqttError, MqttSecurityError) as group:
                 lost = True
+                if client is not None:
+                    close_attempt(client)
                 error = group.exceptions[0]
                 if outage is None:
                     outage = (loop.time(), 1)
