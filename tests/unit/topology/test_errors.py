@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bgpemu.errors import ConfigError
+from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology import load_topology, parse_topology, validate_file
 
 DATA = Path(__file__).parents[2] / "data" / "topology"
@@ -299,3 +299,24 @@ def test_duplicate_connection_names() -> None:
         "connections[2].name: name 'x.y' contains '.'",
         "connections[1].type: connection name 'a-b' is already used by connections[0]",
     ]
+
+
+def test_a_missing_node_hint_lists_at_most_ten_names() -> None:
+    """Thousands of wrong references each listed every node name (output quadratic in
+    the file)."""
+    nodes = "".join(
+        f"  v{i:02}: {{role: vnet, addressSpace: [10.{i}.0.0/16], "
+        "peerings: [{remoteVirtualNetwork: nowhere}]}\n"
+        for i in range(20)
+    )
+    problems = validate_file_text(f"name: many\nnodes:\n{nodes}")
+    assert len(problems) == 20
+    assert problems[0].hint == (
+        "vnet nodes: v00, v01, v02, v03, v04, v05, v06, v07, v08, v09, ... (20 in all)"
+    )
+
+
+def validate_file_text(text: str) -> list[ConfigProblem]:
+    from bgpemu.topology import check_topology
+
+    return check_topology(text, "t.yaml")[0]

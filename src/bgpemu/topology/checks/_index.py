@@ -41,6 +41,9 @@ class Index:
     roles: dict[str, str | None]
     """Every node name of the file -> its role (None if unreadable), valid or not."""
     connections: list[tuple[int, ConnectionModel]] = field(default_factory=list)
+    _names_of: dict[tuple[str, ...], list[str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def of(self, kind: type[_M]) -> Iterator[tuple[str, _M]]:
         """(name, node) for every valid node of model class ``kind``, in file order."""
@@ -53,6 +56,14 @@ class Index:
         for index, connection in self.connections:
             if isinstance(connection, kind):
                 yield index, connection
+
+    def names_of(self, roles: tuple[str, ...]) -> list[str]:
+        """The sorted names of every node with one of ``roles`` (computed once per roles)."""
+        names = self._names_of.get(roles)
+        if names is None:
+            names = sorted(n for n, r in self.roles.items() if r in roles)
+            self._names_of[roles] = names
+        return names
 
     def vnet(self, name: str) -> VNetModel | None:
         """The valid VNet called ``name``, if any."""

@@ -92,15 +92,29 @@ def _inner_names(index: Index) -> Iterator[Issue]:
         yield from _unique((*base, "p2s"), (p.name for p in hub.p2s), "P2S configuration")
 
 
+_SHOWN = 10
+"""Node names a hint lists at most: a file with thousands of wrong references would
+otherwise repeat every name in each of its thousands of problems."""
+
+
+def _known(index: Index, roles: tuple[str, ...]) -> str:
+    """The hint for a missing node: the nodes with one of ``roles`` (the first few)."""
+    wanted = " or ".join(roles)
+    known = index.names_of(roles)
+    if not known:
+        return f"define a {wanted} node"
+    shown = ", ".join(known[:_SHOWN])
+    more = f", ... ({len(known)} in all)" if len(known) > _SHOWN else ""
+    return f"{wanted} nodes: {shown}{more}"
+
+
 def reference(
     index: Index, path: tuple[str | int, ...], name: str, roles: tuple[str, ...]
 ) -> Issue | None:
     """An issue if ``name`` is not a node with one of ``roles`` (None if fine)."""
     wanted = " or ".join(roles)
     if name not in index.roles:
-        known = sorted(n for n, r in index.roles.items() if r in roles)
-        hint = f"{wanted} nodes: {', '.join(known)}" if known else f"define a {wanted} node"
-        return Issue(path, f"{name!r} is not a node of this topology", hint)
+        return Issue(path, f"{name!r} is not a node of this topology", _known(index, roles))
     role = index.roles[name]
     if role is not None and role not in roles:
         return Issue(path, f"{name!r} is a {role}, not a {wanted}", f"name a {wanted} node")
