@@ -204,8 +204,16 @@ async def test_real_lab_matches_the_fabric(topology: Topology, tmp_path: Path) -
             for daemon in daemons.values():
                 table = "master4" if isinstance(daemon, Bird) else "ipv4"
                 await _thread(daemon.wait_routes, table, lambda r: set(r) == everything, 60)
-            # Converged: every node has every prefix. Compare every best AS_PATH.
-            observed = {name: _observed_emu(s) for name, s in emus.items()}
-            for name, daemon in daemons.items():
-                observed[name] = await _thread(_observed_daemon, daemon)
+            # Every node has every prefix; a better path may still be on its way (a slow
+            # daemon under load), so compare until the best AS_PATHs match or 60 s pass.
+            observed: dict[str, dict[str, list[int]]] = {}
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while True:
+                observed = {name: _observed_emu(s) for name, s in emus.items()}
+                for name, daemon in daemons.items():
+                    observed[name] = await _thread(_observed_daemon, daemon)
+                if observed == predicted or loop.time() > deadline:
+                    break
+                await asyncio.sleep(0.2)
     assert observed == predicted
