@@ -20,7 +20,8 @@ from bgpemu.azure.converge import solve
 from bgpemu.lab.faults import WorkerEvent
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import LabError, TcpLab
-from bgpemu.observe.mqtt import Observer
+from bgpemu.observe.mqtt import Observer, send_control
+from bgpemu.observe.payloads import control_payload
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.testing import start_lab
 from bgpemu.testing._engines import TcpEngine
@@ -143,8 +144,15 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
     mosquitto: Mosquitto,
 ) -> None:
     fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
-    async with _lab(mosquitto.url, keepalive=1, hold=3) as lab:
+    async with (
+        _lab(mosquitto.url, keepalive=1, hold=3) as lab,
+        Observer(mosquitto.url, lab=lab.name) as observer,
+        asyncio.TaskGroup() as tg,
+    ):
+        views = tg.create_task(publish_lab(lab, mosquitto.url, 0.0))
         await lab.converged(timeout=60)
+        state = observer.topics.state
+        await observer.wait_for(lambda: state in observer.documents, 30)  # it listens
         pid = _pid_of(lab, "SiteB")
         os.kill(pid, signal.SIGSTOP)
         stopped_at = time.monotonic()
@@ -159,6 +167,18 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
             await _until_gone(lab, "SiteA", "10.2.0.0/16", timeout=20)
             assert time.monotonic() - stopped_at >= 2.0
             assert "10.1.0.0/16" in await _loc(lab, "HubGW")
+            # Commands to the frozen worker are refused at once; the others are served.
+            route = OriginatedRoute(prefix="10.98.0.0/16", family=IPV4_UNICAST)
+            async with asyncio.timeout(5):
+                with pytest.raises(LabError, match=r"SiteB\) is stopped \(SIGSTOP\)"):
+                    await lab.announce("SiteB", route)
+            await lab.announce("SiteA", route)
+            await lab.withdraw("SiteA", IPV4_UNICAST, "10.98.0.0/16")
+            # A control command needs every worker's best paths: rejected, naming it.
+            reset = control_payload("while-stopped", "reset", a="HubGW", b="SiteA")
+            answers = await send_control(mosquitto.url, lab.name, reset, 30)
+            assert [a["event"] for a in answers] == ["rejected"]
+            assert "SiteB) is stopped (SIGSTOP)" in answers[0]["detail"]
         finally:
             os.kill(pid, signal.SIGCONT)
         async with asyncio.timeout(15):
@@ -167,8 +187,12 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
         await lab.converged(timeout=30)
         assert lab.worker_count == len(lab.local)
         await lab.flush(timeout=30)
-        async with Observer(mosquitto.url, lab=lab.name) as observer:
-            await wait_retained_equal(observer, fabric, timeout=30, views=False)
+        await wait_retained_equal(observer, fabric, timeout=30)
+        events = [
+            e["event"] for e in observer.lab_events if e.get("event", "").startswith("worker_")
+        ]
+        assert events == ["worker_stopped", "worker_resumed"]
+        views.cancel()
 
 
 async def test_the_testing_api_names_a_worker_that_died_unasked() -> None:

@@ -320,10 +320,10 @@ class _Control:
         if isinstance(injection, list):
             self._event("rejected", request, op, detail="; ".join(injection))
             return
-        before = await self.lab.best_paths()
         updates = self.lab.updates_sent()
         started = time.monotonic()
         try:
+            before = await self.lab.best_paths()  # LabError if a worker is dead or stopped
             await apply(self.lab, injection)
         except LabError as exc:
             self._event("rejected", request, op, detail=str(exc))
@@ -335,12 +335,18 @@ class _Control:
             self._event("rejected", request, op, detail=str(exc))
             return
         duration = time.monotonic() - started
-        changes, prefixes = best_path_changes(before, await self.lab.best_paths())
+        detail = injection.describe()
+        changes: int | None = None
+        prefixes: int | None = None
+        try:
+            changes, prefixes = best_path_changes(before, await self.lab.best_paths())
+        except LabError as exc:  # a worker died or stopped meanwhile: no counts
+            detail = f"{detail} (best-path changes not counted: {exc})"
         self._event(
             "converged",
             request,
             op,
-            detail=injection.describe(),
+            detail=detail,
             duration=round(duration, 3),
             updates=max(0, self.lab.updates_sent() - updates),
             prefixes=prefixes,

@@ -309,7 +309,12 @@ class TcpLab:
                 while not all(w.ready for w in workers) and not self._errors:
                     await self.wait_change()
         except TimeoutError:
-            self._errors.append(f"the lab's workers did not start within {timeout} s")
+            late = "; ".join(
+                f"{self._named(w)}{' is stopped (SIGSTOP)' if _stopped(w.process.pid) else ''}"
+                for w in workers
+                if not w.ready
+            )
+            self._errors.append(f"the lab's workers did not start within {timeout} s: {late}")
         if self._errors:
             await self.stop()
             raise LabError("; ".join(self._errors))
@@ -655,13 +660,21 @@ class TcpLab:
         self._change.set()
 
     async def _ask(
-        self, worker: _Worker, message: dict[str, Any], timeout: float = 30.0
+        self, worker: _Worker, message: dict[str, Any], timeout: float | None = None
     ) -> dict[str, Any]:
-        """Send ``message`` to ``worker`` and return its answer (LabError if it refuses,
-        died meanwhile, or did not answer within ``timeout``: WorkerTimeoutError)."""
+        """Send ``message`` to ``worker`` and return its answer.
+
+        A worker answers every command (an error if it failed), however long it takes:
+        without ``timeout`` this waits as long as the worker runs, so a busy machine only
+        makes a command slower.  LabError if the worker refuses, dies, is stopped
+        (SIGSTOP: at once, or when it stops meanwhile), or, with ``timeout``, does not
+        answer in time (WorkerTimeoutError).
+        """
         kind = message.get("type")
         if not worker.alive:
             raise LabError(f"{self._named(worker)} is not running ({kind!r} not sent)")
+        if worker.stopped_since is not None:
+            raise LabError(self._stopped_error(worker, kind))
         request = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         worker.pending[request] = future
@@ -678,7 +691,7 @@ class TcpLab:
                 since = time.monotonic() - worker.stopped_since
                 stopped = f" (stopped by SIGSTOP {since:.0f} s ago)"
             raise WorkerTimeoutError(
-                f"{self._named(worker)} did not answer {kind!r} within {timeout:g} s{stopped}"
+                f"{self._named(worker)} did not answer {kind!r} within {timeout} s{stopped}"
             ) from None
         finally:
             worker.pending.pop(request, None)
@@ -696,6 +709,13 @@ class TcpLab:
             if w.alive and (speakers is None or not speakers.isdisjoint(w.names))
         ]
         return list(await asyncio.gather(*(self._ask(w, message, timeout) for w in workers)))
+
+    def _stopped_error(self, worker: _Worker, kind: object) -> str:
+        since = time.monotonic() - (worker.stopped_since or time.monotonic())
+        return (
+            f"{self._named(worker)} is stopped (SIGSTOP) since {since:.0f} s: "
+            f"{kind!r} not answered; it runs again after SIGCONT"
+        )
 
     def _named(self, worker: _Worker) -> str:
         """``lab worker 2 (pid 4711; speakers SiteB)``, as in :meth:`WorkerFault.describe`."""
@@ -772,6 +792,9 @@ class TcpLab:
             stopped = _stopped(worker.process.pid)
             if stopped and worker.stopped_since is None:
                 worker.stopped_since = now
+                for future in worker.pending.values():  # answered only after SIGCONT
+                    if not future.done():
+                        future.set_exception(LabError(self._stopped_error(worker, "command")))
                 cause = (
                     "is stopped (SIGSTOP or SIGTSTP): its speakers neither send nor answer "
                     "until it gets SIGCONT; their peers' hold timers end their sessions"
