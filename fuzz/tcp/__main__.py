@@ -31,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the bystander does not negotiate RFC 8654 extended messages",
     )
     parser.add_argument(
+        "--preannounce",
+        type=float,
+        default=0.3,
+        help="share of the cases whose routes are first announced validly, so that "
+        "treat-as-withdraw must remove them (default 0.3)",
+    )
+    parser.add_argument(
         "--speaker-src",
         type=Path,
         help="run the speaker from this bgpemu src/ directory (e.g. an older commit's)",
@@ -52,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         json_path=args.json,
         bystander_extended=not args.bystander_no_extended,
         speaker_src=args.speaker_src.resolve() if args.speaker_src else None,
+        preannounce=args.preannounce,
         progress=args.progress,
         quiet=args.quiet,
         command=shlex.join(["python", "-m", "fuzz.tcp", *(sys.argv[1:] if argv is None else argv)]),

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import struct
 import sys
@@ -57,6 +58,7 @@ class Options:
     workdir: Path = Path("/tmp/bgpemu-tcp-fuzz")
     json_path: Path | None = None
     bystander_extended: bool = True
+    preannounce: float = 0.3  # share of batched cases whose routes are announced first
     speaker_src: Path | None = None  # another bgpemu tree's src/ for the SUT
     progress: float = 10.0
     quiet: bool = False
@@ -85,6 +87,7 @@ class Stats:
     reconnects: int = 0
     hangs: int = 0
     harness_errors: list[str] = field(default_factory=list)
+    preannounced: int = 0
 
     def record(self, case: Case, outcome: str, problem: str | None) -> None:
         self.cases += 1
@@ -425,7 +428,9 @@ class Worker:
             self.seen[prefix] = attrs
 
     def on_withdraw(self, prefix: w.Prefix) -> None:
-        pass  # an announcement seen once is what the judgement needs
+        # The judgement reads the final state; a withdrawal of an earlier use of the
+        # region always precedes the round's own messages in the stream (module doc).
+        self.seen.pop(prefix, None)
 
     # sessions
     async def _session(self) -> Conn:
@@ -472,6 +477,33 @@ class Worker:
         path_id = 1 if (w.AFI_IPV4, 1) in self.ctx.add_path_rx else None
         return w.frame(w.UPDATE, w.update_body(b"", attrs, w.prefix_bytes(self.sentinel, path_id)))
 
+    def _preannounce(self, case: Case) -> bytes:
+        """For a share of the cases, a valid UPDATE of the same routes (same path
+        identifiers) just before the case: treat-as-withdraw must then remove them
+        (RFC 7606 §2), which a speaker that merely ignored the case would not do."""
+        nlri = (*case.expect.field_nlri, *case.expect.mp_nlri)
+        if not nlri:
+            return b""
+        draw = random.Random(f"pre/{self.h.opts.seed}/{self.k}/{case.index}").random()
+        if draw >= self.h.opts.preannounce:
+            return b""
+        size = 4 if self.ctx.four_octet else 2
+        asn = self.profile.asn if size == 4 or self.profile.asn <= 0xFFFF else w.AS_TRANS
+        path = bytes((2, 1)) + struct.pack("!I" if size == 4 else "!H", asn)
+        base = w.attribute(0x40, w.ORIGIN, b"\0") + w.attribute(0x40, w.AS_PATH, path)
+        v4 = b"".join(w.prefix_bytes(p, pid) for p, pid in nlri if p[0] == w.AFI_IPV4)
+        v6 = b"".join(w.prefix_bytes(p, pid) for p, pid in nlri if p[0] == w.AFI_IPV6)
+        out = b""
+        if v4:
+            attrs = base + w.attribute(0x40, w.NEXT_HOP, bytes((192, 0, 2, 50)))
+            out += w.frame(w.UPDATE, w.update_body(b"", attrs, v4))
+        if v6:
+            next_hop = b"\x20\x01\x0d\xb8" + bytes(11) + b"\x32"
+            mp = w.attribute(0x80, w.MP_REACH, w.mp_reach(w.AFI_IPV6, 1, next_hop, v6))
+            out += w.frame(w.UPDATE, w.update_body(b"", mp + base, b""))
+        self.h.stats.preannounced += 1
+        return out
+
     def _cleanup_updates(self) -> bytes:
         out = b""
         v4 = [n for n in self.cleanup if n[0][0] == w.AFI_IPV4]
@@ -497,7 +529,7 @@ class Worker:
                 self.seen.pop(nlri, None)
         conn.send(
             self._cleanup_updates()
-            + b"".join(c.data for c in cases)
+            + b"".join(self._preannounce(c) + c.data for c in cases)
             + self._sentinel_update(number)
         )
         deadline = time.monotonic() + ROUND_TIMEOUT
@@ -865,6 +897,7 @@ class Harness:
             "bystander_updates_received": s.bystander_received,
             "session_establishments": s.reconnects,
             "hangs": s.hangs,
+            "preannounced_cases": s.preannounced,
             "harness_errors": len(s.harness_errors),
             "harness_error_details": s.harness_errors[:20],
             "rss_kb": {
