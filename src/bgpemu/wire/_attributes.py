@@ -56,14 +56,14 @@ Error table (the action for each case; "reset" raises :class:`MessageError`)::
     MP_REACH / MP_UNREACH of an unsupported family   attribute discard  (never negotiated)
     classic NLRI / Withdrawn Routes syntax error     reset 3/10         RFC 4271 §6.3, RFC 7606
                                                                          §5.3
-    Withdrawn Routes Length or Total Path Attribute  reset 3/1          RFC 4271 §6.3
-      Length larger than the message allows
+    Withdrawn Routes Length or Total Path Attribute  reset 3/1          RFC 4271 §6.3,
+      Length larger than the message allows                              RFC 7606 §3 b
 
 Several errors in one UPDATE: the strongest action wins (reset > treat-as-withdraw >
 attribute discard), RFC 7606 §3 h.  An UPDATE that announces nothing (no NLRI, no
 MP_REACH_NLRI prefix) but carries a treat-as-withdraw error is a session reset with
-the RFC 4271 §6.3 subcode of its first such error (RFC 7606 §5.2): that subcode is
-kept with each issue here.  Attributes bgpemu does not recognize (Traffic Engineering
+the RFC 4271 §6.3 subcode of its first such error (RFC 7606 §5.2), which
+:attr:`DecodedAttributes.reset` keeps.  Attributes bgpemu does not recognize (Traffic Engineering
 24, IPv6 Address Specific Extended Community 25, ATTR_SET 128, ...) are unrecognized
 optional attributes for RFC 4271 §5, so RFC 7606 §7.13, §7.15 and §7.16 never apply.
 """

@@ -88,7 +88,7 @@ def decode_update(frame: bytes, context: CodecContext, attrs: AttrDecoder) -> Up
         mp_unreach = decode_mp_unreach(flags, value, context.add_path_receive)
         if mp_unreach is None:
             extra.append(UpdateIssue(_DISCARD, AttrType.MP_UNREACH_NLRI, "unsupported family"))
-    # A MP_REACH_NLRI of a family never negotiated announces routes bgpemu ignores.
+    # An MP_REACH_NLRI of a family never negotiated announces routes bgpemu ignores.
     announces = bool(nlri) or (
         split.mp_reach is not None and (mp_reach is None or bool(mp_reach.nlri))
     )
@@ -197,7 +197,6 @@ def _merge(first: MpUnreach | None, second: MpUnreach) -> MpUnreach:
         withdrawn=first.withdrawn + second.withdrawn,
         path_ids=_join_ids(first.path_ids, second.path_ids),
     )
-
 
 
 def build_update(withdrawn: bytes, attributes: bytes, nlri: bytes) -> bytes:
