@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bgpemu.errors import MessageError
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 from bgpemu.wire import Codec, CodecContext, PathAttributes, Update, UpdateIssueAction
 
 from .factories import AS_PATH_2, MANDATORY, NEXT_HOP, NLRI_10_24, ORIGIN_IGP, attr, update
@@ -858,3 +859,26 @@ def test_6_mp_treat_as_withdraw_lists_mp_nlri() -> None:
     from bgpemu.wire.describe import describe_issues
 
     assert V6_PREFIX in describe_issues(upd)
+
+
+# ---- §2 Error-Handling Approaches ---------------------------------------------------------
+
+
+def test_2_treat_as_withdraw_keeps_add_path_identifiers() -> None:
+    """RFC 7606 §2: the routes are withdrawn "just as if they had been listed in the
+    WITHDRAWN ROUTES field (or in the MP_UNREACH_NLRI attribute if appropriate)"; with
+    ADD-PATH (RFC 7911 §3) that is the same path of the prefix, so its identifier stays."""
+    both = frozenset({IPV4_UNICAST, IPV6_UNICAST})
+    bad_origin = attr(0x40, 1, b"\x07")
+    v6 = mp_reach_v6(nlri=b"\x00\x00\x00\x09" + V6_NLRI)
+    frame = update(
+        withdrawn=b"\x00\x00\x00\x05" + b"\x18\x0a\x00\x01",
+        attrs=bad_origin + AS_PATH_2 + NEXT_HOP + v6,
+        nlri=b"\x00\x00\x00\x07" + NLRI_10_24,
+    )
+    upd = Codec(CodecContext(add_path_receive=both)).decode(frame)
+    assert isinstance(upd, Update)
+    assert upd.withdrawn == ("10.0.1.0/24", PREFIX)
+    assert upd.withdrawn_path_ids == (5, 7)
+    assert upd.mp_unreach is not None
+    assert (upd.mp_unreach.withdrawn, upd.mp_unreach.path_ids) == ((V6_PREFIX,), (9,))
