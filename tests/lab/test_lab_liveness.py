@@ -197,3 +197,40 @@ async def test_an_external_router_that_stays_down_publishes_no_lab_state(
     assert sum(n for t, n in counts.items() if "/azure/" in t) == 0, counts
     # 0.2 s redials made about 60 session changes in 6 s; 1, 2, 4 s at most 8.
     assert counts["nodes/GW/sessions"] <= 8, counts
+
+
+async def test_the_parts_of_a_split_lab_share_its_name(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """``--only`` parts of one lab (the compose 'split' profile, one host each) publish
+    under one lab name: the second part is not refused as a second lab."""
+    base = "127.0.87.1"
+    port = str(free_port(base, "127.0.87.2"))
+    parts = []
+    try:
+        for index, speaker in enumerate(("HubGW", "OnPrem")):
+            parts.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bgpemu",
+                    *("lab", "up", str(HUB_SPOKE), "--mqtt", mosquitto.url, "--only", speaker),
+                    *("--address-base", base, "--port", port, "--processes", "1"),
+                    env=_env(tmp_path / f"host{index}"),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+            )
+            filters = [LabTopics(lab=LAB).state]
+            async with Observer(mosquitto.url, lab=LAB, filters=filters) as observer:
+                await observer.wait_for(_state_is(observer, pid=parts[-1].pid), 60)
+        for part in parts:
+            assert part.returncode is None
+            part.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                assert await part.wait() == 0
+    finally:
+        for part in parts:
+            if part.returncode is None:
+                part.kill()
+                await part.wait()

@@ -190,7 +190,9 @@ async def _run_claimed_lab(
                 print(f"error: {exc}; nothing was started.", file=sys.stderr)
                 return 2
             args.mqtt = args.broker.url
-            taken = await _running_on_broker(name, args.broker, args.lab_id)
+            # The parts of a lab split over hosts (--only, the compose 'split' profile)
+            # share its name on the broker by design.
+            taken = None if args.only else await _running_on_broker(name, args.broker, args.lab_id)
             if taken is not None:
                 print(f"error: {taken}; nothing was started.", file=sys.stderr)
                 return 2
