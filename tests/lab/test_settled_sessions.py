@@ -47,7 +47,13 @@ def _topology(tmp_path: Path, *, prefixes: list[str], external: int | None = Non
             "Site": site,
         },
         "connections": [
-            {"type": "site_to_site", "name": "c", "gateway": "GW", "site": "Site", "enableBgp": True}
+            {
+                "type": "site_to_site",
+                "name": "c",
+                "gateway": "GW",
+                "site": "Site",
+                "enableBgp": True,
+            }
         ],
     }
     path = tmp_path / "settled.yaml"
