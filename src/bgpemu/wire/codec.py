@@ -41,6 +41,9 @@ from bgpemu.wire.messages import (
 __all__ = ["Codec", "encode_message"]
 
 _CACHE_SIZE = 4096
+_CACHE_BYTES = 1 << 20
+"""Attribute bytes the decode cache may hold: a peer with Extended Message (RFC 8654)
+sends blocks of up to 64 KB, and 4,096 of them would be over 250 MB per session."""
 _FALLBACK = {
     MessageType.OPEN: (ErrorCode.OPEN_MESSAGE_ERROR, 0),
     MessageType.UPDATE: (ErrorCode.UPDATE_MESSAGE_ERROR, 1),
@@ -56,6 +59,7 @@ class Codec:
         self._context = context if context is not None else CodecContext()
         self._cache_size = cache_size
         self._decoded: dict[bytes, DecodedAttributes] = {}
+        self._decoded_bytes = 0
         self._encoded: dict[tuple[PathAttributes, bool], bytes] = {}
 
     @property
@@ -67,6 +71,7 @@ class Codec:
     def context(self, value: CodecContext) -> None:
         self._context = value
         self._decoded.clear()
+        self._decoded_bytes = 0
         self._encoded.clear()
 
     # ------------------------------------------------------------------ decode
@@ -99,13 +104,18 @@ class Codec:
             raise MessageError(code, subcode, reason=f"undecodable: {exc!r}") from exc
 
     def _attributes(self, key: bytes) -> DecodedAttributes:
+        """The decoded attribute set ``key``, through an LRU cache bounded in entries and
+        in bytes (the least recently used go first)."""
         cache = self._decoded
         hit = cache.pop(key, None)
         if hit is None:
             ctx = self._context
             hit = decode_attribute_set(key, ctx.four_octet_as, ctx.external)
-            if len(cache) >= self._cache_size:
-                del cache[next(iter(cache))]
+            self._decoded_bytes += len(key)
+            while cache and (len(cache) >= self._cache_size or self._decoded_bytes > _CACHE_BYTES):
+                oldest = next(iter(cache))
+                self._decoded_bytes -= len(oldest)
+                del cache[oldest]
         cache[key] = hit
         return hit
 
