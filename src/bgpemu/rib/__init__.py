@@ -1,7 +1,7 @@
 """RIBs and the decision process (L3): Adj-RIB-In, Loc-RIB, Adj-RIB-Out, best path + reason."""
 
 from bgpemu.rib.adj_rib_in import AdjRibIn
-from bgpemu.rib.adj_rib_out import AdjRibOut
+from bgpemu.rib.adj_rib_out import AdjRibOut, Announce, EndOfRib, Export, Withdraw
 from bgpemu.rib.aspath import as_path_length, as_path_loop, neighbour_as
 from bgpemu.rib.decision import STEPS, Decision, DecisionConfig, Step, Winner, compare, decide
 from bgpemu.rib.loc_rib import BestPathChange, LocRib
@@ -12,14 +12,18 @@ __all__ = [
     "STEPS",
     "AdjRibIn",
     "AdjRibOut",
+    "Announce",
     "BestPathChange",
     "Decision",
     "DecisionConfig",
+    "EndOfRib",
+    "Export",
     "LocRib",
     "Path",
     "PeerInfo",
     "Step",
     "Winner",
+    "Withdraw",
     "as_path_length",
     "as_path_loop",
     "compare",

@@ -30,20 +30,42 @@ and then merges equal-but-distinct attribute sets, so the per-prefix cost is one
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from bgpemu.types import Family
 from bgpemu.wire.messages import PathAttributes
 
-if TYPE_CHECKING:
-    from bgpemu.router.exports import Announce, Export
+__all__ = ["AdjRibOut", "Announce", "EndOfRib", "Export", "Withdraw"]
 
-# ``bgpemu.router.exports`` is imported inside the functions that build exports:
-# importing it runs ``bgpemu/router/__init__``, which imports the router, which
-# imports this package; a module-level import here would make ``import bgpemu.rib``
-# (before ``bgpemu.router``) a circular import.
 
-__all__ = ["AdjRibOut"]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Announce:
+    """Advertise ``prefixes`` of ``family`` sharing ``attributes`` (packed per RFC 4271 §4.3)."""
+
+    family: Family
+    attributes: PathAttributes
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdraw:
+    """Withdraw ``prefixes`` of ``family``."""
+
+    family: Family
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndOfRib:
+    """The End-of-RIB marker after the initial table of ``family`` (RFC 4724 §2)."""
+
+    family: Family
+
+
+Export = Announce | Withdraw | EndOfRib
+"""What one peer is to be sent: the changes an Adj-RIB-Out flushes, and the End-of-RIB
+marker the router adds after the initial table.  The shell packs them into UPDATEs with
+the session's codec (:func:`bgpemu.router.exports.export_frames`)."""
 
 
 def _group(family: Family, items: list[tuple[str, PathAttributes]]) -> list[Announce]:
@@ -62,8 +84,6 @@ def _announces(
     family: Family, by_id: dict[int, tuple[PathAttributes, list[str]]]
 ) -> list[Announce]:
     """Merge the identity groups of equal attribute sets; one Announce each, sorted."""
-    from bgpemu.router.exports import Announce  # lazy: see the note above
-
     merged: dict[PathAttributes, list[str]] = {}
     for attributes, prefixes in by_id.values():
         existing = merged.get(attributes)
@@ -143,8 +163,6 @@ class AdjRibOut:
         Withdrawals of every family first, then announcements grouped by identical
         attributes (see the module documentation for the order).
         """
-        from bgpemu.router.exports import Withdraw  # lazy: see the note above
-
         withdrawals: list[Export] = []
         announcements: list[Export] = []
         for family in sorted(self._pending):

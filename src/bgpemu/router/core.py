@@ -54,13 +54,12 @@ from bgpemu.policy.base import Direction, PolicyContext, sensitive_prefixes
 from bgpemu.policy.communities import well_known_filter
 from bgpemu.policy.max_prefix import MaxPrefixAction, max_prefix_action, max_prefix_notification
 from bgpemu.rib.adj_rib_in import AdjRibIn
-from bgpemu.rib.adj_rib_out import AdjRibOut
+from bgpemu.rib.adj_rib_out import AdjRibOut, Announce, EndOfRib, Export
 from bgpemu.rib.aspath import as_path_loop
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.loc_rib import Entry, LocRib, best_of
 from bgpemu.rib.path import LOCAL, Path, PeerInfo, received_path
 from bgpemu.router.config import OriginatedRoute, RouterConfig
-from bgpemu.router.exports import Announce, EndOfRib, Export
 from bgpemu.router.fanout import Runs, Target, queue
 from bgpemu.router.neighbor import NeighborPolicy, export_scope
 from bgpemu.router.outputs import ResetSession, RouterOutput

@@ -1,5 +1,10 @@
 """What a router asks the shell to send to one peer; the shell packs it with the session's codec.
 
+The exports themselves (:class:`Announce`, :class:`Withdraw`, :class:`EndOfRib`) are
+what an Adj-RIB-Out flushes, so they are defined below the router, in
+:mod:`bgpemu.rib.adj_rib_out` (layer L3), and re-exported here beside the function that
+packs them.
+
 Both engines (the TCP runtime and the fabric) pack with :func:`export_frames`, so the
 two rules that depend on what a session negotiated are applied in one place:
 
@@ -21,9 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bgpemu.errors import MessageTooLongError
+from bgpemu.rib.adj_rib_out import Announce, EndOfRib, Export, Withdraw
 from bgpemu.types import Family
 from bgpemu.wire.codec import Codec
-from bgpemu.wire.messages import PathAttributes, Update
+from bgpemu.wire.messages import Update
 
 __all__ = [
     "ADVERTISED_PATH_ID",
@@ -37,33 +43,6 @@ __all__ = [
 
 ADVERTISED_PATH_ID = 1
 """The Path Identifier of every NLRI sent on an ADD-PATH session (RFC 7911 §3)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Announce:
-    """Advertise ``prefixes`` of ``family`` sharing ``attributes`` (packed per RFC 4271 §4.3)."""
-
-    family: Family
-    attributes: PathAttributes
-    prefixes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Withdraw:
-    """Withdraw ``prefixes`` of ``family``."""
-
-    family: Family
-    prefixes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EndOfRib:
-    """The End-of-RIB marker after the initial table of ``family`` (RFC 4724 §2)."""
-
-    family: Family
-
-
-Export = Announce | Withdraw | EndOfRib
 
 
 @dataclass(frozen=True, slots=True)

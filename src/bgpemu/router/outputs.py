@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bgpemu.rib.adj_rib_out import Export
 from bgpemu.rib.decision import Decision, Step
 from bgpemu.rib.loc_rib import decision_of
 from bgpemu.rib.path import Path
-from bgpemu.router.exports import Export
 from bgpemu.types import Family
 from bgpemu.wire.messages import Notification
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bgpemu.rib.adj_rib_out import AdjRibOut
-from bgpemu.router.exports import Announce, Withdraw
+from bgpemu.rib.adj_rib_out import AdjRibOut, Announce, Withdraw
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 
 from .factories import attrs, seq

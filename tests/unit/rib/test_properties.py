@@ -17,11 +17,10 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.rib.adj_rib_out import AdjRibOut
+from bgpemu.rib.adj_rib_out import AdjRibOut, Announce, EndOfRib, Withdraw
 from bgpemu.rib.decision import STEPS, Decision, DecisionConfig, Step, compare, decide
 from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
-from bgpemu.router.exports import Announce, EndOfRib, Withdraw
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire.messages import Origin, PathAttributes
 
