@@ -240,6 +240,7 @@ class DecodedAttributes:
     """RFC 4271 §6.3 (subcode, data, reason) of the first treat-as-withdraw issue: the
     session reset RFC 7606 §5.2 asks for when the UPDATE announces nothing."""
     has_origin: bool
+    """ORIGIN is present, well-formed or not (RFC 7606 §3 d is about missing ones)."""
     has_as_path: bool
     has_next_hop: bool
 
@@ -412,7 +413,6 @@ def decode_attribute_set(key: bytes, four_octet_as: bool, external: bool) -> Dec
             if reset is None and bad.action == _TAW:
                 data = b"" if bad.subcode in _NO_DATA else _tlv(flags, code, value)
                 reset = (bad.subcode, data, bad.reason)
-    has_as_path = "as_path" in fields
     if not four_octet_as:
         _apply_as4(fields, as4_path, as4_aggregator)
     if unknown:
@@ -423,9 +423,9 @@ def decode_attribute_set(key: bytes, four_octet_as: bool, external: bool) -> Dec
         issues=tuple(issues),
         withdraw=any(issue.action == _TAW for issue in issues),
         reset=reset,
-        has_origin="origin" in fields,
-        has_as_path=has_as_path,
-        has_next_hop="next_hop" in fields,
+        has_origin=AttrType.ORIGIN in seen,
+        has_as_path=AttrType.AS_PATH in seen,
+        has_next_hop=AttrType.NEXT_HOP in seen,
     )
 
 

@@ -882,3 +882,13 @@ def test_2_treat_as_withdraw_keeps_add_path_identifiers() -> None:
     assert upd.withdrawn_path_ids == (5, 7)
     assert upd.mp_unreach is not None
     assert (upd.mp_unreach.withdrawn, upd.mp_unreach.path_ids) == ((V6_PREFIX,), (9,))
+
+
+def test_3d_a_malformed_mandatory_attribute_is_not_also_missing() -> None:
+    """RFC 7606 §3 d is about attributes "not present"; a malformed ORIGIN is present
+    (§7.1), so the log names one problem, not two."""
+    frame = announce(base=attr(0x40, 1, b"\x05") + AS_PATH_2 + NEXT_HOP)
+    upd = Codec().decode(frame)
+    assert isinstance(upd, Update)
+    assert [(i.action, i.type_code) for i in upd.issues] == [(TAW, 1)]
+    assert upd.issues[0].reason == "undefined ORIGIN value 5"
