@@ -17,8 +17,7 @@ RFC 7606 leaves unchanged).  Each row is an UPDATE built byte by byte
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -93,16 +92,12 @@ class Accept:
 Outcome = Reset | Withdraw | Discard | Accept
 
 
-def _external() -> CodecContext:
-    return CodecContext(external=True)
-
-
-def _old() -> CodecContext:
-    return CodecContext(four_octet_as=False)
-
-
-def _default() -> CodecContext:
-    return CodecContext()
+DEFAULT = CodecContext()
+"""4-octet AS, no ADD-PATH, an internal peer: the codec's defaults."""
+EXTERNAL = CodecContext(external=True)
+"""An eBGP session (RFC 7606 §7.5, §7.9, §7.10)."""
+OLD = CodecContext(four_octet_as=False)
+"""A session without the 4-octet AS capability (RFC 6793)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +108,7 @@ class Row:
     """The required outcome, in the RFC's words."""
     frame: bytes
     expect: Outcome
-    context: Callable[[], CodecContext] = field(default=_default)
+    context: CodecContext = DEFAULT
 
 
 ROWS: dict[str, Row] = {
@@ -505,7 +500,7 @@ ROWS: dict[str, Row] = {
         "overrun → treat-as-withdraw",
         announce(base=ORIGIN_IGP + attr(0x40, 2, b"\x02\x02\xfd\xe9") + NEXT_HOP),
         Withdraw(2),
-        _old,
+        OLD,
     ),
     "7.3-next-hop-length": Row(
         "RFC 7606 §7.3",
@@ -525,14 +520,14 @@ ROWS: dict[str, Row] = {
         'discarded using the approach of "attribute discard"',
         announce(attr(0x40, 5, b"\x00\x00\x00\x64")),
         Discard(5),
-        _external,
+        EXTERNAL,
     ),
     "7.5-malformed-local-pref-from-external-is-discarded": Row(
         "RFC 7606 §7.5",
         "received from an external neighbor ... SHALL be discarded (whatever its length)",
         announce(attr(0x40, 5, b"\x00")),
         Discard(5),
-        _external,
+        EXTERNAL,
     ),
     "7.5-local-pref-length-from-internal": Row(
         "RFC 7606 §7.5",
@@ -560,7 +555,7 @@ ROWS: dict[str, Row] = {
         'or not received from the peer) ... "attribute discard"',
         announce(attr(0xC0, 7, struct.pack("!I", 65001) + bytes(4)), base=MANDATORY_OLD),
         Discard(7, baseline=MANDATORY_OLD),
-        _old,
+        OLD,
     ),
     "7.8-community-length-not-multiple-of-4": Row(
         "RFC 7606 §7.8",
@@ -580,7 +575,7 @@ ROWS: dict[str, Row] = {
         'discarded using the approach of "attribute discard"',
         announce(attr(0x80, 9, b"\x0a\x00\x00\x01")),
         Discard(9),
-        _external,
+        EXTERNAL,
     ),
     "7.9-originator-id-length-from-internal": Row(
         "RFC 7606 §7.9",
@@ -595,7 +590,7 @@ ROWS: dict[str, Row] = {
         'discarded using the approach of "attribute discard"',
         announce(attr(0x80, 10, b"\x0a\x00\x00\x01")),
         Discard(10),
-        _external,
+        EXTERNAL,
     ),
     "7.10-cluster-list-length-from-internal": Row(
         "RFC 7606 §7.10",
@@ -707,35 +702,35 @@ ROWS: dict[str, Row] = {
         "discard the attribute and continue processing",
         announce(attr(0xC0, 17, b"\x02\x00"), base=MANDATORY_OLD),
         Discard(17, baseline=MANDATORY_OLD),
-        _old,
+        OLD,
     ),
     "rfc6793-6-as4-path-too-short": Row(
         "RFC 6793 §6",
         "the attribute length is not a multiple of two or is too small (i.e., less than 6)",
         announce(attr(0xC0, 17, b""), base=MANDATORY_OLD),
         Discard(17, baseline=MANDATORY_OLD),
-        _old,
+        OLD,
     ),
     "rfc6793-6-as4-path-segment-type": Row(
         "RFC 6793 §6",
         "the path segment type in the attribute is not one of the types defined",
         announce(attr(0xC0, 17, b"\x09\x01" + bytes(4)), base=MANDATORY_OLD),
         Discard(17, baseline=MANDATORY_OLD),
-        _old,
+        OLD,
     ),
     "rfc6793-6-as4-path-flags": Row(
         "RFC 6793 §6 (the attribute's own spec, as RFC 7606 §3 c allows)",
         'the "attribute discard" approach is chosen to handle a malformed AS4_PATH attribute',
         announce(attr(0x40, 17, b"\x02\x01" + bytes(4)), base=MANDATORY_OLD),
         Discard(17, baseline=MANDATORY_OLD),
-        _old,
+        OLD,
     ),
     "rfc6793-6-as4-aggregator-length": Row(
         "RFC 6793 §6",
         "malformed if the attribute length is not 8 ... MUST discard the attribute",
         announce(attr(0xC0, 18, bytes(6)), base=MANDATORY_OLD),
         Discard(18, baseline=MANDATORY_OLD),
-        _old,
+        OLD,
     ),
     "rfc6793-6-as4-path-confed-segments-discarded": Row(
         "RFC 6793 §6",
@@ -746,7 +741,7 @@ ROWS: dict[str, Row] = {
             base=ORIGIN_IGP + AS_PATH_ONE_OLD + NEXT_HOP,
         ),
         Discard(17, baseline=ORIGIN_IGP + AS_PATH_ONE_OLD + NEXT_HOP),
-        _old,
+        OLD,
     ),
     # ---- RFC 4271 §6.3 rows RFC 7606 leaves as they were ----------------------------------
     "rfc4271-6.3-unrecognized-well-known": Row(
@@ -767,7 +762,7 @@ ROWS: dict[str, Row] = {
 
 
 def _decode(row: Row, frame: bytes | None = None) -> Update:
-    msg = Codec(row.context()).decode(row.frame if frame is None else frame)
+    msg = Codec(row.context).decode(row.frame if frame is None else frame)
     assert isinstance(msg, Update)
     return msg
 
