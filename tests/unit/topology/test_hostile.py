@@ -186,3 +186,18 @@ def test_loading_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_speaker_config_file_is_read_with_the_same_file_checks(corpus: list[Path]) -> None:
+    """``bgpemu speaker --config``: a file that is not UTF-8 was a UnicodeDecodeError
+    traceback, and a huge one was read whole."""
+    from bgpemu.config import load_speaker_config
+
+    for path in corpus:
+        if path.stem not in ("huge-file", "not-utf8"):
+            continue
+        with pytest.raises(ConfigError) as info:
+            load_speaker_config(path)
+        (problem,) = info.value.problems
+        golden = expected(path).split(": ", 1)[1]
+        assert str(problem).endswith(golden), path
