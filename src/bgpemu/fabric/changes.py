@@ -1,11 +1,11 @@
-"""A topology change on a running Fabric: a :class:`~bgpemu.azure.replan.PlanChange`.
+"""A topology change on a running Fabric: a :class:`~bgpemu.router.spec_change.SpecChange`.
 
 Theory of operation
 -------------------
 Azure creates a VNet peering or a connection without downtime: no existing BGP
 session drops and only the routes that should change do.  :func:`apply_change`
 therefore touches only what the change names, with the Fabric's primitives, in the
-order the PlanChange documents:
+order :mod:`bgpemu.router.spec_change` documents:
 
 1. new speakers join (:meth:`Fabric.add_node`); their sessions toward speakers that
    do not point back yet wait unwired;
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bgpemu.azure.replan import PlanChange
+from bgpemu.router.spec_change import SpecChange
 from bgpemu.wire.constants import CeaseSubcode
 
 if TYPE_CHECKING:
@@ -35,11 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["apply_change"]
 
 
-def apply_change(fabric: Fabric, change: PlanChange) -> None:
+def apply_change(fabric: Fabric, change: SpecChange) -> None:
     """Carry out ``change`` on ``fabric`` now (see the theory of operation)."""
     for spec in change.add_speakers:
         fabric.add_node(spec)
-    new_specs = {spec.name: spec for spec in change.new.speakers}
     for item in change.speakers:
         name = item.speaker
         for neighbor, policy in item.add_neighbors:
@@ -60,8 +59,8 @@ def apply_change(fabric: Fabric, change: PlanChange) -> None:
                 fabric.withdraw(name, family, prefix)
         for neighbor_name in item.remove_neighbors:
             fabric.remove_neighbor(name, neighbor_name)
-        if item.originate or item.withdraw:
-            fabric.set_routes(name, new_specs[name].router.routes)
+        if item.routes is not None:
+            fabric.set_routes(name, item.routes)
     for spec in change.restart_speakers:
         fabric.remove_node(spec.name, subcode=CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
         fabric.add_node(spec)

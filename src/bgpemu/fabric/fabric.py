@@ -32,7 +32,7 @@ What remains then is periodic: KEEPALIVEs (which change nothing) and hold timers
 which matter only after a silent cut; use :meth:`Fabric.advance` to let virtual time
 pass for those.
 
-Topology changes (:meth:`Fabric.apply`, a :class:`~bgpemu.azure.replan.PlanChange`):
+Topology changes (:meth:`Fabric.apply`, a :class:`~bgpemu.router.spec_change.SpecChange`):
 nodes and neighbours join and leave while the others run.  A new end is wired to
 the end that points back, if any, at once or as soon as one appears (a connection
 request that went nowhere meanwhile is re-sent then).  A removed end is stopped with
@@ -106,7 +106,7 @@ from bgpemu.wire.describe import describe_notification
 from bgpemu.wire.messages import RouteRefreshSubtype
 
 if TYPE_CHECKING:
-    from bgpemu.azure.replan import PlanChange
+    from bgpemu.router.spec_change import SpecChange
 
 __all__ = ["ConvergenceError", "Fabric"]
 
@@ -368,7 +368,7 @@ class Fabric:
 
     # -- topology changes ------------------------------------------------------------------
 
-    def apply(self, change: PlanChange) -> None:
+    def apply(self, change: SpecChange) -> None:
         """Carry out a topology change now (:func:`bgpemu.fabric.changes.apply_change`)."""
         from bgpemu.fabric.changes import apply_change
 

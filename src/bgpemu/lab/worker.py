@@ -18,7 +18,7 @@ tables reached the broker) and ``stopped``.  Parent -> worker: ``snapshot``,
 (``announce``, ``withdraw``, ``session``, ``policy``: a pickled NeighborPolicy), each
 answered by ``done`` after a fresh ``reports``.  A topology change (issue 6) arrives as
 the same kind of commands: ``add_speaker`` (a pickled SpeakerSpec and Endpoint: start it
-here), ``change`` (a pickled :class:`~bgpemu.azure.replan.SpeakerChange`, carried out in
+here), ``change`` (a pickled :class:`~bgpemu.router.spec_change.SpeakerChange`, carried out in
 the contract's order), ``restart_speaker`` (stop it, start it with the new spec) and
 ``remove_speaker`` (stop it cleanly; its retained MQTT tables are cleared).
 
@@ -45,13 +45,13 @@ from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Endpoint, Plan
-from bgpemu.azure.replan import SpeakerChange
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
 from bgpemu.observe.url import BrokerAddress
 from bgpemu.router.spec import SpeakerSpec
+from bgpemu.router.spec_change import SpeakerChange
 from bgpemu.runtime import Speaker
 from bgpemu.session import SessionState
 from bgpemu.wire.constants import CeaseSubcode, ErrorCode, MessageType
