@@ -92,10 +92,18 @@ async def test_a_killed_lab_is_marked_offline_and_observers_ignore_it(
     broker publishes its will (offline), observers refuse to take it for a running lab,
     and the name can be used again at once."""
     state_dir = tmp_path / "state"
-    filters = [LabTopics(lab=LAB).state]
+    filters = [LabTopics(lab=LAB).state, f"{LabTopics(lab=LAB).base}/nodes/+/sessions"]
     async with Observer(mosquitto.url, lab=LAB, filters=filters) as observer:
         async with _lab_up(mosquitto, state_dir, "127.0.83.1") as lab:
-            await observer.wait_for(_state_is(observer, status="running", converged=True), 60)
+
+            def up() -> bool:
+                return _state_is(observer, status="running", converged=True)() and all(
+                    [s["state"] for s in observer.node(n).get("sessions", {}).get("sessions", [])]
+                    == ["Established"]
+                    for n in ("HubGW", "OnPrem")
+                )
+
+            await observer.wait_for(up, 60)
             first = observer.documents[observer.topics.state]
             assert first["pid"] == lab.pid
             lab.send_signal(signal.SIGKILL)
@@ -109,7 +117,7 @@ async def test_a_killed_lab_is_marked_offline_and_observers_ignore_it(
         status, err = await _bgpemu(
             "sessions", "--mqtt", mosquitto.url, "--lab", LAB, state_dir=state_dir
         )
-        assert status == 0
+        assert status == 0, err
         assert f"warning: lab {LAB} is not running" in err
         # The dead lab's state file does not hold the name: the next lab up takes it.
         async with _lab_up(mosquitto, state_dir, "127.0.84.1") as again:
