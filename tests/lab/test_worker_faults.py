@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -214,3 +215,29 @@ async def test_the_testing_api_names_a_worker_that_died_unasked() -> None:
         await lab.converged(timeout=30)  # reported once; the rest of the lab runs on
     finally:
         await lab.stop()
+
+
+async def test_a_restart_that_cannot_listen_fails_alone_and_can_be_retried() -> None:
+    """Recovery must not make things worse: a restarted speaker whose address is taken
+    meanwhile fails its restart, naming the address; the rest of the lab runs on."""
+    async with _lab() as lab:
+        await lab.converged(timeout=60)
+        os.kill(_pid_of(lab, "SiteB"), signal.SIGKILL)
+        async with asyncio.timeout(30):
+            while not lab.faults:
+                await lab.wait_change()
+        address = lab.plan.endpoints["SiteB"].lab_address
+        squatter = socket.socket()
+        try:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAITs
+            squatter.bind((address, lab.options["port"]))
+            squatter.listen()
+            with pytest.raises(LabError, match=rf"SiteB could not listen on {address}"):
+                await lab.restart("SiteB")
+            assert lab.worker_count == len(lab.local) - 1  # the others still run
+            await lab.converged(timeout=30)
+        finally:
+            squatter.close()
+        assert await lab.restart("SiteB") == ("SiteB",)
+        await lab.converged(timeout=30)
+        assert (await _loc(lab, "SiteA"))["10.2.0.0/16"] == (65515, 65002)

@@ -303,10 +303,18 @@ class TcpLab:
         asyncio.get_running_loop().add_reader(parent.fileno(), self._on_message, worker)
         return worker
 
-    async def _wait_ready(self, workers: list[_Worker], timeout: float) -> None:
+    async def _wait_ready(
+        self, workers: list[_Worker], timeout: float, *, whole_lab: bool = True
+    ) -> None:
+        """Wait until ``workers`` are ready; LabError if one fails or ``timeout`` passes.
+
+        On failure the whole lab stops (``whole_lab``: starting), or only ``workers`` do
+        (a restart: the running speakers are left alone, and the restart may be retried).
+        """
+        first = len(self._errors)
         try:
             async with asyncio.timeout(timeout):
-                while not all(w.ready for w in workers) and not self._errors:
+                while not all(w.ready for w in workers) and len(self._errors) == first:
                     await self.wait_change()
         except TimeoutError:
             late = "; ".join(
@@ -315,9 +323,18 @@ class TcpLab:
                 if not w.ready
             )
             self._errors.append(f"the lab's workers did not start within {timeout} s: {late}")
-        if self._errors:
+        errors = self._errors[first:]
+        if not errors:
+            return
+        if whole_lab:
             await self.stop()
             raise LabError("; ".join(self._errors))
+        del self._errors[first:]  # this start failed, not the lab
+        for worker in workers:
+            if worker.alive:
+                worker.alive = False  # an exit asked for: not a fault
+                worker.process.kill()
+        raise LabError("; ".join(errors))
 
     # -- state -----------------------------------------------------------------------
 
@@ -434,7 +451,7 @@ class TcpLab:
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_reader(dead.conn.fileno())
         worker = self._spawn(dead.names)
-        await self._wait_ready([worker], timeout)
+        await self._wait_ready([worker], timeout, whole_lab=False)
         self._crashed.difference_update(dead.names)
         for (name, _peer), policy in sorted(self._policies.items()):
             if name in dead.names:
