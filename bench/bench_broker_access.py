@@ -20,9 +20,9 @@ import logging
 import statistics
 import time
 
-from bgpemu.observe.broker import Broker
-from bgpemu.observe.broker.codec import Decoder, encode
-from bgpemu.observe.broker.packets import Connack, Connect, Puback, Publish
+from bgpemu.mqttbroker import Broker
+from bgpemu.mqttbroker.codec import Decoder, encode
+from bgpemu.mqttbroker.packets import Connack, Connect, Puback, Publish
 
 USERS = {"lab": "secret"}
 PROTECTED = ("bgpemu/v1/#",)

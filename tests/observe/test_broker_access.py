@@ -15,10 +15,10 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from bgpemu.observe.broker import Broker
-from bgpemu.observe.broker.access import Access
-from bgpemu.observe.broker.codec import Decoder, encode
-from bgpemu.observe.broker.packets import Connack, Connect, Puback, Publish, Will
+from bgpemu.mqttbroker import Broker
+from bgpemu.mqttbroker.access import Access
+from bgpemu.mqttbroker.codec import Decoder, encode
+from bgpemu.mqttbroker.packets import Connack, Connect, Puback, Publish, Will
 from bgpemu.observe.errors import BrokerRefusedError
 from bgpemu.observe.mqtt import Publisher
 from bgpemu.observe.mqtt.connect import check_broker
@@ -77,7 +77,7 @@ def test_access_rules() -> None:
 async def test_anonymous_publish_on_protected_topics_never_arrives(
     broker: Broker, protocol: aiomqtt.ProtocolVersion, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bgpemu.observe.broker")
+    caplog.set_level(logging.WARNING, logger="bgpemu.mqttbroker")
     async with (
         client(broker, protocol) as reader,  # anonymous reading is allowed
         client(broker, protocol, identifier="intruder") as intruder,

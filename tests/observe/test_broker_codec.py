@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgpemu.errors import EncodeError
-from bgpemu.observe.broker.codec import (
+from bgpemu.mqttbroker.codec import (
     CodecError,
     Decoder,
     MalformedPacketError,
@@ -20,7 +20,7 @@ from bgpemu.observe.broker.codec import (
     encode,
     encode_varint,
 )
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.packets import (
     Auth,
     Connack,
     Connect,

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator
 import aiomqtt
 import pytest
 
-from bgpemu.observe.broker import (
+from bgpemu.mqttbroker import (
     DEFAULT_MAX_RETAINED_BYTES,
     DEFAULT_MAX_RETAINED_TOPICS,
     Broker,
 )
-from bgpemu.observe.broker.codec import Decoder, encode
-from bgpemu.observe.broker.packets import Connack, Connect, Publish
+from bgpemu.mqttbroker.codec import Decoder, encode
+from bgpemu.mqttbroker.packets import Connack, Connect, Publish
 
 WAIT = 10.0
 BIG = bytes.fromhex("30ffffff7f")  # PUBLISH, QoS 0, Remaining Length 268,435,455 (256 MB)
@@ -71,7 +71,7 @@ def _lines(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 async def test_a_malformed_packet_closes_that_client_only_and_names_it(
     broker: Broker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bgpemu.observe.broker")
+    caplog.set_level(logging.INFO, logger="bgpemu.mqttbroker")
     reader, writer = await _raw(broker, "mangler")
     async with aiomqtt.Client("127.0.0.1", broker.port) as bystander:
         writer.write(bytes.fromhex("3605000174" + "0001"))  # PUBLISH with QoS 3
@@ -87,7 +87,7 @@ async def test_a_malformed_packet_closes_that_client_only_and_names_it(
 async def test_a_packet_announcing_256_mb_that_never_comes_is_closed_in_bounded_time(
     broker: Broker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bgpemu.observe.broker")
+    caplog.set_level(logging.INFO, logger="bgpemu.mqttbroker")
     tracemalloc.start()
     try:
         reader, writer = await _raw(broker, "slowloris", keep_alive=0)  # no keepalive bound
@@ -132,7 +132,7 @@ async def test_a_slow_but_steady_large_packet_is_not_cut(broker: Broker) -> None
 async def test_retained_store_limits_in_topics_and_bytes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bgpemu.observe.broker")
+    caplog.set_level(logging.INFO, logger="bgpemu.mqttbroker")
     async with (
         Broker(port=0, max_retained_topics=3, max_retained_bytes=1000) as broker,
         aiomqtt.Client("127.0.0.1", broker.port, identifier="filler") as client,

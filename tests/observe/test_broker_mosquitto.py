@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import aiomqtt
 import pytest
 
-from bgpemu.observe.broker import Broker
+from bgpemu.mqttbroker import Broker
 
 pytestmark = pytest.mark.integration
 VERSIONS = pytest.mark.parametrize("version", ["mqttv311", "mqttv5"])

@@ -21,9 +21,9 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from bgpemu.observe.broker import Broker
-from bgpemu.observe.broker.codec import Decoder, encode
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker import Broker
+from bgpemu.mqttbroker.codec import Decoder, encode
+from bgpemu.mqttbroker.packets import (
     Connack,
     Connect,
     Disconnect,
@@ -424,7 +424,7 @@ async def test_stop_disconnects_every_client() -> None:
 
 
 async def test_full_queue_drops_with_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="bgpemu.observe.broker")
+    caplog.set_level(logging.WARNING, logger="bgpemu.mqttbroker")
     async with Broker(port=0, max_queued_messages=10) as broker:
         async with client(broker, V311, identifier="slow", clean_session=False) as slow:
             await slow.subscribe("q/#", qos=1)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bgpemu.observe.broker.topics import (
+from bgpemu.mqttbroker.topics import (
     SubscriptionTree,
     filter_problem,
     is_wildcard,

@@ -216,7 +216,7 @@ async def _embedded_broker(stack: contextlib.AsyncExitStack, name: str) -> Any:
     CLI of the user who started it) may publish under ``bgpemu/v1/``.  Returns the
     broker's address with the lab's credentials."""
     from bgpemu.lab.credentials import new_lab_account, remove_lab_account, write_lab_account
-    from bgpemu.observe.broker import Broker
+    from bgpemu.mqttbroker import Broker
     from bgpemu.observe.topics import ROOT
     from bgpemu.observe.url import BrokerAddress
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 
-from bgpemu.observe.broker.topics import filter_problem, matches
+from bgpemu.mqttbroker.topics import filter_problem, matches
 
 __all__ = ["Access"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import struct
 
 from bgpemu.errors import EncodeError
-from bgpemu.observe.broker.codec.framing import encode_varint
-from bgpemu.observe.broker.codec.properties import (
+from bgpemu.mqttbroker.codec.framing import encode_varint
+from bgpemu.mqttbroker.codec.properties import (
     BINARY,
     BYTE,
     PAIR,
@@ -19,7 +19,7 @@ from bgpemu.observe.broker.codec.properties import (
     U16,
     U32,
 )
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.packets import (
     MAX_PACKET_ID,
     Auth,
     Connack,

@@ -26,16 +26,16 @@ reason code), :mod:`.properties` (5.0 §2.2.2 tables), :mod:`.reader` (field rea
 
 from __future__ import annotations
 
-from bgpemu.observe.broker.codec.decode import Decoder
-from bgpemu.observe.broker.codec.encode import encode
-from bgpemu.observe.broker.codec.errors import (
+from bgpemu.mqttbroker.codec.decode import Decoder
+from bgpemu.mqttbroker.codec.encode import encode
+from bgpemu.mqttbroker.codec.errors import (
     CodecError,
     MalformedPacketError,
     PacketTooLargeError,
     ProtocolError,
     UnsupportedProtocolError,
 )
-from bgpemu.observe.broker.codec.framing import MAX_PACKET_SIZE, decode_varint, encode_varint
+from bgpemu.mqttbroker.codec.framing import MAX_PACKET_SIZE, decode_varint, encode_varint
 
 __all__ = [
     "MAX_PACKET_SIZE",

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from bgpemu.observe.broker.packets import PropertyId
+from bgpemu.mqttbroker.packets import PropertyId
 
 __all__ = [
     "ACK_PROPERTIES",

@@ -21,8 +21,8 @@ import logging
 import math
 from collections.abc import Callable
 
-from bgpemu.observe.broker.codec import MAX_PACKET_SIZE, Decoder, encode
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.codec import MAX_PACKET_SIZE, Decoder, encode
+from bgpemu.mqttbroker.packets import (
     Disconnect,
     Packet,
     Properties,
@@ -33,7 +33,7 @@ from bgpemu.observe.broker.packets import (
     ReasonCode,
     Will,
 )
-from bgpemu.observe.broker.session import Delivery, Inflight, Session
+from bgpemu.mqttbroker.session import Delivery, Inflight, Session
 
 __all__ = ["Connection"]
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bgpemu.observe.broker.codec.errors import (
+from bgpemu.mqttbroker.codec.errors import (
     MalformedPacketError,
     PacketTooLargeError,
     ProtocolError,
     UnsupportedProtocolError,
 )
-from bgpemu.observe.broker.codec.framing import MAX_PACKET_SIZE, decode_varint
-from bgpemu.observe.broker.codec.properties import (
+from bgpemu.mqttbroker.codec.framing import MAX_PACKET_SIZE, decode_varint
+from bgpemu.mqttbroker.codec.properties import (
     ACK_PROPERTIES,
     AUTH_PROPERTIES,
     CONNACK_PROPERTIES,
@@ -26,8 +26,8 @@ from bgpemu.observe.broker.codec.properties import (
     UNSUBSCRIBE_PROPERTIES,
     WILL_PROPERTIES,
 )
-from bgpemu.observe.broker.codec.reader import Cursor
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.codec.reader import Cursor
+from bgpemu.mqttbroker.packets import (
     PROTOCOL_NAME,
     Auth,
     Connack,

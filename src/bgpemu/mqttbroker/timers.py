@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bgpemu.observe.broker.exchange import Exchange, message_of
-from bgpemu.observe.broker.packets import PropertyId, Will, int_property
-from bgpemu.observe.broker.session import NEVER_EXPIRES, Session
+from bgpemu.mqttbroker.exchange import Exchange, message_of
+from bgpemu.mqttbroker.packets import PropertyId, Will, int_property
+from bgpemu.mqttbroker.session import NEVER_EXPIRES, Session
 
 __all__ = ["SessionTimers"]
 

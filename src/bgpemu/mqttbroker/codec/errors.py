@@ -8,7 +8,7 @@ protocol level is answered by a CONNACK instead (3.1.1 §3.1.2.2 / 5.0 §3.1.2.2
 from __future__ import annotations
 
 from bgpemu.errors import BgpEmuError
-from bgpemu.observe.broker.packets import PROTOCOL_NAME, ReasonCode
+from bgpemu.mqttbroker.packets import PROTOCOL_NAME, ReasonCode
 
 __all__ = [
     "CodecError",

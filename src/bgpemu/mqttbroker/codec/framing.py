@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bgpemu.errors import EncodeError
-from bgpemu.observe.broker.codec.errors import MalformedPacketError
-from bgpemu.observe.broker.packets import MAX_REMAINING_LENGTH
+from bgpemu.mqttbroker.codec.errors import MalformedPacketError
+from bgpemu.mqttbroker.packets import MAX_REMAINING_LENGTH
 
 __all__ = ["MAX_PACKET_SIZE", "decode_varint", "encode_varint"]
 

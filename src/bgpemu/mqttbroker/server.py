@@ -44,16 +44,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
-from bgpemu.observe.broker.access import Access
-from bgpemu.observe.broker.codec import MAX_PACKET_SIZE, CodecError, UnsupportedProtocolError
-from bgpemu.observe.broker.connection import Connection
-from bgpemu.observe.broker.exchange import (
+from bgpemu.mqttbroker.access import Access
+from bgpemu.mqttbroker.codec import MAX_PACKET_SIZE, CodecError, UnsupportedProtocolError
+from bgpemu.mqttbroker.connection import Connection
+from bgpemu.mqttbroker.exchange import (
     DEFAULT_MAX_RETAINED_BYTES,
     DEFAULT_MAX_RETAINED_TOPICS,
     Exchange,
 )
-from bgpemu.observe.broker.handlers import dispatch
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.handlers import dispatch
+from bgpemu.mqttbroker.packets import (
     MAX_PACKET_ID,
     Connack,
     Connect,
@@ -67,9 +67,9 @@ from bgpemu.observe.broker.packets import (
     first_property,
     int_property,
 )
-from bgpemu.observe.broker.session import NEVER_EXPIRES, Message, Session
-from bgpemu.observe.broker.timers import SessionTimers
-from bgpemu.observe.broker.topics import topic_problem
+from bgpemu.mqttbroker.session import NEVER_EXPIRES, Message, Session
+from bgpemu.mqttbroker.timers import SessionTimers
+from bgpemu.mqttbroker.topics import topic_problem
 
 __all__ = [
     "DEFAULT_MAX_INFLIGHT",

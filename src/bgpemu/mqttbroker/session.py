@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bgpemu.observe.broker.packets import MAX_PACKET_ID, Properties
+from bgpemu.mqttbroker.packets import MAX_PACKET_ID, Properties
 
 __all__ = ["NEVER_EXPIRES", "Delivery", "Inflight", "Message", "Session", "Subscription"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from bgpemu.observe.broker.codec import ProtocolError
-from bgpemu.observe.broker.connection import Connection
-from bgpemu.observe.broker.exchange import Exchange, message_of
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.codec import ProtocolError
+from bgpemu.mqttbroker.connection import Connection
+from bgpemu.mqttbroker.exchange import Exchange, message_of
+from bgpemu.mqttbroker.packets import (
     Auth,
     Disconnect,
     Packet,
@@ -33,8 +33,8 @@ from bgpemu.observe.broker.packets import (
     Unsubscribe,
     first_property,
 )
-from bgpemu.observe.broker.session import Session
-from bgpemu.observe.broker.topics import topic_problem
+from bgpemu.mqttbroker.session import Session
+from bgpemu.mqttbroker.topics import topic_problem
 
 __all__ = ["dispatch"]
 

@@ -18,7 +18,7 @@ first time this happens since the store last had room, for the broker to log.
 
 from __future__ import annotations
 
-from bgpemu.observe.broker.packets import (
+from bgpemu.mqttbroker.packets import (
     PropertyId,
     Publish,
     ReasonCode,
@@ -27,8 +27,8 @@ from bgpemu.observe.broker.packets import (
     Will,
     first_property,
 )
-from bgpemu.observe.broker.session import Delivery, Message, Session, Subscription
-from bgpemu.observe.broker.topics import SubscriptionTree, filter_problem, is_wildcard, matches
+from bgpemu.mqttbroker.session import Delivery, Message, Session, Subscription
+from bgpemu.mqttbroker.topics import SubscriptionTree, filter_problem, is_wildcard, matches
 
 __all__ = ["DEFAULT_MAX_RETAINED_BYTES", "DEFAULT_MAX_RETAINED_TOPICS", "Exchange", "message_of"]
 

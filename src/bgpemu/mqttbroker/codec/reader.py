@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import struct
 
-from bgpemu.observe.broker.codec.errors import MalformedPacketError, ProtocolError
-from bgpemu.observe.broker.codec.properties import (
+from bgpemu.mqttbroker.codec.errors import MalformedPacketError, ProtocolError
+from bgpemu.mqttbroker.codec.properties import (
     BINARY,
     BOOLEAN_PROPERTIES,
     BYTE,
@@ -17,7 +17,7 @@ from bgpemu.observe.broker.codec.properties import (
     U32,
     VARINT,
 )
-from bgpemu.observe.broker.packets import Properties, PropertyId, PropertyValue
+from bgpemu.mqttbroker.packets import Properties, PropertyId, PropertyValue
 
 __all__ = ["Cursor"]
 

@@ -10,7 +10,7 @@ are the asyncio shell.
 
 from __future__ import annotations
 
-from bgpemu.observe.broker.server import (
+from bgpemu.mqttbroker.server import (
     DEFAULT_MAX_INFLIGHT,
     DEFAULT_MAX_QUEUED,
     DEFAULT_MAX_RETAINED_BYTES,
