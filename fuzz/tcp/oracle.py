@@ -426,11 +426,15 @@ def _judge_update(body: bytes, ctx: Context, exp: Expectation) -> None:
                 exp.add({Action.WITHDRAW}, f"RFC 7606 §3 d: mandatory attribute {code} missing")
         if exp.field_nlri and w.NEXT_HOP not in first:
             exp.add({Action.WITHDRAW}, "RFC 7606 §3 d: NEXT_HOP missing")
-    elif alen and any(min(f.actions) >= Action.WITHDRAW for f in exp.findings):
+    elif alen and any(max(f.actions) >= Action.WITHDRAW for f in exp.findings):
         # RFC 7606 §5.2: attributes but no reachable NLRI, and an error other than
-        # attribute discard: session reset.  (Treat-as-withdraw of the withdrawals alone
-        # is allowed too: the RFC text is read leniently here.)
-        exp.add({Action.RESET, Action.WITHDRAW}, "RFC 7606 §5.2: no reachable NLRI", {(3, ANY)})
+        # attribute discard: session reset (any UPDATE subcode; e.g. 3/4 for flags).
+        # Treat-as-withdraw of the withdrawals alone is allowed too (the RFC text is read
+        # leniently here), and so is acceptance when the error itself was optional.
+        acts = {Action.RESET, Action.WITHDRAW}
+        if not any(min(f.actions) >= Action.WITHDRAW for f in exp.findings):
+            acts.add(Action.ACCEPT)
+        exp.add(acts, "RFC 7606 §5.2: no reachable NLRI", {(3, ANY)})
 
 
 def _cut_attribute(exp: Expectation, code: int | None, what: str) -> None:

@@ -191,3 +191,13 @@ def test_explain_prints_the_expectation_of_a_reproducer(capsys: pytest.CaptureFi
     assert "allowed: ['WITHDRAW']" in out
     assert "RFC 7606 §7.1: ORIGIN" in out
     assert "NLRI field: 10.17.3.0/24" in out
+
+
+def test_an_optional_error_without_reachable_nlri_may_reset_with_any_update_subcode() -> None:
+    """RFC 7606 §5.2 after §3 c: EXTENDED COMMUNITIES with the Optional bit clear is a
+    flags error if the speaker recognizes the attribute (treat-as-withdraw), which with
+    no reachable NLRI becomes a session reset (found by the long run: 3/4)."""
+    ext = _attr(0x40, w.EXT_COMMUNITIES, bytes(8))
+    exp = _up(_update([*_base(), ext], nlri=b""))
+    assert exp.code_ok((3, 4))
+    assert Action.ACCEPT in exp.possible()
