@@ -1,14 +1,50 @@
 """The one exception root of bgpemu (L0) and the errors every layer shares.
 
+Every exception bgpemu raises on purpose derives from :class:`BgpEmuError`, so one
+``except BgpEmuError`` catches them all; a class that keeps a builtin as a second base
+(``ValueError``, ``OSError``, ``TimeoutError``) does so for callers that caught that
+before.  Each class lives in the package that raises it (module after the name below).
+Private exceptions (a leading underscore) are control flow inside one module and never
+leave it; they are not part of the tree.  ``tests/unit/test_exception_tree.py`` walks
+every ``bgpemu.*`` module and checks this drawing against the classes.
+
 Hierarchy::
 
     BgpEmuError
-    ├── MessageError        a received message is malformed: carries the RFC 4271 §4.5
-    │                       NOTIFICATION (code, subcode, data) to send before closing
-    ├── EncodeError         a message cannot be encoded (our bug or a caller's misuse)
-    │   └── MessageTooLongError  it would exceed the session's maximum message size
-    ├── ConfigError         a configuration file is invalid: carries every problem found
-    └── TransportError      a socket-level failure, translated at the runtime boundary
+    ├── MessageError            errors: a received message is malformed; carries the
+    │                           RFC 4271 §4.5 NOTIFICATION to send before closing
+    ├── EncodeError             errors: a message cannot be encoded as given
+    │   └── MessageTooLongError errors: longer than the session allows (RFC 8654 §4)
+    ├── ConfigError             errors: a configuration file with every problem found
+    ├── TransportError          errors: a socket-level failure of the TCP runtime
+    │   └── Md5UnavailableError runtime.tcp_md5: no TCP-MD5 (RFC 2385); also OSError
+    ├── NlriError               wire._nlri: a prefix list that does not parse (becomes
+    │                           a MessageError or treat-as-withdraw); also ValueError
+    ├── ConvergenceError        fabric.fabric: virtual time ran out before idle
+    ├── CompileError            azure.plan: a network that cannot be compiled into a
+    │                           Plan (compile_network); also ValueError
+    ├── ObserveError            observe.errors: MQTT observation and publication
+    │   ├── TopicError          a name that cannot be one topic level; also ValueError
+    │   ├── MqttUrlError        a broker URL that does not parse; also ValueError
+    │   ├── MqttSecurityError   an unusable CA, certificate, key or password file;
+    │   │                       also ValueError
+    │   ├── BrokerUnreachableError  the broker did not accept a connection
+    │   │   └── BrokerRefusedError  it answered and refused (TLS, CONNACK)
+    │   └── SequenceGapError    a delta that does not follow its document
+    ├── CodecError              mqttbroker.codec.errors: a packet the embedded broker
+    │   │                       refuses, with its MQTT 5.0 reason code
+    │   ├── MalformedPacketError
+    │   ├── ProtocolError
+    │   ├── PacketTooLargeError
+    │   └── UnsupportedProtocolError
+    ├── LabError                lab.supervisor: the lab could not start or refused
+    │   └── WorkerTimeoutError  a worker did not answer in time; also TimeoutError
+    ├── LabInputError           lab.errors: an injection or query names nothing real;
+    │                           also ValueError
+    ├── ListenError             lab.worker: a speaker could not open its listener
+    ├── LabStateError           testing.lab: not converged since the last change, or
+    │                           stopped
+    └── UsageError              cli._observe_mqtt: a user-facing CLI error (exit 2)
 """
 
 from __future__ import annotations
@@ -81,4 +117,6 @@ class ConfigError(BgpEmuError):
 
 
 class TransportError(BgpEmuError):
-    """A TCP-level failure (refused, reset, unreachable), translated by the runtime."""
+    """A socket-level failure of the TCP runtime that bgpemu raises itself (today only
+    :class:`~bgpemu.runtime.tcp_md5.Md5UnavailableError`); connection refusals and resets
+    stay the ``OSError`` asyncio raises."""

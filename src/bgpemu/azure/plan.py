@@ -14,9 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bgpemu.errors import BgpEmuError
 from bgpemu.router.spec import SpeakerSpec
 
-__all__ = ["Endpoint", "Plan"]
+__all__ = ["CompileError", "Endpoint", "Plan"]
+
+
+class CompileError(BgpEmuError, ValueError):
+    """A network that cannot be compiled into a :class:`Plan` (timers that do not fit
+    the session's derivation, a speaker name used twice, an IPVPN circuit without its
+    provider ASN); the message names the object.  A ``ValueError`` too, as it was."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,10 +59,3 @@ class Plan:
         """The endpoints of topology node ``node``, by instance."""
         found = [e for e in self.endpoints.values() if e.node == node]
         return sorted(found, key=lambda e: (e.instance, e.speaker))
-
-    def by_azure_address(self, address: str) -> Endpoint | None:
-        """The endpoint whose Azure address is ``address``."""
-        for endpoint in self.endpoints.values():
-            if endpoint.azure_address == address:
-                return endpoint
-        return None

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bgpemu.errors import BgpEmuError
 from bgpemu.observe.topics import LabTopics, NodeTopics, parse_topic
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ QUIET = 0.3
 SESSIONS = "sessions"
 
 
-class UsageError(Exception):
+class UsageError(BgpEmuError):
     """A user-facing error: printed as ``error: ...``, exit status 2."""
 
 

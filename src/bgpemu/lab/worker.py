@@ -47,6 +47,7 @@ from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import snapshot
+from bgpemu.errors import BgpEmuError
 from bgpemu.lab.convergence import report_from_sessions
 from bgpemu.lab.profile import lab_profile
 from bgpemu.observe.url import BrokerAddress
@@ -582,7 +583,7 @@ def _cease(subcode: CeaseSubcode) -> Notification:
     return Notification(code=ErrorCode.CEASE, subcode=subcode, data=b"")
 
 
-class ListenError(Exception):
+class ListenError(BgpEmuError):
     """A speaker could not open its listening socket (address or port in use...)."""
 
 

@@ -15,6 +15,8 @@ import socket
 import struct
 from collections.abc import Sequence
 
+from bgpemu.errors import BgpEmuError
+
 __all__ = [
     "NlriError",
     "decode_prefixes",
@@ -38,7 +40,7 @@ _DOT = tuple(f"{i}." for i in range(256))
 """``"<octet>."`` for every octet value: a /24's text is three lookups, no int formatting."""
 
 
-class NlriError(ValueError):
+class NlriError(BgpEmuError, ValueError):
     """A prefix list that does not parse (bad length octet or truncated prefix)."""
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bgpemu.azure.model import Network, OnPrem
-from bgpemu.azure.roles import compile_network
+from bgpemu.azure.roles import CompileError, compile_network
+from bgpemu.errors import BgpEmuError
 from tests.unit.azure.scenarios import scenario1, scenario2, scenario5, scenario7, scenario9
 
 NETWORKS = [scenario1(), scenario2(), scenario5(), scenario9(True), scenario7()]
@@ -58,6 +59,15 @@ def test_port_timers_and_identity(network: Network) -> None:
 def test_keepalive_must_be_a_third_of_hold() -> None:
     with pytest.raises(ValueError, match="keepalive"):
         compile_network(scenario1(), keepalive=60, hold=90)
+
+
+def test_a_network_that_does_not_compile_raises_compile_error() -> None:
+    """Callers catch CompileError (or any BgpEmuError), not every ValueError; it stays a
+    ValueError for those that caught that before."""
+    with pytest.raises(CompileError, match="keepalive") as raised:
+        compile_network(scenario1(), keepalive=60, hold=90)
+    assert isinstance(raised.value, BgpEmuError)
+    assert isinstance(raised.value, ValueError)
 
 
 def test_external_on_prem_is_an_endpoint_without_speaker() -> None:

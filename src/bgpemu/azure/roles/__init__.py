@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bgpemu.azure.model import Network
-from bgpemu.azure.plan import Plan
+from bgpemu.azure.plan import CompileError, Plan
 from bgpemu.azure.roles._build import Builder
 from bgpemu.azure.roles.customer import declare_customers, wire_customers
 from bgpemu.azure.roles.expressroute import declare_expressroute, wire_expressroute
@@ -21,7 +21,7 @@ from bgpemu.azure.roles.route_server import declare_route_servers, wire_route_se
 from bgpemu.azure.roles.vpn import declare_vpn_gateways, wire_vpn_gateways
 from bgpemu.azure.roles.vwan import declare_hubs, wire_hubs
 
-__all__ = ["compile_network"]
+__all__ = ["CompileError", "compile_network"]
 
 
 def compile_network(
@@ -43,10 +43,11 @@ def compile_network(
     on-prem router at its ``external_port``).  Sessions propose ``hold`` seconds;
     the keepalive interval is what the session derives from the negotiated hold time
     (one third, RFC 4271 §10), so ``keepalive`` must equal ``hold // 3`` (Azure:
-    60/180, §8 [VPN-FAQ][ARS-FAQ]).
+    60/180, §8 [VPN-FAQ][ARS-FAQ]).  A network that cannot be compiled raises
+    :class:`~bgpemu.azure.plan.CompileError` naming the object.
     """
     if hold != 0 and keepalive * 3 != hold:
-        raise ValueError(
+        raise CompileError(
             f"keepalive {keepalive} must be a third of hold {hold}: "
             "sessions derive the keepalive interval from the hold time"
         )

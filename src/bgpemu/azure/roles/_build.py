@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bgpemu.azure.model import Network, VNet
-from bgpemu.azure.plan import Endpoint, Plan
+from bgpemu.azure.plan import CompileError, Endpoint, Plan
 from bgpemu.policy import Chain, MaxPrefix, Policy
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.config import OriginatedRoute, RouterConfig
@@ -123,14 +123,14 @@ class Builder:
     def add(self, draft: SpeakerDraft) -> SpeakerDraft:
         """Register a speaker; names must be unique."""
         if draft.name in self.drafts or draft.name in self.externals:
-            raise ValueError(f"two speakers are called {draft.name!r}")
+            raise CompileError(f"two speakers are called {draft.name!r}")
         self.drafts[draft.name] = draft
         return draft
 
     def add_external(self, external: External) -> None:
         """Register an external router (no speaker)."""
         if external.name in self.drafts or external.name in self.externals:
-            raise ValueError(f"two speakers are called {external.name!r}")
+            raise CompileError(f"two speakers are called {external.name!r}")
         self.externals[external.name] = external
 
     def sign(self, a: str, b: str, key: TcpMd5Key | None) -> None:

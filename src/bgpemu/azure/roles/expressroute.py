@@ -20,6 +20,7 @@ from bgpemu.azure.model import (
     Sku,
     VpnGateway,
 )
+from bgpemu.azure.plan import CompileError
 from bgpemu.azure.roles import names
 from bgpemu.azure.roles._build import (
     Builder,
@@ -84,7 +85,7 @@ def declare_expressroute(builder: Builder) -> None:
             )
         if circuit.connectivity is Connectivity.IPVPN:
             if circuit.provider_asn is None:
-                raise ValueError(f"IPVPN circuit {circuit.name} needs a provider_asn")
+                raise CompileError(f"IPVPN circuit {circuit.name} needs a provider_asn")
             address = usable_address(circuit.primary_peer_address_prefix, 1)
             builder.add(
                 SpeakerDraft(
