@@ -190,7 +190,6 @@ class TcpLab:
         """The sessions expected Established now (all minus those down on purpose)."""
         self.external: set[tuple[str, str]] = self._external_sessions()
         """(speaker, router) sessions to external routers (one end in the lab)."""
-        self.started_at: float | None = None
         self.version = 0
         """Bumped by every report or injection: equal versions mean nothing changed."""
         self._workers: list[_Worker] = []
@@ -243,7 +242,6 @@ class TcpLab:
             *(asyncio.to_thread(self._launch, g, first + i) for i, g in enumerate(groups))
         )
         workers = [self._register(g, *pair) for g, pair in zip(groups, launched, strict=True)]
-        self.started_at = time.monotonic()
         if self._watchdog is None:
             self._watchdog = asyncio.get_running_loop().call_later(_WATCH_INTERVAL, self._watch)
         await self._wait_ready(workers, timeout)

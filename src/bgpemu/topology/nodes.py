@@ -7,7 +7,7 @@ Section numbers (§) refer to shared/azure-routing.md, whose rules the loader ch
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -302,8 +302,3 @@ ROLE_MODELS: dict[str, type[Model]] = {
     "vwan_hub": VWanHubModel,
 }
 """Role name -> model, in the order docs/topology.md describes them."""
-
-
-def role_of(node: Any) -> str:
-    """The role string of a validated node model."""
-    return str(node.role)

@@ -162,11 +162,6 @@ class Publisher:
                 self._idle.clear()
                 await self._idle.wait()
 
-    async def wait_connected(self, timeout: float) -> None:
-        """Wait until the MQTT connection is up."""
-        async with asyncio.timeout(timeout):
-            await self._connected.wait()
-
     async def wait_disconnected(self, timeout: float) -> None:
         """Wait until the MQTT connection is down (tests of broker outages)."""
         async with asyncio.timeout(timeout):
