@@ -13,7 +13,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from fuzz.tcp.harness import Options, run, summary, write_json
+from fuzz.tcp.harness import run
+from fuzz.tcp.options import Options
+from fuzz.tcp.report import summary, write_json
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from fuzz.tcp import wire as w
-from fuzz.tcp.harness import _profile
+from fuzz.tcp.harness import profile
 from fuzz.tcp.oracle import Phase, judge
 
 
@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         data = bytes.fromhex(args.hex)
     except ValueError as exc:
         parser.error(f"not hex: {exc}")
-    profile = _profile(args.worker)
-    exp = judge(data, profile.ctx, Phase(args.phase))
-    print(f"session: {profile.name} {profile.ctx}")
+    session = profile(args.worker)
+    exp = judge(data, session.ctx, Phase(args.phase))
+    print(f"session: {session.name} {session.ctx}")
     print(
         f"allowed: {sorted(a.name for a in exp.possible())}; NOTIFICATIONs: {sorted(exp.codes())}"
     )

@@ -22,292 +22,28 @@ reproducer), and the SUT's resident memory over time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import os
 import random
-import re
 import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from fuzz.tcp import wire as w
 from fuzz.tcp.cases import Case, Generator, Profile, sentinel_prefix
-from fuzz.tcp.oracle import CLOSE, Action, Context, Expectation, Nlri, Phase, Scope
-
-SUT_AS = 65000
-BYSTANDER_AS = 65200
-ROUND_TIMEOUT = 30.0  # generous: the machine is shared and noisy
-CONNECT_TIMEOUT = 30.0
-TRACEBACK = "Traceback (most recent call last)"
-
-
-@dataclass
-class Options:
-    seed: int = 1
-    cases: int = 10_000
-    workers: int = 4
-    batch: int = 32
-    host_octet: int = 0  # 127.<host_octet>.<n>.x; 0: derived from the port
-    port: int = 0  # 0: a free port
-    workdir: Path = Path("/tmp/bgpemu-tcp-fuzz")
-    json_path: Path | None = None
-    bystander_extended: bool = True
-    preannounce: float = 0.3  # share of batched cases whose routes are announced first
-    speaker_src: Path | None = None  # another bgpemu tree's src/ for the SUT
-    progress: float = 10.0
-    quiet: bool = False
-    command: str = ""
-
-
-@dataclass
-class Stats:
-    """Everything the summary and the JSON report show."""
-
-    cases: int = 0
-    per_kind: Counter[str] = field(default_factory=Counter)
-    outcomes: Counter[str] = field(default_factory=Counter)
-    by_kind_outcome: Counter[tuple[str, str]] = field(default_factory=Counter)
-    wrong: int = 0
-    wrong_by_rule: Counter[str] = field(default_factory=Counter)
-    wrong_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    deaths: int = 0
-    death_details: list[str] = field(default_factory=list)
-    tracebacks: int = 0
-    bystander_drops: int = 0
-    bystander_drop_details: list[str] = field(default_factory=list)
-    bystander_updates: int = 0
-    bystander_received: int = 0
-    rss: list[tuple[float, int]] = field(default_factory=list)
-    reconnects: int = 0
-    hangs: int = 0
-    harness_errors: list[str] = field(default_factory=list)
-    preannounced: int = 0
-
-    def record(self, case: Case, outcome: str, problem: str | None) -> None:
-        self.cases += 1
-        self.per_kind[case.kind] += 1
-        self.outcomes[outcome] += 1
-        self.by_kind_outcome[(case.kind, outcome)] += 1
-        if problem is None:
-            return
-        self.wrong += 1
-        rule = f"{case.kind}: {problem}"
-        self.wrong_by_rule[rule] += 1
-        examples = self.wrong_examples.setdefault(rule, [])
-        if len(examples) < 3:
-            examples.append(
-                {
-                    "worker": case.worker,
-                    "index": case.index,
-                    "phase": case.phase.value,
-                    "hex": case.data.hex(),
-                    "observed": outcome,
-                    "expected": sorted(a.name for a in case.expect.possible()),
-                    "codes": sorted(case.expect.codes()),
-                    "reasons": case.expect.reasons(),
-                }
-            )
-
-
-# -- the speaker under test -----------------------------------------------------------------
-
-
-class Sut:
-    """The ``bgpemu speaker`` subprocess, restarted whenever it exits."""
-
-    def __init__(self, opts: Options, addresses: dict[str, str], profiles: list[Profile]) -> None:
-        self.opts = opts
-        self.addresses = addresses
-        self.port = opts.port
-        self.config = opts.workdir / "sut.yaml"
-        self.stderr_path = opts.workdir / "sut.stderr"
-        self.stdout_path = opts.workdir / "sut.stdout"
-        self.process: asyncio.subprocess.Process | None = None
-        self.stopping = False
-        self.generation = 0
-        self._write_config(profiles)
-
-    def _write_config(self, profiles: list[Profile]) -> None:
-        a = self.addresses
-        lines = [
-            "name: sut",
-            f"asn: {SUT_AS}",
-            "router_id: 10.255.0.1",
-            f"listen: {{address: {a['sut']}, port: {self.port}}}",
-            "hold_time: 90",
-            "connect_retry_time: 1",
-            "idle_hold_time: 0",
-            "next_hop: 192.0.2.1",
-            'next_hop_v6: "2001:db8::1"',
-            "routes: [10.250.0.0/24]",
-            "neighbors:",
-            f"  - {{name: bystander, address: {a['bystander']}, asn: {BYSTANDER_AS}, passive: true,"
-            f" extended_message: {str(self.opts.bystander_extended).lower()}}}",
-        ]
-        for k, p in enumerate(profiles):
-            extra = ", add_path: receive" if p.ctx.add_path_rx else ""
-            extra += ", extended_message: true" if p.ctx.extended else ""
-            address = a[f"fuzz{k}"]
-            lines.append(
-                f"  - {{name: fuzz{k}, address: {address}, asn: {p.asn}, passive: true{extra}}}"
-            )
-        self.config.write_text("\n".join(lines) + "\n")
-
-    async def start(self) -> None:
-        self.generation += 1
-        with self.stderr_path.open("ab") as err, self.stdout_path.open("ab") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bgpemu",
-                "--log-level",
-                "warning",
-                "speaker",
-                "--config",
-                str(self.config),
-                stdout=out,
-                stderr=err,
-                env=self._env(),
-            )
-        deadline = time.monotonic() + CONNECT_TIMEOUT
-        while True:  # the listener is up once a connection is accepted
-            try:
-                _, writer = await asyncio.open_connection(self.addresses["sut"], self.port)
-                writer.close()
-                return
-            except OSError:
-                if self.process.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the speaker did not start; see {self.stderr_path}"
-                    ) from None
-                await asyncio.sleep(0.05)
-
-    def _env(self) -> dict[str, str]:
-        """The SUT's environment: ``--speaker-src`` puts another tree's ``src`` first."""
-        env = dict(os.environ)
-        if self.opts.speaker_src is not None:
-            env["PYTHONPATH"] = os.pathsep.join(
-                [str(self.opts.speaker_src), *filter(None, [env.get("PYTHONPATH")])]
-            )
-        return env
-
-    def rss_kb(self) -> int | None:
-        if self.process is None or self.process.returncode is not None:
-            return None
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return None
-
-    async def stop(self) -> None:
-        self.stopping = True
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 10)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-
-    def tracebacks(self) -> int:
-        if not self.stderr_path.exists():
-            return 0
-        with self.stderr_path.open("rb") as f:
-            return sum(line.count(TRACEBACK.encode()) for line in f)
-
-    def stderr_tail(self, lines: int = 15) -> str:
-        if not self.stderr_path.exists():
-            return ""
-        with self.stderr_path.open("rb") as f:
-            f.seek(max(0, self.stderr_path.stat().st_size - 8192))
-            return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
-
-
-# -- one BGP connection from the harness ----------------------------------------------------
-
-
-class Conn:
-    """A TCP connection to the SUT with a reader task: NOTIFICATION, close, KEEPALIVE."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.framer = w.Framer()
-        self.notification: tuple[int, int] | None = None
-        self.closed = asyncio.Event()
-        self.keepalive = asyncio.Event()
-        self.got_open = asyncio.Event()
-        self.on_update: Callable[[bytes], None] | None = None
-        self.bad_frame: str | None = None
-        self.task = asyncio.create_task(self._read(), name="fuzz-conn-reader")
-
-    @classmethod
-    async def connect(cls, host: str, port: int, local: str) -> Conn:
-        reader, writer = await asyncio.open_connection(host, port, local_addr=(local, 0))
-        return cls(reader, writer)
-
-    async def _read(self) -> None:
-        try:
-            while data := await self.reader.read(65536):
-                for kind, body in self.framer.feed(data):
-                    if kind == w.NOTIFICATION:
-                        self.notification = w.decode_notification(body)
-                    elif kind == w.KEEPALIVE:
-                        self.keepalive.set()
-                    elif kind == w.OPEN:
-                        self.got_open.set()
-                    elif kind == w.UPDATE and self.on_update is not None:
-                        self.on_update(body)
-        except ValueError as exc:
-            self.bad_frame = str(exc)
-        except OSError:
-            pass
-        finally:
-            self.closed.set()
-
-    def send(self, data: bytes) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(data)
-
-    async def close(self, cease: bool = True) -> None:
-        if cease and not self.closed.is_set():
-            self.send(w.notification(6, 2))
-        self.writer.close()
-        with contextlib.suppress(OSError):
-            await self.writer.wait_closed()
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-
-    def outcome(self) -> str:
-        if self.notification is not None:
-            return f"notify:{self.notification[0]}/{self.notification[1]}"
-        return "close"
-
-
-async def _first(timeout: float, *events: asyncio.Event) -> None:
-    """Wait until one of ``events`` is set, or ``timeout`` seconds pass."""
-    tasks = {asyncio.create_task(e.wait()) for e in events}
-    try:
-        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-
-
-async def _establish(conn: Conn, open_msg: bytes) -> bool:
-    """Send our OPEN and KEEPALIVE; True once the SUT's KEEPALIVE arrives (Established)."""
-    conn.send(open_msg + w.keepalive())
-    await _first(CONNECT_TIMEOUT, conn.keepalive, conn.closed)
-    return conn.keepalive.is_set() and not conn.closed.is_set()
-
+from fuzz.tcp.conn import Conn, establish, first
+from fuzz.tcp.judge import judge_down, judge_up
+from fuzz.tcp.options import (
+    BYSTANDER_AS,
+    CONNECT_TIMEOUT,
+    ROUND_TIMEOUT,
+    SUT_AS,
+    Options,
+)
+from fuzz.tcp.oracle import Context, Nlri, Phase
+from fuzz.tcp.report import Stats, write_json
+from fuzz.tcp.sut import Sut, free_port
 
 # -- the bystander ---------------------------------------------------------------------------
 
@@ -336,7 +72,7 @@ class Bystander:
     async def run(self) -> None:
         while not self.stopping:
             conn = await self.h.connect("bystander")
-            if not await _establish(conn, self.open_message()):
+            if not await establish(conn, self.open_message()):
                 await conn.close(cease=False)
                 await asyncio.sleep(0.1)
                 continue
@@ -442,7 +178,7 @@ class Worker:
             if self.conn is not None:
                 await self._drop_session(cease=False)
             conn = await self.h.connect(self.name)
-            if await _establish(conn, self.profile.open_message()):
+            if await establish(conn, self.profile.open_message()):
                 self.conn = conn
                 self.h.stats.reconnects += 1
                 self.cleanup = []
@@ -535,7 +271,7 @@ class Worker:
         deadline = time.monotonic() + ROUND_TIMEOUT
         while self.tag != number:
             self.tag_event.clear()
-            await _first(max(0.0, deadline - time.monotonic()), self.tag_event, conn.closed)
+            await first(max(0.0, deadline - time.monotonic()), self.tag_event, conn.closed)
             if self.tag == number:
                 break
             if conn.closed.is_set():
@@ -609,7 +345,7 @@ class Worker:
             if attempt == 200:
                 raise RuntimeError(f"{self.name}: the speaker never sent its OPEN")
             conn = await self.h.connect(self.name)
-            await _first(CONNECT_TIMEOUT, conn.got_open, conn.closed)
+            await first(CONNECT_TIMEOUT, conn.got_open, conn.closed)
             if conn.closed.is_set() or not conn.got_open.is_set():
                 await conn.close(cease=False)
                 await asyncio.sleep(0.02)
@@ -617,13 +353,13 @@ class Worker:
             break
         if case.phase is Phase.OPEN_CONFIRM:
             conn.send(self.profile.open_message())
-            await _first(CONNECT_TIMEOUT, conn.keepalive, conn.closed)
+            await first(CONNECT_TIMEOUT, conn.keepalive, conn.closed)
             conn.keepalive.clear()
         conn.send(case.data)
         if case.phase is Phase.OPEN_SENT and case.data[18:19] == bytes((w.OPEN,)):
-            await _first(ROUND_TIMEOUT, conn.keepalive, conn.closed)
+            await first(ROUND_TIMEOUT, conn.keepalive, conn.closed)
         else:
-            await _first(ROUND_TIMEOUT, conn.closed)
+            await first(ROUND_TIMEOUT, conn.closed)
         if conn.closed.is_set():
             outcome = conn.bad_frame or conn.outcome()
             problem = judge_down(case.expect, outcome)
@@ -679,79 +415,6 @@ class Worker:
         return batch
 
 
-# -- judgements ------------------------------------------------------------------------------
-
-
-def judge_down(exp: Expectation, outcome: str) -> str | None:
-    """The problem with a session that ended with ``outcome`` (None: as the RFC says)."""
-    if outcome == "hang":
-        return "no answer"
-    if outcome == "close":
-        code = CLOSE
-    else:
-        match = re.fullmatch(r"notify:(\d+)/(\d+)", outcome)
-        if match is None:
-            return f"bad frame from the speaker: {outcome}"
-        code = (int(match.group(1)), int(match.group(2)))
-    if exp.code_ok(code):
-        return None
-    if not exp.may_reset():
-        return f"session reset ({outcome}); expected it to stay up"
-    return f"{outcome}; expected one of {sorted(exp.codes())}"
-
-
-def judge_up(
-    exp: Expectation, seen: dict[w.Prefix, dict[int, tuple[int, bytes]]]
-) -> tuple[str, str | None]:
-    """The outcome of a case whose session stayed up, and its problem (None: RFC outcome)."""
-    if exp.must_reset():
-        return "up", f"session stayed up; expected NOTIFICATION {sorted(exp.codes())}"
-    groups = [(Scope.FIELD, exp.field_nlri), (Scope.MP, exp.mp_nlri)]
-    states: list[str] = []
-    forwarded: list[dict[int, tuple[int, bytes]]] = []
-    for scope, nlri in groups:
-        if not nlri:
-            continue
-        installed = [p in seen for p, _ in nlri]
-        allowed = exp.possible(scope) - {Action.RESET}
-        if all(installed):
-            states.append("installed")
-            forwarded.extend(seen[p] for p, _ in nlri)
-            if not allowed & {Action.ACCEPT, Action.DISCARD}:
-                return (
-                    "up:installed",
-                    f"route installed; expected {sorted(a.name for a in allowed)}",
-                )
-        elif not any(installed):
-            states.append("withdrawn")
-            if Action.WITHDRAW not in allowed:
-                return "up:withdrawn", "route not installed; expected it installed"
-        else:
-            return "up:mixed", "some routes of one UPDATE installed, others not"
-    for attrs in forwarded[:1]:
-        for code in exp.partial:
-            flags = attrs.get(code, (0, b""))[0]
-            if code not in attrs or not flags & w.PARTIAL:
-                return (
-                    "up:installed",
-                    f"RFC 4271 §5: unknown transitive attribute {code} not passed on with Partial",
-                )
-        for code in exp.absent:
-            if code in attrs:
-                return (
-                    "up:installed",
-                    f"RFC 4271 §5: unknown non-transitive attribute {code} passed on",
-                )
-        for f in exp.findings:
-            if (
-                f.actions == {Action.DISCARD}
-                and f.attr in (w.ATOMIC_AGGREGATE, w.AGGREGATOR)
-                and f.attr in attrs
-            ):
-                return "up:installed", f"attribute {f.attr} passed on; RFC 7606 says discard it"
-    return "up:" + ("+".join(sorted(set(states))) or "no-routes"), None
-
-
 # -- the harness -----------------------------------------------------------------------------
 
 
@@ -763,11 +426,11 @@ class Harness:
         for name in ("sut.stderr", "sut.stdout"):
             (opts.workdir / name).unlink(missing_ok=True)
         if not opts.port:
-            opts.port = _free_port()
+            opts.port = free_port()
         octet = opts.host_octet or 100 + opts.port % 120
         base = f"127.{octet}.{opts.port % 250}"
         self.addresses = {"sut": f"{base}.1", "bystander": f"{base}.2"}
-        self.profiles = [_profile(k) for k in range(opts.workers)]
+        self.profiles = [profile(k) for k in range(opts.workers)]
         for k in range(opts.workers):
             self.addresses[f"fuzz{k}"] = f"{base}.{10 + k}"
         share = [
@@ -910,7 +573,7 @@ class Harness:
         }
 
 
-def _profile(k: int) -> Profile:
+def profile(k: int) -> Profile:
     """Even workers negotiate everything (4-octet AS, ADD-PATH, extended messages), odd
     ones nothing optional (2-octet AS_PATH with AS4_PATH, no ADD-PATH, 4,096 octets)."""
     families = frozenset({(w.AFI_IPV4, 1), (w.AFI_IPV6, 1)})
@@ -925,48 +588,8 @@ def _profile(k: int) -> Profile:
     )
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def summary(report: dict[str, Any]) -> str:
-    """The readable summary printed at the end of a run."""
-    lines = [
-        f"cases {report['cases']} in {report['duration_s']} s ({report['rate_per_s']}/s), "
-        f"seed {report['seed']}",
-        f"process deaths {report['process_deaths']}, tracebacks {report['tracebacks']}, "
-        f"wrong outcomes {report['wrong_outcomes']}, bystander drops {report['bystander_drops']}, "
-        f"hangs {report['hangs']}",
-        f"speaker RSS: start {report['rss_kb']['start']} kB, end {report['rss_kb']['end']} kB, "
-        f"max {report['rss_kb']['max']} kB",
-        "cases per kind: " + ", ".join(f"{k} {n}" for k, n in report["per_kind"].items()),
-        "outcomes: " + ", ".join(f"{k} {n}" for k, n in report["outcomes"].items()),
-    ]
-    for rule, n in report["wrong_by_rule"].items():
-        lines.append(f"WRONG x{n}: {rule}")
-        for ex in report["wrong_examples"].get(rule, [])[:1]:
-            lines.append(
-                f"    reproducer: worker {ex['worker']} case {ex['index']} ({ex['phase']}) "
-                f"observed {ex['observed']}, allowed {ex['expected']} {ex['codes']}"
-            )
-            lines.append(f"    bytes: {ex['hex'][:400]}{'...' if len(ex['hex']) > 400 else ''}")
-            lines.append(f"    rules: {'; '.join(ex['reasons'])}")
-    for detail in report["death_details"][:3]:
-        lines.append(f"DEATH: {detail}")
-    return "\n".join(lines)
-
-
 async def run(opts: Options) -> dict[str, Any]:
     return await Harness(opts).run()
 
 
-def write_json(report: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(report, indent=1) + "\n")
-
-
-__all__ = ["Harness", "Options", "run", "summary", "write_json"]
+__all__ = ["Harness", "profile", "run"]

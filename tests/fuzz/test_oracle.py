@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from fuzz.tcp import wire as w
-from fuzz.tcp.harness import judge_down, judge_up
+from fuzz.tcp.judge import judge_down, judge_up
 from fuzz.tcp.oracle import Action, Context, Expectation, Phase, judge
 
 PEER_AS, LOCAL_AS = 65101, 65000
