@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, security_options
-from bgpemu.errors import ConfigError
+from bgpemu.errors import BgpEmuError, ConfigError
 
 __all__ = ["add_parser"]
 
@@ -205,32 +205,54 @@ async def _run_claimed_lab(
             )
             return 2
         elif not args.no_mqtt:
-            args.broker = await _embedded_broker(stack, name)
+            try:
+                args.broker = await _embedded_broker(stack, name, args.log_level)
+            except (OSError, BgpEmuError) as exc:
+                print(f"error: {exc}; nothing was started.", file=sys.stderr)
+                return 2
             args.mqtt = args.broker.url
         return await _start_lab(args, network, name, keepalive, hold)
 
 
-async def _embedded_broker(stack: contextlib.AsyncExitStack, name: str) -> Any:
-    """Start the embedded broker (127.0.0.1:1883, else a free port) with a new account
-    for the lab (:mod:`bgpemu.lab.credentials`): anyone may read, only the lab (and the
-    CLI of the user who started it) may publish under ``bgpemu/v1/``.  Returns the
-    broker's address with the lab's credentials."""
+async def _embedded_broker(stack: contextlib.AsyncExitStack, name: str, log_level: str) -> Any:
+    """Start the embedded broker in its own process (127.0.0.1:1883, else a free port;
+    :mod:`bgpemu.mqttbroker.process`) with a new account for the lab
+    (:mod:`bgpemu.lab.credentials`): anyone may read, only the lab (and the CLI of the
+    user who started it) may publish under ``bgpemu/v1/``.  A broker process that dies
+    is reported on stderr and started again on the same port; it stops after the lab.
+    Returns the broker's address with the lab's credentials."""
     from bgpemu.lab.credentials import new_lab_account, remove_lab_account, write_lab_account
-    from bgpemu.mqttbroker import Broker
+    from bgpemu.mqttbroker.process import BrokerProcess
     from bgpemu.observe.topics import ROOT
     from bgpemu.observe.url import BrokerAddress
 
     account = new_lab_account(name)
-    options: dict[str, Any] = {"users": dict([account]), "protected": (f"{ROOT}/#",)}
-    try:
-        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=1883, **options))
-    except OSError:
-        broker = await stack.enter_async_context(Broker(host="127.0.0.1", port=0, **options))
+    broker = BrokerProcess(
+        "127.0.0.1",
+        (1883, 0),
+        users=dict([account]),
+        protected=(f"{ROOT}/#",),
+        log_level=log_level,
+    )
+    await broker.start()
+    watcher = asyncio.create_task(
+        broker.watch(lambda message: print(f"warning: {message}", file=sys.stderr)),
+        name="embedded broker watch",
+    )
+
+    async def stop_broker() -> None:
+        await broker.stop()
+        await watcher
+
+    stack.push_async_callback(stop_broker)
     address = BrokerAddress(host="127.0.0.1", port=broker.port).with_credentials(*account)
     url = address.url
     write_lab_account(name, url, account)
     stack.callback(remove_lab_account, name)
-    print(f"embedded MQTT broker: {url} (observe with: bgpemu watch --mqtt {url})", file=sys.stderr)
+    print(
+        f"embedded MQTT broker: {url} (pid {broker.pid}; observe with: bgpemu watch --mqtt {url})",
+        file=sys.stderr,
+    )
     return address
 
 
