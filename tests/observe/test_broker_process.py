@@ -166,3 +166,29 @@ def test_bad_options_are_refused_with_the_reason(
     assert result.stderr.startswith(message), result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+async def test_bgpemu_broker_runs_until_sigint(tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    users.write_text('{"operator": "pw"}')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bgpemu", "broker", "--port", "0", "--users-file", str(users),
+        "--protect", "bgpemu/v1/#", env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(WAIT):
+            line = (await process.stdout.readline()).decode()
+        assert line.startswith("listening mqtt://127.0.0.1:")
+        port = int(line.rstrip().rpartition(":")[2])
+        async with aiomqtt.Client("127.0.0.1", port, username="operator", password="pw"):
+            pass
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(WAIT):
+            _, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import diff, inject, lab, observe, solve, speaker, validate
+from bgpemu.cli import broker, diff, inject, lab, observe, solve, speaker, validate
 
 __all__ = ["main"]
 
@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     inject.add_parsers(commands)
     diff.add_parser(commands)
     observe.add_parsers(commands)
+    broker.add_parser(commands)
     return parser
 
 
