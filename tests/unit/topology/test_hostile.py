@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bgpemu.config import parse_speaker_config
 from bgpemu.config.safe_yaml import LIMITS, Limits, Parsed, YamlProblem, parse, read_file
-from bgpemu.errors import ConfigError
+from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology import load_topology, parse_topology
 from tests.unit.topology.hostile import GENERATED, HOSTILE, expected, hostile_files
 
@@ -201,3 +203,26 @@ def test_a_speaker_config_file_is_read_with_the_same_file_checks(corpus: list[Pa
         (problem,) = info.value.problems
         golden = expected(path).split(": ", 1)[1]
         assert str(problem).endswith(golden), path
+
+
+_TOKENS = [
+    "a", "name", "nodes", "role", "vnet", ": ", "- ", "\n", "  ", "[", "]", "{", "}", ", ",
+    "&a ", "*a", "&b ", "*b", "<<: ", "? ", "!!int ", "!!bool ", "!!timestamp ", "!!binary ",
+    "!!set ", "!!omap ", "!!float ", "---\n", "'", '"', "#", "|\n", "2024-13-45", "0x",
+    "1:2:3", "~", "10.0.0.0/16", "9" * 120, "\t", "%YAML 1.1\n", "!x ", "\\",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS) | st.text(max_size=3), max_size=60))
+def test_no_text_makes_the_loaders_raise_anything_but_config_error(parts: list[str]) -> None:
+    """The CI-sized cousin of fuzz/atheris_topology.py (which is not run in CI)."""
+    text = "".join(parts)
+    assert isinstance(parse(text), Parsed | YamlProblem)
+    for load in (parse_topology, parse_speaker_config):
+        problems: list[ConfigProblem | None] = []
+        try:
+            load(text, "h.yaml")
+        except ConfigError as exc:
+            problems = [*exc.problems] or [None]
+        assert all(p is not None and p.file.startswith("h.yaml") for p in problems)
