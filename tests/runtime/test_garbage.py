@@ -7,6 +7,7 @@ session must stay Established, and keep working, whatever the raw peer sends.
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import AsyncIterator
 
@@ -180,6 +181,26 @@ async def test_malformed_as_path_is_treat_as_withdraw_and_the_session_stays(lab:
     assert lab.speaker.peers["raw"].state == SessionState.ESTABLISHED
     raw.send(Codec().encode(RouteRefresh(family=IPV4_UNICAST)))
     assert await raw.until_refresh_done()  # still served
+    await lab.assert_good_session_works()
+
+
+async def test_a_flood_of_malformed_updates_is_logged_once_per_interval(
+    lab: Lab, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RFC 7606 §6 asks for a log line holding the whole malformed UPDATE; a peer sending
+    them in a loop gets the first one logged, the rest counted (runtime/throttle.py)."""
+    caplog.set_level(logging.WARNING, logger="bgpemu.runtime.peer")
+    raw = await lab.raw_peer()
+    good = _valid_update()
+    bad = good.replace(bytes([0x40, 0x02, 0x0A, 0x02, 0x02]), bytes([0x40, 0x02, 0x0A, 0x09, 0x02]))
+    for _ in range(50):
+        raw.send(bad)
+    raw.send(Codec().encode(RouteRefresh(family=IPV4_UNICAST)))
+    assert await raw.until_refresh_done()  # every UPDATE before it was handled
+    lines = [r for r in caplog.records if "handled per RFC 7606" in r.getMessage()]
+    assert len(lines) == 1, [r.getMessage()[:120] for r in lines]
+    assert bad.hex() in lines[0].getMessage()
+    assert lab.speaker.peers["raw"].state == SessionState.ESTABLISHED
     await lab.assert_good_session_works()
 
 

@@ -45,6 +45,7 @@ from bgpemu.router import (
 from bgpemu.router.exports import Announce, Packed, export_frames
 from bgpemu.router.spec import NeighborSpec
 from bgpemu.runtime import tcp_md5
+from bgpemu.runtime.throttle import LogThrottle
 from bgpemu.session import (
     CloseTcp,
     CollisionWinner,
@@ -81,6 +82,9 @@ _READ_CHUNK = 65536
 _QUEUE_SIZE = 256
 _CONNECT_TIMEOUT = 10.0
 _FLUSH_TIMEOUT = 2.0
+_ISSUE_LOG_INTERVAL = 10.0
+"""Seconds between two RFC 7606 §6 log lines of one neighbour (a flood of malformed
+UPDATEs, each up to 64 KiB of hex, must not flood the log)."""
 _INTERNAL_ERROR_PAUSE = 1.0
 """Seconds the driver's timers wait after an internal error: a fault that recurs at
 once (with an IdleHoldTime of 0) is retried once a second, not in a busy loop."""
@@ -169,6 +173,7 @@ class PeerDriver:
         self._tg = task_group
         self._on_change = on_change
         self._log = logging.LoggerAdapter(logger, {"peer": f"{speaker_name}>{spec.name}"})
+        self._issue_log = LogThrottle(_ISSUE_LOG_INTERVAL)
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(_QUEUE_SIZE)
         self.session = Session(spec.session, rng)
         self._conn: _Connection | None = None
@@ -482,10 +487,11 @@ class PeerDriver:
             self._on_updates(updates)
 
     def _on_updates(self, updates: list[Update]) -> None:
-        for update in updates:
-            if update.issues:
-                self._log.warning("%s", describe_issues(update))  # RFC 7606 §6
         now = asyncio.get_running_loop().time()
+        for update in updates:
+            if update.issues and (held := self._issue_log.allow(now)) is not None:
+                more = f" ({held} more such UPDATEs since the last line)" if held else ""
+                self._log.warning("%s%s", describe_issues(update), more)  # RFC 7606 §6
         self._apply_output(self._router.updates_received(self.name, updates, now), now)
 
     def _refresh(self, conn: _Connection | None, family: Family) -> None:

@@ -33,6 +33,7 @@ from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.router.table import path_json
 from bgpemu.runtime.peer import FrameCache, PeerDriver
 from bgpemu.runtime.tcp_md5 import Socket, set_md5_key
+from bgpemu.runtime.throttle import LogThrottle
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, TcpMd5Key
 from bgpemu.wire.constants import CeaseSubcode
@@ -99,8 +100,7 @@ class Speaker:
         self.bound_port: int | None = None
         self.refused_connections = 0
         """TCP connections from addresses that are no neighbour's, accepted and closed."""
-        self._refusals_unlogged = 0
-        self._refusal_logged_at: float | None = None
+        self._refusal_log = LogThrottle(_REFUSAL_LOG_INTERVAL)
         self._listen_sockets: list[Socket] = []
 
     @property
@@ -491,27 +491,22 @@ class Speaker:
         :attr:`refused_connections`, in :meth:`dump`.
         """
         self.refused_connections += 1
-        self._refusals_unlogged += 1
-        now = asyncio.get_running_loop().time()
-        last = self._refusal_logged_at
-        if last is not None and now - last < _REFUSAL_LOG_INTERVAL:
+        held = self._refusal_log.allow(asyncio.get_running_loop().time())
+        if held is None:
             return
-        if self._refusals_unlogged == 1:
+        if held == 0:
             logger.warning(
                 "%s: refusing a connection from unconfigured %s", self.spec.name, address
             )
         else:
             logger.warning(
-                "%s: refused %d connections from unconfigured addresses in the last %.0f s "
-                "(the latest from %s; %d in all)",
+                "%s: refused %d connections from unconfigured addresses since the last such "
+                "line (the latest from %s; %d in all)",
                 self.spec.name,
-                self._refusals_unlogged,
-                now - last if last is not None else 0.0,
+                held + 1,
                 address,
                 self.refused_connections,
             )
-        self._refusal_logged_at = now
-        self._refusals_unlogged = 0
 
 
 def _normal(address: str) -> str:
