@@ -17,7 +17,10 @@ tree here, counting as it goes, so that every limit of :class:`Limits` is checke
 - the length of a scalar, and of an integer (Python refuses to convert integers of over
   4,300 digits with a ``ValueError``);
 - values the constructor cannot build (``2001-13-45`` read as a date, a time zone offset
-  out of range) come back as a problem with their line instead of a ``ValueError``.
+  out of range, a value that does not match its explicit tag: ``!!bool maybe``) come back
+  as a problem with their line instead of a ValueError, KeyError or AttributeError.
+
+The cyclic garbage collector is paused while a text is read (:func:`gc_paused`).
 
 Everything ends as a :class:`YamlProblem` (line, message, hint) or a :class:`Parsed`
 document; nothing else escapes.
