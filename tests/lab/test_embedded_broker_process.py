@@ -137,8 +137,12 @@ async def test_the_broker_is_a_child_process_restarted_after_its_death(lab: Runn
     assert b"bgpemu.mqttbroker" in cmdline
     password = _password(lab).encode()
     assert not any(password in arg for arg in cmdline)  # never on its command line
-    before = await _retained_topics(lab.port)
-    assert f"bgpemu/v1/{LAB}/state" in before
+    # the summary comes before the lab has published everything: wait until the retained
+    # set holds the lab's state and no longer grows
+    async with asyncio.timeout(WAIT):
+        before, previous = await _retained_topics(lab.port), set[str]()
+        while f"bgpemu/v1/{LAB}/state" not in before or before != previous:
+            before, previous = await _retained_topics(lab.port), before
     assert any(topic.endswith("/rib/loc") for topic in before)
 
     os.kill(lab.broker_pid, signal.SIGKILL)
