@@ -46,6 +46,18 @@ def test_validate_reports_every_problem_and_exits_2(
     assert "problem(s) found" in err
 
 
+def test_validate_refuses_a_pipe_instead_of_waiting_for_a_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FIFO nobody writes to would block open() forever: it is refused unread."""
+    import os
+
+    fifo = tmp_path / "topology.yaml"
+    os.mkfifo(fifo)
+    assert main(["validate", str(fifo)]) == 2
+    assert f"{fifo}: not a regular file" in capsys.readouterr().err
+
+
 def test_solve_views_print_exactly_the_view_functions_json(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -155,20 +155,35 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    """``bgpemu apply``: validate the topology file here, then send it whole."""
+    """``bgpemu apply``: validate the topology file here, then send it whole.
+
+    A running lab reads no key references for a remote client (config/keys.py): a file
+    whose TCP-MD5 keys come from the environment or from files is sent with those keys
+    resolved here, inline (the document regenerated from the validated network).
+    """
+    import yaml
+
+    from bgpemu.config.keys import KeySources
+    from bgpemu.config.safe_yaml import read_file
     from bgpemu.errors import ConfigError
-    from bgpemu.topology import load_topology
+    from bgpemu.topology import check_topology, load_topology
+    from bgpemu.topology.export import to_document
 
     try:
-        load_topology(args.topology)
+        network = load_topology(args.topology)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing was sent.", file=sys.stderr)
         return 2
-    with open(args.topology, encoding="utf-8") as file:
-        text = file.read()
-    return _send(args, {"topology": text, "file": os.path.basename(args.topology)})
+    name = os.path.basename(args.topology)
+    text = read_file(args.topology)
+    if not isinstance(text, str):  # changed since it was loaded a moment ago
+        print(f"error: {args.topology}: {text.message}; nothing was sent.", file=sys.stderr)
+        return 2
+    if check_topology(text, name, KeySources(references=False))[0]:
+        text = yaml.safe_dump(to_document(network), sort_keys=False)
+    return _send(args, {"topology": text, "file": name})
 
 
 def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:

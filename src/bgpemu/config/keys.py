@@ -10,6 +10,10 @@ ExpressRoute circuit ``sharedKey``).  A key is written in one of three forms::
 
 The reference is resolved when the file is loaded, so a missing variable or an
 unreadable file is reported with the other problems of the file and nothing starts.
+A relative ``file`` path is taken from the directory of the file that names it.  A
+topology received over the MQTT control topic may not use references at all (the lab
+does not read its own files or environment at a remote client's request): the loader
+says so through :class:`KeySources` in the validation context.
 No message ever quotes the key, and the model serialises it as ``<redacted>``.
 """
 
@@ -17,14 +21,15 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSchema
 
 from bgpemu.types import TCP_MD5_MAX_KEY_LENGTH, TcpMd5Key
 
-__all__ = ["KEY_FILE_MAX_SIZE", "Md5Key", "read_key"]
+__all__ = ["KEY_FILE_MAX_SIZE", "KEY_SOURCES", "KeySources", "Md5Key", "read_key"]
 
 KEY_FILE_MAX_SIZE = 1024
 """A key file larger than this (in octets) is refused without being read."""
@@ -32,15 +37,37 @@ KEY_FILE_MAX_SIZE = 1024
 _FORMS = "text, {env: VARIABLE} or {file: PATH}"
 
 
-def read_key(value: object) -> TcpMd5Key:
+KEY_SOURCES = "md5_key_sources"
+"""The pydantic validation-context key under which a loader passes :class:`KeySources`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeySources:
+    """Where the keys of one file may come from."""
+
+    base: Path | None = None
+    """The directory relative ``{file: PATH}`` references start from (None: the current
+    directory)."""
+    references: bool = True
+    """False: only inline keys (a topology sent over the control topic)."""
+
+
+def read_key(value: object, sources: KeySources | None = None) -> TcpMd5Key:
     """The key that ``value`` (one of the three forms above) gives; ValueError otherwise.
 
     The messages name the variable or the file, never the key.
     """
+    sources = sources or KeySources()
     if isinstance(value, TcpMd5Key):
         return value
     if isinstance(value, str):
         return _key(value.encode("utf-8"), "")
+    if isinstance(value, dict) and len(value) == 1 and not sources.references:
+        raise ValueError(
+            "a topology sent to a running lab gives its TCP-MD5 keys inline: the lab does "
+            "not read {env: ...} or {file: ...} references for a remote client "
+            "(bgpemu apply resolves them on your machine before sending)"
+        )
     if isinstance(value, dict) and len(value) == 1:
         ((kind, ref),) = value.items()
         if kind == "env" and isinstance(ref, str) and ref:
@@ -49,7 +76,8 @@ def read_key(value: object) -> TcpMd5Key:
                 raise ValueError(f"environment variable {ref} (the TCP-MD5 key) is not set")
             return _key(text.encode("utf-8"), f"environment variable {ref}")
         if kind == "file" and isinstance(ref, str) and ref:
-            return _key(_read_file(ref), f"key file {ref}")
+            path = sources.base / ref if sources.base is not None else Path(ref)
+            return _key(_read_file(str(path)), f"key file {ref}")
     raise ValueError(
         f"a TCP-MD5 password is {_FORMS} (a number must be quoted, so YAML does not reinterpret it)"
     )
@@ -88,6 +116,12 @@ def _read_file(path: str) -> bytes:
     return data.rstrip(b"\r\n")
 
 
+def _validate(value: object, info: ValidationInfo) -> TcpMd5Key:
+    context = info.context if isinstance(info.context, dict) else {}
+    sources = context.get(KEY_SOURCES)
+    return read_key(value, sources if isinstance(sources, KeySources) else None)
+
+
 def _redacted(_key: TcpMd5Key) -> str:
     return "<redacted>"
 
@@ -113,7 +147,7 @@ _SCHEMA: dict[str, Any] = {
 
 Md5Key = Annotated[
     TcpMd5Key,
-    PlainValidator(read_key),
+    PlainValidator(_validate),
     PlainSerializer(_redacted, return_type=str),
     WithJsonSchema(_SCHEMA),
 ]

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +103,13 @@ def read_file(path: str | Path, limits: Limits = LIMITS) -> str | YamlProblem:
     At most ``limits.max_bytes`` + 1 bytes are read, so a huge file costs nothing.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return YamlProblem(
+                line=None,
+                message="not a regular file (a pipe, device or directory is not read: it could "
+                "block or never end)",
+                hint="save the YAML to a file and give its path",
+            )
         with open(path, "rb") as stream:
             raw = stream.read(limits.max_bytes + 1)
     except OSError as exc:

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from bgpemu.config._problems import problems_from_validation
-from bgpemu.config.keys import Md5Key
+from bgpemu.config.keys import KEY_SOURCES, KeySources, Md5Key
 from bgpemu.config.safe_yaml import YamlProblem, parse, read_file
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.policy import (
@@ -368,8 +368,12 @@ def _yaml_problem(file: str, problem: YamlProblem) -> ConfigProblem:
     return ConfigProblem(file, where, problem.message, problem.hint)
 
 
-def parse_speaker_config(text: str, file: str = "<config>") -> SpeakerSpec:
-    """Parse YAML text; raises :class:`ConfigError` listing every problem found."""
+def parse_speaker_config(
+    text: str, file: str = "<config>", keys: KeySources | None = None
+) -> SpeakerSpec:
+    """Parse YAML text; raises :class:`ConfigError` listing every problem found.
+
+    ``keys``: where TCP-MD5 key references start from (config/keys.py)."""
     parsed = parse(text)
     if isinstance(parsed, YamlProblem):
         raise ConfigError([_yaml_problem(file, parsed)])
@@ -378,7 +382,7 @@ def parse_speaker_config(text: str, file: str = "<config>") -> SpeakerSpec:
         raise ConfigError([ConfigProblem(file, "", "the file must hold a mapping of fields")])
     problems = cross_check(data, file)
     try:
-        model = SpeakerFile.model_validate(data)
+        model = SpeakerFile.model_validate(data, context={KEY_SOURCES: keys or KeySources()})
     except ValidationError as exc:
         problems = problems_from_validation(file, exc) + problems
     if problems:
@@ -391,4 +395,4 @@ def load_speaker_config(path: str | Path) -> SpeakerSpec:
     text = read_file(path)
     if isinstance(text, YamlProblem):
         raise ConfigError([_yaml_problem(str(path), text)])
-    return parse_speaker_config(text, str(path))
+    return parse_speaker_config(text, str(path), KeySources(base=Path(path).parent))

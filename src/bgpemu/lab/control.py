@@ -41,6 +41,7 @@ from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange
+from bgpemu.config.keys import KeySources
 from bgpemu.config.safe_yaml import LIMITS
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.lab.errors import LabInputError
@@ -257,7 +258,7 @@ def _apply(
     if planner is None:
         return ["op: this lab cannot change its topology"]
     try:
-        network = parse_topology(text, file)
+        network = parse_topology(text, file, KeySources(references=False))
         change = planner(network)
     except ConfigError as exc:
         return [str(problem) for problem in exc.problems] or [str(exc)]

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bgpemu.azure.model import Network
 from bgpemu.config._problems import dotted
+from bgpemu.config.keys import KEY_SOURCES, KeySources
 from bgpemu.config.safe_yaml import gc_paused, read_file
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology._errors import field_names, schema_issues, suggest
@@ -80,7 +81,9 @@ def _merge_defaults(data: dict[str, Any]) -> _Defaults:
     return _Defaults(data=data, origin=origin, issues=issues)
 
 
-def _index(data: dict[str, Any], model: TopologyFile | None) -> tuple[Index, dict[int, str]]:
+def _index(
+    data: dict[str, Any], model: TopologyFile | None, context: dict[str, Any]
+) -> tuple[Index, dict[int, str]]:
     """Every node and connection that passes the schema on its own (taken from ``model``
     when the whole file passed, instead of validating each one a second time)."""
     nodes: dict[str, Any] = {}
@@ -93,7 +96,7 @@ def _index(data: dict[str, Any], model: TopologyFile | None) -> tuple[Index, dic
             if model is not None:
                 continue
             try:
-                nodes[str(name)] = _NODE.validate_python(raw)
+                nodes[str(name)] = _NODE.validate_python(raw, context=context)
             except ValidationError:
                 continue
     connections: list[tuple[int, Any]] = []
@@ -106,7 +109,7 @@ def _index(data: dict[str, Any], model: TopologyFile | None) -> tuple[Index, dic
             if model is not None:
                 continue
             try:
-                connections.append((position, _CONNECTION.validate_python(raw)))
+                connections.append((position, _CONNECTION.validate_python(raw, context=context)))
             except ValidationError:
                 continue
     if model is not None:
@@ -115,13 +118,21 @@ def _index(data: dict[str, Any], model: TopologyFile | None) -> tuple[Index, dic
     return Index(nodes=nodes, roles=roles, connections=connections), explicit
 
 
-def check_topology(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | None]:
-    """Every problem of a topology text, and its model when the schema accepted it."""
+def check_topology(
+    text: str, file: str, keys: KeySources | None = None
+) -> tuple[list[ConfigProblem], TopologyFile | None]:
+    """Every problem of a topology text, and its model when the schema accepted it.
+
+    ``keys`` says where TCP-MD5 key references may point (config/keys.py): by default
+    ``{file: PATH}`` starts from the current directory.
+    """
     with gc_paused():
-        return _check(text, file)
+        return _check(text, file, {KEY_SOURCES: keys or KeySources()})
 
 
-def _check(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | None]:
+def _check(
+    text: str, file: str, context: dict[str, Any]
+) -> tuple[list[ConfigProblem], TopologyFile | None]:
     source = read(text)
     if isinstance(source, YamlProblem):
         return [ConfigProblem(_where(file, source.line), "", source.message, source.hint)], None
@@ -141,10 +152,10 @@ def _check(text: str, file: str) -> tuple[list[ConfigProblem], TopologyFile | No
     issues += merged.issues
     model: TopologyFile | None = None
     try:
-        model = TopologyFile.model_validate(merged.data)
+        model = TopologyFile.model_validate(merged.data, context=context)
     except ValidationError as exc:
         issues += schema_issues(exc, merged.data)
-    index, explicit = _index(merged.data, model)
+    index, explicit = _index(merged.data, model, context)
     issues += run_checks(index, explicit)
     return _problems(issues, source, merged, file), model
 
@@ -168,10 +179,10 @@ def _problems(
     return problems
 
 
-def parse_topology(text: str, file: str = "<topology>") -> Network:
+def parse_topology(text: str, file: str = "<topology>", keys: KeySources | None = None) -> Network:
     """The :class:`Network` a topology text describes; :class:`ConfigError` lists every
     problem otherwise."""
-    problems, model = check_topology(text, file)
+    problems, model = check_topology(text, file, keys)
     if problems or model is None:
         raise ConfigError(problems)
     return resolve(model)
@@ -189,7 +200,7 @@ def load_topology(path: str | FsPath) -> Network:
     text, problems = _read(path)
     if text is None:
         raise ConfigError(problems)
-    return parse_topology(text, str(path))
+    return parse_topology(text, str(path), KeySources(base=FsPath(path).parent))
 
 
 def validate_file(path: str | FsPath) -> list[ConfigProblem]:
@@ -197,4 +208,4 @@ def validate_file(path: str | FsPath) -> list[ConfigProblem]:
     text, problems = _read(path)
     if text is None:
         return problems
-    return check_topology(text, str(path))[0]
+    return check_topology(text, str(path), KeySources(base=FsPath(path).parent))[0]

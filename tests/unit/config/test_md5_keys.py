@@ -90,3 +90,16 @@ def test_a_key_file_must_be_text(tmp_path: Path) -> None:
     path = tmp_path / "binary.key"
     path.write_bytes(b"\xff\xfe-key")
     assert "is not UTF-8 text" in _problem(f"{{file: {path}}}")
+
+
+def test_a_relative_key_file_is_read_beside_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bgpemu.config import load_speaker_config
+
+    (tmp_path / "c.key").write_text(SECRET + "\n")
+    config = tmp_path / "a.yaml"
+    config.write_text(_config("{file: c.key}"))
+    monkeypatch.chdir(tmp_path.parent)
+    spec = load_speaker_config(config)
+    assert spec.neighbors[1].tcp_md5_key == TcpMd5Key(SECRET.encode())

@@ -148,3 +148,19 @@ async def test_the_control_topic_answers_rejected_to_whatever_it_receives(
         "not a bgpemu/v1/control message",
         "loop.yaml:1: alias *a is inside the node &a it refers to",
     ]
+
+
+def test_apply_refuses_key_references_the_lab_would_read_for_a_remote_client(
+    lab: tuple[Names, Any],
+) -> None:
+    """A control client may not make the lab read one of its files (or its environment)
+    as a TCP-MD5 key (config/keys.py: references are resolved by ``bgpemu apply``)."""
+    names, planner = lab
+    text = HUB_SPOKE.read_text().replace(
+        "connections:\n",
+        "connections:\n  - {type: bgp, a: OnPrem, b: OnPrem2, password: {file: /etc/hostname}}\n",
+        1,
+    )
+    problems = parse_command(names, _apply(text), planner=planner)
+    assert isinstance(problems, list)
+    assert any("gives its TCP-MD5 keys inline" in p for p in problems), problems

@@ -15,8 +15,9 @@ import pytest
 
 from bgpemu.azure.roles import compile_network
 from bgpemu.cli import main
+from bgpemu.config.keys import KeySources
 from bgpemu.errors import ConfigError
-from bgpemu.topology import parse_topology
+from bgpemu.topology import load_topology, parse_topology
 from bgpemu.topology.edit import check_document
 from bgpemu.topology.export import to_document
 from bgpemu.types import TcpMd5Key
@@ -142,3 +143,35 @@ def test_validate_and_solve_never_print_the_key(
     out = capsys.readouterr()
     assert "10.30.0.0/24" in out.out  # the keyed bgp session carried Branch's prefix
     assert SECRET not in out.out + out.err
+
+
+def test_a_relative_key_file_is_read_beside_the_topology(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``{file: PATH}`` starts from the directory of the file that names it, not from
+    wherever the command runs."""
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "circuit").write_text(SECRET + "\n")
+    topology = tmp_path / "md5.yaml"
+    topology.write_text(_text(circuit_key="sharedKey: {file: keys/circuit}"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    plan = compile_network(load_topology(topology))
+    keys = {n.tcp_md5_key for s in plan.speakers for n in s.neighbors} - {None}
+    assert keys == {TcpMd5Key(SECRET.encode())}
+
+
+def test_a_topology_for_a_running_lab_may_not_point_at_files_or_the_environment() -> None:
+    """The control topic's ``apply`` (lab/control.py) loads with references refused: a
+    remote client cannot make the lab read a file or a variable as a key."""
+    for reference in ("{file: /etc/hostname}", "{env: HOME}"):
+        text = _text(circuit_key=f"sharedKey: {reference}")
+        with pytest.raises(ConfigError) as info:
+            parse_topology(text, "x.yaml", KeySources(references=False))
+        (problem,) = info.value.problems
+        assert problem.location == "nodes.Circuit.sharedKey"
+        assert "gives its TCP-MD5 keys inline" in problem.message
+    parse_topology(
+        _text(circuit_key=f'sharedKey: "{SECRET}"'), "x.yaml", KeySources(references=False)
+    )
