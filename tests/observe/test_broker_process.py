@@ -168,12 +168,13 @@ def test_bad_options_are_refused_with_the_reason(
     assert result.stdout == ""
 
 
-async def test_bgpemu_broker_runs_until_sigint(tmp_path: Path) -> None:
+async def test_bgpemu_broker_takes_its_options_and_runs_until_sigint(tmp_path: Path) -> None:
     users = tmp_path / "users.json"
     users.write_text('{"operator": "pw"}')
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bgpemu", "broker", "--port", "0", "--users-file", str(users),
-        "--protect", "bgpemu/v1/#", env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        "--protect", "bgpemu/v1/#", "--no-anonymous",
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
@@ -184,6 +185,9 @@ async def test_bgpemu_broker_runs_until_sigint(tmp_path: Path) -> None:
         port = int(line.rstrip().rpartition(":")[2])
         async with aiomqtt.Client("127.0.0.1", port, username="operator", password="pw"):
             pass
+        with pytest.raises(aiomqtt.MqttError):
+            async with aiomqtt.Client("127.0.0.1", port):  # anonymous
+                pass
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(WAIT):
             _, err = await process.communicate()
