@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bgpemu.errors import BgpEmuError
 from bgpemu.mqttbroker.server import Broker
 
 __all__ = [
@@ -53,7 +54,7 @@ _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s %(message)s"
 logger = logging.getLogger(__name__)
 
 
-class UsersFileError(ValueError):
+class UsersFileError(BgpEmuError, ValueError):
     """The users file (or stdin) is not a JSON object of user names to passwords."""
 
 
