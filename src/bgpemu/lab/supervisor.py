@@ -784,6 +784,8 @@ class TcpLab:
         worker.alive = False
         cause = exit_cause(worker.process.exitcode, worker.fatal)
         error = f"{self._named(worker)} {cause}"
+        if not unasked:  # lab.stop() or crash(): what was still asked of it is not answered
+            error = f"{self._named(worker)} was stopped by the lab (it {cause})"
         if unasked:
             if not worker.ready:
                 self._errors.append(error)
