@@ -76,8 +76,19 @@ from bgpemu.fabric.links import (
 )
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
-from bgpemu.router.exports import Announce, Export, export_frames
-from bgpemu.router.neighbor import NeighborPolicy, peer_info
+from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.node import (
+    Decided,
+    Fault,
+    Io,
+    Node,
+    NodeEffect,
+    NotAnnounced,
+    Rearm,
+    Restarting,
+    RouterFault,
+    RouterRearm,
+)
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.router.reconfigure import with_neighbor, without_neighbor
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
@@ -87,23 +98,19 @@ from bgpemu.session import (
     Effect,
     ManualStart,
     ManualStop,
-    RouteRefreshReceived,
     Send,
     Session,
     SessionDown,
-    SessionEstablished,
     SessionState,
     StateChanged,
     TcpConnectionConfirmed,
     TcpConnectionFails,
     TcpCrAcked,
     Timer,
-    UpdateReceived,
 )
 from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
-from bgpemu.wire.messages import RouteRefreshSubtype
 
 if TYPE_CHECKING:
     from bgpemu.router.spec_change import SpecChange
@@ -118,16 +125,21 @@ class ConvergenceError(BgpEmuError):
 
 
 class _Node:
-    __slots__ = ("armed", "crashed", "ends", "incarnation", "router", "running", "spec")
+    __slots__ = ("armed", "core", "crashed", "ends", "incarnation", "running", "spec")
 
     def __init__(self, spec: SpeakerSpec) -> None:
         self.spec = spec
-        self.router = Router(spec.router)
+        self.core = Node(Router(spec.router))
+        """The router and sessions glued together (:mod:`bgpemu.router.node`)."""
         self.ends: dict[str, End] = {}
         self.running = True
         self.crashed = False
         self.incarnation = 0
         self.armed: float | None = None
+
+    @property
+    def router(self) -> Router:
+        return self.core.router
 
 
 class Fabric:
@@ -149,8 +161,6 @@ class Fabric:
         self._seq = itertools.count()
         self._work = 0
         self._conn_ids = itertools.count(1)
-        self._not_announced: set[tuple[str, str]] = set()
-        """(node, neighbour) pairs already logged for an export not announced (RFC 8654)."""
         self._renewals = itertools.count(1)
         ordered = sorted(specs, key=lambda s: s.name)
         names = [s.name for s in ordered]
@@ -182,6 +192,7 @@ class Fabric:
                 ends[old.side] = end
                 old.pair.ends = (ends[0], ends[1])
             node.ends[neighbor.name] = end
+            node.core.attach(neighbor.name, end.session, neighbor.address)
 
     def _wire(self, ordered: list[SpeakerSpec]) -> None:
         by_address = {s.local_address: s.name for s in ordered}
@@ -259,16 +270,10 @@ class Fabric:
             config = with_neighbor(target.spec.router, policy)
             target.spec = replace(target.spec, router=config)
             return
-        try:
-            output = target.router.set_neighbor_policy(policy, self.now)
-        except Exception as exc:  # e.g. a policy that raises: that session alone is reset
-            output = RouterOutput()
-            self._internal_error(target.ends[policy.name], exc)
+        effects = target.core.set_neighbor_policy(policy, self.now)
         target.spec = replace(target.spec, router=target.router.config)
         self._log(node, f"{policy.name}: neighbour policy changed")
-        self._apply_output(target, output)
-        for peer, family in output.refreshes:
-            self.request_route_refresh(node, peer, family)
+        self._carry_out(target, effects)
 
     def request_route_refresh(self, node: str, neighbor: str, family: Family) -> None:
         """Node ``node`` asks ``neighbor`` to re-send ``family`` (RFC 2918 §3)."""
@@ -358,7 +363,7 @@ class Fabric:
         if node.running:
             return
         node.incarnation += 1
-        node.router = Router(node.spec.router)
+        node.core.router = Router(node.spec.router)
         self._make_ends(node)
         node.running = True
         node.crashed = False
@@ -443,6 +448,7 @@ class Fabric:
         rng = random.Random(seed + str(next(self._renewals)))
         end = End(node=node.spec.name, neighbor=neighbor, session=Session(neighbor.session, rng))
         node.ends[neighbor.name] = end
+        node.core.attach(neighbor.name, end.session, neighbor.address)
         node.ends = dict(sorted(node.ends.items()))
         return end
 
@@ -484,6 +490,7 @@ class Fabric:
             self._apply(end, end.session.handle(stop, self.now))
         end.armed = None
         del node.ends[end.name]
+        node.core.detach(end.name)
         pair, end.pair = end.pair, None
         if pair is None:
             return
@@ -587,13 +594,7 @@ class Fabric:
                 node = self._nodes.get(name)
                 if node is not None and node.armed == deadline and node.running:
                     node.armed = None
-                    try:
-                        output = node.router.on_timer(self.now)
-                    except Exception as exc:  # no session to blame: record it, run on
-                        lines = "".join(traceback.format_exception(exc)).rstrip()
-                        self._log(name, f"internal error in the router's timers: {lines}")
-                        return
-                    self._apply_output(node, output)
+                    self._carry_out(node, node.core.on_router_timer(self.now))
                 return
         self._work -= 1
         match event:
@@ -682,65 +683,82 @@ class Fabric:
     # -- effects ---------------------------------------------------------------------------
 
     def _apply(self, end: End, effects: list[Effect]) -> None:
-        """Apply a session's effects in order (every Send before a following CloseTcp).
-
-        An exception while doing so (a bug) resets this session alone (decision 12).
-        """
-        try:
-            self._apply_effects(end, effects)
-        except Exception as exc:
-            self._internal_error(end, exc)
-        self._arm(end)
+        """Apply a session's effects in order (every Send before a following CloseTcp);
+        the node (:mod:`bgpemu.router.node`) resets this session alone on an error."""
+        node = self._nodes[end.node]
+        self._carry_out(node, node.core.session_effects(end.name, effects, self.now))
 
     def _internal_error(self, end: End, exc: Exception) -> None:
-        """Record ``exc`` with its traceback and reset the session of ``end`` alone."""
-        lines = "".join(traceback.format_exception(exc)).rstrip()
-        self._log(end.node, f"{end.name}: internal error, resetting the session: {lines}")
-        try:
-            self._apply_effects(
-                end, end.session.internal_error(self.now, f"internal error: {exc!r}")
-            )
-        except Exception as again:  # e.g. the router failing again on peer_down
-            self._log(end.node, f"{end.name}: internal error while resetting: {again!r}")
-            self._on_close_tcp(end)
-        self._arm(end)
-
-    def _apply_effects(self, end: End, effects: list[Effect]) -> None:
+        """Reset the session of ``end`` alone after ``exc`` (decision 12)."""
         node = self._nodes[end.node]
+        self._carry_out(node, node.core.internal_error(end.name, exc, self.now))
+
+    def _apply_output(self, node: _Node, output: RouterOutput) -> None:
+        """Send a router's exports, resets and restarts through the node's sessions."""
+        self._carry_out(node, node.core.apply_output(output, self.now))
+
+    def _carry_out(self, node: _Node, effects: list[NodeEffect]) -> None:
+        """Move the bytes and arm the timers the node asks for, in order; log its reports."""
+        name = node.spec.name
         for effect in effects:
             match effect:
-                case Send(data=data):
-                    self._send(end, data)
-                case CloseTcp():
-                    self._on_close_tcp(end)
-                case ConnectTcp():
-                    self._on_connect_tcp(end)
-                case StateChanged(old=old, new=new):
-                    self._log(end.node, f"{end.name}: {old.value} -> {new.value}")
-                    self._release_waiting(end, new)
-                case SessionEstablished(negotiated=agreed):
-                    info = peer_info(end.name, end.neighbor.address, agreed)
-                    self._apply_output(node, node.router.peer_up(info, agreed.families, self.now))
-                case SessionDown(reason=reason, sent=sent, received=received):
-                    text = f"{end.name}: session down: {reason}"
-                    if sent is not None:
-                        text += (
-                            f"; sent {describe_notification(sent.code, sent.subcode, sent.data)}"
-                        )
-                    if received is not None:
-                        described = describe_notification(
-                            received.code, received.subcode, received.data
-                        )
-                        text += f"; received {described}"
-                    self._log(end.node, text)
-                    self._apply_output(node, node.router.peer_down(end.name, self.now))
-                case UpdateReceived(update=update):
-                    output = node.router.update_received(end.name, update, self.now)
-                    self._apply_output(node, output)
-                case RouteRefreshReceived(refresh=refresh):
-                    self._refresh(node, end, refresh.family)
+                case Io(peer=peer, effect=io):
+                    self._io(node.ends[peer], io)
+                case Rearm(peer=peer):
+                    end = node.ends.get(peer)
+                    if end is not None:
+                        self._arm(end)
+                case RouterRearm():
+                    self._arm_router(node)
+                case Decided(output=output):
+                    self._log_changes(name, output)
+                case NotAnnounced(peer=peer, text=text):
+                    self._log(name, f"{peer}: {text}")
+                case Restarting(peer=peer):
+                    self._log(name, f"{peer}: restarting after max-prefix")
+                case Fault(peer=peer, error=error, resetting=False):
+                    lines = "".join(traceback.format_exception(error)).rstrip()
+                    self._log(name, f"{peer}: internal error, resetting the session: {lines}")
+                case Fault(peer=peer, error=error, resetting=True):
+                    self._log(name, f"{peer}: internal error while resetting: {error!r}")
+                case RouterFault(error=error):
+                    lines = "".join(traceback.format_exception(error)).rstrip()
+                    self._log(name, f"internal error in the router's timers: {lines}")
                 case _:
                     pass
+
+    def _io(self, end: End, effect: Effect) -> None:
+        match effect:
+            case Send(data=data):
+                self._send(end, data)
+            case CloseTcp():
+                self._on_close_tcp(end)
+            case ConnectTcp():
+                self._on_connect_tcp(end)
+            case StateChanged(old=old, new=new):
+                self._log(end.node, f"{end.name}: {old.value} -> {new.value}")
+                self._release_waiting(end, new)
+            case SessionDown(reason=reason, sent=sent, received=received):
+                text = f"{end.name}: session down: {reason}"
+                if sent is not None:
+                    text += f"; sent {describe_notification(sent.code, sent.subcode, sent.data)}"
+                if received is not None:
+                    described = describe_notification(
+                        received.code, received.subcode, received.data
+                    )
+                    text += f"; received {described}"
+                self._log(end.node, text)
+            case _:
+                pass
+
+    def _log_changes(self, name: str, output: RouterOutput) -> None:
+        for change in output.changes:
+            new = change.new
+            if new is None or new.best is None:
+                self._log(name, f"best path {change.prefix}: none")
+            else:
+                source = new.best.source.name or "local"
+                self._log(name, f"best path {change.prefix}: {source} ({new.reason.value})")
 
     def _send(self, end: End, data: bytes) -> None:
         pair = end.pair
@@ -773,61 +791,6 @@ class Fabric:
         if end.pair is None:
             return  # unmatched: the attempt goes nowhere (re-sent if the end gets wired)
         self._push(self.now + self.latency, Connect(end, end.attempt))
-
-    def _apply_output(self, node: _Node, output: RouterOutput) -> None:
-        """Send a router's exports, resets and restarts through the node's sessions."""
-        name = node.spec.name
-        for change in output.changes:
-            new = change.new
-            if new is None or new.best is None:
-                self._log(name, f"best path {change.prefix}: none")
-            else:
-                source = new.best.source.name or "local"
-                self._log(name, f"best path {change.prefix}: {source} ({new.reason.value})")
-        for peer, exports in output.exports.items():
-            end = node.ends.get(peer)
-            if end is not None:
-                self._send_exports(end, exports)
-        for reset in output.resets:
-            end = node.ends[reset.peer]
-            if reset.error is not None:  # a bug while serving that peer (decision 12)
-                self._internal_error(end, reset.error)
-                continue
-            n = reset.notification
-            stop = ManualStop(subcode=n.subcode, data=n.data, reason="maximum prefixes reached")
-            self._apply(end, end.session.handle(stop, self.now))
-        for peer in output.restarts:
-            end = node.ends[peer]
-            self._log(name, f"{peer}: restarting after max-prefix")
-            self._apply(end, end.session.handle(ManualStart(), self.now))
-        self._arm_router(node)
-
-    def _send_exports(self, end: End, exports: list[Export]) -> None:
-        """Pack and send exports to ``end``; an error resets ``end`` alone (decision 12)."""
-        session = end.session
-        codec = session.codec
-        try:
-            for export in exports:
-                packed = export_frames(codec, export)
-                if packed.not_announced is not None and isinstance(export, Announce):
-                    self._nodes[end.node].router.not_announced(end.name, export)
-                    key = (end.node, end.name)
-                    if key not in self._not_announced:  # once per neighbour
-                        self._not_announced.add(key)
-                        self._log(end.node, f"{end.name}: {packed.not_announced}")
-                self._apply(end, session.send_update_frames(packed.frames, self.now))
-        except Exception as exc:
-            self._internal_error(end, exc)
-
-    def _refresh(self, node: _Node, end: End, family: Family) -> None:
-        """Re-send ``family`` between BoRR and EoRR when both ends support RFC 7313."""
-        session = end.session
-        begin = RouteRefreshSubtype.BEGIN_OF_RIB
-        self._apply(end, session.demarcate_refresh(family, begin, self.now))
-        output = node.router.route_refresh(end.name, family, self.now)
-        self._apply_output(node, output)
-        end_marker = RouteRefreshSubtype.END_OF_RIB
-        self._apply(end, session.demarcate_refresh(family, end_marker, self.now))
 
     def _arm(self, end: End) -> None:
         deadline = end.session.next_deadline()
