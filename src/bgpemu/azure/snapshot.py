@@ -15,35 +15,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bgpemu.rib.path import Path
+from bgpemu.rib.route import ATTRIBUTE_FIELDS, RibRoute, route_doc, route_of
 from bgpemu.router.core import Router
 from bgpemu.session import Session, SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
-from bgpemu.wire.messages import Origin, PathAttributes
+from bgpemu.wire.messages import PathAttributes
 
 __all__ = ["PeerStatus", "RibRoute", "RouterSnapshot", "peer_status", "route_of", "snapshot"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RibRoute:
-    """One path to one prefix, with the flags the views need."""
-
-    prefix: str
-    family: str
-    next_hop: str | None
-    as_path: tuple[int, ...] = ()
-    origin: str | None = None
-    local_pref: int | None = None
-    med: int | None = None
-    communities: tuple[str, ...] = ()
-    large_communities: tuple[str, ...] = ()
-    weight: int = 0
-    peer: str | None = None
-    """The neighbour (speaker name) it came from or goes to; None = locally originated."""
-    best: bool = False
-    multipath: bool = False
-    """In the ECMP set (the best path is in it too)."""
-    reason: str | None = None
-    """Loc-RIB only, on the best path: the decision step that settled it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +64,7 @@ class RouterSnapshot:
         """
 
         def routes(items: tuple[RibRoute, ...]) -> list[dict[str, Any]]:
-            return [{name: getattr(r, name) for name in _ROUTE_FIELDS} for r in items]
+            return [route_doc(r) for r in items]
 
         return {
             "name": self.name,
@@ -116,7 +94,6 @@ class RouterSnapshot:
         )
 
 
-_ROUTE_FIELDS = tuple(f.name for f in fields(RibRoute))
 _PEER_FIELDS = tuple(f.name for f in fields(PeerStatus))
 
 
@@ -125,40 +102,6 @@ def _route_from_json(item: Mapping[str, Any]) -> RibRoute:
     for key in ("as_path", "communities", "large_communities"):
         values[key] = tuple(values[key])
     return RibRoute(**values)
-
-
-def _origin(origin: Origin | None) -> str | None:
-    return None if origin is None else origin.name.lower()
-
-
-def route_of(
-    family: Family,
-    prefix: str,
-    attributes: PathAttributes,
-    *,
-    peer: str | None,
-    weight: int = 0,
-    best: bool = False,
-    multipath: bool = False,
-    reason: str | None = None,
-) -> RibRoute:
-    """A :class:`RibRoute` from wire attributes."""
-    return RibRoute(
-        prefix=prefix,
-        family=str(family),
-        next_hop=attributes.next_hop,
-        as_path=attributes.as_path_asns(),
-        origin=_origin(attributes.origin),
-        local_pref=attributes.local_pref,
-        med=attributes.med,
-        communities=tuple(f"{c >> 16}:{c & 0xFFFF}" for c in attributes.communities),
-        large_communities=tuple(f"{a}:{b}:{c}" for a, b, c in attributes.large_communities),
-        weight=weight,
-        peer=peer,
-        best=best,
-        multipath=multipath,
-        reason=reason,
-    )
 
 
 class _Converter:
@@ -175,13 +118,8 @@ class _Converter:
     ) -> RibRoute:
         hit = self._fields.get(id(attributes))
         if hit is None or hit[0] is not attributes:
-            fields = route_of(family, prefix, attributes, peer=None)
-            values = {
-                name: getattr(fields, name)
-                for name in ("next_hop", "as_path", "origin", "local_pref", "med")
-            }
-            values["communities"] = fields.communities
-            values["large_communities"] = fields.large_communities
+            route = route_of(family, prefix, attributes, peer=None)
+            values = {name: getattr(route, name) for name in ATTRIBUTE_FIELDS}
             hit = self._fields[id(attributes)] = (attributes, values)
         return RibRoute(prefix=prefix, family=str(family), **hit[1], **flags)
 

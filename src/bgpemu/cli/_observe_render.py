@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bgpemu.cli._observe_mqtt import UsageError
+from bgpemu.rib.route import as_path_text
 
 __all__ = ["emit", "query", "render_rib", "render_sessions", "render_view"]
 
@@ -68,7 +69,7 @@ def _generic_table(value: Any) -> str:
 
 
 def _as_path(route: Mapping[str, Any]) -> str:
-    return " ".join(str(asn) for asn in route.get("as_path", [])) or "(local)"
+    return as_path_text(route.get("as_path", []), " ") or "(local)"
 
 
 def render_rib(tables: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from bgpemu.cli._configs import load_all
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
+from bgpemu.rib.route import as_path_text
 
 __all__ = ["add_parser", "render_table", "run"]
 
@@ -226,7 +227,7 @@ def _view(args: argparse.Namespace, solution: Any) -> Any:
 
 
 def _as_path(best: dict[str, Any]) -> str:
-    return " ".join(str(asn) for asn in best.get("as_path", [])) or "(local)"
+    return as_path_text(best.get("as_path", []), " ") or "(local)"
 
 
 def render_table(tables: dict[str, list[dict[str, Any]]]) -> str:

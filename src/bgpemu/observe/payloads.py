@@ -26,9 +26,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import PeerStatus, RouterSnapshot
 from bgpemu.observe.errors import SequenceGapError, TopicError
 from bgpemu.observe.topics import NodeTopic, table_key, table_of_key, validate_name
+from bgpemu.rib.route import RibRoute, route_doc
 from bgpemu.types import prefix_key
 
 __all__ = [
@@ -265,26 +266,6 @@ def lab_event_payload(
 
 
 # --- routes and sessions --------------------------------------------------------------
-
-
-def route_doc(route: RibRoute) -> Doc:
-    """One route as JSON (the :class:`RibRoute` fields, lists for tuples)."""
-    return {
-        "prefix": route.prefix,
-        "family": route.family,
-        "next_hop": route.next_hop,
-        "as_path": list(route.as_path),
-        "origin": route.origin,
-        "local_pref": route.local_pref,
-        "med": route.med,
-        "communities": list(route.communities),
-        "large_communities": list(route.large_communities),
-        "weight": route.weight,
-        "peer": route.peer,
-        "best": route.best,
-        "multipath": route.multipath,
-        "reason": route.reason,
-    }
 
 
 def session_doc(status: PeerStatus, now: float | None = None) -> Doc:

@@ -15,8 +15,9 @@ encoding must cost next to nothing per route:
 * :class:`RouteEncoder` writes the JSON text of routes directly.  The attribute part of
   a route (next hop to peer) is encoded once per attributes object and cached (the
   router shares one attributes object among the prefixes of an UPDATE); a route is
-  then one string formatting.  The text equals ``json.dumps`` of
-  :func:`~bgpemu.observe.payloads.route_doc` with compact separators, field for field
+  then one string formatting.  The fragment is :func:`~bgpemu.rib.route.attribute_doc`
+  with the weight and the peer; the text equals ``json.dumps`` of
+  :func:`~bgpemu.rib.route.route_doc` with compact separators, field for field
   (tests/observe/test_tables.py checks it against that reference).
 
 Canonical order, as in every table document: family, then address, then prefix
@@ -35,6 +36,7 @@ from bgpemu.observe.payloads import table_schema
 from bgpemu.observe.topics import NodeTopic, table_key, table_of_key
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.path import Path
+from bgpemu.rib.route import attribute_doc
 from bgpemu.router.core import Router
 from bgpemu.session import Session
 from bgpemu.types import Family, prefix_key
@@ -158,19 +160,8 @@ class RouteEncoder:
         hit = self._fragments.get(key)
         if hit is not None and hit[0] is attributes:
             return hit[1]
-        origin = attributes.origin
         text = json.dumps(
-            {
-                "next_hop": attributes.next_hop,
-                "as_path": list(attributes.as_path_asns()),
-                "origin": None if origin is None else origin.name.lower(),
-                "local_pref": attributes.local_pref,
-                "med": attributes.med,
-                "communities": [f"{c >> 16}:{c & 0xFFFF}" for c in attributes.communities],
-                "large_communities": [f"{a}:{b}:{c}" for a, b, c in attributes.large_communities],
-                "weight": weight,
-                "peer": peer,
-            },
+            {**attribute_doc(attributes), "weight": weight, "peer": peer},
             separators=(",", ":"),
             ensure_ascii=False,
         )

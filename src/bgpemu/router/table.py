@@ -1,4 +1,9 @@
-"""JSON-ready views of Loc-RIB entries (field names as in ``ReceivedRoute.to_json``)."""
+"""JSON-ready views of Loc-RIB entries: the ``loc_rib`` of ``bgpemu solve`` and the speaker
+dump (docs/speaker.md), one entry per prefix with its best path and multipath set.
+
+A path's fields are those of the route record (:func:`bgpemu.rib.route.attribute_doc`
+and the peer), in this shape's own order, without the record's flags and weight.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.path import Path
+from bgpemu.rib.route import attribute_doc
 from bgpemu.types import Family
 
 __all__ = ["decision_json", "path_json"]
@@ -13,17 +19,22 @@ __all__ = ["decision_json", "path_json"]
 
 def path_json(path: Path) -> dict[str, Any]:
     """One path: next hop, AS_PATH, ORIGIN, MED, LOCAL_PREF, communities, source peer."""
-    attrs = path.attributes
-    return {
-        "next_hop": attrs.next_hop,
-        "as_path": list(attrs.as_path_asns()),
-        "origin": attrs.origin.name.lower() if attrs.origin is not None else None,
-        "med": attrs.med,
-        "local_pref": attrs.local_pref,
-        "communities": [f"{c >> 16}:{c & 0xFFFF}" for c in attrs.communities],
-        "large_communities": [f"{a}:{b}:{c}" for a, b, c in attrs.large_communities],
-        "peer": None if path.local else path.source.name,
-    }
+    doc = attribute_doc(path.attributes)
+    doc["peer"] = None if path.local else path.source.name
+    return {name: doc[name] for name in _PATH_FIELDS}
+
+
+_PATH_FIELDS = (
+    "next_hop",
+    "as_path",
+    "origin",
+    "med",
+    "local_pref",
+    "communities",
+    "large_communities",
+    "peer",
+)
+"""The fields of a path in this shape, in its order (MED before LOCAL_PREF)."""
 
 
 def decision_json(family: Family, prefix: str, decision: Decision) -> dict[str, Any]:

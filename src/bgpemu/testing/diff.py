@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.rib.route import RibRoute, as_path_text
 
 __all__ = ["Change", "Diff", "LabSnapshot", "Route", "diff"]
 
@@ -211,7 +212,7 @@ def _entries(snap: LabSnapshot) -> dict[_Key, tuple[Route, ...]]:
 
 
 def _rib_route(route: RibRoute) -> Route:
-    path = " ".join(str(asn) for asn in route.as_path)
+    path = as_path_text(route.as_path, " ")
     source = "originated" if route.peer is None else f"from {route.peer}"
     return Route(
         next_hop=route.next_hop or "local",

@@ -16,7 +16,6 @@ __all__ = [
     "SUBSCRIPTION",
     "RibIndex",
     "address_key",
-    "as_path_text",
     "covered_by_any",
     "covers",
     "endpoints",
@@ -60,11 +59,6 @@ def covers(outer: str, inner: str) -> bool:
 def covered_by_any(prefix: str, outers: Iterable[str]) -> bool:
     """Is ``prefix`` equal to or inside one of ``outers``?"""
     return any(covers(outer, prefix) for outer in outers)
-
-
-def as_path_text(as_path: tuple[int, ...], separator: str = "-") -> str:
-    """``65520-65520-65002`` (Azure CLI style) or with another separator."""
-    return separator.join(str(asn) for asn in as_path)
 
 
 def large_communities(route: RibRoute) -> tuple[tuple[int, int, int], ...]:

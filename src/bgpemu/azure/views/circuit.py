@@ -15,12 +15,12 @@ from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._common import (
     address_key,
-    as_path_text,
     node_of,
     prefix_key,
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
+from bgpemu.rib.route import as_path_text
 
 __all__ = ["circuit_routes", "render_table"]
 

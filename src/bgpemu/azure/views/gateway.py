@@ -16,7 +16,6 @@ from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
 from bgpemu.azure.views._common import (
     address_key,
-    as_path_text,
     endpoints,
     node_of,
     peer_address,
@@ -24,6 +23,7 @@ from bgpemu.azure.views._common import (
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
+from bgpemu.rib.route import as_path_text
 
 __all__ = [
     "LOCAL_WEIGHT",

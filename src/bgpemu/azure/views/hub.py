@@ -51,7 +51,6 @@ from bgpemu.azure.model import (
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
 from bgpemu.azure.views._common import (
-    as_path_text,
     endpoints,
     large_communities,
     node_of,
@@ -60,6 +59,7 @@ from bgpemu.azure.views._common import (
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
+from bgpemu.rib.route import as_path_text
 
 __all__ = ["HubCandidate", "Kind", "hub_routes", "render_table"]
 

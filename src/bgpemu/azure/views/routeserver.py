@@ -14,7 +14,6 @@ from bgpemu.azure.model import Network, Nva, RouteServer, RouteServerPeer
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._common import (
-    as_path_text,
     endpoints,
     node_of,
     peer_address,
@@ -22,6 +21,7 @@ from bgpemu.azure.views._common import (
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
+from bgpemu.rib.route import as_path_text
 
 __all__ = ["LEARNED_WEIGHT", "render_table", "route_server_routes"]
 

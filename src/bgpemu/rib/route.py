@@ -1,0 +1,144 @@
+"""The one route record of bgpemu and its one JSON shape.
+
+A :class:`RibRoute` is one path to one prefix as everything outside the RIBs sees it:
+the Azure views (through :class:`~bgpemu.azure.snapshot.RouterSnapshot`), the MQTT
+table documents (``bgpemu/v1/rib-loc``, ``rib-in``, ``rib-out``, ``schema/mqtt``), the
+JSON of ``bgpemu solve`` and the speaker dump, and :mod:`bgpemu.testing.diff`.
+
+* :func:`attribute_doc` is the only conversion from wire attributes (RFC 4271 §4.3,
+  RFC 1997 communities as ``asn:value``, RFC 8092 large communities as ``a:b:c``,
+  ORIGIN by name) to the record's attribute fields, as JSON values;
+* :func:`route_of` makes the record from wire attributes with it;
+* :func:`route_doc` is the only encoder of the record to its JSON object (field names
+  and order of the MQTT ``route`` schema).
+
+Hot paths encode straight from the attributes with :func:`attribute_doc` and cache the
+result per attributes object (the router shares one among the prefixes of an UPDATE):
+the feed's JSON fragments (:mod:`bgpemu.observe.tables`), the snapshot's converter, and
+:func:`bgpemu.router.table.path_json`, which prints the fields in its own order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bgpemu.types import Family
+from bgpemu.wire.messages import PathAttributes
+
+__all__ = [
+    "ATTRIBUTE_FIELDS",
+    "RibRoute",
+    "as_path_text",
+    "attribute_doc",
+    "route_doc",
+    "route_of",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RibRoute:
+    """One path to one prefix, with the flags the views need."""
+
+    prefix: str
+    family: str
+    next_hop: str | None
+    as_path: tuple[int, ...] = ()
+    origin: str | None = None
+    local_pref: int | None = None
+    med: int | None = None
+    communities: tuple[str, ...] = ()
+    large_communities: tuple[str, ...] = ()
+    weight: int = 0
+    peer: str | None = None
+    """The neighbour (speaker name) it came from or goes to; None = locally originated."""
+    best: bool = False
+    multipath: bool = False
+    """In the ECMP set (the best path is in it too)."""
+    reason: str | None = None
+    """Loc-RIB only, on the best path: the decision step that settled it."""
+
+
+ATTRIBUTE_FIELDS = (
+    "next_hop",
+    "as_path",
+    "origin",
+    "local_pref",
+    "med",
+    "communities",
+    "large_communities",
+)
+"""The :class:`RibRoute` fields taken from the path attributes, in the record's order."""
+
+
+def attribute_doc(attributes: PathAttributes) -> dict[str, Any]:
+    """The :data:`ATTRIBUTE_FIELDS` of ``attributes`` as JSON values: AS_PATH segments
+    flattened, ORIGIN by its lower-case name, communities as text (RFC 1997
+    ``asn:value``, RFC 8092 ``a:b:c``)."""
+    origin = attributes.origin
+    return {
+        "next_hop": attributes.next_hop,
+        "as_path": list(attributes.as_path_asns()),
+        "origin": None if origin is None else origin.name.lower(),
+        "local_pref": attributes.local_pref,
+        "med": attributes.med,
+        "communities": [f"{c >> 16}:{c & 0xFFFF}" for c in attributes.communities],
+        "large_communities": [f"{a}:{b}:{c}" for a, b, c in attributes.large_communities],
+    }
+
+
+def route_of(
+    family: Family,
+    prefix: str,
+    attributes: PathAttributes,
+    *,
+    peer: str | None,
+    weight: int = 0,
+    best: bool = False,
+    multipath: bool = False,
+    reason: str | None = None,
+) -> RibRoute:
+    """A :class:`RibRoute` from wire attributes (converted by :func:`attribute_doc`)."""
+    doc = attribute_doc(attributes)
+    return RibRoute(
+        prefix=prefix,
+        family=str(family),
+        next_hop=doc["next_hop"],
+        as_path=tuple(doc["as_path"]),
+        origin=doc["origin"],
+        local_pref=doc["local_pref"],
+        med=doc["med"],
+        communities=tuple(doc["communities"]),
+        large_communities=tuple(doc["large_communities"]),
+        weight=weight,
+        peer=peer,
+        best=best,
+        multipath=multipath,
+        reason=reason,
+    )
+
+
+def route_doc(route: RibRoute) -> dict[str, Any]:
+    """One route as JSON (the :class:`RibRoute` fields in their order, lists for tuples)."""
+    return {
+        "prefix": route.prefix,
+        "family": route.family,
+        "next_hop": route.next_hop,
+        "as_path": list(route.as_path),
+        "origin": route.origin,
+        "local_pref": route.local_pref,
+        "med": route.med,
+        "communities": list(route.communities),
+        "large_communities": list(route.large_communities),
+        "weight": route.weight,
+        "peer": route.peer,
+        "best": route.best,
+        "multipath": route.multipath,
+        "reason": route.reason,
+    }
+
+
+def as_path_text(as_path: Iterable[int], separator: str = "-") -> str:
+    """``65520-65520-65002`` (Azure CLI style) or with another separator ("" if empty)."""
+    return separator.join(str(asn) for asn in as_path)
