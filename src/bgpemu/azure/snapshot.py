@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bgpemu.rib.path import Path
-from bgpemu.rib.route import ATTRIBUTE_FIELDS, RibRoute, route_doc, route_of
+from bgpemu.rib.route import ATTRIBUTE_FIELDS, RibRoute, route_doc, route_from_doc, route_of
 from bgpemu.router.core import Router
 from bgpemu.session import Session, SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
@@ -81,7 +81,7 @@ class RouterSnapshot:
         """The inverse of :meth:`to_json`."""
 
         def routes(items: Any) -> tuple[RibRoute, ...]:
-            return tuple(_route_from_json(item) for item in items)
+            return tuple(route_from_doc(item) for item in items)
 
         return cls(
             name=data["name"],
@@ -95,13 +95,6 @@ class RouterSnapshot:
 
 
 _PEER_FIELDS = tuple(f.name for f in fields(PeerStatus))
-
-
-def _route_from_json(item: Mapping[str, Any]) -> RibRoute:
-    values = dict(item)
-    for key in ("as_path", "communities", "large_communities"):
-        values[key] = tuple(values[key])
-    return RibRoute(**values)
 
 
 class _Converter:

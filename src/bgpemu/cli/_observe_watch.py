@@ -30,6 +30,7 @@ from bgpemu.cli._observe_mqtt import (
 )
 from bgpemu.cli._observe_render import query
 from bgpemu.cli._observe_verbs import node_speakers
+from bgpemu.rib.route import as_path_text
 
 __all__ = ["delta_line", "run_watch", "table_text", "watch_filters"]
 
@@ -40,7 +41,7 @@ _SHOWN_ITEMS = 6
 def _route_text(entry: Mapping[str, Any]) -> str:
     routes = entry.get("routes") or [{}]
     best = routes[0]
-    path = " ".join(str(asn) for asn in best.get("as_path", [])) or "local"
+    path = as_path_text(best.get("as_path", []), " ") or "local"
     text = f"+{entry['prefix']} via {best.get('next_hop') or '-'} path {path}"
     if len(routes) > 1:
         text += f" +{len(routes) - 1} path(s)"

@@ -20,7 +20,7 @@ the feed's JSON fragments (:mod:`bgpemu.observe.tables`), the snapshot's convert
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "as_path_text",
     "attribute_doc",
     "route_doc",
+    "route_from_doc",
     "route_of",
 ]
 
@@ -137,6 +138,14 @@ def route_doc(route: RibRoute) -> dict[str, Any]:
         "multipath": route.multipath,
         "reason": route.reason,
     }
+
+
+def route_from_doc(doc: Mapping[str, Any]) -> RibRoute:
+    """The inverse of :func:`route_doc` (tuples for lists)."""
+    values = dict(doc)
+    for key in ("as_path", "communities", "large_communities"):
+        values[key] = tuple(values[key])
+    return RibRoute(**values)
 
 
 def as_path_text(as_path: Iterable[int], separator: str = "-") -> str:

@@ -12,6 +12,7 @@ from bgpemu.rib.route import (
     as_path_text,
     attribute_doc,
     route_doc,
+    route_from_doc,
     route_of,
 )
 from bgpemu.router.table import path_json
@@ -53,6 +54,7 @@ def test_the_record_and_its_json_hold_the_same_fields_in_the_same_order() -> Non
     assert route.as_path == (65001, 65002, 64512, 64513)
     doc = route_doc(route)
     assert list(doc) == list(RibRoute.__dataclass_fields__)
+    assert route_from_doc(json.loads(json.dumps(doc))) == route
     assert doc == {
         "prefix": "2001:db8:1::/48",
         "family": "ipv6-unicast",
