@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 
 from bgpemu.azure.model import Network, Node
 from bgpemu.azure.plan import Endpoint, Plan
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.rib.route import RibRoute
 from bgpemu.types import prefix_key
 
 __all__ = [

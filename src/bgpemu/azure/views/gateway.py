@@ -13,7 +13,7 @@ from typing import Any
 
 from bgpemu.azure.model import ExpressRouteGateway, Network, VpnGateway
 from bgpemu.azure.plan import Endpoint, Plan
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._common import (
     address_key,
     endpoints,
@@ -23,7 +23,7 @@ from bgpemu.azure.views._common import (
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
-from bgpemu.rib.route import as_path_text
+from bgpemu.rib.route import RibRoute, as_path_text
 
 __all__ = [
     "LOCAL_WEIGHT",

@@ -49,7 +49,7 @@ from bgpemu.azure.model import (
     VWanHub,
 )
 from bgpemu.azure.plan import Plan
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._common import (
     endpoints,
     large_communities,
@@ -59,7 +59,7 @@ from bgpemu.azure.views._common import (
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
-from bgpemu.rib.route import as_path_text
+from bgpemu.rib.route import RibRoute, as_path_text
 
 __all__ = ["HubCandidate", "Kind", "hub_routes", "render_table"]
 

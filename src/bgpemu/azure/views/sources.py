@@ -42,7 +42,7 @@ from bgpemu.azure.model import (
     VWanHub,
 )
 from bgpemu.azure.plan import Plan
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._common import (
     RibIndex,
     address_key,
@@ -51,6 +51,7 @@ from bgpemu.azure.views._common import (
     snapshot_of,
 )
 from bgpemu.azure.views.hub import hub_routes
+from bgpemu.rib.route import RibRoute
 
 __all__ = ["GatewayRoute", "SourceKind", "choose", "gateway_routes", "gateway_vnet"]
 
