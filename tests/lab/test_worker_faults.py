@@ -9,6 +9,7 @@ other sessions keep running; after recovery the broker's retained tables equal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -241,3 +242,40 @@ async def test_a_restart_that_cannot_listen_fails_alone_and_can_be_retried() -> 
         assert await lab.restart("SiteB") == ("SiteB",)
         await lab.converged(timeout=30)
         assert (await _loc(lab, "SiteA"))["10.2.0.0/16"] == (65515, 65002)
+
+
+async def test_the_lab_publisher_outlives_a_frozen_view_speaker(mosquitto: Mosquitto) -> None:
+    """The lab's publisher reads the Azure speakers' snapshots after every change; one of
+    them frozen (or dead) must cost a round of views, not the publisher and its lab."""
+    fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
+    async with (
+        _lab(mosquitto.url, keepalive=1, hold=3) as lab,
+        Observer(mosquitto.url, lab=lab.name) as observer,
+    ):
+        views = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0))
+        try:
+            await lab.converged(timeout=60)
+            state = observer.topics.state
+            await observer.wait_for(lambda: state in observer.documents, 30)
+            pid = _pid_of(lab, "HubGW")  # an Azure speaker: the views read it
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                async with asyncio.timeout(15):
+                    while not any(f.event is WorkerEvent.STOPPED for f in lab.faults):
+                        await lab.wait_change()
+                # SiteA's hold timer (3 s) ends its session with the frozen gateway.
+                await _until_gone(lab, "SiteA", "10.2.0.0/16", timeout=20)
+                assert not views.done()
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            async with asyncio.timeout(15):
+                while not any(f.event is WorkerEvent.RESUMED for f in lab.faults):
+                    await lab.wait_change()
+            await lab.converged(timeout=30)
+            await lab.flush(timeout=30)
+            await wait_retained_equal(observer, fabric, timeout=30)
+            assert not views.done()
+        finally:
+            views.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await views

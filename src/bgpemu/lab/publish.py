@@ -36,7 +36,7 @@ from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.bestpaths import best_path_changes
 from bgpemu.lab.convergence import Verdict
 from bgpemu.lab.faults import WorkerFault
-from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.observe.url import BrokerAddress
 
 __all__ = [
@@ -192,10 +192,15 @@ async def _publish_views(
         verdict = lab.verdict()
         version = lab.version
         if verdict.converged and version != published:
-            snapshots = await lab.snapshots(
-                speakers=view_speakers(lab.plan),
-                without_adj_rib_out=views_without_adj_rib_out(lab.plan),
-            )
+            try:
+                snapshots = await lab.snapshots(
+                    speakers=view_speakers(lab.plan),
+                    without_adj_rib_out=views_without_adj_rib_out(lab.plan),
+                )
+            except LabError as exc:  # a worker died or is stopped (a fault, reported)
+                logger.info("lab %s: Azure views not updated this time: %s", lab.name, exc)
+                await lab.wait_change()
+                continue
             if lab.version != version:
                 continue  # something moved while the snapshots were taken: look again
             now = time.monotonic()
@@ -307,7 +312,6 @@ class _Control:
     async def handle(self, raw: bytes) -> None:
         from bgpemu.lab.control import apply, decode_command, parse_command
         from bgpemu.lab.names import Names
-        from bgpemu.lab.supervisor import LabError
 
         command = decode_command(raw)
         if isinstance(command, str):

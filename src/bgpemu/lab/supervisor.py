@@ -688,8 +688,8 @@ class TcpLab:
         kind = message.get("type")
         if not worker.alive:
             raise LabError(f"{self._named(worker)} is not running ({kind!r} not sent)")
-        if worker.stopped_since is not None:
-            raise LabError(self._stopped_error(worker, kind))
+        if worker.stopped_since is not None and _stopped(worker.process.pid):  # still
+            raise LabError(self._stopped_error(worker, repr(kind)))
         request = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         worker.pending[request] = future
@@ -725,11 +725,11 @@ class TcpLab:
         ]
         return list(await asyncio.gather(*(self._ask(w, message, timeout) for w in workers)))
 
-    def _stopped_error(self, worker: _Worker, kind: object) -> str:
+    def _stopped_error(self, worker: _Worker, what: str) -> str:
         since = time.monotonic() - (worker.stopped_since or time.monotonic())
         return (
             f"{self._named(worker)} is stopped (SIGSTOP) since {since:.0f} s: "
-            f"{kind!r} not answered; it runs again after SIGCONT"
+            f"{what} not answered; it runs again after SIGCONT"
         )
 
     def _named(self, worker: _Worker) -> str:
@@ -811,7 +811,8 @@ class TcpLab:
                 worker.stopped_since = now
                 for future in worker.pending.values():  # answered only after SIGCONT
                     if not future.done():
-                        future.set_exception(LabError(self._stopped_error(worker, "command")))
+                        error = self._stopped_error(worker, "a request sent before")
+                        future.set_exception(LabError(error))
                 cause = (
                     "is stopped (SIGSTOP or SIGTSTP): its speakers neither send nor answer "
                     "until it gets SIGCONT; their peers' hold timers end their sessions"
