@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bgpemu.router import OriginatedRoute, Router, RouterConfig
+from bgpemu.router.node import Node
 from bgpemu.router.spec import NeighborSpec
 from bgpemu.runtime import Speaker
 from bgpemu.runtime import peer as peer_module
@@ -256,8 +257,8 @@ async def test_reader_applies_back_pressure_instead_of_buffering_without_bound()
         driver = PeerDriver(
             spec,
             local_address="127.0.0.45",
-            router=Router(RouterConfig(asn=65001, router_id="192.0.2.1")),
-            apply_output=lambda out, now: None,
+            node=Node(Router(RouterConfig(asn=65001, router_id="192.0.2.1"))),
+            carry_out=lambda effects, now: None,
             rng=random.Random(1),
             task_group=tg,
             on_change=lambda: None,

@@ -128,7 +128,8 @@ class Malformed:
 
 @dataclass(frozen=True, slots=True)
 class Resetting:
-    """The session of ``peer`` is stopped with ``notification`` (maximum prefixes)."""
+    """The session of ``peer`` is stopped with ``notification`` (maximum prefixes, or an
+    operator's reset)."""
 
     peer: str
     notification: Notification
@@ -136,7 +137,8 @@ class Resetting:
 
 @dataclass(frozen=True, slots=True)
 class Restarting:
-    """The session of ``peer`` starts again after its max-prefix reset."""
+    """The session of ``peer`` starts again after a reset (max-prefix restart timer, or
+    the operator)."""
 
     peer: str
 
@@ -229,6 +231,20 @@ class Node:
         """Ask ``peer`` to re-send ``family`` (RFC 2918 §3)."""
         out: list[NodeEffect] = []
         self._call(out, peer, _asking(family, now), now)
+        return out
+
+    def reset(self, peer: str, notification: Notification, now: float) -> list[NodeEffect]:
+        """Stop ``peer``'s session with ``notification`` (RFC 4486 §4: maximum prefixes,
+        or an operator's Administrative Shutdown / Reset); it stays down until
+        :meth:`restart`."""
+        out: list[NodeEffect] = []
+        self._reset(out, peer, notification, now)
+        return out
+
+    def restart(self, peer: str, now: float) -> list[NodeEffect]:
+        """Start ``peer``'s session again after a :meth:`reset`."""
+        out: list[NodeEffect] = []
+        self._restart(out, peer, now)
         return out
 
     def internal_error(self, peer: str, exc: BaseException, now: float) -> list[NodeEffect]:
@@ -344,17 +360,21 @@ class Node:
             if reset.error is not None:  # a bug while serving that peer (decision 12)
                 self._internal_error(out, reset.peer, reset.error, now)
                 continue
-            n = reset.notification
-            out.append(Resetting(reset.peer, n))
-            stop = ManualStop(
-                subcode=n.subcode, data=n.data, reason=describe_notification(n.code, n.subcode)
-            )
-            self._call(out, reset.peer, _feeding(stop, now), now)
+            self._reset(out, reset.peer, reset.notification, now)
         for peer in output.restarts:
             if peer in self.sessions:  # else de-configured while its restart was pending
-                out.append(Restarting(peer))
-                self._call(out, peer, _feeding(ManualStart(), now), now)
+                self._restart(out, peer, now)
         out.append(RouterRearm())
+
+    def _reset(self, out: list[NodeEffect], peer: str, n: Notification, now: float) -> None:
+        out.append(Resetting(peer, n))
+        reason = describe_notification(n.code, n.subcode)
+        stop = ManualStop(subcode=n.subcode, data=n.data, reason=reason)
+        self._call(out, peer, _feeding(stop, now), now)
+
+    def _restart(self, out: list[NodeEffect], peer: str, now: float) -> None:
+        out.append(Restarting(peer))
+        self._call(out, peer, _feeding(ManualStart(), now), now)
 
     def _send_exports(
         self,

@@ -17,9 +17,11 @@ serving it (decoding, the router, a policy, encoding its exports) never leaves t
 driver.  It is logged once with its traceback and counted, and it resets this
 neighbour's session alone (:meth:`Session.internal_error
 <bgpemu.session.fsm.Session.internal_error>`: Cease / Out of Resources, RFC 4486 §4),
-which the IdleHoldTimer brings back; every other session keeps running.  Exports are
-packed in the target peer's driver (:meth:`PeerDriver.send_exports`), so a route that
-cannot be encoded toward one peer resets that peer, not the one it came from.
+which the IdleHoldTimer brings back; every other session keeps running.  What
+glues the session to the router (exports packed with the target peer's codec, so a
+route that cannot be encoded toward one peer resets that peer, not the one it came
+from) is the speaker's sans-IO :class:`~bgpemu.router.node.Node`, shared with the
+fabric; the driver carries out the effects it returns.
 
 Back-pressure: the event queue is bounded, so a reader whose peer sends faster than
 the driver processes waits on it, stops reading, and TCP flow control holds the peer
@@ -36,13 +38,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bgpemu.router import (
-    Export,
-    Router,
-    RouterOutput,
-    peer_info,
-)
-from bgpemu.router.exports import Announce, Packed, export_frames
+from bgpemu.router.node import Node, NodeEffect
 from bgpemu.router.spec import NeighborSpec
 from bgpemu.runtime import tcp_md5
 from bgpemu.runtime.throttle import LogThrottle
@@ -54,7 +50,6 @@ from bgpemu.session import (
     ManualStart,
     ManualStop,
     OpenCollisionDump,
-    RouteRefreshReceived,
     Send,
     Session,
     SessionDown,
@@ -64,17 +59,15 @@ from bgpemu.session import (
     TcpConnectionConfirmed,
     TcpConnectionFails,
     TcpCrAcked,
-    UpdateReceived,
     resolve_collision,
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
 from bgpemu.wire.constants import CeaseSubcode
-from bgpemu.wire.context import CodecContext
 from bgpemu.wire.describe import describe_issues, describe_notification
-from bgpemu.wire.messages import Notification, RouteRefreshSubtype
+from bgpemu.wire.messages import Notification
 
-__all__ = ["FrameCache", "PeerDriver"]
+__all__ = ["PeerDriver"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +138,6 @@ class _Refresh:
 
 _Event = _Data | _Eof | _Connected | _ConnectFailed | _Incoming | _Stop | _Refresh
 
-FrameCache = dict[tuple[CodecContext, Export], Packed]
-"""The UPDATE frames each export was packed into, per codec context (see send_exports)."""
-
 
 class PeerDriver:
     """Runs the session(s) of one neighbour inside the speaker's TaskGroup."""
@@ -157,8 +147,8 @@ class PeerDriver:
         spec: NeighborSpec,
         *,
         local_address: str,
-        router: Router,
-        apply_output: Callable[[RouterOutput, float], None],
+        node: Node,
+        carry_out: Callable[[list[NodeEffect], float], None],
         rng: random.Random,
         task_group: asyncio.TaskGroup,
         on_change: Callable[[], None],
@@ -167,8 +157,8 @@ class PeerDriver:
         self.spec = spec
         self.name = spec.name
         self._local_address = local_address
-        self._router = router
-        self._apply_output = apply_output
+        self._node = node
+        self._carry_out = carry_out
         self._rng = rng
         self._tg = task_group
         self._on_change = on_change
@@ -176,6 +166,7 @@ class PeerDriver:
         self._issue_log = LogThrottle(_ISSUE_LOG_INTERVAL)
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(_QUEUE_SIZE)
         self.session = Session(spec.session, rng)
+        node.attach(spec.name, self.session, spec.address)
         self._conn: _Connection | None = None
         self._candidate: _Connection | None = None
         self._attempt = 0
@@ -183,7 +174,6 @@ class PeerDriver:
         self._stopped = False
         self.last_notification_received: str | None = None
         self.last_notification_sent: str | None = None
-        self._not_announced_logged = False
         self._paused_until = 0.0
         """Timers wait until then after an internal error (see _next_deadline)."""
         self._unanswered_logged = False
@@ -248,27 +238,42 @@ class PeerDriver:
         """Log ``exc`` once with its traceback and reset this neighbour's session alone.
 
         Cease / Out of Resources (RFC 4486 §4, subcode 8) on the session (a collision
-        candidate is stopped with it); nothing raised while doing so escapes either.
+        candidate is stopped with it, see :meth:`on_fault`); nothing raised while
+        doing so escapes either.
         """
-        self._log.error(
-            "internal error, resetting this session (Cease / Out of Resources): %r",
-            exc,
-            exc_info=exc,
-        )
-        reason = f"internal error: {exc!r}"
-        self._paused_until = now + _INTERNAL_ERROR_PAUSE
         try:
-            candidate = self._candidate
-            if candidate is not None:
-                stop = ManualStop(subcode=CeaseSubcode.OUT_OF_RESOURCES, reason=reason)
-                self._apply(candidate, candidate.session.handle(stop, now))
-                self._detach(candidate)
-            self._apply(self._conn, self.session.internal_error(now, reason))
+            self._carry_out(self._node.internal_error(self.name, exc, now), now)
         except Exception as again:
             self._log.error("internal error while resetting the session: %r", again)
             for conn in (self._conn, self._candidate):
                 if conn is not None:
                     self._detach(conn)
+
+    def on_fault(self, exc: BaseException, now: float, *, resetting: bool) -> None:
+        """The node reports an internal error while serving this neighbour (decision 12).
+
+        Logged with its traceback; the timers pause (no busy loop on a fault that
+        recurs at once) and a collision candidate is stopped too.  ``resetting``: the
+        reset itself failed; every connection is dropped.
+        """
+        if resetting:
+            self._log.error("internal error while resetting the session: %r", exc)
+            if self._candidate is not None:
+                self._detach(self._candidate)
+            return
+        self._log.error(
+            "internal error, resetting this session (Cease / Out of Resources): %r",
+            exc,
+            exc_info=exc,
+        )
+        self._paused_until = now + _INTERNAL_ERROR_PAUSE
+        candidate = self._candidate
+        if candidate is not None:
+            stop = ManualStop(
+                subcode=CeaseSubcode.OUT_OF_RESOURCES, reason=f"internal error: {exc!r}"
+            )
+            self._apply(candidate, candidate.session.handle(stop, now))
+            self._detach(candidate)
 
     def _next_deadline(self) -> float | None:
         deadlines = [
@@ -419,23 +424,21 @@ class PeerDriver:
             self._detach(self._conn)
         candidate.session.counters.internal_errors += self.session.counters.internal_errors
         self.session = candidate.session
+        self._node.attach(self.name, candidate.session, self.spec.address)
         self._conn = candidate
         self._candidate = None
 
     # -- effects ------------------------------------------------------------------------
 
     def _apply(self, conn: _Connection | None, effects: list[Effect]) -> None:
-        primary = conn is self._conn
-        # Consecutive UPDATEs (one read usually holds many) go to the router in one
-        # call, in order, before any other effect is carried out.
-        updates: list[Update] = []
+        """Carry out a session's effects: the primary session's through the node
+        (:mod:`bgpemu.router.node`: router, exports, faults), a collision candidate's
+        here (it only moves bytes until it wins, RFC 4271 §6.8)."""
+        now = asyncio.get_running_loop().time()
+        if conn is self._conn:
+            self._carry_out(self._node.session_effects(self.name, effects, now), now)
+            return
         for effect in effects:
-            if type(effect) is UpdateReceived and primary:
-                updates.append(effect.update)
-                continue
-            if updates:
-                self._on_updates(updates)
-                updates = []
             match effect:
                 case Send(data=data):
                     if conn is not None and not conn.writer.is_closing():
@@ -443,101 +446,82 @@ class PeerDriver:
                 case CloseTcp():
                     if conn is not None:
                         self._detach(conn)
-                    elif primary:
-                        pending = self._attempt_task is not None and not self._attempt_task.done()
-                        if pending and self.session.state == SessionState.CONNECT:
-                            self._connect_unanswered()  # the ConnectRetryTimer ran out first
-                        self._cancel_attempt()
-                case ConnectTcp():
-                    if primary and conn is None:
-                        self._start_attempt()
-                case StateChanged(old=old, new=new):
-                    self._log.info("state %s -> %s", old.name, new.name)
-                case SessionEstablished(negotiated=negotiated) if primary:
-                    self._log.info(
-                        "established: hold %ss, families %s",
-                        negotiated.hold_time,
-                        ", ".join(str(f) for f in sorted(negotiated.families)),
-                    )
-                    peer = peer_info(self.name, self.spec.address, negotiated)
-                    now = asyncio.get_running_loop().time()
-                    self._apply_output(self._router.peer_up(peer, negotiated.families, now), now)
-                case SessionDown(reason=reason, sent=sent, received=received):
-                    if received is not None:
-                        self.last_notification_received = describe_notification(
-                            received.code, received.subcode, received.data
-                        )
-                        self._log.warning(
-                            "NOTIFICATION received: %s", self.last_notification_received
-                        )
-                    if sent is not None:
-                        self.last_notification_sent = describe_notification(
-                            sent.code, sent.subcode, sent.data
-                        )
-                        self._log.warning("NOTIFICATION sent: %s", self.last_notification_sent)
-                    self._log.info("session down: %s", reason)
-                    if primary:
-                        now = asyncio.get_running_loop().time()
-                        self._apply_output(self._router.peer_down(self.name, now), now)
-                case RouteRefreshReceived(refresh=refresh) if primary:
-                    self._refresh(conn, refresh.family)
+                case StateChanged() | SessionDown():
+                    self.io(effect)
                 case _:
                     pass
-        if updates:
-            self._on_updates(updates)
 
-    def _on_updates(self, updates: list[Update]) -> None:
-        now = asyncio.get_running_loop().time()
-        for update in updates:
-            if update.issues and (held := self._issue_log.allow(now)) is not None:
-                more = f" ({held} more such UPDATEs since the last line)" if held else ""
-                self._log.warning("%s%s", describe_issues(update), more)  # RFC 7606 §6
-        self._apply_output(self._router.updates_received(self.name, updates, now), now)
+    def io(self, effect: Effect) -> None:
+        """Carry out one effect of the primary session on its connection (or log it)."""
+        conn = self._conn
+        match effect:
+            case Send(data=data):
+                if conn is not None and not conn.writer.is_closing():
+                    conn.writer.write(data)
+            case CloseTcp():
+                if conn is not None:
+                    self._detach(conn)
+                else:
+                    pending = self._attempt_task is not None and not self._attempt_task.done()
+                    if pending and self.session.state == SessionState.CONNECT:
+                        self._connect_unanswered()  # the ConnectRetryTimer ran out first
+                    self._cancel_attempt()
+            case ConnectTcp():
+                if conn is None:
+                    self._start_attempt()
+            case StateChanged(old=old, new=new):
+                self._log.info("state %s -> %s", old.name, new.name)
+            case SessionEstablished(negotiated=negotiated):
+                self._log.info(
+                    "established: hold %ss, families %s",
+                    negotiated.hold_time,
+                    ", ".join(str(f) for f in sorted(negotiated.families)),
+                )
+            case SessionDown(reason=reason, sent=sent, received=received):
+                if received is not None:
+                    self.last_notification_received = describe_notification(
+                        received.code, received.subcode, received.data
+                    )
+                    self._log.warning("NOTIFICATION received: %s", self.last_notification_received)
+                if sent is not None:
+                    self.last_notification_sent = describe_notification(
+                        sent.code, sent.subcode, sent.data
+                    )
+                    self._log.warning("NOTIFICATION sent: %s", self.last_notification_sent)
+                self._log.info("session down: %s", reason)
+            case _:
+                pass
 
-    def _refresh(self, conn: _Connection | None, family: Family) -> None:
-        """Re-send ``family``, between BoRR and EoRR when both ends support RFC 7313."""
-        now = asyncio.get_running_loop().time()
-        session = self.session
-        self._apply(conn, session.demarcate_refresh(family, RouteRefreshSubtype.BEGIN_OF_RIB, now))
-        self._apply_output(self._router.route_refresh(self.name, family, now), now)
-        self._apply(conn, session.demarcate_refresh(family, RouteRefreshSubtype.END_OF_RIB, now))
+    def malformed(self, update: Update, now: float) -> None:
+        """Log an UPDATE's RFC 7606 issues (§6), at most one line per interval."""
+        if (held := self._issue_log.allow(now)) is not None:
+            more = f" ({held} more such UPDATEs since the last line)" if held else ""
+            self._log.warning("%s%s", describe_issues(update), more)
 
-    # -- called by the speaker with the router's outputs ----------------------------------
-    #
-    # The router is shared by every driver of a speaker. Its outputs are applied to the
-    # target peer's session synchronously by whichever task produced them: everything runs
-    # on one event loop and nothing below awaits, so no two changes can interleave.
+    def not_announced(self, text: str) -> None:
+        """An Announce went out as a withdrawal (RFC 8654 §4); the node says so once."""
+        self._log.warning("%s (logged once per neighbour)", text)
 
-    def send_exports(
-        self, exports: list[Export], now: float, packed: FrameCache | None = None
-    ) -> None:
-        """Pack and send the router's exports to this peer (Established only).
-
-        ``packed``, shared by the peers served from one router output, keeps the
-        UPDATEs each export was packed into: a peer whose codec context is the same
-        gets equal exports (typically every eBGP peer of a hub) from it, unpacked again.
-        """
-        try:
-            self._send_exports(self._conn, exports, now, packed)
-        except Exception as exc:  # e.g. a route the encoder cannot put on this session
-            self.internal_error(exc, now)
+    def resetting(self, notification: Notification, now: float) -> None:
+        """The node stops the session with ``notification`` (e.g. maximum prefixes,
+        RFC 4486 §4): a connection still being set up must not come back later as the
+        session, so a collision candidate is stopped too and a pending attempt abandoned."""
+        if self._candidate is not None:
+            stop = ManualStop(
+                subcode=notification.subcode,
+                data=notification.data,
+                reason=describe_notification(notification.code, notification.subcode),
+            )
+            self._apply(self._candidate, self._candidate.session.handle(stop, now))
+        self._cancel_attempt()
 
     def reset(self, notification: Notification, now: float) -> None:
-        """Stop the session with ``notification`` (e.g. maximum prefixes, RFC 4486 §4)."""
-        stop = ManualStop(
-            subcode=notification.subcode,
-            data=notification.data,
-            reason=describe_notification(notification.code, notification.subcode),
-        )
-        # A connection still being set up must not come back later as the session:
-        # a collision candidate is stopped too and a pending attempt is abandoned.
-        try:
-            if self._candidate is not None:
-                self._apply(self._candidate, self._candidate.session.handle(stop, now))
-            self._cancel_attempt()
-            self._apply(self._conn, self.session.handle(stop, now))
-        except Exception as exc:
-            self.internal_error(exc, now)
+        """Stop the session with ``notification`` (an operator's Cease, RFC 4486 §4)."""
+        self._carry_out(self._node.reset(self.name, notification, now), now)
+
+    def restart(self, now: float) -> None:
+        """Start the session again after a :meth:`reset`."""
+        self._carry_out(self._node.restart(self.name, now), now)
 
     def blackhole(self) -> None:
         """Let nothing through on the current connection any more, and say nothing.
@@ -551,36 +535,6 @@ class PeerDriver:
             transport = self._conn.writer.transport
             if isinstance(transport, asyncio.ReadTransport):
                 transport.pause_reading()
-
-    def restart(self, now: float) -> None:
-        """Start the session again after a :meth:`reset` (the max-prefix restart timer)."""
-        try:
-            self._apply(self._conn, self.session.handle(ManualStart(), now))
-        except Exception as exc:
-            self.internal_error(exc, now)
-
-    def _send_exports(
-        self,
-        conn: _Connection | None,
-        exports: list[Export],
-        now: float,
-        packed: FrameCache | None = None,
-    ) -> None:
-        session = self.session
-        codec = session.codec
-        context = codec.context
-        for export in exports:
-            done = None if packed is None else packed.get((context, export))
-            if done is None:
-                done = export_frames(codec, export)
-                if packed is not None:
-                    packed[(context, export)] = done
-            if done.not_announced is not None and isinstance(export, Announce):
-                self._router.not_announced(self.name, export)
-                if not self._not_announced_logged:
-                    self._not_announced_logged = True  # once per neighbour: tables are big
-                    self._log.warning("%s (logged once per neighbour)", done.not_announced)
-            self._apply(conn, session.send_update_frames(done.frames, now))
 
     # -- connections ----------------------------------------------------------------------
 

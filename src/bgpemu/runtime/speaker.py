@@ -29,9 +29,21 @@ from typing import Any
 from bgpemu.rib import Path
 from bgpemu.router import OriginatedRoute, Router, RouterOutput
 from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.node import (
+    Decided,
+    Fault,
+    Io,
+    Malformed,
+    Node,
+    NodeEffect,
+    NotAnnounced,
+    Resetting,
+    RouterFault,
+    RouterRearm,
+)
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.router.table import path_json
-from bgpemu.runtime.peer import FrameCache, PeerDriver
+from bgpemu.runtime.peer import PeerDriver
 from bgpemu.runtime.tcp_md5 import Socket, set_md5_key
 from bgpemu.runtime.throttle import LogThrottle
 from bgpemu.session import SessionState
@@ -88,6 +100,8 @@ class Speaker:
     def __init__(self, spec: SpeakerSpec, *, rng: random.Random | None = None) -> None:
         self.spec = spec
         self.router = Router(spec.router)
+        self.node = Node(self.router)
+        """The router and the sessions glued together (:mod:`bgpemu.router.node`)."""
         self._router_wake = asyncio.Event()
         self._rng = rng if rng is not None else random.Random()
         self._peers: dict[str, PeerDriver] = {}
@@ -162,8 +176,8 @@ class Speaker:
         driver = PeerDriver(
             neighbor,
             local_address=self.spec.local_address,
-            router=self.router,
-            apply_output=self._apply_output,
+            node=self.node,
+            carry_out=self._carry_out,
             rng=self._rng,
             task_group=tg,
             on_change=self._notify,
@@ -223,16 +237,10 @@ class Speaker:
         if driver is None:
             raise KeyError(f"speaker {self.spec.name} has no neighbour {policy.name}")
         now = asyncio.get_running_loop().time()
-        try:
-            output = self.router.set_neighbor_policy(policy, now)
-        except Exception as exc:
-            output = RouterOutput()
-            driver.internal_error(exc, now)
+        effects = self.node.set_neighbor_policy(policy, now)
         self.spec = replace(self.spec, router=self.router.config)
-        self._apply_output(output, now)
+        self._carry_out(effects, now)
         self._notify()
-        for peer, family in output.refreshes:
-            await self.request_route_refresh(peer, family)
 
     def add_neighbor(self, spec: NeighborSpec, policy: NeighborPolicy) -> None:
         """Start a session with a new neighbour while every other session runs on.
@@ -325,6 +333,7 @@ class Speaker:
         # was Established; this covers every other state (it does nothing then).
         now = asyncio.get_running_loop().time()
         self._apply_output(self.router.peer_down(name, now), now)
+        self.node.detach(name)
         del self._peers[name]
 
     def _listen_key(self, address: str, key: TcpMd5Key | None, neighbor: str) -> None:
@@ -407,41 +416,58 @@ class Speaker:
 
     def _apply_output(self, out: RouterOutput, now: float) -> None:
         """Carry out what the router asked: exports per peer, resets, restarts."""
-        packed: FrameCache = {}  # equal exports to several peers are packed once
-        for name, exports in out.exports.items():
-            target = self._peers.get(name)
-            if target is not None:  # each driver contains its own errors (decision 12)
-                target.send_exports(exports, now, packed)
-        for reset in out.resets:
-            driver = self._peers.get(reset.peer)
-            if driver is None:
-                continue
-            if reset.error is not None:  # a bug while serving that peer (decision 12)
-                driver.internal_error(reset.error, now)
-                continue
-            logger.warning(
-                "%s: stopping the session with %s: %s",
+        self._carry_out(self.node.apply_output(out, now), now)
+
+    def _carry_out(self, effects: list[NodeEffect], now: float) -> None:
+        """Hand each effect of the node to the driver of its neighbour, in order."""
+        peers = self._peers
+        for effect in effects:
+            match effect:
+                case Io(peer=peer, effect=io):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.io(io)
+                case RouterRearm():
+                    self._router_wake.set()
+                case Decided(output=out):
+                    if logger.isEnabledFor(logging.DEBUG):
+                        self._log_changes(out)
+                case Malformed(peer=peer, update=update):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.malformed(update, now)
+                case NotAnnounced(peer=peer, text=text):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.not_announced(text)
+                case Resetting(peer=peer, notification=n):
+                    logger.warning(
+                        "%s: stopping the session with %s: %s",
+                        self.spec.name,
+                        peer,
+                        describe_notification(n.code, n.subcode, n.data),
+                    )
+                    if (driver := peers.get(peer)) is not None:
+                        driver.resetting(n, now)
+                case Fault(peer=peer, error=error, resetting=resetting):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.on_fault(error, now, resetting=resetting)
+                case RouterFault(error=error):
+                    logger.error(
+                        "%s: internal error in the router's timers: %r",
+                        self.spec.name,
+                        error,
+                        exc_info=error,
+                    )
+                case _:
+                    pass
+
+    def _log_changes(self, out: RouterOutput) -> None:
+        for change in out.changes:
+            logger.debug(
+                "%s: best path of %s %s (%s)",
                 self.spec.name,
-                reset.peer,
-                describe_notification(
-                    reset.notification.code, reset.notification.subcode, reset.notification.data
-                ),
+                change.prefix,
+                "changed" if change.new and change.new.best else "withdrawn",
+                change.reason.value if change.reason else "-",
             )
-            driver.reset(reset.notification, now)
-        for name in out.restarts:
-            driver = self._peers.get(name)
-            if driver is not None:  # None: de-configured while its restart was pending
-                driver.restart(now)
-        if logger.isEnabledFor(logging.DEBUG):
-            for change in out.changes:
-                logger.debug(
-                    "%s: best path of %s %s (%s)",
-                    self.spec.name,
-                    change.prefix,
-                    "changed" if change.new and change.new.best else "withdrawn",
-                    change.reason.value if change.reason else "-",
-                )
-        self._router_wake.set()
 
     async def _router_timers(self) -> None:
         """Wake the router at its deadlines (MRAI flushes, max-prefix restarts)."""
@@ -454,10 +480,9 @@ class Speaker:
                 await asyncio.wait_for(self._router_wake.wait(), timeout)
             except TimeoutError:
                 now = loop.time()
-                try:
-                    self._apply_output(self.router.on_timer(now), now)
-                except Exception:  # no session to blame: log it, keep every session running
-                    logger.exception("%s: internal error in the router's timers", self.spec.name)
+                effects = self.node.on_router_timer(now)
+                self._carry_out(effects, now)
+                if any(type(e) is RouterFault for e in effects):
                     await asyncio.sleep(_ROUTER_ERROR_PAUSE)  # no busy loop on a stuck deadline
                 self._notify()
 
