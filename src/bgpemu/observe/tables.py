@@ -160,11 +160,10 @@ class RouteEncoder:
         hit = self._fragments.get(key)
         if hit is not None and hit[0] is attributes:
             return hit[1]
-        text = json.dumps(
-            {**attribute_doc(attributes), "weight": weight, "peer": peer},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+        doc = attribute_doc(attributes)  # a new dict: the weight and the peer go in it
+        doc["weight"] = weight
+        doc["peer"] = peer
+        text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
         fragment = text[1:-1] + ","
         if len(self._fragments) >= self.max_cached:
             self._fragments.clear()
