@@ -16,6 +16,8 @@ Hierarchy::
     ├── EncodeError             errors: a message cannot be encoded as given
     │   └── MessageTooLongError errors: longer than the session allows (RFC 8654 §4)
     ├── ConfigError             errors: a configuration file with every problem found
+    ├── FileLimitError          files: a file that is not a regular one or is over its
+    │                           size limit; also ValueError
     ├── TransportError          errors: a socket-level failure of the TCP runtime
     │   └── Md5UnavailableError runtime.tcp_md5: no TCP-MD5 (RFC 2385); also OSError
     ├── NlriError               wire._nlri: a prefix list that does not parse (becomes

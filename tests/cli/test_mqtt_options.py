@@ -87,6 +87,27 @@ def test_an_empty_password_file_is_refused(tmp_path: Path) -> None:
         broker_of(_args("--mqtt-password-file", str(empty)), "mqtt://u@h", environ={})
 
 
+def test_a_password_file_is_read_within_its_limit_and_from_a_pipe(tmp_path: Path) -> None:
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * 70_000)
+    with pytest.raises(MqttSecurityError, match=r"huge: larger than 65536 bytes"):
+        broker_of(_args("--mqtt-password-file", str(huge)), "mqtt://u@h", environ={})
+    crlf = tmp_path / "crlf"
+    crlf.write_bytes(b"s3cret\r\nsecond line\n")
+    address = broker_of(_args("--mqtt-password-file", str(crlf)), "mqtt://u@h", environ={})
+    assert address.password == "s3cret"
+    read, write = os.pipe()  # what <(pass show lab) gives
+    os.write(write, b"piped\n")
+    os.close(write)
+    try:
+        piped = broker_of(
+            _args("--mqtt-password-file", f"/dev/fd/{read}"), "mqtt://u@h", environ={}
+        )
+    finally:
+        os.close(read)
+    assert piped.password == "piped"
+
+
 def test_a_lab_account_is_private_and_only_for_that_running_lab(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ _SECURITY = ("ca", "cert", "key", "username", "password_file")
 
 ENV_USERNAME = "BGPEMU_MQTT_USERNAME"
 ENV_PASSWORD = "BGPEMU_MQTT_PASSWORD"
+
+_PASSWORD_FILE_MAX = 65536
+_FIRST_LINE = re.compile(rb"\r\n|\r|\n")  # the line ends text mode reads
 
 
 def add_mqtt_options(parser: argparse.ArgumentParser, *, default: str | None, help: str) -> None:
@@ -97,16 +101,23 @@ def security_options(args: argparse.Namespace) -> list[str]:
 
 
 def _read_password(path: str) -> str:
+    """The first line of the file at ``path`` (of at most :data:`_PASSWORD_FILE_MAX`
+    bytes; a pipe such as ``<(pass show lab)`` is read too)."""
+    from bgpemu.files import FileLimitError, read_limited
     from bgpemu.observe.errors import MqttSecurityError
 
     try:
-        with open(path, encoding="utf-8") as file:
-            line = file.readline(65536)
+        data = read_limited(path, _PASSWORD_FILE_MAX, regular_only=False)
+    except FileLimitError:
+        raise MqttSecurityError(
+            f"--mqtt-password-file {path}: larger than {_PASSWORD_FILE_MAX} bytes"
+        ) from None
     except OSError as exc:
         raise MqttSecurityError(f"--mqtt-password-file {path}: {exc.strerror or exc}") from None
+    try:
+        password = _FIRST_LINE.split(data, maxsplit=1)[0].decode("utf-8")
     except UnicodeDecodeError:
         raise MqttSecurityError(f"--mqtt-password-file {path}: not UTF-8 text") from None
-    password = line.rstrip("\r\n")
     if not password:
         raise MqttSecurityError(f"--mqtt-password-file {path}: the first line is empty")
     return password

@@ -20,13 +20,13 @@ No message ever quotes the key, and the model serialises it as ``<redacted>``.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSchema
 
+from bgpemu.files import FileLimitError, read_limited
 from bgpemu.types import TCP_MD5_MAX_KEY_LENGTH, TcpMd5Key
 
 __all__ = ["KEY_FILE_MAX_SIZE", "KEY_SOURCES", "KeySources", "Md5Key", "read_key"]
@@ -94,19 +94,18 @@ def _read_file(path: str) -> bytes:
     """A regular file of at most :data:`KEY_FILE_MAX_SIZE` octets of UTF-8 text (as every
     peer's configuration writes a key), trailing newlines dropped.
 
-    Only a regular file is opened (a FIFO or a device could block or never end).
+    Only a regular file is opened (a FIFO or a device could block or never end):
+    :func:`bgpemu.files.read_limited`.
     """
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"key file {path} is not a regular file")
-        if info.st_size > KEY_FILE_MAX_SIZE:
-            raise ValueError(
-                f"key file {path} has {info.st_size} octets; a TCP-MD5 key has at most "
-                f"{TCP_MD5_MAX_KEY_LENGTH}"
-            )
-        with Path(path).open("rb") as handle:
-            data = handle.read(KEY_FILE_MAX_SIZE + 1)
+        data = read_limited(path, KEY_FILE_MAX_SIZE)
+    except FileLimitError as exc:
+        if exc.not_regular:
+            raise ValueError(f"key file {path} is not a regular file") from None
+        raise ValueError(
+            f"key file {path} has {exc.size} octets; a TCP-MD5 key has at most "
+            f"{TCP_MD5_MAX_KEY_LENGTH}"
+        ) from None
     except OSError as exc:
         raise ValueError(f"cannot read key file {path}: {exc.strerror or exc}") from None
     try:

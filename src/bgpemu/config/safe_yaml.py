@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,8 @@ from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
+
+from bgpemu.files import FileLimitError, read_limited
 
 __all__ = ["LIMITS", "Limits", "Parsed", "YamlProblem", "gc_paused", "parse", "read_file"]
 
@@ -100,26 +100,26 @@ def _limit(size: int) -> str:
 def read_file(path: str | Path, limits: Limits = LIMITS) -> str | YamlProblem:
     """The UTF-8 text of the file at ``path``, or why it cannot be read.
 
-    At most ``limits.max_bytes`` + 1 bytes are read, so a huge file costs nothing.
+    At most ``limits.max_bytes`` + 1 bytes are read, so a huge file costs nothing
+    (:func:`bgpemu.files.read_limited`).
     """
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        raw = read_limited(path, limits.max_bytes)
+    except FileLimitError as exc:
+        if exc.not_regular:
             return YamlProblem(
                 line=None,
                 message="not a regular file (a pipe, device or directory is not read: it could "
                 "block or never end)",
                 hint="save the YAML to a file and give its path",
             )
-        with open(path, "rb") as stream:
-            raw = stream.read(limits.max_bytes + 1)
-    except OSError as exc:
-        return YamlProblem(line=None, message=f"cannot read the file: {exc.strerror or exc}")
-    if len(raw) > limits.max_bytes:
         return YamlProblem(
             line=None,
             message=f"the file is larger than {_limit(limits.max_bytes)}, the most bgpemu reads",
             hint=_LIMIT_HINT,
         )
+    except OSError as exc:
+        return YamlProblem(line=None, message=f"cannot read the file: {exc.strerror or exc}")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -29,10 +29,10 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from bgpemu.errors import BgpEmuError
+from bgpemu.files import FileLimitError, read_limited
 from bgpemu.mqttbroker.server import Broker
 
 __all__ = [
@@ -143,12 +143,11 @@ def read_users(path: str) -> dict[str, str]:
             raise UsersFileError("stdin: expected one line with the users' JSON")
         return parse_users(line.decode("utf-8", "replace"), "stdin")
     try:
-        with Path(path).open("rb") as file:
-            data = file.read(_MAX_USERS_BYTES + 1)
+        data = read_limited(path, _MAX_USERS_BYTES, regular_only=False)
+    except FileLimitError:
+        raise UsersFileError(f"{path}: larger than {_MAX_USERS_BYTES} bytes") from None
     except OSError as exc:
         raise UsersFileError(f"{path}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_USERS_BYTES:
-        raise UsersFileError(f"{path}: larger than {_MAX_USERS_BYTES} bytes")
     return parse_users(data.decode("utf-8", "replace"), path)
 
 
