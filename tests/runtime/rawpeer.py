@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from bgpemu.runtime import Speaker
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire import Codec, Framer
 from bgpemu.wire.constants import MAX_EXTENDED_MESSAGE_SIZE
@@ -20,8 +23,12 @@ from bgpemu.wire.messages import (
     RouteRefresh,
     RouteRefreshSubtype,
 )
+from tests.helpers import free_port, neighbor, running, speaker_spec
 
-__all__ = ["RawPeer", "connect_raw_peer"]
+__all__ = ["RAW_AS", "RawPeer", "bystander_lab", "connect_raw_peer"]
+
+RAW_AS = 65099
+"""The raw peer's AS number in :func:`bystander_lab`."""
 
 
 @dataclass
@@ -137,3 +144,77 @@ async def connect_raw_peer(
                 await peer.close()
                 continue
             return peer
+
+
+@contextlib.asynccontextmanager
+async def bystander_lab(
+    speaker: str,
+    good: str,
+    raw: str,
+    *,
+    good_routes: Sequence[str] = ("10.2.0.0/24",),
+    hold_time: float | None = None,
+    **raw_session: Any,
+) -> AsyncIterator[tuple[Speaker, Speaker, int]]:
+    """The speaker under test (AS 65001 at ``speaker``, originating 10.1.0.0/24) with a
+    well-behaved bgpemu bystander ("good", AS 65002 at ``good``, originating
+    ``good_routes``) and a passive neighbour "raw" at ``raw`` (AS :data:`RAW_AS`, no idle
+    hold so a :class:`RawPeer` may reconnect at once; ``raw_session`` overrides its
+    SessionConfig).  ``hold_time`` sets the bystander session's at both ends.  Yields
+    (speaker, good, port) once the bystander session is Established at both ends.
+    """
+    port = free_port(speaker, good)
+    good_timers: dict[str, Any] = {} if hold_time is None else {"hold_time": hold_time}
+    under_test = speaker_spec(
+        "speaker",
+        speaker,
+        port,
+        asn=65001,
+        router_id="10.0.0.1",
+        routes=["10.1.0.0/24"],
+        neighbors=[
+            neighbor(
+                "good",
+                good,
+                port,
+                local_as=65001,
+                peer_as=65002,
+                router_id="10.0.0.1",
+                **good_timers,
+            ),
+            neighbor(
+                "raw",
+                raw,
+                port,
+                local_as=65001,
+                peer_as=RAW_AS,
+                router_id="10.0.0.1",
+                passive=True,
+                idle_hold_time=0.0,
+                **raw_session,
+            ),
+        ],
+    )
+    bystander = speaker_spec(
+        "good",
+        good,
+        port,
+        asn=65002,
+        router_id="10.0.0.2",
+        routes=good_routes,
+        neighbors=[
+            neighbor(
+                "speaker",
+                speaker,
+                port,
+                local_as=65002,
+                peer_as=65001,
+                router_id="10.0.0.2",
+                **good_timers,
+            )
+        ],
+    )
+    async with running(under_test, bystander) as (s, g):
+        await s.wait_established("good", timeout=10)
+        await g.wait_established("speaker", timeout=10)
+        yield s, g, port

@@ -36,11 +36,9 @@ from bgpemu.wire.messages import (
     SegmentType,
     Update,
 )
-from tests.helpers import free_port, neighbor, running, speaker_spec
-from tests.runtime.rawpeer import connect_raw_peer
+from tests.runtime.rawpeer import RAW_AS, bystander_lab, connect_raw_peer
 
 SPEAKER, GOOD, RAW = "127.0.0.41", "127.0.0.42", "127.0.0.43"
-RAW_AS = 65099
 STORM = 500
 
 
@@ -71,51 +69,7 @@ class Lab:
 @pytest.fixture
 async def lab() -> AsyncIterator[Lab]:
     """The bystander's hold time is 3 s (a KEEPALIVE every second): a starved loop shows."""
-    port = free_port(SPEAKER, GOOD)
-    speaker = speaker_spec(
-        "speaker",
-        SPEAKER,
-        port,
-        asn=65001,
-        router_id="10.0.0.1",
-        routes=["10.1.0.0/24"],
-        neighbors=[
-            neighbor(
-                "good", GOOD, port, local_as=65001, peer_as=65002, router_id="10.0.0.1", hold_time=3
-            ),
-            neighbor(
-                "raw",
-                RAW,
-                port,
-                local_as=65001,
-                peer_as=RAW_AS,
-                router_id="10.0.0.1",
-                passive=True,
-                idle_hold_time=0.0,
-            ),
-        ],
-    )
-    good = speaker_spec(
-        "good",
-        GOOD,
-        port,
-        asn=65002,
-        router_id="10.0.0.2",
-        neighbors=[
-            neighbor(
-                "speaker",
-                SPEAKER,
-                port,
-                local_as=65002,
-                peer_as=65001,
-                router_id="10.0.0.2",
-                hold_time=3,
-            )
-        ],
-    )
-    async with running(speaker, good) as (s, g):
-        await s.wait_established("good", timeout=10)
-        await g.wait_established("speaker", timeout=10)
+    async with bystander_lab(SPEAKER, GOOD, RAW, good_routes=(), hold_time=3) as (s, g, port):
         yield Lab(s, g, port)
 
 

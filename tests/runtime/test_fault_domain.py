@@ -33,11 +33,9 @@ from bgpemu.wire.messages import (
     SegmentType,
     Update,
 )
-from tests.helpers import free_port, neighbor, running, speaker_spec
-from tests.runtime.rawpeer import RawPeer, connect_raw_peer
+from tests.runtime.rawpeer import RAW_AS, RawPeer, bystander_lab, connect_raw_peer
 
 SPEAKER, GOOD, RAW = "127.0.0.31", "127.0.0.32", "127.0.0.33"
-RAW_AS = 65099
 LONG_AS_PATH = tuple(range(4_200_000_000, 4_200_001_100))
 """About 4,400 octets of AS_PATH: an UPDATE only an RFC 8654 session can carry."""
 
@@ -75,50 +73,11 @@ class Lab:
         await self.good.wait_for(lambda: self.good_has(prefix), timeout=10)
 
 
-def _lab_specs(port: int, **raw_session: Any) -> tuple[Any, Any]:
-    speaker = speaker_spec(
-        "speaker",
-        SPEAKER,
-        port,
-        asn=65001,
-        router_id="10.0.0.1",
-        routes=["10.1.0.0/24"],
-        neighbors=[
-            neighbor("good", GOOD, port, local_as=65001, peer_as=65002, router_id="10.0.0.1"),
-            neighbor(
-                "raw",
-                RAW,
-                port,
-                local_as=65001,
-                peer_as=RAW_AS,
-                router_id="10.0.0.1",
-                passive=True,
-                idle_hold_time=0.0,
-                **raw_session,
-            ),
-        ],
-    )
-    good = speaker_spec(
-        "good",
-        GOOD,
-        port,
-        asn=65002,
-        router_id="10.0.0.2",
-        routes=["10.2.0.0/24"],
-        neighbors=[
-            neighbor("speaker", SPEAKER, port, local_as=65002, peer_as=65001, router_id="10.0.0.2")
-        ],
-    )
-    return speaker, good
-
-
 @pytest.fixture
 def lab_factory() -> Callable[..., Any]:
     @contextlib.asynccontextmanager
     async def make(**raw_session: Any) -> AsyncIterator[Lab]:
-        port = free_port(SPEAKER, GOOD)
-        async with running(*_lab_specs(port, **raw_session)) as (s, g):
-            await s.wait_established("good", timeout=10)
+        async with bystander_lab(SPEAKER, GOOD, RAW, **raw_session) as (s, g, port):
             yield Lab(s, g, port)
 
     return make

@@ -33,11 +33,9 @@ from bgpemu.wire.messages import (
     SegmentType,
     Update,
 )
-from tests.helpers import free_port, neighbor, running, speaker_spec
-from tests.runtime.rawpeer import RawPeer, connect_raw_peer
+from tests.runtime.rawpeer import RAW_AS, RawPeer, bystander_lab, connect_raw_peer
 
 SPEAKER, GOOD, RAW = "127.0.0.21", "127.0.0.22", "127.0.0.23"
-RAW_AS = 65099
 
 
 def _frame(kind: int, body: bytes, length: int | None = None) -> bytes:
@@ -87,41 +85,7 @@ class Lab:
 
 @pytest.fixture
 async def lab() -> AsyncIterator[Lab]:
-    port = free_port(SPEAKER, GOOD)
-    speaker = speaker_spec(
-        "speaker",
-        SPEAKER,
-        port,
-        asn=65001,
-        router_id="10.0.0.1",
-        routes=["10.1.0.0/24"],
-        neighbors=[
-            neighbor("good", GOOD, port, local_as=65001, peer_as=65002, router_id="10.0.0.1"),
-            neighbor(
-                "raw",
-                RAW,
-                port,
-                local_as=65001,
-                peer_as=RAW_AS,
-                router_id="10.0.0.1",
-                passive=True,
-                idle_hold_time=0.0,
-            ),
-        ],
-    )
-    good = speaker_spec(
-        "good",
-        GOOD,
-        port,
-        asn=65002,
-        router_id="10.0.0.2",
-        routes=["10.2.0.0/24"],
-        neighbors=[
-            neighbor("speaker", SPEAKER, port, local_as=65002, peer_as=65001, router_id="10.0.0.2")
-        ],
-    )
-    async with running(speaker, good) as (s, g):
-        await s.wait_established("good", timeout=10)
+    async with bystander_lab(SPEAKER, GOOD, RAW) as (s, g, port):
         lab = Lab(s, g, port)
         yield lab
         await lab.drop_raw()
