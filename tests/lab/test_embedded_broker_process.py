@@ -18,9 +18,9 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from tests.cli_process import ROOT, bgpemu_env, stop_process
 from tests.helpers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
 LAB = "brokerproc"
 WAIT = 60.0
@@ -100,8 +100,7 @@ async def _retained_topics(port: int) -> set[str]:
 @pytest.fixture
 async def lab(tmp_path: Path) -> AsyncIterator[RunningLab]:
     """``lab up`` with its embedded broker, until converged."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT_")}
-    env.update(PYTHONPATH=str(ROOT / "src"), BGPEMU_STATE_DIR=str(tmp_path / "state"))
+    env = bgpemu_env(tmp_path / "state")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), "--name", LAB,
         "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
@@ -120,14 +119,7 @@ async def lab(tmp_path: Path) -> AsyncIterator[RunningLab]:
         assert summary["converged"] is True
         yield running
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(30):
-                    await process.communicate()
-            except TimeoutError:
-                process.kill()
-                await process.communicate()
+        await stop_process(process)
 
 
 async def test_the_broker_is_a_child_process_restarted_after_its_death(lab: RunningLab) -> None:

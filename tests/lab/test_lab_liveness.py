@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -23,35 +22,20 @@ from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.observe.topics import LabTopics
 from bgpemu.topology import load_topology
+from tests.cli_process import ROOT, bgpemu_env, run_bgpemu
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
 from tests.lab.test_settled_sessions import EXTERNAL, _topology
 
-ROOT = Path(__file__).resolve().parents[2]
 HUB_SPOKE = ROOT / "topologies" / "hub-spoke-transit.yaml"
 LAB = "hub-spoke-transit"
 pytestmark = pytest.mark.integration
 
 
-def _env(state_dir: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BGPEMU_STATE_DIR": str(state_dir)}
-
-
 async def _bgpemu(*args: str, state_dir: Path, timeout: float = 60) -> tuple[int, str]:
     """Run one ``bgpemu`` command to its end: (exit status, stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bgpemu",
-        *args,
-        env=_env(state_dir),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(timeout):
-        _, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, err.decode()
+    status, _, err = await run_bgpemu(*args, env=bgpemu_env(state_dir), timeout=timeout)
+    return status, err
 
 
 @asynccontextmanager
@@ -65,7 +49,7 @@ async def _lab_up(
         "bgpemu",
         *("lab", "up", str(HUB_SPOKE), "--mqtt", mosquitto.url),
         *("--address-base", base, "--port", str(free_port(base)), "--processes", "1"),
-        env=_env(state_dir),
+        env=bgpemu_env(state_dir),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -224,7 +208,7 @@ async def test_the_parts_of_a_split_lab_share_its_name(
                     "bgpemu",
                     *("lab", "up", str(HUB_SPOKE), "--mqtt", mosquitto.url, "--only", speaker),
                     *("--address-base", base, "--port", port, "--processes", "1"),
-                    env=_env(tmp_path / f"host{index}"),
+                    env=bgpemu_env(tmp_path / f"host{index}"),
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.PIPE,
                 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import stat
 import sys
@@ -19,9 +18,9 @@ import aiomqtt
 import pytest
 
 from bgpemu.observe.payloads import control_payload
+from tests.cli_process import ROOT, bgpemu_env, run_bgpemu, stop_process
 from tests.helpers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
 LAB = "guarded"
 WAIT = 60.0
@@ -37,22 +36,14 @@ class RunningLab:
 
 
 async def _cli(lab: RunningLab, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bgpemu", *args, env=lab.env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    async with asyncio.timeout(WAIT):
-        out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_bgpemu(*args, env=lab.env, timeout=WAIT)
 
 
 @pytest.fixture
 async def lab(tmp_path: Path) -> AsyncIterator[RunningLab]:
     """``lab up`` with its embedded broker, until converged."""
     state_dir = tmp_path / "state"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT_")}
-    env.update(PYTHONPATH=str(ROOT / "src"), BGPEMU_STATE_DIR=str(state_dir))
+    env = bgpemu_env(state_dir)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), "--name", LAB,
         "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
@@ -73,14 +64,7 @@ async def lab(tmp_path: Path) -> AsyncIterator[RunningLab]:
         assert summary["converged"] is True
         yield RunningLab(process, env, state_dir, int(found[1]), stderr)
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(30):
-                    await process.communicate()
-            except TimeoutError:
-                process.kill()
-                await process.communicate()
+        await stop_process(process)
 
 
 async def _answers(events: aiomqtt.Client) -> list[dict[str, object]]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
 import re
 import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiomqtt
@@ -29,12 +28,12 @@ from bgpemu.observe.errors import BrokerRefusedError, MqttSecurityError
 from bgpemu.observe.mqtt.connect import check_broker, tls_context
 from bgpemu.observe.payloads import control_payload
 from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
+from tests.cli_process import ROOT, bgpemu_env, run_bgpemu, stop_process
 from tests.helpers import free_port
 from tests.integration._daemon_base import require_binary
 from tests.observe.conftest import READY_TIMEOUT, Mosquitto
 from tests.observe.security import Pki, make_pki, password_file
 
-ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
 LAB = "secured"
 WAIT = 60.0
@@ -116,33 +115,6 @@ def broker(tmp_path: Path, pki: Pki) -> Iterator[SecureMosquitto]:
         running.stop()
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT_")
-    }  # no credentials leak in from the caller
-    env.update(PYTHONPATH=str(ROOT / "src"), BGPEMU_STATE_DIR=str(tmp_path / "state"))
-    env.update(extra)
-    return env
-
-
-async def _bgpemu(
-    *args: str, env: Mapping[str, str], timeout: float = WAIT
-) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bgpemu", *args, env=dict(env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(timeout):
-            out, err = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 @pytest.fixture
 async def secured_lab(
     broker: SecureMosquitto, pki: Pki, tmp_path: Path
@@ -151,7 +123,7 @@ async def secured_lab(
     from a file), until converged."""
     secret = tmp_path / "lab-password"
     secret.write_text(USERS["lab"] + "\n")
-    env = _env(tmp_path, BGPEMU_MQTT_USERNAME="lab")
+    env = bgpemu_env(tmp_path / "state", BGPEMU_MQTT_USERNAME="lab")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), "--name", LAB,
         "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
@@ -166,14 +138,7 @@ async def secured_lab(
         assert summary["converged"] is True
         yield process
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(30):
-                    await process.communicate()
-            except TimeoutError:
-                process.kill()
-                await process.communicate()
+        await stop_process(process)
 
 
 def _client(
@@ -212,9 +177,9 @@ async def test_only_the_operator_controls_a_lab_on_a_secured_broker(
     async with _client(broker, pki) as anonymous, _client(broker, pki) as events:
         await events.subscribe(f"{topics}/events", qos=1)
         # anonymous clients read the lab (the ACL's first line) ...
-        rc, out, err = await _bgpemu(
+        rc, out, err = await run_bgpemu(
             "sessions", "--lab", LAB, "--mqtt", broker.tls_url, "--mqtt-ca", str(pki.ca),
-            "-o", "json", env=_env(tmp_path),
+            "-o", "json", env=bgpemu_env(tmp_path / "state"),
         )  # fmt: skip
         assert rc == 0, err
         assert {s["state"] for v in json.loads(out).values() for s in v} == {"Established"}
@@ -228,10 +193,10 @@ async def test_only_the_operator_controls_a_lab_on_a_secured_broker(
         # the operator's does, through the CLI (user from the environment, password in a file)
         secret = tmp_path / "operator-password"
         secret.write_text(USERS["operator"])
-        rc, out, err = await _bgpemu(
+        rc, out, err = await run_bgpemu(
             "withdraw", "Site5", "10.51.0.0/16", "--lab", LAB, "--mqtt", broker.tls_url,
             "--mqtt-ca", str(pki.ca), "--mqtt-password-file", str(secret), "-o", "json",
-            env=_env(tmp_path, BGPEMU_MQTT_USERNAME="operator"),
+            env=bgpemu_env(tmp_path / "state", BGPEMU_MQTT_USERNAME="operator"),
         )  # fmt: skip
         assert rc == 0, err
         answers = [json.loads(line) for line in out.splitlines()]
@@ -275,7 +240,7 @@ def test_tls_and_credential_errors_are_named_and_exit_2(
     }
     args = [option.format(**names) for option in options]
     pattern = expected.format(**{k: re.escape(v) for k, v in names.items()})
-    for name, value in _env(tmp_path, **env_extra).items():
+    for name, value in bgpemu_env(tmp_path / "state", **env_extra).items():
         if name.startswith("BGPEMU_"):
             monkeypatch.setenv(name, value)
     for command in (
@@ -312,7 +277,9 @@ async def test_a_password_in_the_url_is_refused_before_anything_starts(
     broker: SecureMosquitto, tmp_path: Path
 ) -> None:
     url = f"mqtt://lab:{USERS['lab']}@127.0.0.1:{broker.port}"
-    rc, _, err = await _bgpemu("lab", "up", str(TOPOLOGY), "--mqtt", url, env=_env(tmp_path))
+    rc, _, err = await run_bgpemu(
+        "lab", "up", str(TOPOLOGY), "--mqtt", url, env=bgpemu_env(tmp_path / "state")
+    )
     assert rc == 2
     assert USERS["lab"] not in err
     assert "BGPEMU_MQTT_PASSWORD" in err
