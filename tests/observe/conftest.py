@@ -33,6 +33,11 @@ class Mosquitto:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def listeners(self) -> tuple[int, ...]:
+        """The ports :meth:`start` waits for, in the order of the config's listeners."""
+        return (self.port,)
+
+    @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
@@ -42,16 +47,17 @@ class Mosquitto:
                 [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + READY_TIMEOUT
-        while True:  # bounded wait for the port: connect until it accepts
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"mosquitto did not start on port {self.port}:\n{self.log.read_text()}"
-                    ) from None
-                time.sleep(0.005)
+        for port in self.listeners:
+            while True:  # bounded wait for the port: connect until it accepts
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"mosquitto did not start on port {port}:\n{self.log.read_text()}"
+                        ) from None
+                    time.sleep(0.005)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -14,9 +14,7 @@ import asyncio
 import getpass
 import json
 import re
-import socket
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,7 +29,7 @@ from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 from tests.cli_process import ROOT, bgpemu_env, run_bgpemu, stop_process
 from tests.helpers import free_port
 from tests.integration._daemon_base import require_binary
-from tests.observe.conftest import READY_TIMEOUT, Mosquitto
+from tests.observe.conftest import Mosquitto
 from tests.observe.security import Pki, make_pki, password_file
 
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
@@ -82,18 +80,9 @@ class SecureMosquitto(Mosquitto):
             "require_certificate true\n"
         )
 
-    def start(self) -> None:
-        super().start()  # waits for the plain listener; then the TLS ones, also bounded
-        deadline = time.monotonic() + READY_TIMEOUT
-        for port in (self.tls_port, self.mutual_port):
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"mosquitto did not listen on {port}") from None
-                    time.sleep(0.005)
+    @property
+    def listeners(self) -> tuple[int, ...]:
+        return (self.port, self.tls_port, self.mutual_port)
 
     @property
     def tls_url(self) -> str:
