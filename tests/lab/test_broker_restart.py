@@ -10,7 +10,6 @@ log line each way, and publish everything again.  The retained state is then equ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
@@ -19,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from bgpemu.azure.converge import solve
-from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer, Publisher
 from bgpemu.router.config import OriginatedRoute
@@ -27,6 +25,7 @@ from bgpemu.topology import load_topology
 from bgpemu.types import IPV4_UNICAST
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 from tests.lab.retained import wait_retained_equal
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "topologies"
@@ -39,37 +38,27 @@ async def test_a_broker_restart_mid_run_is_followed_by_a_complete_republication(
     caplog.set_level(logging.INFO, logger="bgpemu.observe.mqtt")
     network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
     fabric = solve(network)
-    published = asyncio.Event()
-    async with TcpLab(
-        network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url
-    ) as lab:
-        views = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0, published))
-        try:
-            await lab.converged(timeout=60)
-            await lab.flush()
-            async with asyncio.timeout(30):
-                await published.wait()
-            mosquitto.kill()
-            # The lab routes on while the broker is away; its tables change twice.
-            route = OriginatedRoute(prefix="10.99.0.0/16", family=IPV4_UNICAST)
-            await lab.announce("SiteB", route)
-            await lab.converged(timeout=30)
-            await lab.withdraw("SiteB", IPV4_UNICAST, "10.99.0.0/16")
-            await lab.converged(timeout=30)
-            mosquitto.start()  # same port, empty: no persistence
-            await lab.flush(timeout=30)
-            async with Observer(mosquitto.url, lab=lab.name) as observer:
-                await wait_retained_equal(observer, fabric, timeout=30)
-                topic = observer.topics.state
-                await observer.wait_for(
-                    lambda: observer.documents.get(topic, {}).get("converged") is True, 30
-                )
-                for speaker in fabric.snapshots:
-                    assert observer.node(speaker)["status"]["status"] == "online", speaker
-        finally:
-            views.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await views
+    async with (
+        TcpLab(network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+    ):
+        mosquitto.kill()
+        # The lab routes on while the broker is away; its tables change twice.
+        route = OriginatedRoute(prefix="10.99.0.0/16", family=IPV4_UNICAST)
+        await lab.announce("SiteB", route)
+        await lab.converged(timeout=30)
+        await lab.withdraw("SiteB", IPV4_UNICAST, "10.99.0.0/16")
+        await lab.converged(timeout=30)
+        mosquitto.start()  # same port, empty: no persistence
+        await lab.flush(timeout=30)
+        async with Observer(mosquitto.url, lab=lab.name) as observer:
+            await wait_retained_equal(observer, fabric, timeout=30)
+            topic = observer.topics.state
+            await observer.wait_for(
+                lambda: observer.documents.get(topic, {}).get("converged") is True, 30
+            )
+            for speaker in fabric.snapshots:
+                assert observer.node(speaker)["status"]["status"] == "online", speaker
     # The lab's own publisher said it lost the broker and when it was back (the
     # workers' publishers log the same lines in their processes).
     lost = [r for r in caplog.records if "lost the connection to MQTT broker" in r.getMessage()]

@@ -12,12 +12,12 @@ from bgpemu.azure.converge import solve
 from bgpemu.cli import main
 from bgpemu.lab.control import Injection, parse_command
 from bgpemu.lab.names import Names
-from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.topology import load_topology
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "topologies"
 pytestmark = pytest.mark.integration
@@ -64,43 +64,39 @@ async def _cli(*argv: str) -> tuple[int, list[str]]:
 
 async def test_fail_restore_announce_withdraw_from_the_cli(mosquitto: Mosquitto) -> None:
     network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
-    async with TcpLab(
-        network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url
-    ) as lab:
-        publisher = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0))
-        try:
-            await lab.converged(timeout=60)
-            target = ("--lab", network.name, "--mqtt", mosquitto.url, "--timeout", "60")
+    async with (
+        TcpLab(network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+    ):
+        target = ("--lab", network.name, "--mqtt", mosquitto.url, "--timeout", "60")
 
-            status, out = await _cli("fail", "link", "HubGW", "SiteB", *target)
-            assert status == 0, out
-            assert out[0] == "injected: fail_link HubGW-SiteB"
-            assert out[-1].startswith("converged after ")
-            snaps = await lab.snapshots()
-            assert "10.2.0.0/16" not in {r.prefix for r in snaps["SiteA"].loc_rib}
+        status, out = await _cli("fail", "link", "HubGW", "SiteB", *target)
+        assert status == 0, out
+        assert out[0] == "injected: fail_link HubGW-SiteB"
+        assert out[-1].startswith("converged after ")
+        snaps = await lab.snapshots()
+        assert "10.2.0.0/16" not in {r.prefix for r in snaps["SiteA"].loc_rib}
 
-            status, out = await _cli("restore", "link", "HubGW", "SiteB", *target, "-o", "json")
-            assert status == 0
-            converged = json.loads(out[-1])
-            assert converged["event"] == "converged"
-            assert converged["best_path_changes"] >= 2  # SiteA and HubGW learn 10.2/16 again
-            assert converged["updates"] >= 2
+        status, out = await _cli("restore", "link", "HubGW", "SiteB", *target, "-o", "json")
+        assert status == 0
+        converged = json.loads(out[-1])
+        assert converged["event"] == "converged"
+        assert converged["best_path_changes"] >= 2  # SiteA and HubGW learn 10.2/16 again
+        assert converged["updates"] >= 2
 
-            status, out = await _cli("announce", "SiteA", "10.77.0.0/16", "--prepend", "2", *target)
-            assert status == 0
-            snaps = await lab.snapshots()
-            got = {r.prefix: r.as_path for r in snaps["SiteB"].loc_rib if r.best}
-            assert got["10.77.0.0/16"] == (65515, 65001, 65001, 65001)
-            status, _ = await _cli("withdraw", "SiteA", "10.77.0.0/16", *target)
-            assert status == 0
+        status, out = await _cli("announce", "SiteA", "10.77.0.0/16", "--prepend", "2", *target)
+        assert status == 0
+        snaps = await lab.snapshots()
+        got = {r.prefix: r.as_path for r in snaps["SiteB"].loc_rib if r.best}
+        assert got["10.77.0.0/16"] == (65515, 65001, 65001, 65001)
+        status, _ = await _cli("withdraw", "SiteA", "10.77.0.0/16", *target)
+        assert status == 0
 
-            version = lab.version
-            status, out = await _cli("fail", "node", "NoSuchNode", *target)
-            assert status == 2
-            assert "no node or speaker 'NoSuchNode'" in out[0]
-            assert lab.version == version  # untouched
-        finally:
-            publisher.cancel()
+        version = lab.version
+        status, out = await _cli("fail", "node", "NoSuchNode", *target)
+        assert status == 2
+        assert "no node or speaker 'NoSuchNode'" in out[0]
+        assert lab.version == version  # untouched
 
 
 async def test_a_malformed_control_message_is_rejected_with_an_error_event(
@@ -109,25 +105,21 @@ async def test_a_malformed_control_message_is_rejected_with_an_error_event(
     import aiomqtt
 
     network = load_topology(TOPOLOGIES / "s2s-bgp.yaml")
-    async with TcpLab(network, processes=1, port=free_port("127.0.10.1")) as lab:
-        publisher = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0))
-        try:
-            await lab.converged(timeout=60)
-            async with Observer(mosquitto.url, lab=network.name) as observer:
-                await observer.wait_for(
-                    lambda: observer.topics.state in observer.documents, timeout=30
-                )
-                version = lab.version
-                async with aiomqtt.Client("127.0.0.1", mosquitto.port) as client:
-                    await client.publish(observer.topics.control, b"{not json", qos=1)
+    async with (
+        TcpLab(network, processes=1, port=free_port("127.0.10.1")) as lab,
+        publishing(lab, mosquitto.url),
+        Observer(mosquitto.url, lab=network.name) as observer,
+    ):
+        await observer.wait_for(lambda: observer.topics.state in observer.documents, timeout=30)
+        version = lab.version
+        async with aiomqtt.Client("127.0.0.1", mosquitto.port) as client:
+            await client.publish(observer.topics.control, b"{not json", qos=1)
 
-                def rejected() -> bool:
-                    return any(e.get("event") == "rejected" for e in observer.lab_events)
+        def rejected() -> bool:
+            return any(e.get("event") == "rejected" for e in observer.lab_events)
 
-                await observer.wait_for(rejected, timeout=30)
-                assert lab.version == version
-        finally:
-            publisher.cancel()
+        await observer.wait_for(rejected, timeout=30)
+        assert lab.version == version
 
 
 async def test_a_crash_that_would_kill_another_node_is_refused() -> None:

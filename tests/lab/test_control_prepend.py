@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -12,11 +11,11 @@ from bgpemu.azure.converge import solve
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.control import Injection, parse_command
 from bgpemu.lab.names import Names
-from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.topology import load_topology
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 from tests.lab.test_control import _cli
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "topologies"
@@ -60,41 +59,35 @@ async def test_prepend_from_the_cli_swaps_the_active_nva_without_a_session_reset
     mosquitto: Mosquitto,
 ) -> None:
     network = load_topology(TOPOLOGY)
-    async with TcpLab(
-        network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url
-    ) as lab:
-        publisher = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0))
-        try:
-            await lab.converged(timeout=60)
-            target = ("--lab", network.name, "--mqtt", mosquitto.url, "--timeout", "60")
-            snaps = await lab.snapshots()
-            assert _best_next_hop(snaps, "ars.0") == "10.0.1.4"
-            since = {(n, p.peer): p.established_at for n, s in snaps.items() for p in s.peers}
+    async with (
+        TcpLab(network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+    ):
+        target = ("--lab", network.name, "--mqtt", mosquitto.url, "--timeout", "60")
+        snaps = await lab.snapshots()
+        assert _best_next_hop(snaps, "ars.0") == "10.0.1.4"
+        since = {(n, p.peer): p.established_at for n, s in snaps.items() for p in s.peers}
 
-            status, out = await _cli("prepend", "nva1", "ars", "3", *target)
-            assert status == 0, out
-            assert out[0] == "injected: prepend nva1-ars.0, nva1-ars.1 x3"
-            assert out[-1].startswith("converged after ")
-            snaps = await lab.snapshots()
-            assert _best_next_hop(snaps, "ars.0") == "10.0.1.5"
-            assert {p.state for s in snaps.values() for p in s.peers} == {"Established"}
-            assert {(n, p.peer): p.established_at for n, s in snaps.items() for p in s.peers} == (
-                since
-            )
-            assert lab.neighbor_policy("nva1", "ars.0").export_policy is not None
+        status, out = await _cli("prepend", "nva1", "ars", "3", *target)
+        assert status == 0, out
+        assert out[0] == "injected: prepend nva1-ars.0, nva1-ars.1 x3"
+        assert out[-1].startswith("converged after ")
+        snaps = await lab.snapshots()
+        assert _best_next_hop(snaps, "ars.0") == "10.0.1.5"
+        assert {p.state for s in snaps.values() for p in s.peers} == {"Established"}
+        assert {(n, p.peer): p.established_at for n, s in snaps.items() for p in s.peers} == (since)
+        assert lab.neighbor_policy("nva1", "ars.0").export_policy is not None
 
-            status, out = await _cli("prepend", "nva1", "ars", "0", *target, "-o", "json")
-            assert status == 0
-            assert json.loads(out[-1])["event"] == "converged"
-            snaps = await lab.snapshots()
-            assert _best_next_hop(snaps, "ars.0") == "10.0.1.4"
-            (spec,) = (s for s in lab.plan.speakers if s.name == "nva1")
-            assert lab.neighbor_policy("nva1", "ars.0") == spec.router.neighbor("ars.0")
+        status, out = await _cli("prepend", "nva1", "ars", "0", *target, "-o", "json")
+        assert status == 0
+        assert json.loads(out[-1])["event"] == "converged"
+        snaps = await lab.snapshots()
+        assert _best_next_hop(snaps, "ars.0") == "10.0.1.4"
+        (spec,) = (s for s in lab.plan.speakers if s.name == "nva1")
+        assert lab.neighbor_policy("nva1", "ars.0") == spec.router.neighbor("ars.0")
 
-            version = lab.version
-            status, out = await _cli("prepend", "nva1", "nva2", "1", *target)
-            assert status == 2
-            assert "no BGP session between 'nva1' and 'nva2'" in out[0]
-            assert lab.version == version  # untouched
-        finally:
-            publisher.cancel()
+        version = lab.version
+        status, out = await _cli("prepend", "nva1", "nva2", "1", *target)
+        assert status == 2
+        assert "no BGP session between 'nva1' and 'nva2'" in out[0]
+        assert lab.version == version  # untouched

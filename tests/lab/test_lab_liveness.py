@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.observe.topics import LabTopics
@@ -25,6 +24,7 @@ from bgpemu.topology import load_topology
 from tests.cli_process import ROOT, bgpemu_env, run_bgpemu
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 from tests.lab.test_settled_sessions import EXTERNAL, _topology
 
 HUB_SPOKE = ROOT / "topologies" / "hub-spoke-transit.yaml"
@@ -160,31 +160,26 @@ async def test_an_external_router_that_stays_down_publishes_no_lab_state(
             super().receive(topic, payload)
             counts[topic.removeprefix(f"bgpemu/v1/{network.name}/")] += 1
 
-    published = asyncio.Event()
-    async with TcpLab(
-        network,
-        processes=1,
-        port=free_port("127.0.10.1"),
-        mqtt=mosquitto.url,
-        wait_external=False,
-    ) as lab:
-        task = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0, published))
-        try:
-            await lab.converged(timeout=30)
-            async with asyncio.timeout(30):
-                await published.wait()
-            async with Counting(mosquitto.url, lab=network.name) as observer:
-                await observer.wait_for(lambda: "state" in counts, timeout=10)
-                seen = -1
-                for _ in range(10):  # until the retained documents are all in (bounded)
-                    if seen == counts.total():
-                        break
-                    seen = counts.total()
-                    await asyncio.sleep(0.5)
-                counts.clear()  # counted from now on
-                await asyncio.sleep(6.0)
-        finally:
-            task.cancel()
+    async with (
+        TcpLab(
+            network,
+            processes=1,
+            port=free_port("127.0.10.1"),
+            mqtt=mosquitto.url,
+            wait_external=False,
+        ) as lab,
+        publishing(lab, mosquitto.url, converge=30),
+        Counting(mosquitto.url, lab=network.name) as observer,
+    ):
+        await observer.wait_for(lambda: "state" in counts, timeout=10)
+        seen = -1
+        for _ in range(10):  # until the retained documents are all in (bounded)
+            if seen == counts.total():
+                break
+            seen = counts.total()
+            await asyncio.sleep(0.5)
+        counts.clear()  # counted from now on
+        await asyncio.sleep(6.0)
     assert counts["state"] == 0, counts
     assert sum(n for t, n in counts.items() if "/azure/" in t) == 0, counts
     # 0.2 s redials made about 60 session changes in 6 s; 1, 2, 4 s at most 8.

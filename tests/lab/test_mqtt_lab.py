@@ -15,13 +15,13 @@ import pytest
 import yaml
 
 from bgpemu.azure.converge import solve
-from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.topology import load_topology
 from tests.helpers import free_port
 from tests.integration._daemon_base import require_binary
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 from tests.lab.retained import wait_retained_equal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,21 +33,15 @@ pytestmark = pytest.mark.integration
 async def test_retained_documents_equal_the_fabric_tables(name: str, mosquitto: Mosquitto) -> None:
     network = load_topology(TOPOLOGIES / f"{name}.yaml")
     fabric = solve(network)
-    published = asyncio.Event()
-    async with TcpLab(
-        network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url
-    ) as lab:
-        task = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0, published))
-        await lab.converged(timeout=60)
-        await lab.flush()
-        async with asyncio.timeout(30):
-            await published.wait()
-        task.cancel()
-        async with Observer(mosquitto.url, lab=network.name) as observer:
-            await wait_retained_equal(observer, fabric, timeout=30)
-            await observer.wait_for(lambda: observer.topics.state in observer.documents, 30)
-            state = observer.documents[observer.topics.state]
-            assert state["converged"] is True
+    async with (
+        TcpLab(network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+        Observer(mosquitto.url, lab=network.name) as observer,
+    ):
+        await wait_retained_equal(observer, fabric, timeout=30)
+        await observer.wait_for(lambda: observer.topics.state in observer.documents, 30)
+        state = observer.documents[observer.topics.state]
+        assert state["converged"] is True
 
 
 def _compose_lab_command(broker_url: str) -> list[str]:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.topology import load_topology
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 from tests.unit.topology.test_tcp_md5 import SECRET, _text
 
 pytestmark = pytest.mark.integration
@@ -23,28 +22,22 @@ async def test_no_retained_document_holds_a_key(tmp_path: Path, mosquitto: Mosqu
     path = tmp_path / "md5.yaml"
     path.write_text(_text(circuit_key=f'sharedKey: "{SECRET}"', bgp_key=f'password: "{SECRET}"'))
     network = load_topology(path)
-    published = asyncio.Event()
-    async with TcpLab(
-        network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url
-    ) as lab:
-        task = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0, published))
-        await lab.converged(timeout=60)
-        await lab.flush()
-        async with asyncio.timeout(30):
-            await published.wait()
-        task.cancel()
-        async with Observer(mosquitto.url, lab=network.name) as observer:
-            await observer.wait_for(
-                lambda: (
-                    all(
-                        observer.node(s).get("sessions") and observer.node(s).get("rib/loc")
-                        for s in ("CE", "Branch", "Circuit.primary", "Circuit.secondary")
-                    )
-                    and observer.topics.state in observer.documents
-                ),
-                timeout=30,
-            )
-            text = json.dumps(observer.documents)
+    async with (
+        TcpLab(network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+        Observer(mosquitto.url, lab=network.name) as observer,
+    ):
+        await observer.wait_for(
+            lambda: (
+                all(
+                    observer.node(s).get("sessions") and observer.node(s).get("rib/loc")
+                    for s in ("CE", "Branch", "Circuit.primary", "Circuit.secondary")
+                )
+                and observer.topics.state in observer.documents
+            ),
+            timeout=30,
+        )
+        text = json.dumps(observer.documents)
     assert "Circuit.primary" in text
     assert "10.30.0.0/24" in text
     assert SECRET not in text

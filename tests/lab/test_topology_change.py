@@ -27,6 +27,7 @@ from bgpemu.session import SessionState
 from bgpemu.topology import load_topology, parse_topology
 from tests.helpers import free_port, neighbor, running, speaker_spec
 from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
 
 ROOT = Path(__file__).resolve().parents[2]
 HUB_SPOKE = ROOT / "topologies" / "hub-spoke-transit.yaml"
@@ -346,27 +347,19 @@ def test_an_apply_command_is_validated_and_planned_before_anything_changes() -> 
 
 @pytest.mark.integration
 async def test_an_invalid_topology_on_the_control_topic_is_rejected(mosquitto: Mosquitto) -> None:
-    from bgpemu.lab.publish import publish_lab
     from bgpemu.observe.mqtt import send_control
     from bgpemu.observe.payloads import control_payload
 
-    async with _lab(load_topology(HUB_SPOKE)) as lab:
-        publisher = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0))
-        try:
-            await lab.converged(timeout=60)
-            async with Observer(mosquitto.url, lab=lab.name) as observer:
-                await observer.wait_for(
-                    lambda: observer.topics.state in observer.documents, timeout=30
-                )
-            plan, version = lab.plan, lab.version
-            payload = control_payload("r1", "apply", topology="nodes: [", file="broken.yaml")
-            answers = await send_control(mosquitto.url, lab.name, payload, 30)
-            assert [a["event"] for a in answers] == ["rejected"]
-            assert answers[0]["detail"].startswith("broken.yaml")
-            assert lab.plan is plan
-            assert lab.version == version
-        finally:
-            publisher.cancel()
+    async with _lab(load_topology(HUB_SPOKE)) as lab, publishing(lab, mosquitto.url):
+        async with Observer(mosquitto.url, lab=lab.name) as observer:
+            await observer.wait_for(lambda: observer.topics.state in observer.documents, timeout=30)
+        plan, version = lab.plan, lab.version
+        payload = control_payload("r1", "apply", topology="nodes: [", file="broken.yaml")
+        answers = await send_control(mosquitto.url, lab.name, payload, 30)
+        assert [a["event"] for a in answers] == ["rejected"]
+        assert answers[0]["detail"].startswith("broken.yaml")
+        assert lab.plan is plan
+        assert lab.version == version
 
 
 def test_the_lab_profile_never_turns_a_policy_change_into_a_session_reset() -> None:
