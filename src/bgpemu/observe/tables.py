@@ -131,6 +131,11 @@ def changed_prefixes(old: Table, new: Table) -> tuple[_Pairs, _Pairs]:
     return changed, gone
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` without making an
+encoder per call (a third of the cost of a fragment); it holds no state."""
+
+
 def _text(value: str | None) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -163,7 +168,7 @@ class RouteEncoder:
         doc = attribute_doc(attributes)  # a new dict: the weight and the peer go in it
         doc["weight"] = weight
         doc["peer"] = peer
-        text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        text = _COMPACT.encode(doc)
         fragment = text[1:-1] + ","
         if len(self._fragments) >= self.max_cached:
             self._fragments.clear()
