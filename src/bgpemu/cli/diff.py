@@ -68,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     text = read_file(args.change)
     if isinstance(text, YamlProblem):
-        line = f":{text.line}" if text.line is not None else ""
-        print(f"error: {args.change}{line}: {text.message}", file=sys.stderr)
+        print(f"error: {text.in_file(args.change)}", file=sys.stderr)
         return 2
     parsed = parse_changes(text, args.change, Names(network, compile_network(network)))
     steps = [step for step in parsed if isinstance(step, Step)]

@@ -179,7 +179,7 @@ def _apply(args: argparse.Namespace) -> int:
     name = os.path.basename(args.topology)
     text = read_file(args.topology)
     if not isinstance(text, str):  # changed since it was loaded a moment ago
-        print(f"error: {args.topology}: {text.message}; nothing was sent.", file=sys.stderr)
+        print(f"error: {text.in_file(args.topology)}; nothing was sent.", file=sys.stderr)
         return 2
     if check_topology(text, name, KeySources(references=False))[0]:
         text = yaml.safe_dump(to_document(network), sort_keys=False)

@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from bgpemu.errors import ConfigProblem
 from bgpemu.files import FileLimitError, read_limited
 
 __all__ = ["LIMITS", "Limits", "Parsed", "YamlProblem", "gc_paused", "parse", "read_file"]
@@ -80,6 +81,12 @@ class YamlProblem:
     line: int | None
     message: str
     hint: str = ""
+
+    def in_file(self, file: str) -> ConfigProblem:
+        """This problem as every file's problems are reported (``FILE:LINE: message
+        (hint: ...)``): one wording for topology, change and control texts alike."""
+        where = f"{file}:{self.line}" if self.line is not None else file
+        return ConfigProblem(where, "", self.message, self.hint)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

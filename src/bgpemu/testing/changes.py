@@ -158,9 +158,7 @@ def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
     """The steps of a change file, or every problem in it (``FILE:LINE: ...``)."""
     parsed = parse(text)
     if isinstance(parsed, YamlProblem):
-        line = f":{parsed.line}" if parsed.line is not None else ""
-        hint = f" (hint: {parsed.hint})" if parsed.hint else ""
-        return [f"{file}{line}: {parsed.message}{hint}"]
+        return [str(parsed.in_file(file))]
     data, root = parsed.data, parsed.root
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode) or not data:
         return [f"{file}: a change file is a non-empty list of injections (- {{crash: NODE}})"]

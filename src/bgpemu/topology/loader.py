@@ -135,7 +135,7 @@ def _check(
 ) -> tuple[list[ConfigProblem], TopologyFile | None]:
     source = read(text)
     if isinstance(source, YamlProblem):
-        return [ConfigProblem(_where(file, source.line), "", source.message, source.hint)], None
+        return [source.in_file(file)], None
     if not isinstance(source.data, dict):
         message = "the file must hold a mapping with name, nodes and connections"
         return [ConfigProblem(file, "", message, "see docs/topology.md")], None
@@ -191,7 +191,7 @@ def parse_topology(text: str, file: str = "<topology>", keys: KeySources | None 
 def _read(path: str | FsPath) -> tuple[str | None, list[ConfigProblem]]:
     text = read_file(path)
     if isinstance(text, YamlProblem):
-        return None, [ConfigProblem(_where(str(path), text.line), "", text.message, text.hint)]
+        return None, [text.in_file(str(path))]
     return text, []
 
 
