@@ -81,7 +81,10 @@ def read_state(lab: str | None = None) -> list[dict[str, Any]]:
             state = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if process_alive(int(state.get("pid", 0))):
+        pid = state.get("pid", 0) if isinstance(state, dict) else None
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            continue  # not a lab's state (hand-edited, another program's): passed over
+        if process_alive(pid):
             states.append(state)
         else:
             path.unlink(missing_ok=True)
@@ -107,7 +110,7 @@ def process_alive(pid: int) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # no such process, or no such pid at all
         return False
     except PermissionError:
         return True

@@ -94,3 +94,18 @@ def test_watch_says_when_a_lab_has_stopped(status: str, line: str) -> None:
         status=status,
     )
     assert _state_line(doc) == line
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['["not", "a", "mapping"]', '{"pid": "many"}', '{"pid": 99999999999999999999}', '"x"'],
+)
+def test_a_state_file_that_is_not_a_labs_is_passed_over(text: str) -> None:
+    """A state file of another shape (hand-edited, another program's) made read_state
+    raise AttributeError, ValueError or OverflowError out of every lab and observer
+    command that lists the labs; it is passed over like an unreadable one."""
+    mine = {"name": "demo", "id": "a", "pid": os.getpid()}
+    write_state("demo", mine)
+    (Path(os.environ["BGPEMU_STATE_DIR"]) / "other.json").write_text(text)
+    assert read_state() == [mine]
+    assert read_state("other") == []
