@@ -28,6 +28,8 @@ Hierarchy::
     ├── ObserveError            observe.errors: MQTT observation and publication
     │   ├── TopicError          a name that cannot be one topic level; also ValueError
     │   ├── MqttUrlError        a broker URL that does not parse; also ValueError
+    │   ├── JsonNestingError    a client's JSON nested too deeply to decode; also
+    │   │                       ValueError
     │   ├── MqttSecurityError   an unusable CA, certificate, key or password file;
     │   │                       also ValueError
     │   ├── BrokerUnreachableError  the broker did not accept a connection

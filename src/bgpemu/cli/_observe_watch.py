@@ -30,6 +30,7 @@ from bgpemu.cli._observe_mqtt import (
 )
 from bgpemu.cli._observe_render import query
 from bgpemu.cli._observe_verbs import node_speakers
+from bgpemu.observe.jsontext import loads
 from bgpemu.rib.route import as_path_text
 
 __all__ = ["delta_line", "run_watch", "table_text", "watch_filters"]
@@ -191,7 +192,7 @@ def _classify(
         return None
     node, suffix = where
     try:
-        doc = json.loads(payload)
+        doc = loads(payload)
     except ValueError:
         return None
     if not isinstance(doc, dict):

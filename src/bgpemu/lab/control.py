@@ -33,7 +33,6 @@ apply          topology (YAML text), file (its name,      the lab runs that topo
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.lab.errors import LabInputError
 from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import LabError, TcpLab
+from bgpemu.observe.errors import JsonNestingError
+from bgpemu.observe.jsontext import loads
 from bgpemu.observe.payloads import CONTROL_OPS
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.reconfigure import prepend_policy
@@ -153,14 +154,14 @@ def decode_command(raw: bytes) -> dict[str, Any] | str:
     """The ``bgpemu/v1/control`` message in ``raw``, or why it is refused (architecture
     decision 12: whatever a client publishes, the lab answers ``rejected`` and runs on).
 
-    Python's JSON decoder recurses once per nesting level: a message of 100,000 ``[`` is
-    a RecursionError, refused here like any other text that is not a JSON object.
+    A message of 100,000 ``[`` (a RecursionError of Python's JSON decoder) is refused
+    like any other text that is not a JSON object (:mod:`bgpemu.observe.jsontext`).
     """
     if len(raw) > _MAX_COMMAND:
         return f"control message of {len(raw):,} bytes; at most {_MAX_COMMAND:,} are read"
     try:
-        command = json.loads(raw)
-    except RecursionError:
+        command = loads(raw)
+    except JsonNestingError:
         return "control message is nested too deeply"
     except ValueError as exc:
         return f"control message is not JSON ({exc})"

@@ -7,6 +7,7 @@ from bgpemu.errors import BgpEmuError
 __all__ = [
     "BrokerRefusedError",
     "BrokerUnreachableError",
+    "JsonNestingError",
     "MqttSecurityError",
     "MqttUrlError",
     "ObserveError",
@@ -25,6 +26,10 @@ class TopicError(ObserveError, ValueError):
 
 class MqttUrlError(ObserveError, ValueError):
     """A broker URL that is not ``mqtt://host[:port]``."""
+
+
+class JsonNestingError(ObserveError, ValueError):
+    """A JSON text nested too deeply for Python's recursive decoder (:mod:`.jsontext`)."""
 
 
 class MqttSecurityError(ObserveError, ValueError):

@@ -8,7 +8,6 @@ retained ``state`` documents (docs/mqtt.md).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import aiomqtt
 
 from bgpemu.observe.errors import BrokerUnreachableError, MqttSecurityError
+from bgpemu.observe.jsontext import loads
 from bgpemu.observe.mqtt.connect import (
     broker_address,
     close_attempt,
@@ -93,7 +93,7 @@ async def send_control(
             async for message in client.messages:
                 raw = message.payload
                 try:
-                    doc = json.loads(raw if isinstance(raw, bytes) else str(raw))
+                    doc = loads(raw if isinstance(raw, bytes) else str(raw))
                 except ValueError:
                     continue
                 if not isinstance(doc, dict) or doc.get("request") != request:
@@ -141,7 +141,7 @@ async def retained_labs(
                 if ref is None or ref.kind != "state" or not isinstance(raw, bytes) or not raw:
                     continue
                 try:
-                    doc = json.loads(raw)
+                    doc = loads(raw)
                 except ValueError:
                     continue
                 if isinstance(doc, dict):

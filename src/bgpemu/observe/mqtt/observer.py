@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import logging
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -20,6 +19,7 @@ from typing import Any, Self
 import aiomqtt
 
 from bgpemu.observe.errors import MqttSecurityError, SequenceGapError
+from bgpemu.observe.jsontext import loads
 from bgpemu.observe.mqtt.connect import broker_address, mqtt_client
 from bgpemu.observe.payloads import apply_delta, table_of
 from bgpemu.observe.topics import LabTopics, NodeTopic, NodeTopics, parse_topic
@@ -135,7 +135,7 @@ class Observer:
                 self.stale.discard(topic)
                 return
             try:
-                doc = json.loads(payload)
+                doc = loads(payload)
             except ValueError:
                 self.invalid += 1
                 return
