@@ -141,6 +141,8 @@ def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
             "error: stdin: user 'u': the password must be a string",
         ),
         (("--users-file", "-"), "{not json\n", "error: stdin: not JSON"),
+        (("--users-file", "-"), "[" * 100_000 + "\n", "error: stdin: not JSON (nested too"),
+        (("--users-file", "/dev/zero"), "", "error: /dev/zero: larger than 1048576 bytes"),
         (
             ("--users-file", "-"),
             '{"u": "p"}',

@@ -125,6 +125,8 @@ def parse_users(text: str, source: str) -> dict[str, str]:
     """The accounts in ``text`` (a JSON object of strings); errors name ``source``."""
     try:
         doc = json.loads(text)
+    except RecursionError:  # Python's JSON decoder recurses once per level
+        raise UsersFileError(f"{source}: not JSON (nested too deeply)") from None
     except ValueError as exc:
         raise UsersFileError(f"{source}: not JSON ({exc})") from None
     if not isinstance(doc, dict) or not doc:
