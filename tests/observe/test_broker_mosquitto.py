@@ -1,14 +1,12 @@
 """The embedded broker against the mosquitto command-line clients (3.1.1 and 5.0).
 
 The clients come from the Debian package ``mosquitto-clients``; without them these tests
-are skipped, except in CI where they fail.
+are skipped, except in CI where they fail (``require_binary``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -17,20 +15,11 @@ import aiomqtt
 import pytest
 
 from bgpemu.mqttbroker import Broker
+from tests.integration._daemon_base import require_binary
 
 pytestmark = pytest.mark.integration
 VERSIONS = pytest.mark.parametrize("version", ["mqttv311", "mqttv5"])
 WAIT = 20.0
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} not installed (Debian package mosquitto-clients)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (integration tests never skip in CI)", pytrace=False)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture
@@ -42,7 +31,7 @@ async def broker() -> AsyncIterator[Broker]:
 async def run(broker: Broker, name: str, *args: str, stdin: bytes | None = None) -> tuple[int, str]:
     """Run a mosquitto client to completion: (exit status, stdout + stderr)."""
     process = await asyncio.create_subprocess_exec(
-        tool(name), "-h", "127.0.0.1", "-p", str(broker.port), *args,
+        require_binary(name), "-h", "127.0.0.1", "-p", str(broker.port), *args,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -85,7 +74,7 @@ async def start_sub(broker: Broker, *args: str) -> asyncio.subprocess.Process:
     status, _ = await run(broker, "mosquitto_pub", "-t", ready, "-m", "r", "-r")
     assert status == 0
     process = await asyncio.create_subprocess_exec(
-        tool("mosquitto_sub"), "-h", "127.0.0.1", "-p", str(broker.port), "-v",
+        require_binary("mosquitto_sub"), "-h", "127.0.0.1", "-p", str(broker.port), "-v",
         "-t", ready, *args,
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
