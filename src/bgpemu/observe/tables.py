@@ -36,7 +36,7 @@ from bgpemu.observe.payloads import table_schema
 from bgpemu.observe.topics import NodeTopic, table_key, table_of_key
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.path import Path
-from bgpemu.rib.route import attribute_doc
+from bgpemu.rib.route import ATTRIBUTE_FIELDS, attribute_doc
 from bgpemu.router.core import Router
 from bgpemu.session import Session
 from bgpemu.types import Family, prefix_key
@@ -165,7 +165,8 @@ class RouteEncoder:
         hit = self._fragments.get(key)
         if hit is not None and hit[0] is attributes:
             return hit[1]
-        doc = attribute_doc(attributes)  # a new dict: the weight and the peer go in it
+        values = attribute_doc(attributes)
+        doc = {name: values[name] for name in ATTRIBUTE_FIELDS}  # the record's order
         doc["weight"] = weight
         doc["peer"] = peer
         text = _COMPACT.encode(doc)

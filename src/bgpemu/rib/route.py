@@ -7,15 +7,17 @@ JSON of ``bgpemu solve`` and the speaker dump, and :mod:`bgpemu.testing.diff`.
 
 * :func:`attribute_doc` is the only conversion from wire attributes (RFC 4271 §4.3,
   RFC 1997 communities as ``asn:value``, RFC 8092 large communities as ``a:b:c``,
-  ORIGIN by name) to the record's attribute fields, as JSON values;
+  ORIGIN by name) to the record's attribute fields, as JSON values (in the order of
+  the Loc-RIB JSON of ``bgpemu solve`` and the speaker dump, MED before LOCAL_PREF);
 * :func:`route_of` makes the record from wire attributes with it;
 * :func:`route_doc` is the only encoder of the record to its JSON object (field names
   and order of the MQTT ``route`` schema).
 
 Hot paths encode straight from the attributes with :func:`attribute_doc` and cache the
 result per attributes object (the router shares one among the prefixes of an UPDATE):
-the feed's JSON fragments (:mod:`bgpemu.observe.tables`), the snapshot's converter, and
-:func:`bgpemu.router.table.path_json`, which prints the fields in its own order.
+the feed's JSON fragments (:mod:`bgpemu.observe.tables`, in the record's order), the
+snapshot's converter, and :func:`bgpemu.router.table.path_json` (as they come, plus the
+peer).
 """
 
 from __future__ import annotations
@@ -76,14 +78,18 @@ ATTRIBUTE_FIELDS = (
 def attribute_doc(attributes: PathAttributes) -> dict[str, Any]:
     """The :data:`ATTRIBUTE_FIELDS` of ``attributes`` as JSON values: AS_PATH segments
     flattened, ORIGIN by its lower-case name, communities as text (RFC 1997
-    ``asn:value``, RFC 8092 ``a:b:c``)."""
+    ``asn:value``, RFC 8092 ``a:b:c``).
+
+    A new dict on every call, in the order of the Loc-RIB JSON (MED before LOCAL_PREF,
+    as in ``bgpemu solve``'s golden files), so that :func:`bgpemu.router.table.path_json`
+    needs no second dict; the record's order is :data:`ATTRIBUTE_FIELDS`."""
     origin = attributes.origin
     return {
         "next_hop": attributes.next_hop,
         "as_path": list(attributes.as_path_asns()),
         "origin": None if origin is None else origin.name.lower(),
-        "local_pref": attributes.local_pref,
         "med": attributes.med,
+        "local_pref": attributes.local_pref,
         "communities": [f"{c >> 16}:{c & 0xFFFF}" for c in attributes.communities],
         "large_communities": [f"{a}:{b}:{c}" for a, b, c in attributes.large_communities],
     }

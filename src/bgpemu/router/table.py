@@ -1,8 +1,9 @@
 """JSON-ready views of Loc-RIB entries: the ``loc_rib`` of ``bgpemu solve`` and the speaker
 dump (docs/speaker.md), one entry per prefix with its best path and multipath set.
 
-A path's fields are those of the route record (:func:`bgpemu.rib.route.attribute_doc`
-and the peer), in this shape's own order, without the record's flags and weight.
+A path's fields are those of the route record (:func:`bgpemu.rib.route.attribute_doc`,
+whose order is this shape's: MED before LOCAL_PREF, and the peer), without the record's
+flags and weight.
 """
 
 from __future__ import annotations
@@ -19,22 +20,9 @@ __all__ = ["decision_json", "path_json"]
 
 def path_json(path: Path) -> dict[str, Any]:
     """One path: next hop, AS_PATH, ORIGIN, MED, LOCAL_PREF, communities, source peer."""
-    doc = attribute_doc(path.attributes)
+    doc = attribute_doc(path.attributes)  # a new dict, in this shape's order
     doc["peer"] = None if path.local else path.source.name
-    return {name: doc[name] for name in _PATH_FIELDS}
-
-
-_PATH_FIELDS = (
-    "next_hop",
-    "as_path",
-    "origin",
-    "med",
-    "local_pref",
-    "communities",
-    "large_communities",
-    "peer",
-)
-"""The fields of a path in this shape, in its order (MED before LOCAL_PREF)."""
+    return doc
 
 
 def decision_json(family: Family, prefix: str, decision: Decision) -> dict[str, Any]:
