@@ -29,37 +29,25 @@ from bgpemu.testing import start_lab
 from bgpemu.testing._engines import TcpEngine
 from bgpemu.topology import load_topology
 from bgpemu.types import IPV4_UNICAST
-from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
 from tests.lab.retained import wait_retained_equal
+from tests.lab.s2s_transit import best_paths, per_speaker_lab
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "topologies"
 pytestmark = pytest.mark.integration
 
 
-def _lab(mqtt: str | None = None, **options: object) -> TcpLab:
-    """s2s-transit with one worker process per speaker (a fault hits one speaker)."""
-    network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
-    speakers = len(solve(network).plan.speakers)
-    return TcpLab(
-        network,
-        processes=speakers,
-        port=free_port("127.0.10.1"),
-        mqtt=mqtt,
-        **options,  # type: ignore[arg-type]
-    )
-
-
-async def _loc(lab: TcpLab, speaker: str) -> dict[str, tuple[int, ...]]:
-    """``speaker``'s best paths (only its worker is asked: another may be frozen)."""
-    snapshots = await lab.snapshots(speakers=frozenset({speaker}))
-    return {r.prefix: r.as_path for r in snapshots[speaker].loc_rib if r.best}
+async def _until_fault(lab: TcpLab, event: WorkerEvent, timeout: float = 15.0) -> None:
+    """Wait until the lab has reported a worker fault of kind ``event``."""
+    async with asyncio.timeout(timeout):
+        while not any(f.event is event for f in lab.faults):
+            await lab.wait_change()
 
 
 async def _until_gone(lab: TcpLab, speaker: str, prefix: str, timeout: float) -> None:
     """Wait until ``speaker`` has no best path to ``prefix`` (re-read at every change)."""
     async with asyncio.timeout(timeout):
-        while prefix in await _loc(lab, speaker):
+        while prefix in await best_paths(lab, speaker):
             await lab.wait_change()
 
 
@@ -72,7 +60,7 @@ async def test_a_flush_slower_than_its_timeout_fails_the_flush_not_the_worker(
 ) -> None:
     """Item 7: a worker gave up flushing after its own 30 s (whatever the caller's
     deadline) and the TimeoutError killed it: 'lab worker 1 exited'."""
-    async with _lab(mosquitto.url) as lab:
+    async with per_speaker_lab(mqtt=mosquitto.url) as lab:
         await lab.converged(timeout=60)
         await lab.flush()
         workers = lab.worker_count
@@ -92,7 +80,7 @@ async def test_a_flush_slower_than_its_timeout_fails_the_flush_not_the_worker(
 
 
 async def test_a_command_failing_inside_a_worker_is_an_error_and_the_worker_lives() -> None:
-    async with _lab() as lab:
+    async with per_speaker_lab() as lab:
         await lab.converged(timeout=60)
         workers = lab.worker_count
         with pytest.raises(LabError, match=r"announce: unexpected AttributeError"):
@@ -101,7 +89,7 @@ async def test_a_command_failing_inside_a_worker_is_an_error_and_the_worker_live
         assert lab.faults == []
         await lab.announce("SiteB", OriginatedRoute(prefix="10.99.0.0/16", family=IPV4_UNICAST))
         await lab.converged(timeout=30)
-        assert (await _loc(lab, "SiteA"))["10.99.0.0/16"] == (65515, 65002)
+        assert (await best_paths(lab, "SiteA"))["10.99.0.0/16"] == (65515, 65002)
 
 
 async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
@@ -109,7 +97,7 @@ async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
 ) -> None:
     fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
     async with (
-        _lab(mosquitto.url) as lab,
+        per_speaker_lab(mqtt=mosquitto.url) as lab,
         Observer(mosquitto.url, lab=lab.name) as observer,
         asyncio.TaskGroup() as tg,
     ):
@@ -127,8 +115,8 @@ async def test_a_worker_killed_during_convergence_is_reported_and_restarted(
         assert "SiteB" in fault.describe()
         # The other sessions keep running: the lab converges without SiteB.
         await lab.converged(timeout=30)
-        assert "10.2.0.0/16" not in await _loc(lab, "SiteA")
-        assert "10.1.0.0/16" in await _loc(lab, "HubGW")
+        assert "10.2.0.0/16" not in await best_paths(lab, "SiteA")
+        assert "10.1.0.0/16" in await best_paths(lab, "HubGW")
         # Observers are told too (the lab's events topic).
         await observer.wait_for(
             lambda: any(e.get("event") == "worker_exited" for e in observer.lab_events), 30
@@ -151,7 +139,7 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
 ) -> None:
     fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
     async with (
-        _lab(mosquitto.url, keepalive=1, hold=3) as lab,
+        per_speaker_lab(mqtt=mosquitto.url, keepalive=1, hold=3) as lab,
         Observer(mosquitto.url, lab=lab.name) as observer,
         asyncio.TaskGroup() as tg,
     ):
@@ -163,16 +151,14 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
         os.kill(pid, signal.SIGSTOP)
         stopped_at = time.monotonic()
         try:
-            async with asyncio.timeout(15):
-                while not any(f.event is WorkerEvent.STOPPED for f in lab.faults):
-                    await lab.wait_change()
+            await _until_fault(lab, WorkerEvent.STOPPED)
             (fault,) = lab.faults
             assert fault.speakers == ("SiteB",)
             assert "SIGSTOP" in fault.describe()
             # The gateway's hold timer (3 s) ends the frozen session; the rest runs on.
             await _until_gone(lab, "SiteA", "10.2.0.0/16", timeout=20)
             assert time.monotonic() - stopped_at >= 2.0
-            assert "10.1.0.0/16" in await _loc(lab, "HubGW")
+            assert "10.1.0.0/16" in await best_paths(lab, "HubGW")
             # Commands to the frozen worker are refused at once; the others are served.
             route = OriginatedRoute(prefix="10.98.0.0/16", family=IPV4_UNICAST)
             async with asyncio.timeout(5):
@@ -187,9 +173,7 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
             assert "SiteB) is stopped (SIGSTOP)" in answers[0]["detail"]
         finally:
             os.kill(pid, signal.SIGCONT)
-        async with asyncio.timeout(15):
-            while not any(f.event is WorkerEvent.RESUMED for f in lab.faults):
-                await lab.wait_change()
+        await _until_fault(lab, WorkerEvent.RESUMED)
         await lab.converged(timeout=30)
         assert lab.worker_count == len(lab.local)
         await lab.flush(timeout=30)
@@ -221,7 +205,7 @@ async def test_the_testing_api_names_a_worker_that_died_unasked() -> None:
 async def test_a_restart_that_cannot_listen_fails_alone_and_can_be_retried() -> None:
     """Recovery must not make things worse: a restarted speaker whose address is taken
     meanwhile fails its restart, naming the address; the rest of the lab runs on."""
-    async with _lab() as lab:
+    async with per_speaker_lab() as lab:
         await lab.converged(timeout=60)
         os.kill(_pid_of(lab, "SiteB"), signal.SIGKILL)
         async with asyncio.timeout(30):
@@ -241,7 +225,7 @@ async def test_a_restart_that_cannot_listen_fails_alone_and_can_be_retried() -> 
             squatter.close()
         assert await lab.restart("SiteB") == ("SiteB",)
         await lab.converged(timeout=30)
-        assert (await _loc(lab, "SiteA"))["10.2.0.0/16"] == (65515, 65002)
+        assert (await best_paths(lab, "SiteA"))["10.2.0.0/16"] == (65515, 65002)
 
 
 async def test_the_lab_publisher_outlives_a_frozen_view_speaker(mosquitto: Mosquitto) -> None:
@@ -249,7 +233,7 @@ async def test_the_lab_publisher_outlives_a_frozen_view_speaker(mosquitto: Mosqu
     them frozen (or dead) must cost a round of views, not the publisher and its lab."""
     fabric = solve(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
     async with (
-        _lab(mosquitto.url, keepalive=1, hold=3) as lab,
+        per_speaker_lab(mqtt=mosquitto.url, keepalive=1, hold=3) as lab,
         Observer(mosquitto.url, lab=lab.name) as observer,
     ):
         views = asyncio.create_task(publish_lab(lab, mosquitto.url, 0.0))
@@ -260,17 +244,13 @@ async def test_the_lab_publisher_outlives_a_frozen_view_speaker(mosquitto: Mosqu
             pid = _pid_of(lab, "HubGW")  # an Azure speaker: the views read it
             os.kill(pid, signal.SIGSTOP)
             try:
-                async with asyncio.timeout(15):
-                    while not any(f.event is WorkerEvent.STOPPED for f in lab.faults):
-                        await lab.wait_change()
+                await _until_fault(lab, WorkerEvent.STOPPED)
                 # SiteA's hold timer (3 s) ends its session with the frozen gateway.
                 await _until_gone(lab, "SiteA", "10.2.0.0/16", timeout=20)
                 assert not views.done()
             finally:
                 os.kill(pid, signal.SIGCONT)
-            async with asyncio.timeout(15):
-                while not any(f.event is WorkerEvent.RESUMED for f in lab.faults):
-                    await lab.wait_change()
+            await _until_fault(lab, WorkerEvent.RESUMED)
             await lab.converged(timeout=30)
             await lab.flush(timeout=30)
             await wait_retained_equal(observer, fabric, timeout=30)
