@@ -3,14 +3,17 @@
 Theory of operation
 -------------------
 A :class:`Node` holds the router of one speaker and the *primary* session of each
-neighbour (the one whose connection carries routes; a TCP connection collision's
-candidate stays with the TCP driver until it wins).  It is the one place that glues
+neighbour (the one whose connection carries routes) and, over TCP, a collision
+candidate until the OPENs decide (RFC 4271 §6.8).  It is the one place that glues
 sessions and router together, for both engines (the in-memory fabric and the TCP
 runtime): those only move bytes and time.
 
-Inputs are method calls with ``now``: the effects of a session (what it returned for
-bytes received, a connection event or a timer), a router timer, and operator actions
-(a policy change, a route refresh request).  Each returns an ordered list of
+Inputs are method calls with ``now``: a connection up, bytes received on it, its
+close (:meth:`Node.connected`, :meth:`Node.received`, :meth:`Node.closed`, connections
+numbered by the engine), timers, the effects of a session the engine fed itself (the
+fabric, which has one connection per pair, feeds its sessions directly), a router
+timer, and operator actions (stop, reset, restart, a policy change, a route refresh
+request).  Each returns an ordered list of
 :data:`NodeEffect`, which the driver carries out in that order:
 
 * :class:`Io` — one of a session's own effects for neighbour ``peer``'s connection
@@ -18,10 +21,13 @@ bytes received, a connection event or a timer), a router timer, and operator act
   :class:`~bgpemu.session.ConnectTcp`) or a report to log
   (:class:`~bgpemu.session.StateChanged`, :class:`~bgpemu.session.SessionEstablished`,
   :class:`~bgpemu.session.SessionDown`);
+* :class:`Accepted`, :class:`Refused`, :class:`Drop`, :class:`Promote` — what a
+  numbered connection carries, or that it is closed (a collision's loser);
 * :class:`Rearm` — the session of ``peer`` may have a new deadline;
 * :class:`RouterRearm` — the router may have a new deadline (MRAI, max-prefix restart);
 * :class:`Decided`, :class:`NotAnnounced`, :class:`Malformed`, :class:`Resetting`,
-  :class:`Restarting`, :class:`Fault`, :class:`RouterFault` — reports for the log.
+  :class:`Restarting`, :class:`Fault`, :class:`RouterFault`, :class:`Collision` —
+  reports for the log.
 
 What the node does with the session effects it consumes:
 
@@ -43,6 +49,7 @@ What the node does with the session effects it consumes:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -52,30 +59,46 @@ from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.session import (
     CloseTcp,
+    CollisionWinner,
     Effect,
+    Input,
     ManualStart,
     ManualStop,
+    OpenCollisionDump,
     RouteRefreshReceived,
+    Send,
     Session,
     SessionDown,
     SessionEstablished,
+    SessionState,
+    StateChanged,
+    TcpConnectionConfirmed,
+    TcpConnectionFails,
+    TcpCrAcked,
     UpdateReceived,
+    resolve_collision,
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
+from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.context import CodecContext
 from bgpemu.wire.describe import describe_notification
 from bgpemu.wire.messages import Notification, RouteRefreshSubtype
 
 __all__ = [
+    "Accepted",
+    "Collision",
     "Decided",
+    "Drop",
     "Fault",
     "Io",
     "Malformed",
     "Node",
     "NodeEffect",
     "NotAnnounced",
+    "Promote",
     "Rearm",
+    "Refused",
     "Resetting",
     "Restarting",
     "RouterFault",
@@ -85,10 +108,58 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Io:
-    """A session effect for the connection of neighbour ``peer`` (or a report to log)."""
+    """A session effect for a connection of neighbour ``peer`` (or a report to log):
+    ``conn`` None is the primary session's connection, else a collision candidate's."""
 
     peer: str
     effect: Effect
+    conn: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """Connection ``conn`` of ``peer`` now carries its primary session, or (``primary``
+    False) a collision candidate's (RFC 4271 §6.8)."""
+
+    peer: str
+    conn: int
+    primary: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Connection ``conn`` of ``peer`` is refused in ``state``: close it (RFC 4271
+    §8.2.2: Idle refuses connections; §6.8: one colliding with Established is closed)."""
+
+    peer: str
+    conn: int
+    state: SessionState
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """Close connection ``conn`` of ``peer`` now (after the effects before this one)."""
+
+    peer: str
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
+class Promote:
+    """The collision candidate on ``conn`` wins: it is ``peer``'s primary session now
+    and its connection the primary one (the old one, if any, is closed)."""
+
+    peer: str
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    """RFC 4271 §6.8: of two connections of ``peer``, the ``inbound`` one (else the
+    outbound one) is closed with Cease / Connection Collision Resolution."""
+
+    peer: str
+    inbound: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +236,11 @@ class RouterFault:
 
 NodeEffect = (
     Io
+    | Accepted
+    | Refused
+    | Drop
+    | Promote
+    | Collision
     | Rearm
     | RouterRearm
     | Decided
@@ -177,6 +253,19 @@ NodeEffect = (
 )
 
 _PackCache = dict[tuple[CodecContext, Export], Packed]
+_OPENING = (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM)
+_UP = (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM, SessionState.ESTABLISHED)
+
+
+@dataclass(slots=True, eq=False)
+class _Candidate:
+    """A second connection's session until its OPEN decides the collision (§6.8)."""
+
+    conn: int
+    session: Session
+    inbound: bool
+
+
 _Step = Callable[[Session], list[Effect]]
 _CLOSE = CloseTcp()
 
@@ -191,17 +280,200 @@ class Node:
         self.addresses: dict[str, str] = dict(address_of or {})
         """Each neighbour's address (for the router's peer information)."""
         self._not_announced: set[str] = set()
+        self._rngs: dict[str, random.Random] = {}
+        self._main: dict[str, tuple[int, bool]] = {}
+        """The primary session's connection of each neighbour: (id, inbound)."""
+        self._candidates: dict[str, _Candidate] = {}
 
     # -- the session of one neighbour ------------------------------------------------------
 
-    def attach(self, peer: str, session: Session, address: str) -> None:
-        """Make ``session`` the primary session of neighbour ``peer`` at ``address``."""
+    def attach(
+        self, peer: str, session: Session, address: str, rng: random.Random | None = None
+    ) -> None:
+        """Make ``session`` the primary session of neighbour ``peer`` at ``address``.
+
+        ``rng``: the jitter source of collision candidates (RFC 4271 §6.8); without it
+        a second connection is refused (an engine with one connection per pair).
+        """
         self.sessions[peer] = session
         self.addresses[peer] = address
+        if rng is not None:
+            self._rngs[peer] = rng
 
     def detach(self, peer: str) -> None:
         """Forget neighbour ``peer``'s session (the neighbour was removed)."""
         self.sessions.pop(peer, None)
+        self._main.pop(peer, None)
+        self._candidates.pop(peer, None)
+
+    # -- connections (an engine that numbers them: TCP) -------------------------------------
+
+    def connected(self, peer: str, conn: int, *, inbound: bool, now: float) -> list[NodeEffect]:
+        """Connection ``conn`` with ``peer`` is up (``inbound``: the peer opened it).
+
+        It carries the primary session when that has none (an inbound one only while
+        the session listens, Connect or Active); in OpenSent or OpenConfirm it gets a
+        candidate session until the OPENs decide (RFC 4271 §6.8); else it is refused.
+        """
+        out: list[NodeEffect] = []
+        session = self.sessions.get(peer)
+        if session is None:
+            out.append(Refused(peer, conn, SessionState.IDLE))
+            return out
+        state = session.state
+        listening = state in (SessionState.CONNECT, SessionState.ACTIVE)
+        if peer not in self._main and (listening or not inbound):
+            self._main[peer] = (conn, inbound)
+            out.append(Accepted(peer, conn, primary=True))
+            event = TcpConnectionConfirmed() if inbound else TcpCrAcked()
+            self._call(out, peer, _feeding(event, now), now)
+            return out
+        rng = self._rngs.get(peer)
+        if state not in _OPENING or peer in self._candidates or rng is None:
+            out.append(Refused(peer, conn, state))
+            return out
+        candidate = _Candidate(conn, Session(session.config, rng), inbound)
+        candidate.session.handle(ManualStart(passive=True), now)
+        self._candidates[peer] = candidate
+        out.append(Accepted(peer, conn, primary=False))
+        event = TcpConnectionConfirmed() if inbound else TcpCrAcked()
+        self._candidate_effects(out, peer, candidate, candidate.session.handle(event, now))
+        return out
+
+    def received(self, peer: str, conn: int, data: bytes, now: float) -> list[NodeEffect]:
+        """Bytes arrived on connection ``conn`` of ``peer`` (primary or candidate)."""
+        out: list[NodeEffect] = []
+        candidate = self._candidates.get(peer)
+        if candidate is not None and candidate.conn == conn:
+            try:
+                effects = candidate.session.receive_data(data, now)
+            except Exception as exc:
+                self._internal_error(out, peer, exc, now)
+                return out
+            if self._candidate_wins(peer):
+                # Promote it before carrying out what it received: one read can hold the
+                # peer's OPEN, KEEPALIVE and first UPDATEs, and the router must see that
+                # Established and those routes.
+                self._resolve_collision(out, peer, now)
+            if self._candidates.get(peer) is candidate:
+                self._candidate_effects(out, peer, candidate, effects)
+                self._resolve_collision(out, peer, now)
+            else:
+                self._effects(out, peer, effects, now)
+            return out
+        main = self._main.get(peer)
+        if main is not None and main[0] == conn:
+            self._call(out, peer, lambda s: s.receive_data(data, now), now)
+        return out
+
+    def closed(self, peer: str, conn: int, now: float) -> list[NodeEffect]:
+        """Connection ``conn`` of ``peer`` closed or failed under the session."""
+        out: list[NodeEffect] = []
+        candidate = self._candidates.get(peer)
+        if candidate is not None and candidate.conn == conn:
+            del self._candidates[peer]
+            effects = candidate.session.handle(TcpConnectionFails(), now)
+            self._candidate_effects(out, peer, candidate, effects)
+            return out
+        main = self._main.get(peer)
+        if main is not None and main[0] == conn:
+            del self._main[peer]
+            self._call(out, peer, _feeding(TcpConnectionFails(), now), now)
+        return out
+
+    def stop(self, peer: str, subcode: int, now: float) -> list[NodeEffect]:
+        """Stop ``peer``'s session (and a collision candidate) with Cease ``subcode``."""
+        out: list[NodeEffect] = []
+        candidate = self._candidates.get(peer)
+        if candidate is not None:
+            self._candidate_effects(out, peer, candidate, candidate.session.stop(now, subcode))
+        self._call(out, peer, lambda s: s.stop(now, subcode), now)
+        return out
+
+    def next_deadline(self, peer: str) -> float | None:
+        """The earliest timer deadline of ``peer``'s sessions (primary and candidate)."""
+        session = self.sessions.get(peer)
+        candidate = self._candidates.get(peer)
+        deadlines = [
+            d
+            for s in (session, candidate.session if candidate else None)
+            if s is not None and (d := s.next_deadline()) is not None
+        ]
+        return min(deadlines, default=None)
+
+    def on_timers(self, peer: str, now: float) -> list[NodeEffect]:
+        """Fire the timers of ``peer``'s sessions (primary and candidate) due at ``now``."""
+        out: list[NodeEffect] = []
+        session = self.sessions.get(peer)
+        if session is not None and (d := session.next_deadline()) is not None and d <= now:
+            self._call(out, peer, lambda s: s.on_timer(now), now)
+        candidate = self._candidates.get(peer)
+        due = None if candidate is None else candidate.session.next_deadline()
+        if candidate is not None and due is not None and due <= now:
+            self._candidate_effects(out, peer, candidate, candidate.session.on_timer(now))
+        return out
+
+    def _candidate_effects(
+        self, out: list[NodeEffect], peer: str, candidate: _Candidate, effects: list[Effect]
+    ) -> None:
+        """A candidate only moves bytes until it wins (nothing reaches the router)."""
+        for effect in effects:
+            match effect:
+                case Send() | StateChanged() | SessionDown():
+                    out.append(Io(peer, effect, candidate.conn))
+                case CloseTcp():
+                    out.append(Io(peer, effect, candidate.conn))
+                    if self._candidates.get(peer) is candidate:
+                        del self._candidates[peer]
+                case _:
+                    pass
+
+    def _candidate_wins(self, peer: str) -> bool:
+        """RFC 4271 §6.8: the candidate's OPEN is in and its connection is the one to keep."""
+        candidate = self._candidates.get(peer)
+        if candidate is None or candidate.session.peer_open is None:
+            return False
+        main = self._main.get(peer)
+        session = self.sessions[peer]
+        if main is None or session.state not in _UP:
+            return True
+        if session.state == SessionState.ESTABLISHED:
+            return False
+        winner = resolve_collision(
+            session.config.bgp_identifier, candidate.session.peer_open.bgp_identifier
+        )
+        return (winner == CollisionWinner.LOCALLY_INITIATED) != (not main[1])
+
+    def _resolve_collision(self, out: list[NodeEffect], peer: str, now: float) -> None:
+        """RFC 4271 §6.8: once the candidate's OPEN is in, keep one connection."""
+        candidate = self._candidates.get(peer)
+        if candidate is None or candidate.session.peer_open is None:
+            return
+        keep_main = not self._candidate_wins(peer)
+        main = self._main.get(peer)
+        if main is None or self.sessions[peer].state not in _UP:
+            self._promote(out, peer, candidate)
+            return
+        if keep_main:
+            out.append(Collision(peer, candidate.inbound))
+            dump = candidate.session.handle(OpenCollisionDump(), now)
+            self._candidate_effects(out, peer, candidate, dump)
+            self._candidates.pop(peer, None)
+            out.append(Drop(peer, candidate.conn))
+            return
+        out.append(Collision(peer, main[1]))
+        self._call(out, peer, _feeding(OpenCollisionDump(), now), now)
+        self._main.pop(peer, None)
+        out.append(Drop(peer, main[0]))
+        self._promote(out, peer, candidate)
+
+    def _promote(self, out: list[NodeEffect], peer: str, candidate: _Candidate) -> None:
+        old = self.sessions[peer]
+        candidate.session.counters.internal_errors += old.counters.internal_errors
+        self.sessions[peer] = candidate.session
+        self._main[peer] = (candidate.conn, candidate.inbound)
+        self._candidates.pop(peer, None)
+        out.append(Promote(peer, candidate.conn))
 
     def session_effects(self, peer: str, effects: list[Effect], now: float) -> list[NodeEffect]:
         """Carry out what ``peer``'s session returned; what is left for the driver."""
@@ -328,6 +600,9 @@ class Node:
                     self._output(out, router.peer_down(peer, now), now)
                 case RouteRefreshReceived(refresh=refresh):
                     self._refresh(out, peer, refresh.family, now)
+                case CloseTcp():
+                    self._main.pop(peer, None)
+                    out.append(Io(peer, effect))
                 case _:
                     out.append(Io(peer, effect))
         if updates:
@@ -370,6 +645,15 @@ class Node:
         out.append(Resetting(peer, n))
         reason = describe_notification(n.code, n.subcode)
         stop = ManualStop(subcode=n.subcode, data=n.data, reason=reason)
+        # A connection still being set up must not come back later as the session.
+        candidate = self._candidates.get(peer)
+        if candidate is not None:
+            try:
+                effects = candidate.session.handle(stop, now)
+            except Exception as exc:
+                self._internal_error(out, peer, exc, now)
+                return
+            self._candidate_effects(out, peer, candidate, effects)
         self._call(out, peer, _feeding(stop, now), now)
 
     def _restart(self, out: list[NodeEffect], peer: str, now: float) -> None:
@@ -409,15 +693,24 @@ class Node:
         if session is None:
             return
         out.append(Fault(peer, exc))
+        reason = f"internal error: {exc!r}"
+        candidate = self._candidates.pop(peer, None)
         try:
-            self._carry_out(out, peer, session.internal_error(now, f"internal error: {exc!r}"), now)
+            if candidate is not None:  # stopped with the session, then closed
+                stop = ManualStop(subcode=CeaseSubcode.OUT_OF_RESOURCES, reason=reason)
+                self._candidate_effects(out, peer, candidate, candidate.session.handle(stop, now))
+                out.append(Drop(peer, candidate.conn))
+            self._carry_out(out, peer, session.internal_error(now, reason), now)
         except Exception as again:  # e.g. the router failing again on peer_down
             out.append(Fault(peer, again, resetting=True))
+            if candidate is not None:
+                out.append(Drop(peer, candidate.conn))
+            self._main.pop(peer, None)
             out.append(Io(peer, _CLOSE))
         out.append(Rearm(peer))
 
 
-def _feeding(event: ManualStart | ManualStop, now: float) -> _Step:
+def _feeding(event: Input, now: float) -> _Step:
     """A step that feeds ``event`` to a session."""
     return lambda session: session.handle(event, now)
 

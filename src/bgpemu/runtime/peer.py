@@ -1,16 +1,20 @@
 """The asyncio driver of one BGP neighbour: TCP in and out, timers, effects applied.
 
-Theory of operation: a :class:`PeerDriver` is the single owner of its sessions.
-Sockets, timers and the speaker post events into one bounded queue; the driver's
-loop takes them one at a time, feeds the sans-IO :class:`~bgpemu.session.Session`
-with ``now`` from the loop's monotonic clock, and applies the effects the session
-returns (write bytes, open or close TCP, hand UPDATEs to the router).  Between
-events it sleeps until the session's next timer deadline, so every timer of RFC 4271
-§10 is the FSM's own; reconnection is the FSM's ConnectRetry / IdleHold timers.
+Theory of operation: a :class:`PeerDriver` owns the sockets of one neighbour and
+moves bytes and time only.  Sockets, timers and the speaker post events into one
+bounded queue; the driver's loop takes them one at a time and hands them, with
+``now`` from the loop's monotonic clock, to the speaker's sans-IO
+:class:`~bgpemu.router.node.Node` (which owns the sessions and the router), then
+carries out the effects it returns (write bytes to connection X, open or close a
+connection).  Between events it sleeps until the node's next deadline for this
+neighbour, so every timer of RFC 4271 §10 is the FSM's own; reconnection is the
+FSM's ConnectRetry / IdleHold timers.
 
-A second TCP connection from the same peer while the first is in OpenSent or
-OpenConfirm is a collision (RFC 4271 §6.8): it gets its own candidate session, and
-once its OPEN has arrived the two BGP Identifiers decide which connection survives.
+Connections are numbered; the node decides what each carries.  A second TCP
+connection from the same peer while the first is in OpenSent or OpenConfirm is a
+collision (RFC 4271 §6.8): the node gives it a candidate session and, once its OPEN
+has arrived, the two BGP Identifiers decide which connection survives
+(:class:`~bgpemu.router.node.Promote`, :class:`~bgpemu.router.node.Drop`).
 
 A session is a fault domain (architecture decision 12): an unexpected exception while
 serving it (decoding, the router, a policy, encoding its exports) never leaves the
@@ -44,26 +48,19 @@ from bgpemu.runtime import tcp_md5
 from bgpemu.runtime.throttle import LogThrottle
 from bgpemu.session import (
     CloseTcp,
-    CollisionWinner,
     ConnectTcp,
     Effect,
     ManualStart,
-    ManualStop,
-    OpenCollisionDump,
     Send,
     Session,
     SessionDown,
     SessionEstablished,
     SessionState,
     StateChanged,
-    TcpConnectionConfirmed,
     TcpConnectionFails,
-    TcpCrAcked,
-    resolve_collision,
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
-from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_issues, describe_notification
 from bgpemu.wire.messages import Notification
 
@@ -89,7 +86,6 @@ class _Connection:
     """One TCP connection and the session that speaks on it."""
 
     id: int
-    session: Session
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     inbound: bool
@@ -166,9 +162,11 @@ class PeerDriver:
         self._issue_log = LogThrottle(_ISSUE_LOG_INTERVAL)
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(_QUEUE_SIZE)
         self.session = Session(spec.session, rng)
-        node.attach(spec.name, self.session, spec.address)
+        node.attach(spec.name, self.session, spec.address, rng)
         self._conn: _Connection | None = None
         self._candidate: _Connection | None = None
+        self._pending: dict[int, _Connection] = {}
+        """Connections the node has not yet accepted or refused (see :meth:`accepted`)."""
         self._attempt = 0
         self._attempt_task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -203,7 +201,7 @@ class PeerDriver:
     async def run(self) -> None:
         """Process events and timers until stopped."""
         loop = asyncio.get_running_loop()
-        self._apply(None, self.session.handle(ManualStart(), loop.time()))
+        self._apply(self.session.handle(ManualStart(), loop.time()))
         while not self._stopped:
             deadline = self._next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - loop.time())
@@ -250,16 +248,11 @@ class PeerDriver:
                     self._detach(conn)
 
     def on_fault(self, exc: BaseException, now: float, *, resetting: bool) -> None:
-        """The node reports an internal error while serving this neighbour (decision 12).
-
-        Logged with its traceback; the timers pause (no busy loop on a fault that
-        recurs at once) and a collision candidate is stopped too.  ``resetting``: the
-        reset itself failed; every connection is dropped.
-        """
+        """The node reports an internal error while serving this neighbour (decision 12):
+        logged with its traceback, and the timers pause (no busy loop on a fault that
+        recurs at once).  ``resetting``: the reset itself failed."""
         if resetting:
             self._log.error("internal error while resetting the session: %r", exc)
-            if self._candidate is not None:
-                self._detach(self._candidate)
             return
         self._log.error(
             "internal error, resetting this session (Cease / Out of Resources): %r",
@@ -267,94 +260,51 @@ class PeerDriver:
             exc_info=exc,
         )
         self._paused_until = now + _INTERNAL_ERROR_PAUSE
-        candidate = self._candidate
-        if candidate is not None:
-            stop = ManualStop(
-                subcode=CeaseSubcode.OUT_OF_RESOURCES, reason=f"internal error: {exc!r}"
-            )
-            self._apply(candidate, candidate.session.handle(stop, now))
-            self._detach(candidate)
 
     def _next_deadline(self) -> float | None:
-        deadlines = [
-            d
-            for s in (self.session, self._candidate.session if self._candidate else None)
-            if s is not None and (d := s.next_deadline()) is not None
-        ]
-        deadline = min(deadlines, default=None)
+        deadline = self._node.next_deadline(self.name)
         if deadline is not None and deadline < self._paused_until:
             deadline = self._paused_until  # just after an internal error: no busy loop
         return deadline
 
     def _fire_timers(self, now: float) -> None:
-        if (deadline := self.session.next_deadline()) is not None and deadline <= now:
-            self._apply(self._conn, self.session.on_timer(now))
-        candidate = self._candidate
-        if candidate is not None:
-            deadline = candidate.session.next_deadline()
-            if deadline is not None and deadline <= now:
-                self._apply(candidate, candidate.session.on_timer(now))
+        self._carry_out(self._node.on_timers(self.name, now), now)
 
     def _dispatch(self, event: _Event, now: float) -> None:
         match event:
             case _Data(conn_id, data):
-                conn = self._find(conn_id)
-                if conn is not None:
-                    effects = conn.session.receive_data(data, now)
-                    if conn is self._candidate and self._candidate_wins():
-                        # Promote it before carrying out what it received: one read can
-                        # hold the peer's OPEN, KEEPALIVE and first UPDATEs, and the
-                        # router must see that Established and those routes.
-                        self._resolve_collision(now)
-                    self._apply(conn, effects)
-                    if conn is self._candidate:
-                        self._resolve_collision(now)
+                if self._find(conn_id) is not None:
+                    self._carry_out(self._node.received(self.name, conn_id, data, now), now)
             case _Eof(conn_id):
                 conn = self._find(conn_id)
                 if conn is not None:
                     self._log.info("TCP connection closed by the peer")
-                    self._apply(conn, conn.session.handle(TcpConnectionFails(), now))
+                    self._carry_out(self._node.closed(self.name, conn_id, now), now)
                     self._detach(conn)
             case _Connected(attempt, reader, writer):
                 self._attempt_task = None
                 if attempt != self._attempt or self._stopped:
                     writer.close()
-                elif self._conn is None:
-                    self._conn = self._attach(self.session, reader, writer, inbound=False)
-                    self._apply(self._conn, self.session.handle(TcpCrAcked(), now))
-                else:  # the peer connected to us meanwhile: a collision (RFC 4271 §6.8)
-                    self._second_connection(reader, writer, inbound=False, now=now)
+                else:  # the peer may have connected to us meanwhile: a collision (§6.8)
+                    self._connected(reader, writer, inbound=False, now=now)
             case _ConnectFailed(attempt, error):
                 self._attempt_task = None
                 if attempt == self._attempt and self._conn is None:
                     self._log.debug("connect failed: %s", error)
-                    self._apply(None, self.session.handle(TcpConnectionFails(), now))
+                    self._apply(self.session.handle(TcpConnectionFails(), now))
             case _Incoming(reader, writer):
-                self._on_incoming(reader, writer, now)
+                if self._stopped:
+                    writer.close()
+                else:
+                    self._connected(reader, writer, inbound=True, now=now)
             case _Refresh(family):
-                self._apply(self._conn, self.session.request_route_refresh(family, now))
+                self._apply(self.session.request_route_refresh(family, now))
             case _Stop(subcode):
-                if self._candidate is not None:
-                    self._apply(self._candidate, self._candidate.session.stop(now, subcode))
-                self._apply(self._conn, self.session.stop(now, subcode))
+                self._carry_out(self._node.stop(self.name, subcode, now), now)
                 self._cancel_attempt()
                 self._stopped = True
 
-    def _on_incoming(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, now: float
-    ) -> None:
-        state = self.session.state
-        if self._stopped:
-            writer.close()
-        elif self._conn is None and state in (SessionState.CONNECT, SessionState.ACTIVE):
-            # An outgoing attempt still in flight is kept: if it completes too, the two
-            # connections are resolved as a collision (RFC 4271 §6.8).
-            self._conn = self._attach(self.session, reader, writer, inbound=True)
-            self._apply(self._conn, self.session.handle(TcpConnectionConfirmed(), now))
-        else:
-            self._second_connection(reader, writer, inbound=True, now=now)
-
-    def _second_connection(
+    def _connected(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -362,98 +312,74 @@ class PeerDriver:
         inbound: bool,
         now: float,
     ) -> None:
-        """A connection while another is up: a candidate session until OPENs are known."""
-        state = self.session.state
-        if state in (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM) and not self._candidate:
-            candidate = Session(self.spec.session, self._rng)
-            candidate.handle(ManualStart(passive=True), now)
-            self._candidate = self._attach(candidate, reader, writer, inbound=inbound)
-            event = TcpConnectionConfirmed() if inbound else TcpCrAcked()
-            self._apply(self._candidate, candidate.handle(event, now))
+        """A TCP connection is up; the node decides what it carries (RFC 4271 §6.8).
+
+        An outgoing attempt still in flight is kept: if it completes too, the two
+        connections are resolved as a collision.
+        """
+        conn = _Connection(next(_ids), reader, writer, inbound)
+        self._pending[conn.id] = conn
+        try:
+            self._carry_out(self._node.connected(self.name, conn.id, inbound=inbound, now=now), now)
+        finally:
+            if self._pending.pop(conn.id, None) is not None:  # neither accepted nor refused
+                writer.close()
+
+    def accepted(self, conn_id: int, *, primary: bool) -> None:
+        """The node put connection ``conn_id`` to use: the primary one, or a candidate's."""
+        conn = self._pending.pop(conn_id, None)
+        if conn is None:
+            return
+        conn.reader_task = self._tg.create_task(
+            self._read(conn.id, conn.reader), name=f"bgp-read-{self.name}-{conn.id}"
+        )
+        if primary:
+            self._conn = conn
         else:
-            # RFC 4271 §8.2.2: Idle refuses connections; §6.8: a connection colliding with an
-            # Established one is closed.
+            self._candidate = conn
+
+    def refused(self, conn_id: int, state: SessionState) -> None:
+        """The node refused connection ``conn_id`` (a second one it cannot take)."""
+        conn = self._pending.pop(conn_id, None)
+        if conn is not None:
             self._log.info("refusing a second TCP connection in state %s", state.name)
-            writer.close()
+            conn.writer.close()
 
-    def _candidate_wins(self) -> bool:
-        """RFC 4271 §6.8: the candidate's OPEN is in and its connection is the one to keep."""
-        candidate = self._candidate
-        if candidate is None or candidate.session.peer_open is None:
-            return False
-        main = self._conn
-        if main is None or self.session.state not in (
-            SessionState.OPEN_SENT,
-            SessionState.OPEN_CONFIRM,
-            SessionState.ESTABLISHED,
-        ):
-            return True
-        if self.session.state == SessionState.ESTABLISHED:
-            return False
-        winner = resolve_collision(
-            self.spec.session.bgp_identifier, candidate.session.peer_open.bgp_identifier
-        )
-        return (winner == CollisionWinner.LOCALLY_INITIATED) != (not main.inbound)
+    def drop(self, conn_id: int) -> None:
+        """Close connection ``conn_id`` now."""
+        conn = self._find(conn_id)
+        if conn is not None:
+            self._detach(conn)
 
-    def _resolve_collision(self, now: float) -> None:
-        """RFC 4271 §6.8: once the candidate's OPEN is in, keep one connection."""
-        candidate = self._candidate
-        if candidate is None or candidate.session.peer_open is None:
-            return
-        main = self._conn
-        keep_main = not self._candidate_wins()
-        if main is None or self.session.state not in (
-            SessionState.OPEN_SENT,
-            SessionState.OPEN_CONFIRM,
-            SessionState.ESTABLISHED,
-        ):
-            self._promote(candidate)
-            return
-        loser = candidate if keep_main else main
+    def collision(self, inbound: bool) -> None:
+        """RFC 4271 §6.8: the node closes one of two connections."""
         self._log.info(
-            "connection collision: closing the %s connection",
-            "inbound" if loser.inbound else "outbound",
+            "connection collision: closing the %s connection", "inbound" if inbound else "outbound"
         )
-        self._apply(loser, loser.session.handle(OpenCollisionDump(), now))
-        self._detach(loser)
-        if not keep_main:
-            self._promote(candidate)
 
-    def _promote(self, candidate: _Connection) -> None:
+    def promote(self, conn_id: int) -> None:
+        """The candidate on ``conn_id`` won the collision: its session is the primary one."""
+        candidate = self._candidate
+        if candidate is None or candidate.id != conn_id:
+            return
         if self._conn is not None:
             self._detach(self._conn)
-        candidate.session.counters.internal_errors += self.session.counters.internal_errors
-        self.session = candidate.session
-        self._node.attach(self.name, candidate.session, self.spec.address)
         self._conn = candidate
         self._candidate = None
+        self.session = self._node.sessions[self.name]
 
     # -- effects ------------------------------------------------------------------------
 
-    def _apply(self, conn: _Connection | None, effects: list[Effect]) -> None:
-        """Carry out a session's effects: the primary session's through the node
-        (:mod:`bgpemu.router.node`: router, exports, faults), a collision candidate's
-        here (it only moves bytes until it wins, RFC 4271 §6.8)."""
+    def _apply(self, effects: list[Effect]) -> None:
+        """Carry out the primary session's effects through the node
+        (:mod:`bgpemu.router.node`: router, exports, faults)."""
         now = asyncio.get_running_loop().time()
-        if conn is self._conn:
-            self._carry_out(self._node.session_effects(self.name, effects, now), now)
-            return
-        for effect in effects:
-            match effect:
-                case Send(data=data):
-                    if conn is not None and not conn.writer.is_closing():
-                        conn.writer.write(data)
-                case CloseTcp():
-                    if conn is not None:
-                        self._detach(conn)
-                case StateChanged() | SessionDown():
-                    self.io(effect)
-                case _:
-                    pass
+        self._carry_out(self._node.session_effects(self.name, effects, now), now)
 
-    def io(self, effect: Effect) -> None:
-        """Carry out one effect of the primary session on its connection (or log it)."""
-        conn = self._conn
+    def io(self, effect: Effect, conn_id: int | None = None) -> None:
+        """Carry out one session effect on its connection (``conn_id`` None: the primary
+        one, else a collision candidate's), or log it."""
+        conn = self._conn if conn_id is None else self._find(conn_id)
         match effect:
             case Send(data=data):
                 if conn is not None and not conn.writer.is_closing():
@@ -461,13 +387,13 @@ class PeerDriver:
             case CloseTcp():
                 if conn is not None:
                     self._detach(conn)
-                else:
+                elif conn_id is None:
                     pending = self._attempt_task is not None and not self._attempt_task.done()
                     if pending and self.session.state == SessionState.CONNECT:
                         self._connect_unanswered()  # the ConnectRetryTimer ran out first
                     self._cancel_attempt()
             case ConnectTcp():
-                if conn is None:
+                if conn is None and conn_id is None:
                     self._start_attempt()
             case StateChanged(old=old, new=new):
                 self._log.info("state %s -> %s", old.name, new.name)
@@ -502,17 +428,9 @@ class PeerDriver:
         """An Announce went out as a withdrawal (RFC 8654 §4); the node says so once."""
         self._log.warning("%s (logged once per neighbour)", text)
 
-    def resetting(self, notification: Notification, now: float) -> None:
-        """The node stops the session with ``notification`` (e.g. maximum prefixes,
-        RFC 4486 §4): a connection still being set up must not come back later as the
-        session, so a collision candidate is stopped too and a pending attempt abandoned."""
-        if self._candidate is not None:
-            stop = ManualStop(
-                subcode=notification.subcode,
-                data=notification.data,
-                reason=describe_notification(notification.code, notification.subcode),
-            )
-            self._apply(self._candidate, self._candidate.session.handle(stop, now))
+    def resetting(self) -> None:
+        """The node stops the session (maximum prefixes, RFC 4486 §4, or the operator):
+        a pending connection attempt must not come back later as the session."""
         self._cancel_attempt()
 
     def reset(self, notification: Notification, now: float) -> None:
@@ -537,20 +455,6 @@ class PeerDriver:
                 transport.pause_reading()
 
     # -- connections ----------------------------------------------------------------------
-
-    def _attach(
-        self,
-        session: Session,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        *,
-        inbound: bool,
-    ) -> _Connection:
-        conn = _Connection(next(_ids), session, reader, writer, inbound)
-        conn.reader_task = self._tg.create_task(
-            self._read(conn.id, reader), name=f"bgp-read-{self.name}-{conn.id}"
-        )
-        return conn
 
     def _detach(self, conn: _Connection) -> None:
         if conn.reader_task is not None:
@@ -658,8 +562,8 @@ class PeerDriver:
                 async with asyncio.timeout(_FLUSH_TIMEOUT * 5):
                     await conn.writer.drain()
             except (ConnectionError, OSError, TimeoutError):
-                loop = asyncio.get_running_loop()
-                self._apply(conn, conn.session.handle(TcpConnectionFails(), loop.time()))
+                now = asyncio.get_running_loop().time()
+                self._carry_out(self._node.closed(self.name, conn.id, now), now)
                 self._detach(conn)
 
     def abort(self) -> None:

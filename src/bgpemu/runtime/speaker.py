@@ -30,13 +30,18 @@ from bgpemu.rib import Path
 from bgpemu.router import OriginatedRoute, Router, RouterOutput
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.node import (
+    Accepted,
+    Collision,
     Decided,
+    Drop,
     Fault,
     Io,
     Malformed,
     Node,
     NodeEffect,
     NotAnnounced,
+    Promote,
+    Refused,
     Resetting,
     RouterFault,
     RouterRearm,
@@ -423,9 +428,24 @@ class Speaker:
         peers = self._peers
         for effect in effects:
             match effect:
-                case Io(peer=peer, effect=io):
+                case Io(peer=peer, effect=io, conn=conn):
                     if (driver := peers.get(peer)) is not None:
-                        driver.io(io)
+                        driver.io(io, conn)
+                case Accepted(peer=peer, conn=conn, primary=primary):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.accepted(conn, primary=primary)
+                case Refused(peer=peer, conn=conn, state=state):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.refused(conn, state)
+                case Drop(peer=peer, conn=conn):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.drop(conn)
+                case Promote(peer=peer, conn=conn):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.promote(conn)
+                case Collision(peer=peer, inbound=inbound):
+                    if (driver := peers.get(peer)) is not None:
+                        driver.collision(inbound)
                 case RouterRearm():
                     self._router_wake.set()
                 case Decided(output=out):
@@ -445,7 +465,7 @@ class Speaker:
                         describe_notification(n.code, n.subcode, n.data),
                     )
                     if (driver := peers.get(peer)) is not None:
-                        driver.resetting(n, now)
+                        driver.resetting()
                 case Fault(peer=peer, error=error, resetting=resetting):
                     if (driver := peers.get(peer)) is not None:
                         driver.on_fault(error, now, resetting=resetting)
