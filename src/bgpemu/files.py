@@ -17,6 +17,7 @@ carries what was found, and :class:`OSError` carries what the system said.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -54,6 +55,8 @@ def read_limited(path: str | os.PathLike[str], limit: int, *, regular_only: bool
     that cannot be opened or read.
     """
     name = os.fspath(path)
+    if "\0" in name:  # os.stat would raise ValueError, which no caller expects
+        raise OSError(errno.EINVAL, "a file name cannot hold a NUL character", name)
     info = os.stat(name)
     if regular_only and not stat.S_ISREG(info.st_mode):
         raise FileLimitError(name, size=None, limit=limit)

@@ -62,3 +62,9 @@ def test_a_pipe_is_read_within_the_limit_when_asked(
 def test_a_missing_file_is_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         read_limited(tmp_path / "missing", 10)
+
+
+def test_a_name_with_a_nul_character_is_an_os_error() -> None:
+    """A ``{file: "a\\0b"}`` key reference: os.stat raises ValueError for it."""
+    with pytest.raises(OSError, match="NUL character"):
+        read_limited("a\0b", 10)

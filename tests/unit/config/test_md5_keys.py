@@ -64,6 +64,7 @@ def test_a_file_that_is_not_a_key_is_refused_unread(tmp_path: Path) -> None:
     big.write_bytes(b"k" * 5000)
     assert "has 5000 octets" in _problem(f"{{file: {big}}}")
     assert "cannot read key file" in _problem(f"{{file: {tmp_path / 'none'}}}")
+    assert "cannot read key file" in _problem('{file: "a\\0b"}')  # was ValueError's words
 
 
 @pytest.mark.parametrize(
