@@ -4,11 +4,13 @@ Theory of operation
 -------------------
 Each node of a :class:`Fabric` is one :class:`~bgpemu.router.spec.SpeakerSpec`: a
 :class:`~bgpemu.router.core.Router` plus one real :class:`~bgpemu.session.Session`
-per neighbour, so the FSM and the codec are exactly those of the TCP runtime; only
-the transport and the clock are simulated.  A neighbour is wired to the node whose
-``local_address`` equals the neighbour's ``address``, provided that node has a
-neighbour pointing back; other neighbours are *unmatched* (:attr:`Fabric.unmatched`)
-and their sessions just retry in Connect/Active.
+per neighbour, glued by the same sans-IO :class:`~bgpemu.router.node.Node` as in the
+TCP runtime, so the FSM, the codec and what connects them to the router are exactly
+those of the TCP runtime; only the transport and the clock are simulated (the fabric
+carries out the node's effects: bytes into links, timers into its queue).  A
+neighbour is wired to the node whose ``local_address`` equals the neighbour's
+``address``, provided that node has a neighbour pointing back; other neighbours are
+*unmatched* (:attr:`Fabric.unmatched`) and their sessions just retry in Connect/Active.
 
 Time is virtual.  The queue is a heap of ``(time, seq, event)``: ``seq`` is a global
 counter, so events at the same time run in the order they were scheduled.  Bytes,
