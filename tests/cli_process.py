@@ -1,15 +1,20 @@
 """``bgpemu`` commands that a test runs as processes of their own: their environment, one
-command run to its end, and the end of a long-running one (``lab up``)."""
+command run to its end, the end of a long-running one, and ``lab up`` with its embedded
+broker until converged."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ROOT", "bgpemu_env", "run_bgpemu", "stop_process"]
+__all__ = ["ROOT", "EmbeddedLab", "bgpemu_env", "embedded_lab", "run_bgpemu", "stop_process"]
 
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout whose sources the commands run."""
@@ -57,3 +62,61 @@ async def stop_process(process: asyncio.subprocess.Process, grace: float = 30.0)
     except TimeoutError:
         process.kill()
         await process.communicate()
+
+
+@dataclass
+class EmbeddedLab:
+    """A ``bgpemu lab up`` process with its embedded broker (:func:`embedded_lab`)."""
+
+    process: asyncio.subprocess.Process
+    env: dict[str, str]
+    state_dir: Path
+    wait: float
+    port: int = 0
+    """The embedded broker's port."""
+    broker_pid: int = 0
+    stderr: list[str] = field(default_factory=list)
+    """The lab's stderr lines read so far."""
+
+    async def stderr_until(self, pattern: str) -> re.Match[str]:
+        """Read the lab's stderr until a line matches ``pattern``."""
+        assert self.process.stderr is not None
+        async with asyncio.timeout(self.wait):
+            while True:
+                line = (await self.process.stderr.readline()).decode()
+                assert line, "lab stderr ended:\n" + "".join(self.stderr)
+                self.stderr.append(line)
+                found = re.search(pattern, line)
+                if found is not None:
+                    return found
+
+
+@contextlib.asynccontextmanager
+async def embedded_lab(
+    topology: Path, name: str, state_dir: Path, *, wait: float = 60.0
+) -> AsyncIterator[EmbeddedLab]:
+    """``bgpemu lab up TOPOLOGY --name NAME`` (one worker, lab timers) with its embedded
+    broker, entered once it has printed its converged summary; stopped after the block
+    (:func:`stop_process`)."""
+    from tests.helpers import free_port
+
+    env = bgpemu_env(state_dir)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bgpemu", "lab", "up", str(topology), "--name", name,
+        "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lab = EmbeddedLab(process, env, state_dir, wait)
+    try:
+        found = await lab.stderr_until(r"embedded MQTT broker: mqtt://127\.0\.0\.1:(\d+)")
+        lab.port = int(found[1])
+        pid = re.search(r"\(pid (\d+);", found.string)
+        assert pid is not None, f"no broker process named: {found.string!r}"
+        lab.broker_pid = int(pid[1])
+        async with asyncio.timeout(wait):
+            summary = json.loads(await process.stdout.readline())
+        assert summary["converged"] is True
+        yield lab
+    finally:
+        await stop_process(process)

@@ -10,43 +10,19 @@ import json
 import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiomqtt
 import pytest
 
-from tests.cli_process import ROOT, bgpemu_env, stop_process
-from tests.helpers import free_port
+from tests.cli_process import ROOT, EmbeddedLab, embedded_lab
 
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
 LAB = "brokerproc"
 WAIT = 60.0
 QUIET = 0.5
 """Seconds without a new retained message after which one read of the retained set ends."""
-
-
-@dataclass
-class RunningLab:
-    process: asyncio.subprocess.Process
-    env: dict[str, str]
-    port: int
-    broker_pid: int
-    stderr: list[str] = field(default_factory=list)
-
-    async def stderr_until(self, pattern: str) -> re.Match[str]:
-        """Read the lab's stderr until a line matches ``pattern``."""
-        assert self.process.stderr is not None
-        async with asyncio.timeout(WAIT):
-            while True:
-                line = (await self.process.stderr.readline()).decode()
-                assert line, "lab stderr ended:\n" + "".join(self.stderr)
-                self.stderr.append(line)
-                found = re.search(pattern, line)
-                if found is not None:
-                    return found
 
 
 def _alive(pid: int) -> bool:
@@ -69,8 +45,8 @@ def _cmdline(pid: int) -> list[bytes]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
 
 
-def _password(lab: RunningLab) -> str:
-    account = Path(lab.env["BGPEMU_STATE_DIR"]) / f"{LAB}.mqtt-credentials"
+def _password(lab: EmbeddedLab) -> str:
+    account = lab.state_dir / f"{LAB}.mqtt-credentials"
     password: str = json.loads(account.read_text())["password"]
     return password
 
@@ -98,31 +74,13 @@ async def _retained_topics(port: int) -> set[str]:
 
 
 @pytest.fixture
-async def lab(tmp_path: Path) -> AsyncIterator[RunningLab]:
+async def lab(tmp_path: Path) -> AsyncIterator[EmbeddedLab]:
     """``lab up`` with its embedded broker, until converged."""
-    env = bgpemu_env(tmp_path / "state")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), "--name", LAB,
-        "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    running = RunningLab(process, env, 0, 0)
-    try:
-        found = await running.stderr_until(r"embedded MQTT broker: mqtt://127\.0\.0\.1:(\d+)")
-        running.port = int(found[1])
-        pid = re.search(r"\(pid (\d+);", found.string)
-        assert pid is not None, f"no broker process named: {found.string!r}"
-        running.broker_pid = int(pid[1])
-        async with asyncio.timeout(WAIT):
-            summary = json.loads(await process.stdout.readline())
-        assert summary["converged"] is True
+    async with embedded_lab(TOPOLOGY, LAB, tmp_path / "state", wait=WAIT) as running:
         yield running
-    finally:
-        await stop_process(process)
 
 
-async def test_the_broker_is_a_child_process_restarted_after_its_death(lab: RunningLab) -> None:
+async def test_the_broker_is_a_child_process_restarted_after_its_death(lab: EmbeddedLab) -> None:
     assert lab.broker_pid != lab.process.pid
     assert _parent(lab.broker_pid) == lab.process.pid
     cmdline = _cmdline(lab.broker_pid)
@@ -161,7 +119,7 @@ async def test_the_broker_is_a_child_process_restarted_after_its_death(lab: Runn
     assert not _alive(new_pid)  # stopping the lab stopped its broker
 
 
-async def test_a_lab_killed_leaves_no_broker_behind(lab: RunningLab) -> None:
+async def test_a_lab_killed_leaves_no_broker_behind(lab: EmbeddedLab) -> None:
     assert _alive(lab.broker_pid)
     lab.process.kill()
     await lab.process.wait()

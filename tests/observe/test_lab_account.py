@@ -6,65 +6,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import stat
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiomqtt
 import pytest
 
 from bgpemu.observe.payloads import control_payload
-from tests.cli_process import ROOT, bgpemu_env, run_bgpemu, stop_process
-from tests.helpers import free_port
+from tests.cli_process import ROOT, EmbeddedLab, embedded_lab, run_bgpemu
 
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
 LAB = "guarded"
 WAIT = 60.0
 
 
-@dataclass
-class RunningLab:
-    process: asyncio.subprocess.Process
-    env: dict[str, str]
-    state_dir: Path
-    port: int
-    stderr: list[str]
-
-
-async def _cli(lab: RunningLab, *args: str) -> tuple[int, str, str]:
+async def _cli(lab: EmbeddedLab, *args: str) -> tuple[int, str, str]:
     return await run_bgpemu(*args, env=lab.env, timeout=WAIT)
 
 
 @pytest.fixture
-async def lab(tmp_path: Path) -> AsyncIterator[RunningLab]:
+async def lab(tmp_path: Path) -> AsyncIterator[EmbeddedLab]:
     """``lab up`` with its embedded broker, until converged."""
-    state_dir = tmp_path / "state"
-    env = bgpemu_env(state_dir)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), "--name", LAB,
-        "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    assert process.stderr is not None
-    stderr: list[str] = []
-    try:
-        async with asyncio.timeout(WAIT):
-            found = None
-            while found is None:
-                line = (await process.stderr.readline()).decode()
-                assert line, "".join(stderr)
-                stderr.append(line)
-                found = re.search(r"embedded MQTT broker: mqtt://127\.0\.0\.1:(\d+)", line)
-            summary = json.loads(await process.stdout.readline())
-        assert summary["converged"] is True
-        yield RunningLab(process, env, state_dir, int(found[1]), stderr)
-    finally:
-        await stop_process(process)
+    async with embedded_lab(TOPOLOGY, LAB, tmp_path / "state", wait=WAIT) as running:
+        yield running
 
 
 async def _answers(events: aiomqtt.Client) -> list[dict[str, object]]:
@@ -82,7 +48,7 @@ async def _answers(events: aiomqtt.Client) -> list[dict[str, object]]:
 
 
 async def test_only_the_lab_and_its_user_publish_on_the_embedded_broker(
-    lab: RunningLab,
+    lab: EmbeddedLab,
 ) -> None:
     account = lab.state_dir / f"{LAB}.mqtt-credentials"
     assert stat.S_IMODE(account.stat().st_mode) == 0o600
