@@ -20,12 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 """The checkout whose sources the commands run."""
 
 
-def bgpemu_env(state_dir: Path, **extra: str) -> dict[str, str]:
+def bgpemu_env(state_dir: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of a ``python -m bgpemu`` child: this checkout's sources, its own lab
-    state directory ``state_dir``, none of the caller's ``BGPEMU_MQTT_*`` credentials (so
-    that none leaks into a test), then ``extra``."""
+    state directory ``state_dir`` (for commands that keep lab state), none of the caller's
+    ``BGPEMU_MQTT_*`` credentials (so that none leaks into a test), then ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT_")}
-    env.update(PYTHONPATH=str(ROOT / "src"), BGPEMU_STATE_DIR=str(state_dir))
+    env.update(PYTHONPATH=str(ROOT / "src"))
+    if state_dir is not None:
+        env.update(BGPEMU_STATE_DIR=str(state_dir))
     env.update(extra)
     return env
 

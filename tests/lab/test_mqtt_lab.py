@@ -4,7 +4,6 @@ tables, the compose ``lab`` service's exact command works, and bad input is refu
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from bgpemu.azure.converge import solve
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.mqtt import Observer
 from bgpemu.topology import load_topology
+from tests.cli_process import bgpemu_env
 from tests.helpers import free_port
 from tests.integration._daemon_base import require_binary
 from tests.lab.conftest import Mosquitto
@@ -85,11 +85,7 @@ async def test_the_compose_lab_command_runs_against_a_real_broker(
     state_dir = tmp_path / "state"
     command = _compose_lab_command(mosquitto.url)
     assert command[:2] == ["lab", "up"]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
-        "BGPEMU_STATE_DIR": str(state_dir),
-    }
+    env = bgpemu_env(state_dir)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

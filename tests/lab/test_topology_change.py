@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from bgpemu.observe.mqtt import Observer
 from bgpemu.runtime import Speaker
 from bgpemu.session import SessionState
 from bgpemu.topology import load_topology, parse_topology
+from tests.cli_process import bgpemu_env
 from tests.helpers import free_port, neighbor, running, speaker_spec
 from tests.lab.conftest import Mosquitto
 from tests.lab.publishing import publishing
@@ -265,7 +265,7 @@ async def test_bgpemu_apply_changes_a_running_lab_up(mosquitto: Mosquitto, tmp_p
     bad = tmp_path / "bad.yaml"
     bad.write_text(_edited(lambda d: d["nodes"]["Hub"]["peerings"].append({"x": 1})))
     port = free_port("127.0.10.1")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BGPEMU_STATE_DIR": str(tmp_path)}
+    env = bgpemu_env(tmp_path)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *("-m", "bgpemu", "lab", "up", str(HUB_SPOKE), "--mqtt", mosquitto.url),

@@ -18,8 +18,8 @@ import aiomqtt
 import pytest
 
 from bgpemu.mqttbroker.process import BrokerProcess, BrokerProcessError
+from tests.cli_process import bgpemu_env
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30.0
 ACCOUNT = {"lab": "s3cret-password"}
 
@@ -115,7 +115,7 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_grace() -> None:
 
 
 def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = bgpemu_env()
     return subprocess.run(
         [sys.executable, "-m", "bgpemu.mqttbroker", "--port", "0", *args],
         input=stdin, capture_output=True, text=True, timeout=WAIT, env=env, check=False,
@@ -176,7 +176,7 @@ async def test_bgpemu_broker_takes_its_options_and_runs_until_sigint(tmp_path: P
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bgpemu", "broker", "--port", "0", "--users-file", str(users),
         "--protect", "bgpemu/v1/#", "--no-anonymous",
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        env=bgpemu_env(),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None

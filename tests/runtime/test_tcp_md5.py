@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
 import struct
 import subprocess
@@ -26,6 +25,7 @@ from bgpemu.runtime import Speaker
 from bgpemu.runtime.tcp_md5 import Md5UnavailableError, md5sig
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, TcpMd5Key
+from tests.cli_process import bgpemu_env
 from tests.helpers import free_port, neighbor, running, speaker_spec
 
 A, B = "127.0.0.41", "127.0.0.42"
@@ -206,11 +206,7 @@ neighbors:
         text=True,
         timeout=60,
         check=True,
-        env={
-            **os.environ,
-            "BGPEMU_TEST_MD5": SECRET.decode(),
-            "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
-        },
+        env=bgpemu_env(BGPEMU_TEST_MD5=SECRET.decode()),
     )
     dumps = {d["speaker"]: d for d in json.loads(result.stdout)}
     assert dumps["a"]["sessions"][0]["state"] == "ESTABLISHED"
