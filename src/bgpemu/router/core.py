@@ -73,7 +73,7 @@ from bgpemu.router.reconfigure import (
 )
 from bgpemu.router.rewrite import after_policy, before_policy
 from bgpemu.router.shared import SharedImport
-from bgpemu.router.table import decision_json
+from bgpemu.router.table import loc_rib_json
 from bgpemu.types import IPV4_UNICAST, Family
 from bgpemu.wire.constants import CeaseSubcode, ErrorCode
 from bgpemu.wire.messages import Notification, Origin, PathAttributes, Update
@@ -313,11 +313,7 @@ class Router:
 
     def table(self) -> list[dict[str, Any]]:
         """The Loc-RIB as JSON-ready dicts, sorted by family and prefix."""
-        return [
-            decision_json(family, prefix, decision)
-            for family, prefix, decision in self._entries()
-            if decision.best is not None
-        ]
+        return loc_rib_json(self._entries())
 
     # -- session events ------------------------------------------------------------------
 
