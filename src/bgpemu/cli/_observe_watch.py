@@ -23,6 +23,7 @@ from bgpemu.cli._observe_mqtt import (
     UsageError,
     known_lab,
     lab_filter,
+    lab_status,
     node_filter,
     open_lab,
     split_topic,
@@ -96,7 +97,7 @@ def delta_line(doc: Mapping[str, Any], states: dict[tuple[str, str], str]) -> st
 
 
 def _state_line(doc: Mapping[str, Any]) -> str:
-    status = doc.get("status", "running")
+    status = lab_status(doc)
     if status == "stopped":
         return f"lab {doc.get('lab')}: stopped"
     if status != "running":

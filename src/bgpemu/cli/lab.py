@@ -152,6 +152,7 @@ async def _running_on_broker(name: str, address: Any, lab_id: str) -> str | None
     """The reason to refuse when a lab named ``name`` runs elsewhere and publishes to
     the same broker (its retained ``state`` says ``running``, with another ``id``; a
     state of this host whose pid is gone is stale and ignored)."""
+    from bgpemu.cli._observe_mqtt import lab_status
     from bgpemu.lab.state import process_alive
     from bgpemu.observe.errors import ObserveError
     from bgpemu.observe.mqtt import retained_labs
@@ -161,7 +162,7 @@ async def _running_on_broker(name: str, address: Any, lab_id: str) -> str | None
     except ObserveError:
         return None  # the broker was just checked; a later outage is the publisher's
     state = labs.get(name)
-    if state is None or state.get("status", "running") != "running":
+    if state is None or lab_status(state) != "running":
         return None
     if state.get("id") == lab_id:
         return None
