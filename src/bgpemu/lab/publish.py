@@ -310,8 +310,11 @@ class _Control:
         self.publisher.event(payload, topic=LabTopics(lab=self.lab.name).events)
 
     async def handle(self, raw: bytes) -> None:
-        from bgpemu.lab.control import apply, decode_command, parse_command
-        from bgpemu.lab.names import Names
+        """Serve one control message; never raises (architecture decision 12): whatever
+        it holds and whatever fails while it is served, it is answered ``rejected`` with
+        the reason (an unexpected error is logged with its traceback) and the next one is
+        served."""
+        from bgpemu.lab.control import decode_command
 
         command = decode_command(raw)
         if isinstance(command, str):
@@ -319,6 +322,18 @@ class _Control:
             return
         request = command.get("id") if isinstance(command.get("id"), str) else None
         op = command.get("op") if isinstance(command.get("op"), str) else None
+        try:
+            await self._serve(command, request, op)
+        except Exception as exc:  # architecture decision 12: a command never ends the control
+            logger.exception("lab %s: control request %s (%s) failed", self.lab.name, request, op)
+            reason = f"internal error while serving the command: {type(exc).__name__}: {exc}"
+            self._event("rejected", request, op, detail=reason)
+
+    async def _serve(self, command: dict[str, Any], request: str | None, op: str | None) -> None:
+        """Check, inject, wait for convergence, report: every outcome is an event."""
+        from bgpemu.lab.control import apply, parse_command
+        from bgpemu.lab.names import Names
+
         names = Names(self.lab.network, self.lab.plan)
         injection = parse_command(names, command, planner=self.lab.plan_change)
         if isinstance(injection, list):
@@ -335,7 +350,7 @@ class _Control:
         self._event("injected", request, op, detail=injection.describe())
         try:
             await self.lab.converged(timeout=_CONVERGE_TIMEOUT)
-        except TimeoutError as exc:
+        except (TimeoutError, LabError) as exc:  # LabError: a worker died or stopped meanwhile
             self._event("rejected", request, op, detail=str(exc))
             return
         duration = time.monotonic() - started

@@ -164,3 +164,63 @@ def test_apply_refuses_key_references_the_lab_would_read_for_a_remote_client(
     problems = parse_command(names, _apply(text), planner=planner)
     assert isinstance(problems, list)
     assert any("gives its TCP-MD5 keys inline" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("failure", "detail"),
+    [
+        ("converge", "lab worker 1 exited"),
+        ("inject", "internal error while serving the command: RuntimeError: boom"),
+    ],
+)
+async def test_a_command_whose_lab_fails_under_it_is_answered_rejected(
+    lab: tuple[Names, Any], caplog: pytest.LogCaptureFixture, failure: str, detail: str
+) -> None:
+    """A worker that dies while a command waits for convergence (LabError: only a
+    TimeoutError was caught there), or an unexpected error while carrying a command out,
+    raised out of the control handler and ended the lab's publisher with it; the command
+    is answered ``rejected`` with the reason (an unexpected error is logged with its
+    traceback) and the next command is served."""
+    import json
+    from types import SimpleNamespace
+
+    from bgpemu.lab.publish import _Control
+    from bgpemu.lab.supervisor import LabError
+    from bgpemu.observe.payloads import control_payload
+
+    names, planner = lab
+    events: list[dict[str, Any]] = []
+
+    class Publisher:
+        def event(self, payload: dict[str, Any], topic: str) -> None:
+            events.append(payload)
+
+    async def best_paths() -> dict[str, Any]:
+        return {}
+
+    async def reset_session(a: str, b: str) -> None:
+        if failure == "inject":
+            raise RuntimeError("boom")
+
+    async def converged(timeout: float) -> None:
+        raise LabError("lab worker 1 exited")
+
+    stub = SimpleNamespace(
+        name="hub-spoke-transit",
+        network=names.network,
+        plan=names.plan,
+        plan_change=planner,
+        updates_sent=lambda: 0,
+        best_paths=best_paths,
+        reset_session=reset_session,
+        converged=converged,
+    )
+    control = _Control(stub, Publisher())  # type: ignore[arg-type]
+    for request in ("r1", "r2"):
+        payload = control_payload(request, "reset", a="HubGW", b="OnPrem")
+        await control.handle(json.dumps(payload).encode())
+    answers = [(e["request"], e["event"]) for e in events if e["event"] != "injected"]
+    assert answers == [("r1", "rejected"), ("r2", "rejected")]
+    assert events[-1]["detail"] == detail
+    if failure == "inject":
+        assert "Traceback" in caplog.text
