@@ -105,9 +105,7 @@ from bgpemu.session import (
     SessionDown,
     SessionState,
     StateChanged,
-    TcpConnectionConfirmed,
     TcpConnectionFails,
-    TcpCrAcked,
     Timer,
 )
 from bgpemu.types import Family
@@ -590,7 +588,8 @@ class Fabric:
             case SessionTimer(end=end, deadline=deadline):
                 if end.armed == deadline and self.is_running(end.node):
                     end.armed = None
-                    self._apply(end, end.session.on_timer(self.now))
+                    owner = self._nodes[end.node]
+                    self._carry_out(owner, owner.core.on_timer(end.name, self.now))
                 return
             case RouterTimer(node=name, deadline=deadline):
                 node = self._nodes.get(name)
@@ -613,7 +612,8 @@ class Fabric:
                     return  # an end removed since (topology change)
                 if conn.open[to] and self.is_running(end.node):
                     self._close_side(conn, to)
-                    self._apply(end, end.session.handle(TcpConnectionFails(), self.now))
+                    owner = self._nodes[end.node]
+                    self._carry_out(owner, owner.core.closed(end.name, conn.id, self.now))
 
     def _on_connect(self, end: End, attempt: int) -> None:
         """A connection request arrives: accept it, or refuse it with a reset."""
@@ -647,8 +647,13 @@ class Fabric:
         pair.conn = conn
         far.attempt += 1  # the far end's own attempt, if any, is abandoned
         far.syn_lost = False
-        self._apply(end, end.session.handle(TcpCrAcked(), self.now))
-        self._apply(far, far.session.handle(TcpConnectionConfirmed(), self.now))
+        near_node = self._nodes[end.node]
+        self._carry_out(
+            near_node, near_node.core.connected(end.name, conn.id, inbound=False, now=self.now)
+        )
+        self._carry_out(
+            far_node, far_node.core.connected(far.name, conn.id, inbound=True, now=self.now)
+        )
 
     def _release_waiting(self, end: End, state: SessionState) -> None:
         """The session of ``end`` listens again: a waiting request from the far end arrives."""
@@ -670,12 +675,7 @@ class Fabric:
             if conn.open[1 - to] and conn.pair.cut is None:
                 self._push(self.now + self.latency, Close(conn, 1 - to))  # a reset
             return
-        try:
-            effects = end.session.receive_data(data, self.now)
-        except Exception as exc:
-            self._internal_error(end, exc)
-            return
-        self._apply(end, effects)
+        self._carry_out(node, node.core.received(end.name, conn.id, data, self.now))
 
     def _close_side(self, conn: Connection, side: int) -> None:
         conn.open[side] = False

@@ -297,6 +297,8 @@ class Node:
         """
         self.sessions[peer] = session
         self.addresses[peer] = address
+        self._main.pop(peer, None)  # a new session starts unconnected
+        self._candidates.pop(peer, None)
         if rng is not None:
             self._rngs[peer] = rng
 
