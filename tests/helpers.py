@@ -17,14 +17,16 @@ __all__ = ["free_port", "neighbor", "running", "speaker_spec"]
 
 
 def free_port(*addresses: str) -> int:
-    """A TCP port that is free on every given address right now."""
+    """A TCP port that is free on every given address (127.0.0.1 when none is given; IPv6
+    addresses too) right now (racy, but fine for tests)."""
+    addresses = addresses or ("127.0.0.1",)
     for _ in range(50):
-        with socket.socket() as probe:
+        with _socket(addresses[0]) as probe:
             probe.bind((addresses[0], 0))
             port: int = probe.getsockname()[1]
         ok = True
         for address in addresses[1:]:
-            with socket.socket() as other:
+            with _socket(address) as other:
                 try:
                     other.bind((address, port))
                 except OSError:
@@ -33,6 +35,10 @@ def free_port(*addresses: str) -> int:
         if ok:
             return port
     raise RuntimeError("no common free port")
+
+
+def _socket(address: str) -> socket.socket:
+    return socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
 
 
 def neighbor(

@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,15 +47,6 @@ def require_binary(name: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (integration tests never skip in CI)", pytrace=False)
     pytest.skip(message)
-
-
-def free_port(address: str = "127.0.0.1") -> int:
-    """Return a TCP port that is currently free on ``address`` (racy, but fine for tests)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((address, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _poll(

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tests.helpers import free_port
 from tests.integration._daemon_base import (
     GOBGP_POLL_INTERVAL,
     POLL_INTERVAL,
     _Daemon,
     _poll,
     _run_cli,
-    free_port,
     require_binary,
 )
 

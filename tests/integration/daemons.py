@@ -48,13 +48,13 @@ from typing import Literal
 
 import pytest
 
+from tests.helpers import free_port
 from tests.integration._daemon_base import (
     DEBIAN_PACKAGES,
     POLL_INTERVAL,
     _Daemon,
     _poll,
     _run_cli,
-    free_port,
     require_binary,
 )
 from tests.integration._gobgp import (

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration._daemon_base import free_port, require_binary
+from tests.helpers import free_port
+from tests.integration._daemon_base import require_binary
 
 READY_TIMEOUT = 5.0
 

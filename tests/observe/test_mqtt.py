@@ -18,7 +18,7 @@ from bgpemu.observe.feed import NodeFeed
 from bgpemu.observe.mqtt import Observer, Publisher, check_broker
 from bgpemu.observe.payloads import azure_view_payload, info_payload, lab_state_payload
 from bgpemu.observe.tables import NodeTables, read_tables
-from tests.integration._daemon_base import free_port
+from tests.helpers import free_port
 from tests.observe.conftest import Mosquitto
 from tests.unit.router.test_core import announce, make_router
 
