@@ -122,6 +122,8 @@ def test_a_lab_account_is_private_and_only_for_that_running_lab(
     write_state("demo", {"name": "demo", "pid": os.getpid(), "mqtt": url})
     assert read_lab_account("demo", url) == account
     assert read_lab_account("demo", "mqtt://127.0.0.1:1884") is None  # another broker
+    path.write_text("[" * 100_000)  # a RecursionError of json.loads escaped
+    assert read_lab_account("demo", url) is None
     remove_lab_account("demo")
     assert not path.exists()
     assert read_lab_account("demo", url) is None

@@ -18,6 +18,7 @@ import secrets
 from pathlib import Path
 
 from bgpemu.lab.state import read_state, state_dir
+from bgpemu.observe.jsontext import loads  # RecursionError -> ValueError
 
 __all__ = [
     "LabAccount",
@@ -64,7 +65,7 @@ def read_lab_account(lab: str, broker_url: str) -> LabAccount | None:
     if not states or states[0].get("mqtt") != broker_url:
         return None
     try:
-        doc = json.loads(_path(lab).read_text(encoding="utf-8"))
+        doc = loads(_path(lab).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(doc, dict) or doc.get("broker") != broker_url:

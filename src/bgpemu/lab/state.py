@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bgpemu.observe.jsontext import loads  # RecursionError -> ValueError
+
 __all__ = [
     "claim_state",
     "process_alive",
@@ -78,7 +80,7 @@ def read_state(lab: str | None = None) -> list[dict[str, Any]]:
     states = []
     for path in paths:
         try:
-            state = json.loads(path.read_text())
+            state = loads(path.read_text())
         except (OSError, ValueError):
             continue
         pid = state.get("pid", 0) if isinstance(state, dict) else None
@@ -96,7 +98,7 @@ def remove_state(lab: str, lab_id: str | None = None) -> None:
     path = _path(lab)
     if lab_id is not None:
         try:
-            recorded = json.loads(path.read_text()).get("id")
+            recorded = loads(path.read_text()).get("id")
         except (OSError, ValueError, AttributeError):
             return
         if recorded != lab_id:

@@ -109,3 +109,12 @@ def test_a_state_file_that_is_not_a_labs_is_passed_over(text: str) -> None:
     (Path(os.environ["BGPEMU_STATE_DIR"]) / "other.json").write_text(text)
     assert read_state() == [mine]
     assert read_state("other") == []
+
+
+def test_a_state_file_nested_too_deeply_is_passed_over() -> None:
+    """json.loads raised RecursionError (not ValueError) out of read_state."""
+    mine = {"name": "demo", "id": "a", "pid": os.getpid()}
+    write_state("demo", mine)
+    (Path(os.environ["BGPEMU_STATE_DIR"]) / "deep.json").write_text("[" * 100_000)
+    assert read_state() == [mine]
+    remove_state("deep", "some-id")  # its id cannot be read: left alone, no error
