@@ -14,10 +14,27 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ROOT", "EmbeddedLab", "bgpemu_env", "embedded_lab", "run_bgpemu", "stop_process"]
+__all__ = [
+    "ROOT",
+    "EmbeddedLab",
+    "alive",
+    "bgpemu_env",
+    "embedded_lab",
+    "run_bgpemu",
+    "stop_process",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout whose sources the commands run."""
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def bgpemu_env(state_dir: Path | None = None, **extra: str) -> dict[str, str]:

@@ -16,22 +16,13 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from tests.cli_process import ROOT, EmbeddedLab, embedded_lab
+from tests.cli_process import ROOT, EmbeddedLab, alive, embedded_lab
 
 TOPOLOGY = ROOT / "topologies" / "s2s-bgp.yaml"
 LAB = "brokerproc"
 WAIT = 60.0
 QUIET = 0.5
 """Seconds without a new retained message after which one read of the retained set ends."""
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie has ended)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 def _parent(pid: int) -> int:
@@ -53,7 +44,7 @@ def _password(lab: EmbeddedLab) -> str:
 
 async def _gone(pid: int) -> bool:
     async with asyncio.timeout(WAIT):
-        while _alive(pid):  # noqa: ASYNC110 (another process: nothing to wait on but /proc)
+        while alive(pid):  # noqa: ASYNC110 (another process: nothing to wait on but /proc)
             await asyncio.sleep(0.05)
     return True
 
@@ -116,11 +107,11 @@ async def test_the_broker_is_a_child_process_restarted_after_its_death(lab: Embe
     async with asyncio.timeout(WAIT):
         await lab.process.communicate()
     assert lab.process.returncode == 0
-    assert not _alive(new_pid)  # stopping the lab stopped its broker
+    assert not alive(new_pid)  # stopping the lab stopped its broker
 
 
 async def test_a_lab_killed_leaves_no_broker_behind(lab: EmbeddedLab) -> None:
-    assert _alive(lab.broker_pid)
+    assert alive(lab.broker_pid)
     lab.process.kill()
     await lab.process.wait()
     assert await _gone(lab.broker_pid)  # stdin's end of file stopped it

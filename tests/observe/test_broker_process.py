@@ -18,7 +18,7 @@ import aiomqtt
 import pytest
 
 from bgpemu.mqttbroker.process import BrokerProcess, BrokerProcessError
-from tests.cli_process import bgpemu_env
+from tests.cli_process import alive, bgpemu_env
 
 WAIT = 30.0
 ACCOUNT = {"lab": "s3cret-password"}
@@ -31,14 +31,6 @@ def busy_port() -> Iterator[int]:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         yield holder.getsockname()[1]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 def _cmdline(pid: int) -> bytes:
@@ -60,7 +52,7 @@ async def test_the_child_reports_its_port_and_takes_its_accounts_on_stdin(busy_p
             async with aiomqtt.Client("127.0.0.1", broker.port, username="lab", password="wrong"):
                 pass
         pid = broker.pid
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 async def test_a_child_that_cannot_listen_is_an_error_naming_the_ports(busy_port: int) -> None:
@@ -111,7 +103,7 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_grace() -> None:
     os.kill(broker.pid, signal.SIGSTOP)  # a frozen broker does not act on SIGTERM
     async with asyncio.timeout(WAIT):
         await broker.stop(grace=0.2)
-    assert not _alive(broker.pid)
+    assert not alive(broker.pid)
 
 
 def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
