@@ -1,0 +1,156 @@
+"""The MQTT feed's route encoder and re-diff on a hub-sized node (issue 13, item 4).
+
+Not a test.  Run: ``PYTHONPATH=src .venv/bin/python bench/bench_feed.py [--shared N]``.
+
+A node like a vWAN hub with 25 branches: 25 Adj-RIBs-Out and 25 Adj-RIBs-In of 5,400
+routes each (270,000 routes), one attributes object shared by ``--shared`` prefixes (100
+by default, as the router shares one among the prefixes of an UPDATE; 1 = no sharing,
+every fragment encoded).  Prints, best of ``--repeat`` runs (time.perf_counter):
+
+* ``first``: the first publication, every table document written by a fresh
+  :class:`~bgpemu.observe.tables.RouteEncoder` (empty caches), with a digest of the text
+  so that two trees can be compared byte for byte;
+* with ``--compare FILE`` (another version of ``observe/tables.py``, e.g. from ``git show
+  REV:src/bgpemu/observe/tables.py``): ``first`` again, the two encoders alternating in
+  this one process (the box is noisy; separate processes differ by 30 %), and whether
+  their texts are equal;
+* ``rediff``: one prefix added to every Adj-RIB-Out, the feed's
+  :func:`~bgpemu.observe.tables.changed_prefixes` over the 50 tables, against
+  ``documents``: re-writing the 25 changed documents with a warm encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import importlib.util
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bgpemu.observe.tables import RouteEncoder, Table, changed_prefixes
+from bgpemu.rib.path import Path, PeerInfo
+from bgpemu.types import IPV4_UNICAST
+from bgpemu.wire.messages import AsPathSegment, Origin, PathAttributes, SegmentType
+
+PEERS = 25
+PER_PEER = 5_400
+
+
+def hub(shared: int) -> dict[str, Table]:
+    """The node's Adj-RIBs, as :func:`~bgpemu.observe.tables.read_tables` copies them."""
+    tables: dict[str, Table] = {}
+    for p in range(PEERS):
+        info = PeerInfo(
+            name=f"Branch{p:03}",
+            asn=65000 + p,
+            router_id=f"10.255.0.{p}",
+            address=f"192.0.2.{p}",
+            local_asn=65515,
+        )
+        out: dict[str, Any] = {}
+        inn: dict[str, Any] = {}
+        attrs = PathAttributes()
+        for i in range(PER_PEER):
+            if i % shared == 0:
+                attrs = PathAttributes(
+                    origin=Origin.IGP,
+                    next_hop=f"192.0.2.{p}",
+                    as_path=(
+                        AsPathSegment(SegmentType.AS_SEQUENCE, (65515, 65000 + p, 64512 + i % 7)),
+                    ),
+                    med=i % 3 or None,
+                    local_pref=100,
+                    communities=(65515 << 16 | p,),
+                    large_communities=((65515, 1, p),),
+                )
+            prefix = f"10.{i // 256 + 30}.{i % 256}.0/24"
+            out[prefix] = attrs
+            inn[prefix] = Path(family=IPV4_UNICAST, prefix=prefix, attributes=attrs, source=info)
+        tables[f"rib/out/{info.name}"] = {IPV4_UNICAST: out}
+        tables[f"rib/in/{info.name}"] = {IPV4_UNICAST: inn}
+    return tables
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def compare(path: str, tables: dict[str, Table], repeat: int, texts: list[str]) -> None:
+    """Time this tree's encoder and the one in ``path`` alternately, in this process."""
+    spec = importlib.util.spec_from_file_location("bench_feed_other_tables", path)
+    assert spec is not None
+    assert spec.loader is not None
+    other = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = other  # dataclasses look their module up there
+    spec.loader.exec_module(other)
+    best = {"this": float("inf"), "other": float("inf")}
+    other_texts: list[str] = []
+    pair = [("this", RouteEncoder), ("other", other.RouteEncoder)]
+    for _ in range(repeat):
+        pair.reverse()  # neither always runs first
+        for name, encoder_class in pair:
+            gc.collect()
+            start = time.perf_counter()
+            encoder = encoder_class()
+            out = [encoder.document(key, "Hub1", table, 1) for key, table in tables.items()]
+            best[name] = min(best[name], time.perf_counter() - start)
+            if name == "other":
+                other_texts = out
+    print(
+        f"compare: this {best['this']:.3f} s, {path} {best['other']:.3f} s, "
+        f"ratio {best['this'] / best['other']:.3f}, same text: {other_texts == texts}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=int, default=100, help="prefixes per attributes object")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--compare", metavar="FILE", help="another observe/tables.py to time")
+    args = parser.parse_args()
+    tables = hub(args.shared)
+    texts: list[str] = []
+
+    def first() -> None:
+        encoder = RouteEncoder()
+        texts[:] = [encoder.document(key, "Hub1", table, 1) for key, table in tables.items()]
+
+    first_s = best_of(args.repeat, first)
+    digest = hashlib.sha256("".join(texts).encode()).hexdigest()[:16]
+    routes = 2 * PEERS * PER_PEER
+    print(f"first: {routes} routes, {sum(map(len, texts))} chars, sha256 {digest}: {first_s:.3f} s")
+
+    if args.compare:
+        compare(args.compare, tables, args.repeat, texts)
+
+    extra = PathAttributes(origin=Origin.IGP, next_hop="192.0.2.250", local_pref=100)
+    after: dict[str, Table] = {}
+    for key, table in tables.items():
+        after[key] = {family: dict(held) for family, held in table.items()}
+        if key.startswith("rib/out/"):
+            after[key][IPV4_UNICAST]["10.200.0.0/24"] = extra
+    encoder = RouteEncoder()
+    for key, table in after.items():
+        encoder.document(key, "Hub1", table, 1)
+    changed = [key for key in after if any(changed_prefixes(tables[key], after[key]))]
+    rediff_s = best_of(args.repeat, lambda: [changed_prefixes(tables[k], after[k]) for k in after])
+    docs_s = best_of(
+        args.repeat, lambda: [encoder.document(k, "Hub1", after[k], 2) for k in changed]
+    )
+    print(
+        f"rediff: {len(after)} tables {rediff_s * 1000:.1f} ms; "
+        f"documents: {len(changed)} changed tables {docs_s * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
