@@ -5,7 +5,9 @@ The Azure views (:mod:`bgpemu.azure.views`) are pure functions of a
 :class:`RouterSnapshot` per speaker.  A snapshot does not hold Router objects, so it
 can be taken in whatever process runs the speaker (fabric, TCP lab worker), sent as
 JSON (:meth:`RouterSnapshot.to_json` / :meth:`RouterSnapshot.from_json`) and fed to the
-same views anywhere.
+same views anywhere.  Its routes are the one route record of bgpemu,
+:class:`~bgpemu.rib.route.RibRoute` (re-exported here with :func:`route_of`), encoded by
+:func:`~bgpemu.rib.route.route_doc`.
 """
 
 from __future__ import annotations
