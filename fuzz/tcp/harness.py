@@ -22,6 +22,7 @@ reproducer), and the SUT's resident memory over time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import struct
 import sys
@@ -341,9 +342,13 @@ class Worker:
         """OPEN and FSM-order cases: a fresh connection of their own."""
         await self._finalize()
         await self._drop_session()
+        deadline = time.monotonic() + 2 * CONNECT_TIMEOUT
         for attempt in range(201):
-            if attempt == 200:
-                raise RuntimeError(f"{self.name}: the speaker never sent its OPEN")
+            if attempt == 200 or time.monotonic() > deadline:
+                self.h.stats.hangs += 1  # a speaker that accepts but never opens is hung
+                self.h.stats.record(case, "hang", "the speaker never sent its OPEN")
+                self.done += 1
+                return
             conn = await self.h.connect(self.name)
             await first(CONNECT_TIMEOUT, conn.got_open, conn.closed)
             if conn.closed.is_set() or not conn.got_open.is_set():
@@ -525,10 +530,16 @@ class Harness:
         finally:
             self.bystander.stopping = True
             self.sut.stopping = True
-            for task in (sampler, bystander, watcher):
+            for task in (sampler, bystander):
                 task.cancel()
             if self.bystander.conn is not None:
                 await self.bystander.conn.close()
+            await self.sut.stop()
+            # The watcher may be restarting the speaker right now: let it finish (never
+            # cancel it inside the spawn, which would orphan the process), then stop the
+            # speaker it started.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(watcher, 60)
             await self.sut.stop()
         self.stats.tracebacks = self.sut.tracebacks()
         return self.report(time.monotonic() - started)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
+import signal
 import socket
 import sys
 import time
@@ -72,6 +74,7 @@ class Sut:
                 stdout=out,
                 stderr=err,
                 env=self._env(),
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + CONNECT_TIMEOUT
         while True:  # the listener is up once a connection is accepted
@@ -133,3 +136,10 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _die_with_parent() -> None:
+    """Linux PR_SET_PDEATHSIG: the speaker gets SIGKILL when the harness dies, so that a
+    harness killed from outside (a timeout, Ctrl-C) leaves no speaker behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)
