@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import random
 import traceback
 from collections.abc import Sequence
@@ -117,6 +118,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ConvergenceError", "Fabric"]
 
+logger = logging.getLogger(__name__)
+"""Best-path changes at DEBUG, as the TCP runtime logs them (:mod:`bgpemu.runtime.speaker`)."""
+
 _ACCEPTING = (SessionState.CONNECT, SessionState.ACTIVE)
 
 
@@ -154,7 +158,8 @@ class Fabric:
         self.latency = latency
         self.now = 0.0
         self.events: list[tuple[float, str, str]] = []
-        """A debugging log: (virtual time, node, text)."""
+        """A debugging log: (virtual time, node, text) of session transitions, resets,
+        faults and operator actions; best-path changes go to :data:`logger` at DEBUG."""
         self.unmatched: list[tuple[str, str]] = []
         """(node, neighbour) pairs whose neighbour address matches no node pointing back."""
         self._queue: list[tuple[float, int, Event]] = []
@@ -754,13 +759,19 @@ class Fabric:
                 pass
 
     def _log_changes(self, name: str, output: RouterOutput) -> None:
+        """Each best-path change on the debug log (not in :attr:`events`: a large topology
+        makes tens of thousands, nobody reads them there), formatted only if enabled."""
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
         for change in output.changes:
             new = change.new
             if new is None or new.best is None:
-                self._log(name, f"best path {change.prefix}: none")
+                logger.debug("%s: best path %s: none", name, change.prefix)
             else:
                 source = new.best.source.name or "local"
-                self._log(name, f"best path {change.prefix}: {source} ({new.reason.value})")
+                logger.debug(
+                    "%s: best path %s: %s (%s)", name, change.prefix, source, new.reason.value
+                )
 
     def _send(self, end: End, data: bytes) -> None:
         pair = end.pair
