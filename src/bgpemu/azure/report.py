@@ -9,7 +9,7 @@ effective-route view), ``learnedRoutes`` (gateway -> learned routes), ``bgpPeerS
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from bgpemu.azure.converge import Solution
@@ -35,7 +35,9 @@ from bgpemu.azure.views import (
     route_server_routes,
 )
 
-__all__ = ["azure_views", "full_report", "loc_ribs"]
+__all__ = ["azure_views", "full_report", "loc_ribs", "report_members"]
+
+Snapshots = Mapping[str, RouterSnapshot]
 
 
 def loc_ribs(solution: Solution) -> dict[str, list[dict[str, Any]]]:
@@ -54,8 +56,23 @@ def full_report(solution: Solution) -> dict[str, Any]:
     }
 
 
+def report_members(solution: Solution) -> Iterator[tuple[str, Any]]:
+    """The members of :func:`full_report`, in its order, each computed when reached.
+
+    The value of ``nodes`` and of each view category is itself an iterator of ``(key,
+    value)`` pairs (one node's Loc-RIB, one view), so a writer can emit the document
+    piece by piece (``bgpemu solve -o json``) without ever holding all of it.
+    """
+    fabric = solution.fabric
+    yield "name", solution.network.name
+    yield "nodes", ((name, fabric.router(name).table()) for name in fabric.nodes())
+    args = (solution.network, solution.plan, solution.snapshots, solution.converged_after)
+    for category, members in _CATEGORIES.items():
+        yield category, members(*args)
+
+
 def azure_views(
-    network: Network, plan: Plan, snaps: Mapping[str, RouterSnapshot], now: float
+    network: Network, plan: Plan, snaps: Snapshots, now: float
 ) -> dict[str, dict[str, Any]]:
     """Every Azure view of the network: category -> key -> the view's JSON.
 
@@ -63,48 +80,86 @@ def azure_views(
     ``bgpPeerStatus`` (gateway), ``routeServerRoutes`` (``ARS/NVA`` -> learned and
     advertised), ``hubRoutes`` (``HUB/TABLE``), ``circuitRoutes`` (``CIRCUIT/PATH``).
     """
-    report: dict[str, dict[str, Any]] = {
-        "effectiveRoutes": {},
-        "learnedRoutes": {},
-        "bgpPeerStatus": {},
-        "routeServerRoutes": {},
-        "hubRoutes": {},
-        "circuitRoutes": {},
+    return {
+        category: dict(members(network, plan, snaps, now))
+        for category, members in _CATEGORIES.items()
     }
+
+
+def _effective_routes(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Any]]:
     for vnet in network.of_type(VNet):
         for subnet in vnet.subnets:
             if subnet.name in ("GatewaySubnet", "RouteServerSubnet"):
                 continue
-            report["effectiveRoutes"][f"{vnet.name}/{subnet.name}"] = effective_routes(
-                network, plan, snaps, vnet.name, subnet.name
+            yield (
+                f"{vnet.name}/{subnet.name}",
+                effective_routes(network, plan, snaps, vnet.name, subnet.name),
             )
-    gateways: list[VpnGateway | ExpressRouteGateway] = [
-        *network.of_type(VpnGateway),
-        *network.of_type(ExpressRouteGateway),
-    ]
-    for gateway in gateways:
-        report["learnedRoutes"][gateway.name] = learned_routes(network, plan, snaps, gateway.name)
-        report["bgpPeerStatus"][gateway.name] = bgp_peer_status(
-            network, plan, snaps, gateway.name, now
-        )
+
+
+def _gateways(network: Network) -> list[VpnGateway | ExpressRouteGateway]:
+    return [*network.of_type(VpnGateway), *network.of_type(ExpressRouteGateway)]
+
+
+def _learned_routes(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Any]]:
+    for gateway in _gateways(network):
+        yield gateway.name, learned_routes(network, plan, snaps, gateway.name)
+
+
+def _bgp_peer_status(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Any]]:
+    for gateway in _gateways(network):
+        yield gateway.name, bgp_peer_status(network, plan, snaps, gateway.name, now)
+
+
+def _route_server_routes(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Any]]:
     for server in network.of_type(RouteServer):
         for peer in network.of_type(RouteServerPeer):
             if peer.route_server != server.name:
                 continue
-            report["routeServerRoutes"][f"{server.name}/{peer.nva}"] = {
-                direction: route_server_routes(
-                    network, plan, snaps, server.name, peer.nva, direction
-                )
-                for direction in ("learned", "advertised")
-            }
+            yield (
+                f"{server.name}/{peer.nva}",
+                {
+                    direction: route_server_routes(
+                        network, plan, snaps, server.name, peer.nva, direction
+                    )
+                    for direction in ("learned", "advertised")
+                },
+            )
+
+
+def _hub_routes(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Any]]:
     for hub in network.of_type(VWanHub):
         for table in route_tables(hub):
-            report["hubRoutes"][f"{hub.name}/{table}"] = hub_routes(
-                network, plan, snaps, hub.name, table
-            )
+            yield f"{hub.name}/{table}", hub_routes(network, plan, snaps, hub.name, table)
+
+
+def _circuit_routes(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Any]]:
     for circuit in network.of_type(ExpressRouteCircuit):
         for path in ("primary", "secondary"):
-            report["circuitRoutes"][f"{circuit.name}/{path}"] = circuit_routes(
-                network, plan, snaps, circuit.name, path
+            yield (
+                f"{circuit.name}/{path}",
+                circuit_routes(network, plan, snaps, circuit.name, path),
             )
-    return report
+
+
+_CATEGORIES: dict[str, Callable[[Network, Plan, Snapshots, float], Iterator[tuple[str, Any]]]] = {
+    "effectiveRoutes": _effective_routes,
+    "learnedRoutes": _learned_routes,
+    "bgpPeerStatus": _bgp_peer_status,
+    "routeServerRoutes": _route_server_routes,
+    "hubRoutes": _hub_routes,
+    "circuitRoutes": _circuit_routes,
+}
+"""Each view category, in the report's order, and the generator of its ``(key, view)``."""

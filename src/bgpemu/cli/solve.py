@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from bgpemu.cli._configs import load_all
+from bgpemu.cli._json_stream import json_chunks
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.route import as_path_text
@@ -105,7 +107,7 @@ def _run_configs(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         _warn_internal_errors(fabric)
         return 1
-    _print_tables(args, fabric.tables(), elapsed)
+    _print_tables(args, fabric, elapsed)
     _warn_internal_errors(fabric)
     return 0
 
@@ -129,12 +131,22 @@ def _warn_internal_errors(fabric: Fabric) -> None:
                 )
 
 
-def _print_tables(args: argparse.Namespace, tables: dict[str, Any], elapsed: float) -> None:
+def _print_tables(args: argparse.Namespace, fabric: Fabric, elapsed: float) -> None:
     if args.output == "json":
-        print(json.dumps({"converged_after_s": elapsed, "nodes": tables}, indent=2))
+        nodes = ((name, fabric.router(name).table()) for name in fabric.nodes())
+        _write_json(iter([("converged_after_s", elapsed), ("nodes", nodes)]))
     else:
-        print(render_table(tables))
+        print(render_table(fabric.tables()))
         print(f"\nconverged after {elapsed:.3f} s of virtual time")
+
+
+def _write_json(members: Iterator[tuple[str, Any]]) -> None:
+    """Print the JSON object of ``members`` (``json.dumps(indent=2)``'s text) piece by
+    piece: a large network's report is never held whole (:mod:`bgpemu.cli._json_stream`)."""
+    write = sys.stdout.write
+    for chunk in json_chunks(members):
+        write(chunk)
+    write("\n")
 
 
 def _run_topology(args: argparse.Namespace) -> int:
@@ -162,11 +174,11 @@ def _run_topology(args: argparse.Namespace) -> int:
         return 2
     if view is None:
         if args.output == "json":
-            from bgpemu.azure.report import full_report
+            from bgpemu.azure.report import report_members
 
-            print(json.dumps(full_report(solution), indent=2))
+            _write_json(report_members(solution))
         else:
-            _print_tables(args, solution.fabric.tables(), solution.converged_after)
+            _print_tables(args, solution.fabric, solution.converged_after)
         return 0
     if args.output == "json":
         print(json.dumps(view, indent=2))

@@ -1,0 +1,94 @@
+"""``bgpemu solve -o json`` writes its document piece by piece, byte for byte as before.
+
+The whole report of vWAN 2 x 25 x 200 as one Python document and then one string took
+3.8 GB; the CLI now streams it (:mod:`bgpemu.cli._json_stream`), and the text must stay
+exactly ``json.dumps(document, indent=2)`` followed by a newline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bgpemu.cli import main
+from bgpemu.cli._json_stream import json_chunks
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPOLOGIES = ROOT / "topologies"
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _streamed(document: dict[str, Any], depth: int) -> Iterator[tuple[str, Any]]:
+    """``document``'s members, its nested objects down to ``depth`` as iterators too."""
+    for key, value in document.items():
+        if depth > 0 and isinstance(value, dict):
+            yield key, _streamed(value, depth - 1)
+        else:
+            yield key, value
+
+
+@settings(max_examples=200, deadline=None)
+@given(document=st.dictionaries(st.text(), _JSON, max_size=5), depth=st.integers(0, 3))
+def test_chunks_are_json_dumps_indent_2(document: dict[str, Any], depth: int) -> None:
+    assert "".join(json_chunks(_streamed(document, depth))) == json.dumps(document, indent=2)
+
+
+def test_empty_objects_at_every_depth() -> None:
+    document: dict[str, Any] = {"a": {}, "b": {"c": {}, "d": []}, "é\n": [{}]}
+    assert "".join(json_chunks(_streamed(document, 3))) == json.dumps(document, indent=2)
+    assert "".join(json_chunks(iter(()))) == json.dumps({}, indent=2)
+
+
+def _solve_json(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["solve", *args, "-o", "json"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["vwan-custom-route-tables", "route-server-sdwan-er-b2b-on"])
+def test_topology_report_never_built_whole_and_byte_identical(
+    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bgpemu.azure import report
+    from bgpemu.azure.converge import solve
+    from bgpemu.topology import load_topology
+
+    whole = json.dumps(
+        report.full_report(solve(load_topology(TOPOLOGIES / f"{name}.yaml"))), indent=2
+    )
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("solve -o json built the whole report")
+
+    monkeypatch.setattr(report, "full_report", refuse)
+    assert _solve_json(capsys, str(TOPOLOGIES / f"{name}.yaml")) == whole + "\n"
+
+
+def test_config_tables_are_streamed_byte_identical(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bgpemu.fabric import Fabric
+
+    def refuse(_self: Fabric) -> None:
+        raise AssertionError("solve --config -o json built every table at once")
+
+    args = [
+        a
+        for i in (1, 2, 3)
+        for a in ("--config", str(ROOT / "examples" / "triangle" / f"r{i}.yaml"))
+    ]
+    produced = _solve_json(capsys, *args)
+    monkeypatch.setattr(Fabric, "tables", refuse)
+    assert _solve_json(capsys, *args) == produced
+    assert produced == json.dumps(json.loads(produced), indent=2) + "\n"
