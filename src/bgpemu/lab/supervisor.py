@@ -48,7 +48,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, assert_never
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
@@ -58,7 +58,6 @@ from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError
 from bgpemu.lab.bestpaths import BestPaths
 from bgpemu.lab.convergence import (
-    PeerCounters,
     SpeakerReport,
     Verdict,
     decide,
@@ -68,6 +67,33 @@ from bgpemu.lab.convergence import (
 from bgpemu.lab.faults import WorkerEvent, WorkerFault, exit_cause, is_stopped
 from bgpemu.lab.placement import place
 from bgpemu.lab.profile import lab_profile
+from bgpemu.lab.protocol import (
+    AddSpeaker,
+    Announce,
+    Answer,
+    ApplyChange,
+    BestPathsFound,
+    Command,
+    Done,
+    Fatal,
+    Flush,
+    FromWorker,
+    GetBestPaths,
+    Ready,
+    RemoveSpeaker,
+    Reply,
+    Reports,
+    Request,
+    RestartSpeaker,
+    SessionAction,
+    SetPolicy,
+    Snapshots,
+    StartError,
+    Stop,
+    Stopped,
+    TakeSnapshots,
+    Withdraw,
+)
 from bgpemu.lab.worker import WorkerConfig, worker_main
 from bgpemu.observe.url import BrokerAddress
 from bgpemu.router.config import OriginatedRoute
@@ -127,9 +153,9 @@ class _Worker:
     ready: bool = False
     alive: bool = True
     """False once it exited or the lab stopped or crashed it."""
-    pending: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    pending: dict[int, asyncio.Future[Answer]] = field(default_factory=dict)
     fatal: str | None = None
-    """The error the worker sent before dying (``fatal``), if any."""
+    """The error the worker sent before dying (:class:`~bgpemu.lab.protocol.Fatal`), if any."""
     stopped_since: float | None = None
     """When it was seen stopped (SIGSTOP), until it runs again."""
     buried: bool = False
@@ -256,7 +282,7 @@ class TcpLab:
             if worker.alive:
                 worker.alive = False  # its exit is asked for: not a fault
                 with contextlib.suppress(OSError, BrokenPipeError):
-                    worker.conn.send({"type": "stop"})
+                    worker.conn.send(Stop())
         deadline = time.monotonic() + timeout
         for worker in self._workers:
             remaining = max(0.0, deadline - time.monotonic())
@@ -373,17 +399,14 @@ class TcpLab:
     ) -> dict[str, RouterSnapshot]:
         """Every running speaker's RIBs and sessions (only ``speakers`` when given; the
         Adj-RIBs-Out of ``without_adj_rib_out`` left empty), gathered from the workers."""
-        command = {
-            "type": "snapshot",
-            "speakers": speakers,
-            "without_adj_rib_out": without_adj_rib_out,
-        }
+        command = TakeSnapshots(speakers, without_adj_rib_out)
         replies = await self._ask_all(command, timeout, speakers=speakers)
 
         def decode() -> dict[str, RouterSnapshot]:
             result: dict[str, RouterSnapshot] = {}
             for reply in replies:
-                for name, data in reply["snapshots"].items():
+                assert isinstance(reply, Snapshots), reply
+                for name, data in reply.snapshots.items():
                     result[name] = RouterSnapshot.from_json(data)
             return dict(sorted(result.items()))
 
@@ -394,8 +417,12 @@ class TcpLab:
     async def best_paths(self, timeout: float = 120.0) -> dict[str, BestPaths]:
         """Every running speaker's Loc-RIB digest (:mod:`bgpemu.lab.bestpaths`), gathered
         from the workers: what the ``control`` handler compares around an injection."""
-        replies = await self._ask_all({"type": "best_paths"}, timeout)
-        return {name: data for reply in replies for name, data in reply["best_paths"].items()}
+        replies = await self._ask_all(GetBestPaths(), timeout)
+        found: dict[str, BestPaths] = {}
+        for reply in replies:
+            assert isinstance(reply, BestPathsFound), reply
+            found.update(reply.best_paths)
+        return found
 
     async def flush(self, timeout: float = 30.0) -> None:
         """Have every speaker publish its current tables and wait until the broker has them.
@@ -403,7 +430,7 @@ class TcpLab:
         The workers wait ``timeout`` seconds for the broker (LabError naming what is
         still to publish otherwise; the workers run on, and keep publishing).
         """
-        await self._ask_all({"type": "flush", "timeout": timeout}, timeout + _REPLY_MARGIN)
+        await self._ask_all(Flush(timeout), timeout + _REPLY_MARGIN)
 
     def best_routes(self) -> int:
         """Loc-RIB prefixes over the running speakers (from their latest reports)."""
@@ -453,22 +480,17 @@ class TcpLab:
         self._crashed.difference_update(dead.names)
         for (name, _peer), policy in sorted(self._policies.items()):
             if name in dead.names:
-                await self._ask(worker, {"type": "policy", "speaker": name, "policy": policy})
+                await self._ask(worker, SetPolicy(name, policy))
         self._recompute()
         return dead.names
 
     async def announce(self, speaker: str, route: OriginatedRoute) -> None:
         """``speaker`` starts originating ``route``."""
-        await self._ask(
-            self._worker_of(speaker), {"type": "announce", "speaker": speaker, "route": route}
-        )
+        await self._ask(self._worker_of(speaker), Announce(speaker, route))
 
     async def withdraw(self, speaker: str, family: Family, prefix: str) -> None:
         """``speaker`` stops originating ``prefix``."""
-        await self._ask(
-            self._worker_of(speaker),
-            {"type": "withdraw", "speaker": speaker, "family": family, "prefix": prefix},
-        )
+        await self._ask(self._worker_of(speaker), Withdraw(speaker, family, prefix))
 
     def neighbor_policy(self, speaker: str, peer: str) -> NeighborPolicy:
         """The current settings of ``speaker`` for neighbour ``peer``."""
@@ -484,9 +506,7 @@ class TcpLab:
         """``speaker`` takes new settings for neighbour ``policy.name``; the session stays up
         (soft reconfiguration, RFC 2918; see :mod:`bgpemu.router.reconfigure`)."""
         self._pair(speaker, policy.name)
-        await self._ask(
-            self._worker_of(speaker), {"type": "policy", "speaker": speaker, "policy": policy}
-        )
+        await self._ask(self._worker_of(speaker), SetPolicy(speaker, policy))
         self._policies[(speaker, policy.name)] = policy
 
     async def cut_link(self, a: str, b: str, *, silent: bool = False) -> None:
@@ -581,19 +601,16 @@ class TcpLab:
             worker = min(
                 (w for w in self._workers if w.alive), key=lambda w: (len(w.names), w.index)
             )
-            message = {"type": "add_speaker", "spec": spec, "endpoint": endpoints[spec.name]}
-            await self._ask(worker, message)
+            await self._ask(worker, AddSpeaker(spec, endpoints[spec.name]))
             worker.names = (*worker.names, spec.name)
             self.local = tuple(sorted((*self.local, spec.name)))
         for item in change.speakers:
-            message = {"type": "change", "speaker": item.speaker, "change": item}
-            await self._ask(self._worker_of(item.speaker), message)
+            await self._ask(self._worker_of(item.speaker), ApplyChange(item))
         for spec in change.restart_speakers:
-            message = {"type": "restart_speaker", "spec": spec, "endpoint": endpoints[spec.name]}
-            await self._ask(self._worker_of(spec.name), message)
+            await self._ask(self._worker_of(spec.name), RestartSpeaker(spec, endpoints[spec.name]))
         for name in change.remove_speakers:
             worker = self._worker_of(name)
-            await self._ask(worker, {"type": "remove_speaker", "speaker": name})
+            await self._ask(worker, RemoveSpeaker(name))
             worker.names = tuple(n for n in worker.names if n != name)
             self.local = tuple(n for n in self.local if n != name)
             self.reports.pop(name, None)
@@ -653,10 +670,7 @@ class TcpLab:
         return pair
 
     async def _session(self, speaker: str, peer: str, action: str) -> None:
-        await self._ask(
-            self._worker_of(speaker),
-            {"type": "session", "speaker": speaker, "peer": peer, "action": action},
-        )
+        await self._ask(self._worker_of(speaker), SessionAction(speaker, peer, action))
 
     def _recompute(self) -> None:
         """Expected sessions and the ends that must notice, after an injection."""
@@ -674,10 +688,8 @@ class TcpLab:
         self.version += 1
         self._change.set()
 
-    async def _ask(
-        self, worker: _Worker, message: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        """Send ``message`` to ``worker`` and return its answer.
+    async def _ask(self, worker: _Worker, command: Command, timeout: float | None = None) -> Answer:
+        """Send ``command`` to ``worker`` and return its answer.
 
         A worker answers every command (an error if it failed), however long it takes:
         without ``timeout`` this waits as long as the worker runs, so a busy machine only
@@ -685,17 +697,17 @@ class TcpLab:
         (SIGSTOP: at once, or when it stops meanwhile), or, with ``timeout``, does not
         answer in time (WorkerTimeoutError).
         """
-        kind = message.get("type")
+        kind = command.kind
         if not worker.alive:
             raise LabError(f"{self._named(worker)} is not running ({kind!r} not sent)")
         if worker.stopped_since is not None and _stopped(worker.process.pid):  # still
             raise LabError(self._stopped_error(worker, repr(kind)))
         request = next(self._ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         worker.pending[request] = future
         try:
             try:
-                worker.conn.send({**message, "id": request})
+                worker.conn.send(Request(request, command))
             except OSError as exc:
                 raise LabError(f"{self._named(worker)}: {kind!r} not sent: {exc}") from None
             async with asyncio.timeout(timeout):
@@ -710,20 +722,20 @@ class TcpLab:
             ) from None
         finally:
             worker.pending.pop(request, None)
-        if reply.get("error"):
-            raise LabError(str(reply["error"]))
+        if isinstance(reply, Done) and reply.error:
+            raise LabError(reply.error)
         return reply
 
     async def _ask_all(
-        self, message: dict[str, Any], timeout: float, speakers: frozenset[str] | None = None
-    ) -> list[dict[str, Any]]:
+        self, command: Command, timeout: float, speakers: frozenset[str] | None = None
+    ) -> list[Answer]:
         """Ask every running worker (only those running some of ``speakers``, if given)."""
         workers = [
             w
             for w in self._workers
             if w.alive and (speakers is None or not speakers.isdisjoint(w.names))
         ]
-        return list(await asyncio.gather(*(self._ask(w, message, timeout) for w in workers)))
+        return list(await asyncio.gather(*(self._ask(w, command, timeout) for w in workers)))
 
     def _stopped_error(self, worker: _Worker, what: str) -> str:
         since = time.monotonic() - (worker.stopped_since or time.monotonic())
@@ -739,23 +751,27 @@ class TcpLab:
 
     def _on_message(self, worker: _Worker) -> None:
         try:
-            message = worker.conn.recv()
+            message: FromWorker = worker.conn.recv()
         except (EOFError, OSError):
             self._on_exit(worker)
             return
-        kind = message.get("type")
-        if kind == "ready":
-            worker.ready = True
-        elif kind == "fatal":
-            worker.fatal = str(message.get("error"))
-        elif kind == "error":
-            self._errors.append(str(message["message"]))
-        elif kind == "reports":
-            self._store(message["reports"])
-        elif "id" in message:
-            waiting = worker.pending.pop(message["id"], None)
-            if waiting is not None and not waiting.done():
-                waiting.set_result(message)
+        match message:
+            case Ready():
+                worker.ready = True
+            case Fatal(error):
+                worker.fatal = error
+            case StartError(error):
+                self._errors.append(error)
+            case Reports(reports):
+                self._store(reports)
+            case Reply(request, answer):
+                waiting = worker.pending.pop(request, None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(answer)
+            case Stopped():
+                pass
+            case _:
+                assert_never(message)
         self._change.set()
 
     def _on_exit(self, worker: _Worker, deadline: float | None = None) -> None:
@@ -840,21 +856,14 @@ class TcpLab:
         self.version += 1
         self._change.set()
 
-    def _store(self, reports: Mapping[str, Any]) -> None:
+    def _store(self, reports: Mapping[str, SpeakerReport]) -> None:
         """Keep the latest reports; bump :attr:`version` only when one says something new
         about routing (:func:`_material`): a neighbour that stays unreachable flips
         between Connect and Active at every retry, and that changes nothing published."""
         changed = False
-        for name, report in reports.items():
+        for name, new in reports.items():
             if name in self._crashed:
                 continue
-            new = SpeakerReport(
-                name=name,
-                peers={peer: PeerCounters(**c) for peer, c in report["peers"].items()},
-                busy=bool(report["busy"]),
-                updates_sent_total=int(report.get("updates_sent_total", 0)),
-                best_routes=int(report.get("best_routes", 0)),
-            )
             old = self.reports.get(name)
             if old is None or _material(old) != _material(new):
                 changed = True

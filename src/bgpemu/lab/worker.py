@@ -7,26 +7,24 @@ nothing: they talk to each other only over TCP, whichever process they are in.  
 an MQTT broker, each speaker publishes its own tables (one MQTT client per node, so
 its ``status`` turns ``offline`` through the MQTT will if the process dies).
 
-The pipe to the parent carries small dicts.  Worker -> parent: ``ready`` (every
-speaker listening), ``error`` (a speaker could not start: nothing is left running),
-``reports`` (per speaker: session states, current-connection UPDATE counters, busy
-flag; sent after every burst of changes), ``snapshots`` (answer to ``snapshot``),
-``best_paths`` (answer to ``best_paths``: every speaker's Loc-RIB digest,
-:mod:`bgpemu.lab.bestpaths`), ``flushed`` (answer to ``flush``: every speaker's current
-tables reached the broker) and ``stopped``.  Parent -> worker: ``snapshot``,
-``best_paths``, ``flush``, ``stop`` and the injections
-(``announce``, ``withdraw``, ``session``, ``policy``: a pickled NeighborPolicy), each
-answered by ``done`` after a fresh ``reports``.  A topology change (issue 6) arrives as
-the same kind of commands: ``add_speaker`` (a pickled SpeakerSpec and Endpoint: start it
-here), ``change`` (a pickled :class:`~bgpemu.router.spec_change.SpeakerChange`, carried out in
-the contract's order), ``restart_speaker`` (stop it, start it with the new spec) and
-``remove_speaker`` (stop it cleanly; its retained MQTT tables are cleared).
+The pipe to the parent carries the typed messages of :mod:`bgpemu.lab.protocol`.
+Worker -> parent: ``Ready`` (every speaker listening), ``StartError`` (a speaker could
+not start: nothing is left running), ``Reports`` (per speaker: session states,
+current-connection UPDATE counters, busy flag; sent after every burst of changes), a
+``Reply`` to each ``Request`` and ``Stopped``.  Parent -> worker: ``Stop``, or a
+``Request`` of a ``TakeSnapshots``, ``GetBestPaths``, ``Flush`` or of an injection
+(``Announce``, ``Withdraw``, ``SessionAction``, ``SetPolicy``), each injection answered
+by ``Done`` after a fresh ``Reports``.  A topology change (issue 6) arrives as the same
+kind of commands: ``AddSpeaker`` (a SpeakerSpec and Endpoint: start it here),
+``ApplyChange`` (a :class:`~bgpemu.router.spec_change.SpeakerChange`, carried out in the
+contract's order), ``RestartSpeaker`` (stop it, start it with the new spec) and
+``RemoveSpeaker`` (stop it cleanly; its retained MQTT tables are cleared).
 
-Failures (issue 12): a command that fails, for whatever reason, is answered with an
-``error`` naming the command and the exception, and the worker runs on (an unexpected
+Failures (issue 12): a command that fails, for whatever reason, is answered with a
+``Done`` whose ``error`` names the command and the exception, and the worker runs on (an unexpected
 exception is also logged with its traceback); ``flush`` waits as long as the parent
 says (its ``timeout``), never less.  Only an error outside any command (the speakers'
-TaskGroup) ends the process, and then it first sends ``fatal`` with the exception and
+TaskGroup) ends the process, and then it first sends ``Fatal`` with the exception and
 where it was raised, so the parent can say why the worker died.
 """
 
@@ -39,17 +37,45 @@ import logging
 import random
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, assert_never
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.errors import BgpEmuError
-from bgpemu.lab.convergence import report_from_sessions
+from bgpemu.lab.convergence import SpeakerReport, report_from_sessions
 from bgpemu.lab.profile import lab_profile
+from bgpemu.lab.protocol import (
+    AddSpeaker,
+    Announce,
+    Answer,
+    ApplyChange,
+    BestPathsFound,
+    Command,
+    Done,
+    Fatal,
+    Flush,
+    Flushed,
+    FromWorker,
+    GetBestPaths,
+    Ready,
+    RemoveSpeaker,
+    Reply,
+    Reports,
+    RestartSpeaker,
+    SessionAction,
+    SetPolicy,
+    Snapshots,
+    StartError,
+    Stop,
+    Stopped,
+    TakeSnapshots,
+    ToWorker,
+    Withdraw,
+)
 from bgpemu.observe.url import BrokerAddress
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.router.spec_change import SpeakerChange
@@ -115,25 +141,24 @@ class UpdateTally:
         return self._retired + current
 
 
-def report_of(speaker: Speaker, tally: UpdateTally | None = None) -> dict[str, Any]:
+def report_of(speaker: Speaker, tally: UpdateTally | None = None) -> SpeakerReport:
     """A speaker's sessions and counters (the input of :func:`bgpemu.lab.convergence.decide`)."""
     report = report_from_sessions(
         speaker.spec.name,
         {name: driver.session for name, driver in speaker.peers.items()},
         busy=speaker.router.next_deadline() is not None,
     )
-    return {
-        "peers": {p: asdict(c) for p, c in report.peers.items()},
-        "busy": report.busy,
-        "updates_sent_total": (tally or UpdateTally()).total(speaker),
-        "best_routes": speaker.router.loc_rib.count(),
-    }
+    return replace(
+        report,
+        updates_sent_total=(tally or UpdateTally()).total(speaker),
+        best_routes=speaker.router.loc_rib.count(),
+    )
 
 
 def worker_main(config: WorkerConfig, conn: Connection) -> None:
     """Process entry point: run the configured speakers until told to stop.
 
-    An exception that ends the process is first sent to the parent as ``fatal`` (the
+    An exception that ends the process is first sent to the parent as ``Fatal`` (the
     parent reports it with the exit status), with the last lines this process logged,
     then raised (its traceback on stderr).
     """
@@ -148,13 +173,13 @@ def worker_main(config: WorkerConfig, conn: Connection) -> None:
         if tail.lines:
             error += f" (last log lines: {' | '.join(tail.lines)})"
         with contextlib.suppress(OSError, ValueError):
-            conn.send({"type": "fatal", "error": error})
+            conn.send(Fatal(error))
         raise
 
 
 class _LogTail(logging.Handler):
     """Keeps the last few log lines of the process (at the root logger's level), for
-    the ``fatal`` message: what the parent shows of a dying worker's stderr."""
+    the ``Fatal`` message: what the parent shows of a dying worker's stderr."""
 
     def __init__(self, keep: int = 5) -> None:
         super().__init__()
@@ -200,7 +225,7 @@ class _Worker:
         self.held: set[tuple[str, str]] = set()
         """(SpeakerFeed, Publisher) pairs when publishing to MQTT."""
         self.changed = asyncio.Event()
-        self.commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.commands: asyncio.Queue[ToWorker] = asyncio.Queue()
         self.tg: asyncio.TaskGroup | None = None
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.helpers: list[asyncio.Task[None]] = []
@@ -215,7 +240,7 @@ class _Worker:
             self.pacer = Pacer()
         return self.pacer
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: FromWorker) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):
             self.conn.send(message)
 
@@ -240,7 +265,7 @@ class _Worker:
                     self.helpers, self.publishers = helpers, publishers
                     if self.config.mqtt is not None:
                         helpers.extend(await self._publish(publishers, tg))
-                    self.send({"type": "ready", "speakers": sorted(self.speakers)})
+                    self.send(Ready(tuple(sorted(self.speakers))))
                     await self._serve()
                     for speaker in self.speakers.values():
                         speaker.request_stop()
@@ -249,9 +274,9 @@ class _Worker:
                         helper.cancel()
         except* ListenError as group:
             failed = "; ".join(str(e) for e in _leaves(group))
-            self.send({"type": "error", "message": failed})
+            self.send(StartError(failed))
         else:
-            self.send({"type": "stopped"})
+            self.send(Stopped())
         finally:
             loop.remove_reader(self.conn.fileno())
 
@@ -313,13 +338,10 @@ class _Worker:
                 error = tasks[name].exception() if not tasks[name].cancelled() else None
                 spec = self.speakers[name].spec
                 self.send(
-                    {
-                        "type": "error",
-                        "message": (
-                            f"speaker {name} could not listen on "
-                            f"{spec.local_address}:{spec.port}: {error}"
-                        ),
-                    }
+                    StartError(
+                        f"speaker {name} could not listen on "
+                        f"{spec.local_address}:{spec.port}: {error}"
+                    )
                 )
                 for other in self.speakers.values():
                     other.request_stop()
@@ -330,71 +352,76 @@ class _Worker:
         try:
             message = self.conn.recv()
         except (EOFError, OSError):
-            message = {"type": "stop"}
+            message = Stop()
         self.commands.put_nowait(message)
 
     async def _serve(self) -> None:
         while True:
-            command = await self.commands.get()
-            kind = command.get("type")
-            if kind == "stop":
+            request = await self.commands.get()
+            if isinstance(request, Stop):
                 return
+            kind = request.command.kind
             try:
-                reply = await self._command(kind, command)
+                answer = await self._command(request.command)
             except (KeyError, ValueError) as exc:
-                reply = {"type": "done", "error": f"{kind}: {exc}"}
+                answer = Done(error=f"{kind}: {exc}")
             except Exception as exc:  # a fault domain: one command, never the process
                 names = ", ".join(sorted(self.speakers))
                 logger.exception("lab worker (%s): command %s failed", names, kind)
                 error = f"{kind}: unexpected {type(exc).__name__}: {exc} (lab worker of {names})"
-                reply = {"type": "done", "error": error}
-            self.send({**reply, "id": command.get("id")})
+                answer = Done(error=error)
+            self.send(Reply(request.id, answer))
 
-    async def _command(self, kind: object, command: dict[str, Any]) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        if kind == "flush":
-            await self._flush(float(command.get("timeout", _FLUSH_TIMEOUT)))
-            return {"type": "flushed"}
-        if kind == "best_paths":
-            from bgpemu.lab.bestpaths import best_paths
+    async def _command(self, command: Command) -> Answer:
+        match command:
+            case Flush(timeout):
+                await self._flush(timeout)
+                return Flushed()
+            case GetBestPaths():
+                from bgpemu.lab.bestpaths import best_paths
 
-            return {
-                "type": "best_paths",
-                "best_paths": {name: best_paths(s.router) for name, s in self.speakers.items()},
-            }
-        if kind == "snapshot":
-            return {
-                "type": "snapshots",
-                "snapshots": {
-                    name: snapshot(
-                        name,
-                        s.router,
-                        {peer: d.session for peer, d in s.peers.items()},
-                        adj_rib_out=name not in command.get("without_adj_rib_out", ()),
-                    ).to_json()
-                    for name, s in self.speakers.items()
-                    if command.get("speakers") is None or name in command["speakers"]
-                },
-            }
-        if kind in _TOPOLOGY_COMMANDS:
-            await self._topology(kind, command)
-            self.send(self._reports())
-            return {"type": "done"}
-        speaker = self.speakers[command["speaker"]]
-        if kind == "announce":
-            speaker.originate(command["route"])
-        elif kind == "withdraw":
-            speaker.withdraw(command["family"], command["prefix"])
-        elif kind == "policy":
-            await speaker.set_neighbor_policy(command["policy"])
-        elif kind == "session":
-            self._session(speaker, command["peer"], command["action"], loop.time())
-        else:
-            raise ValueError(f"unknown command {kind!r}")
+                return BestPathsFound(
+                    {name: best_paths(s.router) for name, s in self.speakers.items()}
+                )
+            case TakeSnapshots(speakers, without_adj_rib_out):
+                return Snapshots(
+                    {
+                        name: snapshot(
+                            name,
+                            s.router,
+                            {peer: d.session for peer, d in s.peers.items()},
+                            adj_rib_out=name not in without_adj_rib_out,
+                        ).to_json()
+                        for name, s in self.speakers.items()
+                        if speakers is None or name in speakers
+                    }
+                )
+            # A topology change (issue 6), one step of a PlanChange.
+            case AddSpeaker(spec, endpoint):
+                await self._add_speaker(spec, endpoint)
+            case RemoveSpeaker(name):
+                await self._remove_speaker(name, clear=True)
+            case RestartSpeaker(spec, endpoint):
+                await self._remove_speaker(spec.name, clear=False)
+                await self._add_speaker(spec, endpoint)
+            case ApplyChange(change):
+                await self._change(change)
+            # The injections.
+            case Announce(name, route):
+                self.speakers[name].originate(route)
+            case Withdraw(name, family, prefix):
+                self.speakers[name].withdraw(family, prefix)
+            case SetPolicy(name, policy):
+                await self.speakers[name].set_neighbor_policy(policy)
+            case SessionAction(name, peer, action):
+                now = asyncio.get_running_loop().time()
+                self._session(self.speakers[name], peer, action, now)
+            case _:
+                assert_never(command)
         # The report leaves before the reply, so the parent's verdict already counts
         # what this change sent when the injection returns.
         self.send(self._reports())
-        return {"type": "done"}
+        return Done()
 
     async def _flush(self, timeout: float) -> None:
         """Publish every speaker's current tables and wait, at most ``timeout`` seconds
@@ -413,19 +440,6 @@ class _Worker:
             ) from None
 
     # -- topology changes (issue 6) ------------------------------------------------------
-
-    async def _topology(self, kind: object, command: dict[str, Any]) -> None:
-        """Carry out one step of a :class:`~bgpemu.azure.replan.PlanChange`."""
-        if kind == "add_speaker":
-            await self._add_speaker(command["spec"], command["endpoint"])
-        elif kind == "remove_speaker":
-            await self._remove_speaker(command["speaker"], clear=True)
-        elif kind == "restart_speaker":
-            spec: SpeakerSpec = command["spec"]
-            await self._remove_speaker(spec.name, clear=False)
-            await self._add_speaker(spec, command["endpoint"])
-        else:
-            await self._change(command["change"])
 
     async def _add_speaker(self, spec: SpeakerSpec, endpoint: Endpoint) -> None:
         """Start ``spec`` here; return once it listens (ValueError if it cannot)."""
@@ -567,16 +581,10 @@ class _Worker:
             self.changed.clear()
             self.send(self._reports())
 
-    def _reports(self) -> dict[str, Any]:
-        return {
-            "type": "reports",
-            "reports": {
-                name: report_of(s, self.tallies[name]) for name, s in self.speakers.items()
-            },
-        }
-
-
-_TOPOLOGY_COMMANDS = ("add_speaker", "remove_speaker", "restart_speaker", "change")
+    def _reports(self) -> Reports:
+        return Reports(
+            {name: report_of(s, self.tallies[name]) for name, s in self.speakers.items()}
+        )
 
 
 def _cease(subcode: CeaseSubcode) -> Notification:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bgpemu.lab.faults import WorkerEvent, WorkerFault, exit_cause, is_stopped, signal_name
+from bgpemu.lab.protocol import Fatal
 from bgpemu.lab.worker import WorkerConfig, worker_main
 from bgpemu.topology import load_topology
 
@@ -83,9 +84,9 @@ def test_a_worker_dying_of_an_exception_tells_the_parent_what_and_where() -> Non
         if process.is_alive():
             process.kill()
         parent.close()
-    assert message["type"] == "fatal"
-    assert message["error"].startswith("KeyError: 'Nope' (at worker.py:")
+    assert isinstance(message, Fatal)
+    assert message.error.startswith("KeyError: 'Nope' (at worker.py:")
     assert process.exitcode == 1
-    assert exit_cause(process.exitcode, message["error"]).startswith(
+    assert exit_cause(process.exitcode, message.error).startswith(
         "exited with status 1: KeyError: 'Nope'"
     )

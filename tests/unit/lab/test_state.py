@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bgpemu.cli._observe_watch import _state_line
+from bgpemu.lab.convergence import PeerCounters, SpeakerReport
 from bgpemu.lab.state import claim_state, read_state, remove_state, write_state
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.payloads import lab_state_payload
@@ -51,13 +52,14 @@ def test_a_lab_removes_only_its_own_state() -> None:
     assert read_state("demo") == []
 
 
-def _report(state: str, sent: int = 0) -> dict[str, object]:
-    return {
-        "peers": {"OnPrem": {"state": state, "updates_sent": sent, "updates_received": 0}},
-        "busy": False,
-        "updates_sent_total": sent,
-        "best_routes": 1,
-    }
+def _report(state: str, sent: int = 0) -> SpeakerReport:
+    return SpeakerReport(
+        name="HubGW",
+        peers={"OnPrem": PeerCounters(state=state, updates_sent=sent, updates_received=0)},
+        busy=False,
+        updates_sent_total=sent,
+        best_routes=1,
+    )
 
 
 def test_the_version_moves_with_routing_not_with_every_redial() -> None:
