@@ -7,6 +7,7 @@ lab in virtual time, so the tables are those the lab converges to, deterministic
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bgpemu.azure.model import Network
@@ -15,7 +16,7 @@ from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.fabric import Fabric
 
-__all__ = ["Solution", "snapshots_of", "solve"]
+__all__ = ["Snapshots", "Solution", "snapshots_of", "solve"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -27,22 +28,55 @@ class Solution:
     fabric: Fabric
     converged_after: float
     """Virtual seconds from start to idle."""
-    snapshots: dict[str, RouterSnapshot] = field(default_factory=dict)
+    snapshots: Mapping[str, RouterSnapshot] = field(default_factory=dict)
+    """Speaker -> its snapshot (:class:`Snapshots`: each taken when first read)."""
 
     def refresh(self) -> None:
-        """Take the snapshots again (after the fabric ran further)."""
+        """Forget the snapshots taken (after the fabric ran further): the next reads
+        snapshot the speakers as they are now."""
         self.snapshots = snapshots_of(self.fabric)
 
 
-def snapshots_of(fabric: Fabric) -> dict[str, RouterSnapshot]:
-    """A snapshot of every speaker of ``fabric``, by speaker name."""
-    return {
-        name: snapshot(name, fabric.router(name), fabric.sessions(name)) for name in fabric.nodes()
-    }
+class Snapshots(Mapping[str, RouterSnapshot]):
+    """Every speaker of a fabric -> its snapshot, each taken when first read, then kept.
+
+    At scale most speakers are customer routers holding full tables (a vWAN branch
+    learns every other branch) and the Azure views read none of them: the full report
+    of vWAN 2 x 10 x 200 spent 7.9 s snapshotting every speaker.  Read them before
+    running the fabric further, or :meth:`Solution.refresh` after.
+    """
+
+    def __init__(self, fabric: Fabric) -> None:
+        self._fabric = fabric
+        self._names = frozenset(fabric.nodes())
+        self._taken: dict[str, RouterSnapshot] = {}
+
+    def __getitem__(self, name: str) -> RouterSnapshot:
+        taken = self._taken.get(name)
+        if taken is None:
+            if name not in self._names:
+                raise KeyError(name)
+            fabric = self._fabric
+            taken = self._taken[name] = snapshot(name, fabric.router(name), fabric.sessions(name))
+        return taken
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fabric.nodes())
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def snapshots_of(fabric: Fabric) -> Snapshots:
+    """The snapshot of every speaker of ``fabric`` by speaker name, each taken when read."""
+    return Snapshots(fabric)
 
 
 def solve(network: Network, *, seed: int = 0, max_time: float = 3600) -> Solution:
-    """Compile ``network``, converge it in the fabric, snapshot every speaker."""
+    """Compile ``network``, converge it in the fabric; its speakers are snapshotted when read."""
     plan = compile_network(network)
     fabric = Fabric(plan.speakers, seed=seed)
     elapsed = fabric.run_until_idle(max_time=max_time)
