@@ -8,12 +8,18 @@ whose members come from an iterator: each member's value is encoded on its own w
 newline, so every newline of that text is a line break of the layout), or, when the
 value is itself an iterator of ``(key, value)`` pairs, streamed the same way.  So only
 one member's value lives at a time.
+
+The standard library encodes with ``indent`` in pure Python, one generator per level
+(its C encoder serves only compact output): :func:`_encode` writes the same text by
+joining strings, with the C string escaper, for the JSON types ``solve`` prints, and
+hands anything else (non-string keys, other types) to ``json.dumps``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 __all__ = ["json_chunks"]
@@ -35,5 +41,41 @@ def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[
         if isinstance(value, Iterator):
             yield from json_chunks(value, level + 1)
         else:
-            yield json.dumps(value, indent=2).replace("\n", inner)
+            yield _encode(value, inner)
     yield "{}" if empty else "\n" + _INDENT * level + "}"
+
+
+def _encode(value: Any, inner: str) -> str:
+    """``json.dumps(value, indent=2)`` with every line break followed by ``inner``'s indent
+    (``inner``: a newline and the indentation of the line ``value`` starts on).
+
+    Exact types first (what ``solve`` prints: about twice as fast as the standard
+    encoder on a vWAN hub's table); anything else, and a dict whose keys are not all
+    strings, is encoded by ``json.dumps`` itself, so the text is always its text.
+    """
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        deeper = inner + _INDENT
+        try:
+            members = [
+                encode_basestring_ascii(key) + ": " + _encode(item, deeper)
+                for key, item in value.items()
+            ]
+        except TypeError:  # a key that is not a string: json.dumps converts it
+            return json.dumps(value, indent=2).replace("\n", inner)
+        return "{" + deeper + ("," + deeper).join(members) + inner + "}"
+    if kind is list:
+        if not value:
+            return "[]"
+        deeper = inner + _INDENT
+        items = [_encode(item, deeper) for item in value]
+        return "[" + deeper + ("," + deeper).join(items) + inner + "]"
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return json.dumps(value, indent=2).replace("\n", inner)
