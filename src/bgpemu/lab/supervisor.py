@@ -2,7 +2,8 @@
 
 :class:`TcpLab` compiles the network (:func:`bgpemu.azure.roles.compile_network`) with
 lab addresses 127.0.10.N, splits the speakers over worker processes
-(:mod:`bgpemu.lab.worker`), waits until every speaker listens, and keeps the latest
+(:mod:`bgpemu.lab.worker`; each is given its share of the plan, in the messages of
+:mod:`bgpemu.lab.protocol`), waits until every speaker listens, and keeps the latest
 report of every speaker; :meth:`TcpLab.converged` waits for the exact convergence of
 :mod:`bgpemu.lab.convergence` (no fixed sleeps).  A speaker that cannot start (its
 address or port in use) stops the whole lab before anything else runs, and the error
@@ -303,21 +304,25 @@ class TcpLab:
         """Start the worker process of ``group`` (blocking; safe in a thread)."""
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
-        config = WorkerConfig(
-            network=self.network,
-            compile_options=self.options,
-            names=tuple(group),
-            seed=self.seed,
-            lab=self.name,
-            mqtt=self.mqtt,
-            plan=self.plan,
-        )
+        config = self._worker_config(group)
         process = context.Process(
             target=worker_main, args=(config, child), name=f"bgpemu-lab-{index}", daemon=True
         )
         process.start()
         child.close()
         return process, parent
+
+    def _worker_config(self, group: Sequence[str]) -> WorkerConfig:
+        """The share of the current plan the worker of ``group`` runs: its speakers'
+        specs and endpoints (not the network to compile again, nor the whole plan)."""
+        specs = {spec.name: spec for spec in self.plan.speakers}
+        return WorkerConfig(
+            specs=tuple(specs[name] for name in group),
+            endpoints={name: self.plan.endpoints[name] for name in group},
+            seed=self.seed,
+            lab=self.name,
+            mqtt=self.mqtt,
+        )
 
     def _register(
         self, group: list[str] | tuple[str, ...], process: Any, parent: Connection

@@ -1,8 +1,8 @@
 """A lab worker process: runs some of the lab's speakers over real TCP and reports.
 
-The parent (:mod:`bgpemu.lab.supervisor`) starts one worker per process with the
-whole :class:`~bgpemu.azure.model.Network`; the worker compiles the same plan
-(compilation is deterministic) and runs the speakers named for it.  Speakers share
+The parent (:mod:`bgpemu.lab.supervisor`) starts one worker per process with its
+share of the lab's plan (:class:`WorkerConfig`: its speakers' specs and endpoints,
+nothing to compile) and the worker runs those speakers.  Speakers share
 nothing: they talk to each other only over TCP, whichever process they are in.  With
 an MQTT broker, each speaker publishes its own tables (one MQTT client per node, so
 its ``status`` turns ``offline`` through the MQTT will if the process dies).
@@ -36,18 +36,15 @@ import contextlib
 import logging
 import random
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any, assert_never
 
-from bgpemu.azure.model import Network
-from bgpemu.azure.plan import Endpoint, Plan
-from bgpemu.azure.roles import compile_network
+from bgpemu.azure.plan import Endpoint
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.errors import BgpEmuError
 from bgpemu.lab.convergence import SpeakerReport, report_from_sessions
-from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.protocol import (
     AddSpeaker,
     Announce,
@@ -97,19 +94,18 @@ _FLUSH_TIMEOUT = 30.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerConfig:
-    """What one worker runs (pickled to the child process)."""
+    """What one worker runs (pickled to the child process): its share of the lab's plan."""
 
-    network: Network
-    compile_options: dict[str, Any]
-    names: tuple[str, ...]
+    specs: tuple[SpeakerSpec, ...]
+    """The speakers this worker runs, as the lab's current plan has them."""
+    endpoints: Mapping[str, Endpoint]
+    """Each of those speakers' endpoint (role, ASN, addresses: its MQTT ``info``)."""
     seed: int = 0
     lab: str = "lab"
     mqtt: str | BrokerAddress | None = None
     """The broker (URL, or address with its TLS settings and credentials); None
     publishes nothing."""
     log_level: int = logging.ERROR
-    plan: Plan | None = None
-    """The lab's current plan (after a topology change); None compiles ``network``."""
 
 
 class UpdateTally:
@@ -207,13 +203,11 @@ def fatal_text(exc: BaseException) -> str:
 
 class _Worker:
     def __init__(self, config: WorkerConfig, conn: Connection) -> None:
-        plan = config.plan or lab_profile(compile_network(config.network, **config.compile_options))
-        specs = {spec.name: spec for spec in plan.speakers}
         self.config = config
-        self.endpoints = plan.endpoints
+        self.endpoints = {spec.name: config.endpoints[spec.name] for spec in config.specs}
         self.speakers = {
-            name: Speaker(specs[name], rng=random.Random(f"{config.seed}:{name}"))
-            for name in config.names
+            spec.name: Speaker(spec, rng=random.Random(f"{config.seed}:{spec.name}"))
+            for spec in config.specs
         }
         self.conn = conn
         self.feeds: list[Any] = []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 from pathlib import Path
 
 import pytest
 
+from bgpemu.azure.roles import compile_network
 from bgpemu.lab.faults import WorkerEvent, WorkerFault, exit_cause, is_stopped, signal_name
 from bgpemu.lab.protocol import Fatal
 from bgpemu.lab.worker import WorkerConfig, worker_main
@@ -68,9 +70,10 @@ def test_a_fault_names_the_worker_its_process_its_speakers_and_the_cause() -> No
 
 
 def test_a_worker_dying_of_an_exception_tells_the_parent_what_and_where() -> None:
-    """A real worker process whose start fails (a speaker its plan does not have)."""
-    network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
-    config = WorkerConfig(network=network, compile_options={}, names=("Nope",))
+    """A real worker process whose start fails (a speaker without its endpoint)."""
+    plan = compile_network(load_topology(TOPOLOGIES / "s2s-transit.yaml"))
+    nope = dataclasses.replace(plan.speakers[0], name="Nope")
+    config = WorkerConfig(specs=(nope,), endpoints=plan.endpoints)
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     process = context.Process(target=worker_main, args=(config, child), daemon=True)
