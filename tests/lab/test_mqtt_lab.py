@@ -101,7 +101,8 @@ async def test_the_compose_lab_command_runs_against_a_real_broker(
             def ready() -> bool:
                 state = observer.documents.get(observer.topics.state)
                 view = observer.node("Spoke1").get("azure/effective-routes.App")
-                return bool(state and state["converged"] and view)
+                status = observer.node("HubGW").get("status")  # each worker's own document
+                return bool(state and state["converged"] and view and status)
 
             await observer.wait_for(ready, timeout=60)
             routes = observer.node("Spoke1")["azure/effective-routes.App"]["data"]["value"]
