@@ -79,6 +79,31 @@ async def test_a_flush_slower_than_its_timeout_fails_the_flush_not_the_worker(
         assert lab.verdict().converged
 
 
+async def test_a_command_pending_when_the_lab_stops_says_the_lab_stopped_it(
+    mosquitto: Mosquitto,
+) -> None:
+    """Item 7: ``lab up --exit-after-converged`` stopped the workers while its publisher
+    still waited for an answer, and the unanswered request failed the run with a bare
+    'lab worker N exited'.  A request the stop leaves unanswered now says so."""
+    async with per_speaker_lab(mqtt=mosquitto.url) as lab:
+        await lab.converged(timeout=60)
+        await lab.flush()
+        assert mosquitto.process is not None
+        mosquitto.process.send_signal(signal.SIGSTOP)  # a flush now waits for the broker
+        try:
+            await lab.announce("SiteB", OriginatedRoute(prefix="10.99.0.0/16", family=IPV4_UNICAST))
+            await lab.converged(timeout=30)
+            pending = asyncio.create_task(lab.flush(timeout=120))
+            async with asyncio.timeout(10):  # until the request is in the worker's pipe
+                while not any(worker.pending for worker in lab._workers):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            await lab.stop(timeout=2)
+            with pytest.raises(LabError, match=r"was stopped by the lab \(it "):
+                await pending
+        finally:
+            mosquitto.process.send_signal(signal.SIGCONT)
+
+
 async def test_a_command_failing_inside_a_worker_is_an_error_and_the_worker_lives() -> None:
     async with per_speaker_lab() as lab:
         await lab.converged(timeout=60)
