@@ -16,9 +16,12 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
+from bgpemu.errors import ConfigError, ConfigProblem
 
 if TYPE_CHECKING:
     from bgpemu.observe.url import BrokerAddress
@@ -159,31 +162,36 @@ def _apply(args: argparse.Namespace) -> int:
 
     A running lab reads no key references for a remote client (config/keys.py): a file
     whose TCP-MD5 keys come from the environment or from files is sent with those keys
-    resolved here, inline (the document regenerated from the validated network).
+    resolved here, inline (the document regenerated from the validated network).  The
+    file is read once; a file without references is validated once.
     """
     import yaml
 
     from bgpemu.config.keys import KeySources
     from bgpemu.config.safe_yaml import read_file
-    from bgpemu.errors import ConfigError
-    from bgpemu.topology import check_topology, load_topology
+    from bgpemu.topology import check_topology, parse_topology
     from bgpemu.topology.export import to_document
 
-    try:
-        network = load_topology(args.topology)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found; nothing was sent.", file=sys.stderr)
-        return 2
-    name = os.path.basename(args.topology)
-    text = read_file(args.topology)
-    if not isinstance(text, str):  # changed since it was loaded a moment ago
-        print(f"error: {text.in_file(args.topology)}; nothing was sent.", file=sys.stderr)
-        return 2
-    if check_topology(text, name, KeySources(references=False))[0]:
+    path = str(args.topology)
+    text = read_file(path)
+    if not isinstance(text, str):
+        return _refused([text.in_file(path)])
+    if check_topology(text, path, KeySources(references=False))[0]:
+        # Invalid, or valid only with its key references resolved here.
+        try:
+            network = parse_topology(text, path, KeySources(base=Path(path).parent))
+        except ConfigError as exc:
+            return _refused(exc.problems)
         text = yaml.safe_dump(to_document(network), sort_keys=False)
-    return _send(args, {"topology": text, "file": name})
+    return _send(args, {"topology": text, "file": os.path.basename(path)})
+
+
+def _refused(problems: Sequence[ConfigProblem]) -> int:
+    """Print ``problems`` the way ``validate`` does; exit status 2, nothing sent."""
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"{len(problems)} problem(s) found; nothing was sent.", file=sys.stderr)
+    return 2
 
 
 def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:
