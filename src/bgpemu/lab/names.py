@@ -12,7 +12,7 @@ import ipaddress
 
 from bgpemu.azure.model import ExpressRouteCircuit, Network, RouteServer, VpnGateway
 from bgpemu.azure.plan import Plan
-from bgpemu.azure.roles import names
+from bgpemu.azure.roles import speaker_names
 from bgpemu.lab.errors import LabInputError
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 
@@ -71,9 +71,9 @@ class Names:
                 f"no node {node!r} in topology {self.network.name!r} (nodes: {self._nodes()})"
             ) from None
         if isinstance(item, VpnGateway):
-            instances = names.gateway_instances(self.network, node)
+            instances = speaker_names.gateway_instances(self.network, node)
         elif isinstance(item, RouteServer):
-            instances = names.route_server_instances(self.network, node)
+            instances = speaker_names.route_server_instances(self.network, node)
         else:
             raise LabInputError(
                 f"{node!r} is not a VPN gateway or a Route Server (it is a "
@@ -99,7 +99,7 @@ class Names:
                 f"(ExpressRoute circuits: {circuits or 'none'})"
             )
         pairs = []
-        for msee in names.msees(circuit):
+        for msee in speaker_names.msees(circuit):
             for peer in self.neighbors.get(msee, ()):
                 if self.plan.endpoints[peer].role not in _CUSTOMER_SIDE_EXCLUDED:
                     pairs.append((msee, peer))

@@ -19,7 +19,7 @@ from bgpemu.azure.model import (
     SessionPolicy,
     SiteToSite,
 )
-from bgpemu.azure.roles import names
+from bgpemu.azure.roles import speaker_names
 from bgpemu.azure.roles._build import Builder, External, SpeakerDraft
 from bgpemu.azure.roles._policies import actions, exact
 from bgpemu.policy import (
@@ -133,7 +133,7 @@ def wire_customers(builder: Builder) -> None:
     for connection in network.connections:
         match connection:
             case SiteToSite(enable_bgp=True, site=site, gateway=gw, site_policy=policy):
-                for remote in names.gateway_instances(network, gw):
+                for remote in speaker_names.gateway_instances(network, gw):
                     _onprem_side(builder, site, remote, policy)
             case HubVpnConnection(enable_bgp=True, site=site, hub=hub, site_policy=policy):
                 _onprem_side(builder, site, hub, policy)
@@ -142,7 +142,7 @@ def wire_customers(builder: Builder) -> None:
                 _customer_side(builder, b, a)
                 builder.sign(a, b, password)
             case RouteServerPeer(route_server=rs, nva=nva):
-                for remote in names.route_server_instances(network, rs):
+                for remote in speaker_names.route_server_instances(network, rs):
                     _customer_side(builder, nva, remote)
             case HubBgpConnection(hub=hub, nva=nva):
                 _customer_side(builder, nva, hub)
@@ -150,9 +150,9 @@ def wire_customers(builder: Builder) -> None:
                 pass
     for circuit in network.of_type(ExpressRouteCircuit):
         if circuit.connectivity is Connectivity.IPVPN:
-            remotes = [names.provider_edge(circuit.name)]
+            remotes = [speaker_names.provider_edge(circuit.name)]
         else:
-            remotes = names.msees(circuit.name)
+            remotes = speaker_names.msees(circuit.name)
         for remote in remotes:
             _onprem_side(builder, circuit.peer, remote, circuit.peer_policy)
     customers: list[OnPrem | Nva] = [*network.of_type(OnPrem), *network.of_type(Nva)]

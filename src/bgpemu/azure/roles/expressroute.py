@@ -21,7 +21,7 @@ from bgpemu.azure.model import (
     VpnGateway,
 )
 from bgpemu.azure.plan import CompileError
-from bgpemu.azure.roles import names
+from bgpemu.azure.roles import speaker_names
 from bgpemu.azure.roles._build import (
     Builder,
     NeighborDraft,
@@ -69,7 +69,9 @@ def declare_expressroute(builder: Builder) -> None:
     network = builder.network
     for circuit in network.of_type(ExpressRouteCircuit):
         links = (circuit.primary_peer_address_prefix, circuit.secondary_peer_address_prefix)
-        for index, (name, link) in enumerate(zip(names.msees(circuit.name), links, strict=True)):
+        for index, (name, link) in enumerate(
+            zip(speaker_names.msees(circuit.name), links, strict=True)
+        ):
             address = usable_address(link, 2)  # §4.1: second usable IP = MSEE
             builder.add(
                 SpeakerDraft(
@@ -89,7 +91,7 @@ def declare_expressroute(builder: Builder) -> None:
             address = usable_address(circuit.primary_peer_address_prefix, 1)
             builder.add(
                 SpeakerDraft(
-                    name=names.provider_edge(circuit.name),
+                    name=speaker_names.provider_edge(circuit.name),
                     node=circuit.name,
                     role="expressroute",
                     instance=PROVIDER_INSTANCE,
@@ -129,7 +131,7 @@ def wire_expressroute(builder: Builder) -> None:
 
 def _customer(circuit: ExpressRouteCircuit) -> str:
     if circuit.connectivity is Connectivity.IPVPN:
-        return names.provider_edge(circuit.name)
+        return speaker_names.provider_edge(circuit.name)
     return circuit.peer
 
 
@@ -142,7 +144,7 @@ def _wire_circuit(builder: Builder, circuit: ExpressRouteCircuit) -> None:
         if c.circuit == circuit.name
     ]
     hubs = [c.hub for c in network.of_type(HubErConnection) if c.circuit == circuit.name]
-    for msee in names.msees(circuit.name):
+    for msee in speaker_names.msees(circuit.name):
         draft = builder.drafts[msee]
         _to_customer(draft.neighbor(customer), circuit)
         builder.sign(msee, customer, circuit.shared_key)  # §4.1: "MD5 possible"
@@ -153,9 +155,9 @@ def _wire_circuit(builder: Builder, circuit: ExpressRouteCircuit) -> None:
             # Decision: a hub's ER connection has no "allow remote VNet traffic" knob.
             _to_azure(draft.neighbor(hub), customer, allow_remote=False)
     if circuit.connectivity is Connectivity.IPVPN:
-        pe = builder.drafts[names.provider_edge(circuit.name)]
+        pe = builder.drafts[speaker_names.provider_edge(circuit.name)]
         pe.neighbor(circuit.peer)  # plain eBGP: the provider's ASN shows in paths (§4.1)
-        for msee in names.msees(circuit.name):
+        for msee in speaker_names.msees(circuit.name):
             pe.neighbor(msee)
 
 
@@ -195,14 +197,14 @@ def _wire_gateway(builder: Builder, gw: ExpressRouteGateway) -> None:
     branch_to_branch = rs is not None and rs.allow_branch_to_branch_traffic
     vpn_instances = _vpn_instances(network, gw.vnet)
     rs_instances = (
-        names.route_server_instances(network, rs.name)
+        speaker_names.route_server_instances(network, rs.name)
         if rs is not None and branch_to_branch
         else []
     )
     for connection in network.of_type(ExpressRouteConnection):
         if connection.gateway != gw.name:
             continue
-        for msee in names.msees(connection.circuit):
+        for msee in speaker_names.msees(connection.circuit):
             neighbor = draft.neighbor(msee)
             _keep_own(neighbor, own)
             # §4.4 [ER-OPT][ER-LINK]: RoutingWeight is evaluated before AS-path length,
@@ -240,5 +242,5 @@ def _vpn_instances(network: Network, vnet: str) -> list[str]:
     found: list[str] = []
     for gw in network.of_type(VpnGateway):
         if gw.vnet == vnet:
-            found.extend(names.gateway_instances(network, gw.name))
+            found.extend(speaker_names.gateway_instances(network, gw.name))
     return found

@@ -14,7 +14,7 @@ from bgpemu.azure.model import (
     RoutingPreference,
     VpnGateway,
 )
-from bgpemu.azure.roles import names
+from bgpemu.azure.roles import speaker_names
 from bgpemu.azure.roles._build import Builder, NeighborDraft, SpeakerDraft, no_restart, vnet_space
 from bgpemu.azure.roles._policies import actions, reject_prefixes, set_weight
 from bgpemu.policy import SetMed
@@ -52,7 +52,7 @@ def declare_route_servers(builder: Builder) -> None:
     """Two instances per Route Server (§6.1 [ARS-FAQ]: two BGP endpoints)."""
     network = builder.network
     for rs in network.of_type(RouteServer):
-        for index, name in enumerate(names.route_server_instances(network, rs.name)):
+        for index, name in enumerate(speaker_names.route_server_instances(network, rs.name)):
             address = rs.addresses[index]
             draft = builder.add(
                 SpeakerDraft(
@@ -82,11 +82,13 @@ def wire_route_servers(builder: Builder) -> None:
         if rs.allow_branch_to_branch_traffic:
             for gw in network.of_type(VpnGateway):
                 if gw.vnet == rs.vnet:
-                    siblings.extend((i, "vpn") for i in names.gateway_instances(network, gw.name))
+                    siblings.extend(
+                        (i, "vpn") for i in speaker_names.gateway_instances(network, gw.name)
+                    )
             for ergw in network.of_type(ExpressRouteGateway):
                 if ergw.vnet == rs.vnet:
                     siblings.append((ergw.name, "er"))
-        for instance in names.route_server_instances(network, rs.name):
+        for instance in speaker_names.route_server_instances(network, rs.name):
             draft = builder.drafts[instance]
             for nva in peers:
                 _from_nva(draft.neighbor(nva), rs, own)

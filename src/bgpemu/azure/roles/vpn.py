@@ -19,7 +19,7 @@ from bgpemu.azure.model import (
     VnetToVnet,
     VpnGateway,
 )
-from bgpemu.azure.roles import names
+from bgpemu.azure.roles import speaker_names
 from bgpemu.azure.roles._build import (
     Builder,
     NeighborDraft,
@@ -65,7 +65,7 @@ def declare_vpn_gateways(builder: Builder) -> None:
             if c.gateway == gw.name
             for prefix in c.local_address_prefixes
         ]
-        for index, name in enumerate(names.gateway_instances(network, gw.name)):
+        for index, name in enumerate(speaker_names.gateway_instances(network, gw.name)):
             address = gw.bgp_addresses[index]
             draft = builder.add(
                 SpeakerDraft(
@@ -152,7 +152,7 @@ def wire_vpn_gateways(builder: Builder) -> None:
         rs = _route_server(network, gw.vnet)
         branch_to_branch = rs is not None and rs.allow_branch_to_branch_traffic
         ergw = _er_gateway(network, gw.vnet)
-        for name in names.gateway_instances(network, gw.name):
+        for name in speaker_names.gateway_instances(network, gw.name):
             draft = builder.drafts[name]
             _wire_instance(builder, draft, gw, ergw, rs if branch_to_branch else None)
 
@@ -180,7 +180,7 @@ def _wire_instance(
                 remote = connection.gateway
             else:
                 continue
-            for instance in names.gateway_instances(network, remote):
+            for instance in speaker_names.gateway_instances(network, remote):
                 if instance in draft.neighbors:
                     continue  # both connection objects of one VNet-to-VNet pair
                 neighbor = draft.neighbor(instance)
@@ -191,7 +191,7 @@ def _wire_instance(
         _sibling_import(neighbor, network, gw, WEIGHT_ER)
         _export(neighbor, network, gw)
     if rs is not None:
-        for instance in names.route_server_instances(network, rs.name):
+        for instance in speaker_names.route_server_instances(network, rs.name):
             neighbor = draft.neighbor(instance)
             _sibling_import(neighbor, network, gw, WEIGHT_LEARNED)
             _export(neighbor, network, gw)

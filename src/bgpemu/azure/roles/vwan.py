@@ -33,7 +33,7 @@ from bgpemu.azure.model import (
     VWanHub,
     VWanType,
 )
-from bgpemu.azure.roles import names
+from bgpemu.azure.roles import speaker_names
 from bgpemu.azure.roles._build import Builder, NeighborDraft, SpeakerDraft
 from bgpemu.azure.roles._policies import DEFAULT_ROUTES, actions, exact, set_weight
 from bgpemu.azure.roles.route_server import preference_weight
@@ -157,7 +157,7 @@ def _remotes(network: Network, connection: HubConnection) -> tuple[list[str], st
     if isinstance(connection, HubVpnConnection):
         return ([connection.site] if connection.enable_bgp else []), "vpn", 0
     if isinstance(connection, HubErConnection):
-        return names.msees(connection.circuit), "er", connection.routing_weight
+        return speaker_names.msees(connection.circuit), "er", connection.routing_weight
     if isinstance(connection, HubBgpConnection):
         return [connection.nva], "nva", 0
     return [], "vnet", 0
