@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import CompileError, Plan
-from bgpemu.azure.roles._build import Builder
+from bgpemu.azure.roles._builder import Builder
 from bgpemu.azure.roles.customer import declare_customers, wire_customers
 from bgpemu.azure.roles.expressroute import declare_expressroute, wire_expressroute
 from bgpemu.azure.roles.route_server import declare_route_servers, wire_route_servers
@@ -38,7 +38,7 @@ def compile_network(
     Lab addresses are consecutive from ``lab_base`` in sorted speaker-name order;
     ``addresses`` (speaker name -> lab address, e.g. those of a running lab) fixes
     some: those speakers keep theirs, the others take the lowest free addresses from
-    ``lab_base`` up (:func:`~bgpemu.azure.roles._build.lab_addresses`);
+    ``lab_base`` up (:func:`~bgpemu.azure.roles._builder.lab_addresses`);
     every speaker listens on ``port`` and reaches its neighbours there (an external
     on-prem router at its ``external_port``).  Sessions propose ``hold`` seconds;
     the keepalive interval is what the session derives from the negotiated hold time

@@ -20,7 +20,7 @@ from bgpemu.azure.model import (
     SiteToSite,
 )
 from bgpemu.azure.roles import speaker_names
-from bgpemu.azure.roles._build import Builder, External, SpeakerDraft
+from bgpemu.azure.roles._builder import Builder, External, SpeakerDraft
 from bgpemu.azure.roles._policies import actions, exact
 from bgpemu.policy import (
     NO_ADVERTISE,

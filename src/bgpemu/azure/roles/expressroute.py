@@ -22,7 +22,7 @@ from bgpemu.azure.model import (
 )
 from bgpemu.azure.plan import CompileError
 from bgpemu.azure.roles import speaker_names
-from bgpemu.azure.roles._build import (
+from bgpemu.azure.roles._builder import (
     Builder,
     NeighborDraft,
     SpeakerDraft,

@@ -15,7 +15,7 @@ from bgpemu.azure.model import (
     VpnGateway,
 )
 from bgpemu.azure.roles import speaker_names
-from bgpemu.azure.roles._build import Builder, NeighborDraft, SpeakerDraft, no_restart, vnet_space
+from bgpemu.azure.roles._builder import Builder, NeighborDraft, SpeakerDraft, no_restart, vnet_space
 from bgpemu.azure.roles._policies import actions, reject_prefixes, set_weight
 from bgpemu.policy import SetMed
 from bgpemu.rib.decision import DecisionConfig

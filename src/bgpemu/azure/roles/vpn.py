@@ -20,7 +20,7 @@ from bgpemu.azure.model import (
     VpnGateway,
 )
 from bgpemu.azure.roles import speaker_names
-from bgpemu.azure.roles._build import (
+from bgpemu.azure.roles._builder import (
     Builder,
     NeighborDraft,
     SpeakerDraft,

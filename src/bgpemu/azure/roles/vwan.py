@@ -34,7 +34,7 @@ from bgpemu.azure.model import (
     VWanType,
 )
 from bgpemu.azure.roles import speaker_names
-from bgpemu.azure.roles._build import Builder, NeighborDraft, SpeakerDraft
+from bgpemu.azure.roles._builder import Builder, NeighborDraft, SpeakerDraft
 from bgpemu.azure.roles._policies import DEFAULT_ROUTES, actions, exact, set_weight
 from bgpemu.azure.roles.route_server import preference_weight
 from bgpemu.policy import (

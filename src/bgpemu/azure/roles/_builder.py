@@ -1,4 +1,4 @@
-"""Shared machinery of role compilation: speaker drafts, naming, addressing, VNet space.
+"""The :class:`Builder` of role compilation: speaker drafts, naming, addressing, VNet space.
 
 Compilation runs in two passes over the :class:`~bgpemu.azure.model.Network`.  First
 every role module *declares* its speakers (name, Azure address, ASN, router id): a
