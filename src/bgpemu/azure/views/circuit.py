@@ -13,14 +13,11 @@ from typing import Any
 from bgpemu.azure.model import ExpressRouteCircuit, Network
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.azure.views._common import (
-    address_key,
-    node_of,
-    prefix_key,
-    snapshot_of,
-)
+from bgpemu.azure.views._lookup import node_of, snapshot_of
+from bgpemu.azure.views._prefixes import address_key
 from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import as_path_text
+from bgpemu.types import prefix_key
 
 __all__ = ["circuit_routes", "render_table"]
 

@@ -28,9 +28,11 @@ from typing import Any
 from bgpemu.azure.model import Network, NextHopType, RouteTable, Subnet, VNet
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.azure.views._common import covered_by_any, covers, node_of, prefix_key
+from bgpemu.azure.views._lookup import node_of
+from bgpemu.azure.views._prefixes import covered_by_any, covers
 from bgpemu.azure.views.render import format_table
 from bgpemu.azure.views.sources import gateway_routes
+from bgpemu.types import prefix_key
 
 __all__ = ["RESERVED_PREFIXES", "effective_routes", "render_table"]
 

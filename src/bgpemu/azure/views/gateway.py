@@ -14,16 +14,11 @@ from typing import Any
 from bgpemu.azure.model import ExpressRouteGateway, Network, VpnGateway
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.azure.views._common import (
-    address_key,
-    endpoints,
-    node_of,
-    peer_address,
-    prefix_key,
-    snapshot_of,
-)
+from bgpemu.azure.views._lookup import endpoints, node_of, peer_address, snapshot_of
+from bgpemu.azure.views._prefixes import address_key
 from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import RibRoute, as_path_text
+from bgpemu.types import prefix_key
 
 __all__ = [
     "LOCAL_WEIGHT",

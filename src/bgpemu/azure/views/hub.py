@@ -50,16 +50,16 @@ from bgpemu.azure.model import (
 )
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.azure.views._common import (
+from bgpemu.azure.views._lookup import (
     endpoints,
     large_communities,
     node_of,
-    prefix_key,
     resource_id,
     snapshot_of,
 )
 from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import RibRoute, as_path_text
+from bgpemu.types import prefix_key
 
 __all__ = ["HubCandidate", "Kind", "hub_routes", "render_table"]
 

@@ -13,15 +13,10 @@ from typing import Any
 from bgpemu.azure.model import Network, Nva, RouteServer, RouteServerPeer
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.azure.views._common import (
-    endpoints,
-    node_of,
-    peer_address,
-    prefix_key,
-    snapshot_of,
-)
+from bgpemu.azure.views._lookup import endpoints, node_of, peer_address, snapshot_of
 from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import as_path_text
+from bgpemu.types import prefix_key
 
 __all__ = ["LEARNED_WEIGHT", "render_table", "route_server_routes"]
 

@@ -43,13 +43,8 @@ from bgpemu.azure.model import (
 )
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.azure.views._common import (
-    RibIndex,
-    address_key,
-    covered_by_any,
-    endpoints,
-    snapshot_of,
-)
+from bgpemu.azure.views._lookup import RibIndex, endpoints, snapshot_of
+from bgpemu.azure.views._prefixes import address_key, covered_by_any
 from bgpemu.azure.views.hub import hub_routes
 from bgpemu.rib.route import RibRoute
 

@@ -1,65 +1,29 @@
-"""Helpers shared by the Azure views: prefixes, snapshots, endpoints, resource ids."""
+"""What the Azure views look up: nodes, endpoints, snapshots, routes by prefix, resource ids."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from bgpemu.azure.model import Network, Node
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.rib.route import RibRoute
-from bgpemu.types import prefix_key
 
 __all__ = [
     "SUBSCRIPTION",
     "RibIndex",
-    "address_key",
-    "covered_by_any",
-    "covers",
     "endpoints",
     "large_communities",
     "node_of",
     "peer_address",
-    "prefix_key",
     "resource_id",
     "snapshot_of",
 ]
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 """The placeholder subscription id of every resource id the views print."""
-
-_Net = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _net(prefix: str) -> _Net:
-    return ipaddress.ip_network(prefix, strict=False)
-
-
-def address_key(address: str | None) -> tuple[int, int, str]:
-    """Numeric sort key of an address (None and non-addresses last, by text)."""
-    if address is None:
-        return (9, 0, "")
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return (8, 0, address)
-    return (parsed.version, int(parsed), "")
-
-
-def covers(outer: str, inner: str) -> bool:
-    """Is ``inner`` equal to or more specific than ``outer`` (same family)?"""
-    a, b = _net(outer), _net(inner)
-    if a.version != b.version:
-        return False
-    return b.prefixlen >= a.prefixlen and b.supernet(new_prefix=a.prefixlen) == a
-
-
-def covered_by_any(prefix: str, outers: Iterable[str]) -> bool:
-    """Is ``prefix`` equal to or inside one of ``outers``?"""
-    return any(covers(outer, prefix) for outer in outers)
 
 
 def large_communities(route: RibRoute) -> tuple[tuple[int, int, int], ...]:
