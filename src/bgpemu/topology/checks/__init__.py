@@ -10,7 +10,7 @@ from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.checks.addressing import check_addressing
 from bgpemu.topology.checks.asns import check_asns, is_reserved
 from bgpemu.topology.checks.gateways import check_gateways
-from bgpemu.topology.checks.names import check_names, check_references
+from bgpemu.topology.checks.naming import check_names, check_references
 from bgpemu.topology.checks.vwan import check_vwan
 
 __all__ = ["Index", "Issue", "is_reserved", "run_checks"]
