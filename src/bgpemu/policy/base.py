@@ -67,7 +67,7 @@ def sensitive_prefixes(item: object) -> frozenset[str] | None:
       looks at the prefix.
 
     The router runs such an import policy once per UPDATE
-    (:class:`~bgpemu.router.shared.SharedImport`) and memoises such an export policy's
+    (:class:`~bgpemu.router.shared_import.SharedImport`) and memoises such an export policy's
     result per attribute set (``Router._export``): most of a large table shares a few
     attribute sets, so one policy evaluation serves many prefixes.
     """

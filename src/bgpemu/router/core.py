@@ -72,7 +72,7 @@ from bgpemu.router.reconfigure import (
     without_neighbor,
 )
 from bgpemu.router.rewrite import after_policy, before_policy
-from bgpemu.router.shared import SharedImport
+from bgpemu.router.shared_import import SharedImport
 from bgpemu.router.table import loc_rib_json
 from bgpemu.types import IPV4_UNICAST, Family
 from bgpemu.wire.constants import CeaseSubcode, ErrorCode
