@@ -2,7 +2,7 @@
 
 from bgpemu.rib.adj_rib_in import AdjRibIn
 from bgpemu.rib.adj_rib_out import AdjRibOut, Announce, EndOfRib, Export, Withdraw
-from bgpemu.rib.aspath import as_path_length, as_path_loop, neighbour_as
+from bgpemu.rib.aspath import as_path_length, as_path_loop, neighbor_as
 from bgpemu.rib.decision import STEPS, Decision, DecisionConfig, Step, Winner, compare, decide
 from bgpemu.rib.loc_rib import BestPathChange, LocRib
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
@@ -28,5 +28,5 @@ __all__ = [
     "as_path_loop",
     "compare",
     "decide",
-    "neighbour_as",
+    "neighbor_as",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bgpemu.wire.messages import PathAttributes, SegmentType
 
-__all__ = ["as_path_length", "as_path_loop", "neighbour_as"]
+__all__ = ["as_path_length", "as_path_loop", "neighbor_as"]
 
 _CONFED = (SegmentType.AS_CONFED_SEQUENCE, SegmentType.AS_CONFED_SET)
 
@@ -42,7 +42,7 @@ def as_path_loop(attributes: PathAttributes, asn: int, allowas_in: int = 0) -> b
     return False
 
 
-def neighbour_as(attributes: PathAttributes, local_asn: int) -> int:
+def neighbor_as(attributes: PathAttributes, local_asn: int) -> int:
     """The neighbour AS of RFC 4271 §9.1.2.2 c (the AS whose MEDs are comparable).
 
     The first ASN of the AS_PATH when it begins (after any confederation segments,

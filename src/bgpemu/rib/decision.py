@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from bgpemu.rib.aspath import as_path_length, as_path_loop, neighbour_as
+from bgpemu.rib.aspath import as_path_length, as_path_loop, neighbor_as
 from bgpemu.rib.path import Path
 from bgpemu.wire.messages import Origin
 
@@ -201,8 +201,8 @@ def _med_of(path: Path) -> int:
     return 0 if med is None else med
 
 
-def _neighbour_as_of(path: Path) -> int:
-    return neighbour_as(path.attributes, path.source.local_asn)
+def _neighbor_as_of(path: Path) -> int:
+    return neighbor_as(path.attributes, path.source.local_asn)
 
 
 def _med(a: Path, b: Path, config: DecisionConfig) -> Winner:
@@ -211,7 +211,7 @@ def _med(a: Path, b: Path, config: DecisionConfig) -> Winner:
     A missing MED counts as 0 (RFC 4271 §9.1.2.2 c).  With ``always_compare_med``
     the neighbour AS is ignored.
     """
-    if not config.always_compare_med and _neighbour_as_of(a) != _neighbour_as_of(b):
+    if not config.always_compare_med and _neighbor_as_of(a) != _neighbor_as_of(b):
         return "tie"
     return _lower(_med_of(a), _med_of(b))
 
@@ -314,10 +314,10 @@ def _survivors(
         # MED only orders routes of the same neighbour AS: keep the lowest per AS.
         lowest: dict[int, int] = {}
         for path in paths:
-            nas, med = _neighbour_as_of(path), _med_of(path)
+            nas, med = _neighbor_as_of(path), _med_of(path)
             if med < lowest.get(nas, med + 1):
                 lowest[nas] = med
-        return [p for p in paths if _med_of(p) == lowest[_neighbour_as_of(p)]]
+        return [p for p in paths if _med_of(p) == lowest[_neighbor_as_of(p)]]
     # Every other step is a total preorder: keep those tied with the best.
     kept = [paths[0]]
     for path in paths[1:]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgpemu.rib import as_path_length, as_path_loop, neighbour_as
+from bgpemu.rib import as_path_length, as_path_loop, neighbor_as
 from bgpemu.rib.decision import DecisionConfig, Step, compare
 from bgpemu.wire.messages import AsPathSegment, SegmentType
 
@@ -77,5 +77,5 @@ def test_as_path_loop_default_is_rfc_strict() -> None:
         ((AsPathSegment(SegmentType.AS_SEQUENCE, ()), seq(3)), 65000),
     ],
 )
-def test_neighbour_as(segments: tuple[AsPathSegment, ...], expected: int) -> None:
-    assert neighbour_as(attrs(*segments), 65000) == expected
+def test_neighbor_as(segments: tuple[AsPathSegment, ...], expected: int) -> None:
+    assert neighbor_as(attrs(*segments), 65000) == expected

@@ -126,7 +126,7 @@ def test_origin_absent_counts_as_incomplete() -> None:
     assert compare(incomplete, absent, DEFAULT)[1] is not Step.ORIGIN
 
 
-def test_med_lower_wins_from_the_same_neighbour_as() -> None:
+def test_med_lower_wins_from_the_same_neighbor_as() -> None:
     # The winner comes over iBGP: the loser would win EBGP_OVER_IBGP next.
     winner = path(attrs(seq(65001), med=10), source=IBGP)
     loser = path(attrs(seq(65001), med=20), source=P1)

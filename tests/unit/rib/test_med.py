@@ -14,14 +14,14 @@ A = peer("a", asn=65001, router_id="10.0.0.2")
 B = peer("b", asn=65002, router_id="10.0.0.1")
 
 
-def test_med_not_compared_across_neighbour_as_by_default() -> None:
+def test_med_not_compared_across_neighbor_as_by_default() -> None:
     low = path(attrs(seq(65001), med=0), source=A)
     high = path(attrs(seq(65002), med=500), source=B)
     assert compare(low, high, DEFAULT) == ("B", Step.ROUTER_ID)
     assert decide([low, high], DEFAULT).best is high
 
 
-def test_always_compare_med_compares_across_neighbour_as() -> None:
+def test_always_compare_med_compares_across_neighbor_as() -> None:
     low = path(attrs(seq(65001), med=0), source=A)
     high = path(attrs(seq(65002), med=500), source=B)
     assert compare(low, high, ALWAYS) == ("A", Step.MED)
@@ -38,7 +38,7 @@ def test_missing_med_counts_as_zero() -> None:
     assert compare(missing, zero, DEFAULT)[1] is Step.ROUTER_ID
 
 
-def test_neighbour_as_is_the_first_as_of_the_path_not_the_peer() -> None:
+def test_neighbor_as_is_the_first_as_of_the_path_not_the_peer() -> None:
     # Two iBGP peers relaying routes from the same external AS 65009: MEDs compare.
     i1 = peer("i1", asn=LOCAL_ASN, router_id="10.0.0.1")
     i2 = peer("i2", asn=LOCAL_ASN, router_id="10.0.0.2")
@@ -47,7 +47,7 @@ def test_neighbour_as_is_the_first_as_of_the_path_not_the_peer() -> None:
     assert compare(better, worse, DEFAULT) == ("A", Step.MED)
 
 
-def test_neighbour_as_skips_confederation_segments() -> None:
+def test_neighbor_as_skips_confederation_segments() -> None:
     confed = AsPathSegment(SegmentType.AS_CONFED_SEQUENCE, (64512,))
     i1 = peer("i1", asn=LOCAL_ASN, router_id="10.0.0.1")
     i2 = peer("i2", asn=LOCAL_ASN, router_id="10.0.0.2")
@@ -56,7 +56,7 @@ def test_neighbour_as_skips_confederation_segments() -> None:
     assert compare(better, worse, DEFAULT) == ("A", Step.MED)
 
 
-def test_internal_routes_share_the_local_neighbour_as() -> None:
+def test_internal_routes_share_the_local_neighbor_as() -> None:
     # Empty AS_PATH from iBGP: originated inside our AS, neighbour AS = local AS.
     i1 = peer("i1", asn=LOCAL_ASN, router_id="10.0.0.1")
     i2 = peer("i2", asn=LOCAL_ASN, router_id="10.0.0.2")
@@ -65,7 +65,7 @@ def test_internal_routes_share_the_local_neighbour_as() -> None:
     assert compare(better, worse, DEFAULT) == ("A", Step.MED)
 
 
-def test_med_elimination_is_per_neighbour_as() -> None:
+def test_med_elimination_is_per_neighbor_as() -> None:
     # AS 65001 offers MED 10 and 20, AS 65002 offers MED 99: the 65001/MED 20 path is
     # eliminated, the AS 65002 path survives MED and wins on router id.
     a10 = path(attrs(seq(65001), med=10), source=peer("a10", asn=65001, router_id="10.0.0.5"))

@@ -96,7 +96,7 @@ def test_best_is_first_even_when_oldest_ebgp_picks_a_higher_router_id() -> None:
     assert decision.multipath == (b, a, c)
 
 
-def test_multipath_with_relax_keeps_lowest_med_per_neighbour_as() -> None:
+def test_multipath_with_relax_keeps_lowest_med_per_neighbor_as() -> None:
     config = DecisionConfig(max_paths=4, multipath_relax=True)
     a = path(attrs(seq(65001), med=10), source=A)
     b = path(attrs(seq(65001), med=20), source=B)
