@@ -733,7 +733,7 @@ def test_routes_rib_in_gathers_every_per_peer_document() -> None:
     assert len(rows) == 2 + 5 + 1
 
 
-def test_routes_peer_selects_that_neighbours_documents() -> None:
+def test_routes_peer_selects_that_neighbors_documents() -> None:
     documents = _hand_lab()
     docs = Docs.of(HAND_LAB, documents)
     speakers = ["VpnGW.0", "VpnGW.1"]

@@ -119,7 +119,7 @@ def test_a_changed_fabric_equals_a_fresh_one(file: str, choices: list[int]) -> N
         document, network, plan = new_document, new_network, change.new
 
 
-def test_a_removed_neighbour_is_told_peer_deconfigured() -> None:
+def test_a_removed_neighbor_is_told_peer_deconfigured() -> None:
     network = load_topology(TOPOLOGIES / "hub-spoke-transit.yaml")
     plan = compile_network(network)
     fabric = Fabric(plan.speakers)
@@ -138,7 +138,7 @@ def test_a_removed_neighbour_is_told_peer_deconfigured() -> None:
     assert fabric.router("OnPrem").peers() == []
 
 
-def test_new_nodes_and_neighbours_wire_to_each_other_in_any_order() -> None:
+def test_new_nodes_and_neighbors_wire_to_each_other_in_any_order() -> None:
     network = load_topology(TOPOLOGIES / "s2s-bgp.yaml")
     full = compile_network(network)
     by_name = {spec.name: spec for spec in full.speakers}

@@ -163,7 +163,7 @@ def _prefixes(doc: dict[str, Any]) -> set[str]:
     return {route["prefix"] for route in doc.get("routes", [])}
 
 
-async def test_a_killed_speaker_goes_offline_and_its_neighbours_reconverge(
+async def test_a_killed_speaker_goes_offline_and_its_neighbors_reconverge(
     mosquitto: Mosquitto,
 ) -> None:
     network = load_topology(TOPOLOGIES / "s2s-transit.yaml")

@@ -79,7 +79,7 @@ def _event(seq: int, base: dict[str, int], **fields: Any) -> dict[str, Any]:
     return event | fields
 
 
-def test_table_documents_per_neighbour() -> None:
+def test_table_documents_per_neighbor() -> None:
     doc = table_payload("rib/in/c", BASE, seq=2)
     assert doc == {
         "schema": "bgpemu/v1/rib-in",

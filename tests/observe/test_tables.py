@@ -128,7 +128,7 @@ def test_a_session_change_is_a_sessions_delta() -> None:
     assert json.loads(gone.event)["sessions_removed"] == ["e2"]
 
 
-def test_a_lost_neighbour_clears_its_tables() -> None:
+def test_a_lost_neighbor_clears_its_tables() -> None:
     router = make_router()
     router.update_received("e1", announce(65001), 1.0)
     feed = NodeFeed()

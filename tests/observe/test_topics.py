@@ -63,7 +63,7 @@ def test_azure_kind_needs_a_view() -> None:
 
 
 @pytest.mark.parametrize("key", ["rib/in", "rib/in/", "rib/in/a+b", "rib/x/y", "status"])
-def test_a_table_topic_needs_a_valid_neighbour(key: str) -> None:
+def test_a_table_topic_needs_a_valid_neighbor(key: str) -> None:
     with pytest.raises(TopicError):
         NodeTopics(lab="demo", node="n").table(key)
     with pytest.raises(TopicError, match="needs a neighbour"):

@@ -241,7 +241,7 @@ def _raises(path: Path, context: PolicyContext, /) -> Path | None:
     raise RuntimeError("injected policy fault")
 
 
-async def test_policy_change_that_raises_resets_that_neighbour_only(
+async def test_policy_change_that_raises_resets_that_neighbor_only(
     lab_factory: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A new export policy that raises when it is applied (soft reconfiguration) resets
@@ -259,7 +259,7 @@ async def test_policy_change_that_raises_resets_that_neighbour_only(
         await raw.close()
 
 
-async def test_a_driver_that_fails_outside_a_session_event_takes_only_its_neighbour_down(
+async def test_a_driver_that_fails_outside_a_session_event_takes_only_its_neighbor_down(
     lab_factory: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,

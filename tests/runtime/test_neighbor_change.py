@@ -63,7 +63,7 @@ def _add(local: Speaker, remote: str, port: int, policy: NeighborPolicy | None =
     local.add_neighbor(spec, policy or NeighborPolicy(name=remote))
 
 
-async def test_adding_then_removing_a_neighbour_leaves_the_other_session_alone() -> None:
+async def test_adding_then_removing_a_neighbor_leaves_the_other_session_alone() -> None:
     port = free_port(A, B, C)
     async with running(*_specs(port)) as (a, b, c):
         await a.wait_established("c", timeout=10)
@@ -97,7 +97,7 @@ async def test_adding_then_removing_a_neighbour_leaves_the_other_session_alone()
         assert c.peers["a"].session.counters.established_transitions == 1
 
 
-async def test_a_removed_neighbour_is_refused_and_can_be_added_again() -> None:
+async def test_a_removed_neighbor_is_refused_and_can_be_added_again() -> None:
     port = free_port(A, B, C)
     a_spec, b_spec, c_spec = _specs(port)
     async with running(a_spec, b_spec, c_spec) as (a, b, _c):
@@ -118,7 +118,7 @@ async def test_a_removed_neighbour_is_refused_and_can_be_added_again() -> None:
         await b.wait_for(lambda: "10.1.0.0/16" in _loc(b), timeout=10)
 
 
-async def test_a_reset_neighbour_comes_back_with_the_new_settings() -> None:
+async def test_a_reset_neighbor_comes_back_with_the_new_settings() -> None:
     port = free_port(A, B, C)
     async with running(*_specs(port)) as (a, _b, c):
         await a.wait_established("c", timeout=10)

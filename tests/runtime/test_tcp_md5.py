@@ -131,7 +131,7 @@ async def test_a_key_mismatch_gives_no_session_and_one_clear_line(
     assert SECRET.decode() not in caplog.text
 
 
-async def test_a_neighbour_added_with_a_key_gets_the_listener_key() -> None:
+async def test_a_neighbor_added_with_a_key_gets_the_listener_key() -> None:
     """b's neighbour is passive: only a's connection to b's listener can carry the
     session, so it comes up only if add_neighbor set the key on the listening socket."""
     port = free_port(A, B)

@@ -83,29 +83,26 @@ class Verdict:
     """External routers not connected and not waited for (``wait_external=False``)."""
 
 
-def expected_sessions(neighbours: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
+def expected_sessions(neighbors: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
     """Sessions both of whose ends run in the lab: (a, b) with a < b, from each speaker's
     neighbour names (a neighbour that is not itself a key is external)."""
     pairs: set[tuple[str, str]] = set()
-    for speaker, peers in neighbours.items():
+    for speaker, peers in neighbors.items():
         for peer in peers:
-            if peer in neighbours:
+            if peer in neighbors:
                 a, b = sorted((speaker, peer))
                 pairs.add((a, b))
     return pairs
 
 
 def external_sessions(
-    neighbours: Mapping[str, Iterable[str]], externals: Iterable[str]
+    neighbors: Mapping[str, Iterable[str]], externals: Iterable[str]
 ) -> set[tuple[str, str]]:
     """Sessions to external routers: (speaker, router) for every neighbour of a speaker
     that is one of ``externals`` (the plan's external endpoints)."""
     routers = set(externals)
     return {
-        (speaker, peer)
-        for speaker, peers in neighbours.items()
-        for peer in peers
-        if peer in routers
+        (speaker, peer) for speaker, peers in neighbors.items() for peer in peers if peer in routers
     }
 
 

@@ -82,7 +82,7 @@ def test_a_removed_speaker_address_is_not_reused_in_the_same_change() -> None:
     assert change.new.endpoints["Other"].lab_address == "127.0.10.3"
 
 
-def test_a_new_connection_adds_neighbours_and_changes_policies() -> None:
+def test_a_new_connection_adds_neighbors_and_changes_policies() -> None:
     network = _load("vwan-basic.yaml")
     document = to_document(network)
     document, with_node = apply_edit(

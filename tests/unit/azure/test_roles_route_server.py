@@ -28,7 +28,7 @@ from tests.unit.azure.helpers import (
 from tests.unit.azure.scenarios import scenario9
 
 
-def test_instances_and_neighbours() -> None:
+def test_instances_and_neighbors() -> None:
     plan = compile_network(scenario9(False))
     assert [e.speaker for e in plan.of_node("ars")] == ["ars.0", "ars.1"]
     assert neighbor_names(plan, "ars.0") == ["firewall", "sdwan"]

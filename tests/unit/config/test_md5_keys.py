@@ -32,7 +32,7 @@ def _problem(password: str) -> str:
     return str(problem)
 
 
-def test_an_inline_key_is_compiled_into_the_neighbour_only() -> None:
+def test_an_inline_key_is_compiled_into_the_neighbor_only() -> None:
     spec = parse_speaker_config(_config(f'"{SECRET}"'), "a.yaml")
     b, c = spec.neighbors
     assert b.tcp_md5_key is None

@@ -31,7 +31,7 @@ def _report(name: str, **peers: tuple[str, int, int]) -> SpeakerReport:
     )
 
 
-def test_expected_sessions_leave_out_external_neighbours() -> None:
+def test_expected_sessions_leave_out_external_neighbors() -> None:
     assert expected_sessions({"a": ["b", "x"], "b": ["a"], "c": []}) == {("a", "b")}
 
 

@@ -37,7 +37,7 @@ def test_as_many_processes_as_speakers_puts_each_alone() -> None:
     assert place(sorted(graph), 9, graph) == [[n] for n in sorted(graph)]
 
 
-def test_without_neighbours_split_deals_round_robin() -> None:
+def test_without_neighbors_split_deals_round_robin() -> None:
     assert split(["d", "a", "c", "b"], 2) == [["a", "c"], ["b", "d"]]
 
 

@@ -67,7 +67,7 @@ class _Faulty(Router):
         raise RuntimeError("injected fault")
 
 
-def test_an_error_while_serving_a_neighbour_is_reported_and_resets_it_alone() -> None:
+def test_an_error_while_serving_a_neighbor_is_reported_and_resets_it_alone() -> None:
     """Decision 12: nothing escapes the node; the neighbour's session counts the error."""
     node = Node(_Faulty())
     config = SessionConfig(local_as=65001, peer_as=65002, bgp_identifier="192.0.2.1")

@@ -49,7 +49,7 @@ def test_equal_specs_change_nothing() -> None:
     assert spec_change(_pair(("10.1.0.0/16",)), _pair(("10.1.0.0/16",))).empty
 
 
-def test_routes_neighbours_and_identity() -> None:
+def test_routes_neighbors_and_identity() -> None:
     old = _pair(("10.1.0.0/16", "10.2.0.0/16"))
     new_a, new_b = _pair(("10.2.0.0/16", "10.3.0.0/16"), hold_time=30)
     change = spec_change(old, (new_a, new_b, replace(new_b, name="C", local_address="10.0.0.3")))
@@ -65,8 +65,8 @@ def test_routes_neighbours_and_identity() -> None:
     restarted = spec_change(old, (replace(new_a, router=replace(new_a.router, asn=65009)),))
     assert [s.name for s in restarted.restart_speakers] == ["A"]
     assert restarted.remove_speakers == ("B",)
-    only_neighbours = spec_change(old, _pair(("10.1.0.0/16", "10.2.0.0/16"), hold_time=30))
-    assert only_neighbours.speakers[0].routes is None
+    only_neighbors = spec_change(old, _pair(("10.1.0.0/16", "10.2.0.0/16"), hold_time=30))
+    assert only_neighbors.speakers[0].routes is None
 
 
 def test_a_fabric_applies_a_spec_change_like_a_fresh_start() -> None:
