@@ -48,7 +48,7 @@ Hierarchy::
     │   └── WorkerTimeoutError  a worker did not answer in time; also TimeoutError
     ├── LabInputError           lab.errors: an injection or query names nothing real;
     │                           also ValueError
-    ├── ListenError             lab.worker: a speaker could not open its listener
+    ├── ListenError             lab.hosting: a speaker could not open its listener
     ├── LabStateError           testing.lab: not converged since the last change, or
     │                           stopped
     └── UsageError              cli._observe_mqtt: a user-facing CLI error (exit 2)

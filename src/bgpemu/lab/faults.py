@@ -5,16 +5,30 @@ frozen (``SIGSTOP``) is reported as a :class:`WorkerFault` naming the worker, it
 process, its speakers and the cause: the exit status or the signal, and the error the
 worker itself reported before it died (its ``fatal`` message on the pipe).  The
 supervisor (:mod:`bgpemu.lab.supervisor`) keeps them in ``TcpLab.faults`` and logs
-each one; the functions here only describe.
+each one; the functions here only describe.  The worker's own words come from
+:func:`fatal_text` (the exception that ends it, and where it was raised) and
+:class:`LogTail` (its last log lines).
 """
 
 from __future__ import annotations
 
+import collections
 import enum
+import logging
 import signal
+import traceback
 from dataclasses import dataclass
 
-__all__ = ["WorkerEvent", "WorkerFault", "exit_cause", "is_stopped", "signal_name"]
+__all__ = [
+    "LogTail",
+    "WorkerEvent",
+    "WorkerFault",
+    "exit_cause",
+    "fatal_text",
+    "is_stopped",
+    "leaves",
+    "signal_name",
+]
 
 
 class WorkerEvent(enum.StrEnum):
@@ -78,3 +92,41 @@ def is_stopped(stat: str) -> bool:
     _, paren, rest = stat.rpartition(")")
     fields = rest.split() if paren else []
     return bool(fields) and fields[0] in ("T", "t")
+
+
+def fatal_text(exc: BaseException) -> str:
+    """``TimeoutError: ... (at worker.py:298 in _command)`` for each leaf exception of
+    ``exc``: what the parent's report says about a worker that died of it."""
+    parts = []
+    for leaf in leaves(exc):
+        text = "".join(traceback.format_exception_only(leaf)).strip() or type(leaf).__name__
+        frames = traceback.extract_tb(leaf.__traceback__)
+        if frames:
+            last = frames[-1]
+            where = f"{last.filename.rpartition('/')[2]}:{last.lineno} in {last.name}"
+            text = f"{text} (at {where})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (possibly nested) exception groups."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return [exc]
+    found: list[BaseException] = []
+    for inner in exc.exceptions:
+        found.extend(leaves(inner))
+    return found
+
+
+class LogTail(logging.Handler):
+    """Keeps the last few log lines of the process (at the root logger's level), for
+    the ``Fatal`` message: what the parent shows of a dying worker's stderr."""
+
+    def __init__(self, keep: int = 5) -> None:
+        super().__init__()
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first = record.getMessage().partition("\n")[0]
+        self.lines.append(f"{record.levelname} {record.name}: {first}")
