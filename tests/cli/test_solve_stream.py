@@ -8,7 +8,7 @@ exactly ``json.dumps(document, indent=2)`` followed by a newline.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +99,40 @@ def test_config_tables_are_streamed_byte_identical(
     monkeypatch.setattr(Fabric, "tables", refuse)
     assert _solve_json(capsys, *args) == produced
     assert produced == json.dumps(json.loads(produced), indent=2) + "\n"
+
+
+def test_config_tables_are_the_fabric_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each node's Loc-RIB written from its entries (cli.solve._loc_ribs) is the text of
+    Fabric.tables() (the triangle: prepends, a backup path, local routes)."""
+    from bgpemu.cli._configs import load_all
+    from bgpemu.fabric import Fabric
+
+    files = [str(ROOT / "examples" / "triangle" / f"r{i}.yaml") for i in (1, 2, 3)]
+    specs = load_all(files)
+    assert specs is not None
+    fabric = Fabric(specs, seed=0)
+    elapsed = fabric.run_until_idle()
+    expected = {"converged_after_s": elapsed, "nodes": fabric.tables()}
+    produced = _solve_json(capsys, *(a for f in files for a in ("--config", f)))
+    assert produced == json.dumps(expected, indent=2) + "\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    items=st.lists(_JSON, max_size=600) | st.lists(st.integers(), min_size=250, max_size=800),
+    depth=st.integers(0, 3),
+)
+def test_encoded_array_is_json_dumps_of_the_list(items: list[Any], depth: int) -> None:
+    """An EncodedArray (items encoded by their producer, written in batches) is the list."""
+    from bgpemu.cli._json_stream import EncodedArray
+
+    def array(encode: Callable[[Any], str]) -> Iterator[str]:
+        return (encode(item) for item in items)
+
+    def nested(level: int) -> Iterator[tuple[str, Any]]:
+        yield "é", EncodedArray(array) if level == depth else nested(level + 1)
+
+    document: Any = items
+    for _ in range(depth + 1):
+        document = {"é": document}
+    assert "".join(json_chunks(nested(0))) == json.dumps(document, indent=2)

@@ -13,18 +13,35 @@ The standard library encodes with ``indent`` in pure Python, one generator per l
 (its C encoder serves only compact output): :func:`_encode` writes the same text by
 joining strings, with the C string escaper, for the JSON types ``solve`` prints, and
 hands anything else (non-string keys, other types) to ``json.dumps``.
+
+A value may also be an :class:`EncodedArray`: a JSON array whose producer writes each
+item's text itself with the encoder it is given (``bgpemu solve`` encodes a Loc-RIB
+entry once per group of entries that differ only in their prefix,
+:func:`bgpemu.router.table.loc_rib_text`); the items are written in batches.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-__all__ = ["json_chunks"]
+__all__ = ["EncodedArray", "json_chunks"]
 
 _INDENT = "  "
+_BATCH = 256
+"""Array items joined into one piece (fewer, larger writes; a few hundred KB at most)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedArray:
+    """A JSON array whose items come as text: ``items(encode)`` yields each item as
+    ``encode(item)`` writes it, ``encode`` being this module's encoder at the items'
+    indentation (so the producer may encode a shared part once and join pieces)."""
+
+    items: Callable[[Callable[[Any], str]], Iterable[str]]
 
 
 def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[str]:
@@ -40,9 +57,35 @@ def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[
         empty = False
         if isinstance(value, Iterator):
             yield from json_chunks(value, level + 1)
+        elif type(value) is EncodedArray:
+            yield from _array_chunks(value, inner)
         else:
             yield _encode(value, inner)
     yield "{}" if empty else "\n" + _INDENT * level + "}"
+
+
+def _array_chunks(array: EncodedArray, inner: str) -> Iterator[str]:
+    """Pieces of the array ``array`` as :func:`_encode` writes a list on the line that
+    ``inner`` indents, :data:`_BATCH` items at a time."""
+    deeper = inner + _INDENT
+    separator = "," + deeper
+
+    def encode(value: Any) -> str:
+        return _encode(value, deeper)
+
+    opening = "[" + deeper
+    empty = True
+    batch: list[str] = []
+    for text in array.items(encode):
+        batch.append(text)
+        if len(batch) == _BATCH:
+            yield opening + separator.join(batch)
+            opening, empty = separator, False
+            batch.clear()
+    if batch:
+        yield opening + separator.join(batch)
+        empty = False
+    yield "[]" if empty else inner + "]"
 
 
 def _encode(value: Any, inner: str) -> str:

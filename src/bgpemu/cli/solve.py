@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from bgpemu.cli._configs import load_all
-from bgpemu.cli._json_stream import json_chunks
+from bgpemu.cli._json_stream import EncodedArray, json_chunks
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
+from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.route import as_path_text
+from bgpemu.router.table import loc_rib_text
 
 __all__ = ["add_parser", "render_table", "run"]
 
@@ -133,11 +136,21 @@ def _warn_internal_errors(fabric: Fabric) -> None:
 
 def _print_tables(args: argparse.Namespace, fabric: Fabric, elapsed: float) -> None:
     if args.output == "json":
-        nodes = ((name, fabric.router(name).table()) for name in fabric.nodes())
-        _write_json(iter([("converged_after_s", elapsed), ("nodes", nodes)]))
+        _write_json(iter([("converged_after_s", elapsed), ("nodes", _loc_ribs(fabric))]))
     else:
         print(render_table(fabric.tables()))
         print(f"\nconverged after {elapsed:.3f} s of virtual time")
+
+
+def _loc_ribs(fabric: Fabric) -> Iterator[tuple[str, EncodedArray]]:
+    """Each node's Loc-RIB, the text of ``Router.table()`` (:func:`loc_rib_text`:
+    entries that differ only in their prefix are encoded once)."""
+    for name in fabric.nodes():
+        yield name, EncodedArray(partial(_loc_rib_text, fabric.router(name).loc_rib))
+
+
+def _loc_rib_text(loc_rib: LocRib, encode: Callable[[Any], str]) -> Iterator[str]:
+    return loc_rib_text(loc_rib.entries(), encode)
 
 
 def _write_json(members: Iterator[tuple[str, Any]]) -> None:
@@ -176,7 +189,13 @@ def _run_topology(args: argparse.Namespace) -> int:
         if args.output == "json":
             from bgpemu.azure.report import report_members
 
-            _write_json(report_members(solution))
+            # The report's Loc-RIBs (each Router.table()) as _loc_ribs writes them: the
+            # same text, without a dict per entry.
+            members = report_members(solution)
+            _write_json(
+                (key, _loc_ribs(solution.fabric) if key == "nodes" else value)
+                for key, value in members
+            )
         else:
             _print_tables(args, solution.fabric, solution.converged_after)
         return 0
