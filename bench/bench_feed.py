@@ -16,7 +16,14 @@ every fragment encoded).  Prints, best of ``--repeat`` runs (time.perf_counter):
   their texts are equal;
 * ``rediff``: one prefix added to every Adj-RIB-Out, the feed's
   :func:`~bgpemu.observe.tables.changed_prefixes` over the 50 tables, against
-  ``documents``: re-writing the 25 changed documents with a warm encoder.
+  ``documents``: re-writing the 25 changed documents with a warm encoder;
+* ``advance``: a whole publication (:meth:`NodeFeed.advance
+  <bgpemu.observe.feed.NodeFeed.advance>`: delta, event and the changed documents, warm
+  encoder) after one prefix added to every Adj-RIB-Out ("25 tables") and after one prefix
+  added to one Adj-RIB-Out ("1 table"), the delta taken by re-diffing every table
+  (``rediff``, the feed before issue 13 item 4 part 2) and from the router's changes
+  (``journal``: the :class:`~bgpemu.observe.journal.RouterChanges` naming that prefix);
+  same bytes checked.
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bgpemu.observe.tables import RouteEncoder, Table, changed_prefixes
+from bgpemu.observe.feed import NodeFeed, Publication
+from bgpemu.observe.journal import RouterChanges
+from bgpemu.observe.tables import NodeTables, RouteEncoder, Table, changed_prefixes
+from bgpemu.rib.adj_rib_out import Announce
 from bgpemu.rib.path import Path, PeerInfo
 from bgpemu.types import IPV4_UNICAST
 from bgpemu.wire.messages import AsPathSegment, Origin, PathAttributes, SegmentType
@@ -150,6 +160,40 @@ def main() -> None:
         f"rediff: {len(after)} tables {rediff_s * 1000:.1f} ms; "
         f"documents: {len(changed)} changed tables {docs_s * 1000:.1f} ms"
     )
+    advance(tables, extra, args.repeat)
+
+
+def advance(tables: dict[str, Table], extra: PathAttributes, repeat: int) -> None:
+    """A whole publication after a change, delta from a re-diff and from the journal."""
+    sources: dict[str, object] = {key: object() for key in tables}  # the router's tables
+    before = NodeTables(name="Hub1", tables=tables, sources=sources)
+    encoder = RouteEncoder()
+    for changed in (25, 1):
+        peers = [key.removeprefix("rib/out/") for key in tables if key.startswith("rib/out/")]
+        peers = peers[:changed]
+        after_tables = {key: {f: dict(held) for f, held in t.items()} for key, t in tables.items()}
+        for peer in peers:
+            after_tables[f"rib/out/{peer}"][IPV4_UNICAST]["10.200.0.0/24"] = extra
+        after = NodeTables(name="Hub1", tables=after_tables, sources=sources)
+        announce = [Announce(family=IPV4_UNICAST, attributes=extra, prefixes=("10.200.0.0/24",))]
+        changes = RouterChanges(loc=[], out=[(peer, list(announce)) for peer in peers], received=[])
+        times: dict[str, float] = {"rediff": float("inf"), "journal": float("inf")}
+        texts: dict[str, Publication] = {}
+        for _ in range(repeat):
+            for name in ("rediff", "journal") if _ % 2 else ("journal", "rediff"):
+                feed = NodeFeed()
+                feed.encoder = encoder  # warm, as a running feed's
+                feed.advance(before)
+                gc.collect()
+                start = time.perf_counter()
+                texts[name] = feed.advance(after, changes=changes if name == "journal" else None)
+                times[name] = min(times[name], time.perf_counter() - start)
+        same = texts["rediff"] == texts["journal"]
+        print(
+            f"advance, {changed} table{'s' if changed > 1 else ''}: "
+            f"rediff {times['rediff'] * 1000:.1f} ms, journal {times['journal'] * 1000:.1f} ms, "
+            f"same publication: {same}"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Theory of operation.  The shell reads a node's tables whenever its router changes
 (coalescing bursts; :func:`~bgpemu.observe.tables.read_tables`) and hands them to
-:meth:`NodeFeed.advance`.  The tables are ``rib/loc``, ``sessions`` and, per
+:meth:`NodeFeed.advance`, with the router's own changes since the last read
+(:mod:`bgpemu.observe.journal`): the delta compares only the prefixes the router
+changed, not whole tables.  The tables are ``rib/loc``, ``sessions`` and, per
 neighbour, ``rib/in/<peer>`` and ``rib/out/<peer>`` (their topic suffixes are their
 keys).  The first read yields every document at ``seq`` 0 and no delta.  Each later
 read that differs bumps the node ``seq`` by one, gives the changed tables that ``seq``
@@ -28,11 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus
+from bgpemu.observe.journal import RouterChanges
 from bgpemu.observe.payloads import Kind, schema_id, session_doc, sessions_payload
 from bgpemu.observe.tables import (
     NodeTables,
     RouteEncoder,
     Table,
+    changed_among,
     changed_prefixes,
 )
 from bgpemu.observe.topics import NodeTopic, table_of_key
@@ -99,21 +103,39 @@ class NodeFeed:
         return out
 
     def advance(
-        self, tables: NodeTables, now: float | None = None, *, full: bool = False
+        self,
+        tables: NodeTables,
+        now: float | None = None,
+        *,
+        full: bool = False,
+        changes: RouterChanges | None = None,
     ) -> Publication:
-        """Documents and delta for ``tables`` (see the module docstring)."""
+        """Documents and delta for ``tables`` (see the module docstring).
+
+        ``changes``: what the router changed since the last read (taken from its
+        :class:`~bgpemu.observe.journal.ChangeJournal` with this read); only those
+        prefixes are compared.  Without it, every table is compared whole.
+        """
         old, self._last = self._last, tables
         if old is None:
             self.versions = dict.fromkeys([*tables.tables, _SESSIONS], 0)
             return Publication(documents=self._documents(tables, self.versions, now))
         diffs: dict[str, tuple[list[Any], list[Any]]] = {}
         appeared: list[str] = []
+        marks = changes.by_table() if changes is not None else None
         for key, table in tables.tables.items():
             before = old.tables.get(key)
             if before is None:
                 appeared.append(key)
                 continue
-            changed, gone = changed_prefixes(before, table)
+            source = tables.sources.get(key)
+            if marks is not None and source is not None and old.sources.get(key) is source:
+                marked = marks.get(key)
+                if not marked:
+                    continue  # the router changed nothing there
+                changed, gone = changed_among(before, table, marked)
+            else:
+                changed, gone = changed_prefixes(before, table)
             if changed or gone:
                 diffs[key] = (changed, gone)
         cleared = tuple(sorted(key for key in old.tables if key not in tables.tables))

@@ -4,7 +4,10 @@ Theory of operation.  :meth:`SpeakerFeed.run` loops: arm a waiter on the speaker
 change notification (:meth:`Speaker.wait_for` re-checks its predicate on every
 state or route change), read its tables (:func:`~bgpemu.observe.tables.read_tables`),
 hand the documents and delta of :class:`~bgpemu.observe.feed.NodeFeed` to the
-publisher, then wait for the change.  The waiter is armed *before* the read, so a
+publisher, then wait for the change.  The delta comes from the router's own changes
+since the last read: every router output the speaker carries out is recorded in a
+:class:`~bgpemu.observe.journal.ChangeJournal` (:attr:`Speaker.output_listeners`),
+taken with the read.  The waiter is armed *before* the read, so a
 change made while the tables are read is never missed.  Nothing here awaits the broker:
 the publisher's calls return at once.
 
@@ -25,6 +28,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from bgpemu.observe.feed import NodeFeed
+from bgpemu.observe.journal import ChangeJournal
 from bgpemu.observe.mqtt import Publisher
 from bgpemu.observe.tables import read_tables
 from bgpemu.runtime import Speaker
@@ -112,6 +116,9 @@ class SpeakerFeed:
         self.speaker = speaker
         self.publisher = publisher
         self.feed = NodeFeed()
+        self.journal = ChangeJournal()
+        """The router's changes since the last read: the deltas come from them."""
+        speaker.output_listeners.append(self.journal.record)
         self.min_interval = min_interval
         """Shortest wait between two publications (and shortest quiet time)."""
         self.pacer = pacer or Pacer()
@@ -140,9 +147,12 @@ class SpeakerFeed:
             now = asyncio.get_running_loop().time()
             sessions = {name: driver.session for name, driver in speaker.peers.items()}
             tables = read_tables(speaker.spec.name, speaker.router, sessions)
+            changes = self.journal.take()  # with the read: no await in between
             self.snapshots += 1
             full = self.publisher.take_overflow()
-            publication = await asyncio.to_thread(self.feed.advance, tables, now, full=full)
+            publication = await asyncio.to_thread(
+                self.feed.advance, tables, now, full=full, changes=changes
+            )
             publisher = self.publisher
             topics = publisher.topics
             for key in publication.cleared:

@@ -9,9 +9,11 @@ encoding must cost next to nothing per route:
   Loc-RIB entry, accepted :class:`~bgpemu.rib.path.Path` or advertised
   :class:`~bgpemu.wire.messages.PathAttributes`) with ``dict()``: a C-speed shallow copy
   that shares every route object with the router.  Nothing is converted yet.
-* Two reads of a table compare with ``==`` (identity first, in C), so an unchanged
-  table costs nothing, and a changed one yields its changed prefixes in one pass
-  (:func:`changed_prefixes`).
+* The router's own outputs name the prefixes that may have changed since the last
+  read (:mod:`bgpemu.observe.journal`): only those are compared with the last read
+  (:func:`changed_among`), so the cost follows the change, not the table.  A table
+  whose router object was replaced (:attr:`NodeTables.sources`), or a read without the
+  router's changes, is compared whole (:func:`changed_prefixes`, identity first, in C).
 * :class:`RouteEncoder` writes the JSON text of routes directly.  The attribute part of
   a route (next hop to peer) is encoded once per attributes object and cached (the
   router shares one attributes object among the prefixes of an UPDATE); a route is
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus, peer_status
@@ -46,6 +48,7 @@ __all__ = [
     "NodeTables",
     "RouteEncoder",
     "Table",
+    "changed_among",
     "changed_prefixes",
     "read_tables",
 ]
@@ -62,6 +65,10 @@ class NodeTables:
     tables: dict[str, Table]
     """By :func:`table_key`."""
     sessions: tuple[PeerStatus, ...] = ()
+    sources: dict[str, object] = field(default_factory=dict)
+    """The router object each table was copied from, by key (the Loc-RIB, a peer's
+    Adj-RIB-In or -Out): a table whose object was replaced since the last read (the
+    session went down and up again) is re-diffed whole, not from the router's changes."""
 
 
 def _accepted(live: Mapping[Any, Path]) -> dict[str, Any]:
@@ -89,24 +96,24 @@ def read_tables(
     so a table of 20,000 routes takes a fraction of a millisecond.
     """
     loc = router.loc_rib
-    tables: dict[str, Table] = {
-        str(NodeTopic.RIB_LOC): {f: dict(loc.stored(f)) for f in loc.families()}
-    }
+    key = str(NodeTopic.RIB_LOC)
+    tables: dict[str, Table] = {key: {f: dict(loc.stored(f)) for f in loc.families()}}
+    sources: dict[str, object] = {key: loc}
     for peer in router.peers():
         rib_in = router.adj_rib_in(peer)
         if rib_in is not None:
-            tables[table_key(NodeTopic.RIB_IN, peer)] = {
-                f: _accepted(rib_in.accepted(f)) for f in rib_in.families()
-            }
+            key = table_key(NodeTopic.RIB_IN, peer)
+            tables[key] = {f: _accepted(rib_in.accepted(f)) for f in rib_in.families()}
+            sources[key] = rib_in
         rib_out = router.adj_rib_out(peer)
         if rib_out is not None:
-            tables[table_key(NodeTopic.RIB_OUT, peer)] = {
-                f: dict(rib_out.advertised_map(f)) for f in rib_out.families()
-            }
+            key = table_key(NodeTopic.RIB_OUT, peer)
+            tables[key] = {f: dict(rib_out.advertised_map(f)) for f in rib_out.families()}
+            sources[key] = rib_out
     status = tuple(
         peer_status(peer, session, router) for peer, session in sorted((sessions or {}).items())
     )
-    return NodeTables(name=name, tables=tables, sessions=status)
+    return NodeTables(name=name, tables=tables, sessions=status, sources=sources)
 
 
 _Pairs = list[tuple[Family, str]]
@@ -128,6 +135,34 @@ def changed_prefixes(old: Table, new: Table) -> tuple[_Pairs, _Pairs]:
             if (held := get(prefix)) is not value and held != value
         )
         gone.extend((family, prefix) for prefix in before if prefix not in after)
+    return changed, gone
+
+
+_ABSENT = object()
+
+
+def changed_among(
+    old: Table, new: Table, marks: Mapping[Family, Iterable[str]]
+) -> tuple[_Pairs, _Pairs]:
+    """:func:`changed_prefixes` looking only at the ``marks`` prefixes of each family.
+
+    Equal to it when every prefix that differs is marked (the router's changes,
+    :mod:`bgpemu.observe.journal`, name a superset of them); costs per marked
+    prefix instead of per table.
+    """
+    changed: _Pairs = []
+    gone: _Pairs = []
+    for family, prefixes in marks.items():
+        get_before = old.get(family, {}).get
+        get_after = new.get(family, {}).get
+        for prefix in prefixes:
+            value = get_after(prefix, _ABSENT)
+            held = get_before(prefix, _ABSENT)
+            if value is _ABSENT:
+                if held is not _ABSENT:
+                    gone.append((family, prefix))
+            elif held is not value and held != value:
+                changed.append((family, prefix))
     return changed, gone
 
 

@@ -374,6 +374,7 @@ class Router:
             if reset is not None:
                 break
         out = self._decide_and_export(touched, now)
+        out.received.append((name, touched))  # its Adj-RIB-In changed there, at most
         if reset is not None:
             out.resets.append(reset)
         return out
@@ -468,6 +469,8 @@ class Router:
             self._memo.clear()
         reset = self._check_max_prefix(peer, peer.rib_in.families(), now, touched)
         out = self._decide_and_export(touched, now)
+        if inbound:
+            out.received.append((policy.name, touched))  # re-imported there, at most
         if reset is not None:
             out.resets.append(reset)
         elif inbound:

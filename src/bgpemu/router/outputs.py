@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bgpemu.rib.adj_rib_out import Export
@@ -90,7 +90,9 @@ class RouterOutput:
     restart timer); ``changes`` the Loc-RIB observations, in prefix order;
     ``refreshes`` (peer, family) pairs the shell should send a ROUTE-REFRESH for
     (RFC 2918 §3), after a change of that peer's import policy
-    (:mod:`bgpemu.router.reconfigure`).
+    (:mod:`bgpemu.router.reconfigure`); ``received`` the prefixes of a peer's
+    Adj-RIB-In the call may have changed (UPDATEs taken, a re-import), by peer and
+    family: a superset, for observers (the MQTT feed's deltas), not compared by ``==``.
 
     The router records its changes in bulk (:meth:`add_changes`) and the
     :class:`BestPathChanged` objects are only built when :attr:`changes` is first
@@ -99,7 +101,15 @@ class RouterOutput:
     the ones built eagerly.
     """
 
-    __slots__ = ("_changes", "_pending", "exports", "refreshes", "resets", "restarts")
+    __slots__ = (
+        "_changes",
+        "_pending",
+        "exports",
+        "received",
+        "refreshes",
+        "resets",
+        "restarts",
+    )
 
     def __init__(
         self,
@@ -115,6 +125,7 @@ class RouterOutput:
         self._pending: list[_Batch] = []
         self.restarts: list[str] = [] if restarts is None else restarts
         self.refreshes: list[tuple[str, Family]] = [] if refreshes is None else refreshes
+        self.received: list[tuple[str, Mapping[Family, Iterable[str]]]] = []
 
     @property
     def changes(self) -> list[BestPathChanged]:
@@ -146,6 +157,13 @@ class RouterOutput:
         if prefixes:
             self._pending.append((family, prefixes, olds, news))
 
+    def changed_prefixes(self) -> Iterator[tuple[Family, Iterable[str]]]:
+        """The (family, prefixes) of the Loc-RIB changes, without building :attr:`changes`."""
+        for change in self._changes:
+            yield change.family, (change.prefix,)
+        for family, prefixes, _olds, _news in self._pending:
+            yield family, prefixes
+
     def extend(self, other: RouterOutput) -> None:
         """Append ``other`` after this output (exports concatenated per peer)."""
         for peer, exports in other.exports.items():
@@ -156,6 +174,7 @@ class RouterOutput:
         self._pending.extend(other._pending)
         self.restarts.extend(other.restarts)
         self.refreshes.extend(other.refreshes)
+        self.received.extend(other.received)
 
     def empty(self) -> bool:
         """True when there is nothing to send, reset, restart, refresh or report."""

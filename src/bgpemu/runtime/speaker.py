@@ -121,6 +121,10 @@ class Speaker:
         """TCP connections from addresses that are no neighbour's, accepted and closed."""
         self._refusal_log = LogThrottle(_REFUSAL_LOG_INTERVAL)
         self._listen_sockets: list[Socket] = []
+        self.output_listeners: list[Callable[[RouterOutput], None]] = []
+        """Called with every output of the router as it is carried out, before anything
+        can read the tables again: the MQTT feed takes its deltas from them
+        (:mod:`bgpemu.observe.journal`)."""
 
     @property
     def peers(self) -> dict[str, PeerDriver]:
@@ -449,6 +453,8 @@ class Speaker:
                 case RouterRearm():
                     self._router_wake.set()
                 case Decided(output=out):
+                    for listener in self.output_listeners:
+                        listener(out)
                     if logger.isEnabledFor(logging.DEBUG):
                         self._log_changes(out)
                 case Malformed(peer=peer, update=update):
