@@ -99,14 +99,11 @@ from bgpemu.session import (
     CloseTcp,
     ConnectTcp,
     Effect,
-    ManualStart,
-    ManualStop,
     Send,
     Session,
     SessionDown,
     SessionState,
     StateChanged,
-    TcpConnectionFails,
     Timer,
 )
 from bgpemu.types import Family
@@ -225,8 +222,7 @@ class Fabric:
                 self._pairs.append(pair)
 
     def _start_sessions(self, node: _Node) -> None:
-        for end in node.ends.values():
-            self._apply(end, end.session.handle(ManualStart(), self.now))
+        self._carry_out(node, node.core.start(self.now))
 
     # -- observation ---------------------------------------------------------------------
 
@@ -254,12 +250,12 @@ class Fabric:
     def announce(self, node: str, route: OriginatedRoute) -> None:
         """Node ``node`` starts originating ``route`` now."""
         target = self._nodes[node]
-        self._apply_output(target, target.router.originate(route, self.now))
+        self._carry_out(target, target.core.originate(route, self.now))
 
     def withdraw(self, node: str, family: Family, prefix: str) -> None:
         """Node ``node`` stops originating ``prefix`` now."""
         target = self._nodes[node]
-        self._apply_output(target, target.router.withdraw_originated(family, prefix, self.now))
+        self._carry_out(target, target.core.withdraw(family, prefix, self.now))
 
     def set_neighbor_policy(self, node: str, policy: NeighborPolicy) -> None:
         """Node ``node`` takes new settings for neighbour ``policy.name`` now, without
@@ -282,8 +278,10 @@ class Fabric:
 
     def request_route_refresh(self, node: str, neighbor: str, family: Family) -> None:
         """Node ``node`` asks ``neighbor`` to re-send ``family`` (RFC 2918 §3)."""
-        end = self._nodes[node].ends[neighbor]
-        self._apply(end, end.session.request_route_refresh(family, self.now))
+        target = self._nodes[node]
+        if neighbor not in target.ends:
+            raise KeyError(f"node {node} has no neighbour {neighbor}")
+        self._carry_out(target, target.core.request_route_refresh(neighbor, family, self.now))
 
     def cut_link(self, a: str, b: str, *, silent: bool) -> None:
         """Cut every link between nodes ``a`` and ``b``.
@@ -299,10 +297,10 @@ class Fabric:
                 pair.cut = Cut.SILENT
             else:
                 for end in pair.ends:
-                    stop = ManualStop(
-                        subcode=CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, reason="link cut"
-                    )
-                    self._apply(end, end.session.handle(stop, self.now))
+                    owner = self._nodes[end.node]
+                    shutdown = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN
+                    stop = owner.core.stop_peer(end.name, self.now, shutdown, "link cut")
+                    self._carry_out(owner, stop)
                 pair.cut = Cut.CLEAN
             self._log(a, f"link to {b} cut ({'silent' if silent else 'clean'})")
 
@@ -320,8 +318,9 @@ class Fabric:
             self._log(a, f"link to {b} restored")
             if cut is Cut.CLEAN:
                 for end in pair.ends:
-                    if self._nodes[end.node].running:
-                        self._apply(end, end.session.handle(ManualStart(), self.now))
+                    owner = self._nodes[end.node]
+                    if owner.running:
+                        self._carry_out(owner, owner.core.start_peer(end.name, self.now))
                 continue
             conn = pair.conn
             if conn is not None:
@@ -349,8 +348,7 @@ class Fabric:
             return
         self._log(name, "node stopped" + (" (silent)" if silent else ""))
         if not silent:
-            for end in node.ends.values():
-                self._apply(end, end.session.stop(self.now))
+            self._carry_out(node, node.core.stop(self.now))
         else:
             for end in node.ends.values():
                 pair = end.pair
@@ -420,10 +418,7 @@ class Fabric:
         policy = policy or NeighborPolicy(name=neighbor.name)
         router = with_neighbor(node.spec.router, policy)
         node.spec = replace(node.spec, router=router, neighbors=(*node.spec.neighbors, neighbor))
-        if node.running:
-            self._apply_output(node, node.router.set_neighbor_policy(policy, self.now))
-        self._log(name, f"{neighbor.name}: neighbour added")
-        self._join([self._new_end(node, neighbor)])
+        self._join([self._new_end(node, neighbor, policy)])
 
     def remove_neighbor(
         self, name: str, neighbor: str, *, subcode: int = CeaseSubcode.PEER_DECONFIGURED
@@ -439,7 +434,7 @@ class Fabric:
         neighbors = tuple(n for n in node.spec.neighbors if n.name != neighbor)
         node.spec = replace(node.spec, router=router, neighbors=neighbors)
         if node.running:
-            self._apply_output(node, node.router.remove_neighbor(neighbor, self.now))
+            self._carry_out(node, node.core.remove_neighbor(neighbor, self.now))
         self._log(name, f"{neighbor}: neighbour removed")
         self._find_unmatched()
 
@@ -448,12 +443,23 @@ class Fabric:
         node = self._nodes[name]
         node.spec = replace(node.spec, router=replace(node.spec.router, routes=routes))
 
-    def _new_end(self, node: _Node, neighbor: NeighborSpec) -> End:
+    def _new_end(
+        self, node: _Node, neighbor: NeighborSpec, policy: NeighborPolicy | None = None
+    ) -> End:
+        """A fresh end of ``node`` toward ``neighbor``; with ``policy``, a neighbour the
+        operator adds (:meth:`Node.add_neighbor <bgpemu.router.node.Node.add_neighbor>`)."""
         seed = f"{self.seed}:{node.spec.name}:{neighbor.name}:{node.incarnation}:"
         rng = random.Random(seed + str(next(self._renewals)))
         end = End(node=node.spec.name, neighbor=neighbor, session=Session(neighbor.session, rng))
+        if policy is not None and node.running:
+            added = node.core.add_neighbor(policy, end.session, neighbor.address, self.now)
+            self._carry_out(node, added)
+            self._log(node.spec.name, f"{neighbor.name}: neighbour added")
+        else:
+            if policy is not None:
+                self._log(node.spec.name, f"{neighbor.name}: neighbour added")
+            node.core.attach(neighbor.name, end.session, neighbor.address)
         node.ends[neighbor.name] = end
-        node.core.attach(neighbor.name, end.session, neighbor.address)
         node.ends = dict(sorted(node.ends.items()))
         return end
 
@@ -483,16 +489,17 @@ class Fabric:
                 far.syn_lost = False  # its request went nowhere: it arrives now
                 self._push(self.now + self.latency, Connect(far, far.attempt))
         for end in ends:
-            if self._nodes[end.node].running:
-                self._apply(end, end.session.handle(ManualStart(), self.now))
+            owner = self._nodes[end.node]
+            if owner.running:
+                self._carry_out(owner, owner.core.start_peer(end.name, self.now))
         self._find_unmatched()
 
     def _drop(self, node: _Node, end: End, subcode: int) -> None:
         """Stop ``end`` with Cease ``subcode`` and unwire it; a far end that stays
         configured starts over, unwired (see the theory of operation)."""
         if node.running:
-            stop = ManualStop(subcode=subcode, reason="neighbour de-configured")
-            self._apply(end, end.session.handle(stop, self.now))
+            stop = node.core.stop_peer(end.name, self.now, subcode, "neighbour de-configured")
+            self._carry_out(node, stop)
         end.armed = None
         del node.ends[end.name]
         node.core.detach(end.name)
@@ -506,8 +513,8 @@ class Fabric:
         if far_node is None or far_node.ends.get(far.name) is not far:
             return
         if far_node.running:
-            stop = ManualStop(subcode=subcode, reason="peer de-configured")
-            self._apply(far, far.session.handle(stop, self.now))
+            stop = far_node.core.stop_peer(far.name, self.now, subcode, "peer de-configured")
+            self._carry_out(far_node, stop)
         far.armed = None
         self._join([self._new_end(far_node, far.neighbor)])
 
@@ -594,7 +601,7 @@ class Fabric:
                 if end.armed == deadline and self.is_running(end.node):
                     end.armed = None
                     owner = self._nodes[end.node]
-                    self._carry_out(owner, owner.core.on_timer(end.name, self.now))
+                    self._carry_out(owner, owner.core.on_timers(end.name, self.now))
                 return
             case RouterTimer(node=name, deadline=deadline):
                 node = self._nodes.get(name)
@@ -608,7 +615,8 @@ class Fabric:
                 self._on_connect(end, attempt)
             case ConnectFailed(end=end, attempt=attempt):
                 if end.attempt == attempt and end.session.state is SessionState.CONNECT:
-                    self._apply(end, end.session.handle(TcpConnectionFails(), self.now))
+                    owner = self._nodes[end.node]
+                    self._carry_out(owner, owner.core.connect_failed(end.name, self.now))
             case Deliver(conn=conn, to=to, data=data):
                 self._on_deliver(conn, to, data)
             case Close(conn=conn, to=to):
@@ -688,21 +696,6 @@ class Fabric:
             conn.pair.conn = None
 
     # -- effects ---------------------------------------------------------------------------
-
-    def _apply(self, end: End, effects: list[Effect]) -> None:
-        """Apply a session's effects in order (every Send before a following CloseTcp);
-        the node (:mod:`bgpemu.router.node`) resets this session alone on an error."""
-        node = self._nodes[end.node]
-        self._carry_out(node, node.core.session_effects(end.name, effects, self.now))
-
-    def _internal_error(self, end: End, exc: Exception) -> None:
-        """Reset the session of ``end`` alone after ``exc`` (decision 12)."""
-        node = self._nodes[end.node]
-        self._carry_out(node, node.core.internal_error(end.name, exc, self.now))
-
-    def _apply_output(self, node: _Node, output: RouterOutput) -> None:
-        """Send a router's exports, resets and restarts through the node's sessions."""
-        self._carry_out(node, node.core.apply_output(output, self.now))
 
     def _carry_out(self, node: _Node, effects: list[NodeEffect]) -> None:
         """Move the bytes and arm the timers the node asks for, in order; log its reports."""

@@ -9,11 +9,15 @@ sessions and router together, for both engines (the in-memory fabric and the TCP
 runtime): those only move bytes and time.
 
 Inputs are method calls with ``now``: a connection up, bytes received on it, its
-close (:meth:`Node.connected`, :meth:`Node.received`, :meth:`Node.closed`, connections
-numbered by the engine), timers, the effects of a session the engine fed itself (the
-fabric, which has one connection per pair, feeds its sessions directly), a router
-timer, and operator actions (stop, reset, restart, a policy change, a route refresh
-request).  Each returns an ordered list of
+close, a connection attempt that failed (:meth:`Node.connected`, :meth:`Node.received`,
+:meth:`Node.closed`, :meth:`Node.connect_failed`, connections numbered by the engine;
+which connection carries what, and collisions, are :mod:`bgpemu.router.connections`),
+session timers (:meth:`Node.on_timers`), a router timer, and operator actions: the
+whole node started or stopped (:meth:`Node.start`, :meth:`Node.stop` with a Cease
+subcode), one session started, stopped, reset or restarted, routes originated or
+withdrawn, a neighbour added, re-configured or removed, a route refresh requested.
+The engines call these and carry out what they return; they never feed a session
+themselves.  Each returns an ordered list of
 :data:`NodeEffect`, which the driver carries out in that order:
 
 * :class:`Io` — one of a session's own effects for neighbour ``peer``'s connection
@@ -50,33 +54,43 @@ What the node does with the session effects it consumes:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 
+from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.connections import Connections, Step, feeding
 from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, Export, Packed, export_frames
 from bgpemu.router.neighbor import NeighborPolicy, peer_info
+from bgpemu.router.node_effects import (
+    Accepted,
+    Collision,
+    Decided,
+    Drop,
+    Fault,
+    Io,
+    Malformed,
+    NodeEffect,
+    NotAnnounced,
+    Promote,
+    Rearm,
+    Refused,
+    Resetting,
+    Restarting,
+    RouterFault,
+    RouterRearm,
+)
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.session import (
     CloseTcp,
-    CollisionWinner,
     Effect,
-    Input,
     ManualStart,
     ManualStop,
-    OpenCollisionDump,
     RouteRefreshReceived,
-    Send,
     Session,
     SessionDown,
     SessionEstablished,
-    SessionState,
-    StateChanged,
-    TcpConnectionConfirmed,
     TcpConnectionFails,
-    TcpCrAcked,
     UpdateReceived,
-    resolve_collision,
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
@@ -106,376 +120,76 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Io:
-    """A session effect for a connection of neighbour ``peer`` (or a report to log):
-    ``conn`` None is the primary session's connection, else a collision candidate's."""
-
-    peer: str
-    effect: Effect
-    conn: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """Connection ``conn`` of ``peer`` now carries its primary session, or (``primary``
-    False) a collision candidate's (RFC 4271 §6.8)."""
-
-    peer: str
-    conn: int
-    primary: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """Connection ``conn`` of ``peer`` is refused in ``state``: close it (RFC 4271
-    §8.2.2: Idle refuses connections; §6.8: one colliding with Established is closed)."""
-
-    peer: str
-    conn: int
-    state: SessionState
-
-
-@dataclass(frozen=True, slots=True)
-class Drop:
-    """Close connection ``conn`` of ``peer`` now (after the effects before this one)."""
-
-    peer: str
-    conn: int
-
-
-@dataclass(frozen=True, slots=True)
-class Promote:
-    """The collision candidate on ``conn`` wins: it is ``peer``'s primary session now
-    and its connection the primary one (the old one, if any, is closed)."""
-
-    peer: str
-    conn: int
-
-
-@dataclass(frozen=True, slots=True)
-class Collision:
-    """RFC 4271 §6.8: of two connections of ``peer``, the ``inbound`` one (else the
-    outbound one) is closed with Cease / Connection Collision Resolution."""
-
-    peer: str
-    inbound: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Rearm:
-    """The session of ``peer`` may have a new deadline (``Session.next_deadline``)."""
-
-    peer: str
-
-
-@dataclass(frozen=True, slots=True)
-class RouterRearm:
-    """The router may have a new deadline (``Router.next_deadline``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Decided:
-    """The router produced ``output`` (its best-path changes, read only if logged)."""
-
-    output: RouterOutput
-
-
-@dataclass(frozen=True, slots=True)
-class NotAnnounced:
-    """An Announce to ``peer`` went out as a withdrawal (RFC 8654 §4); first time only."""
-
-    peer: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Malformed:
-    """``update`` from ``peer`` had RFC 7606 issues (treat-as-withdraw, ...): log them."""
-
-    peer: str
-    update: Update
-
-
-@dataclass(frozen=True, slots=True)
-class Resetting:
-    """The session of ``peer`` is stopped with ``notification`` (maximum prefixes, or an
-    operator's reset)."""
-
-    peer: str
-    notification: Notification
-
-
-@dataclass(frozen=True, slots=True)
-class Restarting:
-    """The session of ``peer`` starts again after a reset (max-prefix restart timer, or
-    the operator)."""
-
-    peer: str
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """An unexpected error while serving ``peer`` (decision 12).
-
-    ``resetting``: it happened while resetting the session after another one; the
-    connection is then closed without further ado (a :class:`Io` CloseTcp follows).
-    """
-
-    peer: str
-    error: BaseException
-    resetting: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RouterFault:
-    """An unexpected error in the router's timers: no session to blame."""
-
-    error: BaseException
-
-
-NodeEffect = (
-    Io
-    | Accepted
-    | Refused
-    | Drop
-    | Promote
-    | Collision
-    | Rearm
-    | RouterRearm
-    | Decided
-    | NotAnnounced
-    | Malformed
-    | Resetting
-    | Restarting
-    | Fault
-    | RouterFault
-)
-
 _PackCache = dict[tuple[CodecContext, Export], Packed]
-_OPENING = (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM)
-_UP = (SessionState.OPEN_SENT, SessionState.OPEN_CONFIRM, SessionState.ESTABLISHED)
-
-
-@dataclass(slots=True, eq=False)
-class _Candidate:
-    """A second connection's session until its OPEN decides the collision (§6.8)."""
-
-    conn: int
-    session: Session
-    inbound: bool
-
-
-_Step = Callable[[Session], list[Effect]]
 _CLOSE = CloseTcp()
 
 
-class Node:
+class Node(Connections):
     """A router and the primary session of each neighbour (see the theory of operation)."""
 
     def __init__(self, router: Router, *, address_of: dict[str, str] | None = None) -> None:
+        super().__init__(address_of=address_of)
         self.router = router
-        self.sessions: dict[str, Session] = {}
-        """The primary session of each neighbour, by name (the drivers keep it current)."""
-        self.addresses: dict[str, str] = dict(address_of or {})
-        """Each neighbour's address (for the router's peer information)."""
         self._not_announced: set[str] = set()
-        self._rngs: dict[str, random.Random] = {}
-        self._main: dict[str, tuple[int, bool]] = {}
-        """The primary session's connection of each neighbour: (id, inbound)."""
-        self._candidates: dict[str, _Candidate] = {}
 
-    # -- the session of one neighbour ------------------------------------------------------
+    # -- the node as a whole -------------------------------------------------------------
 
-    def attach(
-        self, peer: str, session: Session, address: str, rng: random.Random | None = None
-    ) -> None:
-        """Make ``session`` the primary session of neighbour ``peer`` at ``address``.
-
-        ``rng``: the jitter source of collision candidates (RFC 4271 §6.8); without it
-        a second connection is refused (an engine with one connection per pair).
-        """
-        self.sessions[peer] = session
-        self.addresses[peer] = address
-        self._main.pop(peer, None)  # a new session starts unconnected
-        self._candidates.pop(peer, None)
-        if rng is not None:
-            self._rngs[peer] = rng
-
-    def detach(self, peer: str) -> None:
-        """Forget neighbour ``peer``'s session (the neighbour was removed)."""
-        self.sessions.pop(peer, None)
-        self._main.pop(peer, None)
-        self._candidates.pop(peer, None)
-
-    # -- connections (an engine that numbers them: TCP) -------------------------------------
-
-    def connected(self, peer: str, conn: int, *, inbound: bool, now: float) -> list[NodeEffect]:
-        """Connection ``conn`` with ``peer`` is up (``inbound``: the peer opened it).
-
-        It carries the primary session when that has none (an inbound one only while
-        the session listens, Connect or Active); in OpenSent or OpenConfirm it gets a
-        candidate session until the OPENs decide (RFC 4271 §6.8); else it is refused.
-        """
+    def start(self, now: float) -> list[NodeEffect]:
+        """Start every session (RFC 4271 §8.1.2 event 1, ManualStart), in name order."""
         out: list[NodeEffect] = []
-        session = self.sessions.get(peer)
-        if session is None:
-            out.append(Refused(peer, conn, SessionState.IDLE))
-            return out
-        state = session.state
-        listening = state in (SessionState.CONNECT, SessionState.ACTIVE)
-        if peer not in self._main and (listening or not inbound):
-            self._main[peer] = (conn, inbound)
-            out.append(Accepted(peer, conn, primary=True))
-            event = TcpConnectionConfirmed() if inbound else TcpCrAcked()
-            self._call(out, peer, _feeding(event, now), now)
-            return out
-        rng = self._rngs.get(peer)
-        if state not in _OPENING or peer in self._candidates or rng is None:
-            out.append(Refused(peer, conn, state))
-            return out
-        candidate = _Candidate(conn, Session(session.config, rng), inbound)
-        candidate.session.handle(ManualStart(passive=True), now)
-        self._candidates[peer] = candidate
-        out.append(Accepted(peer, conn, primary=False))
-        event = TcpConnectionConfirmed() if inbound else TcpCrAcked()
-        self._candidate_effects(out, peer, candidate, candidate.session.handle(event, now))
+        for peer in sorted(self.sessions):
+            self._call(out, peer, feeding(ManualStart(), now), now)
         return out
 
-    def received(self, peer: str, conn: int, data: bytes, now: float) -> list[NodeEffect]:
-        """Bytes arrived on connection ``conn`` of ``peer`` (primary or candidate)."""
+    def stop(
+        self, now: float, subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN
+    ) -> list[NodeEffect]:
+        """Stop every session with Cease ``subcode`` (RFC 4486 §4), in name order."""
         out: list[NodeEffect] = []
-        candidate = self._candidates.get(peer)
-        if candidate is not None and candidate.conn == conn:
-            try:
-                effects = candidate.session.receive_data(data, now)
-            except Exception as exc:
-                self._internal_error(out, peer, exc, now)
-                return out
-            if self._candidate_wins(peer):
-                # Promote it before carrying out what it received: one read can hold the
-                # peer's OPEN, KEEPALIVE and first UPDATEs, and the router must see that
-                # Established and those routes.
-                self._resolve_collision(out, peer, now)
-            if self._candidates.get(peer) is candidate:
-                self._candidate_effects(out, peer, candidate, effects)
-                self._resolve_collision(out, peer, now)
-            else:
-                self._effects(out, peer, effects, now)
-            return out
-        main = self._main.get(peer)
-        if main is not None and main[0] == conn:
-            self._call(out, peer, lambda s: s.receive_data(data, now), now)
+        for peer in sorted(self.sessions):
+            out.extend(self.stop_peer(peer, now, subcode))
         return out
 
-    def closed(self, peer: str, conn: int, now: float) -> list[NodeEffect]:
-        """Connection ``conn`` of ``peer`` closed or failed under the session."""
+    def originate(self, route: OriginatedRoute, now: float) -> list[NodeEffect]:
+        """Start (or change) originating ``route`` and send what changed."""
         out: list[NodeEffect] = []
-        candidate = self._candidates.get(peer)
-        if candidate is not None and candidate.conn == conn:
-            del self._candidates[peer]
-            effects = candidate.session.handle(TcpConnectionFails(), now)
-            self._candidate_effects(out, peer, candidate, effects)
-            return out
-        main = self._main.get(peer)
-        if main is not None and main[0] == conn:
-            del self._main[peer]
-            self._call(out, peer, _feeding(TcpConnectionFails(), now), now)
+        self._output(out, self.router.originate(route, now), now)
         return out
 
-    def stop(self, peer: str, subcode: int, now: float) -> list[NodeEffect]:
-        """Stop ``peer``'s session (and a collision candidate) with Cease ``subcode``."""
+    def withdraw(self, family: Family, prefix: str, now: float) -> list[NodeEffect]:
+        """Stop originating ``prefix`` and send what changed."""
         out: list[NodeEffect] = []
-        candidate = self._candidates.get(peer)
-        if candidate is not None:
-            self._candidate_effects(out, peer, candidate, candidate.session.stop(now, subcode))
-        self._call(out, peer, lambda s: s.stop(now, subcode), now)
+        self._output(out, self.router.withdraw_originated(family, prefix, now), now)
         return out
 
-    def next_deadline(self, peer: str) -> float | None:
-        """The earliest timer deadline of ``peer``'s sessions (primary and candidate)."""
-        session = self.sessions.get(peer)
-        candidate = self._candidates.get(peer)
-        deadlines = [
-            d
-            for s in (session, candidate.session if candidate else None)
-            if s is not None and (d := s.next_deadline()) is not None
-        ]
-        return min(deadlines, default=None)
-
-    def on_timers(self, peer: str, now: float) -> list[NodeEffect]:
-        """Fire the timers of ``peer``'s sessions (primary and candidate) due at ``now``."""
+    def add_neighbor(
+        self,
+        policy: NeighborPolicy,
+        session: Session,
+        address: str,
+        now: float,
+        rng: random.Random | None = None,
+    ) -> list[NodeEffect]:
+        """Neighbour ``policy.name`` at ``address`` joins: the router takes its settings
+        before its session can come up, and ``session`` is :meth:`attach`-ed (start it
+        with :meth:`start_peer`).  ValueError if the node has that neighbour already."""
+        if policy.name in self.sessions:
+            raise ValueError(f"already a neighbour: {policy.name}")
         out: list[NodeEffect] = []
-        session = self.sessions.get(peer)
-        if session is not None and (d := session.next_deadline()) is not None and d <= now:
-            self._call(out, peer, lambda s: s.on_timer(now), now)
-        candidate = self._candidates.get(peer)
-        due = None if candidate is None else candidate.session.next_deadline()
-        if candidate is not None and due is not None and due <= now:
-            self._candidate_effects(out, peer, candidate, candidate.session.on_timer(now))
+        self._output(out, self.router.set_neighbor_policy(policy, now), now)
+        self.attach(policy.name, session, address, rng)
         return out
 
-    def _candidate_effects(
-        self, out: list[NodeEffect], peer: str, candidate: _Candidate, effects: list[Effect]
-    ) -> None:
-        """A candidate only moves bytes until it wins (nothing reaches the router)."""
-        for effect in effects:
-            match effect:
-                case Send() | StateChanged() | SessionDown():
-                    out.append(Io(peer, effect, candidate.conn))
-                case CloseTcp():
-                    out.append(Io(peer, effect, candidate.conn))
-                    if self._candidates.get(peer) is candidate:
-                        del self._candidates[peer]
-                case _:
-                    pass
+    def remove_neighbor(self, peer: str, now: float) -> list[NodeEffect]:
+        """Neighbour ``peer`` is de-configured (stop its session first, :meth:`stop_peer`
+        with Cease / Peer De-configured, RFC 4486 §4): its session is forgotten, its
+        paths withdrawn (RFC 4271 §9.1) and its settings dropped."""
+        self.detach(peer)
+        out: list[NodeEffect] = []
+        self._output(out, self.router.remove_neighbor(peer, now), now)
+        return out
 
-    def _candidate_wins(self, peer: str) -> bool:
-        """RFC 4271 §6.8: the candidate's OPEN is in and its connection is the one to keep."""
-        candidate = self._candidates.get(peer)
-        if candidate is None or candidate.session.peer_open is None:
-            return False
-        main = self._main.get(peer)
-        session = self.sessions[peer]
-        if main is None or session.state not in _UP:
-            return True
-        if session.state == SessionState.ESTABLISHED:
-            return False
-        winner = resolve_collision(
-            session.config.bgp_identifier, candidate.session.peer_open.bgp_identifier
-        )
-        return (winner == CollisionWinner.LOCALLY_INITIATED) != (not main[1])
-
-    def _resolve_collision(self, out: list[NodeEffect], peer: str, now: float) -> None:
-        """RFC 4271 §6.8: once the candidate's OPEN is in, keep one connection."""
-        candidate = self._candidates.get(peer)
-        if candidate is None or candidate.session.peer_open is None:
-            return
-        keep_main = not self._candidate_wins(peer)
-        main = self._main.get(peer)
-        if main is None or self.sessions[peer].state not in _UP:
-            self._promote(out, peer, candidate)
-            return
-        if keep_main:
-            out.append(Collision(peer, candidate.inbound))
-            dump = candidate.session.handle(OpenCollisionDump(), now)
-            self._candidate_effects(out, peer, candidate, dump)
-            self._candidates.pop(peer, None)
-            out.append(Drop(peer, candidate.conn))
-            return
-        out.append(Collision(peer, main[1]))
-        self._call(out, peer, _feeding(OpenCollisionDump(), now), now)
-        self._main.pop(peer, None)
-        out.append(Drop(peer, main[0]))
-        self._promote(out, peer, candidate)
-
-    def _promote(self, out: list[NodeEffect], peer: str, candidate: _Candidate) -> None:
-        old = self.sessions[peer]
-        candidate.session.counters.internal_errors += old.counters.internal_errors
-        self.sessions[peer] = candidate.session
-        self._main[peer] = (candidate.conn, candidate.inbound)
-        self._candidates.pop(peer, None)
-        out.append(Promote(peer, candidate.conn))
+    # -- the session of one neighbour --------------------------------------------------------
 
     def session_effects(self, peer: str, effects: list[Effect], now: float) -> list[NodeEffect]:
         """Carry out what ``peer``'s session returned; what is left for the driver."""
@@ -483,22 +197,17 @@ class Node:
         self._effects(out, peer, effects, now)
         return out
 
-    def handle(self, peer: str, event: ManualStart | ManualStop, now: float) -> list[NodeEffect]:
-        """Feed an operator ``event`` to ``peer``'s session (start, stop)."""
+    def start_peer(self, peer: str, now: float) -> list[NodeEffect]:
+        """Start ``peer``'s session (RFC 4271 §8.1.2 event 1, ManualStart)."""
         out: list[NodeEffect] = []
-        self._call(out, peer, _feeding(event, now), now)
+        self._call(out, peer, feeding(ManualStart(), now), now)
         return out
 
-    def on_timer(self, peer: str, now: float) -> list[NodeEffect]:
-        """``peer``'s session deadline has passed (RFC 4271 §10 timers)."""
+    def connect_failed(self, peer: str, now: float) -> list[NodeEffect]:
+        """The connection attempt of ``peer``'s session failed (RFC 4271 §8.1.4 event
+        18, TcpConnectionFails)."""
         out: list[NodeEffect] = []
-        self._call(out, peer, lambda s: s.on_timer(now), now)
-        return out
-
-    def receive(self, peer: str, data: bytes, now: float) -> list[NodeEffect]:
-        """Bytes arrived on ``peer``'s connection."""
-        out: list[NodeEffect] = []
-        self._call(out, peer, lambda s: s.receive_data(data, now), now)
+        self._call(out, peer, feeding(TcpConnectionFails(), now), now)
         return out
 
     def request_route_refresh(self, peer: str, family: Family, now: float) -> list[NodeEffect]:
@@ -560,7 +269,7 @@ class Node:
 
     # -- inside ---------------------------------------------------------------------------------
 
-    def _call(self, out: list[NodeEffect], peer: str, step: _Step, now: float) -> None:
+    def _call(self, out: list[NodeEffect], peer: str, step: Step, now: float) -> None:
         session = self.sessions.get(peer)
         if session is None:
             return
@@ -656,11 +365,11 @@ class Node:
                 self._internal_error(out, peer, exc, now)
                 return
             self._candidate_effects(out, peer, candidate, effects)
-        self._call(out, peer, _feeding(stop, now), now)
+        self._call(out, peer, feeding(stop, now), now)
 
     def _restart(self, out: list[NodeEffect], peer: str, now: float) -> None:
         out.append(Restarting(peer))
-        self._call(out, peer, _feeding(ManualStart(), now), now)
+        self._call(out, peer, feeding(ManualStart(), now), now)
 
     def _send_exports(
         self,
@@ -712,11 +421,6 @@ class Node:
         out.append(Rearm(peer))
 
 
-def _feeding(event: Input, now: float) -> _Step:
-    """A step that feeds ``event`` to a session."""
-    return lambda session: session.handle(event, now)
-
-
-def _asking(family: Family, now: float) -> _Step:
+def _asking(family: Family, now: float) -> Step:
     """A step that asks a session's peer to re-send ``family`` (RFC 2918 §3)."""
     return lambda session: session.request_route_refresh(family, now)

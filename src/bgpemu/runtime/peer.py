@@ -50,14 +50,12 @@ from bgpemu.session import (
     CloseTcp,
     ConnectTcp,
     Effect,
-    ManualStart,
     Send,
     Session,
     SessionDown,
     SessionEstablished,
     SessionState,
     StateChanged,
-    TcpConnectionFails,
 )
 from bgpemu.types import Family
 from bgpemu.wire import Update
@@ -162,7 +160,7 @@ class PeerDriver:
         self._issue_log = LogThrottle(_ISSUE_LOG_INTERVAL)
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(_QUEUE_SIZE)
         self.session = Session(spec.session, rng)
-        node.attach(spec.name, self.session, spec.address, rng)
+        """The primary session (the speaker attaches it to the node)."""
         self._conn: _Connection | None = None
         self._candidate: _Connection | None = None
         self._pending: dict[int, _Connection] = {}
@@ -201,7 +199,8 @@ class PeerDriver:
     async def run(self) -> None:
         """Process events and timers until stopped."""
         loop = asyncio.get_running_loop()
-        self._apply(self.session.handle(ManualStart(), loop.time()))
+        now = loop.time()
+        self._carry_out(self._node.start_peer(self.name, now), now)
         while not self._stopped:
             deadline = self._next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - loop.time())
@@ -291,16 +290,16 @@ class PeerDriver:
                 self._attempt_task = None
                 if attempt == self._attempt and self._conn is None:
                     self._log.debug("connect failed: %s", error)
-                    self._apply(self.session.handle(TcpConnectionFails(), now))
+                    self._carry_out(self._node.connect_failed(self.name, now), now)
             case _Incoming(reader, writer):
                 if self._stopped:
                     writer.close()
                 else:
                     self._connected(reader, writer, inbound=True, now=now)
             case _Refresh(family):
-                self._apply(self.session.request_route_refresh(family, now))
+                self._carry_out(self._node.request_route_refresh(self.name, family, now), now)
             case _Stop(subcode):
-                self._carry_out(self._node.stop(self.name, subcode, now), now)
+                self._carry_out(self._node.stop_peer(self.name, now, subcode), now)
                 self._cancel_attempt()
                 self._stopped = True
 
@@ -369,12 +368,6 @@ class PeerDriver:
         self.session = self._node.sessions[self.name]
 
     # -- effects ------------------------------------------------------------------------
-
-    def _apply(self, effects: list[Effect]) -> None:
-        """Carry out the primary session's effects through the node
-        (:mod:`bgpemu.router.node`: router, exports, faults)."""
-        now = asyncio.get_running_loop().time()
-        self._carry_out(self._node.session_effects(self.name, effects, now), now)
 
     def io(self, effect: Effect, conn_id: int | None = None) -> None:
         """Carry out one session effect on its connection (``conn_id`` None: the primary

@@ -181,7 +181,11 @@ class Speaker:
             if server is not None:
                 await server.wait_closed()
 
-    def _start_peer(self, tg: asyncio.TaskGroup, neighbor: NeighborSpec) -> None:
+    def _start_peer(
+        self, tg: asyncio.TaskGroup, neighbor: NeighborSpec, policy: NeighborPolicy | None = None
+    ) -> None:
+        """Start the driver of ``neighbor``; with ``policy``, a neighbour added while the
+        speaker runs (:meth:`Node.add_neighbor <bgpemu.router.node.Node.add_neighbor>`)."""
         driver = PeerDriver(
             neighbor,
             local_address=self.spec.local_address,
@@ -192,6 +196,12 @@ class Speaker:
             on_change=self._notify,
             speaker_name=self.spec.name,
         )
+        if policy is None:
+            self.node.attach(neighbor.name, driver.session, neighbor.address, self._rng)
+        else:
+            now = asyncio.get_running_loop().time()
+            session, address = driver.session, neighbor.address
+            self._carry_out(self.node.add_neighbor(policy, session, address, now, self._rng), now)
         self._peers[neighbor.name] = driver
         self._by_address[_normal(neighbor.address)] = driver
         self._tasks[neighbor.name] = tg.create_task(
@@ -230,7 +240,7 @@ class Speaker:
     def originate(self, route: OriginatedRoute) -> None:
         """Start announcing ``route`` to every peer its export rules allow."""
         now = asyncio.get_running_loop().time()
-        self._apply_output(self.router.originate(route, now), now)
+        self._carry_out(self.node.originate(route, now), now)
         self._notify()
 
     async def set_neighbor_policy(self, policy: NeighborPolicy) -> None:
@@ -273,9 +283,7 @@ class Speaker:
             )
         if spec.tcp_md5_key is not None:
             self._listen_key(spec.address, spec.tcp_md5_key, spec.name)
-        now = asyncio.get_running_loop().time()
-        self._apply_output(self.router.set_neighbor_policy(policy, now), now)
-        self._start_peer(tg, spec)
+        self._start_peer(tg, spec, policy)
         self.spec = replace(
             self.spec, router=self.router.config, neighbors=(*self.spec.neighbors, spec)
         )
@@ -290,8 +298,6 @@ class Speaker:
         KeyError if there is no such neighbour.
         """
         await self._retire(name, CeaseSubcode.PEER_DECONFIGURED)
-        now = asyncio.get_running_loop().time()
-        self._apply_output(self.router.remove_neighbor(name, now), now)
         self.spec = replace(
             self.spec,
             router=self.router.config,
@@ -314,9 +320,7 @@ class Speaker:
         await self._retire(spec.name, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
         if spec.tcp_md5_key is not None:
             self._listen_key(spec.address, spec.tcp_md5_key, spec.name)
-        now = asyncio.get_running_loop().time()
-        self._apply_output(self.router.set_neighbor_policy(policy, now), now)
-        self._start_peer(tg, spec)
+        self._start_peer(tg, spec, policy)
         self.spec = replace(
             self.spec,
             router=self.router.config,
@@ -325,7 +329,8 @@ class Speaker:
         self._notify()
 
     async def _retire(self, name: str, subcode: int) -> None:
-        """Stop neighbour ``name``'s driver with Cease ``subcode`` and forget it."""
+        """Stop neighbour ``name``'s driver with Cease ``subcode`` and forget it: the
+        node withdraws its paths (RFC 4271 §9.1) and drops its settings."""
         driver = self._peers.get(name)
         if driver is None:
             raise KeyError(f"speaker {self.spec.name} has no neighbour {name}")
@@ -338,11 +343,8 @@ class Speaker:
         task = self._tasks.pop(name, None)
         if task is not None:
             await asyncio.wait({task})
-        # The session's going down already withdrew the paths (RFC 4271 §9.1) when it
-        # was Established; this covers every other state (it does nothing then).
         now = asyncio.get_running_loop().time()
-        self._apply_output(self.router.peer_down(name, now), now)
-        self.node.detach(name)
+        self._carry_out(self.node.remove_neighbor(name, now), now)
         del self._peers[name]
 
     def _listen_key(self, address: str, key: TcpMd5Key | None, neighbor: str) -> None:
@@ -357,7 +359,7 @@ class Speaker:
     def withdraw(self, family: Family, prefix: str) -> None:
         """Stop announcing a locally originated ``prefix``."""
         now = asyncio.get_running_loop().time()
-        self._apply_output(self.router.withdraw_originated(family, prefix, now), now)
+        self._carry_out(self.node.withdraw(family, prefix, now), now)
         self._notify()
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
@@ -422,10 +424,6 @@ class Speaker:
             }
             for path in self.received_paths()
         ]
-
-    def _apply_output(self, out: RouterOutput, now: float) -> None:
-        """Carry out what the router asked: exports per peer, resets, restarts."""
-        self._carry_out(self.node.apply_output(out, now), now)
 
     def _carry_out(self, effects: list[NodeEffect], now: float) -> None:
         """Hand each effect of the node to the driver of its neighbour, in order."""

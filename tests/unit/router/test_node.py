@@ -5,7 +5,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+import pytest
+
 from bgpemu.router import Router, RouterConfig, RouterOutput
+from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.node import (
     Accepted,
     Collision,
@@ -18,8 +22,19 @@ from bgpemu.router.node import (
     Promote,
     Rearm,
 )
-from bgpemu.session import ManualStart, Send, Session, SessionConfig, SessionState, TcpCrAcked
+from bgpemu.session import (
+    ConnectTcp,
+    ManualStart,
+    Send,
+    Session,
+    SessionConfig,
+    SessionDown,
+    SessionState,
+    TcpCrAcked,
+)
 from bgpemu.session.effects import Effect, StateChanged, UpdateReceived
+from bgpemu.types import IPV4_UNICAST
+from bgpemu.wire.constants import CeaseSubcode, ErrorCode
 from bgpemu.wire.messages import Update
 
 
@@ -97,7 +112,7 @@ def _collision(local_id: str, remote_id: str) -> tuple[Node, list[NodeEffect]]:
     remote = SessionConfig(local_as=65002, peer_as=65001, bgp_identifier=remote_id)
     node = Node(Router(RouterConfig(asn=65001, router_id=local_id)))
     node.attach("p", Session(local, random.Random(1)), "192.0.2.2", random.Random(2))
-    node.handle("p", ManualStart(), 0.0)
+    node.start_peer("p", 0.0)
     first = node.connected("p", 1, inbound=False, now=0.0)
     assert first[0] == Accepted("p", 1, primary=True)
     assert node.sessions["p"].state is SessionState.OPEN_SENT
@@ -133,3 +148,140 @@ def test_a_collision_closes_the_candidate_when_our_bgp_identifier_is_higher() ->
     assert cease[-21:-19] == b"\xff\xff"
     assert cease[-3:] == bytes([3, 6, 7])
     assert node.sessions["p"].state is SessionState.OPEN_SENT  # ours, untouched
+
+
+# -- operator commands: both engines only call the node and carry out its effects --------
+
+_A_ID, _B_ID = "192.0.2.1", "192.0.2.2"
+_ROUTE = OriginatedRoute(prefix="10.9.0.0/24", family=IPV4_UNICAST)
+
+
+def _node(asn: int, router_id: str, peers: dict[str, tuple[int, str]]) -> Node:
+    """A node whose neighbours (name: (ASN, address)) are attached, not started."""
+    node = Node(Router(RouterConfig(asn=asn, router_id=router_id, next_hop_v4=router_id)))
+    for seed, (name, (peer_as, address)) in enumerate(sorted(peers.items())):
+        config = SessionConfig(local_as=asn, peer_as=peer_as, bgp_identifier=router_id)
+        node.attach(name, Session(config, random.Random(seed)), address)
+    return node
+
+
+def _pump(ends: dict[str, tuple[Node, str]], out: dict[str, list[NodeEffect]]) -> None:
+    """Deliver every Send between the two nodes (connection 1) until nothing is left.
+
+    ``ends``: node label -> (node, the name it gives the other one)."""
+    while any(out.values()):
+        for label, effects in list(out.items()):
+            out[label] = []
+            other = next(k for k in ends if k != label)
+            node, peer = ends[other]
+            for effect in effects:
+                if isinstance(effect, Io) and isinstance(effect.effect, Send):
+                    out[other] += node.received(peer, 1, effect.effect.data, 0.0)
+
+
+def _established() -> tuple[Node, Node, dict[str, tuple[Node, str]]]:
+    """Nodes a (AS 65001) and b (AS 65002) with an Established session."""
+    a = _node(65001, _A_ID, {"b": (65002, _B_ID)})
+    b = _node(65002, _B_ID, {"a": (65001, _A_ID)})
+    ends = {"a": (a, "b"), "b": (b, "a")}
+    a.start(0.0)
+    b.start_peer("a", 0.0)
+    out = {
+        "a": a.connected("b", 1, inbound=False, now=0.0),
+        "b": b.connected("a", 1, inbound=True, now=0.0),
+    }
+    _pump(ends, out)
+    assert a.sessions["b"].state is SessionState.ESTABLISHED
+    assert b.sessions["a"].state is SessionState.ESTABLISHED
+    return a, b, ends
+
+
+def _prefixes(node: Node) -> list[str]:
+    return [row["prefix"] for row in node.router.table()]
+
+
+def test_start_starts_every_session_in_name_order() -> None:
+    """Node.start is ManualStart (RFC 4271 §8.1.2 event 1) for every neighbour, by name."""
+    node = _node(65001, _A_ID, {"z": (65003, "192.0.2.3"), "b": (65002, _B_ID)})
+    out = node.start(0.0)
+    connects = [e.peer for e in out if isinstance(e, Io) and isinstance(e.effect, ConnectTcp)]
+    assert connects == ["b", "z"]
+    assert {s.state for s in node.sessions.values()} == {SessionState.CONNECT}
+
+
+def test_stop_ends_every_session_with_the_cease_subcode_given() -> None:
+    """Node.stop: Cease with the subcode given (RFC 4486 §4) to every established peer,
+    the sessions stay Idle and the peer's routes are gone from the router."""
+    a, b, ends = _established()
+    _pump(ends, {"a": a.originate(_ROUTE, 0.0), "b": []})
+    assert _prefixes(b) == ["10.9.0.0/24"]
+    out = b.stop(0.0, CeaseSubcode.PEER_DECONFIGURED)
+    (down,) = [e.effect for e in out if isinstance(e, Io) and isinstance(e.effect, SessionDown)]
+    assert down.sent is not None
+    assert (down.sent.code, down.sent.subcode) == (ErrorCode.CEASE, CeaseSubcode.PEER_DECONFIGURED)
+    assert b.sessions["a"].state is SessionState.IDLE
+    assert b.next_deadline("a") is None  # stopped for good: no IdleHoldTimer
+    assert _prefixes(b) == []
+
+
+def test_stop_peer_says_why_in_the_session_down() -> None:
+    a, _, _ = _established()
+    out = a.stop_peer("b", 0.0, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, "link cut")
+    (down,) = [e.effect for e in out if isinstance(e, Io) and isinstance(e.effect, SessionDown)]
+    assert down.reason == "link cut"
+    assert down.sent is not None
+    assert down.sent.subcode == CeaseSubcode.ADMINISTRATIVE_SHUTDOWN
+
+
+def test_originate_and_withdraw_reach_the_established_peer() -> None:
+    a, b, ends = _established()
+    _pump(ends, {"a": a.originate(_ROUTE, 0.0), "b": []})
+    assert _prefixes(b) == ["10.9.0.0/24"]
+    _pump(ends, {"a": a.withdraw(IPV4_UNICAST, "10.9.0.0/24", 0.0), "b": []})
+    assert _prefixes(b) == []
+
+
+def test_connect_failed_drops_a_connecting_session_to_idle_and_retries() -> None:
+    """RFC 4271 §8.2.2, Connect: TcpConnectionFails without a DelayOpenTimer goes to
+    Idle; the IdleHoldTimer (§8.1.1) starts it again, so the driver must re-arm."""
+    node = _node(65001, _A_ID, {"b": (65002, _B_ID)})
+    node.start(0.0)
+    session = node.sessions["b"]
+    assert session.state is SessionState.CONNECT
+    out = node.connect_failed("b", 0.0)
+    assert node.sessions["b"].state is SessionState.IDLE
+    assert node.next_deadline("b") is not None
+    assert out[-1] == Rearm("b")
+
+
+def test_request_route_refresh_sends_a_route_refresh() -> None:
+    """RFC 2918 §3: a ROUTE-REFRESH (type 5) for the family, to a peer that supports it."""
+    a, _, _ = _established()
+    out = a.request_route_refresh("b", IPV4_UNICAST, 0.0)
+    (sent,) = [e.effect.data for e in out if isinstance(e, Io) and isinstance(e.effect, Send)]
+    assert sent[18] == 5
+
+
+def test_add_neighbor_gives_the_router_its_settings_before_the_session_starts() -> None:
+    node = _node(65001, _A_ID, {})
+    config = SessionConfig(local_as=65001, peer_as=65002, bgp_identifier=_A_ID)
+    session = Session(config, random.Random(1))
+    policy = NeighborPolicy(name="b", allowas_in=2)
+    node.add_neighbor(policy, session, _B_ID, 0.0)
+    assert node.sessions["b"] is session
+    assert session.state is SessionState.IDLE  # not started: start_peer does
+    assert node.router.config.neighbor("b") == policy
+    with pytest.raises(ValueError, match="already a neighbour: b"):
+        node.add_neighbor(policy, Session(config, random.Random(2)), _B_ID, 0.0)
+
+
+def test_remove_neighbor_withdraws_its_paths_and_forgets_it() -> None:
+    """De-configured (RFC 4486 §4 subcode 3, sent by stop_peer): the session is
+    forgotten, the paths learned from it withdrawn (RFC 4271 §9.1), settings dropped."""
+    a, b, ends = _established()
+    b.router.set_neighbor_policy(NeighborPolicy(name="a", allowas_in=1), 0.0)
+    _pump(ends, {"a": a.originate(_ROUTE, 0.0), "b": []})
+    b.remove_neighbor("a", 0.0)
+    assert "a" not in b.sessions
+    assert _prefixes(b) == []
+    assert b.router.config.neighbor("a") == NeighborPolicy(name="a")
