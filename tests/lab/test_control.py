@@ -11,8 +11,8 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.cli import main
 from bgpemu.lab.control import Injection, parse_command
-from bgpemu.lab.names import Names
 from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.targets import Names
 from bgpemu.observe.mqtt import Observer
 from bgpemu.topology import load_topology
 from tests.helpers import free_port

@@ -10,8 +10,8 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.control import Injection, parse_command
-from bgpemu.lab.names import Names
 from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.targets import Names
 from bgpemu.topology import load_topology
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto

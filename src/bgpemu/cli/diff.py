@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     """Load and check everything first (exit 2 on any problem), then run the what-if."""
     from bgpemu.azure.roles import compile_network
     from bgpemu.config.safe_yaml import YamlProblem, read_file
-    from bgpemu.lab.names import Names
+    from bgpemu.lab.targets import Names
     from bgpemu.testing.changes import Step, parse_changes
     from bgpemu.topology import load_topology
 

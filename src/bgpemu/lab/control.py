@@ -1,7 +1,7 @@
 """Commands to a running lab (``bgpemu fail ...``, the MQTT ``control`` topic).
 
 A command names topology nodes or speakers; :func:`parse_command` checks it against
-the lab's plan with :class:`~bgpemu.lab.names.Names` (the testing API's resolver too)
+the lab's plan with :class:`~bgpemu.lab.targets.Names` (the testing API's resolver too)
 and either returns the speaker-level :class:`Injection` or every problem at once, in
 which case the lab is left untouched.  :func:`apply` carries an
 injection out on a :class:`~bgpemu.lab.supervisor.TcpLab`.  ``apply`` carries a whole
@@ -44,8 +44,8 @@ from bgpemu.config.keys import KeySources
 from bgpemu.config.safe_yaml import LIMITS
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.lab.errors import LabInputError
-from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import LabError, TcpLab
+from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.errors import JsonNestingError
 from bgpemu.observe.jsontext import loads
 from bgpemu.observe.payloads import CONTROL_OPS
@@ -176,7 +176,7 @@ def parse_command(
     """The injection ``command`` asks for, or every problem with it.
 
     Node, speaker and session names are resolved by ``names`` (the running lab's
-    :class:`~bgpemu.lab.names.Names`, the resolver the testing API uses too).
+    :class:`~bgpemu.lab.targets.Names`, the resolver the testing API uses too).
 
     ``apply`` needs ``planner`` (a lab without one cannot change its topology).
 

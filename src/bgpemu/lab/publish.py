@@ -332,7 +332,7 @@ class _Control:
     async def _serve(self, command: dict[str, Any], request: str | None, op: str | None) -> None:
         """Check, inject, wait for convergence, report: every outcome is an event."""
         from bgpemu.lab.control import apply, parse_command
-        from bgpemu.lab.names import Names
+        from bgpemu.lab.targets import Names
 
         names = Names(self.lab.network, self.lab.plan)
         injection = parse_command(names, command, planner=self.lab.plan_change)

@@ -39,7 +39,7 @@ import yaml
 from bgpemu.azure.roles import compile_network
 from bgpemu.config.safe_yaml import YamlProblem, parse
 from bgpemu.errors import ConfigError
-from bgpemu.lab.names import Names, parse_prefix
+from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.testing.errors import LabInputError
 from bgpemu.testing.lab import Lab
 from bgpemu.topology.edit import EDIT_OPS, Document, apply_edit, describe

@@ -161,7 +161,7 @@ def test_the_bench_topologies_load_within_the_limits_with_room_to_spare() -> Non
 
 def test_a_change_file_is_read_with_the_same_limits(corpus: list[Path]) -> None:
     from bgpemu.azure.roles import compile_network
-    from bgpemu.lab.names import Names
+    from bgpemu.lab.targets import Names
     from bgpemu.testing.changes import parse_changes
 
     network = load_topology(ROOT / "topologies" / "s2s-bgp.yaml")
