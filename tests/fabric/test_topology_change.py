@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.replan import replan
 from bgpemu.azure.roles import compile_network
@@ -17,7 +18,7 @@ from bgpemu.errors import ConfigError
 from bgpemu.fabric import Fabric
 from bgpemu.topology import load_topology
 from bgpemu.topology.edit import apply_edit
-from bgpemu.topology.export import to_document
+from bgpemu.topology.source import source_of
 from bgpemu.wire.constants import CeaseSubcode
 from tests.testing.helpers import TOPOLOGIES
 
@@ -47,11 +48,14 @@ def _fresh(plan: Plan) -> Ribs:
     return _ribs(fabric)
 
 
-def _options(document: dict[str, Any], removed: list[tuple[str, dict[str, Any]]]) -> list[Any]:
-    """Edits the document allows now: remove a peering or connection, or add one back."""
+def _options(network: Network, removed: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Edits the network's document allows now: remove a peering or connection, or add
+    one back."""
+    document = source_of(network, "test").document
     found: list[Any] = []
-    for item in document.get("connections", []):
-        found.append(("remove_connection", {"type": item["type"], "name": item["name"]}, item))
+    # The document's connections compile in order; the Network has their names.
+    for item, connection in zip(document.get("connections", []), network.connections, strict=True):
+        found.append(("remove_connection", {"type": item["type"], "name": connection.name}, item))
     for name, node in document["nodes"].items():
         for peering in node.get("peerings", []) if node["role"] == "vnet" else []:
             args = {"vnet": name, "remoteVirtualNetwork": peering["remoteVirtualNetwork"]}
@@ -78,10 +82,9 @@ def test_a_changed_fabric_equals_a_fresh_one(file: str, choices: list[int]) -> N
     plan = compile_network(network)
     fabric = Fabric(plan.speakers)
     fabric.run_until_idle()
-    document = to_document(network)
     removed: list[tuple[str, dict[str, Any]]] = []
     for choice in choices:
-        options = _options(document, removed)
+        options = _options(network, removed)
         if not options:
             break
         kind, first, second = options[choice % len(options)]
@@ -91,7 +94,7 @@ def test_a_changed_fabric_equals_a_fresh_one(file: str, choices: list[int]) -> N
         else:
             op, args = kind, first
         try:
-            new_document, new_network = apply_edit(document, op, args)
+            new_network = apply_edit(network, op, args)
         except ConfigError:
             continue  # not allowed here (e.g. a hub side of a useRemoteGateways peering)
         if kind == "add_back":
@@ -116,7 +119,7 @@ def test_a_changed_fabric_equals_a_fresh_one(file: str, choices: list[int]) -> N
             if speaker in change.remove_speakers or peer in change.remove_speakers:
                 continue
             assert after.get((speaker, peer)) == count, (speaker, peer, named)
-        document, network, plan = new_document, new_network, change.new
+        network, plan = new_network, change.new
 
 
 def test_a_removed_neighbor_is_told_peer_deconfigured() -> None:
@@ -124,9 +127,7 @@ def test_a_removed_neighbor_is_told_peer_deconfigured() -> None:
     plan = compile_network(network)
     fabric = Fabric(plan.speakers)
     fabric.run_until_idle()
-    _document, edited = apply_edit(
-        to_document(network), "remove_connection", {"type": "site_to_site", "site": "OnPrem"}
-    )
+    edited = apply_edit(network, "remove_connection", {"type": "site_to_site", "site": "OnPrem"})
     change = replan(plan, edited)
     fabric.apply(change)
     fabric.run_until_idle()

@@ -15,7 +15,7 @@ every name a value refers to exists, and prefixes are normalised strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
@@ -494,6 +494,13 @@ class Network:
     name: str
     nodes: tuple[Node, ...]
     connections: tuple[Connection, ...] = ()
+    source: object = field(default=None, init=False, compare=False, repr=False)
+    """The topology document this network was compiled from (a
+    :class:`bgpemu.topology.source.TopologySource`: the model of record, which runtime
+    edits change and compile again); None for a network built in code.  Set by the
+    loader only: a network made with ``dataclasses.replace`` is one built in code (it
+    no longer is what the document says).  Not part of equality: two documents that
+    compile to equal values are equal networks."""
 
     def node(self, name: str) -> Node:
         """The node called ``name`` (KeyError if none)."""

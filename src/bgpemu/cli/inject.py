@@ -103,7 +103,7 @@ def add_parsers(commands: Any) -> None:
 
 def _target(args: argparse.Namespace) -> tuple[str, str] | None:
     """(lab, broker URL) from the options or the running lab's state file."""
-    from bgpemu.lab.state import read_state
+    from bgpemu.lab.state_files import read_state
 
     if args.lab is not None:
         return args.lab, args.mqtt or _DEFAULT_MQTT
@@ -162,15 +162,16 @@ def _apply(args: argparse.Namespace) -> int:
 
     A running lab reads no key references for a remote client (config/keys.py): a file
     whose TCP-MD5 keys come from the environment or from files is sent with those keys
-    resolved here, inline (the document regenerated from the validated network).  The
-    file is read once; a file without references is validated once.
+    resolved here, inline (the file's document with each reference replaced by its key:
+    :func:`bgpemu.topology.source.inline_keys`).  The file is read once; a file without
+    references is validated once.
     """
     import yaml
 
     from bgpemu.config.keys import KeySources
     from bgpemu.config.safe_yaml import read_file
     from bgpemu.topology import check_topology, parse_topology
-    from bgpemu.topology.export import to_document
+    from bgpemu.topology.source import inline_keys
 
     path = str(args.topology)
     text = read_file(path)
@@ -180,9 +181,9 @@ def _apply(args: argparse.Namespace) -> int:
         # Invalid, or valid only with its key references resolved here.
         try:
             network = parse_topology(text, path, KeySources(base=Path(path).parent))
+            text = yaml.safe_dump(inline_keys(network, path), sort_keys=False)
         except ConfigError as exc:
             return _refused(exc.problems)
-        text = yaml.safe_dump(to_document(network), sort_keys=False)
     return _send(args, {"topology": text, "file": os.path.basename(path)})
 
 

@@ -24,7 +24,9 @@ Each item is a one-key mapping, the operation, whose value gives its arguments::
 :func:`parse_changes` checks the whole file against the topology (shape, names, links,
 prefixes) and returns every problem, each with its file, line and item; nothing runs
 then.  Topology edits (:mod:`bgpemu.topology.edit`) are checked in sequence: each one
-against the topology the steps before it leave, and later steps against its result.
+is made on the document of the topology the steps before it leave (the loaded file's
+document of record, :mod:`bgpemu.topology.source`), and later steps are checked
+against its result.
 :func:`apply_step` performs one step on a :class:`~bgpemu.testing.Lab`.
 """
 
@@ -42,8 +44,7 @@ from bgpemu.errors import ConfigError
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.testing.errors import LabInputError
 from bgpemu.testing.lab import Lab
-from bgpemu.topology.edit import EDIT_OPS, Document, apply_edit, describe
-from bgpemu.topology.export import to_document
+from bgpemu.topology.edit import EDIT_OPS, apply_edit, describe
 
 __all__ = ["OPS", "Step", "apply_step", "parse_changes"]
 
@@ -164,7 +165,6 @@ def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
         return [f"{file}: a change file is a non-empty list of injections (- {{crash: NODE}})"]
     steps: list[Step] = []
     problems: list[str] = []
-    document: Document | None = None
     for index, (item, node) in enumerate(zip(data, root.value, strict=True)):
         line = node.start_mark.line + 1
         if not isinstance(item, Mapping) or len(item) != 1:
@@ -175,9 +175,7 @@ def parse_changes(text: str, file: str, names: Names) -> list[Step] | list[str]:
         if op in EDIT_OPS:
             try:
                 args = _edit_arguments(str(op), value)
-                if document is None:
-                    document = to_document(names.network)
-                document, network = apply_edit(document, str(op), args)
+                network = apply_edit(names.network, str(op), args)
             except LabInputError as exc:
                 problems.append(f"{where}: {exc}")
                 continue

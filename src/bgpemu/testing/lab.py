@@ -38,8 +38,8 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.fabric import Fabric
+from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import TcpLab
-from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.payloads import rib_loc_payload
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
@@ -47,8 +47,8 @@ from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.testing._engines import Engine, FabricEngine, TcpEngine
 from bgpemu.testing.diff import Diff, LabSnapshot, diff
 from bgpemu.testing.errors import LabInputError
-from bgpemu.topology.edit import Document, apply_edit
-from bgpemu.topology.export import to_document
+from bgpemu.topology.edit import apply_edit
+from bgpemu.topology.source import Document, source_of
 from bgpemu.types import Family
 
 __all__ = ["ENGINES", "Convergence", "Lab", "LabStateError", "start_lab"]
@@ -119,7 +119,6 @@ class Lab:
         self._policies: dict[tuple[str, str], NeighborPolicy] = {}
         """(speaker, peer) -> neighbour settings changed since the start (both engines keep
         them across a restart)."""
-        self._document: Document | None = None
 
     @property
     def kind(self) -> str:
@@ -478,10 +477,13 @@ class Lab:
 
     @property
     def document(self) -> Document:
-        """The running topology as a document (what a topology file would hold)."""
-        if self._document is None:
-            self._document = to_document(self.network)
-        return self._document
+        """The running topology's document of record: the file as written, with the edits
+        made since (:mod:`bgpemu.topology.source`); LabInputError for a network built in
+        code."""
+        try:
+            return source_of(self.network, "document").document
+        except ConfigError as exc:
+            raise LabInputError(str(exc)) from None
 
     async def apply_topology(self, topology: str | PathLike[str] | Network) -> PlanChange:
         """Run ``topology`` (a file or a Network) from now on: only what differs changes.
@@ -497,7 +499,7 @@ class Lab:
                 network = load_topology(Path(topology))
             except ConfigError as exc:
                 raise LabInputError(str(exc)) from None
-        return await self._change(network, None)
+        return await self._change(network)
 
     async def add_peering(self, vnet: str, remote: str, **fields: Any) -> PlanChange:
         """``vnet`` gets a peering to ``remote`` (``fields``: the peering keys of the
@@ -539,12 +541,12 @@ class Lab:
         if not self._running:
             raise LabStateError("the lab is stopped")
         try:
-            document, network = apply_edit(self.document, op, args)
+            network = apply_edit(self.network, op, args)
         except ConfigError as exc:
             raise LabInputError(str(exc)) from None
-        return await self._change(network, document)
+        return await self._change(network)
 
-    async def _change(self, network: Network, document: Document | None) -> PlanChange:
+    async def _change(self, network: Network) -> PlanChange:
         """Replan to ``network``, apply it, and adopt the new topology."""
         if not self._running:
             raise LabStateError("the lab is stopped")
@@ -557,14 +559,13 @@ class Lab:
             raise LabInputError(str(exc)) from None
         self._touch()
         await self.engine.apply(change, network=network)
-        self._adopt(change, network, document)
+        self._adopt(change, network)
         return change
 
-    def _adopt(self, change: PlanChange, network: Network, document: Document | None) -> None:
+    def _adopt(self, change: PlanChange, network: Network) -> None:
         self.network = network
         self.plan = self.engine.plan
         self.names = Names(network, self.plan)
-        self._document = document
         for spec in (*change.add_speakers, *change.restart_speakers):
             self._originated[spec.name] = {(r.family, r.prefix) for r in spec.router.routes}
         replaced: set[tuple[str, str]] = set()

@@ -1,13 +1,16 @@
 """Edits of a topology document: the runtime topology changes of a running lab (issue 6).
 
-Each operation takes a topology *document* (the mapping a topology file holds, e.g.
-:func:`~bgpemu.topology.export.to_document` of the running Network) and returns a new
-document; the input is never changed.  :func:`apply_edit` then validates the whole
-new document with the loader (:func:`~bgpemu.topology.loader.check_topology`), so an
-edit is held to every rule a file is, and returns the new
-:class:`~bgpemu.azure.model.Network`.  Problems are raised together as a
+The document edited is the model of record a loaded Network carries
+(:mod:`bgpemu.topology.source`: the file as written).  :func:`edit_document` makes one
+operation on a document and returns a new one (the input is never changed);
+:func:`apply_edit` makes it on a Network's document and compiles the result through
+the loader (:func:`~bgpemu.topology.loader.parse_topology`, with the file's own key
+sources), so an edit is held to every rule a file is, and returns the new Network,
+which carries the new document.  Problems are raised together as a
 :class:`~bgpemu.errors.ConfigError`, each labelled with the operation
 (``add_peering Spoke3->Hub: nodes.Spoke3.peerings[0].remoteVirtualNetwork: ...``).
+A Network built in code has no document: its edits are refused
+(:func:`~bgpemu.topology.source.source_of`).
 
 Arguments use the topology file's keys (``remoteVirtualNetwork``,
 ``useRemoteGateways``); Python-style ``snake_case`` spellings are accepted too.
@@ -34,14 +37,13 @@ import yaml
 from pydantic.alias_generators import to_camel
 
 from bgpemu.azure.model import Network
+from bgpemu.config.keys import KeySources
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology.connections import CONNECTION_MODELS
-from bgpemu.topology.loader import check_topology
-from bgpemu.topology.resolve import resolve
+from bgpemu.topology.loader import parse_topology
+from bgpemu.topology.source import Document, source_of
 
 __all__ = ["EDIT_OPS", "Document", "apply_edit", "check_document", "describe", "edit_document"]
-
-Document = dict[str, Any]
 
 _NODE_REFERENCES = ("vnet", "peer", "vwan")
 """Node fields that name another node (a gateway's VNet, a circuit's peer, a hub's WAN)."""
@@ -251,25 +253,29 @@ def edit_document(document: Mapping[str, Any], op: str, args: Mapping[str, Any])
     return new
 
 
-def check_document(document: Mapping[str, Any], label: str) -> Network:
-    """The Network of ``document``; ConfigError with every problem, each labelled ``label``."""
+def check_document(
+    document: Mapping[str, Any], label: str, keys: KeySources | None = None
+) -> Network:
+    """The Network of ``document`` (carrying it as its source), compiled by the loader;
+    ConfigError with every problem, each labelled ``label`` instead of a file and line."""
     text = yaml.safe_dump(dict(document), sort_keys=False)
-    problems, model = check_topology(text, label)
-    if problems or model is None:
+    try:
+        return parse_topology(text, label, keys)
+    except ConfigError as exc:
         raise ConfigError(
-            [ConfigProblem(label, p.location, p.message, p.hint) for p in problems]
+            [ConfigProblem(label, p.location, p.message, p.hint) for p in exc.problems]
             or [ConfigProblem(label, "", "the topology is not valid")]
-        )
-    return resolve(model)
+        ) from None
 
 
-def apply_edit(
-    document: Mapping[str, Any], op: str, args: Mapping[str, Any]
-) -> tuple[Document, Network]:
-    """Make edit ``op`` and validate the whole result: (new document, its Network).
+def apply_edit(network: Network, op: str, args: Mapping[str, Any]) -> Network:
+    """Make edit ``op`` on ``network``'s document and compile the whole result: the new
+    Network, which carries the new document.
 
     ConfigError lists every problem (the edit's own, then the loader's on the new
-    document), each labelled with :func:`describe`; ``document`` is left unchanged.
+    document), each labelled with :func:`describe`; ``network`` is left unchanged.
     """
-    new = edit_document(document, op, args)
-    return new, check_document(new, describe(op, args))
+    label = describe(op, args) if isinstance(args, Mapping) else op
+    source = source_of(network, label)
+    new = edit_document(source.document, op, args)
+    return check_document(new, label, source.keys)

@@ -1,5 +1,8 @@
 """Load a topology file: YAML -> pydantic models -> semantic checks -> ``Network``.
 
+The Network carries the file's document as written (``Network.source``, the model of
+record that runtime edits change and load again: :mod:`bgpemu.topology.source`).
+
 Every problem is collected before anything is raised: duplicate keys, schema errors
 and the semantic checks of :mod:`bgpemu.topology.checks` (run on every node and
 connection that passed the schema).  A YAML syntax error stops at once: nothing else
@@ -29,6 +32,7 @@ from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.document import TopologyFile
 from bgpemu.topology.nodes import ROLE_MODELS, NodeModel
 from bgpemu.topology.resolve import resolve
+from bgpemu.topology.source import TopologySource, attach
 
 __all__ = ["check_topology", "load_topology", "parse_topology", "validate_file"]
 
@@ -118,6 +122,15 @@ def _index(
     return Index(nodes=nodes, roles=roles, connections=connections), explicit
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Checked:
+    problems: list[ConfigProblem]
+    model: TopologyFile | None
+    """The validated model, when the schema accepted the file."""
+    document: dict[str, Any] | None = None
+    """The mapping the file holds, as written (the document of record)."""
+
+
 def check_topology(
     text: str, file: str, keys: KeySources | None = None
 ) -> tuple[list[ConfigProblem], TopologyFile | None]:
@@ -126,19 +139,24 @@ def check_topology(
     ``keys`` says where TCP-MD5 key references may point (config/keys.py): by default
     ``{file: PATH}`` starts from the current directory.
     """
+    checked = _checked(text, file, keys or KeySources())
+    return checked.problems, checked.model
+
+
+def _checked(text: str, file: str, keys: KeySources) -> _Checked:
     with gc_paused():
-        return _check(text, file, {KEY_SOURCES: keys or KeySources()})
+        return _check(text, file, {KEY_SOURCES: keys})
 
 
-def _check(
-    text: str, file: str, context: dict[str, Any]
-) -> tuple[list[ConfigProblem], TopologyFile | None]:
+def _check(text: str, file: str, context: dict[str, Any]) -> _Checked:
     source = read(text)
     if isinstance(source, YamlProblem):
-        return [source.in_file(file)], None
+        return _Checked(problems=[source.in_file(file)], model=None)
     if not isinstance(source.data, dict):
         message = "the file must hold a mapping with name, nodes and connections"
-        return [ConfigProblem(file, "", message, "see docs/topology.md")], None
+        return _Checked(
+            problems=[ConfigProblem(file, "", message, "see docs/topology.md")], model=None
+        )
     issues: list[Issue] = [
         Issue(
             path,
@@ -157,7 +175,8 @@ def _check(
         issues += schema_issues(exc, merged.data)
     index, explicit = _index(merged.data, model, context)
     issues += run_checks(index, explicit)
-    return _problems(issues, source, merged, file), model
+    problems = _problems(issues, source, merged, file)
+    return _Checked(problems=problems, model=model, document=source.data)
 
 
 def _problems(
@@ -180,12 +199,14 @@ def _problems(
 
 
 def parse_topology(text: str, file: str = "<topology>", keys: KeySources | None = None) -> Network:
-    """The :class:`Network` a topology text describes; :class:`ConfigError` lists every
+    """The :class:`Network` a topology text describes, carrying the text's document as its
+    model of record (:mod:`bgpemu.topology.source`); :class:`ConfigError` lists every
     problem otherwise."""
-    problems, model = check_topology(text, file, keys)
-    if problems or model is None:
-        raise ConfigError(problems)
-    return resolve(model)
+    keys = keys or KeySources()
+    checked = _checked(text, file, keys)
+    if checked.problems or checked.model is None or checked.document is None:
+        raise ConfigError(checked.problems)
+    return attach(resolve(checked.model), TopologySource(document=checked.document, keys=keys))
 
 
 def _read(path: str | FsPath) -> tuple[str | None, list[ConfigProblem]]:

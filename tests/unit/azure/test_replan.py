@@ -12,7 +12,6 @@ from bgpemu.azure.replan import replan
 from bgpemu.azure.roles import compile_network
 from bgpemu.topology import load_topology
 from bgpemu.topology.edit import apply_edit
-from bgpemu.topology.export import to_document
 
 TOPOLOGIES = Path(__file__).resolve().parents[3] / "topologies"
 FILES = sorted(p.name for p in TOPOLOGIES.glob("*.yaml"))
@@ -43,8 +42,8 @@ def test_addresses_kept_and_new_speakers_take_the_lowest_free_ones() -> None:
         "HubGW": "127.0.10.1",
         "OnPrem": "127.0.10.2",
     }
-    _document, edited = apply_edit(
-        to_document(network),
+    edited = apply_edit(
+        network,
         "add_node",
         {"name": "AAA", "role": "onprem", "asn": 65020, "bgpPeeringAddress": "172.16.9.1"},
     )
@@ -67,13 +66,10 @@ def test_addresses_kept_and_new_speakers_take_the_lowest_free_ones() -> None:
 def test_a_removed_speaker_address_is_not_reused_in_the_same_change() -> None:
     network = _load("hub-spoke-transit.yaml")
     plan = compile_network(network)
-    document = to_document(network)
-    document, network2 = apply_edit(
-        document, "remove_connection", {"type": "site_to_site", "site": "OnPrem"}
-    )
-    document, network2 = apply_edit(document, "remove_node", {"name": "OnPrem"})
-    document, network2 = apply_edit(
-        document,
+    network2 = apply_edit(network, "remove_connection", {"type": "site_to_site", "site": "OnPrem"})
+    network2 = apply_edit(network2, "remove_node", {"name": "OnPrem"})
+    network2 = apply_edit(
+        network2,
         "add_node",
         {"name": "Other", "role": "onprem", "asn": 65020, "bgpPeeringAddress": "172.16.9.1"},
     )
@@ -84,15 +80,14 @@ def test_a_removed_speaker_address_is_not_reused_in_the_same_change() -> None:
 
 def test_a_new_connection_adds_neighbors_and_changes_policies() -> None:
     network = _load("vwan-basic.yaml")
-    document = to_document(network)
-    document, with_node = apply_edit(
-        document,
+    with_node = apply_edit(
+        network,
         "add_node",
         {"name": "B3", "role": "onprem", "asn": 65020, "bgpPeeringAddress": "10.50.3.1"},
     )
     plan = compile_network(with_node)
-    _, connected = apply_edit(
-        document, "add_connection", {"type": "hub_vpn", "hub": "hub1", "site": "B3"}
+    connected = apply_edit(
+        with_node, "add_connection", {"type": "hub_vpn", "hub": "hub1", "site": "B3"}
     )
     change = replan(plan, connected)
     items = {s.speaker: s for s in change.speakers}

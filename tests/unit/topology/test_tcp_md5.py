@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from bgpemu.azure.model import BgpPeering, ExpressRouteCircuit
 from bgpemu.azure.roles import compile_network
 from bgpemu.cli import main
 from bgpemu.config.keys import KeySources
 from bgpemu.errors import ConfigError
 from bgpemu.topology import load_topology, parse_topology
-from bgpemu.topology.edit import check_document
-from bgpemu.topology.export import to_document
+from bgpemu.topology.edit import apply_edit
+from bgpemu.topology.source import inline_keys, source_of
 from bgpemu.types import TcpMd5Key
 
 SECRET = "Er-sh4red-key"
@@ -125,11 +127,58 @@ def test_a_bad_key_is_reported_with_its_field_and_never_quoted() -> None:
     assert SECRET not in str(info.value)
 
 
-def test_an_edit_document_loads_back_with_the_same_keys() -> None:
-    network = parse_topology(
-        _text(circuit_key=f'sharedKey: "{SECRET}"', bgp_key=f'password: "{SECRET}x"'), "md5.yaml"
+def test_the_document_of_record_holds_key_references_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit compiles the document again with the file's own key sources: a relative
+    ``{file: PATH}`` is read beside the topology again (from any directory), the
+    secret itself is never copied into the document, and a key that went missing
+    refuses the edit with the loader's message."""
+    (tmp_path / "circuit.key").write_text(SECRET + "\n")
+    topology = tmp_path / "md5.yaml"
+    topology.write_text(
+        _text(circuit_key="sharedKey: {file: circuit.key}", bgp_key="password: {env: BGP_KEY}")
     )
-    assert check_document(to_document(network), "round trip") == network
+    monkeypatch.setenv("BGP_KEY", SECRET + "x")
+    network = load_topology(topology)
+    document = source_of(network, "test").document
+    assert document["nodes"]["Circuit"]["sharedKey"] == {"file": "circuit.key"}
+    assert document["connections"][1]["password"] == {"env": "BGP_KEY"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    branch = {"role": "onprem", "asn": 65040, "bgpPeeringAddress": "192.168.40.1"}
+    edited = apply_edit(network, "add_node", {"name": "B2", **branch})
+    assert SECRET not in repr(source_of(edited, "test").document)
+    circuit, connection = edited.node("Circuit"), edited.connections[1]
+    assert isinstance(circuit, ExpressRouteCircuit)
+    assert isinstance(connection, BgpPeering)
+    assert circuit.shared_key == TcpMd5Key(SECRET.encode())
+    assert connection.password == TcpMd5Key((SECRET + "x").encode())
+    monkeypatch.delenv("BGP_KEY")
+    with pytest.raises(ConfigError) as info:
+        apply_edit(edited, "remove_node", {"name": "B2"})
+    (problem,) = info.value.problems
+    assert str(problem).startswith("remove_node B2: connections[1].password: ")
+    assert "environment variable BGP_KEY (the TCP-MD5 key) is not set" in problem.message
+
+
+def test_inline_keys_resolves_every_reference_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``bgpemu apply`` sends a running lab (which reads no references): the
+    document as written with each key reference replaced by its key, defaults too."""
+    (tmp_path / "circuit.key").write_text(SECRET + "\n")
+    monkeypatch.setenv("BGP_KEY", SECRET + "x")
+    text = _text(circuit_key="", bgp_key="password: {env: BGP_KEY}")
+    text += "defaults:\n  expressroute: {sharedKey: {file: circuit.key}}\n"
+    network = parse_topology(text, "md5.yaml", KeySources(base=tmp_path))
+    inline = inline_keys(network)
+    assert inline["defaults"]["expressroute"]["sharedKey"] == SECRET
+    assert inline["connections"][1]["password"] == SECRET + "x"
+    assert inline["nodes"] == source_of(network, "test").document["nodes"]
+    sent = yaml.safe_dump(inline, sort_keys=False)
+    assert parse_topology(sent, "sent.yaml", KeySources(references=False)) == network
 
 
 def test_validate_and_solve_never_print_the_key(

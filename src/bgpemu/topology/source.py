@@ -1,0 +1,128 @@
+"""The model of record: the topology document a :class:`~bgpemu.azure.model.Network` was
+compiled from (issue 13, item 3).
+
+The loader attaches a :class:`TopologySource` to every Network it compiles
+(``Network.source``): the document exactly as the file holds it (the mapping YAML
+gives, ``defaults`` and TCP-MD5 key *references* as written, never a resolved
+secret) and where its key references may point.  Runtime edits
+(:mod:`bgpemu.topology.edit`) change that document and compile it again through the
+loader, so no mapping runs from a Network back to a document.  A Network built in
+code has no source: it can be run and replaced whole, and an edit of it is refused
+(:func:`source_of`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from bgpemu.azure.model import Network
+from bgpemu.config.keys import KeySources, Md5Key, read_key
+from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.topology.connections import CONNECTION_MODELS
+from bgpemu.topology.nodes import ROLE_MODELS
+
+__all__ = ["Document", "TopologySource", "attach", "inline_keys", "source_of"]
+
+Document = dict[str, Any]
+"""A topology document: the mapping a topology file holds (its camelCase keys)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopologySource:
+    """A Network's document of record and the key sources its references resolve with."""
+
+    document: Document
+    """As written (never changed in place: edits make a new document)."""
+    keys: KeySources
+    """Where ``{file: PATH}`` / ``{env: NAME}`` references may point (config/keys.py)."""
+
+
+def attach(network: Network, source: TopologySource) -> Network:
+    """``network``, just compiled by the loader from ``source``, marked as compiled from it.
+
+    ``Network.source`` is not an ``__init__`` field (so that ``dataclasses.replace``
+    never carries a document that no longer describes the copy); the loader sets it
+    once, here, before the network is shared.
+    """
+    object.__setattr__(network, "source", source)
+    return network
+
+
+def source_of(network: Network, label: str) -> TopologySource:
+    """The document ``network`` was compiled from; ConfigError (labelled ``label``) for a
+    network built in code, which has none to edit."""
+    if isinstance(network.source, TopologySource):
+        return network.source
+    raise ConfigError(
+        [
+            ConfigProblem(
+                label,
+                "",
+                f"network {network.name!r} was built in code, not loaded from a topology "
+                "document, so it has no document to edit",
+                "load it from a topology file (load_topology/parse_topology), or replace "
+                "it whole (Lab.apply_topology)",
+            )
+        ]
+    )
+
+
+def _key_fields(models: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Role or connection type -> the file keys of its TCP-MD5 key fields (config.keys.Md5Key)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, model in models.items():
+        keys = tuple(
+            info.alias or name
+            for name, info in model.model_fields.items()
+            if info.annotation == Md5Key or Md5Key in get_args(info.annotation)
+        )
+        if keys:
+            found[kind] = keys
+    return found
+
+
+_NODE_KEYS = _key_fields(ROLE_MODELS)
+_CONNECTION_KEYS = _key_fields(CONNECTION_MODELS)
+
+
+def inline_keys(network: Network, file: str = "<topology>") -> Document:
+    """``network``'s document with every TCP-MD5 key reference replaced by its key (as
+    text), for a receiver that reads no references (a running lab, config/keys.py).
+
+    Only the key fields change; ConfigError names a reference that no longer resolves
+    (in ``file``; a reference in ``defaults`` that no node takes is resolved too).
+    The result holds secrets: it is sent, never printed or stored.
+    """
+    source = source_of(network, file)
+    document = copy.deepcopy(source.document)
+    problems: list[ConfigProblem] = []
+
+    def resolve(item: Any, kind: Any, fields: dict[str, tuple[str, ...]], where: str) -> None:
+        if not isinstance(item, dict):
+            return
+        for key in fields.get(str(kind), ()):
+            value = item.get(key)
+            if value is None:
+                continue
+            try:
+                item[key] = read_key(value, source.keys).secret.decode("utf-8")
+            except ValueError as exc:
+                problems.append(ConfigProblem(file, f"{where}.{key}", str(exc), ""))
+
+    defaults = document.get("defaults")
+    for role, values in (defaults if isinstance(defaults, dict) else {}).items():
+        resolve(values, role, _NODE_KEYS, f"defaults.{role}")
+    nodes = document.get("nodes")
+    for name, node in (nodes if isinstance(nodes, dict) else {}).items():
+        resolve(
+            node, node.get("role") if isinstance(node, dict) else None, _NODE_KEYS, f"nodes.{name}"
+        )
+    connections = document.get("connections")
+    for index, item in enumerate(connections if isinstance(connections, list) else []):
+        kind = item.get("type") if isinstance(item, dict) else None
+        resolve(item, kind, _CONNECTION_KEYS, f"connections[{index}]")
+    if problems:
+        raise ConfigError(problems)
+    return document
