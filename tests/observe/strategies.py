@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import PeerStatus, RouterSnapshot
+from bgpemu.rib.route import RibRoute
 
 PREFIXES = (
     ("ipv4-unicast", "0.0.0.0/0"),

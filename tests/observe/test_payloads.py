@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import PeerStatus, RouterSnapshot
 from bgpemu.observe import SequenceGapError
 from bgpemu.observe.payloads import (
     apply_delta,
     rib_loc_payload,
-    route_doc,
     session_doc,
     status_payload,
     table_keys,
     table_of,
     table_payload,
 )
+from bgpemu.rib.route import RibRoute, route_doc
 
 NOW = 100.0
 

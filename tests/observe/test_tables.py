@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.azure.snapshot import PeerStatus, route_of, snapshot
+from bgpemu.azure.snapshot import PeerStatus, snapshot
 from bgpemu.observe.feed import NodeFeed, Publication
 from bgpemu.observe.mqtt.connect import encode
 from bgpemu.observe.payloads import adj_rib_payload, apply_delta, table_keys, table_payload
@@ -28,6 +28,7 @@ from bgpemu.observe.topics import NodeTopic, table_key, table_of_key
 from bgpemu.rib.adj_rib_in import AdjRibIn
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.rib.path import Path
+from bgpemu.rib.route import route_of
 from bgpemu.router.core import Router
 from bgpemu.types import IPV4_UNICAST
 from tests.observe.schemas import validate, validators

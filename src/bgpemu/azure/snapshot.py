@@ -6,7 +6,7 @@ The Azure views (:mod:`bgpemu.azure.views`) are pure functions of a
 can be taken in whatever process runs the speaker (fabric, TCP lab worker), sent as
 JSON (:meth:`RouterSnapshot.to_json` / :meth:`RouterSnapshot.from_json`) and fed to the
 same views anywhere.  Its routes are the one route record of bgpemu,
-:class:`~bgpemu.rib.route.RibRoute` (re-exported here with :func:`route_of`), encoded by
+:class:`~bgpemu.rib.route.RibRoute` (import it from there), encoded by
 :func:`~bgpemu.rib.route.route_doc`.
 """
 
@@ -23,7 +23,7 @@ from bgpemu.session import Session, SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
 from bgpemu.wire.messages import PathAttributes
 
-__all__ = ["PeerStatus", "RibRoute", "RouterSnapshot", "peer_status", "route_of", "snapshot"]
+__all__ = ["PeerStatus", "RouterSnapshot", "peer_status", "snapshot"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

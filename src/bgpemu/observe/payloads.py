@@ -45,7 +45,6 @@ __all__ = [
     "lab_event_payload",
     "lab_state_payload",
     "rib_loc_payload",
-    "route_doc",
     "schema_id",
     "session_doc",
     "sessions_payload",

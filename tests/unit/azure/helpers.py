@@ -8,10 +8,11 @@ from typing import Any
 from bgpemu.azure.model import Announcement, Network, Nva, OnPrem, Peering, Subnet, VNet, VWanHub
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.roles import compile_network
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot, snapshot
+from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.fabric import Fabric
 from bgpemu.policy import Direction, Policy, PolicyContext
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
+from bgpemu.rib.route import RibRoute
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.types import IPV4_UNICAST
 from bgpemu.wire.messages import AsPathSegment, Origin, PathAttributes, SegmentType

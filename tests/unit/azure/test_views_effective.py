@@ -25,8 +25,9 @@ from bgpemu.azure.model import (
     VpnGateway,
     VWan,
 )
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views import effective_routes, render_effective_routes, render_table
+from bgpemu.rib.route import RibRoute
 from tests.unit.azure.helpers import endpoint, plan_of, vwan_hub
 
 NONE_ROUTES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}

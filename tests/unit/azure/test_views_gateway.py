@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bgpemu.azure.model import Network, OnPrem, VNet, VpnGateway
-from bgpemu.azure.snapshot import PeerStatus, RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import PeerStatus, RouterSnapshot
 from bgpemu.azure.views import (
     advertised_routes,
     bgp_peer_status,
@@ -15,6 +15,7 @@ from bgpemu.azure.views import (
     render_table,
 )
 from bgpemu.azure.views.gateway import connected_duration, peer_state
+from bgpemu.rib.route import RibRoute
 from tests.unit.azure.helpers import endpoint, plan_of
 
 NET = Network(

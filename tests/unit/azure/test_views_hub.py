@@ -24,8 +24,9 @@ from bgpemu.azure.model import (
     VWan,
     VWanHub,
 )
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views import hub_routes, render_hub_routes, render_table
+from bgpemu.rib.route import RibRoute
 from tests.unit.azure.helpers import endpoint, plan_of, vwan_hub
 
 RG = (

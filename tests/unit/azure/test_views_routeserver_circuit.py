@@ -13,7 +13,7 @@ from bgpemu.azure.model import (
     RouteServerPeer,
     VNet,
 )
-from bgpemu.azure.snapshot import RibRoute, RouterSnapshot
+from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views import (
     circuit_routes,
     render_circuit_routes,
@@ -21,6 +21,7 @@ from bgpemu.azure.views import (
     render_table,
     route_server_routes,
 )
+from bgpemu.rib.route import RibRoute
 from tests.unit.azure.helpers import endpoint, plan_of
 
 NET = Network(
