@@ -38,8 +38,8 @@ from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.fabric import Fabric
-from bgpemu.lab.names import Names, parse_prefix
 from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.payloads import rib_loc_payload
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
