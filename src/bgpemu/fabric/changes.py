@@ -24,18 +24,44 @@ starts from the new one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bgpemu.router.config import OriginatedRoute
+from bgpemu.router.neighbor import NeighborPolicy
+from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.router.spec_change import SpecChange
+from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
 
-if TYPE_CHECKING:
-    from bgpemu.fabric.fabric import Fabric
-
-__all__ = ["apply_change"]
+__all__ = ["Editable", "apply_change"]
 
 
-def apply_change(fabric: Fabric, change: SpecChange) -> None:
+class Editable(Protocol):
+    """The primitives :func:`apply_change` uses (:class:`~bgpemu.fabric.fabric.Fabric`
+    has them); this module needs nothing else of the fabric, so it imports none of it."""
+
+    def add_node(self, spec: SpeakerSpec) -> None: ...
+
+    def remove_node(self, name: str, *, subcode: int = ...) -> None: ...
+
+    def add_neighbor(
+        self, name: str, neighbor: NeighborSpec, policy: NeighborPolicy | None = ...
+    ) -> None: ...
+
+    def remove_neighbor(self, name: str, neighbor: str, *, subcode: int = ...) -> None: ...
+
+    def set_neighbor_policy(self, node: str, policy: NeighborPolicy) -> None: ...
+
+    def announce(self, node: str, route: OriginatedRoute) -> None: ...
+
+    def withdraw(self, node: str, family: Family, prefix: str) -> None: ...
+
+    def set_routes(self, name: str, routes: tuple[OriginatedRoute, ...]) -> None: ...
+
+    def is_running(self, name: str) -> bool: ...
+
+
+def apply_change(fabric: Editable, change: SpecChange) -> None:
     """Carry out ``change`` on ``fabric`` now (see the theory of operation)."""
     for spec in change.add_speakers:
         fabric.add_node(spec)

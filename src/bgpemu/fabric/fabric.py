@@ -61,9 +61,10 @@ import random
 import traceback
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bgpemu.errors import BgpEmuError
+from bgpemu.fabric.changes import apply_change
 from bgpemu.fabric.links import (
     Close,
     Connect,
@@ -95,6 +96,7 @@ from bgpemu.router.node import (
 from bgpemu.router.outputs import RouterOutput
 from bgpemu.router.reconfigure import with_neighbor, without_neighbor
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
+from bgpemu.router.spec_change import SpecChange
 from bgpemu.session import (
     CloseTcp,
     ConnectTcp,
@@ -109,9 +111,6 @@ from bgpemu.session import (
 from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
-
-if TYPE_CHECKING:
-    from bgpemu.router.spec_change import SpecChange
 
 __all__ = ["ConvergenceError", "Fabric"]
 
@@ -378,8 +377,6 @@ class Fabric:
 
     def apply(self, change: SpecChange) -> None:
         """Carry out a topology change now (:func:`bgpemu.fabric.changes.apply_change`)."""
-        from bgpemu.fabric.changes import apply_change
-
         apply_change(self, change)
 
     def add_node(self, spec: SpeakerSpec) -> None:
