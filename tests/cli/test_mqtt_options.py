@@ -17,7 +17,7 @@ from bgpemu.lab.credentials import (
     remove_lab_account,
     write_lab_account,
 )
-from bgpemu.lab.state import write_state
+from bgpemu.lab.state_files import write_state
 from bgpemu.observe.errors import MqttSecurityError, MqttUrlError
 
 

@@ -123,15 +123,15 @@ async def _run_lab(args: argparse.Namespace, network: Any) -> int:
     try:
         return await _run_claimed_lab(args, network, name, keepalive, hold)
     finally:
-        from bgpemu.lab.state import remove_state
+        from bgpemu.lab.state_files import remove_state
 
         remove_state(name, args.lab_id)
 
 
 def _claim_name(name: str, args: argparse.Namespace) -> str | None:
-    """Take the lab name on this machine (:func:`bgpemu.lab.state.claim_state`); the
+    """Take the lab name on this machine (:func:`bgpemu.lab.state_files.claim_state`); the
     reason to refuse when a lab of that name runs."""
-    from bgpemu.lab.state import claim_state
+    from bgpemu.lab.state_files import claim_state
 
     try:
         running = claim_state(
@@ -153,7 +153,7 @@ async def _running_on_broker(name: str, address: Any, lab_id: str) -> str | None
     the same broker (its retained ``state`` says ``running``, with another ``id``; a
     state of this host whose pid is gone is stale and ignored)."""
     from bgpemu.cli._observe_mqtt import lab_status
-    from bgpemu.lab.state import process_alive
+    from bgpemu.lab.state_files import process_alive
     from bgpemu.observe.errors import ObserveError
     from bgpemu.observe.mqtt import retained_labs
 
@@ -320,7 +320,7 @@ async def _serve_lab(
     published: asyncio.Event,
     before_stop: Callable[[], Awaitable[None]],
 ) -> int:
-    from bgpemu.lab.state import write_state
+    from bgpemu.lab.state_files import write_state
 
     state: dict[str, Any] = {
         "name": name,
@@ -422,7 +422,7 @@ async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:
 
 
 def _down(args: argparse.Namespace) -> int:
-    from bgpemu.lab.state import read_state
+    from bgpemu.lab.state_files import read_state
 
     states = read_state(args.name)
     if not states:
@@ -447,7 +447,7 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from bgpemu.lab.state import read_state
+    from bgpemu.lab.state_files import read_state
 
     states = read_state(args.name)
     print(json.dumps(states, indent=2))

@@ -4,7 +4,7 @@
 from :mod:`secrets`): the lab's own clients publish with it, and anonymous clients may read
 the lab's topics but not publish under ``bgpemu/v1/`` (docs/mqtt.md, "Security").  The
 account is written to ``<lab>.mqtt-credentials`` in the lab state directory
-(:func:`~bgpemu.lab.state.state_dir`), created with mode 0600 so that only the user who
+(:func:`~bgpemu.lab.state_files.state_dir`), created with mode 0600 so that only the user who
 started the lab can read it; the injection commands read it when they talk to that lab's
 broker, and ``lab up`` removes it when the lab stops.
 """
@@ -17,7 +17,7 @@ import os
 import secrets
 from pathlib import Path
 
-from bgpemu.lab.state import read_state, state_dir
+from bgpemu.lab.state_files import read_state, state_dir
 from bgpemu.observe.jsontext import loads  # RecursionError -> ValueError
 
 __all__ = [

@@ -7,7 +7,7 @@ RecursionError, which ``except ValueError`` (how every reader of a lab's topics 
 payload that is not JSON) does not catch.  :func:`loads` turns it into a
 :class:`~bgpemu.observe.errors.JsonNestingError`, a ValueError; the observers, ``bgpemu
 watch``, the control client, the lab's control handler and the lab's state and account
-files (:mod:`bgpemu.lab.state`, :mod:`bgpemu.lab.credentials`) all decode with it.
+files (:mod:`bgpemu.lab.state_files`, :mod:`bgpemu.lab.credentials`) all decode with it.
 """
 
 from __future__ import annotations

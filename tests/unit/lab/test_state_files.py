@@ -12,7 +12,7 @@ import pytest
 
 from bgpemu.cli._observe_watch import _state_line
 from bgpemu.lab.convergence import PeerCounters, SpeakerReport
-from bgpemu.lab.state import claim_state, read_state, remove_state, write_state
+from bgpemu.lab.state_files import claim_state, read_state, remove_state, write_state
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.observe.payloads import lab_state_payload
 from bgpemu.topology import load_topology
