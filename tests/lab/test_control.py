@@ -124,6 +124,7 @@ async def test_a_malformed_control_message_is_rejected_with_an_error_event(
 
 async def test_a_crash_that_would_kill_another_node_is_refused() -> None:
     from bgpemu.lab.control import apply
+    from bgpemu.lab.engine import TcpEngine
     from bgpemu.lab.supervisor import LabError
 
     network = load_topology(TOPOLOGIES / "s2s-transit.yaml")
@@ -134,6 +135,6 @@ async def test_a_crash_that_would_kill_another_node_is_refused() -> None:
         )
         assert isinstance(injection, Injection)
         with pytest.raises(LabError, match="would also kill HubGW, SiteA, SiteC"):
-            await apply(lab, injection)
+            await apply(TcpEngine(lab), injection)
         assert lab.verdict().converged  # untouched
         assert lab.worker_count == 1

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bgpemu.azure.converge import solve
+from bgpemu.lab.engine import TcpEngine
 from bgpemu.lab.faults import WorkerEvent
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import LabError, TcpLab
@@ -26,7 +27,6 @@ from bgpemu.observe.mqtt import Observer, send_control
 from bgpemu.observe.payloads import control_payload
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.testing import start_lab
-from bgpemu.testing._engines import TcpEngine
 from bgpemu.topology import load_topology
 from bgpemu.types import IPV4_UNICAST
 from tests.lab.conftest import Mosquitto

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from bgpemu.testing._engines import TcpEngine, free_port
+from bgpemu.lab.engine import TcpEngine, free_port
 from bgpemu.topology import load_topology
 from tests.testing.helpers import TOPOLOGIES
 
@@ -18,7 +18,7 @@ def test_free_port_is_below_the_ephemeral_range_and_free() -> None:
 
 async def test_a_port_taken_before_start_is_replaced() -> None:
     network = load_topology(TOPOLOGIES / "s2s-bgp.yaml")
-    engine = TcpEngine(
+    engine = TcpEngine.create(
         network, seed=0, keepalive=60, hold=180, processes=2, port=None, lab_base="127.0.10.1"
     )
     taken = engine.lab.options["port"]

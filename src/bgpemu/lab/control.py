@@ -4,7 +4,9 @@ A command names topology nodes or speakers; :func:`parse_command` checks it agai
 the lab's plan with :class:`~bgpemu.lab.targets.Names` (the testing API's resolver too)
 and either returns the speaker-level :class:`Injection` or every problem at once, in
 which case the lab is left untouched.  :func:`apply` carries an
-injection out on a :class:`~bgpemu.lab.supervisor.TcpLab`.  ``apply`` carries a whole
+injection out on an :class:`~bgpemu.lab.engine.Engine` (the lab's TCP engine over
+its running :class:`~bgpemu.lab.supervisor.TcpLab`; each op is the engine method of the
+same name, ``reset`` is ``reset_session``).  ``apply`` carries a whole
 new topology: it is validated (every problem reported), and planned against the running
 plan (:meth:`TcpLab.plan_change <bgpemu.lab.supervisor.TcpLab.plan_change>`) before
 anything changes.
@@ -32,7 +34,6 @@ apply          topology (YAML text), file (its name,      the lab runs that topo
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,16 +44,15 @@ from bgpemu.azure.replan import PlanChange
 from bgpemu.config.keys import KeySources
 from bgpemu.config.safe_yaml import LIMITS
 from bgpemu.errors import BgpEmuError, ConfigError
+from bgpemu.lab.engine import Engine
 from bgpemu.lab.errors import LabInputError
-from bgpemu.lab.supervisor import LabError, TcpLab
+from bgpemu.lab.supervisor import LabError
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.errors import JsonNestingError
 from bgpemu.observe.jsontext import loads
 from bgpemu.observe.payloads import CONTROL_OPS
 from bgpemu.router.config import OriginatedRoute
-from bgpemu.router.reconfigure import prepend_policy
 from bgpemu.topology import parse_topology
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
 
 __all__ = ["Injection", "Planner", "apply", "decode_command", "parse_command", "summary"]
 
@@ -268,54 +268,45 @@ def _apply(
     return Injection(op="apply", file=file, network=network, change=change)
 
 
-async def apply(lab: TcpLab, injection: Injection) -> None:
-    """Carry ``injection`` out on ``lab`` (LabError if the lab refuses part of it)."""
-    if injection.op == "fail_link":
+async def apply(engine: Engine, injection: Injection) -> None:
+    """Carry ``injection`` out on ``engine`` (the lab's :class:`~bgpemu.lab.engine.TcpEngine`
+    over its running TcpLab), one engine operation per speaker or session; LabError if
+    the engine refuses part of it (a crash that would kill a colocated node too)."""
+    try:
+        await _dispatch(engine, injection)
+    except LabInputError as exc:
+        raise LabError(str(exc)) from None
+
+
+async def _dispatch(engine: Engine, injection: Injection) -> None:
+    op = injection.op
+    if op == "fail_link":
         for a, b in injection.pairs:
-            await lab.cut_link(a, b, silent=injection.silent)
-    elif injection.op == "restore_link":
+            await engine.fail_link(a, b, silent=injection.silent)
+    elif op == "restore_link":
         for a, b in injection.pairs:
-            await lab.restore_link(a, b)
-    elif injection.op == "reset":
+            await engine.restore_link(a, b)
+    elif op == "reset":
         for a, b in injection.pairs:
-            await lab.reset_session(a, b)
-    elif injection.op == "crash":
-        for speaker in injection.speakers:
-            others = set(lab.colocated(speaker)) - set(injection.speakers)
-            if others:
-                raise LabError(
-                    f"crashing {speaker} would also kill {', '.join(sorted(others))} (same "
-                    f"process); run the lab with --processes {len(lab.local)} to crash one "
-                    "node alone"
-                )
-        for speaker in injection.speakers:
-            lab.crash(speaker)
-    elif injection.op == "restart":
-        done: set[str] = set()
-        for speaker in injection.speakers:
-            if speaker not in done:
-                done.update(await lab.restart(speaker))
-    elif injection.op == "apply":
+            await engine.reset_session(a, b)
+    elif op == "crash":
+        await engine.crash(injection.speakers)
+    elif op == "restart":
+        await engine.restart(injection.speakers)
+    elif op == "apply":
         assert injection.change is not None
-        await lab.apply(injection.change, network=injection.network)
-    elif injection.op == "prepend":
-        specs = {spec.name: spec for spec in lab.plan.speakers}
+        await engine.apply(injection.change, network=injection.network)
+    elif op == "prepend":
         for speaker, peer in injection.pairs:
-            original = specs[speaker].router.neighbor(peer).export_policy
-            current = lab.neighbor_policy(speaker, peer)
-            policy = prepend_policy(current, original, injection.count)
-            await lab.set_neighbor_policy(speaker, policy)
+            await engine.prepend(speaker, peer, injection.count)
     else:
         assert injection.prefix is not None
-        network = ipaddress.ip_network(injection.prefix)
-        family = IPV4_UNICAST if network.version == 4 else IPV6_UNICAST
+        family, prefix = parse_prefix(injection.prefix)
+        route = OriginatedRoute(
+            prefix=prefix, family=family, as_path_prepend=injection.as_path_prepend
+        )
         for speaker in injection.speakers:
-            if injection.op == "announce":
-                route = OriginatedRoute(
-                    prefix=injection.prefix,
-                    family=family,
-                    as_path_prepend=injection.as_path_prepend,
-                )
-                await lab.announce(speaker, route)
+            if op == "announce":
+                await engine.announce(speaker, route)
             else:
-                await lab.withdraw(speaker, family, injection.prefix)
+                await engine.withdraw(speaker, family, prefix)

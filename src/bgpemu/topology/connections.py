@@ -2,8 +2,7 @@
 
 Each model lists its two ends in ``ENDS`` (attribute, roles it may name): the loader
 checks the references with it and derives the default connection name
-``<end1>-<end2>`` from it.  Each model is named after the :mod:`bgpemu.azure.model`
-class it compiles to, plus ``Model`` (docs/topology.md, "One name per concept").
+``<end1>-<end2>`` from it.
 """
 
 from __future__ import annotations
@@ -19,16 +18,16 @@ from bgpemu.topology.nodes import SessionPolicyModel
 __all__ = [
     "CONNECTION_MODELS",
     "CONNECTION_TYPES",
-    "BgpPeeringModel",
+    "BgpModel",
     "ConnectionModel",
-    "ExpressRouteConnectionModel",
-    "HubBgpConnectionModel",
-    "HubErConnectionModel",
-    "HubRoutingModel",
-    "HubVnetConnectionModel",
-    "HubVpnConnectionModel",
+    "ErConnectionModel",
+    "HubBgpModel",
+    "HubErModel",
+    "HubVnetModel",
+    "HubVpnModel",
     "PropagatedRouteTablesModel",
     "RouteServerPeerModel",
+    "RoutingConfigurationModel",
     "SiteToSiteModel",
     "VnetStaticRouteModel",
     "VnetToVnetModel",
@@ -62,7 +61,7 @@ class PropagatedRouteTablesModel(Model):
     labels: list[Name] = []
 
 
-class HubRoutingModel(Model):
+class RoutingConfigurationModel(Model):
     """Association and propagation of a hub connection (§5.3).
 
     Without ``propagatedRouteTables`` a connection propagates to ``defaultRouteTable`` and
@@ -95,7 +94,7 @@ class VnetToVnetModel(_Connection):
     enable_bgp: bool = True
 
 
-class ExpressRouteConnectionModel(_Connection):
+class ErConnectionModel(_Connection):
     """An ExpressRoute gateway linked to a circuit (§4.4)."""
 
     ENDS = (("gateway", ("expressroute_gateway",)), ("circuit", ("expressroute",)))
@@ -113,20 +112,20 @@ class VnetStaticRouteModel(Model):
     next_hop_ip_address: IpAddress
 
 
-class HubVnetConnectionModel(_Connection):
+class HubVnetModel(_Connection):
     """A hub virtual network connection (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("vnet", ("vnet",)))
     type: Literal["hub_vnet"]
     hub: Name
     vnet: Name
-    routing_configuration: HubRoutingModel = HubRoutingModel()
+    routing_configuration: RoutingConfigurationModel = RoutingConfigurationModel()
     static_routes: list[VnetStaticRouteModel] = []
     propagate_static_routes: bool = False
     enable_internet_security: bool = True
 
 
-class HubVpnConnectionModel(_Connection):
+class HubVpnModel(_Connection):
     """A VPN site connected to the hub's VPN gateway (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("site", ("onprem",)))
@@ -135,12 +134,12 @@ class HubVpnConnectionModel(_Connection):
     site: Name
     enable_bgp: bool = True
     address_prefixes: list[Prefix] = []
-    routing_configuration: HubRoutingModel = HubRoutingModel()
+    routing_configuration: RoutingConfigurationModel = RoutingConfigurationModel()
     enable_internet_security: bool = False
     site_policy: SessionPolicyModel = SessionPolicyModel()
 
 
-class HubErConnectionModel(_Connection):
+class HubErModel(_Connection):
     """An ExpressRoute circuit connected to the hub's ER gateway (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("circuit", ("expressroute",)))
@@ -148,11 +147,11 @@ class HubErConnectionModel(_Connection):
     hub: Name
     circuit: Name
     routing_weight: RoutingWeight = 0
-    routing_configuration: HubRoutingModel = HubRoutingModel()
+    routing_configuration: RoutingConfigurationModel = RoutingConfigurationModel()
     enable_internet_security: bool = False
 
 
-class HubBgpConnectionModel(_Connection):
+class HubBgpModel(_Connection):
     """An NVA peering with the hub router (§5.6)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("nva", ("nva",)))
@@ -170,7 +169,7 @@ class RouteServerPeerModel(_Connection):
     nva: Name
 
 
-class BgpPeeringModel(_Connection):
+class BgpModel(_Connection):
     """A plain BGP session between two customer speakers (on-prem or NVA)."""
 
     ENDS = (("a", ("onprem", "nva")), ("b", ("onprem", "nva")))
@@ -184,26 +183,26 @@ class BgpPeeringModel(_Connection):
 ConnectionModel = Annotated[
     SiteToSiteModel
     | VnetToVnetModel
-    | ExpressRouteConnectionModel
-    | HubVnetConnectionModel
-    | HubVpnConnectionModel
-    | HubErConnectionModel
-    | HubBgpConnectionModel
+    | ErConnectionModel
+    | HubVnetModel
+    | HubVpnModel
+    | HubErModel
+    | HubBgpModel
     | RouteServerPeerModel
-    | BgpPeeringModel,
+    | BgpModel,
     Field(discriminator="type"),
 ]
 
 CONNECTION_MODELS: dict[str, type[_Connection]] = {
     "site_to_site": SiteToSiteModel,
     "vnet_to_vnet": VnetToVnetModel,
-    "expressroute": ExpressRouteConnectionModel,
-    "hub_vnet": HubVnetConnectionModel,
-    "hub_vpn": HubVpnConnectionModel,
-    "hub_expressroute": HubErConnectionModel,
-    "hub_bgp": HubBgpConnectionModel,
+    "expressroute": ErConnectionModel,
+    "hub_vnet": HubVnetModel,
+    "hub_vpn": HubVpnModel,
+    "hub_expressroute": HubErModel,
+    "hub_bgp": HubBgpModel,
     "route_server_peer": RouteServerPeerModel,
-    "bgp": BgpPeeringModel,
+    "bgp": BgpModel,
 }
 """Connection type -> model."""
 CONNECTION_TYPES: tuple[str, ...] = tuple(CONNECTION_MODELS)

@@ -1,5 +1,4 @@
-"""The whole topology file: ``name``, ``defaults``, ``nodes`` and ``connections``
-(:class:`NetworkModel`, compiled to :class:`bgpemu.azure.model.Network`)."""
+"""The whole topology file: ``name``, ``defaults``, ``nodes`` and ``connections``."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from bgpemu.topology._base import Model
 from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.nodes import NodeModel
 
-__all__ = ["NetworkModel", "RoleName"]
+__all__ = ["RoleName", "TopologyFile"]
 
 RoleName = Literal[
     "onprem",
@@ -26,7 +25,7 @@ RoleName = Literal[
 ]
 
 
-class NetworkModel(Model):
+class TopologyFile(Model):
     """A topology: what a user would build in Azure, plus the on-prem side."""
 
     name: str = Field(min_length=1)

@@ -3,8 +3,6 @@
 Keys are the camelCase ARM property names where Azure has one (``addressSpace``,
 ``useRemoteGateways``, ``bgpPeeringAddress``...); docs/topology.md lists every field.
 Section numbers (§) refer to shared/azure-routing.md, whose rules the loader checks.
-Each model is named after the :mod:`bgpemu.azure.model` class it compiles to, plus
-``Model`` (docs/topology.md, "One name per concept").
 """
 
 from __future__ import annotations
@@ -31,15 +29,15 @@ from bgpemu.topology._base import (
 __all__ = [
     "ROLE_MODELS",
     "AnnouncementModel",
-    "ExpressRouteCircuitModel",
-    "ExpressRouteGatewayModel",
+    "ErGatewayModel",
+    "ExpressRouteModel",
     "ExternalModel",
+    "HubRouteModel",
     "HubRouteTableModel",
-    "HubStaticRouteModel",
     "NodeModel",
     "NvaModel",
     "OnPremModel",
-    "P2sConfigModel",
+    "P2sModel",
     "PeeringModel",
     "RouteServerModel",
     "RouteTableModel",
@@ -183,7 +181,7 @@ class VpnGatewayModel(Model):
     apipa_addresses: list[Ipv4Address] = []
 
 
-class ExpressRouteGatewayModel(Model):
+class ErGatewayModel(Model):
     """``role: expressroute_gateway`` (§4.4): AS 65515."""
 
     role: Literal["expressroute_gateway"]
@@ -192,7 +190,7 @@ class ExpressRouteGatewayModel(Model):
     allow_remote_vnet_traffic: bool = False
 
 
-class ExpressRouteCircuitModel(Model):
+class ExpressRouteModel(Model):
     """``role: expressroute``: a circuit and its private peering (§4.1)."""
 
     role: Literal["expressroute"]
@@ -242,7 +240,7 @@ class VWanModel(Model):
     allow_branch_to_branch_traffic: bool = True
 
 
-class HubStaticRouteModel(Model):
+class HubRouteModel(Model):
     """A static route of a hub route table; ``nextHop`` names a connection of the hub."""
 
     name: Name
@@ -255,10 +253,10 @@ class HubRouteTableModel(Model):
 
     name: Name
     labels: list[Name] = []
-    routes: list[HubStaticRouteModel] = []
+    routes: list[HubRouteModel] = []
 
 
-class P2sConfigModel(Model):
+class P2sModel(Model):
     """A point-to-site configuration; its pools appear as routes (§5.3)."""
 
     name: Name
@@ -276,15 +274,15 @@ class VWanHubModel(Model):
         None
     )
     route_tables: list[HubRouteTableModel] = []
-    p2s: list[P2sConfigModel] = Field(default=[], alias="p2s")
+    p2s: list[P2sModel] = Field(default=[], alias="p2s")
 
 
 NodeModel = Annotated[
     OnPremModel
     | VNetModel
     | VpnGatewayModel
-    | ExpressRouteGatewayModel
-    | ExpressRouteCircuitModel
+    | ErGatewayModel
+    | ExpressRouteModel
     | RouteServerModel
     | NvaModel
     | VWanModel
@@ -296,8 +294,8 @@ ROLE_MODELS: dict[str, type[Model]] = {
     "onprem": OnPremModel,
     "vnet": VNetModel,
     "vpn_gateway": VpnGatewayModel,
-    "expressroute_gateway": ExpressRouteGatewayModel,
-    "expressroute": ExpressRouteCircuitModel,
+    "expressroute_gateway": ErGatewayModel,
+    "expressroute": ExpressRouteModel,
     "route_server": RouteServerModel,
     "nva": NvaModel,
     "vwan": VWanModel,
