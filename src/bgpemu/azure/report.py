@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from bgpemu.azure.catalog import AzureView
 from bgpemu.azure.converge import Solution
 from bgpemu.azure.hubrouting import route_tables
 from bgpemu.azure.model import (
@@ -155,11 +156,12 @@ def _circuit_routes(
 
 
 _CATEGORIES: dict[str, Callable[[Network, Plan, Snapshots, float], Iterator[tuple[str, Any]]]] = {
-    "effectiveRoutes": _effective_routes,
-    "learnedRoutes": _learned_routes,
-    "bgpPeerStatus": _bgp_peer_status,
-    "routeServerRoutes": _route_server_routes,
-    "hubRoutes": _hub_routes,
-    "circuitRoutes": _circuit_routes,
+    AzureView.EFFECTIVE_ROUTES.key: _effective_routes,
+    AzureView.LEARNED_ROUTES.key: _learned_routes,
+    AzureView.BGP_PEER_STATUS.key: _bgp_peer_status,
+    AzureView.ROUTE_SERVER_ROUTES.key: _route_server_routes,
+    AzureView.HUB_ROUTES.key: _hub_routes,
+    AzureView.CIRCUIT_ROUTES.key: _circuit_routes,
 }
-"""Each view category, in the report's order, and the generator of its ``(key, view)``."""
+"""Each view category (:attr:`AzureView.key <bgpemu.azure.catalog.AzureView.key>`),
+in the report's order, and the generator of its ``(key, view)``."""

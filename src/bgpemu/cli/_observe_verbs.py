@@ -19,6 +19,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from bgpemu.azure.catalog import AzureView
 from bgpemu.cli._observe_mqtt import (
     SESSIONS,
     Docs,
@@ -232,10 +233,15 @@ def _pick_view(
 
 
 async def _view(
-    args: argparse.Namespace, kind: str, what: str, detail: str | None, detail_what: str = ""
+    args: argparse.Namespace,
+    azure_view: AzureView,
+    what: str,
+    detail: str | None,
+    detail_what: str = "",
 ) -> int:
     node = args.target.partition("/")[0] if detail_what else args.target
-    view = f"{kind}.{detail}" if detail else kind
+    kind = azure_view.segment
+    view = azure_view.topic_view(detail)
 
     def want(docs: Docs) -> bool:
         return (detail is not None or not detail_what) and f"azure/{view}" in docs.nodes.get(
@@ -260,13 +266,13 @@ async def _view(
 
 async def run_effective(args: argparse.Namespace) -> int:
     subnet = args.target.partition("/")[2] or None
-    return await _view(args, "effective-routes", "VNet", subnet, "subnet")
+    return await _view(args, AzureView.EFFECTIVE_ROUTES, "VNet", subnet, "subnet")
 
 
 async def run_learned(args: argparse.Namespace) -> int:
-    return await _view(args, "learned-routes", "gateway", None)
+    return await _view(args, AzureView.LEARNED_ROUTES, "gateway", None)
 
 
 async def run_hub(args: argparse.Namespace) -> int:
     table = args.target.partition("/")[2] or "defaultRouteTable"
-    return await _view(args, "hub-routes", "hub", table, "table")
+    return await _view(args, AzureView.HUB_ROUTES, "hub", table, "table")

@@ -38,6 +38,7 @@ import asyncio
 import sys
 from typing import Any
 
+from bgpemu.azure.catalog import AzureView
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
 from bgpemu.cli._observe_mqtt import QUIET, UsageError
 from bgpemu.cli._observe_render import render_rib
@@ -89,12 +90,23 @@ def add_parsers(commands: Any) -> None:
     routes.add_argument("--peer", metavar="PEER", help="only the routes of this neighbour")
     _common(routes)
     routes.set_defaults(func=_run, action=run_routes)
-    for name, metavar, what, action in (
-        ("effective-routes", "VNET[/SUBNET]", "effective routes of a subnet", run_effective),
-        ("learned-routes", "GATEWAY", "routes a VPN/ER gateway learned", run_learned),
-        ("hub-routes", "HUB[/TABLE]", "effective routes of a vWAN hub route table", run_hub),
+    for view, metavar, what, action in (
+        (
+            AzureView.EFFECTIVE_ROUTES,
+            "VNET[/SUBNET]",
+            "effective routes of a subnet",
+            run_effective,
+        ),
+        (AzureView.LEARNED_ROUTES, "GATEWAY", "routes a VPN/ER gateway learned", run_learned),
+        (
+            AzureView.HUB_ROUTES,
+            "HUB[/TABLE]",
+            "effective routes of a vWAN hub route table",
+            run_hub,
+        ),
     ):
-        parser = commands.add_parser(name, help=f"{what} in a running lab (MQTT)")
+        # The command is the view's topic segment (bgpemu.azure.catalog).
+        parser = commands.add_parser(view.segment, help=f"{what} in a running lab (MQTT)")
         parser.add_argument("target", metavar=metavar)
         _common(parser)
         parser.set_defaults(func=_run, action=action)

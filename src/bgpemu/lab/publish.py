@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from bgpemu.azure.catalog import AzureView
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.report import azure_views
@@ -59,25 +60,17 @@ _FLUSH_TIMEOUT = 30.0
 _STOP_FLUSH = 5.0
 """Seconds a clean stop waits for the broker to take the ``stopped`` state."""
 
-_VIEWS = {
-    "effectiveRoutes": "effective-routes",
-    "learnedRoutes": "learned-routes",
-    "bgpPeerStatus": "bgp-peer-status",
-    "routeServerRoutes": "routes",
-    "hubRoutes": "hub-routes",
-    "circuitRoutes": "circuit-routes",
-}
-
 
 def azure_documents(
     network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], now: float
 ) -> Iterator[tuple[str, str, Any]]:
-    """(node, view, data) for every Azure view of the network."""
+    """(node, view, data) for every Azure view of the network (the ``view`` of its topic:
+    :meth:`AzureView.topic_view <bgpemu.azure.catalog.AzureView.topic_view>`)."""
     for category, views in azure_views(network, plan, snapshots, now).items():
-        name = _VIEWS[category]
+        view = AzureView.of_key(category)
         for key, data in views.items():
             node, _, detail = key.partition("/")
-            yield node, f"{name}.{detail}" if detail else name, data
+            yield node, view.topic_view(detail), data
 
 
 def view_speakers(plan: Plan) -> frozenset[str]:
@@ -332,7 +325,6 @@ class _Control:
     async def _serve(self, command: dict[str, Any], request: str | None, op: str | None) -> None:
         """Check, inject, wait for convergence, report: every outcome is an event."""
         from bgpemu.lab.control import apply, parse_command
-        from bgpemu.lab.engine import TcpEngine
         from bgpemu.lab.targets import Names
 
         names = Names(self.lab.network, self.lab.plan)
@@ -344,7 +336,7 @@ class _Control:
         started = time.monotonic()
         try:
             before = await self.lab.best_paths()  # LabError if a worker is dead or stopped
-            await apply(TcpEngine(self.lab), injection)
+            await apply(self.lab, injection)
         except LabError as exc:
             self._event("rejected", request, op, detail=str(exc))
             return

@@ -16,21 +16,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bgpemu.azure.catalog import AzureView
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.rib.route import RibRoute, as_path_text
 
 __all__ = ["Change", "Diff", "LabSnapshot", "Route", "diff"]
 
-VIEW_LABELS = {
-    "node": "node",
-    "effectiveRoutes": "effective routes",
-    "learnedRoutes": "learned routes",
-    "bgpPeerStatus": "BGP peer status",
-    "routeServerRoutes": "Route Server routes",
-    "hubRoutes": "hub routes",
-    "circuitRoutes": "circuit routes",
-}
-"""Kind of place -> how a change there is labelled."""
+VIEW_LABELS = {"node": "node", **{view.key: view.label for view in AzureView}}
+"""Kind of place (``node`` or a view category) -> how a change there is labelled."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,14 +215,14 @@ def _rib_route(route: RibRoute) -> Route:
 
 
 def _view_rows(category: str, key: str, view: Any) -> Iterable[tuple[str, str, Route]]:
-    if category == "routeServerRoutes":
+    if category == AzureView.ROUTE_SERVER_ROUTES.key:
         for direction, roles in view.items():
             for role, rows in roles.items():
                 for row in rows:
                     yield f"{key} {direction} {role}", row["network"], _gateway_row(row)
         return
     for row in view.get("value", []):
-        if category == "effectiveRoutes":
+        if category == AzureView.EFFECTIVE_ROUTES.key:
             detail = row["nextHopType"]
             if row["source"] != detail:
                 detail += f", {row['source']}"
@@ -239,7 +232,7 @@ def _view_rows(category: str, key: str, view: Any) -> Iterable[tuple[str, str, R
             for prefix in row["addressPrefix"]:
                 for hop in hops:
                     yield key, prefix, Route(next_hop=hop, detail=detail)
-        elif category == "hubRoutes":
+        elif category == AzureView.HUB_ROUTES.key:
             hops = [str(h).rsplit("/", 1)[-1] for h in row["nextHops"]] or ["-"]
             for prefix in row["addressPrefixes"]:
                 for hop in hops:
@@ -248,10 +241,10 @@ def _view_rows(category: str, key: str, view: Any) -> Iterable[tuple[str, str, R
                         prefix,
                         Route(next_hop=hop, as_path=row["asPath"], detail=row["nextHopType"]),
                     )
-        elif category == "bgpPeerStatus":
+        elif category == AzureView.BGP_PEER_STATUS.key:
             where = f"peer {row['neighbor']} on {row['localAddress']}"
             yield key, where, Route(next_hop=row["state"])
-        elif category == "circuitRoutes":
+        elif category == AzureView.CIRCUIT_ROUTES.key:
             detail = ", ".join(
                 f"{name} {row[name]}" for name in ("locPrf", "weight") if row.get(name)
             )
