@@ -325,6 +325,7 @@ class _Control:
     async def _serve(self, command: dict[str, Any], request: str | None, op: str | None) -> None:
         """Check, inject, wait for convergence, report: every outcome is an event."""
         from bgpemu.lab.control import apply, parse_command
+        from bgpemu.lab.engine import TcpEngine
         from bgpemu.lab.targets import Names
 
         names = Names(self.lab.network, self.lab.plan)
@@ -336,7 +337,7 @@ class _Control:
         started = time.monotonic()
         try:
             before = await self.lab.best_paths()  # LabError if a worker is dead or stopped
-            await apply(self.lab, injection)
+            await apply(TcpEngine(self.lab), injection)
         except LabError as exc:
             self._event("rejected", request, op, detail=str(exc))
             return

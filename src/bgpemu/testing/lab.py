@@ -37,15 +37,16 @@ from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange
 from bgpemu.azure.report import azure_views
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.errors import BgpEmuError, ConfigError
+from bgpemu.errors import ConfigError
 from bgpemu.fabric import Fabric
+from bgpemu.lab.engine import ENGINES, Engine, check_options, make_engine
+from bgpemu.lab.errors import LabStateError
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.payloads import rib_loc_payload
+from bgpemu.policy.communities import parse_community
 from bgpemu.router.config import OriginatedRoute
-from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.reconfigure import prepend_policy
-from bgpemu.testing._engines import Engine, FabricEngine, TcpEngine
+from bgpemu.testing._cuts import Cuts
 from bgpemu.testing.diff import Diff, LabSnapshot, diff
 from bgpemu.testing.errors import LabInputError
 from bgpemu.topology.edit import apply_edit
@@ -53,13 +54,6 @@ from bgpemu.topology.source import Document, source_of
 from bgpemu.types import Family
 
 __all__ = ["ENGINES", "Convergence", "Lab", "LabStateError", "start_lab"]
-
-ENGINES = ("fabric", "tcp")
-_TIMERS = {"azure": (60, 180), "lab": (3, 9)}
-
-
-class LabStateError(BgpEmuError):
-    """The lab is not in a state to answer: not converged since the last change, or stopped."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,15 +105,12 @@ class Lab:
         self._running = False
         self._changed_at: float | None = None
         self._update_base: dict[str, int] = {}
-        self._cuts: dict[tuple[str, str], dict[str, bool]] = {}
+        self._cuts = Cuts()
         self._crashed: set[str] = set()
         self._originated: dict[str, set[tuple[Family, str]]] = {
             spec.name: {(r.family, r.prefix) for r in spec.router.routes}
             for spec in self.plan.speakers
         }
-        self._policies: dict[tuple[str, str], NeighborPolicy] = {}
-        """(speaker, peer) -> neighbour settings changed since the start (both engines keep
-        them across a restart)."""
 
     @property
     def kind(self) -> str:
@@ -129,16 +120,12 @@ class Lab:
     @property
     def fabric(self) -> Fabric:
         """The fabric (engine ``fabric`` only): for tests that look at sessions and timers."""
-        if not isinstance(self.engine, FabricEngine):
-            raise LabStateError("this lab runs on the tcp engine: it has no fabric")
         return self.engine.fabric
 
     @property
     def tcp_lab(self) -> TcpLab:
         """The TCP lab (engine ``tcp`` only)."""
-        if not isinstance(self.engine, TcpEngine):
-            raise LabStateError("this lab runs on the fabric engine: it has no TCP lab")
-        return self.engine.lab
+        return self.engine.tcp_lab
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -281,24 +268,25 @@ class Lab:
         if crashed:
             raise LabInputError(f"{', '.join(crashed)} crashed: restart it first")
 
-    async def _cut(self, pairs: Iterable[tuple[str, str]], reason: str, silent: bool) -> None:
+    async def _down(
+        self, pairs: list[tuple[str, str]], reason: str, silent: bool, what: str
+    ) -> None:
+        """``pairs`` down for ``reason`` (LabInputError ``WHAT is already down`` if they are)."""
+        if self._cuts.down_for(pairs, reason):
+            raise LabInputError(f"{what} is already down")
+        self._touch()
         for a, b in pairs:
-            reasons = self._cuts.setdefault(_key((a, b)), {})
-            if not reasons:
-                await self.engine.cut(a, b, silent=silent)
-            reasons[reason] = silent
+            if self._cuts.cut((a, b), reason):
+                await self.engine.fail_link(a, b, silent=silent)
 
-    async def _uncut(self, pairs: Iterable[tuple[str, str]], reason: str) -> None:
+    async def _up(self, pairs: list[tuple[str, str]], reason: str, refusal: str) -> None:
+        """``reason`` lifted from ``pairs`` (LabInputError ``refusal`` if it was not down)."""
+        if not self._cuts.down_for(pairs, reason):
+            raise LabInputError(refusal)
+        self._touch()
         for a, b in pairs:
-            key = _key((a, b))
-            reasons = self._cuts.get(key, {})
-            reasons.pop(reason, None)
-            if not reasons and key in self._cuts:
-                del self._cuts[key]
-                await self.engine.restore(a, b)
-
-    def _down_for(self, pairs: Iterable[tuple[str, str]], reason: str) -> list[tuple[str, str]]:
-        return [p for p in pairs if reason in self._cuts.get(_key(p), {})]
+            if self._cuts.lift((a, b), reason):
+                await self.engine.restore_link(a, b)
 
     async def fail_link(self, a: str, b: str, *, silent: bool = False) -> None:
         """Every BGP session between ``a`` and ``b`` goes down.
@@ -309,29 +297,23 @@ class Lab:
         """
         pairs = self.names.sessions(a, b)
         self._check_running(x for pair in pairs for x in pair)
-        if self._down_for(pairs, "link"):
-            raise LabInputError(f"the link {a}-{b} is already down")
-        self._touch()
-        await self._cut(pairs, "link", silent)
+        await self._down(list(pairs), "link", silent, f"the link {a}-{b}")
 
     async def restore_link(self, a: str, b: str) -> None:
         """Bring back the sessions :meth:`fail_link` took down."""
-        pairs = self._down_for(self.names.sessions(a, b), "link")
-        if not pairs:
-            raise LabInputError(f"the link {a}-{b} is not down (nothing to restore)")
-        self._touch()
-        await self._uncut(pairs, "link")
+        pairs = list(self.names.sessions(a, b))
+        await self._up(pairs, "link", f"the link {a}-{b} is not down (nothing to restore)")
 
     async def reset_session(self, a: str, b: str) -> None:
         """``a`` resets its sessions with ``b`` (Cease NOTIFICATION; they come back at once)."""
         pairs = self.names.sessions(a, b)
         self._check_running(x for pair in pairs for x in pair)
-        down = [p for p in pairs if _key(p) in self._cuts]
+        down = [p for p in pairs if self._cuts.is_down(p)]
         if down:
             raise LabInputError(f"the session {down[0][0]}-{down[0][1]} is down: nothing to reset")
         self._touch()
         for x, y in pairs:
-            await self.engine.reset(x, y)
+            await self.engine.reset_session(x, y)
 
     async def crash(self, node: str) -> None:
         """Every speaker of ``node`` dies silently (no NOTIFICATION).
@@ -341,8 +323,7 @@ class Lab:
         """
         speakers = self.names.speakers(node)
         self._check_running(speakers)
-        if isinstance(self.engine, TcpEngine):
-            self.engine.check_crash(speakers)
+        self.engine.check_crash(speakers)
         self._touch()
         await self.engine.crash(speakers)
         self._crashed.update(speakers)
@@ -376,7 +357,10 @@ class Lab:
         self._check_running(speakers)
         if not 0 <= as_path_prepend <= 255:
             raise LabInputError(f"as_path_prepend must be 0..255, not {as_path_prepend}")
-        values = tuple(_community(c) for c in communities)
+        try:  # RFC 1997: ASN:VALUE or a well-known name, as in the topology file
+            values = tuple(parse_community(c) for c in communities)
+        except ValueError as exc:
+            raise LabInputError(str(exc)) from None
         route = OriginatedRoute(
             prefix=prefix,
             family=family,
@@ -416,14 +400,9 @@ class Lab:
         self._check_running(x for x, _ in pairs)
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 255:
             raise LabInputError(f"prepend count must be an integer 0..255, not {count!r}")
-        specs = {spec.name: spec for spec in self.plan.speakers}
         self._touch()
         for speaker, neighbor in pairs:
-            original = specs[speaker].router.neighbor(neighbor)
-            current = self._policies.get((speaker, neighbor), original)
-            policy = prepend_policy(current, original.export_policy, count)
-            await self.engine.set_neighbor_policy(speaker, policy)
-            self._policies[(speaker, neighbor)] = policy
+            await self.engine.prepend(speaker, neighbor, count)
 
     def _instance_pairs(self, node: str, index: int) -> tuple[str, list[tuple[str, str]]]:
         speaker = self.names.instance(node, index)
@@ -434,40 +413,25 @@ class Lab:
         """Instance ``index`` (0 or 1) of an active-active VPN gateway or a Route Server is lost:
         every session of that instance goes down (cleanly, or ``silent``ly)."""
         speaker, pairs = self._instance_pairs(node, index)
-        reason = f"instance {speaker}"
-        if self._down_for(pairs, reason):
-            raise LabInputError(f"instance {index} of {node!r} is already down")
-        self._touch()
-        await self._cut(pairs, reason, silent)
+        await self._down(pairs, f"instance {speaker}", silent, f"instance {index} of {node!r}")
 
     async def instance_up(self, node: str, index: int) -> None:
         """Instance ``index`` of ``node`` is back."""
         speaker, pairs = self._instance_pairs(node, index)
-        reason = f"instance {speaker}"
-        if not self._down_for(pairs, reason):
-            raise LabInputError(f"instance {index} of {node!r} is not down")
-        self._touch()
-        await self._uncut(pairs, reason)
+        await self._up(pairs, f"instance {speaker}", f"instance {index} of {node!r} is not down")
 
     async def er_private_peering_down(self, circuit: str) -> None:
         """The private peering of ExpressRoute ``circuit`` goes down: the sessions between its
         MSEEs and the customer (or provider PE) end cleanly (Cease)."""
-        pairs = self.names.private_peering(circuit)
+        pairs = list(self.names.private_peering(circuit))
         self._check_running(x for pair in pairs for x in pair)
-        reason = f"peering {circuit}"
-        if self._down_for(pairs, reason):
-            raise LabInputError(f"the private peering of {circuit!r} is already down")
-        self._touch()
-        await self._cut(pairs, reason, False)
+        await self._down(pairs, f"peering {circuit}", False, f"the private peering of {circuit!r}")
 
     async def er_private_peering_up(self, circuit: str) -> None:
         """The private peering of ``circuit`` is back."""
-        pairs = self.names.private_peering(circuit)
-        reason = f"peering {circuit}"
-        if not self._down_for(pairs, reason):
-            raise LabInputError(f"the private peering of {circuit!r} is not down")
-        self._touch()
-        await self._uncut(pairs, reason)
+        pairs = list(self.names.private_peering(circuit))
+        refusal = f"the private peering of {circuit!r} is not down"
+        await self._up(pairs, f"peering {circuit}", refusal)
 
     async def advance(self, seconds: float) -> None:
         """Let time pass: virtual in the fabric (timers fire, no wall time); real in TCP."""
@@ -571,40 +535,14 @@ class Lab:
         self.names = Names(network, self.plan)
         for spec in (*change.add_speakers, *change.restart_speakers):
             self._originated[spec.name] = {(r.family, r.prefix) for r in spec.router.routes}
-        replaced: set[tuple[str, str]] = set()
         for item in change.speakers:
             known = self._originated.setdefault(item.speaker, set())
             known.update((r.family, r.prefix) for r in item.originate)
             known.difference_update(item.withdraw)
-            replaced.update((item.speaker, p.name) for p in item.policies)
-            replaced.update((item.speaker, n.name) for n, _ in item.reset_neighbors)
-        restarted = {spec.name for spec in change.restart_speakers}
         for name in change.remove_speakers:
             self._originated.pop(name, None)
             self._update_base.pop(name, None)
-        sessions = {_key((a, b)) for a, peers in self.names.neighbors.items() for b in peers}
-        self._cuts = {k: v for k, v in self._cuts.items() if k in sessions}
-        self._policies = {
-            k: v
-            for k, v in self._policies.items()
-            if _key(k) in sessions and k not in replaced and k[0] not in restarted
-        }
-
-
-def _key(pair: tuple[str, str]) -> tuple[str, str]:
-    a, b = pair
-    return (a, b) if a < b else (b, a)
-
-
-def _community(text: str) -> int:
-    high, sep, low = str(text).partition(":")
-    try:
-        a, b = int(high), int(low)
-    except ValueError:
-        a = b = -1
-    if not sep or not (0 <= a <= 0xFFFF and 0 <= b <= 0xFFFF):
-        raise LabInputError(f"community {text!r} is not ASN:VALUE (each 0..65535)")
-    return (a << 16) | b
+        self._cuts.keep_only((a, b) for a, peers in self.names.neighbors.items() for b in peers)
 
 
 async def start_lab(
@@ -627,30 +565,23 @@ async def start_lab(
     ``latency``: the fabric's one-way delay.  Topology errors raise
     :class:`~bgpemu.errors.ConfigError` with every problem; nothing is started.
     """
-    if engine not in ENGINES:
-        raise LabInputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if timers not in _TIMERS:
-        raise LabInputError(f"timers must be one of {', '.join(_TIMERS)}, not {timers!r}")
+    check_options(engine, timers)
     if isinstance(topology, Network):
         network = topology
     else:
         from bgpemu.topology import load_topology
 
         network = load_topology(Path(topology))
-    keepalive, hold = _TIMERS[timers]
-    runner: Engine
-    if engine == "fabric":
-        runner = FabricEngine(network, seed=seed, keepalive=keepalive, hold=hold, latency=latency)
-    else:
-        runner = TcpEngine(
-            network,
-            seed=seed,
-            keepalive=keepalive,
-            hold=hold,
-            processes=processes,
-            port=port,
-            lab_base=lab_base,
-        )
+    runner = make_engine(
+        network,
+        engine,
+        seed=seed,
+        timers=timers,
+        latency=latency,
+        processes=processes,
+        port=port,
+        lab_base=lab_base,
+    )
     lab = Lab(network, runner)
     await lab.start()
     return lab
