@@ -12,15 +12,14 @@ neighbour is wired to the node whose ``local_address`` equals the neighbour's
 ``address``, provided that node has a neighbour pointing back; other neighbours are
 *unmatched* (:attr:`Fabric.unmatched`) and their sessions just retry in Connect/Active.
 
-Time is virtual.  The queue is a heap of ``(time, seq, event)``: ``seq`` is a global
-counter, so events at the same time run in the order they were scheduled.  Bytes,
-connection requests and FINs arrive ``latency`` seconds after they were sent.  Every
-session and router deadline is queued as a timer event (re-queued whenever it
-changes; stale entries are skipped), so a 180 s hold timer costs one event, not 180 s.
-Each session draws its RFC 4271 §10 jitter from its own ``random.Random`` seeded with
+Time is virtual; the links, connections and event queue are the
+:class:`~bgpemu.fabric.transport.Transport`'s (see its theory of operation).  Each
+session draws its RFC 4271 §10 jitter from its own ``random.Random`` seeded with
 ``(seed, node, neighbour)``, and nodes are started in name order: the same specs and
 seed give the same event order and the same tables, whatever order the specs are
-listed in.
+listed in.  The fabric's own part is the operator's actions and the topology changes,
+which it hands to each node (:mod:`bgpemu.router.node`), and its event log
+(:mod:`bgpemu.fabric.report`).
 
 Convergence (:meth:`Fabric.run_until_idle`): the fabric is *idle* when
 
@@ -54,11 +53,9 @@ cannot be killed by one session either.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import random
-import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -66,31 +63,20 @@ from typing import Any
 from bgpemu.errors import BgpEmuError
 from bgpemu.fabric.changes import apply_change
 from bgpemu.fabric.links import (
-    Close,
-    Connect,
-    ConnectFailed,
-    Connection,
     Cut,
-    Deliver,
     End,
-    Event,
     Pair,
-    RouterTimer,
-    SessionTimer,
 )
+from bgpemu.fabric.report import node_report, session_report
+from bgpemu.fabric.transport import Host, Transport
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.node import (
     Decided,
-    Fault,
     Io,
-    Node,
     NodeEffect,
-    NotAnnounced,
     Rearm,
-    Restarting,
-    RouterFault,
     RouterRearm,
 )
 from bgpemu.router.outputs import RouterOutput
@@ -103,43 +89,19 @@ from bgpemu.session import (
     Effect,
     Send,
     Session,
-    SessionDown,
-    SessionState,
     StateChanged,
-    Timer,
 )
 from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
-from bgpemu.wire.describe import describe_notification
 
 __all__ = ["ConvergenceError", "Fabric"]
 
 logger = logging.getLogger(__name__)
 """Best-path changes at DEBUG, as the TCP runtime logs them (:mod:`bgpemu.runtime.speaker`)."""
 
-_ACCEPTING = (SessionState.CONNECT, SessionState.ACTIVE)
-
 
 class ConvergenceError(BgpEmuError):
     """:meth:`Fabric.run_until_idle` reached ``max_time`` without becoming idle."""
-
-
-class _Node:
-    __slots__ = ("armed", "core", "crashed", "ends", "incarnation", "running", "spec")
-
-    def __init__(self, spec: SpeakerSpec) -> None:
-        self.spec = spec
-        self.core = Node(Router(spec.router))
-        """The router and sessions glued together (:mod:`bgpemu.router.node`)."""
-        self.ends: dict[str, End] = {}
-        self.running = True
-        self.crashed = False
-        self.incarnation = 0
-        self.armed: float | None = None
-
-    @property
-    def router(self) -> Router:
-        return self.core.router
 
 
 class Fabric:
@@ -152,16 +114,11 @@ class Fabric:
             raise ValueError("latency must be positive")
         self.seed = seed
         self.latency = latency
-        self.now = 0.0
         self.events: list[tuple[float, str, str]] = []
         """A debugging log: (virtual time, node, text) of session transitions, resets,
         faults and operator actions; best-path changes go to :data:`logger` at DEBUG."""
         self.unmatched: list[tuple[str, str]] = []
         """(node, neighbour) pairs whose neighbour address matches no node pointing back."""
-        self._queue: list[tuple[float, int, Event]] = []
-        self._seq = itertools.count()
-        self._work = 0
-        self._conn_ids = itertools.count(1)
         self._renewals = itertools.count(1)
         ordered = sorted(specs, key=lambda s: s.name)
         names = [s.name for s in ordered]
@@ -170,17 +127,23 @@ class Fabric:
         addresses = [s.local_address for s in ordered]
         if len(set(addresses)) != len(addresses):
             raise ValueError("node local addresses must be unique")
-        self._nodes: dict[str, _Node] = {s.name: _Node(s) for s in ordered}
-        self._pairs: list[Pair] = []
+        self._nodes: dict[str, Host] = {s.name: Host(s) for s in ordered}
+        self._net = Transport(self._nodes, latency, self._carry_out)
+        """The links, connections and event queue (:mod:`bgpemu.fabric.transport`)."""
         for node in self._nodes.values():
             self._make_ends(node)
         self._wire(ordered)
         for node in self._nodes.values():
             self._start_sessions(node)
 
+    @property
+    def now(self) -> float:
+        """The virtual time, in seconds since the fabric was made."""
+        return self._net.now
+
     # -- construction --------------------------------------------------------------------
 
-    def _make_ends(self, node: _Node) -> None:
+    def _make_ends(self, node: Host) -> None:
         for neighbor in sorted(node.spec.neighbors, key=lambda n: n.name):
             rng = random.Random(f"{self.seed}:{node.spec.name}:{neighbor.name}:{node.incarnation}")
             old = node.ends.get(neighbor.name)
@@ -218,9 +181,9 @@ class Fabric:
                 far.side = 1
                 pair = Pair(ends=(end, far))
                 end.pair = far.pair = pair
-                self._pairs.append(pair)
+                self._net.pairs.append(pair)
 
-    def _start_sessions(self, node: _Node) -> None:
+    def _start_sessions(self, node: Host) -> None:
         self._carry_out(node, node.core.start(self.now))
 
     # -- observation ---------------------------------------------------------------------
@@ -321,18 +284,7 @@ class Fabric:
                     if owner.running:
                         self._carry_out(owner, owner.core.start_peer(end.name, self.now))
                 continue
-            conn = pair.conn
-            if conn is not None:
-                backlog, conn.backlog = conn.backlog, []
-                for side, data in backlog:
-                    if data is None:
-                        self._push(self.now + self.latency, Close(conn, 1 - side))
-                    else:
-                        self._push(self.now + self.latency, Deliver(conn, 1 - side, data))
-            for end in pair.ends:
-                if end.syn_lost and end.session.state is SessionState.CONNECT:
-                    end.syn_lost = False
-                    self._push(self.now + self.latency, Connect(end, end.attempt))
+            self._net.replay(pair)
 
     def stop_node(self, name: str, *, silent: bool = False) -> None:
         """Stop node ``name``.
@@ -352,7 +304,7 @@ class Fabric:
             for end in node.ends.values():
                 pair = end.pair
                 if pair is not None and pair.conn is not None:
-                    self._close_side(pair.conn, end.side)
+                    self._net.close_side(pair.conn, end.side)
         node.running = False
         node.crashed = silent
         node.armed = None
@@ -371,7 +323,7 @@ class Fabric:
         node.crashed = False
         self._log(name, "node started")
         self._start_sessions(node)
-        self._arm_router(node)
+        self._net.arm_router(node)
 
     # -- topology changes ------------------------------------------------------------------
 
@@ -385,9 +337,11 @@ class Fabric:
             raise ValueError(f"a node is already called {spec.name}")
         if any(n.spec.local_address == spec.local_address for n in self._nodes.values()):
             raise ValueError(f"a node already has the address {spec.local_address}")
-        node = _Node(spec)
+        node = Host(spec)
         self._nodes[spec.name] = node
-        self._nodes = dict(sorted(self._nodes.items()))
+        ordered = sorted(self._nodes.items())  # in place: the transport shares the dict
+        self._nodes.clear()
+        self._nodes.update(ordered)
         self._log(spec.name, "node added")
         ends = [self._new_end(node, n) for n in sorted(spec.neighbors, key=lambda n: n.name)]
         self._join(ends)
@@ -441,7 +395,7 @@ class Fabric:
         node.spec = replace(node.spec, router=replace(node.spec.router, routes=routes))
 
     def _new_end(
-        self, node: _Node, neighbor: NeighborSpec, policy: NeighborPolicy | None = None
+        self, node: Host, neighbor: NeighborSpec, policy: NeighborPolicy | None = None
     ) -> End:
         """A fresh end of ``node`` toward ``neighbor``; with ``policy``, a neighbour the
         operator adds (:meth:`Node.add_neighbor <bgpemu.router.node.Node.add_neighbor>`)."""
@@ -481,17 +435,16 @@ class Fabric:
             end.side, far.side = 0, 1
             pair = Pair(ends=(end, far))
             end.pair = far.pair = pair
-            self._pairs.append(pair)
-            if far.syn_lost and far.session.state is SessionState.CONNECT and far_node.running:
-                far.syn_lost = False  # its request went nowhere: it arrives now
-                self._push(self.now + self.latency, Connect(far, far.attempt))
+            self._net.pairs.append(pair)
+            if far_node.running:
+                self._net.resend_lost(far)  # its request went nowhere: it arrives now
         for end in ends:
             owner = self._nodes[end.node]
             if owner.running:
                 self._carry_out(owner, owner.core.start_peer(end.name, self.now))
         self._find_unmatched()
 
-    def _drop(self, node: _Node, end: End, subcode: int) -> None:
+    def _drop(self, node: Host, end: End, subcode: int) -> None:
         """Stop ``end`` with Cease ``subcode`` and unwire it; a far end that stays
         configured starts over, unwired (see the theory of operation)."""
         if node.running:
@@ -503,7 +456,7 @@ class Fabric:
         pair, end.pair = end.pair, None
         if pair is None:
             return
-        self._pairs.remove(pair)
+        self._net.pairs.remove(pair)
         far = pair.other(end)
         far.pair = None
         far_node = self._nodes.get(far.node)
@@ -525,12 +478,11 @@ class Fabric:
 
     def is_running(self, name: str) -> bool:
         """Node ``name`` exists and is running (not stopped or crashed)."""
-        node = self._nodes.get(name)
-        return node is not None and node.running
+        return self._net.is_running(name)
 
     def _pairs_between(self, a: str, b: str) -> list[Pair]:
         wanted = frozenset((a, b))
-        pairs = [p for p in self._pairs if p.nodes == wanted]
+        pairs = [p for p in self._net.pairs if p.nodes == wanted]
         if not pairs:
             raise KeyError(f"no link between {a} and {b}")
         return pairs
@@ -544,157 +496,28 @@ class Fabric:
         """
         start = self.now
         limit = start + max_time
-        while not (self._work == 0 and self._idle()):
-            if not self._queue:
+        net = self._net
+        while not (net.work == 0 and net.idle()):
+            due = net.next_time()
+            if due is None:
                 break
-            if self._queue[0][0] > limit:
-                self.now = limit
+            if due > limit:
+                net.now = limit
                 raise ConvergenceError(f"not idle after {max_time:g} virtual seconds")
-            self._step()
+            net.step()
         return self.now - start
 
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass, running every event due meanwhile."""
         target = self.now + seconds
-        while self._queue and self._queue[0][0] <= target:
-            self._step()
-        self.now = target
-
-    def _idle(self) -> bool:
-        for node in self._nodes.values():
-            if not node.running:
-                continue
-            if node.router.next_deadline() is not None:
-                return False
-            for end in node.ends.values():
-                if not self._settled(end):
-                    return False
-        return True
-
-    def _settled(self, end: End) -> bool:
-        session = end.session
-        if session.state is SessionState.ESTABLISHED:
-            return True
-        pair = end.pair
-        if pair is None or pair.cut is not None:
-            return True
-        far = pair.other(end)
-        if not self._nodes[far.node].running:
-            return True
-        if _stopped(session) or _stopped(far.session):
-            return True
-        return session.config.passive and far.session.config.passive
-
-    def _push(self, time: float, event: Event) -> None:
-        if not isinstance(event, SessionTimer | RouterTimer):
-            self._work += 1
-        heapq.heappush(self._queue, (time, next(self._seq), event))
-
-    def _step(self) -> None:
-        time, _, event = heapq.heappop(self._queue)
-        self.now = max(self.now, time)
-        match event:
-            case SessionTimer(end=end, deadline=deadline):
-                if end.armed == deadline and self.is_running(end.node):
-                    end.armed = None
-                    owner = self._nodes[end.node]
-                    self._carry_out(owner, owner.core.on_timers(end.name, self.now))
-                return
-            case RouterTimer(node=name, deadline=deadline):
-                node = self._nodes.get(name)
-                if node is not None and node.armed == deadline and node.running:
-                    node.armed = None
-                    self._carry_out(node, node.core.on_router_timer(self.now))
-                return
-        self._work -= 1
-        match event:
-            case Connect(end=end, attempt=attempt):
-                self._on_connect(end, attempt)
-            case ConnectFailed(end=end, attempt=attempt):
-                if end.attempt == attempt and end.session.state is SessionState.CONNECT:
-                    owner = self._nodes[end.node]
-                    self._carry_out(owner, owner.core.connect_failed(end.name, self.now))
-            case Deliver(conn=conn, to=to, data=data):
-                self._on_deliver(conn, to, data)
-            case Close(conn=conn, to=to):
-                end = conn.pair.ends[to]
-                if end.pair is not conn.pair:
-                    return  # an end removed since (topology change)
-                if conn.open[to] and self.is_running(end.node):
-                    self._close_side(conn, to)
-                    owner = self._nodes[end.node]
-                    self._carry_out(owner, owner.core.closed(end.name, conn.id, self.now))
-
-    def _on_connect(self, end: End, attempt: int) -> None:
-        """A connection request arrives: accept it, or refuse it with a reset."""
-        pair = end.pair
-        if (
-            pair is None
-            or pair.ends[end.side] is not end  # a session of a node since restarted
-            or end.attempt != attempt
-            or end.session.state is not SessionState.CONNECT
-        ):
-            return
-        if pair.cut is not None:
-            end.syn_lost = True
-            return
-        far = pair.other(end)
-        far_node = self._nodes[far.node]
-        if far_node.crashed:
-            end.syn_lost = True
-            return
-        busy = pair.conn is not None and any(pair.conn.open)
-        if not busy and far_node.running and _restarting(far.session):
-            # The far session is in Idle but will start by itself (IdleHoldTimer): the
-            # request waits, like a SYN retransmitted until the listener takes it.
-            pair.waiting = (end, attempt)
-            return
-        if busy or not far_node.running or far.session.state not in _ACCEPTING:
-            self._push(self.now + self.latency, ConnectFailed(end, attempt))
-            return
-        pair.waiting = None
-        conn = Connection(next(self._conn_ids), pair)
-        pair.conn = conn
-        far.attempt += 1  # the far end's own attempt, if any, is abandoned
-        far.syn_lost = False
-        near_node = self._nodes[end.node]
-        self._carry_out(
-            near_node, near_node.core.connected(end.name, conn.id, inbound=False, now=self.now)
-        )
-        self._carry_out(
-            far_node, far_node.core.connected(far.name, conn.id, inbound=True, now=self.now)
-        )
-
-    def _release_waiting(self, end: End, state: SessionState) -> None:
-        """The session of ``end`` listens again: a waiting request from the far end arrives."""
-        pair = end.pair
-        if pair is None or pair.waiting is None or state not in _ACCEPTING:
-            return
-        initiator, attempt = pair.waiting
-        if initiator is end:
-            return
-        pair.waiting = None
-        self._push(self.now + self.latency, Connect(initiator, attempt))
-
-    def _on_deliver(self, conn: Connection, to: int, data: bytes) -> None:
-        end = conn.pair.ends[to]
-        node = self._nodes.get(end.node)
-        if node is None or end.pair is not conn.pair or node.crashed:
-            return  # an end removed since (topology change), or a crashed node
-        if not conn.open[to] or not node.running:
-            if conn.open[1 - to] and conn.pair.cut is None:
-                self._push(self.now + self.latency, Close(conn, 1 - to))  # a reset
-            return
-        self._carry_out(node, node.core.received(end.name, conn.id, data, self.now))
-
-    def _close_side(self, conn: Connection, side: int) -> None:
-        conn.open[side] = False
-        if not any(conn.open) and conn.pair.conn is conn:
-            conn.pair.conn = None
+        net = self._net
+        while (due := net.next_time()) is not None and due <= target:
+            net.step()
+        net.now = target
 
     # -- effects ---------------------------------------------------------------------------
 
-    def _carry_out(self, node: _Node, effects: list[NodeEffect]) -> None:
+    def _carry_out(self, node: Host, effects: list[NodeEffect]) -> None:
         """Move the bytes and arm the timers the node asks for, in order; log its reports."""
         name = node.spec.name
         for effect in effects:
@@ -704,49 +527,27 @@ class Fabric:
                 case Rearm(peer=peer):
                     end = node.ends.get(peer)
                     if end is not None:
-                        self._arm(end)
+                        self._net.arm(end)
                 case RouterRearm():
-                    self._arm_router(node)
+                    self._net.arm_router(node)
                 case Decided(output=output):
                     self._log_changes(name, output)
-                case NotAnnounced(peer=peer, text=text):
-                    self._log(name, f"{peer}: {text}")
-                case Restarting(peer=peer):
-                    self._log(name, f"{peer}: restarting after max-prefix")
-                case Fault(peer=peer, error=error, resetting=False):
-                    lines = "".join(traceback.format_exception(error)).rstrip()
-                    self._log(name, f"{peer}: internal error, resetting the session: {lines}")
-                case Fault(peer=peer, error=error, resetting=True):
-                    self._log(name, f"{peer}: internal error while resetting: {error!r}")
-                case RouterFault(error=error):
-                    lines = "".join(traceback.format_exception(error)).rstrip()
-                    self._log(name, f"internal error in the router's timers: {lines}")
                 case _:
-                    pass
+                    if (text := node_report(effect)) is not None:
+                        self._log(name, text)
 
     def _io(self, end: End, effect: Effect) -> None:
         match effect:
             case Send(data=data):
-                self._send(end, data)
+                self._net.send(end, data)
             case CloseTcp():
-                self._on_close_tcp(end)
+                self._net.close_tcp(end)
             case ConnectTcp():
-                self._on_connect_tcp(end)
-            case StateChanged(old=old, new=new):
-                self._log(end.node, f"{end.name}: {old.value} -> {new.value}")
-                self._release_waiting(end, new)
-            case SessionDown(reason=reason, sent=sent, received=received):
-                text = f"{end.name}: session down: {reason}"
-                if sent is not None:
-                    text += f"; sent {describe_notification(sent.code, sent.subcode, sent.data)}"
-                if received is not None:
-                    described = describe_notification(
-                        received.code, received.subcode, received.data
-                    )
-                    text += f"; received {described}"
-                self._log(end.node, text)
-            case _:
-                pass
+                self._net.connect_tcp(end)
+            case StateChanged(new=new):
+                self._net.release_waiting(end, new)
+        if (text := session_report(end.name, effect)) is not None:
+            self._log(end.node, text)
 
     def _log_changes(self, name: str, output: RouterOutput) -> None:
         """Each best-path change on the debug log (not in :attr:`events`: a large topology
@@ -762,57 +563,3 @@ class Fabric:
                 logger.debug(
                     "%s: best path %s: %s (%s)", name, change.prefix, source, new.reason.value
                 )
-
-    def _send(self, end: End, data: bytes) -> None:
-        pair = end.pair
-        conn = pair.conn if pair is not None else None
-        if conn is None or not conn.open[end.side]:
-            return
-        if pair is not None and pair.cut is not None:
-            conn.backlog.append((end.side, data))
-            return
-        self._push(self.now + self.latency, Deliver(conn, 1 - end.side, data))
-
-    def _on_close_tcp(self, end: End) -> None:
-        pair = end.pair
-        conn = pair.conn if pair is not None else None
-        if conn is None or not conn.open[end.side]:
-            end.attempt += 1  # no connection: abandon the attempt in flight
-            end.syn_lost = False
-            return
-        self._close_side(conn, end.side)
-        if not conn.open[1 - end.side]:
-            return
-        if conn.pair.cut is not None:
-            conn.backlog.append((end.side, None))
-        else:
-            self._push(self.now + self.latency, Close(conn, 1 - end.side))
-
-    def _on_connect_tcp(self, end: End) -> None:
-        end.attempt += 1
-        end.syn_lost = end.pair is None
-        if end.pair is None:
-            return  # unmatched: the attempt goes nowhere (re-sent if the end gets wired)
-        self._push(self.now + self.latency, Connect(end, end.attempt))
-
-    def _arm(self, end: End) -> None:
-        deadline = end.session.next_deadline()
-        if deadline is not None and deadline != end.armed and self.is_running(end.node):
-            end.armed = deadline
-            self._push(deadline, SessionTimer(end, deadline))
-
-    def _arm_router(self, node: _Node) -> None:
-        deadline = node.router.next_deadline()
-        if deadline is not None and deadline != node.armed and node.running:
-            node.armed = deadline
-            self._push(deadline, RouterTimer(node.spec.name, deadline))
-
-
-def _restarting(session: Session) -> bool:
-    """Idle with the IdleHoldTimer armed: it will start again by itself (RFC 4271 §8.1.1)."""
-    return session.state is SessionState.IDLE and Timer.IDLE_HOLD in session.armed_timers
-
-
-def _stopped(session: Session) -> bool:
-    """Idle with no timer: stopped for good until someone starts it (RFC 4271 §8.1.1)."""
-    return session.state is SessionState.IDLE and not session.armed_timers
