@@ -12,7 +12,7 @@ same views anywhere.  Its routes are the one route record of bgpemu,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -23,7 +23,7 @@ from bgpemu.session import Session, SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
 from bgpemu.wire.messages import PathAttributes
 
-__all__ = ["PeerStatus", "RouterSnapshot", "peer_status", "snapshot"]
+__all__ = ["AdjRibsOut", "PeerStatus", "RouterSnapshot", "peer_status", "snapshot"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +55,8 @@ class RouterSnapshot:
     adj_rib_in: Mapping[str, tuple[RibRoute, ...]] = field(default_factory=dict)
     """Per neighbour: the paths import policy accepted (as modified by it)."""
     adj_rib_out: Mapping[str, tuple[RibRoute, ...]] = field(default_factory=dict)
-    """Per neighbour: what it holds from us."""
+    """Per neighbour: what it holds from us (from :func:`snapshot`: an
+    :class:`AdjRibsOut`, each neighbour's routes made when first read)."""
     peers: tuple[PeerStatus, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -99,6 +100,44 @@ class RouterSnapshot:
 _PEER_FIELDS = tuple(f.name for f in fields(PeerStatus))
 
 
+class AdjRibsOut(Mapping[str, tuple[RibRoute, ...]]):
+    """Neighbour -> the routes it holds from us, each neighbour's made when first read.
+
+    A vWAN hub's Adj-RIBs-Out toward its branches are most of its snapshot (250,000
+    routes per hub on vWAN 2 x 25 x 200) and none of its views reads them.  What is
+    kept are copies of the Adj-RIBs-Out's prefix -> attributes maps taken with the
+    snapshot (attributes are immutable), so the routes are those of snapshot time
+    whenever they are read; they equal what an eager conversion gives.
+    """
+
+    __slots__ = ("_held", "_routes")
+
+    def __init__(self, held: Mapping[str, tuple[tuple[Family, dict[str, PathAttributes]], ...]]):
+        self._held = dict(held)
+        self._routes: dict[str, tuple[RibRoute, ...]] = {}
+
+    def __getitem__(self, peer: str) -> tuple[RibRoute, ...]:
+        routes = self._routes.get(peer)
+        if routes is None:
+            convert = _Converter()
+            routes = self._routes[peer] = convert.sorted(
+                convert.route(family, prefix, attributes, peer=peer)
+                for family, table in self._held[peer]
+                for prefix, attributes in table.items()
+            )
+            self._held[peer] = ()  # made: the copies are no longer needed
+        return routes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._held)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 class _Converter:
     """Routes of one snapshot: attribute-derived fields computed once per attributes
     object (the router shares one among the prefixes of an UPDATE), sort keys once per
@@ -107,6 +146,7 @@ class _Converter:
     def __init__(self) -> None:
         self._fields: dict[int, tuple[PathAttributes, dict[str, Any]]] = {}
         self._keys: dict[str, tuple[int, int, int]] = {}
+        self._families: dict[Family, str] = {}
 
     def route(
         self, family: Family, prefix: str, attributes: PathAttributes, **flags: Any
@@ -116,7 +156,10 @@ class _Converter:
             route = route_of(family, prefix, attributes, peer=None)
             values = {name: getattr(route, name) for name in ATTRIBUTE_FIELDS}
             hit = self._fields[id(attributes)] = (attributes, values)
-        return RibRoute(prefix=prefix, family=str(family), **hit[1], **flags)
+        text = self._families.get(family)
+        if text is None:
+            text = self._families[family] = str(family)
+        return RibRoute(prefix=prefix, family=text, **hit[1], **flags)
 
     def path(self, path: Path, **flags: Any) -> RibRoute:
         peer = None if path.local else path.source.name
@@ -155,7 +198,7 @@ def snapshot(
         loc.append(convert.path(best, best=True, multipath=True, reason=decision.reason.value))
         loc.extend(convert.path(p, multipath=True) for p in decision.multipath if p is not best)
     adj_in: dict[str, tuple[RibRoute, ...]] = {}
-    adj_out: dict[str, tuple[RibRoute, ...]] = {}
+    adj_out: dict[str, tuple[tuple[Family, dict[str, PathAttributes]], ...]] = {}
     for peer in sorted(router.peers()):
         rib_in = router.adj_rib_in(peer)
         if rib_in is not None:
@@ -164,10 +207,8 @@ def snapshot(
             )
         rib_out = router.adj_rib_out(peer)
         if rib_out is not None and adj_rib_out:
-            adj_out[peer] = convert.sorted(
-                convert.route(f, prefix, attrs, peer=peer)
-                for f in (IPV4_UNICAST, IPV6_UNICAST)
-                for prefix, attrs in rib_out.advertised(f)
+            adj_out[peer] = tuple(
+                (f, dict(rib_out.advertised_map(f))) for f in (IPV4_UNICAST, IPV6_UNICAST)
             )
     peers = tuple(
         peer_status(peer, session, router) for peer, session in sorted((sessions or {}).items())
@@ -179,7 +220,7 @@ def snapshot(
         router_id=config.router_id,
         loc_rib=tuple(loc),
         adj_rib_in=adj_in,
-        adj_rib_out=adj_out,
+        adj_rib_out=AdjRibsOut(adj_out),
         peers=peers,
     )
 

@@ -8,13 +8,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from bgpemu.types import prefix_key
+
 __all__ = ["address_key", "covered_by_any", "covers"]
-
-_Net = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _net(prefix: str) -> _Net:
-    return ipaddress.ip_network(prefix, strict=False)
 
 
 def address_key(address: str | None) -> tuple[int, int, str]:
@@ -29,11 +25,17 @@ def address_key(address: str | None) -> tuple[int, int, str]:
 
 
 def covers(outer: str, inner: str) -> bool:
-    """Is ``inner`` equal to or more specific than ``outer`` (same family)?"""
-    a, b = _net(outer), _net(inner)
-    if a.version != b.version:
+    """Is ``inner`` equal to or more specific than ``outer`` (same family)?
+
+    On the numeric keys of :func:`~bgpemu.types.prefix_key` (host bits cleared, as
+    ``ipaddress`` with ``strict=False``): ``inner``'s address cut to ``outer``'s length
+    is ``outer``'s.  ValueError if either is not a prefix."""
+    version, outer_address, length = prefix_key(outer)
+    inner_version, inner_address, inner_length = prefix_key(inner)
+    if version != inner_version:
         return False
-    return b.prefixlen >= a.prefixlen and b.supernet(new_prefix=a.prefixlen) == a
+    host_bits = (32 if version == 4 else 128) - length
+    return inner_length >= length and inner_address >> host_bits == outer_address >> host_bits
 
 
 def covered_by_any(prefix: str, outers: Iterable[str]) -> bool:
