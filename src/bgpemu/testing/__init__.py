@@ -14,8 +14,8 @@ The pytest plugin (:mod:`bgpemu.testing.plugin`, loaded by its entry point) adds
 ``bgpemu_lab`` fixture and the ``--bgpemu-engine`` option.  See docs/testing.md.
 """
 
+from bgpemu.lab.errors import LabInputError
 from bgpemu.testing.diff import Change, Diff, LabSnapshot, Route
-from bgpemu.testing.errors import LabInputError
 from bgpemu.testing.lab import ENGINES, Convergence, Lab, LabStateError, start_lab
 
 __all__ = [

@@ -41,8 +41,8 @@ import yaml
 from bgpemu.azure.roles import compile_network
 from bgpemu.config.safe_yaml import YamlProblem, parse
 from bgpemu.errors import ConfigError
+from bgpemu.lab.errors import LabInputError
 from bgpemu.lab.targets import Names, parse_prefix
-from bgpemu.testing.errors import LabInputError
 from bgpemu.testing.lab import Lab
 from bgpemu.topology.edit import EDIT_OPS, apply_edit, describe
 

@@ -10,7 +10,7 @@ query after an injection and before the next ``converged()`` raises
 
 Names are topology nodes or speakers; every injection is checked against the
 compiled topology first and a bad one raises
-:class:`~bgpemu.testing.errors.LabInputError` with the lab untouched.  Links taken
+:class:`~bgpemu.lab.errors.LabInputError` with the lab untouched.  Links taken
 down for several reasons (a failed link, a lost gateway instance, a private peering
 down) stay down until the last reason is lifted.
 
@@ -40,7 +40,7 @@ from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import Fabric
 from bgpemu.lab.engine import ENGINES, Engine, check_options, make_engine
-from bgpemu.lab.errors import LabStateError
+from bgpemu.lab.errors import LabInputError, LabStateError
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.payloads import rib_loc_payload
@@ -48,7 +48,6 @@ from bgpemu.policy.communities import parse_community
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.testing._cuts import Cuts
 from bgpemu.testing.diff import Diff, LabSnapshot, diff
-from bgpemu.testing.errors import LabInputError
 from bgpemu.topology.edit import apply_edit
 from bgpemu.topology.source import Document, source_of
 from bgpemu.types import Family
