@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from bgpemu.azure.converge import solve
 from bgpemu.azure.model import Network
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.lab.engine import Engine
+from bgpemu.lab.errors import LabInputError
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.topology.edit import apply_edit
 from bgpemu.types import IPV4_UNICAST
@@ -206,3 +209,9 @@ async def test_apply_a_plan_change_and_back(engine: Engine, network: Network) ->
     got = await engine.snapshots()
     assert tables(got) == reference(network)
     assert established_at(got, "HubGW", "SiteA") == up
+
+
+async def test_prepend_of_an_unknown_speaker_is_refused(engine: Engine, network: Network) -> None:
+    with pytest.raises(LabInputError, match="no speaker 'Nope' runs in this lab"):
+        await engine.prepend("Nope", "HubGW", 1)
+    assert tables(await engine.snapshots()) == reference(network)

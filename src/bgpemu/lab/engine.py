@@ -172,7 +172,9 @@ class Engine(abc.ABC):
         """``speaker`` sends everything to ``peer`` with ``count`` extra copies of its ASN
         after the configured export policy (0: that policy alone again); a new count
         replaces the previous one (:func:`~bgpemu.router.reconfigure.prepend_policy`)."""
-        spec = next(s for s in self.plan.speakers if s.name == speaker)
+        spec = next((s for s in self.plan.speakers if s.name == speaker), None)
+        if spec is None:
+            raise LabInputError(f"no speaker {speaker!r} runs in this lab")
         original = spec.router.neighbor(peer).export_policy
         current = self.neighbor_policy(speaker, peer)
         await self.set_neighbor_policy(speaker, prepend_policy(current, original, count))
