@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bgpemu.cli import main
-from bgpemu.router.core import Router
+from bgpemu.router.exporter import Exporter
 
 ROOT = Path(__file__).parents[2]
 TRIANGLE = [str(ROOT / "examples" / "triangle" / f"r{i}.yaml") for i in (1, 2, 3)]
@@ -20,14 +20,14 @@ def test_a_fault_that_never_goes_away_ends_with_a_message_not_a_traceback(
 ) -> None:
     """Every export toward r3 raises: its sessions are reset again and again and the
     fabric never settles; solve says so and names the sessions, exit status 1."""
-    real = Router._export_uncached
+    real = Exporter.uncached
 
-    def faulty(self: Router, peer: Any, *args: Any) -> Any:
+    def faulty(self: Exporter, peer: Any, *args: Any) -> Any:
         if peer.info.name == "r3":
             raise RuntimeError("injected export fault")
         return real(self, peer, *args)
 
-    monkeypatch.setattr(Router, "_export_uncached", faulty)
+    monkeypatch.setattr(Exporter, "uncached", faulty)
     assert main(ARGS) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -39,16 +39,16 @@ def test_a_fault_that_never_goes_away_ends_with_a_message_not_a_traceback(
 def test_a_fault_that_goes_away_is_reported_after_the_tables(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = Router._export_uncached
+    real = Exporter.uncached
     calls = {"n": 0}
 
-    def once(self: Router, peer: Any, *args: Any) -> Any:
+    def once(self: Exporter, peer: Any, *args: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("injected export fault")
         return real(self, peer, *args)
 
-    monkeypatch.setattr(Router, "_export_uncached", once)
+    monkeypatch.setattr(Exporter, "uncached", once)
     assert main(ARGS) == 0
     out, err = capsys.readouterr()
     assert "converged after" in out

@@ -33,7 +33,7 @@ One UPDATE flows like this (RFC 4271 §9):
 Bulk fast paths (the common case: no ADD-PATH, no import policy, no max-prefix):
 the paths of one UPDATE are imported together, a prefix that had no candidate is
 installed at once as its ONLY_PATH entry, and a prefix's single candidate is kept
-only by the Loc-RIB (see :class:`_Table`).  The changes are handed to
+only by the Loc-RIB (see :class:`CandidateTable`).  The changes are handed to
 :class:`RouterOutput` in bulk and become :class:`BestPathChanged` objects only when
 read.  ``tests/unit/router/test_fast_paths.py`` checks these against the general path.
 
@@ -48,10 +48,8 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
-from bgpemu.policy.base import Direction, PolicyContext, sensitive_prefixes
-from bgpemu.policy.communities import well_known_filter
 from bgpemu.policy.max_prefix import MaxPrefixAction, max_prefix_action, max_prefix_notification
 from bgpemu.rib.adj_rib_in import AdjRibIn
 from bgpemu.rib.adj_rib_out import AdjRibOut, Announce, EndOfRib, Export
@@ -59,9 +57,12 @@ from bgpemu.rib.aspath import as_path_loop
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.loc_rib import Entry, LocRib, best_of
 from bgpemu.rib.path import LOCAL, Path, PeerInfo, received_path
+from bgpemu.router.candidates import CandidateTable, Key, Touched, touch
 from bgpemu.router.config import OriginatedRoute, RouterConfig
+from bgpemu.router.established import EstablishedPeer
+from bgpemu.router.exporter import Exporter
 from bgpemu.router.fanout import Runs, Target, queue
-from bgpemu.router.neighbor import NeighborPolicy, export_scope
+from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.outputs import ResetSession, RouterOutput
 from bgpemu.router.reconfigure import (
     export_changed,
@@ -71,7 +72,6 @@ from bgpemu.router.reconfigure import (
     with_neighbor,
     without_neighbor,
 )
-from bgpemu.router.rewrite import after_policy, before_policy
 from bgpemu.router.shared_import import SharedImport
 from bgpemu.router.table import loc_rib_json
 from bgpemu.types import IPV4_UNICAST, Family
@@ -83,183 +83,6 @@ __all__ = ["Router"]
 _OUT_OF_RESOURCES = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.OUT_OF_RESOURCES)
 """RFC 4486 §4 subcode 8: sent when an internal error resets a session (decision 12)."""
 
-_Key = tuple[Family, str]
-"""(family, prefix): one Loc-RIB entry."""
-_Candidates = dict[tuple[str, int], Path]
-"""(source peer name, path id) -> accepted path; the local path has key ("", 0)."""
-_Slot = Path | _Candidates
-"""A prefix's candidates: most prefixes have one, stored alone (keyed by its own
-``(source.name, path_id)``); two or more (or one whose key differs from its own) are
-kept in a :data:`_Candidates` dict.  Saves a dict per prefix (memory and time)."""
-_Touched = dict[Family, dict[str, Path | Literal[False] | None]]
-"""The prefixes to recompute, per family (visited in (family, prefix) order; a dict
-rather than a set because sorting its mostly-ordered keys is several times faster).
-The value is None (recompute), the path already installed as the prefix's ONLY_PATH
-entry when it had no entry before (see :meth:`Router._import`), or False when such a
-prefix changed again afterwards (recompute; the entry before the call was none)."""
-
-
-def _touch(changed: dict[str, Path | Literal[False] | None], prefix: str) -> None:
-    """Mark ``prefix`` for recomputation, remembering a decision made on import."""
-    changed[prefix] = None if changed.get(prefix) is None else False
-
-
-class _Table:
-    """The candidates of every prefix of one family (RFC 4271 §9.1.2: the routes the
-    decision process compares), sharing storage with the Loc-RIB.
-
-    Most prefixes have one candidate, and it is what the Loc-RIB stores for them (a
-    sole reachable path is stored as itself, see :class:`~bgpemu.rib.loc_rib.LocRib`).
-    Such a prefix has no entry of its own here: its candidate is read from the
-    Loc-RIB (:meth:`get`).  Only the others are in :attr:`explicit`: a path the
-    Loc-RIB does not hold alone (unreachable next hop, keyed differently), a
-    :data:`_Candidates` dict for two or more, or an empty dict for "none left"
-    while the Loc-RIB still holds the previous state.  :meth:`settle` drops an
-    explicit entry once the Loc-RIB says the same.  Saves a dict entry per route.
-    """
-
-    __slots__ = ("explicit", "loc")
-
-    def __init__(self, loc: dict[str, Entry]) -> None:
-        self.explicit: dict[str, _Slot] = {}
-        self.loc = loc
-
-    def get(self, prefix: str) -> _Slot | None:
-        """The candidates of ``prefix``: a path, a dict (possibly empty), or None."""
-        entry = self.explicit.get(prefix)
-        if entry is None:
-            stored = self.loc.get(prefix)
-            return stored if type(stored) is Path else None
-        return entry
-
-    def paths(self, prefix: str) -> tuple[Path, ...]:
-        entry = self.get(prefix)
-        if entry is None:
-            return ()
-        if type(entry) is dict:
-            return tuple(entry.values())
-        assert isinstance(entry, Path)
-        return (entry,)
-
-    def settle(self, prefix: str) -> None:
-        """After the Loc-RIB recomputed ``prefix``: keep only what it does not imply."""
-        explicit = self.explicit
-        entry = explicit.get(prefix)
-        if entry is None:
-            return
-        if type(entry) is dict:
-            if not entry:
-                del explicit[prefix]
-        elif entry is self.loc.get(prefix):
-            del explicit[prefix]
-
-    def put(self, prefix: str, name: str, path_id: int, path: Path) -> None:
-        """Make ``path`` the candidate of ``prefix`` keyed (``name``, ``path_id``)."""
-        entry = self.get(prefix)
-        own = path.path_id == path_id and path.source.name == name
-        explicit = self.explicit
-        if entry is None:
-            explicit[prefix] = path if own else {(name, path_id): path}
-        elif type(entry) is dict:
-            if entry or not own:
-                entry[(name, path_id)] = path  # a dict is always explicit
-            else:
-                explicit[prefix] = path
-        else:
-            assert isinstance(entry, Path)
-            if own and entry.path_id == path_id and entry.source.name == name:
-                explicit[prefix] = path
-            else:
-                explicit[prefix] = {
-                    (entry.source.name, entry.path_id): entry,
-                    (name, path_id): path,
-                }
-
-    def _shrink(self, prefix: str, entry: _Candidates) -> None:
-        """Store a candidates dict left with one path in its compact form."""
-        if len(entry) == 1:
-            ((name, path_id), path), *_ = entry.items()
-            if path.path_id == path_id and path.source.name == name:
-                self.explicit[prefix] = path
-
-    def drop(self, prefix: str, name: str, path_id: int) -> None:
-        """Forget the candidate of ``prefix`` keyed (``name``, ``path_id``), if any."""
-        entry = self.get(prefix)
-        if entry is None:
-            return
-        if type(entry) is dict:
-            if entry.pop((name, path_id), None) is not None:
-                self._shrink(prefix, entry)
-        else:
-            assert isinstance(entry, Path)
-            if entry.path_id == path_id and entry.source.name == name:
-                self.explicit[prefix] = {}
-
-    def drop_source(self, prefix: str, name: str) -> None:
-        """Forget every candidate of ``prefix`` learned from peer ``name``."""
-        entry = self.get(prefix)
-        if entry is None:
-            return
-        if type(entry) is dict:
-            for key in [k for k in entry if k[0] == name]:
-                del entry[key]
-            self._shrink(prefix, entry)
-        else:
-            assert isinstance(entry, Path)
-            if entry.source.name == name:
-                self.explicit[prefix] = {}
-
-
-class _Peer:
-    """An established peer: who it is, its settings and its two RIBs."""
-
-    __slots__ = (
-        "_policy",
-        "export_context",
-        "export_scope",
-        "families",
-        "import_context",
-        "import_scope",
-        "info",
-        "mrai_until",
-        "rib_in",
-        "rib_out",
-    )
-
-    def __init__(
-        self,
-        info: PeerInfo,
-        policy: NeighborPolicy,
-        families: frozenset[Family],
-        config: RouterConfig,
-    ) -> None:
-        self.info = info
-        self.policy = policy
-        self.families = families
-        self.rib_in = AdjRibIn(info)
-        self.rib_out = AdjRibOut()
-        self.mrai_until = 0.0
-        self.import_context = PolicyContext(
-            direction=Direction.IMPORT,
-            peer=info,
-            local_asn=config.asn,
-            local_router_id=config.router_id,
-            local_next_hop_v4=config.next_hop_v4,
-            local_next_hop_v6=config.next_hop_v6,
-        )
-        self.export_context = replace(self.import_context, direction=Direction.EXPORT)
-
-    @property
-    def policy(self) -> NeighborPolicy:
-        return self._policy
-
-    @policy.setter
-    def policy(self, policy: NeighborPolicy) -> None:
-        self._policy = policy
-        self.import_scope = sensitive_prefixes(policy.import_policy)
-        self.export_scope = export_scope(policy)
-        """Prefixes whose import (export) is never shared: see SharedImport, Router._export."""
-
 
 class Router:
     """A BGP speaker's routing core (RFC 4271 §9), shared by the Fabric and the runtime."""
@@ -267,21 +90,17 @@ class Router:
     def __init__(self, config: RouterConfig) -> None:
         self.config = config
         self._asn = config.asn
-        self._decision = config.decision
         self._loc_rib = LocRib(config.decision)
-        self._peers: dict[str, _Peer] = {}
-        self._candidates: dict[Family, _Table] = {}
-        self._originated: dict[_Key, OriginatedRoute] = {}
+        self._peers: dict[str, EstablishedPeer] = {}
+        self._candidates: dict[Family, CandidateTable] = {}
+        self._originated: dict[Key, OriginatedRoute] = {}
         self._restarts: dict[str, float] = {}
         self._arrival = 0
         self._predecide = True
         """Decide a prefix without candidates on import (tests turn it off to compare)."""
-        self._memo: dict[
-            tuple[int, str, Family, int], tuple[PathAttributes, PeerInfo, PathAttributes | None]
-        ]
-        self._memo = {}
-        """Export results of the current batch (see :meth:`_export`); emptied after each."""
-        touched: _Touched = {}
+        self._exporter = Exporter(config, self._originated)
+        """The export side (:mod:`bgpemu.router.exporter`)."""
+        touched: Touched = {}
         for route in config.routes:
             self._set_local(route, touched)
         for family in sorted(touched):
@@ -326,14 +145,16 @@ class Router:
         """
         out = self.peer_down(peer.name, now) if peer.name in self._peers else RouterOutput()
         self._restarts.pop(peer.name, None)
-        state = _Peer(peer, self.config.neighbor(peer.name), frozenset(families), self.config)
+        state = EstablishedPeer(
+            peer, self.config.neighbor(peer.name), frozenset(families), self.config
+        )
         self._peers[peer.name] = state
         self._peers = dict(sorted(self._peers.items()))
         for family, prefix, best in self._loc_rib.best_paths():
             if family in state.families:
-                attributes = self._export(state, family, prefix, best)
+                attributes = self._exporter.attributes(state, family, prefix, best)
                 state.rib_out.set(family, prefix, attributes)
-        self._memo.clear()
+        self._exporter.clear()
         exports: list[Export] = state.rib_out.flush()
         exports.extend(EndOfRib(family=family) for family in sorted(state.families))
         out.exports.setdefault(peer.name, []).extend(exports)
@@ -345,7 +166,7 @@ class Router:
 
         Calling it for a peer that is not up does nothing.
         """
-        touched: _Touched = {}
+        touched: Touched = {}
         if not self._remove_peer(name, touched):
             return RouterOutput()
         return self._decide_and_export(touched, now)
@@ -367,7 +188,7 @@ class Router:
         peer = self._peers.get(name)
         if peer is None:
             return RouterOutput()
-        touched: _Touched = {}
+        touched: Touched = {}
         reset: ResetSession | None = None
         for update in updates:
             reset = self._apply_update(peer, update, now, touched)
@@ -380,7 +201,7 @@ class Router:
         return out
 
     def _apply_update(
-        self, peer: _Peer, update: Update, now: float, touched: _Touched
+        self, peer: EstablishedPeer, update: Update, now: float, touched: Touched
     ) -> ResetSession | None:
         """Import one UPDATE (withdrawals first); the max-prefix reset it causes, if any."""
         announced: set[Family] = set()
@@ -443,7 +264,7 @@ class Router:
         if peer is None:
             return RouterOutput()
         peer.policy = policy
-        touched: _Touched = {}
+        touched: Touched = {}
         inbound = import_changed(old, policy)
         if inbound:
             for family, pre, post in reimport(
@@ -458,15 +279,15 @@ class Router:
                     table.drop(pre.prefix, policy.name, pre.path_id)
                 else:
                     table.put(pre.prefix, policy.name, pre.path_id, post)
-                _touch(touched.setdefault(family, {}), pre.prefix)
+                touch(touched.setdefault(family, {}), pre.prefix)
         if export_changed(old, policy):
             reexport(
                 self._loc_rib,
                 peer.rib_out,
                 peer.families,
-                lambda family, prefix, best: self._export(peer, family, prefix, best),
+                lambda family, prefix, best: self._exporter.attributes(peer, family, prefix, best),
             )
-            self._memo.clear()
+            self._exporter.clear()
         reset = self._check_max_prefix(peer, peer.rib_in.families(), now, touched)
         out = self._decide_and_export(touched, now)
         if inbound:
@@ -489,7 +310,7 @@ class Router:
 
     def originate(self, route: OriginatedRoute, now: float) -> RouterOutput:
         """Start (or change) originating ``route``; it competes as a LOCAL path."""
-        touched: _Touched = {}
+        touched: Touched = {}
         self._set_local(route, touched)
         return self._decide_and_export(touched, now)
 
@@ -521,20 +342,16 @@ class Router:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _table(self, family: Family) -> _Table:
+    def _table(self, family: Family) -> CandidateTable:
         table = self._candidates.get(family)
         if table is None:
-            table = self._candidates[family] = _Table(self._loc_rib.stored(family))
+            table = self._candidates[family] = CandidateTable(self._loc_rib.stored(family))
         return table
 
     def _entries(self) -> Iterator[tuple[Family, str, Decision]]:
         yield from self._loc_rib.entries()
 
-    def _next_hop(self, family: Family) -> str | None:
-        """Our own next hop for ``family`` (RFC 4271 §5.1.3; RFC 2545 §3 for IPv6)."""
-        return self.config.next_hop_v4 if family == IPV4_UNICAST else self.config.next_hop_v6
-
-    def _set_local(self, route: OriginatedRoute, touched: _Touched) -> None:
+    def _set_local(self, route: OriginatedRoute, touched: Touched) -> None:
         key = (route.family, route.prefix)
         self._originated[key] = route
         self._arrival += 1
@@ -543,7 +360,7 @@ class Router:
             prefix=route.prefix,
             attributes=PathAttributes(
                 origin=Origin.IGP,
-                next_hop=self._next_hop(route.family),
+                next_hop=self._exporter.next_hop(route.family),
                 med=route.med,
                 communities=route.communities,
                 large_communities=route.large_communities,
@@ -551,15 +368,15 @@ class Router:
             arrival=self._arrival,
         )
         self._table(route.family).put(route.prefix, LOCAL.name, 0, path)
-        _touch(touched.setdefault(route.family, {}), route.prefix)
+        touch(touched.setdefault(route.family, {}), route.prefix)
 
     def _withdraw(
         self,
-        peer: _Peer,
+        peer: EstablishedPeer,
         family: Family,
         prefixes: tuple[str, ...],
         path_ids: tuple[int, ...] | None,
-        touched: _Touched,
+        touched: Touched,
     ) -> None:
         """Withdrawn routes leave the Adj-RIB-In and the candidates (RFC 4271 §9.1)."""
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
@@ -571,16 +388,16 @@ class Router:
             if not remove(family, prefix, path_id):
                 continue
             table.drop(prefix, name, path_id)
-            _touch(changed, prefix)
+            touch(changed, prefix)
 
     def _import(
         self,
-        peer: _Peer,
+        peer: EstablishedPeer,
         family: Family,
         attributes: PathAttributes,
         prefixes: tuple[str, ...],
         path_ids: tuple[int, ...] | None,
-        touched: _Touched,
+        touched: Touched,
     ) -> None:
         """Loop prevention, import policy, Adj-RIB-In, candidates (RFC 4271 §9.1)."""
         rejected = as_path_loop(attributes, self._asn, peer.policy.allowas_in) or (
@@ -618,7 +435,7 @@ class Router:
                     changed[prefix] = path
                 else:
                     table.put(prefix, name, 0, path)
-                    _touch(changed, prefix)
+                    touch(changed, prefix)
             return
         ids = path_ids if path_ids is not None else (0,) * len(prefixes)
         if policy is not None:
@@ -640,11 +457,11 @@ class Router:
                 table.drop(prefix, name, path_id)
             else:
                 table.put(prefix, name, path_id, post)
-            _touch(changed, prefix)
+            touch(changed, prefix)
         self._arrival = arrival
 
     def _check_max_prefix(
-        self, peer: _Peer, families: list[Family], now: float, touched: _Touched
+        self, peer: EstablishedPeer, families: list[Family], now: float, touched: Touched
     ) -> ResetSession | None:
         """RFC 4486 §4: over the limit, reset with Cease/1 and drop the peer's paths."""
         limit = peer.policy.max_prefix
@@ -662,16 +479,16 @@ class Router:
             return ResetSession(name, notification, limit.restart_after)
         return None
 
-    def _remove_peer(self, name: str, touched: _Touched) -> bool:
+    def _remove_peer(self, name: str, touched: Touched) -> bool:
         peer = self._peers.pop(name, None)
         if peer is None:
             return False
         for family, prefix in peer.rib_in.clear():
             self._table(family).drop_source(prefix, name)
-            _touch(touched.setdefault(family, {}), prefix)
+            touch(touched.setdefault(family, {}), prefix)
         return True
 
-    def _decide_and_export(self, touched: _Touched, now: float) -> RouterOutput:
+    def _decide_and_export(self, touched: Touched, now: float) -> RouterOutput:
         """Re-run the decision for ``touched`` prefixes; export changed best paths.
 
         An exception while computing the exports of one peer (its export policy, say)
@@ -727,13 +544,13 @@ class Router:
                 if name in failed:
                     continue
                 try:
-                    queue(target, family, runs, self._export)
+                    queue(target, family, runs, self._exporter.attributes)
                 except Exception as exc:  # a bug (e.g. in its export policy): that peer's
                     failed[name] = exc  # session is reset, not the one being served
                     continue
                 if target.prefixes:
                     target.peer.rib_out.set_many(family, target.prefixes, target.wanted)
-        self._memo.clear()
+        self._exporter.clear()
         self._flush(out, now, skip=failed)
         for name, error in failed.items():
             out.resets.append(ResetSession(name, _OUT_OF_RESOURCES, None, error=error))
@@ -750,73 +567,3 @@ class Router:
                 out.exports.setdefault(name, []).extend(exports)
             if peer.policy.mrai:
                 peer.mrai_until = now + peer.policy.mrai
-
-    def _export(
-        self, peer: _Peer, family: Family, prefix: str, best: Path | None
-    ) -> PathAttributes | None:
-        """The attributes ``best`` is sent to ``peer`` with, or None to send nothing.
-
-        RFC 4271 §9.1.3 / §9.2: not back to the peer it was learned from; an
-        iBGP-learned path not to an iBGP peer; RFC 1997 well-known communities;
-        then :func:`~bgpemu.router.rewrite.before_policy`, the export policy and
-        :func:`~bgpemu.router.rewrite.after_policy`.
-
-        Without an export policy, or with one that does not look at the prefix
-        (:func:`~bgpemu.router.neighbor.export_scope`: outside the few prefixes it
-        treats apart), the result depends only on the attributes object, its source,
-        the peer, the family and the prepend count, so it is computed once per batch
-        (:attr:`_memo`) and shared: the Adj-RIB-Out then packs by identity.
-        """
-        if best is None:
-            return None
-        info = peer.info
-        source = best.source
-        local = source is LOCAL  # the router builds every local path with LOCAL itself
-        if not local and (source.name == info.name or (source.ibgp and info.ibgp)):
-            return None
-        extra = 0
-        if local:
-            route = self._originated.get((family, prefix))
-            extra = route.as_path_prepend if route is not None else 0
-        received = best.attributes
-        scope = peer.export_scope
-        shared = scope is not None and (not scope or prefix not in scope)
-        key = (id(received), info.name, family, extra)
-        if shared:
-            hit = self._memo.get(key)
-            if hit is not None and hit[0] is received and hit[1] is source:
-                return hit[2]
-        result = self._export_uncached(peer, family, best, local, extra)
-        if shared:
-            self._memo[key] = (received, source, result)
-        return result
-
-    def _export_uncached(
-        self, peer: _Peer, family: Family, best: Path, local: bool, extra: int
-    ) -> PathAttributes | None:
-        context = peer.export_context
-        path = well_known_filter(best, context)
-        if path is None:
-            return None
-        ebgp = not peer.info.ibgp
-        next_hop_self = peer.policy.next_hop_self
-        if local or (ebgp if next_hop_self is None else next_hop_self):
-            next_hop = self._next_hop(family)
-        else:
-            next_hop = path.attributes.next_hop
-        if next_hop is None:
-            return None
-        attributes = before_policy(
-            path.attributes,
-            ebgp=ebgp,
-            next_hop=next_hop,
-            keep_med=local,
-            default_local_pref=self._decision.default_local_pref,
-        )
-        policy = peer.policy.export_policy
-        if policy is not None:
-            exported = policy(replace(path, attributes=attributes), context)
-            if exported is None:
-                return None
-            attributes = exported.attributes
-        return after_policy(attributes, ebgp=ebgp, asn=self._asn, prepend_count=1 + extra)

@@ -8,7 +8,7 @@ prefixes got a new best path; Phase 3 (RFC 4271 §9.1.3) must then tell every pe
 whose new best path carries the same attributes object from the same peer, usually
 the NLRI of one received UPDATE (RFC 4271 §4.3: one attribute set for all of them),
 or consecutive withdrawals.  For one peer, every prefix of a run is exported alike
-whenever the export may be shared (``Router._export``: no export policy, or one that
+whenever the export may be shared (``Exporter.attributes``: no export policy, or one that
 does not look at these prefixes), so :func:`queue` costs one export and one list
 extension per run and per peer instead of one step per prefix and per peer: a hub
 relaying a 20,000-prefix table to 50 branches does 50 exports per run, not a million
@@ -35,7 +35,7 @@ __all__ = ["ExportFn", "Runs", "Target", "queue", "queue_one"]
 
 
 class _Peer(Protocol):
-    """What the fan-out reads of an established peer (``router.core._Peer``)."""
+    """What the fan-out reads of an established peer (``router.established.EstablishedPeer``)."""
 
     @property
     def info(self) -> PeerInfo: ...
@@ -49,7 +49,7 @@ class _Peer(Protocol):
 
 P = TypeVar("P", bound=_Peer)
 ExportFn = Callable[[P, Family, str, Path | None], PathAttributes | None]
-"""``Router._export``: what a peer is sent for a prefix's best path (None: nothing)."""
+"""``Exporter.attributes``: what a peer is sent for a prefix's best path (None: nothing)."""
 
 
 class Target(Generic[P]):
@@ -175,7 +175,7 @@ def queue_one(
         and best.source is target.last_source
     ):
         # Same received attributes from the same peer as the previous prefix: the
-        # export is the same (see Router._export; not for local paths, whose prepend
+        # export is the same (see Exporter.attributes; not for local paths, whose prepend
         # count depends on the prefix, nor for a prefix the policy treats apart).
         attributes = target.last_result
     else:

@@ -187,7 +187,7 @@ def _expected(router: Router, name: str) -> dict[str, PathAttributes]:
         if not best.local and (source.name == name or (source.ibgp and peer.info.ibgp)):
             continue  # not back to its source; iBGP split horizon (RFC 4271 §9.1.3, §9.2)
         extra = router._originated[(family, prefix)].as_path_prepend if best.local else 0
-        attributes = router._export_uncached(peer, family, best, best.local, extra)
+        attributes = router._exporter.uncached(peer, family, best, best.local, extra)
         if attributes is not None:
             expected[prefix] = attributes
     return expected

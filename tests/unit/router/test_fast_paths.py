@@ -5,8 +5,8 @@
   produce identical outputs and tables.
 * Several UPDATEs applied in one call (``updates_received``) end in the same state
   as one call each, and report the net change of each prefix.
-* Candidates held only implicitly by the Loc-RIB (``_Table``) must give the decision
-  the Adj-RIBs-In imply, checked against a fresh :class:`LocRib` fed from them.
+* Candidates held only implicitly by the Loc-RIB (``CandidateTable``) must give the
+  decision the Adj-RIBs-In imply, checked against a fresh :class:`LocRib` fed from them.
 * :class:`RouterOutput` builds its observations lazily; they equal the eager ones.
 """
 
