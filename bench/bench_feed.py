@@ -23,7 +23,13 @@ every fragment encoded).  Prints, best of ``--repeat`` runs (time.perf_counter):
   added to one Adj-RIB-Out ("1 table"), the delta taken by re-diffing every table
   (``rediff``, the feed before issue 13 item 4 part 2) and from the router's changes
   (``journal``: the :class:`~bgpemu.observe.journal.RouterChanges` naming that prefix);
-  same bytes checked.
+  same bytes checked;
+* ``record``: what the journal costs the routing loop: a real :class:`Router` with the 25
+  branches up takes one UPDATE of ``--shared`` prefixes at a time from each until every
+  branch has announced its 5,400 (exported to the 24 others); the router's time against
+  :meth:`ChangeJournal.record <bgpemu.observe.journal.ChangeJournal.record>` of its
+  outputs (on the loop) and :meth:`RouterChanges.by_table
+  <bgpemu.observe.journal.RouterChanges.by_table>` (in the feed's thread).
 """
 
 from __future__ import annotations
@@ -38,12 +44,15 @@ from collections.abc import Callable
 from typing import Any
 
 from bgpemu.observe.feed import NodeFeed, Publication
-from bgpemu.observe.journal import RouterChanges
+from bgpemu.observe.journal import ChangeJournal, RouterChanges
 from bgpemu.observe.tables import NodeTables, RouteEncoder, Table, changed_prefixes
 from bgpemu.rib.adj_rib_out import Announce
 from bgpemu.rib.path import Path, PeerInfo
+from bgpemu.router.config import RouterConfig
+from bgpemu.router.core import Router
+from bgpemu.router.outputs import RouterOutput
 from bgpemu.types import IPV4_UNICAST
-from bgpemu.wire.messages import AsPathSegment, Origin, PathAttributes, SegmentType
+from bgpemu.wire.messages import AsPathSegment, Origin, PathAttributes, SegmentType, Update
 
 PEERS = 25
 PER_PEER = 5_400
@@ -161,6 +170,7 @@ def main() -> None:
         f"documents: {len(changed)} changed tables {docs_s * 1000:.1f} ms"
     )
     advance(tables, extra, args.repeat)
+    record(args.shared, max(1, args.repeat // 2))
 
 
 def advance(tables: dict[str, Table], extra: PathAttributes, repeat: int) -> None:
@@ -194,6 +204,61 @@ def advance(tables: dict[str, Table], extra: PathAttributes, repeat: int) -> Non
             f"rediff {times['rediff'] * 1000:.1f} ms, journal {times['journal'] * 1000:.1f} ms, "
             f"same publication: {same}"
         )
+
+
+def record(shared: int, repeat: int) -> None:
+    """The journal's cost on the loop and in the thread, against the router's own."""
+    best = {"router": float("inf"), "record": float("inf"), "by_table": float("inf")}
+    for _ in range(repeat):
+        router = Router(RouterConfig(asn=65515, router_id="10.255.255.1", next_hop_v4="10.0.0.1"))
+        infos = [
+            PeerInfo(
+                name=f"Branch{p:03}",
+                asn=65000 + p,
+                router_id=f"10.255.0.{p}",
+                address=f"192.0.2.{p}",
+                local_asn=65515,
+            )
+            for p in range(PEERS)
+        ]
+        for info in infos:
+            router.peer_up(info, (IPV4_UNICAST,), 0.0)
+        updates = []
+        for p, info in enumerate(infos):
+            for start in range(0, PER_PEER, shared):
+                attrs = PathAttributes(
+                    origin=Origin.IGP,
+                    next_hop=info.address,
+                    as_path=(AsPathSegment(SegmentType.AS_SEQUENCE, (65000 + p, 64512 + start)),),
+                )
+                nlri = tuple(
+                    f"{p + 40}.{i // 256}.{i % 256}.0/24"
+                    for i in range(start, min(start + shared, PER_PEER))
+                )
+                updates.append((info.name, Update(attributes=attrs, nlri=nlri)))
+        outputs: list[RouterOutput] = []
+        gc.collect()
+        start_time = time.perf_counter()
+        for name, update in updates:
+            outputs.append(router.updates_received(name, (update,), 1.0))
+        best["router"] = min(best["router"], time.perf_counter() - start_time)
+        journal = ChangeJournal()
+        start_time = time.perf_counter()
+        for output in outputs:
+            journal.record(output)
+        best["record"] = min(best["record"], time.perf_counter() - start_time)
+        changes = journal.take()
+        assert changes is not None
+        start_time = time.perf_counter()
+        marks = changes.by_table()
+        best["by_table"] = min(best["by_table"], time.perf_counter() - start_time)
+    marked = sum(len(batch) for table in marks.values() for f in table.values() for batch in f)
+    print(
+        f"record: {len(updates)} UPDATEs, {marked} (table, prefix) marks: router "
+        f"{best['router'] * 1000:.0f} ms, record {best['record'] * 1000:.2f} ms "
+        f"({best['record'] / best['router'] * 100:.2f} % of the router), "
+        f"by_table {best['by_table'] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bgpemu.observe import tables as observe_tables
 from bgpemu.observe.feed import NodeFeed
-from bgpemu.observe.journal import ChangeJournal
+from bgpemu.observe.journal import ChangeJournal, RouterChanges
 from bgpemu.observe.payloads import apply_delta
 from bgpemu.observe.tables import read_tables
 from bgpemu.policy import PrefixList, PrefixListEntry, Result, RoutePolicy, SetLocalPref, Statement
@@ -98,17 +99,38 @@ def _step(router: Router, step: tuple[Any, ...], now: float) -> None:
         apply_step(router, step, now)
 
 
+def _merged(changes: RouterChanges) -> dict[str, dict[Any, set[str]]]:
+    """The marks of ``changes`` merged per table and family."""
+    return {
+        key: {family: set().union(*batches) for family, batches in table.items()}
+        for key, table in changes.by_table().items()
+    }
+
+
 def _docs(documents: dict[str, bytes]) -> dict[str, Any]:
     return {key: json.loads(data) for key, data in documents.items()}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     history=st.lists(st.tuples(more_steps, st.booleans()), min_size=1, max_size=14),
     multipath=st.booleans(),
     max_delta=st.sampled_from([2, 10_000]),
+    whole_share=st.sampled_from([observe_tables.WHOLE_SHARE, 0.0, float("inf")]),
 )
 def test_deltas_from_the_router_changes_rebuild_every_snapshot(
+    history: list[tuple[tuple[Any, ...], bool]],
+    multipath: bool,
+    max_delta: int,
+    whole_share: float,
+) -> None:
+    """``whole_share``: the default, every marked family compared whole, or never."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(observe_tables, "WHOLE_SHARE", whole_share)
+        _check_history(history, multipath, max_delta)
+
+
+def _check_history(
     history: list[tuple[tuple[Any, ...], bool]], multipath: bool, max_delta: int
 ) -> None:
     router = make_router(
@@ -154,7 +176,7 @@ def test_only_the_changed_prefixes_are_compared() -> None:
     router.update_received("e1", announce(65001, prefixes=("10.1.0.0/24",)), 1.0)
     changes = journal.take()
     assert changes is not None
-    assert changes.by_table() == {
+    assert _merged(changes) == {
         "rib/loc": {IPV4_UNICAST: {"10.1.0.0/24"}},
         "rib/in/e1": {IPV4_UNICAST: {"10.1.0.0/24"}},
         **{f"rib/out/{p}": {IPV4_UNICAST: {"10.1.0.0/24"}} for p in ("e2", "i1", "i2")},
@@ -208,7 +230,7 @@ def test_a_full_journal_says_unknown_and_the_feed_rediffs() -> None:
     router.update_received("e1", Update(withdrawn=("10.0.0.0/24",)), 2.0)
     changes = journal.take()  # the journal starts afresh after a take
     assert changes is not None
-    assert changes.by_table()["rib/in/e1"] == {IPV4_UNICAST: {"10.0.0.0/24"}}
+    assert _merged(changes)["rib/in/e1"] == {IPV4_UNICAST: {"10.0.0.0/24"}}
 
 
 @pytest.mark.parametrize("peer", ["e1", "i1"])

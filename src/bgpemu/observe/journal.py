@@ -13,8 +13,8 @@ Adj-RIB-In the call may have changed (:attr:`RouterOutput.received
 table and prefix, instead of re-diffing whole tables.
 
 Recording holds references to what the output already holds (no copy, no set per
-prefix: the routing loop pays one list append per batch); the batches are merged by
-:meth:`RouterChanges.by_table`, which the feed calls in its thread.  The journal is
+prefix: the routing loop pays one list append per batch); the batches are grouped per
+table by :meth:`RouterChanges.by_table`, which the feed calls in its thread.  The journal is
 bounded: past ``max_batches`` it drops its batches and :meth:`ChangeJournal.take`
 returns None ("unknown"), and the feed then re-diffs every table, as it does for a
 table whose router object was replaced (a session that went down and came back up has
@@ -23,7 +23,7 @@ a new Adj-RIB-In and Adj-RIB-Out, whose changes no output lists).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from bgpemu.observe.topics import NodeTopic, table_key
@@ -36,8 +36,8 @@ __all__ = ["MAX_BATCHES", "ChangeJournal", "Marks", "RouterChanges"]
 MAX_BATCHES = 200_000
 """Batches a journal holds before it gives up and says "unknown" (re-diff everything)."""
 
-Marks = dict[str, dict[Family, set[str]]]
-"""Per table key (topic suffix), per family, the prefixes that may have changed."""
+Marks = dict[str, dict[Family, list[Collection[str]]]]
+"""Per table key (topic suffix), per family, batches of prefixes that may have changed."""
 
 _LOC = str(NodeTopic.RIB_LOC)
 
@@ -46,43 +46,44 @@ _LOC = str(NodeTopic.RIB_LOC)
 class RouterChanges:
     """The router's outputs between two reads, as recorded (see the module docstring)."""
 
-    loc: list[tuple[Family, Iterable[str]]]
+    loc: list[tuple[Family, Collection[str]]]
     """Loc-RIB (family, prefixes) batches."""
     out: list[tuple[str, list[Export]]]
     """(peer, exports) batches: the peer's Adj-RIB-Out changes."""
-    received: list[tuple[str, Mapping[Family, Iterable[str]]]]
+    received: list[tuple[str, Mapping[Family, Collection[str]]]]
     """(peer, prefixes by family) batches: the peer's Adj-RIB-In changes, at most."""
 
     def by_table(self) -> Marks:
-        """The batches merged per table key and family (a prefix once)."""
+        """The batches grouped per table key and family (not merged: the feed merges
+        them, or compares a table whole where they name most of it)."""
         marks: Marks = {}
         if self.loc:
             loc = marks[_LOC] = {}
             for family, prefixes in self.loc:
-                _held(loc, family).update(prefixes)
+                _batches(loc, family).append(prefixes)
         keys: dict[tuple[NodeTopic, str], str] = {}
         for peer, exports in self.out:
             table = _table(marks, keys, NodeTopic.RIB_OUT, peer)
             for export in exports:
                 if not isinstance(export, EndOfRib):
-                    _held(table, export.family).update(export.prefixes)
+                    _batches(table, export.family).append(export.prefixes)
         for peer, touched in self.received:
             table = _table(marks, keys, NodeTopic.RIB_IN, peer)
             for family, prefixes in touched.items():
-                _held(table, family).update(prefixes)
+                _batches(table, family).append(prefixes)
         return marks
 
 
-def _held(table: dict[Family, set[str]], family: Family) -> set[str]:
+def _batches(table: dict[Family, list[Collection[str]]], family: Family) -> list[Collection[str]]:
     held = table.get(family)
     if held is None:
-        held = table[family] = set()
+        held = table[family] = []
     return held
 
 
 def _table(
     marks: Marks, keys: dict[tuple[NodeTopic, str], str], kind: NodeTopic, peer: str
-) -> dict[Family, set[str]]:
+) -> dict[Family, list[Collection[str]]]:
     key = keys.get((kind, peer))
     if key is None:
         key = keys[kind, peer] = table_key(kind, peer)
@@ -97,9 +98,9 @@ class ChangeJournal:
 
     def __init__(self, *, max_batches: int = MAX_BATCHES) -> None:
         self.max_batches = max_batches
-        self._loc: list[tuple[Family, Iterable[str]]] = []
+        self._loc: list[tuple[Family, Collection[str]]] = []
         self._out: list[tuple[str, list[Export]]] = []
-        self._received: list[tuple[str, Mapping[Family, Iterable[str]]]] = []
+        self._received: list[tuple[str, Mapping[Family, Collection[str]]]] = []
         self._overflow = False
 
     def record(self, output: RouterOutput) -> None:

@@ -29,7 +29,7 @@ length; the routes of one prefix stay together (best path first in the Loc-RIB).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ from bgpemu.types import Family, prefix_key
 from bgpemu.wire.messages import PathAttributes
 
 __all__ = [
+    "WHOLE_SHARE",
     "NodeTables",
     "RouteEncoder",
     "Table",
@@ -124,38 +125,55 @@ def changed_prefixes(old: Table, new: Table) -> tuple[_Pairs, _Pairs]:
     changed: _Pairs = []
     gone: _Pairs = []
     for family in old.keys() | new.keys():
-        before = old.get(family, {})
-        after = new.get(family, {})
-        if before is after or before == after:
-            continue
-        get = before.get
-        changed.extend(
-            (family, prefix)
-            for prefix, value in after.items()
-            if (held := get(prefix)) is not value and held != value
-        )
-        gone.extend((family, prefix) for prefix in before if prefix not in after)
+        _compare(family, old.get(family, {}), new.get(family, {}), changed, gone)
     return changed, gone
+
+
+def _compare(
+    family: Family, before: dict[str, Any], after: dict[str, Any], changed: _Pairs, gone: _Pairs
+) -> None:
+    """One family of :func:`changed_prefixes`: equality first (in C), then per prefix."""
+    if before is after or before == after:
+        return
+    get = before.get
+    changed.extend(
+        (family, prefix)
+        for prefix, value in after.items()
+        if (held := get(prefix)) is not value and held != value
+    )
+    gone.extend((family, prefix) for prefix in before if prefix not in after)
 
 
 _ABSENT = object()
 
+WHOLE_SHARE = 0.25
+"""Marks (counted with repeats) per prefix of a family, old and new, from which
+:func:`changed_among` compares the family whole: a set of that many prefixes and a
+lookup of each cost more than the C-speed equality of two mostly equal dicts."""
+
 
 def changed_among(
-    old: Table, new: Table, marks: Mapping[Family, Iterable[str]]
+    old: Table, new: Table, marks: Mapping[Family, Sequence[Collection[str]]]
 ) -> tuple[_Pairs, _Pairs]:
-    """:func:`changed_prefixes` looking only at the ``marks`` prefixes of each family.
+    """:func:`changed_prefixes` looking only at the marked prefixes of each family.
 
-    Equal to it when every prefix that differs is marked (the router's changes,
-    :mod:`bgpemu.observe.journal`, name a superset of them); costs per marked
-    prefix instead of per table.
+    ``marks``: per family, batches of prefixes that may have changed (the router's
+    changes, :mod:`bgpemu.observe.journal`: a superset of those that differ, so the
+    result is :func:`changed_prefixes`'s).  Costs per marked prefix instead of per
+    table; a family where the batches name :data:`WHOLE_SHARE` of its prefixes or more
+    (a session's initial table, a peer gone) is compared whole, which is cheaper then.
     """
     changed: _Pairs = []
     gone: _Pairs = []
-    for family, prefixes in marks.items():
-        get_before = old.get(family, {}).get
-        get_after = new.get(family, {}).get
-        for prefix in prefixes:
+    for family, batches in marks.items():
+        before = old.get(family, {})
+        after = new.get(family, {})
+        if sum(map(len, batches)) >= WHOLE_SHARE * (len(before) + len(after)):
+            _compare(family, before, after, changed, gone)
+            continue
+        get_before = before.get
+        get_after = after.get
+        for prefix in set().union(*batches):
             value = get_after(prefix, _ABSENT)
             held = get_before(prefix, _ABSENT)
             if value is _ABSENT:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from bgpemu.rib.adj_rib_out import Export
@@ -125,7 +125,7 @@ class RouterOutput:
         self._pending: list[_Batch] = []
         self.restarts: list[str] = [] if restarts is None else restarts
         self.refreshes: list[tuple[str, Family]] = [] if refreshes is None else refreshes
-        self.received: list[tuple[str, Mapping[Family, Iterable[str]]]] = []
+        self.received: list[tuple[str, Mapping[Family, Collection[str]]]] = []
 
     @property
     def changes(self) -> list[BestPathChanged]:
@@ -157,7 +157,7 @@ class RouterOutput:
         if prefixes:
             self._pending.append((family, prefixes, olds, news))
 
-    def changed_prefixes(self) -> Iterator[tuple[Family, Iterable[str]]]:
+    def changed_prefixes(self) -> Iterator[tuple[Family, Collection[str]]]:
         """The (family, prefixes) of the Loc-RIB changes, without building :attr:`changes`."""
         for change in self._changes:
             yield change.family, (change.prefix,)
