@@ -3,8 +3,8 @@
 Each speaker of a worker (:mod:`bgpemu.lab.worker`) has its own MQTT client
 (:class:`~bgpemu.observe.mqtt.Publisher`), so its ``status`` turns ``offline``
 through the MQTT will if the process dies, and its own
-:class:`~bgpemu.observe.node.SpeakerFeed`; the feeds of the process take turns through
-one :class:`~bgpemu.observe.node.Pacer` (architecture decision 8: observation never
+:class:`~bgpemu.observe.speaker_feed.SpeakerFeed`; the feeds of the process take turns through
+one :class:`~bgpemu.observe.speaker_feed.Pacer` (architecture decision 8: observation never
 slows routing).  :class:`Feeds` starts them, publishes each speaker's ``info``
 (again when its neighbours change), flushes on the parent's ``Flush`` and, when a
 speaker leaves the topology, clears its retained tables.
@@ -20,8 +20,8 @@ import contextlib
 
 from bgpemu.azure.plan import Endpoint
 from bgpemu.observe.mqtt import Publisher
-from bgpemu.observe.node import Pacer, SpeakerFeed
 from bgpemu.observe.payloads import info_payload
+from bgpemu.observe.speaker_feed import Pacer, SpeakerFeed
 from bgpemu.observe.url import BrokerAddress
 from bgpemu.runtime import Speaker
 

@@ -4,7 +4,7 @@
 - :mod:`bgpemu.observe.payloads`: the JSON documents and deltas (pure);
 - :mod:`bgpemu.observe.feed`: sequence numbers of a node's tables (pure);
 - :mod:`bgpemu.observe.mqtt`: the publisher and observer (the only aiomqtt import);
-- :mod:`bgpemu.observe.node`: publishes a running :class:`~bgpemu.runtime.Speaker`.
+- :mod:`bgpemu.observe.speaker_feed`: publishes a running :class:`~bgpemu.runtime.Speaker`.
 
 This package imports no MQTT client itself, so the pure parts load without it.
 """

@@ -8,8 +8,8 @@ import pytest
 
 from bgpemu.azure.snapshot import snapshot
 from bgpemu.observe.mqtt import Observer, Publisher
-from bgpemu.observe.node import SpeakerFeed
 from bgpemu.observe.payloads import table_keys, table_payload
+from bgpemu.observe.speaker_feed import SpeakerFeed
 from bgpemu.router import OriginatedRoute
 from bgpemu.types import IPV4_UNICAST
 from tests.helpers import free_port, neighbor, running, speaker_spec
