@@ -287,6 +287,20 @@ def test_untagged_p2s_pool_is_a_branch_route_of_default() -> None:
     assert hub_routes(net, PLAN, _snap((pool,)), "hub1", ISOLATED) == {"value": []}
 
 
+def test_same_tag_from_a_local_peer_and_from_the_remote_hub() -> None:
+    """The candidate depends on the neighbour as well as the tag (the view works out each
+    (neighbour, tag) once): a c-b1 path from b1 is local, one from hub2 is Remote Hub."""
+    net = _network()
+    local = _path(net, "10.100.0.0/16", "c-b1", "b1", (65001,))
+    remote = _path(net, "10.101.0.0/16", "c-b1", "hub2", (65520, 65520, 65001))
+    for order in ((local, remote), (remote, local)):
+        view = hub_routes(net, PLAN, _snap(order), "hub1")
+        assert [(r[0], r[1], r[2]) for r in _table(view)] == [
+            ("10.100.0.0/16", "VPN_S2S_Gateway", ["/vpnGateways/hub1-vpngw"]),
+            ("10.101.0.0/16", "Remote Hub", ["/virtualHubs/hub2"]),
+        ]
+
+
 def test_render() -> None:
     net = _network()
     view = hub_routes(net, PLAN, _snap((_path(net, "10.1.0.0/24", "c-v1", None),)), "hub1")

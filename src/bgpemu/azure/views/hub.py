@@ -135,8 +135,9 @@ def hub_candidates(
     found: list[HubCandidate] = []
     for endpoint in endpoints(plan, hub.name)[:1]:
         snap = snapshot_of(snapshots, endpoint)
+        sources: dict[tuple[str | None, tuple[str, ...]], _Source | None] = {}
         for route in _paths(snap):
-            candidate = _from_path(network, plan, hub, table, route)
+            candidate = _from_path(network, plan, hub, table, route, sources)
             if candidate is not None:
                 found.append(candidate)
     found.extend(_statics(network, hub, table))
@@ -163,40 +164,96 @@ def _p2s_pool(network: Network, prefix: str) -> VWanHub | None:
     return None
 
 
+_Source = tuple[Kind, bool, str, str, str, int]
+"""What a path's neighbour and tag make of it: kind, local, next hop, nextHopType,
+origin, routing weight (everything of a :class:`HubCandidate` but prefix and AS path)."""
+
+_UNTAGGED: _Source = (Kind.VPN, False, "", "", "", -1)
+"""Marks an untagged path's source: it depends on the prefix (a P2S pool or nothing)."""
+
+
 def _from_path(
-    network: Network, plan: Plan, hub: VWanHub, table: str, route: RibRoute
+    network: Network,
+    plan: Plan,
+    hub: VWanHub,
+    table: str,
+    route: RibRoute,
+    sources: dict[tuple[str | None, tuple[str, ...]], _Source | None],
 ) -> HubCandidate | None:
-    remote_hub = _remote_hub(network, plan, hub, route.peer)
-    connection = connection_of_tag(network, large_communities(route))
-    if connection is None:
-        # Decision: an untagged route equal to a P2S pool is that hub's P2S branch
-        # route; branches propagate to the Default tables (label ``default``, §5.3).
-        pool_hub = _p2s_pool(network, route.prefix)
-        if pool_hub is None or "default" not in route_tables(hub).get(table, ()):
-            return None
-        kind, next_hop, next_hop_type, origin = _p2s(network, pool_hub)
-        routing_weight = 0
-    else:
-        if not isinstance(
-            connection, HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection
-        ) or not propagates_to(network, connection, hub, table):
-            return None
-        kind, next_hop, next_hop_type, origin = describe(network, connection)
-        routing_weight = connection.routing_weight if isinstance(connection, HubErConnection) else 0
-    if remote_hub is not None:
-        next_hop = origin = resource_id(network, "virtualHubs", remote_hub)
-        next_hop_type = "Remote Hub"
-        routing_weight = 0
+    """The candidate ``route`` makes in ``table``, or None; ``sources`` keeps what its
+    neighbour and large communities make of a path (a hub's 10,000 paths come from a
+    few dozen of those), so each is worked out once per table."""
+    key = (route.peer, route.large_communities)
+    try:
+        source = sources[key]
+    except KeyError:
+        source = sources[key] = _tagged_source(network, plan, hub, table, route)
+    if source is _UNTAGGED:
+        source = _untagged_source(network, plan, hub, table, route)
+    if source is None:
+        return None
+    kind, local, next_hop, next_hop_type, origin, routing_weight = source
     return HubCandidate(
         prefix=route.prefix,
         kind=kind,
-        local=remote_hub is None,
+        local=local,
         as_path=route.as_path,
         next_hop=next_hop,
         next_hop_type=next_hop_type,
         origin=origin,
         routing_weight=routing_weight,
     )
+
+
+def _tagged_source(
+    network: Network, plan: Plan, hub: VWanHub, table: str, route: RibRoute
+) -> _Source | None:
+    """The source of a path with a connection tag, None if it does not reach ``table``,
+    or :data:`_UNTAGGED` (the path has no tag)."""
+    connection = connection_of_tag(network, large_communities(route))
+    if connection is None:
+        return _UNTAGGED
+    if not isinstance(
+        connection, HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection
+    ) or not propagates_to(network, connection, hub, table):
+        return None
+    kind, next_hop, next_hop_type, origin = describe(network, connection)
+    routing_weight = connection.routing_weight if isinstance(connection, HubErConnection) else 0
+    return _over_remote_hub(
+        network, plan, hub, route, kind, next_hop, next_hop_type, origin, routing_weight
+    )
+
+
+def _untagged_source(
+    network: Network, plan: Plan, hub: VWanHub, table: str, route: RibRoute
+) -> _Source | None:
+    """Decision: an untagged route equal to a P2S pool is that hub's P2S branch route;
+    branches propagate to the Default tables (label ``default``, §5.3)."""
+    pool_hub = _p2s_pool(network, route.prefix)
+    if pool_hub is None or "default" not in route_tables(hub).get(table, ()):
+        return None
+    kind, next_hop, next_hop_type, origin = _p2s(network, pool_hub)
+    return _over_remote_hub(network, plan, hub, route, kind, next_hop, next_hop_type, origin, 0)
+
+
+def _over_remote_hub(
+    network: Network,
+    plan: Plan,
+    hub: VWanHub,
+    route: RibRoute,
+    kind: Kind,
+    next_hop: str,
+    next_hop_type: str,
+    origin: str,
+    routing_weight: int,
+) -> _Source:
+    """The source as given, or, for a path learned from a remote hub over the inter-hub
+    mesh, that hub as next hop and origin (no routing weight)."""
+    remote_hub = _remote_hub(network, plan, hub, route.peer)
+    if remote_hub is None:
+        return (kind, True, next_hop, next_hop_type, origin, routing_weight)
+    remote = resource_id(network, "virtualHubs", remote_hub)
+    return (kind, False, remote, "Remote Hub", remote, 0)
 
 
 def _remote_hub(network: Network, plan: Plan, hub: VWanHub, peer: str | None) -> str | None:
@@ -279,6 +336,8 @@ def select(candidates: list[HubCandidate], preference: RoutingPreference) -> lis
     prefer ER when all remaining routes are local and VPN when all come from remote hubs
     (§5.5 3b).  Among local ER routes the higher connection routing weight wins (§4.4).
     """
+    if len(candidates) == 1:
+        return list(candidates)  # what the steps below leave of a single candidate
     pool = sorted(candidates, key=lambda c: (c.next_hop, c.origin, c.as_path))
     statics = [c for c in pool if c.kind is Kind.STATIC]
     if statics:
