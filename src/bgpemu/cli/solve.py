@@ -123,12 +123,12 @@ def _warn_internal_errors(fabric: Fabric) -> None:
     traceback is in ``Fabric.events``; the tables may miss what it would have sent.
     """
     for node in fabric.nodes():
-        for neighbour, session in sorted(fabric.sessions(node).items()):
+        for neighbor, session in sorted(fabric.sessions(node).items()):
             count = session.counters.internal_errors
             if count:
                 plural = "" if count == 1 else "s"
                 print(
-                    f"warning: {node}, neighbour {neighbour}: {count} internal error{plural} "
+                    f"warning: {node}, neighbour {neighbor}: {count} internal error{plural} "
                     "(a bgpemu bug) reset this session",
                     file=sys.stderr,
                 )
