@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks import Issue
 from bgpemu.topology.connections import CONNECTION_MODELS, CONNECTION_TYPES
-from bgpemu.topology.document import TopologyFile
+from bgpemu.topology.document import NetworkModel
 from bgpemu.topology.nodes import ROLE_MODELS
 
 __all__ = ["field_names", "schema_issues", "suggest"]
@@ -57,7 +57,7 @@ def field_names(model: type[BaseModel]) -> list[str]:
 
 def _context(path: Path, data: Any) -> type[BaseModel] | None:
     """The model that holds the last element of ``path`` (None when unknown)."""
-    model: type[BaseModel] | None = TopologyFile
+    model: type[BaseModel] | None = NetworkModel
     rest: Path = path
     if len(path) >= 2 and path[0] in ("nodes", "connections"):
         try:

@@ -2,7 +2,8 @@
 
 Each model lists its two ends in ``ENDS`` (attribute, roles it may name): the loader
 checks the references with it and derives the default connection name
-``<end1>-<end2>`` from it.
+``<end1>-<end2>`` from it.  Each model is named after the :mod:`bgpemu.azure.model`
+class it compiles to, plus ``Model`` (docs/topology.md, "One name per concept").
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from bgpemu.topology.nodes import SessionPolicyModel
 __all__ = [
     "CONNECTION_MODELS",
     "CONNECTION_TYPES",
-    "BgpModel",
+    "BgpPeeringModel",
     "ConnectionModel",
-    "ErConnectionModel",
-    "HubBgpModel",
-    "HubErModel",
-    "HubVnetModel",
-    "HubVpnModel",
+    "ExpressRouteConnectionModel",
+    "HubBgpConnectionModel",
+    "HubErConnectionModel",
+    "HubRoutingModel",
+    "HubVnetConnectionModel",
+    "HubVpnConnectionModel",
     "PropagatedRouteTablesModel",
     "RouteServerPeerModel",
-    "RoutingConfigurationModel",
     "SiteToSiteModel",
     "VnetStaticRouteModel",
     "VnetToVnetModel",
@@ -61,7 +62,7 @@ class PropagatedRouteTablesModel(Model):
     labels: list[Name] = []
 
 
-class RoutingConfigurationModel(Model):
+class HubRoutingModel(Model):
     """Association and propagation of a hub connection (§5.3).
 
     Without ``propagatedRouteTables`` a connection propagates to ``defaultRouteTable`` and
@@ -94,7 +95,7 @@ class VnetToVnetModel(_Connection):
     enable_bgp: bool = True
 
 
-class ErConnectionModel(_Connection):
+class ExpressRouteConnectionModel(_Connection):
     """An ExpressRoute gateway linked to a circuit (§4.4)."""
 
     ENDS = (("gateway", ("expressroute_gateway",)), ("circuit", ("expressroute",)))
@@ -112,20 +113,20 @@ class VnetStaticRouteModel(Model):
     next_hop_ip_address: IpAddress
 
 
-class HubVnetModel(_Connection):
+class HubVnetConnectionModel(_Connection):
     """A hub virtual network connection (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("vnet", ("vnet",)))
     type: Literal["hub_vnet"]
     hub: Name
     vnet: Name
-    routing_configuration: RoutingConfigurationModel = RoutingConfigurationModel()
+    routing_configuration: HubRoutingModel = HubRoutingModel()
     static_routes: list[VnetStaticRouteModel] = []
     propagate_static_routes: bool = False
     enable_internet_security: bool = True
 
 
-class HubVpnModel(_Connection):
+class HubVpnConnectionModel(_Connection):
     """A VPN site connected to the hub's VPN gateway (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("site", ("onprem",)))
@@ -134,12 +135,12 @@ class HubVpnModel(_Connection):
     site: Name
     enable_bgp: bool = True
     address_prefixes: list[Prefix] = []
-    routing_configuration: RoutingConfigurationModel = RoutingConfigurationModel()
+    routing_configuration: HubRoutingModel = HubRoutingModel()
     enable_internet_security: bool = False
     site_policy: SessionPolicyModel = SessionPolicyModel()
 
 
-class HubErModel(_Connection):
+class HubErConnectionModel(_Connection):
     """An ExpressRoute circuit connected to the hub's ER gateway (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("circuit", ("expressroute",)))
@@ -147,11 +148,11 @@ class HubErModel(_Connection):
     hub: Name
     circuit: Name
     routing_weight: RoutingWeight = 0
-    routing_configuration: RoutingConfigurationModel = RoutingConfigurationModel()
+    routing_configuration: HubRoutingModel = HubRoutingModel()
     enable_internet_security: bool = False
 
 
-class HubBgpModel(_Connection):
+class HubBgpConnectionModel(_Connection):
     """An NVA peering with the hub router (§5.6)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("nva", ("nva",)))
@@ -169,7 +170,7 @@ class RouteServerPeerModel(_Connection):
     nva: Name
 
 
-class BgpModel(_Connection):
+class BgpPeeringModel(_Connection):
     """A plain BGP session between two customer speakers (on-prem or NVA)."""
 
     ENDS = (("a", ("onprem", "nva")), ("b", ("onprem", "nva")))
@@ -183,26 +184,26 @@ class BgpModel(_Connection):
 ConnectionModel = Annotated[
     SiteToSiteModel
     | VnetToVnetModel
-    | ErConnectionModel
-    | HubVnetModel
-    | HubVpnModel
-    | HubErModel
-    | HubBgpModel
+    | ExpressRouteConnectionModel
+    | HubVnetConnectionModel
+    | HubVpnConnectionModel
+    | HubErConnectionModel
+    | HubBgpConnectionModel
     | RouteServerPeerModel
-    | BgpModel,
+    | BgpPeeringModel,
     Field(discriminator="type"),
 ]
 
 CONNECTION_MODELS: dict[str, type[_Connection]] = {
     "site_to_site": SiteToSiteModel,
     "vnet_to_vnet": VnetToVnetModel,
-    "expressroute": ErConnectionModel,
-    "hub_vnet": HubVnetModel,
-    "hub_vpn": HubVpnModel,
-    "hub_expressroute": HubErModel,
-    "hub_bgp": HubBgpModel,
+    "expressroute": ExpressRouteConnectionModel,
+    "hub_vnet": HubVnetConnectionModel,
+    "hub_vpn": HubVpnConnectionModel,
+    "hub_expressroute": HubErConnectionModel,
+    "hub_bgp": HubBgpConnectionModel,
     "route_server_peer": RouteServerPeerModel,
-    "bgp": BgpModel,
+    "bgp": BgpPeeringModel,
 }
 """Connection type -> model."""
 CONNECTION_TYPES: tuple[str, ...] = tuple(CONNECTION_MODELS)

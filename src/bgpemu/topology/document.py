@@ -1,4 +1,5 @@
-"""The whole topology file: ``name``, ``defaults``, ``nodes`` and ``connections``."""
+"""The whole topology file: ``name``, ``defaults``, ``nodes`` and ``connections``
+(:class:`NetworkModel`, compiled to :class:`bgpemu.azure.model.Network`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bgpemu.topology._base import Model
 from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.nodes import NodeModel
 
-__all__ = ["RoleName", "TopologyFile"]
+__all__ = ["NetworkModel", "RoleName"]
 
 RoleName = Literal[
     "onprem",
@@ -25,7 +26,7 @@ RoleName = Literal[
 ]
 
 
-class TopologyFile(Model):
+class NetworkModel(Model):
     """A topology: what a user would build in Azure, plus the on-prem side."""
 
     name: str = Field(min_length=1)

@@ -29,7 +29,7 @@ from bgpemu.topology._errors import field_names, schema_issues, suggest
 from bgpemu.topology._yaml import Path, Source, YamlProblem, read
 from bgpemu.topology.checks import Index, Issue, run_checks
 from bgpemu.topology.connections import ConnectionModel
-from bgpemu.topology.document import TopologyFile
+from bgpemu.topology.document import NetworkModel
 from bgpemu.topology.nodes import ROLE_MODELS, NodeModel
 from bgpemu.topology.resolve import resolve
 from bgpemu.topology.source import TopologySource, attach
@@ -86,7 +86,7 @@ def _merge_defaults(data: dict[str, Any]) -> _Defaults:
 
 
 def _index(
-    data: dict[str, Any], model: TopologyFile | None, context: dict[str, Any]
+    data: dict[str, Any], model: NetworkModel | None, context: dict[str, Any]
 ) -> tuple[Index, dict[int, str]]:
     """Every node and connection that passes the schema on its own (taken from ``model``
     when the whole file passed, instead of validating each one a second time)."""
@@ -125,7 +125,7 @@ def _index(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Checked:
     problems: list[ConfigProblem]
-    model: TopologyFile | None
+    model: NetworkModel | None
     """The validated model, when the schema accepted the file."""
     document: dict[str, Any] | None = None
     """The mapping the file holds, as written (the document of record)."""
@@ -133,7 +133,7 @@ class _Checked:
 
 def check_topology(
     text: str, file: str, keys: KeySources | None = None
-) -> tuple[list[ConfigProblem], TopologyFile | None]:
+) -> tuple[list[ConfigProblem], NetworkModel | None]:
     """Every problem of a topology text, and its model when the schema accepted it.
 
     ``keys`` says where TCP-MD5 key references may point (config/keys.py): by default
@@ -168,9 +168,9 @@ def _check(text: str, file: str, context: dict[str, Any]) -> _Checked:
     ]
     merged = _merge_defaults(source.data)
     issues += merged.issues
-    model: TopologyFile | None = None
+    model: NetworkModel | None = None
     try:
-        model = TopologyFile.model_validate(merged.data, context=context)
+        model = NetworkModel.model_validate(merged.data, context=context)
     except ValidationError as exc:
         issues += schema_issues(exc, merged.data)
     index, explicit = _index(merged.data, model, context)

@@ -3,6 +3,8 @@
 Keys are the camelCase ARM property names where Azure has one (``addressSpace``,
 ``useRemoteGateways``, ``bgpPeeringAddress``...); docs/topology.md lists every field.
 Section numbers (§) refer to shared/azure-routing.md, whose rules the loader checks.
+Each model is named after the :mod:`bgpemu.azure.model` class it compiles to, plus
+``Model`` (docs/topology.md, "One name per concept").
 """
 
 from __future__ import annotations
@@ -29,15 +31,15 @@ from bgpemu.topology._base import (
 __all__ = [
     "ROLE_MODELS",
     "AnnouncementModel",
-    "ErGatewayModel",
-    "ExpressRouteModel",
+    "ExpressRouteCircuitModel",
+    "ExpressRouteGatewayModel",
     "ExternalModel",
-    "HubRouteModel",
     "HubRouteTableModel",
+    "HubStaticRouteModel",
     "NodeModel",
     "NvaModel",
     "OnPremModel",
-    "P2sModel",
+    "P2sConfigModel",
     "PeeringModel",
     "RouteServerModel",
     "RouteTableModel",
@@ -181,7 +183,7 @@ class VpnGatewayModel(Model):
     apipa_addresses: list[Ipv4Address] = []
 
 
-class ErGatewayModel(Model):
+class ExpressRouteGatewayModel(Model):
     """``role: expressroute_gateway`` (§4.4): AS 65515."""
 
     role: Literal["expressroute_gateway"]
@@ -190,7 +192,7 @@ class ErGatewayModel(Model):
     allow_remote_vnet_traffic: bool = False
 
 
-class ExpressRouteModel(Model):
+class ExpressRouteCircuitModel(Model):
     """``role: expressroute``: a circuit and its private peering (§4.1)."""
 
     role: Literal["expressroute"]
@@ -240,7 +242,7 @@ class VWanModel(Model):
     allow_branch_to_branch_traffic: bool = True
 
 
-class HubRouteModel(Model):
+class HubStaticRouteModel(Model):
     """A static route of a hub route table; ``nextHop`` names a connection of the hub."""
 
     name: Name
@@ -253,10 +255,10 @@ class HubRouteTableModel(Model):
 
     name: Name
     labels: list[Name] = []
-    routes: list[HubRouteModel] = []
+    routes: list[HubStaticRouteModel] = []
 
 
-class P2sModel(Model):
+class P2sConfigModel(Model):
     """A point-to-site configuration; its pools appear as routes (§5.3)."""
 
     name: Name
@@ -274,15 +276,15 @@ class VWanHubModel(Model):
         None
     )
     route_tables: list[HubRouteTableModel] = []
-    p2s: list[P2sModel] = Field(default=[], alias="p2s")
+    p2s: list[P2sConfigModel] = Field(default=[], alias="p2s")
 
 
 NodeModel = Annotated[
     OnPremModel
     | VNetModel
     | VpnGatewayModel
-    | ErGatewayModel
-    | ExpressRouteModel
+    | ExpressRouteGatewayModel
+    | ExpressRouteCircuitModel
     | RouteServerModel
     | NvaModel
     | VWanModel
@@ -294,8 +296,8 @@ ROLE_MODELS: dict[str, type[Model]] = {
     "onprem": OnPremModel,
     "vnet": VNetModel,
     "vpn_gateway": VpnGatewayModel,
-    "expressroute_gateway": ErGatewayModel,
-    "expressroute": ExpressRouteModel,
+    "expressroute_gateway": ExpressRouteGatewayModel,
+    "expressroute": ExpressRouteCircuitModel,
     "route_server": RouteServerModel,
     "nva": NvaModel,
     "vwan": VWanModel,

@@ -17,23 +17,23 @@ import ipaddress
 from bgpemu.azure import model as m
 from bgpemu.azure.hubrouting import DEFAULT_TABLE, NONE_TABLE
 from bgpemu.topology.connections import (
-    BgpModel,
+    BgpPeeringModel,
     ConnectionModel,
-    ErConnectionModel,
-    HubBgpModel,
-    HubErModel,
-    HubVnetModel,
-    HubVpnModel,
+    ExpressRouteConnectionModel,
+    HubBgpConnectionModel,
+    HubErConnectionModel,
+    HubRoutingModel,
+    HubVnetConnectionModel,
+    HubVpnConnectionModel,
     RouteServerPeerModel,
-    RoutingConfigurationModel,
     SiteToSiteModel,
     VnetToVnetModel,
 )
-from bgpemu.topology.document import TopologyFile
+from bgpemu.topology.document import NetworkModel
 from bgpemu.topology.nodes import (
     AnnouncementModel,
-    ErGatewayModel,
-    ExpressRouteModel,
+    ExpressRouteCircuitModel,
+    ExpressRouteGatewayModel,
     HubRouteTableModel,
     NodeModel,
     NvaModel,
@@ -49,7 +49,7 @@ from bgpemu.topology.nodes import (
 __all__ = ["resolve"]
 
 
-def resolve(topology: TopologyFile) -> m.Network:
+def resolve(topology: NetworkModel) -> m.Network:
     """The Network of a topology that passed every check (KeyError/ValueError otherwise)."""
     vnets = {name: n for name, n in topology.nodes.items() if isinstance(n, VNetModel)}
     nodes = tuple(_node(name, node, vnets) for name, node in topology.nodes.items())
@@ -181,14 +181,14 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
             bgp_addresses=tuple(addresses),
             apipa_addresses=tuple(node.apipa_addresses),
         )
-    if isinstance(node, ErGatewayModel):
+    if isinstance(node, ExpressRouteGatewayModel):
         return m.ExpressRouteGateway(
             name=name,
             vnet=node.vnet,
             bgp_address=node.bgp_peering_address or _offset(vnets, node.vnet, "GatewaySubnet", 6),
             allow_remote_vnet_traffic=node.allow_remote_vnet_traffic,
         )
-    if isinstance(node, ExpressRouteModel):
+    if isinstance(node, ExpressRouteCircuitModel):
         return m.ExpressRouteCircuit(
             name=name,
             sku=node.sku,
@@ -234,7 +234,7 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
     return _hub(name, node)
 
 
-def _routing(config: RoutingConfigurationModel) -> m.HubRouting:
+def _routing(config: HubRoutingModel) -> m.HubRouting:
     propagated = config.propagated_route_tables
     if propagated is None:
         return m.HubRouting(associated_route_table=config.associated_route_table)
@@ -260,11 +260,11 @@ def _connection(c: ConnectionModel) -> m.Connection:
         return m.VnetToVnet(
             name=name, gateway=c.gateway, remote_gateway=c.remote_gateway, enable_bgp=c.enable_bgp
         )
-    if isinstance(c, ErConnectionModel):
+    if isinstance(c, ExpressRouteConnectionModel):
         return m.ExpressRouteConnection(
             name=name, gateway=c.gateway, circuit=c.circuit, routing_weight=c.routing_weight
         )
-    if isinstance(c, HubVnetModel):
+    if isinstance(c, HubVnetConnectionModel):
         return m.HubVnetConnection(
             name=name,
             hub=c.hub,
@@ -281,7 +281,7 @@ def _connection(c: ConnectionModel) -> m.Connection:
             propagate_static_routes=c.propagate_static_routes,
             enable_internet_security=c.enable_internet_security,
         )
-    if isinstance(c, HubVpnModel):
+    if isinstance(c, HubVpnConnectionModel):
         return m.HubVpnConnection(
             name=name,
             hub=c.hub,
@@ -292,7 +292,7 @@ def _connection(c: ConnectionModel) -> m.Connection:
             enable_internet_security=c.enable_internet_security,
             site_policy=_policy(c.site_policy),
         )
-    if isinstance(c, HubErModel):
+    if isinstance(c, HubErConnectionModel):
         return m.HubErConnection(
             name=name,
             hub=c.hub,
@@ -301,9 +301,9 @@ def _connection(c: ConnectionModel) -> m.Connection:
             routing=_routing(c.routing_configuration),
             enable_internet_security=c.enable_internet_security,
         )
-    if isinstance(c, HubBgpModel):
+    if isinstance(c, HubBgpConnectionModel):
         return m.HubBgpConnection(name=name, hub=c.hub, nva=c.nva)
     if isinstance(c, RouteServerPeerModel):
         return m.RouteServerPeer(name=name, route_server=c.route_server, nva=c.nva)
-    assert isinstance(c, BgpModel)
+    assert isinstance(c, BgpPeeringModel)
     return m.BgpPeering(name=name, a=c.a, b=c.b, password=c.password)

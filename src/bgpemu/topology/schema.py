@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bgpemu.topology.document import TopologyFile
+from bgpemu.topology.document import NetworkModel
 
 __all__ = ["SCHEMA_ID", "render", "topology_json_schema"]
 
@@ -20,7 +20,7 @@ SCHEMA_ID = "https://bgpemu.invalid/schema/topology.schema.json"
 
 def topology_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of a topology file."""
-    schema = TopologyFile.model_json_schema(by_alias=True, mode="validation")
+    schema = NetworkModel.model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -16,10 +16,10 @@ from bgpemu.azure.model import Connectivity
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue, Network4or6, network
 from bgpemu.topology.checks._overlap import Overlaps
-from bgpemu.topology.connections import HubVnetModel, SiteToSiteModel
+from bgpemu.topology.connections import HubVnetConnectionModel, SiteToSiteModel
 from bgpemu.topology.nodes import (
-    ErGatewayModel,
-    ExpressRouteModel,
+    ExpressRouteCircuitModel,
+    ExpressRouteGatewayModel,
     NvaModel,
     OnPremModel,
     RouteServerModel,
@@ -107,7 +107,7 @@ def _circuits(index: Index) -> Iterator[Issue]:
     """Private peering: two distinct /30 links, not overlapping any VNet (§4.1)."""
     spaces = [(n, network(p)) for n, v in index.of(VNetModel) for p in v.address_space]
     in_spaces = Overlaps([net for _, net in spaces])
-    for name, circuit in index.of(ExpressRouteModel):
+    for name, circuit in index.of(ExpressRouteCircuitModel):
         links: list[Network4or6] = []
         for attr, value in (
             ("primaryPeerAddressPrefix", circuit.primary_peer_address_prefix),
@@ -210,7 +210,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
     for name, node in index.nodes.items():
         if isinstance(node, VpnGatewayModel) and node.bgp_peering_addresses is not None:
             yield from _gateway_addresses(index, name, node)
-        elif isinstance(node, ErGatewayModel) and node.bgp_peering_address is not None:
+        elif isinstance(node, ExpressRouteGatewayModel) and node.bgp_peering_address is not None:
             subnet = index.subnet(node.vnet, "GatewaySubnet")
             if subnet is not None and not _inside(node.bgp_peering_address, subnet):
                 yield Issue(
@@ -263,7 +263,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                     "routerId is required when bgpPeeringAddress is IPv6",
                     "a BGP identifier is a dotted-quad IPv4 value (RFC 6286 §2.1)",
                 )
-    for position, connection in index.conns(HubVnetModel):
+    for position, connection in index.conns(HubVnetConnectionModel):
         vnet = index.vnet(connection.vnet)
         if vnet is None:
             continue

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from bgpemu.azure.model import AZURE_ASN
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.connections import (
-    HubBgpModel,
+    HubBgpConnectionModel,
     RouteServerPeerModel,
     SiteToSiteModel,
     VnetToVnetModel,
 )
-from bgpemu.topology.nodes import ExpressRouteModel, NvaModel, OnPremModel, VpnGatewayModel
+from bgpemu.topology.nodes import ExpressRouteCircuitModel, NvaModel, OnPremModel, VpnGatewayModel
 
 __all__ = ["check_asns", "is_reserved"]
 
@@ -60,7 +60,7 @@ def check_asns(index: Index) -> Iterator[Issue]:
             custom or not isinstance(node, VpnGatewayModel)
         ):
             yield from _reserved(("nodes", name, "asn"), node.asn)
-        elif isinstance(node, ExpressRouteModel) and node.provider_asn is not None:
+        elif isinstance(node, ExpressRouteCircuitModel) and node.provider_asn is not None:
             yield from _reserved(("nodes", name, "providerAsn"), node.provider_asn)
             peer = index.nodes.get(node.peer)
             if isinstance(peer, OnPremModel) and peer.asn == node.provider_asn:
@@ -109,7 +109,7 @@ def _sixteen_bit(index: Index) -> Iterator[Issue]:
     ]
     peers += [
         (p, c.nva, "the vWAN hub router supports 16-bit ASNs only (§5.6 [VWAN-BGP])")
-        for p, c in index.conns(HubBgpModel)
+        for p, c in index.conns(HubBgpConnectionModel)
     ]
     for position, nva_name, what in peers:
         nva = index.nodes.get(nva_name)

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 
 from bgpemu.azure.model import AZURE_ASN
 from bgpemu.topology.checks._index import Index, Issue
-from bgpemu.topology.connections import HubVnetModel
+from bgpemu.topology.connections import HubVnetConnectionModel
 from bgpemu.topology.nodes import (
-    ErGatewayModel,
+    ExpressRouteGatewayModel,
     RouteServerModel,
     VNetModel,
     VpnGatewayModel,
@@ -27,7 +27,7 @@ from bgpemu.topology.nodes import (
 
 __all__ = ["VnetGateways", "check_gateways", "gateways_by_vnet"]
 
-GatewayNode = VpnGatewayModel | ErGatewayModel | RouteServerModel
+GatewayNode = VpnGatewayModel | ExpressRouteGatewayModel | RouteServerModel
 
 
 class VnetGateways:
@@ -49,11 +49,11 @@ def gateways_by_vnet(index: Index) -> dict[str, VnetGateways]:
     """VNet name -> its gateways (first of each kind, in file order)."""
     found: dict[str, VnetGateways] = {}
     for name, node in index.nodes.items():
-        if isinstance(node, VpnGatewayModel | ErGatewayModel | RouteServerModel):
+        if isinstance(node, VpnGatewayModel | ExpressRouteGatewayModel | RouteServerModel):
             entry = found.setdefault(node.vnet, VnetGateways())
             if isinstance(node, VpnGatewayModel) and entry.vpn is None:
                 entry.vpn = name
-            elif isinstance(node, ErGatewayModel) and entry.er is None:
+            elif isinstance(node, ExpressRouteGatewayModel) and entry.er is None:
                 entry.er = name
             elif isinstance(node, RouteServerModel) and entry.route_server is None:
                 entry.route_server = name
@@ -74,7 +74,7 @@ def check_gateways(index: Index) -> Iterator[Issue]:
 def _one_per_vnet(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]:
     kinds: tuple[tuple[type[GatewayNode], str, str], ...] = (
         (VpnGatewayModel, "vpn", "VPN gateway (§4.4 [ER-GW])"),
-        (ErGatewayModel, "er", "ExpressRoute gateway (§4.4 [ER-GW])"),
+        (ExpressRouteGatewayModel, "er", "ExpressRoute gateway (§4.4 [ER-GW])"),
         (RouteServerModel, "route_server", "Route Server (§6.1 [ARS-FAQ])"),
     )
     for kind, attr, what in kinds:
@@ -244,7 +244,7 @@ def _gateway_hop(
 
 def _hub_vnets(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]:
     """A VNet connected to a hub has no gateway nor Route Server (§5.2 [VWAN-FAQ])."""
-    for position, connection in index.conns(HubVnetModel):
+    for position, connection in index.conns(HubVnetConnectionModel):
         entry = gateways.get(connection.vnet)
         if entry is not None and entry.any() is not None:
             yield Issue(

@@ -15,8 +15,8 @@ from pydantic.alias_generators import to_camel
 from bgpemu.topology._base import NAME_PATTERN
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.nodes import (
-    ErGatewayModel,
-    ExpressRouteModel,
+    ExpressRouteCircuitModel,
+    ExpressRouteGatewayModel,
     NvaModel,
     RouteServerModel,
     VNetModel,
@@ -126,9 +126,11 @@ def check_references(index: Index) -> Iterator[Issue]:
     refs: list[Issue | None] = []
     for name, node in index.nodes.items():
         base = ("nodes", name)
-        if isinstance(node, VpnGatewayModel | ErGatewayModel | RouteServerModel | NvaModel):
+        if isinstance(
+            node, VpnGatewayModel | ExpressRouteGatewayModel | RouteServerModel | NvaModel
+        ):
             refs.append(reference(index, (*base, "vnet"), node.vnet, ("vnet",)))
-        elif isinstance(node, ExpressRouteModel):
+        elif isinstance(node, ExpressRouteCircuitModel):
             refs.append(reference(index, (*base, "peer"), node.peer, ("onprem",)))
         elif isinstance(node, VWanHubModel):
             refs.append(reference(index, (*base, "vwan"), node.vwan, ("vwan",)))

@@ -16,11 +16,11 @@ from bgpemu.azure.hubrouting import DEFAULT_TABLE, NONE_TABLE
 from bgpemu.azure.model import VWanType
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.connections import (
-    HubBgpModel,
-    HubErModel,
-    HubVnetModel,
-    HubVpnModel,
-    RoutingConfigurationModel,
+    HubBgpConnectionModel,
+    HubErConnectionModel,
+    HubRoutingModel,
+    HubVnetConnectionModel,
+    HubVpnConnectionModel,
 )
 from bgpemu.topology.nodes import NvaModel, VWanHubModel, VWanModel
 
@@ -59,7 +59,7 @@ def _basic_limits(index: Index) -> Iterator[Issue]:
                 f"{hub.vwan} is a Basic WAN: no custom route tables",
                 hint,
             )
-    for position, connection in index.conns(HubErModel):
+    for position, connection in index.conns(HubErConnectionModel):
         owner = _hub(index, connection.hub)
         if owner is not None and _basic(index, owner):
             yield Issue(
@@ -111,7 +111,9 @@ def _routing(index: Index) -> Iterator[Issue]:
         for table in hub.route_tables:
             known.update(table.labels)
     for position, connection in index.connections:
-        if not isinstance(connection, HubVnetModel | HubVpnModel | HubErModel):
+        if not isinstance(
+            connection, HubVnetConnectionModel | HubVpnConnectionModel | HubErConnectionModel
+        ):
             continue
         owner = _hub(index, connection.hub)
         if owner is None:
@@ -146,7 +148,7 @@ def _routing(index: Index) -> Iterator[Issue]:
                 )
 
 
-def _propagation(config: RoutingConfigurationModel) -> tuple[frozenset[str], frozenset[str]]:
+def _propagation(config: HubRoutingModel) -> tuple[frozenset[str], frozenset[str]]:
     propagated = config.propagated_route_tables
     if propagated is None:
         return frozenset({DEFAULT_TABLE}), frozenset({"default"})
@@ -157,7 +159,7 @@ def _branches(index: Index) -> Iterator[Issue]:
     """Branch connections (VPN, ER) associate to Default and propagate alike (§5.3)."""
     first: dict[str, tuple[int, tuple[frozenset[str], frozenset[str]]]] = {}
     for position, connection in index.connections:
-        if not isinstance(connection, HubVpnModel | HubErModel):
+        if not isinstance(connection, HubVpnConnectionModel | HubErConnectionModel):
             continue
         config = connection.routing_configuration
         base = ("connections", position, "routingConfiguration")
@@ -183,8 +185,8 @@ def _branches(index: Index) -> Iterator[Issue]:
 
 def _hub_bgp(index: Index) -> Iterator[Issue]:
     """An NVA peering with a hub is in a VNet directly connected to it (§5.6)."""
-    connected = {(c.hub, c.vnet) for _, c in index.conns(HubVnetModel)}
-    for position, connection in index.conns(HubBgpModel):
+    connected = {(c.hub, c.vnet) for _, c in index.conns(HubVnetConnectionModel)}
+    for position, connection in index.conns(HubBgpConnectionModel):
         nva = index.nodes.get(connection.nva)
         if isinstance(nva, NvaModel) and (connection.hub, nva.vnet) not in connected:
             yield Issue(
