@@ -121,4 +121,6 @@ def _encode(value: Any, inner: str) -> str:
         return "null"
     if kind is int:
         return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
     return json.dumps(value, indent=2).replace("\n", inner)

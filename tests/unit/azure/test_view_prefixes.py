@@ -1,5 +1,5 @@
-"""azure.views._prefixes.covers: containment as ``ipaddress`` decides it (the views ask
-for every gateway route whether a VNet's address space covers it)."""
+"""azure.views._prefixes.covers and covered_by: containment as ``ipaddress`` decides it
+(the views ask for every gateway route whether a VNet's address space covers it)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.azure.views._prefixes import covered_by_any, covers
+from bgpemu.azure.views._prefixes import covered_by, covers
 
 
 def _reference(outer: str, inner: str) -> bool:
@@ -44,6 +44,11 @@ _PREFIXES = (
 def test_covers_is_ipaddress_containment(outer: str, inner: str) -> None:
     assert covers(outer, inner) is _reference(outer, inner)
     assert covers(outer, outer)
+    assert covered_by([inner, outer])(inner)
+    assert covered_by([outer])(inner) is _reference(outer, inner)
+    assert covered_by([outer, "192.0.2.0/24"])(inner) is (
+        _reference(outer, inner) or _reference("192.0.2.0/24", inner)
+    )
 
 
 def test_examples() -> None:
@@ -54,5 +59,6 @@ def test_examples() -> None:
     assert covers("0.0.0.0/0", "192.0.2.0/24")
     assert not covers("::/0", "10.0.0.0/8")
     assert covers("10.0.0.1/16", "10.0.255.0/24")  # host bits of the outer ignored
-    assert covered_by_any("10.1.2.0/24", ["192.168.0.0/16", "10.1.0.0/16"])
-    assert not covered_by_any("10.1.2.0/24", [])
+    assert covered_by(["192.168.0.0/16", "10.1.0.0/16"])("10.1.2.0/24")
+    assert not covered_by([])("10.1.2.0/24")
+    assert not covered_by(["10.1.0.0/16"])("2001:db8::/32")

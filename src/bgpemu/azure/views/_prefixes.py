@@ -6,11 +6,11 @@ The prefix sort key is :func:`bgpemu.types.prefix_key`, shared with the feed and
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bgpemu.types import prefix_key
 
-__all__ = ["address_key", "covered_by_any", "covers"]
+__all__ = ["address_key", "covered_by", "covers"]
 
 
 def address_key(address: str | None) -> tuple[int, int, str]:
@@ -26,18 +26,29 @@ def address_key(address: str | None) -> tuple[int, int, str]:
 
 def covers(outer: str, inner: str) -> bool:
     """Is ``inner`` equal to or more specific than ``outer`` (same family)?
+    ValueError if either is not a prefix."""
+    return _contains(prefix_key(outer), prefix_key(inner))
 
-    On the numeric keys of :func:`~bgpemu.types.prefix_key` (host bits cleared, as
-    ``ipaddress`` with ``strict=False``): ``inner``'s address cut to ``outer``'s length
-    is ``outer``'s.  ValueError if either is not a prefix."""
-    version, outer_address, length = prefix_key(outer)
-    inner_version, inner_address, inner_length = prefix_key(inner)
-    if version != inner_version:
+
+def covered_by(outers: Iterable[str]) -> Callable[[str], bool]:
+    """The test "is this prefix equal to or inside one of ``outers``?", with ``outers``
+    read once (a view asks it of every gateway route).  ValueError if one of ``outers``,
+    or a prefix tested, is not a prefix."""
+    keys = [prefix_key(outer) for outer in outers]
+
+    def inside(prefix: str) -> bool:
+        key = prefix_key(prefix)
+        return any(_contains(outer, key) for outer in keys)
+
+    return inside
+
+
+def _contains(outer: tuple[int, int, int], inner: tuple[int, int, int]) -> bool:
+    """On :func:`~bgpemu.types.prefix_key` numbers (host bits cleared, as ``ipaddress``
+    with ``strict=False``): same version, and ``inner``'s address cut to ``outer``'s
+    length is ``outer``'s."""
+    version, address, length = outer
+    if version != inner[0] or inner[2] < length:
         return False
     host_bits = (32 if version == 4 else 128) - length
-    return inner_length >= length and inner_address >> host_bits == outer_address >> host_bits
-
-
-def covered_by_any(prefix: str, outers: Iterable[str]) -> bool:
-    """Is ``prefix`` equal to or inside one of ``outers``?"""
-    return any(covers(outer, prefix) for outer in outers)
+    return inner[1] >> host_bits == address >> host_bits

@@ -29,7 +29,7 @@ from bgpemu.azure.model import Network, NextHopType, RouteTable, Subnet, VNet
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import node_of
-from bgpemu.azure.views._prefixes import covered_by_any, covers
+from bgpemu.azure.views._prefixes import covered_by, covers
 from bgpemu.azure.views.render import format_table
 from bgpemu.azure.views.sources import gateway_routes
 from bgpemu.types import prefix_key
@@ -161,16 +161,16 @@ def _defaults(network: Network, vnet: VNet, *, user_default: bool) -> list[_Row]
 
 def _states(rows: list[_Row]) -> list[str]:
     """Active for the winner of each prefix, Invalid for the rest (§1.4)."""
-    protected = [
+    protected = covered_by(
         r.prefix
         for r in rows
         if r.source == DEFAULT
         and r.next_hop_type in (NextHopType.VNET_LOCAL, NextHopType.VNET_PEERING)
-    ]
+    )
     states = ["Invalid"] * len(rows)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        if row.source == GATEWAY and covered_by_any(row.prefix, protected):
+        if row.source == GATEWAY and protected(row.prefix):
             continue
         groups[row.prefix].append(i)
     for members in groups.values():

@@ -109,13 +109,17 @@ def hub_routes(
     for candidate in hub_candidates(network, plan, snapshots, node, route_table):
         by_prefix[candidate.prefix].append(candidate)
     value: list[dict[str, Any]] = []
+    as_paths: dict[tuple[int, ...], str] = {}  # the text of each AS path, made once
     for prefix in sorted(by_prefix, key=prefix_key):
         chosen = select(by_prefix[prefix], node.hub_routing_preference)
         first = chosen[0]
+        as_path = as_paths.get(first.as_path)
+        if as_path is None:
+            as_path = as_paths[first.as_path] = as_path_text(first.as_path)
         value.append(
             {
                 "addressPrefixes": [prefix],
-                "asPath": as_path_text(first.as_path),
+                "asPath": as_path,
                 "nextHopType": first.next_hop_type,
                 "nextHops": list(dict.fromkeys(c.next_hop for c in chosen)),
                 "routeOrigin": first.origin,

@@ -44,7 +44,7 @@ from bgpemu.azure.model import (
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import RibIndex, endpoints, snapshot_of
-from bgpemu.azure.views._prefixes import address_key, covered_by_any
+from bgpemu.azure.views._prefixes import address_key, covered_by
 from bgpemu.azure.views.hub import hub_routes
 from bgpemu.rib.route import RibRoute
 
@@ -302,10 +302,11 @@ def _nva_routes(
     """NVA routes a Route Server injects: next hop = the path's NEXT_HOP (§6.3, §7)."""
     eligible = _roles(plan, frozenset({"nva"}))
     offers: list[GatewayRoute] = []
+    inside = covered_by(vnet.address_space)
     for endpoint in endpoints(plan, route_server.name):
         index = RibIndex.of(snapshot_of(snapshots, endpoint))
         for prefix in index.prefixes():
-            if covered_by_any(prefix, vnet.address_space):
+            if inside(prefix):
                 continue
             copies = _copies(index, prefix, eligible)
             if copies:
@@ -318,6 +319,7 @@ def _hub_routes(
 ) -> list[GatewayRoute]:
     """Routes a vWAN hub programs into a connected VNet (§5.3 [VWAN-ROUTING][VWAN-EFF])."""
     found: list[GatewayRoute] = []
+    inside = covered_by(vnet.address_space)
     for connection in network.of_type(HubVnetConnection):
         if connection.vnet != vnet.name:
             continue
@@ -327,7 +329,7 @@ def _hub_routes(
             continue
         for item in hub_routes(network, plan, snapshots, hub.name, table)["value"]:
             for prefix in item["addressPrefixes"]:
-                if covered_by_any(prefix, vnet.address_space):
+                if inside(prefix):
                     continue
                 if prefix == DEFAULT_V4 and not connection.enable_internet_security:
                     continue
