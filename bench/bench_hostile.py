@@ -33,7 +33,7 @@ from typing import Any
 from bgpemu.router import RouterConfig
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.runtime import Speaker
-from bgpemu.runtime import speaker as speaker_module
+from bgpemu.runtime import listener as listener_module
 from bgpemu.session import SessionConfig, SessionState
 from bgpemu.types import IPV4_UNICAST
 from bgpemu.wire import Codec, Framer
@@ -139,7 +139,7 @@ class _Count(logging.Handler):
 
 
 async def storm(n: int, backlog: int) -> dict[str, Any]:
-    speaker_module.LISTEN_BACKLOG = backlog
+    listener_module.LISTEN_BACKLOG = backlog
     counter = _Count()
     logging.getLogger("bgpemu.runtime.speaker").addHandler(counter)
     try:
@@ -181,7 +181,7 @@ async def storm(n: int, backlog: int) -> dict[str, Any]:
             }
     finally:
         logging.getLogger("bgpemu.runtime.speaker").removeHandler(counter)
-        speaker_module.LISTEN_BACKLOG = 1024
+        listener_module.LISTEN_BACKLOG = 1024
 
 
 def _flood_update(i: int) -> Update:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from bgpemu.runtime.speaker import DAEMON_GC_THRESHOLDS, daemon_gc
+from bgpemu.runtime.daemon_gc import DAEMON_GC_THRESHOLDS, daemon_gc
 
 
 def test_daemon_gc_raises_thresholds_and_restores_them() -> None:

@@ -55,7 +55,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import Any
 
+from bgpemu.rib.path import Path
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.connections import Connections, Step, feeding
 from bgpemu.router.core import Router
@@ -80,6 +82,7 @@ from bgpemu.router.node_effects import (
     RouterRearm,
 )
 from bgpemu.router.outputs import RouterOutput
+from bgpemu.router.table import path_json
 from bgpemu.session import (
     CloseTcp,
     Effect,
@@ -92,7 +95,7 @@ from bgpemu.session import (
     TcpConnectionFails,
     UpdateReceived,
 )
-from bgpemu.types import Family
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire import Update
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.context import CodecContext
@@ -188,6 +191,31 @@ class Node(Connections):
         out: list[NodeEffect] = []
         self._output(out, self.router.remove_neighbor(peer, now), now)
         return out
+
+    def received_paths(self) -> list[Path]:
+        """Every path in every neighbour's Adj-RIB-In as received (before import
+        policy), by neighbour name, family, prefix and path id."""
+        paths: list[Path] = []
+        for name in sorted(self.sessions):
+            rib = self.router.adj_rib_in(name)
+            if rib is None:
+                continue
+            for family in (IPV4_UNICAST, IPV6_UNICAST):
+                paths.extend(sorted(rib.paths_pre(family), key=lambda p: (p.prefix, p.path_id)))
+        return paths
+
+    def received_routes(self) -> list[dict[str, Any]]:
+        """:meth:`received_paths` as JSON-ready documents (the speaker's dump)."""
+        return [
+            {
+                "peer": path.source.name,
+                "prefix": path.prefix,
+                "family": str(path.family),
+                "path_id": path.path_id,
+                **{k: v for k, v in path_json(path).items() if k != "peer"},
+            }
+            for path in self.received_paths()
+        ]
 
     # -- the session of one neighbour --------------------------------------------------------
 

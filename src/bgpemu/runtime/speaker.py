@@ -17,12 +17,9 @@ session settings.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
-import ipaddress
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -47,12 +44,11 @@ from bgpemu.router.node import (
     RouterRearm,
 )
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
-from bgpemu.router.table import path_json
+from bgpemu.runtime.daemon_gc import daemon_gc
+from bgpemu.runtime.listener import Listener, normal_address
 from bgpemu.runtime.peer import PeerDriver
-from bgpemu.runtime.tcp_md5 import Socket, set_md5_key
-from bgpemu.runtime.throttle import LogThrottle
 from bgpemu.session import SessionState
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, TcpMd5Key
+from bgpemu.types import Family
 from bgpemu.wire.constants import CeaseSubcode
 from bgpemu.wire.describe import describe_notification
 
@@ -60,43 +56,8 @@ __all__ = ["Speaker"]
 
 logger = logging.getLogger(__name__)
 
-LISTEN_BACKLOG = 1024
-"""The listening socket's accept queue.  asyncio's default (100) overflows under a
-burst of connections (a scan, a storm from unconfigured addresses): Linux then drops
-the handshakes it cannot queue and the clients, a real neighbour among them, wait
-seconds to minutes for a retransmission.  With room for the burst every connection
-is accepted at once, and an unconfigured one is closed at once."""
-_REFUSAL_LOG_INTERVAL = 10.0
-"""Seconds between two log lines about refused connections from unconfigured addresses."""
 _ROUTER_ERROR_PAUSE = 1.0
 """Seconds the router timers wait after an internal error before the next deadline."""
-
-DAEMON_GC_THRESHOLDS = (50_000, 20, 100)
-"""Garbage-collector thresholds while a speaker runs (see :func:`daemon_gc`)."""
-
-
-@contextlib.contextmanager
-def daemon_gc() -> Iterator[None]:
-    """Tune the cyclic garbage collector for a long-lived routing daemon, then restore it.
-
-    A speaker holds one long-lived, GC-tracked path object per route.  With the
-    default thresholds (700, 10, 10) a full collection runs every time the tracked
-    objects grow by a quarter, and each one walks the whole table: loading a million
-    routes spent about half its time there.  Routes are freed by reference counting
-    (they form no cycles), so collections are made rarer instead: young objects every
-    50 000 allocations, a full collection at most every 100 million.  The previous
-    thresholds come back when the block ends, unless something else changed them
-    meanwhile (e.g. another speaker of the same process still running).
-    """
-    previous = gc.get_threshold()
-    tuned = previous[0] < DAEMON_GC_THRESHOLDS[0]
-    if tuned:
-        gc.set_threshold(*DAEMON_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        if tuned and gc.get_threshold() == DAEMON_GC_THRESHOLDS:
-            gc.set_threshold(*previous)
 
 
 class Speaker:
@@ -110,21 +71,27 @@ class Speaker:
         self._router_wake = asyncio.Event()
         self._rng = rng if rng is not None else random.Random()
         self._peers: dict[str, PeerDriver] = {}
-        self._by_address: dict[str, PeerDriver] = {}
+        self._listener = Listener(spec.name)
+        """The listening socket (:mod:`bgpemu.runtime.listener`)."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._tg: asyncio.TaskGroup | None = None
         self._stop = asyncio.Event()
         self._ready = asyncio.Event()
         self._change: asyncio.Future[None] | None = None
-        self.bound_port: int | None = None
-        self.refused_connections = 0
-        """TCP connections from addresses that are no neighbour's, accepted and closed."""
-        self._refusal_log = LogThrottle(_REFUSAL_LOG_INTERVAL)
-        self._listen_sockets: list[Socket] = []
         self.output_listeners: list[Callable[[RouterOutput], None]] = []
         """Called with every output of the router as it is carried out, before anything
         can read the tables again: the MQTT feed takes its deltas from them
         (:mod:`bgpemu.observe.journal`)."""
+
+    @property
+    def bound_port(self) -> int | None:
+        """The port the speaker listens on, once :meth:`run` has bound it."""
+        return self._listener.bound_port
+
+    @property
+    def refused_connections(self) -> int:
+        """TCP connections from addresses that are no neighbour's, accepted and closed."""
+        return self._listener.refused
 
     @property
     def peers(self) -> dict[str, PeerDriver]:
@@ -141,32 +108,14 @@ class Speaker:
 
     async def _run(self) -> None:
         async with asyncio.TaskGroup() as tg:
-            server: asyncio.Server | None = None
+            listener = self._listener
             if self.spec.listen:
-                server = await asyncio.start_server(
-                    self._on_client,
-                    self.spec.local_address,
-                    self.spec.port,
-                    reuse_address=True,
-                    backlog=LISTEN_BACKLOG,
-                    start_serving=False,  # listen only once the TCP-MD5 keys are set
-                )
-                self._listen_sockets = list(server.sockets)
-                try:
-                    for neighbor in self.spec.neighbors:
-                        if neighbor.tcp_md5_key is not None:
-                            self._listen_key(neighbor.address, neighbor.tcp_md5_key, neighbor.name)
-                except OSError:
-                    server.close()
-                    raise
-                await server.start_serving()
-                self.bound_port = server.sockets[0].getsockname()[1]
-                logger.info(
-                    "%s listening on %s port %d",
-                    self.spec.name,
-                    self.spec.local_address,
-                    self.bound_port,
-                )
+                keys = [
+                    (n.address, n.tcp_md5_key, n.name)
+                    for n in self.spec.neighbors
+                    if n.tcp_md5_key is not None
+                ]
+                await listener.open(self.spec.local_address, self.spec.port, keys)
             self._tg = tg
             for neighbor in self.spec.neighbors:
                 self._start_peer(tg, neighbor)
@@ -174,12 +123,10 @@ class Speaker:
             self._ready.set()
             await self._stop.wait()
             timers.cancel()
-            if server is not None:
-                server.close()
+            listener.close()
             for driver in list(self._peers.values()):
                 await driver.stop()
-            if server is not None:
-                await server.wait_closed()
+            await listener.wait_closed()
 
     def _start_peer(
         self, tg: asyncio.TaskGroup, neighbor: NeighborSpec, policy: NeighborPolicy | None = None
@@ -203,7 +150,7 @@ class Speaker:
             session, address = driver.session, neighbor.address
             self._carry_out(self.node.add_neighbor(policy, session, address, now, self._rng), now)
         self._peers[neighbor.name] = driver
-        self._by_address[_normal(neighbor.address)] = driver
+        self._listener.drivers[normal_address(neighbor.address)] = driver
         self._tasks[neighbor.name] = tg.create_task(
             self._run_driver(driver), name=f"bgp-peer-{self.spec.name}-{neighbor.name}"
         )
@@ -276,13 +223,13 @@ class Speaker:
             raise ValueError(f"settings for {policy.name!r} given for neighbour {spec.name!r}")
         if spec.name in self._peers:
             raise ValueError(f"speaker {self.spec.name} already has a neighbour {spec.name}")
-        holder = self._by_address.get(_normal(spec.address))
+        holder = self._listener.drivers.get(normal_address(spec.address))
         if holder is not None:
             raise ValueError(
                 f"speaker {self.spec.name}: address {spec.address} is neighbour {holder.name}'s"
             )
         if spec.tcp_md5_key is not None:
-            self._listen_key(spec.address, spec.tcp_md5_key, spec.name)
+            self._listener.set_key(spec.address, spec.tcp_md5_key, spec.name)
         self._start_peer(tg, spec, policy)
         self.spec = replace(
             self.spec, router=self.router.config, neighbors=(*self.spec.neighbors, spec)
@@ -319,7 +266,7 @@ class Speaker:
             raise RuntimeError(f"speaker {self.spec.name} is not running")
         await self._retire(spec.name, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
         if spec.tcp_md5_key is not None:
-            self._listen_key(spec.address, spec.tcp_md5_key, spec.name)
+            self._listener.set_key(spec.address, spec.tcp_md5_key, spec.name)
         self._start_peer(tg, spec, policy)
         self.spec = replace(
             self.spec,
@@ -334,11 +281,12 @@ class Speaker:
         driver = self._peers.get(name)
         if driver is None:
             raise KeyError(f"speaker {self.spec.name} has no neighbour {name}")
-        address = _normal(driver.spec.address)
-        if self._by_address.get(address) is driver:
-            del self._by_address[address]  # from now on a connection from it is refused
+        address = normal_address(driver.spec.address)
+        drivers = self._listener.drivers
+        if drivers.get(address) is driver:
+            del drivers[address]  # from now on a connection from it is refused
         if driver.spec.tcp_md5_key is not None:
-            self._listen_key(address, None, name)
+            self._listener.set_key(address, None, name)
         await driver.stop(subcode)
         task = self._tasks.pop(name, None)
         if task is not None:
@@ -346,15 +294,6 @@ class Speaker:
         now = asyncio.get_running_loop().time()
         self._carry_out(self.node.remove_neighbor(name, now), now)
         del self._peers[name]
-
-    def _listen_key(self, address: str, key: TcpMd5Key | None, neighbor: str) -> None:
-        """Set (or, None, delete) the RFC 2385 key for ``address`` on the listening sockets.
-
-        The kernel then drops every segment from that address that is not signed with
-        it, and signs what the accepted connection sends (RFC 2385 §2).
-        """
-        for sock in self._listen_sockets:
-            set_md5_key(sock, address, key, who=f"speaker {self.spec.name}, neighbour {neighbor}")
 
     def withdraw(self, family: Family, prefix: str) -> None:
         """Stop announcing a locally originated ``prefix``."""
@@ -402,28 +341,13 @@ class Speaker:
         }
 
     def received_paths(self) -> list[Path]:
-        """Every path in every Adj-RIB-In as received (before import policy), sorted."""
-        paths: list[Path] = []
-        for name in sorted(self._peers):
-            rib = self.router.adj_rib_in(name)
-            if rib is None:
-                continue
-            for family in (IPV4_UNICAST, IPV6_UNICAST):
-                paths.extend(sorted(rib.paths_pre(family), key=lambda p: (p.prefix, p.path_id)))
-        return paths
+        """Every path in every Adj-RIB-In as received (:meth:`Node.received_paths
+        <bgpemu.router.node.Node.received_paths>`)."""
+        return self.node.received_paths()
 
     def received_routes(self) -> list[dict[str, Any]]:
         """:meth:`received_paths` as JSON-ready documents."""
-        return [
-            {
-                "peer": path.source.name,
-                "prefix": path.prefix,
-                "family": str(path.family),
-                "path_id": path.path_id,
-                **{k: v for k, v in path_json(path).items() if k != "peer"},
-            }
-            for path in self.received_paths()
-        ]
+        return self.node.received_routes()
 
     def _carry_out(self, effects: list[NodeEffect], now: float) -> None:
         """Hand each effect of the node to the driver of its neighbour, in order."""
@@ -520,43 +444,3 @@ class Speaker:
         if self._change is not None:
             self._change.set_result(None)
             self._change = None
-
-    def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peername = writer.get_extra_info("peername")
-        address = _normal(peername[0]) if peername else "an unknown address"
-        driver = self._by_address.get(address)
-        if driver is None:
-            writer.close()
-            self._refused(address)
-            return
-        driver.incoming(reader, writer)
-
-    def _refused(self, address: str) -> None:
-        """Count a connection refused from an unconfigured address; log without flooding.
-
-        The first refusal is logged at once; later ones at most once per
-        ``_REFUSAL_LOG_INTERVAL`` seconds, as one line that says how many there were
-        (a scan or a flood of connections must not flood the log).  The total is
-        :attr:`refused_connections`, in :meth:`dump`.
-        """
-        self.refused_connections += 1
-        held = self._refusal_log.allow(asyncio.get_running_loop().time())
-        if held is None:
-            return
-        if held == 0:
-            logger.warning(
-                "%s: refusing a connection from unconfigured %s", self.spec.name, address
-            )
-        else:
-            logger.warning(
-                "%s: refused %d connections from unconfigured addresses since the last such "
-                "line (the latest from %s; %d in all)",
-                self.spec.name,
-                held + 1,
-                address,
-                self.refused_connections,
-            )
-
-
-def _normal(address: str) -> str:
-    return str(ipaddress.ip_address(address))

@@ -285,3 +285,16 @@ def test_remove_neighbor_withdraws_its_paths_and_forgets_it() -> None:
     assert "a" not in b.sessions
     assert _prefixes(b) == []
     assert b.router.config.neighbor("a") == NeighborPolicy(name="a")
+
+
+def test_received_paths_are_the_adj_rib_in_before_import_policy() -> None:
+    """What each neighbour sent, as received (RFC 4271 §3.2 Adj-RIBs-In), also when the
+    import policy rejects it; the JSON form names the neighbour."""
+    a, b, ends = _established()
+    b.set_neighbor_policy(NeighborPolicy(name="a", import_policy=lambda path, ctx: None), 0.0)
+    _pump(ends, {"a": a.originate(_ROUTE, 0.0), "b": []})
+    assert _prefixes(b) == []  # rejected on import
+    (path,) = b.received_paths()
+    assert (path.source.name, path.prefix) == ("a", "10.9.0.0/24")
+    (route,) = b.received_routes()
+    assert (route["peer"], route["prefix"], route["family"]) == ("a", "10.9.0.0/24", "ipv4-unicast")
