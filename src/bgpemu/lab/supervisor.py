@@ -654,12 +654,12 @@ class TcpLab:
     def _external_sessions(self) -> set[tuple[str, str]]:
         """(speaker, router) for every session of a local speaker to an external router."""
         routers = [name for name, e in self.plan.endpoints.items() if e.external]
-        neighbours = {
+        neighbors = {
             spec.name: [n.name for n in spec.neighbors]
             for spec in self.plan.speakers
             if spec.name in self.local
         }
-        return external_sessions(neighbours, routers)
+        return external_sessions(neighbors, routers)
 
     def _worker_of(self, speaker: str) -> _Worker:
         for worker in reversed(self._workers):
