@@ -189,6 +189,26 @@ async def test_bad_edits_name_the_problem_and_leave_the_lab_untouched() -> None:
         assert lab.snapshot() is before  # still converged: nothing was done
 
 
+async def test_a_lab_of_a_network_built_in_code_is_replaced_whole_not_edited() -> None:
+    """The document of record comes from the loader: a Network made in code (here with
+    ``dataclasses.replace``) runs, refuses edits with the reason, and takes a file."""
+    from dataclasses import replace
+
+    from bgpemu.topology import load_topology
+
+    path = TOPOLOGIES / "hub-spoke-transit.yaml"
+    built = replace(load_topology(path), name="built")
+    async with await start_lab(built) as lab:
+        await lab.converged()
+        with pytest.raises(LabInputError, match=r"add_peering Spoke1->Spoke2: .*built in code"):
+            await lab.add_peering("Spoke1", "Spoke2")
+        with pytest.raises(LabInputError, match="network 'built' was built in code"):
+            _ = lab.document
+        await lab.apply_topology(path)
+        await lab.add_peering("Spoke1", "Spoke2")
+        assert lab.document["nodes"]["Spoke1"]["peerings"][-1] == {"remoteVirtualNetwork": "Spoke2"}
+
+
 async def test_apply_topology_runs_a_changed_file(tmp_path: Any) -> None:
     source = (TOPOLOGIES / "hub-spoke-transit.yaml").read_text(encoding="utf-8")
     changed = source.replace(
