@@ -25,7 +25,7 @@ from bgpemu.config._problems import dotted
 from bgpemu.config.keys import KEY_SOURCES, KeySources
 from bgpemu.config.safe_yaml import gc_paused, read_file
 from bgpemu.errors import ConfigError, ConfigProblem
-from bgpemu.topology._errors import field_names, schema_issues, suggest
+from bgpemu.topology._schema_issues import field_names, schema_issues, suggest
 from bgpemu.topology._yaml import Path, Source, YamlProblem, read
 from bgpemu.topology.checks import Index, Issue, run_checks
 from bgpemu.topology.connections import ConnectionModel
