@@ -149,6 +149,8 @@ async def test_announce_then_withdraw(engine: Engine, network: Network) -> None:
 async def test_prepend_changes_policy_with_the_sessions_up(
     engine: Engine, network: Network
 ) -> None:
+    with pytest.raises(LabInputError, match="no speaker 'Nope' runs in this lab"):
+        await engine.prepend("Nope", "HubGW", 1)
     up = established_at(await engine.snapshots(), "HubGW", "SiteA")
     configured = engine.neighbor_policy("HubGW", "SiteA")
     await engine.prepend("HubGW", "SiteA", 2)
@@ -211,7 +213,26 @@ async def test_apply_a_plan_change_and_back(engine: Engine, network: Network) ->
     assert established_at(got, "HubGW", "SiteA") == up
 
 
-async def test_prepend_of_an_unknown_speaker_is_refused(engine: Engine, network: Network) -> None:
-    with pytest.raises(LabInputError, match="no speaker 'Nope' runs in this lab"):
-        await engine.prepend("Nope", "HubGW", 1)
-    assert tables(await engine.snapshots()) == reference(network)
+async def test_apply_adds_a_speaker_and_removes_it(engine: Engine, network: Network) -> None:
+    site_d = {"role": "onprem", "asn": 65004, "bgpPeeringAddress": "172.16.4.1"}
+    with_d = apply_edit(
+        network, "add_node", {"name": "SiteD", **site_d, "prefixes": ["10.4.0.0/16"]}
+    )
+    with_d = apply_edit(
+        with_d,
+        "add_connection",
+        {"type": "site_to_site", "gateway": "HubGW", "site": "SiteD", "enableBgp": True},
+    )
+    change = engine.plan_change(with_d)
+    assert [spec.name for spec in change.add_speakers] == ["SiteD"]
+    await engine.apply(change, network=with_d)
+    await engine.settle(SETTLE)
+    got = await engine.snapshots()
+    assert tables(got) == reference(with_d)
+    assert best(got, "SiteA")["10.4.0.0/16"] == (65515, 65004)
+    assert state(got, "SiteD", "HubGW") == "Established"
+    await engine.apply(engine.plan_change(network), network=network)
+    await engine.settle(SETTLE)
+    got = await engine.snapshots()
+    assert "SiteD" not in got
+    assert tables(got) == reference(network)
