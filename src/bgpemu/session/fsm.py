@@ -16,12 +16,15 @@ table is an unexpected event and gets RFC 4271 §8.2.2's "any other event"
 reaction (:func:`~bgpemu.session.transitions.unexpected`): Connect and Active drop
 to Idle; OpenSent, OpenConfirm and Established send NOTIFICATION Finite State
 Machine Error with the RFC 6608 §3 subcode of the state, then close and go to Idle.
-No input raises.
+No input raises.  The handlers receive the session's
+:class:`~bgpemu.session.machine.Machine`, the state record they mutate through its
+public fields and steps; the Session owns it privately and hands its effects back.
 
-Bytes arrive through :meth:`Session.receive_data`: the framer cuts them into
-messages, the codec decodes each, and each becomes one message input (BgpOpen,
-KeepAliveMsg, UpdateMsg, NotifMsg, RouteRefreshMsg, or the error input that matches
-the decoder's MessageError).  Timers are deadlines (:mod:`bgpemu.session.timers`):
+Bytes arrive through :meth:`Session.receive_data`: the connection's
+:class:`~bgpemu.session.reader.FrameReader` cuts them into messages, the codec
+decodes each, and each becomes one message input (BgpOpen, KeepAliveMsg, UpdateMsg,
+NotifMsg, RouteRefreshMsg, or the error input that matches the decoder's
+MessageError).  Timers are deadlines (:mod:`bgpemu.session.timers`):
 the shell sleeps until :meth:`Session.next_deadline` and calls
 :meth:`Session.on_timer`, which turns every expired timer into its input.
 
@@ -59,14 +62,7 @@ from types import MappingProxyType
 from bgpemu.errors import MessageError
 from bgpemu.session.config import SessionConfig
 from bgpemu.session.counters import SessionCounters
-from bgpemu.session.effects import (
-    CloseTcp,
-    ConnectTcp,
-    Effect,
-    Send,
-    SessionDown,
-    StateChanged,
-)
+from bgpemu.session.effects import Effect, Send
 from bgpemu.session.inputs import (
     BgpHeaderErr,
     BgpOpen,
@@ -85,21 +81,19 @@ from bgpemu.session.inputs import (
     UpdateMsg,
     UpdateMsgErr,
 )
-from bgpemu.session.negotiation import Negotiated, local_open
+from bgpemu.session.machine import Machine
+from bgpemu.session.negotiation import Negotiated
 from bgpemu.session.state import CONNECTED_STATES, SessionState
-from bgpemu.session.timers import Timer, Timers, jittered
+from bgpemu.session.timers import Timer
 from bgpemu.session.transitions import TRANSITIONS, unexpected
 from bgpemu.types import Family
-from bgpemu.wire import Codec, Framer
 from bgpemu.wire.constants import (
     HEADER_LEN,
-    MAX_MESSAGE_SIZE,
     CeaseSubcode,
     ErrorCode,
     MessageType,
     OpenErrorSubcode,
 )
-from bgpemu.wire.context import CodecContext
 from bgpemu.wire.messages import (
     Keepalive,
     Message,
@@ -142,59 +136,63 @@ class Session:
     TcpConnectionConfirmed, TcpConnectionFails, OpenCollisionDump...), pass every
     received chunk of bytes to :meth:`receive_data`, and call :meth:`on_timer` once
     ``now`` reaches :meth:`next_deadline`.  Apply the returned effects in order.
+
+    The state lives in a private :class:`~bgpemu.session.machine.Machine`, the record
+    the transition handlers mutate; everything else reads it through the members below.
     """
 
+    __slots__ = ("_m", "codec", "config", "counters")
+
     def __init__(self, config: SessionConfig, rng: random.Random) -> None:
-        self.config = config
-        self.counters = SessionCounters()
-        self.codec = Codec(CodecContext())
-        self.peer_open: Open | None = None
-        """The peer's OPEN on the current connection, once accepted (RFC 4271 §6.8)."""
-        self._rng = rng
-        self._state = SessionState.IDLE
-        self._local_open = local_open(config)
-        self._agreed: Negotiated | None = None
-        self._framer = Framer(max_message_size=MAX_MESSAGE_SIZE)
-        self._tail = b""
-        self._timers = Timers()
-        self._passive = config.passive
-        self._enabled = False
-        self._failures = 0
-        """Consecutive attempts that did not reach Established (the retry backoff)."""
-        self.held_down: str | None = None
-        """Why the session is held down by a ManualStop (RFC 4271 §8.1.2: e.g. a
-        max-prefix trip, RFC 4486 §4), until the next ManualStart; None otherwise."""
-        self._out: list[Effect] = []
+        self._m = machine = Machine(config, rng)
+        self.config: SessionConfig = machine.config
+        """The peering's configuration (fixed for the session's life)."""
+        self.counters: SessionCounters = machine.counters
+        """What the session has sent and received, across connections."""
+        self.codec = machine.codec
+        """The codec of the current connection (its context follows the agreement)."""
 
     # -- observation -------------------------------------------------------------------
 
     @property
     def state(self) -> SessionState:
         """The current RFC 4271 §8.2.2 state."""
-        return self._state
+        return self._m.state
 
     @property
     def negotiated(self) -> Negotiated | None:
         """What the OPENs agreed, in Established only."""
-        return self._agreed if self._state is _S.ESTABLISHED else None
+        m = self._m
+        return m.agreed if m.state is _S.ESTABLISHED else None
 
     @property
     def local_open(self) -> Open:
         """The OPEN this session sends."""
-        return self._local_open
+        return self._m.local_open
+
+    @property
+    def peer_open(self) -> Open | None:
+        """The peer's OPEN on the current connection, once accepted (RFC 4271 §6.8)."""
+        return self._m.peer_open
+
+    @property
+    def held_down(self) -> str | None:
+        """Why the session is held down by a ManualStop (RFC 4271 §8.1.2: e.g. a
+        max-prefix trip, RFC 4486 §4), until the next ManualStart; None otherwise."""
+        return self._m.held_down
 
     @property
     def armed_timers(self) -> frozenset[Timer]:
         """The timers that are running."""
-        return self._timers.armed()
+        return self._m.timers.armed()
 
     def timer_deadline(self, timer: Timer) -> float | None:
         """The deadline of ``timer``, or None when it is not running."""
-        return self._timers.deadline(timer)
+        return self._m.timers.deadline(timer)
 
     def next_deadline(self) -> float | None:
         """The earliest armed timer deadline (absolute, same clock as ``now``)."""
-        return self._timers.next_deadline()
+        return self._m.timers.next_deadline()
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -202,18 +200,19 @@ class Session:
         """Apply one input (RFC 4271 §8.1 event) and return the effects, in order."""
         if isinstance(event, NotifMsg | NotifMsgVerErr):
             self.counters.last_notification_received = event.notification
-        handler = TRANSITIONS.get((self._state, type(event)), unexpected)
-        handler(self, event, now)
-        effects, self._out = self._out, []
-        return effects
+        m = self._m
+        handler = TRANSITIONS.get((m.state, type(event)), unexpected)
+        handler(m, event, now)
+        return m.take_effects()
 
     def on_timer(self, now: float) -> list[Effect]:
         """Fire every timer whose deadline is at or before ``now``, earliest first."""
+        timers = self._m.timers
         effects: list[Effect] = []
-        for timer, deadline in self._timers.due(now):
-            if self._timers.deadline(timer) != deadline:
+        for timer, deadline in timers.due(now):
+            if timers.deadline(timer) != deadline:
                 continue  # stopped or re-armed by an earlier expiry
-            self._timers.stop(timer)
+            timers.stop(timer)
             effects.extend(self.handle(_TIMER_INPUTS[timer](), now))
         return effects
 
@@ -225,49 +224,34 @@ class Session:
         is handled after the complete messages that precede it.  Bytes that arrive
         when there is no connection (Idle, Connect, Active) are dropped.
         """
-        if self._state not in CONNECTED_STATES:
+        m = self._m
+        if m.state not in CONNECTED_STATES:
             return []
-        error: MessageError | None = None
-        try:
-            frames = self._framer.feed(data)
-        except MessageError as exc:
-            error = exc
-            frames = _frames_before_error(self._tail + data, self._framer.max_message_size)
-        else:
-            self._remember_tail(data)
+        frames, error = m.reader.feed(data)
         effects: list[Effect] = []
         for frame in frames:
-            if self._state not in CONNECTED_STATES:
+            if m.state not in CONNECTED_STATES:
                 return effects
             effects.extend(self.handle(self._classify(frame), now))
-        if error is not None and self._state in CONNECTED_STATES:
+        if error is not None and m.state in CONNECTED_STATES:
             effects.extend(
                 self.handle(_ERROR_INPUTS.get(error.code, BgpHeaderErr).from_error(error), now)
             )
         return effects
-
-    def _remember_tail(self, data: bytes) -> None:
-        """Keep the bytes the framer holds back, to re-frame them after an error."""
-        pending = self._framer.buffered
-        if pending == 0:
-            self._tail = b""
-        elif pending <= len(data):
-            self._tail = data[len(data) - pending :]
-        else:
-            self._tail = self._tail[len(self._tail) - (pending - len(data)) :] + data
 
     def send_update_frames(self, frames: Sequence[bytes], now: float) -> list[Effect]:
         """Send pre-encoded UPDATE frames (Established only, else nothing).
 
         RFC 4271 §10: each UPDATE sent restarts the KeepaliveTimer.
         """
-        agreed = self._agreed
-        if self._state is not _S.ESTABLISHED or agreed is None or not frames:
+        m = self._m
+        agreed = m.agreed
+        if m.state is not _S.ESTABLISHED or agreed is None or not frames:
             return []
         effects: list[Effect] = [Send(data=bytes(frame), message=None) for frame in frames]
         self.counters.messages_sent[MessageType.UPDATE] += len(frames)
         self.counters.updates_sent += len(frames)
-        self._restart_keepalive(agreed, now)
+        m.restart_keepalive(agreed, now)
         return effects
 
     def request_route_refresh(self, family: Family, now: float) -> list[Effect]:
@@ -279,9 +263,8 @@ class Session:
             or family not in agreed.families
         ):
             return []
-        self._send(RouteRefresh(family=family))
-        effects, self._out = self._out, []
-        return effects
+        self._m.send(RouteRefresh(family=family))
+        return self._m.take_effects()
 
     def demarcate_refresh(
         self, family: Family, subtype: RouteRefreshSubtype, now: float
@@ -298,9 +281,8 @@ class Session:
             or subtype == RouteRefreshSubtype.NORMAL
         ):
             return []
-        self._send(RouteRefresh(family=family, subtype=subtype))
-        effects, self._out = self._out, []
-        return effects
+        self._m.send(RouteRefresh(family=family, subtype=subtype))
+        return self._m.take_effects()
 
     def stop(self, now: float, subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN) -> list[Effect]:
         """ManualStop: Cease with ``subcode`` when OPENs were exchanged, close, stay Idle."""
@@ -315,16 +297,16 @@ class Session:
         the IdleHoldTimer brings the session back (RFC 4271 §8.1.1).
         """
         self.counters.internal_errors += 1
-        if self._state is _S.IDLE:
+        m = self._m
+        if m.state is _S.IDLE:
             return []
         sent = None
-        if self._state in CONNECTED_STATES:
+        if m.state in CONNECTED_STATES:
             sent = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.OUT_OF_RESOURCES)
-        self._drop(now, reason, sent=sent)
-        effects, self._out = self._out, []
-        return effects
+        m.drop(now, reason, sent=sent)
+        return m.take_effects()
 
-    # -- helpers used by the handlers --------------------------------------------------
+    # -- decoding ----------------------------------------------------------------------
 
     def _classify(self, frame: bytes) -> Input:
         """The FSM input for one framed message (RFC 4271 §6.1-§6.4, RFC 7313 §5)."""
@@ -349,119 +331,9 @@ class Session:
             ErrorCode.OPEN_MESSAGE_ERROR,
             OpenErrorSubcode.UNSUPPORTED_VERSION_NUMBER,
         )
-        if version_error and self._state in (_S.OPEN_SENT, _S.OPEN_CONFIRM):
+        if version_error and self._m.state in (_S.OPEN_SENT, _S.OPEN_CONFIRM):
             return NotifMsgVerErr(notification=message)
         return NotifMsg(notification=message)
-
-    def _send(self, message: Message) -> None:
-        self._out.append(Send(data=self.codec.encode(message), message=message))
-        self.counters.messages_sent[message.type] += 1
-        if isinstance(message, Notification):
-            self.counters.last_notification_sent = message
-
-    def _goto(self, new: SessionState, now: float) -> None:
-        old = self._state
-        if new is old:
-            return
-        self._state = new
-        if new is _S.ESTABLISHED:
-            self._failures = 0
-        self.counters.last_state_change = now
-        self._out.append(StateChanged(old=old, new=new))
-
-    def _backoff(self, base: float) -> float:
-        """``base`` doubled for every consecutive failed attempt after the first, up to
-        ``connect_retry_max`` (RFC 4271 §8.1.1 DampPeerOscillations); ``base`` without
-        a bound or a failure."""
-        bound = self.config.connect_retry_max
-        if bound is None or self._failures <= 1:
-            return base
-        return min(base * 2.0 ** min(self._failures - 1, 32), max(bound, base))
-
-    def _start_connect_retry(self, now: float) -> None:
-        interval = jittered(self._backoff(self.config.connect_retry_time), self._rng)
-        self._timers.start(Timer.CONNECT_RETRY, now, interval)
-
-    def _attempt_failed(self) -> None:
-        """Count a connection attempt that did not reach Established (the backoff)."""
-        if self.config.connect_retry_max is not None:
-            self._failures += 1
-
-    def _restart_hold(self, agreed: Negotiated, now: float) -> None:
-        if agreed.hold_time:
-            self._timers.start(Timer.HOLD, now, agreed.hold_time)
-
-    def _restart_keepalive(self, agreed: Negotiated, now: float) -> None:
-        if agreed.keepalive_time:
-            self._timers.start(Timer.KEEPALIVE, now, jittered(agreed.keepalive_time, self._rng))
-
-    def _start(self, passive: bool, now: float) -> None:
-        """ManualStart / AutomaticStart in Idle (RFC 4271 §8.2.2 Idle, events 1, 3-5)."""
-        self._timers.stop_all()
-        self._enabled = True
-        self._passive = passive
-        self.counters.connect_retry_counter = 0
-        self._start_connect_retry(now)
-        if passive:
-            self._goto(_S.ACTIVE, now)
-        else:
-            self._goto(_S.CONNECT, now)
-            self._out.append(ConnectTcp())
-
-    def _drop(
-        self,
-        now: float,
-        reason: str,
-        *,
-        sent: Notification | None = None,
-        received: Notification | None = None,
-        count: bool = True,
-        to: SessionState = _S.IDLE,
-    ) -> None:
-        """Send ``sent`` if any, drop the TCP connection, release resources, go to ``to``.
-
-        ``count`` increments the ConnectRetryCounter (RFC 4271 §8.2.2).  Leaving a
-        connected state reports SessionDown.  Idle arms the IdleHoldTimer when
-        automatic restart is on and the session was not stopped by hand.
-        """
-        was_connected = self._state in CONNECTED_STATES
-        if self._state is not _S.ESTABLISHED and self._enabled:
-            self._attempt_failed()
-        if sent is not None:
-            self._send(sent)
-        self._out.append(CloseTcp())
-        self._timers.stop_all()
-        if count:
-            self.counters.connect_retry_counter += 1
-        self._agreed = None
-        self.peer_open = None
-        self._goto(to, now)
-        if was_connected:
-            self._out.append(SessionDown(reason=reason, sent=sent, received=received))
-        if to is _S.IDLE and self._enabled and self.config.auto_restart:
-            self._timers.start(Timer.IDLE_HOLD, now, self._backoff(self.config.idle_hold_time))
-
-
-def _frames_before_error(stream: bytes, max_message_size: int) -> list[bytes]:
-    """The complete, well-framed messages at the front of ``stream`` (slow path).
-
-    Used only after the framer rejected a chunk: a fresh framer is fed one message
-    at a time, so the messages before the bad one are still processed in order.
-    """
-    probe = Framer(max_message_size=max_message_size)
-    frames: list[bytes] = []
-    pos = 0
-    while len(stream) - pos >= HEADER_LEN:
-        step = max(int.from_bytes(stream[pos + 16 : pos + 18], "big"), HEADER_LEN)
-        try:
-            got = probe.feed(stream[pos : pos + step])
-        except MessageError:
-            break
-        if not got:
-            break
-        frames.extend(got)
-        pos += step
-    return frames
 
 
 def _raw_notification(frame: bytes) -> Notification:

@@ -1,10 +1,10 @@
 """The RFC 4271 §8.2.2 transition table: (state, input type) → handler.
 
-Theory of operation: each handler is a small function that mutates a
-:class:`~bgpemu.session.fsm.Session` through its private helpers (send a message,
-arm or stop a timer, change state, drop the connection) and appends effects to the
-session's pending list; :data:`TRANSITIONS` maps every (state, input type) pair the
-RFC gives a reaction to its handler.  Pairs the RFC says to ignore map to
+Theory of operation: each handler is a small function that mutates the session's
+:class:`~bgpemu.session.machine.Machine` through its public fields and steps (send a
+message, arm or stop a timer, change state, drop the connection), which append
+effects to the machine's pending list; :data:`TRANSITIONS` maps every (state, input
+type) pair the RFC gives a reaction to its handler.  Pairs the RFC says to ignore map to
 :func:`_ignore`; a pair missing from the table goes to :func:`unexpected`, the
 RFC's "any other event" / FSM-error reaction.  See :mod:`bgpemu.session.fsm` for
 the documented deviations from the RFC text.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from bgpemu.errors import MessageError
 from bgpemu.session.effects import (
@@ -49,22 +48,17 @@ from bgpemu.session.inputs import (
     UpdateMsg,
     UpdateMsgErr,
 )
+from bgpemu.session.machine import Machine
 from bgpemu.session.negotiation import negotiate
 from bgpemu.session.state import CONNECTED_STATES, SessionState
 from bgpemu.session.timers import Timer
-from bgpemu.wire import Framer
 from bgpemu.wire.constants import (
-    MAX_MESSAGE_SIZE,
     CeaseSubcode,
     ErrorCode,
     FsmErrorSubcode,
     MessageType,
 )
-from bgpemu.wire.context import CodecContext
 from bgpemu.wire.messages import Keepalive, Notification, RouteRefreshSubtype
-
-if TYPE_CHECKING:
-    from bgpemu.session.fsm import Session
 
 __all__ = ["LARGE_HOLD_TIME", "TRANSITIONS", "Handler", "unexpected"]
 
@@ -80,231 +74,226 @@ _FSM_SUBCODES = {
 """RFC 6608 §3: the FSM error subcode by the state the unexpected event arrived in."""
 
 
-Handler = Callable[["Session", Input, float], None]
-"""A transition: mutates the session and appends to its pending effects."""
+Handler = Callable[[Machine, Input, float], None]
+"""A transition: mutates the machine, which collects the effects."""
 
 
 # -- handlers (RFC 4271 §8.2.2, one per row of the transition table) ------------------
 
 
-def _ignore(s: Session, event: Input, now: float) -> None:
+def _ignore(m: Machine, event: Input, now: float) -> None:
     """The RFC says this event does not change the state here."""
 
 
-def _start(s: Session, event: Input, now: float) -> None:
+def _start(m: Machine, event: Input, now: float) -> None:
     """Idle + ManualStart / AutomaticStart: Connect (ConnectTcp) or, passive, Active."""
     assert isinstance(event, ManualStart | AutomaticStart)
     if isinstance(event, ManualStart):
-        s._failures = 0  # an operator's start: no backoff left from earlier failures
-        s.held_down = None
-    s._start(event.passive or s.config.passive, now)
+        m.failures = 0  # an operator's start: no backoff left from earlier failures
+        m.held_down = None
+    m.start(event.passive or m.config.passive, now)
 
 
-def _idle_hold_expired(s: Session, event: Input, now: float) -> None:
+def _idle_hold_expired(m: Machine, event: Input, now: float) -> None:
     """Idle + IdleHoldTimer_Expires: the AutomaticStart of RFC 4271 §8.1.1."""
-    if s._enabled and s.config.auto_restart:
-        s._start(s._passive, now)
+    if m.enabled and m.config.auto_restart:
+        m.start(m.passive, now)
 
 
-def _stop_in_idle(s: Session, event: Input, now: float) -> None:
+def _stop_in_idle(m: Machine, event: Input, now: float) -> None:
     """Idle + ManualStop: ignored by RFC 4271, but it cancels any automatic restart."""
     assert isinstance(event, ManualStop)
-    s._enabled = False
-    s.held_down = event.reason
-    s._timers.stop(Timer.IDLE_HOLD)
+    m.enabled = False
+    m.held_down = event.reason
+    m.timers.stop(Timer.IDLE_HOLD)
 
 
-def _manual_stop(s: Session, event: Input, now: float) -> None:
+def _manual_stop(m: Machine, event: Input, now: float) -> None:
     """ManualStop: Cease NOTIFICATION after an OPEN was sent, close, Idle, no restart."""
     assert isinstance(event, ManualStop)
-    s._enabled = False
-    s.held_down = event.reason
-    s.counters.connect_retry_counter = 0
+    m.enabled = False
+    m.held_down = event.reason
+    m.counters.connect_retry_counter = 0
     sent = None
-    if s._state in CONNECTED_STATES:
+    if m.state in CONNECTED_STATES:
         sent = Notification(code=ErrorCode.CEASE, subcode=event.subcode, data=event.data)
-    s._drop(now, event.reason, sent=sent, count=False)
+    m.drop(now, event.reason, sent=sent, count=False)
 
 
-def _connect_retry_in_connect(s: Session, event: Input, now: float) -> None:
+def _connect_retry_in_connect(m: Machine, event: Input, now: float) -> None:
     """Connect + ConnectRetryTimer_Expires: drop the attempt, retry, restart the timer
     (backed off with ``connect_retry_max``: the attempt failed)."""
-    s._out.append(CloseTcp())
-    s._attempt_failed()
-    s._start_connect_retry(now)
-    s._out.append(ConnectTcp())
+    m.emit(CloseTcp())
+    m.attempt_failed()
+    m.start_connect_retry(now)
+    m.emit(ConnectTcp())
 
 
-def _connect_retry_in_active(s: Session, event: Input, now: float) -> None:
+def _connect_retry_in_active(m: Machine, event: Input, now: float) -> None:
     """Active + ConnectRetryTimer_Expires: connect out (Connect); passive only re-arms."""
-    s._start_connect_retry(now)
-    if not s._passive:
-        s._goto(_S.CONNECT, now)
-        s._out.append(ConnectTcp())
+    m.start_connect_retry(now)
+    if not m.passive:
+        m.goto(_S.CONNECT, now)
+        m.emit(ConnectTcp())
 
 
-def _tcp_established(s: Session, event: Input, now: float) -> None:
+def _tcp_established(m: Machine, event: Input, now: float) -> None:
     """Connect/Active + Tcp_CR_Acked / TcpConnectionConfirmed: send OPEN, OpenSent.
 
     RFC 4271 §8.2.2: the ConnectRetryTimer stops and the HoldTimer is set to a large
     value (4 minutes).  A new connection starts with a fresh framer and the default
     codec context (RFC 8654: 4096-octet messages until Established).
     """
-    s._timers.stop(Timer.CONNECT_RETRY)
-    s._framer = Framer(max_message_size=MAX_MESSAGE_SIZE)
-    s._tail = b""
-    s.codec.context = CodecContext()
-    s.peer_open = None
-    s._send(s._local_open)
-    s._timers.start(Timer.HOLD, now, LARGE_HOLD_TIME)
-    s._goto(_S.OPEN_SENT, now)
+    m.timers.stop(Timer.CONNECT_RETRY)
+    m.new_connection()
+    m.send(m.local_open)
+    m.timers.start(Timer.HOLD, now, LARGE_HOLD_TIME)
+    m.goto(_S.OPEN_SENT, now)
 
 
-def _tcp_fails_in_connect(s: Session, event: Input, now: float) -> None:
+def _tcp_fails_in_connect(m: Machine, event: Input, now: float) -> None:
     """Connect + TcpConnectionFails: Idle (ConnectRetryCounter unchanged).
 
     With ``connect_retry_max`` (a documented deviation, the branch RFC 4271 §8.2.2
     takes while the DelayOpenTimer runs): Active, listening for the peer, until the
     ConnectRetryTimer, backed off, expires.
     """
-    if s.config.connect_retry_max is None:
-        s._drop(now, "TCP connection failed", count=False)
+    if m.config.connect_retry_max is None:
+        m.drop(now, "TCP connection failed", count=False)
         return
-    s._out.append(CloseTcp())
-    s._timers.stop_all()
-    s._attempt_failed()
-    s._start_connect_retry(now)
-    s._goto(_S.ACTIVE, now)
+    m.emit(CloseTcp())
+    m.timers.stop_all()
+    m.attempt_failed()
+    m.start_connect_retry(now)
+    m.goto(_S.ACTIVE, now)
 
 
-def _tcp_fails(s: Session, event: Input, now: float) -> None:
+def _tcp_fails(m: Machine, event: Input, now: float) -> None:
     """Active/OpenConfirm/Established + TcpConnectionFails: Idle, counter + 1."""
-    s._drop(now, "TCP connection closed")
+    m.drop(now, "TCP connection closed")
 
 
-def _tcp_fails_in_open_sent(s: Session, event: Input, now: float) -> None:
+def _tcp_fails_in_open_sent(m: Machine, event: Input, now: float) -> None:
     """OpenSent + TcpConnectionFails: close, restart ConnectRetryTimer, Active."""
-    s._drop(now, "TCP connection closed in OpenSent", count=False, to=_S.ACTIVE)
-    s._start_connect_retry(now)
+    m.drop(now, "TCP connection closed in OpenSent", count=False, to=_S.ACTIVE)
+    m.start_connect_retry(now)
 
 
-def _open_received(s: Session, event: Input, now: float) -> None:
+def _open_received(m: Machine, event: Input, now: float) -> None:
     """OpenSent + BGPOpen: negotiate (RFC 4271 §6.2); KEEPALIVE and OpenConfirm, or reject."""
     assert isinstance(event, BgpOpen)
     try:
-        agreed = negotiate(s.config, s._local_open, event.message)
+        agreed = negotiate(m.config, m.local_open, event.message)
     except MessageError as error:
         sent = Notification(code=error.code, subcode=error.subcode, data=error.data)
-        s._drop(now, f"OPEN rejected: {error.reason}", sent=sent)
+        m.drop(now, f"OPEN rejected: {error.reason}", sent=sent)
         return
-    s.peer_open = event.message
-    s._agreed = agreed
-    s._timers.stop(Timer.CONNECT_RETRY)
-    s._send(Keepalive())
-    s._timers.stop(Timer.HOLD)
-    s._restart_hold(agreed, now)
-    s._restart_keepalive(agreed, now)
-    s._goto(_S.OPEN_CONFIRM, now)
+    m.peer_open = event.message
+    m.agreed = agreed
+    m.timers.stop(Timer.CONNECT_RETRY)
+    m.send(Keepalive())
+    m.timers.stop(Timer.HOLD)
+    m.restart_hold(agreed, now)
+    m.restart_keepalive(agreed, now)
+    m.goto(_S.OPEN_CONFIRM, now)
 
 
-def _keepalive_in_open_confirm(s: Session, event: Input, now: float) -> None:
+def _keepalive_in_open_confirm(m: Machine, event: Input, now: float) -> None:
     """OpenConfirm + KeepAliveMsg: Established; the codec and framer take the agreement."""
-    agreed = s._agreed
+    agreed = m.agreed
     assert agreed is not None
-    s._restart_hold(agreed, now)
-    context = agreed.codec_context
-    s.codec.context = context
-    s._framer.max_message_size = context.max_message_size
-    s.counters.established_transitions += 1
-    s.counters.established_at = now
-    s.counters.updates_sent_before = s.counters.messages_sent[MessageType.UPDATE]
-    s.counters.updates_received_before = s.counters.updates_received
-    s._goto(_S.ESTABLISHED, now)
-    s._out.append(SessionEstablished(negotiated=agreed))
+    m.restart_hold(agreed, now)
+    m.adopt(agreed)
+    m.counters.established_transitions += 1
+    m.counters.established_at = now
+    m.counters.updates_sent_before = m.counters.messages_sent[MessageType.UPDATE]
+    m.counters.updates_received_before = m.counters.updates_received
+    m.goto(_S.ESTABLISHED, now)
+    m.emit(SessionEstablished(negotiated=agreed))
 
 
-def _send_keepalive(s: Session, event: Input, now: float) -> None:
+def _send_keepalive(m: Machine, event: Input, now: float) -> None:
     """OpenConfirm/Established + KeepaliveTimer_Expires: KEEPALIVE, restart (RFC 4271 §10)."""
-    s._send(Keepalive())
-    if s._agreed is not None:
-        s._restart_keepalive(s._agreed, now)
+    m.send(Keepalive())
+    if m.agreed is not None:
+        m.restart_keepalive(m.agreed, now)
 
 
-def _keepalive_in_established(s: Session, event: Input, now: float) -> None:
+def _keepalive_in_established(m: Machine, event: Input, now: float) -> None:
     """Established + KeepAliveMsg: restart the HoldTimer."""
-    if s._agreed is not None:
-        s._restart_hold(s._agreed, now)
+    if m.agreed is not None:
+        m.restart_hold(m.agreed, now)
 
 
-def _update_in_established(s: Session, event: Input, now: float) -> None:
+def _update_in_established(m: Machine, event: Input, now: float) -> None:
     """Established + UpdateMsg: restart the HoldTimer, hand the UPDATE up."""
     assert isinstance(event, UpdateMsg)
-    if s._agreed is not None:
-        s._restart_hold(s._agreed, now)
-    s.counters.updates_received += 1
-    s._out.append(UpdateReceived(update=event.update))
+    if m.agreed is not None:
+        m.restart_hold(m.agreed, now)
+    m.counters.updates_received += 1
+    m.emit(UpdateReceived(update=event.update))
 
 
-def _route_refresh_in_established(s: Session, event: Input, now: float) -> None:
+def _route_refresh_in_established(m: Machine, event: Input, now: float) -> None:
     """Established + ROUTE-REFRESH: a request for a negotiated family (RFC 2918 §4)."""
     assert isinstance(event, RouteRefreshMsg)
-    agreed = s._agreed
+    agreed = m.agreed
     refresh = event.refresh
     if (
         agreed is not None
         and refresh.family in agreed.families
         and refresh.subtype == RouteRefreshSubtype.NORMAL
     ):
-        s._out.append(RouteRefreshReceived(refresh=refresh))
+        m.emit(RouteRefreshReceived(refresh=refresh))
 
 
-def _hold_expired(s: Session, event: Input, now: float) -> None:
+def _hold_expired(m: Machine, event: Input, now: float) -> None:
     """HoldTimer_Expires: NOTIFICATION Hold Timer Expired (4/0), close, Idle."""
     sent = Notification(code=ErrorCode.HOLD_TIMER_EXPIRED, subcode=0)
-    s._drop(now, "hold timer expired", sent=sent)
+    m.drop(now, "hold timer expired", sent=sent)
 
 
-def _message_error(s: Session, event: Input, now: float) -> None:
+def _message_error(m: Machine, event: Input, now: float) -> None:
     """A malformed message: its NOTIFICATION (RFC 4271 §6), close, Idle."""
     assert isinstance(event, BgpHeaderErr | BgpOpenMsgErr | UpdateMsgErr | RouteRefreshMsgErr)
     reason = event.reason or f"error {event.code}/{event.subcode}"
-    s._drop(now, f"malformed message: {reason}", sent=event.notification)
+    m.drop(now, f"malformed message: {reason}", sent=event.notification)
 
 
-def _collision_dump(s: Session, event: Input, now: float) -> None:
+def _collision_dump(m: Machine, event: Input, now: float) -> None:
     """OpenCollisionDump: NOTIFICATION Cease / Connection Collision Resolution (RFC 4271 §6.8)."""
     sent = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.CONNECTION_COLLISION_RESOLUTION)
-    s._drop(now, "connection collision", sent=sent)
+    m.drop(now, "connection collision", sent=sent)
 
 
-def _notification_received(s: Session, event: Input, now: float) -> None:
+def _notification_received(m: Machine, event: Input, now: float) -> None:
     """NotifMsg: close, Idle; never answered with a NOTIFICATION (RFC 4271 §6.4)."""
     assert isinstance(event, NotifMsg | NotifMsgVerErr)
     n = event.notification
-    s._drop(now, f"NOTIFICATION {n.code}/{n.subcode} received", received=n)
+    m.drop(now, f"NOTIFICATION {n.code}/{n.subcode} received", received=n)
 
 
-def _version_error_received(s: Session, event: Input, now: float) -> None:
+def _version_error_received(m: Machine, event: Input, now: float) -> None:
     """OpenSent/OpenConfirm + NotifMsgVerErr: Idle without counting a retry."""
     assert isinstance(event, NotifMsgVerErr)
     n = event.notification
-    s._drop(now, f"NOTIFICATION {n.code}/{n.subcode} received", received=n, count=False)
+    m.drop(now, f"NOTIFICATION {n.code}/{n.subcode} received", received=n, count=False)
 
 
-def unexpected(s: Session, event: Input, now: float) -> None:
+def unexpected(m: Machine, event: Input, now: float) -> None:
     """Any other event (RFC 4271 §8.2.2): an FSM error.
 
     Idle ignores it.  Connect and Active drop the connection and go to Idle.
     OpenSent, OpenConfirm and Established send NOTIFICATION Finite State Machine
     Error with the RFC 6608 §3 subcode of the state, close, and go to Idle.
     """
-    state = s._state
+    state = m.state
     name = type(event).__name__
     if state is _S.IDLE:
         return
     subcode = _FSM_SUBCODES.get(state)
     sent = None if subcode is None else Notification(code=ErrorCode.FSM_ERROR, subcode=subcode)
-    s._drop(now, f"FSM error: {name} in {state.value}", sent=sent)
+    m.drop(now, f"FSM error: {name} in {state.value}", sent=sent)
 
 
 # -- the transition table --------------------------------------------------------------
@@ -364,4 +353,4 @@ def _build_table() -> Mapping[tuple[SessionState, type[Input]], Handler]:
 
 
 TRANSITIONS: Mapping[tuple[SessionState, type[Input]], Handler] = _build_table()
-"""(state, input type) → handler; a missing pair is handled by :func:`_unexpected`."""
+"""(state, input type) → handler; a missing pair is handled by :func:`unexpected`."""
