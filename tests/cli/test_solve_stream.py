@@ -136,3 +136,29 @@ def test_encoded_array_is_json_dumps_of_the_list(items: list[Any], depth: int) -
     for _ in range(depth + 1):
         document = {"é": document}
     assert "".join(json_chunks(nested(0))) == json.dumps(document, indent=2)
+
+
+def test_solve_runs_with_the_daemon_gc_thresholds(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fabric holds a path object per route like a TCP speaker, and converges and
+    writes its report with the same garbage-collector thresholds (a full collection
+    walks every route: about a third of vwan-2x50x200's convergence with the defaults);
+    the previous thresholds come back afterwards."""
+    import gc
+
+    from bgpemu.fabric import Fabric
+    from bgpemu.runtime.daemon_gc import DAEMON_GC_THRESHOLDS
+
+    seen: list[tuple[int, int, int]] = []
+    real = Fabric.run_until_idle
+
+    def recording(self: Fabric, *args: Any, **kwargs: Any) -> float:
+        seen.append(gc.get_threshold())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Fabric, "run_until_idle", recording)
+    before = gc.get_threshold()
+    _solve_json(capsys, str(TOPOLOGIES / "vwan-custom-route-tables.yaml"))
+    assert seen == [DAEMON_GC_THRESHOLDS]
+    assert gc.get_threshold() == before

@@ -23,6 +23,7 @@ from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.route import as_path_text
 from bgpemu.router.table import loc_rib_text
+from bgpemu.runtime.daemon_gc import daemon_gc
 
 __all__ = ["add_parser", "render_table", "run"]
 
@@ -90,13 +91,20 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load (all errors first), converge, print."""
+    """Load (all errors first), converge, print.
+
+    The garbage collector runs with the TCP speakers' thresholds (:func:`daemon_gc`):
+    the fabric holds a path object per route as they do, and with the default
+    thresholds full collections, which walk every route and find nothing, took about a
+    third of the convergence of vWAN 2 x 50 x 200.
+    """
     if (args.topology is None) == (args.config is None):
         print("error: give either a TOPOLOGY file or --config files", file=sys.stderr)
         return 2
-    if args.config is not None:
-        return _run_configs(args)
-    return _run_topology(args)
+    with daemon_gc():
+        if args.config is not None:
+            return _run_configs(args)
+        return _run_topology(args)
 
 
 def _run_configs(args: argparse.Namespace) -> int:
