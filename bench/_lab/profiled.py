@@ -3,7 +3,7 @@
 Run as ``python bench/_lab/profiled.py DIR lab up TOPOLOGY ...`` (bench_lab.py
 ``--profile DIR`` does).  The CLI process is profiled into ``DIR/parent.prof``; the
 lab's worker processes are started with :func:`profiled_worker_main` as their target
-(it replaces the supervisor's ``worker_main`` before the lab starts, nothing in
+(it replaces the worker pool's ``worker_main`` before the lab starts, nothing in
 ``src/`` changes), and each writes ``DIR/worker-<pid>.prof`` when the lab tells it to
 stop (before its speakers close: the profile covers start-up and convergence).
 """
@@ -49,11 +49,11 @@ def main() -> int:
     directory.mkdir(parents=True, exist_ok=True)
     os.environ[_ENV] = str(directory)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import bgpemu.lab.supervisor as supervisor
+    import bgpemu.lab.pool as pool
     from _lab.profiled import profiled_worker_main as target
     from bgpemu.cli import main as cli_main
 
-    setattr(supervisor, "worker_main", target)  # noqa: B010 (not exported: patched here)
+    setattr(pool, "worker_main", target)  # noqa: B010 (not exported: patched here)
     profile = cProfile.Profile()
     try:
         status: int = profile.runcall(cli_main, sys.argv[2:])

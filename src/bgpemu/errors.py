@@ -44,7 +44,8 @@ Hierarchy::
     ├── BrokerProcessError      mqttbroker.process: the broker process did not start
     ├── UsersFileError          mqttbroker.standalone: a users file that is not a JSON
     │                           object of user names to passwords; also ValueError
-    ├── LabError                lab.supervisor: the lab could not start or refused
+    ├── LabError                lab.errors (exported by lab.supervisor): the lab could
+    │   │                       not start or refused
     │   └── WorkerTimeoutError  a worker did not answer in time; also TimeoutError
     ├── LabInputError           lab.errors: an injection or query names nothing real;
     │                           also ValueError

@@ -1,11 +1,21 @@
-"""The errors of the engine interface: an injection or query that names nothing real
+"""The lab's errors: a TCP lab that could not start or refused (:class:`LabError`; a
+worker that did not answer in time, :class:`WorkerTimeoutError`), and those of the
+engine interface: an injection or query that names nothing real
 (:class:`LabInputError`), and a lab not in a state to answer (:class:`LabStateError`)."""
 
 from __future__ import annotations
 
 from bgpemu.errors import BgpEmuError
 
-__all__ = ["LabInputError", "LabStateError"]
+__all__ = ["LabError", "LabInputError", "LabStateError", "WorkerTimeoutError"]
+
+
+class LabError(BgpEmuError):
+    """The lab could not start, or an injection names nothing real; the message says which."""
+
+
+class WorkerTimeoutError(LabError, TimeoutError):
+    """A worker did not answer a command in time (slow, stopped...); the message names it."""
 
 
 class LabInputError(BgpEmuError, ValueError):

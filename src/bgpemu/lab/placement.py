@@ -17,7 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["place"]
+__all__ = ["place", "split"]
+
+
+def split(
+    names: list[str], processes: int, neighbors: Mapping[str, Sequence[str]] | None = None
+) -> list[list[str]]:
+    """Speakers over at most ``processes`` non-empty groups: by session graph when
+    ``neighbors`` is given (:func:`place`), else dealt round-robin (sorted).
+    ``TcpLab.groups`` tells where a lab put them."""
+    if neighbors is not None:
+        return place(names, processes, neighbors)
+    count = max(1, min(processes, len(names)))
+    groups: list[list[str]] = [[] for _ in range(count)]
+    for index, name in enumerate(sorted(names)):
+        groups[index % count].append(name)
+    return [g for g in groups if g]
 
 
 def place(

@@ -26,6 +26,11 @@ restarts; removals), no other session being touched, and then expects the new pl
 sessions.  :meth:`TcpLab.change_topology` plans the change from a new network and
 applies it.
 
+The parts: :mod:`bgpemu.lab.pool` runs the worker processes (spawn, liveness,
+requests and replies), :mod:`bgpemu.lab.expected` keeps which sessions the lab expects
+(pure), and this module is the lab itself: its plan, its reports, its injections and
+its topology changes.
+
 Faults (issue 12): a worker process that dies unasked (``kill -9``, an out-of-memory
 kill, an error) is reported with its cause (:mod:`bgpemu.lab.faults`: the signal or
 exit status, and the error the worker sent before it died) in :attr:`TcpLab.faults`
@@ -39,128 +44,52 @@ a worker is answered with its error (the worker runs on).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import logging
-import multiprocessing
 import os
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from typing import Any, assert_never
+from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.replan import PlanChange, replan
 from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.errors import BgpEmuError
 from bgpemu.lab.bestpaths import BestPaths
-from bgpemu.lab.convergence import (
-    SpeakerReport,
-    Verdict,
-    decide,
-    expected_sessions,
-    external_sessions,
-)
-from bgpemu.lab.faults import WorkerEvent, WorkerFault, exit_cause, is_stopped
-from bgpemu.lab.placement import place
+from bgpemu.lab.convergence import SpeakerReport, Verdict
+from bgpemu.lab.errors import LabError, WorkerTimeoutError
+from bgpemu.lab.expected import ExpectedSessions
+from bgpemu.lab.faults import WorkerFault
+from bgpemu.lab.placement import split
+from bgpemu.lab.pool import WorkerInfo, WorkerPool, WorkerProcess
 from bgpemu.lab.profile import lab_profile
 from bgpemu.lab.protocol import (
     AddSpeaker,
     Announce,
-    Answer,
     ApplyChange,
     BestPathsFound,
-    Command,
-    Done,
-    Fatal,
     Flush,
-    FromWorker,
     GetBestPaths,
-    Ready,
     RemoveSpeaker,
-    Reply,
-    Reports,
-    Request,
     RestartSpeaker,
     SessionAction,
     SetPolicy,
     Snapshots,
-    StartError,
-    Stop,
-    Stopped,
     TakeSnapshots,
     Withdraw,
 )
-from bgpemu.lab.worker import WorkerConfig, worker_main
+from bgpemu.lab.worker import WorkerConfig
 from bgpemu.observe.url import BrokerAddress
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.types import Family
 
-__all__ = ["LabError", "TcpLab", "WorkerInfo", "WorkerTimeoutError", "split"]
+__all__ = ["LabError", "TcpLab", "WorkerTimeoutError"]
 
 logger = logging.getLogger(__name__)
 
-_WATCH_INTERVAL = 0.5
-"""Seconds between two looks at the workers' process states (a SIGSTOP is seen within)."""
 _REPLY_MARGIN = 5.0
 """Seconds the lab waits beyond a deadline it gave a worker, for the worker's own answer."""
-_EXIT_STATUS_WAIT = 2.0
-"""Seconds to wait for a worker's exit status once its pipe has closed."""
-
-
-class LabError(BgpEmuError):
-    """The lab could not start, or an injection names nothing real; the message says which."""
-
-
-class WorkerTimeoutError(LabError, TimeoutError):
-    """A worker did not answer a command in time (slow, stopped...); the message names it."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerInfo:
-    """One worker process of a running lab: its index, process id and speakers."""
-
-    index: int
-    pid: int
-    speakers: tuple[str, ...]
-
-
-def split(
-    names: list[str], processes: int, neighbors: Mapping[str, Sequence[str]] | None = None
-) -> list[list[str]]:
-    """Speakers over at most ``processes`` non-empty groups: by session graph when
-    ``neighbors`` is given (:func:`~bgpemu.lab.placement.place`), else dealt
-    round-robin (sorted).  :meth:`TcpLab.groups` tells where a lab put them."""
-    if neighbors is not None:
-        return place(names, processes, neighbors)
-    count = max(1, min(processes, len(names)))
-    groups: list[list[str]] = [[] for _ in range(count)]
-    for index, name in enumerate(sorted(names)):
-        groups[index % count].append(name)
-    return [g for g in groups if g]
-
-
-@dataclass(eq=False, slots=True)
-class _Worker:
-    index: int
-    process: Any
-    conn: Connection
-    names: tuple[str, ...]
-    ready: bool = False
-    alive: bool = True
-    """False once it exited or the lab stopped or crashed it."""
-    pending: dict[int, asyncio.Future[Answer]] = field(default_factory=dict)
-    fatal: str | None = None
-    """The error the worker sent before dying (:class:`~bgpemu.lab.protocol.Fatal`), if any."""
-    stopped_since: float | None = None
-    """When it was seen stopped (SIGSTOP), until it runs again."""
-    buried: bool = False
-    """Its exit has been handled."""
 
 
 class TcpLab:
@@ -206,33 +135,19 @@ class TcpLab:
             raise LabError(f"no speaker {', '.join(unknown)} in topology {network.name!r}")
         self.local = tuple(only) or tuple(sorted(speakers))
         """The speakers this lab runs (all, unless ``only`` picks some: split placement)."""
-        self._all_sessions = expected_sessions(
-            {
-                spec.name: [n.name for n in spec.neighbors]
-                for spec in self.plan.speakers
-                if spec.name in self.local
-            }
-        )
-        self.sessions: set[tuple[str, str]] = set(self._all_sessions)
-        """The sessions expected Established now (all minus those down on purpose)."""
-        self.external: set[tuple[str, str]] = self._external_sessions()
-        """(speaker, router) sessions to external routers (one end in the lab)."""
+        self._expected = ExpectedSessions(self.plan, self.local)
         self.version = 0
         """Bumped by every report or injection: equal versions mean nothing changed."""
-        self._workers: list[_Worker] = []
         self.faults: list[WorkerFault] = []
         """Every worker exit, stop and resume the lab did not ask for, oldest first."""
         self.fault_listeners: list[Callable[[WorkerFault], None]] = []
         """Called with each new fault (after it is logged and stored)."""
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._change = asyncio.Event()
-        self._ids = itertools.count(1)
-        self._errors: list[str] = []
-        self._crashed: set[str] = set()
-        self._cut: set[tuple[str, str]] = set()
-        self._down: set[tuple[str, str]] = set()
-        self._policies: dict[tuple[str, str], NeighborPolicy] = {}
-        """(speaker, peer) -> settings changed by :meth:`set_neighbor_policy`."""
+        self._pool = WorkerPool(
+            config=self._worker_config,
+            on_reports=self._store,
+            on_fault=self._fault,
+            on_lost=self._lost,
+        )
         self._applying = False
         """A topology change is under way: never converged meanwhile."""
 
@@ -243,74 +158,44 @@ class TcpLab:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    @property
+    def sessions(self) -> set[tuple[str, str]]:
+        """The sessions expected Established now (all minus those down on purpose)."""
+        return self._expected.sessions
+
+    @property
+    def external(self) -> set[tuple[str, str]]:
+        """(speaker, router) sessions to external routers (one end in the lab)."""
+        return self._expected.external
+
     # -- lifecycle -------------------------------------------------------------------
 
     def groups(self) -> list[tuple[str, ...]]:
         """The speakers of each running worker process (they live and die together)."""
-        return [worker.names for worker in self._workers if worker.alive]
+        return [worker.names for worker in self._pool.running()]
 
     def workers(self) -> list[WorkerInfo]:
         """The running worker processes (index, pid, speakers)."""
-        return [WorkerInfo(w.index, w.process.pid, w.names) for w in self._workers if w.alive]
+        return self._pool.infos()
 
     @property
     def worker_count(self) -> int:
         """How many worker processes run the speakers."""
-        return sum(1 for w in self._workers if w.alive)
+        return len(self._pool.running())
+
+    @property
+    def _workers(self) -> list[WorkerProcess]:
+        """Every worker process, oldest first (tests look at their pending requests)."""
+        return self._pool.workers
 
     async def start(self, timeout: float = 60.0) -> None:
         """Start every worker; return once every speaker listens (LabError otherwise)."""
         neighbors = {spec.name: [n.name for n in spec.neighbors] for spec in self.plan.speakers}
-        groups = split(list(self.local), self.processes, neighbors)
-        # Starting a spawned process blocks until the child has read its configuration
-        # (after its interpreter start and imports): the workers start side by side.
-        first = len(self._workers)
-        launched = await asyncio.gather(
-            *(asyncio.to_thread(self._launch, g, first + i) for i, g in enumerate(groups))
-        )
-        workers = [self._register(g, *pair) for g, pair in zip(groups, launched, strict=True)]
-        if self._watchdog is None:
-            self._watchdog = asyncio.get_running_loop().call_later(_WATCH_INTERVAL, self._watch)
-        await self._wait_ready(workers, timeout)
+        await self._pool.start(split(list(self.local), self.processes, neighbors), timeout)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop every speaker (Cease to its peers) and every worker."""
-        loop = asyncio.get_running_loop()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
-        for worker in self._workers:
-            if worker.alive:
-                worker.alive = False  # its exit is asked for: not a fault
-                with contextlib.suppress(OSError, BrokenPipeError):
-                    worker.conn.send(Stop())
-        deadline = time.monotonic() + timeout
-        for worker in self._workers:
-            remaining = max(0.0, deadline - time.monotonic())
-            await asyncio.to_thread(worker.process.join, remaining)
-            if worker.process.is_alive():
-                worker.process.kill()
-                await asyncio.to_thread(worker.process.join, 1.0)
-            with contextlib.suppress(ValueError, OSError):
-                loop.remove_reader(worker.conn.fileno())
-            worker.conn.close()
-            worker.alive = False
-        self._workers.clear()
-
-    def _spawn(self, group: list[str] | tuple[str, ...]) -> _Worker:
-        return self._register(group, *self._launch(group, len(self._workers)))
-
-    def _launch(self, group: list[str] | tuple[str, ...], index: int) -> tuple[Any, Connection]:
-        """Start the worker process of ``group`` (blocking; safe in a thread)."""
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        config = self._worker_config(group)
-        process = context.Process(
-            target=worker_main, args=(config, child), name=f"bgpemu-lab-{index}", daemon=True
-        )
-        process.start()
-        child.close()
-        return process, parent
+        await self._pool.stop(timeout)
 
     def _worker_config(self, group: Sequence[str]) -> WorkerConfig:
         """The share of the current plan the worker of ``group`` runs: its speakers'
@@ -324,47 +209,6 @@ class TcpLab:
             mqtt=self.mqtt,
         )
 
-    def _register(
-        self, group: list[str] | tuple[str, ...], process: Any, parent: Connection
-    ) -> _Worker:
-        worker = _Worker(len(self._workers), process, parent, tuple(group))
-        self._workers.append(worker)
-        asyncio.get_running_loop().add_reader(parent.fileno(), self._on_message, worker)
-        return worker
-
-    async def _wait_ready(
-        self, workers: list[_Worker], timeout: float, *, whole_lab: bool = True
-    ) -> None:
-        """Wait until ``workers`` are ready; LabError if one fails or ``timeout`` passes.
-
-        On failure the whole lab stops (``whole_lab``: starting), or only ``workers`` do
-        (a restart: the running speakers are left alone, and the restart may be retried).
-        """
-        first = len(self._errors)
-        try:
-            async with asyncio.timeout(timeout):
-                while not all(w.ready for w in workers) and len(self._errors) == first:
-                    await self.wait_change()
-        except TimeoutError:
-            late = "; ".join(
-                f"{self._named(w)}{' is stopped (SIGSTOP)' if _stopped(w.process.pid) else ''}"
-                for w in workers
-                if not w.ready
-            )
-            self._errors.append(f"the lab's workers did not start within {timeout} s: {late}")
-        errors = self._errors[first:]
-        if not errors:
-            return
-        if whole_lab:
-            await self.stop()
-            raise LabError("; ".join(self._errors))
-        del self._errors[first:]  # this start failed, not the lab
-        for worker in workers:
-            if worker.alive:
-                worker.alive = False  # an exit asked for: not a fault
-                worker.process.kill()
-        raise LabError("; ".join(errors))
-
     # -- state -----------------------------------------------------------------------
 
     def verdict(self) -> Verdict:
@@ -372,13 +216,7 @@ class TcpLab:
         if self._applying:
             waiting = ("a topology change is being applied",)
             return Verdict(converged=False, established=0, expected=0, waiting=waiting)
-        return decide(
-            self.reports,
-            self.sessions,
-            down=self._down,
-            external=self.external - {(s, r) for s, r in self.external if s in self._crashed},
-            wait_external=self.wait_external,
-        )
+        return self._expected.decide(self.reports, wait_external=self.wait_external)
 
     async def converged(self, timeout: float = 60.0) -> Verdict:
         """Wait until the lab is converged (TimeoutError with the reasons otherwise)."""
@@ -388,8 +226,8 @@ class TcpLab:
                     verdict = self.verdict()
                     if verdict.converged:
                         return verdict
-                    if self._errors:
-                        raise LabError("; ".join(self._errors))
+                    if self._pool.errors:
+                        raise LabError("; ".join(self._pool.errors))
                     await self.wait_change()
         except TimeoutError:
             waiting = ", ".join(self.verdict().waiting)
@@ -405,7 +243,7 @@ class TcpLab:
         """Every running speaker's RIBs and sessions (only ``speakers`` when given; the
         Adj-RIBs-Out of ``without_adj_rib_out`` left empty), gathered from the workers."""
         command = TakeSnapshots(speakers, without_adj_rib_out)
-        replies = await self._ask_all(command, timeout, speakers=speakers)
+        replies = await self._pool.ask_all(command, timeout, speakers=speakers)
 
         def decode() -> dict[str, RouterSnapshot]:
             result: dict[str, RouterSnapshot] = {}
@@ -422,7 +260,7 @@ class TcpLab:
     async def best_paths(self, timeout: float = 120.0) -> dict[str, BestPaths]:
         """Every running speaker's Loc-RIB digest (:mod:`bgpemu.lab.bestpaths`), gathered
         from the workers: what the ``control`` handler compares around an injection."""
-        replies = await self._ask_all(GetBestPaths(), timeout)
+        replies = await self._pool.ask_all(GetBestPaths(), timeout)
         found: dict[str, BestPaths] = {}
         for reply in replies:
             assert isinstance(reply, BestPathsFound), reply
@@ -435,7 +273,7 @@ class TcpLab:
         The workers wait ``timeout`` seconds for the broker (LabError naming what is
         still to publish otherwise; the workers run on, and keep publishing).
         """
-        await self._ask_all(Flush(timeout), timeout + _REPLY_MARGIN)
+        await self._pool.ask_all(Flush(timeout), timeout + _REPLY_MARGIN)
 
     def best_routes(self) -> int:
         """Loc-RIB prefixes over the running speakers (from their latest reports)."""
@@ -447,8 +285,7 @@ class TcpLab:
 
     async def wait_change(self) -> None:
         """Return at the next report, reply, injection or error."""
-        self._change.clear()
-        await self._change.wait()
+        await self._pool.wait_change()
 
     # -- injections ------------------------------------------------------------------
 
@@ -463,43 +300,34 @@ class TcpLab:
         as speakers to crash one alone); returns their names.
         """
         worker = self._worker_of(speaker)
-        worker.process.kill()
-        worker.alive = False
-        self._crashed.update(worker.names)
-        for name in worker.names:
-            self.reports.pop(name, None)
-        self._recompute()
+        self._pool.kill(worker)
+        self._lost(worker.names)
         return worker.names
 
     async def restart(self, speaker: str, timeout: float = 60.0) -> tuple[str, ...]:
         """Start the crashed speakers of ``speaker``'s process again, fresh (new process)."""
-        dead = next(
-            (w for w in reversed(self._workers) if speaker in w.names and not w.alive), None
-        )
-        if dead is None or speaker not in self._crashed:
+        dead = self._pool.of(speaker, alive=False)
+        if dead is None or speaker not in self._expected.crashed:
             raise LabError(f"speaker {speaker!r} of lab {self.name!r} has not crashed")
-        with contextlib.suppress(ValueError, OSError):
-            asyncio.get_running_loop().remove_reader(dead.conn.fileno())
-        worker = self._spawn(dead.names)
-        await self._wait_ready([worker], timeout, whole_lab=False)
-        self._crashed.difference_update(dead.names)
-        for (name, _peer), policy in sorted(self._policies.items()):
+        worker = await self._pool.restart(dead, timeout)
+        self._expected.crashed.difference_update(dead.names)
+        for (name, _peer), policy in sorted(self._expected.policies.items()):
             if name in dead.names:
-                await self._ask(worker, SetPolicy(name, policy))
+                await self._pool.ask(worker, SetPolicy(name, policy))
         self._recompute()
         return dead.names
 
     async def announce(self, speaker: str, route: OriginatedRoute) -> None:
         """``speaker`` starts originating ``route``."""
-        await self._ask(self._worker_of(speaker), Announce(speaker, route))
+        await self._pool.ask(self._worker_of(speaker), Announce(speaker, route))
 
     async def withdraw(self, speaker: str, family: Family, prefix: str) -> None:
         """``speaker`` stops originating ``prefix``."""
-        await self._ask(self._worker_of(speaker), Withdraw(speaker, family, prefix))
+        await self._pool.ask(self._worker_of(speaker), Withdraw(speaker, family, prefix))
 
     def neighbor_policy(self, speaker: str, peer: str) -> NeighborPolicy:
         """The current settings of ``speaker`` for neighbour ``peer``."""
-        changed = self._policies.get((speaker, peer))
+        changed = self._expected.policies.get((speaker, peer))
         if changed is not None:
             return changed
         spec = next((s for s in self.plan.speakers if s.name == speaker), None)
@@ -511,8 +339,8 @@ class TcpLab:
         """``speaker`` takes new settings for neighbour ``policy.name``; the session stays up
         (soft reconfiguration, RFC 2918; see :mod:`bgpemu.router.reconfigure`)."""
         self._pair(speaker, policy.name)
-        await self._ask(self._worker_of(speaker), SetPolicy(speaker, policy))
-        self._policies[(speaker, policy.name)] = policy
+        await self._pool.ask(self._worker_of(speaker), SetPolicy(speaker, policy))
+        self._expected.policies[(speaker, policy.name)] = policy
 
     async def cut_link(self, a: str, b: str, *, silent: bool = False) -> None:
         """Take the session between speakers ``a`` and ``b`` down until :meth:`restore_link`.
@@ -525,17 +353,17 @@ class TcpLab:
         action = "blackhole" if silent else "stop"
         for local, peer in ((a, b), (b, a)):
             await self._session(local, peer, action)
-        self._cut.add(pair)
+        self._expected.cut.add(pair)
         self._recompute()
 
     async def restore_link(self, a: str, b: str) -> None:
         """Bring a cut session back (both ends start it again)."""
         pair = self._pair(a, b)
-        if pair not in self._cut:
+        if pair not in self._expected.cut:
             raise LabError(f"the link {a}-{b} of lab {self.name!r} is not cut")
         for local, peer in ((a, b), (b, a)):
             await self._session(local, peer, "start")
-        self._cut.discard(pair)
+        self._expected.cut.discard(pair)
         self._recompute()
 
     async def reset_session(self, a: str, b: str) -> None:
@@ -583,12 +411,11 @@ class TcpLab:
             raise LabError(
                 f"lab {self.name!r} runs only some of its speakers; its topology cannot change"
             )
-        if self._crashed:
-            crashed = ", ".join(sorted(self._crashed))
+        if self._expected.crashed:
+            crashed = ", ".join(sorted(self._expected.crashed))
             raise LabError(f"lab {self.name!r}: restart the crashed speakers first ({crashed})")
         self._applying = True
-        self.version += 1
-        self._change.set()
+        self._bump()
         try:
             async with asyncio.timeout(timeout):
                 await self._carry_out(change)
@@ -598,268 +425,73 @@ class TcpLab:
             ) from None
         finally:
             self._applying = False
-        self._adopt(change, network)
+        self.plan = change.new
+        if network is not None:
+            self.network = network
+        self._expected.adopt(change, self.local)
+        self._bump()
 
     async def _carry_out(self, change: PlanChange) -> None:
         endpoints = change.new.endpoints
+        ask = self._pool.ask
         for spec in change.add_speakers:
-            worker = min(
-                (w for w in self._workers if w.alive), key=lambda w: (len(w.names), w.index)
-            )
-            await self._ask(worker, AddSpeaker(spec, endpoints[spec.name]))
+            worker = self._pool.least_loaded()
+            await ask(worker, AddSpeaker(spec, endpoints[spec.name]))
             worker.names = (*worker.names, spec.name)
             self.local = tuple(sorted((*self.local, spec.name)))
         for item in change.speakers:
-            await self._ask(self._worker_of(item.speaker), ApplyChange(item))
+            await ask(self._worker_of(item.speaker), ApplyChange(item))
         for spec in change.restart_speakers:
-            await self._ask(self._worker_of(spec.name), RestartSpeaker(spec, endpoints[spec.name]))
+            await ask(self._worker_of(spec.name), RestartSpeaker(spec, endpoints[spec.name]))
         for name in change.remove_speakers:
             worker = self._worker_of(name)
-            await self._ask(worker, RemoveSpeaker(name))
+            await ask(worker, RemoveSpeaker(name))
             worker.names = tuple(n for n in worker.names if n != name)
             self.local = tuple(n for n in self.local if n != name)
             self.reports.pop(name, None)
 
-    def _adopt(self, change: PlanChange, network: Network | None) -> None:
-        """Expect the new plan's sessions; forget what no longer exists."""
-        self.plan = change.new
-        if network is not None:
-            self.network = network
-        self._all_sessions = expected_sessions(
-            {spec.name: [n.name for n in spec.neighbors] for spec in self.plan.speakers}
-        )
-        self.external = self._external_sessions()
-        self._cut &= self._all_sessions
-        # Settings changed by set_neighbor_policy stay, unless the new plan sets new ones.
-        restarted = {spec.name for spec in change.restart_speakers}
-        configured = {
-            (item.speaker, name)
-            for item in change.speakers
-            for name in (
-                *(p.name for p in item.policies),
-                *(n.name for n, _ in item.reset_neighbors),
-            )
-        }
-        self._policies = {
-            (speaker, peer): policy
-            for (speaker, peer), policy in self._policies.items()
-            if tuple(sorted((speaker, peer))) in self._all_sessions
-            and speaker not in restarted
-            and (speaker, peer) not in configured
-        }
-        self._recompute()
-
     # -- plumbing --------------------------------------------------------------------
 
-    def _external_sessions(self) -> set[tuple[str, str]]:
-        """(speaker, router) for every session of a local speaker to an external router."""
-        routers = [name for name, e in self.plan.endpoints.items() if e.external]
-        neighbors = {
-            spec.name: [n.name for n in spec.neighbors]
-            for spec in self.plan.speakers
-            if spec.name in self.local
-        }
-        return external_sessions(neighbors, routers)
-
-    def _worker_of(self, speaker: str) -> _Worker:
-        for worker in reversed(self._workers):
-            if speaker in worker.names and worker.alive:
-                return worker
-        known = ", ".join(sorted(set(self.local) - self._crashed))
+    def _worker_of(self, speaker: str) -> WorkerProcess:
+        worker = self._pool.of(speaker)
+        if worker is not None:
+            return worker
+        known = ", ".join(sorted(set(self.local) - self._expected.crashed))
         raise LabError(f"no running speaker {speaker!r} in lab {self.name!r} (running: {known})")
 
     def _pair(self, a: str, b: str) -> tuple[str, str]:
-        pair = (a, b) if a < b else (b, a)
-        if pair not in self._all_sessions:
+        pair = self._expected.pair(a, b)
+        if pair is None:
             raise LabError(f"no session between {a!r} and {b!r} in lab {self.name!r}")
         return pair
 
     async def _session(self, speaker: str, peer: str, action: str) -> None:
-        await self._ask(self._worker_of(speaker), SessionAction(speaker, peer, action))
+        await self._pool.ask(self._worker_of(speaker), SessionAction(speaker, peer, action))
 
     def _recompute(self) -> None:
         """Expected sessions and the ends that must notice, after an injection."""
-        self.sessions = set()
-        self._down = set()
-        for a, b in self._all_sessions:
-            if (a, b) in self._cut:
-                self._down.update({(a, b), (b, a)})
-            elif a in self._crashed and b not in self._crashed:
-                self._down.add((b, a))
-            elif b in self._crashed and a not in self._crashed:
-                self._down.add((a, b))
-            elif a not in self._crashed and b not in self._crashed:
-                self.sessions.add((a, b))
+        self._expected.recompute()
+        self._bump()
+
+    def _bump(self) -> None:
+        """Something changed: a new :attr:`version`, and :meth:`wait_change` returns."""
         self.version += 1
-        self._change.set()
+        self._pool.changed.set()
 
-    async def _ask(self, worker: _Worker, command: Command, timeout: float | None = None) -> Answer:
-        """Send ``command`` to ``worker`` and return its answer.
+    def _lost(self, speakers: tuple[str, ...]) -> None:
+        """``speakers`` died with their process (crashed by the lab, or lost)."""
+        self._expected.crashed.update(speakers)
+        for name in speakers:
+            self.reports.pop(name, None)
+        self._recompute()
 
-        A worker answers every command (an error if it failed), however long it takes:
-        without ``timeout`` this waits as long as the worker runs, so a busy machine only
-        makes a command slower.  LabError if the worker refuses, dies, is stopped
-        (SIGSTOP: at once, or when it stops meanwhile), or, with ``timeout``, does not
-        answer in time (WorkerTimeoutError).
-        """
-        kind = command.kind
-        if not worker.alive:
-            raise LabError(f"{self._named(worker)} is not running ({kind!r} not sent)")
-        if worker.stopped_since is not None and _stopped(worker.process.pid):  # still
-            raise LabError(self._stopped_error(worker, repr(kind)))
-        request = next(self._ids)
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        worker.pending[request] = future
-        try:
-            try:
-                worker.conn.send(Request(request, command))
-            except OSError as exc:
-                raise LabError(f"{self._named(worker)}: {kind!r} not sent: {exc}") from None
-            async with asyncio.timeout(timeout):
-                reply = await future
-        except TimeoutError:
-            stopped = ""
-            if worker.stopped_since is not None:
-                since = time.monotonic() - worker.stopped_since
-                stopped = f" (stopped by SIGSTOP {since:.0f} s ago)"
-            raise WorkerTimeoutError(
-                f"{self._named(worker)} did not answer {kind!r} within {timeout} s{stopped}"
-            ) from None
-        finally:
-            worker.pending.pop(request, None)
-        if isinstance(reply, Done) and reply.error:
-            raise LabError(reply.error)
-        return reply
-
-    async def _ask_all(
-        self, command: Command, timeout: float, speakers: frozenset[str] | None = None
-    ) -> list[Answer]:
-        """Ask every running worker (only those running some of ``speakers``, if given)."""
-        workers = [
-            w
-            for w in self._workers
-            if w.alive and (speakers is None or not speakers.isdisjoint(w.names))
-        ]
-        return list(await asyncio.gather(*(self._ask(w, command, timeout) for w in workers)))
-
-    def _stopped_error(self, worker: _Worker, what: str) -> str:
-        since = time.monotonic() - (worker.stopped_since or time.monotonic())
-        return (
-            f"{self._named(worker)} is stopped (SIGSTOP) since {since:.0f} s: "
-            f"{what} not answered; it runs again after SIGCONT"
-        )
-
-    def _named(self, worker: _Worker) -> str:
-        """``lab worker 2 (pid 4711; speakers SiteB)``, as in :meth:`WorkerFault.describe`."""
-        names = ", ".join(worker.names)
-        return f"lab worker {worker.index} (pid {worker.process.pid}; speakers {names})"
-
-    def _on_message(self, worker: _Worker) -> None:
-        try:
-            message: FromWorker = worker.conn.recv()
-        except (EOFError, OSError):
-            self._on_exit(worker)
-            return
-        match message:
-            case Ready():
-                worker.ready = True
-            case Fatal(error):
-                worker.fatal = error
-            case StartError(error):
-                self._errors.append(error)
-            case Reports(reports):
-                self._store(reports)
-            case Reply(request, answer):
-                waiting = worker.pending.pop(request, None)
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(answer)
-            case Stopped():
-                pass
-            case _:
-                assert_never(message)
-        self._change.set()
-
-    def _on_exit(self, worker: _Worker, deadline: float | None = None) -> None:
-        """The worker's pipe closed: handle its exit once its exit status is known.
-
-        The kernel closes a dying process's files a moment before its exit status can
-        be read: look again every 10 ms, for at most :data:`_EXIT_STATUS_WAIT`.
-        """
-        loop = asyncio.get_running_loop()
-        if deadline is None:
-            with contextlib.suppress(ValueError, OSError):
-                loop.remove_reader(worker.conn.fileno())
-            deadline = time.monotonic() + _EXIT_STATUS_WAIT
-        if worker.process.exitcode is None and time.monotonic() < deadline:
-            loop.call_later(0.01, self._on_exit, worker, deadline)
-        else:
-            self._buried(worker)
-
-    def _buried(self, worker: _Worker) -> None:
-        """A worker exited: unless the lab asked for it, report it as a fault with its
-        cause, and count its speakers as crashed (before ``ready``: the start fails)."""
-        if worker.buried:
-            return
-        worker.buried = True
-        unasked = worker.alive
-        worker.alive = False
-        cause = exit_cause(worker.process.exitcode, worker.fatal)
-        error = f"{self._named(worker)} {cause}"
-        if not unasked:  # lab.stop() or crash(): what was still asked of it is not answered
-            error = f"{self._named(worker)} was stopped by the lab (it {cause})"
-        if unasked:
-            if not worker.ready:
-                self._errors.append(error)
-            else:
-                self._fault(worker, WorkerEvent.EXITED, cause)
-                self._crashed.update(worker.names)
-                for name in worker.names:
-                    self.reports.pop(name, None)
-                self._recompute()
-        for future in worker.pending.values():
-            if not future.done():
-                future.set_exception(LabError(error))
-        self._change.set()
-
-    def _watch(self) -> None:
-        """Every :data:`_WATCH_INTERVAL`: report a worker stopped (SIGSTOP) or running again."""
-        now = time.monotonic()
-        for worker in self._workers:
-            if not worker.alive or not worker.ready:
-                continue
-            stopped = _stopped(worker.process.pid)
-            if stopped and worker.stopped_since is None:
-                worker.stopped_since = now
-                for future in worker.pending.values():  # answered only after SIGCONT
-                    if not future.done():
-                        error = self._stopped_error(worker, "a request sent before")
-                        future.set_exception(LabError(error))
-                cause = (
-                    "is stopped (SIGSTOP or SIGTSTP): its speakers neither send nor answer "
-                    "until it gets SIGCONT; their peers' hold timers end their sessions"
-                )
-                self._fault(worker, WorkerEvent.STOPPED, cause)
-            elif not stopped and worker.stopped_since is not None:
-                cause = f"runs again (SIGCONT) after {now - worker.stopped_since:.1f} s stopped"
-                worker.stopped_since = None
-                self._fault(worker, WorkerEvent.RESUMED, cause)
-        self._watchdog = asyncio.get_running_loop().call_later(_WATCH_INTERVAL, self._watch)
-
-    def _fault(self, worker: _Worker, event: WorkerEvent, cause: str) -> None:
-        fault = WorkerFault(
-            event=event,
-            worker=worker.index,
-            pid=worker.process.pid,
-            speakers=worker.names,
-            cause=cause,
-            at=time.monotonic(),
-        )
+    def _fault(self, fault: WorkerFault) -> None:
+        """Keep, log and pass on a fault of the pool's (:mod:`bgpemu.lab.faults`)."""
         self.faults.append(fault)
         logger.warning("lab %s: %s", self.name, fault.describe())
         for listener in self.fault_listeners:
             listener(fault)
-        self.version += 1
-        self._change.set()
+        self._bump()
 
     def _store(self, reports: Mapping[str, SpeakerReport]) -> None:
         """Keep the latest reports; bump :attr:`version` only when one says something new
@@ -867,7 +499,7 @@ class TcpLab:
         between Connect and Active at every retry, and that changes nothing published."""
         changed = False
         for name, new in reports.items():
-            if name in self._crashed:
+            if name in self._expected.crashed:
                 continue
             old = self.reports.get(name)
             if old is None or _material(old) != _material(new):
@@ -886,12 +518,3 @@ def _material(report: SpeakerReport) -> tuple[Any, ...]:
         for peer, c in sorted(report.peers.items())
     )
     return (peers, report.busy, report.updates_sent_total, report.best_routes)
-
-
-def _stopped(pid: int) -> bool:
-    """Whether process ``pid`` is stopped now (Linux /proc; False where unreadable)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return is_stopped(stat.read())
-    except OSError:
-        return False

@@ -5,8 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bgpemu.lab.placement import place
-from bgpemu.lab.supervisor import split
+from bgpemu.lab.placement import place, split
 
 
 def _wan(hubs: int, branches: int) -> dict[str, list[str]]:
