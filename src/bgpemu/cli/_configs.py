@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
+from bgpemu.cli._problems import refuse
 from bgpemu.config import load_speaker_config
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.runtime import SpeakerSpec
@@ -23,7 +23,5 @@ def load_all(paths: Sequence[str]) -> list[SpeakerSpec] | None:
             problems.extend(exc.problems)
     if not problems:
         return specs
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    print(f"{len(problems)} problem(s) found; nothing was started.", file=sys.stderr)
+    refuse(problems, "started")
     return None

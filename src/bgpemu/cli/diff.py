@@ -16,6 +16,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bgpemu.cli._problems import refuse
 from bgpemu.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -62,10 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         network = load_topology(args.topology)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found; nothing was run.", file=sys.stderr)
-        return 2
+        return refuse(exc.problems, "run")
     text = read_file(args.change)
     if isinstance(text, YamlProblem):
         print(f"error: {text.in_file(args.change)}", file=sys.stderr)
@@ -74,10 +72,7 @@ def run(args: argparse.Namespace) -> int:
     steps = [step for step in parsed if isinstance(step, Step)]
     problems = [problem for problem in parsed if isinstance(problem, str)]
     if problems:
-        for text in problems:
-            print(f"error: {text}", file=sys.stderr)
-        print(f"{len(problems)} problem(s) found; nothing was run.", file=sys.stderr)
-        return 2
+        return refuse(problems, "run")
     return asyncio.run(_what_if(args, network, steps))
 
 

@@ -16,12 +16,12 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
-from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.cli._problems import refuse
+from bgpemu.errors import ConfigError
 
 if TYPE_CHECKING:
     from bgpemu.observe.url import BrokerAddress
@@ -176,23 +176,15 @@ def _apply(args: argparse.Namespace) -> int:
     path = str(args.topology)
     text = read_file(path)
     if not isinstance(text, str):
-        return _refused([text.in_file(path)])
+        return refuse([text.in_file(path)], "sent")
     if check_topology(text, path, KeySources(references=False))[0]:
         # Invalid, or valid only with its key references resolved here.
         try:
             network = parse_topology(text, path, KeySources(base=Path(path).parent))
             text = yaml.safe_dump(inline_keys(network, path), sort_keys=False)
         except ConfigError as exc:
-            return _refused(exc.problems)
+            return refuse(exc.problems, "sent")
     return _send(args, {"topology": text, "file": os.path.basename(path)})
-
-
-def _refused(problems: Sequence[ConfigProblem]) -> int:
-    """Print ``problems`` the way ``validate`` does; exit status 2, nothing sent."""
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    print(f"{len(problems)} problem(s) found; nothing was sent.", file=sys.stderr)
-    return 2
 
 
 def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:

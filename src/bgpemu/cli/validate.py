@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
+from bgpemu.cli._problems import refuse
 from bgpemu.errors import ConfigError
 from bgpemu.topology import load_topology
 
@@ -32,10 +32,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         network = load_topology(args.topology)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
-        return 2
+        return refuse(exc.problems)
     print(
         f"{args.topology}: ok ({network.name}: {len(network.nodes)} nodes, "
         f"{len(network.connections)} connections)"
