@@ -31,3 +31,19 @@ async def test_a_port_taken_before_start_is_replaced() -> None:
             await engine.settle(60)
         finally:
             await engine.stop()
+
+
+async def test_a_convergence_reads_in_the_clock_unit_its_engine_gives() -> None:
+    """The engine says its clock's unit (virtual seconds in the fabric, wall seconds over
+    TCP); a convergence report carries it instead of guessing it from the engine's kind."""
+    from bgpemu.lab.engine import FabricEngine
+    from bgpemu.testing import start_lab
+
+    assert (FabricEngine.clock_unit, TcpEngine.clock_unit) == ("virtual s", "s")
+    lab = await start_lab(TOPOLOGIES / "s2s-bgp.yaml")
+    try:
+        report = await lab.converged()
+    finally:
+        await lab.stop()
+    assert report.clock_unit == "virtual s"
+    assert str(report).startswith(f"converged in {report.duration_s:.3f} virtual s (fabric): ")

@@ -81,6 +81,8 @@ class Engine(abc.ABC):
     """What a running lab offers, whichever engine runs it (speaker names only)."""
 
     kind: str
+    clock_unit: str
+    """The unit of :meth:`clock` in reports: ``virtual s`` or ``s`` (wall)."""
 
     @property
     @abc.abstractmethod
@@ -196,6 +198,7 @@ class FabricEngine(Engine):
     """The in-memory fabric in virtual time (:mod:`bgpemu.fabric`)."""
 
     kind = "fabric"
+    clock_unit = "virtual s"
 
     def __init__(
         self, network: Network, *, seed: int, keepalive: int, hold: int, latency: float
@@ -369,6 +372,7 @@ class TcpEngine(Engine):
     API's own, from :meth:`create`, or the running lab of ``bgpemu lab up``)."""
 
     kind = "tcp"
+    clock_unit = "s"
 
     def __init__(self, lab: TcpLab, *, respawn: Callable[[], TcpLab] | None = None) -> None:
         self.lab = lab

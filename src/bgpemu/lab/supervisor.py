@@ -289,10 +289,6 @@ class TcpLab:
 
     # -- injections ------------------------------------------------------------------
 
-    def colocated(self, speaker: str) -> tuple[str, ...]:
-        """The running speakers that share ``speaker``'s process (itself included)."""
-        return self._worker_of(speaker).names
-
     def crash(self, speaker: str) -> tuple[str, ...]:
         """Kill (SIGKILL) the worker process running ``speaker``: no Cease, no clean close.
 

@@ -69,13 +69,16 @@ class Convergence:
     """Distinct prefixes among :attr:`changed`."""
     best_path_changes: int
     """(speaker, prefix) pairs whose best path changed: next hop or AS path, or (dis)appeared."""
+    clock_unit: str
+    """The unit of :attr:`duration_s` as the engine gives it (:attr:`Engine.clock_unit
+    <bgpemu.lab.engine.Engine.clock_unit>`): ``virtual s`` or ``s``."""
     changed: tuple[tuple[str, str], ...] = ()
     """Those (speaker, prefix) pairs, sorted."""
 
     def __str__(self) -> str:
-        unit = "virtual s" if self.engine == "fabric" else "s"
         return (
-            f"converged in {self.duration_s:.3f} {unit} ({self.engine}): {self.updates} UPDATEs, "
+            f"converged in {self.duration_s:.3f} {self.clock_unit} ({self.engine}): "
+            f"{self.updates} UPDATEs, "
             f"{self.best_path_changes} best-path changes over {self.prefixes} prefixes"
         )
 
@@ -178,6 +181,7 @@ class Lab:
             prefixes=len({prefix for _, prefix in changed}),
             best_path_changes=len(changed),
             changed=changed,
+            clock_unit=self.engine.clock_unit,
         )
         self._current = LabSnapshot(
             network=self.network.name,
