@@ -214,16 +214,30 @@ class Prepend:
 
 
 @dataclass(frozen=True, slots=True)
-class AddCommunities:
-    """Add communities (RFC 1997); values already present are not repeated."""
+class _CommunityEdit:
+    """What the community actions (RFC 1997) share: ``values`` parsed from their text
+    (:func:`~bgpemu.policy.communities.parse_community`) and the ``VERB communities
+    [...]`` description."""
 
     sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
     """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+    _verb: ClassVar[str]
 
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", tuple(parse_community(v) for v in self.values))
+
+    def describe(self) -> str:
+        """``add communities [65001:1]``."""
+        return f"{self._verb} communities [" + ", ".join(map(format_community, self.values)) + "]"
+
+
+@dataclass(frozen=True, slots=True)
+class AddCommunities(_CommunityEdit):
+    """Add communities (RFC 1997); values already present are not repeated."""
+
+    _verb: ClassVar[str] = "add"
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with the communities appended after the existing ones."""
@@ -231,41 +245,24 @@ class AddCommunities:
         new = tuple(dict.fromkeys(have + self.values))
         return _with(path, replace(path.attributes, communities=new))
 
-    def describe(self) -> str:
-        """``add communities [65001:1]``."""
-        return "add communities [" + ", ".join(map(format_community, self.values)) + "]"
-
 
 @dataclass(frozen=True, slots=True)
-class RemoveCommunities:
+class RemoveCommunities(_CommunityEdit):
     """Remove the given communities (RFC 1997) when present."""
 
-    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
-    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
-
-    values: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "values", tuple(parse_community(v) for v in self.values))
+    _verb: ClassVar[str] = "remove"
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path without those communities."""
         kept = tuple(c for c in path.attributes.communities if c not in self.values)
         return _with(path, replace(path.attributes, communities=kept))
 
-    def describe(self) -> str:
-        """``remove communities [no-export]``."""
-        return "remove communities [" + ", ".join(map(format_community, self.values)) + "]"
-
 
 @dataclass(frozen=True, slots=True)
-class SetCommunities:
-    """Replace the communities by ``values`` (empty: remove them all)."""
+class SetCommunities(_CommunityEdit):
+    """Replace the communities by ``values`` (empty: remove them all); repeats are dropped."""
 
-    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
-    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
-
-    values: tuple[int, ...]
+    _verb: ClassVar[str] = "set"
 
     def __post_init__(self) -> None:
         values = tuple(dict.fromkeys(parse_community(v) for v in self.values))
@@ -275,23 +272,34 @@ class SetCommunities:
         """The path with exactly these communities."""
         return _with(path, replace(path.attributes, communities=self.values))
 
-    def describe(self) -> str:
-        """``set communities [65001:1]``."""
-        return "set communities [" + ", ".join(map(format_community, self.values)) + "]"
-
 
 @dataclass(frozen=True, slots=True)
-class AddLargeCommunities:
-    """Add large communities (RFC 8092); values already present are not repeated."""
+class _LargeCommunityEdit:
+    """What the large-community actions (RFC 8092) share: ``values`` parsed from their
+    text (:func:`~bgpemu.policy.communities.parse_large_community`) and the ``VERB
+    large-communities [...]`` description."""
 
     sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
     """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
+    _verb: ClassVar[str]
 
     values: tuple[tuple[int, int, int], ...]
 
     def __post_init__(self) -> None:
         values = tuple(parse_large_community(v) for v in self.values)
         object.__setattr__(self, "values", values)
+
+    def describe(self) -> str:
+        """``add large-communities [65001:1:2]``."""
+        text = ", ".join(map(format_large_community, self.values))
+        return f"{self._verb} large-communities [{text}]"
+
+
+@dataclass(frozen=True, slots=True)
+class AddLargeCommunities(_LargeCommunityEdit):
+    """Add large communities (RFC 8092); values already present are not repeated."""
+
+    _verb: ClassVar[str] = "add"
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with the large communities appended."""
@@ -299,34 +307,17 @@ class AddLargeCommunities:
         new = tuple(dict.fromkeys(have + self.values))
         return _with(path, replace(path.attributes, large_communities=new))
 
-    def describe(self) -> str:
-        """``add large-communities [65001:1:2]``."""
-        text = ", ".join(map(format_large_community, self.values))
-        return f"add large-communities [{text}]"
-
 
 @dataclass(frozen=True, slots=True)
-class RemoveLargeCommunities:
+class RemoveLargeCommunities(_LargeCommunityEdit):
     """Remove the given large communities (RFC 8092) when present."""
 
-    sensitive_prefixes: ClassVar[frozenset[str]] = NO_PREFIXES
-    """Never looks at the prefix (:func:`~bgpemu.policy.base.sensitive_prefixes`)."""
-
-    values: tuple[tuple[int, int, int], ...]
-
-    def __post_init__(self) -> None:
-        values = tuple(parse_large_community(v) for v in self.values)
-        object.__setattr__(self, "values", values)
+    _verb: ClassVar[str] = "remove"
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path without those large communities."""
         kept = tuple(c for c in path.attributes.large_communities if c not in self.values)
         return _with(path, replace(path.attributes, large_communities=kept))
-
-    def describe(self) -> str:
-        """``remove large-communities [65001:1:2]``."""
-        text = ", ".join(map(format_large_community, self.values))
-        return f"remove large-communities [{text}]"
 
 
 class PrivateAsMode(Enum):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,7 @@ from bgpemu.policy import (
     parse_communities,
 )
 from bgpemu.policy.aspath import prepend_as_path
+from bgpemu.policy.base import NO_PREFIXES
 from bgpemu.rib.path import PeerInfo
 from bgpemu.wire.messages import AsPathSegment, SegmentType
 
@@ -255,3 +258,47 @@ def test_action_describe_texts() -> None:
     assert RemoveCommunities((C1,)).describe() == "remove communities [65001:1]"
     assert AddLargeCommunities((L1,)).describe() == "add large-communities [65001:0:1]"
     assert AsOverride().describe() == "as-override"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "values", "described"),
+    [
+        (AddCommunities, ("65001:1", "65001:1"), (C1, C1), "add communities [65001:1, 65001:1]"),
+        (RemoveCommunities, ("no-export",), (0xFFFFFF01,), "remove communities [no-export]"),
+        (SetCommunities, ("65001:1", "65001:1"), (C1,), "set communities [65001:1]"),
+        (AddLargeCommunities, ("65001:0:1",), (L1,), "add large-communities [65001:0:1]"),
+        (
+            RemoveLargeCommunities,
+            ("65001:0:1", "65001:0:2"),
+            (L1, L2),
+            "remove large-communities [65001:0:1, 65001:0:2]",
+        ),
+    ],
+)
+def test_every_community_action_parses_its_text_and_describes_it(
+    kind: type[Any], text: tuple[str, ...], values: tuple[object, ...], described: str
+) -> None:
+    """Text values are parsed (only ``set`` drops repeats), the description prints them
+    back, and an action survives the pickling of the lab's worker protocol."""
+    action = kind(text)
+    assert action.values == values
+    assert action.describe() == described
+    assert action.sensitive_prefixes == NO_PREFIXES
+    again = pickle.loads(pickle.dumps(action))
+    assert again == action
+    assert type(again) is kind
+    assert again.values == values
+
+
+def test_community_actions_of_different_kinds_are_never_equal() -> None:
+    same_values: list[object] = [
+        AddCommunities((C1,)),
+        RemoveCommunities((C1,)),
+        SetCommunities((C1,)),
+        AddLargeCommunities((L1,)),
+        RemoveLargeCommunities((L1,)),
+    ]
+    for i, one in enumerate(same_values):
+        for j, other in enumerate(same_values):
+            assert (one == other) is (i == j)
+    assert len(set(same_values)) == len(same_values)
