@@ -26,7 +26,7 @@ import socket
 from bgpemu.errors import MessageError
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire._attr_encode import attribute
-from bgpemu.wire._nlri import NlriError, decode_prefixes, encode_prefixes, v6_text
+from bgpemu.wire._nlri import NlriError, decode_prefixes, encode_sent_prefixes, v6_text
 from bgpemu.wire.constants import AttrFlag, AttrType, ErrorCode, UpdateErrorSubcode
 from bgpemu.wire.messages import MpReach, MpUnreach
 
@@ -139,7 +139,7 @@ def mp_reach_header(family: Family, next_hop: str, link_local: str | None) -> by
 def encode_mp_reach(reach: MpReach, add_path: bool, nlri: bytes | None = None) -> bytes:
     """The whole MP_REACH_NLRI attribute; ``nlri`` may be given already packed."""
     if nlri is None:
-        nlri = encode_prefixes(reach.nlri, _path_ids(reach.path_ids, add_path, len(reach.nlri)))
+        nlri = encode_sent_prefixes(reach.nlri, reach.path_ids, add_path, reach.family)
     header = mp_reach_header(reach.family, reach.next_hop, reach.link_local_next_hop)
     return attribute(_FLAGS, AttrType.MP_REACH_NLRI, header + nlri)
 
@@ -147,17 +147,9 @@ def encode_mp_reach(reach: MpReach, add_path: bool, nlri: bytes | None = None) -
 def encode_mp_unreach(unreach: MpUnreach, add_path: bool, withdrawn: bytes | None = None) -> bytes:
     """The whole MP_UNREACH_NLRI attribute; ``withdrawn`` may be given already packed."""
     if withdrawn is None:
-        withdrawn = encode_prefixes(
-            unreach.withdrawn, _path_ids(unreach.path_ids, add_path, len(unreach.withdrawn))
+        withdrawn = encode_sent_prefixes(
+            unreach.withdrawn, unreach.path_ids, add_path, unreach.family
         )
     fam = unreach.family
     header = int(fam.afi).to_bytes(2, "big") + bytes((int(fam.safi),))
     return attribute(_FLAGS, AttrType.MP_UNREACH_NLRI, header + withdrawn)
-
-
-def _path_ids(ids: tuple[int, ...] | None, add_path: bool, count: int) -> tuple[int, ...] | None:
-    if not add_path or not count:
-        return None
-    if ids is None:
-        raise ValueError("ADD-PATH is negotiated for this family: path ids are required")
-    return ids

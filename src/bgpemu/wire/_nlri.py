@@ -16,12 +16,14 @@ import struct
 from collections.abc import Sequence
 
 from bgpemu.errors import BgpEmuError
+from bgpemu.types import Family
 
 __all__ = [
     "NlriError",
     "decode_prefixes",
     "encode_prefix",
     "encode_prefixes",
+    "encode_sent_prefixes",
     "v6_text",
 ]
 
@@ -153,3 +155,16 @@ def encode_prefixes(prefixes: Sequence[str], path_ids: Sequence[int] | None = No
     if len(path_ids) != len(prefixes):
         raise ValueError("path_ids and prefixes differ in length")
     return b"".join([encode_prefix(p, i) for p, i in zip(prefixes, path_ids, strict=True)])
+
+
+def encode_sent_prefixes(
+    prefixes: Sequence[str], path_ids: Sequence[int] | None, add_path: bool, family: Family
+) -> bytes:
+    """A prefix field of a sent UPDATE: with ``path_ids`` when ADD-PATH is negotiated to
+    send ``family`` (``add_path``, RFC 7911 §3), without them otherwise; ValueError when
+    they are needed and missing."""
+    if not add_path or not prefixes:
+        return encode_prefixes(prefixes)
+    if path_ids is None:
+        raise ValueError(f"ADD-PATH is negotiated for {family}: path ids are required")
+    return encode_prefixes(prefixes, path_ids)

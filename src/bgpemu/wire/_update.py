@@ -27,7 +27,7 @@ from bgpemu.errors import MessageError
 from bgpemu.types import IPV4_UNICAST
 from bgpemu.wire._attributes import DecodedAttributes, split_attributes
 from bgpemu.wire._mp import decode_mp_reach, decode_mp_unreach, encode_mp_reach, encode_mp_unreach
-from bgpemu.wire._nlri import NlriError, encode_prefixes
+from bgpemu.wire._nlri import NlriError, encode_sent_prefixes
 from bgpemu.wire._scapy import UpdateAddPathPacket, UpdatePacket
 from bgpemu.wire.constants import AttrType, ErrorCode, UpdateErrorSubcode
 from bgpemu.wire.context import CodecContext
@@ -216,10 +216,10 @@ def encode_update(update: Update, context: CodecContext, attrs: AttrEncoder) -> 
     """Encode an :class:`Update`; raises ValueError/EncodeError for a bad model."""
     send = context.add_path_send
     v4_ap = IPV4_UNICAST in send
-    withdrawn = encode_prefixes(
-        update.withdrawn, _ids(update.withdrawn_path_ids, v4_ap, len(update.withdrawn))
+    withdrawn = encode_sent_prefixes(
+        update.withdrawn, update.withdrawn_path_ids, v4_ap, IPV4_UNICAST
     )
-    nlri = encode_prefixes(update.nlri, _ids(update.nlri_path_ids, v4_ap, len(update.nlri)))
+    nlri = encode_sent_prefixes(update.nlri, update.nlri_path_ids, v4_ap, IPV4_UNICAST)
     blob = b""
     if update.mp_reach is not None:
         blob += encode_mp_reach(update.mp_reach, update.mp_reach.family in send)
@@ -227,11 +227,3 @@ def encode_update(update: Update, context: CodecContext, attrs: AttrEncoder) -> 
         blob += encode_mp_unreach(update.mp_unreach, update.mp_unreach.family in send)
     blob += attrs(update.attributes, True)
     return build_update(withdrawn, blob, nlri)
-
-
-def _ids(ids: tuple[int, ...] | None, add_path: bool, count: int) -> tuple[int, ...] | None:
-    if not add_path or not count:
-        return None
-    if ids is None:
-        raise ValueError("ADD-PATH is negotiated for IPv4 unicast: path ids are required")
-    return ids

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from dataclasses import replace
 
 import pytest
 
 from bgpemu.errors import EncodeError
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
-from bgpemu.wire import Codec, CodecContext, Framer, PathAttributes, Update
+from bgpemu.wire import Codec, CodecContext, Framer, MpReach, MpUnreach, PathAttributes, Update
 
 from .factories import BASE_ATTRS
 
@@ -97,6 +98,30 @@ def test_add_path_requires_path_ids() -> None:
         codec.pack_announce(IPV4_UNICAST, BASE_ATTRS, ["10.0.0.0/8"])
     with pytest.raises(EncodeError):
         codec.pack_withdraw(IPV4_UNICAST, ["10.0.0.0/8"], path_ids=[1, 2])
+
+
+_V6_REACH = MpReach(family=IPV6_UNICAST, next_hop="2001:db8::1", nlri=("2001:db8:1::/48",))
+_V6_UNREACH = MpUnreach(family=IPV6_UNICAST, withdrawn=("2001:db8:1::/48",))
+
+
+@pytest.mark.parametrize(
+    ("update", "family"),
+    [
+        (Update(attributes=BASE_ATTRS, nlri=("10.0.0.0/8",)), "ipv4-unicast"),
+        (Update(withdrawn=("10.0.0.0/8",)), "ipv4-unicast"),
+        (Update(attributes=replace(BASE_ATTRS, next_hop=None), mp_reach=_V6_REACH), "ipv6-unicast"),
+        (Update(mp_unreach=_V6_UNREACH), "ipv6-unicast"),
+    ],
+)
+def test_an_update_without_the_negotiated_path_ids_names_the_family(
+    update: Update, family: str
+) -> None:
+    """ADD-PATH send (RFC 7911 §3) for both families: a prefix field without its path
+    ids cannot be encoded, and the error says for which family they are missing."""
+    both = frozenset({IPV4_UNICAST, IPV6_UNICAST})
+    with pytest.raises(EncodeError, match=f"ADD-PATH is negotiated for {family}: path ids"):
+        Codec(CodecContext(add_path_send=both)).encode(update)
+    assert Codec(CodecContext(add_path_send=both)).encode(Update()) == Codec().encode(Update())
 
 
 def test_path_ids_ignored_when_not_negotiated() -> None:
