@@ -51,14 +51,26 @@ def _error(flags: int, code: int, value: bytes, reason: str) -> MessageError:
     )
 
 
-def _check_flags(flags: int, code: int, value: bytes) -> None:
-    """RFC 7606 §5.3: flags inconsistent with RFC 4760 (optional non-transitive)."""
+def _family(flags: int, code: AttrType, value: bytes, min_len: int) -> Family | None:
+    """The AFI/SAFI of an MP attribute (RFC 4760 §3, §4) once its flags (optional
+    non-transitive, RFC 7606 §5.3) and length are checked; None for a family bgpemu
+    does not support."""
     if flags & _OT_MASK != _FLAGS:
-        raise _error(flags, code, value, f"{AttrType(code).name} attribute flags 0x{flags:02x}")
-
-
-def _family(value: bytes) -> Family | None:
+        raise _error(flags, code, value, f"{code.name} attribute flags 0x{flags:02x}")
+    if len(value) < min_len:
+        raise _error(flags, code, value, f"{code.name} too short")
     return _FAMILIES.get(((value[0] << 8) | value[1], value[2]))
+
+
+def _prefixes(
+    flags: int, code: AttrType, value: bytes, start: int, family: Family, receive: frozenset[Family]
+) -> tuple[tuple[str, ...], tuple[int, ...] | None]:
+    """The prefix field from ``start`` to the end of the attribute, and its path ids
+    when ``family`` is in ``receive`` (RFC 7911 §3)."""
+    try:
+        return decode_prefixes(value[start:], family == IPV6_UNICAST, family in receive)
+    except NlriError as exc:
+        raise _error(flags, code, value, f"{code.name}: {exc}") from None
 
 
 def decode_mp_reach(
@@ -66,10 +78,7 @@ def decode_mp_reach(
 ) -> MpReach | None:
     """MP_REACH_NLRI, or None for an unsupported family (the caller records the discard)."""
     code = AttrType.MP_REACH_NLRI
-    _check_flags(flags, code, value)
-    if len(value) < 5:
-        raise _error(flags, code, value, "MP_REACH_NLRI too short")
-    family = _family(value)
+    family = _family(flags, code, value, 5)
     if family is None:
         return None
     nh_len = value[3]
@@ -88,12 +97,7 @@ def decode_mp_reach(
         if nh_len != 4:
             raise _error(flags, code, value, f"IPv4 next hop length {nh_len}")
         next_hop = socket.inet_ntoa(nh)
-    try:
-        nlri, ids = decode_prefixes(
-            value[nlri_start:], family == IPV6_UNICAST, family in add_path_receive
-        )
-    except NlriError as exc:
-        raise _error(flags, code, value, f"MP_REACH_NLRI: {exc}") from None
+    nlri, ids = _prefixes(flags, code, value, nlri_start, family, add_path_receive)
     return MpReach(
         family=family, next_hop=next_hop, link_local_next_hop=link_local, nlri=nlri, path_ids=ids
     )
@@ -104,18 +108,10 @@ def decode_mp_unreach(
 ) -> MpUnreach | None:
     """MP_UNREACH_NLRI, or None for an unsupported family."""
     code = AttrType.MP_UNREACH_NLRI
-    _check_flags(flags, code, value)
-    if len(value) < 3:
-        raise _error(flags, code, value, "MP_UNREACH_NLRI too short")
-    family = _family(value)
+    family = _family(flags, code, value, 3)
     if family is None:
         return None
-    try:
-        withdrawn, ids = decode_prefixes(
-            value[3:], family == IPV6_UNICAST, family in add_path_receive
-        )
-    except NlriError as exc:
-        raise _error(flags, code, value, f"MP_UNREACH_NLRI: {exc}") from None
+    withdrawn, ids = _prefixes(flags, code, value, 3, family, add_path_receive)
     return MpUnreach(family=family, withdrawn=withdrawn, path_ids=ids)
 
 

@@ -131,6 +131,28 @@ def test_malformed_mp_unreach_is_3_9() -> None:
     assert (err.code, err.subcode, err.data) == (3, 9, mp)
 
 
+@pytest.mark.parametrize(
+    ("code", "value", "reason"),
+    [
+        (14, b"\x00\x02\x01\x10", "MP_REACH_NLRI too short"),
+        (15, b"\x00\x02", "MP_UNREACH_NLRI too short"),
+        (14, b"\x00\x02\x01\x10" + V6_NH + b"\x00\x81", "MP_REACH_NLRI: "),
+        (15, b"\x00\x02\x01\x81", "MP_UNREACH_NLRI: "),
+        (14, b"\x00\x02\x01\x10" + V6_NH + b"\x00", "MP_REACH_NLRI attribute flags 0xc0"),
+        (15, b"\x00\x02\x01", "MP_UNREACH_NLRI attribute flags 0xc0"),
+    ],
+)
+def test_a_malformed_mp_attribute_is_named_in_the_reason(
+    code: int, value: bytes, reason: str
+) -> None:
+    """RFC 4760 §7 / RFC 7606 §5.3: the reset's reason names the attribute at fault."""
+    flags = 0xC0 if "flags" in reason else 0x80
+    mp = attr(flags, code, value)
+    err = reset(update(attrs=ORIGIN_IGP + AS_PATH_2 + mp))
+    assert (err.code, err.subcode, err.data) == (3, 9, mp)
+    assert err.reason.startswith(reason)
+
+
 def test_unrecognized_well_known_is_3_2_with_attribute() -> None:
     weird = attr(0x40, 77, b"ab")
     err = reset(update(attrs=MANDATORY + weird, nlri=NLRI_10_24))
