@@ -11,7 +11,7 @@ runtime): those only move bytes and time.
 Inputs are method calls with ``now``: a connection up, bytes received on it, its
 close, a connection attempt that failed (:meth:`Node.connected`, :meth:`Node.received`,
 :meth:`Node.closed`, :meth:`Node.connect_failed`, connections numbered by the engine;
-which connection carries what, and collisions, are :mod:`bgpemu.router.connections`),
+which connection carries what, and collisions, are :mod:`bgpemu.router.neighbor_connections`),
 session timers (:meth:`Node.on_timers`), a router timer, and operator actions: the
 whole node started or stopped (:meth:`Node.start`, :meth:`Node.stop` with a Cease
 subcode), one session started, stopped, reset or restarted, routes originated or
@@ -59,10 +59,10 @@ from typing import Any
 
 from bgpemu.rib.path import Path
 from bgpemu.router.config import OriginatedRoute
-from bgpemu.router.connections import Connections, Step, feeding
 from bgpemu.router.core import Router
 from bgpemu.router.exports import Announce, Export, Packed, export_frames
 from bgpemu.router.neighbor import NeighborPolicy, peer_info
+from bgpemu.router.neighbor_connections import Connections, Step, feeding
 from bgpemu.router.node_effects import (
     Accepted,
     Collision,
