@@ -19,7 +19,7 @@ session draws its RFC 4271 §10 jitter from its own ``random.Random`` seeded wit
 seed give the same event order and the same tables, whatever order the specs are
 listed in.  The fabric's own part is the operator's actions and the topology changes,
 which it hands to each node (:mod:`bgpemu.router.node`), and its event log
-(:mod:`bgpemu.fabric.report`).
+(:mod:`bgpemu.fabric.events`).
 
 Convergence (:meth:`Fabric.run_until_idle`): the fabric is *idle* when
 
@@ -62,12 +62,12 @@ from typing import Any
 
 from bgpemu.errors import BgpEmuError
 from bgpemu.fabric.changes import apply_change
+from bgpemu.fabric.events import node_report, session_report
 from bgpemu.fabric.links import (
     Cut,
     End,
     Pair,
 )
-from bgpemu.fabric.report import node_report, session_report
 from bgpemu.fabric.transport import Host, Transport
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
