@@ -61,7 +61,7 @@ from dataclasses import replace
 from typing import Any
 
 from bgpemu.errors import BgpEmuError
-from bgpemu.fabric.changes import apply_change
+from bgpemu.fabric.apply_change import apply_change
 from bgpemu.fabric.events import node_report, session_report
 from bgpemu.fabric.links import (
     Cut,
@@ -328,7 +328,7 @@ class Fabric:
     # -- topology changes ------------------------------------------------------------------
 
     def apply(self, change: SpecChange) -> None:
-        """Carry out a topology change now (:func:`bgpemu.fabric.changes.apply_change`)."""
+        """Carry out a topology change now (:func:`bgpemu.fabric.apply_change.apply_change`)."""
         apply_change(self, change)
 
     def add_node(self, spec: SpeakerSpec) -> None:

@@ -7,7 +7,7 @@ RFC 4486 §4 subcode 6), originated routes announced or withdrawn.  What no runn
 router changes in place (its address, ASN, router id, next hops, decision settings)
 takes a restart.  :func:`spec_change` compares two tuples of
 :class:`~bgpemu.router.spec.SpeakerSpec` by speaker name; both engines carry the
-result out on running speakers (the fabric in :mod:`bgpemu.fabric.changes`, the TCP
+result out on running speakers (the fabric in :mod:`bgpemu.fabric.apply_change`, the TCP
 lab in :mod:`bgpemu.lab.supervisor`), in this order:
 
 1. start :attr:`SpecChange.add_speakers` (they listen before anyone dials them);
