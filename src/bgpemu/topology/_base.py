@@ -7,7 +7,7 @@ Every value is normalised on the way in (``10.1.0.0/16`` stays a string, but
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -26,6 +26,7 @@ __all__ = [
     "Name",
     "Prefix",
     "Prepend",
+    "models_by_tag",
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -45,6 +46,23 @@ class Model(BaseModel):
         use_attribute_docstrings=True,
         field_title_generator=lambda name, info: info.alias or name,
     )
+
+
+M = TypeVar("M", bound=Model)
+
+
+def models_by_tag(union: object, tag: str, base: type[M]) -> dict[str, type[M]]:
+    """Each member of a discriminated union of models (``Annotated[A | B, Field(discriminator=
+    tag)]``) under the literal value of its ``tag`` field, in the union's order: the
+    lookup table of a ``role`` or ``type``, read from the union instead of written again.
+    TypeError for a member that is not a ``base``."""
+    table: dict[str, type[M]] = {}
+    for member in get_args(get_args(union)[0]):
+        if not (isinstance(member, type) and issubclass(member, base)):
+            raise TypeError(f"{member!r} in the union is not a {base.__name__}")
+        (value,) = get_args(member.model_fields[tag].annotation)
+        table[value] = member
+    return table
 
 
 def _prefix(value: str) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from bgpemu.config.keys import Md5Key
-from bgpemu.topology._base import IpAddress, Model, Name, Prefix
+from bgpemu.topology._base import IpAddress, Model, Name, Prefix, models_by_tag
 from bgpemu.topology.nodes import SessionPolicyModel
 
 __all__ = [
@@ -194,16 +194,8 @@ ConnectionModel = Annotated[
     Field(discriminator="type"),
 ]
 
-CONNECTION_MODELS: dict[str, type[_Connection]] = {
-    "site_to_site": SiteToSiteModel,
-    "vnet_to_vnet": VnetToVnetModel,
-    "expressroute": ExpressRouteConnectionModel,
-    "hub_vnet": HubVnetConnectionModel,
-    "hub_vpn": HubVpnConnectionModel,
-    "hub_expressroute": HubErConnectionModel,
-    "hub_bgp": HubBgpConnectionModel,
-    "route_server_peer": RouteServerPeerModel,
-    "bgp": BgpPeeringModel,
-}
-"""Connection type -> model."""
+CONNECTION_MODELS: dict[str, type[_Connection]] = models_by_tag(
+    ConnectionModel, "type", _Connection
+)
+"""Connection type -> model, in the union's order."""
 CONNECTION_TYPES: tuple[str, ...] = tuple(CONNECTION_MODELS)

@@ -26,6 +26,7 @@ from bgpemu.topology._base import (
     Name,
     Prefix,
     Prepend,
+    models_by_tag,
 )
 
 __all__ = [
@@ -292,15 +293,5 @@ NodeModel = Annotated[
     Field(discriminator="role"),
 ]
 
-ROLE_MODELS: dict[str, type[Model]] = {
-    "onprem": OnPremModel,
-    "vnet": VNetModel,
-    "vpn_gateway": VpnGatewayModel,
-    "expressroute_gateway": ExpressRouteGatewayModel,
-    "expressroute": ExpressRouteCircuitModel,
-    "route_server": RouteServerModel,
-    "nva": NvaModel,
-    "vwan": VWanModel,
-    "vwan_hub": VWanHubModel,
-}
-"""Role name -> model, in the order docs/topology.md describes them."""
+ROLE_MODELS: dict[str, type[Model]] = models_by_tag(NodeModel, "role", Model)
+"""Role name -> model, in the order docs/topology.md describes them (the union's)."""
