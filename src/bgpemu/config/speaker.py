@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from bgpemu.config._problems import problems_from_validation
+from bgpemu.config._schema_problems import problems_from_validation
 from bgpemu.config.keys import KEY_SOURCES, KeySources, Md5Key
 from bgpemu.config.safe_yaml import YamlProblem, parse, read_file
 from bgpemu.errors import ConfigError, ConfigProblem

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from bgpemu.azure.model import Network
-from bgpemu.config._problems import dotted
+from bgpemu.config._schema_problems import dotted
 from bgpemu.config.keys import KEY_SOURCES, KeySources
 from bgpemu.config.safe_yaml import gc_paused, read_file
 from bgpemu.errors import ConfigError, ConfigProblem

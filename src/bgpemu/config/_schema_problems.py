@@ -1,4 +1,8 @@
-"""Turn pydantic and YAML errors into :class:`~bgpemu.errors.ConfigProblem` values."""
+"""Schema errors (pydantic) as :class:`~bgpemu.errors.ConfigProblem` values with dotted paths.
+
+The YAML errors are :mod:`bgpemu.config.safe_yaml`'s; ``topology/_schema_issues.py``
+does the same for the topology file, with its own ``Issue`` values.
+"""
 
 from __future__ import annotations
 
