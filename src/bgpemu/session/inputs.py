@@ -8,6 +8,7 @@ message inputs by :meth:`Session.receive_data`; the rest by the shell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 from bgpemu.errors import MessageError
 from bgpemu.wire.constants import CeaseSubcode
@@ -227,27 +228,5 @@ Input = (
 )
 """Every input the FSM accepts."""
 
-INPUT_TYPES: tuple[type[Input], ...] = (
-    ManualStart,
-    ManualStop,
-    AutomaticStart,
-    ConnectRetryTimerExpires,
-    HoldTimerExpires,
-    KeepaliveTimerExpires,
-    IdleHoldTimerExpires,
-    TcpCrAcked,
-    TcpConnectionConfirmed,
-    TcpConnectionFails,
-    BgpOpen,
-    BgpHeaderErr,
-    BgpOpenMsgErr,
-    OpenCollisionDump,
-    NotifMsgVerErr,
-    NotifMsg,
-    KeepAliveMsg,
-    UpdateMsg,
-    UpdateMsgErr,
-    RouteRefreshMsg,
-    RouteRefreshMsgErr,
-)
+INPUT_TYPES: tuple[type[Input], ...] = get_args(Input)
 """The members of :data:`Input`, in RFC 4271 §8.1 event order."""
