@@ -68,7 +68,8 @@ def sensitive_prefixes(item: object) -> frozenset[str] | None:
 
     The router runs such an import policy once per UPDATE
     (:class:`~bgpemu.router.shared_import.SharedImport`) and memoises such an export policy's
-    result per attribute set (``Router._export``): most of a large table shares a few
+    result per attribute set (:meth:`Exporter.attributes
+    <bgpemu.router.exporter.Exporter.attributes>`): most of a large table shares a few
     attribute sets, so one policy evaluation serves many prefixes.
     """
     value = getattr(item, "sensitive_prefixes", None)

@@ -6,7 +6,8 @@ outcome does not depend on the prefix (:func:`~bgpemu.policy.base.sensitive_pref
 therefore treats them all alike: :class:`SharedImport` runs it on the first path and
 gives the others the same outcome, rebased on their own prefix, path id and arrival
 number.  Besides the time saved, the accepted paths then share one attributes object,
-which is what lets the router share its export results too (``Router._export``).
+which is what lets the router share its export results too
+(:meth:`Exporter.attributes <bgpemu.router.exporter.Exporter.attributes>`).
 """
 
 from __future__ import annotations
