@@ -2,7 +2,9 @@
 
 - :mod:`bgpemu.observe.topics`: every topic (pure);
 - :mod:`bgpemu.observe.payloads`: the JSON documents and deltas (pure);
-- :mod:`bgpemu.observe.feed`: sequence numbers of a node's tables (pure);
+- :mod:`bgpemu.observe.tables`: a node's tables as the feed reads and writes them (pure);
+- :mod:`bgpemu.observe.journal`: the router's changes between two reads (pure);
+- :mod:`bgpemu.observe.feed`: sequence numbers of a node's tables, documents and deltas (pure);
 - :mod:`bgpemu.observe.mqtt`: the publisher and observer (the only aiomqtt import);
 - :mod:`bgpemu.observe.speaker_feed`: publishes a running :class:`~bgpemu.runtime.Speaker`.
 
