@@ -257,39 +257,33 @@ class Publish:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Puback:
+class _Acknowledgement:
+    """The layout the four packets of a QoS 1/2 flow share (5.0 §3.4.2: packet
+    identifier, reason code, properties; 3.1.1 has the packet identifier only)."""
+
+    packet_id: int
+    reason_code: int = 0
+    properties: Properties = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Puback(_Acknowledgement):
     """PUBACK (3.1.1 §3.4, 5.0 §3.4)."""
 
-    packet_id: int
-    reason_code: int = 0
-    properties: Properties = ()
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Pubrec:
+class Pubrec(_Acknowledgement):
     """PUBREC (3.1.1 §3.5, 5.0 §3.5)."""
 
-    packet_id: int
-    reason_code: int = 0
-    properties: Properties = ()
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Pubrel:
+class Pubrel(_Acknowledgement):
     """PUBREL (3.1.1 §3.6, 5.0 §3.6)."""
 
-    packet_id: int
-    reason_code: int = 0
-    properties: Properties = ()
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Pubcomp:
+class Pubcomp(_Acknowledgement):
     """PUBCOMP (3.1.1 §3.7, 5.0 §3.7)."""
-
-    packet_id: int
-    reason_code: int = 0
-    properties: Properties = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
