@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bgpemu.cli._configs import load_all
 from bgpemu.cli._json_stream import EncodedArray, json_chunks
@@ -25,7 +25,10 @@ from bgpemu.rib.route import as_path_text
 from bgpemu.router.table import loc_rib_text
 from bgpemu.runtime.daemon_gc import daemon_gc
 
-__all__ = ["add_parser", "render_table", "run"]
+if TYPE_CHECKING:
+    from bgpemu.azure.converge import Solution
+
+__all__ = ["add_parser", "render_table", "report_json_members", "run"]
 
 
 def add_parser(commands: Any) -> None:
@@ -161,6 +164,16 @@ def _loc_rib_text(loc_rib: LocRib, encode: Callable[[Any], str]) -> Iterator[str
     return loc_rib_text(loc_rib.entries(), encode)
 
 
+def report_json_members(solution: Solution) -> Iterator[tuple[str, Any]]:
+    """The members of the topology report (``azure.report.report_members``) as ``solve
+    -o json`` writes them with :func:`json_chunks`: the Loc-RIBs (each ``Router.table()``)
+    by :func:`_loc_ribs`, the same text without a dict per entry."""
+    from bgpemu.azure.report import report_members
+
+    for key, value in report_members(solution):
+        yield key, _loc_ribs(solution.fabric) if key == "nodes" else value
+
+
 def _write_json(members: Iterator[tuple[str, Any]]) -> None:
     """Print the JSON object of ``members`` (``json.dumps(indent=2)``'s text) piece by
     piece: a large network's report is never held whole (:mod:`bgpemu.cli._json_stream`)."""
@@ -195,15 +208,7 @@ def _run_topology(args: argparse.Namespace) -> int:
         return 2
     if view is None:
         if args.output == "json":
-            from bgpemu.azure.report import report_members
-
-            # The report's Loc-RIBs (each Router.table()) as _loc_ribs writes them: the
-            # same text, without a dict per entry.
-            members = report_members(solution)
-            _write_json(
-                (key, _loc_ribs(solution.fabric) if key == "nodes" else value)
-                for key, value in members
-            )
+            _write_json(report_json_members(solution))
         else:
             _print_tables(args, solution.fabric, solution.converged_after)
         return 0
