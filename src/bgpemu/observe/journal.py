@@ -54,8 +54,9 @@ class RouterChanges:
     """(peer, prefixes by family) batches: the peer's Adj-RIB-In changes, at most."""
 
     def by_table(self) -> Marks:
-        """The batches grouped per table key and family (not merged: the feed merges
-        them, or compares a table whole where they name most of it)."""
+        """The batches grouped per table key and family, not merged: the feed merges
+        them, or compares a family whole where they name a large share of it
+        (:func:`~bgpemu.observe.tables.changed_among`)."""
         marks: Marks = {}
         if self.loc:
             loc = marks[_LOC] = {}
