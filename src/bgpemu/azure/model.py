@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from bgpemu.azure.security import AzureFirewall, NetworkInterface, NetworkSecurityGroup
 from bgpemu.types import TcpMd5Key
 
 __all__ = [
@@ -172,6 +173,11 @@ class Subnet:
     name: str
     address_prefix: str
     route_table: str | None = None
+    network_security_group: str | None = None
+    """The subnet's NSG (NSG-S, §1.4 of azure-traffic.md); refused on GatewaySubnet,
+    RouteServerSubnet and AzureFirewallSubnet."""
+    network_interfaces: tuple[NetworkInterface, ...] = ()
+    """The virtual machines' interfaces in this subnet."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -293,6 +299,13 @@ class Nva:
     prepend: int = 0
     """Extra copies of its ASN on everything it advertises (active/passive, §7)."""
     max_paths: int = 4
+    subnet: str | None = None
+    """The subnet of ``vnet`` its interface is in (the one holding ``address``)."""
+    enable_ip_forwarding: bool = True
+    """Its interface forwards packets not addressed to it (an appliance does; set false
+    to model the pitfall P3 of azure-traffic.md §6)."""
+    network_security_group: str | None = None
+    application_security_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -494,6 +507,9 @@ class Network:
     name: str
     nodes: tuple[Node, ...]
     connections: tuple[Connection, ...] = ()
+    network_security_groups: tuple[NetworkSecurityGroup, ...] = ()
+    application_security_groups: tuple[str, ...] = ()
+    firewalls: tuple[AzureFirewall, ...] = ()
     source: object = field(default=None, init=False, compare=False, repr=False)
     """The topology document this network was compiled from (a
     :class:`bgpemu.topology.source.TopologySource`: the model of record, which runtime
