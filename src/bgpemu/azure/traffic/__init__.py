@@ -1,0 +1,10 @@
+"""What Azure decides for one flow once routes exist (L6, pure functions; issue 14).
+
+Section numbers (§) refer to ``shared/azure-traffic.md``.  Inputs are the same as the
+Azure views': the network, the plan and the routers' snapshots.
+
+- :mod:`.flow`: the flow (5-tuple) and the integer address and port sets rules match with.
+- :mod:`.tags`: service tags per subnet (§3, decisions §9.1 and §9.2).
+- :mod:`.nsg`: the default rules, NSG evaluation (§2), effective security rules (§4.1) and
+  IP flow verify (§4.2).
+"""
