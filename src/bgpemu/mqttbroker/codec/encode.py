@@ -104,6 +104,12 @@ def _properties(properties: Properties) -> bytes:
     return encode_varint(len(body)) + body
 
 
+def _id_and_properties(packet_id: int, properties: Properties, v5: bool) -> bytes:
+    """The variable header of SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK: the packet
+    identifier, then in 5.0 the properties (5.0 §3.8.2, §3.9.2, §3.10.2, §3.11.2)."""
+    return _packet_id(packet_id) + _properties(properties) if v5 else _packet_id(packet_id)
+
+
 def _frame(kind: PacketType, flags: int, body: bytes) -> bytes:
     return bytes(((kind << 4) | flags,)) + encode_varint(len(body)) + body
 
@@ -151,22 +157,18 @@ def encode(packet: Packet, protocol_level: int) -> bytes:
         case Suback():
             if not packet.reason_codes:
                 raise EncodeError("SUBACK without a return code")
-            body = _packet_id(packet.packet_id)
-            if v5:
-                body += _properties(packet.properties)
+            body = _id_and_properties(packet.packet_id, packet.properties, v5)
             return _frame(PacketType.SUBACK, 0, body + bytes(packet.reason_codes))
         case Unsubscribe():
             if not packet.topic_filters:
                 raise EncodeError("UNSUBSCRIBE without a topic filter")
-            body = _packet_id(packet.packet_id)
-            if v5:
-                body += _properties(packet.properties)
+            body = _id_and_properties(packet.packet_id, packet.properties, v5)
             body += b"".join(_string(topic_filter) for topic_filter in packet.topic_filters)
             return _frame(PacketType.UNSUBSCRIBE, 2, body)
         case Unsuback():
-            body = _packet_id(packet.packet_id)
+            body = _id_and_properties(packet.packet_id, packet.properties, v5)
             if v5:
-                body += _properties(packet.properties) + bytes(packet.reason_codes)
+                body += bytes(packet.reason_codes)  # 3.1.1 §3.11: no payload
             return _frame(PacketType.UNSUBACK, 0, body)
         case Pingreq():
             return _frame(PacketType.PINGREQ, 0, b"")
@@ -238,9 +240,7 @@ def _encode_connect(packet: Connect) -> bytes:
 def _encode_subscribe(packet: Subscribe, v5: bool) -> bytes:
     if not packet.subscriptions:
         raise EncodeError("SUBSCRIBE without a topic filter")
-    body = _packet_id(packet.packet_id)
-    if v5:
-        body += _properties(packet.properties)
+    body = _id_and_properties(packet.packet_id, packet.properties, v5)
     for request in packet.subscriptions:
         options = request.qos
         if v5:
