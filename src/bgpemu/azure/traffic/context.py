@@ -1,0 +1,425 @@
+"""What every traffic answer looks up, built once per converged network (L6, pure).
+
+Theory of operation.  A :class:`TrafficContext` is made from the inputs of the Azure
+views (``network, plan, snapshots``) and indexes, once:
+
+* **owners**: every address a packet can be delivered to, by integer address: the
+  virtual machines' interfaces, the NVAs, the Azure Firewalls, and every BGP endpoint of
+  the plan (VPN gateway instances, ER gateways, the MSEEs of a circuit, Route Server
+  instances, vWAN hub routers, on-prem routers) (§5.1 step 3, §5.2);
+* **on-prem hosts**: the ranges each on-prem router announces, longest match first
+  (decision §9.12: an address inside them is a host behind that router);
+* **subnets**: every subnet prefix of every VNet, longest match first, so a packet's
+  position (which subnet's effective routes it is looked up in, §5.1 step 2, §5.3) is
+  found from an address;
+* **effective routes** per subnet, made when first asked and kept: the Active rows of
+  :func:`bgpemu.azure.views.effective.effective_routes` (the one place that computes
+  them) in a longest-prefix-match table of integers (§5.1 step 2 [UDR] "LPM"), and the
+  subnet's service tags (:func:`bgpemu.azure.traffic.tags.service_tags`) from the same
+  rows.
+
+No ``ipaddress`` object is made on a lookup: addresses are the integer keys of
+:func:`bgpemu.azure.traffic.flow.address_value` (``version << 128 | address``), which a
+:class:`~bgpemu.azure.traffic.flow.Flow` carries already.  Section numbers (§) refer to
+``shared/azure-traffic.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from bgpemu.azure.model import Network, Nva, OnPrem, RouteTable, Subnet, VNet
+from bgpemu.azure.plan import Plan
+from bgpemu.azure.security import AzureFirewall, NetworkInterface
+from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.azure.traffic.flow import address_value
+from bgpemu.azure.traffic.tags import ServiceTags, service_tags
+from bgpemu.azure.views._lookup import resource_id
+from bgpemu.azure.views.effective import effective_routes
+from bgpemu.types import prefix_key
+
+__all__ = [
+    "EffectiveRoute",
+    "Owner",
+    "OwnerKind",
+    "PrefixTable",
+    "TrafficContext",
+]
+
+_T = TypeVar("_T")
+
+_LOW_128 = (1 << 128) - 1
+_AZURE_FIREWALL_SUBNET = "AzureFirewallSubnet"
+_GATEWAY_SUBNET = "GatewaySubnet"
+
+
+class PrefixTable(Generic[_T]):
+    """Longest-prefix match over integer prefixes (§5.1 step 2: LPM).
+
+    One dict per (version, length), probed from the longest length down: a lookup costs
+    one shift and one dict probe per distinct length, with no object made.
+    """
+
+    __slots__ = ("_lengths", "_tables")
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[int, int], dict[int, _T]] = {}
+        self._lengths: dict[int, list[int]] = {4: [], 6: []}
+
+    def add(self, prefix: str, value: _T) -> None:
+        """Add ``value`` under ``prefix`` (the first value added under a prefix is kept)."""
+        version, network, length = prefix_key(prefix)
+        bits = 32 if version == 4 else 128
+        table = self._tables.get((version, length))
+        if table is None:
+            table = self._tables[(version, length)] = {}
+            self._lengths[version] = sorted([*self._lengths[version], length], reverse=True)
+        table.setdefault(network >> (bits - length), value)
+
+    def lookup(self, address: int) -> tuple[int, _T] | None:
+        """``(length, value)`` of the longest prefix holding ``address`` (an
+        :func:`~bgpemu.azure.traffic.flow.address_value` key); None if none does."""
+        version = address >> 128
+        value = address & _LOW_128
+        bits = 32 if version == 4 else 128
+        tables = self._tables
+        for length in self._lengths.get(version, ()):
+            found = tables[(version, length)].get(value >> (bits - length))
+            if found is not None:
+                return length, found
+        return None
+
+
+class OwnerKind(StrEnum):
+    """What holds an address a packet can be delivered to (§5.2)."""
+
+    INTERFACE = "NetworkInterface"
+    NVA = "Nva"
+    FIREWALL = "AzureFirewall"
+    VPN_GATEWAY = "VpnGateway"
+    EXPRESSROUTE_GATEWAY = "ExpressRouteGateway"
+    MSEE = "ExpressRouteCircuit"
+    ROUTE_SERVER = "RouteServer"
+    HUB_ROUTER = "VirtualHub"
+    ONPREM = "OnPremRouter"
+    ONPREM_HOST = "OnPremHost"
+
+
+_ROLE_KINDS = {
+    "onprem": OwnerKind.ONPREM,
+    "vpn_gateway": OwnerKind.VPN_GATEWAY,
+    "expressroute": OwnerKind.MSEE,
+    "expressroute_gateway": OwnerKind.EXPRESSROUTE_GATEWAY,
+    "route_server": OwnerKind.ROUTE_SERVER,
+    "vwan_hub": OwnerKind.HUB_ROUTER,
+    "nva": OwnerKind.NVA,
+}
+"""The plan's endpoint roles (:class:`bgpemu.azure.plan.Endpoint`) as owner kinds."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owner:
+    """The holder of one address.
+
+    ``forwarding``: it may receive packets not addressed to it and send packets with a
+    foreign source (a NIC's ``enableIPForwarding``, §5.3 [NIC-IPFWD]; gateways, routers
+    and the firewall always forward).  ``stateful``: it keeps connection state, so the
+    reply must cross it too (an NVA or a firewall, §6 P1).
+    """
+
+    kind: OwnerKind
+    name: str
+    """The interface, NVA, firewall or topology node name."""
+    address: str
+    vnet: str | None = None
+    subnet: str | None = None
+    """The subnet holding the address (None: outside any declared subnet)."""
+    speaker: str | None = None
+    """The plan's speaker at this address (gateways, routers, NVAs)."""
+    resource_id: str = "Unknown"
+    forwarding: bool = True
+    stateful: bool = False
+    running: bool = True
+    interface: NetworkInterface | None = None
+    nva: Nva | None = None
+    firewall: AzureFirewall | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EffectiveRoute:
+    """One Active effective route of a subnet (§4.3: what next hop answers from)."""
+
+    prefix: str
+    next_hop_type: str
+    next_hops: tuple[str, ...]
+    source: str
+    """``Default``, ``User`` or ``VirtualNetworkGateway`` (§4.3)."""
+    name: str | None = None
+    """The UDR's name (User routes)."""
+    route_table_id: str = "System Route"
+    """The route table's resource id for a UDR, else ``System Route`` (§4.3 [NW-NH])."""
+
+
+_NAMED_SOURCES = frozenset({OwnerKind.INTERFACE, OwnerKind.NVA, OwnerKind.FIREWALL})
+
+Position = tuple[str, str | None]
+"""Where a packet is looked up: ``(vnet, subnet)`` (subnet None: the VNet-wide table)."""
+
+
+@dataclass(slots=True)
+class TrafficContext:
+    """The converged network's traffic index: owners, hosts, subnets, effective routes."""
+
+    network: Network
+    plan: Plan
+    snapshots: Mapping[str, RouterSnapshot]
+    owners: dict[int, Owner] = field(default_factory=dict)
+    hosts: PrefixTable[str] = field(default_factory=PrefixTable)
+    """On-prem announced ranges -> the on-prem node announcing them (decision §9.12)."""
+    subnets: PrefixTable[Position] = field(default_factory=PrefixTable)
+    vnets: PrefixTable[str] = field(default_factory=PrefixTable)
+    """VNet address ranges -> VNet name."""
+    _routes: dict[Position, PrefixTable[EffectiveRoute]] = field(default_factory=dict)
+    _tables: dict[Position, list[EffectiveRoute]] = field(default_factory=dict)
+    _tags: dict[Position, ServiceTags] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        network = self.network
+        for vnet in network.of_type(VNet):
+            for prefix in vnet.address_space:
+                self.vnets.add(prefix, vnet.name)
+            for subnet in vnet.subnets:
+                self.subnets.add(subnet.address_prefix, (vnet.name, subnet.name))
+        for vnet in network.of_type(VNet):
+            for subnet in vnet.subnets:
+                for nic in subnet.network_interfaces:
+                    self._own(
+                        Owner(
+                            kind=OwnerKind.INTERFACE,
+                            name=nic.name,
+                            address=nic.private_ip_address,
+                            vnet=nic.vnet,
+                            subnet=nic.subnet,
+                            resource_id=resource_id(
+                                network,
+                                "networkInterfaces",
+                                nic.name,
+                                "ipConfigurations",
+                                "ipconfig1",
+                            ),
+                            forwarding=nic.enable_ip_forwarding,
+                            running=nic.running,
+                            interface=nic,
+                        )
+                    )
+        for firewall in network.firewalls:
+            self._own(
+                Owner(
+                    kind=OwnerKind.FIREWALL,
+                    name=firewall.name,
+                    address=firewall.private_ip_address,
+                    vnet=firewall.vnet,
+                    subnet=_AZURE_FIREWALL_SUBNET,
+                    resource_id=resource_id(network, "azureFirewalls", firewall.name),
+                    stateful=True,
+                    firewall=firewall,
+                )
+            )
+        for endpoint in self.plan.endpoints.values():
+            kind = _ROLE_KINDS.get(endpoint.role)
+            if kind is None:
+                continue
+            node = network.node(endpoint.node)
+            vnet_name = getattr(node, "vnet", None)
+            position = self.position_of(endpoint.azure_address)
+            nva = node if isinstance(node, Nva) else None
+            self._own(
+                Owner(
+                    kind=kind,
+                    name=endpoint.node,
+                    address=endpoint.azure_address,
+                    vnet=vnet_name if isinstance(vnet_name, str) else None,
+                    subnet=_subnet_of(kind, nva, position, vnet_name),
+                    speaker=endpoint.speaker,
+                    resource_id=_node_id(network, kind, endpoint.node),
+                    forwarding=nva.enable_ip_forwarding if nva is not None else True,
+                    stateful=nva is not None,
+                    nva=nva,
+                )
+            )
+        for onprem in network.of_type(OnPrem):
+            for announcement in onprem.announcements:
+                self.hosts.add(announcement.prefix, onprem.name)
+
+    def _own(self, owner: Owner) -> None:
+        """Index ``owner`` by its address; the first holder of an address keeps it."""
+        self.owners.setdefault(address_value(owner.address), owner)
+
+    # ----------------------------------------------------------------- lookups
+
+    def owner(self, address: int) -> Owner | None:
+        """The interface, appliance, gateway or router holding ``address`` (None: none)."""
+        return self.owners.get(address)
+
+    def host_router(self, address: int) -> str | None:
+        """The on-prem router announcing the longest range holding ``address``."""
+        found = self.hosts.lookup(address)
+        return None if found is None else found[1]
+
+    def position_of(self, address: str | int) -> Position | None:
+        """The subnet holding ``address`` (or its VNet, subnet None); None: in no VNet."""
+        key = address_value(address) if isinstance(address, str) else address
+        found = self.subnets.lookup(key)
+        if found is not None:
+            return found[1]
+        vnet = self.vnets.lookup(key)
+        return None if vnet is None else (vnet[1], None)
+
+    def position(self, owner: Owner) -> Position | None:
+        """Where packets ``owner`` sends are looked up: its subnet's effective routes
+        (§5.1 step 2; an NVA's onward lookup, §5.3), its VNet-wide table when the
+        subnet is not declared (a gateway without a GatewaySubnet); None outside Azure."""
+        if owner.vnet is None:
+            return None
+        if owner.subnet is not None and any(
+            s.name == owner.subnet for s in self.vnet(owner.vnet).subnets
+        ):
+            return (owner.vnet, owner.subnet)
+        return (owner.vnet, None)
+
+    def find(self, name_or_address: str) -> Owner:
+        """The owner of an address, or the interface / NVA / firewall called so.
+
+        ValueError naming it when nothing holds that address or has that name.
+        """
+        try:
+            key = address_value(name_or_address)
+        except ValueError:
+            key = None
+        if key is not None:
+            owner = self.owners.get(key)
+            if owner is None:
+                raise ValueError(
+                    f"no interface, appliance, firewall, gateway or router holds address "
+                    f"{name_or_address} in network {self.network.name!r}"
+                )
+            return owner
+        for owner in self.owners.values():
+            if owner.name == name_or_address and owner.kind in _NAMED_SOURCES:
+                return owner
+        raise ValueError(
+            f"no interface, NVA or firewall named {name_or_address!r} "
+            f"in network {self.network.name!r}"
+        )
+
+    def vnet(self, name: str) -> VNet:
+        """The VNet called ``name``."""
+        node = self.network.node(name)
+        assert isinstance(node, VNet), name
+        return node
+
+    def subnet(self, position: Position) -> Subnet | None:
+        """The subnet of ``position`` (None for a VNet-wide position)."""
+        vnet_name, subnet_name = position
+        if subnet_name is None:
+            return None
+        return next((s for s in self.vnet(vnet_name).subnets if s.name == subnet_name), None)
+
+    def route_table(self, position: Position) -> RouteTable | None:
+        """The route table associated with ``position``'s subnet, if any."""
+        subnet = self.subnet(position)
+        if subnet is None or subnet.route_table is None:
+            return None
+        vnet = self.vnet(position[0])
+        return next((t for t in vnet.route_tables if t.name == subnet.route_table), None)
+
+    def routes(self, position: Position) -> list[EffectiveRoute]:
+        """The Active effective routes of ``position`` (made once, then kept)."""
+        table = self._tables.get(position)
+        if table is None:
+            self._index(position)
+            table = self._tables[position]
+        return table
+
+    def lookup(self, position: Position, destination: int) -> EffectiveRoute | None:
+        """The Active effective route ``destination`` matches at ``position`` (§5.1 step 2:
+        longest prefix; the effective-routes view has already chosen between sources
+        of one prefix, §1.4 [UDR])."""
+        table = self._routes.get(position)
+        if table is None:
+            table = self._index(position)
+        found = table.lookup(destination)
+        return None if found is None else found[1]
+
+    def tags(self, position: Position) -> ServiceTags:
+        """The service tags as ``position``'s NSGs see them (§3, decisions §9.1, §9.2:
+        :func:`bgpemu.azure.traffic.tags.service_tags` of its effective routes), kept."""
+        found = self._tags.get(position)
+        if found is None:
+            self._index(position)
+            found = self._tags[position]
+        return found
+
+    def _index(self, position: Position) -> PrefixTable[EffectiveRoute]:
+        vnet_name, subnet_name = position
+        view = effective_routes(self.network, self.plan, self.snapshots, vnet_name, subnet_name)
+        table_id = "System Route"
+        route_table = self.route_table(position)
+        if route_table is not None:
+            table_id = resource_id(self.network, "routeTables", route_table.name)
+        rows = [
+            EffectiveRoute(
+                prefix=item["addressPrefix"][0],
+                next_hop_type=item["nextHopType"],
+                next_hops=tuple(item["nextHopIpAddress"]),
+                source=item["source"],
+                name=item["name"],
+                route_table_id=table_id if item["source"] == "User" else "System Route",
+            )
+            for item in view["value"]
+            if item["state"] == "Active"
+        ]
+        self._tags[position] = service_tags(view)
+        lpm: PrefixTable[EffectiveRoute] = PrefixTable()
+        for row in rows:
+            lpm.add(row.prefix, row)
+        self._tables[position] = rows
+        self._routes[position] = lpm
+        return lpm
+
+    def interfaces(self) -> Iterator[Owner]:
+        """Every virtual machine interface, in file order."""
+        return (o for o in self.owners.values() if o.kind is OwnerKind.INTERFACE)
+
+
+def _subnet_of(
+    kind: OwnerKind, nva: Nva | None, position: Position | None, vnet: object
+) -> str | None:
+    """The subnet of a plan endpoint: an NVA's declared subnet, else the subnet holding
+    its address; a gateway's GatewaySubnet when its address is in no declared subnet."""
+    if nva is not None and nva.subnet is not None:
+        return nva.subnet
+    if position is not None and position[1] is not None and position[0] == vnet:
+        return position[1]
+    if kind in (OwnerKind.VPN_GATEWAY, OwnerKind.EXPRESSROUTE_GATEWAY):
+        return _GATEWAY_SUBNET
+    return None
+
+
+def _node_id(network: Network, kind: OwnerKind, node: str) -> str:
+    """The ARM-like resource id of a plan endpoint's node."""
+    kinds = {
+        OwnerKind.VPN_GATEWAY: "virtualNetworkGateways",
+        OwnerKind.EXPRESSROUTE_GATEWAY: "virtualNetworkGateways",
+        OwnerKind.MSEE: "expressRouteCircuits",
+        OwnerKind.ROUTE_SERVER: "virtualHubs",
+        OwnerKind.HUB_ROUTER: "virtualHubs",
+        OwnerKind.NVA: "networkInterfaces",
+    }
+    collection = kinds.get(kind)
+    if collection is None:
+        return "Unknown"
+    return resource_id(network, collection, node)
