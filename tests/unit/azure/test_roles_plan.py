@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bgpemu.azure.model import Network, OnPrem
+from bgpemu.azure.model import Network, Nva, OnPrem
 from bgpemu.azure.roles import CompileError, compile_network
 from bgpemu.errors import BgpEmuError
+from bgpemu.topology import load_topology
 from tests.unit.azure.scenarios import scenario1, scenario2, scenario5, scenario7, scenario9
 
 NETWORKS = [scenario1(), scenario2(), scenario5(), scenario9(True), scenario7()]
@@ -93,3 +96,26 @@ def test_external_on_prem_is_an_endpoint_without_speaker() -> None:
     (neighbor,) = plan.speakers[0].neighbors
     assert (neighbor.address, neighbor.port) == ("10.51.255.254", 1790)
     assert plan.endpoints["VNet1GW"].lab_address == "127.0.10.1"
+
+
+_TOPOLOGIES = sorted((Path(__file__).parents[3] / "topologies").glob("*.yaml"))
+_AZURE_ROLES = {"vpn_gateway", "expressroute", "expressroute_gateway", "route_server", "vwan_hub"}
+
+
+def test_an_azure_speaker_s_router_id_and_next_hop_are_its_azure_address() -> None:
+    """docs/azure-behaviours.md: "Router id = Azure address, except on-prem routers and
+    NVAs" (their own ``router_id``); every example topology, every Azure role."""
+    roles: set[str] = set()
+    for path in _TOPOLOGIES:
+        network = load_topology(path)
+        customers = {n.name: n for n in network.nodes if isinstance(n, OnPrem | Nva)}
+        plan = compile_network(network)
+        for speaker in plan.speakers:
+            endpoint = plan.endpoints[speaker.name]
+            roles.add(endpoint.role)
+            if endpoint.node in customers:
+                assert speaker.router.router_id == customers[endpoint.node].router_id
+                continue
+            assert speaker.router.router_id == endpoint.azure_address, (path.name, speaker.name)
+            assert speaker.router.next_hop_v4 == endpoint.azure_address, (path.name, speaker.name)
+    assert roles >= _AZURE_ROLES | {"onprem", "nva"}

@@ -71,6 +71,33 @@ class SpeakerDraft:
     routes: list[OriginatedRoute] = field(default_factory=list)
     neighbors: dict[str, NeighborDraft] = field(default_factory=dict)
 
+    @classmethod
+    def azure(
+        cls,
+        *,
+        name: str,
+        node: str,
+        role: str,
+        instance: int,
+        address: str,
+        asn: int,
+        decision: DecisionConfig | None = None,
+    ) -> SpeakerDraft:
+        """A speaker of an Azure role: ``address`` is its Azure address, its router id
+        and the next hop it advertises (docs/azure-behaviours.md: "Router id = Azure
+        address, except on-prem routers and NVAs")."""
+        return cls(
+            name=name,
+            node=node,
+            role=role,
+            instance=instance,
+            azure_address=address,
+            asn=asn,
+            router_id=address,
+            next_hop=address,
+            decision=DecisionConfig() if decision is None else decision,
+        )
+
     def originate(
         self,
         prefix: str,

@@ -74,15 +74,13 @@ def declare_expressroute(builder: Builder) -> None:
         ):
             address = usable_address(link, 2)  # §4.1: second usable IP = MSEE
             builder.add(
-                SpeakerDraft(
+                SpeakerDraft.azure(
                     name=name,
                     node=circuit.name,
                     role="expressroute",
                     instance=index,
-                    azure_address=address,
+                    address=address,
                     asn=MSEE_ASN,
-                    router_id=address,
-                    next_hop=address,
                 )
             )
         if circuit.connectivity is Connectivity.IPVPN:
@@ -90,28 +88,24 @@ def declare_expressroute(builder: Builder) -> None:
                 raise CompileError(f"IPVPN circuit {circuit.name} needs a provider_asn")
             address = usable_address(circuit.primary_peer_address_prefix, 1)
             builder.add(
-                SpeakerDraft(
+                SpeakerDraft.azure(
                     name=speaker_names.provider_edge(circuit.name),
                     node=circuit.name,
                     role="expressroute",
                     instance=PROVIDER_INSTANCE,
-                    azure_address=address,
+                    address=address,
                     asn=circuit.provider_asn,
-                    router_id=address,
-                    next_hop=address,
                 )
             )
     for gw in network.of_type(ExpressRouteGateway):
         draft = builder.add(
-            SpeakerDraft(
+            SpeakerDraft.azure(
                 name=gw.name,
                 node=gw.name,
                 role="expressroute_gateway",
                 instance=0,
-                azure_address=gw.bgp_address,
+                address=gw.bgp_address,
                 asn=gw.asn,
-                router_id=gw.bgp_address,
-                next_hop=gw.bgp_address,
                 decision=DecisionConfig(max_paths=ER_GATEWAY_MAX_PATHS),
             )
         )

@@ -55,15 +55,13 @@ def declare_route_servers(builder: Builder) -> None:
         for index, name in enumerate(speaker_names.route_server_instances(network, rs.name)):
             address = rs.addresses[index]
             draft = builder.add(
-                SpeakerDraft(
+                SpeakerDraft.azure(
                     name=name,
                     node=rs.name,
                     role="route_server",
                     instance=index,
-                    azure_address=address,
+                    address=address,
                     asn=rs.asn,
-                    router_id=address,
-                    next_hop=address,
                     # §6.3 [ARS-FAQ]: equal AS-path length from several NVAs → ECMP.
                     decision=DecisionConfig(max_paths=ROUTE_SERVER_MAX_PATHS, multipath_relax=True),
                 )

@@ -68,15 +68,13 @@ def declare_vpn_gateways(builder: Builder) -> None:
         for index, name in enumerate(speaker_names.gateway_instances(network, gw.name)):
             address = gw.bgp_addresses[index]
             draft = builder.add(
-                SpeakerDraft(
+                SpeakerDraft.azure(
                     name=name,
                     node=gw.name,
                     role="vpn_gateway",
                     instance=index,
-                    azure_address=address,
+                    address=address,
                     asn=gw.asn,
-                    router_id=address,
-                    next_hop=address,
                     decision=DecisionConfig(max_paths=8),
                 )
             )

@@ -92,15 +92,13 @@ def declare_hubs(builder: Builder) -> None:
     for hub in network.of_type(VWanHub):
         address = hub.router_ips[0]
         draft = builder.add(
-            SpeakerDraft(
+            SpeakerDraft.azure(
                 name=hub.name,
                 node=hub.name,
                 role="vwan_hub",
                 instance=0,
-                azure_address=address,
+                address=address,
                 asn=hub.asn,
-                router_id=address,
-                next_hop=address,
                 decision=DecisionConfig(max_paths=HUB_MAX_PATHS),
             )
         )
