@@ -60,35 +60,28 @@ def declare_customers(builder: Builder) -> None:
                 )
             )
             continue
-        draft = builder.add(
-            SpeakerDraft(
-                name=onprem.name,
-                node=onprem.name,
-                role="onprem",
-                instance=0,
-                azure_address=onprem.bgp_address,
-                asn=onprem.asn,
-                router_id=onprem.router_id,
-                next_hop=onprem.bgp_address,
-                decision=DecisionConfig(max_paths=onprem.max_paths),
-            )
-        )
-        _announce(draft, onprem)
+        _declare(builder, onprem, "onprem", onprem.bgp_address, onprem.bgp_address)
     for nva in builder.network.of_type(Nva):
-        draft = builder.add(
-            SpeakerDraft(
-                name=nva.name,
-                node=nva.name,
-                role="nva",
-                instance=0,
-                azure_address=nva.address,
-                asn=nva.asn,
-                router_id=nva.router_id,
-                next_hop=nva.next_hop or nva.address,
-                decision=DecisionConfig(max_paths=nva.max_paths),
-            )
+        _declare(builder, nva, "nva", nva.address, nva.next_hop or nva.address)
+
+
+def _declare(builder: Builder, node: OnPrem | Nva, role: str, address: str, next_hop: str) -> None:
+    """A customer router's speaker: its own router id and ECMP width (unlike an Azure
+    role's, :meth:`SpeakerDraft.azure`), one instance, its announcements."""
+    draft = builder.add(
+        SpeakerDraft(
+            name=node.name,
+            node=node.name,
+            role=role,
+            instance=0,
+            azure_address=address,
+            asn=node.asn,
+            router_id=node.router_id,
+            next_hop=next_hop,
+            decision=DecisionConfig(max_paths=node.max_paths),
         )
-        _announce(draft, nva)
+    )
+    _announce(draft, node)
 
 
 def _announce(draft: SpeakerDraft, node: OnPrem | Nva) -> None:
