@@ -7,4 +7,6 @@ Azure views': the network, the plan and the routers' snapshots.
 - :mod:`.tags`: service tags per subnet (§3, decisions §9.1 and §9.2).
 - :mod:`.nsg`: the default rules, NSG evaluation (§2), effective security rules (§4.1) and
   IP flow verify (§4.2).
+- :mod:`.firewall`: Azure Firewall's decision for one flow at L3/L4 (§7, decisions §9.8
+  and §9.9).
 """
