@@ -333,6 +333,7 @@ def test_application_rules_leave_web_ports_undetermined() -> None:
         (("Any",), ("*",), {"Tcp", "Udp", "Icmp", "Esp", "Ah"}),
         (("Any",), ("443",), {"Tcp", "Udp"}),  # explicit ports: a TCP+UDP rule
         (("TCP", "ICMP"), ("443",), {"Tcp"}),
+        (("ICMP",), ("443",), set()),  # a TCP+UDP rule that is neither: matches nothing
         (("tcp", "udp"), ("400-500",), {"Tcp", "Udp"}),
     ],
 )
