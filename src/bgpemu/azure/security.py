@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "SERVICE_TAGS",
     "Access",
     "AzureFirewall",
     "Direction",
@@ -27,7 +28,26 @@ __all__ = [
     "NetworkSecurityGroup",
     "Protocol",
     "SecurityRule",
+    "service_tag",
 ]
+
+SERVICE_TAGS: dict[str, str] = {
+    "VirtualNetwork": "VirtualNetwork",
+    "Internet": "Internet",
+    "AzureLoadBalancer": "AzureLoadBalancer",
+    "VIRTUAL_NETWORK": "VirtualNetwork",
+    "INTERNET": "Internet",
+    "AZURE_LOADBALANCER": "AzureLoadBalancer",
+}
+"""The service tags a rule may name -> their current spelling: the three tags of private
+routing (§3.1-§3.3) and their classic spellings (§3.4 [TAGS]).  The loader refuses any
+other tag and writes the current spelling into :class:`SecurityRule` values."""
+
+
+def service_tag(text: str) -> str | None:
+    """The current spelling of service tag ``text`` (``VIRTUAL_NETWORK`` ->
+    ``VirtualNetwork``), or None when ``text`` is not a tag bgpemu knows (§3.4)."""
+    return SERVICE_TAGS.get(text)
 
 
 class Direction(StrEnum):

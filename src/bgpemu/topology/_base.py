@@ -27,6 +27,7 @@ __all__ = [
     "Prefix",
     "Prepend",
     "models_by_tag",
+    "prefix_or_address",
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -75,6 +76,13 @@ def _prefix(value: str) -> str:
     except ValueError:
         raise ValueError(f"{value!r} is not a valid prefix") from None
     raise ValueError(f"{value!r} has host bits set (the prefix is {loose})")
+
+
+def prefix_or_address(value: str) -> str:
+    """A prefix (no host bits) or a bare address, normalised; ValueError naming it."""
+    if "/" not in value:
+        return _address(value)
+    return _prefix(value)
 
 
 def _ipv4_prefix(value: str) -> str:

@@ -125,5 +125,28 @@ def schema_issues(error: ValidationError, data: Any) -> list[Issue]:
         elif kind == "literal_error" and path[:1] == ("defaults",):
             message = f"unknown role {path[-1]!r}"
             hint = suggest(str(path[-1]), list(ROLE_MODELS))
+        hint = hint or _traffic_hint(path, kind)
         issues.append(Issue(path, message, hint or _DOCS))
     return issues
+
+
+def _traffic_hint(path: Path, kind: str) -> str:
+    """The rule a bad NSG or firewall priority or port breaks (azure-traffic.md §1.1, §7.1)."""
+    if path and path[-1] == "priority" and kind in ("greater_than_equal", "less_than_equal"):
+        if path[0] == "networkSecurityGroups":
+            return (
+                "user rules take 100-4096, the lowest first; 65000-65500 are the default "
+                "rules' (§1.1 [NSG-OV])"
+            )
+        return "rule collections and their groups take 100-65000 (§7.1 [FW-RULES])"
+    named = [p for p in path[-2:] if isinstance(p, str)]
+    if kind == "value_error" and any("Port" in p for p in named):
+        return "a port is 0-65535, a range a-b with a <= b, '*' any port (§1.1)"
+    if kind == "value_error" and "sourceAddresses" in named:
+        return "a firewall source is '*', a CIDR (no host bits) or an address (§7.1)"
+    if kind == "value_error" and any("Address" in p for p in named):
+        return (
+            "'*', a CIDR (no host bits), an address, or one service tag: VirtualNetwork, "
+            "Internet, AzureLoadBalancer (§1.1, §3)"
+        )
+    return ""

@@ -10,6 +10,7 @@ from pydantic import Field
 from bgpemu.topology._base import Model
 from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.nodes import NodeModel
+from bgpemu.topology.security import ArmName, NetworkSecurityGroupModel
 
 __all__ = ["NetworkModel", "RoleName"]
 
@@ -23,6 +24,7 @@ RoleName = Literal[
     "nva",
     "vwan",
     "vwan_hub",
+    "azure_firewall",
 ]
 
 
@@ -35,3 +37,8 @@ class NetworkModel(Model):
     nodes: dict[str, NodeModel]
     """Node name -> node; names match ``[A-Za-z0-9_-]+``."""
     connections: list[ConnectionModel] = []
+    network_security_groups: dict[ArmName, NetworkSecurityGroupModel] = {}
+    """NSG name -> its rules (azure-traffic.md §1); subnets, interfaces and NVAs name them."""
+    application_security_groups: list[ArmName] = []
+    """Application security group names (§1.1 [ASG]); interfaces and NVAs join them,
+    rules name them."""

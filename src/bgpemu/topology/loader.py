@@ -32,6 +32,7 @@ from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.document import NetworkModel
 from bgpemu.topology.nodes import ROLE_MODELS, NodeModel
 from bgpemu.topology.resolve import resolve
+from bgpemu.topology.security import NetworkSecurityGroupModel
 from bgpemu.topology.source import TopologySource, attach
 
 __all__ = ["check_topology", "load_topology", "parse_topology", "validate_file"]
@@ -119,7 +120,35 @@ def _index(
     if model is not None:
         nodes = dict(model.nodes)
         connections = list(enumerate(model.connections))
-    return Index(nodes=nodes, roles=roles, connections=connections), explicit
+    nsgs, nsg_names = _nsgs(data, model, context)
+    asgs = data.get("applicationSecurityGroups")
+    index = Index(
+        nodes=nodes,
+        roles=roles,
+        connections=connections,
+        nsgs=nsgs,
+        nsg_names=nsg_names,
+        asgs=frozenset(str(a) for a in asgs) if isinstance(asgs, list) else frozenset(),
+    )
+    return index, explicit
+
+
+def _nsgs(
+    data: dict[str, Any], model: NetworkModel | None, context: dict[str, Any]
+) -> tuple[dict[str, NetworkSecurityGroupModel], frozenset[str]]:
+    """The NSGs that pass the schema on their own, and every NSG name of the file."""
+    raw = data.get("networkSecurityGroups")
+    if not isinstance(raw, dict):
+        return {}, frozenset()
+    if model is not None:
+        return dict(model.network_security_groups), frozenset(model.network_security_groups)
+    nsgs: dict[str, NetworkSecurityGroupModel] = {}
+    for name, value in raw.items():
+        try:
+            nsgs[str(name)] = NetworkSecurityGroupModel.model_validate(value, context=context)
+        except ValidationError:
+            continue
+    return nsgs, frozenset(str(name) for name in raw)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,10 +28,13 @@ from bgpemu.topology._base import (
     Prepend,
     models_by_tag,
 )
+from bgpemu.topology.firewall import AzureFirewallModel
+from bgpemu.topology.security import NetworkInterfaceModel
 
 __all__ = [
     "ROLE_MODELS",
     "AnnouncementModel",
+    "AzureFirewallModel",
     "ExpressRouteCircuitModel",
     "ExpressRouteGatewayModel",
     "ExternalModel",
@@ -127,6 +130,11 @@ class SubnetModel(Model):
     name: Name
     address_prefix: Prefix
     route_table: Name | None = None
+    network_security_group: Name | None = None
+    """The subnet's NSG (NSG-S), a key of ``networkSecurityGroups``; not on GatewaySubnet,
+    RouteServerSubnet or AzureFirewallSubnet (azure-traffic.md §1.4)."""
+    network_interfaces: list[NetworkInterfaceModel] = []
+    """The virtual machines' interfaces in this subnet."""
 
 
 class PeeringModel(Model):
@@ -233,6 +241,13 @@ class NvaModel(Model):
     as_override: bool = False
     prepend: Prepend = 0
     max_paths: MaxPaths = 4
+    subnet: Name | None = None
+    """The subnet of ``vnet`` its interface is in (``address`` must be inside it)."""
+    enable_ip_forwarding: bool = True
+    """An appliance forwards (azure-traffic.md §5.3); ``false`` models pitfall P3."""
+    network_security_group: Name | None = None
+    """Its interface's NSG (NSG-N)."""
+    application_security_groups: list[Name] = []
 
 
 class VWanModel(Model):
@@ -289,7 +304,8 @@ NodeModel = Annotated[
     | RouteServerModel
     | NvaModel
     | VWanModel
-    | VWanHubModel,
+    | VWanHubModel
+    | AzureFirewallModel,
     Field(discriminator="role"),
 ]
 

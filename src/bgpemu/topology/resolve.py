@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 
 from bgpemu.azure import model as m
+from bgpemu.azure import security as sec
 from bgpemu.azure.hubrouting import DEFAULT_TABLE, NONE_TABLE
 from bgpemu.topology.connections import (
     BgpPeeringModel,
@@ -30,6 +31,7 @@ from bgpemu.topology.connections import (
     VnetToVnetModel,
 )
 from bgpemu.topology.document import NetworkModel
+from bgpemu.topology.firewall import AzureFirewallModel
 from bgpemu.topology.nodes import (
     AnnouncementModel,
     ExpressRouteCircuitModel,
@@ -45,6 +47,7 @@ from bgpemu.topology.nodes import (
     VWanHubModel,
     VWanModel,
 )
+from bgpemu.topology.security import NetworkSecurityGroupModel, SecurityRuleModel
 
 __all__ = ["resolve"]
 
@@ -52,9 +55,112 @@ __all__ = ["resolve"]
 def resolve(topology: NetworkModel) -> m.Network:
     """The Network of a topology that passed every check (KeyError/ValueError otherwise)."""
     vnets = {name: n for name, n in topology.nodes.items() if isinstance(n, VNetModel)}
-    nodes = tuple(_node(name, node, vnets) for name, node in topology.nodes.items())
+    nodes = tuple(
+        _node(name, node, vnets)
+        for name, node in topology.nodes.items()
+        if not isinstance(node, AzureFirewallModel)
+    )
+    firewalls = tuple(
+        _firewall(name, node, vnets)
+        for name, node in topology.nodes.items()
+        if isinstance(node, AzureFirewallModel)
+    )
     connections = tuple(_connection(c) for c in topology.connections)
-    return m.Network(name=topology.name, nodes=nodes, connections=connections)
+    return m.Network(
+        name=topology.name,
+        nodes=nodes,
+        connections=connections,
+        network_security_groups=tuple(
+            _nsg(name, nsg) for name, nsg in topology.network_security_groups.items()
+        ),
+        application_security_groups=tuple(topology.application_security_groups),
+        firewalls=firewalls,
+    )
+
+
+def _tagged(values: list[str]) -> tuple[str, ...]:
+    """Address values with service tags in their current spelling (§3.4 classic names)."""
+    return tuple(sec.service_tag(v) or v for v in values)
+
+
+def _side(
+    rule: SecurityRuleModel, side: str
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(address prefixes, application security groups, port ranges) of one side, the
+    singular and plural ARM forms folded into one tuple each."""
+    prefix: str | None = getattr(rule, f"{side}_address_prefix")
+    prefixes: list[str] = getattr(rule, f"{side}_address_prefixes") or []
+    asgs: list[str] = getattr(rule, f"{side}_application_security_groups") or []
+    port: str | None = getattr(rule, f"{side}_port_range")
+    ports: list[str] = getattr(rule, f"{side}_port_ranges") or []
+    addresses = _tagged([prefix] if prefix is not None else prefixes)
+    return addresses, tuple(asgs), (port,) if port is not None else tuple(ports)
+
+
+def _nsg(name: str, nsg: NetworkSecurityGroupModel) -> sec.NetworkSecurityGroup:
+    rules = []
+    for rule in nsg.security_rules:
+        source, source_asgs, source_ports = _side(rule, "source")
+        destination, destination_asgs, destination_ports = _side(rule, "destination")
+        rules.append(
+            sec.SecurityRule(
+                name=rule.name,
+                priority=rule.priority,
+                direction=rule.direction,
+                access=rule.access,
+                protocol=rule.protocol,
+                source_address_prefixes=source,
+                source_application_security_groups=source_asgs,
+                source_port_ranges=source_ports,
+                destination_address_prefixes=destination,
+                destination_application_security_groups=destination_asgs,
+                destination_port_ranges=destination_ports,
+            )
+        )
+    return sec.NetworkSecurityGroup(name=name, security_rules=tuple(rules))
+
+
+def _firewall(
+    name: str, node: AzureFirewallModel, vnets: dict[str, VNetModel]
+) -> sec.AzureFirewall:
+    return sec.AzureFirewall(
+        name=name,
+        vnet=node.vnet,
+        private_ip_address=node.private_ip_address
+        or _offset(vnets, node.vnet, "AzureFirewallSubnet", 4),
+        rule_collection_groups=tuple(
+            sec.FirewallRuleCollectionGroup(
+                name=group.name,
+                priority=group.priority,
+                rule_collections=tuple(
+                    sec.FirewallRuleCollection(
+                        name=collection.name,
+                        priority=collection.priority,
+                        action=collection.action.type,
+                        rules=tuple(
+                            sec.FirewallRule(
+                                name=rule.name,
+                                rule_type=rule.rule_type,
+                                ip_protocols=tuple(rule.ip_protocols),
+                                source_addresses=tuple(rule.source_addresses),
+                                destination_addresses=_tagged(rule.destination_addresses),
+                                destination_ports=tuple(rule.destination_ports),
+                                translated_address=rule.translated_address,
+                                translated_port=rule.translated_port,
+                                protocols=tuple(
+                                    f"{p.protocol_type}:{p.port}" for p in rule.protocols
+                                ),
+                                target_fqdns=tuple(rule.target_fqdns),
+                            )
+                            for rule in collection.rules
+                        ),
+                    )
+                    for collection in group.rule_collections
+                ),
+            )
+            for group in node.rule_collection_groups
+        ),
+    )
 
 
 def _offset(vnets: dict[str, VNetModel], vnet: str, subnet: str, offset: int) -> str:
@@ -85,7 +191,25 @@ def _vnet(name: str, node: VNetModel) -> m.VNet:
         name=name,
         address_space=tuple(node.address_space),
         subnets=tuple(
-            m.Subnet(name=s.name, address_prefix=s.address_prefix, route_table=s.route_table)
+            m.Subnet(
+                name=s.name,
+                address_prefix=s.address_prefix,
+                route_table=s.route_table,
+                network_security_group=s.network_security_group,
+                network_interfaces=tuple(
+                    sec.NetworkInterface(
+                        name=nic.name,
+                        vnet=name,
+                        subnet=s.name,
+                        private_ip_address=nic.private_ip_address,
+                        network_security_group=nic.network_security_group,
+                        application_security_groups=tuple(nic.application_security_groups),
+                        enable_ip_forwarding=nic.enable_ip_forwarding,
+                        running=nic.running,
+                    )
+                    for nic in s.network_interfaces
+                ),
+            )
             for s in node.subnets
         ),
         route_tables=tuple(
@@ -224,6 +348,10 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
             as_override=node.as_override,
             prepend=node.prepend,
             max_paths=node.max_paths,
+            subnet=node.subnet,
+            enable_ip_forwarding=node.enable_ip_forwarding,
+            network_security_group=node.network_security_group,
+            application_security_groups=tuple(node.application_security_groups),
         )
     if isinstance(node, VWanModel):
         return m.VWan(
@@ -231,6 +359,7 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
             type=node.type,
             allow_branch_to_branch_traffic=node.allow_branch_to_branch_traffic,
         )
+    assert isinstance(node, VWanHubModel)
     return _hub(name, node)
 
 

@@ -64,6 +64,7 @@ def test_each_role_and_connection_type_names_its_model_in_the_documented_order()
         "nva",
         "vwan",
         "vwan_hub",
+        "azure_firewall",
     ]
     assert list(CONNECTION_MODELS) == [
         "site_to_site",

@@ -15,6 +15,7 @@ from typing import TypeVar
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.connections import ConnectionModel
 from bgpemu.topology.nodes import NodeModel, VNetModel
+from bgpemu.topology.security import NetworkSecurityGroupModel
 
 __all__ = ["Index", "Issue", "Network4or6", "network"]
 
@@ -41,6 +42,12 @@ class Index:
     roles: dict[str, str | None]
     """Every node name of the file -> its role (None if unreadable), valid or not."""
     connections: list[tuple[int, ConnectionModel]] = field(default_factory=list)
+    nsgs: dict[str, NetworkSecurityGroupModel] = field(default_factory=dict)
+    """The NSGs that passed the schema, by name."""
+    nsg_names: frozenset[str] = frozenset()
+    """Every NSG name of the file, valid or not."""
+    asgs: frozenset[str] = frozenset()
+    """Every application security group name of the file."""
     _names_of: dict[tuple[str, ...], list[str]] = field(
         default_factory=dict, repr=False, compare=False
     )

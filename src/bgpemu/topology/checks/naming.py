@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from bgpemu.topology._base import NAME_PATTERN
 from bgpemu.topology.checks._index import Index, Issue
+from bgpemu.topology.firewall import AzureFirewallModel
 from bgpemu.topology.nodes import (
     ExpressRouteCircuitModel,
     ExpressRouteGatewayModel,
@@ -127,7 +128,12 @@ def check_references(index: Index) -> Iterator[Issue]:
     for name, node in index.nodes.items():
         base = ("nodes", name)
         if isinstance(
-            node, VpnGatewayModel | ExpressRouteGatewayModel | RouteServerModel | NvaModel
+            node,
+            VpnGatewayModel
+            | ExpressRouteGatewayModel
+            | RouteServerModel
+            | NvaModel
+            | AzureFirewallModel,
         ):
             refs.append(reference(index, (*base, "vnet"), node.vnet, ("vnet",)))
         elif isinstance(node, ExpressRouteCircuitModel):
