@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bgpemu.observe.url import BrokerAddress
 
-__all__ = ["ENV_PASSWORD", "ENV_USERNAME", "add_mqtt_options", "broker_of", "security_options"]
+__all__ = [
+    "DEFAULT_MQTT",
+    "ENV_PASSWORD",
+    "ENV_USERNAME",
+    "add_mqtt_options",
+    "broker_of",
+    "security_options",
+]
+
+DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
+"""The broker a command talks to when neither ``--mqtt`` nor a running lab names one."""
 
 _SECURITY = ("ca", "cert", "key", "username", "password_file")
 

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
+from bgpemu.cli._mqtt_options import DEFAULT_MQTT, add_mqtt_options, broker_of
 from bgpemu.cli._problems import refuse
 from bgpemu.errors import ConfigError
 
@@ -28,14 +28,12 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parsers"]
 
-_DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
-
 
 def _common(parser: argparse.ArgumentParser) -> None:
     add_mqtt_options(
         parser,
         default=None,
-        help=f"the lab's broker (default: the running lab's, else {_DEFAULT_MQTT})",
+        help=f"the lab's broker (default: the running lab's, else {DEFAULT_MQTT})",
     )
     parser.add_argument("--lab", help="lab name (default: the only lab running on this machine)")
     parser.add_argument(
@@ -106,14 +104,14 @@ def _target(args: argparse.Namespace) -> tuple[str, str] | None:
     from bgpemu.lab.state_files import read_state
 
     if args.lab is not None:
-        return args.lab, args.mqtt or _DEFAULT_MQTT
+        return args.lab, args.mqtt or DEFAULT_MQTT
     states = read_state()
     if len(states) != 1:
         names = ", ".join(s["name"] for s in states) or "none"
         print(f"error: give --lab (labs running here: {names})", file=sys.stderr)
         return None
     state = states[0]
-    return str(state["name"]), args.mqtt or state.get("mqtt") or _DEFAULT_MQTT
+    return str(state["name"]), args.mqtt or state.get("mqtt") or DEFAULT_MQTT
 
 
 async def _exchange(

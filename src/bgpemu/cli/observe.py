@@ -39,7 +39,7 @@ import sys
 from typing import Any
 
 from bgpemu.azure.catalog import AzureView
-from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of
+from bgpemu.cli._mqtt_options import DEFAULT_MQTT, add_mqtt_options, broker_of
 from bgpemu.cli._observe_mqtt import QUIET, UsageError
 from bgpemu.cli._observe_render import render_rib
 from bgpemu.cli._observe_verbs import (
@@ -53,8 +53,6 @@ from bgpemu.cli._observe_verbs import (
 from bgpemu.cli._observe_watch import run_watch
 
 __all__ = ["DEFAULT_MQTT", "QUIET", "add_parsers", "render_rib"]
-
-DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 
 
 # --- argument parsing ------------------------------------------------------------------
