@@ -42,10 +42,11 @@ from bgpemu.azure.security import (
     NetworkSecurityGroup,
     Protocol,
     SecurityRule,
+    service_tag,
 )
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.traffic.flow import EVERY_PORT, AddressSet, Flow, PortSet, address_value
-from bgpemu.azure.traffic.tags import ServiceTags, canonical_tag, service_tags
+from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from bgpemu.azure.views._lookup import resource_id
 from bgpemu.azure.views.effective import effective_routes
 from bgpemu.types import prefix_key
@@ -286,31 +287,39 @@ class SecurityIndex:
             nsg = self.nsg(name)
             compiled = _CompiledNsg(
                 name,
-                tuple(self._matcher(r, tags) for r in _ordered(nsg, Direction.INBOUND)),
-                tuple(self._matcher(r, tags) for r in _ordered(nsg, Direction.OUTBOUND)),
+                tuple(self._matcher(name, r, tags) for r in _ordered(nsg, Direction.INBOUND)),
+                tuple(self._matcher(name, r, tags) for r in _ordered(nsg, Direction.OUTBOUND)),
             )
             entry = (tags, compiled)
             self._compiled[key] = entry
         return entry[1]
 
-    def _matcher(self, rule: SecurityRule, tags: ServiceTags) -> _Matcher:
-        where = f"NSG rule {rule.name!r}"
-        source_ports = _ports(rule.source_port_ranges, f"{where}, source_port_ranges")
-        destination_ports = _ports(
-            rule.destination_port_ranges, f"{where}, destination_port_ranges"
-        )
+    def _matcher(self, nsg: str, rule: SecurityRule, tags: ServiceTags) -> _Matcher:
+        """``rule`` compiled; ValueError naming the NSG, the rule and the field at fault
+        (the topology loader refuses such rules first; values built in code are not)."""
+        where = f"NSG {nsg!r}, rule {rule.name!r}"
+        sides = {}
+        for side in ("source", "destination"):
+            prefixes = getattr(rule, f"{side}_address_prefixes")
+            groups = getattr(rule, f"{side}_application_security_groups")
+            ports = getattr(rule, f"{side}_port_ranges")
+            try:
+                addresses = self._side(prefixes, groups, tags)
+            except (KeyError, ValueError) as error:
+                message = error.args[0] if error.args else error
+                raise ValueError(f"{where}, {side} addresses: {message}") from None
+            try:
+                port_set = PortSet.of(ports)
+            except ValueError as error:
+                raise ValueError(f"{where}, {side}_port_ranges: {error}") from None
+            sides[side] = (addresses, port_set)
+        (sources, source_ports), (destinations, destination_ports) = sides.values()
         return _Matcher(
             rule=rule,
             protocol=None if rule.protocol is Protocol.ANY else str(rule.protocol),
-            sources=self._side(
-                rule.source_address_prefixes, rule.source_application_security_groups, tags
-            ),
+            sources=sources,
             source_ports=source_ports,
-            destinations=self._side(
-                rule.destination_address_prefixes,
-                rule.destination_application_security_groups,
-                tags,
-            ),
+            destinations=destinations,
             destination_ports=destination_ports,
             every_port=source_ports == EVERY_PORT and destination_ports == EVERY_PORT,
         )
@@ -319,21 +328,14 @@ class SecurityIndex:
         self, prefixes: Iterable[str], groups: Iterable[str], tags: ServiceTags
     ) -> AddressSet:
         """One address side: CIDRs, ``*``, a service tag, and ASG members, as one set."""
-        plain = [p for p in prefixes if canonical_tag(p) is None]
+        plain = [p for p in prefixes if service_tag(p) is None]
         found = AddressSet.of(plain)
         for prefix in prefixes:
-            if canonical_tag(prefix) is not None:
+            if service_tag(prefix) is not None:
                 found = found.union(tags.of(prefix))
         for group in groups:
             found = found.union(self.members(group))
         return found
-
-
-def _ports(ranges: tuple[str, ...], where: str) -> PortSet:
-    try:
-        return PortSet.of(ranges)
-    except ValueError as error:
-        raise ValueError(f"{where}: {error}") from None
 
 
 def _address(interface: Interface) -> str:
@@ -444,6 +446,7 @@ def effective_security_rules(
             else resource_id(network, "networkInterfaces", nic.name)
         )
         nsg = index.nsg(name)
+        index.compiled(name, tags)  # refuses a bad rule, naming it, before printing
         rules = [
             *_user_rules(nsg, Direction.INBOUND),
             *_user_rules(nsg, Direction.OUTBOUND),
@@ -506,7 +509,7 @@ def _printed_side(
     printed = ["0.0.0.0/0" if p == "*" else p for p in prefixes]
     expanded: list[str] | None = None
     for prefix in prefixes:
-        if canonical_tag(prefix) is not None:
+        if service_tag(prefix) is not None:
             expanded = [*(expanded or []), *tags.expansion(prefix)]
     for group in groups:
         expanded = [*(expanded or []), *index.members(group).prefixes()]

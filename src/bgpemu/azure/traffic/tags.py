@@ -16,7 +16,7 @@ returns (no engine needed):
 * ``AzureLoadBalancer``: 168.63.129.16/32 (§3.3 [TAGS]).
 
 Classic spellings (``VIRTUAL_NETWORK``, ``INTERNET``, ``AZURE_LOADBALANCER``, §3.4) name the
-same tags.
+same tags: :func:`bgpemu.azure.security.service_tag` spells them (the one table of tags).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bgpemu.azure.security import service_tag
 from bgpemu.azure.traffic.flow import AddressSet
 
 __all__ = [
     "AZURE_LOAD_BALANCER",
     "HOST_ADDRESS",
     "INTERNET",
-    "SERVICE_TAGS",
     "VIRTUAL_NETWORK",
     "ServiceTags",
     "canonical_tag",
@@ -41,14 +41,7 @@ __all__ = [
 VIRTUAL_NETWORK = "VirtualNetwork"
 INTERNET = "Internet"
 AZURE_LOAD_BALANCER = "AzureLoadBalancer"
-SERVICE_TAGS = (VIRTUAL_NETWORK, INTERNET, AZURE_LOAD_BALANCER)
-"""The service tags NSG rules may name here (§3); others are refused by the topology."""
-
-_CLASSIC = {
-    "VIRTUAL_NETWORK": VIRTUAL_NETWORK,
-    "INTERNET": INTERNET,
-    "AZURE_LOADBALANCER": AZURE_LOAD_BALANCER,
-}
+_TAGS = (VIRTUAL_NETWORK, INTERNET, AZURE_LOAD_BALANCER)
 
 HOST_ADDRESS = "168.63.129.16/32"
 """Azure's host virtual IP: in ``VirtualNetwork`` [ISSUE-32725] and the whole of
@@ -72,11 +65,9 @@ _PUBLIC_IPV4 = AddressSet.of(("0.0.0.0/0",)).difference(_NOT_INTERNET)
 _ROUTED_SOURCES = frozenset({"VirtualNetworkGateway", "User"})
 
 
-def canonical_tag(name: str) -> str | None:
-    """The tag ``name`` denotes (classic spellings included), None if it is no tag."""
-    if name in SERVICE_TAGS:
-        return name
-    return _CLASSIC.get(name)
+canonical_tag = service_tag
+"""The tag a name denotes, None if it is no tag: :func:`bgpemu.azure.security.service_tag`
+under the name :mod:`.firewall` imports (to be dropped when it imports ``service_tag``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +100,9 @@ class ServiceTags:
 
 
 def _known(tag: str) -> str:
-    canonical = canonical_tag(tag)
+    canonical = service_tag(tag)
     if canonical is None:
-        raise KeyError(f"{tag!r} is not a service tag (known: {', '.join(SERVICE_TAGS)})")
+        raise KeyError(f"{tag!r} is not a service tag (known: {', '.join(_TAGS)})")
     return canonical
 
 

@@ -4,6 +4,7 @@ effective security rules (§4.1), on the scenarios of §8 built from model objec
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -670,3 +671,46 @@ def test_adding_a_deny_rule_never_allows_a_denied_flow(
             )
             if not old.allowed:
                 assert not new.allowed, (flow, direction, old, new)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            _rule("bad-port", 100, OUT, DENY, destination_port_ranges=("http",)),
+            "NSG 'nsg', rule 'bad-port', destination_port_ranges: 'http' is not a port",
+        ),
+        (
+            _rule("bad-tag", 100, OUT, DENY, destination_address_prefixes=("Storage",)),
+            "NSG 'nsg', rule 'bad-tag', destination addresses: 'Storage' is not an address",
+        ),
+        (
+            _rule(
+                "bad-asg",
+                100,
+                IN,
+                DENY,
+                source_address_prefixes=(),
+                source_application_security_groups=("AsgX",),
+            ),
+            "NSG 'nsg', rule 'bad-asg', source addresses: no application security group "
+            "named 'AsgX'",
+        ),
+    ],
+)
+def test_a_bad_rule_is_refused_naming_nsg_rule_and_field(rule: SecurityRule, message: str) -> None:
+    """Rules built in code are not checked by the topology loader: the evaluator names
+    what is wrong instead of failing deep in a matcher."""
+    network = Network(
+        name="s2",
+        nodes=_s2().nodes,
+        network_security_groups=(NetworkSecurityGroup(name="nsg", security_rules=(rule,)),),
+    )
+    flow = Flow("Tcp", "10.0.0.4", 1, INTERNET_HOST, 80)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ip_flow_verify(network, NO_PLAN, {}, "vm", flow, OUT)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        effective_security_rules(network, NO_PLAN, {}, "vm")
