@@ -36,9 +36,11 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.security import AzureFirewall, NetworkInterface
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.traffic.flow import address_value
+from bgpemu.azure.traffic.nsg import SecurityIndex
 from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from bgpemu.azure.views._lookup import resource_id
 from bgpemu.azure.views.effective import effective_routes
+from bgpemu.rib.route import RibRoute
 from bgpemu.types import prefix_key
 
 __all__ = [
@@ -185,6 +187,8 @@ class TrafficContext:
     _routes: dict[Position, PrefixTable[EffectiveRoute]] = field(default_factory=dict)
     _tables: dict[Position, list[EffectiveRoute]] = field(default_factory=dict)
     _tags: dict[Position, ServiceTags] = field(default_factory=dict)
+    _ribs: dict[str, PrefixTable[tuple[RibRoute, ...]]] = field(default_factory=dict)
+    _security: SecurityIndex | None = None
 
     def __post_init__(self) -> None:
         network = self.network
@@ -353,6 +357,33 @@ class TrafficContext:
             table = self._index(position)
         found = table.lookup(destination)
         return None if found is None else found[1]
+
+    def forwarding(self, speaker: str, destination: int) -> tuple[RibRoute, ...]:
+        """The best path and the rest of its multipath set to ``destination`` in
+        ``speaker``'s Loc-RIB, longest prefix first (a router forwards by its FIB,
+        decision §9.12; a gateway by its own best path, §5.2); () when it has none or
+        no snapshot."""
+        table = self._ribs.get(speaker)
+        if table is None:
+            table = self._ribs[speaker] = PrefixTable()
+            snap = self.snapshots.get(speaker)
+            grouped: dict[str, list[RibRoute]] = {}
+            for route in () if snap is None else snap.loc_rib:
+                if route.best or route.multipath:
+                    grouped.setdefault(route.prefix, []).append(route)
+            for prefix, routes in grouped.items():
+                routes.sort(key=lambda r: (not r.best, r.peer or ""))
+                table.add(prefix, tuple(routes))
+        found = table.lookup(destination)
+        return () if found is None else found[1]
+
+    @property
+    def security(self) -> SecurityIndex:
+        """The network's NSGs and application security groups, compiled per service tags
+        on first use (:class:`bgpemu.azure.traffic.nsg.SecurityIndex`), kept."""
+        if self._security is None:
+            self._security = SecurityIndex(self.network)
+        return self._security
 
     def tags(self, position: Position) -> ServiceTags:
         """The service tags as ``position``'s NSGs see them (§3, decisions §9.1, §9.2:

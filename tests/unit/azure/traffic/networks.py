@@ -15,7 +15,14 @@ from bgpemu.azure.model import (
     UserRoute,
     VNet,
 )
-from bgpemu.azure.security import NetworkInterface
+from bgpemu.azure.security import (
+    Access,
+    Direction,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    Protocol,
+    SecurityRule,
+)
 from bgpemu.azure.traffic.context import TrafficContext
 from tests.unit.azure.scenarios import scenario5
 
@@ -157,3 +164,84 @@ def er_vpn() -> Network:
             )
         nodes.append(node)
     return replace(network, nodes=tuple(nodes))
+
+
+def s6(*, internet_drop: bool = False) -> Network:
+    """§8 S6 [NW-CT-CLI]: app 10.1.1.4 -> fw NVA 10.1.2.4 -> second NVA 10.1.3.4 -> DB
+    10.1.4.4 by UDRs, one VNet; ``UserRule_Port80`` on the second NVA's NIC denies TCP 80
+    outbound.  ``internet_drop``: a user route 13.107.21.200/32 -> None on the app
+    subnet (the doc's variant)."""
+
+    def udr(name: str, prefix: str, hop: str | None) -> UserRoute:
+        return UserRoute(
+            name=name,
+            address_prefix=prefix,
+            next_hop_type=NextHopType.NONE if hop is None else NextHopType.VIRTUAL_APPLIANCE,
+            next_hop_ip_address=hop,
+        )
+
+    app_routes = [udr("to-db", "10.1.4.0/24", "10.1.2.4")]
+    if internet_drop:
+        app_routes.append(udr("drop-bing", "13.107.21.200/32", None))
+    vnet = VNet(
+        name="vnet1",
+        address_space=("10.1.0.0/16",),
+        subnets=(
+            Subnet(
+                name="app",
+                address_prefix="10.1.1.0/24",
+                route_table="rt-app",
+                network_interfaces=(nic("appNic0", "vnet1", "app", "10.1.1.4"),),
+            ),
+            Subnet(
+                name="fw",
+                address_prefix="10.1.2.0/24",
+                route_table="rt-fw",
+                network_interfaces=(
+                    nic("fwNic", "vnet1", "fw", "10.1.2.4", enable_ip_forwarding=True),
+                ),
+            ),
+            Subnet(
+                name="nva",
+                address_prefix="10.1.3.0/24",
+                network_interfaces=(
+                    nic(
+                        "nvaNic",
+                        "vnet1",
+                        "nva",
+                        "10.1.3.4",
+                        enable_ip_forwarding=True,
+                        network_security_group="nsg-nva",
+                    ),
+                ),
+            ),
+            Subnet(
+                name="db",
+                address_prefix="10.1.4.0/24",
+                network_interfaces=(nic("dbNic0", "vnet1", "db", "10.1.4.4"),),
+            ),
+        ),
+        route_tables=(
+            RouteTable(name="rt-app", routes=tuple(app_routes)),
+            RouteTable(name="rt-fw", routes=(udr("to-db", "10.1.4.0/24", "10.1.3.4"),)),
+        ),
+    )
+    return Network(
+        name="s6",
+        nodes=(vnet,),
+        network_security_groups=(
+            NetworkSecurityGroup(
+                name="nsg-nva",
+                security_rules=(
+                    SecurityRule(
+                        name="UserRule_Port80",
+                        priority=100,
+                        direction=Direction.OUTBOUND,
+                        access=Access.DENY,
+                        protocol=Protocol.TCP,
+                        destination_port_ranges=("80",),
+                    ),
+                ),
+            ),
+        ),
+    )

@@ -1,0 +1,412 @@
+"""The pitfalls of §6 of ``shared/azure-traffic.md`` a trace can see, as warnings.
+
+Each check reads the paths of one trace (and the context they were traced in) and names
+the documented pitfall, its id (P1, P3...), the hop it concerns and what to do.  A check
+warns; it never changes a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bgpemu.azure.model import NextHopType, VNet
+from bgpemu.azure.traffic.context import Position, TrafficContext
+from bgpemu.azure.traffic.flow import Flow, address_value
+from bgpemu.azure.traffic.hops import Hop, TracePath, Verdict
+
+__all__ = ["RESTRICTED_SUBNETS", "Pitfall", "pitfalls"]
+
+RESTRICTED_SUBNETS = {
+    "GatewaySubnet": (
+        "NSGs are not supported on GatewaySubnet and may stop the gateway working [GW-SETTINGS]"
+    ),
+    "RouteServerSubnet": "RouteServerSubnet takes no NSG [ARS-FAQ]",
+    "AzureFirewallSubnet": "NSGs on AzureFirewallSubnet are disabled by the platform [FW-FAQ]",
+}
+"""P5: the subnets where an NSG is refused or ignored (§1.4)."""
+
+_PRIVATE = tuple(
+    (address_value(net.split("/")[0]), int(net.split("/")[1]))
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pitfall:
+    """A documented pitfall seen on a trace (§6)."""
+
+    id: str
+    """``P1``, ``P3``... as §6 numbers them."""
+    message: str
+    hop: str | None = None
+    """The hop (name) it concerns, if one."""
+    severity: str = "Warning"
+
+    def to_json(self) -> dict[str, Any]:
+        """camelCase."""
+        return {"id": self.id, "severity": self.severity, "hop": self.hop, "message": self.message}
+
+
+def pitfalls(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: Iterable[TracePath],
+    reply_paths: Iterable[TracePath],
+    verdict: Verdict,
+) -> list[Pitfall]:
+    """Every pitfall of §6 the trace of ``flow`` shows, each once, in check order."""
+    forward = list(paths)
+    backward = list(reply_paths)
+    found: list[Pitfall] = []
+    for check in _CHECKS:
+        for pitfall in check(ctx, flow, forward, backward, verdict):
+            if pitfall not in found:
+                found.append(pitfall)
+    return found
+
+
+_Check = Callable[
+    [TrafficContext, Flow, list[TracePath], list[TracePath], Verdict], Iterable[Pitfall]
+]
+
+
+def _hops(paths: Iterable[TracePath]) -> Iterable[Hop]:
+    for path in paths:
+        yield from path.hops
+
+
+def _p1_asymmetric(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P1 [ER-ASYM][FW-LB][AAC-NVA-HA]: the reply misses a stateful hop of the request."""
+    if verdict is Verdict.ASYMMETRIC:
+        forward = {n for p in paths for n in p.stateful}
+        backward = {n for p in replies for n in p.stateful}
+        for name in sorted(forward ^ backward):
+            yield Pitfall(
+                id="P1",
+                hop=name,
+                message=f"{name} is stateful and sees one direction only: replies are dropped; "
+                "route both directions through it (UDRs on both sides) or SNAT",
+            )
+
+
+def _p3_forwarding(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P3 [NIC-IPFWD][NVA-TS]: a UDR to an appliance whose NIC does not forward."""
+    for path in (*paths, *replies):
+        if path.verdict is Verdict.IP_FORWARDING_OFF:
+            hop = path.hops[-1]
+            yield Pitfall(
+                id="P3",
+                hop=hop.name,
+                message=f"next hop {hop.address} ({hop.name}) has IP forwarding off: enable it "
+                "on the interface (and in the guest OS)",
+            )
+
+
+def _p3a_unreachable_next_hop(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P3a [UDR]: a VirtualAppliance next hop that resolves through a gateway route."""
+    for hop in _hops((*paths, *replies)):
+        route, position = hop.route, hop.position
+        if (
+            route is None
+            or position is None
+            or route.next_hop_type != NextHopType.VIRTUAL_APPLIANCE
+        ):
+            continue
+        for next_hop in route.next_hops:
+            via = ctx.lookup(position, address_value(next_hop))
+            if via is not None and via.next_hop_type == NextHopType.VIRTUAL_NETWORK_GATEWAY:
+                yield Pitfall(
+                    id="P3a",
+                    hop=hop.name,
+                    message=f"UDR next hop {next_hop} is reached only through a gateway route "
+                    f"({via.prefix}): Azure treats such a route as invalid",
+                )
+
+
+def _p4_default_routes(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P4 [UDR][FW-HYBRID][FW-FT]: 0/0 on GatewaySubnet, or AzureFirewallSubnet's 0/0 not
+    to the Internet, on a subnet the trace crosses."""
+    for position in _positions((*paths, *replies)):
+        subnet = position[1]
+        if subnet not in ("GatewaySubnet", "AzureFirewallSubnet"):
+            continue
+        default = next((r for r in ctx.routes(position) if r.prefix == "0.0.0.0/0"), None)
+        if default is None:
+            continue
+        if subnet == "GatewaySubnet" and default.source == "User":
+            yield Pitfall(
+                id="P4",
+                hop=f"{position[0]}/{subnet}",
+                message="a 0.0.0.0/0 UDR on GatewaySubnet breaks the gateway",
+            )
+        if subnet == "AzureFirewallSubnet" and default.next_hop_type != NextHopType.INTERNET:
+            yield Pitfall(
+                id="P4",
+                hop=f"{position[0]}/{subnet}",
+                message=f"AzureFirewallSubnet's 0.0.0.0/0 goes to {default.next_hop_type}: "
+                "override it with 0.0.0.0/0 -> Internet unless forced tunnelling is set up",
+            )
+
+
+def _p4a_widened_tag(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P4a [ISSUE-22178]: a 0/0 UDR widens VirtualNetwork to everything, so a default
+    AllowVnet rule admits the flow."""
+    for hop in _hops(paths):
+        for check in hop.checks:
+            if check.access != "Allow" or "AllowVnet" not in check.rule_name:
+                continue
+            position = hop.position
+            if position is None:
+                continue
+            table = ctx.route_table(position)
+            if table is not None and any(r.address_prefix == "0.0.0.0/0" for r in table.routes):
+                yield Pitfall(
+                    id="P4a",
+                    hop=hop.name,
+                    message=f"{check.rule_name} admits this flow because the 0.0.0.0/0 UDR of "
+                    f"{position[0]}/{position[1]} widens VirtualNetwork to every address",
+                )
+
+
+def _p5_restricted_nsg(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P5 [GW-SETTINGS][ARS-FAQ][FW-FAQ]: an NSG on a restricted subnet on the path."""
+    for position in _positions((*paths, *replies)):
+        subnet = ctx.subnet(position)
+        if subnet is not None and subnet.network_security_group is not None:
+            why = RESTRICTED_SUBNETS.get(subnet.name)
+            if why is not None:
+                yield Pitfall(
+                    id="P5",
+                    hop=f"{position[0]}/{subnet.name}",
+                    message=f"NSG {subnet.network_security_group} on {subnet.name}: {why}",
+                )
+
+
+def _p6_no_transit(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P6 [PEER][PEER-MGMT]: a flow to another VNet falls on a None route (spokes sharing
+    a hub, or VNets not peered at all)."""
+    ends = [(p, flow.destination_key) for p in paths]
+    ends.extend((p, flow.source_key) for p in replies)
+    for path, toward in ends:
+        if path.verdict is not Verdict.DROPPED_NONE_ROUTE:
+            continue
+        at = next((h for h in reversed(path.hops) if h.position is not None), None)
+        found = ctx.position_of(toward)
+        if at is None or at.position is None or found is None:
+            continue
+        source_vnet, target = at.position[0], found[0]
+        if target == source_vnet:
+            continue
+        hubs = sorted(_peers(ctx, source_vnet) & _peers(ctx, target))
+        shared = f"peered only with {', '.join(hubs)}" if hubs else "not peered"
+        yield Pitfall(
+            id="P6",
+            hop=at.name,
+            message=f"{source_vnet} and {target} are {shared}: no route leads from one to the "
+            "other (peering is not transitive); peer them, or route through an NVA/firewall "
+            "in a hub (UDRs and allowForwardedTraffic), a VPN gateway, or Virtual WAN",
+        )
+
+
+def _p6a_forwarded(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P6a [PEER-MGMT]: forwarded traffic refused by a peering's allowForwardedTraffic."""
+    for hop in _hops((*paths, *replies)):
+        for check in hop.checks:
+            if check.kind == "VirtualNetworkPeering" and check.rule_name == "allowForwardedTraffic":
+                yield Pitfall(
+                    id="P6a",
+                    hop=hop.name,
+                    message=f"peering {check.resource} has allowForwardedTraffic off: traffic an "
+                    "appliance forwards is dropped entering the VNet",
+                )
+
+
+def _p7_peering_bypass(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P7 [FW-HYBRID]: a 0/0 UDR to an appliance, but a more specific peering route wins."""
+    for hop in _hops((*paths, *replies)):
+        route, position = hop.route, hop.position
+        if route is None or position is None or route.next_hop_type != NextHopType.VNET_PEERING:
+            continue
+        table = ctx.route_table(position)
+        if table is None:
+            continue
+        for udr in table.routes:
+            if (
+                udr.address_prefix == "0.0.0.0/0"
+                and udr.next_hop_type == NextHopType.VIRTUAL_APPLIANCE
+            ):
+                yield Pitfall(
+                    id="P7",
+                    hop=hop.name,
+                    message=f"the VNetPeering route {route.prefix} beats the 0.0.0.0/0 UDR to "
+                    f"{udr.next_hop_ip_address}: the peer is reached directly, bypassing the "
+                    "appliance; add UDRs for the peer's exact prefixes on both sides",
+                )
+
+
+def _p8_both_levels(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P8 [NSG-HOW][NSG-DIAG]: one NSG level allows what the other denies."""
+    for hop in _hops(paths):
+        by_direction: dict[str, set[tuple[str, str]]] = {}
+        for check in hop.checks:
+            if check.kind == "NetworkSecurityGroup":
+                by_direction.setdefault(check.direction, set()).add(
+                    (check.association, check.access)
+                )
+        for direction, seen in by_direction.items():
+            accesses = {access for _, access in seen}
+            if len({association for association, _ in seen}) > 1 and accesses == {"Allow", "Deny"}:
+                yield Pitfall(
+                    id="P8",
+                    hop=hop.name,
+                    message=f"{direction}: one NSG level allows the flow and the other denies "
+                    "it; both the subnet's and the interface's NSG must allow",
+                )
+
+
+def _p9_private_outside(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P9 [NW-IPFV-CLI][NW-NH-CLI]: a private destination outside every VNet, peer and
+    on-prem range falls on a None route (and in neither VirtualNetwork nor Internet)."""
+    key = flow.destination_key
+    if not any(key >> (32 - length) == net >> (32 - length) for net, length in _PRIVATE):
+        return
+    if ctx.position_of(key) is not None or ctx.host_router(key) is not None:
+        return
+    if any(p.verdict is Verdict.DROPPED_NONE_ROUTE for p in paths):
+        yield Pitfall(
+            id="P9",
+            message=f"{flow.destination} is a private address outside every VNet, peer and "
+            "on-prem range: the default None route drops it and no default rule allows it",
+        )
+
+
+def _p10_propagation_off(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P10 [UDR][FW-HYBRID]: gateway routes suppressed on a subnet that needed one."""
+    ends = [(p, flow.destination_key) for p in paths if p.verdict is not Verdict.REACHABLE]
+    ends.extend((p, flow.source_key) for p in replies)
+    for path, target in ends:
+        for hop in path.hops:
+            position = hop.position
+            if position is None or position[1] is None:
+                continue
+            if hop.route is not None and hop.route.source == "User":
+                continue
+            table = ctx.route_table(position)
+            if table is None or not table.disable_bgp_route_propagation:
+                continue
+            wide = ctx.lookup((position[0], None), target)
+            if wide is not None and wide.source == "VirtualNetworkGateway":
+                yield Pitfall(
+                    id="P10",
+                    hop=hop.name,
+                    message=f"{position[0]}/{position[1]} has 'propagate gateway routes' off "
+                    f"and no UDR covering the gateway's {wide.prefix}",
+                )
+
+
+def _positions(paths: Iterable[TracePath]) -> list[Position]:
+    found: list[Position] = []
+    for hop in _hops(paths):
+        if hop.position is not None and hop.position not in found:
+            found.append(hop.position)
+    return found
+
+
+def _peers(ctx: TrafficContext, vnet: str) -> set[str]:
+    node = ctx.vnet(vnet)
+    found: set[str] = set()
+    for peering in node.peerings:
+        remote = ctx.network.node(peering.remote_vnet)
+        if isinstance(remote, VNet) and any(p.remote_vnet == vnet for p in remote.peerings):
+            found.add(remote.name)
+    return found
+
+
+_CHECKS: tuple[_Check, ...] = (
+    _p1_asymmetric,
+    _p3_forwarding,
+    _p3a_unreachable_next_hop,
+    _p4_default_routes,
+    _p4a_widened_tag,
+    _p5_restricted_nsg,
+    _p6_no_transit,
+    _p6a_forwarded,
+    _p7_peering_bypass,
+    _p8_both_levels,
+    _p9_private_outside,
+    _p10_propagation_off,
+)

@@ -1,0 +1,679 @@
+"""A trace of one flow, hop by hop, like connection troubleshoot (§4.4, §5 of
+``shared/azure-traffic.md``).
+
+Theory of operation (§5.1, per hop):
+
+1. **Source**: the address must be held by an interface, NVA or firewall (or lie in an
+   on-prem router's announced ranges: a host behind it, decision §9.12); its outbound NSGs
+   (NSG-N then NSG-S, §2) decide first.
+2. **Route lookup** in the effective routes of the subnet the packet is in (longest
+   prefix; the view has chosen between sources, §1.4 [UDR]); a BGP speaker (gateway
+   instance, MSEE, hub router, on-prem router) looks up its own Loc-RIB instead (§5.2,
+   decision §9.12).
+3. **Next hop** (§5.2): ``VnetLocal``/``VNetPeering`` deliver to the interface holding the
+   destination (crossing a peering needs ``allowVirtualNetworkAccess`` on the sending side
+   and, for traffic an appliance forwarded, ``allowForwardedTraffic`` on the receiving
+   side [PEER-MGMT]); ``VirtualAppliance`` goes to the NIC, NVA or firewall holding the IP,
+   whose inbound NSGs see the original addresses (decision §9.3), which must forward (IP
+   forwarding, §5.3 [NIC-IPFWD]), whose firewall rules decide (§7), and which looks up
+   onward in its own subnet's effective routes (§5.3); ``VirtualNetworkGateway`` goes to
+   every gateway instance / MSEE / hub router / NVA of the route's next hops, which
+   forward by their own best paths; ``None`` drops; ``Internet`` leaves Azure.
+4. **ECMP** fans out: every next hop of a route and every path of a multipath set is
+   followed, and the trace reports the set (decision §9.11: no hash is guessed).
+5. **Return path**: the reply (source and destination swapped) is traced the same way,
+   without NSG or firewall rules (both are stateful, §1.3, §7.1); a reply that crosses
+   another set of stateful hops (NVAs, firewalls) than the request is ``asymmetric`` (P1).
+
+A hop visited twice on one path ends it with verdict ``loop``.  The pitfalls of §6 the
+trace can see are attached as warnings (:mod:`.pitfalls`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bgpemu.azure.model import HubVnetConnection, Peering
+from bgpemu.azure.security import Direction
+from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
+from bgpemu.azure.traffic.firewall import FirewallPolicy, FirewallVerdict
+from bgpemu.azure.traffic.flow import Flow, address_value
+from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
+from bgpemu.azure.traffic.nsg import evaluate_nsgs
+from bgpemu.azure.traffic.pitfalls import Pitfall, pitfalls
+from bgpemu.errors import BgpEmuError
+
+__all__ = ["MAX_HOPS", "Trace", "UnknownAddressError", "trace"]
+
+MAX_HOPS = 64
+"""A path longer than this is a loop (a TTL guard, §5.1 step 4)."""
+
+_APPLIANCES = frozenset({OwnerKind.INTERFACE, OwnerKind.NVA, OwnerKind.FIREWALL})
+_SPEAKER_HOPS = {
+    OwnerKind.VPN_GATEWAY: HopType.VIRTUAL_NETWORK_GATEWAY,
+    OwnerKind.EXPRESSROUTE_GATEWAY: HopType.VIRTUAL_NETWORK_GATEWAY,
+    OwnerKind.MSEE: HopType.EXPRESS_ROUTE_CIRCUIT,
+    OwnerKind.HUB_ROUTER: HopType.VIRTUAL_HUB,
+    OwnerKind.ROUTE_SERVER: HopType.VIRTUAL_NETWORK_GATEWAY,
+    OwnerKind.ONPREM: HopType.ON_PREMISES,
+}
+_DELIVERY = {
+    "VnetLocal": HopType.VNET_LOCAL,
+    "VNetPeering": HopType.VNET_PEERING,
+    "VirtualAppliance": HopType.VIRTUAL_APPLIANCE,
+    "VirtualNetworkGateway": HopType.VIRTUAL_NETWORK_GATEWAY,
+}
+
+
+class UnknownAddressError(BgpEmuError, ValueError):
+    """A trace from an address no interface, appliance, gateway or on-prem range holds;
+    the message names the address and why."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trace:
+    """The answer for one flow: its paths, its reply's paths, a verdict and warnings.
+
+    ``verdict``: ``reachable`` when every forward path and every reply path is, and the
+    reply crosses the request's stateful hops; otherwise the first failing forward path's
+    verdict, else the reply's (reason prefixed ``reply:``), else ``asymmetric``.
+    """
+
+    flow: Flow
+    verdict: Verdict
+    reason: str
+    paths: tuple[TracePath, ...]
+    reply_paths: tuple[TracePath, ...]
+    warnings: tuple[Pitfall, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole trace, camelCase."""
+        flow = self.flow
+        return {
+            "flow": {
+                "protocol": flow.protocol,
+                "source": flow.source,
+                "sourcePort": flow.source_port,
+                "destination": flow.destination,
+                "destinationPort": flow.destination_port,
+            },
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "paths": [p.to_json() for p in self.paths],
+            "replyPaths": [p.to_json() for p in self.reply_paths],
+            "warnings": [w.to_json() for w in self.warnings],
+        }
+
+    def to_connectivity_check(self) -> dict[str, Any]:
+        """``az network watcher test-connectivity`` (§4.4) for the forward paths.
+
+        Hops of all paths merged into one DAG (ECMP: several ``nextHopIds``); ids are
+        ``h1``, ``h2``... in first-visit order (stable, unlike Azure's GUIDs).  Status:
+        ``Reachable``/``Unreachable`` as the docs print it (decision §9.5; the API's
+        ``Connected``/``Disconnected`` are the aliases, documented); probes 100, all
+        failed when unreachable; latencies null (an emulator answers statically).
+        """
+        ids: dict[tuple[str, str, str], str] = {}
+        merged: dict[str, dict[str, Any]] = {}
+        for path in self.paths:
+            previous: str | None = None
+            for hop in path.hops:
+                hop_id = ids.get(hop.key)
+                if hop_id is None:
+                    hop_id = ids[hop.key] = f"h{len(ids) + 1}"
+                    merged[hop_id] = {
+                        "type": hop.type.value,
+                        "id": hop_id,
+                        "address": hop.address,
+                        "resourceId": hop.resource_id,
+                        "nextHopIds": [],
+                        "issues": [],
+                    }
+                entry = merged[hop_id]
+                for issue in hop.issues:
+                    doc = issue.to_json()
+                    if doc not in entry["issues"]:
+                        entry["issues"].append(doc)
+                if previous is not None and hop_id not in merged[previous]["nextHopIds"]:
+                    merged[previous]["nextHopIds"].append(hop_id)
+                previous = hop_id
+        reachable = self.verdict is Verdict.REACHABLE
+        return {
+            "connectionStatus": "Reachable" if reachable else "Unreachable",
+            "probesSent": 100,
+            "probesFailed": 0 if reachable else 100,
+            "avgLatencyInMs": None,
+            "minLatencyInMs": None,
+            "maxLatencyInMs": None,
+            "hops": list(merged.values()),
+        }
+
+
+def trace(ctx: TrafficContext, flow: Flow) -> Trace:
+    """Trace ``flow`` through the converged network of ``ctx`` (§5), then its reply.
+
+    UnknownAddressError naming the source when nothing holds it (no interface, appliance,
+    firewall, gateway, or on-prem announced range).
+    """
+    paths = _Walker(ctx, flow, reply=False).start()
+    reply_paths: list[TracePath] = []
+    if all(p.verdict is Verdict.REACHABLE for p in paths) and _has_reply(ctx, flow):
+        reply_paths = _Walker(ctx, flow.reply(), reply=True).start()
+    verdict, reason = _verdict(paths, reply_paths)
+    warnings = pitfalls(ctx, flow, paths, reply_paths, verdict)
+    return Trace(
+        flow=flow,
+        verdict=verdict,
+        reason=reason,
+        paths=tuple(paths),
+        reply_paths=tuple(reply_paths),
+        warnings=tuple(warnings),
+    )
+
+
+def _has_reply(ctx: TrafficContext, flow: Flow) -> bool:
+    """Replies are traced from a destination bgpemu holds (not from the Internet)."""
+    key = flow.destination_key
+    return ctx.owner(key) is not None or ctx.host_router(key) is not None
+
+
+def _verdict(paths: list[TracePath], reply_paths: list[TracePath]) -> tuple[Verdict, str]:
+    for path in paths:
+        if path.verdict is not Verdict.REACHABLE:
+            return path.verdict, path.reason
+    for path in reply_paths:
+        if path.verdict is not Verdict.REACHABLE:
+            return path.verdict, f"reply: {path.reason}"
+    if reply_paths:
+        forward = {name for p in paths for name in p.stateful}
+        backward = {name for p in reply_paths for name in p.stateful}
+        if forward != backward:
+            only_forward = ", ".join(sorted(forward - backward)) or "none"
+            only_reply = ", ".join(sorted(backward - forward)) or "none"
+            return (
+                Verdict.ASYMMETRIC,
+                f"the reply does not cross the request's stateful hops (request only: "
+                f"{only_forward}; reply only: {only_reply}): replies are dropped (P1)",
+            )
+    return paths[0].verdict, paths[0].reason
+
+
+class _Walker:
+    """One direction of a trace: every path from the flow's source (§5.1)."""
+
+    def __init__(self, ctx: TrafficContext, flow: Flow, *, reply: bool) -> None:
+        self.ctx = ctx
+        self.flow = flow
+        self.reply = reply
+        self.destination = flow.destination_key
+        self.paths: list[TracePath] = []
+
+    # ------------------------------------------------------------------ start
+
+    def start(self) -> list[TracePath]:
+        ctx, flow = self.ctx, self.flow
+        owner = ctx.owner(flow.source_key)
+        if owner is None:
+            router = ctx.host_router(flow.source_key)
+            if router is None:
+                raise UnknownAddressError(
+                    f"source {flow.source} is held by no interface, appliance, firewall or "
+                    f"gateway, and lies in no on-prem router's announced ranges in network "
+                    f"{ctx.network.name!r}"
+                )
+            source = Hop(type=HopType.SOURCE, name=f"host behind {router}", address=flow.source)
+            self._to(self._router(router), (source,), via="OnPremises", from_vnet=None)
+            return self.paths
+        source = Hop(
+            type=HopType.SOURCE,
+            name=owner.name,
+            address=flow.source,
+            resource_id=owner.resource_id,
+            position=ctx.position(owner),
+        )
+        if owner.kind in _APPLIANCES:
+            if not owner.running:
+                self._end((source,), Verdict.NO_ROUTE, f"source {owner.name} is not running")
+            else:
+                self._send(owner, source, (), forwarded=False)
+        else:
+            self._at_speaker(owner, source, (), forwarded=False)
+        return self.paths
+
+    def _router(self, name: str) -> str:
+        """The address of on-prem router ``name`` (its plan endpoint)."""
+        for endpoint in self.ctx.plan.of_node(name):
+            return endpoint.azure_address
+        raise UnknownAddressError(f"on-prem router {name!r} has no endpoint in the plan")
+
+    # ------------------------------------------------------------------ ends
+
+    def _end(self, hops: tuple[Hop, ...], verdict: Verdict, reason: str) -> None:
+        self.paths.append(TracePath(hops=hops, verdict=verdict, reason=reason))
+
+    def _unknown(self, address: str) -> Hop:
+        return Hop(type=HopType.DESTINATION, name="Destination", address=address)
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, forwarded: bool) -> None:
+        """``owner`` sends the packet: outbound NSGs, then its subnet's lookup (§5.1)."""
+        position = self.ctx.position(owner)
+        denied: RuleCheck | None = None
+        if not self.reply and owner.kind is not OwnerKind.FIREWALL:
+            checks, denied = self._nsgs(owner, Direction.OUTBOUND)
+            hop = replace(hop, checks=hop.checks + checks)
+        if position is None:
+            self._end((*path, hop), Verdict.NO_ROUTE, f"{owner.name} is in no VNet")
+            return
+        route = self.ctx.lookup(position, self.destination)
+        if denied is not None:
+            hop = replace(hop, issues=(*hop.issues, _rule_issue(denied)))
+            if route is None or route.next_hop_type == "None":
+                # Decision: a packet no route carries is reported as dropped by the
+                # route (§8 S3: "dropped before any NSG"); the NSG's Deny stays listed.
+                self._follow(route, position, hop, path, forwarded=forwarded)
+                return
+            ahead = self._ahead(route)
+            self._end(
+                (*path, hop, ahead),
+                Verdict.DENIED,
+                f"{denied.rule_name} of {denied.resource} denies it outbound at {hop.name}",
+            )
+            return
+        self._follow(route, position, hop, path, forwarded=forwarded)
+
+    def _ahead(self, route: EffectiveRoute | None) -> Hop:
+        """The hop a denied packet would have reached (listed, as [NW-CT-CLI] does)."""
+        if route is not None and route.next_hops:
+            address = route.next_hops[0]
+            owner = self.ctx.owner(address_value(address))
+            hop_type = _DELIVERY.get(route.next_hop_type, HopType.DESTINATION)
+            if owner is not None:
+                return Hop(
+                    type=hop_type, name=owner.name, address=address, resource_id=owner.resource_id
+                )
+        owner = self.ctx.owner(self.destination)
+        if route is not None and owner is not None:
+            return Hop(
+                type=_DELIVERY.get(route.next_hop_type, HopType.DESTINATION),
+                name=owner.name,
+                address=self.flow.destination,
+                resource_id=owner.resource_id,
+            )
+        return self._unknown(self.flow.destination)
+
+    def _follow(
+        self,
+        route: EffectiveRoute | None,
+        position: Position,
+        hop: Hop,
+        path: tuple[Hop, ...],
+        *,
+        forwarded: bool,
+    ) -> None:
+        """Act on the next hop type of ``route`` (§5.2)."""
+        where = f"{position[0]}/{position[1]}" if position[1] else position[0]
+        destination = self.flow.destination
+        if route is None:
+            self._end(
+                (*path, hop, self._unknown(destination)),
+                Verdict.NO_ROUTE,
+                f"no route to {destination} in the effective routes of {where}",
+            )
+            return
+        hop = replace(
+            hop,
+            position=position,
+            route=RouteUsed(
+                table=where,
+                prefix=route.prefix,
+                next_hop_type=route.next_hop_type,
+                next_hops=route.next_hops,
+                source=route.source,
+                why=_why(route),
+            ),
+        )
+        kind = route.next_hop_type
+        if kind == "None":
+            issue = Issue(
+                origin="Outbound",
+                severity="Error",
+                type="UserDefinedRoute",
+                context=(("RouteType", "User" if route.source == "User" else "System"),),
+            )
+            self._end(
+                (*path, replace(hop, issues=(*hop.issues, issue)), self._unknown(destination)),
+                Verdict.DROPPED_NONE_ROUTE,
+                f"route {route.prefix} ({route.source}) of {where} has next hop None",
+            )
+        elif kind == "Internet":
+            self._end(
+                (*path, hop, Hop(type=HopType.INTERNET, name="Internet", address=destination)),
+                Verdict.REACHABLE,
+                f"leaves Azure to the Internet by route {route.prefix} of {where}",
+            )
+        elif kind in ("VnetLocal", "VNetPeering"):
+            self._to(
+                destination, (*path, hop), via=kind, from_vnet=position[0], forwarded=forwarded
+            )
+        else:
+            for next_hop in route.next_hops:
+                self._to(
+                    next_hop, (*path, hop), via=kind, from_vnet=position[0], forwarded=forwarded
+                )
+
+    # ------------------------------------------------------------------ arriving
+
+    def _to(
+        self,
+        address: str,
+        path: tuple[Hop, ...],
+        *,
+        via: str,
+        from_vnet: str | None,
+        forwarded: bool = False,
+    ) -> None:
+        """The packet arrives at ``address`` (a next hop, or the destination)."""
+        ctx = self.ctx
+        key = address_value(address)
+        owner = ctx.owner(key)
+        final = key == self.destination
+        if owner is None:
+            if final and ctx.host_router(key) is not None and via == "OnPremises":
+                self._end(path, Verdict.REACHABLE, f"delivered to {address}")
+                return
+            what = "destination" if final else "next hop"
+            self._end(
+                (*path, self._unknown(address)),
+                Verdict.NO_ROUTE,
+                f"{what} {address} is held by no interface, appliance or gateway"
+                + (f" in VNet {from_vnet}" if from_vnet and final else ""),
+            )
+            return
+        hop_type = _DELIVERY.get(via, HopType.DESTINATION)
+        if owner.kind in _SPEAKER_HOPS and not final:
+            hop_type = _SPEAKER_HOPS[owner.kind]
+        hop = Hop(
+            type=hop_type,
+            name=owner.name,
+            address=address,
+            resource_id=owner.resource_id,
+            stateful=not final and owner.kind in _APPLIANCES,
+        )
+        if len(path) >= MAX_HOPS or any(h.key == hop.key for h in path):
+            self._end((*path, hop), Verdict.LOOP, f"{owner.name} ({address}) visited twice")
+            return
+        if from_vnet is not None and owner.vnet is not None and owner.vnet != from_vnet:
+            blocked = self._peering(from_vnet, owner.vnet, forwarded=forwarded)
+            if blocked is not None:
+                check, verdict, reason = blocked
+                self._end((*path, replace(hop, checks=(check,))), verdict, reason)
+                return
+        if owner.kind in _APPLIANCES:
+            self._at_appliance(owner, hop, path, final=final, forwarded=forwarded)
+        elif final:
+            self._end((*path, hop), Verdict.REACHABLE, f"delivered to {owner.name}")
+        else:
+            self._at_speaker(owner, hop, path, forwarded=forwarded)
+
+    def _peering(
+        self, sender: str, receiver: str, *, forwarded: bool
+    ) -> tuple[RuleCheck, Verdict, str] | None:
+        """Can a packet cross from VNet ``sender`` into peered VNet ``receiver``? (§5.2)"""
+        ctx = self.ctx
+        out = _peering(ctx, sender, receiver)
+        back = _peering(ctx, receiver, sender)
+        if out is None or back is None:
+            return (
+                RuleCheck(
+                    kind="VirtualNetworkPeering",
+                    direction="Inbound",
+                    access="Deny",
+                    rule_name="not peered",
+                    resource=f"{sender}->{receiver}",
+                ),
+                Verdict.NO_ROUTE,
+                f"{receiver} is not directly reachable from {sender}: the VNets are not "
+                "peered (a next hop must be directly reachable, [UDR])",
+            )
+        if not out.allow_virtual_network_access:
+            return (
+                RuleCheck(
+                    kind="VirtualNetworkPeering",
+                    direction="Outbound",
+                    access="Deny",
+                    rule_name="allowVirtualNetworkAccess",
+                    resource=f"{sender}->{receiver}",
+                ),
+                Verdict.DENIED,
+                f"peering {sender}->{receiver} has allowVirtualNetworkAccess off",
+            )
+        if forwarded and not back.allow_forwarded_traffic:
+            return (
+                RuleCheck(
+                    kind="VirtualNetworkPeering",
+                    direction="Inbound",
+                    access="Deny",
+                    rule_name="allowForwardedTraffic",
+                    resource=f"{receiver}->{sender}",
+                ),
+                Verdict.DENIED,
+                f"forwarded traffic from {self.flow.source} enters {receiver} over its peering "
+                f"with {sender}, whose allowForwardedTraffic is off (P6a)",
+            )
+        return None
+
+    def _at_appliance(
+        self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, final: bool, forwarded: bool
+    ) -> None:
+        """At an interface, NVA or firewall: inbound rules, then deliver or forward (§5.3)."""
+        if not self.reply:
+            if owner.kind is OwnerKind.FIREWALL:
+                denied = self._firewall(owner, hop)
+                hop = denied[0]
+                if denied[1] is not None:
+                    self._end((*path, hop), Verdict.DENIED, denied[1])
+                    return
+            else:
+                checks, rule = self._nsgs(owner, Direction.INBOUND)
+                hop = replace(hop, checks=hop.checks + checks)
+                if rule is not None:
+                    hop = replace(hop, issues=(*hop.issues, _rule_issue(rule)))
+                    self._end(
+                        (*path, hop),
+                        Verdict.DENIED,
+                        f"{rule.rule_name} of {rule.resource} denies it inbound at {owner.name}",
+                    )
+                    return
+        if final:
+            if not owner.running:
+                self._end((*path, hop), Verdict.NO_ROUTE, f"{owner.name} is not running")
+            else:
+                self._end((*path, hop), Verdict.REACHABLE, f"delivered to {owner.name}")
+            return
+        if not owner.forwarding:
+            issue = Issue(
+                origin="Local",
+                severity="Error",
+                type="IpForwarding",
+                context=(("EnableIPForwarding", "false"),),
+            )
+            self._end(
+                (*path, replace(hop, issues=(*hop.issues, issue))),
+                Verdict.IP_FORWARDING_OFF,
+                f"{owner.name} ({owner.address}) has IP forwarding off: it drops packets "
+                "not addressed to it (P3)",
+            )
+            return
+        self._send(owner, hop, path, forwarded=True)
+
+    def _at_speaker(
+        self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, forwarded: bool
+    ) -> None:
+        """At a gateway instance, MSEE, hub router or on-prem router: its own best paths
+        (§5.2; decision §9.12 for on-prem routers)."""
+        ctx = self.ctx
+        speaker = owner.speaker or owner.name
+        routes = ctx.forwarding(speaker, self.destination)
+        destination = self.flow.destination
+        if not routes:
+            self._end(
+                (*path, hop, self._unknown(destination)),
+                Verdict.NO_ROUTE,
+                f"{speaker} has no route to {destination}",
+            )
+            return
+        best = routes[0]
+        hop = replace(
+            hop,
+            route=RouteUsed(
+                table=f"{speaker} Loc-RIB",
+                prefix=best.prefix,
+                next_hop_type="BGP",
+                next_hops=tuple(r.next_hop or r.peer or "local" for r in routes),
+                source="BGP",
+                why=f"best path ({best.reason or 'only path'})"
+                + (f", ECMP over {len(routes)} paths" if len(routes) > 1 else ""),
+            ),
+        )
+        here = (*path, hop)
+        for route in routes:
+            if route.peer is not None:
+                endpoint = ctx.plan.endpoints.get(route.peer)
+                if endpoint is None:
+                    self._end(
+                        (*here, self._unknown(destination)),
+                        Verdict.NO_ROUTE,
+                        f"{speaker}'s best path comes from {route.peer}, which the plan lacks",
+                    )
+                    continue
+                self._to(
+                    endpoint.azure_address, here, via="BGP", from_vnet=None, forwarded=forwarded
+                )
+            elif owner.kind is OwnerKind.ONPREM:
+                self._end(
+                    here,
+                    Verdict.REACHABLE,
+                    f"delivered to {destination}, a host in {owner.name}'s range {best.prefix}",
+                )
+            elif owner.kind in (OwnerKind.VPN_GATEWAY, OwnerKind.EXPRESSROUTE_GATEWAY):
+                position = ctx.position(owner)
+                assert position is not None
+                self._follow(
+                    ctx.lookup(position, self.destination),
+                    position,
+                    hop,
+                    path,
+                    forwarded=forwarded,
+                )
+            elif owner.kind is OwnerKind.HUB_ROUTER:
+                self._from_hub(owner, here, forwarded=forwarded)
+            else:
+                self._end(
+                    (*here, self._unknown(destination)),
+                    Verdict.NO_ROUTE,
+                    f"{speaker} originates {best.prefix} but forwards no traffic",
+                )
+
+    def _from_hub(self, owner: Owner, path: tuple[Hop, ...], *, forwarded: bool) -> None:
+        """A vWAN hub router delivers into the connected VNet holding the destination
+        (§5.4 [VWAN-ROUTING]; routing intent is not modelled)."""
+        ctx = self.ctx
+        position = ctx.position_of(self.destination)
+        vnet = None if position is None else position[0]
+        if vnet is not None and any(
+            c.hub == owner.name and c.vnet == vnet for c in ctx.network.of_type(HubVnetConnection)
+        ):
+            self._to(
+                self.flow.destination, path, via="VNetPeering", from_vnet=None, forwarded=forwarded
+            )
+            return
+        self._end(
+            (*path, self._unknown(self.flow.destination)),
+            Verdict.NO_ROUTE,
+            f"hub {owner.name} has no VNet connection holding {self.flow.destination}",
+        )
+
+    # ------------------------------------------------------------------ rules
+
+    def _nsgs(
+        self, owner: Owner, direction: Direction
+    ) -> tuple[tuple[RuleCheck, ...], RuleCheck | None]:
+        """The NSG stages of ``owner`` for ``direction`` (§2.1, by
+        :func:`~bgpemu.azure.traffic.nsg.evaluate_nsgs`; at an appliance with the packet's
+        original addresses, decision §9.3); and the denying stage, if one denies."""
+        interface = owner.interface if owner.interface is not None else owner.nva
+        position = self.ctx.position(owner)
+        if interface is None or position is None or position[1] is None:
+            return (), None
+        decision = evaluate_nsgs(
+            self.ctx.security, interface, self.flow, direction, self.ctx.tags(position)
+        )
+        checks = tuple(
+            RuleCheck(
+                kind="NetworkSecurityGroup",
+                direction=direction.value,
+                access=stage.access.value,
+                rule_name=stage.rule_name or "",
+                resource=stage.nsg_name or "",
+                association=stage.association or "",
+            )
+            for stage in decision.stages
+        )
+        denied = next((c for c in checks if c.access == "Deny"), None)
+        return checks, denied
+
+    def _firewall(self, owner: Owner, hop: Hop) -> tuple[Hop, str | None]:
+        """The firewall's decision (§7); the hop with it, and a reason if it drops."""
+        assert owner.firewall is not None
+        position = self.ctx.position(owner)
+        tags = None if position is None else self.ctx.tags(position).addresses
+        decision = FirewallPolicy.of(owner.firewall).decide(self.flow, tags)
+        allowed = decision.verdict is FirewallVerdict.ALLOW
+        check = RuleCheck(
+            kind="AzureFirewall",
+            direction="Inbound",
+            access="Allow" if allowed else "Deny",
+            rule_name=decision.rule_name,
+            resource=owner.name,
+        )
+        hop = replace(hop, checks=(*hop.checks, check))
+        if allowed:
+            return hop, None
+        issue = Issue(
+            origin="Inbound",
+            severity="Error",
+            type="AzureFirewall",
+            context=(("RuleName", decision.rule_name), ("Verdict", decision.verdict.value)),
+        )
+        return (
+            replace(hop, issues=(*hop.issues, issue)),
+            f"firewall {owner.name}: {decision.verdict.value} ({decision.reason})",
+        )
+
+
+def _rule_issue(check: RuleCheck) -> Issue:
+    """§4.4: an NSG drop is issue ``NetworkSecurityRule`` with context ``RuleName``, the
+    rule's own name as [NW-CT-CLI] prints it (``UserRule_Port80``, without the
+    ``securityRules/`` of IP flow verify)."""
+    return Issue(
+        origin=check.direction,
+        severity="Error",
+        type="NetworkSecurityRule",
+        context=(("RuleName", check.rule_name.rpartition("/")[2]),),
+    )
+
+
+def _peering(ctx: TrafficContext, vnet: str, remote: str) -> Peering | None:
+    return next((p for p in ctx.vnet(vnet).peerings if p.remote_vnet == remote), None)
+
+
+def _why(route: EffectiveRoute) -> str:
+    """Why the route won (§1.4 [UDR]): longest prefix, then User > BGP > Default."""
+    name = f" {route.name}" if route.name else ""
+    return (
+        f"longest prefix match; the {route.source}{name} route wins its prefix "
+        "(User > VirtualNetworkGateway > Default)"
+    )

@@ -1,0 +1,384 @@
+"""Traces (azure-traffic.md §5, §4.4): S5 in all its variants, S6, S3 without its peering,
+on-prem -> spoke over ExpressRoute, loops, unknown addresses, golden answers."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bgpemu.azure.model import Network, NextHopType, Peering, RouteTable, Subnet, UserRoute, VNet
+from bgpemu.azure.security import Access, Direction, NetworkSecurityGroup, SecurityRule
+from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.hops import HopType, Verdict
+from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
+from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
+
+GOLDEN = Path(__file__).parents[3] / "data" / "traffic"
+
+
+def tcp(source: str, destination: str, port: int = 443) -> Flow:
+    return Flow.parse("tcp", source, 50000, destination, port)
+
+
+def hops(path_hops: Any) -> list[tuple[str, str]]:
+    return [(h.type.value, h.name) for h in path_hops]
+
+
+def ids(answer: Trace) -> list[str]:
+    return [w.id for w in answer.warnings]
+
+
+def golden(name: str, document: dict[str, Any]) -> None:
+    """Compare with tests/data/traffic/<name>.json (BGPEMU_UPDATE_GOLDEN=1 rewrites it)."""
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(document, indent=1, sort_keys=True) + "\n"
+    if os.environ.get("BGPEMU_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+# --------------------------------------------------------------------------- S5
+
+
+def test_s5_without_udrs_spoke_to_spoke_falls_on_the_none_route() -> None:
+    """§8 S5 row 1: next hop None (10.0.0.0/8), P6."""
+    answer = trace(context(s5(udr_spoke1=False, udr_spoke2=False)), tcp("10.1.0.4", "10.2.0.4"))
+    assert answer.verdict is Verdict.DROPPED_NONE_ROUTE
+    assert "10.0.0.0/8" in answer.reason
+    (path,) = answer.paths
+    assert hops(path.hops) == [("Source", "vm1"), ("Destination", "Destination")]
+    assert ids(answer) == ["P6"]
+    assert "peered only with hub" in answer.warnings[0].message
+
+
+def test_s5_with_udrs_goes_through_the_nva_both_ways() -> None:
+    """§8 S5 row 2: Source -> VirtualAppliance 10.0.1.4 -> destination; reply the same."""
+    answer = trace(context(s5()), tcp("10.1.0.4", "10.2.0.4"))
+    assert answer.verdict is Verdict.REACHABLE
+    (path,) = answer.paths
+    assert hops(path.hops) == [
+        ("Source", "vm1"),
+        ("VirtualAppliance", "nva1"),
+        ("VNetPeering", "vm2"),
+    ]
+    assert path.hops[0].route is not None
+    assert path.hops[0].route.source == "User"
+    assert path.stateful == ("nva1",)
+    (reply,) = answer.reply_paths
+    assert hops(reply.hops) == [
+        ("Source", "vm2"),
+        ("VirtualAppliance", "nva1"),
+        ("VNetPeering", "vm1"),
+    ]
+    assert answer.warnings == ()
+
+
+def test_s5_ip_forwarding_off_stops_at_the_nva() -> None:
+    """§8 S5 row 3 (P3)."""
+    answer = trace(context(s5(ip_forwarding=False)), tcp("10.1.0.4", "10.2.0.4"))
+    assert answer.verdict is Verdict.IP_FORWARDING_OFF
+    assert hops(answer.paths[0].hops)[-1] == ("VirtualAppliance", "nva1")
+    assert ids(answer) == ["P3"]
+
+
+def test_s5_forwarded_traffic_refused_entering_spoke2() -> None:
+    """§8 S5 row 4 (P6a): allowForwardedTraffic off on Spoke2's side."""
+    answer = trace(context(s5(forwarded_spoke2=False)), tcp("10.1.0.4", "10.2.0.4"))
+    assert answer.verdict is Verdict.DENIED
+    assert "allowForwardedTraffic" in answer.reason
+    last = answer.paths[0].hops[-1]
+    assert (last.type, last.name) == (HopType.VNET_PEERING, "vm2")
+    assert [c.rule_name for c in last.checks] == ["allowForwardedTraffic"]
+    assert ids(answer) == ["P6a"]
+
+
+def test_s5_udr_on_spoke1_only_loses_the_reply() -> None:
+    """§8 S5 row 5: forward via the NVA, the reply falls on Spoke2's None route."""
+    answer = trace(context(s5(udr_spoke2=False)), tcp("10.1.0.4", "10.2.0.4"))
+    assert answer.paths[0].verdict is Verdict.REACHABLE
+    assert answer.verdict is Verdict.DROPPED_NONE_ROUTE
+    assert answer.reason.startswith("reply: ")
+    assert [p.verdict for p in answer.reply_paths] == [Verdict.DROPPED_NONE_ROUTE]
+    assert ids(answer) == ["P6"]
+
+
+def test_s5_golden() -> None:
+    """The S5 traces (with UDRs; reply lost) as JSON and as connection troubleshoot."""
+    ctx = context(s5())
+    lost = context(s5(udr_spoke2=False))
+    flow = tcp("10.1.0.4", "10.2.0.4")
+    golden(
+        "s5-trace",
+        {
+            "udrs": trace(ctx, flow).to_json(),
+            "udrsConnectivityCheck": trace(ctx, flow).to_connectivity_check(),
+            "udrOnSpoke1Only": trace(lost, flow).to_json(),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- S6
+
+
+def test_s6_two_nvas_the_second_denies_port_80_outbound() -> None:
+    """§8 S6 [NW-CT-CLI]: Source, VirtualAppliance, VirtualAppliance (issue
+    NetworkSecurityRule, Outbound, RuleName=UserRule_Port80), VnetLocal; Unreachable."""
+    answer = trace(context(s6()), tcp("10.1.1.4", "10.1.4.4", 80))
+    assert answer.verdict is Verdict.DENIED
+    check = answer.to_connectivity_check()
+    assert check["connectionStatus"] == "Unreachable"
+    assert (check["probesSent"], check["probesFailed"]) == (100, 100)
+    assert [h["type"] for h in check["hops"]] == [
+        "Source",
+        "VirtualAppliance",
+        "VirtualAppliance",
+        "VnetLocal",
+    ]
+    assert [h["address"] for h in check["hops"]] == ["10.1.1.4", "10.1.2.4", "10.1.3.4", "10.1.4.4"]
+    assert [h["nextHopIds"] for h in check["hops"]] == [["h2"], ["h3"], ["h4"], []]
+    assert check["hops"][2]["issues"] == [
+        {
+            "origin": "Outbound",
+            "severity": "Error",
+            "type": "NetworkSecurityRule",
+            "context": [{"key": "RuleName", "value": "UserRule_Port80"}],
+        }
+    ]
+    assert [h["issues"] for h in check["hops"][:2] + check["hops"][3:]] == [[], [], []]
+
+
+def test_s6_variant_a_user_route_drops_internet_traffic() -> None:
+    """§8 S6 variant: Source (issue UserDefinedRoute, RouteType=User) -> Destination."""
+    answer = trace(context(s6(internet_drop=True)), tcp("10.1.1.4", "13.107.21.200", 80))
+    assert answer.verdict is Verdict.DROPPED_NONE_ROUTE
+    check = answer.to_connectivity_check()
+    assert [(h["type"], h["resourceId"]) for h in check["hops"]][1] == ("Destination", "Unknown")
+    assert check["hops"][0]["issues"] == [
+        {
+            "origin": "Outbound",
+            "severity": "Error",
+            "type": "UserDefinedRoute",
+            "context": [{"key": "RouteType", "value": "User"}],
+        }
+    ]
+
+
+def test_s6_port_443_passes_but_the_reply_bypasses_both_nvas() -> None:
+    """P1: the DB subnet has no UDR back, so the reply skips the stateful NVAs."""
+    answer = trace(context(s6()), tcp("10.1.1.4", "10.1.4.4", 443))
+    assert answer.verdict is Verdict.ASYMMETRIC
+    assert sorted(w.hop or "" for w in answer.warnings if w.id == "P1") == ["fwNic", "nvaNic"]
+
+
+def test_s6_golden() -> None:
+    """The S6 answers as connection troubleshoot and as traces."""
+    ctx = context(s6())
+    dropped = context(s6(internet_drop=True))
+    golden(
+        "s6-trace",
+        {
+            "port80ConnectivityCheck": trace(
+                ctx, tcp("10.1.1.4", "10.1.4.4", 80)
+            ).to_connectivity_check(),
+            "port80": trace(ctx, tcp("10.1.1.4", "10.1.4.4", 80)).to_json(),
+            "userRouteConnectivityCheck": trace(
+                dropped, tcp("10.1.1.4", "13.107.21.200", 80)
+            ).to_connectivity_check(),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def s3(*, peered: bool = True, deny_b: bool = False) -> Network:
+    """§8 S3: VNet A 10.0/16 (VM-A 10.0.0.4) and VNet B 10.1/16 (VM-B 10.1.0.4), default
+    NSGs on both subnets; ``deny_b``: A's subnet NSG denies 10.1.0.0/16 inbound (100)."""
+
+    def vnet(name: str, index: int, other: str) -> VNet:
+        return VNet(
+            name=name,
+            address_space=(f"10.{index}.0.0/16",),
+            subnets=(
+                Subnet(
+                    name="default",
+                    address_prefix=f"10.{index}.0.0/24",
+                    network_security_group=f"nsg-{name}",
+                    network_interfaces=(nic(f"vm-{name}", name, "default", f"10.{index}.0.4"),),
+                ),
+            ),
+            peerings=(Peering(remote_vnet=other),) if peered else (),
+        )
+
+    deny = SecurityRule(
+        name="deny-b",
+        priority=100,
+        direction=Direction.INBOUND,
+        access=Access.DENY,
+        source_address_prefixes=("10.1.0.0/16",),
+    )
+    return Network(
+        name="s3",
+        nodes=(vnet("a", 0, "b"), vnet("b", 1, "a")),
+        network_security_groups=(
+            NetworkSecurityGroup(name="nsg-a", security_rules=(deny,) if deny_b else ()),
+            NetworkSecurityGroup(name="nsg-b"),
+        ),
+    )
+
+
+def test_s3_peered_vms_reach_each_other_by_the_default_rules() -> None:
+    """§8 S3: AllowVnetOutBound (B) and AllowVnetInBound (A), over the peering."""
+    answer = trace(context(s3()), tcp("10.1.0.4", "10.0.0.4"))
+    assert answer.verdict is Verdict.REACHABLE
+    first, last = answer.paths[0].hops[0], answer.paths[0].hops[-1]
+    assert [c.rule_name for c in first.checks] == ["defaultSecurityRules/AllowVnetOutBound"]
+    assert (last.type, [c.rule_name for c in last.checks]) == (
+        HopType.VNET_PEERING,
+        ["defaultSecurityRules/AllowVnetInBound"],
+    )
+
+
+def test_s3_nsg_in_a_acts_on_traffic_from_the_peer() -> None:
+    """§8 S3: A's subnet NSG denies B inbound; A -> B still passes (and its reply)."""
+    ctx = context(s3(deny_b=True))
+    answer = trace(ctx, tcp("10.1.0.4", "10.0.0.4"))
+    assert answer.verdict is Verdict.DENIED
+    assert answer.reason == "securityRules/deny-b of nsg-a denies it inbound at vm-a"
+    assert trace(ctx, tcp("10.0.0.4", "10.1.0.4")).verdict is Verdict.REACHABLE
+
+
+def test_s3_without_the_peering_drops_before_any_nsg() -> None:
+    """§8 S3: remove the peering: 10.0.0.0/8 None, no NSG evaluated past the source (P6)."""
+    answer = trace(context(s3(peered=False)), tcp("10.1.0.4", "10.0.0.4"))
+    assert answer.verdict is Verdict.DROPPED_NONE_ROUTE
+    assert answer.paths[0].hops[0].route is not None
+    assert answer.paths[0].hops[0].route.prefix == "10.0.0.0/8"
+    assert answer.paths[0].hops[-1].checks == ()
+    assert ids(answer) == ["P6"]
+    assert "b and a are not peered" in answer.warnings[0].message
+
+
+# --------------------------------------------------------------------------- ER + VPN
+
+
+def test_onprem_to_spoke_goes_over_expressroute_to_both_msees() -> None:
+    """On-prem -> spoke: the CE's best path is ExpressRoute (LOCAL_PREF 150), over both
+    MSEEs (ECMP fans out, decision §9.11), the ER gateway, then the peering (transit)."""
+    ctx = context(er_vpn())
+    answer = trace(ctx, tcp("10.1.11.10", "10.17.11.132"))
+    assert answer.verdict is Verdict.REACHABLE
+    assert sorted(
+        h.address for p in answer.paths for h in p.hops if h.type.value == "ExpressRouteCircuit"
+    ) == [
+        "192.168.11.18",
+        "192.168.11.22",
+    ]
+    for path in answer.paths:
+        assert [h.type.value for h in path.hops] == [
+            "Source",
+            "OnPremises",
+            "ExpressRouteCircuit",
+            "VirtualNetworkGateway",
+            "VNetPeering",
+        ]
+        assert path.hops[3].name == "ergw"
+    assert not any(h.name == "vpngw" for p in answer.reply_paths for h in p.hops)
+    assert answer.reply_paths
+    assert all(p.verdict is Verdict.REACHABLE for p in answer.reply_paths)
+
+
+# --------------------------------------------------------------------------- bad input, loops
+
+
+def test_a_source_no_node_holds_is_named() -> None:
+    ctx = context(s5())
+    with pytest.raises(UnknownAddressError, match=r"source 10\.1\.0\.99 is held by no interface"):
+        trace(ctx, tcp("10.1.0.99", "10.2.0.4"))
+
+
+def test_a_destination_no_node_holds_is_named() -> None:
+    answer = trace(context(s5()), tcp("10.1.0.4", "10.1.0.99"))
+    assert answer.verdict is Verdict.NO_ROUTE
+    assert answer.reason == (
+        "destination 10.1.0.99 is held by no interface, appliance or gateway in VNet spoke1"
+    )
+
+
+def ping_pong(second_hop: str) -> Network:
+    """Two NVAs whose subnets send 10.9/16 to each other (a loop), or to None."""
+
+    def table(name: str, hop: str) -> RouteTable:
+        kind = NextHopType.NONE if hop == "none" else NextHopType.VIRTUAL_APPLIANCE
+        route = UserRoute(
+            name="r",
+            address_prefix="10.9.0.0/16",
+            next_hop_type=kind,
+            next_hop_ip_address=None if hop == "none" else hop,
+        )
+        return RouteTable(name=name, routes=(route,))
+
+    def subnet(name: str, index: int, table_name: str, forwarding: bool) -> Subnet:
+        return Subnet(
+            name=name,
+            address_prefix=f"10.0.{index}.0/24",
+            route_table=table_name,
+            network_interfaces=(
+                nic(name, "v", name, f"10.0.{index}.4", enable_ip_forwarding=forwarding),
+            ),
+        )
+
+    return Network(
+        name="loop",
+        nodes=(
+            VNet(
+                name="v",
+                address_space=("10.0.0.0/16",),
+                subnets=(
+                    subnet("src", 1, "t1", False),
+                    subnet("a", 2, "t2", True),
+                    subnet("b", 3, "t3", True),
+                ),
+                route_tables=(
+                    table("t1", "10.0.2.4"),
+                    table("t2", "10.0.3.4"),
+                    table("t3", second_hop),
+                ),
+            ),
+        ),
+    )
+
+
+def test_two_nvas_pointing_at_each_other_loop() -> None:
+    answer = trace(context(ping_pong("10.0.2.4")), tcp("10.0.1.4", "10.9.0.1"))
+    assert answer.verdict is Verdict.LOOP
+    assert hops(answer.paths[0].hops) == [
+        ("Source", "src"),
+        ("VirtualAppliance", "a"),
+        ("VirtualAppliance", "b"),
+        ("VirtualAppliance", "a"),
+    ]
+    assert answer.reason == "a (10.0.2.4) visited twice"
+
+
+def test_connectivity_check_ids_are_stable() -> None:
+    """Hop ids are h1, h2... in visit order, the same on every run (not GUIDs)."""
+    first = trace(context(s5()), tcp("10.1.0.4", "10.2.0.4")).to_connectivity_check()
+    second = trace(context(s5()), tcp("10.1.0.4", "10.2.0.4")).to_connectivity_check()
+    assert first == second
+    assert [h["id"] for h in first["hops"]] == ["h1", "h2", "h3"]
+
+
+def test_trace_context_is_reused_across_flows() -> None:
+    """One context answers many flows; routes are indexed once per subnet."""
+    ctx: TrafficContext = context(s5())
+    for port in (22, 80, 443):
+        assert trace(ctx, tcp("10.1.0.4", "10.2.0.4", port)).verdict is Verdict.REACHABLE
+    assert set(ctx._routes) == {("spoke1", "app"), ("hub", "nva"), ("spoke2", "app")}
+    assert replace(s5()) == s5()
