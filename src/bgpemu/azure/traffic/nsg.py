@@ -62,6 +62,7 @@ __all__ = [
     "evaluate_nsgs",
     "ip_flow_verify",
     "rule_name",
+    "subnet_security_rules",
 ]
 
 SUBNET = "subnet"
@@ -214,6 +215,7 @@ class SecurityIndex:
                 members.setdefault(group, []).append(_address(interface))
         self._members = {name: AddressSet.of(addresses) for name, addresses in members.items()}
         self._compiled: dict[tuple[str, int], tuple[ServiceTags, _CompiledNsg]] = {}
+        self._positions: dict[str, tuple[str, str]] = {}
 
     def interface(self, name: str) -> Interface:
         """The interface (or NVA) named ``name``."""
@@ -248,6 +250,12 @@ class SecurityIndex:
         declared = interface.subnet
         if declared is not None:
             return interface.vnet, declared
+        found = self._positions.get(interface.name)
+        if found is None:
+            found = self._positions[interface.name] = self._find_subnet(interface)
+        return found
+
+    def _find_subnet(self, interface: Interface) -> tuple[str, str]:
         key = prefix_key(_address(interface))
         best: tuple[int, str] | None = None
         for (version, network, length), vnet, subnet in self._subnets:
@@ -265,6 +273,16 @@ class SecurityIndex:
                 f"{interface.vnet!r}"
             )
         return interface.vnet, best[1]
+
+    def subnet_nsg(self, vnet: str, subnet: str) -> str | None:
+        """The NSG associated with ``subnet`` of ``vnet`` (None: none); KeyError naming
+        them when the subnet does not exist."""
+        try:
+            return self._subnet_nsgs[(vnet, subnet)]
+        except KeyError:
+            raise KeyError(
+                f"no subnet {subnet!r} in VNet {vnet!r} of network {self.network.name!r}"
+            ) from None
 
     def associations(self, interface: Interface) -> list[tuple[str, str]]:
         """``(association, NSG name)`` of ``interface``: its subnet's NSG, then its own
@@ -438,28 +456,62 @@ def effective_security_rules(
         )
     vnet, subnet = index.position(nic)
     tags = _tags_of(index, nic, plan, snapshots)
-    entries: list[dict[str, Any]] = []
-    for association, name in index.associations(nic):
-        target = (
-            resource_id(network, "virtualNetworks", vnet, "subnets", subnet)
-            if association == SUBNET
-            else resource_id(network, "networkInterfaces", nic.name)
-        )
-        nsg = index.nsg(name)
-        index.compiled(name, tags)  # refuses a bad rule, naming it, before printing
-        rules = [
-            *_user_rules(nsg, Direction.INBOUND),
-            *_user_rules(nsg, Direction.OUTBOUND),
-            *DEFAULT_RULES,
+    return {
+        "value": [
+            _entry(
+                index,
+                name,
+                resource_id(network, "virtualNetworks", vnet, "subnets", subnet)
+                if association == SUBNET
+                else resource_id(network, "networkInterfaces", nic.name),
+                association,
+                tags,
+            )
+            for association, name in index.associations(nic)
         ]
-        entries.append(
-            {
-                "networkSecurityGroup": {"id": resource_id(network, "networkSecurityGroups", name)},
-                "association": {association: {"id": target}},
-                "effectiveSecurityRules": [_effective_rule(index, rule, tags) for rule in rules],
-            }
-        )
-    return {"value": entries}
+    }
+
+
+def subnet_security_rules(
+    network: Network,
+    plan: Plan,
+    snapshots: Mapping[str, RouterSnapshot],
+    vnet: str,
+    subnet: str,
+    *,
+    index: SecurityIndex | None = None,
+) -> dict[str, Any]:
+    """The effective security rules of a subnet: the entry of its NSG as
+    :func:`effective_security_rules` prints it (§4.1 shape, association ``subnet``), tags
+    expanded for the subnet; ``{"value": []}`` without an NSG.  Azure answers per NIC only;
+    this is the subnet's share of every NIC's answer (issue 14: "of an interface or
+    subnet").  KeyError naming the VNet or subnet when it does not exist."""
+    index = SecurityIndex(network) if index is None else index
+    tags = service_tags(effective_routes(network, plan, snapshots, vnet, subnet))
+    name = index.subnet_nsg(vnet, subnet)
+    if name is None:
+        return {"value": []}
+    target = resource_id(network, "virtualNetworks", vnet, "subnets", subnet)
+    return {"value": [_entry(index, name, target, SUBNET, tags)]}
+
+
+def _entry(
+    index: SecurityIndex, name: str, target: str, association: str, tags: ServiceTags
+) -> dict[str, Any]:
+    """One NSG's entry of the effective-rules answer (§4.1): user rules inbound then
+    outbound by priority, then the six default rules."""
+    nsg = index.nsg(name)
+    index.compiled(name, tags)  # refuses a bad rule, naming it, before printing
+    rules = [
+        *_user_rules(nsg, Direction.INBOUND),
+        *_user_rules(nsg, Direction.OUTBOUND),
+        *DEFAULT_RULES,
+    ]
+    return {
+        "networkSecurityGroup": {"id": resource_id(index.network, "networkSecurityGroups", name)},
+        "association": {association: {"id": target}},
+        "effectiveSecurityRules": [_effective_rule(index, rule, tags) for rule in rules],
+    }
 
 
 def _effective_rule(index: SecurityIndex, rule: SecurityRule, tags: ServiceTags) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from bgpemu.azure.traffic.nsg import (
     effective_security_rules,
     evaluate_nsgs,
     ip_flow_verify,
+    subnet_security_rules,
 )
 from tests.unit.azure.traffic.builders import NO_PLAN, tags_of, vnet
 
@@ -348,6 +349,16 @@ def test_effective_rules_list_one_entry_per_associated_nsg_subnet_first() -> Non
     ]
     assert [len(e["effectiveSecurityRules"]) for e in answer["value"]] == [6, 6]
     assert effective_security_rules(_s1(), NO_PLAN, {}, "vm4") == {"value": []}
+
+
+def test_subnet_security_rules_are_the_subnet_share_of_each_nic_answer() -> None:
+    """Issue 14: effective rules of a subnet: its NSG's entry, tags of the subnet."""
+    network = _s1(nsg1=(ALLOW_80_IN,))
+    subnet1 = subnet_security_rules(network, NO_PLAN, {}, "v", "subnet1")
+    assert subnet1["value"] == effective_security_rules(network, NO_PLAN, {}, "vm1")["value"][:1]
+    assert subnet_security_rules(network, NO_PLAN, {}, "v", "subnet2") == {"value": []}
+    with pytest.raises(KeyError, match="'nope'"):
+        subnet_security_rules(network, NO_PLAN, {}, "v", "nope")
 
 
 def test_effective_rules_refuse_a_stopped_vm() -> None:
