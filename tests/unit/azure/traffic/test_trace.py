@@ -12,7 +12,18 @@ from typing import Any
 import pytest
 
 from bgpemu.azure.model import Network, NextHopType, Peering, RouteTable, Subnet, UserRoute, VNet
-from bgpemu.azure.security import Access, Direction, NetworkSecurityGroup, SecurityRule
+from bgpemu.azure.security import (
+    Access,
+    AzureFirewall,
+    Direction,
+    FirewallAction,
+    FirewallRule,
+    FirewallRuleCollection,
+    FirewallRuleCollectionGroup,
+    FirewallRuleType,
+    NetworkSecurityGroup,
+    SecurityRule,
+)
 from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import HopType, Verdict
@@ -382,3 +393,72 @@ def test_trace_context_is_reused_across_flows() -> None:
         assert trace(ctx, tcp("10.1.0.4", "10.2.0.4", port)).verdict is Verdict.REACHABLE
     assert set(ctx._routes) == {("spoke1", "app"), ("hub", "nva"), ("spoke2", "app")}
     assert replace(s5()) == s5()
+
+
+# --------------------------------------------------------------------------- firewall
+
+
+def firewalled() -> Network:
+    """S5 with an Azure Firewall (10.0.3.4, AzureFirewallSubnet) in place of the NVA: one
+    network rule allows TCP 443 from Spoke1 to Spoke2 (§7)."""
+    network = s5()
+    nodes = []
+    for node in network.nodes:
+        if isinstance(node, VNet) and node.name == "hub":
+            node = replace(
+                node,
+                subnets=(Subnet(name="AzureFirewallSubnet", address_prefix="10.0.3.0/26"),),
+            )
+        elif isinstance(node, VNet):
+            node = replace(
+                node,
+                route_tables=tuple(
+                    replace(
+                        t,
+                        routes=tuple(replace(r, next_hop_ip_address="10.0.3.4") for r in t.routes),
+                    )
+                    for t in node.route_tables
+                ),
+            )
+        nodes.append(node)
+    rule = FirewallRule(
+        name="spoke1-to-spoke2-https",
+        rule_type=FirewallRuleType.NETWORK,
+        ip_protocols=("TCP",),
+        source_addresses=("10.1.0.0/16",),
+        destination_addresses=("10.2.0.0/16",),
+        destination_ports=("443",),
+    )
+    firewall = AzureFirewall(
+        name="fw",
+        vnet="hub",
+        private_ip_address="10.0.3.4",
+        rule_collection_groups=(
+            FirewallRuleCollectionGroup(
+                name="group",
+                priority=100,
+                rule_collections=(
+                    FirewallRuleCollection(
+                        name="allow-https", priority=100, action=FirewallAction.ALLOW, rules=(rule,)
+                    ),
+                ),
+            ),
+        ),
+    )
+    return replace(network, nodes=tuple(nodes), firewalls=(firewall,))
+
+
+def test_a_hub_firewall_allows_by_rule_and_denies_by_default() -> None:
+    """§7 in a trace: the firewall's network rule admits 443 (and its reply passes,
+    stateful), the default deny drops 22; the firewall is a stateful hop both ways."""
+    ctx = context(firewalled())
+    allowed = trace(ctx, tcp("10.1.0.4", "10.2.0.4", 443))
+    assert allowed.verdict is Verdict.REACHABLE
+    hop = allowed.paths[0].hops[1]
+    assert (hop.type, hop.name, hop.stateful) == (HopType.VIRTUAL_APPLIANCE, "fw", True)
+    assert [c.rule_name for c in hop.checks] == ["group/allow-https/spoke1-to-spoke2-https"]
+    assert [p.stateful for p in allowed.reply_paths] == [("fw",)]
+    denied = trace(ctx, tcp("10.1.0.4", "10.2.0.4", 22))
+    assert denied.verdict is Verdict.DENIED
+    assert denied.reason.startswith("firewall fw: deny")
+    assert denied.to_connectivity_check()["hops"][1]["issues"][0]["type"] == "AzureFirewall"
