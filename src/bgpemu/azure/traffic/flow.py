@@ -27,6 +27,7 @@ __all__ = [
     "Flow",
     "PortSet",
     "address_value",
+    "prefix_interval",
 ]
 
 FLOW_PROTOCOLS = ("Tcp", "Udp", "Icmp", "Esp", "Ah")
@@ -48,8 +49,9 @@ def address_value(address: str) -> int:
     return parsed.version << _VERSION_SHIFT | int(parsed)
 
 
-def _prefix_interval(prefix: str) -> tuple[int, int]:
-    """The closed interval of set keys a CIDR (or a bare address) covers."""
+def prefix_interval(prefix: str) -> tuple[int, int]:
+    """The closed interval of set keys a CIDR (or a bare address) covers; ValueError
+    naming the text when it is neither."""
     try:
         version, network, length = prefix_key(prefix)
     except ValueError:
@@ -117,9 +119,14 @@ class AddressSet:
         intervals: list[tuple[int, int]] = []
         for prefix in prefixes:
             if prefix == "*":
-                intervals.extend((_prefix_interval("0.0.0.0/0"), _prefix_interval("::/0")))
+                intervals.extend((prefix_interval("0.0.0.0/0"), prefix_interval("::/0")))
             else:
-                intervals.append(_prefix_interval(prefix))
+                intervals.append(prefix_interval(prefix))
+        return cls(_merge(intervals))
+
+    @classmethod
+    def of_intervals(cls, intervals: Iterable[tuple[int, int]]) -> AddressSet:
+        """The union of closed intervals of set keys (:func:`prefix_interval`'s)."""
         return cls(_merge(intervals))
 
     def __contains__(self, key: object) -> bool:

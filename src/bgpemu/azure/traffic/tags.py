@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bgpemu.azure.security import service_tag
-from bgpemu.azure.traffic.flow import AddressSet
+from bgpemu.azure.traffic.flow import AddressSet, prefix_interval
 
 __all__ = [
     "AZURE_LOAD_BALANCER",
@@ -82,13 +82,15 @@ class ServiceTags:
 
     expansions: tuple[tuple[str, tuple[str, ...]], ...]
     addresses: Mapping[str, AddressSet] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
+        default_factory=dict, repr=False, compare=False, hash=False
     )
+    """Computed from ``expansions`` when not given (:func:`service_tags` gives them)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "addresses", {tag: AddressSet.of(cidrs) for tag, cidrs in self.expansions}
-        )
+        if not self.addresses:
+            object.__setattr__(
+                self, "addresses", {tag: AddressSet.of(cidrs) for tag, cidrs in self.expansions}
+            )
 
     def expansion(self, tag: str) -> list[str]:
         """The printed expansion of ``tag``; KeyError for an unknown tag."""
@@ -121,31 +123,38 @@ def service_tags(routes: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Ser
             local.extend(row["addressPrefix"])
         elif source == "Default" and hop == "VNetPeering":
             peered.extend(row["addressPrefix"])
-    virtual_network = _outermost((*local, HOST_ADDRESS, *peered, *routed))
-    internet = _PUBLIC_IPV4.difference(AddressSet.of(virtual_network))
+    spans = _spans((*local, HOST_ADDRESS, *peered, *routed))
+    virtual_network = _outermost(spans)
+    vnet_addresses = AddressSet.of_intervals(interval for _, interval in spans)
+    internet = _PUBLIC_IPV4.difference(vnet_addresses)
     return ServiceTags(
         (
             (VIRTUAL_NETWORK, virtual_network),
             (INTERNET, tuple(internet.prefixes())),
             (AZURE_LOAD_BALANCER, (HOST_ADDRESS,)),
-        )
+        ),
+        {
+            VIRTUAL_NETWORK: vnet_addresses,
+            INTERNET: internet,
+            AZURE_LOAD_BALANCER: AddressSet.of((HOST_ADDRESS,)),
+        },
     )
 
 
-def _outermost(prefixes: Iterable[str]) -> tuple[str, ...]:
-    """``prefixes`` in order without repeats and without any inside another one, so a
+def _spans(prefixes: Iterable[str]) -> list[tuple[str, tuple[int, int]]]:
+    """``prefixes`` without repeats, in order, each with its interval of set keys."""
+    return [(prefix, prefix_interval(prefix)) for prefix in dict.fromkeys(prefixes)]
+
+
+def _outermost(spans: list[tuple[str, tuple[int, int]]]) -> tuple[str, ...]:
+    """The prefixes of ``spans`` in order without any inside another one, so a
     0.0.0.0/0 leaves only itself (the collapse observed in [ISSUE-22178]).  CIDRs nest or
-    are disjoint, so one sweep in address order finds the covered ones."""
-    unique = list(dict.fromkeys(prefixes))
-    spans = sorted(
-        (interval[0], -interval[1], prefix)
-        for prefix in unique
-        for interval in AddressSet.of((prefix,)).intervals
-    )
+    are disjoint, so one sweep in address order (widest first) finds the covered ones."""
     covered: set[str] = set()
     reach = -1
-    for _start, negative_end, prefix in spans:
-        if -negative_end <= reach:
+    widest_first = sorted(spans, key=lambda span: (span[1][0], -span[1][1]))
+    for prefix, (_, end) in widest_first:
+        if end <= reach:
             covered.add(prefix)
-        reach = max(reach, -negative_end)
-    return tuple(prefix for prefix in unique if prefix not in covered)
+        reach = max(reach, end)
+    return tuple(prefix for prefix, _ in spans if prefix not in covered)

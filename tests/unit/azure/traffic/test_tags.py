@@ -6,7 +6,7 @@ import pytest
 
 from bgpemu.azure.model import Network, NextHopType, RouteTable, Subnet, UserRoute
 from bgpemu.azure.traffic.flow import address_value
-from bgpemu.azure.traffic.tags import service_tags
+from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from tests.unit.azure.traffic.builders import tags_of, vnet
 
 
@@ -145,3 +145,12 @@ def test_equal_routes_make_equal_tags() -> None:
     assert tags_of(network, "a", "s") == tags_of(network, "a", "s")
     assert hash(tags_of(network, "a", "s")) == hash(tags_of(network, "a", "s"))
     assert tags_of(network, "a", "s") != tags_of(network, "b", "s")
+
+
+def test_the_address_sets_are_those_of_the_printed_expansions() -> None:
+    """service_tags builds the sets from the routes' intervals directly (fast path); they
+    must be the sets of the expansions it prints."""
+    network = _with_udrs(_udr("10.2.0.0/16"), _udr("10.2.3.0/24"), _udr("10.0.5.0/24"))
+    tags = tags_of(network, "a", "app")
+    assert tags.expansion("VirtualNetwork") == ["10.0.0.0/16", "168.63.129.16/32", "10.2.0.0/16"]
+    assert dict(ServiceTags(tags.expansions).addresses) == dict(tags.addresses)
