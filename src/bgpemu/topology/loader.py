@@ -121,14 +121,14 @@ def _index(
         nodes = dict(model.nodes)
         connections = list(enumerate(model.connections))
     nsgs, nsg_names = _nsgs(data, model, context)
-    asgs = data.get("applicationSecurityGroups")
+    asgs = data.get("applicationSecurityGroups", [])
     index = Index(
         nodes=nodes,
         roles=roles,
         connections=connections,
         nsgs=nsgs,
         nsg_names=nsg_names,
-        asgs=frozenset(str(a) for a in asgs) if isinstance(asgs, list) else frozenset(),
+        asgs=frozenset(str(a) for a in asgs) if isinstance(asgs, list) else None,
     )
     return index, explicit
 

@@ -63,12 +63,17 @@ def prefix_or_tag(value: str) -> str:
     return prefix_or_address(value)
 
 
+_PORT_RANGE = re.compile(r"^(\*|[0-9]{1,5}(-[0-9]{1,5})?)$")
+
+
 def _port_range(value: str) -> str:
     """``*``, one port or a range ``a-b`` with 0 <= a <= b <= 65535 (§1.1)."""
     if "," in value:
         raise ValueError(f"{value!r} is several port ranges: list them in the plural field (§1.1)")
-    PortSet.of((value,))
-    return value.strip()
+    if not _PORT_RANGE.match(value):
+        raise ValueError(f"{value!r} is not a port, a port range a-b or '*'")
+    PortSet.of((value,))  # the bounds
+    return value
 
 
 ArmName = Annotated[str, AfterValidator(_arm_name)]

@@ -289,3 +289,16 @@ def test_an_edit_that_breaks_an_nsg_reference_is_refused_with_its_path() -> None
     (problem,) = info.value.problems
     assert problem.location == "nodes.nva3.networkSecurityGroup"
     assert "no network security group 'x'" in problem.message
+
+
+def test_an_unreadable_asg_list_is_reported_once_not_at_every_reference() -> None:
+    text = (
+        "name: t\napplicationSecurityGroups: 7\nnodes:\n  v:\n    role: vnet\n"
+        "    addressSpace: [10.0.0.0/16]\n    subnets:\n      - name: s\n"
+        "        addressPrefix: 10.0.0.0/24\n        networkInterfaces:\n"
+        "          - {name: n, privateIpAddress: 10.0.0.4, applicationSecurityGroups: [a]}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_topology(text, "t.yaml")
+    (problem,) = info.value.problems
+    assert problem.location == "applicationSecurityGroups"

@@ -46,8 +46,9 @@ class Index:
     """The NSGs that passed the schema, by name."""
     nsg_names: frozenset[str] = frozenset()
     """Every NSG name of the file, valid or not."""
-    asgs: frozenset[str] = frozenset()
-    """Every application security group name of the file."""
+    asgs: frozenset[str] | None = frozenset()
+    """Every application security group name of the file (None when the list is not
+    readable: references to it are then not checked)."""
     _names_of: dict[tuple[str, ...], list[str]] = field(
         default_factory=dict, repr=False, compare=False
     )

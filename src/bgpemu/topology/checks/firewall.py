@@ -25,6 +25,8 @@ from bgpemu.topology.firewall import (
 __all__ = ["check_firewalls"]
 
 _SUBNET = "AzureFirewallSubnet"
+_SMALLEST = 26
+"""AzureFirewallSubnet is a /26 (the firewall scales out inside it) [FW-FAQ]."""
 
 
 def check_firewalls(index: Index) -> Iterator[Issue]:
@@ -47,6 +49,12 @@ def check_firewalls(index: Index) -> Iterator[Issue]:
                     (*base, "vnet"),
                     f"{firewall.vnet} has no {_SUBNET}",
                     f"add a subnet named {_SUBNET} (a /26) to {firewall.vnet} (§7)",
+                )
+            elif subnet.prefixlen > _SMALLEST:
+                yield Issue(
+                    (*base, "vnet"),
+                    f"{_SUBNET} {subnet} of {firewall.vnet} is smaller than a /{_SMALLEST}",
+                    f"Azure Firewall needs a /{_SMALLEST} {_SUBNET} (§7 [FW-FAQ])",
                 )
             elif firewall.private_ip_address is not None and (
                 ipaddress.ip_address(firewall.private_ip_address) not in subnet

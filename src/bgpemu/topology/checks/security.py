@@ -95,6 +95,8 @@ def nsg_reference(index: Index, path: Path, name: str | None) -> Iterator[Issue]
 
 def asg_references(index: Index, path: Path, names: list[str]) -> Iterator[Issue]:
     """An issue per name that ``applicationSecurityGroups`` does not list."""
+    if index.asgs is None:
+        return
     for i, name in enumerate(names):
         if name not in index.asgs:
             hint = _choices(index.asgs, "application security groups", "applicationSecurityGroups")
