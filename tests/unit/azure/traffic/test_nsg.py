@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.azure.model import Network, Nva, Subnet, VNet
+from bgpemu.azure.model import Network, NextHopType, Nva, RouteTable, Subnet, UserRoute, VNet
 from bgpemu.azure.security import (
     Access,
     Direction,
@@ -725,3 +725,89 @@ def test_a_bad_rule_is_refused_naming_nsg_rule_and_field(rule: SecurityRule, mes
         ip_flow_verify(network, NO_PLAN, {}, "vm", flow, OUT)
     with pytest.raises(ValueError, match=re.escape(message)):
         effective_security_rules(network, NO_PLAN, {}, "vm")
+
+
+# --------------------------------------------------------------------------- S5, P4a
+
+
+def _spokes(*udrs: tuple[str, str, str]) -> Network:
+    """§8 S5: hub 10.0/16 (NVA 10.0.1.4), Spoke1 10.1/16, Spoke2 10.2/16 peered with the
+    hub only, a default NSG on each spoke subnet; ``udrs``: (spoke, prefix, next hop)."""
+
+    def spoke(i: int) -> VNet:
+        name = f"spoke{i}"
+        routes = tuple(
+            UserRoute(
+                name=f"to-{prefix}",
+                address_prefix=prefix,
+                next_hop_type=NextHopType.VIRTUAL_APPLIANCE,
+                next_hop_ip_address=hop,
+            )
+            for owner, prefix, hop in udrs
+            if owner == name
+        )
+        subnet = Subnet(
+            name="s",
+            address_prefix=f"10.{i}.0.0/24",
+            route_table="rt",
+            network_security_group="nsg",
+            network_interfaces=(
+                NetworkInterface(
+                    name=f"vm{i}", vnet=name, subnet="s", private_ip_address=f"10.{i}.0.4"
+                ),
+            ),
+        )
+        return vnet(
+            name,
+            f"10.{i}.0.0/16",
+            subnet,
+            peers=("hub",),
+            route_tables=(RouteTable(name="rt", routes=routes),),
+        )
+
+    hub = vnet(
+        "hub",
+        "10.0.0.0/16",
+        Subnet(name="nva", address_prefix="10.0.1.0/24", network_security_group="nsg"),
+        peers=("spoke1", "spoke2"),
+    )
+    nva = Nva(name="nva", vnet="hub", address="10.0.1.4", asn=65010, router_id="10.0.1.4")
+    return Network(
+        name="s5",
+        nodes=(hub, spoke(1), spoke(2), nva),
+        network_security_groups=(NetworkSecurityGroup(name="nsg"),),
+    )
+
+
+def test_s5_udr_prefixes_let_the_vnet_rules_admit_spoke_to_spoke() -> None:
+    """§8 S5 [INF]: 10.2/16 is a UDR prefix of Spoke1 (so in its VirtualNetwork), 10.1/16
+    one of Spoke2; without the UDRs the default rules deny the other spoke (P6)."""
+    flow = Flow("Tcp", "10.1.0.4", 50000, "10.2.0.4", 443)
+    routed = _spokes(("spoke1", "10.2.0.0/16", "10.0.1.4"), ("spoke2", "10.1.0.0/16", "10.0.1.4"))
+    assert _decide(routed, "vm1", flow, OUT).rule_name == "defaultSecurityRules/AllowVnetOutBound"
+    assert _decide(routed, "vm2", flow, IN).rule_name == "defaultSecurityRules/AllowVnetInBound"
+    # At the NVA (decision §9.3: original addresses), the hub's tag holds both spokes.
+    assert _decide(routed, "nva", flow, IN).rule_name == "defaultSecurityRules/AllowVnetInBound"
+    bare = _spokes()
+    assert _decide(bare, "vm1", flow, OUT).rule_name == "defaultSecurityRules/DenyAllOutBound"
+    assert _decide(bare, "vm2", flow, IN).rule_name == "defaultSecurityRules/DenyAllInBound"
+
+
+def test_p4a_a_default_udr_lets_the_vnet_rules_admit_the_internet() -> None:
+    """Pitfall P4a [ISSUE-22178]: with 0/0 -> NVA the tag is 0.0.0.0/0, so
+    AllowVnetOutBound, not AllowInternetOutBound, admits an Internet flow, and
+    AllowVnetInBound admits any source."""
+    network = _spokes(("spoke1", "0.0.0.0/0", "10.0.1.4"))
+    out = Flow("Tcp", "10.1.0.4", 50000, INTERNET_HOST, 443)
+    assert _decide(network, "vm1", out, OUT).rule_name == "defaultSecurityRules/AllowVnetOutBound"
+    assert (
+        _decide(network, "vm1", out.reply(), IN).rule_name
+        == "defaultSecurityRules/AllowVnetInBound"
+    )
+    rules = effective_security_rules(network, NO_PLAN, {}, "vm1")["value"][0]
+    vnet_out = next(
+        r
+        for r in rules["effectiveSecurityRules"]
+        if r["name"] == "defaultSecurityRules/AllowVnetOutBound"
+    )
+    assert vnet_out["expandedDestinationAddressPrefix"] == ["0.0.0.0/0"]
