@@ -35,6 +35,7 @@ from bgpemu.azure.model import Network, Nva, OnPrem, RouteTable, Subnet, VNet
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.security import AzureFirewall, NetworkInterface
 from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.azure.traffic.firewall import FirewallPolicy
 from bgpemu.azure.traffic.flow import address_value
 from bgpemu.azure.traffic.nsg import SecurityIndex
 from bgpemu.azure.traffic.tags import ServiceTags, service_tags
@@ -189,6 +190,7 @@ class TrafficContext:
     _tags: dict[Position, ServiceTags] = field(default_factory=dict)
     _ribs: dict[str, PrefixTable[tuple[RibRoute, ...]]] = field(default_factory=dict)
     _security: SecurityIndex | None = None
+    _policies: dict[str, FirewallPolicy] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         network = self.network
@@ -384,6 +386,13 @@ class TrafficContext:
         if self._security is None:
             self._security = SecurityIndex(self.network)
         return self._security
+
+    def firewall_policy(self, firewall: AzureFirewall) -> FirewallPolicy:
+        """``firewall``'s policy compiled once (:meth:`FirewallPolicy.of`), kept by name."""
+        policy = self._policies.get(firewall.name)
+        if policy is None:
+            policy = self._policies[firewall.name] = FirewallPolicy.of(firewall)
+        return policy
 
     def tags(self, position: Position) -> ServiceTags:
         """The service tags as ``position``'s NSGs see them (§3, decisions §9.1, §9.2:

@@ -37,7 +37,7 @@ from typing import Any
 from bgpemu.azure.model import HubVnetConnection, Peering
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
-from bgpemu.azure.traffic.firewall import FirewallPolicy, FirewallVerdict
+from bgpemu.azure.traffic.firewall import FirewallVerdict
 from bgpemu.azure.traffic.flow import Flow, address_value
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
 from bgpemu.azure.traffic.nsg import evaluate_nsgs
@@ -630,7 +630,7 @@ class _Walker:
         assert owner.firewall is not None
         position = self.ctx.position(owner)
         tags = None if position is None else self.ctx.tags(position).addresses
-        decision = FirewallPolicy.of(owner.firewall).decide(self.flow, tags)
+        decision = self.ctx.firewall_policy(owner.firewall).decide(self.flow, tags)
         allowed = decision.verdict is FirewallVerdict.ALLOW
         check = RuleCheck(
             kind="AzureFirewall",
