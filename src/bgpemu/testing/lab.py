@@ -48,6 +48,7 @@ from bgpemu.policy.communities import parse_community
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.testing._cuts import Cuts
 from bgpemu.testing.diff import Diff, LabSnapshot, diff
+from bgpemu.testing.traffic import LabTraffic
 from bgpemu.topology.edit import apply_edit
 from bgpemu.topology.source import Document, source_of
 from bgpemu.types import Family
@@ -92,8 +93,10 @@ def _best_paths(routers: Mapping[str, RouterSnapshot]) -> dict[tuple[str, str], 
     }
 
 
-class Lab:
-    """A running lab of one topology in one engine (use :func:`start_lab`)."""
+class Lab(LabTraffic):
+    """A running lab of one topology in one engine (use :func:`start_lab`); its traffic
+    questions (``trace``, ``next_hop``, ``assert_reachable``...) are
+    :class:`~bgpemu.testing.traffic.LabTraffic`'s."""
 
     def __init__(self, network: Network, engine: Engine) -> None:
         self.network = network

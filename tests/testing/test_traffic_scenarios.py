@@ -1,0 +1,269 @@
+"""The §8 scenarios of azure-traffic.md on the reference topologies (topologies/traffic/),
+asked through the testing API in BOTH engines: the fabric and the TCP lab must give the same
+answers, the answers §8 states, and the golden files' (tests/data/traffic/)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bgpemu.azure.model import VNet
+from bgpemu.azure.security import NetworkInterface
+from bgpemu.azure.traffic.hops import Verdict
+from bgpemu.lab.engine import ENGINES
+from bgpemu.testing import Lab, LabInputError
+from tests.testing.traffic_helpers import DATA, check_golden, lab_of
+
+pytestmark = pytest.mark.parametrize("engine", ENGINES)
+
+INTERNET_HOST = "13.107.21.200"
+S1_VMS = ("VM1-nic", "VM2-nic", "VM3-nic", "VM4-nic")
+
+
+def _decided(answer: dict[str, Any]) -> tuple[str, str | None]:
+    return answer["access"], answer["ruleName"]
+
+
+# --------------------------------------------------------------------------- S1
+
+
+def _s1_answers(lab: Lab) -> dict[str, Any]:
+    return {
+        vm: {
+            "inbound": lab.ip_flow(vm, INTERNET_HOST, port=80, direction="Inbound"),
+            "outbound": lab.ip_flow(vm, INTERNET_HOST, port=80, direction="Outbound"),
+        }
+        for vm in S1_VMS
+    }
+
+
+S1_EXPECTED = {
+    # §2.2: (inbound TCP 80 from the Internet, outbound to Internet:80), access only.
+    "s1-nsg-per-vm.yaml": {
+        "VM1-nic": ("Deny", "Allow"),
+        "VM2-nic": ("Deny", "Allow"),
+        "VM3-nic": ("Deny", "Allow"),
+        "VM4-nic": ("Allow", "Allow"),
+    },
+    "s1-nsg1-allows-80.yaml": {
+        "VM1-nic": ("Deny", "Allow"),
+        "VM2-nic": ("Allow", "Allow"),
+        "VM3-nic": ("Deny", "Allow"),
+        "VM4-nic": ("Allow", "Allow"),
+    },
+    "s1-nsg2-denies-80.yaml": {
+        "VM1-nic": ("Deny", "Deny"),
+        "VM2-nic": ("Deny", "Allow"),
+        "VM3-nic": ("Deny", "Deny"),
+        "VM4-nic": ("Allow", "Allow"),
+    },
+}
+
+
+@pytest.mark.parametrize("topology", sorted(S1_EXPECTED))
+async def test_s1_every_cell_of_the_nsg_table(engine: str, topology: str) -> None:
+    """§8 S1 / §2.2: every VM, both directions, in the three variants."""
+    async with await lab_of(topology, engine) as lab:
+        await lab.converged()
+        answers = _s1_answers(lab)
+    got = {vm: (a["inbound"]["access"], a["outbound"]["access"]) for vm, a in answers.items()}
+    assert got == S1_EXPECTED[topology]
+    check_golden(f"lab-{topology.removesuffix('.yaml')}", answers)
+
+
+async def test_s1_deciding_rules(engine: str) -> None:
+    """§8 S1: VM1 inbound by NSG1's DenyAllInBound, NSG2 not evaluated; VM1 behind both
+    NSGs needs both to allow; VM3 outbound by NSG2's user rule."""
+    async with await lab_of("s1-nsg-per-vm.yaml", engine) as lab:
+        await lab.converged()
+        vm1_in = lab.ip_flow("VM1-nic", INTERNET_HOST, port=80, direction="Inbound")
+    assert _decided(vm1_in) == ("Deny", "defaultSecurityRules/DenyAllInBound")
+    async with await lab_of("s1-nsg2-denies-80.yaml", engine) as lab:
+        await lab.converged()
+        vm3_out = lab.ip_flow("VM3-nic", INTERNET_HOST, port=80)
+    assert vm3_out["access"] == "Deny"
+    assert vm3_out["ruleName"].startswith("securityRules/")
+
+
+# --------------------------------------------------------------------------- S2
+
+
+async def test_s2_ip_flow_verify_shares_the_unit_tests_golden(engine: str) -> None:
+    """§8 S2: the lab answers the quickstart's rows as the pure function does
+    (tests/data/traffic/s2_ip_flow_verify.json, written by the unit tests)."""
+    rows = json.loads((DATA / "s2_ip_flow_verify.json").read_text())
+    async with await lab_of("s2-one-vm.yaml", engine) as lab:
+        await lab.converged()
+        for row in rows:
+            source, sport = row["source"].split(":")
+            destination, dport = row["destination"].split(":")
+            if row["direction"] == "Outbound":
+                remote, port, remote_port = destination, int(dport), int(sport)
+            else:
+                remote, port, remote_port = source, int(dport), int(sport)
+            answer = lab.ip_flow(
+                "myVm-nic",
+                remote,
+                port=port,
+                remote_port=remote_port,
+                direction=row["direction"],
+                protocol=row["protocol"],
+            )
+            assert answer == row["answer"], row
+
+
+async def test_s2_next_hop(engine: str) -> None:
+    """§8 S2: Internet and the 172.16.0.0/12 None route; VnetLocal once 172.16/12 is the
+    VNet's own."""
+    async with await lab_of("s2-one-vm.yaml", engine) as lab:
+        await lab.converged()
+        internet = lab.next_hop("myVm-nic", INTERNET_HOST)
+        private = lab.next_hop("myVm-nic", "172.31.0.100")
+    assert internet == {
+        "nextHopType": "Internet",
+        "nextHopIpAddress": None,
+        "routeTableId": "System Route",
+    }
+    assert private["nextHopType"] == "None"
+    async with await lab_of("s2-one-vm-172.yaml", engine) as lab:
+        await lab.converged()
+        assert lab.next_hop("myVm-nic", "172.31.0.100")["nextHopType"] == "VnetLocal"
+
+
+# --------------------------------------------------------------------------- S3
+
+
+async def test_s3_peered_vms_reach_each_other(engine: str) -> None:
+    """§8 S3: VM-B -> VM-A 443 allowed by the default rules, VirtualNetwork holding the peer."""
+    async with await lab_of("s3-peered-vnets.yaml", engine) as lab:
+        await lab.converged()
+        answer = lab.assert_reachable("VM-B-nic", "VM-A-nic", 443)
+    rules = [c.rule_name for p in answer.paths for h in p.hops for c in h.checks]
+    assert rules == [
+        "defaultSecurityRules/AllowVnetOutBound",
+        "defaultSecurityRules/AllowVnetInBound",
+    ]
+    check_golden("lab-s3-peered-vnets", answer.to_json())
+
+
+async def test_s3_deny_rule_in_a_acts_on_the_peer_and_replies_pass(engine: str) -> None:
+    """§8 S3 second bullet: A's Deny for 10.1/16 stops VM-B -> VM-A at A's subnet NSG;
+    VM-A -> VM-B is allowed and its reply passes (stateful)."""
+    async with await lab_of("s3-peered-vnets-deny.yaml", engine) as lab:
+        await lab.converged()
+        denied = lab.assert_verdict("VM-B-nic", "VM-A-nic", "denied", port=443)
+        allowed = lab.assert_reachable("VM-A-nic", "VM-B-nic", 443)
+    last = denied.paths[0].hops[-1]
+    assert last.name == "VM-A-nic"
+    assert [(c.resource, c.association, c.rule_name, c.access) for c in last.checks] == [
+        ("NSG-A", "subnet", "securityRules/Deny-VNetB-In", "Deny")
+    ]
+    assert allowed.reply_paths
+    assert all(p.verdict is Verdict.REACHABLE for p in allowed.reply_paths)
+    check_golden("lab-s3-peered-vnets-deny", {"bToA": denied.to_json(), "aToB": allowed.to_json()})
+
+
+async def test_seed_note_an_nsg_acts_on_peered_traffic_as_on_local_traffic(engine: str) -> None:
+    """The seed's note: A's inbound Deny for a source range decides a flow from the peered
+    VNet exactly as it decides the same flow from a VM of A's own VNet: same hop, same
+    NSG, same rule, same verdict."""
+    async with await lab_of("s3-peered-vnets-deny.yaml", engine) as lab:
+        await lab.converged()
+        peered = lab.assert_verdict("VM-B-nic", "VM-A-nic", "denied", port=443)
+        # The same rule, aimed at a local source: a second VM in A's subnet (10.0.0.5).
+        network = lab.network
+        nsg = network.network_security_groups[0]
+        assert nsg.name == "NSG-A"
+        rule = replace(nsg.security_rules[0], source_address_prefixes=("10.0.0.5/32",))
+        vnet_a = network.node("VNetA")
+        assert isinstance(vnet_a, VNet)
+        subnet = vnet_a.subnets[0]
+        local_vm = NetworkInterface(
+            name="VM-A2-nic", vnet="VNetA", subnet=subnet.name, private_ip_address="10.0.0.5"
+        )
+        local = replace(
+            network,
+            network_security_groups=(
+                replace(nsg, security_rules=(rule,)),
+                *network.network_security_groups[1:],
+            ),
+            nodes=tuple(
+                replace(
+                    n,
+                    subnets=(
+                        replace(
+                            subnet,
+                            network_interfaces=(*subnet.network_interfaces, local_vm),
+                        ),
+                    ),
+                )
+                if n is vnet_a
+                else n
+                for n in network.nodes
+            ),
+        )
+        await lab.apply_topology(local)
+        await lab.converged()
+        from_local = lab.assert_verdict("VM-A2-nic", "VM-A-nic", "denied", port=443)
+        from_peer_now = lab.trace("VM-B-nic", "VM-A-nic", port=443)
+
+    def decision(answer: Any) -> list[tuple[str, str, str, str, str]]:
+        hop = answer.paths[0].hops[-1]
+        return [(hop.name, c.resource, c.association, c.rule_name, c.access) for c in hop.checks]
+
+    assert decision(from_local) == decision(peered)
+    assert from_peer_now.verdict is Verdict.REACHABLE  # the rule no longer names 10.1/16
+
+
+# --------------------------------------------------------------------------- S5
+
+S5_VERDICTS = {
+    "s5-hub-nva.yaml": Verdict.REACHABLE,
+    "s5-no-udrs.yaml": Verdict.DROPPED_NONE_ROUTE,
+    "s5-ip-forwarding-off.yaml": Verdict.IP_FORWARDING_OFF,
+    "s5-no-forwarded-traffic.yaml": Verdict.DENIED,
+    # §8 S5 row 5 says the reply is lost; with the default NSG on Spoke2 the request is
+    # stopped first: 10.1/16 is in neither Spoke2's VirtualNetwork tag (no UDR for it,
+    # no peering with Spoke1; decision §9.1) nor Internet, so DenyAllInBound decides.
+    "s5-udr-spoke1-only.yaml": Verdict.DENIED,
+}
+
+
+@pytest.mark.parametrize("topology", sorted(S5_VERDICTS))
+async def test_s5_spoke_to_spoke_through_the_hub_nva(engine: str, topology: str) -> None:
+    """§8 S5, every row: VM1 -> VM2 TCP 443."""
+    async with await lab_of(topology, engine) as lab:
+        await lab.converged()
+        answer = lab.assert_verdict("VM1-nic", "VM2-nic", S5_VERDICTS[topology], port=443)
+    if topology == "s5-hub-nva.yaml":
+        assert [h.name for h in answer.paths[0].hops] == ["VM1-nic", "nva-nic", "VM2-nic"]
+        assert [h.name for h in answer.reply_paths[0].hops] == ["VM2-nic", "nva-nic", "VM1-nic"]
+    if topology == "s5-udr-spoke1-only.yaml":
+        last = answer.paths[0].hops[-1]
+        assert (last.name, [c.rule_name for c in last.checks]) == (
+            "VM2-nic",
+            ["defaultSecurityRules/DenyAllInBound"],
+        )
+    check_golden(f"lab-{topology.removesuffix('.yaml')}", answer.to_json())
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+async def test_unknown_names_and_addresses_are_named(engine: str) -> None:
+    """A trace from a name or an address nothing holds says which and why."""
+    async with await lab_of("s5-hub-nva.yaml", engine) as lab:
+        await lab.converged()
+        with pytest.raises(LabInputError, match="no-such-vm"):
+            lab.trace("no-such-vm", "VM2-nic", port=443)
+        with pytest.raises(LabInputError, match=r"10\.9\.9\.9"):
+            lab.trace("10.9.9.9", "VM2-nic", port=443)
+        with pytest.raises(LabInputError, match="protocol"):
+            lab.trace("VM1-nic", "VM2-nic", port=443, protocol="sctp")
+        with pytest.raises(LabInputError, match="direction"):
+            lab.ip_flow("VM1-nic", "10.2.1.4", port=443, direction="Sideways")
+        with pytest.raises(LabInputError, match="verdict"):
+            lab.assert_verdict("VM1-nic", "VM2-nic", "maybe", port=443)
