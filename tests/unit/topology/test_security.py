@@ -4,6 +4,8 @@ tests/data/topology/bad-nsg.yaml and bad-firewall.yaml (test_errors.py)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bgpemu.azure import model as m
@@ -302,3 +304,39 @@ def test_an_unreadable_asg_list_is_reported_once_not_at_every_reference() -> Non
         parse_topology(text, "t.yaml")
     (problem,) = info.value.problems
     assert problem.location == "applicationSecurityGroups"
+
+
+def test_the_asg_limits_of_a_rule_side_and_an_interface() -> None:
+    """§1.6 [LIMITS]: 10 ASGs on one side of a rule, 20 ASGs per interface."""
+    asgs = [f"asg{i}" for i in range(21)]
+    rule = {
+        "name": "r",
+        "priority": 100,
+        "direction": "Inbound",
+        "access": "Allow",
+        "protocol": "Tcp",
+        "sourceApplicationSecurityGroups": asgs[:11],
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": "*",
+        "destinationPortRange": "*",
+    }
+    nic = {"name": "n", "privateIpAddress": "10.0.0.4", "applicationSecurityGroups": asgs}
+    subnet = {"name": "s", "addressPrefix": "10.0.0.0/24", "networkInterfaces": [nic]}
+    document = {
+        "name": "t",
+        "applicationSecurityGroups": asgs,
+        "networkSecurityGroups": {"nsg": {"securityRules": [rule]}},
+        "nodes": {"v": {"role": "vnet", "addressSpace": ["10.0.0.0/16"], "subnets": [subnet]}},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_topology(json.dumps(document), "t.yaml")
+    assert [(p.location, p.message) for p in info.value.problems] == [
+        (
+            "networkSecurityGroups.nsg.securityRules[0].sourceApplicationSecurityGroups",
+            "11 application security groups, more than Azure's 10 on one side of a rule",
+        ),
+        (
+            "nodes.v.subnets[0].networkInterfaces[0].applicationSecurityGroups",
+            "21 application security groups, more than Azure's 20 per interface",
+        ),
+    ]
