@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 
-from bgpemu.router.node import Fault, NodeEffect, NotAnnounced, Restarting, RouterFault
+from bgpemu.router.node_effects import Fault, NodeEffect, NotAnnounced, Restarting, RouterFault
 from bgpemu.session import Effect, SessionDown, StateChanged
 from bgpemu.wire.describe import describe_notification
 

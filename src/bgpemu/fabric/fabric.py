@@ -72,7 +72,7 @@ from bgpemu.fabric.transport import Host, Transport
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.node import (
+from bgpemu.router.node_effects import (
     Decided,
     Io,
     NodeEffect,

@@ -44,7 +44,8 @@ from bgpemu.fabric.links import (
     SessionTimer,
 )
 from bgpemu.router.core import Router
-from bgpemu.router.node import Node, NodeEffect
+from bgpemu.router.node import Node
+from bgpemu.router.node_effects import NodeEffect
 from bgpemu.router.spec import SpeakerSpec
 from bgpemu.session import Session, SessionState, Timer
 

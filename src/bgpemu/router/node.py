@@ -18,7 +18,9 @@ subcode), one session started, stopped, reset or restarted, routes originated or
 withdrawn, a neighbour added, re-configured or removed, a route refresh requested.
 The engines call these and carry out what they return; they never feed a session
 themselves.  Each returns an ordered list of
-:data:`NodeEffect`, which the driver carries out in that order:
+:data:`~bgpemu.router.node_effects.NodeEffect` (the effect types are defined, and
+imported from, :mod:`bgpemu.router.node_effects`), which the driver carries out in that
+order:
 
 * :class:`Io` — one of a session's own effects for neighbour ``peer``'s connection
   (:class:`~bgpemu.session.Send`, :class:`~bgpemu.session.CloseTcp`,
@@ -64,8 +66,6 @@ from bgpemu.router.exports import Announce, Export, Packed, export_frames
 from bgpemu.router.neighbor import NeighborPolicy, peer_info
 from bgpemu.router.neighbor_connections import Connections, Step, feeding
 from bgpemu.router.node_effects import (
-    Accepted,
-    Collision,
     Decided,
     Drop,
     Fault,
@@ -73,9 +73,7 @@ from bgpemu.router.node_effects import (
     Malformed,
     NodeEffect,
     NotAnnounced,
-    Promote,
     Rearm,
-    Refused,
     Resetting,
     Restarting,
     RouterFault,
@@ -102,25 +100,7 @@ from bgpemu.wire.context import CodecContext
 from bgpemu.wire.describe import describe_notification
 from bgpemu.wire.messages import Notification, RouteRefreshSubtype
 
-__all__ = [
-    "Accepted",
-    "Collision",
-    "Decided",
-    "Drop",
-    "Fault",
-    "Io",
-    "Malformed",
-    "Node",
-    "NodeEffect",
-    "NotAnnounced",
-    "Promote",
-    "Rearm",
-    "Refused",
-    "Resetting",
-    "Restarting",
-    "RouterFault",
-    "RouterRearm",
-]
+__all__ = ["Node"]
 
 
 _PackCache = dict[tuple[CodecContext, Export], Packed]

@@ -14,7 +14,7 @@ Connections are numbered; the node decides what each carries.  A second TCP
 connection from the same peer while the first is in OpenSent or OpenConfirm is a
 collision (RFC 4271 §6.8): the node gives it a candidate session and, once its OPEN
 has arrived, the two BGP Identifiers decide which connection survives
-(:class:`~bgpemu.router.node.Promote`, :class:`~bgpemu.router.node.Drop`).
+(:class:`~bgpemu.router.node_effects.Promote`, :class:`~bgpemu.router.node_effects.Drop`).
 
 A session is a fault domain (architecture decision 12): an unexpected exception while
 serving it (decoding, the router, a policy, encoding its exports) never leaves the
@@ -42,7 +42,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bgpemu.router.node import Node, NodeEffect
+from bgpemu.router.node import Node
+from bgpemu.router.node_effects import NodeEffect
 from bgpemu.router.spec import NeighborSpec
 from bgpemu.runtime import tcp_md5
 from bgpemu.runtime.throttle import LogThrottle

@@ -25,24 +25,9 @@ from typing import Any
 
 from bgpemu.rib import Path
 from bgpemu.router import OriginatedRoute, Router, RouterOutput
+from bgpemu.router import node_effects as fx
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.node import (
-    Accepted,
-    Collision,
-    Decided,
-    Drop,
-    Fault,
-    Io,
-    Malformed,
-    Node,
-    NodeEffect,
-    NotAnnounced,
-    Promote,
-    Refused,
-    Resetting,
-    RouterFault,
-    RouterRearm,
-)
+from bgpemu.router.node import Node
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.runtime.daemon_gc import daemon_gc
 from bgpemu.runtime.listener import Listener, normal_address
@@ -349,43 +334,43 @@ class Speaker:
         """:meth:`received_paths` as JSON-ready documents."""
         return self.node.received_routes()
 
-    def _carry_out(self, effects: list[NodeEffect], now: float) -> None:
+    def _carry_out(self, effects: list[fx.NodeEffect], now: float) -> None:
         """Hand each effect of the node to the driver of its neighbour, in order."""
         peers = self._peers
         for effect in effects:
             match effect:
-                case Io(peer=peer, effect=io, conn=conn):
+                case fx.Io(peer=peer, effect=io, conn=conn):
                     if (driver := peers.get(peer)) is not None:
                         driver.io(io, conn)
-                case Accepted(peer=peer, conn=conn, primary=primary):
+                case fx.Accepted(peer=peer, conn=conn, primary=primary):
                     if (driver := peers.get(peer)) is not None:
                         driver.accepted(conn, primary=primary)
-                case Refused(peer=peer, conn=conn, state=state):
+                case fx.Refused(peer=peer, conn=conn, state=state):
                     if (driver := peers.get(peer)) is not None:
                         driver.refused(conn, state)
-                case Drop(peer=peer, conn=conn):
+                case fx.Drop(peer=peer, conn=conn):
                     if (driver := peers.get(peer)) is not None:
                         driver.drop(conn)
-                case Promote(peer=peer, conn=conn):
+                case fx.Promote(peer=peer, conn=conn):
                     if (driver := peers.get(peer)) is not None:
                         driver.promote(conn)
-                case Collision(peer=peer, inbound=inbound):
+                case fx.Collision(peer=peer, inbound=inbound):
                     if (driver := peers.get(peer)) is not None:
                         driver.collision(inbound)
-                case RouterRearm():
+                case fx.RouterRearm():
                     self._router_wake.set()
-                case Decided(output=out):
+                case fx.Decided(output=out):
                     for listener in self.output_listeners:
                         listener(out)
                     if logger.isEnabledFor(logging.DEBUG):
                         self._log_changes(out)
-                case Malformed(peer=peer, update=update):
+                case fx.Malformed(peer=peer, update=update):
                     if (driver := peers.get(peer)) is not None:
                         driver.malformed(update, now)
-                case NotAnnounced(peer=peer, text=text):
+                case fx.NotAnnounced(peer=peer, text=text):
                     if (driver := peers.get(peer)) is not None:
                         driver.not_announced(text)
-                case Resetting(peer=peer, notification=n):
+                case fx.Resetting(peer=peer, notification=n):
                     logger.warning(
                         "%s: stopping the session with %s: %s",
                         self.spec.name,
@@ -394,10 +379,10 @@ class Speaker:
                     )
                     if (driver := peers.get(peer)) is not None:
                         driver.resetting()
-                case Fault(peer=peer, error=error, resetting=resetting):
+                case fx.Fault(peer=peer, error=error, resetting=resetting):
                     if (driver := peers.get(peer)) is not None:
                         driver.on_fault(error, now, resetting=resetting)
-                case RouterFault(error=error):
+                case fx.RouterFault(error=error):
                     logger.error(
                         "%s: internal error in the router's timers: %r",
                         self.spec.name,
@@ -430,7 +415,7 @@ class Speaker:
                 now = loop.time()
                 effects = self.node.on_router_timer(now)
                 self._carry_out(effects, now)
-                if any(type(e) is RouterFault for e in effects):
+                if any(type(e) is fx.RouterFault for e in effects):
                     await asyncio.sleep(_ROUTER_ERROR_PAUSE)  # no busy loop on a stuck deadline
                 self._notify()
 

@@ -10,14 +10,14 @@ import pytest
 from bgpemu.router import Router, RouterConfig, RouterOutput
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.neighbor import NeighborPolicy
-from bgpemu.router.node import (
+from bgpemu.router.node import Node
+from bgpemu.router.node_effects import (
     Accepted,
     Collision,
     Decided,
     Drop,
     Fault,
     Io,
-    Node,
     NodeEffect,
     Promote,
     Rearm,
