@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from bgpemu.azure.model import Network, Nva, OnPrem, RouteTable, Subnet, VNet
+from bgpemu.azure.model import Network, Nva, OnPrem, RouteTable, Subnet, VNet, VWanHub
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.security import AzureFirewall, NetworkInterface
 from bgpemu.azure.snapshot import RouterSnapshot
@@ -256,6 +256,19 @@ class TrafficContext:
                     nva=nva,
                 )
             )
+        for hub in network.of_type(VWanHub):
+            # A hub router is one speaker, but VNets see both virtualRouterIps as next hops.
+            speakers = self.plan.of_node(hub.name)
+            for address in hub.router_ips:
+                self._own(
+                    Owner(
+                        kind=OwnerKind.HUB_ROUTER,
+                        name=hub.name,
+                        address=address,
+                        speaker=speakers[0].speaker if speakers else None,
+                        resource_id=_node_id(network, OwnerKind.HUB_ROUTER, hub.name),
+                    )
+                )
         for onprem in network.of_type(OnPrem):
             for announcement in onprem.announcements:
                 self.hosts.add(announcement.prefix, onprem.name)

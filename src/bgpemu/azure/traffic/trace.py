@@ -34,7 +34,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bgpemu.azure.model import HubVnetConnection, Peering
+from bgpemu.azure.model import (
+    ExpressRouteConnection,
+    ExpressRouteGateway,
+    HubVnetConnection,
+    Peering,
+)
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.firewall import FirewallVerdict
@@ -42,6 +47,7 @@ from bgpemu.azure.traffic.flow import Flow, address_value
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
 from bgpemu.azure.traffic.nsg import evaluate_nsgs
 from bgpemu.azure.traffic.pitfalls import Pitfall, pitfalls
+from bgpemu.azure.views.sources import gateway_vnet
 from bgpemu.errors import BgpEmuError
 
 __all__ = ["MAX_HOPS", "Trace", "UnknownAddressError", "trace"]
@@ -392,6 +398,8 @@ class _Walker:
                 + (f" in VNet {from_vnet}" if from_vnet and final else ""),
             )
             return
+        if owner.kind is OwnerKind.MSEE and from_vnet is not None:
+            path = (*path, *self._er_gateway(from_vnet, owner.name))
         hop_type = _DELIVERY.get(via, HopType.DESTINATION)
         if owner.kind in _SPEAKER_HOPS and not final:
             hop_type = _SPEAKER_HOPS[owner.kind]
@@ -417,6 +425,29 @@ class _Walker:
             self._end((*path, hop), Verdict.REACHABLE, f"delivered to {owner.name}")
         else:
             self._at_speaker(owner, hop, path, forwarded=forwarded)
+
+    def _er_gateway(self, vnet: str, circuit: str) -> tuple[Hop, ...]:
+        """The ER gateway between ``vnet`` and ``circuit``'s MSEEs (§5.5 [ER-GW]: VNet ->
+        ER gateway -> MSEE; the effective route's next hops are the MSEEs themselves):
+        the gateway of the VNet serving ``vnet`` (its own, or by gateway transit) linked
+        to the circuit."""
+        network = self.ctx.network
+        serving = gateway_vnet(network, self.ctx.vnet(vnet)).name
+        linked = {
+            c.gateway for c in network.of_type(ExpressRouteConnection) if c.circuit == circuit
+        }
+        for gateway in network.of_type(ExpressRouteGateway):
+            if gateway.vnet == serving and gateway.name in linked:
+                owner = self.ctx.owner(address_value(gateway.bgp_address))
+                return (
+                    Hop(
+                        type=HopType.VIRTUAL_NETWORK_GATEWAY,
+                        name=gateway.name,
+                        address=gateway.bgp_address,
+                        resource_id="Unknown" if owner is None else owner.resource_id,
+                    ),
+                )
+        return ()
 
     def _peering(
         self, sender: str, receiver: str, *, forwarded: bool

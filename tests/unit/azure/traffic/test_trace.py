@@ -28,9 +28,11 @@ from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import HopType, Verdict
 from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
+from bgpemu.topology import load_topology
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
 
 GOLDEN = Path(__file__).parents[3] / "data" / "traffic"
+TOPOLOGIES = Path(__file__).parents[4] / "topologies"
 
 
 def tcp(source: str, destination: str, port: int = 443) -> Flow:
@@ -301,6 +303,15 @@ def test_onprem_to_spoke_goes_over_expressroute_to_both_msees() -> None:
         ]
         assert path.hops[3].name == "ergw"
     assert not any(h.name == "vpngw" for p in answer.reply_paths for h in p.hops)
+    for path in answer.reply_paths:
+        # VNet -> ER gateway -> MSEE -> CE (§5.5 [ER-GW]), though the route's next hops
+        # are the MSEEs
+        assert [(h.type.value, h.name) for h in path.hops] == [
+            ("Source", "spokevm"),
+            ("VirtualNetworkGateway", "ergw"),
+            ("ExpressRouteCircuit", "er"),
+            ("OnPremises", "ce"),
+        ]
     assert answer.reply_paths
     assert all(p.verdict is Verdict.REACHABLE for p in answer.reply_paths)
 
@@ -462,3 +473,46 @@ def test_a_hub_firewall_allows_by_rule_and_denies_by_default() -> None:
     assert denied.verdict is Verdict.DENIED
     assert denied.reason.startswith("firewall fw: deny")
     assert denied.to_connectivity_check()["hops"][1]["issues"][0]["type"] == "AzureFirewall"
+
+
+# --------------------------------------------------------------------------- Virtual WAN
+
+
+def vwan_with_vms() -> Network:
+    """topologies/vwan-standard-any-to-any.yaml (two hubs, two VNets and a branch each)
+    with one VM (x.x.x.4) in every VNet's subnet."""
+    network = load_topology(TOPOLOGIES / "vwan-standard-any-to-any.yaml")
+    nodes = []
+    for node in network.nodes:
+        if isinstance(node, VNet):
+            subnet = node.subnets[0]
+            address = subnet.address_prefix.split("/")[0].rsplit(".", 1)[0] + ".4"
+            vm = nic(f"{node.name}-vm", node.name, subnet.name, address)
+            node = replace(node, subnets=(replace(subnet, network_interfaces=(vm,)),))
+        nodes.append(node)
+    return replace(network, nodes=tuple(nodes))
+
+
+def test_vwan_spokes_branches_and_hubs() -> None:
+    """§5.4 [VWAN-ROUTING]: a spoke's VirtualNetworkGateway route leads to both router
+    IPs of its hub (ECMP), the hub router delivers into a connected VNet, hands a remote
+    hub's VNet to that hub, and a branch's prefix to the branch's router."""
+    ctx = context(vwan_with_vms())
+    local = trace(ctx, tcp("10.1.0.4", "10.2.0.4"))
+    assert local.verdict is Verdict.REACHABLE
+    assert sorted(p.hops[1].address for p in local.paths) == ["192.168.1.68", "192.168.1.69"]
+    assert {tuple(h.type.value for h in p.hops) for p in local.paths} == {
+        ("Source", "VirtualHub", "VNetPeering")
+    }
+    remote = trace(ctx, tcp("10.1.0.4", "10.3.0.4"))
+    assert remote.verdict is Verdict.REACHABLE
+    assert [h.name for h in remote.paths[0].hops] == ["VNet1-vm", "Hub1", "Hub2", "VNet3-vm"]
+    branch = trace(ctx, tcp("10.200.0.10", "10.1.0.4"))
+    assert branch.verdict is Verdict.REACHABLE
+    assert [h.name for h in branch.paths[0].hops] == [
+        "host behind Branch2",
+        "Branch2",
+        "Hub2",
+        "Hub1",
+        "VNet1-vm",
+    ]
