@@ -24,7 +24,17 @@ add_connection      a connection exactly as in ``connections:`` (``type`` and it
 remove_connection   ``type`` plus identifying fields (``name`` or its ends): one must match
 add_node            ``name`` plus the node mapping (``role`` and its fields)
 remove_node         ``name``; refused while a connection, peering or node refers to it
+add_route           ``vnet``, ``routeTable`` and the UDR's fields (``name``,
+                    ``addressPrefix``, ``nextHopType``, ``nextHopIpAddress``)
+remove_route        ``vnet``, ``routeTable``, ``name``
+add_security_rule   ``networkSecurityGroup`` and the rule's fields (``name``, ``priority``,
+                    ``direction``...)
+remove_security_rule ``networkSecurityGroup``, ``name``
 ==================  ====================================================================
+
+Route and security rule edits change no BGP session (a UDR and an NSG rule are not
+advertised): they change the effective routes and the traffic answers (issue 14: a UDR
+removed so that a return path bypasses a firewall, a deny rule added).
 """
 
 from __future__ import annotations
@@ -64,6 +74,10 @@ def describe(op: str, args: Mapping[str, Any]) -> str:
     a = _keys(args)
     if op in ("add_peering", "remove_peering"):
         return f"{op} {a.get('vnet')}->{a.get('remoteVirtualNetwork')}"
+    if op in ("add_route", "remove_route"):
+        return f"{op} {a.get('vnet')}/{a.get('routeTable')}/{a.get('name')}"
+    if op in ("add_security_rule", "remove_security_rule"):
+        return f"{op} {a.get('networkSecurityGroup')}/{a.get('name')}"
     if op in ("add_connection", "remove_connection"):
         kind = a.get("type")
         if kind in CONNECTION_MODELS:
@@ -224,6 +238,73 @@ def _remove_node(document: Document, args: dict[str, Any], label: str) -> None:
     document["nodes"] = {k: v for k, v in nodes.items() if k != name}
 
 
+def _named_list(owner: dict[str, Any], key: str, label: str) -> list[Any]:
+    """``owner[key]``, a list of named mappings (empty when absent)."""
+    found = owner.get(key, [])
+    if not isinstance(found, list):
+        raise _fail(label, f"{key} is not a list")
+    return found
+
+
+def _route_table(document: Document, args: dict[str, Any], label: str) -> dict[str, Any]:
+    vnet_name = args.pop("vnet", None)
+    vnet = _vnet(document, vnet_name, label)
+    table_name = args.pop("routeTable", None)
+    tables = _named_list(vnet, "routeTables", label)
+    for table in tables:
+        if isinstance(table, dict) and table.get("name") == table_name:
+            return table
+    have = [str(t.get("name")) for t in tables if isinstance(t, dict)]
+    raise _fail(
+        label,
+        f"{vnet_name} has no route table {table_name!r} (tables: {', '.join(have) or 'none'})",
+    )
+
+
+def _add_route(document: Document, args: dict[str, Any], label: str) -> None:
+    table = _route_table(document, args, label)
+    table["routes"] = [*_named_list(table, "routes", label), args]
+
+
+def _remove_named(
+    owner: dict[str, Any], key: str, args: dict[str, Any], what: str, label: str
+) -> None:
+    name = args.pop("name", None)
+    if args:
+        raise _fail(label, f"unknown field(s) {', '.join(sorted(args))}")
+    items = _named_list(owner, key, label)
+    kept = [i for i in items if not (isinstance(i, dict) and i.get("name") == name)]
+    if len(kept) == len(items):
+        have = [str(i.get("name")) for i in items if isinstance(i, dict)]
+        raise _fail(label, f"no {what} {name!r} ({what}s: {', '.join(have) or 'none'})")
+    owner[key] = kept
+
+
+def _remove_route(document: Document, args: dict[str, Any], label: str) -> None:
+    _remove_named(_route_table(document, args, label), "routes", args, "route", label)
+
+
+def _nsg(document: Document, args: dict[str, Any], label: str) -> dict[str, Any]:
+    name = args.pop("networkSecurityGroup", None)
+    nsgs = document.get("networkSecurityGroups")
+    nsg = nsgs.get(name) if isinstance(nsgs, dict) else None
+    if not isinstance(nsg, dict):
+        known = sorted(str(n) for n in nsgs) if isinstance(nsgs, dict) else []
+        raise _fail(
+            label, f"no network security group {name!r} (NSGs: {', '.join(known) or 'none'})"
+        )
+    return nsg
+
+
+def _add_security_rule(document: Document, args: dict[str, Any], label: str) -> None:
+    nsg = _nsg(document, args, label)
+    nsg["securityRules"] = [*_named_list(nsg, "securityRules", label), args]
+
+
+def _remove_security_rule(document: Document, args: dict[str, Any], label: str) -> None:
+    _remove_named(_nsg(document, args, label), "securityRules", args, "security rule", label)
+
+
 _OPS: dict[str, Callable[[Document, dict[str, Any], str], None]] = {
     "add_peering": _add_peering,
     "remove_peering": _remove_peering,
@@ -231,6 +312,10 @@ _OPS: dict[str, Callable[[Document, dict[str, Any], str], None]] = {
     "remove_connection": _remove_connection,
     "add_node": _add_node,
     "remove_node": _remove_node,
+    "add_route": _add_route,
+    "remove_route": _remove_route,
+    "add_security_rule": _add_security_rule,
+    "remove_security_rule": _remove_security_rule,
 }
 EDIT_OPS = tuple(_OPS)
 """Every topology edit operation."""

@@ -79,7 +79,43 @@ def test_add_and_remove_every_kind_round_trips() -> None:
         current = apply_edit(current, op, args)
     assert current == network
     assert _document(current) == _document(network)
-    assert sorted(op for op, _ in steps) == sorted(EDIT_OPS)
+    traffic = load_topology(TOPOLOGIES / "traffic" / "s5-hub-nva.yaml")
+    deny = {
+        "name": "deny-443",
+        "priority": 100,
+        "direction": "Inbound",
+        "access": "Deny",
+        "protocol": "Tcp",
+        "sourceAddressPrefix": "*",
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": "*",
+        "destinationPortRange": "443",
+    }
+    route = {"name": "drop", "addressPrefix": "10.9.0.0/16", "nextHopType": "None"}
+    traffic_steps: list[tuple[str, dict[str, Any]]] = [
+        ("add_security_rule", {"networkSecurityGroup": "Spoke2-nsg", **deny}),
+        ("add_route", {"vnet": "Spoke1", "routeTable": "to-spoke2", **route}),
+        ("remove_route", {"vnet": "Spoke1", "routeTable": "to-spoke2", "name": "spoke2-via-nva"}),
+        ("remove_security_rule", {"networkSecurityGroup": "Spoke2-nsg", "name": "deny-443"}),
+        (
+            "add_route",
+            {
+                "vnet": "Spoke1",
+                "routeTable": "to-spoke2",
+                "name": "spoke2-via-nva",
+                "addressPrefix": "10.2.0.0/16",
+                "nextHopType": "VirtualAppliance",
+                "nextHopIpAddress": "10.0.1.4",
+            },
+        ),
+        ("remove_route", {"vnet": "Spoke1", "routeTable": "to-spoke2", "name": "drop"}),
+    ]
+    current = traffic
+    for op, args in traffic_steps:
+        current = apply_edit(current, op, args)
+    assert current == traffic
+    all_steps = steps + traffic_steps
+    assert sorted({op for op, _ in all_steps}) == sorted(EDIT_OPS)
 
 
 def test_an_edit_that_breaks_a_rule_is_refused_with_the_loaders_message() -> None:

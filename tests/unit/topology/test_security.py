@@ -340,3 +340,57 @@ def test_the_asg_limits_of_a_rule_side_and_an_interface() -> None:
             "21 application security groups, more than Azure's 20 per interface",
         ),
     ]
+
+
+def test_a_security_rule_and_a_route_are_edited_at_runtime() -> None:
+    """The edits behind issue 14's failure tests: a deny rule added, a UDR removed."""
+    network = parse_topology(TEXT, "sec.yaml")
+    deny = {
+        "name": "deny-db",
+        "priority": 200,
+        "direction": "Inbound",
+        "access": "Deny",
+        "protocol": "Tcp",
+        "sourceAddressPrefix": "10.2.0.0/16",
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": "*",
+        "destinationPortRanges": ["1433"],
+    }
+    added = apply_edit(network, "add_security_rule", {"networkSecurityGroup": "nsg-app", **deny})
+    rules = added.network_security_groups[0].security_rules
+    assert [r.name for r in rules] == ["web", "block", "deny-db"]
+    assert rules[-1].destination_port_ranges == ("1433",)
+    back = apply_edit(
+        added, "remove_security_rule", {"networkSecurityGroup": "nsg-app", "name": "deny-db"}
+    )
+    assert back == network
+
+
+def test_runtime_rule_and_route_edits_are_held_to_the_files_rules() -> None:
+    network = parse_topology(TEXT, "sec.yaml")
+    clash = {
+        "name": "again",
+        "priority": 100,
+        "direction": "Inbound",
+        "access": "Deny",
+        "protocol": "Tcp",
+        "sourceAddressPrefix": "*",
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": "*",
+        "destinationPortRange": "*",
+    }
+    with pytest.raises(ConfigError) as info:
+        apply_edit(network, "add_security_rule", {"networkSecurityGroup": "nsg-app", **clash})
+    (problem,) = info.value.problems
+    assert problem.file == "add_security_rule nsg-app/again"
+    assert problem.location == "networkSecurityGroups.nsg-app.securityRules[2].priority"
+    with pytest.raises(
+        ConfigError, match="no network security group 'nope' \\(NSGs: nsg-app, nsg-nva\\)"
+    ):
+        apply_edit(network, "add_security_rule", {"networkSecurityGroup": "nope", **clash})
+    with pytest.raises(ConfigError, match="no security rule 'x' \\(security rules: web, block\\)"):
+        apply_edit(
+            network, "remove_security_rule", {"networkSecurityGroup": "nsg-app", "name": "x"}
+        )
+    with pytest.raises(ConfigError, match="hub has no route table 'rt' \\(tables: none\\)"):
+        apply_edit(network, "remove_route", {"vnet": "hub", "routeTable": "rt", "name": "r"})
