@@ -1,16 +1,20 @@
-"""Hypothesis property of traces (issue 14): a trace never visits a hop twice without
-reporting a loop, whatever the UDRs between a few NVAs say."""
+"""Hypothesis properties of traces (issue 14): a trace never visits a hop twice without
+reporting a loop, whatever the UDRs between a few NVAs say; any flow from an address a
+node holds gets an answer, never an exception."""
 
 from __future__ import annotations
+
+import ipaddress
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bgpemu.azure.model import Network, NextHopType, RouteTable, Subnet, UserRoute, VNet
+from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Verdict
 from bgpemu.azure.traffic.trace import trace
-from tests.unit.azure.traffic.networks import context, nic
+from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
 
 APPLIANCES = 4
 TARGETS = ("none", "internet", "local", *(f"10.0.{i}.4" for i in range(1, APPLIANCES + 1)))
@@ -85,3 +89,38 @@ def test_a_trace_never_visits_a_hop_twice_without_reporting_a_loop(
             assert len(set(keys[:-1])) == len(keys) - 1
         else:
             assert path.verdict is not Verdict.LOOP
+
+
+_CONTEXTS: dict[str, TrafficContext] = {}
+
+
+def _context(name: str) -> TrafficContext:
+    """The converged context of a reference network, built once per test session."""
+    found = _CONTEXTS.get(name)
+    if found is None:
+        found = _CONTEXTS[name] = context({"er_vpn": er_vpn, "s5": s5, "s6": s6}[name]())
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(("er_vpn", "s5", "s6")),
+    source_index=st.integers(min_value=0, max_value=63),
+    destination=st.integers(min_value=0, max_value=2**32 - 1),
+    port=st.integers(min_value=0, max_value=65535),
+)
+def test_any_flow_from_a_held_address_gets_an_answer(
+    name: str, source_index: int, destination: int, port: int
+) -> None:
+    """Any destination, from any address a node holds: a trace with a verdict, a reason
+    and a connection troubleshoot answer, never an exception (hostile input)."""
+    ctx = _context(name)
+    owners = list(ctx.owners.values())
+    source = owners[source_index % len(owners)].address
+    flow = Flow("Tcp", source, 50000, str(ipaddress.IPv4Address(destination)), port)
+    answer = trace(ctx, flow)
+    assert answer.reason
+    assert answer.paths
+    check = answer.to_connectivity_check()
+    assert check["hops"][0]["type"] == "Source"
+    assert (check["connectionStatus"] == "Reachable") == (answer.verdict is Verdict.REACHABLE)
