@@ -516,3 +516,28 @@ def test_vwan_spokes_branches_and_hubs() -> None:
         "Hub1",
         "VNet1-vm",
     ]
+
+
+def test_active_active_vpn_instances_are_both_followed() -> None:
+    """§5.5 [VPN-AA]: without ExpressRoute, a spoke reaches on-prem over both instances
+    of the active-active VPN gateway (ECMP, decision §9.11), and on-prem comes back over
+    both (the on-prem router's multipath set)."""
+    base = er_vpn()
+    dropped = {"ergw", "er", "ce"}
+    network = replace(
+        base,
+        nodes=tuple(n for n in base.nodes if n.name not in dropped),
+        connections=tuple(c for c in base.connections if c.name != "erc"),
+    )
+    answer = trace(context(network), tcp("10.17.11.132", "10.1.11.10"))
+    assert answer.verdict is Verdict.REACHABLE
+    assert sorted((p.hops[1].name, p.hops[1].address) for p in answer.paths) == [
+        ("vpngw", "10.17.11.76"),
+        ("vpngw", "10.17.11.77"),
+    ]
+    assert {tuple(h.type.value for h in p.hops) for p in answer.paths} == {
+        ("Source", "VirtualNetworkGateway", "OnPremises")
+    }
+    assert sorted(p.hops[2].address for p in answer.reply_paths) == ["10.17.11.76", "10.17.11.77"]
+    check = answer.to_connectivity_check()
+    assert check["hops"][0]["nextHopIds"] == ["h2", "h4"]
