@@ -19,11 +19,13 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "traffic"
 """Golden answers and the failure tests' topologies (tests/data/traffic/)."""
 
 
-async def lab_of(topology: str | Path, engine: str) -> Lab:
+async def lab_of(topology: str | Path, engine: str, *, processes: int | None = 1) -> Lab:
     """A started lab of ``topology`` (a file name under topologies/traffic/ or a path) in
-    ``engine`` with the lab's short timers (3 s / 9 s), not yet converged."""
+    ``engine`` with the lab's short timers (3 s / 9 s), not yet converged.  The TCP lab
+    runs its speakers in ``processes`` worker processes (None: one per speaker, for a
+    crash that must hit one speaker only)."""
     path = topology if isinstance(topology, Path) else SCENARIOS / topology
-    return await start_lab(path, engine, timers="lab")
+    return await start_lab(path, engine, timers="lab", processes=processes)
 
 
 def check_golden(name: str, document: Any) -> None:
