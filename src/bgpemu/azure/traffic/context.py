@@ -164,6 +164,9 @@ class EffectiveRoute:
     """The UDR's name (User routes)."""
     route_table_id: str = "System Route"
     """The route table's resource id for a UDR, else ``System Route`` (§4.3 [NW-NH])."""
+    overrides: tuple[str, ...] = ()
+    """The next-hop types and sources of the Invalid routes to the same prefix it beat
+    (``"Default None"``, ``"VirtualNetworkGateway VirtualNetworkGateway"``), §1.4 [UDR]."""
 
 
 _NAMED_SOURCES = frozenset({OwnerKind.INTERFACE, OwnerKind.NVA, OwnerKind.FIREWALL})
@@ -423,6 +426,12 @@ class TrafficContext:
         route_table = self.route_table(position)
         if route_table is not None:
             table_id = resource_id(self.network, "routeTables", route_table.name)
+        beaten: dict[str, list[str]] = {}
+        for item in view["value"]:
+            if item["state"] != "Active":
+                beaten.setdefault(item["addressPrefix"][0], []).append(
+                    f"{item['source']} {item['nextHopType']}"
+                )
         rows = [
             EffectiveRoute(
                 prefix=item["addressPrefix"][0],
@@ -431,6 +440,7 @@ class TrafficContext:
                 source=item["source"],
                 name=item["name"],
                 route_table_id=table_id if item["source"] == "User" else "System Route",
+                overrides=tuple(beaten.get(item["addressPrefix"][0], ())),
             )
             for item in view["value"]
             if item["state"] == "Active"

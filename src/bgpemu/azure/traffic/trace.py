@@ -702,9 +702,11 @@ def _peering(ctx: TrafficContext, vnet: str, remote: str) -> Peering | None:
 
 
 def _why(route: EffectiveRoute) -> str:
-    """Why the route won (§1.4 [UDR]): longest prefix, then User > BGP > Default."""
+    """Why the route won (§1.4 [UDR]): the longest prefix holding the destination, then,
+    among the routes to that prefix, User > VirtualNetworkGateway > Default."""
     name = f" {route.name}" if route.name else ""
-    return (
-        f"longest prefix match; the {route.source}{name} route wins its prefix "
-        "(User > VirtualNetworkGateway > Default)"
-    )
+    length = route.prefix.rpartition("/")[2]
+    why = f"longest prefix match (/{length}), {route.source}{name} route"
+    if route.overrides:
+        why += f", over {', '.join(route.overrides)} (User > VirtualNetworkGateway > Default)"
+    return why

@@ -541,3 +541,43 @@ def test_active_active_vpn_instances_are_both_followed() -> None:
     assert sorted(p.hops[2].address for p in answer.reply_paths) == ["10.17.11.76", "10.17.11.77"]
     check = answer.to_connectivity_check()
     assert check["hops"][0]["nextHopIds"] == ["h2", "h4"]
+
+
+def test_the_route_used_says_why_it_won() -> None:
+    """§1.4 [UDR]: the hop's route names its prefix length and the routes to the same
+    prefix it beat (a UDR over the gateway's BGP route)."""
+    base = er_vpn()
+    spoke = next(n for n in base.nodes if isinstance(n, VNet) and n.name == "spoke")
+    override = UserRoute(
+        name="onprem-via-hub",
+        address_prefix="10.1.11.0/25",
+        next_hop_type=NextHopType.VIRTUAL_APPLIANCE,
+        next_hop_ip_address="10.17.11.4",
+    )
+    network = replace(
+        base,
+        nodes=tuple(
+            replace(
+                n,
+                route_tables=(RouteTable(name="rt", routes=(override,)),),
+                subnets=(replace(spoke.subnets[0], route_table="rt"),),
+            )
+            if n is spoke
+            else n
+            for n in base.nodes
+        ),
+    )
+    answer = trace(context(network), tcp("10.17.11.132", "10.1.11.10"))
+    route = answer.paths[0].hops[0].route
+    assert route is not None
+    assert (route.prefix, route.source, route.next_hops) == (
+        "10.1.11.0/25",
+        "User",
+        ("10.17.11.4",),
+    )
+    assert route.why == (
+        "longest prefix match (/25), User onprem-via-hub route, over VirtualNetworkGateway "
+        "VirtualNetworkGateway (User > VirtualNetworkGateway > Default)"
+    )
+    # the hub VM does not forward: the UDR leads nowhere
+    assert answer.verdict is Verdict.IP_FORWARDING_OFF
