@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -73,19 +74,15 @@ def _array_chunks(array: EncodedArray, inner: str) -> Iterator[str]:
     def encode(value: Any) -> str:
         return _encode(value, deeper)
 
-    opening = "[" + deeper
-    empty = True
-    batch: list[str] = []
-    for text in array.items(encode):
-        batch.append(text)
-        if len(batch) == _BATCH:
-            yield opening + separator.join(batch)
-            opening, empty = separator, False
-            batch.clear()
-    if batch:
-        yield opening + separator.join(batch)
-        empty = False
-    yield "[]" if empty else inner + "]"
+    items = iter(array.items(encode))
+    batch = list(islice(items, _BATCH))  # taken at C speed, not item by item
+    if not batch:
+        yield "[]"
+        return
+    yield "[" + deeper + separator.join(batch)
+    while batch := list(islice(items, _BATCH)):
+        yield separator + separator.join(batch)
+    yield inner + "]"
 
 
 def _encode(value: Any, inner: str) -> str:

@@ -161,7 +161,7 @@ def _loc_ribs(fabric: Fabric) -> Iterator[tuple[str, EncodedArray]]:
 
 
 def _loc_rib_text(loc_rib: LocRib, encode: Callable[[Any], str]) -> Iterator[str]:
-    return loc_rib_text(loc_rib.entries(), encode)
+    return loc_rib_text(loc_rib.stored_entries(), encode)
 
 
 def report_json_members(solution: Solution) -> Iterator[tuple[str, Any]]:

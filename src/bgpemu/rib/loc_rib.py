@@ -207,6 +207,11 @@ class LocRib:
             for prefix in sorted(table):
                 yield fam, prefix, table[prefix]
 
+    def stored_entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Entry]]:
+        """:meth:`entries` as stored: a sole path stands for its ONLY_PATH Decision, which
+        is not built (a reader that needs only the path's fields saves that per route)."""
+        return self._walk(family)
+
     def entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Decision]]:
         """(family, prefix, decision) of every route, sorted by (family, prefix string)."""
         for fam, prefix, entry in self._walk(family):

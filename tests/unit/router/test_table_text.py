@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgpemu.cli._json_stream import _encode
-from bgpemu.rib.decision import Decision, Step
+from bgpemu.rib.decision import Decision, DecisionConfig, Step
+from bgpemu.rib.loc_rib import Entry, LocRib
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
 from bgpemu.router.table import _PREFIX_MARK, loc_rib_json, loc_rib_text
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
@@ -108,3 +109,43 @@ def test_entries_sharing_attributes_and_peer_are_encoded_once() -> None:
     assert text == [json.dumps(entry, indent=2) for entry in loc_rib_json(entries)]
     dicts = [value for value in calls if isinstance(value, dict)]
     assert len(dicts) == 1  # one entry encoded; the other 49 are its text around a prefix
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries=_entries(), which=st.sampled_from(range(len(_ENCODERS))))
+def test_a_sole_path_stands_for_its_only_path_decision(
+    entries: list[tuple[Family, str, Decision]], which: int
+) -> None:
+    """Entries as the Loc-RIB stores them (``LocRib.stored_entries``: a sole path for its
+    ONLY_PATH Decision, which solve no longer builds) give the same text."""
+    encode = _ENCODERS[which]
+    stored: list[tuple[Family, str, Entry]] = [
+        (family, prefix, decision.best)
+        if decision.reason is Step.ONLY_PATH
+        and decision.best is not None
+        and decision.multipath == (decision.best,)
+        else (family, prefix, decision)
+        for family, prefix, decision in entries
+    ]
+    mixed = [*stored, *entries]  # a path and its decision: two groups, one text
+    expected = [encode(entry) for entry in loc_rib_json(entries)]
+    assert list(loc_rib_text(stored, encode)) == expected
+    assert list(loc_rib_text(mixed, encode)) == expected + expected
+
+
+def test_stored_entries_of_a_loc_rib_give_its_table_text() -> None:
+    loc_rib = LocRib(DecisionConfig(max_paths=2))
+    for n in range(20):
+        prefix = f"10.{n}.0.0/16"
+        candidates = [
+            Path(
+                family=IPV4_UNICAST, prefix=prefix, attributes=_ATTRIBUTES[i], source=_PEERS[2 + i]
+            )
+            for i in range(1 + n % 3)
+        ]
+        loc_rib.update(IPV4_UNICAST, prefix, candidates)
+    encode = _ENCODERS[1]
+    assert any(type(entry) is Path for _, _, entry in loc_rib.stored_entries())
+    assert any(type(entry) is Decision for _, _, entry in loc_rib.stored_entries())
+    expected = [encode(entry) for entry in loc_rib_json(loc_rib.entries())]
+    assert list(loc_rib_text(loc_rib.stored_entries(), encode)) == expected
