@@ -28,10 +28,10 @@ from bgpemu.azure.model import (
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views import (
+    HubTables,
     bgp_peer_status,
     circuit_routes,
     effective_routes,
-    hub_routes,
     learned_routes,
     route_server_routes,
 )
@@ -67,9 +67,9 @@ def report_members(solution: Solution) -> Iterator[tuple[str, Any]]:
     fabric = solution.fabric
     yield "name", solution.network.name
     yield "nodes", ((name, fabric.router(name).table()) for name in fabric.nodes())
-    args = (solution.network, solution.plan, solution.snapshots, solution.converged_after)
+    report = _Report(solution.network, solution.plan, solution.snapshots, solution.converged_after)
     for category, members in _CATEGORIES.items():
-        yield category, members(*args)
+        yield category, members(report)
 
 
 def azure_views(
@@ -81,22 +81,36 @@ def azure_views(
     ``bgpPeerStatus`` (gateway), ``routeServerRoutes`` (``ARS/NVA`` -> learned and
     advertised), ``hubRoutes`` (``HUB/TABLE``), ``circuitRoutes`` (``CIRCUIT/PATH``).
     """
-    return {
-        category: dict(members(network, plan, snaps, now))
-        for category, members in _CATEGORIES.items()
-    }
+    report = _Report(network, plan, snaps, now)
+    return {category: dict(members(report)) for category, members in _CATEGORIES.items()}
 
 
-def _effective_routes(
-    network: Network, plan: Plan, snaps: Snapshots, now: float
-) -> Iterator[tuple[str, Any]]:
+class _Report:
+    """What every view of one report reads: the network, its plan and snapshots, the
+    convergence time, and the hub tables worked out once for the whole report (each
+    is read by the effective routes of its VNets and printed among the hub routes)."""
+
+    __slots__ = ("hub_tables", "network", "now", "plan", "snaps")
+
+    def __init__(self, network: Network, plan: Plan, snaps: Snapshots, now: float) -> None:
+        self.network = network
+        self.plan = plan
+        self.snaps = snaps
+        self.now = now
+        self.hub_tables = HubTables(network, plan, snaps)
+
+
+def _effective_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+    network, plan, snaps = report.network, report.plan, report.snaps
     for vnet in network.of_type(VNet):
         for subnet in vnet.subnets:
             if subnet.name in ("GatewaySubnet", "RouteServerSubnet"):
                 continue
             yield (
                 f"{vnet.name}/{subnet.name}",
-                effective_routes(network, plan, snaps, vnet.name, subnet.name),
+                effective_routes(
+                    network, plan, snaps, vnet.name, subnet.name, hub_tables=report.hub_tables
+                ),
             )
 
 
@@ -104,23 +118,20 @@ def _gateways(network: Network) -> list[VpnGateway | ExpressRouteGateway]:
     return [*network.of_type(VpnGateway), *network.of_type(ExpressRouteGateway)]
 
 
-def _learned_routes(
-    network: Network, plan: Plan, snaps: Snapshots, now: float
-) -> Iterator[tuple[str, Any]]:
+def _learned_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+    network, plan, snaps = report.network, report.plan, report.snaps
     for gateway in _gateways(network):
         yield gateway.name, learned_routes(network, plan, snaps, gateway.name)
 
 
-def _bgp_peer_status(
-    network: Network, plan: Plan, snaps: Snapshots, now: float
-) -> Iterator[tuple[str, Any]]:
+def _bgp_peer_status(report: _Report) -> Iterator[tuple[str, Any]]:
+    network, plan, snaps = report.network, report.plan, report.snaps
     for gateway in _gateways(network):
-        yield gateway.name, bgp_peer_status(network, plan, snaps, gateway.name, now)
+        yield gateway.name, bgp_peer_status(network, plan, snaps, gateway.name, report.now)
 
 
-def _route_server_routes(
-    network: Network, plan: Plan, snaps: Snapshots, now: float
-) -> Iterator[tuple[str, Any]]:
+def _route_server_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+    network, plan, snaps = report.network, report.plan, report.snaps
     for server in network.of_type(RouteServer):
         for peer in network.of_type(RouteServerPeer):
             if peer.route_server != server.name:
@@ -136,17 +147,14 @@ def _route_server_routes(
             )
 
 
-def _hub_routes(
-    network: Network, plan: Plan, snaps: Snapshots, now: float
-) -> Iterator[tuple[str, Any]]:
-    for hub in network.of_type(VWanHub):
+def _hub_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+    for hub in report.network.of_type(VWanHub):
         for table in route_tables(hub):
-            yield f"{hub.name}/{table}", hub_routes(network, plan, snaps, hub.name, table)
+            yield f"{hub.name}/{table}", report.hub_tables.routes(hub.name, table)
 
 
-def _circuit_routes(
-    network: Network, plan: Plan, snaps: Snapshots, now: float
-) -> Iterator[tuple[str, Any]]:
+def _circuit_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+    network, plan, snaps = report.network, report.plan, report.snaps
     for circuit in network.of_type(ExpressRouteCircuit):
         for path in ("primary", "secondary"):
             yield (
@@ -155,7 +163,7 @@ def _circuit_routes(
             )
 
 
-_CATEGORIES: dict[str, Callable[[Network, Plan, Snapshots, float], Iterator[tuple[str, Any]]]] = {
+_CATEGORIES: dict[str, Callable[[_Report], Iterator[tuple[str, Any]]]] = {
     AzureView.EFFECTIVE_ROUTES.key: _effective_routes,
     AzureView.LEARNED_ROUTES.key: _learned_routes,
     AzureView.BGP_PEER_STATUS.key: _bgp_peer_status,

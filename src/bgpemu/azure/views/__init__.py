@@ -21,12 +21,13 @@ from bgpemu.azure.views.gateway import (
     render_peer_status,
     render_routes,
 )
-from bgpemu.azure.views.hub import hub_routes
+from bgpemu.azure.views.hub import HubTables, hub_routes
 from bgpemu.azure.views.hub import render_table as render_hub_routes
 from bgpemu.azure.views.routeserver import render_table as render_route_server_routes
 from bgpemu.azure.views.routeserver import route_server_routes
 
 __all__ = [
+    "HubTables",
     "advertised_routes",
     "bgp_peer_status",
     "circuit_routes",

@@ -30,6 +30,7 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import node_of
 from bgpemu.azure.views._prefixes import covered_by, covers
+from bgpemu.azure.views.hub import HubTables
 from bgpemu.azure.views.render import format_table
 from bgpemu.azure.views.sources import gateway_routes
 from bgpemu.types import prefix_key
@@ -61,9 +62,13 @@ def effective_routes(
     snapshots: Mapping[str, RouterSnapshot],
     vnet: str,
     subnet: str | None = None,
+    *,
+    hub_tables: HubTables | None = None,
 ) -> dict[str, Any]:
     """The effective routes of ``subnet`` of ``vnet`` (None: the VNet-wide table, no UDRs).
 
+    ``hub_tables``: the vWAN hub tables already worked out over the same snapshots
+    (:class:`~bgpemu.azure.views.hub.HubTables`, one per report), else computed here.
     KeyError naming the VNet or subnet when it does not exist.
     """
     node = node_of(network, vnet, (VNet,), "VNet")
@@ -89,7 +94,7 @@ def effective_routes(
                 next_hop_type=str(NextHopType.VIRTUAL_NETWORK_GATEWAY),
                 next_hops=route.next_hops,
             )
-            for route in gateway_routes(network, plan, snapshots, node).values()
+            for route in gateway_routes(network, plan, snapshots, node, hub_tables).values()
         )
     rows.extend(user)
     states = _states(rows)

@@ -61,7 +61,7 @@ from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import RibRoute, as_path_text
 from bgpemu.types import prefix_key
 
-__all__ = ["HubCandidate", "Kind", "hub_routes", "render_table"]
+__all__ = ["HubCandidate", "HubTables", "Kind", "hub_routes", "render_table"]
 
 
 class Kind(Enum):
@@ -126,6 +126,36 @@ def hub_routes(
             }
         )
     return {"value": value}
+
+
+class HubTables:
+    """:func:`hub_routes` of each (hub, route table) of one converged network, computed
+    when first asked and then kept.
+
+    A hub's table is read by the effective routes of every VNet associated with it
+    (§5.3) and printed in the report: one object per report (or per set of queries
+    over the same snapshots) computes each once.  No module state: the owner creates
+    it and drops it.  The views returned are shared: read them, do not change them.
+    """
+
+    __slots__ = ("_network", "_plan", "_snapshots", "_tables")
+
+    def __init__(
+        self, network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot]
+    ) -> None:
+        self._network = network
+        self._plan = plan
+        self._snapshots = snapshots
+        self._tables: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def routes(self, hub: str, route_table: str = DEFAULT_TABLE) -> dict[str, Any]:
+        """:func:`hub_routes` of ``route_table`` of ``hub`` (the same object each time)."""
+        key = (hub, route_table)
+        view = self._tables.get(key)
+        if view is None:
+            view = hub_routes(self._network, self._plan, self._snapshots, hub, route_table)
+            self._tables[key] = view
+        return view
 
 
 def hub_candidates(

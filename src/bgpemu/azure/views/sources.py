@@ -45,7 +45,7 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import RibIndex, endpoints, snapshot_of
 from bgpemu.azure.views._prefixes import address_key, covered_by
-from bgpemu.azure.views.hub import hub_routes
+from bgpemu.azure.views.hub import HubTables
 from bgpemu.rib.route import RibRoute
 
 __all__ = ["GatewayRoute", "SourceKind", "choose", "gateway_routes", "gateway_vnet"]
@@ -90,9 +90,17 @@ def gateway_vnet(network: Network, vnet: VNet) -> VNet:
 
 
 def gateway_routes(
-    network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], vnet: VNet
+    network: Network,
+    plan: Plan,
+    snapshots: Mapping[str, RouterSnapshot],
+    vnet: VNet,
+    hub_tables: HubTables | None = None,
 ) -> dict[str, GatewayRoute]:
-    """The selected gateway route of every prefix programmed into ``vnet``, by prefix."""
+    """The selected gateway route of every prefix programmed into ``vnet``, by prefix.
+
+    ``hub_tables``: the hub route tables already worked out over the same snapshots
+    (one per report), else those this VNet reads are computed here.
+    """
     source = gateway_vnet(network, vnet)
     offers: dict[str, list[GatewayRoute]] = defaultdict(list)
     for route in _vpn_routes(network, plan, snapshots, source):
@@ -106,7 +114,8 @@ def gateway_routes(
         for route in _nva_routes(plan, snapshots, route_server, source):
             offers[route.prefix].append(route)
     chosen = {prefix: choose(routes, preference) for prefix, routes in offers.items()}
-    for route in _hub_routes(network, plan, snapshots, vnet):
+    tables = HubTables(network, plan, snapshots) if hub_tables is None else hub_tables
+    for route in _hub_routes(network, tables, vnet):
         chosen.setdefault(route.prefix, route)
     return chosen
 
@@ -314,9 +323,7 @@ def _nva_routes(
     return _merge(offers)
 
 
-def _hub_routes(
-    network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], vnet: VNet
-) -> list[GatewayRoute]:
+def _hub_routes(network: Network, hub_tables: HubTables, vnet: VNet) -> list[GatewayRoute]:
     """Routes a vWAN hub programs into a connected VNet (§5.3 [VWAN-ROUTING][VWAN-EFF])."""
     found: list[GatewayRoute] = []
     inside = covered_by(vnet.address_space)
@@ -327,7 +334,7 @@ def _hub_routes(
         table = connection.routing.associated_route_table
         if not isinstance(hub, VWanHub) or table == NONE_TABLE:
             continue
-        for item in hub_routes(network, plan, snapshots, hub.name, table)["value"]:
+        for item in hub_tables.routes(hub.name, table)["value"]:
             for prefix in item["addressPrefixes"]:
                 if inside(prefix):
                     continue
