@@ -50,6 +50,7 @@ __all__ = [
     "flow_between",
     "matrix_endpoints",
     "reachability_matrix",
+    "resolve_endpoint",
 ]
 
 SOURCE_PORT = 50000
@@ -192,6 +193,35 @@ def endpoint_address(ctx: TrafficContext, text: str) -> str:
             raise ValueError(f"{text!r}: no running interface or NVA in subnet {text}")
         return owner.address
     return ctx.find(text).address
+
+
+def resolve_endpoint(ctx: TrafficContext, text: str, *, role: str) -> str:
+    """:func:`endpoint_address` of ``text``, checked for a trace's ``role``
+    (``source`` or ``destination``); ValueError naming the address and why otherwise.
+
+    A source must be held by an interface, appliance, firewall or gateway, or lie in an
+    on-prem router's announced ranges (§5.1 step 1, decision §9.12).  A destination may
+    also lie outside every VNet (the Internet, or a private address nothing routes: §8
+    S2's 172.31.0.100), but not inside a VNet's address space where nothing holds it.
+    """
+    address = endpoint_address(ctx, text)
+    key = address_value(address)
+    if ctx.owner(key) is not None or ctx.host_router(key) is not None:
+        return address
+    named = address if address == text.strip() else f"{address} ({text.strip()})"
+    if role == "source":
+        raise ValueError(
+            f"source {named} is held by no interface, appliance, firewall or gateway, and "
+            f"lies in no on-prem router's announced ranges in network {ctx.network.name!r}"
+        )
+    position = ctx.position_of(key)
+    if position is not None:
+        where = f"{position[0]}/{position[1]}" if position[1] else f"VNet {position[0]}"
+        raise ValueError(
+            f"destination {named} lies in {where}, but no interface, appliance, firewall or "
+            "gateway holds it"
+        )
+    return address
 
 
 def _sender(ctx: TrafficContext, position: Position) -> Owner | None:
