@@ -20,7 +20,8 @@ document of every topic and applies the ``events`` deltas to the table documents
 (:func:`~bgpemu.observe.payloads.apply_delta`).
 
 Layout: :mod:`.connect` (client, JSON encoding, reachability check), :mod:`.publisher`,
-:mod:`.observer` and :mod:`.control` (the ``control`` topic and lab discovery).
+:mod:`.observer` (both run their loop as one task held open by ``async with``:
+:mod:`.background`) and :mod:`.control` (the ``control`` topic and lab discovery).
 """
 
 from __future__ import annotations

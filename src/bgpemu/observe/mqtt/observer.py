@@ -13,13 +13,13 @@ import asyncio
 import collections
 import logging
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Any, Self
 
 import aiomqtt
 
 from bgpemu.observe.errors import MqttSecurityError, SequenceGapError
 from bgpemu.observe.jsontext import loads
+from bgpemu.observe.mqtt.background import Background
 from bgpemu.observe.mqtt.connect import broker_address, mqtt_client
 from bgpemu.observe.payloads import apply_delta, table_of
 from bgpemu.observe.topics import LabTopics, NodeTopic, NodeTopics, parse_topic
@@ -30,7 +30,7 @@ __all__ = ["Observer"]
 logger = logging.getLogger(__name__)
 
 
-class Observer:
+class Observer(Background):
     """Collects a lab's retained documents and applies the deltas (tests, observer CLI).
 
     ``follow_documents=False`` keeps a table document, once received, up to date by
@@ -68,28 +68,15 @@ class Observer:
         self.invalid = 0
         self._changed = asyncio.Event()
         self._subscribed = asyncio.Event()
-        self._task_group: asyncio.TaskGroup | None = None
-        self._task: asyncio.Task[None] | None = None
+
+    def _background_name(self) -> str:
+        return "mqtt-observer"
 
     async def __aenter__(self) -> Self:
-        self._task_group = asyncio.TaskGroup()
-        await self._task_group.__aenter__()
-        self._task = self._task_group.create_task(self.run(), name="mqtt-observer")
+        await super().__aenter__()
         async with asyncio.timeout(10):
             await self._subscribed.wait()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        group, self._task_group = self._task_group, None
-        if group is not None:
-            await group.__aexit__(exc_type, exc, tb)
 
     async def run(self) -> None:
         """Subscribe and collect, reconnecting with backoff, until cancelled."""

@@ -9,12 +9,11 @@ import asyncio
 import collections
 import contextlib
 import logging
-from types import TracebackType
-from typing import Self
 
 import aiomqtt
 
 from bgpemu.observe.errors import MqttSecurityError
+from bgpemu.observe.mqtt.background import Background
 from bgpemu.observe.mqtt.connect import (
     EVENT_QOS,
     RETAINED_QOS,
@@ -44,7 +43,7 @@ async def _wait_disconnect(client: aiomqtt.Client) -> None:
         logger.debug("unexpected message on %s", message.topic)
 
 
-class Publisher:
+class Publisher(Background):
     """Publishes one node's retained documents and deltas (see :mod:`bgpemu.observe.mqtt`).
 
     Use as ``async with Publisher(...) as pub:`` (it runs its own task meanwhile) or
@@ -94,7 +93,6 @@ class Publisher:
         self._connected = asyncio.Event()
         self._down = asyncio.Event()
         self._down.set()
-        self._task_group: asyncio.TaskGroup | None = None
         self.overflowed = False
         """Set when a delta was dropped; cleared by :meth:`take_overflow`."""
         self.published = 0
@@ -174,22 +172,11 @@ class Publisher:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        self._task_group = asyncio.TaskGroup()
-        await self._task_group.__aenter__()
-        self._task_group.create_task(self.run(), name=f"mqtt-publish-{self.topics.node}")
-        return self
+    def _background_name(self) -> str:
+        return f"mqtt-publish-{self.topics.node}"
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _stop_background(self) -> None:
         self.request_stop()
-        group, self._task_group = self._task_group, None
-        if group is not None:
-            await group.__aexit__(exc_type, exc, tb)
 
     async def run(self) -> None:
         """Connect, publish, reconnect with backoff, until :meth:`request_stop`.
