@@ -46,3 +46,18 @@ def test_an_invalid_topology_is_refused_alike_by_every_command(
     assert len(lines) == 2
     assert lines[0].startswith(f"error: {bad}:3: nodes.a")
     assert lines[1] == tail
+
+
+@pytest.mark.parametrize("command", [["lab", "up"], ["solve"]])
+def test_an_invalid_topology_stops_lab_up_and_solve_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(_BAD_TOPOLOGY)
+    assert main([*command, str(bad)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"error: {bad}:3: nodes.a")
+    assert lines[1] == "1 problem(s) found; nothing was started."
+    assert captured.out == ""

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, security_options
+from bgpemu.cli._problems import refuse
 from bgpemu.errors import BgpEmuError, ConfigError
 
 __all__ = ["add_parser"]
@@ -103,10 +104,7 @@ def _up(args: argparse.Namespace) -> int:
     try:
         network = load_topology(args.topology)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found; nothing was started.", file=sys.stderr)
-        return 2
+        return refuse(exc.problems, "started")
     args.topology_path = os.path.abspath(args.topology)
     return asyncio.run(_run_lab(args, network))
 

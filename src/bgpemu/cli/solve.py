@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bgpemu.cli._configs import load_all
 from bgpemu.cli._json_stream import EncodedArray, json_chunks
+from bgpemu.cli._problems import refuse
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.loc_rib import LocRib
@@ -190,10 +191,7 @@ def _run_topology(args: argparse.Namespace) -> int:
     try:
         network = load_topology(args.topology)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found; nothing was started.", file=sys.stderr)
-        return 2
+        return refuse(exc.problems, "started")
     try:
         solution = solve(network, seed=args.seed)
     except ConvergenceError as exc:
