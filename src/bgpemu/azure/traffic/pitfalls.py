@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.model import NextHopType, VNet
-from bgpemu.azure.traffic.context import Position, TrafficContext
+from bgpemu.azure.traffic.context import OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.flow import Flow, address_value
 from bgpemu.azure.traffic.hops import Hop, TracePath, Verdict
 
@@ -56,13 +56,16 @@ def pitfalls(
     reply_paths: Iterable[TracePath],
     verdict: Verdict,
 ) -> list[Pitfall]:
-    """Every pitfall of §6 the trace of ``flow`` shows, each once, in check order."""
+    """Every pitfall of §6 the trace of ``flow`` shows, each once (the first hop it is
+    seen at), in check order."""
     forward = list(paths)
     backward = list(reply_paths)
     found: list[Pitfall] = []
+    seen: set[tuple[str, str]] = set()
     for check in _CHECKS:
         for pitfall in check(ctx, flow, forward, backward, verdict):
-            if pitfall not in found:
+            if (pitfall.id, pitfall.message) not in seen:
+                seen.add((pitfall.id, pitfall.message))
                 found.append(pitfall)
     return found
 
@@ -95,6 +98,65 @@ def _p1_asymmetric(
                 message=f"{name} is stateful and sees one direction only: replies are dropped; "
                 "route both directions through it (UDRs on both sides) or SNAT",
             )
+
+
+def _p1a_stateful_ecmp(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P1a [AAC-NVA-HA]: a route spreads flows over several stateful appliances; without
+    SNAT on them a reply may come back through another one."""
+    for hop in _hops((*paths, *replies)):
+        route = hop.route
+        if route is None or len(route.next_hops) < 2:
+            continue
+        stateful = [
+            address
+            for address in route.next_hops
+            if (owner := ctx.owner(address_value(address))) is not None
+            and owner.kind in (OwnerKind.NVA, OwnerKind.FIREWALL, OwnerKind.INTERFACE)
+        ]
+        if len(stateful) > 1:
+            yield Pitfall(
+                id="P1a",
+                hop=hop.name,
+                message=f"route {route.prefix} spreads flows over the stateful appliances "
+                f"{', '.join(stateful)} (ECMP): the reply of a flow may reach another one; "
+                "SNAT on the appliances keeps both directions on one",
+            )
+
+
+def _p2_er_vpn(
+    ctx: TrafficContext,
+    flow: Flow,
+    paths: list[TracePath],
+    replies: list[TracePath],
+    verdict: Verdict,
+) -> Iterable[Pitfall]:
+    """P2 [ER-COEX]: one direction crosses ExpressRoute, the other a VPN gateway."""
+
+    def links(group: list[TracePath]) -> set[str]:
+        found: set[str] = set()
+        for hop in _hops(group):
+            owner = ctx.owner(address_value(hop.address)) if hop.address else None
+            if owner is not None and owner.kind is OwnerKind.MSEE:
+                found.add("ExpressRoute")
+            elif owner is not None and owner.kind is OwnerKind.VPN_GATEWAY:
+                found.add("VPN")
+        return found
+
+    forward, backward = links(paths), links(replies)
+    if replies and forward and backward and forward != backward:
+        yield Pitfall(
+            id="P2",
+            message=f"the request crosses {' and '.join(sorted(forward))}, the reply "
+            f"{' and '.join(sorted(backward))}: Azure prefers ExpressRoute for a prefix "
+            "learned both ways, so on-prem must prefer it too (LOCAL_PREF) or a stateful "
+            "edge drops the replies",
+        )
 
 
 def _p3_forwarding(
@@ -150,8 +212,20 @@ def _p4_default_routes(
     replies: list[TracePath],
     verdict: Verdict,
 ) -> Iterable[Pitfall]:
-    """P4 [UDR][FW-HYBRID][FW-FT]: 0/0 on GatewaySubnet, or AzureFirewallSubnet's 0/0 not
-    to the Internet, on a subnet the trace crosses."""
+    """P4 [UDR][FW-HYBRID][FW-FT][ARS-TS]: 0/0 on GatewaySubnet, or AzureFirewallSubnet's
+    0/0 not to the Internet, on a subnet the trace crosses; or an appliance whose own
+    subnet routes the packet back to itself (an NVA advertising 0/0 through Route Server
+    gets it on its own subnet and loops)."""
+    for hop in _hops((*paths, *replies)):
+        route = hop.route
+        if hop.stateful and route is not None and hop.address in route.next_hops:
+            yield Pitfall(
+                id="P4",
+                hop=hop.name,
+                message=f"{hop.name}'s own subnet sends {route.prefix} back to it "
+                f"({route.source} route): it loops; add a UDR {route.prefix} -> Internet (or "
+                "the right next hop) on the appliance's subnet",
+            )
     for position in _positions((*paths, *replies)):
         subnet = position[1]
         if subnet not in ("GatewaySubnet", "AzureFirewallSubnet"):
@@ -398,6 +472,8 @@ def _peers(ctx: TrafficContext, vnet: str) -> set[str]:
 
 _CHECKS: tuple[_Check, ...] = (
     _p1_asymmetric,
+    _p1a_stateful_ecmp,
+    _p2_er_vpn,
     _p3_forwarding,
     _p3a_unreachable_next_hop,
     _p4_default_routes,

@@ -401,7 +401,11 @@ class _Walker:
         if owner.kind is OwnerKind.MSEE and from_vnet is not None:
             path = (*path, *self._er_gateway(from_vnet, owner.name))
         hop_type = _DELIVERY.get(via, HopType.DESTINATION)
-        if owner.kind in _SPEAKER_HOPS and not final:
+        if owner.kind in _APPLIANCES and not final:
+            # an NVA is an appliance whichever route led to it (a UDR, or a Route Server
+            # route of type VirtualNetworkGateway, §5.5 [ARS-FAQ])
+            hop_type = HopType.VIRTUAL_APPLIANCE
+        elif owner.kind in _SPEAKER_HOPS and not final:
             hop_type = _SPEAKER_HOPS[owner.kind]
         hop = Hop(
             type=hop_type,

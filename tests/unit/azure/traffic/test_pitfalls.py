@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from bgpemu.azure.model import (
+    ExpressRouteCircuit,
     Network,
     NextHopType,
     Peering,
@@ -17,9 +19,11 @@ from bgpemu.azure.security import Access, Direction, NetworkSecurityGroup, Secur
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Verdict
 from bgpemu.azure.traffic.trace import Trace, trace
+from bgpemu.topology import load_topology
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s2
 
 ONPREM_HOST = "10.1.11.10"
+TOPOLOGIES = Path(__file__).parents[4] / "topologies"
 
 
 def tcp(source: str, destination: str, port: int = 443) -> Flow:
@@ -244,3 +248,64 @@ def test_p3a_next_hop_reached_only_through_a_gateway() -> None:
     answer = trace(context(network), tcp("10.17.11.132", "10.99.0.1"))
     assert answer.verdict is Verdict.NO_ROUTE
     assert ids(answer) == ["P3a"]
+
+
+def route_server_with_vm() -> Network:
+    """topologies/nva-ha-route-server.yaml (two NVAs announce 0/0 through Route Server,
+    10.200/16 active/passive) with a VM 10.5.1.4 in the spoke."""
+    network = load_topology(TOPOLOGIES / "nva-ha-route-server.yaml")
+    return with_vnet(
+        network,
+        "Spoke",
+        subnets=(
+            Subnet(
+                name="app",
+                address_prefix="10.5.1.0/24",
+                network_interfaces=(nic("vm", "Spoke", "app", "10.5.1.4"),),
+            ),
+        ),
+    )
+
+
+def test_p1a_and_p4_route_server_nvas_in_ecmp_loop_on_their_own_subnet() -> None:
+    """P1a [AAC-NVA-HA]: 0/0 spread over both NVAs; P4 [ARS-TS]: each NVA's subnet gets its
+    own 0/0 back from Route Server and loops.  The NVAs are VirtualAppliance hops though
+    a VirtualNetworkGateway route led there (§5.5 [ARS-FAQ])."""
+    ctx = context(route_server_with_vm())
+    answer = trace(ctx, tcp("10.5.1.4", "13.107.21.200"))
+    assert answer.verdict is Verdict.LOOP
+    assert sorted(p.hops[1].name for p in answer.paths) == [
+        "nva1",
+        "nva1",
+        "nva1",
+        "nva2",
+        "nva2",
+        "nva2",
+    ]
+    assert {h.type.value for p in answer.paths for h in p.hops[1:]} == {"VirtualAppliance"}
+    assert ids(answer) == ["P1a", "P4", "P4"]
+    assert "10.0.1.4, 10.0.1.5" in answer.warnings[0].message
+    # active/passive (prepend): one NVA, no P1a, still the loop
+    passive = trace(ctx, tcp("10.5.1.4", "10.200.0.1"))
+    assert ids(passive) == ["P4"]
+
+
+def test_p2_request_over_vpn_reply_over_expressroute() -> None:
+    """P2 [ER-COEX]: on-prem's router behind the VPN prefers its own VPN path (no
+    LOCAL_PREF on the ExpressRoute side), Azure answers over ExpressRoute."""
+    base = er_vpn()
+    nodes = [n for n in base.nodes if n.name == "fw"]
+    nodes += [
+        replace(n, peer_policy=replace(n.peer_policy, local_pref=None))
+        if isinstance(n, ExpressRouteCircuit)
+        else n
+        for n in base.nodes
+        if n.name != "fw"
+    ]
+    network = replace(base, nodes=tuple(nodes))
+    answer = trace(context(network), tcp(ONPREM_HOST, "10.17.11.132"))
+    assert answer.verdict is Verdict.REACHABLE
+    assert answer.paths[0].hops[1].name == "fw"
+    assert ids(answer) == ["P2"]
+    assert "request crosses VPN, the reply ExpressRoute" in answer.warnings[0].message
+    assert trace(context(er_vpn()), tcp(ONPREM_HOST, "10.17.11.132")).warnings == ()
