@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import broker, diff, inject, lab, observe, solve, speaker, validate
+from bgpemu.cli import broker, diff, inject, lab, observe, solve, speaker, traffic, validate
 
 __all__ = ["main"]
 
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     speaker.add_parser(commands)
     solve.add_parser(commands)
+    traffic.add_parsers(commands)
     validate.add_parser(commands)
     lab.add_parser(commands)
     inject.add_parsers(commands)
