@@ -194,14 +194,19 @@ class TrafficContext:
     _ribs: dict[str, PrefixTable[tuple[RibRoute, ...]]] = field(default_factory=dict)
     _security: SecurityIndex | None = None
     _policies: dict[str, FirewallPolicy] = field(default_factory=dict)
+    _keys: dict[str, int] = field(default_factory=dict)
+    _vnets: dict[str, VNet] = field(default_factory=dict)
+    _subnet_of: dict[Position, Subnet] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         network = self.network
         for vnet in network.of_type(VNet):
+            self._vnets[vnet.name] = vnet
             for prefix in vnet.address_space:
                 self.vnets.add(prefix, vnet.name)
             for subnet in vnet.subnets:
                 self.subnets.add(subnet.address_prefix, (vnet.name, subnet.name))
+                self._subnet_of.setdefault((vnet.name, subnet.name), subnet)
         for vnet in network.of_type(VNet):
             for subnet in vnet.subnets:
                 for nic in subnet.network_interfaces:
@@ -306,10 +311,9 @@ class TrafficContext:
         subnet is not declared (a gateway without a GatewaySubnet); None outside Azure."""
         if owner.vnet is None:
             return None
-        if owner.subnet is not None and any(
-            s.name == owner.subnet for s in self.vnet(owner.vnet).subnets
-        ):
-            return (owner.vnet, owner.subnet)
+        position = (owner.vnet, owner.subnet)
+        if owner.subnet is not None and position in self._subnet_of:
+            return position
         return (owner.vnet, None)
 
     def find(self, name_or_address: str) -> Owner:
@@ -337,18 +341,24 @@ class TrafficContext:
             f"in network {self.network.name!r}"
         )
 
+    def key(self, address: str) -> int:
+        """:func:`~bgpemu.azure.traffic.flow.address_value` of ``address``, remembered
+        (the next hops of routes are the same few texts on every trace)."""
+        found = self._keys.get(address)
+        if found is None:
+            found = self._keys[address] = address_value(address)
+        return found
+
     def vnet(self, name: str) -> VNet:
-        """The VNet called ``name``."""
-        node = self.network.node(name)
-        assert isinstance(node, VNet), name
-        return node
+        """The VNet called ``name`` (KeyError naming it if there is none)."""
+        try:
+            return self._vnets[name]
+        except KeyError:
+            raise KeyError(f"no VNet named {name!r} in network {self.network.name!r}") from None
 
     def subnet(self, position: Position) -> Subnet | None:
         """The subnet of ``position`` (None for a VNet-wide position)."""
-        vnet_name, subnet_name = position
-        if subnet_name is None:
-            return None
-        return next((s for s in self.vnet(vnet_name).subnets if s.name == subnet_name), None)
+        return self._subnet_of.get(position)
 
     def route_table(self, position: Position) -> RouteTable | None:
         """The route table associated with ``position``'s subnet, if any."""

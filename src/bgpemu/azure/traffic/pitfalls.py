@@ -14,7 +14,7 @@ from typing import Any
 from bgpemu.azure.model import NextHopType, VNet
 from bgpemu.azure.traffic.context import OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.flow import Flow, address_value
-from bgpemu.azure.traffic.hops import Hop, TracePath, Verdict
+from bgpemu.azure.traffic.hops import Hop, HopType, TracePath, Verdict
 
 __all__ = ["RESTRICTED_SUBNETS", "Pitfall", "pitfalls"]
 
@@ -116,7 +116,7 @@ def _p1a_stateful_ecmp(
         stateful = [
             address
             for address in route.next_hops
-            if (owner := ctx.owner(address_value(address))) is not None
+            if (owner := ctx.owner(ctx.key(address))) is not None
             and owner.kind in (OwnerKind.NVA, OwnerKind.FIREWALL, OwnerKind.INTERFACE)
         ]
         if len(stateful) > 1:
@@ -141,14 +141,18 @@ def _p2_er_vpn(
     def links(group: list[TracePath]) -> set[str]:
         found: set[str] = set()
         for hop in _hops(group):
-            owner = ctx.owner(address_value(hop.address)) if hop.address else None
-            if owner is not None and owner.kind is OwnerKind.MSEE:
+            if hop.type is HopType.EXPRESS_ROUTE_CIRCUIT:
                 found.add("ExpressRoute")
-            elif owner is not None and owner.kind is OwnerKind.VPN_GATEWAY:
-                found.add("VPN")
+            elif hop.type is HopType.VIRTUAL_NETWORK_GATEWAY:
+                owner = ctx.owner(ctx.key(hop.address))
+                if owner is not None and owner.kind is OwnerKind.VPN_GATEWAY:
+                    found.add("VPN")
         return found
 
-    forward, backward = links(paths), links(replies)
+    if not replies:
+        return
+    forward = links(paths)
+    backward = links(replies) if forward else set()
     if replies and forward and backward and forward != backward:
         yield Pitfall(
             id="P2",
@@ -195,7 +199,7 @@ def _p3a_unreachable_next_hop(
         ):
             continue
         for next_hop in route.next_hops:
-            via = ctx.lookup(position, address_value(next_hop))
+            via = ctx.lookup(position, ctx.key(next_hop))
             if via is not None and via.next_hop_type == NextHopType.VIRTUAL_NETWORK_GATEWAY:
                 yield Pitfall(
                     id="P3a",

@@ -43,7 +43,7 @@ from bgpemu.azure.model import (
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.firewall import FirewallVerdict
-from bgpemu.azure.traffic.flow import Flow, address_value
+from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
 from bgpemu.azure.traffic.nsg import evaluate_nsgs
 from bgpemu.azure.traffic.pitfalls import Pitfall, pitfalls
@@ -294,7 +294,7 @@ class _Walker:
         """The hop a denied packet would have reached (listed, as [NW-CT-CLI] does)."""
         if route is not None and route.next_hops:
             address = route.next_hops[0]
-            owner = self.ctx.owner(address_value(address))
+            owner = self.ctx.owner(self.ctx.key(address))
             hop_type = _DELIVERY.get(route.next_hop_type, HopType.DESTINATION)
             if owner is not None:
                 return Hop(
@@ -383,7 +383,7 @@ class _Walker:
     ) -> None:
         """The packet arrives at ``address`` (a next hop, or the destination)."""
         ctx = self.ctx
-        key = address_value(address)
+        key = ctx.key(address)
         owner = ctx.owner(key)
         final = key == self.destination
         if owner is None:
@@ -442,7 +442,7 @@ class _Walker:
         }
         for gateway in network.of_type(ExpressRouteGateway):
             if gateway.vnet == serving and gateway.name in linked:
-                owner = self.ctx.owner(address_value(gateway.bgp_address))
+                owner = self.ctx.owner(self.ctx.key(gateway.bgp_address))
                 return (
                     Hop(
                         type=HopType.VIRTUAL_NETWORK_GATEWAY,
