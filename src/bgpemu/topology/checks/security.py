@@ -21,7 +21,16 @@ from bgpemu.topology.firewall import AzureFirewallModel
 from bgpemu.topology.nodes import NvaModel, VNetModel
 from bgpemu.topology.security import NetworkSecurityGroupModel, SecurityRuleModel, is_tag
 
-__all__ = ["NO_NSG_SUBNETS", "check_security", "firewall_address"]
+__all__ = ["NO_NSG_SUBNETS", "RESERVED_SUBNETS", "check_security", "firewall_address"]
+
+RESERVED_SUBNETS = {
+    "GatewaySubnet": "GatewaySubnet holds the VPN and ExpressRoute gateways only",
+    "RouteServerSubnet": "RouteServerSubnet holds the Route Server only",
+    "AzureFirewallSubnet": "AzureFirewallSubnet holds the Azure Firewall only",
+}
+"""Subnets no virtual machine interface or NVA goes in (decision: Azure dedicates them to
+its service, §1.4 [GW-SETTINGS][ARS-FAQ][FW-FAQ]; a trace would otherwise meet a VM
+where the service is)."""
 
 NO_NSG_SUBNETS = {
     "GatewaySubnet": "NSGs are not supported on GatewaySubnet: one may stop the gateway "
@@ -65,6 +74,34 @@ def check_security(index: Index) -> Iterator[Issue]:
                 "" if given else "the default privateIpAddress (AzureFirewallSubnet + 4) ",
             )
     yield from members.issues
+    for name, nsg in index.nsgs.items():
+        yield from _asg_sides(name, nsg, members)
+
+
+def _asg_sides(name: str, nsg: NetworkSecurityGroupModel, members: _Members) -> Iterator[Issue]:
+    """A rule with ASGs on both sides names ASGs of one VNet (§1.1 [ASG])."""
+    for i, rule in enumerate(nsg.security_rules):
+        sources = rule.source_application_security_groups or []
+        destinations = rule.destination_application_security_groups or []
+        if not (sources and destinations):
+            continue
+        vnets = sorted(
+            {members.first[a][0] for a in (*sources, *destinations) if a in members.first}
+        )
+        if len(vnets) > 1:
+            yield Issue(
+                (
+                    "networkSecurityGroups",
+                    name,
+                    "securityRules",
+                    i,
+                    "destinationApplicationSecurityGroups",
+                ),
+                f"rule {rule.name!r} names application security groups of {' and '.join(vnets)} "
+                "on its two sides",
+                "with ASGs as source and destination, both groups' interfaces are in one VNet "
+                "(§1.1 [ASG])",
+            )
 
 
 def firewall_address(index: Index, firewall: AzureFirewallModel) -> str | None:
@@ -280,6 +317,12 @@ def _subnets(
                 )
         for k, nic in enumerate(subnet.network_interfaces):
             path = (*base, "networkInterfaces", k)
+            if subnet.name in RESERVED_SUBNETS:
+                yield Issue(
+                    path,
+                    f"interface {nic.name!r} in {subnet.name} of {name}",
+                    f"put it in a subnet of its own: {RESERVED_SUBNETS[subnet.name]}",
+                )
             if nic.name in nic_names:
                 yield Issue(
                     (*path, "name"),
@@ -329,6 +372,12 @@ def _nva(
                 (*base, "subnet"),
                 f"{nva.vnet} has no subnet {nva.subnet!r}",
                 _choices(list(subnets), f"subnets of {nva.vnet}", f"{nva.vnet}'s subnets"),
+            )
+        elif subnet.name in RESERVED_SUBNETS:
+            yield Issue(
+                (*base, "subnet"),
+                f"NVA {name} in {subnet.name} of {nva.vnet}",
+                f"put it in a subnet of its own: {RESERVED_SUBNETS[subnet.name]}",
             )
         elif not _inside(nva.address, subnet.address_prefix):
             yield Issue(
