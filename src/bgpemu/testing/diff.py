@@ -8,11 +8,17 @@ each holding the routes there (next hop, AS path, and what kind of route it is),
 returns the entries that differ as :class:`Change` values.  ``str()`` of a
 :class:`Diff` is meant to be read in a failed assertion: which prefix changed where,
 with the old and the new next hops and AS paths.
+
+Where the topology declares traffic (interfaces, NSGs or firewalls, issue 14), a snapshot
+also carries :class:`FlowStates`: the verdict and paths of the flows to watch (the lab's
+intents, else every pair of the reachability matrix), traced only when a diff asks; the
+diff then lists the flows whose verdict or path changed as :class:`FlowChange` values,
+after the route changes.  Without traffic declarations the output is what it always was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +26,16 @@ from bgpemu.azure.catalog import AzureView
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.rib.route import RibRoute, as_path_text
 
-__all__ = ["Change", "Diff", "LabSnapshot", "Route", "diff"]
+__all__ = [
+    "Change",
+    "Diff",
+    "FlowChange",
+    "FlowState",
+    "FlowStates",
+    "LabSnapshot",
+    "Route",
+    "diff",
+]
 
 VIEW_LABELS = {"node": "node", **{view.key: view.label for view in AzureView}}
 """Kind of place (``node`` or a view category) -> how a change there is labelled."""
@@ -39,6 +54,76 @@ class LabSnapshot:
     """Speaker -> the topology node it belongs to."""
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Azure view category (``effectiveRoutes`` ...) -> key (``Hub/Workload``) -> JSON."""
+    flows: FlowStates | None = field(default=None, compare=False)
+    """The watched flows' verdicts and paths (None: the topology declares no traffic)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowState:
+    """One watched flow at one convergence: its verdict and its forward paths."""
+
+    verdict: str
+    reason: str
+    path: str
+    """Each forward path hop by hop (``a -> b -> c``), ECMP paths separated by `` | ``."""
+
+    def __str__(self) -> str:
+        if self.verdict == "reachable":
+            return f"reachable via {self.path}"
+        return f"{self.verdict} ({self.reason})"
+
+
+class FlowStates:
+    """The watched flows of one snapshot, flow name -> :class:`FlowState`, traced on
+    first use (a convergence that no diff compares costs no trace).
+
+    ``watched()`` says which flows are watched now (the lab's intents, which a test may
+    set after this snapshot was taken); ``compute(watched)`` traces them on this
+    snapshot's tables.  The answer is kept per watched set."""
+
+    __slots__ = ("_compute", "_key", "_states")
+
+    def __init__(
+        self,
+        compute: Callable[[Hashable], Mapping[str, FlowState]],
+        watched: Callable[[], Hashable] = lambda: None,
+    ) -> None:
+        self._compute = compute
+        self._key = watched
+        self._states: dict[Hashable, Mapping[str, FlowState]] = {}
+
+    def states(self) -> Mapping[str, FlowState]:
+        """Every watched flow's state."""
+        key = self._key()
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = self._compute(key)
+        return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowChange:
+    """A watched flow whose verdict or path differs (None: not watched on that side)."""
+
+    flow: str
+    """The intent's name, or ``SOURCE -> DESTINATION PROTOCOL/PORT`` of a matrix pair."""
+    old: FlowState | None = None
+    new: FlowState | None = None
+
+    def __str__(self) -> str:
+        old = "not watched" if self.old is None else str(self.old)
+        new = "not watched" if self.new is None else str(self.new)
+        return f"flow {self.flow}: {old} -> {new}"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready (``bgpemu diff -o json``, ``flows``)."""
+
+        def state(value: FlowState | None) -> dict[str, str] | None:
+            if value is None:
+                return None
+            return {"verdict": value.verdict, "reason": value.reason, "path": value.path}
+
+        return {"flow": self.flow, "old": state(self.old), "new": state(self.new)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,22 +185,30 @@ class Diff:
     """What changed between two :class:`LabSnapshot`; falsy when nothing did."""
 
     changes: tuple[Change, ...] = ()
+    flows: tuple[FlowChange, ...] = ()
+    """The watched flows whose verdict or path changed (after the route changes)."""
 
     def __bool__(self) -> bool:
-        return bool(self.changes)
+        return bool(self.changes or self.flows)
 
     def __len__(self) -> int:
-        return len(self.changes)
+        return len(self.changes) + len(self.flows)
 
     def __iter__(self) -> Iterator[Change]:
+        """The route changes (:attr:`flows` holds the flow changes)."""
         return iter(self.changes)
 
     def __str__(self) -> str:
-        if not self.changes:
+        if not self:
             return "no change"
-        lines = [f"{len(self.changes)} change(s):"]
+        lines = [f"{len(self)} change(s):"]
         lines.extend(f"  {change}" for change in self.changes)
+        lines.extend(f"  {change}" for change in self.flows)
         return "\n".join(lines)
+
+    def flow(self, name: str) -> FlowChange | None:
+        """The change of watched flow ``name`` (None: it did not change)."""
+        return next((f for f in self.flows if f.flow == name), None)
 
     def changed(
         self,
@@ -159,8 +252,18 @@ def _route_json(route: Route) -> dict[str, str | None]:
 
 
 def diff(before: LabSnapshot, after: LabSnapshot) -> Diff:
-    """The places and prefixes whose routes differ between ``before`` and ``after``."""
+    """The places and prefixes whose routes differ between ``before`` and ``after``, and
+    the watched flows whose verdict or path differs (when either snapshot has flows)."""
     old, new = _entries(before), _entries(after)
+    flows: list[FlowChange] = []
+    if before.flows is not None or after.flows is not None:
+        was = {} if before.flows is None else before.flows.states()
+        now = {} if after.flows is None else after.flows.states()
+        flows = [
+            FlowChange(flow=name, old=was.get(name), new=now.get(name))
+            for name in sorted(was.keys() | now.keys())
+            if was.get(name) != now.get(name)
+        ]
     changes = [
         Change(
             kind=key[0],
@@ -173,7 +276,7 @@ def diff(before: LabSnapshot, after: LabSnapshot) -> Diff:
         for key in sorted(old.keys() | new.keys(), key=_order)
         if old.get(key, ()) != new.get(key, ())
     ]
-    return Diff(tuple(changes))
+    return Diff(tuple(changes), tuple(flows))
 
 
 _Key = tuple[str, str, str, str]

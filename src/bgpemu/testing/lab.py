@@ -192,6 +192,7 @@ class Lab(LabTraffic):
             routers=routers,
             nodes={name: e.node for name, e in self.plan.endpoints.items()},
             views=azure_views(self.network, self.plan, routers, end),
+            flows=self._watch(routers),
         )
         self._update_base = totals
         self._changed_at = None

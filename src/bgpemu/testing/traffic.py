@@ -8,8 +8,9 @@ take, so the fabric and the TCP lab answer alike); the
 :class:`~bgpemu.azure.traffic.context.TrafficContext` is built once per convergence and
 kept for every question asked of it.
 
-Sources and destinations are interface, NVA or firewall names or addresses (an on-prem
-host is an address inside its router's announced ranges, decision §9.12 of
+Sources and destinations are addresses, interface, NVA or firewall names, or
+``VNET/SUBNET`` (its first running interface), as the matrix and intents take them (an
+on-prem host is an address inside its router's announced ranges, decision §9.12 of
 ``shared/azure-traffic.md``).  Bad input (an unknown name, an address nothing holds, a bad
 port or protocol) raises :class:`~bgpemu.lab.errors.LabInputError` naming it.
 
@@ -20,33 +21,106 @@ hop used and the rules that admitted or dropped the packet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import TrafficContext
-from bgpemu.azure.traffic.flow import Flow, address_value
-from bgpemu.azure.traffic.hops import Hop, TracePath, Verdict
+from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.hops import Hop, Verdict
+from bgpemu.azure.traffic.intents import (
+    Intent,
+    IntentResult,
+    check_intents,
+    evaluate_intents,
+    trace_summary,
+)
+from bgpemu.azure.traffic.matrix import (
+    SOURCE_PORT,
+    Matrix,
+    endpoint_address,
+    flow_between,
+    matrix_endpoints,
+    reachability_matrix,
+    resolve_endpoint,
+)
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import Trace, trace
+from bgpemu.errors import ConfigError
 from bgpemu.lab.errors import LabInputError
+from bgpemu.testing.diff import FlowState, FlowStates
 
 if TYPE_CHECKING:
     from bgpemu.azure.model import Network
     from bgpemu.azure.plan import Plan
+    from bgpemu.azure.snapshot import RouterSnapshot
     from bgpemu.testing.diff import LabSnapshot
 
-__all__ = ["DEFAULT_SOURCE_PORT", "LabTraffic", "explain", "path_text"]
-
-DEFAULT_SOURCE_PORT = 50000
-"""The source port of a traced flow unless one is given (an ephemeral port)."""
+__all__ = ["LabTraffic", "explain"]
 
 
-@dataclass(slots=True)
-class _Cached:
-    snapshot: LabSnapshot
-    context: TrafficContext
+WATCHED_PROTOCOL, WATCHED_PORT = "Tcp", 443
+"""The flow of every matrix pair a diff watches when the lab has no intents."""
+
+
+class _LazyContext:
+    """One convergence's :class:`TrafficContext`, built when first asked."""
+
+    __slots__ = ("_context", "network", "plan", "routers")
+
+    def __init__(self, network: Network, plan: Plan, routers: Mapping[str, RouterSnapshot]) -> None:
+        self.network, self.plan, self.routers = network, plan, routers
+        self._context: TrafficContext | None = None
+
+    def get(self) -> TrafficContext:
+        if self._context is None:
+            self._context = TrafficContext(self.network, self.plan, self.routers)
+        return self._context
+
+
+def declares_traffic(network: Network) -> bool:
+    """Whether ``network`` declares what traffic answers are about: an interface, an
+    NSG or a firewall (a topology without them gets no flow in its diffs)."""
+    from bgpemu.azure.model import VNet
+
+    return bool(
+        network.network_security_groups
+        or network.firewalls
+        or any(s.network_interfaces for v in network.of_type(VNet) for s in v.subnets)
+    )
+
+
+def watched_flows(ctx: TrafficContext, intents: Sequence[Intent]) -> dict[str, FlowState]:
+    """The state of every watched flow: each intent's (by its name), else every ordered
+    pair of the reachability matrix's endpoints (``SOURCE -> DESTINATION Tcp/443``)."""
+    if intents:
+        return {
+            r.intent.name: FlowState(verdict=r.actual.value, reason=r.reason, path=r.summary)
+            for r in evaluate_intents(ctx, intents)
+        }
+    endpoints, _ = matrix_endpoints(ctx)
+    states: dict[str, FlowState] = {}
+    for source in endpoints:
+        for destination in endpoints:
+            if source is destination:
+                continue
+            flow = flow_between(WATCHED_PROTOCOL, source.address, destination.address, WATCHED_PORT)
+            try:
+                answer = trace(ctx, flow)
+            except ValueError as exc:
+                state = FlowState(verdict=Verdict.NO_ROUTE.value, reason=str(exc), path="")
+            else:
+                state = FlowState(
+                    verdict=answer.verdict.value,
+                    reason=answer.reason,
+                    path=trace_summary(answer),
+                )
+            name = f"{source.name} -> {destination.name} {WATCHED_PROTOCOL}/{WATCHED_PORT}"
+            states[name] = state
+    return states
 
 
 class LabTraffic:
@@ -54,20 +128,33 @@ class LabTraffic:
 
     network: Network
     plan: Plan
-    _traffic: _Cached | None = None
+    intents: tuple[Intent, ...] = ()
+    """The intents a diff watches (set by :meth:`check_intents`); none: the matrix pairs."""
+    _traffic: _LazyContext | None = None
 
     def snapshot(self) -> LabSnapshot:  # pragma: no cover - Lab's
         raise NotImplementedError
 
+    def _watch(self, routers: Mapping[str, RouterSnapshot]) -> FlowStates | None:
+        """At a convergence: the context of these tables, and the flows a diff will
+        compare (None when the topology declares no traffic)."""
+        lazy = self._traffic = _LazyContext(self.network, self.plan, routers)
+        if not declares_traffic(self.network):
+            return None
+
+        def compute(intents: Hashable) -> Mapping[str, FlowState]:
+            assert isinstance(intents, tuple)
+            return watched_flows(lazy.get(), intents)
+
+        return FlowStates(compute, lambda: self.intents)
+
     def traffic(self) -> TrafficContext:
         """The converged network's traffic index (LabStateError before ``converged()``)."""
         snap = self.snapshot()
-        cached = self._traffic
-        if cached is None or cached.snapshot is not snap:
-            cached = self._traffic = _Cached(
-                snap, TrafficContext(self.network, self.plan, snap.routers)
-            )
-        return cached.context
+        lazy = self._traffic
+        if lazy is None or lazy.routers is not snap.routers:
+            lazy = self._traffic = _LazyContext(self.network, self.plan, snap.routers)
+        return lazy.get()
 
     def flow(
         self,
@@ -76,11 +163,17 @@ class LabTraffic:
         *,
         port: int,
         protocol: str = "tcp",
-        source_port: int = DEFAULT_SOURCE_PORT,
+        source_port: int = SOURCE_PORT,
     ) -> Flow:
         """The flow from ``source`` to ``destination`` (names or addresses) on ``port``."""
         ctx = self.traffic()
-        return _flow(ctx, protocol, _address(ctx, source), source_port, destination, port)
+        return _flow(
+            protocol,
+            _address(ctx, source, "source"),
+            source_port,
+            _address(ctx, destination, "destination"),
+            port,
+        )
 
     def trace(
         self,
@@ -89,7 +182,7 @@ class LabTraffic:
         *,
         port: int,
         protocol: str = "tcp",
-        source_port: int = DEFAULT_SOURCE_PORT,
+        source_port: int = SOURCE_PORT,
     ) -> Trace:
         """Every hop of the flow and of its reply (connection troubleshoot, §4.4, §5)."""
         flow = self.flow(source, destination, port=port, protocol=protocol, source_port=source_port)
@@ -114,7 +207,7 @@ class LabTraffic:
         port: int,
         direction: str = "Outbound",
         protocol: str = "tcp",
-        remote_port: int = DEFAULT_SOURCE_PORT,
+        remote_port: int = SOURCE_PORT,
     ) -> dict[str, Any]:
         """``az network watcher test-ip-flow`` (§4.2): ``{access, ruleName}`` at ``interface``.
 
@@ -131,9 +224,9 @@ class LabTraffic:
             ) from None
         local = _address(ctx, interface)
         if way is Direction.OUTBOUND:
-            flow = _flow(ctx, protocol, local, remote_port, remote, port)
+            flow = _flow(protocol, local, remote_port, _address(ctx, remote), port)
         else:
-            flow = _flow(ctx, protocol, _address(ctx, remote), remote_port, local, port)
+            flow = _flow(protocol, _address(ctx, remote), remote_port, local, port)
         try:
             name = ctx.find(interface).name
             return ip_flow_verify(
@@ -152,6 +245,55 @@ class LabTraffic:
             )
         except (KeyError, ValueError) as exc:
             raise LabInputError(exc.args[0] if exc.args else str(exc)) from None
+
+    def reachability(
+        self, *, port: int = 443, protocol: str = "tcp", interfaces: bool = False
+    ) -> Matrix:
+        """The reachability matrix: every subnet (``interfaces``: every interface and NVA)
+        and on-prem range against every other for ``protocol`` to ``port``
+        (:func:`~bgpemu.azure.traffic.matrix.reachability_matrix`); ``.counts`` per
+        verdict, ``.unreachable`` pairs with their reasons, ``.verdict(src, dst)``."""
+        try:
+            return reachability_matrix(
+                self.traffic(), protocol=protocol, port=port, interfaces=interfaces
+            )
+        except ValueError as exc:
+            raise LabInputError(str(exc)) from None
+
+    def check_intents(self, intents: str | PathLike[str] | Sequence[Intent]) -> list[IntentResult]:
+        """Each intent (an intents file, or :class:`~bgpemu.azure.traffic.intents.Intent`
+        values) traced and compared with what it expects; from now on a diff watches
+        these flows.  LabInputError with every problem of the file or its endpoints."""
+        if isinstance(intents, (str, PathLike)):
+            from bgpemu.topology.intent_file import load_intents
+
+            try:
+                loaded = tuple(load_intents(Path(intents)))
+            except ConfigError as exc:
+                raise LabInputError(str(exc)) from None
+        else:
+            loaded = tuple(intents)
+        ctx = self.traffic()
+        problems = check_intents(ctx, loaded)
+        if problems:
+            raise LabInputError(str(ConfigError(problems)))
+        self.intents = loaded
+        return evaluate_intents(ctx, loaded)
+
+    def assert_intents(self, intents: str | PathLike[str] | Sequence[Intent]) -> list[IntentResult]:
+        """:meth:`check_intents`, failing with every violated intent, its verdict, reason
+        and path."""
+        results = self.check_intents(intents)
+        violated = [r for r in results if not r.ok]
+        if violated:
+            lines = [f"{len(violated)} of {len(results)} intent(s) violated:"]
+            lines.extend(
+                f"  {r.intent.name}: expected {r.intent.expect}, got {r.actual.value} "
+                f"({r.reason}); path {r.summary or '-'}"
+                for r in violated
+            )
+            raise AssertionError("\n".join(lines))
+        return results
 
     # -- assertions ----------------------------------------------------------------------
 
@@ -197,20 +339,19 @@ class LabTraffic:
         return answer
 
 
-def _address(ctx: TrafficContext, name_or_address: str) -> str:
-    """The address of an interface / NVA / firewall name, or the address itself."""
+def _address(ctx: TrafficContext, endpoint: str, role: str | None = None) -> str:
+    """The address an endpoint stands for (an address, an interface / NVA / firewall
+    name, or ``VNET/SUBNET``), checked as a trace's ``source`` or ``destination`` when a
+    role is given (:func:`~bgpemu.azure.traffic.matrix.resolve_endpoint`)."""
     try:
-        address_value(name_or_address)
-    except ValueError:
-        try:
-            return ctx.find(name_or_address).address
-        except ValueError as exc:
-            raise LabInputError(str(exc)) from None
-    return name_or_address
+        if role is None:
+            return endpoint_address(ctx, endpoint)
+        return resolve_endpoint(ctx, endpoint, role=role)
+    except ValueError as exc:
+        raise LabInputError(str(exc)) from None
 
 
 def _flow(
-    ctx: TrafficContext,
     protocol: str,
     source: str,
     source_port: int,
@@ -218,7 +359,7 @@ def _flow(
     port: int,
 ) -> Flow:
     try:
-        return Flow.parse(protocol, source, source_port, _address(ctx, destination), port)
+        return Flow.parse(protocol, source, source_port, destination, port)
     except ValueError as exc:
         raise LabInputError(str(exc)) from None
 
@@ -238,11 +379,6 @@ def _hop_text(hop: Hop) -> str:
         f"issue {i.type} " + ", ".join(f"{k}={v}" for k, v in i.context) for i in hop.issues
     )
     return text + "".join(f"\n        {d}" for d in details)
-
-
-def path_text(path: TracePath) -> str:
-    """One path, one line: the hops' names joined by ``>`` (the path's identity in diffs)."""
-    return " > ".join(h.name for h in path.hops)
 
 
 def explain(answer: Trace) -> str:

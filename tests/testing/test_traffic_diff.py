@@ -1,0 +1,140 @@
+"""lab.diff lists the watched flows whose verdict or path changed (the lab's intents, else
+every matrix pair), lab.reachability and the intents of the testing API (issue 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bgpemu.azure.traffic.intents import Intent
+from bgpemu.lab.engine import ENGINES
+from bgpemu.testing import LabInputError
+from tests.testing.helpers import TOPOLOGIES
+from tests.testing.traffic_helpers import DATA, lab_of
+
+FAILOVER = DATA / "topologies" / "er-vpn-failover.yaml"
+FIREWALL = DATA / "topologies" / "firewall-symmetric.yaml"
+TO_SPOKE = "CE:10.1.11.0/25 -> Spoke/App Tcp/443"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_diff_lists_the_flows_whose_path_changed(engine: str) -> None:
+    """ExpressRoute down: the matrix pairs between on-prem and the spoke keep their
+    verdict and change path; the diff says so after the route changes."""
+    async with await lab_of(FAILOVER, engine) as lab:
+        await lab.converged()
+        before = lab.snapshot()
+        await lab.er_private_peering_down("Circuit")
+        await lab.converged()
+        changes = lab.diff(before, lab.snapshot())
+    names = [f.flow for f in changes.flows]
+    assert TO_SPOKE in names
+    change = changes.flow(TO_SPOKE)
+    assert change is not None
+    assert change.old is not None
+    assert change.new is not None
+    assert (change.old.verdict, change.new.verdict) == ("reachable", "reachable")
+    assert "Circuit" in change.old.path
+    assert "Circuit" not in change.new.path
+    assert "VpnGW" in change.new.path
+    text = str(changes)
+    assert f"flow {TO_SPOKE}: reachable via " in text
+    assert text.index("flow ") > text.index("effective routes")  # after the route changes
+    assert len(changes) == len(changes.changes) + len(changes.flows)
+
+
+async def test_diff_lists_a_verdict_change_and_watches_intents() -> None:
+    """With intents, only they are watched (by name); a UDR removed turns one asymmetric."""
+    intents = [
+        Intent(name="app-to-hub", source="App-vm", destination="Hub-vm", port=443),
+        Intent(name="app-to-hub-ssh", source="App-vm", destination="Hub-vm", port=22),
+    ]
+    async with await lab_of(FIREWALL, "fabric") as lab:
+        await lab.converged()
+        results = lab.check_intents(intents)
+        assert [(r.intent.name, r.actual.value, r.ok) for r in results] == [
+            ("app-to-hub", "reachable", True),
+            ("app-to-hub-ssh", "denied", False),
+        ]
+        before = lab.snapshot()
+        await lab.edit_topology(
+            "remove_route", {"vnet": "Hub", "routeTable": "workload-via-firewall", "name": "spoke"}
+        )
+        await lab.converged()
+        changes = lab.diff(before, lab.snapshot())
+    assert [(c.where, c.prefix) for c in changes.changes] == [("Hub/workload", "10.1.0.0/16")]
+    assert [f.flow for f in changes.flows] == ["app-to-hub"]
+    (change,) = changes.flows
+    assert change.old is not None
+    assert change.new is not None
+    assert (change.old.verdict, change.new.verdict) == ("reachable", "asymmetric")
+    assert (
+        str(changes)
+        .splitlines()[-1]
+        .startswith("  flow app-to-hub: reachable via App-vm -> Firewall -> Hub-vm -> asymmetric (")
+    )
+    assert change.to_json()["new"]["verdict"] == "asymmetric"
+
+
+async def test_no_traffic_declared_no_flows_and_the_same_text() -> None:
+    """A topology without interfaces, NSGs or firewalls watches no flow: its diff is the
+    route diff alone (byte-identical output, the existing goldens)."""
+    async with await lab_of(TOPOLOGIES / "er-vpn-backup.yaml", "fabric") as lab:
+        await lab.converged()
+        before = lab.snapshot()
+        assert before.flows is None
+        await lab.er_private_peering_down("Circuit")
+        await lab.converged()
+        changes = lab.diff(before, lab.snapshot())
+    assert changes.flows == ()
+    assert "flow " not in str(changes)
+    assert str(changes).splitlines()[0] == f"{len(changes.changes)} change(s):"
+
+
+async def test_nothing_changed_means_no_flow_change() -> None:
+    async with await lab_of(FAILOVER, "fabric") as lab:
+        await lab.converged()
+        before = lab.snapshot()
+        await lab.advance(30)
+        await lab.converged()
+        changes = lab.diff(before, lab.snapshot())
+    assert not changes
+    assert str(changes) == "no change"
+
+
+async def test_reachability_matrix_through_the_lab() -> None:
+    async with await lab_of("s5-hub-nva.yaml", "fabric") as lab:
+        await lab.converged()
+        matrix = lab.reachability(port=443)
+        assert matrix.verdict("Spoke1/App", "Spoke2/App").verdict.value == "reachable"
+        assert sum(matrix.counts.values()) == len(matrix.pairs)
+        with pytest.raises(LabInputError, match="protocol"):
+            lab.reachability(protocol="sctp")
+
+
+async def test_assert_intents_names_every_violated_intent(tmp_path: Path) -> None:
+    intents = tmp_path / "intents.yaml"
+    intents.write_text(
+        "intents:\n"
+        "  - {name: web, source: VM1-nic, destination: VM2-nic, port: 443, expect: reachable}\n"
+        "  - {name: ssh, source: VM1-nic, destination: VM2-nic, port: 22, expect: denied}\n"
+        "  - {name: back, source: VM2-nic, destination: VM1-nic, port: 443, expect: denied}\n"
+    )
+    async with await lab_of("s5-hub-nva.yaml", "fabric") as lab:
+        await lab.converged()
+        with pytest.raises(AssertionError) as failed:
+            lab.assert_intents(intents)
+        message = str(failed.value)
+        assert message.startswith("2 of 3 intent(s) violated:")
+        assert "ssh: expected denied, got reachable" in message
+        assert "back: expected denied, got reachable" in message
+        assert "VM2-nic -> nva-nic -> VM1-nic" in message
+        assert [i.name for i in lab.intents] == ["web", "ssh", "back"]
+
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("intents:\n  - {name: x, source: nobody, destination: VM2-nic, port: 1}\n")
+        with pytest.raises(LabInputError, match="expect"):
+            lab.check_intents(bad)
+        with pytest.raises(LabInputError, match="nobody"):
+            lab.check_intents([Intent(name="x", source="nobody", destination="VM2-nic", port=1)])
