@@ -24,6 +24,7 @@ __all__ = [
     "Prefix",
     "Safi",
     "TcpMd5Key",
+    "canonical_prefix",
     "prefix_key",
 ]
 
@@ -84,6 +85,24 @@ def prefix_key(prefix: str) -> tuple[int, int, int]:
     host_bits = 32 - int(length)
     address = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
     return (4, address >> host_bits << host_bits, 32 - host_bits)
+
+
+def canonical_prefix(text: str) -> str:
+    """``text`` as a canonical :data:`Prefix` (``2001:DB8::/32`` becomes ``2001:db8::/32``).
+
+    ValueError naming ``text`` if it is not a prefix, or names an address inside one (host
+    bits set: the message gives the prefix meant).  The one reader of a prefix in a file
+    the user writes (the speaker file's routes).
+    """
+    try:
+        return str(ipaddress.ip_network(text, strict=True))
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid prefix") from None
+    raise ValueError(f"{text!r} has host bits set (the prefix is {loose})")
 
 
 TCP_MD5_MAX_KEY_LENGTH = 80

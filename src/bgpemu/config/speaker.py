@@ -36,12 +36,13 @@ from bgpemu.policy import (
     SetMed,
     Statement,
 )
+from bgpemu.policy.communities import parse_communities, parse_large_communities
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, canonical_prefix
 from bgpemu.wire.messages import AddPathMode
 
 __all__ = ["SpeakerFile", "load_speaker_config", "parse_speaker_config"]
@@ -57,22 +58,6 @@ def _hold_time(value: int) -> int:
     if value != 0 and value < 3:
         raise ValueError("hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)")
     return value
-
-
-def _community(text: str) -> int:
-    """``"65001:100"`` → the 32-bit COMMUNITIES value (RFC 1997)."""
-    high, sep, low = text.partition(":")
-    if not sep or not high.isdigit() or not low.isdigit() or int(high) > 65535 or int(low) > 65535:
-        raise ValueError(f"community {text!r} is not ASN:VALUE with both parts in 0..65535")
-    return int(high) << 16 | int(low)
-
-
-def _large_community(text: str) -> tuple[int, int, int]:
-    """``"65001:1:2"`` → a LARGE_COMMUNITY triple (RFC 8092)."""
-    parts = text.split(":")
-    if len(parts) != 3 or not all(p.isdigit() and int(p) <= 0xFFFFFFFF for p in parts):
-        raise ValueError(f"large community {text!r} is not GLOBAL:LOCAL1:LOCAL2 of 32-bit numbers")
-    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def _router_id(value: str) -> str:
@@ -130,23 +115,18 @@ class RouteModel(_Model):
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        try:
-            return str(ipaddress.ip_network(value, strict=True))
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid prefix ({exc})") from None
+        return canonical_prefix(value)
 
     @field_validator("communities")
     @classmethod
     def _communities(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _community(value)
+        parse_communities(*values)  # RFC 1997: ASN:VALUE (16 bits each) or a well-known name
         return values
 
     @field_validator("large_communities")
     @classmethod
     def _large(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _large_community(value)
+        parse_large_communities(*values)  # RFC 8092 §3: three 32-bit fields
         return values
 
 
@@ -269,8 +249,8 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
                 prefix=item.prefix,
                 family=IPV4_UNICAST if network.version == 4 else IPV6_UNICAST,
                 med=item.med,
-                communities=tuple(_community(c) for c in item.communities),
-                large_communities=tuple(_large_community(c) for c in item.large_communities),
+                communities=parse_communities(*item.communities),
+                large_communities=parse_large_communities(*item.large_communities),
                 as_path_prepend=item.as_path_prepend,
             )
         )

@@ -56,3 +56,67 @@ def test_not_a_mapping() -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_speaker_config(DATA / "no-such-file.yaml")
+
+
+_ONE_ROUTE = """name: s
+asn: 65001
+router_id: 192.0.2.1
+next_hop: 192.0.2.1
+routes:
+  - prefix: {prefix}
+    communities: [{communities}]
+    large_communities: [{large}]
+"""
+
+
+def _route_file(
+    prefix: str = "10.1.0.0/24", communities: str = '"65001:100"', large: str = '"1:2:3"'
+) -> str:
+    return _ONE_ROUTE.format(prefix=prefix, communities=communities, large=large)
+
+
+def test_a_route_takes_the_well_known_community_names_the_topology_file_takes() -> None:
+    """One community parser (policy.communities) for the speaker and the topology file."""
+    from bgpemu.policy.communities import NO_ADVERTISE, NO_EXPORT
+
+    spec = parse_speaker_config(_route_file(communities='"no-export", "NO_ADVERTISE", "1:2"'), "s")
+    (route,) = spec.router.routes
+    assert route.communities == (NO_EXPORT, NO_ADVERTISE, 1 << 16 | 2)
+    assert route.large_communities == ((1, 2, 3),)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            _route_file(communities='"65001:100000"'),
+            "routes[0].communities: community '65001:100000': each half must be 0..65535",
+        ),
+        (
+            _route_file(communities='"nope"'),
+            "routes[0].communities: not a community: 'nope' "
+            "(expected ASN:VALUE or a well-known name)",
+        ),
+        (
+            _route_file(large='"1:2"'),
+            "routes[0].large_communities: not a large community: '1:2' (expected A:B:C)",
+        ),
+        (
+            _route_file(large='"1:2:4294967296"'),
+            "routes[0].large_communities: large community '1:2:4294967296': "
+            "three 32-bit values expected",
+        ),
+        (
+            _route_file(prefix="10.1.0.1/24"),
+            "routes[0].prefix: '10.1.0.1/24' has host bits set (the prefix is 10.1.0.0/24)",
+        ),
+        (
+            _route_file(prefix="10.1.0.0/33"),
+            "routes[0].prefix: '10.1.0.0/33' is not a valid prefix",
+        ),
+    ],
+)
+def test_a_bad_route_is_refused_in_the_topology_file_s_words(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_speaker_config(text, "s.yaml")
+    assert [str(p) for p in info.value.problems] == [f"s.yaml: {problem}"]
