@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from pydantic.alias_generators import to_snake
+
 from bgpemu.azure.security import FirewallAction, FirewallRuleType
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue
@@ -162,14 +164,10 @@ _FIELDS = (
 )
 
 
-def _snake(key: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
-
-
 def _rule(path: Path, rule: FirewallRuleModel) -> Iterator[Issue]:
     needs = _NEEDS[rule.rule_type]
     for key in _FIELDS:
-        value = getattr(rule, _snake(key))
+        value = getattr(rule, to_snake(key))
         given = value not in (None, [])
         if key in needs and not given:
             yield Issue(

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pydantic.alias_generators import to_snake
 
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue, network
@@ -188,7 +190,7 @@ def _nsg(index: Index, name: str, nsg: NetworkSecurityGroupModel) -> Iterator[Is
 
 def _one_form(path: Path, rule: SecurityRuleModel, fields: tuple[str, ...]) -> Iterator[Issue]:
     """A side given in exactly one of ``fields`` (ARM's singular or plural form, §1.1)."""
-    given = [f for f in fields if getattr(rule, _snake(f)) is not None]
+    given = [f for f in fields if getattr(rule, to_snake(f)) is not None]
     if not given:
         yield Issue(
             (*path, fields[0]),
@@ -203,12 +205,8 @@ def _one_form(path: Path, rule: SecurityRuleModel, fields: tuple[str, ...]) -> I
             "security groups (§1.1 [NSG-OV])",
         )
     for f in given:
-        if getattr(rule, _snake(f)) == []:
+        if getattr(rule, to_snake(f)) == []:
             yield Issue((*path, f), f"{f} is empty", "list at least one value, or use '*'")
-
-
-def _snake(key: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
 
 def _addresses(index: Index, path: Path, rule: SecurityRuleModel, side: str) -> Iterator[Issue]:
@@ -251,12 +249,9 @@ def _ports(path: Path, rule: SecurityRuleModel, side: str) -> Iterator[Issue]:
 class _Members:
     """The VNet of each ASG's first member, to report members in another VNet (§1.1)."""
 
-    first: dict[str, tuple[str, str]]
-    issues: list[Issue]
-
-    def __init__(self) -> None:
-        self.first = {}
-        self.issues = []
+    first: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """ASG -> (VNet, member) of its first member."""
+    issues: list[Issue] = field(default_factory=list)
 
     def join(self, vnet: str, member: str, path: Path, asgs: list[str]) -> None:
         for i, asg in enumerate(asgs):
@@ -276,10 +271,7 @@ class _Members:
 class _Addresses:
     """Private IPs used so far (interfaces, NVAs, firewalls), to report one used twice."""
 
-    owners: dict[str, str]
-
-    def __init__(self) -> None:
-        self.owners = {}
+    owners: dict[str, str] = field(default_factory=dict)
 
     def use(self, address: str, path: Path, owner: str, what: str = "") -> Iterator[Issue]:
         if address in self.owners:
