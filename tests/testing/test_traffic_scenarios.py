@@ -250,6 +250,114 @@ async def test_s5_spoke_to_spoke_through_the_hub_nva(engine: str, topology: str)
     check_golden(f"lab-{topology.removesuffix('.yaml')}", answer.to_json())
 
 
+# --------------------------------------------------------------------------- S6
+
+
+async def test_s6_connection_troubleshoot_through_two_nvas(engine: str) -> None:
+    """§8 S6: app -> DB TCP 80 Unreachable, UserRule_Port80 outbound at the second NVA;
+    app -> 13.107.21.200:80 dropped by the user route (issue UserDefinedRoute)."""
+    async with await lab_of("s6-two-nvas.yaml", engine) as lab:
+        await lab.converged()
+        to_db = lab.assert_unreachable("appNic0", "dbNic0", 80)
+        to_web = lab.assert_verdict("appNic0", INTERNET_HOST, "dropped_none_route", port=80)
+    check = to_db.to_connectivity_check()
+    assert check["connectionStatus"] == "Unreachable"
+    assert (check["probesSent"], check["probesFailed"]) == (100, 100)
+    assert [(h["type"], h["address"]) for h in check["hops"]] == [
+        ("Source", "10.1.1.4"),
+        ("VirtualAppliance", "10.1.2.4"),
+        ("VirtualAppliance", "10.1.3.4"),
+        ("VnetLocal", "10.1.4.4"),
+    ]
+    issue = check["hops"][2]["issues"][0]
+    assert (issue["origin"], issue["type"]) == ("Outbound", "NetworkSecurityRule")
+    assert issue["context"] == [{"key": "RuleName", "value": "UserRule_Port80"}]
+    web = to_web.to_connectivity_check()
+    assert [h["type"] for h in web["hops"]] == ["Source", "Destination"]
+    assert web["hops"][0]["issues"][0]["context"] == [{"key": "RouteType", "value": "User"}]
+    check_golden("lab-s6-two-nvas", {"toDb": check, "toInternet": web})
+
+
+# --------------------------------------------------------------------------- S7
+
+S7_FLOWS = [
+    # (source, destination, port, protocol, direction of the deciding IP flow verify)
+    (INTERNET_HOST, "NIC1", 80, "Allow", "securityRules/Allow-HTTP-Inbound-Internet"),
+    (INTERNET_HOST, "NIC3", 80, "Deny", "defaultSecurityRules/DenyAllInBound"),
+]
+S7_TRACES = [
+    ("NIC3", "NIC4", 1433, Verdict.REACHABLE, "securityRules/Allow-Database-BusinessLogic"),
+    ("NIC1", "NIC4", 1433, Verdict.DENIED, "securityRules/Deny-Database-All"),
+    ("NIC1", "NIC3", 443, Verdict.REACHABLE, "defaultSecurityRules/AllowVnetInBound"),
+]
+
+
+async def test_s7_application_security_groups(engine: str) -> None:
+    """§8 S7, every row with its deciding rule (the inbound rule at the destination)."""
+    async with await lab_of("s7-asgs.yaml", engine) as lab:
+        await lab.converged()
+        for remote, nic, port, access, rule in S7_FLOWS:
+            answer = lab.ip_flow(nic, remote, port=port, direction="Inbound")
+            assert _decided(answer) == (access, rule), (remote, nic)
+        for source, destination, port, verdict, rule in S7_TRACES:
+            traced = lab.assert_verdict(source, destination, verdict, port=port)
+            inbound = [
+                c.rule_name
+                for h in traced.paths[0].hops
+                for c in h.checks
+                if c.direction == "Inbound"
+            ]
+            assert inbound[-1] == rule, (source, destination)
+
+
+# --------------------------------------------------------------------------- S8
+
+
+async def test_s8_firewall_rule_ordering(engine: str) -> None:
+    """§8 S8: SSH denied by Deny-collection (priority 100 before 200); HTTPS to a public
+    address allowed by the network rule before any application rule."""
+    async with await lab_of("s8-firewall-rules.yaml", engine) as lab:
+        await lab.converged()
+        ssh = lab.assert_verdict("VM1-nic", "VM2-nic", "denied", port=22)
+        web = lab.assert_reachable("VM1-nic", "142.250.0.1", 443)
+
+    def firewall_rules(answer: Any) -> list[tuple[str, str]]:
+        return [
+            (c.access, c.rule_name)
+            for p in answer.paths
+            for h in p.hops
+            for c in h.checks
+            if c.kind == "AzureFirewall"
+        ]
+
+    (access, rule), *_ = firewall_rules(ssh)
+    assert access == "Deny"
+    assert "Deny-collection" in rule
+    (access, rule), *_ = firewall_rules(web)
+    assert access == "Allow"
+    assert "Allow-collection" in rule
+    check_golden("lab-s8-firewall-rules", {"ssh": ssh.to_json(), "web": web.to_json()})
+
+
+# --------------------------------------------------------------------------- S9
+
+
+async def test_s9_destination_vm_stopped(engine: str) -> None:
+    """§8 S9: AllowVnetOutBound at the source, the peering route, and no packet reaches
+    the stopped VM."""
+    async with await lab_of("s9-vm-stopped.yaml", engine) as lab:
+        await lab.converged()
+        answer = lab.assert_unreachable("vmSrc-nic", "vmDst-nic", 443)
+    (path,) = answer.paths
+    source = path.hops[0]
+    assert [c.rule_name for c in source.checks] == ["defaultSecurityRules/AllowVnetOutBound"]
+    assert source.route is not None
+    assert (source.route.prefix, source.route.next_hop_type) == ("10.1.0.0/16", "VNetPeering")
+    assert path.hops[-1].name == "vmDst-nic"
+    assert "not running" in answer.reason
+    check_golden("lab-s9-vm-stopped", answer.to_json())
+
+
 # --------------------------------------------------------------------------- bad input
 
 
