@@ -37,6 +37,7 @@ from bgpemu.azure.security import AzureFirewall, NetworkInterface
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.traffic.firewall import FirewallPolicy
 from bgpemu.azure.traffic.flow import address_value
+from bgpemu.azure.traffic.hops import RouteUsed
 from bgpemu.azure.traffic.nsg import SecurityIndex
 from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from bgpemu.azure.views._lookup import resource_id
@@ -197,6 +198,7 @@ class TrafficContext:
     _keys: dict[str, int] = field(default_factory=dict)
     _vnets: dict[str, VNet] = field(default_factory=dict)
     _subnet_of: dict[Position, Subnet] = field(default_factory=dict)
+    _used: dict[tuple[Position, EffectiveRoute], RouteUsed] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         network = self.network
@@ -340,6 +342,31 @@ class TrafficContext:
             f"no interface, NVA or firewall named {name_or_address!r} "
             f"in network {self.network.name!r}"
         )
+
+    def route_used(self, position: Position, route: EffectiveRoute) -> RouteUsed:
+        """``route`` of ``position``'s effective routes as a trace hop prints it, with why
+        it won (§1.4 [UDR]: the longest prefix holding the destination, then, among the
+        routes to that prefix, User > VirtualNetworkGateway > Default); made once."""
+        key = (position, route)
+        used = self._used.get(key)
+        if used is None:
+            name = f" {route.name}" if route.name else ""
+            length = route.prefix.rpartition("/")[2]
+            why = f"longest prefix match (/{length}), {route.source}{name} route"
+            if route.overrides:
+                why += (
+                    f", over {', '.join(route.overrides)} (User > VirtualNetworkGateway > Default)"
+                )
+            vnet, subnet = position
+            used = self._used[key] = RouteUsed(
+                table=f"{vnet}/{subnet}" if subnet else vnet,
+                prefix=route.prefix,
+                next_hop_type=route.next_hop_type,
+                next_hops=route.next_hops,
+                source=route.source,
+                why=why,
+            )
+        return used
 
     def key(self, address: str) -> int:
         """:func:`~bgpemu.azure.traffic.flow.address_value` of ``address``, remembered

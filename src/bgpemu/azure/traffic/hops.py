@@ -140,6 +140,29 @@ class Hop:
     position: tuple[str, str | None] | None = None
     """The subnet it forwards from (``(vnet, subnet)``), None outside Azure."""
 
+    def but(
+        self,
+        *,
+        route: RouteUsed | None = None,
+        checks: tuple[RuleCheck, ...] = (),
+        issues: tuple[Issue, ...] = (),
+        position: tuple[str, str | None] | None = None,
+    ) -> Hop:
+        """This hop with ``route`` and ``position`` set (when given) and ``checks`` and
+        ``issues`` added (a trace builds a hop in steps; :func:`dataclasses.replace` costs
+        several times more on the trace's hot path)."""
+        return Hop(
+            type=self.type,
+            name=self.name,
+            address=self.address,
+            resource_id=self.resource_id,
+            route=self.route if route is None else route,
+            checks=self.checks + checks if checks else self.checks,
+            issues=self.issues + issues if issues else self.issues,
+            stateful=self.stateful,
+            position=self.position if position is None else position,
+        )
+
     @property
     def key(self) -> tuple[str, str, str]:
         """What makes two hops the same hop (a path visiting one twice loops)."""

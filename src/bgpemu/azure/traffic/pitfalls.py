@@ -60,37 +60,70 @@ def pitfalls(
     seen at), in check order."""
     forward = list(paths)
     backward = list(reply_paths)
+    view = _Seen(ctx, flow, forward, backward, verdict)
     found: list[Pitfall] = []
-    seen: set[tuple[str, str]] = set()
+    named: set[tuple[str, str]] = set()
     for check in _CHECKS:
-        for pitfall in check(ctx, flow, forward, backward, verdict):
-            if (pitfall.id, pitfall.message) not in seen:
-                seen.add((pitfall.id, pitfall.message))
+        for pitfall in check(view):
+            if (pitfall.id, pitfall.message) not in named:
+                named.add((pitfall.id, pitfall.message))
                 found.append(pitfall)
     return found
 
 
-_Check = Callable[
-    [TrafficContext, Flow, list[TracePath], list[TracePath], Verdict], Iterable[Pitfall]
-]
+class _Seen:
+    """What the checks read: the trace, with its hops (each once: ECMP paths share their
+    first hops) and the subnets it crossed listed once for all checks."""
+
+    __slots__ = (
+        "all_hops",
+        "ctx",
+        "flow",
+        "forward_hops",
+        "paths",
+        "positions",
+        "replies",
+        "verdict",
+    )
+
+    def __init__(
+        self,
+        ctx: TrafficContext,
+        flow: Flow,
+        paths: list[TracePath],
+        replies: list[TracePath],
+        verdict: Verdict,
+    ) -> None:
+        self.ctx, self.flow, self.verdict = ctx, flow, verdict
+        self.paths, self.replies = paths, replies
+        self.forward_hops = _unique(paths)
+        self.all_hops = self.forward_hops + _unique(replies) if replies else self.forward_hops
+        positions: dict[Position, None] = {}
+        for hop in self.all_hops:
+            if hop.position is not None:
+                positions.setdefault(hop.position)
+        self.positions = list(positions)
 
 
-def _hops(paths: Iterable[TracePath]) -> Iterable[Hop]:
+def _unique(paths: list[TracePath]) -> list[Hop]:
+    """The hops of ``paths``, each hop object once, in order."""
+    if len(paths) == 1:
+        return list(paths[0].hops)
+    found: dict[int, Hop] = {}
     for path in paths:
-        yield from path.hops
+        for hop in path.hops:
+            found.setdefault(id(hop), hop)
+    return list(found.values())
 
 
-def _p1_asymmetric(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+_Check = Callable[[_Seen], Iterable[Pitfall]]
+
+
+def _p1_asymmetric(seen: _Seen) -> Iterable[Pitfall]:
     """P1 [ER-ASYM][FW-LB][AAC-NVA-HA]: the reply misses a stateful hop of the request."""
-    if verdict is Verdict.ASYMMETRIC:
-        forward = {n for p in paths for n in p.stateful}
-        backward = {n for p in replies for n in p.stateful}
+    if seen.verdict is Verdict.ASYMMETRIC:
+        forward = {n for p in seen.paths for n in p.stateful}
+        backward = {n for p in seen.replies for n in p.stateful}
         for name in sorted(forward ^ backward):
             yield Pitfall(
                 id="P1",
@@ -100,23 +133,17 @@ def _p1_asymmetric(
             )
 
 
-def _p1a_stateful_ecmp(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p1a_stateful_ecmp(seen: _Seen) -> Iterable[Pitfall]:
     """P1a [AAC-NVA-HA]: a route spreads flows over several stateful appliances; without
     SNAT on them a reply may come back through another one."""
-    for hop in _hops((*paths, *replies)):
+    for hop in seen.all_hops:
         route = hop.route
         if route is None or len(route.next_hops) < 2:
             continue
         stateful = [
             address
             for address in route.next_hops
-            if (owner := ctx.owner(ctx.key(address))) is not None
+            if (owner := seen.ctx.owner(seen.ctx.key(address))) is not None
             and owner.kind in (OwnerKind.NVA, OwnerKind.FIREWALL, OwnerKind.INTERFACE)
         ]
         if len(stateful) > 1:
@@ -129,31 +156,25 @@ def _p1a_stateful_ecmp(
             )
 
 
-def _p2_er_vpn(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p2_er_vpn(seen: _Seen) -> Iterable[Pitfall]:
     """P2 [ER-COEX]: one direction crosses ExpressRoute, the other a VPN gateway."""
 
     def links(group: list[TracePath]) -> set[str]:
         found: set[str] = set()
-        for hop in _hops(group):
+        for hop in _unique(group):
             if hop.type is HopType.EXPRESS_ROUTE_CIRCUIT:
                 found.add("ExpressRoute")
             elif hop.type is HopType.VIRTUAL_NETWORK_GATEWAY:
-                owner = ctx.owner(ctx.key(hop.address))
+                owner = seen.ctx.owner(seen.ctx.key(hop.address))
                 if owner is not None and owner.kind is OwnerKind.VPN_GATEWAY:
                     found.add("VPN")
         return found
 
-    if not replies:
+    if not seen.replies:
         return
-    forward = links(paths)
-    backward = links(replies) if forward else set()
-    if replies and forward and backward and forward != backward:
+    forward = links(seen.paths)
+    backward = links(seen.replies) if forward else set()
+    if seen.replies and forward and backward and forward != backward:
         yield Pitfall(
             id="P2",
             message=f"the request crosses {' and '.join(sorted(forward))}, the reply "
@@ -163,15 +184,9 @@ def _p2_er_vpn(
         )
 
 
-def _p3_forwarding(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p3_forwarding(seen: _Seen) -> Iterable[Pitfall]:
     """P3 [NIC-IPFWD][NVA-TS]: a UDR to an appliance whose NIC does not forward."""
-    for path in (*paths, *replies):
+    for path in (*seen.paths, *seen.replies):
         if path.verdict is Verdict.IP_FORWARDING_OFF:
             hop = path.hops[-1]
             yield Pitfall(
@@ -182,15 +197,9 @@ def _p3_forwarding(
             )
 
 
-def _p3a_unreachable_next_hop(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p3a_unreachable_next_hop(seen: _Seen) -> Iterable[Pitfall]:
     """P3a [UDR]: a VirtualAppliance next hop that resolves through a gateway route."""
-    for hop in _hops((*paths, *replies)):
+    for hop in seen.all_hops:
         route, position = hop.route, hop.position
         if (
             route is None
@@ -199,7 +208,7 @@ def _p3a_unreachable_next_hop(
         ):
             continue
         for next_hop in route.next_hops:
-            via = ctx.lookup(position, ctx.key(next_hop))
+            via = seen.ctx.lookup(position, seen.ctx.key(next_hop))
             if via is not None and via.next_hop_type == NextHopType.VIRTUAL_NETWORK_GATEWAY:
                 yield Pitfall(
                     id="P3a",
@@ -209,18 +218,12 @@ def _p3a_unreachable_next_hop(
                 )
 
 
-def _p4_default_routes(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p4_default_routes(seen: _Seen) -> Iterable[Pitfall]:
     """P4 [UDR][FW-HYBRID][FW-FT][ARS-TS]: 0/0 on GatewaySubnet, or AzureFirewallSubnet's
     0/0 not to the Internet, on a subnet the trace crosses; or an appliance whose own
     subnet routes the packet back to itself (an NVA advertising 0/0 through Route Server
     gets it on its own subnet and loops)."""
-    for hop in _hops((*paths, *replies)):
+    for hop in seen.all_hops:
         route = hop.route
         if hop.stateful and route is not None and hop.address in route.next_hops:
             yield Pitfall(
@@ -230,11 +233,11 @@ def _p4_default_routes(
                 f"({route.source} route): it loops; add a UDR {route.prefix} -> Internet (or "
                 "the right next hop) on the appliance's subnet",
             )
-    for position in _positions((*paths, *replies)):
+    for position in seen.positions:
         subnet = position[1]
         if subnet not in ("GatewaySubnet", "AzureFirewallSubnet"):
             continue
-        default = next((r for r in ctx.routes(position) if r.prefix == "0.0.0.0/0"), None)
+        default = next((r for r in seen.ctx.routes(position) if r.prefix == "0.0.0.0/0"), None)
         if default is None:
             continue
         if subnet == "GatewaySubnet" and default.source == "User":
@@ -252,23 +255,17 @@ def _p4_default_routes(
             )
 
 
-def _p4a_widened_tag(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p4a_widened_tag(seen: _Seen) -> Iterable[Pitfall]:
     """P4a [ISSUE-22178]: a 0/0 UDR widens VirtualNetwork to everything, so a default
     AllowVnet rule admits the flow."""
-    for hop in _hops(paths):
+    for hop in seen.forward_hops:
         for check in hop.checks:
             if check.access != "Allow" or "AllowVnet" not in check.rule_name:
                 continue
             position = hop.position
             if position is None:
                 continue
-            table = ctx.route_table(position)
+            table = seen.ctx.route_table(position)
             if table is not None and any(r.address_prefix == "0.0.0.0/0" for r in table.routes):
                 yield Pitfall(
                     id="P4a",
@@ -278,16 +275,10 @@ def _p4a_widened_tag(
                 )
 
 
-def _p5_restricted_nsg(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p5_restricted_nsg(seen: _Seen) -> Iterable[Pitfall]:
     """P5 [GW-SETTINGS][ARS-FAQ][FW-FAQ]: an NSG on a restricted subnet on the path."""
-    for position in _positions((*paths, *replies)):
-        subnet = ctx.subnet(position)
+    for position in seen.positions:
+        subnet = seen.ctx.subnet(position)
         if subnet is not None and subnet.network_security_group is not None:
             why = RESTRICTED_SUBNETS.get(subnet.name)
             if why is not None:
@@ -298,28 +289,22 @@ def _p5_restricted_nsg(
                 )
 
 
-def _p6_no_transit(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p6_no_transit(seen: _Seen) -> Iterable[Pitfall]:
     """P6 [PEER][PEER-MGMT]: a flow to another VNet falls on a None route (spokes sharing
     a hub, or VNets not peered at all)."""
-    ends = [(p, flow.destination_key) for p in paths]
-    ends.extend((p, flow.source_key) for p in replies)
+    ends = [(p, seen.flow.destination_key) for p in seen.paths]
+    ends.extend((p, seen.flow.source_key) for p in seen.replies)
     for path, toward in ends:
         if path.verdict is not Verdict.DROPPED_NONE_ROUTE:
             continue
         at = next((h for h in reversed(path.hops) if h.position is not None), None)
-        found = ctx.position_of(toward)
+        found = seen.ctx.position_of(toward)
         if at is None or at.position is None or found is None:
             continue
         source_vnet, target = at.position[0], found[0]
         if target == source_vnet:
             continue
-        hubs = sorted(_peers(ctx, source_vnet) & _peers(ctx, target))
+        hubs = sorted(_peers(seen.ctx, source_vnet) & _peers(seen.ctx, target))
         shared = f"peered only with {', '.join(hubs)}" if hubs else "not peered"
         yield Pitfall(
             id="P6",
@@ -330,15 +315,9 @@ def _p6_no_transit(
         )
 
 
-def _p6a_forwarded(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p6a_forwarded(seen: _Seen) -> Iterable[Pitfall]:
     """P6a [PEER-MGMT]: forwarded traffic refused by a peering's allowForwardedTraffic."""
-    for hop in _hops((*paths, *replies)):
+    for hop in seen.all_hops:
         for check in hop.checks:
             if check.kind == "VirtualNetworkPeering" and check.rule_name == "allowForwardedTraffic":
                 yield Pitfall(
@@ -349,19 +328,13 @@ def _p6a_forwarded(
                 )
 
 
-def _p7_peering_bypass(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p7_peering_bypass(seen: _Seen) -> Iterable[Pitfall]:
     """P7 [FW-HYBRID]: a 0/0 UDR to an appliance, but a more specific peering route wins."""
-    for hop in _hops((*paths, *replies)):
+    for hop in seen.all_hops:
         route, position = hop.route, hop.position
         if route is None or position is None or route.next_hop_type != NextHopType.VNET_PEERING:
             continue
-        table = ctx.route_table(position)
+        table = seen.ctx.route_table(position)
         if table is None:
             continue
         for udr in table.routes:
@@ -378,24 +351,21 @@ def _p7_peering_bypass(
                 )
 
 
-def _p8_both_levels(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p8_both_levels(seen: _Seen) -> Iterable[Pitfall]:
     """P8 [NSG-HOW][NSG-DIAG]: one NSG level allows what the other denies."""
-    for hop in _hops(paths):
+    for hop in seen.forward_hops:
         by_direction: dict[str, set[tuple[str, str]]] = {}
         for check in hop.checks:
             if check.kind == "NetworkSecurityGroup":
                 by_direction.setdefault(check.direction, set()).add(
                     (check.association, check.access)
                 )
-        for direction, seen in by_direction.items():
-            accesses = {access for _, access in seen}
-            if len({association for association, _ in seen}) > 1 and accesses == {"Allow", "Deny"}:
+        for direction, levels in by_direction.items():
+            accesses = {access for _, access in levels}
+            if len({association for association, _ in levels}) > 1 and accesses == {
+                "Allow",
+                "Deny",
+            }:
                 yield Pitfall(
                     id="P8",
                     hop=hop.name,
@@ -404,38 +374,28 @@ def _p8_both_levels(
                 )
 
 
-def _p9_private_outside(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p9_private_outside(seen: _Seen) -> Iterable[Pitfall]:
     """P9 [NW-IPFV-CLI][NW-NH-CLI]: a private destination outside every VNet, peer and
     on-prem range falls on a None route (and in neither VirtualNetwork nor Internet)."""
-    key = flow.destination_key
+    key = seen.flow.destination_key
     if not any(key >> (32 - length) == net >> (32 - length) for net, length in _PRIVATE):
         return
-    if ctx.position_of(key) is not None or ctx.host_router(key) is not None:
+    if seen.ctx.position_of(key) is not None or seen.ctx.host_router(key) is not None:
         return
-    if any(p.verdict is Verdict.DROPPED_NONE_ROUTE for p in paths):
+    if any(p.verdict is Verdict.DROPPED_NONE_ROUTE for p in seen.paths):
         yield Pitfall(
             id="P9",
-            message=f"{flow.destination} is a private address outside every VNet, peer and "
+            message=f"{seen.flow.destination} is a private address outside every VNet, peer and "
             "on-prem range: the default None route drops it and no default rule allows it",
         )
 
 
-def _p10_propagation_off(
-    ctx: TrafficContext,
-    flow: Flow,
-    paths: list[TracePath],
-    replies: list[TracePath],
-    verdict: Verdict,
-) -> Iterable[Pitfall]:
+def _p10_propagation_off(seen: _Seen) -> Iterable[Pitfall]:
     """P10 [UDR][FW-HYBRID]: gateway routes suppressed on a subnet that needed one."""
-    ends = [(p, flow.destination_key) for p in paths if p.verdict is not Verdict.REACHABLE]
-    ends.extend((p, flow.source_key) for p in replies)
+    ends = [
+        (p, seen.flow.destination_key) for p in seen.paths if p.verdict is not Verdict.REACHABLE
+    ]
+    ends.extend((p, seen.flow.source_key) for p in seen.replies)
     for path, target in ends:
         for hop in path.hops:
             position = hop.position
@@ -443,10 +403,10 @@ def _p10_propagation_off(
                 continue
             if hop.route is not None and hop.route.source == "User":
                 continue
-            table = ctx.route_table(position)
+            table = seen.ctx.route_table(position)
             if table is None or not table.disable_bgp_route_propagation:
                 continue
-            wide = ctx.lookup((position[0], None), target)
+            wide = seen.ctx.lookup((position[0], None), target)
             if wide is not None and wide.source == "VirtualNetworkGateway":
                 yield Pitfall(
                     id="P10",
@@ -454,14 +414,6 @@ def _p10_propagation_off(
                     message=f"{position[0]}/{position[1]} has 'propagate gateway routes' off "
                     f"and no UDR covering the gateway's {wide.prefix}",
                 )
-
-
-def _positions(paths: Iterable[TracePath]) -> list[Position]:
-    found: list[Position] = []
-    for hop in _hops(paths):
-        if hop.position is not None and hop.position not in found:
-            found.append(hop.position)
-    return found
 
 
 def _peers(ctx: TrafficContext, vnet: str) -> set[str]:

@@ -31,7 +31,7 @@ trace can see are attached as warnings (:mod:`.pitfalls`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.model import (
@@ -269,13 +269,13 @@ class _Walker:
         denied: RuleCheck | None = None
         if not self.reply and owner.kind is not OwnerKind.FIREWALL:
             checks, denied = self._nsgs(owner, Direction.OUTBOUND)
-            hop = replace(hop, checks=hop.checks + checks)
+            hop = hop.but(checks=checks)
         if position is None:
             self._end((*path, hop), Verdict.NO_ROUTE, f"{owner.name} is in no VNet")
             return
         route = self.ctx.lookup(position, self.destination)
         if denied is not None:
-            hop = replace(hop, issues=(*hop.issues, _rule_issue(denied)))
+            hop = hop.but(issues=(_rule_issue(denied),))
             if route is None or route.next_hop_type == "None":
                 # Decision: a packet no route carries is reported as dropped by the
                 # route (§8 S3: "dropped before any NSG"); the NSG's Deny stays listed.
@@ -329,18 +329,7 @@ class _Walker:
                 f"no route to {destination} in the effective routes of {where}",
             )
             return
-        hop = replace(
-            hop,
-            position=position,
-            route=RouteUsed(
-                table=where,
-                prefix=route.prefix,
-                next_hop_type=route.next_hop_type,
-                next_hops=route.next_hops,
-                source=route.source,
-                why=_why(route),
-            ),
-        )
+        hop = hop.but(position=position, route=self.ctx.route_used(position, route))
         kind = route.next_hop_type
         if kind == "None":
             issue = Issue(
@@ -350,7 +339,7 @@ class _Walker:
                 context=(("RouteType", "User" if route.source == "User" else "System"),),
             )
             self._end(
-                (*path, replace(hop, issues=(*hop.issues, issue)), self._unknown(destination)),
+                (*path, hop.but(issues=(issue,)), self._unknown(destination)),
                 Verdict.DROPPED_NONE_ROUTE,
                 f"route {route.prefix} ({route.source}) of {where} has next hop None",
             )
@@ -421,7 +410,7 @@ class _Walker:
             blocked = self._peering(from_vnet, owner.vnet, forwarded=forwarded)
             if blocked is not None:
                 check, verdict, reason = blocked
-                self._end((*path, replace(hop, checks=(check,))), verdict, reason)
+                self._end((*path, hop.but(checks=(check,))), verdict, reason)
                 return
         if owner.kind in _APPLIANCES:
             self._at_appliance(owner, hop, path, final=final, forwarded=forwarded)
@@ -513,9 +502,9 @@ class _Walker:
                     return
             else:
                 checks, rule = self._nsgs(owner, Direction.INBOUND)
-                hop = replace(hop, checks=hop.checks + checks)
+                hop = hop.but(checks=checks)
                 if rule is not None:
-                    hop = replace(hop, issues=(*hop.issues, _rule_issue(rule)))
+                    hop = hop.but(issues=(_rule_issue(rule),))
                     self._end(
                         (*path, hop),
                         Verdict.DENIED,
@@ -536,7 +525,7 @@ class _Walker:
                 context=(("EnableIPForwarding", "false"),),
             )
             self._end(
-                (*path, replace(hop, issues=(*hop.issues, issue))),
+                (*path, hop.but(issues=(issue,))),
                 Verdict.IP_FORWARDING_OFF,
                 f"{owner.name} ({owner.address}) has IP forwarding off: it drops packets "
                 "not addressed to it (P3)",
@@ -561,8 +550,7 @@ class _Walker:
             )
             return
         best = routes[0]
-        hop = replace(
-            hop,
+        hop = hop.but(
             route=RouteUsed(
                 table=f"{speaker} Loc-RIB",
                 prefix=best.prefix,
@@ -674,7 +662,7 @@ class _Walker:
             rule_name=decision.rule_name,
             resource=owner.name,
         )
-        hop = replace(hop, checks=(*hop.checks, check))
+        hop = hop.but(checks=(check,))
         if allowed:
             return hop, None
         issue = Issue(
@@ -684,7 +672,7 @@ class _Walker:
             context=(("RuleName", decision.rule_name), ("Verdict", decision.verdict.value)),
         )
         return (
-            replace(hop, issues=(*hop.issues, issue)),
+            hop.but(issues=(issue,)),
             f"firewall {owner.name}: {decision.verdict.value} ({decision.reason})",
         )
 
@@ -703,14 +691,3 @@ def _rule_issue(check: RuleCheck) -> Issue:
 
 def _peering(ctx: TrafficContext, vnet: str, remote: str) -> Peering | None:
     return next((p for p in ctx.vnet(vnet).peerings if p.remote_vnet == remote), None)
-
-
-def _why(route: EffectiveRoute) -> str:
-    """Why the route won (§1.4 [UDR]): the longest prefix holding the destination, then,
-    among the routes to that prefix, User > VirtualNetworkGateway > Default."""
-    name = f" {route.name}" if route.name else ""
-    length = route.prefix.rpartition("/")[2]
-    why = f"longest prefix match (/{length}), {route.source}{name} route"
-    if route.overrides:
-        why += f", over {', '.join(route.overrides)} (User > VirtualNetworkGateway > Default)"
-    return why
