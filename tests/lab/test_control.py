@@ -10,7 +10,8 @@ import pytest
 
 from bgpemu.azure.converge import solve
 from bgpemu.cli import main
-from bgpemu.lab.control import Injection, parse_command
+from bgpemu.lab.commands import Injection
+from bgpemu.lab.control import parse_command
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.lab.targets import Names
 from bgpemu.observe.mqtt import Observer
@@ -29,10 +30,12 @@ def test_commands_are_checked_against_the_plan() -> None:
     names = Names(network, plan)
     link = parse_command(names, {"op": "fail_link", "args": {"a": "VpnGW", "b": "Firewall"}})
     assert link == Injection(
-        op="fail_link", pairs=(("VpnGW.0", "Firewall"), ("VpnGW.1", "Firewall"))
+        op="fail_link",
+        args={"a": "VpnGW", "b": "Firewall"},
+        pairs=(("VpnGW.0", "Firewall"), ("VpnGW.1", "Firewall")),
     )
     crash = parse_command(names, {"op": "crash", "args": {"node": "VpnGW.1"}})
-    assert crash == Injection(op="crash", speakers=("VpnGW.1",))
+    assert crash == Injection(op="crash", args={"node": "VpnGW.1"}, speakers=("VpnGW.1",))
     problems = parse_command(
         names, {"op": "announce", "args": {"node": "Nope", "prefix": "10.0.0.0/33", "x": 1}}
     )

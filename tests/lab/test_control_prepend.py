@@ -9,7 +9,8 @@ import pytest
 
 from bgpemu.azure.converge import solve
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.lab.control import Injection, parse_command
+from bgpemu.lab.commands import Injection
+from bgpemu.lab.control import parse_command
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.lab.targets import Names
 from bgpemu.topology import load_topology
@@ -31,7 +32,10 @@ def test_a_prepend_command_is_checked_against_the_plan() -> None:
     command = {"op": "prepend", "args": {"node": "nva1", "peer": "ars", "count": 3}}
     injection = parse_command(names, command)
     assert injection == Injection(
-        op="prepend", pairs=(("nva1", "ars.0"), ("nva1", "ars.1")), count=3
+        op="prepend",
+        args={"node": "nva1", "peer": "ars", "count": 3},
+        pairs=(("nva1", "ars.0"), ("nva1", "ars.1")),
+        count=3,
     )
     assert isinstance(injection, Injection)
     assert injection.describe() == "prepend nva1-ars.0, nva1-ars.1 x3"
@@ -41,7 +45,7 @@ def test_a_prepend_command_is_checked_against_the_plan() -> None:
     assert isinstance(problems, list)
     assert len(problems) == 2
     assert any("no node or speaker 'Nope'" in p for p in problems)
-    assert any("args.count: must be an integer 0..255" in p for p in problems)
+    assert "args.count: must be an integer 0..255, not 'x'" in problems
     assert parse_command(
         names, {"op": "prepend", "args": {"node": "nva1", "peer": "nva2", "count": 1}}
     ) == [

@@ -317,7 +317,8 @@ async def test_bgpemu_apply_changes_a_running_lab_up(mosquitto: Mosquitto, tmp_p
 
 def test_an_apply_command_is_validated_and_planned_before_anything_changes() -> None:
     from bgpemu.azure.replan import replan
-    from bgpemu.lab.control import Injection, parse_command
+    from bgpemu.lab.commands import Injection
+    from bgpemu.lab.control import parse_command
     from bgpemu.lab.targets import Names
 
     network = load_topology(HUB_SPOKE)

@@ -1,9 +1,10 @@
 """Commands to a running lab (``bgpemu fail ...``, the MQTT ``control`` topic).
 
 A command names topology nodes or speakers; :func:`parse_command` checks it against
-the lab's plan with :class:`~bgpemu.lab.targets.Names` (the testing API's resolver too)
-and either returns the speaker-level :class:`Injection` or every problem at once, in
-which case the lab is left untouched.  :func:`apply` carries an
+the lab's plan with the one parser of operations (:func:`bgpemu.lab.commands.parse_operation`,
+change files' too; names resolved by :class:`~bgpemu.lab.targets.Names`) and either
+returns the speaker-level :class:`~bgpemu.lab.commands.Injection` or every problem at
+once (``args.FIELD: MESSAGE``), in which case the lab is left untouched.  :func:`apply` carries an
 injection out on an :class:`~bgpemu.lab.engine.Engine` (the lab's TCP engine over
 its running :class:`~bgpemu.lab.supervisor.TcpLab`; each op is the engine method of the
 same name, ``reset`` is ``reset_session``).  ``apply`` carries a whole
@@ -34,9 +35,9 @@ apply          topology (YAML text), file (its name,      the lab runs that topo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.model import Network
@@ -44,102 +45,19 @@ from bgpemu.azure.replan import PlanChange
 from bgpemu.config.keys import KeySources
 from bgpemu.config.safe_yaml import LIMITS
 from bgpemu.errors import BgpEmuError, ConfigError
+from bgpemu.lab.commands import CONTROL, Injection, parse_operation
 from bgpemu.lab.engine import Engine
 from bgpemu.lab.errors import LabInputError
 from bgpemu.lab.supervisor import LabError
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.observe.errors import JsonNestingError
 from bgpemu.observe.jsontext import loads
-from bgpemu.observe.payloads import CONTROL_OPS
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.topology import parse_topology
 
-__all__ = ["Injection", "Planner", "apply", "decode_command", "parse_command", "summary"]
+__all__ = ["Planner", "apply", "decode_command", "parse_command"]
 
 _log = logging.getLogger(__name__)
-
-_ARGS = frozenset(
-    {"a", "b", "silent", "node", "peer", "prefix", "as_path_prepend", "count", "topology", "file"}
-)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Injection:
-    """A checked command, in speaker terms."""
-
-    op: str
-    pairs: tuple[tuple[str, str], ...] = ()
-    """Speaker sessions, for link operations and resets."""
-    speakers: tuple[str, ...] = ()
-    silent: bool = False
-    prefix: str | None = None
-    as_path_prepend: int = 0
-    count: int = 0
-    """``prepend``: extra copies of the ASN on the sessions of :attr:`pairs`."""
-    file: str = ""
-    """``apply``: the name of the topology file."""
-    network: Network | None = None
-    """``apply``: the new topology."""
-    change: PlanChange | None = None
-    """``apply``: what changes, planned against the running plan."""
-
-    def describe(self) -> str:
-        """``fail_link HubGW-SiteB (silent)``, ``prepend nva1-ars.0, nva1-ars.1 x3``,
-        ``apply spoke3.yaml: changed HubGW``."""
-        if self.change is not None:
-            return f"{self.op} {self.file}: {summary(self.change)}"
-        what = ", ".join(f"{a}-{b}" for a, b in self.pairs) or ", ".join(self.speakers)
-        extra = f" {self.prefix}" if self.prefix else ""
-        if self.op == "prepend":
-            extra = f" x{self.count}"
-        return f"{self.op} {what}{extra}{' (silent)' if self.silent else ''}"
-
-
-def summary(change: PlanChange) -> str:
-    """``added Site2; changed HubGW (sessions +Site2); removed Old`` ("no change" if empty)."""
-    parts = []
-    if change.add_speakers:
-        parts.append("added " + ", ".join(spec.name for spec in change.add_speakers))
-    changed = []
-    for item in change.speakers:
-        sessions = [f"+{n.name}" for n, _ in item.add_neighbors]
-        sessions += [f"-{name}" for name in item.remove_neighbors]
-        sessions += [f"~{n.name}" for n, _ in item.reset_neighbors]
-        changed.append(item.speaker + (f" (sessions {' '.join(sessions)})" if sessions else ""))
-    if changed:
-        parts.append("changed " + ", ".join(changed))
-    if change.restart_speakers:
-        parts.append("restarted " + ", ".join(spec.name for spec in change.restart_speakers))
-    if change.remove_speakers:
-        parts.append("removed " + ", ".join(change.remove_speakers))
-    return "; ".join(parts) or "no change"
-
-
-def _speakers(names: Names, name: object, field: str, problems: list[str]) -> tuple[str, ...]:
-    """The speakers of node (or speaker) ``name``; a problem for ``args.FIELD`` if none."""
-    if not isinstance(name, str) or not name:
-        problems.append(f"args.{field}: a node or speaker name is required")
-        return ()
-    try:
-        return names.speakers(name)
-    except LabInputError as exc:
-        problems.append(f"args.{field}: {exc}")
-        return ()
-
-
-def _pairs(
-    names: Names, args: Mapping[str, Any], fields: tuple[str, str], problems: list[str]
-) -> tuple[tuple[str, str], ...]:
-    """The sessions between the nodes named by the two ``fields`` of ``args``."""
-    a = _speakers(names, args.get(fields[0]), fields[0], problems)
-    b = _speakers(names, args.get(fields[1]), fields[1], problems)
-    if not (a and b):
-        return ()
-    try:
-        return names.sessions(args[fields[0]], args[fields[1]])
-    except LabInputError as exc:
-        problems.append(f"args: {exc}")
-        return ()
 
 
 Planner = Callable[[Network], PlanChange]
@@ -193,79 +111,27 @@ def parse_command(
 def _parse_command(
     names: Names, command: Mapping[str, Any], planner: Planner | None
 ) -> Injection | list[str]:
-    problems: list[str] = []
-    op = command.get("op")
-    args = command.get("args", {})
-    if op not in CONTROL_OPS:
-        return [f"op: unknown operation {op!r} (one of: {', '.join(CONTROL_OPS)})"]
-    if not isinstance(args, Mapping):
-        return ["args: must be an object"]
-    unknown = sorted(set(args) - _ARGS)
-    if unknown:
-        problems.append(f"args: unknown field(s) {', '.join(unknown)}")
-    if op == "apply":
-        return _apply(args, problems, planner)
-    if op in ("fail_link", "restore_link", "reset"):
-        pairs = _pairs(names, args, ("a", "b"), problems)
-        silent = args.get("silent", False)
-        if not isinstance(silent, bool):
-            problems.append("args.silent: must be true or false")
-        if problems:
-            return problems
-        return Injection(op=str(op), pairs=pairs, silent=bool(silent))
-    if op == "prepend":
-        return _prepend(names, args, problems)
-    speakers = _speakers(names, args.get("node"), "node", problems)
-    if op in ("crash", "restart"):
-        return problems or Injection(op=str(op), speakers=speakers)
-    prefix: str | None = None
-    try:
-        prefix = parse_prefix(str(args.get("prefix")))[1]
-    except LabInputError as exc:
-        problems.append(f"args.prefix: {exc}")
-    prepend = args.get("as_path_prepend", 0)
-    if not isinstance(prepend, int) or isinstance(prepend, bool) or not 0 <= prepend <= 255:
-        problems.append("args.as_path_prepend: must be an integer 0..255")
-    if problems:
-        return problems
-    return Injection(op=str(op), speakers=speakers, prefix=prefix, as_path_prepend=prepend)
+    parsed = parse_operation(names, command.get("op"), command.get("args", {}), CONTROL)
+    if isinstance(parsed, list):
+        return [problem.in_command() for problem in parsed]
+    if parsed.op == "apply":
+        return _plan(parsed, planner)
+    return parsed
 
 
-def _prepend(names: Names, args: Mapping[str, Any], problems: list[str]) -> Injection | list[str]:
-    pairs = _pairs(names, args, ("node", "peer"), problems)
-    count = args.get("count")
-    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 255:
-        problems.append("args.count: must be an integer 0..255")
-    if problems:
-        return problems
-    assert isinstance(count, int)
-    return Injection(op="prepend", pairs=pairs, count=count)
-
-
-def _apply(
-    args: Mapping[str, Any], problems: list[str], planner: Planner | None
-) -> Injection | list[str]:
+def _plan(injection: Injection, planner: Planner | None) -> Injection | list[str]:
     """``apply``: the new topology, validated and planned; nothing changes yet."""
-    text = args.get("topology")
-    file = args.get("file", "<control>")
-    if not isinstance(text, str) or not text.strip():
-        problems.append("args.topology: the new topology (YAML text) is required")
-    if not isinstance(file, str) or not file:
-        problems.append("args.file: must be a file name")
-    if problems:
-        return problems
-    assert isinstance(text, str)
-    assert isinstance(file, str)
     if planner is None:
         return ["op: this lab cannot change its topology"]
+    file = injection.file or "<control>"
     try:
-        network = parse_topology(text, file, KeySources(references=False))
+        network = parse_topology(injection.args["topology"], file, KeySources(references=False))
         change = planner(network)
     except ConfigError as exc:
         return [str(problem) for problem in exc.problems] or [str(exc)]
     except BgpEmuError as exc:
         return [f"{file}: {exc}"]
-    return Injection(op="apply", file=file, network=network, change=change)
+    return dataclasses.replace(injection, file=file, network=network, change=change)
 
 
 async def apply(engine: Engine, injection: Injection) -> None:

@@ -11,7 +11,8 @@ import pytest
 from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange, replan
 from bgpemu.azure.roles import compile_network
-from bgpemu.lab.control import Injection, decode_command, parse_command
+from bgpemu.lab.commands import Injection
+from bgpemu.lab.control import decode_command, parse_command
 from bgpemu.lab.targets import Names
 from bgpemu.topology import load_topology
 from tests.unit.topology.hostile import expected, hostile_files
