@@ -133,6 +133,35 @@ def _p1_asymmetric(seen: _Seen) -> Iterable[Pitfall]:
             )
 
 
+_GATEWAY_HOPS = frozenset({HopType.VIRTUAL_NETWORK_GATEWAY, HopType.EXPRESS_ROUTE_CIRCUIT})
+
+
+def _p1c_gateway_bypass(seen: _Seen) -> Iterable[Pitfall]:
+    """P1c [FW-HYBRID]: between on-prem and a VNet, the direction that leaves Azure
+    crosses an appliance while the one coming in from the gateway does not: the gateway's
+    subnet (GatewaySubnet) lacks the UDRs sending the VNet's prefixes to the appliance."""
+    if seen.verdict is not Verdict.ASYMMETRIC:
+        return
+    for inbound, outbound in ((seen.paths, seen.replies), (seen.replies, seen.paths)):
+        entering = [p for p in inbound if p.hops and p.hops[0].position is None]
+        if not entering or not any(h.type in _GATEWAY_HOPS for p in entering for h in p.hops):
+            continue
+        missed = {n for p in outbound for n in p.stateful} - {
+            n for p in entering for n in p.stateful
+        }
+        gateways = sorted(
+            {h.name for p in entering for h in p.hops if h.type is HopType.VIRTUAL_NETWORK_GATEWAY}
+        )
+        for name in sorted(missed):
+            yield Pitfall(
+                id="P1c",
+                hop=name,
+                message=f"traffic from on-prem enters through {', '.join(gateways) or 'a gateway'} "
+                f"and bypasses {name}, which the other direction crosses: add UDRs on "
+                "GatewaySubnet sending the VNet prefixes to it",
+            )
+
+
 def _p1a_stateful_ecmp(seen: _Seen) -> Iterable[Pitfall]:
     """P1a [AAC-NVA-HA]: a route spreads flows over several stateful appliances; without
     SNAT on them a reply may come back through another one."""
@@ -429,6 +458,7 @@ def _peers(ctx: TrafficContext, vnet: str) -> set[str]:
 _CHECKS: tuple[_Check, ...] = (
     _p1_asymmetric,
     _p1a_stateful_ecmp,
+    _p1c_gateway_bypass,
     _p2_er_vpn,
     _p3_forwarding,
     _p3a_unreachable_next_hop,

@@ -309,3 +309,74 @@ def test_p2_request_over_vpn_reply_over_expressroute() -> None:
     assert ids(answer) == ["P2"]
     assert "request crosses VPN, the reply ExpressRoute" in answer.warnings[0].message
     assert trace(context(er_vpn()), tcp(ONPREM_HOST, "10.17.11.132")).warnings == ()
+
+
+def test_p1c_onprem_to_spoke_bypasses_the_hub_appliance() -> None:
+    """P1c [FW-HYBRID]: the spoke sends on-prem traffic to a hub appliance (UDR), but
+    GatewaySubnet has no UDR back: the reply from on-prem enters through the ER gateway
+    and goes straight to the spoke (asymmetric, P1 and P1c)."""
+    base = er_vpn()
+    hub = next(n for n in base.nodes if isinstance(n, VNet) and n.name == "hub")
+    spoke = next(n for n in base.nodes if isinstance(n, VNet) and n.name == "spoke")
+    appliance = replace(hub.subnets[0].network_interfaces[0], enable_ip_forwarding=True)
+    network = with_vnet(
+        with_vnet(
+            base,
+            "hub",
+            subnets=(replace(hub.subnets[0], network_interfaces=(appliance,)),),
+        ),
+        "spoke",
+        route_tables=(
+            RouteTable(
+                name="rt",
+                routes=(udr("10.1.11.0/25", NextHopType.VIRTUAL_APPLIANCE, "10.17.11.4"),),
+            ),
+        ),
+        subnets=(replace(spoke.subnets[0], route_table="rt"),),
+    )
+    answer = trace(context(network), tcp("10.17.11.132", ONPREM_HOST))
+    assert answer.verdict is Verdict.ASYMMETRIC
+    assert [h.name for h in answer.paths[0].hops] == ["spokevm", "hubvm", "ergw", "er", "ce"]
+    assert [h.name for h in answer.reply_paths[0].hops] == [
+        "host behind ce",
+        "ce",
+        "er",
+        "ergw",
+        "spokevm",
+    ]
+    assert ids(answer) == ["P1", "P1c"]
+    assert "enters through ergw and bypasses hubvm" in answer.warnings[1].message
+    # the fix: GatewaySubnet sends the spoke's prefix to the appliance too (and the
+    # spoke accepts what the appliance forwards, P6a)
+    hub = next(n for n in network.nodes if isinstance(n, VNet) and n.name == "hub")
+    spoke = next(n for n in network.nodes if isinstance(n, VNet) and n.name == "spoke")
+    network = with_vnet(
+        network,
+        "spoke",
+        peerings=tuple(replace(p, allow_forwarded_traffic=True) for p in spoke.peerings),
+    )
+    gateway_subnet = Subnet(
+        name="GatewaySubnet", address_prefix="10.17.11.64/27", route_table="rt-gw"
+    )
+    fixed = with_vnet(
+        network,
+        "hub",
+        subnets=(*hub.subnets, gateway_subnet),
+        route_tables=(
+            RouteTable(
+                name="rt-gw",
+                routes=(udr("10.17.11.128/26", NextHopType.VIRTUAL_APPLIANCE, "10.17.11.4"),),
+            ),
+        ),
+    )
+    symmetric = trace(context(fixed), tcp("10.17.11.132", ONPREM_HOST))
+    assert symmetric.verdict is Verdict.REACHABLE
+    assert [h.name for h in symmetric.reply_paths[0].hops] == [
+        "host behind ce",
+        "ce",
+        "er",
+        "ergw",
+        "hubvm",
+        "spokevm",
+    ]
+    assert symmetric.warnings == ()
