@@ -27,16 +27,11 @@ from bgpemu.config.keys import KEY_SOURCES, KeySources, Md5Key
 from bgpemu.config.safe_yaml import YamlProblem, parse, read_file
 from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.policy import (
-    Action,
     MaxPrefix,
-    Prepend,
-    Result,
-    RoutePolicy,
-    SetLocalPref,
-    SetMed,
-    Statement,
+    knob_policies,
+    parse_communities,
+    parse_large_communities,
 )
-from bgpemu.policy.communities import parse_communities, parse_large_communities
 from bgpemu.rib.decision import DecisionConfig
 from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
@@ -305,22 +300,13 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
 
 def _neighbor_policy(n: NeighborModel) -> NeighborPolicy:
     """The router-side knobs of a neighbour as import/export policies."""
-    import_policy = export_policy = None
-    if n.local_pref is not None:
-        import_policy = RoutePolicy(
-            (Statement(actions=(SetLocalPref(n.local_pref),)),),
-            default=Result.ACCEPT,
-            name=f"import-{n.name}",
-        )
-    exports: list[Action] = []
-    if n.prepend:
-        exports.append(Prepend(count=n.prepend))
-    if n.med is not None:
-        exports.append(SetMed(n.med))
-    if exports:
-        export_policy = RoutePolicy(
-            (Statement(actions=tuple(exports)),), default=Result.ACCEPT, name=f"export-{n.name}"
-        )
+    import_policy, export_policy = knob_policies(
+        local_pref=n.local_pref,
+        prepend=n.prepend,
+        med=n.med,
+        import_name=f"import-{n.name}",
+        export_name=f"export-{n.name}",
+    )
     return NeighborPolicy(
         name=n.name,
         import_policy=import_policy,

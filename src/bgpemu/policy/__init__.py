@@ -2,7 +2,8 @@
 
 A policy is any ``(path, PolicyContext) -> Path | None``.  Build them from matches
 (:mod:`~bgpemu.policy.matches`), actions (:mod:`~bgpemu.policy.actions`) and
-statements (:mod:`~bgpemu.policy.route_policy`); the router always adds
+statements (:mod:`~bgpemu.policy.route_policy`), or from a neighbour's LOCAL_PREF,
+prepend and MED settings (:mod:`~bgpemu.policy.knobs`); the router always adds
 :func:`well_known_filter` on export (RFC 1997) and enforces :class:`MaxPrefix` per
 session (RFC 4486).
 """
@@ -39,6 +40,7 @@ from bgpemu.policy.communities import (
     parse_large_community,
     well_known_filter,
 )
+from bgpemu.policy.knobs import knob_policies
 from bgpemu.policy.matches import (
     DENY,
     PERMIT,
@@ -122,6 +124,7 @@ __all__ = [
     "format_community",
     "format_large_community",
     "is_private_asn",
+    "knob_policies",
     "max_prefix_action",
     "max_prefix_exceeded",
     "max_prefix_notification",

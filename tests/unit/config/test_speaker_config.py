@@ -120,3 +120,22 @@ def test_a_bad_route_is_refused_in_the_topology_file_s_words(text: str, problem:
     with pytest.raises(ConfigError) as info:
         parse_speaker_config(text, "s.yaml")
     assert [str(p) for p in info.value.problems] == [f"s.yaml: {problem}"]
+
+
+def test_a_neighbour_s_knobs_are_its_named_import_and_export_policies() -> None:
+    from bgpemu.policy import Prepend, Result, RoutePolicy, SetLocalPref, SetMed, Statement
+
+    spec = parse_speaker_config(
+        "name: s\nasn: 65001\nrouter_id: 192.0.2.1\nneighbors:\n"
+        "  - {name: b, address: 192.0.2.2, asn: 65002, local_pref: 150, prepend: 2, med: 7}\n"
+        "  - {name: c, address: 192.0.2.3, asn: 65003}\n",
+        "s.yaml",
+    )
+    b, c = spec.router.neighbors
+    assert b.import_policy == RoutePolicy(
+        (Statement(actions=(SetLocalPref(150),)),), default=Result.ACCEPT, name="import-b"
+    )
+    assert b.export_policy == RoutePolicy(
+        (Statement(actions=(Prepend(count=2), SetMed(7))),), default=Result.ACCEPT, name="export-b"
+    )
+    assert (c.import_policy, c.export_policy) == (None, None)

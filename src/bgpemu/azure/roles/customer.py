@@ -32,10 +32,9 @@ from bgpemu.policy import (
     Prepend,
     Result,
     RoutePolicy,
-    SetLocalPref,
-    SetMed,
     SourcePeerMatch,
     Statement,
+    knob_policies,
     parse_community,
 )
 from bgpemu.policy.actions import Action
@@ -169,17 +168,17 @@ def _onprem_side(builder: Builder, local: str, remote: str, policy: SessionPolic
     if draft is None:
         return
     neighbor = draft.neighbor(remote)
-    if policy.local_pref is not None:
-        neighbor.imports.append(
-            actions(f"local-pref-{policy.local_pref}", SetLocalPref(policy.local_pref))
-        )
-    steps: list[Action] = []
-    if policy.prepend:
-        steps.append(Prepend(count=policy.prepend))
-    if policy.med is not None:
-        steps.append(SetMed(policy.med))
-    if steps:
-        neighbor.exports.append(actions(f"export-{remote}", *steps))
+    imports, exports = knob_policies(
+        local_pref=policy.local_pref,
+        prepend=policy.prepend,
+        med=policy.med,
+        import_name=f"local-pref-{policy.local_pref}",
+        export_name=f"export-{remote}",
+    )
+    if imports is not None:
+        neighbor.imports.append(imports)
+    if exports is not None:
+        neighbor.exports.append(exports)
 
 
 def _nva_side(builder: Builder, nva: Nva, remote: str) -> None:
