@@ -3,11 +3,13 @@ every matrix pair), lab.reachability and the intents of the testing API (issue 1
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from bgpemu.azure.traffic.intents import Intent
+from bgpemu.cli import main
 from bgpemu.lab.engine import ENGINES
 from bgpemu.testing import LabInputError
 from tests.testing.helpers import TOPOLOGIES
@@ -138,3 +140,48 @@ async def test_assert_intents_names_every_violated_intent(tmp_path: Path) -> Non
             lab.check_intents(bad)
         with pytest.raises(LabInputError, match="nobody"):
             lab.check_intents([Intent(name="x", source="nobody", destination="VM2-nic", port=1)])
+
+
+def test_cli_diff_lists_the_watched_flows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bgpemu diff --intents``: the intents' changes after the route changes (table) and
+    under ``flows`` (json); a bad intents file is refused before anything runs."""
+    change = tmp_path / "change.yaml"
+    change.write_text("- {er_private_peering_down: Circuit}\n")
+    intents = tmp_path / "intents.yaml"
+    intents.write_text(
+        "intents:\n"
+        "  - {name: onprem-to-app, source: 10.1.11.10, destination: App-vm, port: 443,"
+        " expect: reachable}\n"
+    )
+    args = ["diff", str(FAILOVER), "--change", str(change), "--intents", str(intents)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.rstrip()
+        .splitlines()[-1]
+        .startswith(
+            "  flow onprem-to-app: reachable via host behind CE -> CE -> Circuit -> ErGW -> App-vm"
+        )
+    )
+    assert main([*args, "-o", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    (flow,) = document["flows"]
+    assert flow["flow"] == "onprem-to-app"
+    assert (flow["old"]["verdict"], flow["new"]["verdict"]) == ("reachable", "reachable")
+    assert "VpnGW" in flow["new"]["path"]
+
+    intents.write_text("intents:\n  - {name: x, source: App-vm, destination: nowhere}\n")
+    assert main(args) == 2
+    assert "expect" in capsys.readouterr().err
+
+
+def test_cli_diff_without_traffic_has_no_flows_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change = tmp_path / "change.yaml"
+    change.write_text("- {er_private_peering_down: Circuit}\n")
+    topology = str(TOPOLOGIES / "er-vpn-backup.yaml")
+    assert main(["diff", topology, "--change", str(change), "-o", "json"]) == 0
+    assert "flows" not in json.loads(capsys.readouterr().out)

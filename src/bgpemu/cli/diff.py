@@ -4,8 +4,11 @@ The topology converges in virtual time; then each injection of the change file
 (:mod:`bgpemu.testing.changes`) is applied and the fabric converges again after each.
 The output is the difference between the converged tables before and after (every
 speaker's Loc-RIB and every Azure view: which prefix changed where, old and new next
-hop and AS path) and what each convergence took.  A topology or a change file with
-errors: every problem, exit status 2, nothing run.
+hop and AS path) and what each convergence took.  Where the topology declares traffic
+(interfaces, NSGs, firewalls; issue 14) the flows whose verdict or path changed follow:
+the intents of ``--intents FILE``, else every pair of the reachability matrix (TCP 443).
+A topology, a change file or an intents file with errors: every problem, exit status 2,
+nothing run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bgpemu.errors import ConfigError
 
 if TYPE_CHECKING:
     from bgpemu.azure.model import Network
+    from bgpemu.azure.traffic.intents import Intent
     from bgpemu.testing.changes import Step
 
 __all__ = ["add_parser"]
@@ -40,6 +44,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
     parser.add_argument(
         "--change", required=True, metavar="CHANGE", help="change file (YAML list of injections)"
+    )
+    parser.add_argument(
+        "--intents",
+        metavar="FILE",
+        help="intents file: the flows to watch (default: every pair of the reachability "
+        "matrix, TCP 443, when the topology declares interfaces, NSGs or firewalls)",
     )
     parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
     parser.add_argument("--seed", type=int, default=0, help="seed of the timers' jitter")
@@ -73,16 +83,32 @@ def run(args: argparse.Namespace) -> int:
     problems = [problem for problem in parsed if isinstance(problem, str)]
     if problems:
         return refuse(problems, "run")
-    return asyncio.run(_what_if(args, network, steps))
+    intents: list[Intent] = []
+    if args.intents is not None:
+        from bgpemu.topology.intent_file import load_intents
+
+        try:
+            intents = load_intents(args.intents)
+        except ConfigError as exc:
+            return refuse(exc.problems, "run")
+    return asyncio.run(_what_if(args, network, steps, intents))
 
 
-async def _what_if(args: argparse.Namespace, network: Network, steps: list[Step]) -> int:
+async def _what_if(
+    args: argparse.Namespace, network: Network, steps: list[Step], intents: list[Intent]
+) -> int:
     from bgpemu.testing import LabInputError, start_lab
     from bgpemu.testing.changes import apply_step
 
     lab = await start_lab(network, "fabric", seed=args.seed)
     try:
         await lab.converged(timeout=args.timeout)
+        if intents:
+            try:
+                lab.check_intents(intents)
+            except LabInputError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         before = lab.snapshot()
         runs = []
         for step in steps:
@@ -116,6 +142,8 @@ async def _what_if(args: argparse.Namespace, network: Network, steps: list[Step]
             ],
             "changes": changes.to_json(),
         }
+        if changes.flows:
+            document["flows"] = [flow.to_json() for flow in changes.flows]
         print(json.dumps(document, indent=2))
         return 0
     for step, report in runs:
