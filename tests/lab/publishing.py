@@ -14,19 +14,26 @@ from collections.abc import AsyncIterator
 
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.traffic import Intents
 
 __all__ = ["publishing"]
 
 
 @contextlib.asynccontextmanager
 async def publishing(
-    lab: TcpLab, url: str, *, converge: float = 60.0, publish: float = 30.0
+    lab: TcpLab,
+    url: str,
+    *,
+    converge: float = 60.0,
+    publish: float = 30.0,
+    intents: Intents | None = None,
 ) -> AsyncIterator[asyncio.Task[None]]:
     """``publish_lab(lab, url)`` running for the block, which is entered once the lab has
     converged (within ``converge`` seconds) and published once (within ``publish``
-    seconds); yields the publisher's task."""
+    seconds); yields the publisher's task.  ``intents``: checked after each convergence
+    (``lab up --intents``)."""
     published = asyncio.Event()
-    task = asyncio.create_task(publish_lab(lab, url, 0.0, published))
+    task = asyncio.create_task(publish_lab(lab, url, 0.0, published, intents=intents))
     try:
         await lab.converged(timeout=converge)
         await lab.flush()

@@ -17,6 +17,12 @@ routes.N               Route Server        learned and advertised, NVA ``N``
 hub-routes.T           vWAN hub            ``solve --hub-routes HUB/T``
 circuit-routes.P       ExpressRoute        ``solve --circuit-routes C/P``
 =====================  ==================  ======================================
+
+A lab whose topology declares traffic (VM interfaces, NSGs, firewalls) or that checks
+intents also publishes its traffic answers (``traffic/reachability``, ``traffic/intents``
+and the ``intents_changed`` event: :mod:`bgpemu.lab.traffic`), and answers the traffic
+questions of the ``control`` topic (``trace``, ``next_hop``, ``ip_flow``,
+``effective_nsg``: :mod:`bgpemu.lab.questions`) with an ``answered`` event.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from bgpemu.lab.bestpaths import best_path_changes
 from bgpemu.lab.convergence import Verdict
 from bgpemu.lab.faults import WorkerFault
 from bgpemu.lab.supervisor import LabError, TcpLab
+from bgpemu.lab.traffic import ConvergedTraffic, IntentOutcome, Intents, intent_changes
 from bgpemu.observe.url import BrokerAddress
 
 __all__ = [
@@ -59,6 +66,9 @@ _FLUSH_TIMEOUT = 30.0
 """Seconds to wait for the broker to take the first converged publication."""
 _STOP_FLUSH = 5.0
 """Seconds a clean stop waits for the broker to take the ``stopped`` state."""
+_STILL_CONVERGED = 0.5
+"""Seconds the traffic publication waits for the lab converged again if it moved while
+its snapshots were taken (else the next convergence publishes)."""
 
 
 def azure_documents(
@@ -106,9 +116,13 @@ async def publish_lab(
     started: float,
     published_once: asyncio.Event | None = None,
     stopping: asyncio.Event | None = None,
+    intents: Intents | None = None,
 ) -> None:
     """Publish the lab state and the Azure views after every convergence, and serve the
     ``control`` topic; until cancelled, or until ``stopping`` is set.
+
+    The traffic answers (:mod:`bgpemu.lab.traffic`) follow every convergence too, with
+    ``intents`` checked each time (``lab up --intents FILE``).
 
     ``published_once`` is set when the first converged publication has reached the
     broker (``lab up --exit-after-converged`` waits for it before stopping).
@@ -132,11 +146,12 @@ async def publish_lab(
         identifier=f"bgpemu-{lab.name}-{LAB_NODE}-{lab.id[:12]}",
         will=(topics.state, offline),
     ) as publisher:
+        traffic = ConvergedTraffic(lab, intents)
         async with asyncio.TaskGroup() as tg:
             views = tg.create_task(
-                _publish_views(lab, publisher, started, published_once), name="views"
+                _publish_views(lab, publisher, started, published_once, traffic), name="views"
             )
-            control = _Control(lab, publisher)
+            control = _Control(lab, publisher, traffic)
             listener = tg.create_task(listen_control(url, lab.name, control.handle), name="control")
             lab.fault_listeners.append(report_faults := _fault_events(lab, publisher))
             await (stopping or asyncio.Event()).wait()
@@ -171,11 +186,16 @@ def _fault_events(lab: TcpLab, publisher: Any) -> Callable[[WorkerFault], None]:
 
 
 async def _publish_views(
-    lab: TcpLab, publisher: Any, started: float, published_once: asyncio.Event | None
+    lab: TcpLab,
+    publisher: Any,
+    started: float,
+    published_once: asyncio.Event | None,
+    traffic: ConvergedTraffic,
 ) -> None:
     from bgpemu.observe.topics import LabTopics
 
     topics = LabTopics(lab=lab.name)
+    publish_traffic = _TrafficPublication(lab, publisher, traffic)
     last_state: dict[str, Any] | None = None
     published: int | None = None
     first: float | None = None
@@ -218,6 +238,7 @@ async def _publish_views(
                 publisher.update(topics.state, state)
                 last_state = state
             published = version
+            await publish_traffic()
             if published_once is not None and not published_once.is_set():
                 await publisher.flush(_FLUSH_TIMEOUT)
                 published_once.set()
@@ -288,12 +309,58 @@ def _view_documents(
     ]
 
 
-class _Control:
-    """Serves the lab's ``control`` topic: check, inject, wait for convergence, report."""
+class _TrafficPublication:
+    """Publishes the traffic documents after a convergence (:mod:`bgpemu.lab.traffic`):
+    retained ``traffic/<view>``, and ``intents_changed`` when an intent's verdict changed."""
 
-    def __init__(self, lab: TcpLab, publisher: Any) -> None:
+    def __init__(self, lab: TcpLab, publisher: Any, traffic: ConvergedTraffic) -> None:
         self.lab = lab
         self.publisher = publisher
+        self.traffic = traffic
+        self.views: set[str] = set()
+        self.outcomes: tuple[IntentOutcome, ...] | None = None
+
+    async def __call__(self) -> None:
+        from bgpemu.observe.payloads import traffic_event_payload, traffic_payload
+        from bgpemu.observe.topics import LabTopics
+
+        topics = LabTopics(lab=self.lab.name)
+        current: dict[str, Any] = {}
+        if self.traffic.publishes:
+            try:
+                documents = await self.traffic.documents(_STILL_CONVERGED)
+            except (TimeoutError, LabError) as exc:  # moved on or a worker died: next time
+                logger.info("lab %s: traffic answers not updated this time: %s", self.lab.name, exc)
+                return
+            except Exception:  # architecture decision 12: the views and the lab go on
+                logger.exception("lab %s: the traffic answers failed", self.lab.name)
+                return
+            current = dict(documents.views)
+            if self.outcomes is not None:
+                changed = intent_changes(self.outcomes, documents.outcomes)
+                if changed:
+                    event = traffic_event_payload(
+                        self.lab.name, event="intents_changed", data={"changed": changed}
+                    )
+                    self.publisher.event(event, topic=topics.events)
+            self.outcomes = documents.outcomes
+        for view, data in current.items():
+            self.publisher.update(topics.traffic(view), traffic_payload(self.lab.name, view, data))
+        for gone in sorted(self.views - set(current)):  # no traffic left after a change
+            self.publisher.clear(topics.traffic(gone))
+        self.views = set(current)
+
+
+class _Control:
+    """Serves the lab's ``control`` topic: check, inject, wait for convergence, report;
+    answer the traffic questions (:mod:`bgpemu.lab.questions`)."""
+
+    def __init__(
+        self, lab: TcpLab, publisher: Any, traffic: ConvergedTraffic | None = None
+    ) -> None:
+        self.lab = lab
+        self.publisher = publisher
+        self.traffic = ConvergedTraffic(lab) if traffic is None else traffic
 
     def _event(self, event: str, request: str | None, op: str | None, **fields: Any) -> None:
         from bgpemu.observe.payloads import lab_event_payload
@@ -326,8 +393,12 @@ class _Control:
         """Check, inject, wait for convergence, report: every outcome is an event."""
         from bgpemu.lab.control import apply, parse_command
         from bgpemu.lab.engine import TcpEngine
+        from bgpemu.lab.questions import QUESTIONS
         from bgpemu.lab.targets import Names
 
+        if op in QUESTIONS:
+            await self._answer(command, request, op)
+            return
         names = Names(self.lab.network, self.lab.plan)
         injection = parse_command(names, command, planner=self.lab.plan_change)
         if isinstance(injection, list):
@@ -365,3 +436,29 @@ class _Control:
             prefixes=prefixes,
             best_path_changes=changes,
         )
+
+    async def _answer(self, command: dict[str, Any], request: str | None, op: str) -> None:
+        """A traffic question: checked, answered from the lab converged (every outcome
+        an event: ``answered`` with the answer, or ``rejected`` naming the field)."""
+        from bgpemu.lab.questions import answer, parse_question
+        from bgpemu.observe.payloads import traffic_event_payload
+        from bgpemu.observe.topics import LabTopics
+
+        question = parse_question(op, command.get("args", {}))
+        if isinstance(question, list):
+            self._event("rejected", request, op, detail="; ".join(question))
+            return
+        try:
+            context = await self.traffic.context(_CONVERGE_TIMEOUT)
+        except (TimeoutError, LabError) as exc:
+            self._event("rejected", request, op, detail=str(exc))
+            return
+        async with self.traffic.lock:
+            result = await asyncio.to_thread(answer, context, question)
+        if isinstance(result, list):
+            self._event("rejected", request, op, detail="; ".join(result))
+            return
+        payload = traffic_event_payload(
+            self.lab.name, event="answered", request=request, op=op, data=result
+        )
+        self.publisher.event(payload, topic=LabTopics(lab=self.lab.name).events)

@@ -54,6 +54,8 @@ __all__ = [
     "table_payload",
     "table_routes",
     "table_schema",
+    "traffic_event_payload",
+    "traffic_payload",
 ]
 
 SCHEMA_ROOT = "bgpemu/v1"
@@ -77,6 +79,8 @@ class Kind(StrEnum):
     LAB_STATE = "lab-state"
     CONTROL = "control"
     LAB_EVENT = "lab-event"
+    TRAFFIC = "traffic"
+    TRAFFIC_EVENT = "traffic-event"
 
 
 _TABLE_KIND: Mapping[NodeTopic, Kind] = {
@@ -219,7 +223,9 @@ CONTROL_OPS = (
     "prepend",
     "apply",
 )
-"""What a ``control`` message may ask for (see :mod:`bgpemu.lab.control`)."""
+"""What a ``control`` message may ask the lab to do (see :mod:`bgpemu.lab.control`); it
+may also ask a traffic question (``trace``, ``next_hop``, ``ip_flow``, ``effective_nsg``:
+:mod:`bgpemu.lab.questions`), which changes nothing."""
 
 
 def control_payload(request: str, op: str, **args: Any) -> Doc:
@@ -261,6 +267,41 @@ def lab_event_payload(
         "updates": updates,
         "prefixes": prefixes,
         "best_path_changes": best_path_changes,
+    }
+
+
+TRAFFIC_VIEWS = ("reachability", "intents")
+"""The lab's retained traffic documents (``traffic/<view>``, issue 14)."""
+
+
+def traffic_payload(lab: str, view: str, data: Any) -> Doc:
+    """``traffic/<view>`` (retained): the lab's traffic answers as of its last convergence:
+    ``reachability`` (the matrix summary, :meth:`bgpemu.azure.traffic.matrix.Matrix.to_json`)
+    or ``intents`` (each intent's verdict, ``lab up --intents``)."""
+    if view not in TRAFFIC_VIEWS:
+        raise TopicError(f"traffic view {view!r} is not one of {', '.join(TRAFFIC_VIEWS)}")
+    return {
+        "schema": schema_id(Kind.TRAFFIC),
+        "lab": validate_name(lab, "lab"),
+        "view": view,
+        "data": data,
+    }
+
+
+def traffic_event_payload(
+    lab: str, *, event: str, request: str | None = None, op: str | None = None, data: Any = None
+) -> Doc:
+    """``events`` of the lab (not retained) about traffic: ``answered`` (the answer, in
+    ``data``, to the traffic question ``request`` asked with ``op``: ``trace``,
+    ``next_hop``, ``ip_flow``, ``effective_nsg``) or ``intents_changed`` (``data``: the
+    intents whose verdict changed at this convergence, each with its verdict before)."""
+    return {
+        "schema": schema_id(Kind.TRAFFIC_EVENT),
+        "lab": validate_name(lab, "lab"),
+        "event": event,
+        "request": request,
+        "op": op,
+        "data": data,
     }
 
 

@@ -137,6 +137,10 @@ class LabTopics:
         """The lab's own events (not retained): injections and convergences."""
         return f"{self.base}/events"
 
+    def traffic(self, view: str) -> str:
+        """Retained traffic answers of the lab (``traffic/reachability``, ``traffic/intents``)."""
+        return f"{self.base}/traffic/{validate_name(view, 'view')}"
+
     @property
     def nodes_filter(self) -> str:
         """A filter matching the status of every node (``nodes/+/status``)."""
@@ -233,10 +237,10 @@ class TopicRef:
 
     lab: str
     kind: str
-    """``state``, ``control``, or a :class:`NodeTopic` value."""
+    """``state``, ``control``, ``events``, ``traffic``, or a :class:`NodeTopic` value."""
     node: str | None = None
     view: str | None = None
-    """For :attr:`NodeTopic.AZURE`: the view name."""
+    """For :attr:`NodeTopic.AZURE` and ``traffic``: the view name."""
     peer: str | None = None
     """For :attr:`NodeTopic.RIB_IN` and :attr:`NodeTopic.RIB_OUT`: the neighbour."""
 
@@ -260,6 +264,8 @@ def parse_topic(topic: str) -> TopicRef | None:
     rest = levels[1:]
     if rest in (["state"], ["control"], ["events"]):
         return TopicRef(lab=lab, kind=rest[0])
+    if len(rest) == 2 and rest[0] == "traffic" and rest[1]:
+        return TopicRef(lab=lab, kind="traffic", view=rest[1])
     if len(rest) < 3 or rest[0] != "nodes" or not rest[1]:
         return None
     node, tail = rest[1], "/".join(rest[2:])

@@ -77,8 +77,9 @@ async def send_control(
 ) -> list[dict[str, Any]]:
     """Publish a ``control`` message and return the lab's events that answer it.
 
-    Returns once the lab said ``rejected`` or ``converged`` for this request (its
-    ``id``); raises TimeoutError if it did not within ``timeout`` seconds and
+    Returns once the lab said ``rejected``, ``converged`` or (a traffic question)
+    ``answered`` for this request (its ``id``); raises TimeoutError if it did not
+    within ``timeout`` seconds and
     :class:`~bgpemu.observe.errors.BrokerUnreachableError` if the broker is down.
     """
     address = broker_address(broker)
@@ -99,7 +100,7 @@ async def send_control(
                 if not isinstance(doc, dict) or doc.get("request") != request:
                     continue
                 answers.append(doc)
-                if doc.get("event") in ("rejected", "converged"):
+                if doc.get("event") in ("rejected", "converged", "answered"):
                     return answers
     except aiomqtt.MqttError as exc:
         raise connect_error(address, exc) from None

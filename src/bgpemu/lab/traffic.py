@@ -1,0 +1,202 @@
+"""The running lab's traffic answers (issue 14): what it publishes after each convergence,
+and the context its traffic questions are answered from.
+
+:class:`ConvergedTraffic` keeps one :class:`~bgpemu.azure.traffic.context.TrafficContext` per
+convergence of the lab (its ``version``), made from the lab's network, plan and the Loc-RIBs
+of every speaker (on-prem routers forward by theirs, decision §9.12 of
+``shared/azure-traffic.md``), the inputs ``bgpemu solve`` and the testing API answer from.
+
+After each convergence (:meth:`ConvergedTraffic.documents`), a lab whose topology declares
+anything traffic flows between (VM interfaces, NSGs, Azure Firewalls) or that was given
+intents (``lab up --intents FILE``) publishes, retained (docs/mqtt.md, "Traffic"):
+
+* ``traffic/reachability``: the reachability matrix
+  (:func:`bgpemu.azure.traffic.matrix.reachability_matrix`, TCP 443), summarised by verdict;
+* ``traffic/intents``: each intent with the verdict its flow gets now
+  (:func:`bgpemu.azure.traffic.intents.evaluate_intents`);
+
+and, not retained on ``events``, ``intents_changed`` naming each intent whose verdict
+changed since the last convergence (after an injection, a topology change, a crash).
+A lab with neither publishes nothing new: its topics are those of every lab before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bgpemu.azure.model import Network, VNet
+from bgpemu.azure.plan import Plan
+from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.intents import Intent, evaluate_intents
+from bgpemu.azure.traffic.matrix import reachability_matrix
+from bgpemu.lab.supervisor import TcpLab
+
+__all__ = [
+    "ConvergedTraffic",
+    "IntentOutcome",
+    "Intents",
+    "TrafficDocuments",
+    "declares_traffic",
+    "intent_changes",
+]
+
+
+def declares_traffic(network: Network) -> bool:
+    """Whether ``network`` declares anything a flow starts from or is filtered by: a VM
+    interface, an NSG or an Azure Firewall."""
+    if network.network_security_groups or network.firewalls:
+        return True
+    return any(
+        subnet.network_interfaces for vnet in network.of_type(VNet) for subnet in vnet.subnets
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Intents:
+    """The intents a lab checks after every convergence, and the file they came from."""
+
+    file: str
+    intents: tuple[Intent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IntentOutcome:
+    """One intent at one convergence: its verdict (None when it cannot be traced now: an
+    endpoint a topology change removed) and its entry of ``traffic/intents``."""
+
+    name: str
+    verdict: str | None
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficDocuments:
+    """What one convergence publishes: ``data`` by traffic view, and the intents' outcomes."""
+
+    views: Mapping[str, Any]
+    outcomes: tuple[IntentOutcome, ...] = ()
+
+
+def intent_outcomes(ctx: TrafficContext, intents: Intents) -> tuple[IntentOutcome, ...]:
+    """Each intent traced (:func:`~bgpemu.azure.traffic.intents.evaluate_intents`); one
+    whose endpoint names nothing now is not ok, ``actual`` null, ``reason`` saying why."""
+    outcomes = []
+    for intent in intents.intents:
+        try:
+            (result,) = evaluate_intents(ctx, [intent])
+        except ValueError as exc:
+            document = {
+                "name": intent.name,
+                "source": intent.source,
+                "destination": intent.destination,
+                "protocol": intent.protocol,
+                "port": intent.port,
+                "expect": intent.expect,
+                "actual": None,
+                "ok": False,
+                "reason": f"cannot be traced: {exc}",
+                "path": "",
+            }
+            outcomes.append(IntentOutcome(intent.name, None, document))
+        else:
+            outcomes.append(IntentOutcome(intent.name, result.actual.value, result.to_json()))
+    return tuple(outcomes)
+
+
+def intents_document(intents: Intents, outcomes: Sequence[IntentOutcome]) -> dict[str, Any]:
+    """The ``data`` of ``traffic/intents``."""
+    ok = sum(1 for o in outcomes if o.document["ok"])
+    return {
+        "file": intents.file,
+        "ok": ok,
+        "violated": len(outcomes) - ok,
+        "intents": [dict(o.document) for o in outcomes],
+    }
+
+
+def intent_changes(
+    before: Sequence[IntentOutcome], after: Sequence[IntentOutcome]
+) -> list[dict[str, Any]]:
+    """The intents whose verdict differs between two convergences (by name, in the order
+    of ``after``), each ``{name, before, after, ok, reason, path}``: the ``data.changed``
+    of the ``intents_changed`` event (a verdict null: it could not be traced).  An intent
+    new in ``after`` is no change."""
+    old = {o.name: o.verdict for o in before}
+    changed = []
+    for outcome in after:
+        if outcome.name in old and old[outcome.name] != outcome.verdict:
+            document = outcome.document
+            changed.append(
+                {
+                    "name": outcome.name,
+                    "before": old[outcome.name],
+                    "after": outcome.verdict,
+                    "ok": document["ok"],
+                    "reason": document["reason"],
+                    "path": document["path"],
+                }
+            )
+    return changed
+
+
+def traffic_documents(ctx: TrafficContext, intents: Intents | None) -> TrafficDocuments:
+    """The retained traffic documents of one convergence (pure; run in a thread)."""
+    views: dict[str, Any] = {"reachability": reachability_matrix(ctx).to_json()}
+    outcomes: tuple[IntentOutcome, ...] = ()
+    if intents is not None:
+        outcomes = intent_outcomes(ctx, intents)
+        views["intents"] = intents_document(intents, outcomes)
+    return TrafficDocuments(views, outcomes)
+
+
+class ConvergedTraffic:
+    """The traffic context of the lab's current convergence, made when first asked and
+    kept until the lab changes; one computation at a time (the context fills its caches
+    as questions are answered)."""
+
+    def __init__(self, lab: TcpLab, intents: Intents | None = None) -> None:
+        self.lab = lab
+        self.intents = intents
+        self.lock = asyncio.Lock()
+        """Held while a thread reads the context (answers, documents)."""
+        self._version: int | None = None
+        self._context: TrafficContext | None = None
+
+    @property
+    def publishes(self) -> bool:
+        """Whether the lab publishes traffic documents (it declares traffic, or intents)."""
+        return self.intents is not None or declares_traffic(self.lab.network)
+
+    async def context(self, timeout: float) -> TrafficContext:
+        """The context of the lab converged (TimeoutError if it does not within
+        ``timeout`` seconds; LabError if a worker is dead or stopped)."""
+        lab = self.lab
+        while True:
+            await lab.converged(timeout=timeout)
+            version = lab.version
+            if self._context is not None and self._version == version:
+                return self._context
+            network, plan = lab.network, lab.plan
+            snapshots = await lab.snapshots(
+                speakers=traffic_speakers(plan), without_adj_rib_out=traffic_speakers(plan)
+            )
+            if lab.version != version:
+                continue  # something moved while the snapshots were taken: look again
+            self._context = TrafficContext(network, plan, snapshots)
+            self._version = version
+            return self._context
+
+    async def documents(self, timeout: float) -> TrafficDocuments:
+        """The traffic documents of the current convergence (computed in a thread)."""
+        context = await self.context(timeout)
+        async with self.lock:
+            return await asyncio.to_thread(traffic_documents, context, self.intents)
+
+
+def traffic_speakers(plan: Plan) -> frozenset[str]:
+    """Every speaker: the Azure views' and the on-prem routers, whose Loc-RIB a trace
+    follows (decision §9.12).  No view of traffic reads an Adj-RIB-Out."""
+    return frozenset(plan.endpoints)

@@ -1,0 +1,178 @@
+"""The running lab's traffic answers over MQTT (issue 14): the retained reachability and
+intents documents, the ``intents_changed`` event after an injection, and the traffic
+questions of the control topic, answered like the pure functions, hostile ones refused
+naming the request and the field while the lab runs on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bgpemu.azure.converge import solve
+from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.intents import Intent
+from bgpemu.azure.traffic.matrix import reachability_matrix
+from bgpemu.azure.traffic.trace import trace
+from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.traffic import Intents
+from bgpemu.observe.mqtt import Observer, send_control
+from bgpemu.observe.payloads import control_payload
+from bgpemu.topology import load_topology
+from tests.helpers import free_port
+from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
+from tests.observe.schemas import validate, validators
+
+TOPOLOGY = (
+    Path(__file__).resolve().parents[1] / "data" / "traffic" / "topologies" / "lab-vpn-site.yaml"
+)
+INTENTS = Intents(
+    file="lab-vpn-site.intents.yaml",
+    intents=(
+        Intent(name="vm1-to-siteb", source="VM1", destination="10.2.0.10", port=443),
+        Intent(
+            name="siteb-to-vm1-ssh",
+            source="10.2.0.10",
+            destination="VM1",
+            port=22,
+            expect="denied",
+        ),
+        Intent(name="vm1-to-internet", source="VM1", destination="13.107.21.200", port=443),
+    ),
+)
+CHECKERS = validators()
+pytestmark = pytest.mark.integration
+
+
+def _lab(mosquitto: Mosquitto) -> TcpLab:
+    return TcpLab(
+        load_topology(TOPOLOGY), processes=1, port=free_port("127.0.10.1"), mqtt=mosquitto.url
+    )
+
+
+def _pure() -> TrafficContext:
+    """The same network solved in the fabric (both engines converge to the same tables)."""
+    solution = solve(load_topology(TOPOLOGY))
+    return TrafficContext(solution.network, solution.plan, solution.snapshots)
+
+
+async def test_reachability_and_intents_follow_every_convergence(mosquitto: Mosquitto) -> None:
+    async with (
+        _lab(mosquitto) as lab,
+        publishing(lab, mosquitto.url, intents=INTENTS),
+        Observer(mosquitto.url, lab=lab.name) as observer,
+    ):
+        topics = [f"bgpemu/v1/{lab.name}/traffic/{v}" for v in ("reachability", "intents")]
+        await observer.wait_for(lambda: all(t in observer.documents for t in topics), 30)
+        reachability, intents = (observer.documents[t] for t in topics)
+        for document in (reachability, intents):
+            validate(CHECKERS, document)
+        assert reachability["data"] == reachability_matrix(_pure()).to_json()
+        assert reachability["data"]["summary"] == {"reachable": 2}
+        verdicts = {i["name"]: (i["actual"], i["ok"]) for i in intents["data"]["intents"]}
+        assert verdicts == {
+            "vm1-to-siteb": ("reachable", True),
+            # AllowVnetInBound: SiteB's range is in VM1's VirtualNetwork tag (§9.1)
+            "siteb-to-vm1-ssh": ("reachable", False),
+            "vm1-to-internet": ("reachable", True),
+        }
+        assert (intents["data"]["ok"], intents["data"]["violated"]) == (2, 1)
+
+        cut = control_payload("cut", "fail_link", a="HubGW", b="SiteB")
+        answers = await send_control(mosquitto.url, lab.name, cut, 60)
+        assert [a["event"] for a in answers] == ["injected", "converged"]
+
+        def changed() -> list[dict[str, Any]]:
+            return [e for e in observer.lab_events if e.get("event") == "intents_changed"]
+
+        await observer.wait_for(lambda: bool(changed()), 30)
+        (event,) = changed()
+        validate(CHECKERS, event)
+        assert [
+            (c["name"], c["before"], c["after"], c["ok"]) for c in event["data"]["changed"]
+        ] == [
+            ("vm1-to-siteb", "reachable", "dropped_none_route", False),
+            ("siteb-to-vm1-ssh", "reachable", "no_route", False),  # SiteB has no route back
+        ]
+        assert "10.0.0.0/8" in event["data"]["changed"][0]["reason"]
+        await observer.wait_for(
+            lambda: (
+                observer.documents[topics[1]]["data"]["violated"] == 2
+                and "reachable" not in observer.documents[topics[0]]["data"]["summary"]
+            ),
+            30,
+        )
+        for document in (observer.documents[t] for t in topics):
+            validate(CHECKERS, document)
+
+
+async def test_questions_are_answered_like_the_pure_functions(mosquitto: Mosquitto) -> None:
+    pure = _pure()
+    async with _lab(mosquitto) as lab, publishing(lab, mosquitto.url):
+        ask = control_payload("t1", "trace", source="VM1", destination="10.2.0.10", port=443)
+        (answered,) = await send_control(mosquitto.url, lab.name, ask, 30)
+        validate(CHECKERS, answered)
+        assert (answered["event"], answered["request"], answered["op"]) == (
+            "answered",
+            "t1",
+            "trace",
+        )
+        expected = trace(pure, Flow.parse("Tcp", "10.0.1.4", 50000, "10.2.0.10", 443))
+        assert answered["data"] == {
+            "connectivityCheck": expected.to_connectivity_check(),
+            "trace": expected.to_json(),
+        }
+        ask = control_payload("n1", "next_hop", source="VM1", destination="10.2.0.10")
+        (answered,) = await send_control(mosquitto.url, lab.name, ask, 30)
+        assert answered["data"]["nextHopType"] == "VirtualNetworkGateway"
+        ask = control_payload("e1", "effective_nsg", nic="VM1")
+        (answered,) = await send_control(mosquitto.url, lab.name, ask, 30)
+        assert answered["data"]["value"][0]["networkSecurityGroup"]["id"].endswith(
+            "/networkSecurityGroups/Workload-nsg"
+        )
+        ask = control_payload(
+            "i1", "ip_flow", nic="VM1", remote="13.107.21.200", local_port=60000, remote_port=80
+        )
+        (answered,) = await send_control(mosquitto.url, lab.name, ask, 30)
+        assert answered["data"] == {
+            "access": "Allow",
+            "ruleName": "defaultSecurityRules/AllowInternetOutBound",
+        }
+
+
+HOSTILE: list[tuple[str, dict[str, Any], str]] = [
+    ("trace", {"source": "VM1", "destination": "10.2.0.10", "port": "443"}, "args.port: must"),
+    ("trace", {"source": "VM9", "destination": "10.2.0.10", "port": 1}, "args.source: no "),
+    ("trace", {"source": "VM1", "destination": "10.0.1.99", "port": 1}, "args.destination: "),
+    (
+        "trace",
+        {"source": "VM1", "destination": "1.1.1.1", "port": 1, "protocol": "gre"},
+        "args.protocol: must",
+    ),
+    ("next_hop", {"source": ["VM1"], "destination": "10.2.0.10"}, "args.source: must"),
+    ("ip_flow", {"nic": "VM1", "remote": "x", "local_port": 1, "remote_port": 2}, "args.remote:"),
+    ("effective_nsg", {"nic": "SiteB"}, "args.nic: "),
+    ("effective_nsg", {"nic": "VM1", "extra": {"a": [1] * 1000}}, "args: unknown field(s) extra"),
+]
+
+
+async def test_hostile_questions_are_rejected_naming_request_and_field(
+    mosquitto: Mosquitto,
+) -> None:
+    async with _lab(mosquitto) as lab, publishing(lab, mosquitto.url) as publisher:
+        for number, (op, args, problem) in enumerate(HOSTILE):
+            request = f"bad{number}"
+            answers = await send_control(
+                mosquitto.url, lab.name, control_payload(request, op, **args), 30
+            )
+            assert [(a["event"], a["request"], a["op"]) for a in answers] == [
+                ("rejected", request, op)
+            ], answers
+            assert answers[0]["detail"].startswith(problem), answers[0]["detail"]
+        assert not publisher.done()
+        ask = control_payload("ok", "next_hop", source="10.0.1.4", destination="13.107.21.200")
+        (answered,) = await send_control(mosquitto.url, lab.name, ask, 30)
+        assert answered["data"]["nextHopType"] == "Internet"
