@@ -39,6 +39,7 @@ from bgpemu.azure.model import (
     ExpressRouteGateway,
     HubVnetConnection,
     Peering,
+    VpnGateway,
 )
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
@@ -185,6 +186,8 @@ def _has_reply(ctx: TrafficContext, flow: Flow) -> bool:
 
 
 def _verdict(paths: list[TracePath], reply_paths: list[TracePath]) -> tuple[Verdict, str]:
+    if not paths:  # every branch ends a path; this guards the answer, not a known case
+        return Verdict.NO_ROUTE, "no path was found"
     for path in paths:
         if path.verdict is not Verdict.REACHABLE:
             return path.verdict, path.reason
@@ -354,10 +357,40 @@ class _Walker:
                 destination, (*path, hop), via=kind, from_vnet=position[0], forwarded=forwarded
             )
         else:
-            for next_hop in route.next_hops:
+            next_hops = route.next_hops
+            if not next_hops and kind == "VirtualNetworkGateway":
+                next_hops = self._vpn_instances(position[0])
+            if not next_hops:
+                what = (
+                    f"no VPN gateway serves VNet {position[0]}"
+                    if kind == "VirtualNetworkGateway"
+                    else "it has no next hop address"
+                )
+                self._end(
+                    (*path, hop, self._unknown(destination)),
+                    Verdict.NO_ROUTE,
+                    f"route {route.prefix} ({route.source}) of {where} sends to the "
+                    f"{'virtual network gateway' if kind == 'VirtualNetworkGateway' else kind}"
+                    f", but {what}",
+                )
+                return
+            for next_hop in next_hops:
                 self._to(
                     next_hop, (*path, hop), via=kind, from_vnet=position[0], forwarded=forwarded
                 )
+
+    def _vpn_instances(self, vnet: str) -> tuple[str, ...]:
+        """The instances of the VPN gateway serving ``vnet`` (its own, or its hub's by
+        gateway transit): where a UDR of type VirtualNetworkGateway sends (§5.2 [UDR]:
+        VPN gateways only)."""
+        ctx = self.ctx
+        serving = gateway_vnet(ctx.network, ctx.vnet(vnet)).name
+        return tuple(
+            endpoint.azure_address
+            for gateway in ctx.network.of_type(VpnGateway)
+            if gateway.vnet == serving
+            for endpoint in ctx.plan.of_node(gateway.name)
+        )
 
     # ------------------------------------------------------------------ arriving
 

@@ -581,3 +581,52 @@ def test_the_route_used_says_why_it_won() -> None:
     )
     # the hub VM does not forward: the UDR leads nowhere
     assert answer.verdict is Verdict.IP_FORWARDING_OFF
+
+
+def test_a_udr_to_the_virtual_network_gateway_uses_the_vpn_gateway() -> None:
+    """§5.2 [UDR]: a user route of type VirtualNetworkGateway (no IP) sends to the VPN
+    gateway serving the VNet (UDR VirtualNetworkGateway = VPN only), here both
+    active-active instances through gateway transit; with no VPN gateway, no route, said
+    so (it was an IndexError: a route with no next hop gave a trace with no path)."""
+    base = er_vpn()
+    spoke = next(n for n in base.nodes if isinstance(n, VNet) and n.name == "spoke")
+    to_gateway = UserRoute(
+        name="onprem-via-vpn",
+        address_prefix="10.1.11.0/25",
+        next_hop_type=NextHopType.VIRTUAL_NETWORK_GATEWAY,
+    )
+
+    def with_udr(network: Network) -> Network:
+        return replace(
+            network,
+            nodes=tuple(
+                replace(
+                    n,
+                    route_tables=(RouteTable(name="rt", routes=(to_gateway,)),),
+                    subnets=(replace(spoke.subnets[0], route_table="rt"),),
+                )
+                if isinstance(n, VNet) and n.name == "spoke"
+                else n
+                for n in network.nodes
+            ),
+        )
+
+    answer = trace(context(with_udr(base)), tcp("10.17.11.132", "10.1.11.10"))
+    assert answer.verdict is Verdict.REACHABLE
+    assert sorted({p.hops[1].address for p in answer.paths}) == ["10.17.11.76", "10.17.11.77"]
+    # each instance forwards by its own best path (§5.2): the ER gateway's copy, which
+    # wins the VPN gateway's Loc-RIB by weight (azure-routing §4.5)
+    assert {tuple(h.name for h in p.hops) for p in answer.paths} == {
+        ("spokevm", "vpngw", "ergw", "er", "ce")
+    }
+    no_vpn = replace(
+        base,
+        nodes=tuple(n for n in base.nodes if n.name != "vpngw"),
+        connections=tuple(c for c in base.connections if c.name != "s2s"),
+    )
+    dropped = trace(context(with_udr(no_vpn)), tcp("10.17.11.132", "10.1.11.10"))
+    assert dropped.verdict is Verdict.NO_ROUTE
+    assert dropped.reason == (
+        "route 10.1.11.0/25 (User) of spoke/app sends to the virtual network gateway, "
+        "but no VPN gateway serves VNet spoke"
+    )

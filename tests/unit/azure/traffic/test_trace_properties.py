@@ -17,7 +17,13 @@ from bgpemu.azure.traffic.trace import trace
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
 
 APPLIANCES = 4
-TARGETS = ("none", "internet", "local", *(f"10.0.{i}.4" for i in range(1, APPLIANCES + 1)))
+TARGETS = (
+    "none",
+    "internet",
+    "local",
+    "gateway",
+    *(f"10.0.{i}.4" for i in range(1, APPLIANCES + 1)),
+)
 
 
 def network(choices: list[str], forwarding: list[bool]) -> Network:
@@ -27,7 +33,11 @@ def network(choices: list[str], forwarding: list[bool]) -> Network:
     def routes(target: str) -> tuple[UserRoute, ...]:
         if target == "local":
             return ()
-        kinds = {"none": NextHopType.NONE, "internet": NextHopType.INTERNET}
+        kinds = {
+            "none": NextHopType.NONE,
+            "internet": NextHopType.INTERNET,
+            "gateway": NextHopType.VIRTUAL_NETWORK_GATEWAY,  # no gateway here: no route
+        }
         kind = kinds.get(target, NextHopType.VIRTUAL_APPLIANCE)
         hop = target if kind is NextHopType.VIRTUAL_APPLIANCE else None
         return tuple(
@@ -81,6 +91,7 @@ def test_a_trace_never_visits_a_hop_twice_without_reporting_a_loop(
     answer = trace(
         context(network(choices, forwarding)), Flow.parse("tcp", "10.0.0.4", 1, destination, 80)
     )
+    assert answer.paths
     for path in (*answer.paths, *answer.reply_paths):
         keys = [h.key for h in path.hops]
         if len(set(keys)) != len(keys):
