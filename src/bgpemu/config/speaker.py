@@ -301,11 +301,7 @@ def compile_speaker(model: SpeakerFile) -> SpeakerSpec:
 def _neighbor_policy(n: NeighborModel) -> NeighborPolicy:
     """The router-side knobs of a neighbour as import/export policies."""
     import_policy, export_policy = knob_policies(
-        local_pref=n.local_pref,
-        prepend=n.prepend,
-        med=n.med,
-        import_name=f"import-{n.name}",
-        export_name=f"export-{n.name}",
+        n, import_name=f"import-{n.name}", export_name=f"export-{n.name}"
     )
     return NeighborPolicy(
         name=n.name,

@@ -10,33 +10,47 @@ names them.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from bgpemu.policy.actions import Action, Prepend, SetLocalPref, SetMed
 from bgpemu.policy.route_policy import Result, RoutePolicy, Statement
 
-__all__ = ["knob_policies"]
+__all__ = ["Knobs", "knob_policies"]
+
+
+class Knobs(Protocol):
+    """A neighbour's settings: a speaker file's neighbour, an ``azure.model.SessionPolicy``."""
+
+    @property
+    def local_pref(self) -> int | None:
+        """LOCAL_PREF set on the routes received from the neighbour (None: unchanged)."""
+
+    @property
+    def prepend(self) -> int:
+        """Extra copies of the local AS on the routes sent to the neighbour."""
+
+    @property
+    def med(self) -> int | None:
+        """MULTI_EXIT_DISC set on the routes sent to the neighbour (None: unchanged)."""
 
 
 def knob_policies(
-    *,
-    local_pref: int | None,
-    prepend: int,
-    med: int | None,
-    import_name: str,
-    export_name: str,
+    knobs: Knobs, *, import_name: str, export_name: str
 ) -> tuple[RoutePolicy | None, RoutePolicy | None]:
-    """(import policy, export policy), each None when no knob of its direction is set.
+    """(import policy, export policy) of ``knobs``, each None when no knob of its
+    direction is set.
 
     The import policy sets ``local_pref``; the export policy prepends ``prepend`` copies
     of the local AS, then sets ``med``.  Both accept every route.
     """
     imports = None
-    if local_pref is not None:
-        imports = _accept_with(import_name, SetLocalPref(local_pref))
+    if knobs.local_pref is not None:
+        imports = _accept_with(import_name, SetLocalPref(knobs.local_pref))
     steps: list[Action] = []
-    if prepend:
-        steps.append(Prepend(count=prepend))
-    if med is not None:
-        steps.append(SetMed(med))
+    if knobs.prepend:
+        steps.append(Prepend(count=knobs.prepend))
+    if knobs.med is not None:
+        steps.append(SetMed(knobs.med))
     exports = _accept_with(export_name, *steps) if steps else None
     return imports, exports
 

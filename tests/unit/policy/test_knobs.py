@@ -3,6 +3,8 @@ policies, the one translation the speaker file and the on-prem roles share."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bgpemu.policy import (
     Prepend,
     Result,
@@ -14,12 +16,17 @@ from bgpemu.policy import (
 )
 
 
+@dataclass(frozen=True)
+class _Neighbor:
+    local_pref: int | None = None
+    prepend: int = 0
+    med: int | None = None
+
+
 def _knobs(
     local_pref: int | None = None, prepend: int = 0, med: int | None = None
 ) -> tuple[RoutePolicy | None, RoutePolicy | None]:
-    return knob_policies(
-        local_pref=local_pref, prepend=prepend, med=med, import_name="in", export_name="out"
-    )
+    return knob_policies(_Neighbor(local_pref, prepend, med), import_name="in", export_name="out")
 
 
 def test_no_knob_no_policy() -> None:

@@ -169,11 +169,7 @@ def _onprem_side(builder: Builder, local: str, remote: str, policy: SessionPolic
         return
     neighbor = draft.neighbor(remote)
     imports, exports = knob_policies(
-        local_pref=policy.local_pref,
-        prepend=policy.prepend,
-        med=policy.med,
-        import_name=f"local-pref-{policy.local_pref}",
-        export_name=f"export-{remote}",
+        policy, import_name=f"local-pref-{policy.local_pref}", export_name=f"export-{remote}"
     )
     if imports is not None:
         neighbor.imports.append(imports)
