@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from bgpemu.rib.decision import Step
 from bgpemu.rib.path import Path
 from bgpemu.rib.route import ATTRIBUTE_FIELDS, RibRoute, route_doc, route_from_doc, route_of
 from bgpemu.router.core import Router
@@ -191,7 +192,12 @@ def snapshot(
     ``adj_rib_out=False`` leaves the Adj-RIBs-Out out (for readers that never look)."""
     convert = _Converter()
     loc: list[RibRoute] = []
-    for _family, _prefix, decision in router.loc_rib.entries():
+    only_path = Step.ONLY_PATH.value
+    for _family, _prefix, entry in router.loc_rib.stored_entries():
+        if isinstance(entry, Path):  # a sole path: its ONLY_PATH Decision is not built
+            loc.append(convert.path(entry, best=True, multipath=True, reason=only_path))
+            continue
+        decision = entry
         best = decision.best
         if best is None:
             continue
