@@ -507,7 +507,7 @@ class _Walker:
                 Verdict.DENIED,
                 f"peering {sender}->{receiver} has allowVirtualNetworkAccess off",
             )
-        if forwarded and not back.allow_forwarded_traffic:
+        if forwarded and not back.allow_forwarded_traffic and not self._inside(sender):
             return (
                 RuleCheck(
                     kind="VirtualNetworkPeering",
@@ -521,6 +521,12 @@ class _Walker:
                 f"with {sender}, whose allowForwardedTraffic is off (P6a)",
             )
         return None
+
+    def _inside(self, vnet: str) -> bool:
+        """Is the flow's source in ``vnet``'s address space (then a packet an appliance
+        relays from ``vnet`` is not forwarded traffic for the peering, [PEER-MGMT])?"""
+        found = self.ctx.vnets.lookup(self.flow.source_key)
+        return found is not None and found[1] == vnet
 
     def _at_appliance(
         self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, final: bool, forwarded: bool

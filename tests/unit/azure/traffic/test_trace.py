@@ -630,3 +630,41 @@ def test_a_udr_to_the_virtual_network_gateway_uses_the_vpn_gateway() -> None:
         "route 10.1.11.0/25 (User) of spoke/app sends to the virtual network gateway, "
         "but no VPN gateway serves VNet spoke"
     )
+
+
+def test_traffic_from_the_sending_vnet_is_not_forwarded_traffic() -> None:
+    """P6a [PEER-MGMT]: allowForwardedTraffic concerns packets whose source is outside the
+    sending VNet; a hub VM's packet relayed by the hub NVA into Spoke2 keeps a hub source
+    and enters even with allowForwardedTraffic off (Spoke1's, relayed, does not)."""
+    network = s5(forwarded_spoke2=False)
+    hub = next(n for n in network.nodes if isinstance(n, VNet) and n.name == "hub")
+    route = UserRoute(
+        name="to-spoke2",
+        address_prefix="10.2.0.0/16",
+        next_hop_type=NextHopType.VIRTUAL_APPLIANCE,
+        next_hop_ip_address="10.0.1.4",
+    )
+    workload = Subnet(
+        name="workload",
+        address_prefix="10.0.2.0/24",
+        route_table="rt-hub",
+        network_interfaces=(nic("hubvm", "hub", "workload", "10.0.2.4"),),
+    )
+    network = replace(
+        network,
+        nodes=tuple(
+            replace(
+                n,
+                subnets=(*hub.subnets, workload),
+                route_tables=(RouteTable(name="rt-hub", routes=(route,)),),
+            )
+            if n is hub
+            else n
+            for n in network.nodes
+        ),
+    )
+    ctx = context(network)
+    from_hub = trace(ctx, tcp("10.0.2.4", "10.2.0.4"))
+    assert [h.name for h in from_hub.paths[0].hops] == ["hubvm", "nva1", "vm2"]
+    assert from_hub.paths[0].verdict is Verdict.REACHABLE
+    assert trace(ctx, tcp("10.1.0.4", "10.2.0.4")).verdict is Verdict.DENIED
