@@ -13,7 +13,8 @@ Where the topology declares traffic (interfaces, NSGs or firewalls, issue 14), a
 also carries :class:`FlowStates`: the verdict and paths of the flows to watch (the lab's
 intents, else every pair of the reachability matrix), traced only when a diff asks; the
 diff then lists the flows whose verdict or path changed as :class:`FlowChange` values,
-after the route changes.  Without traffic declarations the output is what it always was.
+after the route changes (``flow NAME: was reachable via A -> B, now denied (...)``).
+Without traffic declarations the output is what it always was.
 """
 
 from __future__ import annotations
@@ -111,9 +112,10 @@ class FlowChange:
     new: FlowState | None = None
 
     def __str__(self) -> str:
+        # "was ..., now ...": a path's own arrows would make "old -> new" ambiguous.
         old = "not watched" if self.old is None else str(self.old)
         new = "not watched" if self.new is None else str(self.new)
-        return f"flow {self.flow}: {old} -> {new}"
+        return f"flow {self.flow}: was {old}, now {new}"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready (``bgpemu diff -o json``, ``flows``)."""
