@@ -240,6 +240,9 @@ async def test_s5_spoke_to_spoke_through_the_hub_nva(engine: str, topology: str)
         answer = lab.assert_verdict("VM1-nic", "VM2-nic", S5_VERDICTS[topology], port=443)
     if topology == "s5-hub-nva.yaml":
         assert [h.name for h in answer.paths[0].hops] == ["VM1-nic", "nva-nic", "VM2-nic"]
+        # The same answer as `bgpemu trace` (tests/cli/test_traffic_cli.py's golden).
+        shared = json.loads((DATA / "cli-s5-trace.json").read_text())
+        assert answer.to_connectivity_check() == shared
         assert [h.name for h in answer.reply_paths[0].hops] == ["VM2-nic", "nva-nic", "VM1-nic"]
     if topology == "s5-udr-spoke1-only.yaml":
         last = answer.paths[0].hops[-1]
@@ -275,7 +278,9 @@ async def test_s6_connection_troubleshoot_through_two_nvas(engine: str) -> None:
     web = to_web.to_connectivity_check()
     assert [h["type"] for h in web["hops"]] == ["Source", "Destination"]
     assert web["hops"][0]["issues"][0]["context"] == [{"key": "RouteType", "value": "User"}]
-    check_golden("lab-s6-two-nvas", {"toDb": check, "toInternet": web})
+    # The same answer as `bgpemu trace` (tests/cli/test_traffic_cli.py's golden).
+    assert check == json.loads((DATA / "cli-s6-trace.json").read_text())
+    check_golden("lab-s6-two-nvas", {"toInternet": web})
 
 
 # --------------------------------------------------------------------------- S7
