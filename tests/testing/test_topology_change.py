@@ -275,5 +275,5 @@ def test_a_change_file_with_bad_edits_reports_each_with_its_line(
     assert f"{path}:2: [1] add_peering: add_peering Spoke1->Hub: " in err
     assert "Spoke1 already peers with Hub" in err
     assert f"{path}:3: [2] remove_node: remove_node Hub: 'Hub' is still referred to by" in err
-    assert f"{path}:5: [4] crash: no node or speaker 'X'" in err  # a VNet runs no speaker
+    assert f"{path}:5: [4] crash: node: no node or speaker 'X'" in err  # a VNet runs no speaker
     assert "4 problem(s) found; nothing was run." in err

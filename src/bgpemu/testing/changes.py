@@ -26,7 +26,7 @@ Each item is a one-key mapping, the operation, whose value gives its arguments::
 prefixes) with the one parser of operations, the control topic's too
 (:func:`bgpemu.lab.commands.parse_operation`), and returns every problem, each as
 ``FILE:LINE: [ITEM] OP: FIELD: MESSAGE``; nothing runs then.  An operation of the
-control topic only (``apply``, ``reset``) is refused with the name to use here.
+control topic only is refused naming it (``apply``; ``reset`` is ``reset_session`` here).
 Topology edits (:mod:`bgpemu.topology.edit`) are checked in sequence: each one
 is made on the document of the topology the steps before it leave (the loaded file's
 document of record, :mod:`bgpemu.topology.source`), and later steps are checked
