@@ -1,5 +1,7 @@
 """Testing API for users' convergence tests (issue 6): a lab in either engine, exact
-convergence, Azure-shaped tables, failure injection and readable diffs.
+convergence, Azure-shaped tables, failure injection and readable diffs; and (issue 14)
+traffic: traces, next hop, IP flow verify, the reachability matrix, intents and
+assertions that explain a trace (:mod:`bgpemu.testing.traffic`), flows in diffs.
 
 ::
 
@@ -15,7 +17,7 @@ The pytest plugin (:mod:`bgpemu.testing.plugin`, loaded by its entry point) adds
 """
 
 from bgpemu.lab.errors import LabInputError
-from bgpemu.testing.diff import Change, Diff, LabSnapshot, Route
+from bgpemu.testing.diff import Change, Diff, FlowChange, FlowState, LabSnapshot, Route
 from bgpemu.testing.lab import ENGINES, Convergence, Lab, LabStateError, start_lab
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "Change",
     "Convergence",
     "Diff",
+    "FlowChange",
+    "FlowState",
     "Lab",
     "LabInputError",
     "LabSnapshot",
