@@ -5,6 +5,9 @@ naming the request and the field while the lab runs on."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.intents import Intent
 from bgpemu.azure.traffic.matrix import reachability_matrix
 from bgpemu.azure.traffic.trace import trace
+from bgpemu.cli import main
 from bgpemu.lab.supervisor import TcpLab
 from bgpemu.lab.traffic import Intents
 from bgpemu.observe.mqtt import Observer, send_control
@@ -176,3 +180,70 @@ async def test_hostile_questions_are_rejected_naming_request_and_field(
         ask = control_payload("ok", "next_hop", source="10.0.1.4", destination="13.107.21.200")
         (answered,) = await send_control(mosquitto.url, lab.name, ask, 30)
         assert answered["data"]["nextHopType"] == "Internet"
+
+
+async def _cli(*argv: str) -> tuple[int, str, str]:
+    """``bgpemu ARGV`` in a thread (it runs its own event loop): status, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+
+    def run() -> int:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return main(list(argv))
+
+    status = await asyncio.to_thread(run)
+    return status, out.getvalue(), err.getvalue()
+
+
+COMMANDS: list[tuple[str, ...]] = [
+    ("trace", "VM1", "10.2.0.10", "--port", "443"),
+    ("trace", "VM1", "10.2.0.10", "--port", "443", "-o", "table"),
+    ("trace", "10.2.0.10", "VM1", "--port", "22", "--full", "--query", "verdict"),
+    ("next-hop", "VM1", "10.2.0.10", "-o", "json"),
+    (
+        "ip-flow",
+        "VM1",
+        "--direction",
+        "Outbound",
+        "--protocol",
+        "TCP",
+        "--local",
+        "10.0.1.4:60000",
+        "--remote",
+        "13.107.21.200:80",
+    ),
+    ("effective-nsg", "VM1", "-o", "yaml"),
+    ("reachability", "--port", "22", "--protocol", "udp"),
+]
+
+
+async def test_the_commands_ask_a_running_lab_and_print_alike(mosquitto: Mosquitto) -> None:
+    """Each traffic command without TOPOLOGY asks the lab; its output is the topology-file
+    form's, byte for byte."""
+    async with _lab(mosquitto) as lab, publishing(lab, mosquitto.url):
+        target = ("--lab", lab.name, "--mqtt", mosquitto.url, "--timeout", "30")
+        for command in COMMANDS:
+            verb, *rest = command
+            from_file = await _cli(verb, str(TOPOLOGY), *rest)
+            from_lab = await _cli(verb, *rest, *target)
+            assert from_file[0] == 0, from_file
+            assert from_file[1].strip(), command
+            assert from_lab == from_file, command
+        status, out, err = await _cli("trace", "VM1", "10.0.1.99", *target)
+        assert (status, out) == (2, "")
+        assert err.startswith(f"error: lab '{lab.name}': args.destination: destination 10.0.1.99")
+        status, _, err = await _cli(
+            "ip-flow",
+            "VM1",
+            "--direction",
+            "Inbound",
+            "--protocol",
+            "tcp",
+            "--local",
+            "10.0.1.4:x",
+            "--remote",
+            "1.1.1.1:1",
+            *target,
+        )
+        assert (status, err) == (2, "error: --local: 'x' is not a port number\n")
+        status, _, err = await _cli("next-hop", str(TOPOLOGY), "VM1", "1.1.1.1", *target)
+        assert (status, err) == (2, "error: give TOPOLOGY or --lab, not both\n")

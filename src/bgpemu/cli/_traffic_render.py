@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgpemu.azure.traffic.trace import Trace
 from bgpemu.azure.views.render import format_table
 
 __all__ = [
@@ -18,39 +17,44 @@ __all__ = [
 ]
 
 
-def render_trace(answer: Trace) -> str:
+def render_trace(answer: dict[str, Any]) -> str:
     """Each path hop by hop (route used, rules, issues), the reply paths, the verdict and
-    the warnings."""
+    the warnings, from the whole trace's JSON (:meth:`Trace.to_json
+    <bgpemu.azure.traffic.trace.Trace.to_json>`: a topology file's trace and a running
+    lab's answer print alike)."""
     parts: list[str] = []
-    for title, paths in (("path", answer.paths), ("reply path", answer.reply_paths)):
+    for title, paths in (("path", answer["paths"]), ("reply path", answer["replyPaths"])):
         for number, path in enumerate(paths, start=1):
             rows = []
-            for hop in path.hops:
-                route = hop.route
-                rules = "; ".join(f"{c.access} {c.rule_name} ({c.resource})" for c in hop.checks)
+            for hop in path["hops"]:
+                route = hop["route"]
+                rules = "; ".join(
+                    f"{c['access']} {c['ruleName']} ({c['resource']})" for c in hop["rules"]
+                )
                 rows.append(
                     [
-                        hop.type.value,
-                        hop.name,
-                        hop.address,
+                        hop["type"],
+                        hop["name"],
+                        hop["address"],
                         ""
                         if route is None
-                        else f"{route.prefix} {route.next_hop_type} ({route.source})",
+                        else f"{route['addressPrefix']} {route['nextHopType']} ({route['source']})",
                         rules,
-                        ", ".join(i.type for i in hop.issues),
+                        ", ".join(i["type"] for i in hop["issues"]),
                     ]
                 )
             headers = ["Type", "Name", "Address", "Route", "Rules", "Issues"]
             parts.append(
-                f"{title} {number}: {path.verdict.value}: {path.reason}\n"
+                f"{title} {number}: {path['verdict']}: {path['reason']}\n"
                 + format_table(headers, rows)
             )
-    flow = answer.flow
+    flow = answer["flow"]
     parts.append(
-        f"{flow.protocol} {flow.source}:{flow.source_port} -> "
-        f"{flow.destination}:{flow.destination_port}: {answer.verdict.value}: {answer.reason}"
+        f"{flow['protocol']} {flow['source']}:{flow['sourcePort']} -> "
+        f"{flow['destination']}:{flow['destinationPort']}: {answer['verdict']}: "
+        f"{answer['reason']}"
     )
-    parts.extend(f"warning {w.id}: {w.message}" for w in answer.warnings)
+    parts.extend(f"warning {w['id']}: {w['message']}" for w in answer["warnings"])
     return "\n\n".join(part.rstrip("\n") for part in parts)
 
 

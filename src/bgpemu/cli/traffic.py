@@ -12,6 +12,12 @@ observer commands do (:mod:`._observe_render`).  These are top-level commands, n
 ``solve`` flags, so that each keeps its own arguments (``ip-flow`` takes az's
 ``--direction --protocol --local --remote``); ``solve`` converges exactly as they do.
 
+Without TOPOLOGY (``trace``, ``next-hop``, ``ip-flow``, ``effective-nsg``,
+``reachability``), the question goes to a running lab (``--lab NAME``, default the only
+one running here; ``--mqtt`` and the security options as the injection commands), which
+answers from its current convergence with the same functions; the answer prints the same
+way (:mod:`._traffic_lab`).
+
 Exit status: 0 answered (``verify``: every intent holds), 1 ``verify`` found violated
 intents (each named on stderr) or the topology did not converge, 2 bad input (the
 topology, an intents file, an address nothing holds, a bad flag value).
@@ -25,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bgpemu.cli._problems import refuse
+from bgpemu.cli._traffic_lab import add_lab_options, ask_lab, ip_port
 from bgpemu.cli._traffic_render import (
     render_effective_nsg,
     render_ip_flow,
@@ -40,8 +47,19 @@ __all__ = ["add_parsers"]
 _Answer = Callable[[argparse.Namespace, Any], tuple[Any, Callable[[Any], str]]]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+def _common(parser: argparse.ArgumentParser, *, lab: bool = True) -> None:
+    """TOPOLOGY, or (``lab``) the running lab's options: without TOPOLOGY the question goes
+    to a running lab over MQTT (:mod:`._traffic_lab`)."""
+    if not lab:
+        parser.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+        return
+    parser.add_argument(
+        "topology",
+        metavar="TOPOLOGY",
+        nargs="?",
+        help="topology file (YAML); without it, ask the running lab (--lab) over MQTT",
+    )
+    add_lab_options(parser)
 
 
 def _output(parser: argparse.ArgumentParser, default: str = "table") -> None:
@@ -128,7 +146,7 @@ def add_parsers(commands: Any) -> None:
         "verify",
         help="check a file of intents (expected verdicts); exit 1 names each violated one",
     )
-    _common(verify)
+    _common(verify, lab=False)
     verify.add_argument("--intents", required=True, metavar="FILE", help="intents file (YAML)")
     _output(verify)
     verify.set_defaults(func=_run, answer=_verify)
@@ -147,9 +165,18 @@ def _trace(args: argparse.Namespace, ctx: Any) -> tuple[Any, Callable[[Any], str
         resolve_endpoint(ctx, args.destination, role="destination"),
     )
     answer = trace(ctx, flow)
+    return trace_output(args, answer.to_json(), answer.to_connectivity_check())
+
+
+def trace_output(
+    args: argparse.Namespace, whole: dict[str, Any], check: dict[str, Any]
+) -> tuple[Any, Callable[[Any], str]]:
+    """What ``trace`` prints of a trace (its JSON ``whole`` and its connection-troubleshoot
+    answer ``check``): the hop table for ``-o table``, else ``check``, or ``whole`` with
+    ``--full``; the same for a topology file's trace and a running lab's."""
     if args.output == "table" and args.query is None:
-        return answer, render_trace
-    return (answer.to_json() if args.full else answer.to_connectivity_check()), render_trace
+        return whole, render_trace
+    return (whole if args.full else check), render_trace
 
 
 def _flow(args: argparse.Namespace, source: str, destination: str) -> Any:
@@ -174,8 +201,8 @@ def _ip_flow(args: argparse.Namespace, ctx: Any) -> tuple[Any, Callable[[Any], s
     from bgpemu.azure.traffic.flow import Flow
     from bgpemu.azure.traffic.nsg import ip_flow_verify
 
-    local, local_port = _ip_port(args.local, "--local")
-    remote, remote_port = _ip_port(args.remote, "--remote")
+    local, local_port = ip_port(args.local, "--local")
+    remote, remote_port = ip_port(args.remote, "--remote")
     direction = Direction(args.direction)
     if direction is Direction.OUTBOUND:
         flow = Flow.parse(args.protocol, local, local_port, remote, remote_port)
@@ -185,14 +212,6 @@ def _ip_flow(args: argparse.Namespace, ctx: Any) -> tuple[Any, Callable[[Any], s
         ctx.network, ctx.plan, ctx.snapshots, args.nic, flow, direction, index=ctx.security
     )
     return answer, render_ip_flow
-
-
-def _ip_port(text: str, flag: str) -> tuple[str, str]:
-    """``IP:PORT`` (``[V6]:PORT`` for IPv6) split; ValueError naming the flag."""
-    address, sep, port = text.rpartition(":")
-    if not sep or not address or not port:
-        raise ValueError(f"{flag} {text!r} is not IP:PORT")
-    return address.strip("[]"), port
 
 
 def _effective_nsg(args: argparse.Namespace, ctx: Any) -> tuple[Any, Callable[[Any], str]]:
@@ -239,6 +258,8 @@ def _run(args: argparse.Namespace) -> int:
     from bgpemu.runtime.daemon_gc import daemon_gc
     from bgpemu.topology import load_topology
 
+    if args.topology is None or getattr(args, "lab", None) is not None:
+        return ask_lab(args, trace_output)
     try:
         network = load_topology(args.topology)
     except ConfigError as exc:

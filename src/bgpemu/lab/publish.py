@@ -22,7 +22,8 @@ A lab whose topology declares traffic (VM interfaces, NSGs, firewalls) or that c
 intents also publishes its traffic answers (``traffic/reachability``, ``traffic/intents``
 and the ``intents_changed`` event: :mod:`bgpemu.lab.traffic`), and answers the traffic
 questions of the ``control`` topic (``trace``, ``next_hop``, ``ip_flow``,
-``effective_nsg``: :mod:`bgpemu.lab.questions`) with an ``answered`` event.
+``effective_nsg``, ``reachability``: :mod:`bgpemu.lab.questions`) with an ``answered``
+event.
 """
 
 from __future__ import annotations

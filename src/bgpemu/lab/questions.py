@@ -1,6 +1,6 @@
 """Traffic questions a client asks the running lab on its ``control`` topic (issue 14).
 
-Four ops, answered from the lab's last convergence with the pure functions of
+Five ops, answered from the lab's last convergence with the pure functions of
 :mod:`bgpemu.azure.traffic` (the answers ``bgpemu solve`` and the testing API give for the
 same network, plan and snapshots); the lab's shell (:mod:`bgpemu.lab.publish`) publishes
 the answer on ``events`` as a ``traffic-event`` ``answered`` (docs/mqtt.md, "Traffic
@@ -13,8 +13,11 @@ trace          source, destination, [port], [protocol      ``connectivityCheck``
                (tcp)], [source_port (50000)]               ``trace`` (every hop, route, rule)
 next_hop       source, destination                         §4.3 ``nextHopType``...
 ip_flow        nic, remote, local_port, remote_port,      §4.2 ``{access, ruleName}``
-               [direction (Outbound)], [protocol (tcp)]
+               [direction (Outbound)], [protocol (tcp)],
+               [local (the NIC's address)]
 effective_nsg  nic                                         §4.1 ``{value: [...]}``
+reachability   [port (443)], [protocol (tcp)],             the matrix (``Matrix.to_json``)
+               [interfaces (false)]
 =============  ==========================================  ================================
 
 Sources, destinations and NICs are interface, NVA or firewall names or addresses (an
@@ -37,7 +40,12 @@ from typing import Any
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import FLOW_PROTOCOLS, Flow, address_value
-from bgpemu.azure.traffic.matrix import PORTLESS, SOURCE_PORT, resolve_endpoint
+from bgpemu.azure.traffic.matrix import (
+    PORTLESS,
+    SOURCE_PORT,
+    reachability_matrix,
+    resolve_endpoint,
+)
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import trace
@@ -81,6 +89,12 @@ def _protocol(value: object) -> str:
         raise _BadValueError from None
 
 
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _BadValueError
+    return value
+
+
 def _direction(value: object) -> Direction:
     if not isinstance(value, str):
         raise _BadValueError
@@ -97,6 +111,8 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "destination": _NAME,
     "nic": ("an interface or NVA name, or its address", _text),
     "remote": ("an address", _text),
+    "local": ("an address (the NIC's)", _text),
+    "interfaces": ("true or false", _flag),
     "port": _PORT,
     "source_port": _PORT,
     "local_port": _PORT,
@@ -108,14 +124,19 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 _OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trace": (("source", "destination"), ("port", "protocol", "source_port")),
     "next_hop": (("source", "destination"), ()),
-    "ip_flow": (("nic", "remote"), ("direction", "protocol", "local_port", "remote_port")),
+    "ip_flow": (
+        ("nic", "remote"),
+        ("direction", "protocol", "local_port", "remote_port", "local"),
+    ),
     "effective_nsg": (("nic",), ()),
+    "reachability": ((), ("port", "protocol", "interfaces")),
 }
 _PORTS: dict[str, tuple[str, ...]] = {
     "trace": ("port",),
     "ip_flow": ("local_port", "remote_port"),
     "next_hop": (),
     "effective_nsg": (),
+    "reachability": (),
 }
 """Port fields required unless the protocol has no ports (ICMP, ESP, AH)."""
 QUESTIONS = tuple(_OPS)
@@ -152,7 +173,7 @@ def parse_question(op: str, args: object) -> Question | list[str]:
             checked[name] = check(args[name])
         except _BadValueError:
             problems.append(f"args.{name}: must be {what}, not {_shown(args[name])}")
-    if op in ("trace", "ip_flow") and "protocol" not in args:
+    if op in ("trace", "ip_flow", "reachability") and "protocol" not in args:
         checked["protocol"] = "Tcp"
     portless = checked.get("protocol") in PORTLESS
     for name in _PORTS[op]:
@@ -234,10 +255,12 @@ def _nic(ctx: TrafficContext, value: str) -> tuple[str, str]:
 
 def _ip_flow(ctx: TrafficContext, args: Mapping[str, Any]) -> dict[str, Any]:
     name, local = _nic(ctx, args["nic"])
-    try:
-        address_value(args["remote"])
-    except ValueError as exc:
-        raise _refused("remote", exc) from None
+    for end in ("remote", "local"):
+        try:
+            address_value(args.get(end, local))
+        except ValueError as exc:
+            raise _refused(end, exc) from None
+    local = args.get("local", local)
     direction = args.get("direction", Direction.OUTBOUND)
     local_port, remote_port = args.get("local_port", 0), args.get("remote_port", 0)
     if direction is Direction.OUTBOUND:
@@ -266,9 +289,20 @@ def _effective_nsg(ctx: TrafficContext, args: Mapping[str, Any]) -> dict[str, An
         raise _refused("nic", exc) from None
 
 
+def _reachability(ctx: TrafficContext, args: Mapping[str, Any]) -> dict[str, Any]:
+    matrix = reachability_matrix(
+        ctx,
+        protocol=args["protocol"],
+        port=args.get("port", 443),
+        interfaces=args.get("interfaces", False),
+    )
+    return matrix.to_json()
+
+
 _ANSWERS: dict[str, Callable[[TrafficContext, Mapping[str, Any]], dict[str, Any]]] = {
     "trace": _trace,
     "next_hop": _next_hop,
     "ip_flow": _ip_flow,
     "effective_nsg": _effective_nsg,
+    "reachability": _reachability,
 }

@@ -224,8 +224,8 @@ CONTROL_OPS = (
     "apply",
 )
 """What a ``control`` message may ask the lab to do (see :mod:`bgpemu.lab.control`); it
-may also ask a traffic question (``trace``, ``next_hop``, ``ip_flow``, ``effective_nsg``:
-:mod:`bgpemu.lab.questions`), which changes nothing."""
+may also ask a traffic question (``trace``, ``next_hop``, ``ip_flow``, ``effective_nsg``,
+``reachability``: :mod:`bgpemu.lab.questions`), which changes nothing."""
 
 
 def control_payload(request: str, op: str, **args: Any) -> Doc:
@@ -293,8 +293,9 @@ def traffic_event_payload(
 ) -> Doc:
     """``events`` of the lab (not retained) about traffic: ``answered`` (the answer, in
     ``data``, to the traffic question ``request`` asked with ``op``: ``trace``,
-    ``next_hop``, ``ip_flow``, ``effective_nsg``) or ``intents_changed`` (``data``: the
-    intents whose verdict changed at this convergence, each with its verdict before)."""
+    ``next_hop``, ``ip_flow``, ``effective_nsg``, ``reachability``) or
+    ``intents_changed`` (``data``: the intents whose verdict changed at this convergence,
+    each with its verdict before)."""
     return {
         "schema": schema_id(Kind.TRAFFIC_EVENT),
         "lab": validate_name(lab, "lab"),

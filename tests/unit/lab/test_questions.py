@@ -158,4 +158,4 @@ def test_an_unexpected_error_is_a_problem_not_an_exception(ctx: TrafficContext) 
 
 
 def test_the_ops() -> None:
-    assert QUESTIONS == ("trace", "next_hop", "ip_flow", "effective_nsg")
+    assert QUESTIONS == ("trace", "next_hop", "ip_flow", "effective_nsg", "reachability")
