@@ -19,9 +19,11 @@ __all__ = ["Background"]
 class Background:
     """Runs :meth:`run` as task :meth:`_background_name` while ``async with`` holds it.
 
-    Leaving asks the task to end (:meth:`_stop_background`: cancel it, unless the
-    subclass has a gentler way) and waits for it in the TaskGroup, which re-raises
-    what the task raised.
+    Entering returns once :meth:`_started` has (by default at once); if that fails, the
+    task is cancelled and ended before the error goes on, so a failed ``async with``
+    leaves no task behind.  Leaving asks the task to end (:meth:`_stop_background`:
+    cancel it, unless the subclass has a gentler way) and waits for it in the TaskGroup,
+    which re-raises what the task raised.
     """
 
     _task_group: asyncio.TaskGroup | None = None
@@ -35,6 +37,9 @@ class Background:
         """The name of the task (the subclass's)."""
         raise NotImplementedError
 
+    async def _started(self) -> None:
+        """Wait, on entering, until the task is ready (the subclass's; by default not)."""
+
     def _stop_background(self) -> None:
         """Ask :meth:`run` to end; by default the task is cancelled."""
         if self._task is not None:
@@ -44,6 +49,13 @@ class Background:
         group = self._task_group = asyncio.TaskGroup()
         await group.__aenter__()
         self._task = group.create_task(self.run(), name=self._background_name())
+        try:
+            await self._started()
+        except BaseException:
+            self._task.cancel()
+            self._task_group = None
+            await group.__aexit__(None, None, None)  # wait for the cancelled task to end
+            raise
         return self
 
     async def __aexit__(

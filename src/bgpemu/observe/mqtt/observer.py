@@ -13,7 +13,7 @@ import asyncio
 import collections
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import Any
 
 import aiomqtt
 
@@ -28,6 +28,9 @@ from bgpemu.observe.url import BrokerAddress
 __all__ = ["Observer"]
 
 logger = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT = 10.0
+"""Seconds ``async with Observer(...)`` waits for its subscription before TimeoutError."""
 
 
 class Observer(Background):
@@ -72,11 +75,9 @@ class Observer(Background):
     def _background_name(self) -> str:
         return "mqtt-observer"
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        async with asyncio.timeout(10):
+    async def _started(self) -> None:
+        async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
             await self._subscribed.wait()
-        return self
 
     async def run(self) -> None:
         """Subscribe and collect, reconnecting with backoff, until cancelled."""
