@@ -184,3 +184,60 @@ def test_cli_diff_without_traffic_has_no_flows_key(
     topology = str(TOPOLOGIES / "er-vpn-backup.yaml")
     assert main(["diff", topology, "--change", str(change), "-o", "json"]) == 0
     assert "flows" not in json.loads(capsys.readouterr().out)
+
+
+SPLIT = """\
+name: split-group
+networkSecurityGroups: {App-nsg: {}}
+nodes:
+  VNet1:
+    role: vnet
+    addressSpace: [10.11.0.0/16]
+    subnets:
+      - name: App
+        addressPrefix: 10.11.0.0/24
+        networkSecurityGroup: App-nsg
+        networkInterfaces: [{name: App-vm, privateIpAddress: 10.11.0.4}]
+      - {name: GatewaySubnet, addressPrefix: 10.11.255.0/27}
+  GW:
+    role: vpn_gateway
+    vnet: VNet1
+    bgpPeeringAddresses: [10.11.255.30]
+  Site:
+    role: onprem
+    asn: 65050
+    bgpPeeringAddress: 10.51.255.254
+    prefixes: [172.20.0.0/24, 172.20.1.0/24, 172.20.2.0/24]
+connections:
+  - {type: site_to_site, gateway: GW, site: Site, enableBgp: true}
+"""
+
+
+async def test_a_withdrawn_range_leaving_its_group_is_diffed_under_one_name(
+    tmp_path: Path,
+) -> None:
+    """Regression: the matrix names an on-prem group by its first range; once that range
+    is withdrawn it is a group of its own, and the rest is named by the next range.  The
+    diff traces both sides on the union of the endpoints, one per name, so it lists the
+    withdrawn range's flows with a verdict on each side (no 'not watched', no flow from a
+    group to a same-named group)."""
+    topology = tmp_path / "split.yaml"
+    topology.write_text(SPLIT)
+    async with await lab_of(topology, "fabric") as lab:
+        await lab.converged()
+        before = lab.snapshot()
+        await lab.withdraw("Site", "172.20.0.0/24")
+        await lab.converged()
+        changes = lab.diff(before, lab.snapshot())
+    assert changes.flows
+    for change in changes.flows:
+        assert change.old is not None, change
+        assert change.new is not None, change
+        assert "Site:172.20.0.0/24" in change.flow, change
+        source, _, destination = change.flow.removesuffix(" Tcp/443").partition(" -> ")
+        assert source != destination
+    reach = changes.flow("Site:172.20.0.0/24 -> VNet1/App Tcp/443")
+    assert reach is not None
+    assert reach.old is not None
+    assert reach.new is not None
+    assert (reach.old.verdict, reach.new.verdict) == ("reachable", "denied")

@@ -78,24 +78,31 @@ class FlowStates:
     """The watched flows of one snapshot, flow name -> :class:`FlowState`, traced on
     first use (a convergence that no diff compares costs no trace).
 
-    ``watched()`` says which flows are watched now (the lab's intents, which a test may
-    set after this snapshot was taken); ``compute(watched)`` traces them on this
-    snapshot's tables.  The answer is kept per watched set."""
+    ``watched()`` says which flows this snapshot watches: the lab's intents (which a test
+    may give after the snapshot was taken), else the endpoints of its reachability
+    matrix; ``compute(watched)`` traces the flows of any such tuple on this snapshot's
+    tables, so that a diff traces both sides on the union of what each watches (an
+    endpoint that exists on one side only is traced, and reported, on the other too).
+    The answer is kept per watched tuple."""
 
-    __slots__ = ("_compute", "_key", "_states")
+    __slots__ = ("_compute", "_states", "_watched")
 
     def __init__(
         self,
-        compute: Callable[[Hashable], Mapping[str, FlowState]],
-        watched: Callable[[], Hashable] = lambda: None,
+        compute: Callable[[tuple[Hashable, ...]], Mapping[str, FlowState]],
+        watched: Callable[[], tuple[Hashable, ...]],
     ) -> None:
         self._compute = compute
-        self._key = watched
-        self._states: dict[Hashable, Mapping[str, FlowState]] = {}
+        self._watched = watched
+        self._states: dict[tuple[Hashable, ...], Mapping[str, FlowState]] = {}
 
-    def states(self) -> Mapping[str, FlowState]:
-        """Every watched flow's state."""
-        key = self._key()
+    def watched(self) -> tuple[Hashable, ...]:
+        """What this snapshot watches (intents or matrix endpoints)."""
+        return self._watched()
+
+    def states(self, watched: tuple[Hashable, ...] | None = None) -> Mapping[str, FlowState]:
+        """The state of every flow of ``watched`` (default: :meth:`watched`)."""
+        key = self.watched() if watched is None else watched
         found = self._states.get(key)
         if found is None:
             found = self._states[key] = self._compute(key)
@@ -259,8 +266,16 @@ def diff(before: LabSnapshot, after: LabSnapshot) -> Diff:
     old, new = _entries(before), _entries(after)
     flows: list[FlowChange] = []
     if before.flows is not None or after.flows is not None:
-        was = {} if before.flows is None else before.flows.states()
-        now = {} if after.flows is None else after.flows.states()
+        watched = tuple(
+            dict.fromkeys(
+                (
+                    *(before.flows.watched() if before.flows else ()),
+                    *(after.flows.watched() if after.flows else ()),
+                )
+            )
+        )
+        was = {} if before.flows is None else before.flows.states(watched)
+        now = {} if after.flows is None else after.flows.states(watched)
         flows = [
             FlowChange(flow=name, old=was.get(name), new=now.get(name))
             for name in sorted(was.keys() | now.keys())

@@ -39,6 +39,7 @@ from bgpemu.azure.traffic.intents import (
 )
 from bgpemu.azure.traffic.matrix import (
     SOURCE_PORT,
+    Endpoint,
     Matrix,
     endpoint_address,
     flow_between,
@@ -93,16 +94,28 @@ def declares_traffic(network: Network) -> bool:
     )
 
 
-def watched_flows(ctx: TrafficContext, intents: Sequence[Intent]) -> dict[str, FlowState]:
-    """The state of every watched flow: each intent's (by its name), else every ordered
-    pair of the reachability matrix's endpoints (``SOURCE -> DESTINATION Tcp/443``)."""
-    if intents:
-        return {
-            r.intent.name: FlowState(verdict=r.actual.value, reason=r.reason, path=r.summary)
-            for r in evaluate_intents(ctx, intents)
-        }
-    endpoints, _ = matrix_endpoints(ctx)
+def watched_flows(
+    ctx: TrafficContext, watched: Sequence[Intent | Endpoint]
+) -> dict[str, FlowState]:
+    """The state of every watched flow: each intent's (by its name), and every ordered
+    pair of the matrix endpoints among ``watched`` (``SOURCE -> DESTINATION Tcp/443``).
+    An endpoint or intent this network no longer holds gets ``no_route`` with why."""
     states: dict[str, FlowState] = {}
+    for intent in (w for w in watched if isinstance(w, Intent)):
+        try:
+            (result,) = evaluate_intents(ctx, [intent])
+        except ValueError as exc:
+            states[intent.name] = FlowState(
+                verdict=Verdict.NO_ROUTE.value, reason=str(exc), path=""
+            )
+        else:
+            states[intent.name] = FlowState(
+                verdict=result.actual.value, reason=result.reason, path=result.summary
+            )
+    # One endpoint per name: the same on-prem group may stand for other ranges on the
+    # other side of a diff; the first seen (the before side's) is traced on both.
+    endpoints = list({w.name: w for w in reversed(watched) if isinstance(w, Endpoint)}.values())
+    endpoints.reverse()
     for source in endpoints:
         for destination in endpoints:
             if source is destination:
@@ -142,11 +155,15 @@ class LabTraffic:
         if not declares_traffic(self.network):
             return None
 
-        def compute(intents: Hashable) -> Mapping[str, FlowState]:
-            assert isinstance(intents, tuple)
-            return watched_flows(lazy.get(), intents)
+        def compute(watched: tuple[Hashable, ...]) -> Mapping[str, FlowState]:
+            return watched_flows(
+                lazy.get(), [w for w in watched if isinstance(w, (Intent, Endpoint))]
+            )
 
-        return FlowStates(compute, lambda: self.intents)
+        def watched() -> tuple[Hashable, ...]:
+            return self.intents or tuple(matrix_endpoints(lazy.get())[0])
+
+        return FlowStates(compute, watched)
 
     def traffic(self) -> TrafficContext:
         """The converged network's traffic index (LabStateError before ``converged()``)."""
