@@ -369,3 +369,79 @@ def test_verify_of_a_missing_intents_file(capsys: pytest.CaptureFixture[str]) ->
     )
     assert status == 2
     assert "/nonexistent/intents.yaml" in err
+
+
+# --------------------------------------------------------------------------- solve
+
+
+@pytest.mark.parametrize(
+    ("solve", "command"),
+    [
+        (
+            ["--trace", "appNic0", "10.1.4.4", "--port", "80", "--full"],
+            ["trace", "appNic0", "10.1.4.4", "--port", "80", "--full"],
+        ),
+        (["--next-hop", "appNic0", "10.1.4.4"], ["next-hop", "appNic0", "10.1.4.4"]),
+        (["--effective-nsg", "nva2Nic"], ["effective-nsg", "nva2Nic"]),
+        (
+            ["--reachability", "--port", "80", "--protocol", "tcp"],
+            ["reachability", "--port", "80", "--protocol", "tcp"],
+        ),
+        (
+            [
+                "--ip-flow",
+                "nva2Nic",
+                "--flow-direction",
+                "Outbound",
+                "--protocol",
+                "TCP",
+                "--local",
+                "10.1.3.4:50000",
+                "--remote",
+                "10.1.4.4:80",
+            ],
+            [
+                "ip-flow",
+                "nva2Nic",
+                "--direction",
+                "Outbound",
+                "--protocol",
+                "TCP",
+                "--local",
+                "10.1.3.4:50000",
+                "--remote",
+                "10.1.4.4:80",
+            ],
+        ),
+    ],
+)
+def test_solve_answers_as_the_traffic_commands_do(
+    capsys: pytest.CaptureFixture[str], solve: list[str], command: list[str]
+) -> None:
+    """``solve TOPOLOGY --trace ...`` is ``trace TOPOLOGY ...``: the same output."""
+    s6 = topology("s6-two-nvas")
+    status, via_solve, _ = run(capsys, "solve", s6, *solve, "-o", "json")
+    assert status == 0
+    status, direct, _ = run(capsys, command[0], s6, *command[1:], "-o", "json")
+    assert status == 0
+    assert json.loads(via_solve) == json.loads(direct)
+
+
+def test_solve_intents_exit_status_is_verify_s(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    intents = tmp_path / "intents.yaml"
+    intents.write_text(INTENTS)
+    status, _, err = run(capsys, "solve", topology("s5-no-udrs"), "--intents", str(intents))
+    assert status == 1
+    assert "violated: " in err
+
+
+def test_solve_traffic_options_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "solve", topology("s2-one-vm"), "--ip-flow", "myVm-nic")
+    assert status == 2
+    assert "--ip-flow NIC needs --flow-direction, --protocol, --local and --remote" in err
+    triangle = str(ROOT / "examples" / "triangle" / "r1.yaml")
+    status, _, err = run(capsys, "solve", "--config", triangle, "--reachability")
+    assert status == 2
+    assert "the traffic answers need a TOPOLOGY file" in err

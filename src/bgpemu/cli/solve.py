@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bgpemu.cli._configs import load_all
 from bgpemu.cli._json_stream import EncodedArray, json_chunks
 from bgpemu.cli._problems import refuse
+from bgpemu.cli._solve_traffic import add_traffic_options, run_traffic, traffic_argv
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.loc_rib import LocRib
@@ -85,6 +86,7 @@ def add_parser(commands: Any) -> None:
         metavar="CIRCUIT[/primary|secondary]",
         help="an ExpressRoute circuit's route table (az network express-route list-route-tables)",
     )
+    add_traffic_options(parser, views)
     parser.add_argument("--peer", metavar="PEER", help="peer IP (gateway) or NVA name (ARS)")
     parser.add_argument(
         "--direction", choices=["learned", "advertised"], default="learned", help="for ARS routes"
@@ -105,6 +107,16 @@ def run(args: argparse.Namespace) -> int:
     if (args.topology is None) == (args.config is None):
         print("error: give either a TOPOLOGY file or --config files", file=sys.stderr)
         return 2
+    try:
+        traffic = traffic_argv(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if traffic is not None:
+        if args.topology is None:
+            print("error: the traffic answers need a TOPOLOGY file", file=sys.stderr)
+            return 2
+        return run_traffic(traffic)
     with daemon_gc():
         if args.config is not None:
             return _run_configs(args)
