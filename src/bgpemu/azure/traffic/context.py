@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bgpemu.azure.model import Network, Nva, OnPrem, RouteTable, Subnet, VNet, VWanHub
 from bgpemu.azure.plan import Plan
@@ -42,6 +42,7 @@ from bgpemu.azure.traffic.nsg import SecurityIndex
 from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from bgpemu.azure.views._lookup import resource_id
 from bgpemu.azure.views.effective import effective_routes
+from bgpemu.azure.views.hub import HubTables
 from bgpemu.rib.route import RibRoute
 from bgpemu.types import prefix_key
 
@@ -199,6 +200,10 @@ class TrafficContext:
     _vnets: dict[str, VNet] = field(default_factory=dict)
     _subnet_of: dict[Position, Subnet] = field(default_factory=dict)
     _used: dict[tuple[Position, EffectiveRoute], RouteUsed] = field(default_factory=dict)
+    _hubs: HubTables | None = None
+    _hub_lpm: dict[tuple[str, str], PrefixTable[tuple[str, dict[str, Any]]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         network = self.network
@@ -367,6 +372,29 @@ class TrafficContext:
                 why=why,
             )
         return used
+
+    def hub_route(
+        self, hub: str, table: str, destination: int
+    ) -> tuple[str, dict[str, Any]] | None:
+        """``(prefix, row)`` of the longest prefix of ``hub``'s route ``table`` holding
+        ``destination`` (a row of :func:`bgpemu.azure.views.hub.hub_routes`, the one
+        place that selects a hub table's routes, §5.3-§5.5); None when none does or the
+        table does not exist."""
+        key = (hub, table)
+        lpm = self._hub_lpm.get(key)
+        if lpm is None:
+            if self._hubs is None:
+                self._hubs = HubTables(self.network, self.plan, self.snapshots)
+            lpm = self._hub_lpm[key] = PrefixTable()
+            try:
+                rows = self._hubs.routes(hub, table)["value"]
+            except KeyError:
+                rows = []
+            for row in rows:
+                for prefix in row["addressPrefixes"]:
+                    lpm.add(prefix, (prefix, row))
+        found = lpm.lookup(destination)
+        return None if found is None else found[1]
 
     def key(self, address: str) -> int:
         """:func:`~bgpemu.azure.traffic.flow.address_value` of ``address``, remembered

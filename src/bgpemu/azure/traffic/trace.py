@@ -34,17 +34,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bgpemu.azure.hubrouting import DEFAULT_TABLE
 from bgpemu.azure.model import (
     ExpressRouteConnection,
     ExpressRouteGateway,
+    HubBgpConnection,
+    HubErConnection,
     HubVnetConnection,
+    HubVpnConnection,
     Peering,
     VpnGateway,
 )
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.firewall import FirewallVerdict
-from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.flow import AddressSet, Flow
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
 from bgpemu.azure.traffic.nsg import evaluate_nsgs
 from bgpemu.azure.traffic.pitfalls import Pitfall, pitfalls
@@ -576,7 +580,10 @@ class _Walker:
         self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, forwarded: bool
     ) -> None:
         """At a gateway instance, MSEE, hub router or on-prem router: its own best paths
-        (§5.2; decision §9.12 for on-prem routers)."""
+        (§5.2; decision §9.12 for on-prem routers).  A vWAN hub router: :meth:`_at_hub`."""
+        if owner.kind is OwnerKind.HUB_ROUTER:
+            self._at_hub(owner, hop, path, forwarded=forwarded)
+            return
         ctx = self.ctx
         speaker = owner.speaker or owner.name
         routes = ctx.forwarding(speaker, self.destination)
@@ -630,8 +637,6 @@ class _Walker:
                     path,
                     forwarded=forwarded,
                 )
-            elif owner.kind is OwnerKind.HUB_ROUTER:
-                self._from_hub(owner, here, forwarded=forwarded)
             else:
                 self._end(
                     (*here, self._unknown(destination)),
@@ -639,24 +644,114 @@ class _Walker:
                     f"{speaker} originates {best.prefix} but forwards no traffic",
                 )
 
-    def _from_hub(self, owner: Owner, path: tuple[Hop, ...], *, forwarded: bool) -> None:
-        """A vWAN hub router delivers into the connected VNet holding the destination
-        (§5.4 [VWAN-ROUTING]; routing intent is not modelled)."""
+    def _at_hub(self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, forwarded: bool) -> None:
+        """At a vWAN hub router: the longest match in the route table associated with the
+        connection the packet came in by (§5.4 [VWAN-ROUTING]: a VNet connection's
+        associated table; a branch's, Default; from a remote hub, Default), as
+        :func:`bgpemu.azure.views.hub.hub_routes` selects it, then on to the connection
+        of its next hop: into a connected VNet (to the NVA its connection's static route
+        names, when the destination lies beyond it), to a VPN site's router, to an
+        ExpressRoute circuit's MSEEs, to a remote hub, or to a BGP-peered NVA.  Routing
+        intent (hub firewalls) is not modelled (§9.10)."""
         ctx = self.ctx
-        position = ctx.position_of(self.destination)
-        vnet = None if position is None else position[0]
-        if vnet is not None and any(
-            c.hub == owner.name and c.vnet == vnet for c in ctx.network.of_type(HubVnetConnection)
-        ):
-            self._to(
-                self.flow.destination, path, via="VNetPeering", from_vnet=None, forwarded=forwarded
+        table = self._ingress_table(owner.name, path)
+        destination = self.flow.destination
+        found = ctx.hub_route(owner.name, table, self.destination)
+        if found is None:
+            self._end(
+                (*path, hop, self._unknown(destination)),
+                Verdict.NO_ROUTE,
+                f"hub {owner.name}'s route table {table} has no route to {destination}",
             )
             return
-        self._end(
-            (*path, self._unknown(self.flow.destination)),
-            Verdict.NO_ROUTE,
-            f"hub {owner.name} has no VNet connection holding {self.flow.destination}",
+        prefix, item = found
+        hop = hop.but(
+            route=RouteUsed(
+                table=f"{owner.name}/{table}",
+                prefix=prefix,
+                next_hop_type=item["nextHopType"],
+                next_hops=tuple(item["nextHops"]),
+                source="VirtualHub",
+                why=f"longest prefix match in {table}, the table associated with the "
+                "connection the packet came in by",
+            )
         )
+        here = (*path, hop)
+        for next_hop in item["nextHops"]:
+            targets = self._hub_targets(owner.name, next_hop, item["routeOrigin"])
+            if targets is None:
+                self._end(
+                    (*here, self._unknown(destination)),
+                    Verdict.NO_ROUTE,
+                    f"hub {owner.name}: next hop {next_hop} is not modelled",
+                )
+                continue
+            for address, via in targets:
+                self._to(address, here, via=via, from_vnet=None, forwarded=forwarded)
+
+    def _ingress_table(self, hub: str, path: tuple[Hop, ...]) -> str:
+        """The route table associated with the connection of ``hub`` the packet came in
+        by (§5.4): the previous hop's VNet's connection, or its branch's; else Default."""
+        previous = path[-1] if path else None
+        network = self.ctx.network
+        if previous is not None:
+            vnet = previous.position[0] if previous.position is not None else None
+            for connection in network.of_type(HubVnetConnection):
+                if connection.hub == hub and connection.vnet == vnet:
+                    return connection.routing.associated_route_table
+            for branch in network.of_type(HubVpnConnection):
+                if branch.hub == hub and branch.site == previous.name:
+                    return branch.routing.associated_route_table
+            for circuit in network.of_type(HubErConnection):
+                if circuit.hub == hub and circuit.circuit == previous.name:
+                    return circuit.routing.associated_route_table
+        return DEFAULT_TABLE
+
+    def _hub_targets(self, hub: str, next_hop: str, origin: str) -> list[tuple[str, str]] | None:
+        """Where a hub route's next hop (a resource id, :func:`views.hub.describe`) leads:
+        ``(address, via)`` pairs; None when the kind is not modelled."""
+        ctx = self.ctx
+        network = ctx.network
+        tail = next_hop.partition("/providers/Microsoft.Network/")[2].split("/")
+        name = tail[-1]
+        if tail[:1] == ["virtualHubs"] and len(tail) == 2:
+            remote = network.node(name)
+            return [(address, "BGP") for address in getattr(remote, "router_ips", ())[:1]]
+        if "hubVirtualNetworkConnections" in tail:
+            connection = next(
+                c for c in network.of_type(HubVnetConnection) if c.hub == hub and c.name == name
+            )
+            inside = ctx.vnets.lookup(self.destination)
+            if inside is None or inside[1] != connection.vnet:
+                for static in connection.static_routes:
+                    if any(
+                        ctx.key(self.flow.destination) in _prefix_set(d)
+                        for d in static.destinations
+                    ):
+                        return [(static.next_hop, "VirtualAppliance")]
+            return [(self.flow.destination, "VNetPeering")]
+        if "bgpConnections" in tail:
+            peering = next(
+                c for c in network.of_type(HubBgpConnection) if c.hub == hub and c.name == name
+            )
+            return [(e.azure_address, "BGP") for e in ctx.plan.of_node(peering.nva)]
+        origin_name = origin.rpartition("/")[2]
+        if tail[:1] == ["vpnGateways"]:
+            site = next(
+                (c.site for c in network.of_type(HubVpnConnection) if c.name == origin_name), None
+            )
+            return (
+                None if site is None else [(e.azure_address, "BGP") for e in ctx.plan.of_node(site)]
+            )
+        if tail[:1] == ["expressRouteGateways"]:
+            circuit = next(
+                (c.circuit for c in network.of_type(HubErConnection) if c.name == origin_name),
+                None,
+            )
+            if circuit is None:
+                return None
+            return [(e.azure_address, "BGP") for e in ctx.plan.of_node(circuit)]
+        return None
 
     # ------------------------------------------------------------------ rules
 
@@ -726,6 +821,10 @@ def _rule_issue(check: RuleCheck) -> Issue:
         type="NetworkSecurityRule",
         context=(("RuleName", check.rule_name.rpartition("/")[2]),),
     )
+
+
+def _prefix_set(prefix: str) -> AddressSet:
+    return AddressSet.of((prefix,))
 
 
 def _peering(ctx: TrafficContext, vnet: str, remote: str) -> Peering | None:

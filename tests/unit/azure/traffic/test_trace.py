@@ -11,7 +11,18 @@ from typing import Any
 
 import pytest
 
-from bgpemu.azure.model import Network, NextHopType, Peering, RouteTable, Subnet, UserRoute, VNet
+from bgpemu.azure.model import (
+    HubStaticRoute,
+    HubVnetConnection,
+    Network,
+    NextHopType,
+    Peering,
+    RouteTable,
+    Subnet,
+    UserRoute,
+    VNet,
+    VWanHub,
+)
 from bgpemu.azure.security import (
     Access,
     AzureFirewall,
@@ -668,3 +679,71 @@ def test_traffic_from_the_sending_vnet_is_not_forwarded_traffic() -> None:
     assert [h.name for h in from_hub.paths[0].hops] == ["hubvm", "nva1", "vm2"]
     assert from_hub.paths[0].verdict is Verdict.REACHABLE
     assert trace(ctx, tcp("10.1.0.4", "10.2.0.4")).verdict is Verdict.DENIED
+
+
+def custom_tables(*, static: bool) -> Network:
+    """topologies/vwan-custom-route-tables.yaml (V1, V2 associated with RT_SHARED and
+    propagating to Default only; the shared VNet S and the branch B reach both) with a VM
+    in every VNet (S's forwards); ``static``: RT_SHARED sends 10.200.0.0/16 to S's
+    connection, whose static route names S's VM as the next hop (§5.3)."""
+    network = load_topology(TOPOLOGIES / "vwan-custom-route-tables.yaml")
+    shared = next(
+        c for c in network.connections if isinstance(c, HubVnetConnection) and c.vnet == "S"
+    )
+    nodes = []
+    for node in network.nodes:
+        if isinstance(node, VNet):
+            subnet = node.subnets[0]
+            address = subnet.address_prefix.split("/")[0].rsplit(".", 1)[0] + ".4"
+            vm = nic(
+                f"{node.name}-vm",
+                node.name,
+                subnet.name,
+                address,
+                enable_ip_forwarding=node.name == "S",
+            )
+            node = replace(node, subnets=(replace(subnet, network_interfaces=(vm,)),))
+        elif isinstance(node, VWanHub) and static:
+            to_shared = HubStaticRoute(
+                name="to-nva", destinations=("10.200.0.0/16",), next_hop=shared.name
+            )
+            node = replace(
+                node,
+                route_tables=tuple(
+                    replace(t, routes=(to_shared,)) if t.name == "RT_SHARED" else t
+                    for t in node.route_tables
+                ),
+            )
+        nodes.append(node)
+    connections = network.connections
+    if static:
+        to_vm = HubStaticRoute(name="nva", destinations=("10.200.0.0/16",), next_hop="10.9.0.4")
+        connections = tuple(
+            replace(c, static_routes=(to_vm,)) if c is shared else c for c in connections
+        )
+    return replace(network, nodes=tuple(nodes), connections=connections)
+
+
+def test_vwan_hub_forwards_by_the_ingress_connections_route_table() -> None:
+    """§5.4 [VWAN-ROUTING]: the hub looks the destination up in the table associated with
+    the connection the packet came in by: V1 (RT_SHARED) reaches S and B but not V2;
+    B (Default) reaches V2; a static route of RT_SHARED leads through S's connection to
+    the VM its static route names."""
+    ctx = context(custom_tables(static=False))
+    assert trace(ctx, tcp("10.1.0.4", "10.2.0.4")).verdict is Verdict.DROPPED_NONE_ROUTE
+    to_shared = trace(ctx, tcp("10.1.0.4", "10.9.0.4"))
+    assert to_shared.verdict is Verdict.REACHABLE
+    hub_hop = to_shared.paths[0].hops[1]
+    assert hub_hop.route is not None
+    assert (hub_hop.name, hub_hop.route.table) == ("hub", "hub/RT_SHARED")
+    from_branch = trace(ctx, tcp("10.50.0.10", "10.2.0.4"))
+    assert from_branch.verdict is Verdict.REACHABLE
+    assert [h.route.table for h in from_branch.paths[0].hops if h.name == "hub" and h.route] == [
+        "hub/defaultRouteTable"
+    ]
+    chained = trace(context(custom_tables(static=True)), tcp("10.1.0.4", "10.200.0.1"))
+    assert [(h.type.value, h.name) for h in chained.paths[0].hops[:3]] == [
+        ("Source", "V1-vm"),
+        ("VirtualHub", "hub"),
+        ("VirtualAppliance", "S-vm"),
+    ]
