@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from bgpemu.lab.traffic import Intents
 from bgpemu.observe.mqtt import Observer, send_control
 from bgpemu.observe.payloads import control_payload
 from bgpemu.topology import load_topology
+from tests.cli_process import bgpemu_env
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
 from tests.lab.publishing import publishing
@@ -247,3 +250,76 @@ async def test_the_commands_ask_a_running_lab_and_print_alike(mosquitto: Mosquit
         assert (status, err) == (2, "error: --local: 'x' is not a port number\n")
         status, _, err = await _cli("next-hop", str(TOPOLOGY), "VM1", "1.1.1.1", *target)
         assert (status, err) == (2, "error: give TOPOLOGY or --lab, not both\n")
+
+
+INTENTS_FILE = """\
+intents:
+  - {name: vm1-to-siteb, source: VM1, destination: 10.2.0.10, port: 443, expect: reachable}
+  - {name: siteb-to-vm1-ssh, source: 10.2.0.10, destination: VM1, port: 22, expect: denied}
+"""
+
+
+def _lab_up(state: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bgpemu", "lab", "up", str(TOPOLOGY), *argv],
+        env=bgpemu_env(state),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_lab_up_with_intents_publishes_their_verdicts(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    intents = tmp_path / "intents.yaml"
+    intents.write_text(INTENTS_FILE)
+    run = await asyncio.to_thread(
+        _lab_up,
+        tmp_path / "state",
+        "--mqtt",
+        mosquitto.url,
+        "--port",
+        str(free_port("127.0.10.1")),
+        "--processes",
+        "1",
+        "--exit-after-converged",
+        "--intents",
+        str(intents),
+    )
+    assert run.returncode == 0, run.stderr
+    async with Observer(mosquitto.url, lab="lab-vpn-site") as observer:
+        topic = "bgpemu/v1/lab-vpn-site/traffic/intents"
+        await observer.wait_for(lambda: topic in observer.documents, 30)
+        document = observer.documents[topic]
+        validate(CHECKERS, document)
+        assert document["data"]["file"] == str(intents)
+        assert [(i["name"], i["actual"], i["ok"]) for i in document["data"]["intents"]] == [
+            ("vm1-to-siteb", "reachable", True),
+            ("siteb-to-vm1-ssh", "reachable", False),
+        ]
+
+
+def test_lab_up_refuses_bad_intents_before_starting(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "intents:\n  - {name: a, source: VM1, destination: VM9, port: 443, expect: reachable}\n"
+    )
+    run = _lab_up(tmp_path / "state", "--no-mqtt", "--intents", str(bad))
+    assert (run.returncode, run.stderr) == (
+        2,
+        "error: --intents publishes on MQTT: not with --no-mqtt\n",
+    )
+    url = mosquitto.url
+    port = str(free_port("127.0.10.1"))
+    run = _lab_up(tmp_path / "state", "--mqtt", url, "--intents", str(bad), "--port", port)
+    assert run.returncode == 2
+    assert f"{bad}:2: intents[0].destination: " in run.stderr
+    assert "'VM9'" in run.stderr
+    assert run.stderr.endswith("1 problem(s) found; nothing was started.\n")
+    bad.write_text("intents:\n  - {name: a, source: VM1}\n")
+    run = _lab_up(tmp_path / "state", "--mqtt", url, "--intents", str(bad))
+    assert run.returncode == 2
+    assert "intents[0]" in run.stderr
+    assert "nothing was started." in run.stderr

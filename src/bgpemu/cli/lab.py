@@ -84,6 +84,14 @@ def add_parser(commands: Any) -> None:
         "--no-mqtt", action="store_true", help="publish nothing (no broker, no embedded broker)"
     )
     up.add_argument(
+        "--intents",
+        metavar="FILE",
+        help=(
+            "intents file (expected verdicts, as bgpemu verify): checked after every "
+            "convergence, published on traffic/intents, changed verdicts announced on events"
+        ),
+    )
+    up.add_argument(
         "--only",
         action="append",
         metavar="SPEAKER",
@@ -105,6 +113,18 @@ def _up(args: argparse.Namespace) -> int:
         network = load_topology(args.topology)
     except ConfigError as exc:
         return refuse(exc.problems, "started")
+    args.intent_set = None
+    if args.intents is not None:
+        from bgpemu.lab.traffic import Intents
+        from bgpemu.topology.intent_file import load_intents
+
+        if args.no_mqtt:
+            print("error: --intents publishes on MQTT: not with --no-mqtt", file=sys.stderr)
+            return 2
+        try:
+            args.intent_set = Intents(args.intents, tuple(load_intents(args.intents)))
+        except ConfigError as exc:
+            return refuse(exc.problems, "started")
     args.topology_path = os.path.abspath(args.topology)
     return asyncio.run(_run_lab(args, network))
 
@@ -277,6 +297,12 @@ async def _start_lab(
     except LabError as exc:
         print(f"error: {exc}; nothing was started.", file=sys.stderr)
         return 2
+    if args.intent_set is not None:
+        from bgpemu.lab.traffic import intents_problems
+
+        problems = intents_problems(network, lab.plan, args.intent_set)
+        if problems:
+            return refuse(problems, "started")
     started = time.monotonic()
     try:
         await lab.start()
@@ -291,7 +317,10 @@ async def _start_lab(
             from bgpemu.lab.publish import publish_lab
 
             publisher = tg.create_task(
-                publish_lab(lab, args.broker, started, published, stopping), name="lab mqtt"
+                publish_lab(
+                    lab, args.broker, started, published, stopping, intents=args.intent_set
+                ),
+                name="lab mqtt",
             )
         else:
             published.set()

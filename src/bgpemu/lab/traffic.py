@@ -30,8 +30,9 @@ from typing import Any
 from bgpemu.azure.model import Network, VNet
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.traffic.context import TrafficContext
-from bgpemu.azure.traffic.intents import Intent, evaluate_intents
+from bgpemu.azure.traffic.intents import Intent, check_intents, evaluate_intents
 from bgpemu.azure.traffic.matrix import reachability_matrix
+from bgpemu.errors import ConfigProblem
 from bgpemu.lab.supervisor import TcpLab
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "TrafficDocuments",
     "declares_traffic",
     "intent_changes",
+    "intents_problems",
 ]
 
 
@@ -150,6 +152,14 @@ def traffic_documents(ctx: TrafficContext, intents: Intents | None) -> TrafficDo
         outcomes = intent_outcomes(ctx, intents)
         views["intents"] = intents_document(intents, outcomes)
     return TrafficDocuments(views, outcomes)
+
+
+def intents_problems(network: Network, plan: Plan, intents: Intents) -> list[ConfigProblem]:
+    """Every source or destination of ``intents`` that names nothing in ``network`` (an
+    interface, NVA, firewall, gateway, subnet or on-prem range), before the lab starts
+    (``lab up --intents``: nothing is started then); the addresses do not depend on routes.
+    """
+    return check_intents(TrafficContext(network, plan, {}), intents.intents)
 
 
 class ConvergedTraffic:
