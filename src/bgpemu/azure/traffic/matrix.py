@@ -385,7 +385,9 @@ def _pair(
     else:
         target = destination.address
         weight = source.weight * destination.weight
-    answer = _trace(ctx, flow_between(protocol, source.address, target, port))
+    # The addresses are normal already (owners', first hosts): no Flow.parse per pair.
+    ports = (0, 0) if protocol in PORTLESS else (SOURCE_PORT, port)
+    answer = _trace(ctx, Flow(protocol, source.address, ports[0], target, ports[1]))
     if answer is None:
         return Pair(
             source=source.name,
