@@ -14,7 +14,7 @@ from bgpemu.azure.model import VNet
 from bgpemu.azure.security import NetworkInterface
 from bgpemu.azure.traffic.hops import Verdict
 from bgpemu.lab.engine import ENGINES
-from bgpemu.testing import Lab, LabInputError
+from bgpemu.testing import Lab, LabInputError, LabStateError
 from tests.testing.traffic_helpers import DATA, check_golden, lab_of
 
 pytestmark = pytest.mark.parametrize("engine", ENGINES)
@@ -164,6 +164,25 @@ async def test_s3_deny_rule_in_a_acts_on_the_peer_and_replies_pass(engine: str) 
     assert allowed.reply_paths
     assert all(p.verdict is Verdict.REACHABLE for p in allowed.reply_paths)
     check_golden("lab-s3-peered-vnets-deny", {"bToA": denied.to_json(), "aToB": allowed.to_json()})
+
+
+async def test_s3_effective_security_rules_expand_the_peer(engine: str) -> None:
+    """§8 S3 / §4.1: A's subnet NSG lists its Deny first, and VirtualNetwork expands to
+    A's range, the peer's and 168.63.129.16/32 (§3.1)."""
+    async with await lab_of("s3-peered-vnets-deny.yaml", engine) as lab:
+        await lab.converged()
+        answer = lab.effective_security_rules("VM-A-nic")
+        assert lab.effective_security_rules("10.0.0.4") == answer  # by address too
+    (entry,) = answer["value"]
+    assert "subnet" in entry["association"]
+    rules = entry["effectiveSecurityRules"]
+    assert rules[0]["name"] == "securityRules/Deny-VNetB-In"
+    allow_vnet = next(r for r in rules if r["name"] == "defaultSecurityRules/AllowVnetInBound")
+    assert sorted(allow_vnet["expandedSourceAddressPrefix"]) == [
+        "10.0.0.0/16",
+        "10.1.0.0/16",
+        "168.63.129.16/32",
+    ]
 
 
 async def test_seed_note_an_nsg_acts_on_peered_traffic_as_on_local_traffic(engine: str) -> None:
@@ -380,3 +399,13 @@ async def test_unknown_names_and_addresses_are_named(engine: str) -> None:
             lab.ip_flow("VM1-nic", "10.2.1.4", port=443, direction="Sideways")
         with pytest.raises(LabInputError, match="verdict"):
             lab.assert_verdict("VM1-nic", "VM2-nic", "maybe", port=443)
+        with pytest.raises(LabInputError, match="port"):
+            lab.trace("VM1-nic", "VM2-nic", port=70000)
+        # Answers are those of the last convergence: none between a change and the next.
+        await lab.edit_topology(
+            "remove_route", {"vnet": "Spoke1", "routeTable": "to-spoke2", "name": "spoke2-via-nva"}
+        )
+        with pytest.raises(LabStateError):
+            lab.trace("VM1-nic", "VM2-nic", port=443)
+        await lab.converged()
+        assert lab.trace("VM1-nic", "VM2-nic", port=443).verdict is Verdict.DROPPED_NONE_ROUTE
