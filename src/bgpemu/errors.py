@@ -25,6 +25,9 @@ Hierarchy::
     ├── ConvergenceError        fabric.fabric: virtual time ran out before idle
     ├── CompileError            azure.plan: a network that cannot be compiled into a
     │                           Plan (compile_network); also ValueError
+    ├── UnknownAddressError     azure.traffic.trace: a flow from or to an address no
+    │                           interface, appliance, gateway or on-prem range holds;
+    │                           also ValueError
     ├── ObserveError            observe.errors: MQTT observation and publication
     │   ├── TopicError          a name that cannot be one topic level; also ValueError
     │   ├── MqttUrlError        a broker URL that does not parse; also ValueError

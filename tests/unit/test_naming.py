@@ -43,6 +43,11 @@ REPEATED = frozenset(
         frozenset({"cli/lab.py", "testing/lab.py"}),
         frozenset({"lab/control.py", "observe/mqtt/control.py"}),
         frozenset({"azure/roles/vwan.py", "topology/checks/vwan.py"}),
+        frozenset({"azure/security.py", "topology/security.py", "topology/checks/security.py"}),
+        frozenset({"cli/traffic.py", "lab/traffic.py", "testing/traffic.py"}),
+        frozenset(
+            {"azure/traffic/firewall.py", "topology/firewall.py", "topology/checks/firewall.py"}
+        ),
     }
 )
 """The modules (relative to ``src/bgpemu``) that may share a file name, each set whole."""

@@ -122,7 +122,7 @@ def test_a_bad_route_is_refused_in_the_topology_file_s_words(text: str, problem:
     assert [str(p) for p in info.value.problems] == [f"s.yaml: {problem}"]
 
 
-def test_a_neighbour_s_knobs_are_its_named_import_and_export_policies() -> None:
+def test_a_neighbor_s_knobs_are_its_named_import_and_export_policies() -> None:
     from bgpemu.policy import Prepend, Result, RoutePolicy, SetLocalPref, SetMed, Statement
 
     spec = parse_speaker_config(
