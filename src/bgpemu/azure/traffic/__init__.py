@@ -12,7 +12,7 @@ Azure views': the network, the plan and the routers' snapshots.
 - :mod:`.context`: the converged network indexed once for traffic questions (owners of
   addresses, on-prem hosts, per-subnet effective routes and tags).
 - :mod:`.nexthop`: next hop (§4.3, decision §9.4).
-- :mod:`.hops`, :mod:`.trace`: a flow traced hop by hop, its reply too (§5), and the
-  connection troubleshoot answer (§4.4, decisions §9.5, §9.6, §9.11, §9.12).
+- :mod:`.hops`, :mod:`.walk`, :mod:`.trace`: a flow traced hop by hop, its reply too
+  (§5), and the connection troubleshoot answer (§4.4, decisions §9.5, §9.6, §9.11, §9.12).
 - :mod:`.pitfalls`: the pitfalls of §6 a trace shows, as warnings.
 """
