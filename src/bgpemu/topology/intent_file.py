@@ -81,6 +81,10 @@ def _problems_of(exc: ValidationError) -> list[tuple[Path, str, str]]:
         if item["type"] == "extra_forbidden":
             message = f"unknown field {path[-1]!r}"
             hint = f"fields here: {', '.join(_fields())}" if len(path) > 1 else "only 'intents'"
+        elif item["type"] == "model_type":
+            what = "an intent" if len(path) > 1 else "the file"
+            message = f"{what} must be a mapping, not {type(item['input']).__name__}"
+            hint = f"fields: {', '.join(_fields())}" if len(path) > 1 else "'intents: [...]'"
         elif item["type"] == "missing":
             message = "required field is missing"
             hint = f"add {path[-1]!r}; {_DOCS}"

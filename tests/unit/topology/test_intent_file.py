@@ -108,6 +108,10 @@ def test_duplicate_names_and_missing_ports_once_the_schema_passes() -> None:
         ("intents: []\n", "f.yaml:1: intents: List should have at least 1 item"),
         ("intents: []\nintents: []\n", "f.yaml:2: intents: 'intents' is defined twice"),
         ("a: &a [*a]\n", "f.yaml:1: "),
+        (
+            "intents:\n  - 5\n",
+            "f.yaml:2: intents[0]: an intent must be a mapping, not int (hint: fields: name,",
+        ),
     ],
 )
 def test_hostile_or_empty_files_are_refused_clearly(text: str, expected: str) -> None:
