@@ -37,8 +37,8 @@ from bgpemu.azure.security import (
     NetworkSecurityGroup,
     SecurityRule,
 )
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.trace import trace
 
 

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _lab.generators import hub_spoke, vwan_standard
 
 from bgpemu.azure.converge import Solution, solve
-from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.matrix import flow_between, reachability_matrix
 from bgpemu.azure.traffic.trace import trace
 from bgpemu.topology import parse_topology

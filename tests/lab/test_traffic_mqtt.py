@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bgpemu.azure.converge import solve
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.intents import Intent
 from bgpemu.azure.traffic.matrix import reachability_matrix
 from bgpemu.azure.traffic.trace import trace

@@ -32,9 +32,9 @@ from bgpemu.azure.security import (
     Protocol,
     SecurityRule,
 )
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Verdict
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.trace import Trace, trace
 from bgpemu.topology import load_topology
 from tests.testing.traffic_helpers import DATA, SCENARIOS

@@ -6,7 +6,7 @@
 
 Each loads the topology (every problem at once, exit 2), converges it once in virtual
 time (:func:`bgpemu.azure.converge.solve`, the same answer as ``bgpemu solve``), indexes
-it once (:class:`~bgpemu.azure.traffic.context.TrafficContext`) and prints one answer of
+it once (:class:`~bgpemu.azure.traffic.index.TrafficContext`) and prints one answer of
 :mod:`bgpemu.azure.traffic`: ``--query`` (JMESPath) then ``-o table|json|yaml``, as the
 observer commands do (:mod:`._observe_render`).  These are top-level commands, not
 ``solve`` flags, so that each keeps its own arguments (``ip-flow`` takes az's
@@ -251,7 +251,7 @@ def _verify(args: argparse.Namespace, ctx: Any) -> tuple[Any, Callable[[Any], st
 def _run(args: argparse.Namespace) -> int:
     """Load, converge, index, answer, print (module docstring for the exit status)."""
     from bgpemu.azure.converge import solve
-    from bgpemu.azure.traffic.context import TrafficContext
+    from bgpemu.azure.traffic.index import TrafficContext
     from bgpemu.cli._observe_mqtt import UsageError
     from bgpemu.cli._observe_render import emit
     from bgpemu.fabric import ConvergenceError

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bgpemu.azure.security import Direction
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import FLOW_PROTOCOLS, Flow, address_value
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.matrix import (
     PORTLESS,
     SOURCE_PORT,

@@ -1,7 +1,7 @@
 """The running lab's traffic answers (issue 14): what it publishes after each convergence,
 and the context its traffic questions are answered from.
 
-:class:`ConvergedTraffic` keeps one :class:`~bgpemu.azure.traffic.context.TrafficContext` per
+:class:`ConvergedTraffic` keeps one :class:`~bgpemu.azure.traffic.index.TrafficContext` per
 convergence of the lab (its ``version``), made from the lab's network, plan and the Loc-RIBs
 of every speaker (on-prem routers forward by theirs, decision §9.12 of
 ``shared/azure-traffic.md``), the inputs ``bgpemu solve`` and the testing API answer from.
@@ -29,7 +29,7 @@ from typing import Any
 
 from bgpemu.azure.model import Network, VNet
 from bgpemu.azure.plan import Plan
-from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.intents import Intent, check_intents, evaluate_intents
 from bgpemu.azure.traffic.matrix import reachability_matrix
 from bgpemu.errors import ConfigProblem

@@ -5,7 +5,7 @@ readable assertions over the lab's converged network, in either engine.
 pure function of ``bgpemu.azure.traffic`` applied to the lab's current network, plan and
 router snapshots as of the last ``await lab.converged()`` (the inputs the Azure views
 take, so the fabric and the TCP lab answer alike); the
-:class:`~bgpemu.azure.traffic.context.TrafficContext` is built once per convergence and
+:class:`~bgpemu.azure.traffic.index.TrafficContext` is built once per convergence and
 kept for every question asked of it.
 
 Sources and destinations are addresses, interface, NVA or firewall names, or
@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bgpemu.azure.security import Direction
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Hop, Verdict
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.intents import (
     Intent,
     IntentResult,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bgpemu.azure.converge import solve
 from bgpemu.azure.model import Network
-from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.intents import Intent
 from bgpemu.lab.traffic import Intents, declares_traffic, intent_changes, traffic_documents
 from bgpemu.topology import load_topology

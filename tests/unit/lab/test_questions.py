@@ -11,8 +11,8 @@ import pytest
 
 from bgpemu.azure.converge import solve
 from bgpemu.azure.security import Direction
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import trace

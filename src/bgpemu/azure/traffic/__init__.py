@@ -9,7 +9,7 @@ Azure views': the network, the plan and the routers' snapshots.
   IP flow verify (§4.2).
 - :mod:`.firewall`: Azure Firewall's decision for one flow at L3/L4 (§7, decisions §9.8
   and §9.9).
-- :mod:`.context`: the converged network indexed once for traffic questions (owners of
+- :mod:`.index`: the converged network indexed once for traffic questions (owners of
   addresses, on-prem hosts, per-subnet effective routes and tags).
 - :mod:`.nexthop`: next hop (§4.3, decision §9.4).
 - :mod:`.hops`, :mod:`.walk`, :mod:`.trace`: a flow traced hop by hop, its reply too

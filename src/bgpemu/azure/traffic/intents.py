@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.hops import Verdict
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.matrix import flow_between, resolve_endpoint
 from bgpemu.azure.traffic.trace import Trace, trace
 from bgpemu.errors import ConfigProblem

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.model import OnPrem, VNet
-from bgpemu.azure.traffic.context import Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.flow import AddressSet, Flow, address_value
 from bgpemu.azure.traffic.hops import Verdict
+from bgpemu.azure.traffic.index import Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
 
 __all__ = [

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import address_value
+from bgpemu.azure.traffic.index import TrafficContext
 
 __all__ = ["next_hop"]
 

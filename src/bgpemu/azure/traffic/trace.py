@@ -34,9 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import TracePath, Verdict
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.pitfalls import Pitfall, pitfalls
 from bgpemu.azure.traffic.walk import MAX_HOPS, UnknownAddressError, Walker
 

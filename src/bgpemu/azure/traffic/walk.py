@@ -18,10 +18,10 @@ from bgpemu.azure.model import (
     VpnGateway,
 )
 from bgpemu.azure.security import Direction
-from bgpemu.azure.traffic.context import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.firewall import FirewallVerdict
 from bgpemu.azure.traffic.flow import AddressSet, Flow
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
+from bgpemu.azure.traffic.index import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.nsg import evaluate_nsgs
 from bgpemu.azure.views.sources import gateway_vnet
 from bgpemu.errors import BgpEmuError
@@ -309,12 +309,12 @@ class Walker:
         }
         for gateway in network.of_type(ExpressRouteGateway):
             if gateway.vnet == serving and gateway.name in linked:
-                owner = self.ctx.owner(self.ctx.key(gateway.bgp_address))
+                owner = self.ctx.owner(self.ctx.key(gateway.bgp_peering_address))
                 return (
                     Hop(
                         type=HopType.VIRTUAL_NETWORK_GATEWAY,
                         name=gateway.name,
-                        address=gateway.bgp_address,
+                        address=gateway.bgp_peering_address,
                         resource_id="Unknown" if owner is None else owner.resource_id,
                     ),
                 )

@@ -23,7 +23,7 @@ from bgpemu.azure.security import (
     Protocol,
     SecurityRule,
 )
-from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
 from tests.unit.azure.scenarios import scenario5
 
 

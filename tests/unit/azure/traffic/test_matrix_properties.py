@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bgpemu.azure.converge import Solution, solve
 from bgpemu.azure.model import Network, Subnet, VNet
 from bgpemu.azure.security import Access, Direction, NetworkSecurityGroup, SecurityRule
-from bgpemu.azure.traffic.context import TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.matrix import reachability_matrix
 from tests.unit.azure.scenarios import scenario1
 from tests.unit.azure.traffic.networks import nic

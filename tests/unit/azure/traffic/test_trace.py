@@ -35,9 +35,9 @@ from bgpemu.azure.security import (
     NetworkSecurityGroup,
     SecurityRule,
 )
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import HopType, Verdict
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
 from bgpemu.topology import load_topology
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6

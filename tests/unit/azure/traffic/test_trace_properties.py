@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bgpemu.azure.model import Network, NextHopType, RouteTable, Subnet, UserRoute, VNet
-from bgpemu.azure.traffic.context import TrafficContext
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Verdict
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.trace import trace
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
 
