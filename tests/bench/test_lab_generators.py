@@ -48,7 +48,7 @@ def test_vwan_branches_announce_distinct_prefixes_with_distinct_asns() -> None:
     sites = network.of_type(OnPrem)
     assert len(sites) == 6
     assert len({site.asn for site in sites}) == 6
-    assert len({site.bgp_address for site in sites}) == 6
+    assert len({site.bgp_peering_address for site in sites}) == 6
     prefixes = [a.prefix for site in sites for a in site.announcements]
     assert len(prefixes) == len(set(prefixes)) == 30
     assert all(p.endswith("/24") for p in prefixes)

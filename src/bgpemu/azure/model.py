@@ -211,7 +211,7 @@ class OnPrem:
 
     name: str
     asn: int
-    bgp_address: str
+    bgp_peering_address: str
     """The router's BGP peer IP as Azure sees it (LNG ``bgpPeeringAddress``, §3.1)."""
     router_id: str
     announcements: tuple[Announcement, ...] = ()
@@ -263,7 +263,7 @@ class ExpressRouteGateway:
     name: str
     vnet: str
     asn: int = AZURE_ASN
-    bgp_address: str
+    bgp_peering_address: str
     allow_remote_vnet_traffic: bool = False
     """"Allow traffic from remote virtual networks" (off by default on new gateways)."""
 

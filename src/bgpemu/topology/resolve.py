@@ -285,7 +285,7 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
         return m.OnPrem(
             name=name,
             asn=node.asn,
-            bgp_address=node.bgp_peering_address,
+            bgp_peering_address=node.bgp_peering_address,
             router_id=node.router_id or node.bgp_peering_address,
             announcements=_announcements(node.prefixes),
             external=node.external is not None,
@@ -309,7 +309,8 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
         return m.ExpressRouteGateway(
             name=name,
             vnet=node.vnet,
-            bgp_address=node.bgp_peering_address or _offset(vnets, node.vnet, "GatewaySubnet", 6),
+            bgp_peering_address=node.bgp_peering_address
+            or _offset(vnets, node.vnet, "GatewaySubnet", 6),
             allow_remote_vnet_traffic=node.allow_remote_vnet_traffic,
         )
     if isinstance(node, ExpressRouteCircuitModel):

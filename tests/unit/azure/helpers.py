@@ -141,7 +141,7 @@ def site(name: str, asn: int, address: str, *prefixes: str) -> OnPrem:
     return OnPrem(
         name=name,
         asn=asn,
-        bgp_address=address,
+        bgp_peering_address=address,
         router_id=address,
         announcements=tuple(Announcement(prefix=p) for p in prefixes),
     )

@@ -83,7 +83,7 @@ def scenario5() -> Network:
                 address_space=("10.17.11.128/26",),
                 peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
             ),
-            ExpressRouteGateway(name="ergw", vnet="hub", bgp_address="10.17.11.70"),
+            ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.17.11.70"),
             VpnGateway(
                 name="vpngw",
                 vnet="hub",
@@ -160,7 +160,7 @@ def scenario9(branch_to_branch: bool, *extra: Nva) -> Network:
                 addresses=("10.1.255.4", "10.1.255.5"),
                 allow_branch_to_branch_traffic=branch_to_branch,
             ),
-            ExpressRouteGateway(name="ergw", vnet="hub", bgp_address="10.1.254.4"),
+            ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.1.254.4"),
             site("onprem2", 65020, "192.168.2.17", "10.2.0.0/16"),
             ExpressRouteCircuit(
                 name="er",

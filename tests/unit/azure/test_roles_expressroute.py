@@ -99,18 +99,18 @@ def two_circuits(weight1: int, weight2: int, prepend2: int = 0) -> Network:
         name="w",
         nodes=(
             VNet(name="v", address_space=("10.0.0.0/16",)),
-            ExpressRouteGateway(name="ergw", vnet="v", bgp_address="10.0.255.4"),
+            ExpressRouteGateway(name="ergw", vnet="v", bgp_peering_address="10.0.255.4"),
             OnPrem(
                 name="dc1",
                 asn=65001,
-                bgp_address="192.168.1.17",
+                bgp_peering_address="192.168.1.17",
                 router_id="192.168.1.17",
                 announcements=(Announcement(prefix="172.16.0.0/16", as_path_prepend=3),),
             ),
             OnPrem(
                 name="dc2",
                 asn=65002,
-                bgp_address="192.168.2.17",
+                bgp_peering_address="192.168.2.17",
                 router_id="192.168.2.17",
                 announcements=(Announcement(prefix="172.16.0.0/16", as_path_prepend=prepend2),),
             ),
@@ -164,12 +164,23 @@ def test_remote_vnet_traffic_through_shared_circuit() -> None:
                 VNet(name="v1", address_space=("10.1.0.0/16",)),
                 VNet(name="v2", address_space=("10.2.0.0/16",)),
                 ExpressRouteGateway(
-                    name="g1", vnet="v1", bgp_address="10.1.255.4", allow_remote_vnet_traffic=allow
+                    name="g1",
+                    vnet="v1",
+                    bgp_peering_address="10.1.255.4",
+                    allow_remote_vnet_traffic=allow,
                 ),
                 ExpressRouteGateway(
-                    name="g2", vnet="v2", bgp_address="10.2.255.4", allow_remote_vnet_traffic=allow
+                    name="g2",
+                    vnet="v2",
+                    bgp_peering_address="10.2.255.4",
+                    allow_remote_vnet_traffic=allow,
                 ),
-                OnPrem(name="dc", asn=65020, bgp_address="192.168.1.17", router_id="192.168.1.17"),
+                OnPrem(
+                    name="dc",
+                    asn=65020,
+                    bgp_peering_address="192.168.1.17",
+                    router_id="192.168.1.17",
+                ),
                 circuit("er", "dc", 1),
             ),
             connections=(
@@ -191,7 +202,7 @@ def test_ipvpn_provider_asn_in_path() -> None:
         name="ipvpn",
         nodes=(
             VNet(name="v", address_space=("10.0.0.0/16",)),
-            ExpressRouteGateway(name="ergw", vnet="v", bgp_address="10.0.255.4"),
+            ExpressRouteGateway(name="ergw", vnet="v", bgp_peering_address="10.0.255.4"),
             site("branch", 65030, "172.31.0.1", "10.30.0.0/16"),
             circuit("er", "branch", 3, connectivity=Connectivity.IPVPN, provider_asn=7018),
         ),

@@ -79,7 +79,7 @@ def test_external_on_prem_is_an_endpoint_without_speaker() -> None:
         OnPrem(
             name="Site5",
             asn=65050,
-            bgp_address="10.51.255.254",
+            bgp_peering_address="10.51.255.254",
             router_id="10.51.255.254",
             external=True,
             external_port=1790,

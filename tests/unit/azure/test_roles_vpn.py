@@ -59,7 +59,7 @@ def test_scenario1_default_route_accepted_not_readvertised() -> None:
         name=network.name,
         nodes=(
             *network.nodes,
-            OnPrem(name="Site6", asn=65060, bgp_address="10.61.0.1", router_id="10.61.0.1"),
+            OnPrem(name="Site6", asn=65060, bgp_peering_address="10.61.0.1", router_id="10.61.0.1"),
         ),
         connections=(
             *network.connections,
@@ -170,7 +170,9 @@ def test_active_active_two_instances_and_ecmp_on_prem() -> None:
                 active_active=True,
                 bgp_addresses=("10.17.11.76", "10.17.11.77"),
             ),
-            OnPrem(name="fw", asn=65020, bgp_address="192.168.11.88", router_id="192.168.11.88"),
+            OnPrem(
+                name="fw", asn=65020, bgp_peering_address="192.168.11.88", router_id="192.168.11.88"
+            ),
         ),
         connections=(SiteToSite(name="c", gateway="gw", site="fw"),),
     )
@@ -216,7 +218,9 @@ def test_vnet_to_vnet_bgp_transit_to_site() -> None:
 def test_apipa_site_makes_the_gateway_passive() -> None:
     network = scenario1()
     nodes = tuple(
-        OnPrem(name="Site5", asn=65050, bgp_address="169.254.21.1", router_id="10.51.255.254")
+        OnPrem(
+            name="Site5", asn=65050, bgp_peering_address="169.254.21.1", router_id="10.51.255.254"
+        )
         if n.name == "Site5"
         else n
         for n in network.nodes

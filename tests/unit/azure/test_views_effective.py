@@ -141,7 +141,9 @@ def test_peering_routes_need_both_sides() -> None:
 
 
 def test_unknown_vnet_subnet_and_wrong_kind_raise_key_error_naming_them() -> None:
-    net = _net(_vnet(), OnPrem(name="op", asn=65001, bgp_address="1.1.1.1", router_id="1.1.1.1"))
+    net = _net(
+        _vnet(), OnPrem(name="op", asn=65001, bgp_peering_address="1.1.1.1", router_id="1.1.1.1")
+    )
     with pytest.raises(KeyError, match="nope"):
         effective_routes(net, plan_of(), {}, "nope", "s")
     with pytest.raises(KeyError, match="ghost"):
@@ -197,7 +199,7 @@ def test_vnet_wide_table_has_no_udrs() -> None:
 VPN = VpnGateway(
     name="gw", vnet="v", active_active=True, bgp_addresses=("10.1.255.4", "10.1.255.5")
 )
-SITE = OnPrem(name="site", asn=65001, bgp_address="172.20.0.1", router_id="172.20.0.1")
+SITE = OnPrem(name="site", asn=65001, bgp_peering_address="172.20.0.1", router_id="172.20.0.1")
 VPN_PLAN = (
     endpoint("gw.0", "gw", "vpn_gateway", "10.1.255.4", 65515, 0),
     endpoint("gw.1", "gw", "vpn_gateway", "10.1.255.5", 65515, 1),
@@ -309,7 +311,7 @@ def test_shorter_as_path_instance_only_when_instances_differ() -> None:
 
 # --------------------------------------------------------------------------- ER / ARS choice
 
-ERGW = ExpressRouteGateway(name="ergw", vnet="hub", bgp_address="10.0.255.6")
+ERGW = ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.0.255.6")
 VPN_HUB = VpnGateway(name="vpngw", vnet="hub", bgp_addresses=("10.0.255.4",))
 ARS = RouteServer(name="ars", vnet="hub", addresses=("10.0.254.4", "10.0.254.5"))
 HUB_PLAN = (

@@ -79,8 +79,8 @@ def _network(
             VNet(name="v1", address_space=("10.1.0.0/24",)),
             VNet(name="v2", address_space=("10.2.0.0/24",)),
             VNet(name="v3", address_space=("10.3.0.0/24",)),
-            OnPrem(name="b1", asn=65001, bgp_address="10.100.0.1", router_id="10.100.0.1"),
-            OnPrem(name="b2", asn=65002, bgp_address="10.200.0.1", router_id="10.200.0.1"),
+            OnPrem(name="b1", asn=65001, bgp_peering_address="10.100.0.1", router_id="10.100.0.1"),
+            OnPrem(name="b2", asn=65002, bgp_peering_address="10.200.0.1", router_id="10.200.0.1"),
             *(
                 ExpressRouteCircuit(
                     name=name,

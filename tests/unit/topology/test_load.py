@@ -44,7 +44,7 @@ def test_s2s_bgp_is_exactly_the_documented_network() -> None:
             m.OnPrem(
                 name="Site5",
                 asn=65050,
-                bgp_address="10.51.255.254",
+                bgp_peering_address="10.51.255.254",
                 router_id="10.51.255.254",
                 announcements=(
                     m.Announcement(prefix="10.51.0.0/16"),
@@ -158,7 +158,7 @@ def test_every_default_and_field_is_resolved() -> None:
         apipa_addresses=("169.254.21.1", "169.254.22.1"),
     )
     assert network.node("er") == m.ExpressRouteGateway(
-        name="er", vnet="hub", bgp_address="10.0.255.6", allow_remote_vnet_traffic=True
+        name="er", vnet="hub", bgp_peering_address="10.0.255.6", allow_remote_vnet_traffic=True
     )
     assert network.node("ars") == m.RouteServer(
         name="ars",
@@ -180,7 +180,7 @@ def test_every_default_and_field_is_resolved() -> None:
     assert network.node("site") == m.OnPrem(
         name="site",
         asn=65050,
-        bgp_address="169.254.21.9",
+        bgp_peering_address="169.254.21.9",
         router_id="1.1.1.1",
         announcements=(
             m.Announcement(prefix="10.51.0.0/16"),
@@ -285,4 +285,4 @@ def test_prefixes_are_normalised() -> None:
     assert isinstance(vnet, m.VNet)
     assert isinstance(site, m.OnPrem)
     assert vnet.address_space == ("2001:db8::/32",)
-    assert site.bgp_address == "2001:db9::1"
+    assert site.bgp_peering_address == "2001:db9::1"

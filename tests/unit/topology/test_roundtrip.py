@@ -62,7 +62,9 @@ def networks(draw: st.DrawFn) -> tuple[dict[str, Any], m.Network]:
     for i, asn in enumerate(sites):
         address = f"172.16.{i}.1"
         raw[f"site{i}"] = {"role": "onprem", "asn": asn, "bgpPeeringAddress": address}
-        nodes.append(m.OnPrem(name=f"site{i}", asn=asn, bgp_address=address, router_id=address))
+        nodes.append(
+            m.OnPrem(name=f"site{i}", asn=asn, bgp_peering_address=address, router_id=address)
+        )
         connections.append({"type": "site_to_site", "gateway": "gw", "site": f"site{i}"})
         expected.append(m.SiteToSite(name=f"gw-site{i}", gateway="gw", site=f"site{i}"))
     document = {"name": "generated", "nodes": raw, "connections": connections}

@@ -53,13 +53,13 @@ def declare_customers(builder: Builder) -> None:
             builder.add_external(
                 External(
                     name=onprem.name,
-                    address=onprem.bgp_address,
+                    address=onprem.bgp_peering_address,
                     port=onprem.external_port,
                     asn=onprem.asn,
                 )
             )
             continue
-        _declare(builder, onprem, "onprem", onprem.bgp_address, onprem.bgp_address)
+        _declare(builder, onprem, "onprem", onprem.bgp_peering_address, onprem.bgp_peering_address)
     for nva in builder.network.of_type(Nva):
         _declare(builder, nva, "nva", nva.address, nva.next_hop or nva.address)
 

@@ -104,7 +104,7 @@ def declare_expressroute(builder: Builder) -> None:
                 node=gw.name,
                 role="expressroute_gateway",
                 instance=0,
-                address=gw.bgp_address,
+                address=gw.bgp_peering_address,
                 asn=gw.asn,
                 decision=DecisionConfig(max_paths=ER_GATEWAY_MAX_PATHS),
             )

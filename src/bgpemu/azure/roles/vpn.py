@@ -217,5 +217,5 @@ def _to_site(
         if step is not None:
             neighbor.exports.append(step)
     site = network.node(connection.site)
-    if isinstance(site, OnPrem) and ipaddress.ip_address(site.bgp_address) in _APIPA:
+    if isinstance(site, OnPrem) and ipaddress.ip_address(site.bgp_peering_address) in _APIPA:
         neighbor.passive = True

@@ -309,12 +309,12 @@ class Walker:
         }
         for gateway in network.of_type(ExpressRouteGateway):
             if gateway.vnet == serving and gateway.name in linked:
-                owner = self.ctx.owner(self.ctx.key(gateway.bgp_address))
+                owner = self.ctx.owner(self.ctx.key(gateway.bgp_peering_address))
                 return (
                     Hop(
                         type=HopType.VIRTUAL_NETWORK_GATEWAY,
                         name=gateway.name,
-                        address=gateway.bgp_address,
+                        address=gateway.bgp_peering_address,
                         resource_id="Unknown" if owner is None else owner.resource_id,
                     ),
                 )

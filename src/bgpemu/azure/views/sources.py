@@ -229,7 +229,7 @@ def _vpn_routes(
                 continue
             site = network.node(connection.site)
             peer_host = (
-                f"{site.bgp_address}/32"
+                f"{site.bgp_peering_address}/32"
                 if connection.enable_bgp and isinstance(site, OnPrem)
                 else None
             )
