@@ -229,7 +229,7 @@ class VpnGateway:
     vnet: str
     asn: int = AZURE_ASN
     active_active: bool = False
-    bgp_addresses: tuple[str, ...]
+    bgp_peering_addresses: tuple[str, ...]
     """One per instance, from GatewaySubnet (``bgpPeeringAddress``, §3.1)."""
     apipa_addresses: tuple[str, ...] = ()
     """Custom APIPA BGP addresses (169.254.21.0-169.254.22.255), one per instance."""

@@ -302,7 +302,7 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
             vnet=node.vnet,
             asn=node.asn,
             active_active=node.active_active,
-            bgp_addresses=tuple(addresses),
+            bgp_peering_addresses=tuple(addresses),
             apipa_addresses=tuple(node.apipa_addresses),
         )
     if isinstance(node, ExpressRouteGatewayModel):

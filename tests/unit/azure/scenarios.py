@@ -35,7 +35,7 @@ def scenario1(*site_prefixes: str) -> Network:
         nodes=(
             VNet(name="TestVNet1", address_space=("10.11.0.0/16", "10.12.0.0/16")),
             VpnGateway(
-                name="VNet1GW", vnet="TestVNet1", asn=65010, bgp_addresses=("10.12.255.30",)
+                name="VNet1GW", vnet="TestVNet1", asn=65010, bgp_peering_addresses=("10.12.255.30",)
             ),
             site("Site5", 65050, "10.51.255.254", *site_prefixes),
         ),
@@ -49,7 +49,7 @@ def scenario2() -> Network:
         name="s2",
         nodes=(
             vnet("Hub", "10.0.0.0/16"),
-            VpnGateway(name="gw", vnet="Hub", bgp_addresses=("10.0.255.4",)),
+            VpnGateway(name="gw", vnet="Hub", bgp_peering_addresses=("10.0.255.4",)),
             site("SiteA", 65001, "10.1.255.1", "10.1.0.0/16", "0.0.0.0/0"),
             site("SiteB", 65002, "10.2.255.1", "10.2.0.0/16"),
             site("SiteC", 65003, "10.3.255.1"),
@@ -88,7 +88,7 @@ def scenario5() -> Network:
                 name="vpngw",
                 vnet="hub",
                 active_active=True,
-                bgp_addresses=("10.17.11.76", "10.17.11.77"),
+                bgp_peering_addresses=("10.17.11.76", "10.17.11.77"),
             ),
             site("ce", 65020, "192.168.11.17", "10.1.11.0/25"),
             site("fw", 65020, "192.168.11.88", "10.1.11.0/25"),

@@ -146,7 +146,7 @@ def test_gateway_transit_filters_peered_prefixes_and_spokes_are_originated() -> 
                 address_space=("10.1.0.0/16",),
                 peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
             ),
-            VpnGateway(name="gw", vnet="hub", bgp_addresses=("10.0.255.4",)),
+            VpnGateway(name="gw", vnet="hub", bgp_peering_addresses=("10.0.255.4",)),
             site("site", 65010, "192.168.0.1", "10.1.0.0/16"),
         ),
         connections=(SiteToSite(name="s", gateway="gw", site="site"),),
@@ -168,7 +168,7 @@ def test_active_active_two_instances_and_ecmp_on_prem() -> None:
                 name="gw",
                 vnet="v",
                 active_active=True,
-                bgp_addresses=("10.17.11.76", "10.17.11.77"),
+                bgp_peering_addresses=("10.17.11.76", "10.17.11.77"),
             ),
             OnPrem(
                 name="fw", asn=65020, bgp_peering_address="192.168.11.88", router_id="192.168.11.88"
@@ -191,8 +191,8 @@ def _vnet_to_vnet(name: str, *links: VnetToVnet) -> Network:
         nodes=(
             VNet(name="v1", address_space=("10.11.0.0/16",)),
             VNet(name="v2", address_space=("10.21.0.0/16",)),
-            VpnGateway(name="gw1", vnet="v1", asn=65010, bgp_addresses=("10.11.255.30",)),
-            VpnGateway(name="gw2", vnet="v2", asn=65020, bgp_addresses=("10.21.255.30",)),
+            VpnGateway(name="gw1", vnet="v1", asn=65010, bgp_peering_addresses=("10.11.255.30",)),
+            VpnGateway(name="gw2", vnet="v2", asn=65020, bgp_peering_addresses=("10.21.255.30",)),
             site("site5", 65050, "10.51.255.254", "10.51.0.0/16"),
         ),
         connections=(SiteToSite(name="s", gateway="gw1", site="site5"), *links),

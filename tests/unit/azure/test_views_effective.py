@@ -197,7 +197,7 @@ def test_vnet_wide_table_has_no_udrs() -> None:
 # --------------------------------------------------------------------------- gateway routes
 
 VPN = VpnGateway(
-    name="gw", vnet="v", active_active=True, bgp_addresses=("10.1.255.4", "10.1.255.5")
+    name="gw", vnet="v", active_active=True, bgp_peering_addresses=("10.1.255.4", "10.1.255.5")
 )
 SITE = OnPrem(name="site", asn=65001, bgp_peering_address="172.20.0.1", router_id="172.20.0.1")
 VPN_PLAN = (
@@ -312,7 +312,7 @@ def test_shorter_as_path_instance_only_when_instances_differ() -> None:
 # --------------------------------------------------------------------------- ER / ARS choice
 
 ERGW = ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.0.255.6")
-VPN_HUB = VpnGateway(name="vpngw", vnet="hub", bgp_addresses=("10.0.255.4",))
+VPN_HUB = VpnGateway(name="vpngw", vnet="hub", bgp_peering_addresses=("10.0.255.4",))
 ARS = RouteServer(name="ars", vnet="hub", addresses=("10.0.254.4", "10.0.254.5"))
 HUB_PLAN = (
     endpoint("ergw", "ergw", "expressroute_gateway", "10.0.255.6", 65515),

@@ -23,7 +23,10 @@ NET = Network(
     nodes=(
         VNet(name="v", address_space=("10.17.11.0/25",)),
         VpnGateway(
-            name="gw", vnet="v", active_active=True, bgp_addresses=("10.17.11.76", "10.17.11.77")
+            name="gw",
+            vnet="v",
+            active_active=True,
+            bgp_peering_addresses=("10.17.11.76", "10.17.11.77"),
         ),
         OnPrem(
             name="fw", asn=65020, bgp_peering_address="192.168.11.88", router_id="192.168.11.88"

@@ -39,7 +39,7 @@ def test_s2s_bgp_is_exactly_the_documented_network() -> None:
                 ),
             ),
             m.VpnGateway(
-                name="VNet1GW", vnet="TestVNet1", asn=65010, bgp_addresses=("10.12.255.30",)
+                name="VNet1GW", vnet="TestVNet1", asn=65010, bgp_peering_addresses=("10.12.255.30",)
             ),
             m.OnPrem(
                 name="Site5",
@@ -154,7 +154,7 @@ def test_every_default_and_field_is_resolved() -> None:
         name="vpn",
         vnet="hub",
         active_active=True,
-        bgp_addresses=("10.0.255.4", "10.0.255.5"),
+        bgp_peering_addresses=("10.0.255.4", "10.0.255.5"),
         apipa_addresses=("169.254.21.1", "169.254.22.1"),
     )
     assert network.node("er") == m.ExpressRouteGateway(

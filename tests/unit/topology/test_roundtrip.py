@@ -45,7 +45,7 @@ def networks(draw: st.DrawFn) -> tuple[dict[str, Any], m.Network]:
             name="gw",
             vnet="hub",
             active_active=aa,
-            bgp_addresses=("10.0.255.4", "10.0.255.5") if aa else ("10.0.255.4",),
+            bgp_peering_addresses=("10.0.255.4", "10.0.255.5") if aa else ("10.0.255.4",),
         ),
     ]
     for i, use in enumerate(transit):

@@ -25,7 +25,7 @@ def gateway_instances(network: Network, gateway: str) -> list[str]:
     node = network.node(gateway)
     if not isinstance(node, VpnGateway):
         raise TypeError(f"{gateway} is not a VPN gateway")
-    count = 2 if node.active_active and len(node.bgp_addresses) >= 2 else 1
+    count = 2 if node.active_active and len(node.bgp_peering_addresses) >= 2 else 1
     return _instances(gateway, count)
 
 

@@ -66,7 +66,7 @@ def declare_vpn_gateways(builder: Builder) -> None:
             for prefix in c.local_address_prefixes
         ]
         for index, name in enumerate(speaker_names.gateway_instances(network, gw.name)):
-            address = gw.bgp_addresses[index]
+            address = gw.bgp_peering_addresses[index]
             draft = builder.add(
                 SpeakerDraft.azure(
                     name=name,
