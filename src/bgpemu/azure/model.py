@@ -275,7 +275,7 @@ class RouteServer:
     name: str
     vnet: str
     asn: int = AZURE_ASN
-    addresses: tuple[str, str]
+    virtual_router_ips: tuple[str, str]
     """``virtualRouterIps``: the two instances, from RouteServerSubnet."""
     allow_branch_to_branch_traffic: bool = False
     hub_routing_preference: RoutingPreference = RoutingPreference.EXPRESS_ROUTE
@@ -352,7 +352,7 @@ class VWanHub:
     vwan: str
     address_prefix: str
     asn: int = AZURE_ASN
-    router_ips: tuple[str, str]
+    virtual_router_ips: tuple[str, str]
     """``virtualRouterIps`` of the hub router (from the hub address space)."""
     hub_routing_preference: RoutingPreference = RoutingPreference.EXPRESS_ROUTE
     route_tables: tuple[HubRouteTable, ...] = ()

@@ -271,7 +271,7 @@ def _hub(name: str, node: VWanHubModel) -> m.VWanHub:
         name=name,
         vwan=node.vwan,
         address_prefix=node.address_prefix,
-        router_ips=(ips[0], ips[1]),
+        virtual_router_ips=(ips[0], ips[1]),
         hub_routing_preference=node.hub_routing_preference,
         route_tables=tables,
         p2s=tuple(m.P2sConfig(name=p.name, address_pools=tuple(p.address_pools)) for p in node.p2s),
@@ -333,7 +333,7 @@ def _node(name: str, node: NodeModel, vnets: dict[str, VNetModel]) -> m.Node:
         return m.RouteServer(
             name=name,
             vnet=node.vnet,
-            addresses=(ips[0], ips[1]),
+            virtual_router_ips=(ips[0], ips[1]),
             allow_branch_to_branch_traffic=node.allow_branch_to_branch_traffic,
             hub_routing_preference=node.hub_routing_preference,
         )

@@ -178,7 +178,7 @@ def vwan_hub(name: str, third: int, *, vwan: str = "wan", **options: Any) -> VWa
         name=name,
         vwan=vwan,
         address_prefix=f"192.168.{third}.0/24",
-        router_ips=(f"192.168.{third}.68", f"192.168.{third}.69"),
+        virtual_router_ips=(f"192.168.{third}.68", f"192.168.{third}.69"),
         **options,
     )
 

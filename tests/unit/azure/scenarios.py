@@ -157,7 +157,7 @@ def scenario9(branch_to_branch: bool, *extra: Nva) -> Network:
             RouteServer(
                 name="ars",
                 vnet="hub",
-                addresses=("10.1.255.4", "10.1.255.5"),
+                virtual_router_ips=("10.1.255.4", "10.1.255.5"),
                 allow_branch_to_branch_traffic=branch_to_branch,
             ),
             ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.1.254.4"),

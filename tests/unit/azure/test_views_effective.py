@@ -313,7 +313,7 @@ def test_shorter_as_path_instance_only_when_instances_differ() -> None:
 
 ERGW = ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.0.255.6")
 VPN_HUB = VpnGateway(name="vpngw", vnet="hub", bgp_peering_addresses=("10.0.255.4",))
-ARS = RouteServer(name="ars", vnet="hub", addresses=("10.0.254.4", "10.0.254.5"))
+ARS = RouteServer(name="ars", vnet="hub", virtual_router_ips=("10.0.254.4", "10.0.254.5"))
 HUB_PLAN = (
     endpoint("ergw", "ergw", "expressroute_gateway", "10.0.255.6", 65515),
     endpoint("vpngw", "vpngw", "vpn_gateway", "10.0.255.4", 65515),
@@ -365,7 +365,7 @@ def _hub(preference: RoutingPreference | None) -> Network:
             RouteServer(
                 name="ars",
                 vnet="hub",
-                addresses=("10.0.254.4", "10.0.254.5"),
+                virtual_router_ips=("10.0.254.4", "10.0.254.5"),
                 hub_routing_preference=preference,
             )
         )

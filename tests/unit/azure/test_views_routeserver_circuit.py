@@ -28,7 +28,7 @@ NET = Network(
     name="lab",
     nodes=(
         VNet(name="hub", address_space=("10.1.0.0/16",)),
-        RouteServer(name="ars", vnet="hub", addresses=("10.1.255.4", "10.1.255.5")),
+        RouteServer(name="ars", vnet="hub", virtual_router_ips=("10.1.255.4", "10.1.255.5")),
         Nva(name="sdwan", vnet="hub", address="10.1.1.4", asn=65001, router_id="10.1.1.4"),
         OnPrem(name="op", asn=65020, bgp_peering_address="192.168.11.17", router_id="1.1.1.1"),
         ExpressRouteCircuit(

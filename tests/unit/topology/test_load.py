@@ -163,7 +163,7 @@ def test_every_default_and_field_is_resolved() -> None:
     assert network.node("ars") == m.RouteServer(
         name="ars",
         vnet="hub",
-        addresses=("10.0.254.4", "10.0.254.5"),
+        virtual_router_ips=("10.0.254.4", "10.0.254.5"),
         allow_branch_to_branch_traffic=True,
         hub_routing_preference=m.RoutingPreference.AS_PATH,
     )
@@ -215,7 +215,7 @@ def test_every_default_and_field_is_resolved() -> None:
     )
     hub = network.node("vhub")
     assert isinstance(hub, m.VWanHub)
-    assert hub.router_ips == ("192.168.100.68", "192.168.100.69")
+    assert hub.virtual_router_ips == ("192.168.100.68", "192.168.100.69")
     assert hub.hub_routing_preference is m.RoutingPreference.VPN_GATEWAY
     assert hub.route_tables == (
         m.HubRouteTable(name="defaultRouteTable", labels=("default", "extra")),

@@ -53,7 +53,7 @@ def declare_route_servers(builder: Builder) -> None:
     network = builder.network
     for rs in network.of_type(RouteServer):
         for index, name in enumerate(speaker_names.route_server_instances(network, rs.name)):
-            address = rs.addresses[index]
+            address = rs.virtual_router_ips[index]
             draft = builder.add(
                 SpeakerDraft.azure(
                     name=name,

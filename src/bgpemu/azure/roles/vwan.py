@@ -90,7 +90,7 @@ def declare_hubs(builder: Builder) -> None:
     """One speaker per hub, with its tagged originations (§5.3)."""
     network = builder.network
     for hub in network.of_type(VWanHub):
-        address = hub.router_ips[0]
+        address = hub.virtual_router_ips[0]
         draft = builder.add(
             SpeakerDraft.azure(
                 name=hub.name,

@@ -274,7 +274,7 @@ class TrafficContext:
         for hub in network.of_type(VWanHub):
             # A hub router is one speaker, but VNets see both virtualRouterIps as next hops.
             speakers = self.plan.of_node(hub.name)
-            for address in hub.router_ips:
+            for address in hub.virtual_router_ips:
                 self._own(
                     Owner(
                         kind=OwnerKind.HUB_ROUTER,

@@ -557,7 +557,7 @@ class Walker:
         name = tail[-1]
         if tail[:1] == ["virtualHubs"] and len(tail) == 2:
             remote = network.node(name)
-            return [(address, "BGP") for address in getattr(remote, "router_ips", ())[:1]]
+            return [(address, "BGP") for address in getattr(remote, "virtual_router_ips", ())[:1]]
         if "hubVirtualNetworkConnections" in tail:
             connection = next(
                 c for c in network.of_type(HubVnetConnection) if c.hub == hub and c.name == name

@@ -345,7 +345,7 @@ def _hub_routes(network: Network, hub_tables: HubTables, vnet: VNet) -> list[Gat
                         prefix=prefix,
                         kind=SourceKind.HUB,
                         as_path_length=len(item["asPath"].split("-")) if item["asPath"] else 0,
-                        next_hops=tuple(hub.router_ips),
+                        next_hops=tuple(hub.virtual_router_ips),
                     )
                 )
     return found
