@@ -9,9 +9,7 @@ flags and weight.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from itertools import islice
 from json.encoder import encode_basestring_ascii
-from operator import attrgetter, itemgetter
 from typing import Any
 
 from bgpemu.rib.decision import Decision
@@ -102,18 +100,17 @@ def loc_rib_text(
     the prefix's even if a peer name holds the marker too.
     """
     groups: dict[Hashable, tuple[str, str, Entry]] = {}
+    get = groups.get
     mark = encode(_PREFIX_MARK)
-
-    def group_of(family: Family, entry: Entry) -> tuple[str, str, Entry] | None:
-        """The texts before and after the prefix of ``entry``'s group (made when first
-        met), None for an entry without a best path."""
+    quote = encode_basestring_ascii
+    for family, prefix, entry in entries:
         if type(entry) is Path:
             key: Hashable = (family, id(entry.attributes), id(entry.source))
         else:
             assert isinstance(entry, Decision)
             best = entry.best
             if best is None:
-                return None
+                continue
             multipath = entry.multipath
             others: tuple[int, ...] | None = None
             if len(multipath) != 1 or multipath[0] is not best:
@@ -123,7 +120,7 @@ def loc_rib_text(
                     for number in (id(path.attributes), id(path.source))
                 )
             key = (family, entry.reason, id(best.attributes), id(best.source), others)
-        group = groups.get(key)
+        group = get(key)
         if group is None:
             # The entry is kept with the texts: it holds the objects whose ids are in
             # the key alive, so no other object can take one of those ids.
@@ -132,42 +129,4 @@ def loc_rib_text(
             text = encode(decision_json(family, _PREFIX_MARK, decision))
             before, _, after = text.partition(mark)
             group = groups[key] = (before, after, entry)
-        return group
-
-    quote = encode_basestring_ascii
-    iterator = iter(entries)
-    while batch := list(islice(iterator, _BATCH)):
-        families, prefixes, stored = zip(*batch, strict=True)
-        if Decision in set(map(type, stored)):
-            for family, prefix, entry in batch:
-                group = group_of(family, entry)
-                if group is not None:
-                    yield group[0] + quote(prefix) + group[1]
-            continue
-        # Sole paths only (most of a table): the group of each entry and its text are
-        # found by map and zip, at C speed, not by a Python loop per entry.
-        keys = list(
-            zip(
-                families,
-                map(id, map(_ATTRIBUTES, stored)),
-                map(id, map(_SOURCE, stored)),
-                strict=True,
-            )
-        )
-        if not groups.keys() >= set(keys):
-            for (family, _, _), entry in dict(zip(keys, stored, strict=True)).items():
-                group_of(family, entry)
-        found = list(map(groups.__getitem__, keys))
-        yield from map(
-            str.__add__,
-            map(str.__add__, map(_BEFORE, found), map(quote, prefixes)),
-            map(_AFTER, found),
-        )
-
-
-_BATCH = 1024
-"""Entries :func:`loc_rib_text` takes at a time."""
-_ATTRIBUTES = attrgetter("attributes")
-_SOURCE = attrgetter("source")
-_BEFORE = itemgetter(0)
-_AFTER = itemgetter(1)
+        yield group[0] + quote(prefix) + group[1]
