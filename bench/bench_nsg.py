@@ -54,7 +54,7 @@ def _network(spokes: int, rules: int) -> Network:
         name="hub",
         address_space=("10.0.0.0/16",),
         subnets=(Subnet(name="s", address_prefix="10.0.0.0/24"),),
-        peerings=tuple(Peering(remote_vnet=name) for name in names),
+        peerings=tuple(Peering(remote_virtual_network=name) for name in names),
     )
     vnets = [hub]
     for i, name in enumerate(names, start=1):
@@ -72,7 +72,7 @@ def _network(spokes: int, rules: int) -> Network:
                 name=name,
                 address_space=(f"10.{i}.0.0/16",),
                 subnets=(subnet,),
-                peerings=(Peering(remote_vnet="hub"),),
+                peerings=(Peering(remote_virtual_network="hub"),),
             )
         )
     nsgs = tuple(

@@ -57,7 +57,7 @@ def hub_and_spokes(spokes: int) -> Network:
         address_space=("10.0.0.0/16",),
         subnets=(Subnet(name="nva", address_prefix="10.0.1.0/24", network_interfaces=(nva,)),),
         peerings=tuple(
-            Peering(remote_vnet=f"spoke{i}", allow_forwarded_traffic=True)
+            Peering(remote_virtual_network=f"spoke{i}", allow_forwarded_traffic=True)
             for i in range(1, spokes + 1)
         ),
     )
@@ -87,7 +87,7 @@ def hub_and_spokes(spokes: int) -> Network:
                     ),
                 ),
                 route_tables=(RouteTable(name="rt", routes=(route,)),),
-                peerings=(Peering(remote_vnet="hub", allow_forwarded_traffic=True),),
+                peerings=(Peering(remote_virtual_network="hub", allow_forwarded_traffic=True),),
             )
         )
     deny_ssh = SecurityRule(

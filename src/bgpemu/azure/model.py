@@ -184,7 +184,7 @@ class Subnet:
 class Peering:
     """This VNet's side of a VNet peering (§2; defaults as the portal's)."""
 
-    remote_vnet: str
+    remote_virtual_network: str
     allow_virtual_network_access: bool = True
     allow_forwarded_traffic: bool = False
     allow_gateway_transit: bool = False

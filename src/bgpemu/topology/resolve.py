@@ -230,7 +230,7 @@ def _vnet(name: str, node: VNetModel) -> m.VNet:
         ),
         peerings=tuple(
             m.Peering(
-                remote_vnet=p.remote_virtual_network,
+                remote_virtual_network=p.remote_virtual_network,
                 allow_virtual_network_access=p.allow_virtual_network_access,
                 allow_forwarded_traffic=p.allow_forwarded_traffic,
                 allow_gateway_transit=p.allow_gateway_transit,

@@ -76,12 +76,12 @@ def scenario5() -> Network:
             VNet(
                 name="hub",
                 address_space=("10.17.11.0/25",),
-                peerings=(Peering(remote_vnet="spoke", allow_gateway_transit=True),),
+                peerings=(Peering(remote_virtual_network="spoke", allow_gateway_transit=True),),
             ),
             VNet(
                 name="spoke",
                 address_space=("10.17.11.128/26",),
-                peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
+                peerings=(Peering(remote_virtual_network="hub", use_remote_gateways=True),),
             ),
             ExpressRouteGateway(name="ergw", vnet="hub", bgp_peering_address="10.17.11.70"),
             VpnGateway(
@@ -152,8 +152,16 @@ def scenario9(branch_to_branch: bool, *extra: Nva) -> Network:
     return Network(
         name="s9",
         nodes=(
-            vnet("hub", "10.1.0.0/16", Peering(remote_vnet="spoke", allow_gateway_transit=True)),
-            vnet("spoke", "10.5.0.0/16", Peering(remote_vnet="hub", use_remote_gateways=True)),
+            vnet(
+                "hub",
+                "10.1.0.0/16",
+                Peering(remote_virtual_network="spoke", allow_gateway_transit=True),
+            ),
+            vnet(
+                "spoke",
+                "10.5.0.0/16",
+                Peering(remote_virtual_network="hub", use_remote_gateways=True),
+            ),
             RouteServer(
                 name="ars",
                 vnet="hub",

@@ -139,12 +139,12 @@ def test_gateway_transit_filters_peered_prefixes_and_spokes_are_originated() -> 
             VNet(
                 name="hub",
                 address_space=("10.0.0.0/16",),
-                peerings=(Peering(remote_vnet="spoke", allow_gateway_transit=True),),
+                peerings=(Peering(remote_virtual_network="spoke", allow_gateway_transit=True),),
             ),
             VNet(
                 name="spoke",
                 address_space=("10.1.0.0/16",),
-                peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
+                peerings=(Peering(remote_virtual_network="hub", use_remote_gateways=True),),
             ),
             VpnGateway(name="gw", vnet="hub", bgp_peering_addresses=("10.0.255.4",)),
             site("site", 65010, "192.168.0.1", "10.1.0.0/16"),

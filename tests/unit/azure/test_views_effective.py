@@ -132,9 +132,9 @@ def test_range_containing_a_none_route_removes_it() -> None:
 
 
 def test_peering_routes_need_both_sides() -> None:
-    a = _vnet("a", ("10.1.0.0/16",), peerings=(Peering(remote_vnet="b"),))
-    b = _vnet("b", ("10.2.0.0/16", "10.3.0.0/16"), peerings=(Peering(remote_vnet="a"),))
-    c = _vnet("c", ("10.4.0.0/16",), peerings=(Peering(remote_vnet="a"),))
+    a = _vnet("a", ("10.1.0.0/16",), peerings=(Peering(remote_virtual_network="b"),))
+    b = _vnet("b", ("10.2.0.0/16", "10.3.0.0/16"), peerings=(Peering(remote_virtual_network="a"),))
+    c = _vnet("c", ("10.4.0.0/16",), peerings=(Peering(remote_virtual_network="a"),))
     view = effective_routes(_net(a, b, c), plan_of(), {}, "a", "s")
     peered = [r["addressPrefix"][0] for r in view["value"] if r["nextHopType"] == "VNetPeering"]
     assert peered == ["10.2.0.0/16", "10.3.0.0/16"]
@@ -229,8 +229,8 @@ def test_bgp_route_beats_none_route_with_both_instances_as_ecmp_next_hops() -> N
 
 
 def test_bgp_route_inside_the_vnet_or_a_peered_vnet_is_invalid() -> None:
-    vnet = _vnet(space=("10.1.0.0/16",), peerings=(Peering(remote_vnet="p"),))
-    peer = _vnet("p", ("10.2.0.0/16",), peerings=(Peering(remote_vnet="v"),))
+    vnet = _vnet(space=("10.1.0.0/16",), peerings=(Peering(remote_virtual_network="p"),))
+    peer = _vnet("p", ("10.2.0.0/16",), peerings=(Peering(remote_virtual_network="v"),))
     snaps = _vpn_snaps(
         ("10.1.5.0/24", (65001,)), ("10.2.0.0/16", (65001,)), ("10.0.0.0/8", (65001,))
     )
@@ -425,12 +425,12 @@ def test_gateway_transit_needs_use_remote_gateways_and_allow_gateway_transit() -
         hub = _vnet(
             "hub",
             ("10.0.0.0/16",),
-            peerings=(Peering(remote_vnet="spoke", allow_gateway_transit=transit),),
+            peerings=(Peering(remote_virtual_network="spoke", allow_gateway_transit=transit),),
         )
         spoke = _vnet(
             "spoke",
             ("10.5.0.0/16",),
-            peerings=(Peering(remote_vnet="hub", use_remote_gateways=True),),
+            peerings=(Peering(remote_virtual_network="hub", use_remote_gateways=True),),
         )
         return _net(hub, spoke, ARS)
 

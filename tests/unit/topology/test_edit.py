@@ -60,7 +60,7 @@ def test_edits_return_a_new_network_and_leave_the_input_alone() -> None:
     assert _document(new)["nodes"]["Spoke1"]["peerings"][-1] == {"remoteVirtualNetwork": "Spoke2"}
     spoke1 = new.node("Spoke1")
     assert isinstance(spoke1, m.VNet)
-    assert [p.remote_vnet for p in spoke1.peerings] == ["Hub", "Spoke2"]
+    assert [p.remote_virtual_network for p in spoke1.peerings] == ["Hub", "Spoke2"]
 
 
 def test_add_and_remove_every_kind_round_trips() -> None:

@@ -38,7 +38,8 @@ def networks(draw: st.DrawFn) -> tuple[dict[str, Any], m.Network]:
             address_space=("10.0.0.0/16",),
             subnets=(m.Subnet(name="GatewaySubnet", address_prefix="10.0.255.0/27"),),
             peerings=tuple(
-                m.Peering(remote_vnet=f"s{i}", allow_gateway_transit=True) for i in range(spokes)
+                m.Peering(remote_virtual_network=f"s{i}", allow_gateway_transit=True)
+                for i in range(spokes)
             ),
         ),
         m.VpnGateway(
@@ -55,7 +56,7 @@ def networks(draw: st.DrawFn) -> tuple[dict[str, Any], m.Network]:
             "addressSpace": [space],
             "peerings": [{"remoteVirtualNetwork": "hub", "useRemoteGateways": use}],
         }
-        peering = m.Peering(remote_vnet="hub", use_remote_gateways=use)
+        peering = m.Peering(remote_virtual_network="hub", use_remote_gateways=use)
         nodes.append(m.VNet(name=f"s{i}", address_space=(space,), peerings=(peering,)))
     connections: list[dict[str, Any]] = []
     expected: list[m.Connection] = []

@@ -341,6 +341,6 @@ def vnet_space(network: Network, vnet: str) -> tuple[str, ...]:
         if other.name == vnet:
             continue
         for peering in other.peerings:
-            if peering.remote_vnet == vnet and peering.use_remote_gateways:
+            if peering.remote_virtual_network == vnet and peering.use_remote_gateways:
                 space.extend(other.address_space)
     return tuple(dict.fromkeys(space))

@@ -96,7 +96,7 @@ def peered_prefixes(network: Network, vnet: str) -> tuple[str, ...]:
         return ()
     found: list[str] = []
     for peering in own.peerings:
-        found.extend(vnet_of(network, peering.remote_vnet).address_space)
+        found.extend(vnet_of(network, peering.remote_virtual_network).address_space)
     return tuple(found)
 
 

@@ -449,8 +449,10 @@ def _peers(ctx: TrafficContext, vnet: str) -> set[str]:
     node = ctx.vnet(vnet)
     found: set[str] = set()
     for peering in node.peerings:
-        remote = ctx.network.node(peering.remote_vnet)
-        if isinstance(remote, VNet) and any(p.remote_vnet == vnet for p in remote.peerings):
+        remote = ctx.network.node(peering.remote_virtual_network)
+        if isinstance(remote, VNet) and any(
+            p.remote_virtual_network == vnet for p in remote.peerings
+        ):
             found.add(remote.name)
     return found
 

@@ -669,4 +669,4 @@ def _prefix_set(prefix: str) -> AddressSet:
 
 
 def _peering(ctx: TrafficContext, vnet: str, remote: str) -> Peering | None:
-    return next((p for p in ctx.vnet(vnet).peerings if p.remote_vnet == remote), None)
+    return next((p for p in ctx.vnet(vnet).peerings if p.remote_virtual_network == remote), None)

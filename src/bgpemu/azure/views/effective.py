@@ -140,8 +140,10 @@ def _peered_ranges(network: Network, vnet: VNet) -> list[str]:
     """Ranges of every VNet peered both ways with ``vnet`` (§2: one route per range)."""
     ranges: list[str] = []
     for peering in vnet.peerings:
-        remote = network.node(peering.remote_vnet)
-        if isinstance(remote, VNet) and any(p.remote_vnet == vnet.name for p in remote.peerings):
+        remote = network.node(peering.remote_virtual_network)
+        if isinstance(remote, VNet) and any(
+            p.remote_virtual_network == vnet.name for p in remote.peerings
+        ):
             ranges.extend(remote.address_space)
     return ranges
 

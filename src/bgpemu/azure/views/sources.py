@@ -81,9 +81,10 @@ def gateway_vnet(network: Network, vnet: VNet) -> VNet:
     for peering in vnet.peerings:
         if not peering.use_remote_gateways:
             continue
-        remote = network.node(peering.remote_vnet)
+        remote = network.node(peering.remote_virtual_network)
         if isinstance(remote, VNet) and any(
-            back.remote_vnet == vnet.name and back.allow_gateway_transit for back in remote.peerings
+            back.remote_virtual_network == vnet.name and back.allow_gateway_transit
+            for back in remote.peerings
         ):
             return remote
     return vnet

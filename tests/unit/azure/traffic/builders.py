@@ -24,6 +24,6 @@ def vnet(
         name=name,
         address_space=(space,),
         subnets=subnets,
-        peerings=tuple(Peering(remote_vnet=peer) for peer in peers),
+        peerings=tuple(Peering(remote_virtual_network=peer) for peer in peers),
         **kwargs,  # type: ignore[arg-type]
     )

@@ -104,7 +104,7 @@ def s5(
                 ),
             ),
             route_tables=tables,
-            peerings=(Peering(remote_vnet="hub", allow_forwarded_traffic=forwarded),),
+            peerings=(Peering(remote_virtual_network="hub", allow_forwarded_traffic=forwarded),),
         )
 
     hub = VNet(
@@ -120,8 +120,8 @@ def s5(
             ),
         ),
         peerings=(
-            Peering(remote_vnet="spoke1", allow_forwarded_traffic=True),
-            Peering(remote_vnet="spoke2", allow_forwarded_traffic=True),
+            Peering(remote_virtual_network="spoke1", allow_forwarded_traffic=True),
+            Peering(remote_virtual_network="spoke2", allow_forwarded_traffic=True),
         ),
     )
     return Network(

@@ -150,7 +150,7 @@ def hub_and_spoke(*, default_to_nva: bool, nsg: bool = False) -> Network:
                         ),
                     ),
                 ),
-                peerings=(Peering(remote_vnet="spoke", allow_forwarded_traffic=True),),
+                peerings=(Peering(remote_virtual_network="spoke", allow_forwarded_traffic=True),),
             ),
             VNet(
                 name="spoke",
@@ -162,7 +162,7 @@ def hub_and_spoke(*, default_to_nva: bool, nsg: bool = False) -> Network:
                         routes=(udr("0.0.0.0/0", NextHopType.VIRTUAL_APPLIANCE, "10.0.1.4"),),
                     ),
                 ),
-                peerings=(Peering(remote_vnet="hub", allow_forwarded_traffic=True),),
+                peerings=(Peering(remote_virtual_network="hub", allow_forwarded_traffic=True),),
             ),
         ),
         network_security_groups=(NetworkSecurityGroup(name="nsg-app"),) if nsg else (),

@@ -237,7 +237,7 @@ def s3(*, peered: bool = True, deny_b: bool = False) -> Network:
                     network_interfaces=(nic(f"vm-{name}", name, "default", f"10.{index}.0.4"),),
                 ),
             ),
-            peerings=(Peering(remote_vnet=other),) if peered else (),
+            peerings=(Peering(remote_virtual_network=other),) if peered else (),
         )
 
     deny = SecurityRule(
