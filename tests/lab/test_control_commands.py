@@ -152,3 +152,24 @@ def test_a_change_file_keeps_its_arguments_in_the_order_given(names: Names) -> N
     (step,) = parse_changes("- {announce: {prefix: 10.9.0.0/16, node: nva1}}\n", "c", names)
     assert isinstance(step, Step)
     assert list(step.args) == ["prefix", "node"]
+
+
+@pytest.mark.parametrize(
+    ("op", "args"),
+    [
+        ("restore_link", {"a": "nva1", "b": "ars", "silent": False}),
+        ("reset", {"a": "nva1", "b": "ars", "silent": True}),
+        ("withdraw", {"node": "nva1", "prefix": "10.9.0.0/16", "as_path_prepend": 0}),
+    ],
+)
+def test_the_control_topic_takes_every_field_its_schema_lists_for_an_op(
+    names: Names, op: str, args: dict[str, Any]
+) -> None:
+    """schema/mqtt/control.json: "fail_link/restore_link/reset: a, b, silent",
+    "announce/withdraw: node, prefix, as_path_prepend"; a client following it is served."""
+    assert not isinstance(parse_command(names, {"op": op, "args": args}), list)
+
+
+def test_a_field_of_another_op_is_refused(names: Names) -> None:
+    command = {"op": "crash", "args": {"node": "nva1", "prefix": "10.9.0.0/16"}}
+    assert parse_command(names, command) == ["args: unknown field(s) prefix (crash: node)"]

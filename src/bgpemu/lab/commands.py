@@ -22,12 +22,12 @@ surface that has them:
 op                         fields (optional ones in brackets)            surfaces
 =========================  ============================================  =================
 fail_link                  a, b, [silent]                                both
-restore_link               a, b                                          both
-reset / reset_session      a, b                                          control / files
+restore_link               a, b, [silent (control)]                      both
+reset / reset_session      a, b, [silent (control)]                      control / files
 crash, restart             node                                          both
 announce                   node, prefix, [as_path_prepend], [med,        both (med and
                            communities]                                  communities: files)
-withdraw                   node, prefix                                  both
+withdraw                   node, prefix, [as_path_prepend (control)]     both
 prepend                    node, peer, count                             both
 instance_down, instance_up node, index, [silent] (down only)             files
 er_private_peering_down,   circuit                                       files
@@ -37,6 +37,10 @@ apply                      topology, [file]                              control
 add_node, ... (topology    the topology file's fields                    files
 edits, EDIT_OPS)
 =========================  ============================================  =================
+
+The fields the control topic takes with no effect (``silent`` of ``restore_link`` and
+``reset``, ``as_path_prepend`` of ``withdraw``) are those ``schema/mqtt/control.json``
+lists for them, accepted as before; a field of another operation is refused.
 """
 
 from __future__ import annotations
@@ -230,14 +234,20 @@ class OpSpec:
 _PAIR = ("a", "b")
 OPS: dict[str, OpSpec] = {
     "fail_link": OpSpec(required=_PAIR, optional=("silent",), targets="pair"),
-    "restore_link": OpSpec(required=_PAIR, targets="pair"),
+    "restore_link": OpSpec(  # silent: as schema/mqtt/control.json lists it (no effect)
+        required=_PAIR, optional=("silent",), only={"silent": CONTROL}, targets="pair"
+    ),
     "reset_session": OpSpec(
         required=_PAIR, surfaces=frozenset({CHANGES}), targets="pair", instead="reset"
     ),
     "crash": OpSpec(required=("node",), targets="node"),
     "restart": OpSpec(required=("node",), targets="node"),
-    "reset": OpSpec(
-        required=_PAIR, surfaces=frozenset({CONTROL}), targets="pair", instead="reset_session"
+    "reset": OpSpec(  # silent: as schema/mqtt/control.json lists it (no effect)
+        required=_PAIR,
+        optional=("silent",),
+        surfaces=frozenset({CONTROL}),
+        targets="pair",
+        instead="reset_session",
     ),
     "announce": OpSpec(
         required=("node", "prefix"),
@@ -245,7 +255,12 @@ OPS: dict[str, OpSpec] = {
         only={"med": CHANGES, "communities": CHANGES},
         targets="node",
     ),
-    "withdraw": OpSpec(required=("node", "prefix"), targets="node"),
+    "withdraw": OpSpec(  # as_path_prepend: as schema/mqtt/control.json lists it (no effect)
+        required=("node", "prefix"),
+        optional=("as_path_prepend",),
+        only={"as_path_prepend": CONTROL},
+        targets="node",
+    ),
     "prepend": OpSpec(required=("node", "peer", "count"), targets="pair"),
     "instance_down": OpSpec(
         required=("node", "index"),
