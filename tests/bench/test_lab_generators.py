@@ -49,7 +49,7 @@ def test_vwan_branches_announce_distinct_prefixes_with_distinct_asns() -> None:
     assert len(sites) == 6
     assert len({site.asn for site in sites}) == 6
     assert len({site.bgp_peering_address for site in sites}) == 6
-    prefixes = [a.prefix for site in sites for a in site.announcements]
+    prefixes = [a.prefix for site in sites for a in site.prefixes]
     assert len(prefixes) == len(set(prefixes)) == 30
     assert all(p.endswith("/24") for p in prefixes)
     assert network.name == "vwan-2x3x5"

@@ -214,7 +214,8 @@ class OnPrem:
     bgp_peering_address: str
     """The router's BGP peer IP as Azure sees it (LNG ``bgpPeeringAddress``, §3.1)."""
     router_id: str
-    announcements: tuple[Announcement, ...] = ()
+    prefixes: tuple[Announcement, ...] = ()
+    """The prefixes it originates, each with its attributes (YAML ``prefixes``)."""
     external: bool = False
     external_port: int = 179
     max_paths: int = 4
@@ -291,7 +292,8 @@ class Nva:
     """The NVA's private IP (its BGP address and default next hop)."""
     asn: int
     router_id: str
-    announcements: tuple[Announcement, ...] = ()
+    prefixes: tuple[Announcement, ...] = ()
+    """The prefixes it originates, each with its attributes (YAML ``prefixes``)."""
     next_hop: str | None = None
     """Next hop it sets on its advertisements (e.g. an internal load balancer, §7)."""
     as_override: bool = False

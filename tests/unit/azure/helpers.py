@@ -143,7 +143,7 @@ def site(name: str, asn: int, address: str, *prefixes: str) -> OnPrem:
         asn=asn,
         bgp_peering_address=address,
         router_id=address,
-        announcements=tuple(Announcement(prefix=p) for p in prefixes),
+        prefixes=tuple(Announcement(prefix=p) for p in prefixes),
     )
 
 
@@ -157,7 +157,7 @@ def nva(
         address=address,
         asn=asn,
         router_id=address,
-        announcements=tuple(Announcement(prefix=p) for p in prefixes),
+        prefixes=tuple(Announcement(prefix=p) for p in prefixes),
         **options,
     )
 

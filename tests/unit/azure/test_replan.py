@@ -105,13 +105,13 @@ def test_originated_routes_added_changed_and_withdrawn() -> None:
     plan = compile_network(network)
     onprem = network.node("OnPrem")
     assert isinstance(onprem, OnPrem)
-    first = onprem.announcements[0]
+    first = onprem.prefixes[0]
     changed = _swap(
         network,
         "OnPrem",
         replace(
             onprem,
-            announcements=(
+            prefixes=(
                 replace(first, med=5),
                 replace(first, prefix="10.9.0.0/16"),
             ),
@@ -124,7 +124,7 @@ def test_originated_routes_added_changed_and_withdrawn() -> None:
         ("10.9.0.0/16", None),
     ]
     assert item.withdraw == ()
-    gone = _swap(network, "OnPrem", replace(onprem, announcements=()))
+    gone = _swap(network, "OnPrem", replace(onprem, prefixes=()))
     (item,) = replan(plan, gone).speakers
     assert [p for _, p in item.withdraw] == ["192.168.0.0/16"]
 

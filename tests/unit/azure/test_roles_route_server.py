@@ -76,7 +76,7 @@ def test_no_advertise_programmed_not_readvertised() -> None:
         address="10.1.3.4",
         asn=65003,
         router_id="10.1.3.4",
-        announcements=(Announcement(prefix="10.251.0.0/16", communities=("no-advertise",)),),
+        prefixes=(Announcement(prefix="10.251.0.0/16", communities=("no-advertise",)),),
     )
     _plan, _fabric, t = converge(scenario9(True, tagged))
     assert best(t["ars.0"], "10.251.0.0/16") is not None

@@ -46,7 +46,7 @@ def test_s2s_bgp_is_exactly_the_documented_network() -> None:
                 asn=65050,
                 bgp_peering_address="10.51.255.254",
                 router_id="10.51.255.254",
-                announcements=(
+                prefixes=(
                     m.Announcement(prefix="10.51.0.0/16"),
                     m.Announcement(prefix="10.11.0.0/16"),
                     m.Announcement(prefix="10.0.0.0/8"),
@@ -182,7 +182,7 @@ def test_every_default_and_field_is_resolved() -> None:
         asn=65050,
         bgp_peering_address="169.254.21.9",
         router_id="1.1.1.1",
-        announcements=(
+        prefixes=(
             m.Announcement(prefix="10.51.0.0/16"),
             m.Announcement(
                 prefix="10.52.0.0/16",

@@ -84,7 +84,7 @@ def _declare(builder: Builder, node: OnPrem | Nva, role: str, address: str, next
 
 
 def _announce(draft: SpeakerDraft, node: OnPrem | Nva) -> None:
-    for item in node.announcements:
+    for item in node.prefixes:
         communities = tuple(parse_community(c) for c in item.communities)
         draft.originate(
             item.prefix,
@@ -103,7 +103,7 @@ def _tag_on_export(draft: SpeakerDraft, node: OnPrem | Nva) -> None:
     export policy (decision).
     """
     statements = []
-    for item in node.announcements:
+    for item in node.prefixes:
         tags = tuple(c for c in map(parse_community, item.communities) if c in _SENT_ONLY)
         if tags:
             statements.append(

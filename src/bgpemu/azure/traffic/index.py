@@ -285,7 +285,7 @@ class TrafficContext:
                     )
                 )
         for onprem in network.of_type(OnPrem):
-            for announcement in onprem.announcements:
+            for announcement in onprem.prefixes:
                 self.hosts.add(announcement.prefix, onprem.name)
 
     def _own(self, owner: Owner) -> None:

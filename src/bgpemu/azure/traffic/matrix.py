@@ -263,7 +263,7 @@ def matrix_endpoints(
     signature = _Signature(ctx) if group_ranges else None
     for onprem in ctx.network.of_type(OnPrem):
         groups: dict[Hashable, list[str]] = {}
-        for announcement in onprem.announcements:
+        for announcement in onprem.prefixes:
             prefix = announcement.prefix
             key: Hashable = prefix if signature is None else signature(_first_host(prefix))
             groups.setdefault(key, []).append(prefix)
