@@ -99,7 +99,7 @@ def _routing(connection: Connection) -> HubRouting:
         # §5.6: the VNet connection hosting the NVA associates and propagates to Default.
         return HubRouting()
     if isinstance(connection, HubVnetConnection | HubVpnConnection | HubErConnection):
-        return connection.routing
+        return connection.routing_configuration
     raise TypeError(f"{connection.name} is not a hub connection")
 
 

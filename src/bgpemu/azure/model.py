@@ -427,7 +427,7 @@ class HubVnetConnection:
     name: str
     hub: str
     vnet: str
-    routing: HubRouting = HubRouting()
+    routing_configuration: HubRouting = HubRouting()
     static_routes: tuple[HubStaticRoute, ...] = ()
     """Next hop: an NVA IP in that VNet (``next_hop`` holds the IP here)."""
     propagate_static_routes: bool = False
@@ -443,7 +443,7 @@ class HubVpnConnection:
     site: str
     enable_bgp: bool = True
     address_prefixes: tuple[str, ...] = ()
-    routing: HubRouting = HubRouting()
+    routing_configuration: HubRouting = HubRouting()
     enable_internet_security: bool = False
     site_policy: SessionPolicy = SessionPolicy()
 
@@ -456,7 +456,7 @@ class HubErConnection:
     hub: str
     circuit: str
     routing_weight: int = 0
-    routing: HubRouting = HubRouting()
+    routing_configuration: HubRouting = HubRouting()
     enable_internet_security: bool = False
 
 

@@ -399,7 +399,7 @@ def _connection(c: ConnectionModel) -> m.Connection:
             name=name,
             hub=c.hub,
             vnet=c.vnet,
-            routing=_routing(c.routing_configuration),
+            routing_configuration=_routing(c.routing_configuration),
             static_routes=tuple(
                 m.HubStaticRoute(
                     name=r.name,
@@ -418,7 +418,7 @@ def _connection(c: ConnectionModel) -> m.Connection:
             site=c.site,
             enable_bgp=c.enable_bgp,
             address_prefixes=tuple(c.address_prefixes),
-            routing=_routing(c.routing_configuration),
+            routing_configuration=_routing(c.routing_configuration),
             enable_internet_security=c.enable_internet_security,
             site_policy=_policy(c.site_policy),
         )
@@ -428,7 +428,7 @@ def _connection(c: ConnectionModel) -> m.Connection:
             hub=c.hub,
             circuit=c.circuit,
             routing_weight=c.routing_weight,
-            routing=_routing(c.routing_configuration),
+            routing_configuration=_routing(c.routing_configuration),
             enable_internet_security=c.enable_internet_security,
         )
     if isinstance(c, HubBgpConnectionModel):

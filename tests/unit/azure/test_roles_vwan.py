@@ -134,9 +134,9 @@ def test_custom_route_tables_8a_branches_learn_every_vnet() -> None:
             site("b", 65050, "10.50.255.1", "10.50.0.0/16"),
         ),
         connections=(
-            HubVnetConnection(name="v1c", hub="hub", vnet="v1", routing=isolated),
-            HubVnetConnection(name="v2c", hub="hub", vnet="v2", routing=isolated),
-            HubVpnConnection(name="bc", hub="hub", site="b", routing=branch),
+            HubVnetConnection(name="v1c", hub="hub", vnet="v1", routing_configuration=isolated),
+            HubVnetConnection(name="v2c", hub="hub", vnet="v2", routing_configuration=isolated),
+            HubVpnConnection(name="bc", hub="hub", site="b", routing_configuration=branch),
         ),
     )
     _plan, _fabric, t = converge(network)
@@ -149,7 +149,7 @@ def test_vnet_not_propagated_to_default_is_hidden_from_branches() -> None:
     )
     network = scenario7()
     connections = tuple(
-        HubVnetConnection(name="c1", hub="hub1", vnet="vnet1", routing=hidden)
+        HubVnetConnection(name="c1", hub="hub1", vnet="vnet1", routing_configuration=hidden)
         if c.name == "c1"
         else c
         for c in network.connections

@@ -457,7 +457,7 @@ def test_vwan_spoke_gets_its_associated_table_through_the_hub_router() -> None:
             name=name,
             hub="hub1",
             vnet=vnet,
-            routing=HubRouting(),
+            routing_configuration=HubRouting(),
             enable_internet_security=internet,
         )
 

@@ -61,11 +61,13 @@ def _network(
             name="c-v2",
             hub="hub1",
             vnet="v2",
-            routing=HubRouting(associated_route_table=ISOLATED, labels=()),
+            routing_configuration=HubRouting(associated_route_table=ISOLATED, labels=()),
         ),
-        HubVpnConnection(name="c-b1", hub="hub1", site="b1", routing=branch),
-        HubErConnection(name="c-er", hub="hub1", circuit="er", routing=branch),
-        HubErConnection(name="c-er2", hub="hub1", circuit="er2", routing=branch, routing_weight=10),
+        HubVpnConnection(name="c-b1", hub="hub1", site="b1", routing_configuration=branch),
+        HubErConnection(name="c-er", hub="hub1", circuit="er", routing_configuration=branch),
+        HubErConnection(
+            name="c-er2", hub="hub1", circuit="er2", routing_configuration=branch, routing_weight=10
+        ),
         HubVnetConnection(name="c-v3", hub="hub2", vnet="v3"),
         HubVpnConnection(name="c-b2", hub="hub2", site="b2"),
         HubErConnection(name="c-er3", hub="hub2", circuit="er3"),

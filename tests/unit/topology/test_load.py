@@ -261,7 +261,7 @@ def test_connections_are_resolved_with_default_names() -> None:
         name="vhub-spoke",
         hub="vhub",
         vnet="spoke",
-        routing=m.HubRouting(
+        routing_configuration=m.HubRouting(
             associated_route_table="RT_VNET", propagated_route_tables=(), labels=("rt_vnet",)
         ),
         static_routes=(
@@ -270,7 +270,7 @@ def test_connections_are_resolved_with_default_names() -> None:
         propagate_static_routes=True,
     )
     assert hub_er == m.HubErConnection(name="vhub-circuit", hub="vhub", circuit="circuit")
-    assert hub_er.routing == m.HubRouting()
+    assert hub_er.routing_configuration == m.HubRouting()
     assert hub_bgp == m.HubBgpConnection(name="vhub-nva2", hub="vhub", nva="nva2")
     assert bgp == m.BgpPeering(name="overlay", a="nva1", b="ce")
 

@@ -539,13 +539,13 @@ class Walker:
             vnet = previous.position[0] if previous.position is not None else None
             for connection in network.of_type(HubVnetConnection):
                 if connection.hub == hub and connection.vnet == vnet:
-                    return connection.routing.associated_route_table
+                    return connection.routing_configuration.associated_route_table
             for branch in network.of_type(HubVpnConnection):
                 if branch.hub == hub and branch.site == previous.name:
-                    return branch.routing.associated_route_table
+                    return branch.routing_configuration.associated_route_table
             for circuit in network.of_type(HubErConnection):
                 if circuit.hub == hub and circuit.circuit == previous.name:
-                    return circuit.routing.associated_route_table
+                    return circuit.routing_configuration.associated_route_table
         return DEFAULT_TABLE
 
     def _hub_targets(self, hub: str, next_hop: str, origin: str) -> list[tuple[str, str]] | None:

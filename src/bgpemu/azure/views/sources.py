@@ -332,7 +332,7 @@ def _hub_routes(network: Network, hub_tables: HubTables, vnet: VNet) -> list[Gat
         if connection.vnet != vnet.name:
             continue
         hub = network.node(connection.hub)
-        table = connection.routing.associated_route_table
+        table = connection.routing_configuration.associated_route_table
         if not isinstance(hub, VWanHub) or table == NONE_TABLE:
             continue
         for item in hub_tables.routes(hub.name, table)["value"]:
