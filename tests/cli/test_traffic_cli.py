@@ -275,6 +275,14 @@ def test_s3_effective_nsg_expands_the_peer_in_virtual_network(
     assert "securityRules/Deny-VNetB-In" in out
 
 
+def test_effective_nsg_of_an_interface_without_nsg(capsys: pytest.CaptureFixture[str]) -> None:
+    """Azure's answer is an empty list; the table says why."""
+    status, out, _ = run(capsys, "effective-nsg", topology("s5-hub-nva"), "nva-nic", "-o", "json")
+    assert (status, json.loads(out)) == (0, {"value": []})
+    status, out, _ = run(capsys, "effective-nsg", topology("s5-hub-nva"), "nva-nic")
+    assert out.startswith("no NSG on the interface or its subnet: every flow is allowed")
+
+
 def test_s5_reachability_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     """§8 S5 row 1: the spokes cannot reach each other (None route), the hub can."""
     status, out, _ = run(capsys, "reachability", topology("s5-no-udrs"), "-o", "yaml")

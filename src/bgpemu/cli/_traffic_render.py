@@ -73,7 +73,13 @@ def render_ip_flow(answer: dict[str, Any]) -> str:
 
 
 def render_effective_nsg(answer: dict[str, Any]) -> str:
-    """One row per rule of every associated NSG, in evaluation order."""
+    """One row per rule of every associated NSG, in evaluation order; a sentence when no
+    NSG is associated (Azure's answer is then an empty list)."""
+    if not answer["value"]:
+        return (
+            "no NSG on the interface or its subnet: every flow is allowed "
+            "(azure-traffic.md §2.1 step 5)"
+        )
     rows = []
     for entry in answer["value"]:
         nsg = entry["networkSecurityGroup"]["id"].rpartition("/")[2]
