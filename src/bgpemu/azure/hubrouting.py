@@ -16,7 +16,7 @@ from bgpemu.azure.model import (
     AZURE_ASN,
     Connection,
     HubBgpConnection,
-    HubErConnection,
+    HubExpressRouteConnection,
     HubRouting,
     HubVnetConnection,
     HubVpnConnection,
@@ -43,7 +43,7 @@ NONE_TABLE = "noneRouteTable"
 TAG_FUNCTION = 1
 """Second field of a connection tag: marks the large community as a bgpemu hub tag."""
 
-HubConnection = HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection
+HubConnection = HubVnetConnection | HubVpnConnection | HubExpressRouteConnection | HubBgpConnection
 
 
 def connection_tag(network: Network, name: str) -> tuple[int, int, int]:
@@ -75,7 +75,7 @@ def hub_connections(network: Network, hub: str) -> list[HubConnection]:
         if (
             isinstance(
                 connection,
-                HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection,
+                HubVnetConnection | HubVpnConnection | HubExpressRouteConnection | HubBgpConnection,
             )
             and connection.hub == hub
         ):
@@ -98,7 +98,7 @@ def _routing(connection: Connection) -> HubRouting:
     if isinstance(connection, HubBgpConnection):
         # §5.6: the VNet connection hosting the NVA associates and propagates to Default.
         return HubRouting()
-    if isinstance(connection, HubVnetConnection | HubVpnConnection | HubErConnection):
+    if isinstance(connection, HubVnetConnection | HubVpnConnection | HubExpressRouteConnection):
         return connection.routing_configuration
     raise TypeError(f"{connection.name} is not a hub connection")
 

@@ -34,7 +34,7 @@ __all__ = [
     "ExpressRouteConnection",
     "ExpressRouteGateway",
     "HubBgpConnection",
-    "HubErConnection",
+    "HubExpressRouteConnection",
     "HubRouteTable",
     "HubRouting",
     "HubStaticRoute",
@@ -449,7 +449,7 @@ class HubVpnConnection:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HubErConnection:
+class HubExpressRouteConnection:
     """An ExpressRoute circuit connected to the hub's ER gateway (§5.3)."""
 
     name: str
@@ -495,7 +495,7 @@ Connection = (
     | ExpressRouteConnection
     | HubVnetConnection
     | HubVpnConnection
-    | HubErConnection
+    | HubExpressRouteConnection
     | HubBgpConnection
     | RouteServerPeer
     | BgpPeering

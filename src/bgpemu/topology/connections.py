@@ -23,7 +23,7 @@ __all__ = [
     "ConnectionModel",
     "ExpressRouteConnectionModel",
     "HubBgpConnectionModel",
-    "HubErConnectionModel",
+    "HubExpressRouteConnectionModel",
     "HubRoutingModel",
     "HubVnetConnectionModel",
     "HubVpnConnectionModel",
@@ -140,7 +140,7 @@ class HubVpnConnectionModel(_Connection):
     site_policy: SessionPolicyModel = SessionPolicyModel()
 
 
-class HubErConnectionModel(_Connection):
+class HubExpressRouteConnectionModel(_Connection):
     """An ExpressRoute circuit connected to the hub's ER gateway (§5.3)."""
 
     ENDS = (("hub", ("vwan_hub",)), ("circuit", ("expressroute",)))
@@ -187,7 +187,7 @@ ConnectionModel = Annotated[
     | ExpressRouteConnectionModel
     | HubVnetConnectionModel
     | HubVpnConnectionModel
-    | HubErConnectionModel
+    | HubExpressRouteConnectionModel
     | HubBgpConnectionModel
     | RouteServerPeerModel
     | BgpPeeringModel,

@@ -22,7 +22,7 @@ from bgpemu.topology.connections import (
     ConnectionModel,
     ExpressRouteConnectionModel,
     HubBgpConnectionModel,
-    HubErConnectionModel,
+    HubExpressRouteConnectionModel,
     HubRoutingModel,
     HubVnetConnectionModel,
     HubVpnConnectionModel,
@@ -422,8 +422,8 @@ def _connection(c: ConnectionModel) -> m.Connection:
             enable_internet_security=c.enable_internet_security,
             site_policy=_policy(c.site_policy),
         )
-    if isinstance(c, HubErConnectionModel):
-        return m.HubErConnection(
+    if isinstance(c, HubExpressRouteConnectionModel):
+        return m.HubExpressRouteConnection(
             name=name,
             hub=c.hub,
             circuit=c.circuit,

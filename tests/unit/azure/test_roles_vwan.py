@@ -6,7 +6,7 @@ from bgpemu.azure.hubrouting import connection_tag
 from bgpemu.azure.model import (
     ExpressRouteCircuit,
     HubBgpConnection,
-    HubErConnection,
+    HubExpressRouteConnection,
     HubRouteTable,
     HubRouting,
     HubStaticRoute,
@@ -182,8 +182,8 @@ def er_hub(preference: RoutingPreference) -> Network:
             ),
         ),
         connections=(
-            HubErConnection(name="erc", hub="hub", circuit="er"),
-            HubErConnection(name="erc2", hub="hub", circuit="er2"),
+            HubExpressRouteConnection(name="erc", hub="hub", circuit="er"),
+            HubExpressRouteConnection(name="erc2", hub="hub", circuit="er2"),
             HubVpnConnection(name="vpn", hub="hub", site="vpnsite"),
         ),
     )

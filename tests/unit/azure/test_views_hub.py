@@ -10,7 +10,7 @@ from bgpemu.azure.hubrouting import connection_tag
 from bgpemu.azure.model import (
     Connection,
     ExpressRouteCircuit,
-    HubErConnection,
+    HubExpressRouteConnection,
     HubRouteTable,
     HubRouting,
     HubStaticRoute,
@@ -64,13 +64,15 @@ def _network(
             routing_configuration=HubRouting(associated_route_table=ISOLATED, labels=()),
         ),
         HubVpnConnection(name="c-b1", hub="hub1", site="b1", routing_configuration=branch),
-        HubErConnection(name="c-er", hub="hub1", circuit="er", routing_configuration=branch),
-        HubErConnection(
+        HubExpressRouteConnection(
+            name="c-er", hub="hub1", circuit="er", routing_configuration=branch
+        ),
+        HubExpressRouteConnection(
             name="c-er2", hub="hub1", circuit="er2", routing_configuration=branch, routing_weight=10
         ),
         HubVnetConnection(name="c-v3", hub="hub2", vnet="v3"),
         HubVpnConnection(name="c-b2", hub="hub2", site="b2"),
-        HubErConnection(name="c-er3", hub="hub2", circuit="er3"),
+        HubExpressRouteConnection(name="c-er3", hub="hub2", circuit="er3"),
     )
     return Network(
         name="lab",

@@ -269,7 +269,7 @@ def test_connections_are_resolved_with_default_names() -> None:
         ),
         propagate_static_routes=True,
     )
-    assert hub_er == m.HubErConnection(name="vhub-circuit", hub="vhub", circuit="circuit")
+    assert hub_er == m.HubExpressRouteConnection(name="vhub-circuit", hub="vhub", circuit="circuit")
     assert hub_er.routing_configuration == m.HubRouting()
     assert hub_bgp == m.HubBgpConnection(name="vhub-nva2", hub="vhub", nva="nva2")
     assert bgp == m.BgpPeering(name="overlay", a="nva1", b="ce")

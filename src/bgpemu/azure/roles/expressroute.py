@@ -14,7 +14,7 @@ from bgpemu.azure.model import (
     ExpressRouteCircuit,
     ExpressRouteConnection,
     ExpressRouteGateway,
-    HubErConnection,
+    HubExpressRouteConnection,
     Network,
     RouteServer,
     Sku,
@@ -137,7 +137,7 @@ def _wire_circuit(builder: Builder, circuit: ExpressRouteCircuit) -> None:
         for c in network.of_type(ExpressRouteConnection)
         if c.circuit == circuit.name
     ]
-    hubs = [c.hub for c in network.of_type(HubErConnection) if c.circuit == circuit.name]
+    hubs = [c.hub for c in network.of_type(HubExpressRouteConnection) if c.circuit == circuit.name]
     for msee in speaker_names.msees(circuit.name):
         draft = builder.drafts[msee]
         _to_customer(draft.neighbor(customer), circuit)

@@ -24,7 +24,7 @@ from bgpemu.azure.model import (
     AZURE_ASN,
     HUB_PREPEND_ASN,
     HubBgpConnection,
-    HubErConnection,
+    HubExpressRouteConnection,
     HubVnetConnection,
     HubVpnConnection,
     Network,
@@ -154,7 +154,7 @@ def _remotes(network: Network, connection: HubConnection) -> tuple[list[str], st
     """(speakers, kind, RoutingWeight) behind a hub connection; none for a VNet."""
     if isinstance(connection, HubVpnConnection):
         return ([connection.site] if connection.enable_bgp else []), "vpn", 0
-    if isinstance(connection, HubErConnection):
+    if isinstance(connection, HubExpressRouteConnection):
         return speaker_names.msees(connection.circuit), "er", connection.routing_weight
     if isinstance(connection, HubBgpConnection):
         return [connection.nva], "nva", 0
@@ -179,7 +179,7 @@ def _to_hub(neighbor: NeighborDraft) -> None:
 def _kind(connection: HubConnection | None) -> str:
     if isinstance(connection, HubVpnConnection):
         return "vpn"
-    if isinstance(connection, HubErConnection):
+    if isinstance(connection, HubExpressRouteConnection):
         return "er"
     if isinstance(connection, HubBgpConnection):
         return "nva"
@@ -205,7 +205,7 @@ def _blocked(source: str, target: str, branch_to_branch: bool) -> bool:
 def _internet_security(network: Network, hub: VWanHub, connection: HubConnection) -> bool:
     """§5.3 [VWAN-FAQ][VWAN-EFF]: ``enableInternetSecurity`` of the target connection;
     an NVA's comes from the VNet connection hosting it (decision; True if none)."""
-    if isinstance(connection, HubVpnConnection | HubErConnection | HubVnetConnection):
+    if isinstance(connection, HubVpnConnection | HubExpressRouteConnection | HubVnetConnection):
         return connection.enable_internet_security
     nva = network.node(connection.nva)
     vnet = nva.vnet if isinstance(nva, Nva) else None
@@ -219,7 +219,9 @@ def _all_tags(network: Network) -> tuple[Tag, ...]:
     tags = [
         connection_tag(network, c.name)
         for c in network.connections
-        if isinstance(c, HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection)
+        if isinstance(
+            c, HubVnetConnection | HubVpnConnection | HubExpressRouteConnection | HubBgpConnection
+        )
     ]
     tags.extend(p2s_tag(network, h.name) for h in network.of_type(VWanHub))
     return tuple(tags)

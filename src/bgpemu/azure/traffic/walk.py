@@ -11,7 +11,7 @@ from bgpemu.azure.model import (
     ExpressRouteConnection,
     ExpressRouteGateway,
     HubBgpConnection,
-    HubErConnection,
+    HubExpressRouteConnection,
     HubVnetConnection,
     HubVpnConnection,
     Peering,
@@ -543,7 +543,7 @@ class Walker:
             for branch in network.of_type(HubVpnConnection):
                 if branch.hub == hub and branch.site == previous.name:
                     return branch.routing_configuration.associated_route_table
-            for circuit in network.of_type(HubErConnection):
+            for circuit in network.of_type(HubExpressRouteConnection):
                 if circuit.hub == hub and circuit.circuit == previous.name:
                     return circuit.routing_configuration.associated_route_table
         return DEFAULT_TABLE
@@ -586,7 +586,11 @@ class Walker:
             )
         if tail[:1] == ["expressRouteGateways"]:
             circuit = next(
-                (c.circuit for c in network.of_type(HubErConnection) if c.name == origin_name),
+                (
+                    c.circuit
+                    for c in network.of_type(HubExpressRouteConnection)
+                    if c.name == origin_name
+                ),
                 None,
             )
             if circuit is None:

@@ -41,7 +41,7 @@ from bgpemu.azure.hubrouting import (
 from bgpemu.azure.model import (
     Connection,
     HubBgpConnection,
-    HubErConnection,
+    HubExpressRouteConnection,
     HubVnetConnection,
     HubVpnConnection,
     Network,
@@ -248,11 +248,14 @@ def _tagged_source(
     if connection is None:
         return _UNTAGGED
     if not isinstance(
-        connection, HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection
+        connection,
+        HubVnetConnection | HubVpnConnection | HubExpressRouteConnection | HubBgpConnection,
     ) or not propagates_to(network, connection, hub, table):
         return None
     kind, next_hop, next_hop_type, origin = describe(network, connection)
-    routing_weight = connection.routing_weight if isinstance(connection, HubErConnection) else 0
+    routing_weight = (
+        connection.routing_weight if isinstance(connection, HubExpressRouteConnection) else 0
+    )
     return _over_remote_hub(
         network, plan, hub, route, kind, next_hop, next_hop_type, origin, routing_weight
     )
@@ -321,7 +324,7 @@ def describe(network: Network, connection: HubConnection) -> tuple[Kind, str, st
     if isinstance(connection, HubVpnConnection):
         gateway = resource_id(network, "vpnGateways", f"{hub}-vpngw")
         return Kind.VPN, gateway, "VPN_S2S_Gateway", f"{gateway}/vpnConnections/{connection.name}"
-    if isinstance(connection, HubErConnection):
+    if isinstance(connection, HubExpressRouteConnection):
         gateway = resource_id(network, "expressRouteGateways", f"{hub}-ergw")
         origin = f"{gateway}/expressRouteConnections/{connection.name}"
         return Kind.EXPRESS_ROUTE, gateway, "ExpressRouteGateway", origin
@@ -340,7 +343,8 @@ def _statics(network: Network, hub: VWanHub, table: str) -> list[HubCandidate]:
         for static in route_table.routes:
             target = connections.get(static.next_hop)
             if isinstance(
-                target, HubVnetConnection | HubVpnConnection | HubErConnection | HubBgpConnection
+                target,
+                HubVnetConnection | HubVpnConnection | HubExpressRouteConnection | HubBgpConnection,
             ):
                 _kind, next_hop, next_hop_type, _origin = describe(network, target)
             else:

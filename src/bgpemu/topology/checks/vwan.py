@@ -17,7 +17,7 @@ from bgpemu.azure.model import VWanType
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.connections import (
     HubBgpConnectionModel,
-    HubErConnectionModel,
+    HubExpressRouteConnectionModel,
     HubRoutingModel,
     HubVnetConnectionModel,
     HubVpnConnectionModel,
@@ -59,7 +59,7 @@ def _basic_limits(index: Index) -> Iterator[Issue]:
                 f"{hub.vwan} is a Basic WAN: no custom route tables",
                 hint,
             )
-    for position, connection in index.conns(HubErConnectionModel):
+    for position, connection in index.conns(HubExpressRouteConnectionModel):
         owner = _hub(index, connection.hub)
         if owner is not None and _basic(index, owner):
             yield Issue(
@@ -112,7 +112,8 @@ def _routing(index: Index) -> Iterator[Issue]:
             known.update(table.labels)
     for position, connection in index.connections:
         if not isinstance(
-            connection, HubVnetConnectionModel | HubVpnConnectionModel | HubErConnectionModel
+            connection,
+            HubVnetConnectionModel | HubVpnConnectionModel | HubExpressRouteConnectionModel,
         ):
             continue
         owner = _hub(index, connection.hub)
@@ -159,7 +160,7 @@ def _branches(index: Index) -> Iterator[Issue]:
     """Branch connections (VPN, ER) associate to Default and propagate alike (§5.3)."""
     first: dict[str, tuple[int, tuple[frozenset[str], frozenset[str]]]] = {}
     for position, connection in index.connections:
-        if not isinstance(connection, HubVpnConnectionModel | HubErConnectionModel):
+        if not isinstance(connection, HubVpnConnectionModel | HubExpressRouteConnectionModel):
             continue
         config = connection.routing_configuration
         base = ("connections", position, "routingConfiguration")
