@@ -1,20 +1,25 @@
 """The ``bgpemu`` command: argument parsing, logging setup and rendering only.
 
 ``main(argv)`` returns the exit status: 0 success, 1 runtime failure, 2 bad usage
-or an invalid configuration file (nothing is started then).
+or an invalid configuration file (nothing is started then), 141 when the reader of
+the output went away (``| head``; 128 + SIGPIPE, what a shell reports).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
 from bgpemu.cli import broker, diff, inject, lab, observe, solve, speaker, traffic, validate
 
-__all__ = ["main"]
+__all__ = ["BROKEN_PIPE_STATUS", "main"]
+
+BROKEN_PIPE_STATUS = 141
+"""Exit status when stdout's reader closed it early: 128 + SIGPIPE (13)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), handlers=[handler])
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``bgpemu ... | head``): stop quietly, as Unix tools do,
+        # with the status a shell gives a process killed by SIGPIPE; stdout is pointed
+        # at /dev/null so the interpreter's last flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
     return status
 
 
