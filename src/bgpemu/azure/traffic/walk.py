@@ -281,8 +281,15 @@ class Walker:
             resource_id=owner.resource_id,
             stateful=not final and owner.kind in _APPLIANCES,
         )
-        if len(path) >= MAX_HOPS or any(h.key == hop.key for h in path):
+        if any(h.key == hop.key for h in path):
             self._end((*path, hop), Verdict.LOOP, f"{owner.name} ({address}) visited twice")
+            return
+        if len(path) >= MAX_HOPS:
+            self._end(
+                (*path, hop),
+                Verdict.LOOP,
+                f"the path is longer than {MAX_HOPS} hops (a loop or TTL guard)",
+            )
             return
         if from_vnet is not None and owner.vnet is not None and owner.vnet != from_vnet:
             blocked = self._peering(from_vnet, owner.vnet, forwarded=forwarded)

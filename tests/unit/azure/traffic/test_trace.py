@@ -38,7 +38,7 @@ from bgpemu.azure.security import (
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import HopType, Verdict
 from bgpemu.azure.traffic.index import TrafficContext
-from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
+from bgpemu.azure.traffic.trace import MAX_HOPS, Trace, UnknownAddressError, trace
 from bgpemu.topology import load_topology
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
 
@@ -747,3 +747,51 @@ def test_vwan_hub_forwards_by_the_ingress_connections_route_table() -> None:
         ("VirtualHub", "hub"),
         ("VirtualAppliance", "S-vm"),
     ]
+
+
+def test_a_path_longer_than_max_hops_ends_with_its_length_named() -> None:
+    """The TTL guard (§5.1 step 4): a chain of more appliances than MAX_HOPS, none visited
+    twice, ends as a loop whose reason says the path is too long (not 'visited twice')."""
+    count = MAX_HOPS + 2
+    subnets = []
+    tables = []
+    for i in range(count):
+        target = f"10.0.{i + 1}.4" if i + 1 < count else None
+        routes = (
+            ()
+            if target is None
+            else (
+                UserRoute(
+                    name="next",
+                    address_prefix="10.9.0.0/16",
+                    next_hop_type=NextHopType.VIRTUAL_APPLIANCE,
+                    next_hop_ip_address=target,
+                ),
+            )
+        )
+        tables.append(RouteTable(name=f"t{i}", routes=routes))
+        subnets.append(
+            Subnet(
+                name=f"s{i}",
+                address_prefix=f"10.0.{i}.0/24",
+                route_table=f"t{i}",
+                network_interfaces=(
+                    nic(f"n{i}", "v", f"s{i}", f"10.0.{i}.4", enable_ip_forwarding=True),
+                ),
+            )
+        )
+    network = Network(
+        name="chain",
+        nodes=(
+            VNet(
+                name="v",
+                address_space=("10.0.0.0/16",),
+                subnets=tuple(subnets),
+                route_tables=tuple(tables),
+            ),
+        ),
+    )
+    answer = trace(context(network), tcp("10.0.0.4", "10.9.0.1"))
+    assert answer.verdict is Verdict.LOOP
+    assert len(answer.paths[0].hops) == MAX_HOPS + 1
+    assert answer.reason == f"the path is longer than {MAX_HOPS} hops (a loop or TTL guard)"
