@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bgpemu.azure.traffic.flow import Flow
+
 __all__ = ["Hop", "HopType", "Issue", "RouteUsed", "RuleCheck", "TracePath", "Verdict"]
 
 
@@ -90,10 +92,13 @@ class RuleCheck:
     """The NSG, firewall or peering that holds the rule."""
     association: str = ""
     """``subnet`` or ``networkInterface`` for an NSG (§3.5)."""
+    translated: str = ""
+    """A firewall DNAT rule's translation, ``address:port -> address:port`` (§7.1,
+    decision §9.8); empty when the rule translates nothing."""
 
     def to_json(self) -> dict[str, Any]:
-        """camelCase."""
-        return {
+        """camelCase; ``translated`` only when the rule translated the destination."""
+        document = {
             "kind": self.kind,
             "direction": self.direction,
             "access": self.access,
@@ -101,6 +106,9 @@ class RuleCheck:
             "resource": self.resource,
             "association": self.association,
         }
+        if self.translated:
+            document["translated"] = self.translated
+        return document
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,6 +197,9 @@ class TracePath:
     hops: tuple[Hop, ...]
     verdict: Verdict
     reason: str
+    translated: Flow | None = None
+    """The flow as a firewall's DNAT rule rewrote it on this path (decision §9.8): its
+    reply is traced from the translated destination; None when nothing translated it."""
 
     @property
     def stateful(self) -> tuple[str, ...]:

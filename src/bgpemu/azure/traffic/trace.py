@@ -24,6 +24,14 @@ Theory of operation (§5.1, per hop):
 5. **Return path**: the reply (source and destination swapped) is traced the same way,
    without NSG or firewall rules (both are stateful, §1.3, §7.1); a reply that crosses
    another set of stateful hops (NVAs, firewalls) than the request is ``asymmetric`` (P1).
+6. **DNAT** (§7.1, decision §9.8): a firewall's DNAT rule translates the destination (and
+   port); the path goes on from the firewall to the translated destination, the
+   firewall's hop names the translation (``translated`` of its rule check) and the path
+   keeps the translated flow (:attr:`TracePath.translated`).  Reply assumption: the
+   source is not translated (SNAT is not modelled, §7.2), so the reply is traced from
+   the translated destination back to the original source, and must cross the firewall
+   that translated it (it holds the state to untranslate); one that does not is
+   ``asymmetric`` (P1).
 
 A hop visited twice on one path ends it with verdict ``loop``.  The pitfalls of §6 the
 trace can see are attached as warnings (:mod:`.pitfalls`).
@@ -130,8 +138,13 @@ def trace(ctx: TrafficContext, flow: Flow) -> Trace:
     """
     paths = Walker(ctx, flow, reply=False).start()
     reply_paths: list[TracePath] = []
-    if all(p.verdict is Verdict.REACHABLE for p in paths) and _has_reply(ctx, flow):
-        reply_paths = Walker(ctx, flow.reply(), reply=True).start()
+    if all(p.verdict is Verdict.REACHABLE for p in paths):
+        # A path a DNAT rule translated is answered by its translated destination
+        # (decision §9.8); the firewall that translated it must see that reply (stateful).
+        delivered = dict.fromkeys(p.translated or flow for p in paths)
+        for answered in delivered:
+            if _has_reply(ctx, answered):
+                reply_paths.extend(Walker(ctx, answered.reply(), reply=True).start())
     verdict, reason = _verdict(paths, reply_paths)
     warnings = pitfalls(ctx, flow, paths, reply_paths, verdict)
     return Trace(

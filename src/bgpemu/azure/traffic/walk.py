@@ -62,6 +62,8 @@ class Walker:
         self.reply = reply
         self.destination = flow.destination_key
         self.paths: list[TracePath] = []
+        self.translated: Flow | None = None
+        """Set on the walker that goes on after a DNAT rule: the flow as translated."""
 
     # ------------------------------------------------------------------ start
 
@@ -104,7 +106,9 @@ class Walker:
     # ------------------------------------------------------------------ ends
 
     def _end(self, hops: tuple[Hop, ...], verdict: Verdict, reason: str) -> None:
-        self.paths.append(TracePath(hops=hops, verdict=verdict, reason=reason))
+        self.paths.append(
+            TracePath(hops=hops, verdict=verdict, reason=reason, translated=self.translated)
+        )
 
     def _unknown(self, address: str) -> Hop:
         return Hop(type=HopType.DESTINATION, name="Destination", address=address)
@@ -386,10 +390,12 @@ class Walker:
         """At an interface, NVA or firewall: inbound rules, then deliver or forward (§5.3)."""
         if not self.reply:
             if owner.kind is OwnerKind.FIREWALL:
-                denied = self._firewall(owner, hop)
-                hop = denied[0]
-                if denied[1] is not None:
-                    self._end((*path, hop), Verdict.DENIED, denied[1])
+                hop, dropped, onward = self._firewall(owner, hop)
+                if dropped is not None:
+                    self._end((*path, hop), Verdict.DENIED, dropped)
+                    return
+                if onward != self.flow:
+                    self._translate(owner, hop, path, onward)
                     return
             else:
                 checks, rule = self._nsgs(owner, Direction.INBOUND)
@@ -634,23 +640,56 @@ class Walker:
         denied = next((c for c in checks if c.access == "Deny"), None)
         return checks, denied
 
-    def _firewall(self, owner: Owner, hop: Hop) -> tuple[Hop, str | None]:
-        """The firewall's decision (§7); the hop with it, and a reason if it drops."""
+    def _translate(self, owner: Owner, hop: Hop, path: tuple[Hop, ...], onward: Flow) -> None:
+        """After a DNAT rule of firewall ``owner`` (§7.1, decision §9.8): the packet goes
+        on to the translated destination, from the firewall's subnet, as forwarded
+        traffic; the firewall is a stateful transit hop even when the request was
+        addressed to it.  The paths that follow carry ``onward`` (:attr:`TracePath
+        .translated`): their reply is traced from the translated destination."""
+        if hop.type is not HopType.VIRTUAL_APPLIANCE or not hop.stateful:
+            hop = Hop(
+                type=HopType.VIRTUAL_APPLIANCE,
+                name=hop.name,
+                address=hop.address,
+                resource_id=hop.resource_id,
+                route=hop.route,
+                checks=hop.checks,
+                issues=hop.issues,
+                stateful=True,
+                position=hop.position,
+            )
+        onward_walker = Walker(self.ctx, onward, reply=self.reply)
+        onward_walker.paths = self.paths
+        onward_walker.translated = onward
+        onward_walker._send(owner, hop, path, forwarded=True)
+
+    def _firewall(self, owner: Owner, hop: Hop) -> tuple[Hop, str | None, Flow]:
+        """The firewall's decision (§7); the hop with it, a reason if it drops, and the
+        flow it sends on (its destination translated by a DNAT rule, §7.1)."""
         assert owner.firewall is not None
         position = self.ctx.position(owner)
         tags = None if position is None else self.ctx.tags(position).addresses
         decision = self.ctx.firewall_policy(owner.firewall).decide(self.flow, tags)
         allowed = decision.verdict is FirewallVerdict.ALLOW
+        flow = self.flow
+        onward = decision.forwarded(flow) if allowed else flow
+        translated = ""
+        if onward != flow:
+            translated = (
+                f"{flow.destination}:{flow.destination_port} -> "
+                f"{onward.destination}:{onward.destination_port}"
+            )
         check = RuleCheck(
             kind="AzureFirewall",
             direction="Inbound",
             access="Allow" if allowed else "Deny",
             rule_name=decision.rule_name,
             resource=owner.name,
+            translated=translated,
         )
         hop = hop.but(checks=(check,))
         if allowed:
-            return hop, None
+            return hop, None, onward
         issue = Issue(
             origin="Inbound",
             severity="Error",
@@ -660,6 +699,7 @@ class Walker:
         return (
             hop.but(issues=(issue,)),
             f"firewall {owner.name}: {decision.verdict.value} ({decision.reason})",
+            flow,
         )
 
 

@@ -795,3 +795,80 @@ def test_a_path_longer_than_max_hops_ends_with_its_length_named() -> None:
     assert answer.verdict is Verdict.LOOP
     assert len(answer.paths[0].hops) == MAX_HOPS + 1
     assert answer.reason == f"the path is longer than {MAX_HOPS} hops (a loop or TTL guard)"
+
+
+# --------------------------------------------------------------------------- DNAT
+
+
+def with_dnat(network: Network) -> Network:
+    """``network``'s firewall fw with a DNAT collection first: TCP to its own address
+    10.0.3.4 port 8443 is translated to vm2 10.2.0.4 port 443 (§7.1, decision §9.8)."""
+    (firewall,) = network.firewalls
+    dnat = FirewallRuleCollectionGroup(
+        name="dnat-group",
+        priority=50,
+        rule_collections=(
+            FirewallRuleCollection(
+                name="publish",
+                priority=100,
+                action=FirewallAction.DNAT,
+                rules=(
+                    FirewallRule(
+                        name="vm2-https",
+                        rule_type=FirewallRuleType.NAT,
+                        ip_protocols=("TCP",),
+                        source_addresses=("*",),
+                        destination_addresses=("10.0.3.4",),
+                        destination_ports=("8443",),
+                        translated_address="10.2.0.4",
+                        translated_port="443",
+                    ),
+                ),
+            ),
+        ),
+    )
+    firewall = replace(firewall, rule_collection_groups=(dnat, *firewall.rule_collection_groups))
+    return replace(network, firewalls=(firewall,))
+
+
+def test_a_dnat_rule_sends_the_trace_on_to_the_translated_destination() -> None:
+    """§7.1, decision §9.8: a flow to the firewall's 10.0.3.4:8443 is translated to
+    10.2.0.4:443 and the trace goes on there (the hop says what was translated); the
+    reply is traced from the translated destination and crosses the firewall (stateful,
+    it untranslates)."""
+    answer = trace(context(with_dnat(firewalled())), tcp("10.1.0.4", "10.0.3.4", 8443))
+    assert answer.verdict is Verdict.REACHABLE, answer.reason
+    (path,) = answer.paths
+    assert hops(path.hops) == [
+        ("Source", "vm1"),
+        ("VirtualAppliance", "fw"),
+        ("VNetPeering", "vm2"),
+    ]
+    fw = path.hops[1]
+    assert fw.stateful
+    (check,) = fw.checks
+    assert check.rule_name == "dnat-group/publish/vm2-https"
+    assert check.translated == "10.0.3.4:8443 -> 10.2.0.4:443"
+    assert fw.to_json()["rules"][0]["translated"] == "10.0.3.4:8443 -> 10.2.0.4:443"
+    assert path.translated == Flow.parse("tcp", "10.1.0.4", 50000, "10.2.0.4", 443)
+    (reply,) = answer.reply_paths
+    assert [h.name for h in reply.hops] == ["vm2", "fw", "vm1"]
+    assert reply.verdict is Verdict.REACHABLE
+
+
+def test_a_dnat_reply_is_traced_from_the_translated_destination() -> None:
+    """The reply of a translated flow must come back through the firewall that translated
+    it (its state; no SNAT is modelled, §7.2): the reply is traced from vm2, the translated
+    destination, and without spoke2's UDR it falls on spoke2's None route to 10.1/16."""
+    network = with_dnat(firewalled())
+    nodes = tuple(
+        replace(n, route_tables=(), subnets=tuple(replace(s, route_table=None) for s in n.subnets))
+        if isinstance(n, VNet) and n.name == "spoke2"
+        else n
+        for n in network.nodes
+    )
+    answer = trace(context(replace(network, nodes=nodes)), tcp("10.1.0.4", "10.0.3.4", 8443))
+    assert answer.paths[0].verdict is Verdict.REACHABLE
+    assert answer.verdict is Verdict.DROPPED_NONE_ROUTE
+    assert answer.reason.startswith("reply: ")
+    assert answer.reply_paths[0].hops[0].name == "vm2"
