@@ -111,7 +111,27 @@ def _state_line(doc: Mapping[str, Any]) -> str:
     return f"lab {doc.get('lab')}: not converged, {speakers}, {sessions}"
 
 
+def _traffic_event_line(doc: Mapping[str, Any]) -> str:
+    """A ``traffic-event`` (docs/mqtt.md, "Traffic"): the intents whose verdict changed,
+    or which question was answered (the answer itself: ``-o json``)."""
+    head = f"lab {doc.get('lab')}"
+    data = doc.get("data")
+    if doc.get("event") == "intents_changed" and isinstance(data, dict):
+        changes = []
+        for change in data.get("changed") or ():
+            if isinstance(change, dict):
+                after = change.get("after") or "cannot be traced"
+                state = "holds" if change.get("ok") else "violated"
+                changes.append(f"{change.get('name')} {change.get('before')} -> {after} ({state})")
+        return f"{head}: intents changed: {', '.join(changes)}"
+    return f"{head}: {doc.get('event')} {doc.get('op')} (request {doc.get('request')})"
+
+
 def _lab_event_line(doc: Mapping[str, Any]) -> str:
+    from bgpemu.observe.payloads import Kind, schema_id
+
+    if doc.get("schema") == schema_id(Kind.TRAFFIC_EVENT):
+        return _traffic_event_line(doc)
     head = f"lab {doc.get('lab')}: {doc.get('event')}"
     if doc.get("event") == "converged":
         return (
