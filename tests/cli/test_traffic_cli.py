@@ -453,3 +453,33 @@ def test_solve_traffic_options_refused_clearly(capsys: pytest.CaptureFixture[str
     status, _, err = run(capsys, "solve", "--config", triangle, "--reachability")
     assert status == 2
     assert "the traffic answers need a TOPOLOGY file" in err
+
+
+def test_an_undetermined_flow_is_reported_as_such(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """S8 without the network rule for 443: HTTPS to a public address meets only the
+    application rule (google, FQDN): `undetermined` (decision §9.9), connection status
+    `Unknown` (§9.5); an intent expecting reachable is violated by it."""
+    text = (TOPOLOGIES / "s8-firewall-rules.yaml").read_text()
+    assert text.count("destinationPorts: ['80', '443']") == 1
+    s8 = tmp_path / "s8-no-443.yaml"
+    s8.write_text(text.replace("destinationPorts: ['80', '443']", "destinationPorts: ['80']"))
+    status, out, err = run(capsys, "trace", str(s8), "VM1-nic", "142.250.0.1", "--port", "443")
+    assert (status, err) == (0, "")
+    check = json.loads(out)
+    assert (check["connectionStatus"], check["probesFailed"]) == ("Unknown", None)
+    intents = tmp_path / "intents.yaml"
+    intents.write_text(
+        "intents:\n"
+        "  - {name: web, source: VM1-nic, destination: 142.250.0.1, port: 443, expect: reachable}\n"
+        "  - {name: web-known, source: VM1-nic, destination: 142.250.0.1, port: 443,"
+        " expect: undetermined}\n"
+    )
+    status, out, err = run(capsys, "verify", str(s8), "--intents", str(intents), "-o", "json")
+    assert status == 1
+    assert [(r["name"], r["actual"], r["ok"]) for r in json.loads(out)] == [
+        ("web", "undetermined", False),
+        ("web-known", "undetermined", True),
+    ]
+    assert "web: expected reachable, got undetermined (firewall HubFirewall: undetermined" in err

@@ -349,10 +349,14 @@ class LabTraffic:
         self, source: str, destination: str, port: int, *, protocol: str = "tcp"
     ) -> Trace:
         """The flow does not get through, whatever the reason (AssertionError with the
-        path it takes otherwise)."""
+        path it takes otherwise, or when the verdict is ``undetermined``: a firewall's
+        application rules would decide, decision §9.9, so it is not known to be
+        dropped)."""
         answer = self.trace(source, destination, port=port, protocol=protocol)
-        if answer.verdict is Verdict.REACHABLE:
-            raise AssertionError(f"expected unreachable, got reachable\n{explain(answer)}")
+        if answer.verdict in (Verdict.REACHABLE, Verdict.UNDETERMINED):
+            raise AssertionError(
+                f"expected unreachable, got {answer.verdict.value}\n{explain(answer)}"
+            )
         return answer
 
 

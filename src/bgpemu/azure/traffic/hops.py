@@ -31,6 +31,9 @@ class Verdict(StrEnum):
     """A hop visited twice on one path."""
     ASYMMETRIC = "asymmetric"
     """The reply crosses a stateful hop the request did not, or misses one it did (P1)."""
+    UNDETERMINED = "undetermined"
+    """A firewall's application rules (FQDN) would decide, which an L4 model cannot see
+    (decision §9.9): neither reachable nor denied."""
 
 
 class HopType(StrEnum):

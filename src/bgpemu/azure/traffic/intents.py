@@ -5,8 +5,11 @@
 An :class:`Intent` names a source and a destination as a user writes them (an address,
 an interface / NVA / firewall name, or ``VNET/SUBNET``: :func:`.matrix.endpoint_address`),
 a protocol and a port, and what it expects: ``reachable``, ``unreachable`` (any verdict
-but reachable) or one verdict (``denied``, ``no_route``, ``dropped_none_route``,
-``ip_forwarding_off``, ``loop``, ``asymmetric``).  The file format is read in L9
+but reachable and undetermined) or one verdict (``denied``, ``no_route``,
+``dropped_none_route``, ``ip_forwarding_off``, ``loop``, ``asymmetric``,
+``undetermined``).  ``undetermined`` (a firewall's application rules would decide,
+decision §9.9) is not known to pass or to be dropped: it meets only an intent that
+expects it by name.  The file format is read in L9
 (:mod:`bgpemu.topology.intents`); this module is pure: :func:`check_intents` names every
 endpoint no node holds, :func:`evaluate_intents` traces each intent's flow
 (:func:`.matrix.flow_between`) and says whether it holds.
@@ -36,7 +39,7 @@ __all__ = [
 ]
 
 UNREACHABLE = "unreachable"
-"""The expectation any verdict but ``reachable`` meets."""
+"""The expectation any verdict but ``reachable`` and ``undetermined`` meets."""
 
 EXPECTATIONS = (*(v.value for v in Verdict), UNREACHABLE)
 """What an intent may expect: a verdict, or ``unreachable``."""
@@ -91,7 +94,7 @@ def satisfied(expect: str, actual: Verdict) -> bool:
     """Whether verdict ``actual`` meets expectation ``expect`` (one of
     :data:`EXPECTATIONS`; ValueError otherwise)."""
     if expect == UNREACHABLE:
-        return actual is not Verdict.REACHABLE
+        return actual is not Verdict.REACHABLE and actual is not Verdict.UNDETERMINED
     if expect not in EXPECTATIONS:
         raise ValueError(f"expectation {expect!r} is not one of {', '.join(EXPECTATIONS)}")
     return actual.value == expect

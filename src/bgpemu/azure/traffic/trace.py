@@ -91,8 +91,10 @@ class Trace:
         Hops of all paths merged into one DAG (ECMP: several ``nextHopIds``); ids are
         ``h1``, ``h2``... in first-visit order (stable, unlike Azure's GUIDs).  Status:
         ``Reachable``/``Unreachable`` as the docs print it (decision §9.5; the API's
-        ``Connected``/``Disconnected`` are the aliases, documented); probes 100, all
-        failed when unreachable; latencies null (an emulator answers statically).
+        ``Connected``/``Disconnected`` are the aliases, documented), and the API's
+        ``Unknown`` for an ``undetermined`` trace (a firewall's application rules would
+        decide, §9.9), whose ``probesFailed`` is null; probes 100, all failed when
+        unreachable; latencies null (an emulator answers statically).
         """
         ids: dict[tuple[str, str, str], str] = {}
         merged: dict[str, dict[str, Any]] = {}
@@ -119,10 +121,14 @@ class Trace:
                     merged[previous]["nextHopIds"].append(hop_id)
                 previous = hop_id
         reachable = self.verdict is Verdict.REACHABLE
+        status = "Reachable" if reachable else "Unreachable"
+        failed: int | None = 0 if reachable else 100
+        if self.verdict is Verdict.UNDETERMINED:
+            status, failed = "Unknown", None
         return {
-            "connectionStatus": "Reachable" if reachable else "Unreachable",
+            "connectionStatus": status,
             "probesSent": 100,
-            "probesFailed": 0 if reachable else 100,
+            "probesFailed": failed,
             "avgLatencyInMs": None,
             "minLatencyInMs": None,
             "maxLatencyInMs": None,

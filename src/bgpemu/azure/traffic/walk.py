@@ -392,7 +392,7 @@ class Walker:
             if owner.kind is OwnerKind.FIREWALL:
                 hop, dropped, onward = self._firewall(owner, hop)
                 if dropped is not None:
-                    self._end((*path, hop), Verdict.DENIED, dropped)
+                    self._end((*path, hop), *dropped)
                     return
                 if onward != self.flow:
                     self._translate(owner, hop, path, onward)
@@ -663,9 +663,11 @@ class Walker:
         onward_walker.translated = onward
         onward_walker._send(owner, hop, path, forwarded=True)
 
-    def _firewall(self, owner: Owner, hop: Hop) -> tuple[Hop, str | None, Flow]:
-        """The firewall's decision (§7); the hop with it, a reason if it drops, and the
-        flow it sends on (its destination translated by a DNAT rule, §7.1)."""
+    def _firewall(self, owner: Owner, hop: Hop) -> tuple[Hop, tuple[Verdict, str] | None, Flow]:
+        """The firewall's decision (§7); the hop with it, the verdict and reason that end
+        the path unless it allows (``denied``, or ``undetermined`` when only application
+        rules could decide, decision §9.9, with a Warning issue), and the flow it sends
+        on (its destination translated by a DNAT rule, §7.1)."""
         assert owner.firewall is not None
         position = self.ctx.position(owner)
         tags = None if position is None else self.ctx.tags(position).addresses
@@ -690,15 +692,19 @@ class Walker:
         hop = hop.but(checks=(check,))
         if allowed:
             return hop, None, onward
+        undetermined = decision.verdict is FirewallVerdict.UNDETERMINED
         issue = Issue(
             origin="Inbound",
-            severity="Error",
+            severity="Warning" if undetermined else "Error",
             type="AzureFirewall",
             context=(("RuleName", decision.rule_name), ("Verdict", decision.verdict.value)),
         )
         return (
             hop.but(issues=(issue,)),
-            f"firewall {owner.name}: {decision.verdict.value} ({decision.reason})",
+            (
+                Verdict.UNDETERMINED if undetermined else Verdict.DENIED,
+                f"firewall {owner.name}: {decision.verdict.value} ({decision.reason})",
+            ),
             flow,
         )
 

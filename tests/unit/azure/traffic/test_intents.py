@@ -39,6 +39,7 @@ def test_expectations_are_the_verdicts_and_unreachable() -> None:
         "ip_forwarding_off",
         "loop",
         "asymmetric",
+        "undetermined",
         "unreachable",
     )
     assert satisfied("unreachable", Verdict.DENIED)
@@ -112,3 +113,12 @@ def test_a_destination_outside_every_vnet_is_traced() -> None:
         resolve_endpoint(ctx, "172.31.0.100", role="source")
     (result,) = evaluate_intents(ctx, [intent("p9", "vm1", "172.31.0.100", "unreachable", 80)])
     assert result.ok
+
+
+def test_undetermined_meets_only_an_intent_that_expects_it() -> None:
+    """A firewall `undetermined` (decision §9.9) is not known to pass or to be dropped:
+    an intent expecting reachable or unreachable is not ok, one expecting it by name is."""
+    assert "undetermined" in EXPECTATIONS
+    assert not satisfied("reachable", Verdict.UNDETERMINED)
+    assert not satisfied("unreachable", Verdict.UNDETERMINED)
+    assert satisfied("undetermined", Verdict.UNDETERMINED)

@@ -38,6 +38,7 @@ from bgpemu.azure.security import (
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import HopType, Verdict
 from bgpemu.azure.traffic.index import TrafficContext
+from bgpemu.azure.traffic.matrix import reachability_matrix
 from bgpemu.azure.traffic.trace import MAX_HOPS, Trace, UnknownAddressError, trace
 from bgpemu.topology import load_topology
 from tests.unit.azure.traffic.networks import context, er_vpn, nic, s5, s6
@@ -872,3 +873,61 @@ def test_a_dnat_reply_is_traced_from_the_translated_destination() -> None:
     assert answer.verdict is Verdict.DROPPED_NONE_ROUTE
     assert answer.reason.startswith("reply: ")
     assert answer.reply_paths[0].hops[0].name == "vm2"
+
+
+# --------------------------------------------------------------------------- undetermined
+
+
+def with_application_rule(network: Network) -> Network:
+    """``network``'s firewall fw with an application collection (allow HTTPS to
+    www.example.com from spoke1): a flow no network rule matches on TCP 8443 is
+    undetermined, the rule's FQDNs decide (decision §9.9)."""
+    (firewall,) = network.firewalls
+    web = FirewallRuleCollectionGroup(
+        name="web-group",
+        priority=300,
+        rule_collections=(
+            FirewallRuleCollection(
+                name="web",
+                priority=100,
+                action=FirewallAction.ALLOW,
+                rules=(
+                    FirewallRule(
+                        name="example",
+                        rule_type=FirewallRuleType.APPLICATION,
+                        source_addresses=("10.1.0.0/16",),
+                        protocols=("Https:8443",),
+                        target_fqdns=("www.example.com",),
+                    ),
+                ),
+            ),
+        ),
+    )
+    firewall = replace(firewall, rule_collection_groups=(*firewall.rule_collection_groups, web))
+    return replace(network, firewalls=(firewall,))
+
+
+def test_a_firewall_undetermined_decision_is_its_own_verdict() -> None:
+    """Decision §9.9: application rules (FQDN) are out of scope, so a flow only they could
+    decide is `undetermined`, not `denied`; connection troubleshoot says `Unknown`
+    (decision §9.5); a flow nothing matches is still denied by default."""
+    ctx = context(with_application_rule(firewalled()))
+    answer = trace(ctx, tcp("10.1.0.4", "10.2.0.4", 8443))
+    assert answer.verdict is Verdict.UNDETERMINED, answer.reason
+    assert answer.reason.startswith("firewall fw: undetermined")
+    assert answer.reply_paths == ()
+    check = answer.to_connectivity_check()
+    assert (check["connectionStatus"], check["probesFailed"]) == ("Unknown", None)
+    assert check["hops"][1]["issues"][0]["severity"] == "Warning"
+    assert trace(ctx, tcp("10.1.0.4", "10.2.0.4", 22)).verdict is Verdict.DENIED
+
+
+def test_the_matrix_counts_undetermined_pairs_apart() -> None:
+    """The reachability matrix summarises `undetermined` under its own name (a pair the
+    firewall's application rules decide is neither reachable nor denied)."""
+    matrix = reachability_matrix(context(with_application_rule(firewalled())), port=8443)
+    assert matrix.counts == {"denied": 1, "undetermined": 1}
+    assert [(p.source, p.verdict) for p in matrix.unreachable] == [
+        ("spoke1/app", Verdict.UNDETERMINED),
+        ("spoke2/app", Verdict.DENIED),
+    ]
