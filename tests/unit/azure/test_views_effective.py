@@ -516,3 +516,109 @@ def test_render_table_has_az_columns() -> None:
     assert set(lines[1]) <= {"-", " "}
     assert lines[2].split() == ["Default", "Active", "0.0.0.0/0", "Internet"]
     assert render_table(view) == text
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def test_shared_gateway_offers_give_every_vnet_the_views_it_gets_alone() -> None:
+    """One GatewayOffers (and HubTables) over many VNets' views, as a traffic context
+    keeps them: the serving hub's routes are chosen once, and no VNet's hub routes
+    (vWAN, §5.3) leak into another's through the shared choice."""
+    from bgpemu.azure.views.hub import HubTables
+    from bgpemu.azure.views.sources import GatewayOffers, gateway_vnet
+
+    hub = _vnet(
+        "hub",
+        ("10.0.0.0/16",),
+        peerings=(
+            Peering(remote_virtual_network="s1", allow_gateway_transit=True),
+            Peering(remote_virtual_network="s2", allow_gateway_transit=True),
+        ),
+    )
+    spokes = [
+        _vnet(
+            name,
+            (space,),
+            peerings=(Peering(remote_virtual_network="hub", use_remote_gateways=True),),
+        )
+        for name, space in (("s1", "10.5.0.0/16"), ("s2", "10.6.0.0/16"))
+    ]
+    net = _net(hub, *spokes, ARS)
+    plan = plan_of(*HUB_PLAN)
+    snaps = _ars_snaps(
+        ("10.250.0.0/16", "nva1", (65001,), "10.0.1.4"),
+        ("10.250.0.0/16", "nva2", (65002,), "10.0.1.5"),
+    )
+    offers = GatewayOffers(net, plan, snaps)
+    tables = HubTables(net, plan, snaps)
+    for name in ("s1", "hub", "s2"):
+        shared = effective_routes(
+            net, plan, snaps, name, "s", hub_tables=tables, gateway_offers=offers
+        )
+        assert shared == effective_routes(net, plan, snaps, name, "s")
+    served = gateway_vnet(net, spokes[0])
+    assert served.name == "hub"
+    assert offers.chosen(served) is offers.chosen(gateway_vnet(net, spokes[1]))
+
+
+def test_shared_gateway_offers_keep_each_vnet_its_own_hub_routes() -> None:
+    """Two spokes served by one hub's Route Server, one of them also connected to a vWAN
+    hub: its hub routes stay its own when the other's view is made after it."""
+    from bgpemu.azure.hubrouting import connection_tag
+    from bgpemu.azure.views.hub import HubTables
+    from bgpemu.azure.views.sources import GatewayOffers
+
+    hub = _vnet(
+        "hub",
+        ("10.0.0.0/16",),
+        peerings=tuple(
+            Peering(remote_virtual_network=name, allow_gateway_transit=True)
+            for name in ("s1", "s2")
+        ),
+    )
+    s1, s2 = (
+        _vnet(
+            name,
+            (space,),
+            peerings=(Peering(remote_virtual_network="hub", use_remote_gateways=True),),
+        )
+        for name, space in (("s1", "10.5.0.0/16"), ("s2", "10.6.0.0/16"))
+    )
+    connection = HubVnetConnection(
+        name="c2",
+        hub="hub1",
+        vnet="s2",
+        routing_configuration=HubRouting(),
+        enable_internet_security=True,
+    )
+    net = _net(VWan(name="wan"), vwan_hub("hub1", 1), hub, s1, s2, ARS, connections=(connection,))
+    a, b, c = connection_tag(net, "c2")
+    snaps = _ars_snaps(("10.250.0.0/16", "nva1", (65001,), "10.0.1.4"))
+    snaps["hub1"] = RouterSnapshot(
+        name="hub1",
+        asn=65515,
+        router_id="192.168.1.68",
+        loc_rib=tuple(
+            RibRoute(
+                prefix=prefix,
+                family="ipv4-unicast",
+                next_hop="192.168.1.68",
+                large_communities=(f"{a}:{b}:{c}",),
+                best=True,
+                multipath=True,
+            )
+            for prefix in ("10.6.0.0/16", "0.0.0.0/0", "10.99.0.0/16")
+        ),
+    )
+    plan = plan_of(*HUB_PLAN, endpoint("hub1", "hub1", "vwan_hub", "192.168.1.68", 65515))
+    alone = {name: effective_routes(net, plan, snaps, name, "s") for name in ("s1", "s2")}
+    assert _find(alone["s2"], "VirtualNetworkGateway", "10.99.0.0/16")["state"] == "Active"
+    assert not [r for r in alone["s1"]["value"] if r["addressPrefix"] == ["10.99.0.0/16"]]
+    offers = GatewayOffers(net, plan, snaps)
+    tables = HubTables(net, plan, snaps)
+    for name in ("s2", "s1", "s2"):
+        shared = effective_routes(
+            net, plan, snaps, name, "s", hub_tables=tables, gateway_offers=offers
+        )
+        assert shared == alone[name], name

@@ -16,7 +16,10 @@ views (``network, plan, snapshots``) and indexes, once:
   :func:`bgpemu.azure.views.effective.effective_routes` (the one place that computes
   them) in a longest-prefix-match table of integers (§5.1 step 2 [UDR] "LPM"), and the
   subnet's service tags (:func:`bgpemu.azure.traffic.tags.service_tags`) from the same
-  rows.
+  rows.  The pieces every subnet's view shares are worked out once per context: each
+  serving VNet's gateway routes (every spoke of one hub is offered the same, §2
+  [GW-TRANSIT]; :class:`~bgpemu.azure.views.sources.GatewayOffers`) and each vWAN hub
+  route table (:class:`~bgpemu.azure.views.hub.HubTables`).
 
 No ``ipaddress`` object is made on a lookup: addresses are the integer keys of
 :func:`bgpemu.azure.traffic.flow.address_value` (``version << 128 | address``), which a
@@ -43,6 +46,7 @@ from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from bgpemu.azure.views._lookup import resource_id
 from bgpemu.azure.views.effective import effective_routes
 from bgpemu.azure.views.hub import HubTables
+from bgpemu.azure.views.sources import GatewayOffers
 from bgpemu.rib.route import RibRoute
 from bgpemu.types import prefix_key
 
@@ -201,12 +205,14 @@ class TrafficContext:
     _subnet_of: dict[Position, Subnet] = field(default_factory=dict)
     _used: dict[tuple[Position, EffectiveRoute], RouteUsed] = field(default_factory=dict)
     _hubs: HubTables | None = None
+    _offers: GatewayOffers = field(init=False)
     _hub_lpm: dict[tuple[str, str], PrefixTable[tuple[str, dict[str, Any]]]] = field(
         default_factory=dict
     )
 
     def __post_init__(self) -> None:
         network = self.network
+        self._offers = GatewayOffers(network, self.plan, self.snapshots)
         for vnet in network.of_type(VNet):
             self._vnets[vnet.name] = vnet
             for prefix in vnet.address_space:
@@ -383,11 +389,9 @@ class TrafficContext:
         key = (hub, table)
         lpm = self._hub_lpm.get(key)
         if lpm is None:
-            if self._hubs is None:
-                self._hubs = HubTables(self.network, self.plan, self.snapshots)
             lpm = self._hub_lpm[key] = PrefixTable()
             try:
-                rows = self._hubs.routes(hub, table)["value"]
+                rows = self.hub_tables.routes(hub, table)["value"]
             except KeyError:
                 rows = []
             for row in rows:
@@ -461,6 +465,15 @@ class TrafficContext:
         return () if found is None else found[1]
 
     @property
+    def hub_tables(self) -> HubTables:
+        """The vWAN hub route tables over this context's snapshots, each worked out once
+        (:class:`bgpemu.azure.views.hub.HubTables`): the hub tables a trace reads and
+        those every connected VNet's effective routes read (§5.3) are the same."""
+        if self._hubs is None:
+            self._hubs = HubTables(self.network, self.plan, self.snapshots)
+        return self._hubs
+
+    @property
     def security(self) -> SecurityIndex:
         """The network's NSGs and application security groups, compiled per service tags
         on first use (:class:`bgpemu.azure.traffic.nsg.SecurityIndex`), kept."""
@@ -486,7 +499,15 @@ class TrafficContext:
 
     def _index(self, position: Position) -> PrefixTable[EffectiveRoute]:
         vnet_name, subnet_name = position
-        view = effective_routes(self.network, self.plan, self.snapshots, vnet_name, subnet_name)
+        view = effective_routes(
+            self.network,
+            self.plan,
+            self.snapshots,
+            vnet_name,
+            subnet_name,
+            hub_tables=self.hub_tables,
+            gateway_offers=self._offers,
+        )
         table_id = "System Route"
         route_table = self.route_table(position)
         if route_table is not None:

@@ -32,7 +32,7 @@ from bgpemu.azure.views._lookup import node_of
 from bgpemu.azure.views._prefixes import covered_by, covers
 from bgpemu.azure.views.hub import HubTables
 from bgpemu.azure.views.render import format_table
-from bgpemu.azure.views.sources import gateway_routes
+from bgpemu.azure.views.sources import GatewayOffers, gateway_routes
 from bgpemu.types import prefix_key
 
 __all__ = ["RESERVED_PREFIXES", "effective_routes", "render_table"]
@@ -64,11 +64,14 @@ def effective_routes(
     subnet: str | None = None,
     *,
     hub_tables: HubTables | None = None,
+    gateway_offers: GatewayOffers | None = None,
 ) -> dict[str, Any]:
     """The effective routes of ``subnet`` of ``vnet`` (None: the VNet-wide table, no UDRs).
 
     ``hub_tables``: the vWAN hub tables already worked out over the same snapshots
-    (:class:`~bgpemu.azure.views.hub.HubTables`, one per report), else computed here.
+    (:class:`~bgpemu.azure.views.hub.HubTables`, one per report), else computed here;
+    ``gateway_offers``: the serving VNets' gateway routes already chosen over the same
+    snapshots (:class:`~bgpemu.azure.views.sources.GatewayOffers`), else chosen here.
     KeyError naming the VNet or subnet when it does not exist.
     """
     node = node_of(network, vnet, (VNet,), "VNet")
@@ -94,7 +97,9 @@ def effective_routes(
                 next_hop_type=str(NextHopType.VIRTUAL_NETWORK_GATEWAY),
                 next_hops=route.next_hops,
             )
-            for route in gateway_routes(network, plan, snapshots, node, hub_tables).values()
+            for route in gateway_routes(
+                network, plan, snapshots, node, hub_tables, gateway_offers
+            ).values()
         )
     rows.extend(user)
     states = _states(rows)

@@ -48,7 +48,14 @@ from bgpemu.azure.views._prefixes import address_key, covered_by
 from bgpemu.azure.views.hub import HubTables
 from bgpemu.rib.route import RibRoute
 
-__all__ = ["GatewayRoute", "SourceKind", "choose", "gateway_routes", "gateway_vnet"]
+__all__ = [
+    "GatewayOffers",
+    "GatewayRoute",
+    "SourceKind",
+    "choose",
+    "gateway_routes",
+    "gateway_vnet",
+]
 
 DEFAULT_V4 = "0.0.0.0/0"
 
@@ -96,13 +103,63 @@ def gateway_routes(
     snapshots: Mapping[str, RouterSnapshot],
     vnet: VNet,
     hub_tables: HubTables | None = None,
+    offers: GatewayOffers | None = None,
 ) -> dict[str, GatewayRoute]:
     """The selected gateway route of every prefix programmed into ``vnet``, by prefix.
 
     ``hub_tables``: the hub route tables already worked out over the same snapshots
-    (one per report), else those this VNet reads are computed here.
+    (one per report), else those this VNet reads are computed here.  ``offers``: the
+    routes of each serving VNet's gateways already chosen over the same snapshots
+    (:class:`GatewayOffers`), else computed here.
     """
     source = gateway_vnet(network, vnet)
+    if offers is None:
+        chosen = _chosen(network, plan, snapshots, source)
+    else:
+        chosen = dict(offers.chosen(source))
+    tables = HubTables(network, plan, snapshots) if hub_tables is None else hub_tables
+    for route in _hub_routes(network, tables, vnet):
+        chosen.setdefault(route.prefix, route)
+    return chosen
+
+
+class GatewayOffers:
+    """The routes the gateways and Route Server of each serving VNet offer, one chosen
+    per prefix (:func:`gateway_routes` before the vWAN hub's), computed when first asked
+    and then kept.
+
+    Every spoke using one hub's gateways (§2 [GW-TRANSIT]) is offered the same routes:
+    one object per report (or per set of queries over the same snapshots) chooses them
+    once per serving VNet.  No module state: the owner creates it and drops it.  The
+    mappings returned are shared: read them, do not change them.
+    """
+
+    __slots__ = ("_chosen", "_network", "_plan", "_snapshots")
+
+    def __init__(
+        self, network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot]
+    ) -> None:
+        self._network = network
+        self._plan = plan
+        self._snapshots = snapshots
+        self._chosen: dict[str, dict[str, GatewayRoute]] = {}
+
+    def chosen(self, source: VNet) -> Mapping[str, GatewayRoute]:
+        """The chosen route of every prefix the gateways of ``source`` (a serving VNet,
+        :func:`gateway_vnet`) and its Route Server offer, by prefix."""
+        found = self._chosen.get(source.name)
+        if found is None:
+            found = self._chosen[source.name] = _chosen(
+                self._network, self._plan, self._snapshots, source
+            )
+        return found
+
+
+def _chosen(
+    network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot], source: VNet
+) -> dict[str, GatewayRoute]:
+    """The offers of ``source``'s VPN and ER gateways and Route Server, one chosen per
+    prefix (§4.5, §6.5)."""
     offers: dict[str, list[GatewayRoute]] = defaultdict(list)
     for route in _vpn_routes(network, plan, snapshots, source):
         offers[route.prefix].append(route)
@@ -114,11 +171,7 @@ def gateway_routes(
         preference = route_server.hub_routing_preference
         for route in _nva_routes(plan, snapshots, route_server, source):
             offers[route.prefix].append(route)
-    chosen = {prefix: choose(routes, preference) for prefix, routes in offers.items()}
-    tables = HubTables(network, plan, snapshots) if hub_tables is None else hub_tables
-    for route in _hub_routes(network, tables, vnet):
-        chosen.setdefault(route.prefix, route)
-    return chosen
+    return {prefix: choose(routes, preference) for prefix, routes in offers.items()}
 
 
 def choose(routes: list[GatewayRoute], preference: RoutingPreference | None) -> GatewayRoute:
