@@ -134,3 +134,64 @@ def test_sets_agree_with_ipaddress(left: list[str], right: list[str], probe: int
     assert (key in a.union(b)) == (in_left or in_right)
     assert (key in a.difference(b)) == (in_left and not in_right)
     assert AddressSet.of(a.prefixes()) == a
+
+
+_OCTET_TEXTS = st.one_of(
+    st.integers(0, 300).map(str),
+    st.sampled_from(["00", "01", "010", "0255", "1a", " 1", "1 ", "+1", "-1", "", "\u0663", "1_0"]),
+)
+
+
+_DOTTED_TEXTS = st.one_of(
+    st.lists(_OCTET_TEXTS, min_size=4, max_size=4).map(".".join),
+    st.builds(
+        lambda parts, dot: dot.join(parts),
+        st.lists(_OCTET_TEXTS, min_size=3, max_size=5),
+        st.sampled_from([".", ":", ". "]),
+    ),
+)
+
+
+@given(_DOTTED_TEXTS)
+def test_address_value_reads_dotted_text_as_ipaddress_does(text: str) -> None:
+    """The fast reading of a dotted IPv4 address takes exactly what ipaddress takes (no
+    leading zero, no octet above 255, ASCII digits only) and gives the same key."""
+    _same_as_ipaddress(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "256.0.0.0",
+        "1.2.3.300",
+        "01.2.3.4",
+        "1.2.3.00",
+        "1.2.3",
+        "1.2.3.4.5",
+        "\u0663.1.1.1",
+        " 1.2.3.4",
+        "1.2.3.4 ",
+        "0.0.0.0",
+        "199.249.255.1",
+        "::1",
+        "1.2.3.4/32",
+    ],
+)
+def test_address_value_edge_cases_as_ipaddress(text: str) -> None:
+    _same_as_ipaddress(text)
+
+
+def _same_as_ipaddress(text: str) -> None:
+    try:
+        parsed = ipaddress.ip_address(text)
+    except ValueError:
+        with pytest.raises(ValueError, match="is not an IPv4 or IPv6 address"):
+            address_value(text)
+    else:
+        assert address_value(text) == parsed.version << 128 | int(parsed)
+
+
+def test_address_value_keys_of_both_families() -> None:
+    assert address_value("10.1.2.3") == 4 << 128 | 0x0A010203
+    assert address_value("255.255.255.255") == 4 << 128 | 0xFFFFFFFF
+    assert address_value("::ffff:10.1.2.3") == 6 << 128 | 0xFFFF0A010203
