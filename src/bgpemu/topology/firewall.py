@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from bgpemu.azure import security as sec
 from bgpemu.azure.security import SERVICE_TAGS, FirewallAction, FirewallRuleType
 from bgpemu.topology._base import IpAddress, Model, Name, prefix_or_address
 from bgpemu.topology.security import ArmName, PortRange, prefix_or_tag
@@ -25,6 +26,7 @@ __all__ = [
     "FirewallRuleCollectionGroupModel",
     "FirewallRuleCollectionModel",
     "FirewallRuleModel",
+    "firewall_rule",
 ]
 
 FILTER_COLLECTION = "FirewallPolicyFilterRuleCollection"
@@ -77,6 +79,24 @@ class FirewallRuleModel(Model):
     translated_port: PortRange | None = None
     protocols: list[FirewallApplicationProtocolModel] = []
     target_fqdns: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
+
+
+def firewall_rule(rule: FirewallRuleModel) -> sec.FirewallRule:
+    """The core rule ``rule`` compiles to (service tags in their current spelling,
+    §3.4; application protocols as ``Https:443``): the loader's one conversion, used to
+    resolve a topology and to compile each rule at load as a trace will."""
+    return sec.FirewallRule(
+        name=rule.name,
+        rule_type=rule.rule_type,
+        ip_protocols=tuple(rule.ip_protocols),
+        source_addresses=tuple(rule.source_addresses),
+        destination_addresses=tuple(sec.service_tag(v) or v for v in rule.destination_addresses),
+        destination_ports=tuple(rule.destination_ports),
+        translated_address=rule.translated_address,
+        translated_port=rule.translated_port,
+        protocols=tuple(f"{p.protocol_type}:{p.port}" for p in rule.protocols),
+        target_fqdns=tuple(rule.target_fqdns),
+    )
 
 
 class FirewallActionModel(Model):

@@ -31,7 +31,7 @@ from bgpemu.topology.connections import (
     VnetToVnetModel,
 )
 from bgpemu.topology.document import NetworkModel
-from bgpemu.topology.firewall import AzureFirewallModel
+from bgpemu.topology.firewall import AzureFirewallModel, firewall_rule
 from bgpemu.topology.nodes import (
     AnnouncementModel,
     ExpressRouteCircuitModel,
@@ -137,23 +137,7 @@ def _firewall(
                         name=collection.name,
                         priority=collection.priority,
                         action=collection.action.type,
-                        rules=tuple(
-                            sec.FirewallRule(
-                                name=rule.name,
-                                rule_type=rule.rule_type,
-                                ip_protocols=tuple(rule.ip_protocols),
-                                source_addresses=tuple(rule.source_addresses),
-                                destination_addresses=_tagged(rule.destination_addresses),
-                                destination_ports=tuple(rule.destination_ports),
-                                translated_address=rule.translated_address,
-                                translated_port=rule.translated_port,
-                                protocols=tuple(
-                                    f"{p.protocol_type}:{p.port}" for p in rule.protocols
-                                ),
-                                target_fqdns=tuple(rule.target_fqdns),
-                            )
-                            for rule in collection.rules
-                        ),
+                        rules=tuple(firewall_rule(rule) for rule in collection.rules),
                     )
                     for collection in group.rule_collections
                 ),

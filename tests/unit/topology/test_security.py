@@ -394,3 +394,42 @@ def test_runtime_rule_and_route_edits_are_held_to_the_files_rules() -> None:
         )
     with pytest.raises(ConfigError, match="hub has no route table 'rt' \\(tables: none\\)"):
         apply_edit(network, "remove_route", {"vnet": "hub", "routeTable": "rt", "name": "r"})
+
+
+@pytest.mark.parametrize("port", ["2200-2300", "*"])
+def test_a_dnat_translated_port_is_one_port(port: str) -> None:
+    """A DNAT rule translates to one port (§7.1): a range or '*' is refused at load, with
+    its line, path and a hint (it used to load and fail as a ValueError in a trace)."""
+    text = TEXT.replace("translatedPort: '22'", f"translatedPort: '{port}'")
+    with pytest.raises(ConfigError) as info:
+        parse_topology(text, "sec.yaml")
+    (problem,) = info.value.problems
+    line = text.splitlines().index(f"                translatedPort: '{port}'") + 1
+    assert problem.file == f"sec.yaml:{line}"
+    assert problem.location == (
+        "nodes.fw.ruleCollectionGroups[1].ruleCollections[0].rules[0].translatedPort"
+    )
+    assert f"translatedPort {port!r} is not one port" in problem.message
+    assert "one port" in (problem.hint or "")
+
+
+def test_every_firewall_policy_is_compiled_at_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader compiles each rule as a trace does (FirewallPolicy.of): whatever it
+    refuses is a load problem on that rule, never a ValueError in a trace."""
+    from bgpemu.azure.traffic import firewall as fw
+
+    real = fw.FirewallPolicy.of.__func__  # type: ignore[attr-defined]
+
+    def refuse_google(cls: type[fw.FirewallPolicy], firewall: s.AzureFirewall) -> object:
+        for group in firewall.rule_collection_groups:
+            for collection in group.rule_collections:
+                if any(rule.name == "google" for rule in collection.rules):
+                    raise ValueError("rule 'google': refused by the compiler")
+        return real(cls, firewall)
+
+    monkeypatch.setattr(fw.FirewallPolicy, "of", classmethod(refuse_google))
+    with pytest.raises(ConfigError) as info:
+        parse_topology(TEXT, "sec.yaml")
+    (problem,) = info.value.problems
+    assert problem.location == "nodes.fw.ruleCollectionGroups[0].ruleCollections[1].rules[0]"
+    assert "refused by the compiler" in problem.message

@@ -4,7 +4,10 @@ Rules (shared/azure-traffic.md §7.1 [FW-RULES]): the firewall lives in its VNet
 AzureFirewallSubnet; a rule collection holds rules of one type (DNAT collections
 ``NatRule``s with action ``DNAT``; filter collections ``NetworkRule``s or
 ``ApplicationRule``s with action ``Allow`` or ``Deny``); names are unique in their
-group, collection or policy.  Priorities (100-65000) are the schema's.
+group, collection or policy; a DNAT rule translates to one port.  Priorities
+(100-65000) are the schema's.  Each rule that passes these checks is then compiled as a
+trace compiles it (:meth:`bgpemu.azure.traffic.firewall.FirewallPolicy.of`), so that
+whatever the compiler refuses is a load problem on that rule, never an error in a trace.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from collections.abc import Iterator
 
 from pydantic.alias_generators import to_snake
 
+from bgpemu.azure import security as sec
 from bgpemu.azure.security import FirewallAction, FirewallRuleType
+from bgpemu.azure.traffic.firewall import FirewallPolicy
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.firewall import (
@@ -22,6 +27,7 @@ from bgpemu.topology.firewall import (
     AzureFirewallModel,
     FirewallRuleCollectionModel,
     FirewallRuleModel,
+    firewall_rule,
 )
 
 __all__ = ["check_firewalls"]
@@ -29,6 +35,7 @@ __all__ = ["check_firewalls"]
 _SUBNET = "AzureFirewallSubnet"
 _SMALLEST = 26
 """AzureFirewallSubnet is a /26 (the firewall scales out inside it) [FW-FAQ]."""
+_MAX_PORT = 65535
 
 
 def check_firewalls(index: Index) -> Iterator[Issue]:
@@ -67,7 +74,7 @@ def check_firewalls(index: Index) -> Iterator[Issue]:
                     f"the firewall's private IP comes from {_SUBNET} (default: "
                     f"{subnet.network_address + 4})",
                 )
-        yield from _policy(base, firewall)
+        yield from _policy(base, name, firewall)
 
 
 def _unique(path: Path, names: list[str], what: str) -> Iterator[Issue]:
@@ -82,7 +89,7 @@ def _unique(path: Path, names: list[str], what: str) -> Iterator[Issue]:
         seen.setdefault(name, i)
 
 
-def _policy(base: Path, firewall: AzureFirewallModel) -> Iterator[Issue]:
+def _policy(base: Path, name: str, firewall: AzureFirewallModel) -> Iterator[Issue]:
     groups = (*base, "ruleCollectionGroups")
     yield from _unique(groups, [g.name for g in firewall.rule_collection_groups], "group")
     collections: dict[str, str] = {}
@@ -98,7 +105,45 @@ def _policy(base: Path, firewall: AzureFirewallModel) -> Iterator[Issue]:
                     "rule collection names are unique in a policy",
                 )
             collections.setdefault(collection.name, where)
-            yield from _collection((*path, c), collection)
+            issues = list(_collection((*path, c), collection))
+            yield from issues
+            if not issues:
+                yield from _compiled((*path, c), name, group.name, group.priority, collection)
+
+
+def _compiled(
+    path: Path, firewall: str, group: str, priority: int, collection: FirewallRuleCollectionModel
+) -> Iterator[Issue]:
+    """Each rule of a collection the checks accept, compiled alone as a trace compiles
+    the policy (``FirewallPolicy.of``): its ValueError is a problem on that rule."""
+    for r, rule in enumerate(collection.rules):
+        alone = sec.AzureFirewall(
+            name=firewall,
+            vnet="",
+            private_ip_address="",
+            rule_collection_groups=(
+                sec.FirewallRuleCollectionGroup(
+                    name=group,
+                    priority=priority,
+                    rule_collections=(
+                        sec.FirewallRuleCollection(
+                            name=collection.name,
+                            priority=collection.priority,
+                            action=collection.action.type,
+                            rules=(firewall_rule(rule),),
+                        ),
+                    ),
+                ),
+            ),
+        )
+        try:
+            FirewallPolicy.of(alone)
+        except ValueError as error:
+            yield Issue(
+                (*path, "rules", r),
+                str(error),
+                "the rule must compile as Azure Firewall processes it (§7.1)",
+            )
 
 
 def _collection(path: Path, collection: FirewallRuleCollectionModel) -> Iterator[Issue]:
@@ -182,6 +227,13 @@ def _rule(path: Path, rule: FirewallRuleModel) -> Iterator[Issue]:
                 f"a {rule.rule_type.value} gives {', '.join(needs)} (§7.1)",
             )
     if rule.rule_type is FirewallRuleType.NAT:
+        port = rule.translated_port
+        if port is not None and not (port.isdigit() and int(port) <= _MAX_PORT):
+            yield Issue(
+                (*path, "translatedPort"),
+                f"translatedPort {port!r} is not one port",
+                f"a DNAT rule translates to one port (0-{_MAX_PORT}), e.g. '22' (§7.1)",
+            )
         for i, protocol in enumerate(rule.ip_protocols):
             if protocol not in ("TCP", "UDP"):
                 yield Issue(
