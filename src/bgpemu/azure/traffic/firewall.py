@@ -44,9 +44,9 @@ from bgpemu.azure.security import (
     FirewallRuleCollection,
     FirewallRuleCollectionGroup,
     FirewallRuleType,
+    service_tag,
 )
 from bgpemu.azure.traffic.flow import FLOW_PROTOCOLS, AddressSet, Flow, PortSet
-from bgpemu.azure.traffic.tags import canonical_tag
 
 __all__ = [
     "APPLICATION_PORTS",
@@ -246,7 +246,7 @@ def _address_side(
     literal: list[str] = []
     named: list[str] = []
     for value in values:
-        tag = canonical_tag(value)
+        tag = service_tag(value)
         if tag is None:
             literal.append(value)
         elif tags:

@@ -269,7 +269,11 @@ class TrafficContext:
                     name=endpoint.node,
                     address=endpoint.azure_address,
                     vnet=vnet_name if isinstance(vnet_name, str) else None,
-                    subnet=_subnet_of(kind, nva, position, vnet_name),
+                    subnet=(
+                        self._nva_subnet(nva)
+                        if nva is not None
+                        else _subnet_of(kind, position, vnet_name)
+                    ),
                     speaker=endpoint.speaker,
                     resource_id=_node_id(network, kind, endpoint.node),
                     forwarding=nva.enable_ip_forwarding if nva is not None else True,
@@ -293,6 +297,16 @@ class TrafficContext:
         for onprem in network.of_type(OnPrem):
             for announcement in onprem.prefixes:
                 self.hosts.add(announcement.prefix, onprem.name)
+
+    def _nva_subnet(self, nva: Nva) -> str | None:
+        """The subnet ``nva`` sits in, as its NSGs see it
+        (:meth:`SecurityIndex.position <bgpemu.azure.traffic.nsg.SecurityIndex.position>`,
+        the one place that works it out: its declared subnet, else the longest subnet of
+        its VNet holding its address); None when no subnet of its VNet holds it."""
+        try:
+            return self.security.position(nva)[1]
+        except KeyError:
+            return None
 
     def _own(self, owner: Owner) -> None:
         """Index ``owner`` by its address; the first holder of an address keeps it."""
@@ -544,13 +558,10 @@ class TrafficContext:
         return (o for o in self.owners.values() if o.kind is OwnerKind.INTERFACE)
 
 
-def _subnet_of(
-    kind: OwnerKind, nva: Nva | None, position: Position | None, vnet: object
-) -> str | None:
-    """The subnet of a plan endpoint: an NVA's declared subnet, else the subnet holding
-    its address; a gateway's GatewaySubnet when its address is in no declared subnet."""
-    if nva is not None and nva.subnet is not None:
-        return nva.subnet
+def _subnet_of(kind: OwnerKind, position: Position | None, vnet: object) -> str | None:
+    """The subnet of a plan endpoint other than an NVA (``TrafficContext._nva_subnet``):
+    the subnet of its VNet holding its address; a gateway's GatewaySubnet when its
+    address is in no declared subnet."""
     if position is not None and position[1] is not None and position[0] == vnet:
         return position[1]
     if kind in (OwnerKind.VPN_GATEWAY, OwnerKind.EXPRESSROUTE_GATEWAY):

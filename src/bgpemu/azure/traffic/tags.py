@@ -34,7 +34,6 @@ __all__ = [
     "INTERNET",
     "VIRTUAL_NETWORK",
     "ServiceTags",
-    "canonical_tag",
     "service_tags",
 ]
 
@@ -63,11 +62,6 @@ _NOT_INTERNET = AddressSet.of(
 _PUBLIC_IPV4 = AddressSet.of(("0.0.0.0/0",)).difference(_NOT_INTERNET)
 
 _ROUTED_SOURCES = frozenset({"VirtualNetworkGateway", "User"})
-
-
-canonical_tag = service_tag
-"""The tag a name denotes, None if it is no tag: :func:`bgpemu.azure.security.service_tag`
-under the name :mod:`.firewall` imports (to be dropped when it imports ``service_tag``)."""
 
 
 @dataclass(frozen=True, slots=True)

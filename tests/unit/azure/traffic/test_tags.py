@@ -154,3 +154,13 @@ def test_the_address_sets_are_those_of_the_printed_expansions() -> None:
     tags = tags_of(network, "a", "app")
     assert tags.expansion("VirtualNetwork") == ["10.0.0.0/16", "168.63.129.16/32", "10.2.0.0/16"]
     assert dict(ServiceTags(tags.expansions).addresses) == dict(tags.addresses)
+
+
+def test_a_tag_name_is_read_in_one_place() -> None:
+    """One concept, one name: the spelling of a tag is azure.security.service_tag's; the
+    traffic package keeps no alias of it (firewall.py imports it from there)."""
+    from bgpemu.azure.security import service_tag
+    from bgpemu.azure.traffic import firewall, tags
+
+    assert not hasattr(tags, "canonical_tag")
+    assert vars(firewall)["service_tag"] is service_tag

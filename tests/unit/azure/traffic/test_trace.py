@@ -931,3 +931,28 @@ def test_the_matrix_counts_undetermined_pairs_apart() -> None:
         ("spoke1/app", Verdict.UNDETERMINED),
         ("spoke2/app", Verdict.DENIED),
     ]
+
+
+# --------------------------------------------------------------------------- one place
+
+
+def test_an_nva_sits_in_one_subnet_for_its_routes_and_its_nsgs() -> None:
+    """The subnet of an NVA without a declared subnet is worked out once: the trace's
+    lookups (TrafficContext.position) and its NSGs (SecurityIndex.position) agree, even
+    when a longer subnet of another VNet (not peered, overlapping) holds its address."""
+    from bgpemu.azure.model import Nva
+
+    hub = VNet(
+        name="hub",
+        address_space=("10.0.0.0/16",),
+        subnets=(Subnet(name="nva", address_prefix="10.0.1.0/24"),),
+    )
+    other = VNet(
+        name="other",
+        address_space=("10.0.1.0/25",),
+        subnets=(Subnet(name="inner", address_prefix="10.0.1.0/26"),),
+    )
+    nva = Nva(name="nva", vnet="hub", address="10.0.1.4", asn=65010, router_id="10.0.1.4")
+    ctx = context(Network(name="overlap", nodes=(hub, other, nva)))
+    owner = ctx.find("nva")
+    assert ctx.position(owner) == ctx.security.position(nva) == ("hub", "nva")
