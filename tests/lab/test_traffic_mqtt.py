@@ -323,3 +323,47 @@ def test_lab_up_refuses_bad_intents_before_starting(mosquitto: Mosquitto, tmp_pa
     assert run.returncode == 2
     assert "intents[0]" in run.stderr
     assert "nothing was started." in run.stderr
+
+
+async def test_a_topology_change_reports_the_intents_it_breaks_and_clears_what_is_gone(
+    mosquitto: Mosquitto,
+) -> None:
+    """``apply`` without VM1: its intents cannot be traced any more (violated, verdict
+    null); then without any traffic declaration: the retained traffic documents go."""
+    text = TOPOLOGY.read_text()
+    without_vm = text.replace(
+        "        networkInterfaces: [{name: VM1, privateIpAddress: 10.0.1.4}]\n", ""
+    )
+    assert without_vm != text
+    without_traffic = without_vm.replace(
+        "networkSecurityGroups:\n  Workload-nsg: {}\n", ""
+    ).replace("        networkSecurityGroup: Workload-nsg\n", "")
+    async with (
+        _lab(mosquitto) as lab,
+        publishing(lab, mosquitto.url, intents=INTENTS),
+        Observer(mosquitto.url, lab=lab.name) as observer,
+    ):
+        topics = [f"bgpemu/v1/{lab.name}/traffic/{v}" for v in ("reachability", "intents")]
+        await observer.wait_for(lambda: all(t in observer.documents for t in topics), 30)
+        change = control_payload("a1", "apply", topology=without_vm, file="no-vm.yaml")
+        answers = await send_control(mosquitto.url, lab.name, change, 60)
+        assert answers[-1]["event"] == "converged", answers
+
+        def changed() -> list[dict[str, Any]]:
+            return [e for e in observer.lab_events if e.get("event") == "intents_changed"]
+
+        await observer.wait_for(lambda: bool(changed()), 30)
+        after = {c["name"]: c["after"] for c in changed()[0]["data"]["changed"]}
+        assert after == {"vm1-to-siteb": None, "siteb-to-vm1-ssh": None, "vm1-to-internet": None}
+        await observer.wait_for(lambda: observer.documents[topics[1]]["data"]["ok"] == 0, 30)
+        entry = observer.documents[topics[1]]["data"]["intents"][0]
+        assert entry["reason"].startswith("cannot be traced: ")
+        validate(CHECKERS, observer.documents[topics[1]])
+
+        change = control_payload("a2", "apply", topology=without_traffic, file="bare.yaml")
+        answers = await send_control(mosquitto.url, lab.name, change, 60)
+        assert answers[-1]["event"] == "converged", answers
+        # The intents stay (the lab was started with them); the matrix is gone with the
+        # traffic declarations.
+        await observer.wait_for(lambda: topics[0] not in observer.documents, 30)
+        assert topics[1] in observer.documents

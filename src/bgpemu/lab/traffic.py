@@ -10,9 +10,9 @@ After each convergence (:meth:`ConvergedTraffic.documents`), a lab whose topolog
 anything traffic flows between (VM interfaces, NSGs, Azure Firewalls) or that was given
 intents (``lab up --intents FILE``) publishes, retained (docs/mqtt.md, "Traffic"):
 
-* ``traffic/reachability``: the reachability matrix
+* ``traffic/reachability`` (when the topology declares traffic): the reachability matrix
   (:func:`bgpemu.azure.traffic.matrix.reachability_matrix`, TCP 443), summarised by verdict;
-* ``traffic/intents``: each intent with the verdict its flow gets now
+* ``traffic/intents`` (given intents): each intent with the verdict its flow gets now
   (:func:`bgpemu.azure.traffic.intents.evaluate_intents`);
 
 and, not retained on ``events``, ``intents_changed`` naming each intent whose verdict
@@ -145,8 +145,11 @@ def intent_changes(
 
 
 def traffic_documents(ctx: TrafficContext, intents: Intents | None) -> TrafficDocuments:
-    """The retained traffic documents of one convergence (pure; run in a thread)."""
-    views: dict[str, Any] = {"reachability": reachability_matrix(ctx).to_json()}
+    """The retained traffic documents of one convergence (pure; run in a thread): the
+    matrix if the network declares traffic, the intents if there are any."""
+    views: dict[str, Any] = {}
+    if declares_traffic(ctx.network):
+        views["reachability"] = reachability_matrix(ctx).to_json()
     outcomes: tuple[IntentOutcome, ...] = ()
     if intents is not None:
         outcomes = intent_outcomes(ctx, intents)
