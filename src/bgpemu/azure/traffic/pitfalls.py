@@ -285,23 +285,35 @@ def _p4_default_routes(seen: _Seen) -> Iterable[Pitfall]:
 
 
 def _p4a_widened_tag(seen: _Seen) -> Iterable[Pitfall]:
-    """P4a [ISSUE-22178]: a 0/0 UDR widens VirtualNetwork to everything, so a default
-    AllowVnet rule admits the flow."""
+    """P4a [ISSUE-22178]: a 0/0 in the subnet's effective routes widens VirtualNetwork to
+    everything, so a default AllowVnet rule admits the flow.  The 0/0 is a UDR's, or one
+    the subnet learns by BGP (a gateway, or Route Server from an NVA: source
+    VirtualNetworkGateway), as decision §9.1 puts both in the tag
+    (:func:`~bgpemu.azure.traffic.tags.service_tags`, read here through the subnet's
+    expansion)."""
     for hop in seen.forward_hops:
         for check in hop.checks:
             if check.access != "Allow" or "AllowVnet" not in check.rule_name:
                 continue
             position = hop.position
-            if position is None:
+            if position is None or "0.0.0.0/0" not in seen.ctx.tags(position).expansion(
+                "VirtualNetwork"
+            ):
                 continue
-            table = seen.ctx.route_table(position)
-            if table is not None and any(r.address_prefix == "0.0.0.0/0" for r in table.routes):
-                yield Pitfall(
-                    id="P4a",
-                    hop=hop.name,
-                    message=f"{check.rule_name} admits this flow because the 0.0.0.0/0 UDR of "
-                    f"{position[0]}/{position[1]} widens VirtualNetwork to every address",
-                )
+            default = next((r for r in seen.ctx.routes(position) if r.prefix == "0.0.0.0/0"), None)
+            what = (
+                "0.0.0.0/0 UDR"
+                if default is None or default.source == "User"
+                else f"0.0.0.0/0 learned by BGP ({default.source}, next hop "
+                f"{', '.join(default.next_hops) or default.next_hop_type})"
+            )
+            where = f"{position[0]}/{position[1]}" if position[1] else position[0]
+            yield Pitfall(
+                id="P4a",
+                hop=hop.name,
+                message=f"{check.rule_name} admits this flow because the {what} of "
+                f"{where} widens VirtualNetwork to every address",
+            )
 
 
 def _p5_restricted_nsg(seen: _Seen) -> Iterable[Pitfall]:

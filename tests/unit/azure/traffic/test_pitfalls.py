@@ -380,3 +380,33 @@ def test_p1c_onprem_to_spoke_bypasses_the_hub_appliance() -> None:
         "spokevm",
     ]
     assert symmetric.warnings == ()
+
+
+def test_p4a_a_bgp_learned_default_widens_virtual_network_too() -> None:
+    """P4a [ISSUE-22178], decision §9.1: a 0/0 the subnet learns by BGP (here the NVA
+    pair's, injected by Route Server: source VirtualNetworkGateway) widens VirtualNetwork
+    as a 0/0 UDR does, so AllowVnetOutBound admits an Internet flow: named, though the
+    subnet has no route table."""
+    network = load_topology(TOPOLOGIES / "nva-ha-route-server.yaml")
+    nodes = []
+    for node in network.nodes:
+        if isinstance(node, VNet) and node.name == "Spoke":
+            (app,) = node.subnets
+            app = replace(
+                app,
+                network_security_group="nsg",
+                network_interfaces=(nic("vm", "Spoke", "app", "10.5.1.4"),),
+            )
+            node = replace(node, subnets=(app,))
+        nodes.append(node)
+    network = replace(
+        network,
+        nodes=tuple(nodes),
+        network_security_groups=(NetworkSecurityGroup(name="nsg"),),
+    )
+    answer = trace(context(network), tcp("10.5.1.4", "13.107.21.200"))
+    source = answer.paths[0].hops[0]
+    assert [c.rule_name for c in source.checks] == ["defaultSecurityRules/AllowVnetOutBound"]
+    (p4a,) = [w for w in answer.warnings if w.id == "P4a"]
+    assert p4a.hop == "vm"
+    assert "VirtualNetworkGateway" in p4a.message
