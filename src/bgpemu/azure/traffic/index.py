@@ -80,7 +80,11 @@ class PrefixTable(Generic[_T]):
 
     def add(self, prefix: str, value: _T) -> None:
         """Add ``value`` under ``prefix`` (the first value added under a prefix is kept)."""
-        version, network, length = prefix_key(prefix)
+        self.add_key(prefix_key(prefix), value)
+
+    def add_key(self, key: tuple[int, int, int], value: _T) -> None:
+        """:meth:`add` with the prefix read already (:func:`bgpemu.types.prefix_key`)."""
+        version, network, length = key
         bits = 32 if version == 4 else 128
         table = self._tables.get((version, length))
         if table is None:
@@ -209,6 +213,7 @@ class TrafficContext:
     _hub_lpm: dict[tuple[str, str], PrefixTable[tuple[str, dict[str, Any]]]] = field(
         default_factory=dict
     )
+    _prefix_keys: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         network = self.network
@@ -472,9 +477,16 @@ class TrafficContext:
             for route in () if snap is None else snap.loc_rib:
                 if route.best or route.multipath:
                     grouped.setdefault(route.prefix, []).append(route)
+            # Speakers hold the same prefixes (every branch learns every other): each
+            # prefix is read once per context, not once per speaker.
+            keys = self._prefix_keys
             for prefix, routes in grouped.items():
-                routes.sort(key=lambda r: (not r.best, r.peer or ""))
-                table.add(prefix, tuple(routes))
+                key = keys.get(prefix)
+                if key is None:
+                    key = keys[prefix] = prefix_key(prefix)
+                if len(routes) > 1:
+                    routes.sort(key=lambda r: (not r.best, r.peer or ""))
+                table.add_key(key, tuple(routes))
         found = table.lookup(destination)
         return () if found is None else found[1]
 
