@@ -136,11 +136,13 @@ class Trace:
         }
 
 
-def trace(ctx: TrafficContext, flow: Flow) -> Trace:
+def trace(ctx: TrafficContext, flow: Flow, *, with_warnings: bool = True) -> Trace:
     """Trace ``flow`` through the converged network of ``ctx`` (§5), then its reply.
 
-    UnknownAddressError naming the source when nothing holds it (no interface, appliance,
-    firewall, gateway, or on-prem announced range).
+    ``with_warnings=False``: the pitfalls of §6 are not looked for (``warnings`` stays
+    empty; the verdict, reason and paths are the same): the reachability matrix, which
+    shows verdicts only, traces so.  UnknownAddressError naming the source when nothing
+    holds it (no interface, appliance, firewall, gateway, or on-prem announced range).
     """
     paths = Walker(ctx, flow, reply=False).start()
     reply_paths: list[TracePath] = []
@@ -152,7 +154,7 @@ def trace(ctx: TrafficContext, flow: Flow) -> Trace:
             if _has_reply(ctx, answered):
                 reply_paths.extend(Walker(ctx, answered.reply(), reply=True).start())
     verdict, reason = _verdict(paths, reply_paths)
-    warnings = pitfalls(ctx, flow, paths, reply_paths, verdict)
+    warnings = pitfalls(ctx, flow, paths, reply_paths, verdict) if with_warnings else []
     return Trace(
         flow=flow,
         verdict=verdict,

@@ -410,3 +410,15 @@ def test_p4a_a_bgp_learned_default_widens_virtual_network_too() -> None:
     (p4a,) = [w for w in answer.warnings if w.id == "P4a"]
     assert p4a.hop == "vm"
     assert "VirtualNetworkGateway" in p4a.message
+
+
+def test_a_trace_without_warnings_is_the_same_trace_with_none() -> None:
+    """trace(with_warnings=False), as the reachability matrix traces: the pitfalls are
+    not looked for; verdict, reason and paths do not change."""
+    ctx = context(gateway_subnet_network(udr_default=True, nsg=True))
+    flow = tcp(ONPREM_HOST, "10.17.11.132")
+    full = trace(ctx, flow)
+    assert {"P4", "P5"} <= set(ids(full))
+    bare = trace(ctx, flow, with_warnings=False)
+    assert bare.warnings == ()
+    assert replace(bare, warnings=full.warnings) == full
