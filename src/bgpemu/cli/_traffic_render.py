@@ -1,5 +1,7 @@
-"""``-o table`` of the traffic commands (:mod:`.traffic`): readable hops, rules and
-verdicts, in the columns :func:`bgpemu.azure.views.render.format_table` draws."""
+"""``-o table`` of the traffic commands (:mod:`.traffic`): readable rules, routes and
+verdicts, in the columns :func:`bgpemu.azure.views.render.format_table` draws.  A trace's
+text is :func:`bgpemu.azure.traffic.trace_text.render_trace`, shared with the testing
+API's assertion messages."""
 
 from __future__ import annotations
 
@@ -12,50 +14,8 @@ __all__ = [
     "render_ip_flow",
     "render_matrix",
     "render_next_hop",
-    "render_trace",
     "render_verify",
 ]
-
-
-def render_trace(answer: dict[str, Any]) -> str:
-    """Each path hop by hop (route used, rules, issues), the reply paths, the verdict and
-    the warnings, from the whole trace's JSON (:meth:`Trace.to_json
-    <bgpemu.azure.traffic.trace.Trace.to_json>`: a topology file's trace and a running
-    lab's answer print alike)."""
-    parts: list[str] = []
-    for title, paths in (("path", answer["paths"]), ("reply path", answer["replyPaths"])):
-        for number, path in enumerate(paths, start=1):
-            rows = []
-            for hop in path["hops"]:
-                route = hop["route"]
-                rules = "; ".join(
-                    f"{c['access']} {c['ruleName']} ({c['resource']})" for c in hop["rules"]
-                )
-                rows.append(
-                    [
-                        hop["type"],
-                        hop["name"],
-                        hop["address"],
-                        ""
-                        if route is None
-                        else f"{route['addressPrefix']} {route['nextHopType']} ({route['source']})",
-                        rules,
-                        ", ".join(i["type"] for i in hop["issues"]),
-                    ]
-                )
-            headers = ["Type", "Name", "Address", "Route", "Rules", "Issues"]
-            parts.append(
-                f"{title} {number}: {path['verdict']}: {path['reason']}\n"
-                + format_table(headers, rows)
-            )
-    flow = answer["flow"]
-    parts.append(
-        f"{flow['protocol']} {flow['source']}:{flow['sourcePort']} -> "
-        f"{flow['destination']}:{flow['destinationPort']}: {answer['verdict']}: "
-        f"{answer['reason']}"
-    )
-    parts.extend(f"warning {w['id']}: {w['message']}" for w in answer["warnings"])
-    return "\n\n".join(part.rstrip("\n") for part in parts)
 
 
 def render_next_hop(answer: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from bgpemu.azure.traffic.trace_text import render_trace
 from bgpemu.cli._problems import refuse
 from bgpemu.cli._traffic_lab import add_lab_options, ask_lab, ip_port
 from bgpemu.cli._traffic_render import (
@@ -37,7 +38,6 @@ from bgpemu.cli._traffic_render import (
     render_ip_flow,
     render_matrix,
     render_next_hop,
-    render_trace,
     render_verify,
 )
 from bgpemu.errors import ConfigError

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.flow import Flow
-from bgpemu.azure.traffic.hops import Hop, Verdict
+from bgpemu.azure.traffic.hops import Verdict
 from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.intents import (
     Intent,
@@ -50,6 +50,7 @@ from bgpemu.azure.traffic.matrix import (
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import Trace, trace
+from bgpemu.azure.traffic.trace_text import render_trace
 from bgpemu.errors import ConfigError
 from bgpemu.lab.errors import LabInputError
 from bgpemu.testing.diff import FlowState, FlowStates
@@ -385,34 +386,9 @@ def _flow(
         raise LabInputError(str(exc)) from None
 
 
-def _hop_text(hop: Hop) -> str:
-    text = f"{hop.type.value} {hop.name} {hop.address}"
-    details = []
-    if hop.route is not None:
-        route = hop.route
-        via = ", ".join(route.next_hops)
-        details.append(
-            f"route {route.prefix} -> {route.next_hop_type}{' ' + via if via else ''} "
-            f"({route.source} in {route.table}: {route.why})"
-        )
-    details.extend(f"{c.direction} {c.access} by {c.rule_name} of {c.resource}" for c in hop.checks)
-    details.extend(
-        f"issue {i.type} " + ", ".join(f"{k}={v}" for k, v in i.context) for i in hop.issues
-    )
-    return text + "".join(f"\n        {d}" for d in details)
-
-
 def explain(answer: Trace) -> str:
-    """A trace as an assertion message: flow, verdict and reason, each path hop by hop
-    (the route used, the rules that decided, the issues), the reply's paths, warnings."""
-    flow = answer.flow
-    lines = [
-        f"{flow.protocol} {flow.source}:{flow.source_port} -> "
-        f"{flow.destination}:{flow.destination_port}: {answer.verdict.value} ({answer.reason})"
-    ]
-    for title, paths in (("path", answer.paths), ("reply path", answer.reply_paths)):
-        for number, path in enumerate(paths, 1):
-            lines.append(f"  {title} {number}: {path.verdict.value} ({path.reason})")
-            lines.extend(f"    {_hop_text(hop)}" for hop in path.hops)
-    lines.extend(f"  warning {w.id}: {w.message}" for w in answer.warnings)
-    return "\n".join(lines)
+    """A trace as an assertion message: the one text of a trace
+    (:func:`bgpemu.azure.traffic.trace_text.render_trace`, as ``bgpemu trace -o table``
+    prints it): each path and reply path hop by hop (route used, rules, issues), the
+    verdict and its reason, the warnings."""
+    return render_trace(answer.to_json())
