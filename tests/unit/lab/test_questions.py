@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bgpemu.azure.converge import solve
 from bgpemu.azure.security import Direction
@@ -159,3 +161,69 @@ def test_an_unexpected_error_is_a_problem_not_an_exception(ctx: TrafficContext) 
 
 def test_the_ops() -> None:
     assert QUESTIONS == ("trace", "next_hop", "ip_flow", "effective_nsg", "reachability")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+_NAMES = st.sampled_from(
+    ["VM1", "VM9", "10.0.1.4", "10.2.0.10", "10.0.1.99", "1.1.1.1", "Hub/Workload", "x", ""]
+)
+_NAME = st.one_of(_NAMES, _NAMES, _NAMES, _JSON)  # mostly names: deeper into the answers
+_PORT = st.one_of(st.sampled_from([443, 0, 22]), st.integers(-5, 70000), _JSON)
+_WORD = st.one_of(st.sampled_from(["tcp", "ICMP", "Udp", "Inbound", "Outbound", True]), _JSON)
+_FIELD_VALUES = {
+    "source": _NAME,
+    "destination": _NAME,
+    "nic": _NAME,
+    "remote": _NAME,
+    "local": _NAME,
+    "port": _PORT,
+    "source_port": _PORT,
+    "local_port": _PORT,
+    "remote_port": _PORT,
+    "protocol": _WORD,
+    "direction": _WORD,
+    "interfaces": _WORD,
+}
+_OP_FIELDS = {  # (required, optional): a required field is always sent, maybe bad
+    "trace": (("source", "destination", "port"), ("protocol", "source_port")),
+    "next_hop": (("source", "destination"), ()),
+    "ip_flow": (
+        ("nic", "remote", "local_port", "remote_port"),
+        ("local", "protocol", "direction"),
+    ),
+    "effective_nsg": (("nic",), ()),
+    "reachability": ((), ("port", "protocol", "interfaces")),
+}
+_QUESTION = st.one_of(
+    [
+        st.tuples(
+            st.just(op),
+            st.fixed_dictionaries(
+                {f: _FIELD_VALUES[f] for f in required},
+                optional={f: _FIELD_VALUES[f] for f in optional},
+            ),
+        )
+        for op, (required, optional) in _OP_FIELDS.items()
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(asked=_QUESTION | st.tuples(st.sampled_from(QUESTIONS), _JSON))
+def test_whatever_a_client_sends_is_answered_or_refused(
+    ctx: TrafficContext, asked: tuple[str, Any]
+) -> None:
+    """Architecture decision 12: any JSON as the args of any question gets an answer or
+    problems naming fields, never an exception (and never an internal error)."""
+    op, args = asked
+    question = parse_question(op, args)
+    got = question if isinstance(question, list) else answer(ctx, question)
+    if isinstance(got, list):
+        assert got
+        assert all(p.startswith("args") for p in got), got
+    else:
+        assert isinstance(got, dict)
