@@ -55,6 +55,7 @@ from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange
 from bgpemu.errors import ConfigError
 from bgpemu.lab.errors import LabInputError
+from bgpemu.lab.questions import QUESTIONS
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.policy.communities import parse_community
 from bgpemu.topology.edit import EDIT_OPS, apply_edit
@@ -366,6 +367,8 @@ def parse_operation(
     spec = OPS.get(op) if isinstance(op, str) else None
     if spec is None:
         offered = ", ".join(ops_of(surface))
+        if surface == CONTROL:  # served before this parser (bgpemu.lab.questions)
+            offered += f"; traffic questions: {', '.join(QUESTIONS)}"
         return [Problem("op", f"unknown operation {_shown(op)} (one of: {offered})")]
     assert isinstance(op, str)
     if surface not in spec.surfaces:

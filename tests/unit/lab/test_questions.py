@@ -227,3 +227,18 @@ def test_whatever_a_client_sends_is_answered_or_refused(
         assert all(p.startswith("args") for p in got), got
     else:
         assert isinstance(got, dict)
+
+
+def test_an_unknown_op_lists_the_questions_too() -> None:
+    """The control topic's refusal of an unknown op names every op it serves, the traffic
+    questions included (they are dispatched before the injections' parser)."""
+    from bgpemu.lab.control import parse_command
+    from bgpemu.lab.targets import Names
+
+    solution = solve(load_topology(TOPOLOGY))
+    problems = parse_command(Names(solution.network, solution.plan), {"op": "tracee"})
+    assert isinstance(problems, list)
+    assert problems[0].startswith("op: unknown operation 'tracee' (one of: fail_link, ")
+    assert problems[0].endswith(
+        "; traffic questions: trace, next_hop, ip_flow, effective_nsg, reachability)"
+    )
