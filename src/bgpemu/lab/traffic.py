@@ -165,6 +165,10 @@ def intents_problems(network: Network, plan: Plan, intents: Intents) -> list[Con
     return check_intents(TrafficContext(network, plan, {}), intents.intents)
 
 
+_ATTEMPTS = 10
+"""Reads of the speakers' routes a context tries while the lab keeps changing under them."""
+
+
 class ConvergedTraffic:
     """The traffic context of the lab's current convergence, made when first asked and
     kept until the lab changes; one computation at a time (the context fills its caches
@@ -187,7 +191,7 @@ class ConvergedTraffic:
         """The context of the lab converged (TimeoutError if it does not within
         ``timeout`` seconds; LabError if a worker is dead or stopped)."""
         lab = self.lab
-        while True:
+        for _ in range(_ATTEMPTS):
             await lab.converged(timeout=timeout)
             version = lab.version
             if self._context is not None and self._version == version:
@@ -201,6 +205,9 @@ class ConvergedTraffic:
             self._context = TrafficContext(network, plan, snapshots)
             self._version = version
             return self._context
+        raise TimeoutError(
+            f"the lab changed while its routes were read, {_ATTEMPTS} times in a row; ask again"
+        )
 
     async def documents(self, timeout: float) -> TrafficDocuments:
         """The traffic documents of the current convergence (computed in a thread)."""

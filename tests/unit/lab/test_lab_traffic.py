@@ -65,3 +65,35 @@ def test_only_topologies_that_declare_traffic_publish_it() -> None:
     assert declares_traffic(load_topology(TOPOLOGY))
     for name in ("s2s-transit.yaml", "hub-spoke-transit.yaml", "vwan-basic.yaml"):
         assert not declares_traffic(load_topology(ROOT / "topologies" / name)), name
+
+
+class _ChurningLab:
+    """A lab that is converged whenever asked but changes while its routes are read."""
+
+    def __init__(self, network: Network) -> None:
+        solution = solve(network)
+        self.network, self.plan, self.snapshot = network, solution.plan, solution.snapshots
+        self.version = 0
+        self.reads = 0
+
+    async def converged(self, timeout: float) -> None:
+        return None
+
+    async def snapshots(self, **_: object) -> object:
+        self.reads += 1
+        self.version += 1
+        return self.snapshot
+
+
+async def test_a_lab_that_keeps_changing_gets_a_bounded_answer() -> None:
+    """A question never waits forever on a lab that changes under every read: refused
+    after a bounded number of reads, with the reason (the control topic goes on)."""
+    import pytest
+
+    from bgpemu.lab.traffic import ConvergedTraffic
+
+    lab = _ChurningLab(load_topology(TOPOLOGY))
+    traffic = ConvergedTraffic(lab)  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError, match="the lab changed while its routes were read"):
+        await traffic.context(5)
+    assert lab.reads == 10
