@@ -382,6 +382,8 @@ def _p7_peering_bypass(seen: _Seen) -> Iterable[Pitfall]:
             if (
                 udr.address_prefix == "0.0.0.0/0"
                 and udr.next_hop_type == NextHopType.VIRTUAL_APPLIANCE
+                # traffic to or from the appliance itself bypasses nothing
+                and udr.next_hop_ip_address not in (seen.flow.destination, seen.flow.source)
             ):
                 yield Pitfall(
                     id="P7",

@@ -422,3 +422,13 @@ def test_a_trace_without_warnings_is_the_same_trace_with_none() -> None:
     bare = trace(ctx, flow, with_warnings=False)
     assert bare.warnings == ()
     assert replace(bare, warnings=full.warnings) == full
+
+
+def test_p7_is_not_named_for_traffic_to_the_appliance_itself() -> None:
+    """P7 [FW-HYBRID] is a peer reached around the appliance; a flow addressed to the
+    appliance (here S8's firewall DNAT address, 10.0.3.4:2222) reaches it by the peering
+    route and bypasses nothing."""
+    network = load_topology(TOPOLOGIES / "traffic" / "s8-firewall-rules.yaml")
+    answer = trace(context(network), tcp("10.1.1.4", "10.0.3.4", 2222))
+    assert answer.verdict is Verdict.REACHABLE
+    assert "P7" not in ids(answer)
