@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bgpemu import __version__
 from bgpemu.cli import broker, diff, inject, lab, observe, solve, speaker, traffic, validate
 
-__all__ = ["BROKEN_PIPE_STATUS", "main"]
+__all__ = ["BROKEN_PIPE_STATUS", "main", "parse"]
 
 BROKEN_PIPE_STATUS = 141
 """Exit status when stdout's reader closed it early: 128 + SIGPIPE (13)."""
@@ -29,9 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bgpemu {__version__}")
     parser.add_argument(
         "--log-level",
-        default="info",
+        default=None,
         choices=["debug", "info", "warning", "error"],
-        help="logging verbosity on stderr (default: info)",
+        help=(
+            "logging verbosity on stderr (default: info for 'lab up', 'speaker' and "
+            "'broker', warning for every other command)"
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     speaker.add_parser(commands)
@@ -46,9 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line, ``log_level`` resolved to the command's default: ``info``
+    for the commands that run until stopped (``lab up``, ``speaker``, ``broker`` set it as
+    ``default_log_level``), ``warning`` for every other one (an observer, or a one-shot
+    command whose output is its answer), unless ``--log-level`` says otherwise."""
+    args = _parser().parse_args(argv)
+    if args.log_level is None:
+        args.log_level = getattr(args, "default_log_level", "warning")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``bgpemu`` command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = parse(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), handlers=[handler])

@@ -27,4 +27,4 @@ def add_parser(commands: Any) -> None:
         ),
     )
     add_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, default_log_level="info")

@@ -97,7 +97,7 @@ def add_parser(commands: Any) -> None:
         metavar="SPEAKER",
         help="run only these speakers (one container per speaker: compose 'split' profile)",
     )
-    up.set_defaults(func=_up)
+    up.set_defaults(func=_up, default_log_level="info")
     down = sub.add_parser("down", help="stop a running lab")
     down.add_argument("--name", help="lab name (default: the only running lab)")
     down.set_defaults(func=_down)

@@ -44,7 +44,7 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="with --dump-after: count the SECONDS from the moment every session is Established",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, default_log_level="info")
 
 
 def run(args: argparse.Namespace) -> int:
