@@ -14,7 +14,18 @@ import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import broker, diff, inject, lab, observe, solve, speaker, traffic, validate
+from bgpemu.cli import (
+    broker,
+    completion,
+    diff,
+    inject,
+    lab,
+    observe,
+    solve,
+    speaker,
+    traffic,
+    validate,
+)
 
 __all__ = ["BROKEN_PIPE_STATUS", "main", "parse"]
 
@@ -46,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_parser(commands)
     observe.add_parsers(commands)
     broker.add_parser(commands)
+    completion.add_parser(commands, parser)
     return parser
 
 
