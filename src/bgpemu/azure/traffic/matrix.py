@@ -39,6 +39,7 @@ from bgpemu.azure.traffic.flow import AddressSet, Flow, address_value
 from bgpemu.azure.traffic.hops import Verdict
 from bgpemu.azure.traffic.index import Owner, OwnerKind, Position, TrafficContext
 from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
+from bgpemu.rib.route import RibRoute
 
 __all__ = [
     "PORTLESS",
@@ -291,6 +292,9 @@ class _Signature:
         ]
         self.speakers = sorted(ctx.snapshots)
         self.rule_sets = [AddressSet.of([p]) for p in sorted(_rule_prefixes(ctx))]
+        self._paths: dict[int, tuple[tuple[RibRoute, ...], tuple[Any, ...]]] = {}
+        """id of a forwarding entry -> (the entry, its (peer, next hop) pairs): a
+        speaker's entry for a prefix is one tuple, read for every address it holds."""
 
     def __call__(self, address: str) -> Hashable:
         ctx, key = self.ctx, address_value(address)
@@ -307,11 +311,16 @@ class _Signature:
                     key in tags.of("Internet"),
                 )
             )
-        ribs = tuple(
-            tuple((r.peer, r.next_hop) for r in ctx.forwarding(s, key)) for s in self.speakers
-        )
+        ribs = []
+        forwarding, seen = ctx.forwarding, self._paths
+        for speaker in self.speakers:
+            found = forwarding(speaker, key)
+            hit = seen.get(id(found))
+            if hit is None or hit[0] is not found:
+                hit = seen[id(found)] = (found, tuple((r.peer, r.next_hop) for r in found))
+            ribs.append(hit[1])
         rules = tuple(key in s for s in self.rule_sets)
-        return (tuple(routes), ribs, rules)
+        return (tuple(routes), tuple(ribs), rules)
 
 
 def _rule_prefixes(ctx: TrafficContext) -> set[str]:
