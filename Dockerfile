@@ -10,8 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /opt/bgpemu
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install . && useradd --system --create-home --uid 10179 bgpemu
+# The wheel ships topologies/ and schema/ (src/bgpemu/_data links to them): copy them first.
 COPY topologies ./topologies
+COPY schema ./schema
+RUN pip install . && useradd --system --create-home --uid 10179 bgpemu
 
 # Speakers listen on 127.0.10.N (one container, "lab" service) or on their bridge
 # address ("split" profile); the default BGP port 10179 needs no privilege.

@@ -18,6 +18,7 @@ from bgpemu.cli import (
     broker,
     completion,
     diff,
+    examples,
     inject,
     lab,
     observe,
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_parser(commands)
     traffic.add_parsers(commands)
     validate.add_parser(commands)
+    examples.add_parser(commands)
     lab.add_parser(commands)
     inject.add_parsers(commands)
     diff.add_parser(commands)

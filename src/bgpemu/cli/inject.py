@@ -169,9 +169,13 @@ def _apply(args: argparse.Namespace) -> int:
     from bgpemu.config.keys import KeySources
     from bgpemu.config.safe_yaml import read_file
     from bgpemu.topology import check_topology, parse_topology
+    from bgpemu.topology.shipped import resolve_topology
     from bgpemu.topology.source import inline_keys
 
-    path = str(args.topology)
+    try:
+        path = str(resolve_topology(args.topology))  # a file, or a shipped topology's name
+    except ConfigError as exc:
+        return refuse(exc.problems, "sent")
     text = read_file(path)
     if not isinstance(text, str):
         return refuse([text.in_file(path)], "sent")

@@ -125,7 +125,9 @@ def _up(args: argparse.Namespace) -> int:
             args.intent_set = Intents(args.intents, tuple(load_intents(args.intents)))
         except ConfigError as exc:
             return refuse(exc.problems, "started")
-    args.topology_path = os.path.abspath(args.topology)
+    from bgpemu.topology.shipped import resolve_topology
+
+    args.topology_path = os.path.abspath(resolve_topology(args.topology))  # loaded: it resolves
     return asyncio.run(_run_lab(args, network))
 
 

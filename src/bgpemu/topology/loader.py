@@ -33,6 +33,7 @@ from bgpemu.topology.document import NetworkModel
 from bgpemu.topology.nodes import ROLE_MODELS, NodeModel
 from bgpemu.topology.resolve import resolve
 from bgpemu.topology.security import NetworkSecurityGroupModel
+from bgpemu.topology.shipped import resolve_topology
 from bgpemu.topology.source import TopologySource, attach
 
 __all__ = ["check_topology", "load_topology", "parse_topology", "validate_file"]
@@ -246,7 +247,11 @@ def _read(path: str | FsPath) -> tuple[str | None, list[ConfigProblem]]:
 
 
 def load_topology(path: str | FsPath) -> Network:
-    """Read, validate and resolve a topology file (raises :class:`ConfigError`)."""
+    """Read, validate and resolve a topology file (raises :class:`ConfigError`).
+
+    ``path`` may name a shipped reference topology (:func:`resolve_topology`).
+    """
+    path = resolve_topology(path)
     text, problems = _read(path)
     if text is None:
         raise ConfigError(problems)
@@ -254,7 +259,12 @@ def load_topology(path: str | FsPath) -> Network:
 
 
 def validate_file(path: str | FsPath) -> list[ConfigProblem]:
-    """Every problem of a topology file (empty when it loads), for ``bgpemu validate``."""
+    """Every problem of a topology file (empty when it loads), for ``bgpemu validate``;
+    ``path`` may name a shipped reference topology (:func:`resolve_topology`)."""
+    try:
+        path = resolve_topology(path)
+    except ConfigError as exc:
+        return exc.problems
     text, problems = _read(path)
     if text is None:
         return problems
