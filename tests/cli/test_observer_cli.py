@@ -828,7 +828,7 @@ def test_watch_line_names_the_per_peer_tables() -> None:
     states = {("VpnGW.0", "ErGW"): "Active"}
     assert delta_line(_per_peer_event(), states) == (
         "VpnGW.0 #7: in from ErGW +10.5.0.0/16 via 192.0.2.1 path 65002; "
-        "loc +10.5.0.0/16 via 192.0.2.1 path 65002 +1 path(s); "
+        "loc +10.5.0.0/16 via 192.0.2.1 path 65002 +1 path; "
         "out to Circuit.primary -10.9.0.0/16; session ErGW Established"
     )
     assert states == {("VpnGW.0", "ErGW"): "Established"}
@@ -903,7 +903,7 @@ async def test_routes_subscribes_only_to_the_documents_it_needs(
     # so the answer would be incomplete: an error naming them, not a partial table.
     status, out, err = await run("routes", "VpnGW", "--rib", "out", "--timeout", "1")
     assert (status, out) == (2, "")
-    assert "2 document(s) did not arrive within --timeout 1 s" in err
+    assert "2 documents did not arrive within --timeout 1 s" in err
     assert "VpnGW.0/rib/out/Circuit.primary, VpnGW.0/rib/out/Circuit.secondary" in err
 
 
@@ -937,7 +937,7 @@ def test_watch_streams_per_peer_and_resync_events(
     assert lines[1].endswith(" VpnGW.0: online")
     assert lines[2].endswith(
         " VpnGW.0 #7: in from ErGW +10.5.0.0/16 via 192.0.2.1 path 65002; "
-        "loc +10.5.0.0/16 via 192.0.2.1 path 65002 +1 path(s); "
+        "loc +10.5.0.0/16 via 192.0.2.1 path 65002 +1 path; "
         "out to Circuit.primary -10.9.0.0/16; session ErGW Established"
     )
     assert lines[3].endswith(" VpnGW.0 #8: resync in from ErGW")

@@ -18,22 +18,22 @@ def test_refuse_prints_each_problem_then_the_count(capsys: pytest.CaptureFixture
     assert refuse(["one", "two"], "run") == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "error: one\nerror: two\n2 problem(s) found; nothing was run.\n"
+    assert captured.err == "error: one\nerror: two\n2 problems found; nothing was run.\n"
 
 
 def test_refuse_without_an_outcome_ends_the_count_with_a_full_stop(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert refuse(["only"]) == 2
-    assert capsys.readouterr().err == "error: only\n1 problem(s) found.\n"
+    assert capsys.readouterr().err == "error: only\n1 problem found.\n"
 
 
 @pytest.mark.parametrize(
     ("argv", "tail"),
     [
-        (["validate"], "1 problem(s) found."),
-        (["diff", "--change", "unused.yaml"], "1 problem(s) found; nothing was run."),
-        (["apply"], "1 problem(s) found; nothing was sent."),
+        (["validate"], "1 problem found."),
+        (["diff", "--change", "unused.yaml"], "1 problem found; nothing was run."),
+        (["apply"], "1 problem found; nothing was sent."),
     ],
 )
 def test_an_invalid_topology_is_refused_alike_by_every_command(
@@ -59,5 +59,5 @@ def test_an_invalid_topology_stops_lab_up_and_solve_before_anything_starts(
     lines = captured.err.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"error: {bad}:3: nodes.a")
-    assert lines[1] == "1 problem(s) found; nothing was started."
+    assert lines[1] == "1 problem found; nothing was started."
     assert captured.out == ""

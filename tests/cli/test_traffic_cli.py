@@ -334,7 +334,7 @@ def test_verify_exits_1_and_names_every_violated_intent(
     assert err.splitlines() == [
         f"violated: {intents}:2: spokes-via-nva: expected reachable, got "
         "dropped_none_route (route 10.0.0.0/8 (Default) of Spoke1/App has next hop None)",
-        "1 intent(s) violated",
+        "1 intent violated",
     ]
     assert "spokes-via-nva" in out
     assert "NO" in out
@@ -352,7 +352,7 @@ def test_verify_refuses_a_bad_intents_file_with_every_problem(
     assert out == ""
     assert f"error: {intents}:2: intents[0].expect: expect 'maybe' is not one of" in err
     assert f"error: {intents}:2: intents[0]: port is required for Tcp" not in err
-    assert "1 problem(s) found; nothing was answered." in err
+    assert "1 problem found; nothing was answered." in err
 
 
 def test_verify_names_every_endpoint_nothing_holds(
@@ -368,7 +368,7 @@ def test_verify_names_every_endpoint_nothing_holds(
     assert status == 2
     assert f"error: {intents}:2: intents[0].destination: destination 10.2.1.99" in err
     assert f"error: {intents}:3: intents[1].source: no interface, NVA or firewall named" in err
-    assert "2 problem(s) found" in err
+    assert "2 problems found" in err
 
 
 def test_verify_of_a_missing_intents_file(capsys: pytest.CaptureFixture[str]) -> None:

@@ -317,7 +317,7 @@ def test_lab_up_refuses_bad_intents_before_starting(mosquitto: Mosquitto, tmp_pa
     assert run.returncode == 2
     assert f"{bad}:2: intents[0].destination: " in run.stderr
     assert "'VM9'" in run.stderr
-    assert run.stderr.endswith("1 problem(s) found; nothing was started.\n")
+    assert run.stderr.endswith("1 problem found; nothing was started.\n")
     bad.write_text("intents:\n  - {name: a, source: VM1}\n")
     run = _lab_up(tmp_path / "state", "--mqtt", url, "--intents", str(bad))
     assert run.returncode == 2

@@ -54,7 +54,7 @@ def test_bad_config_exits_2_and_lists_every_problem(capsys: pytest.CaptureFixtur
     assert status == 2
     assert "bad-speaker.yaml: asn:" in err
     assert "nope.yaml: cannot read the file" in err
-    assert "16 problem(s) found; nothing was started." in err
+    assert "16 problems found; nothing was started." in err
 
 
 def test_address_in_use_is_a_clear_error(

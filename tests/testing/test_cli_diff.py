@@ -77,7 +77,7 @@ def test_bad_change_file_lists_every_problem_and_runs_nothing(
     assert "[4] frobnicate: unknown operation" in lines[4]
     assert "[5] fail_link: unknown field(s) silnt (fail_link: a, b, silent)" in lines[5]
     assert f"{change}:7: [6]: one operation per item" in lines[6]
-    assert lines[-1] == "7 problem(s) found; nothing was run."
+    assert lines[-1] == "7 problems found; nothing was run."
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_a_value_the_lab_cannot_use_is_refused_before_anything_runs(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"error: {change}:1: {message}" in captured.err
-    assert captured.err.endswith("1 problem(s) found; nothing was run.\n")
+    assert captured.err.endswith("1 problem found; nothing was run.\n")
 
 
 @pytest.mark.parametrize(

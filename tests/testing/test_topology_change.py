@@ -276,4 +276,4 @@ def test_a_change_file_with_bad_edits_reports_each_with_its_line(
     assert "Spoke1 already peers with Hub" in err
     assert f"{path}:3: [2] remove_node: remove_node Hub: 'Hub' is still referred to by" in err
     assert f"{path}:5: [4] crash: node: no node or speaker 'X'" in err  # a VNet runs no speaker
-    assert "4 problem(s) found; nothing was run." in err
+    assert "4 problems found; nothing was run." in err

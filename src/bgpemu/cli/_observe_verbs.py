@@ -33,6 +33,7 @@ from bgpemu.cli._observe_mqtt import (
 )
 from bgpemu.cli._observe_render import emit, render_rib, render_sessions, render_view
 from bgpemu.observe.errors import TopicError
+from bgpemu.text import counted
 
 __all__ = [
     "RIBS",
@@ -165,7 +166,8 @@ async def _read_adj(
     docs = await read(args, lab, filters, lambda d: not missing(d), quiet=False)
     if absent := missing(docs):
         raise UsageError(
-            f"{len(absent)} document(s) did not arrive within --timeout {args.timeout:g} s "
+            f"{counted(len(absent), 'document')} did not arrive within "
+            f"--timeout {args.timeout:g} s "
             f"({name_list(absent[:5])}{', ...' if len(absent) > 5 else ''}); "
             "large tables take longer: raise --timeout"
         )

@@ -33,6 +33,7 @@ from bgpemu.cli._observe_render import query
 from bgpemu.cli._observe_verbs import node_speakers
 from bgpemu.observe.jsontext import loads
 from bgpemu.rib.route import as_path_text
+from bgpemu.text import counted
 
 __all__ = ["delta_line", "run_watch", "table_text", "watch_filters"]
 
@@ -46,7 +47,7 @@ def _route_text(entry: Mapping[str, Any]) -> str:
     path = as_path_text(best.get("as_path", []), " ") or "local"
     text = f"+{entry['prefix']} via {best.get('next_hop') or '-'} path {path}"
     if len(routes) > 1:
-        text += f" +{len(routes) - 1} path(s)"
+        text += f" +{counted(len(routes) - 1, 'path')}"
     return text
 
 
@@ -67,7 +68,7 @@ def _resync_text(base: Mapping[str, Any]) -> str:
     tables = sorted((t for t in base if t != SESSIONS), key=lambda t: (t != "rib/loc", t))
     text = ", ".join(table_text(t) for t in tables[:_SHOWN_ITEMS])
     if len(tables) > _SHOWN_ITEMS:
-        text += f" (+{len(tables) - _SHOWN_ITEMS} tables)"
+        text += f" (+{counted(len(tables) - _SHOWN_ITEMS, 'table')})"
     return f"resync {text}".rstrip()
 
 
@@ -102,8 +103,11 @@ def _state_line(doc: Mapping[str, Any]) -> str:
         return f"lab {doc.get('lab')}: stopped"
     if status != "running":
         return f"lab {doc.get('lab')}: {status} (gone without stopping: killed, or its host lost)"
-    sessions = f"{doc.get('sessions_established')}/{doc.get('sessions_expected')} sessions up"
-    speakers = f"{len(doc.get('nodes', []))} speakers"
+    expected = doc.get("sessions_expected")
+    sessions = f"{doc.get('sessions_established')}/{expected} sessions up"
+    if isinstance(expected, int):
+        sessions = f"{doc.get('sessions_established')}/{counted(expected, 'session')} up"
+    speakers = counted(len(doc.get("nodes", [])), "speaker")
     if doc.get("converged"):
         took = doc.get("convergence_time")
         after = f" in {took} s" if took is not None else ""

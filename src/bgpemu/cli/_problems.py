@@ -1,7 +1,7 @@
 """How a command refuses invalid input: every problem, the count, exit status 2.
 
 One format for every command (``validate``, ``diff``, ``apply``, ``speaker``, ...):
-``error: PROBLEM`` per problem on stderr, then ``N problem(s) found; nothing was
+``error: PROBLEM`` per problem on stderr, then ``N problems found; nothing was
 OUTCOME.`` (``validate``, which runs nothing anyway, ends at ``found.``).
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+
+from bgpemu.text import counted
 
 __all__ = ["refuse"]
 
@@ -21,5 +23,5 @@ def refuse(problems: Sequence[object], nothing_was: str | None = None) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     tail = "." if nothing_was is None else f"; nothing was {nothing_was}."
-    print(f"{len(problems)} problem(s) found{tail}", file=sys.stderr)
+    print(f"{counted(len(problems), 'problem')} found{tail}", file=sys.stderr)
     return 2

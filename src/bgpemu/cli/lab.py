@@ -25,6 +25,7 @@ from typing import Any
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, security_options
 from bgpemu.cli._problems import refuse
 from bgpemu.errors import BgpEmuError, ConfigError
+from bgpemu.text import counted
 
 __all__ = ["add_parser"]
 
@@ -43,7 +44,7 @@ def add_parser(commands: Any) -> None:
     )
     sub = parser.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     up = sub.add_parser("up", help="start a lab and wait until it converges")
-    up.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+    up.add_argument("topology", metavar="TOPOLOGY", help=TOPOLOGY_HELP)
     up.add_argument("--name", help="lab name (default: the topology's name)")
     up.add_argument("--processes", type=int, help="worker processes (default: one per core)")
     up.add_argument("--port", type=int, default=10179, help="BGP port of every speaker")
@@ -372,10 +373,14 @@ async def _serve_lab(
         if lab.external:
             routers = sorted({router for _, router in lab.external})
             waits = "waiting for" if lab.wait_external else "not waiting for"
-            external = f" ({len(lab.external)} to external routers, {waits} {', '.join(routers)})"
+            external = (
+                f" ({counted(len(lab.external), 'session')} to external routers, "
+                f"{waits} {', '.join(routers)})"
+            )
         print(
-            f"lab {name}: {len(lab.local)} speakers, {state['sessions']} sessions{external}, "
-            f"{lab.worker_count} process(es)",
+            f"lab {name}: {counted(len(lab.local), 'speaker')}, "
+            f"{counted(state['sessions'], 'session')}{external}, "
+            f"{counted(lab.worker_count, 'process')}",
             file=sys.stderr,
         )
         try:

@@ -41,6 +41,7 @@ from bgpemu.cli._traffic_render import (
     render_verify,
 )
 from bgpemu.errors import ConfigError
+from bgpemu.text import counted
 
 __all__ = ["add_parsers"]
 
@@ -51,13 +52,13 @@ def _common(parser: argparse.ArgumentParser, *, lab: bool = True) -> None:
     """TOPOLOGY, or (``lab``) the running lab's options: without TOPOLOGY the question goes
     to a running lab over MQTT (:mod:`._traffic_lab`)."""
     if not lab:
-        parser.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+        parser.add_argument("topology", metavar="TOPOLOGY", help=TOPOLOGY_HELP)
         return
     parser.add_argument(
         "topology",
         metavar="TOPOLOGY",
         nargs="?",
-        help="topology file (YAML); without it, ask the running lab (--lab) over MQTT",
+        help=f"{TOPOLOGY_HELP}; without it, ask the running lab (--lab) over MQTT",
     )
     add_lab_options(parser)
 
@@ -290,6 +291,6 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.violated:
-        print(f"{len(args.violated)} intent(s) violated", file=sys.stderr)
+        print(f"{counted(len(args.violated), 'intent')} violated", file=sys.stderr)
         return 1
     return 0

@@ -6,7 +6,9 @@ import argparse
 from typing import Any
 
 from bgpemu.cli._problems import refuse
+from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import ConfigError
+from bgpemu.text import counted
 from bgpemu.topology import load_topology
 
 __all__ = ["add_parser", "run"]
@@ -23,7 +25,7 @@ def add_parser(commands: Any) -> None:
             "with its file, line, dotted path, reason and hint; exit status 2 if any."
         ),
     )
-    parser.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+    parser.add_argument("topology", metavar="TOPOLOGY", help=TOPOLOGY_HELP)
     parser.set_defaults(func=run)
 
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return refuse(exc.problems)
     print(
-        f"{args.topology}: ok ({network.name}: {len(network.nodes)} nodes, "
-        f"{len(network.connections)} connections)"
+        f"{args.topology}: ok ({network.name}: {counted(len(network.nodes), 'node')}, "
+        f"{counted(len(network.connections), 'connection')})"
     )
     return 0
