@@ -338,7 +338,7 @@ def _view_rows(category: str, key: str, view: Any) -> Iterable[tuple[str, str, R
     if category == AzureView.ROUTE_SERVER_ROUTES.key:
         for direction, roles in view.items():
             for role, rows in roles.items():
-                for row in rows:
+                for row in rows or ():  # "value": null, as az prints it
                     yield f"{key} {direction} {role}", row["network"], _gateway_row(row)
         return
     for row in view.get("value", []):

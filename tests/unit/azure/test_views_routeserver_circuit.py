@@ -76,7 +76,8 @@ SNAPS = {"ars.0": _ars("ars.0", "10.1.255.4"), "ars.1": _ars("ars.1", "10.1.255.
 
 def test_learned_routes_per_instance() -> None:
     view = route_server_routes(NET, PLAN, SNAPS, "ars", "sdwan", "learned")
-    assert list(view) == ["RouteServiceRole_IN_0", "RouteServiceRole_IN_1"]
+    assert list(view) == ["RouteServiceRole_IN_0", "RouteServiceRole_IN_1", "value"]
+    assert view["value"] is None
     assert view["RouteServiceRole_IN_1"] == [
         {
             "asPath": "65001-65100",
@@ -139,28 +140,28 @@ def test_circuit_route_table_is_the_msee_loc_rib() -> None:
     view = circuit_routes(NET, PLAN, {"er.secondary": msee}, "er", "secondary")
     assert view["value"] == [
         {
-            "locPrf": None,
+            "locPrf": "",
             "network": "10.1.11.0/25",
             "nextHop": "192.168.11.21",
             "path": "65020",
             "weight": 0,
         },
         {
-            "locPrf": None,
+            "locPrf": "",
             "network": "10.17.11.0/25",
             "nextHop": "10.17.11.79",
             "path": "65515",
             "weight": 0,
         },
         {
-            "locPrf": None,
+            "locPrf": "",
             "network": "10.17.11.0/25",
             "nextHop": "10.17.11.78",
             "path": "65515",
             "weight": 0,
         },
     ]
-    assert circuit_routes(NET, PLAN, {}, "er", "primary") == {"value": []}
+    assert circuit_routes(NET, PLAN, {}, "er", "primary") == {"nextLink": None, "value": []}
     text = render_circuit_routes(view)
     assert text.splitlines()[0].split() == ["Network", "NextHop", "LocPrf", "Weight", "Path"]
     assert render_table(view) == text
@@ -177,7 +178,7 @@ def test_circuit_route_table_with_a_multi_asn_path_is_space_joined() -> None:
     )
     (row,) = circuit_routes(NET, PLAN, {"er.primary": msee}, "er", "primary")["value"]
     assert row["path"] == "65100 65020"
-    assert row["locPrf"] == 100
+    assert row["locPrf"] == "100"
 
 
 def test_circuit_errors() -> None:

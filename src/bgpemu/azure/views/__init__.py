@@ -47,9 +47,9 @@ __all__ = [
 
 def render_table(view: Mapping[str, Any]) -> str:
     """``-o table`` of any view, recognised by its shape ("" for an empty list, like az)."""
-    if "value" not in view:
+    items = view.get("value")
+    if items is None:  # Route Server: RouteServiceRole_IN_0/1 lists, "value": null
         return render_route_server_routes(view)
-    items = view["value"]
     if not items:
         return ""
     first = items[0]

@@ -29,7 +29,11 @@ def circuit_routes(
     circuit: str,
     path: str,
 ) -> dict[str, Any]:
-    """The route table of the ``path`` MSEE (speaker ``<circuit>.<path>``)."""
+    """The route table of the ``path`` MSEE (speaker ``<circuit>.<path>``).
+
+    az's shape: ``{"nextLink": null, "value": [...]}``, ``locPrf`` a string (the REST
+    API's ExpressRouteCircuitRoutesTable), "" when the path has no LOCAL_PREF.
+    """
     if path not in ("primary", "secondary"):
         raise ValueError(f"path must be 'primary' or 'secondary', not {path!r}")
     node_of(network, circuit, (ExpressRouteCircuit,), "ExpressRoute circuit")
@@ -48,16 +52,17 @@ def circuit_routes(
         key=lambda r: (prefix_key(r.prefix), not r.best, address_key(r.next_hop)),
     )
     return {
+        "nextLink": None,
         "value": [
             {
-                "locPrf": route.local_pref,
+                "locPrf": "" if route.local_pref is None else str(route.local_pref),
                 "network": route.prefix,
                 "nextHop": route.next_hop,
                 "path": as_path_text(route.as_path, " "),
                 "weight": route.weight,
             }
             for route in routes
-        ]
+        ],
     }
 
 

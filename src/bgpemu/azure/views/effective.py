@@ -43,7 +43,7 @@ RESERVED_PREFIXES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.
 DEFAULT = "Default"
 USER = "User"
 GATEWAY = "VirtualNetworkGateway"
-_SOURCE_ORDER = {DEFAULT: 0, GATEWAY: 1, USER: 2}
+_LOCAL_HOPS = (str(NextHopType.VNET_LOCAL), str(NextHopType.VNET_PEERING))
 _PRECEDENCE = {USER: 0, GATEWAY: 1, DEFAULT: 2}
 
 
@@ -103,14 +103,7 @@ def effective_routes(
         )
     rows.extend(user)
     states = _states(rows)
-    ordered = sorted(
-        range(len(rows)),
-        key=lambda i: (
-            _SOURCE_ORDER[rows[i].source],
-            prefix_key(rows[i].prefix),
-            rows[i].name or "",
-        ),
-    )
+    ordered = sorted(range(len(rows)), key=lambda i: _az_order(rows[i]))
     return {
         "value": [
             {
@@ -125,6 +118,20 @@ def effective_routes(
             for i in ordered
         ]
     }
+
+
+def _az_order(row: _Row) -> tuple[int, tuple[int, int, int]]:
+    """Where az lists a row: the VNet's and the peered VNets' ranges, the gateway routes
+    (by prefix), 0.0.0.0/0 and the None routes, then the UDRs in their table's order
+    (the default routes in the order of the Azure docs' system-route table,
+    virtual-networks-udr-overview; VirtualNetworkGateway right after VnetLocal in
+    published ``-o table`` captures: tests/data/az/effective-routes.json).  The sort is
+    stable: rows of one group keep the order they were built in."""
+    if row.source == GATEWAY:
+        return 1, prefix_key(row.prefix)
+    if row.source == USER:
+        return 3, (0, 0, 0)
+    return (0 if row.next_hop_type in _LOCAL_HOPS else 2), (0, 0, 0)
 
 
 def _route_table(vnet: VNet, subnet: str | None) -> RouteTable | None:

@@ -22,6 +22,8 @@ from bgpemu.types import prefix_key
 
 __all__ = [
     "LOCAL_WEIGHT",
+    "ROUTE_COLUMNS",
+    "TICKS_PER_SECOND",
     "advertised_routes",
     "bgp_peer_status",
     "connected_duration",
@@ -30,6 +32,7 @@ __all__ = [
     "peer_state",
     "render_peer_status",
     "render_routes",
+    "route_cells",
 ]
 
 LOCAL_WEIGHT = 32768
@@ -173,16 +176,28 @@ def peer_state(state: str) -> str:
     return "Unknown"
 
 
+TICKS_PER_SECOND = 10_000_000
+"""A .NET TimeSpan counts 100-nanosecond ticks."""
+
+
 def connected_duration(now: float, established_at: float | None) -> str:
-    """``HH:MM:SS`` (``D.HH:MM:SS`` from one day on, .NET TimeSpan style); "" if down."""
+    """The session's uptime at ``now`` as a .NET TimeSpan, "" if down ([AZ-peer]).
+
+    .NET's constant format ``[d.]hh:mm:ss[.fffffff]``: days only from one day on, the
+    seven-digit fraction only when not zero (``9.01:04:53.5768637`` in the
+    Get-AzVirtualNetworkGatewayBGPPeerStatus example).  Pure: ``now`` is an input.
+    """
     if established_at is None:
         return ""
-    seconds = max(0, int(now - established_at))
+    ticks = max(0, round((now - established_at) * TICKS_PER_SECOND))
+    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{days}.{text}" if days else text
+    if days:
+        text = f"{days}.{text}"
+    return f"{text}.{fraction:07d}" if fraction else text
 
 
 def bgp_peer_status(
@@ -217,25 +232,31 @@ def bgp_peer_status(
 
 
 def render_routes(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`learned_routes` / :func:`advertised_routes`."""
-    rows = [
-        [
-            item["network"],
-            item["nextHop"],
-            item["sourcePeer"],
-            item["origin"],
-            item["asPath"],
-            item["weight"],
-            item["localAddress"],
-        ]
-        for item in view["value"]
+    """``-o table`` of :func:`learned_routes` / :func:`advertised_routes`: the columns of
+    az's ``transform_vnet_gateway_routes_table`` (Origin before SourcePeer, no more)."""
+    rows = [route_cells(item) for item in view["value"]]
+    return format_table(ROUTE_COLUMNS, rows)
+
+
+ROUTE_COLUMNS = ("Network", "NextHop", "Origin", "SourcePeer", "AsPath", "Weight")
+"""az's columns for learned/advertised routes (azure-cli ``network/_format.py``)."""
+
+
+def route_cells(item: Mapping[str, Any]) -> list[object]:
+    """One learned/advertised route row in :data:`ROUTE_COLUMNS` order."""
+    return [
+        item["network"],
+        item["nextHop"],
+        item["origin"],
+        item.get("sourcePeer"),
+        item["asPath"],
+        item["weight"],
     ]
-    headers = ["Network", "NextHop", "SourcePeer", "Origin", "AsPath", "Weight", "LocalAddress"]
-    return format_table(headers, rows)
 
 
 def render_peer_status(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`bgp_peer_status`."""
+    """``-o table`` of :func:`bgp_peer_status`: the columns of az's
+    ``transform_vnet_gateway_bgp_peer_table``."""
     rows = [
         [
             item["neighbor"],
@@ -245,7 +266,6 @@ def render_peer_status(view: Mapping[str, Any]) -> str:
             item["routesReceived"],
             item["messagesSent"],
             item["messagesReceived"],
-            item["localAddress"],
         ]
         for item in view["value"]
     ]
@@ -257,6 +277,5 @@ def render_peer_status(view: Mapping[str, Any]) -> str:
         "RoutesReceived",
         "MessagesSent",
         "MessagesReceived",
-        "LocalAddress",
     ]
     return format_table(headers, rows)

@@ -8,13 +8,17 @@ __all__ = ["cell", "format_table"]
 
 
 def cell(value: object) -> str:
-    """A JSON value as one table cell (None -> empty, lists comma-joined)."""
+    """A JSON value as one table cell (None -> empty, lists space-joined).
+
+    az's table transformers join multi-value cells with a space (``' '.join(...)`` in
+    ``transform_effective_route_table``, azure-cli ``network/_format.py``).
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, list | tuple):
-        return ", ".join(cell(item) for item in value)
+        return " ".join(cell(item) for item in value)
     return str(value)
 
 

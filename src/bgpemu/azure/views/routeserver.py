@@ -14,6 +14,7 @@ from bgpemu.azure.model import Network, Nva, RouteServer, RouteServerPeer
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import endpoints, node_of, peer_address, snapshot_of
+from bgpemu.azure.views.gateway import ROUTE_COLUMNS, route_cells
 from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import as_path_text
 from bgpemu.types import prefix_key
@@ -41,19 +42,20 @@ def route_server_routes(
     route_server: str,
     peer_nva: str,
     direction: str,
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, Any]:
     """Routes each Route Server instance learned from / advertised to ``peer_nva``.
 
     Learned: origin ``EBgp``, sourcePeer = the NVA's address, weight 32768.  Advertised:
     origin ``Igp``, no sourcePeer, weight 0, AS path as sent (``65515`` for the VNet
     space, §6.3 [OBS]).  ``peer_nva`` is the NVA node or the RouteServerPeer name.
+    Like az, the answer ends with ``"value": null`` after the per-instance lists.
     """
     if direction not in ("learned", "advertised"):
         raise ValueError(f"direction must be 'learned' or 'advertised', not {direction!r}")
     node_of(network, route_server, (RouteServer,), "Route Server")
     nva = _nva(network, route_server, peer_nva)
     nva_speakers = {e.speaker for e in endpoints(plan, nva)}
-    answer: dict[str, list[dict[str, Any]]] = {}
+    answer: dict[str, Any] = {}
     for position, endpoint in enumerate(endpoints(plan, route_server)):
         snap = snapshot_of(snapshots, endpoint)
         table = snap.adj_rib_in if direction == "learned" else snap.adj_rib_out
@@ -75,33 +77,18 @@ def route_server_routes(
                     row["weight"] = 0
                 rows.append(row)
         answer[f"RouteServiceRole_IN_{position}"] = rows
+    answer["value"] = None
     return answer
 
 
 def render_table(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`route_server_routes`: one block of rows per instance."""
+    """``-o table`` of :func:`route_server_routes`: one block of rows per instance, in the
+    gateway routes' columns (az's ``transform_vnet_gateway_routes_table``) after the
+    instance, which tells the two lists apart."""
     rows = [
-        [
-            role,
-            item["network"],
-            item["nextHop"],
-            item.get("sourcePeer"),
-            item["origin"],
-            item["asPath"],
-            item["weight"],
-            item["localAddress"],
-        ]
+        [role, *route_cells(item)]
         for role, items in view.items()
-        for item in items
+        if role != "value"
+        for item in items or ()
     ]
-    headers = [
-        "Instance",
-        "Network",
-        "NextHop",
-        "SourcePeer",
-        "Origin",
-        "AsPath",
-        "Weight",
-        "LocalAddress",
-    ]
-    return format_table(headers, rows)
+    return format_table(["Instance", *ROUTE_COLUMNS], rows)
