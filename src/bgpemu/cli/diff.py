@@ -20,6 +20,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bgpemu.cli._problems import refuse
+from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def add_parser(commands: Any) -> None:
             "speaker's Loc-RIB and every Azure view, with old and new next hops and AS paths."
         ),
     )
-    parser.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+    parser.add_argument("topology", metavar="TOPOLOGY", help=TOPOLOGY_HELP)
     parser.add_argument(
         "--change", required=True, metavar="CHANGE", help="change file (YAML list of injections)"
     )

@@ -17,7 +17,11 @@ from typing import Any
 
 from bgpemu.topology.shipped import ShippedTopology, shipped_topologies, shipped_topology
 
-__all__ = ["add_parser"]
+__all__ = ["TOPOLOGY_HELP", "add_parser"]
+
+TOPOLOGY_HELP = "topology file (YAML), or the name of a shipped one (bgpemu examples list)"
+"""The help of every command's TOPOLOGY argument (read by
+:func:`bgpemu.topology.shipped.resolve_topology`)."""
 
 
 def add_parser(commands: Any) -> None:

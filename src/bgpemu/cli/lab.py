@@ -24,6 +24,7 @@ from typing import Any
 
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, security_options
 from bgpemu.cli._problems import refuse
+from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.text import counted
 

@@ -22,6 +22,7 @@ from bgpemu.cli._configs import load_all
 from bgpemu.cli._json_stream import EncodedArray, json_chunks
 from bgpemu.cli._problems import refuse
 from bgpemu.cli._solve_traffic import add_traffic_options, run_traffic, traffic_argv
+from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.loc_rib import LocRib
@@ -47,7 +48,7 @@ def add_parser(commands: Any) -> None:
             "Azure would show (-o json: exactly the Azure CLI's JSON shape)."
         ),
     )
-    parser.add_argument("topology", nargs="?", metavar="TOPOLOGY", help="topology file (YAML)")
+    parser.add_argument("topology", nargs="?", metavar="TOPOLOGY", help=TOPOLOGY_HELP)
     parser.add_argument(
         "--config", action="append", metavar="FILE", help="speaker config (YAML), repeatable"
     )

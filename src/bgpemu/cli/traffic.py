@@ -40,6 +40,7 @@ from bgpemu.cli._traffic_render import (
     render_next_hop,
     render_verify,
 )
+from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import ConfigError
 from bgpemu.text import counted
 
