@@ -122,3 +122,19 @@ def test_examples_copy_refuses_to_overwrite(
     assert copied.read_text() == "mine\n"
     assert main(["examples", "copy", "nope", "sub"]) == 2
     assert "no shipped topology 'nope'; shipped: er-vpn-backup" in capsys.readouterr().err
+
+
+def test_an_installation_without_its_data_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken install (no _data) gets a hint naming what is missing, not an empty list."""
+    from bgpemu.topology import shipped
+
+    monkeypatch.setattr(shipped, "data_root", lambda: tmp_path / "_data")
+    with pytest.raises(ConfigError) as caught:
+        resolve_topology(tmp_path / "hub-spoke-transit")
+    (problem,) = caught.value.problems
+    assert problem.hint == (
+        "give a topology file (this installation ships no reference topology: "
+        f"{tmp_path / '_data' / 'topologies'} is missing; reinstall bgpemu)"
+    )

@@ -121,14 +121,19 @@ def resolve_topology(arg: str | os.PathLike[str]) -> Path:
     if topology is not None:
         return Path(str(topology.resource))
     names = ", ".join(t.name for t in shipped_topologies())
+    hint = (
+        f"give a topology file, or one of the shipped topologies: {names} (bgpemu examples list)"
+        if names
+        else "give a topology file (this installation ships no reference topology: "
+        f"{data_root() / 'topologies'} is missing; reinstall bgpemu)"
+    )
     raise ConfigError(
         [
             ConfigProblem(
                 file=os.fspath(arg),
                 location="",
                 message="no such file, and no shipped topology has this name",
-                hint=f"give a topology file, or one of the shipped topologies: {names} "
-                "(bgpemu examples list)",
+                hint=hint,
             )
         ]
     )
