@@ -189,10 +189,10 @@ def test_scenario_6_branch_to_branch_off_stops_propagation_between_sites() -> No
 def test_scenario_7_two_standard_hubs_any_to_any() -> None:
     s = solved("vwan-standard-any-to-any")
     table = hub_routes(s.network, s.plan, s.snapshots, "Hub1")["value"]
-    got = {r["addressPrefixes"][0]: (r["nextHopType"], r["asPath"]) for r in table}
-    assert got == {
-        "10.1.0.0/24": ("Virtual Network Connection", ""),
-        "10.2.0.0/24": ("Virtual Network Connection", ""),
+    got = {r["addressPrefixes"][0]: (r["nextHopType"], r.get("asPath")) for r in table}
+    assert got == {  # az prints no asPath on a VNet connection's routes
+        "10.1.0.0/24": ("Virtual Network Connection", None),
+        "10.2.0.0/24": ("Virtual Network Connection", None),
         "10.100.0.0/16": ("VPN_S2S_Gateway", "65001"),
         "10.3.0.0/24": ("Remote Hub", "65520-65520"),
         "10.4.0.0/24": ("Remote Hub", "65520-65520"),

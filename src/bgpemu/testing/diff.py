@@ -359,7 +359,11 @@ def _view_rows(category: str, key: str, view: Any) -> Iterable[tuple[str, str, R
                     yield (
                         key,
                         prefix,
-                        Route(next_hop=hop, as_path=row["asPath"], detail=row["nextHopType"]),
+                        Route(
+                            next_hop=hop,
+                            as_path=row.get("asPath", ""),  # none on VNet connections
+                            detail=row["nextHopType"],
+                        ),
                     )
         elif category == AzureView.BGP_PEER_STATUS.key:
             where = f"peer {row['neighbor']} on {row['localAddress']}"

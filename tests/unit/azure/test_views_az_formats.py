@@ -21,6 +21,7 @@ from bgpemu.azure.views import (
     bgp_peer_status,
     circuit_routes,
     effective_routes,
+    hub_routes,
     learned_routes,
     render_table,
     route_server_routes,
@@ -237,3 +238,25 @@ def test_gateway_routes_follow_the_vnet_ranges_in_effective_routes() -> None:
     ]
     text = render_table(view)
     assert "10.1.255.4 10.1.255.5" in text  # ECMP next hops joined with a space
+
+
+def test_hub_effective_routes_are_shaped_like_az() -> None:
+    """A Virtual Network Connection row has no asPath key; BGP and branch rows have one
+    (\"\" when empty)."""
+    from tests.unit.azure import test_views_hub as hub
+
+    az = _golden("hub-effective-routes")
+    by_type = {row["nextHopType"]: row for row in az["output"]["value"]}
+    net = hub._network()
+    snaps = hub._snap(
+        (
+            hub._path(net, "10.1.0.0/24", "c-v1", None),
+            hub._path(net, "10.100.0.0/16", "c-b1", "b1", (65001,)),
+        )
+    )
+    view = hub_routes(net, hub.PLAN, snaps, "hub1")
+    assert list(view) == list(az["output"])
+    for row in view["value"]:
+        expected = by_type.get(row["nextHopType"], by_type["VPN_S2S_Gateway"])
+        assert _row_shape(row) == _row_shape(expected), row
+    assert _header(render_table(view)) == az["table"]

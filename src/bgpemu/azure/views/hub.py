@@ -61,7 +61,10 @@ from bgpemu.azure.views.render import format_table
 from bgpemu.rib.route import RibRoute, as_path_text
 from bgpemu.types import prefix_key
 
-__all__ = ["HubCandidate", "HubTables", "Kind", "hub_routes", "render_table"]
+__all__ = ["VNET_CONNECTION", "HubCandidate", "HubTables", "Kind", "hub_routes", "render_table"]
+
+VNET_CONNECTION = "Virtual Network Connection"
+"""The next hop type of a hub VNet connection's routes, as az prints it ([AZ-vhub])."""
 
 
 class Kind(Enum):
@@ -116,15 +119,14 @@ def hub_routes(
         as_path = as_paths.get(first.as_path)
         if as_path is None:
             as_path = as_paths[first.as_path] = as_path_text(first.as_path)
-        value.append(
-            {
-                "addressPrefixes": [prefix],
-                "asPath": as_path,
-                "nextHopType": first.next_hop_type,
-                "nextHops": list(dict.fromkeys(c.next_hop for c in chosen)),
-                "routeOrigin": first.origin,
-            }
-        )
+        row: dict[str, Any] = {"addressPrefixes": [prefix]}
+        if as_path or first.next_hop_type != VNET_CONNECTION:
+            # az omits asPath on a VNet connection's own routes (tests/data/az).
+            row["asPath"] = as_path
+        row["nextHopType"] = first.next_hop_type
+        row["nextHops"] = list(dict.fromkeys(c.next_hop for c in chosen))
+        row["routeOrigin"] = first.origin
+        value.append(row)
     return {"value": value}
 
 
@@ -320,7 +322,7 @@ def describe(network: Network, connection: HubConnection) -> tuple[Kind, str, st
         ident = resource_id(
             network, "virtualHubs", hub, "hubVirtualNetworkConnections", connection.name
         )
-        return Kind.VNET, ident, "Virtual Network Connection", ident
+        return Kind.VNET, ident, VNET_CONNECTION, ident
     if isinstance(connection, HubVpnConnection):
         gateway = resource_id(network, "vpnGateways", f"{hub}-vpngw")
         return Kind.VPN, gateway, "VPN_S2S_Gateway", f"{gateway}/vpnConnections/{connection.name}"
@@ -348,7 +350,7 @@ def _statics(network: Network, hub: VWanHub, table: str) -> list[HubCandidate]:
             ):
                 _kind, next_hop, next_hop_type, _origin = describe(network, target)
             else:
-                next_hop, next_hop_type = static.next_hop, "Virtual Network Connection"
+                next_hop, next_hop_type = static.next_hop, VNET_CONNECTION
             found.extend(
                 HubCandidate(
                     prefix=destination,
@@ -416,10 +418,10 @@ def render_table(view: Mapping[str, Any]) -> str:
     """``-o table`` of :func:`hub_routes`."""
     rows = [
         [
-            ", ".join(item["addressPrefixes"]),
+            item["addressPrefixes"],
             item["nextHopType"],
-            ", ".join(hop.rsplit("/", 1)[-1] for hop in item["nextHops"]),
-            item["asPath"],
+            [hop.rsplit("/", 1)[-1] for hop in item["nextHops"]],
+            item.get("asPath"),
             item["routeOrigin"].rsplit("/", 1)[-1],
         ]
         for item in view["value"]

@@ -398,7 +398,7 @@ def _hub_routes(network: Network, hub_tables: HubTables, vnet: VNet) -> list[Gat
                     GatewayRoute(
                         prefix=prefix,
                         kind=SourceKind.HUB,
-                        as_path_length=len(item["asPath"].split("-")) if item["asPath"] else 0,
+                        as_path_length=len(item["asPath"].split("-")) if item.get("asPath") else 0,
                         next_hops=tuple(hub.virtual_router_ips),
                     )
                 )
