@@ -5,7 +5,7 @@ assertions that explain a trace (:mod:`bgpemu.testing.traffic`), flows in diffs.
 
 ::
 
-    async with await start_lab("topologies/er-vpn-backup.yaml", engine="fabric") as lab:
+    async with await start_lab("er-vpn-backup", engine="fabric") as lab:
         await lab.converged()
         before = lab.snapshot()
         await lab.er_private_peering_down("Circuit")

@@ -5,7 +5,7 @@ Adds the ``--bgpemu-engine {fabric,tcp}`` option (default ``fabric``), the
 starts labs and stops every one of them at teardown, whatever the test's outcome::
 
     async def test_failover(bgpemu_lab):
-        lab = await bgpemu_lab("topologies/er-vpn-backup.yaml")
+        lab = await bgpemu_lab("er-vpn-backup")
         await lab.converged()
 
 ``bgpemu_lab(topology, engine=None, **options)`` takes :func:`bgpemu.testing.start_lab`'s
