@@ -302,7 +302,17 @@ def test_sessions(labs: dict[str, RunningLab], capsys: pytest.CaptureFixture[str
         assert [s["peer"] for s in sessions] == [s["peer"] for s in expected]
         assert {s["state"] for s in sessions} == {"Established"}
     gateway = json.loads(ok(capsys, *at(er, "sessions", "VpnGW", "-o", "json")))
-    assert gateway == {s: every[s] for s in ("VpnGW.0", "VpnGW.1")}
+
+    def frozen(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [dict(s, uptime=None) for s in sessions]
+
+    # The same documents, read later: the uptime is as of each read (issue 15).
+    for speaker in ("VpnGW.0", "VpnGW.1"):
+        assert frozen(gateway[speaker]) == frozen(every[speaker])
+        for now, before in zip(gateway[speaker], every[speaker], strict=True):
+            assert now["established_since"] is not None
+            assert now["uptime"] >= before["uptime"]
+    assert sorted(gateway) == ["VpnGW.0", "VpnGW.1"]
     table = ok(capsys, *at(er, "sessions", "CE")).splitlines()
     assert table[0].split()[:3] == ["Speaker", "Peer", "State"]
     assert len(table) == 2 + len(every["CE"])

@@ -148,3 +148,28 @@ def test_apply_delta_to_sessions() -> None:
 def test_apply_delta_rejects_non_table_documents() -> None:
     with pytest.raises(ValueError, match="not a table document"):
         apply_delta(status_payload("r1", online=True), {"base": {}, "seq": 1})
+
+
+def test_a_session_carries_when_it_was_established_in_wall_clock_time() -> None:
+    """Issue 15: the uptime is computed when it is read; ``established_since`` (epoch
+    seconds) stays the same from one publication to the next, ``uptime`` does not."""
+    from bgpemu.observe.payloads import read_uptime
+
+    status = BASE.peers[0]  # Established at 40.0 on the sessions' clock
+    epoch = 1_700_000_000.0  # wall clock minus the sessions' clock
+    first, later = session_doc(status, NOW, epoch=epoch), session_doc(status, NOW + 30, epoch=epoch)
+    assert first["established_since"] == later["established_since"] == epoch + 40.0
+    assert (first["uptime"], later["uptime"]) == (60.0, 90.0)
+    assert read_uptime(first, epoch + 40.0 + 3600) == 3600.0
+    assert session_doc(status, NOW)["established_since"] is None  # no wall clock known
+    down = replace(status, state="Idle", established_at=None)
+    assert session_doc(down, NOW, epoch=epoch)["established_since"] is None
+    assert read_uptime(session_doc(down, NOW, epoch=epoch), epoch + 1000) is None
+
+
+def test_an_uptime_without_established_since_is_read_as_published() -> None:
+    """A document of an older bgpemu (no ``established_since``) still reads."""
+    from bgpemu.observe.payloads import read_uptime
+
+    assert read_uptime({"state": "Established", "uptime": 12.5}, 1e9) == 12.5
+    assert read_uptime({"state": "Idle", "uptime": None}, 1e9) is None

@@ -85,3 +85,20 @@ def test_documented_examples_validate() -> None:
         validate(CHECKERS, payload)
         kinds.add(payload["schema"])
     assert kinds == set(CHECKERS), "docs/mqtt.md should show one example of every payload"
+
+
+def test_a_session_validates_with_and_without_established_since() -> None:
+    """Issue 15: ``established_since`` is added to the v1 session entry (epoch seconds or
+    null); a document of an older bgpemu, without it, is still valid."""
+    from bgpemu.azure.snapshot import PeerStatus
+    from bgpemu.observe.payloads import sessions_payload
+
+    peers = [PeerStatus(peer="b", state="Established", established_at=40.0)]
+    doc = sessions_payload("r1", peers, seq=1, now=100.0, epoch=1_700_000_000.0)
+    assert doc["sessions"][0]["established_since"] == 1_700_000_040.0
+    validate(CHECKERS, doc)
+    del doc["sessions"][0]["established_since"]
+    validate(CHECKERS, doc)
+    doc["sessions"][0]["established_since"] = -1
+    with pytest.raises(jsonschema.ValidationError):
+        validate(CHECKERS, doc)

@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bgpemu.cli._observe_mqtt import UsageError
+from bgpemu.observe.payloads import read_uptime
 from bgpemu.rib.route import as_path_text
+from bgpemu.text import duration
 
-__all__ = ["emit", "query", "render_rib", "render_sessions", "render_view"]
+__all__ = ["emit", "query", "render_rib", "render_sessions", "render_view", "sessions_as_of"]
 
 
 def query(args: argparse.Namespace, data: Any) -> Any:
@@ -123,7 +125,19 @@ def render_rib(tables: Mapping[str, Any]) -> str:
     return "\n".join(part.rstrip("\n") for part in parts)
 
 
+def sessions_as_of(
+    tables: Mapping[str, Sequence[Mapping[str, Any]]], now: float
+) -> dict[str, list[dict[str, Any]]]:
+    """The session entries by speaker with ``uptime`` as of ``now`` (epoch seconds, when
+    the command reads them), not as of their publication (issue 15)."""
+    return {
+        speaker: [dict(s, uptime=read_uptime(s, now)) for s in sessions]
+        for speaker, sessions in tables.items()
+    }
+
+
 def render_sessions(tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """One row per session; the uptime as FRR prints it (``00:03:12``, ``1d02h03m``)."""
     from bgpemu.azure.views.render import format_table
 
     headers = ["Speaker", "Peer", "State", "Uptime", "Received", "Accepted", "Sent"]
@@ -133,7 +147,7 @@ def render_sessions(tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
             speaker,
             s["peer"],
             s["state"],
-            s["uptime"],
+            "" if s.get("uptime") is None else duration(s["uptime"]),
             s["routes_received"],
             s["routes_accepted"],
             s["routes_sent"],

@@ -16,6 +16,7 @@ a vWAN hub's Adj-RIBs-Out hold a million routes.
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,7 +32,13 @@ from bgpemu.cli._observe_mqtt import (
     open_lab,
     read,
 )
-from bgpemu.cli._observe_render import emit, render_rib, render_sessions, render_view
+from bgpemu.cli._observe_render import (
+    emit,
+    render_rib,
+    render_sessions,
+    render_view,
+    sessions_as_of,
+)
 from bgpemu.observe.errors import TopicError
 from bgpemu.text import counted
 
@@ -202,7 +209,7 @@ async def run_sessions(args: argparse.Namespace) -> int:
     docs = await known_lab(args, await read(args, lab, filters, want))
     speakers = docs.speakers if args.node is None else node_speakers(docs, args.node)
     data = {s: _table_of(docs, s, SESSIONS).get("sessions", []) for s in speakers}
-    return emit(args, data, render_sessions)
+    return emit(args, sessions_as_of(data, time.time()), render_sessions)
 
 
 # --- Azure views -----------------------------------------------------------------------

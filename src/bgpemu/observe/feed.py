@@ -75,6 +75,9 @@ class NodeFeed:
         """The ``seq`` of every table's current document, by table key."""
         self.encoder = RouteEncoder()
         self._last: NodeTables | None = None
+        self.epoch: float | None = None
+        """The wall clock minus the sessions' clock, set by the shell: sessions then carry
+        ``established_since`` (:func:`~bgpemu.observe.payloads.session_doc`)."""
 
     @property
     def last(self) -> NodeTables | None:
@@ -96,7 +99,11 @@ class NodeFeed:
         for key in sorted(keys):
             seq = self.versions[key]
             if key == _SESSIONS:
-                text = _json(sessions_payload(tables.name, tables.sessions, seq=seq, now=now))
+                text = _json(
+                    sessions_payload(
+                        tables.name, tables.sessions, seq=seq, now=now, epoch=self.epoch
+                    )
+                )
             else:
                 text = self.encoder.document(key, tables.name, tables.tables[key], seq)
             out[key] = text.encode()
@@ -197,6 +204,6 @@ class NodeFeed:
             f'{{"schema":"{schema_id(Kind.EVENT)}","node":{_json(tables.name)},"seq":{seq},'
             f'"base":{_json(base)},"resync":{_json(resync)},'
             f'"announce":[{",".join(announce)}],"withdraw":[{",".join(withdraw)}],'
-            f'"sessions":{_json([session_doc(p, now) for p in sessions])},'
+            f'"sessions":{_json([session_doc(p, now, self.epoch) for p in sessions])},'
             f'"sessions_removed":{_json(removed)}}}'
         )

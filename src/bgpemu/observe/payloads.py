@@ -44,6 +44,7 @@ __all__ = [
     "info_payload",
     "lab_event_payload",
     "lab_state_payload",
+    "read_uptime",
     "rib_loc_payload",
     "schema_id",
     "session_doc",
@@ -309,15 +310,25 @@ def traffic_event_payload(
 # --- routes and sessions --------------------------------------------------------------
 
 
-def session_doc(status: PeerStatus, now: float | None = None) -> Doc:
-    """One session; ``uptime`` (seconds, as of ``now``) is null unless Established."""
-    uptime = None
+def session_doc(status: PeerStatus, now: float | None = None, epoch: float | None = None) -> Doc:
+    """One session; ``uptime`` (seconds, as of ``now``) is null unless Established.
+
+    ``established_since`` (issue 15) is when it was Established, in wall-clock epoch
+    seconds: ``epoch`` is the wall clock minus the sessions' clock (``now`` and
+    ``established_at``), which the shell reads; null without it.  A reader computes the
+    uptime when it reads (:func:`read_uptime`) instead of trusting one frozen at the
+    publication, and the value does not change from one publication to the next.
+    """
+    uptime = since = None
     if now is not None and status.established_at is not None:
         uptime = round(max(0.0, now - status.established_at), 3)
+    if epoch is not None and status.established_at is not None:
+        since = round(epoch + status.established_at, 3)
     return {
         "peer": status.peer,
         "state": status.state,
         "uptime": uptime,
+        "established_since": since,
         "routes_received": status.routes_received,
         "routes_accepted": status.routes_accepted,
         "routes_sent": status.routes_sent,
@@ -325,6 +336,17 @@ def session_doc(status: PeerStatus, now: float | None = None) -> Doc:
         "messages_received": status.messages_received,
         "internal_errors": status.internal_errors,
     }
+
+
+def read_uptime(session: Mapping[str, Any], now: float) -> float | None:
+    """Seconds a session entry has been Established as of ``now`` (wall-clock epoch
+    seconds, the reader's clock): from ``established_since`` when the entry has it, else
+    the ``uptime`` it was published with (an older bgpemu's document)."""
+    since = session.get("established_since")
+    if isinstance(since, int | float) and not isinstance(since, bool):
+        return round(max(0.0, now - since), 3)
+    uptime = session.get("uptime")
+    return uptime if isinstance(uptime, int | float) else None
 
 
 def _prefix_key(key: _Key) -> tuple[str, int, int, int, str]:
@@ -378,14 +400,19 @@ def adj_rib_payload(
 
 
 def sessions_payload(
-    node: str, peers: Iterable[PeerStatus], *, seq: int, now: float | None = None
+    node: str,
+    peers: Iterable[PeerStatus],
+    *,
+    seq: int,
+    now: float | None = None,
+    epoch: float | None = None,
 ) -> Doc:
-    """``sessions``: one entry per neighbour, by name."""
+    """``sessions``: one entry per neighbour, by name (``now``, ``epoch``: :func:`session_doc`)."""
     return {
         "schema": schema_id(Kind.SESSIONS),
         "node": node,
         "seq": seq,
-        "sessions": [session_doc(p, now) for p in sorted(peers, key=lambda p: p.peer)],
+        "sessions": [session_doc(p, now, epoch) for p in sorted(peers, key=lambda p: p.peer)],
     }
 
 
@@ -397,13 +424,20 @@ def table_keys(snap: RouterSnapshot) -> list[str]:
     return sorted(keys)
 
 
-def table_payload(key: str, snap: RouterSnapshot, *, seq: int, now: float | None = None) -> Doc:
+def table_payload(
+    key: str,
+    snap: RouterSnapshot,
+    *,
+    seq: int,
+    now: float | None = None,
+    epoch: float | None = None,
+) -> Doc:
     """The retained document of table ``key`` of a snapshot: ``rib/loc``, ``sessions``,
     ``rib/in/<peer>`` or ``rib/out/<peer>`` (the reference the feed's text must equal)."""
     if key == NodeTopic.RIB_LOC:
         return rib_loc_payload(snap, seq=seq)
     if key == NodeTopic.SESSIONS:
-        return sessions_payload(snap.name, snap.peers, seq=seq, now=now)
+        return sessions_payload(snap.name, snap.peers, seq=seq, now=now, epoch=epoch)
     kind, peer = table_of_key(key)
     ribs = snap.adj_rib_in if kind is NodeTopic.RIB_IN else snap.adj_rib_out
     if peer is None or peer not in ribs:

@@ -25,6 +25,7 @@ quiet the documents follow at full speed.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from bgpemu.observe.feed import NodeFeed
@@ -145,6 +146,8 @@ class SpeakerFeed:
         async with self._lock:
             speaker = self.speaker
             now = asyncio.get_running_loop().time()
+            if self.feed.epoch is None:  # once: a session's established_since stays put
+                self.feed.epoch = time.time() - now
             sessions = {name: driver.session for name, driver in speaker.peers.items()}
             tables = read_tables(speaker.spec.name, speaker.router, sessions)
             changes = self.journal.take()  # with the read: no await in between
