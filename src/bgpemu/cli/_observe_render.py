@@ -16,7 +16,22 @@ from bgpemu.observe.payloads import read_uptime
 from bgpemu.rib.route import as_path_text
 from bgpemu.text import duration
 
-__all__ = ["emit", "query", "render_rib", "render_sessions", "render_view", "sessions_as_of"]
+__all__ = [
+    "add_output_options",
+    "emit",
+    "query",
+    "render_rib",
+    "render_sessions",
+    "render_view",
+    "sessions_as_of",
+]
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``-o table|json|yaml`` and ``--query JMESPATH``, as the Azure CLI takes them: the
+    observers and ``solve`` (issue 15), rendered by :func:`emit`."""
+    parser.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
+    parser.add_argument("--query", metavar="JMESPATH", help="JMESPath query applied to the JSON")
 
 
 def query(args: argparse.Namespace, data: Any) -> Any:

@@ -41,7 +41,7 @@ from typing import Any
 from bgpemu.azure.catalog import AzureView
 from bgpemu.cli._mqtt_options import DEFAULT_MQTT, add_mqtt_options, broker_of
 from bgpemu.cli._observe_mqtt import QUIET, UsageError
-from bgpemu.cli._observe_render import render_rib
+from bgpemu.cli._observe_render import add_output_options, render_rib
 from bgpemu.cli._observe_verbs import (
     RIBS,
     run_effective,
@@ -67,8 +67,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lab", help="lab name (default: the only lab with a retained state on the broker)"
     )
-    parser.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
-    parser.add_argument("--query", metavar="JMESPATH", help="JMESPath query applied to the JSON")
+    add_output_options(parser)
     parser.add_argument(
         "--timeout",
         type=float,

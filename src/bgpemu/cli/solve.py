@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from bgpemu.cli._configs import load_all
 from bgpemu.cli._json_stream import EncodedArray, json_chunks
+from bgpemu.cli._observe_mqtt import UsageError
+from bgpemu.cli._observe_render import add_output_options, emit, render_rib, render_view
 from bgpemu.cli._problems import refuse
 from bgpemu.cli._solve_traffic import add_traffic_options, run_traffic, traffic_argv
 from bgpemu.cli.examples import TOPOLOGY_HELP
@@ -29,6 +31,7 @@ from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.route import as_path_text
 from bgpemu.router.table import loc_rib_text
 from bgpemu.runtime.daemon_gc import daemon_gc
+from bgpemu.text import counted
 
 if TYPE_CHECKING:
     from bgpemu.azure.converge import Solution
@@ -94,7 +97,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--direction", choices=["learned", "advertised"], default="learned", help="for ARS routes"
     )
-    parser.add_argument("-o", "--output", choices=["json", "table"], default="table")
+    add_output_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the timers' jitter")
     parser.set_defaults(func=run)
 
@@ -116,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if traffic is not None:
+        if args.query is not None:
+            print("error: --query does not apply to the traffic answers", file=sys.stderr)
+            return 2
         if args.topology is None:
             print("error: the traffic answers need a TOPOLOGY file", file=sys.stderr)
             return 2
@@ -155,9 +161,8 @@ def _run_configs(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         _warn_internal_errors(fabric)
         return 1
-    _print_tables(args, fabric, elapsed)
     _warn_internal_errors(fabric)
-    return 0
+    return _print_tables(args, fabric, elapsed)
 
 
 def _warn_internal_errors(fabric: Fabric) -> None:
@@ -171,20 +176,38 @@ def _warn_internal_errors(fabric: Fabric) -> None:
         for neighbor, session in sorted(fabric.sessions(node).items()):
             count = session.counters.internal_errors
             if count:
-                plural = "" if count == 1 else "s"
                 print(
-                    f"warning: {node}, neighbour {neighbor}: {count} internal error{plural} "
+                    f"warning: {node}, neighbour {neighbor}: {counted(count, 'internal error')} "
                     "(a bgpemu bug) reset this session",
                     file=sys.stderr,
                 )
 
 
-def _print_tables(args: argparse.Namespace, fabric: Fabric, elapsed: float) -> None:
+def _print_tables(args: argparse.Namespace, fabric: Fabric, elapsed: float) -> int:
+    members = iter([("converged_after_s", elapsed), ("nodes", _loc_ribs(fabric))])
+    if args.query is not None or args.output == "yaml":
+        return _emit_report(args, members)
     if args.output == "json":
-        _write_json(iter([("converged_after_s", elapsed), ("nodes", _loc_ribs(fabric))]))
+        _write_json(members)
     else:
         print(render_table(fabric.tables()))
         print(f"\nconverged after {elapsed:.3f} s of virtual time")
+    return 0
+
+
+def _emit_report(args: argparse.Namespace, members: Iterator[tuple[str, Any]]) -> int:
+    """The report through the observers' renderer (``--query``, ``-o yaml``): held whole
+    then, unlike ``-o json``, which streams it."""
+    return _emit(args, json.loads("".join(json_chunks(members))), lambda _: "")
+
+
+def _emit(args: argparse.Namespace, data: Any, table: Callable[[Any], str]) -> int:
+    """:func:`emit` (``-o table|json|yaml``, ``--query``); an invalid query is refused (2)."""
+    try:
+        return emit(args, data, table)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _loc_ribs(fabric: Fabric) -> Iterator[tuple[str, EncodedArray]]:
@@ -238,22 +261,13 @@ def _run_topology(args: argparse.Namespace) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     if view is None:
+        if args.query is not None or args.output == "yaml":
+            return _emit_report(args, report_json_members(solution))
         if args.output == "json":
             _write_json(report_json_members(solution))
-        else:
-            _print_tables(args, solution.fabric, solution.converged_after)
-        return 0
-    if args.output == "json":
-        print(json.dumps(view, indent=2))
-    elif args.node is not None:
-        from bgpemu.cli.observe import render_rib
-
-        print(render_rib(view))
-    else:
-        from bgpemu.azure.views import render_table as render_view
-
-        print(render_view(view))
-    return 0
+            return 0
+        return _print_tables(args, solution.fabric, solution.converged_after)
+    return _emit(args, view, render_rib if args.node is not None else render_view)
 
 
 def _view(args: argparse.Namespace, solution: Any) -> Any:
