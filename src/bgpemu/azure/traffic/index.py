@@ -29,7 +29,7 @@ No ``ipaddress`` object is made on a lookup: addresses are the integer keys of
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -104,6 +104,27 @@ class PrefixTable(Generic[_T]):
             if found is not None:
                 return length, found
         return None
+
+    def lookup_all(self, addresses: Sequence[int]) -> list[_T | None]:
+        """The value of the longest prefix holding each of ``addresses`` (None where none
+        does): :meth:`lookup`'s values for many addresses, the loop kept inside."""
+        probes = {
+            version: [
+                ((32 if version == 4 else 128) - length, self._tables[(version, length)])
+                for length in lengths
+            ]
+            for version, lengths in self._lengths.items()
+        }
+        found: list[_T | None] = []
+        for address in addresses:
+            value = address & _LOW_128
+            hit = None
+            for shift, table in probes.get(address >> 128, ()):
+                hit = table.get(value >> shift)
+                if hit is not None:
+                    break
+            found.append(hit)
+        return found
 
 
 class OwnerKind(StrEnum):
@@ -469,6 +490,12 @@ class TrafficContext:
         ``speaker``'s Loc-RIB, longest prefix first (a router forwards by its FIB,
         decision §9.12; a gateway by its own best path, §5.2); () when it has none or
         no snapshot."""
+        found = self.forwarding_table(speaker).lookup(destination)
+        return () if found is None else found[1]
+
+    def forwarding_table(self, speaker: str) -> PrefixTable[tuple[RibRoute, ...]]:
+        """``speaker``'s Loc-RIB as :meth:`forwarding` looks it up (best path first, then
+        the rest of its multipath set by peer), made when first asked and kept."""
         table = self._ribs.get(speaker)
         if table is None:
             table = self._ribs[speaker] = PrefixTable()
@@ -487,8 +514,7 @@ class TrafficContext:
                 if len(routes) > 1:
                     routes.sort(key=lambda r: (not r.best, r.peer or ""))
                 table.add_key(key, tuple(routes))
-        found = table.lookup(destination)
-        return () if found is None else found[1]
+        return table
 
     @property
     def hub_tables(self) -> HubTables:

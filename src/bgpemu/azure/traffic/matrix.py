@@ -264,9 +264,13 @@ def matrix_endpoints(
     signature = _Signature(ctx) if group_ranges else None
     for onprem in ctx.network.of_type(OnPrem):
         groups: dict[Hashable, list[str]] = {}
-        for announcement in onprem.prefixes:
-            prefix = announcement.prefix
-            key: Hashable = prefix if signature is None else signature(_first_host(prefix))
+        prefixes = [announcement.prefix for announcement in onprem.prefixes]
+        keys: list[Hashable] = (
+            list(prefixes)
+            if signature is None
+            else signature.of_all([_first_host(prefix) for prefix in prefixes])
+        )
+        for prefix, key in zip(prefixes, keys, strict=True):
             groups.setdefault(key, []).append(prefix)
         for ranges in groups.values():
             found.append(
@@ -281,7 +285,7 @@ def matrix_endpoints(
 
 
 class _Signature:
-    """What the places a packet is looked up make of one address (module docstring)."""
+    """What the places a packet is looked up make of addresses (module docstring)."""
 
     def __init__(self, ctx: TrafficContext) -> None:
         self.ctx = ctx
@@ -292,12 +296,34 @@ class _Signature:
         ]
         self.speakers = sorted(ctx.snapshots)
         self.rule_sets = [AddressSet.of([p]) for p in sorted(_rule_prefixes(ctx))]
-        self._paths: dict[int, tuple[tuple[RibRoute, ...], tuple[Any, ...]]] = {}
-        """id of a forwarding entry -> (the entry, its (peer, next hop) pairs): a
-        speaker's entry for a prefix is one tuple, read for every address it holds."""
+        self._entries: dict[int, tuple[tuple[RibRoute, ...] | None, int]] = {}
+        """id of a forwarding entry -> (the entry, the number of its (peer, next hop)
+        pairs in ``_paths``): a speaker's entry for a prefix is one tuple, read for
+        every address it holds."""
+        self._paths: dict[tuple[tuple[str | None, str | None], ...], int] = {}
 
-    def __call__(self, address: str) -> Hashable:
-        ctx, key = self.ctx, address_value(address)
+    def of_all(self, addresses: list[str]) -> list[Hashable]:
+        """The signature of each of ``addresses``: equal for two addresses exactly when
+        every subnet's effective route and tags, every speaker's forwarding paths and
+        every rule address treat them alike.  Speaker by speaker, each Loc-RIB looked up
+        for every address at once (vWAN 2 x 50 x 200: 20,000 addresses, 102 speakers)."""
+        ctx = self.ctx
+        keys = [address_value(address) for address in addresses]
+        ribs: list[list[int]] = [[] for _ in keys]
+        entries, paths = self._entries, self._paths
+        for speaker in self.speakers:
+            table = ctx.forwarding_table(speaker)
+            for row, entry in zip(ribs, table.lookup_all(keys), strict=True):
+                hit = entries.get(id(entry))
+                if hit is None or hit[0] is not entry:
+                    pairs = tuple((r.peer, r.next_hop) for r in entry or ())
+                    hit = entries[id(entry)] = (entry, paths.setdefault(pairs, len(paths)))
+                row.append(hit[1])
+        return [(self._local(key), tuple(row)) for key, row in zip(keys, ribs, strict=True)]
+
+    def _local(self, key: int) -> Hashable:
+        """The subnets' effective routes and tags, and the rule addresses, of one address."""
+        ctx = self.ctx
         routes = []
         for position in self.positions:
             route = ctx.lookup(position, key)
@@ -311,16 +337,8 @@ class _Signature:
                     key in tags.of("Internet"),
                 )
             )
-        ribs = []
-        forwarding, seen = ctx.forwarding, self._paths
-        for speaker in self.speakers:
-            found = forwarding(speaker, key)
-            hit = seen.get(id(found))
-            if hit is None or hit[0] is not found:
-                hit = seen[id(found)] = (found, tuple((r.peer, r.next_hop) for r in found))
-            ribs.append(hit[1])
         rules = tuple(key in s for s in self.rule_sets)
-        return (tuple(routes), tuple(ribs), rules)
+        return (tuple(routes), rules)
 
 
 def _rule_prefixes(ctx: TrafficContext) -> set[str]:

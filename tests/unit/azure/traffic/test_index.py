@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bgpemu.azure.model import Network, Subnet, VNet
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.traffic.flow import address_value
@@ -76,3 +81,20 @@ def test_prefix_table_add_key_is_add_with_the_prefix_read() -> None:
         key = address_value(address)
         assert by_text.lookup(key) == by_key.lookup(key)
     assert by_key.lookup(address_value("10.1.2.3")) == (24, "10.1.2.0/24")
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)), max_size=12),
+    st.lists(st.integers(0, 2**32 - 1), max_size=12),
+)
+def test_lookup_all_is_lookup_for_each_address(
+    prefixes: list[tuple[int, int]], probes: list[int]
+) -> None:
+    table: PrefixTable[str] = PrefixTable()
+    for address, length in prefixes:
+        prefix = str(ipaddress.ip_network((address, length), strict=False))
+        table.add(prefix, prefix)
+    table.add("2001:db8::/32", "v6")
+    keys = [4 << 128 | probe for probe in probes] + [address_value("2001:db8::9")]
+    expected = [None if (hit := table.lookup(key)) is None else hit[1] for key in keys]
+    assert table.lookup_all(keys) == expected
