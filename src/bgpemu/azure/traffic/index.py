@@ -493,6 +493,15 @@ class TrafficContext:
         found = self.forwarding_table(speaker).lookup(destination)
         return () if found is None else found[1]
 
+    def _prefix_key(self, prefix: str) -> tuple[int, int, int]:
+        """:func:`bgpemu.types.prefix_key` of ``prefix``, read once per context (every
+        spoke's effective routes hold the same gateway prefixes, every branch's Loc-RIB
+        the same branch prefixes)."""
+        key = self._prefix_keys.get(prefix)
+        if key is None:
+            key = self._prefix_keys[prefix] = prefix_key(prefix)
+        return key
+
     def forwarding_table(self, speaker: str) -> PrefixTable[tuple[RibRoute, ...]]:
         """``speaker``'s Loc-RIB as :meth:`forwarding` looks it up (best path first, then
         the rest of its multipath set by peer), made when first asked and kept."""
@@ -504,16 +513,10 @@ class TrafficContext:
             for route in () if snap is None else snap.loc_rib:
                 if route.best or route.multipath:
                     grouped.setdefault(route.prefix, []).append(route)
-            # Speakers hold the same prefixes (every branch learns every other): each
-            # prefix is read once per context, not once per speaker.
-            keys = self._prefix_keys
             for prefix, routes in grouped.items():
-                key = keys.get(prefix)
-                if key is None:
-                    key = keys[prefix] = prefix_key(prefix)
                 if len(routes) > 1:
                     routes.sort(key=lambda r: (not r.best, r.peer or ""))
-                table.add_key(key, tuple(routes))
+                table.add_key(self._prefix_key(prefix), tuple(routes))
         return table
 
     @property
@@ -586,7 +589,7 @@ class TrafficContext:
         self._tags[position] = service_tags(view)
         lpm: PrefixTable[EffectiveRoute] = PrefixTable()
         for row in rows:
-            lpm.add(row.prefix, row)
+            lpm.add_key(self._prefix_key(row.prefix), row)
         self._tables[position] = rows
         self._routes[position] = lpm
         return lpm
