@@ -320,25 +320,22 @@ def _as_path(best: dict[str, Any]) -> str:
 
 
 def render_table(tables: dict[str, list[dict[str, Any]]]) -> str:
-    """One line per node and prefix: next hop(s), AS path, and why the best path won."""
-    header = ("NODE", "PREFIX", "NEXT HOP", "AS PATH", "FROM", "ECMP", "REASON")
-    rows: list[tuple[str, ...]] = [header]
-    for node in sorted(tables):
-        for entry in tables[node]:
-            best = entry["best"]
-            rows.append(
-                (
-                    node,
-                    entry["prefix"],
-                    best.get("next_hop") or "-",
-                    _as_path(best),
-                    best.get("peer") or "local",
-                    str(len(entry.get("multipath", [])) or 1),
-                    str(entry.get("reason", "")),
-                )
-            )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    """One row per node and prefix: next hop, AS path, the ECMP width and why the best
+    path won, in the one table style (``format_table``, as the observers and views)."""
+    from bgpemu.azure.views.render import format_table
+
+    rows = [
+        [
+            node,
+            entry["prefix"],
+            entry["best"].get("next_hop") or "-",
+            _as_path(entry["best"]),
+            entry["best"].get("peer") or "local",
+            str(len(entry.get("multipath", [])) or 1),
+            str(entry.get("reason", "")),
+        ]
+        for node in sorted(tables)
+        for entry in tables[node]
+    ]
+    headers = ["Node", "Prefix", "NextHop", "AsPath", "From", "Ecmp", "Reason"]
+    return format_table(headers, rows).rstrip("\n")
