@@ -6,6 +6,12 @@
 ``--mqtt-username``, the URL (``mqtt://user@host``) or ``$BGPEMU_MQTT_USERNAME``; the
 password from ``--mqtt-password-file`` or ``$BGPEMU_MQTT_PASSWORD``, never from the
 command line (docs/mqtt.md, "Security").
+
+Which lab and which broker (:func:`resolve_lab`, the one place every command that takes
+``--lab`` and ``--mqtt`` reads them): ``--lab``, else ``$BGPEMU_LAB``; ``--mqtt``, else
+``$BGPEMU_MQTT``, else the broker of the lab running on this machine (its state file,
+:mod:`bgpemu.lab.state_files`: the named lab's, or the only one's), else
+:data:`DEFAULT_MQTT`.
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MQTT",
+    "ENV_LAB",
+    "ENV_MQTT",
     "ENV_PASSWORD",
     "ENV_USERNAME",
     "add_mqtt_options",
     "broker_of",
+    "resolve_lab",
     "security_options",
 ]
 
@@ -35,6 +44,10 @@ _SECURITY = ("ca", "cert", "key", "username", "password_file")
 
 ENV_USERNAME = "BGPEMU_MQTT_USERNAME"
 ENV_PASSWORD = "BGPEMU_MQTT_PASSWORD"
+ENV_MQTT = "BGPEMU_MQTT"
+"""The default of ``--mqtt``."""
+ENV_LAB = "BGPEMU_LAB"
+"""The default of ``--lab``."""
 
 _PASSWORD_FILE_MAX = 65536
 _FIRST_LINE = re.compile(rb"\r\n|\r|\n")  # the line ends text mode reads
@@ -99,6 +112,27 @@ def broker_of(
             f"or set ${ENV_USERNAME}"
         )
     return address.with_credentials(username or None, password)
+
+
+def resolve_lab(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> None:
+    """Fill in ``args.lab`` and ``args.mqtt`` where the command line left them out.
+
+    ``args.lab``: ``$BGPEMU_LAB``, else None (the command then picks the only lab).
+    ``args.mqtt``: ``$BGPEMU_MQTT``, else the broker recorded by the lab running on this
+    machine (the named lab's state file, or the only running lab's), else
+    :data:`DEFAULT_MQTT`.
+    """
+    from bgpemu.lab.state_files import read_state
+
+    env = os.environ if environ is None else environ
+    if getattr(args, "lab", None) is None:
+        args.lab = env.get(ENV_LAB) or None
+    if getattr(args, "mqtt", None) is None:
+        url = env.get(ENV_MQTT) or None
+        if url is None:
+            brokers = {str(s["mqtt"]) for s in read_state(args.lab) if s.get("mqtt")}
+            url = brokers.pop() if len(brokers) == 1 else None
+        args.mqtt = url or DEFAULT_MQTT
 
 
 def security_options(args: argparse.Namespace) -> list[str]:

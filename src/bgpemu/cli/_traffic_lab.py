@@ -19,13 +19,12 @@ bad options.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bgpemu.cli._mqtt_options import DEFAULT_MQTT, add_mqtt_options, broker_of
+from bgpemu.cli._mqtt_options import DEFAULT_MQTT, ENV_LAB, ENV_MQTT, add_mqtt_options
 from bgpemu.cli._traffic_render import (
     render_effective_nsg,
     render_ip_flow,
@@ -47,7 +46,9 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
     """``--lab``, ``--timeout`` and the MQTT options (used without TOPOLOGY)."""
     group = parser.add_argument_group("a running lab instead of TOPOLOGY (docs/mqtt.md)")
     group.add_argument(
-        "--lab", help="ask the running lab NAME (default: the only lab running here)"
+        "--lab",
+        help=f"ask the running lab NAME (default: ${ENV_LAB}, else the only lab running on "
+        "the broker)",
     )
     group.add_argument(
         "--timeout",
@@ -58,7 +59,8 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
     add_mqtt_options(
         parser,
         default=None,
-        help=f"the lab's broker (default: the running lab's, else {DEFAULT_MQTT})",
+        help=f"the lab's broker (default: ${ENV_MQTT}, else the running lab's, else "
+        f"{DEFAULT_MQTT})",
     )
 
 
@@ -132,7 +134,7 @@ def ask_lab(args: argparse.Namespace, trace_output: TraceOutput) -> int:
     form's choice, :func:`bgpemu.cli.traffic.trace_output`)."""
     from bgpemu.cli._observe_mqtt import UsageError
     from bgpemu.cli._observe_render import emit
-    from bgpemu.cli.inject import _exchange, _target, _with_lab_account
+    from bgpemu.cli.inject import NoAnswerError, exchange
     from bgpemu.observe.errors import ObserveError
     from bgpemu.observe.payloads import control_payload
 
@@ -144,19 +146,18 @@ def ask_lab(args: argparse.Namespace, trace_output: TraceOutput) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    target = _target(args)
-    if target is None:
-        return 2
-    lab, url = target
     payload = control_payload(uuid.uuid4().hex, op, **question)
     try:
-        address = _with_lab_account(broker_of(args, url), lab)
-        answers = asyncio.run(_exchange(address, lab, payload, args.timeout))
-    except ObserveError as exc:
+        lab, answers = exchange(args, payload, first=None)
+    except (ObserveError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except TimeoutError:
-        print(f"error: lab {lab!r} did not answer within {args.timeout:g} s", file=sys.stderr)
+    except NoAnswerError as exc:
+        print(
+            f"error: lab {exc.lab!r} on the MQTT broker at {exc.address.url} did not answer "
+            f"within {args.timeout:g} s",
+            file=sys.stderr,
+        )
         return 1
     last = answers[-1] if answers else {}
     if last.get("event") != "answered":

@@ -19,25 +19,49 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bgpemu.cli._mqtt_options import DEFAULT_MQTT, add_mqtt_options, broker_of
+from bgpemu.cli._mqtt_options import (
+    DEFAULT_MQTT,
+    ENV_LAB,
+    ENV_MQTT,
+    add_mqtt_options,
+    broker_of,
+    resolve_lab,
+)
 from bgpemu.cli._problems import refuse
-from bgpemu.errors import ConfigError
+from bgpemu.errors import BgpEmuError, ConfigError
 
 if TYPE_CHECKING:
     from bgpemu.observe.url import BrokerAddress
 
-__all__ = ["add_parsers"]
+__all__ = ["ANSWER_TIMEOUT", "NoAnswerError", "add_parsers", "exchange"]
+
+ANSWER_TIMEOUT = 5.0
+"""Seconds a command waits for the broker, the lab's retained state and its first answer
+(``injected`` or ``rejected``): a lab that does not answer fails the command within
+seconds, not after the convergence ``--timeout``."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     add_mqtt_options(
         parser,
         default=None,
-        help=f"the lab's broker (default: the running lab's, else {DEFAULT_MQTT})",
+        help=f"the lab's broker (default: ${ENV_MQTT}, else the running lab's, else "
+        f"{DEFAULT_MQTT})",
     )
-    parser.add_argument("--lab", help="lab name (default: the only lab running on this machine)")
+    parser.add_argument(
+        "--lab",
+        help=f"lab name (default: ${ENV_LAB}, else the only lab running on the broker)",
+    )
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for convergence"
+    )
+    parser.add_argument(
+        "--answer-timeout",
+        type=float,
+        default=ANSWER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds to wait for the broker and the lab's first answer (default "
+        f"{ANSWER_TIMEOUT:g})",
     )
     parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
 
@@ -99,29 +123,58 @@ def add_parsers(commands: Any) -> None:
     apply.set_defaults(func=_apply, op="apply")
 
 
-def _target(args: argparse.Namespace) -> tuple[str, str] | None:
-    """(lab, broker URL) from the options or the running lab's state file."""
-    from bgpemu.lab.state_files import read_state
+class NoAnswerError(BgpEmuError):
+    """The lab did not answer in time (its name and broker)."""
 
-    if args.lab is not None:
-        return args.lab, args.mqtt or DEFAULT_MQTT
-    states = read_state()
-    if len(states) != 1:
-        names = ", ".join(s["name"] for s in states) or "none"
-        print(f"error: give --lab (labs running here: {names})", file=sys.stderr)
-        return None
-    state = states[0]
-    return str(state["name"]), args.mqtt or state.get("mqtt") or DEFAULT_MQTT
+    def __init__(self, lab: str, address: BrokerAddress) -> None:
+        super().__init__(lab)
+        self.lab = lab
+        self.address = address
+
+
+def exchange(
+    args: argparse.Namespace, payload: dict[str, Any], *, first: float | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Find the lab and its broker (:func:`~bgpemu.cli._mqtt_options.resolve_lab`, then
+    :func:`_target`), send ``payload`` on its control topic and return (the lab, its
+    answers).  The broker and the lab's retained state are waited for at most
+    :data:`ANSWER_TIMEOUT` seconds (``--answer-timeout``), the first answer ``first``
+    seconds, the last ``--timeout`` seconds.  Raises UsageError (no such lab, with the
+    labs there), ObserveError (broker, TLS, credentials) or :class:`NoAnswerError`."""
+    resolve_lab(args)
+    address = broker_of(args, args.mqtt)
+    return asyncio.run(_exchange(args, address, payload, first))
+
+
+async def _target(args: argparse.Namespace, address: BrokerAddress, wait: float) -> str:
+    """The lab: ``--lab`` (or ``$BGPEMU_LAB``) if it has a retained state on the broker,
+    else the only running lab there, as the observers pick it
+    (:func:`bgpemu.cli._observe_mqtt.open_lab`); UsageError naming the lab and the broker
+    otherwise."""
+    from bgpemu.cli._observe_mqtt import QUIET, missing_lab, open_lab
+    from bgpemu.observe.mqtt import retained_labs
+
+    probe = argparse.Namespace(lab=args.lab, mqtt=address.url, broker=address, timeout=wait)
+    lab = await open_lab(probe)
+    if args.lab is not None and lab not in await retained_labs(address, wait, QUIET):
+        raise await missing_lab(probe, lab)
+    return lab
 
 
 async def _exchange(
-    address: BrokerAddress, lab: str, payload: dict[str, Any], timeout: float
-) -> list[dict[str, Any]]:
-    """Check the broker (a clear error for TLS or credentials), then send ``payload``."""
+    args: argparse.Namespace, address: BrokerAddress, payload: dict[str, Any], first: float | None
+) -> tuple[str, list[dict[str, Any]]]:
     from bgpemu.observe.mqtt import check_broker, send_control
 
-    await check_broker(address, timeout)
-    return await send_control(address, lab, payload, timeout)
+    wait = getattr(args, "answer_timeout", ANSWER_TIMEOUT)
+    await check_broker(address, wait)
+    lab = await _target(args, address, wait)
+    address = _with_lab_account(address, lab)
+    try:
+        answers = await send_control(address, lab, payload, args.timeout, first)
+    except TimeoutError:
+        raise NoAnswerError(lab, address) from None
+    return lab, answers
 
 
 def _with_lab_account(address: BrokerAddress, lab: str) -> BrokerAddress:
@@ -191,29 +244,27 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _send(args: argparse.Namespace, command_args: dict[str, Any]) -> int:
     """Send ``args.op`` to the lab and print its answers; the exit status."""
+    from bgpemu.cli._observe_mqtt import UsageError
     from bgpemu.observe.errors import ObserveError
     from bgpemu.observe.payloads import control_payload
 
-    target = _target(args)
-    if target is None:
-        return 2
-    lab, url = target
     payload = control_payload(uuid.uuid4().hex, args.op, **command_args)
     try:
-        address = _with_lab_account(broker_of(args, url), lab)
-        answers = asyncio.run(_exchange(address, lab, payload, args.timeout))
-    except ObserveError as exc:
+        _lab, answers = exchange(args, payload, first=args.answer_timeout)
+    except (ObserveError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except TimeoutError:
+    except NoAnswerError as exc:
         hint = ""
-        if address.username is None:
+        if exc.address.username is None:
             hint = (
                 " (if its broker lets only some users publish on the control topic, give "
                 "--mqtt-username and the password: docs/mqtt.md, Security)"
             )
         print(
-            f"error: lab {lab!r} did not answer within {args.timeout:g} s{hint}",
+            f"error: lab {exc.lab!r} on the MQTT broker at {exc.address.url} did not answer "
+            f"within {args.answer_timeout:g} s (--answer-timeout), or did not converge within "
+            f"{args.timeout:g} s (--timeout){hint}",
             file=sys.stderr,
         )
         return 1

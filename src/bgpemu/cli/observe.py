@@ -39,7 +39,14 @@ import sys
 from typing import Any
 
 from bgpemu.azure.catalog import AzureView
-from bgpemu.cli._mqtt_options import DEFAULT_MQTT, add_mqtt_options, broker_of
+from bgpemu.cli._mqtt_options import (
+    DEFAULT_MQTT,
+    ENV_LAB,
+    ENV_MQTT,
+    add_mqtt_options,
+    broker_of,
+    resolve_lab,
+)
 from bgpemu.cli._observe_mqtt import QUIET, UsageError
 from bgpemu.cli._observe_render import add_output_options, render_rib
 from bgpemu.cli._observe_verbs import (
@@ -61,11 +68,14 @@ __all__ = ["DEFAULT_MQTT", "QUIET", "add_parsers", "render_rib"]
 def _common(parser: argparse.ArgumentParser) -> None:
     add_mqtt_options(
         parser,
-        default=DEFAULT_MQTT,
-        help=f"the broker: mqtt://host:port or mqtts://host:port (default {DEFAULT_MQTT})",
+        default=None,
+        help="the broker: mqtt://host:port or mqtts://host:port (default: "
+        f"${ENV_MQTT}, else the broker of the lab running on this machine, else {DEFAULT_MQTT})",
     )
     parser.add_argument(
-        "--lab", help="lab name (default: the only lab with a retained state on the broker)"
+        "--lab",
+        help=f"lab name (default: ${ENV_LAB}, else the only lab with a retained state on the "
+        "broker)",
     )
     add_output_options(parser)
     parser.add_argument(
@@ -122,6 +132,7 @@ def _run(args: argparse.Namespace) -> int:
     from bgpemu.observe.errors import ObserveError
 
     try:
+        resolve_lab(args)
         args.broker = broker_of(args, args.mqtt)
         args.mqtt = args.broker.url
         status: int = asyncio.run(args.action(args))

@@ -73,13 +73,18 @@ async def listen_control(
 
 
 async def send_control(
-    broker: str | BrokerAddress, lab: str, payload: Mapping[str, Any], timeout: float
+    broker: str | BrokerAddress,
+    lab: str,
+    payload: Mapping[str, Any],
+    timeout: float,
+    first: float | None = None,
 ) -> list[dict[str, Any]]:
     """Publish a ``control`` message and return the lab's events that answer it.
 
     Returns once the lab said ``rejected``, ``converged`` or (a traffic question)
     ``answered`` for this request (its ``id``); raises TimeoutError if it did not
-    within ``timeout`` seconds and
+    within ``timeout`` seconds, or gave no answer at all within ``first`` seconds (when
+    given: a lab that is gone is found out in seconds), and
     :class:`~bgpemu.observe.errors.BrokerUnreachableError` if the broker is down.
     """
     address = broker_address(broker)
@@ -91,17 +96,19 @@ async def send_control(
         async with asyncio.timeout(timeout), client:
             await client.subscribe(topics.events, qos=1)
             await client.publish(topics.control, encode(dict(payload)), qos=1)
-            async for message in client.messages:
-                raw = message.payload
-                try:
-                    doc = loads(raw if isinstance(raw, bytes) else str(raw))
-                except ValueError:
-                    continue
-                if not isinstance(doc, dict) or doc.get("request") != request:
-                    continue
-                answers.append(doc)
-                if doc.get("event") in ("rejected", "converged", "answered"):
-                    return answers
+            async with asyncio.timeout(first) as first_answer:
+                async for message in client.messages:
+                    raw = message.payload
+                    try:
+                        doc = loads(raw if isinstance(raw, bytes) else str(raw))
+                    except ValueError:
+                        continue
+                    if not isinstance(doc, dict) or doc.get("request") != request:
+                        continue
+                    answers.append(doc)
+                    first_answer.reschedule(None)
+                    if doc.get("event") in ("rejected", "converged", "answered"):
+                        return answers
     except aiomqtt.MqttError as exc:
         raise connect_error(address, exc) from None
     return answers
