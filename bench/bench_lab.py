@@ -20,7 +20,7 @@ Modes, each one subprocess per run:
 Measured per run (bench/_lab/run.py explains the memory method): wall time from ``Popen``
 to the JSON summary line on stdout (the user's "lab up to converged"), the summary's
 ``convergence_time_s`` (the lab's own clock: from starting the workers to the verdict),
-the time the last "sessions established N/N" progress line appeared, wall time to exit,
+the time the last "N/N sessions Established" progress line appeared, wall time to exit,
 CPU (user+sys of the whole tree) and peak RSS summed over the process tree.  Each figure
 is the median of ``--repeat`` runs; loadavg is recorded before every run.  Results: a
 Markdown table on stdout, JSON lines in bench/results/bench_lab-*.jsonl.
@@ -100,12 +100,12 @@ def summary_of(run: Measured) -> tuple[float, dict[str, Any]] | None:
 
 
 def established_at(run: Measured) -> float | None:
-    """When the last 'sessions established N/N' line (all of them) was read."""
+    """When the last 'N/N sessions Established' progress line (all of them) was read."""
     last = None
     for at, line in run.stderr:
         words = line.split()
-        if line.strip().startswith("sessions established") and words:
-            done, _, expected = words[-1].partition("/")
+        if len(words) >= 3 and words[1] in ("session", "sessions") and words[2] == "Established":
+            done, _, expected = words[0].partition("/")
             if done == expected:
                 last = at
     return last

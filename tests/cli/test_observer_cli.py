@@ -510,7 +510,8 @@ def test_watch_prints_the_current_state_first(
     assert json.loads(ok(capsys, *at(er, "watch", "-o", "json", "--count", "1"))) == state
     line = ok(capsys, *at(er, "watch", "--count", "1")).strip()
     assert line.endswith(
-        f"lab {er.name}: converged in {state['convergence_time']} s, 7 speakers, 9/9 sessions up"
+        f"lab {er.name}: converged in {state['convergence_time']} s, 7 speakers, "
+        "9/9 sessions Established"
     )
     statuses = list(
         yaml.safe_load_all(ok(capsys, *at(er, "watch", "VpnGW", "-o", "yaml", "--count", "2")))

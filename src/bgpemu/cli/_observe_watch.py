@@ -103,10 +103,11 @@ def _state_line(doc: Mapping[str, Any]) -> str:
         return f"lab {doc.get('lab')}: stopped"
     if status != "running":
         return f"lab {doc.get('lab')}: {status} (gone without stopping: killed, or its host lost)"
+    # States as RFC 4271 spells them, as everywhere: "9/9 sessions Established".
     expected = doc.get("sessions_expected")
-    sessions = f"{doc.get('sessions_established')}/{expected} sessions up"
+    sessions = f"{doc.get('sessions_established')}/{expected} sessions Established"
     if isinstance(expected, int):
-        sessions = f"{doc.get('sessions_established')}/{counted(expected, 'session')} up"
+        sessions = f"{doc.get('sessions_established')}/{counted(expected, 'session')} Established"
     speakers = counted(len(doc.get("nodes", [])), "speaker")
     if doc.get("converged"):
         took = doc.get("convergence_time")

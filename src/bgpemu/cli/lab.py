@@ -427,7 +427,7 @@ async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:
         async with asyncio.timeout(timeout):
             while True:
                 verdict = lab.verdict()
-                line = f"  sessions established {verdict.established}/{verdict.expected}"
+                line = f"  {verdict.established}/{counted(verdict.expected, 'session')} Established"
                 if verdict.external_waiting:
                     line += f", waiting for external peers: {', '.join(verdict.external_waiting)}"
                 if verdict.held:

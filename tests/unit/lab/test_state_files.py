@@ -82,7 +82,7 @@ def test_the_version_moves_with_routing_not_with_every_redial() -> None:
     [
         ("stopped", "lab demo: stopped"),
         ("offline", "lab demo: offline (gone without stopping: killed, or its host lost)"),
-        ("running", "lab demo: converged in 0.5 s, 1 speaker, 1/1 session up"),
+        ("running", "lab demo: converged in 0.5 s, 1 speaker, 1/1 session Established"),
     ],
 )
 def test_watch_says_when_a_lab_has_stopped(status: str, line: str) -> None:
