@@ -100,7 +100,7 @@ def test_dump_after_prints_received_routes_as_json(tmp_path: Path) -> None:
     )
     dumps = json.loads(result.stdout)
     by_name = {d["speaker"]: d for d in dumps}
-    assert by_name["a"]["sessions"][0]["state"] == "ESTABLISHED"
+    assert by_name["a"]["sessions"][0]["state"] == "Established"
     received = {r["prefix"]: r for r in by_name["a"]["received_routes"]}
     assert set(received) == {"10.42.0.0/24", "10.42.1.0/24"}
     assert received["10.42.1.0/24"]["communities"] == ["65042:9"]
@@ -139,7 +139,7 @@ def test_sigusr1_dumps_and_sigterm_stops_with_cease(tmp_path: Path) -> None:
             if line.startswith("}"):
                 break
         dump = json.loads(document)
-        assert dump["sessions"][0]["state"] == "ESTABLISHED"
+        assert dump["sessions"][0]["state"] == "Established"
         proc.send_signal(signal.SIGTERM)
         rest = proc.stderr.read()
         assert proc.wait(timeout=30) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -71,7 +72,11 @@ async def test_two_speakers_exchange_ipv4_and_ipv6_routes() -> None:
         assert routes["10.2.0.0/16"].attributes.next_hop == "192.0.2.2"
         assert routes["2001:db8:2::/48"].attributes.next_hop == "2001:db8::2"
         dump = b.dump()
-        assert dump["sessions"][0]["state"] == "ESTABLISHED"
+        session = dump["sessions"][0]
+        # Spelled as RFC 4271, the MQTT documents and az do (issue 15), and dated.
+        assert session["state"] == "Established"
+        assert 0 <= session["uptime"] < 60
+        assert abs(time.time() - session["uptime"] - session["established_since"]) < 5
         assert {r["prefix"] for r in dump["received_routes"]} == {
             "10.1.0.0/24",
             "10.1.1.0/24",

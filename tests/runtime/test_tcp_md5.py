@@ -209,6 +209,6 @@ neighbors:
         env=bgpemu_env(BGPEMU_TEST_MD5=SECRET.decode()),
     )
     dumps = {d["speaker"]: d for d in json.loads(result.stdout)}
-    assert dumps["a"]["sessions"][0]["state"] == "ESTABLISHED"
+    assert dumps["a"]["sessions"][0]["state"] == "Established"
     assert [r["prefix"] for r in dumps["a"]["received_routes"]] == ["10.42.0.0/24"]
     assert SECRET.decode() not in result.stdout + result.stderr

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -303,7 +304,13 @@ class Speaker:
         )
 
     def dump(self) -> dict[str, Any]:
-        """The speaker's sessions and received routes as a JSON-ready document."""
+        """The speaker's sessions and received routes as a JSON-ready document.
+
+        A session's ``state`` is spelled as RFC 4271 §8.2.2 and the MQTT documents spell
+        it (``Established``); ``uptime`` (seconds) and ``established_since`` (epoch
+        seconds) as in the MQTT ``sessions`` document, null unless Established.
+        """
+        now, wall = asyncio.get_running_loop().time(), time.time()
         return {
             "speaker": self.spec.name,
             "asn": self.spec.router.asn,
@@ -313,7 +320,8 @@ class Speaker:
                     "peer": name,
                     "address": driver.spec.address,
                     "asn": driver.spec.session.peer_as,
-                    "state": driver.state.name,
+                    "state": driver.state.value,
+                    **_dated(driver, now, wall),
                     "last_notification_received": driver.last_notification_received,
                     "last_notification_sent": driver.last_notification_sent,
                     "internal_errors": driver.internal_errors,
@@ -429,3 +437,15 @@ class Speaker:
         if self._change is not None:
             self._change.set_result(None)
             self._change = None
+
+
+def _dated(driver: PeerDriver, now: float, wall: float) -> dict[str, float | None]:
+    """``uptime`` and ``established_since`` of a session (``now``: the loop's clock,
+    ``wall``: the epoch seconds at ``now``)."""
+    since = driver.session.counters.established_at
+    if driver.state is not SessionState.ESTABLISHED or since is None:
+        return {"uptime": None, "established_since": None}
+    return {
+        "uptime": round(max(0.0, now - since), 3),
+        "established_since": round(wall - now + since, 3),
+    }
