@@ -43,6 +43,16 @@ def test_simple_payloads_validate() -> None:
         info_payload(
             "r1", role="vpn_gateway", asn=65515, router_id="10.0.0.4", addresses=["127.0.0.4"]
         ),
+        info_payload(  # issue 15: where a real router connects (optional, additive fields)
+            "VpnGW.1",
+            role="vpn_gateway",
+            asn=65515,
+            router_id="10.0.0.5",
+            addresses=["10.1.255.5", "127.0.0.5"],
+            topology_node="VpnGW",
+            instance=1,
+            port=10179,
+        ),
         azure_view_payload(
             "vnet1", "effective-routes", {"value": [{"addressPrefix": ["10.0.0.0/16"]}]}
         ),

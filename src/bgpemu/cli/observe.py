@@ -58,6 +58,7 @@ from bgpemu.cli._observe_verbs import (
     run_sessions,
 )
 from bgpemu.cli._observe_watch import run_watch
+from bgpemu.cli.inspect import run_inspect
 
 __all__ = ["DEFAULT_MQTT", "QUIET", "add_parsers", "render_rib"]
 
@@ -88,7 +89,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_parsers(commands: Any) -> None:
     """Register ``routes``, ``effective-routes``, ``learned-routes``, ``hub-routes``,
-    ``sessions`` and ``watch``."""
+    ``sessions``, ``watch`` and ``inspect``."""
     routes = commands.add_parser(
         "routes", help="a node's Loc-RIB, Adj-RIB-In or Adj-RIB-Out in a running lab (MQTT)"
     )
@@ -126,12 +127,21 @@ def add_parsers(commands: Any) -> None:
     watch.add_argument("--count", type=int, metavar="N", help="stop after N lines")
     _common(watch)
     watch.set_defaults(func=_run, action=run_watch)
+    inspect = commands.add_parser(
+        "inspect",
+        help="every speaker of a running lab (MQTT): node, role, ASN, address, port, sessions",
+    )
+    inspect.add_argument("lab_name", metavar="LAB", nargs="?", help="the lab (the same as --lab)")
+    _common(inspect)
+    inspect.set_defaults(func=_run, action=run_inspect)
 
 
 def _run(args: argparse.Namespace) -> int:
     from bgpemu.observe.errors import ObserveError
 
     try:
+        if getattr(args, "lab_name", None) is not None:  # inspect's LAB
+            args.lab = args.lab_name
         resolve_lab(args)
         args.broker = broker_of(args, args.mqtt)
         args.mqtt = args.broker.url

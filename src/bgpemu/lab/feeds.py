@@ -84,6 +84,9 @@ class Feeds:
                 router_id=speaker.spec.router.router_id,
                 addresses=[endpoint.azure_address, endpoint.lab_address],
                 neighbors=[n.name for n in speaker.spec.neighbors],
+                topology_node=endpoint.node,
+                instance=endpoint.instance,
+                port=speaker.bound_port,
             ),
         )
 

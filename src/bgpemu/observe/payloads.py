@@ -137,9 +137,17 @@ def info_payload(
     router_id: str,
     addresses: Sequence[str] = (),
     neighbors: Sequence[str] = (),
+    topology_node: str | None = None,
+    instance: int | None = None,
+    port: int | None = None,
 ) -> Doc:
-    """``nodes/<node>/info``: what the node is (its role in the Azure model) and where."""
-    return {
+    """``nodes/<node>/info``: what the node is (its role in the Azure model) and where.
+
+    ``topology_node``, ``instance`` and ``port`` (the topology node the speaker belongs
+    to, its instance there, the TCP port it listens on: what a real router needs to peer
+    with it, ``bgpemu inspect``) are optional: a document without them, from a bgpemu
+    before issue 15, stays valid."""
+    doc: Doc = {
         "schema": schema_id(Kind.INFO),
         "node": validate_name(node),
         "role": role,
@@ -148,6 +156,13 @@ def info_payload(
         "addresses": list(addresses),
         "neighbors": list(neighbors),
     }
+    if topology_node is not None:
+        doc["topology_node"] = topology_node
+    if instance is not None:
+        doc["instance"] = instance
+    if port is not None:
+        doc["port"] = port
+    return doc
 
 
 def azure_view_payload(node: str, view: str, data: Any) -> Doc:
