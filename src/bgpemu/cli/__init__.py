@@ -19,6 +19,7 @@ from bgpemu.cli import (
     completion,
     diff,
     examples,
+    graph,
     inject,
     lab,
     observe,
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     traffic.add_parsers(commands)
     validate.add_parser(commands)
     examples.add_parser(commands)
+    graph.add_parser(commands)
     lab.add_parser(commands)
     inject.add_parsers(commands)
     diff.add_parser(commands)
