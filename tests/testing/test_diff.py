@@ -33,7 +33,7 @@ async def test_announce_with_prepend_shows_where_and_how() -> None:
         # ER wins at the gateway: CE re-advertises it to the MSEEs without the prepend
         Route(next_hop="192.168.11.18", as_path="12076 65020", detail="best, from ErGW"),
     )
-    assert str(changes).startswith(f"{len(changes)} change(s):\n  node ")
+    assert str(changes).startswith(f"{len(changes)} changes:\n  node ")
     spoke = changes.changed("10.9.0.0/16", node="Spoke")
     assert [c.kind for c in spoke] == ["effectiveRoutes"]
     assert spoke[0].new_next_hops == ("192.168.11.18", "192.168.11.22")

@@ -94,7 +94,7 @@ async def test_no_traffic_declared_no_flows_and_the_same_text() -> None:
         changes = lab.diff(before, lab.snapshot())
     assert changes.flows == ()
     assert "flow " not in str(changes)
-    assert str(changes).splitlines()[0] == f"{len(changes.changes)} change(s):"
+    assert str(changes).splitlines()[0] == f"{len(changes.changes)} changes:"
 
 
 async def test_nothing_changed_means_no_flow_change() -> None:
@@ -131,7 +131,7 @@ async def test_assert_intents_names_every_violated_intent(tmp_path: Path) -> Non
         with pytest.raises(AssertionError) as failed:
             lab.assert_intents(intents)
         message = str(failed.value)
-        assert message.startswith("2 of 3 intent(s) violated:")
+        assert message.startswith("2 of 3 intents violated:")
         assert "ssh: expected denied, got reachable" in message
         assert "back: expected denied, got reachable" in message
         assert "VM2-nic -> nva-nic -> VM1-nic" in message

@@ -26,6 +26,7 @@ from typing import Any
 from bgpemu.azure.catalog import AzureView
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.rib.route import RibRoute, as_path_text
+from bgpemu.text import counted
 
 __all__ = [
     "Change",
@@ -210,7 +211,7 @@ class Diff:
     def __str__(self) -> str:
         if not self:
             return "no change"
-        lines = [f"{len(self)} change(s):"]
+        lines = [f"{counted(len(self), 'change')}:"]
         lines.extend(f"  {change}" for change in self.changes)
         lines.extend(f"  {change}" for change in self.flows)
         return "\n".join(lines)

@@ -54,6 +54,7 @@ from bgpemu.azure.traffic.trace_text import render_trace
 from bgpemu.errors import ConfigError
 from bgpemu.lab.errors import LabInputError
 from bgpemu.testing.diff import FlowState, FlowStates
+from bgpemu.text import counted
 
 if TYPE_CHECKING:
     from bgpemu.azure.model import Network
@@ -304,7 +305,7 @@ class LabTraffic:
         results = self.check_intents(intents)
         violated = [r for r in results if not r.ok]
         if violated:
-            lines = [f"{len(violated)} of {len(results)} intent(s) violated:"]
+            lines = [f"{len(violated)} of {counted(len(results), 'intent')} violated:"]
             lines.extend(
                 f"  {r.intent.name}: expected {r.intent.expect}, got {r.actual.value} "
                 f"({r.reason}); path {r.summary or '-'}"
