@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,8 +40,11 @@ def alive(pid: int) -> bool:
 def bgpemu_env(state_dir: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of a ``python -m bgpemu`` child: this checkout's sources, its own lab
     state directory ``state_dir`` (for commands that keep lab state), none of the caller's
-    ``BGPEMU_MQTT_*`` credentials (so that none leaks into a test), then ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT_")}
+    ``BGPEMU_MQTT*`` credentials and broker nor ``BGPEMU_LAB`` (so that none leaks into a
+    test), then ``extra``."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("BGPEMU_MQTT") and k != "BGPEMU_LAB"
+    }
     env.update(PYTHONPATH=str(ROOT / "src"))
     if state_dir is not None:
         env.update(BGPEMU_STATE_DIR=str(state_dir))
@@ -112,17 +115,17 @@ class EmbeddedLab:
 
 @contextlib.asynccontextmanager
 async def embedded_lab(
-    topology: Path, name: str, state_dir: Path, *, wait: float = 60.0
+    topology: Path, name: str, state_dir: Path, *, wait: float = 60.0, extra: Sequence[str] = ()
 ) -> AsyncIterator[EmbeddedLab]:
-    """``bgpemu lab up TOPOLOGY --name NAME`` (one worker, lab timers) with its embedded
-    broker, entered once it has printed its converged summary; stopped after the block
-    (:func:`stop_process`)."""
+    """``bgpemu lab up TOPOLOGY --name NAME`` (one worker, lab timers, and the ``extra``
+    options) with its embedded broker, entered once it has printed its converged summary;
+    stopped after the block (:func:`stop_process`)."""
     from tests.helpers import free_port
 
     env = bgpemu_env(state_dir)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bgpemu", "lab", "up", str(topology), "--name", name,
-        "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab",
+        "--processes", "1", "--port", str(free_port("127.0.10.1")), "--timers", "lab", *extra,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None

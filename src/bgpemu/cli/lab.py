@@ -86,6 +86,13 @@ def add_parser(commands: Any) -> None:
         "--no-mqtt", action="store_true", help="publish nothing (no broker, no embedded broker)"
     )
     up.add_argument(
+        "--broker-port",
+        type=int,
+        metavar="PORT",
+        help="the embedded broker's port on 127.0.0.1 (default: 1883, or a free port if that "
+        "is taken); exit status 2 if it is taken",
+    )
+    up.add_argument(
         "--intents",
         metavar="FILE",
         help=(
@@ -134,6 +141,20 @@ def _up(args: argparse.Namespace) -> int:
 
 
 async def _run_lab(args: argparse.Namespace, network: Any) -> int:
+    if args.broker_port is not None and (args.mqtt is not None or args.no_mqtt):
+        other = "--mqtt" if args.mqtt is not None else "--no-mqtt"
+        print(
+            f"error: --broker-port is the embedded broker's port: not with {other}; "
+            "nothing was started.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.broker_port is not None and not 1 <= args.broker_port <= 65535:
+        print(
+            f"error: --broker-port {args.broker_port}: not a port (1..65535); nothing was started.",
+            file=sys.stderr,
+        )
+        return 2
 
     name = args.name or network.name
     keepalive, hold = (60, 180) if args.timers == "azure" else (3, 9)
@@ -229,7 +250,7 @@ async def _run_claimed_lab(
             return 2
         elif not args.no_mqtt:
             try:
-                args.broker = await _embedded_broker(stack, name, args.log_level)
+                args.broker = await _embedded_broker(stack, name, args.log_level, args.broker_port)
             except (OSError, BgpEmuError) as exc:
                 print(f"error: {exc}; nothing was started.", file=sys.stderr)
                 return 2
@@ -237,8 +258,11 @@ async def _run_claimed_lab(
         return await _start_lab(args, network, name, keepalive, hold)
 
 
-async def _embedded_broker(stack: contextlib.AsyncExitStack, name: str, log_level: str) -> Any:
-    """Start the embedded broker in its own process (127.0.0.1:1883, else a free port;
+async def _embedded_broker(
+    stack: contextlib.AsyncExitStack, name: str, log_level: str, port: int | None = None
+) -> Any:
+    """Start the embedded broker in its own process (127.0.0.1:``port`` when given
+    (``--broker-port``), else 127.0.0.1:1883, else a free port;
     :mod:`bgpemu.mqttbroker.process`) with a new account for the lab
     (:mod:`bgpemu.lab.credentials`): anyone may read, only the lab (and the CLI of the
     user who started it) may publish under ``bgpemu/v1/``.  A broker process that dies
@@ -252,7 +276,7 @@ async def _embedded_broker(stack: contextlib.AsyncExitStack, name: str, log_leve
     account = new_lab_account(name)
     broker = BrokerProcess(
         "127.0.0.1",
-        (1883, 0),
+        (1883, 0) if port is None else (port,),
         users=dict([account]),
         protected=(f"{ROOT}/#",),
         log_level=log_level,
