@@ -49,6 +49,7 @@ from pydantic.alias_generators import to_camel
 from bgpemu.azure.model import Network
 from bgpemu.config.keys import KeySources
 from bgpemu.errors import ConfigError, ConfigProblem
+from bgpemu.text import counted
 from bgpemu.topology.connections import CONNECTION_MODELS
 from bgpemu.topology.loader import parse_topology
 from bgpemu.topology.source import Document, source_of
@@ -185,11 +186,12 @@ def _remove_connection(document: Document, args: dict[str, Any], label: str) -> 
             for c in connections
             if isinstance(c, dict) and c.get("type") == kind
         ]
-        what = "no" if not found else f"{len(found)}"
         which = ", ".join(_connection_name(connections[i]) for i in found)
+        match = "matches" if len(found) == 1 else "match"
+        what = f"no {kind} connections" if not found else counted(len(found), f"{kind} connection")
         raise _fail(
             label,
-            f"{what} {kind} connection(s) match{': ' + which if found else ''}",
+            f"{what} {match}{': ' + which if found else ''}",
             f"{kind} connections: {', '.join(same) or 'none'}",
         )
     document["connections"] = [c for i, c in enumerate(connections) if i != found[0]]

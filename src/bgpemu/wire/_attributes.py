@@ -75,6 +75,7 @@ import struct
 from dataclasses import dataclass
 
 from bgpemu.errors import MessageError
+from bgpemu.text import counted
 from bgpemu.types import AS_TRANS
 from bgpemu.wire.constants import AttrFlag, AttrType, ErrorCode, UpdateErrorSubcode
 from bgpemu.wire.messages import (
@@ -195,7 +196,8 @@ def split_attributes(block: bytes) -> SplitAttributes:
         start = pos + (4 if flags & _EXT else 3)
         if start > end:
             left = end - pos
-            broken = UpdateIssue(_TAW, code, f"{left} octet(s) left for an attribute header")
+            text = f"{counted(left, 'octet')} left for an attribute header"
+            broken = UpdateIssue(_TAW, code, text)
             break
         length = (block[pos + 2] << 8) | block[pos + 3] if flags & _EXT else block[pos + 2]
         stop = start + length

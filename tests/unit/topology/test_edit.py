@@ -198,9 +198,9 @@ def test_problems_name_the_edit() -> None:
 def test_remove_connection_needs_exactly_one_match() -> None:
     network = load_topology(TOPOLOGIES / "vwan-basic.yaml")
     text = _problems(network, "remove_connection", {"type": "hub_vpn", "hub": "hub1"})
-    assert "2 hub_vpn connection(s) match: hub1-Branch1, hub1-Branch2" in text
+    assert "2 hub_vpn connections match: hub1-Branch1, hub1-Branch2" in text
     text = _problems(network, "remove_connection", {"type": "hub_vpn", "site": "Nope"})
-    assert "no hub_vpn connection(s) match (hint: hub_vpn connections: hub1-Branch1" in text
+    assert "no hub_vpn connections match (hint: hub_vpn connections: hub1-Branch1" in text
     text = _problems(network, "remove_connection", {"type": "hub_vpn", "gateway": "x"})
     assert "identify the hub_vpn connection by name, hub, site, not gateway" in text
     assert "is not a connection type" in _problems(network, "remove_connection", {"type": "x"})

@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from bgpemu.azure.model import Connectivity
+from bgpemu.text import counted
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue, Network4or6, network
 from bgpemu.topology.checks._overlap import Overlaps
@@ -159,7 +160,8 @@ def _apipa(index: Index) -> Iterator[Issue]:
         if len(gateway.apipa_addresses) > instances:
             yield Issue(
                 ("nodes", name, "apipaAddresses"),
-                f"{len(gateway.apipa_addresses)} APIPA addresses for {instances} instance(s)",
+                f"{len(gateway.apipa_addresses)} APIPA addresses for "
+                f"{counted(instances, 'instance')}",
                 "one custom APIPA address per gateway instance (§3.1)",
             )
         for i, address in enumerate(gateway.apipa_addresses):
