@@ -32,6 +32,7 @@ DEBIAN_PACKAGES: Mapping[str, str] = {
     "mosquitto_passwd": "mosquitto",
     "openssl": "openssl",
     "docker-compose": "docker-compose",
+    "dot": "graphviz",
 }
 
 _T = TypeVar("_T")
