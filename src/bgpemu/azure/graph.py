@@ -29,6 +29,7 @@ from enum import IntEnum
 
 from bgpemu.azure import model as m
 from bgpemu.azure.plan import Endpoint, Plan
+from bgpemu.azure.roles.expressroute import PROVIDER_INSTANCE
 
 __all__ = ["EdgeKind", "Graph", "GraphEdge", "GraphGroup", "GraphNode", "Tier", "topology_graph"]
 
@@ -129,7 +130,7 @@ def _node_vnet(node: m.Node) -> str | None:
 
 def _speaker_label(endpoint: Endpoint, several: bool) -> str:
     if endpoint.role == "expressroute":
-        what = "provider PE" if endpoint.instance >= 2 else "MSEE"
+        what = "provider PE" if endpoint.instance >= PROVIDER_INSTANCE else "MSEE"
         return f"{endpoint.speaker}\n{what} AS {endpoint.asn}"
     if several:
         return f"{endpoint.speaker}\ninstance {endpoint.instance} AS {endpoint.asn}"
@@ -273,6 +274,17 @@ def _peering_edges(network: m.Network) -> Iterable[GraphEdge]:
             )
 
 
+def _via(a: Endpoint, b: Endpoint, kinds: dict[frozenset[str], str]) -> str | None:
+    """The connection a session between ``a`` and ``b`` belongs to.  On an IPVPN circuit
+    the private peering is between the MSEEs and the provider PE, and the customer
+    router peers with the PE over the provider's IPVPN (§4.1)."""
+    if a.node == b.node and a.role == "expressroute":
+        return "ER private peering"
+    if "expressroute" in (a.role, b.role) and max(a.instance, b.instance) >= PROVIDER_INSTANCE:
+        return "IPVPN"
+    return kinds.get(frozenset((a.node, b.node)))
+
+
 def topology_graph(network: m.Network, plan: Plan) -> Graph:
     """The picture of ``network`` compiled into ``plan`` (see the module docstring)."""
     groups, nodes, anchor = _groups_and_nodes(network, plan)
@@ -301,7 +313,7 @@ def topology_graph(network: m.Network, plan: Plan) -> Graph:
     sessions.sort(key=lambda session: (place[session[0]], place[session[1]]))
     edges: list[GraphEdge] = []
     for a, b, a_as, b_as in sessions:
-        via = kinds.get(frozenset((plan.endpoints[a].node, plan.endpoints[b].node)))
+        via = _via(plan.endpoints[a], plan.endpoints[b], kinds)
         session = _session_label(a_as, b_as)
         label = session if via is None else f"{via}\n{session}"
         edges.append(GraphEdge(a=a, b=b, kind=EdgeKind.SESSION, label=label))

@@ -113,3 +113,48 @@ def test_a_hub_sits_in_its_vwan_and_a_vnet_connection_is_an_edge_without_a_sessi
 
 def test_the_graph_is_the_same_every_time() -> None:
     assert _graph(ACTIVE_ACTIVE) == _graph(ACTIVE_ACTIVE)
+
+
+IPVPN = """
+name: ipvpn
+nodes:
+  Hub:
+    role: vnet
+    addressSpace: [10.1.0.0/16]
+    subnets:
+      - {name: GatewaySubnet, addressPrefix: 10.1.255.0/27}
+      - {name: AzureFirewallSubnet, addressPrefix: 10.1.3.0/26}
+  ergw: {role: expressroute_gateway, vnet: Hub}
+  fw: {role: azure_firewall, vnet: Hub}
+  ce: {role: onprem, asn: 65020, bgpPeeringAddress: 10.60.0.1}
+  circuit:
+    role: expressroute
+    connectivity: ipvpn
+    providerAsn: 65300
+    peer: ce
+    primaryPeerAddressPrefix: 192.168.11.16/30
+    secondaryPeerAddressPrefix: 192.168.11.20/30
+connections:
+  - {type: expressroute, gateway: ergw, circuit: circuit}
+"""
+
+
+def test_a_circuit_groups_its_msees_and_provider_pe_and_a_firewall_sits_in_its_vnet() -> None:
+    graph = _graph(IPVPN)
+    nodes = {node.id: node for node in graph.nodes}
+    circuit = [node for node in graph.nodes if node.group == "node:circuit"]
+    labels = [node.label.split("\n")[1] for node in circuit]
+    assert labels == ["MSEE AS 12076", "MSEE AS 12076", "provider PE AS 65300"]
+    assert {node.tier for node in circuit} == {Tier.EDGE}
+    assert nodes["firewall:fw"].group == "vnet:Hub"
+    assert nodes["firewall:fw"].role == "azure_firewall"
+    assert nodes["ergw"].group == "vnet:Hub"
+
+
+def test_on_an_ipvpn_circuit_the_private_peering_is_msee_to_pe_and_the_customer_uses_ipvpn() -> (
+    None
+):
+    edges = {(e.a, e.b): e.label for e in _graph(IPVPN).edges}
+    assert edges["ce", "circuit.provider"] == "IPVPN\neBGP 65020-65300"
+    assert edges["circuit.primary", "circuit.provider"] == "ER private peering\neBGP 12076-65300"
+    assert edges["ergw", "circuit.secondary"] == "ER connection\neBGP 65515-12076"
