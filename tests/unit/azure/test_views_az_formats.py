@@ -260,3 +260,36 @@ def test_hub_effective_routes_are_shaped_like_az() -> None:
         expected = by_type.get(row["nextHopType"], by_type["VPN_S2S_Gateway"])
         assert _row_shape(row) == _row_shape(expected), row
     assert _header(render_table(view)) == az["table"]
+
+
+def test_table_columns_are_laid_out_like_az() -> None:
+    """knack's table output is tabulate's "simple" format (knack/output.py
+    ``_TableOutput.dump``): a column is at least its header plus two wide, columns two
+    spaces apart, cells left-aligned, lines without trailing spaces.  The published
+    ``az network nic show-effective-route-table -o table`` capture
+    (blog.cloudtrooper.net, 2022-05-16) has these rule widths: 21 7 16 21 13."""
+    view = {
+        "value": [
+            {
+                "addressPrefix": ["192.168.1.0/24"],
+                "nextHopIpAddress": [],
+                "nextHopType": "VnetLocal",
+                "source": "Default",
+                "state": "Active",
+            },
+            {
+                "addressPrefix": ["10.2.253.128/25"],
+                "nextHopIpAddress": ["10.24.133.24"],
+                "nextHopType": "VirtualNetworkGateway",
+                "source": "VirtualNetworkGateway",
+                "state": "Active",
+            },
+        ]
+    }
+    lines = render_table(view).splitlines()
+    assert [len(rule) for rule in lines[1].split("  ")] == [21, 7, 16, 21, 13]
+    assert lines[0] == (
+        "Source                 State    Address Prefix    Next Hop Type          Next Hop IP"
+    )
+    assert lines[2] == "Default                Active   192.168.1.0/24    VnetLocal"
+    assert all(line == line.rstrip() for line in lines)

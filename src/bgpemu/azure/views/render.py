@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["cell", "format_table"]
+__all__ = ["MIN_PADDING", "cell", "format_table"]
+
+MIN_PADDING = 2
+"""tabulate's minimum padding of a column past its header (``tabulate.MIN_PADDING``)."""
 
 
 def cell(value: object) -> str:
@@ -23,9 +26,15 @@ def cell(value: object) -> str:
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Headers, a dashed rule, then one line per row; columns two spaces apart."""
+    """Headers, a dashed rule, then one line per row, as az draws ``-o table``.
+
+    knack's table output is tabulate's "simple" format (knack/output.py
+    ``_TableOutput.dump``): columns two spaces apart, each at least its header plus
+    :data:`MIN_PADDING` wide, cells left-aligned (numbers too: ``disable_numparse``),
+    no trailing spaces.
+    """
     texts = [[cell(value) for value in row] for row in rows]
-    widths = [len(header) for header in headers]
+    widths = [len(header) + MIN_PADDING for header in headers]
     for row in texts:
         for i, text in enumerate(row):
             widths[i] = max(widths[i], len(text))
