@@ -119,3 +119,9 @@ def test_a_bad_topology_exits_2_with_its_problems(
     err = capsys.readouterr().err
     assert "bad.yaml" in err
     assert "problem" in err
+
+
+def test_the_docs_example_is_the_golden_mermaid() -> None:
+    page = (ROOT / "docs" / "graph.md").read_text()
+    block = page.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == (GOLDEN / "er-vpn-backup.mmd").read_text()
