@@ -90,12 +90,14 @@ def render_dot(graph: Graph) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    """A quoted Mermaid label: line breaks as ``<br/>``, quotes and markup as entities."""
+    """A quoted Mermaid label: line breaks as ``<br/>``; quotes, markup and ``|`` (which
+    ends an edge label) as entities."""
     escaped = (
         text.replace("&", "#amp;")
         .replace('"', "#quot;")
         .replace("<", "#lt;")
         .replace(">", "#gt;")
+        .replace("|", "#124;")
         .replace("\n", "<br/>")
     )
     return f'"{escaped}"'
