@@ -125,3 +125,31 @@ def test_the_docs_example_is_the_golden_mermaid() -> None:
     page = (ROOT / "docs" / "graph.md").read_text()
     block = page.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert block == (GOLDEN / "er-vpn-backup.mmd").read_text()
+
+
+def _fake_dot(directory: Path, body: str) -> None:
+    script = directory / "dot"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+
+
+def test_a_failing_graphviz_is_reported_with_its_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_dot(tmp_path, "cat >/dev/null; echo 'syntax error in line 3' >&2; exit 1")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    target = tmp_path / "out.svg"
+    assert main(["graph", "vwan-basic", "-o", "svg", "-O", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "Graphviz dot failed (1): syntax error in line 3" in err
+    assert not target.exists()
+
+
+def test_a_graphviz_that_hangs_is_stopped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_dot(tmp_path, "exec sleep 30")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.setattr("bgpemu.cli.graph.GRAPHVIZ_TIMEOUT", 0.5)
+    assert main(["graph", "vwan-basic", "-o", "png"]) == 1
+    assert "ran 0.5 s; stopped" in capsys.readouterr().err

@@ -28,6 +28,9 @@ GRAPHVIZ_MISSING = (
     "apt-get install graphviz), or use -o dot or -o mermaid"
 )
 
+GRAPHVIZ_TIMEOUT = 120.0
+"""Seconds Graphviz may take to lay a picture out (vWAN 2 x 50 x 200: under 0.1 s)."""
+
 
 def add_parser(commands: Any) -> None:
     """Register the ``graph`` subcommand."""
@@ -77,9 +80,17 @@ def run(args: argparse.Namespace) -> int:
     dot = shutil.which("dot")
     if dot is None:
         return refuse([GRAPHVIZ_MISSING.format(fmt=args.output)])
-    done = subprocess.run(
-        [dot, f"-T{args.output}"], input=dot_text.encode(), capture_output=True, check=False
-    )
+    try:
+        done = subprocess.run(
+            [dot, f"-T{args.output}"],
+            input=dot_text.encode(),
+            capture_output=True,
+            check=False,
+            timeout=GRAPHVIZ_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        print(f"error: Graphviz dot ({dot}) ran {GRAPHVIZ_TIMEOUT:g} s; stopped", file=sys.stderr)
+        return 1
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip()
         print(f"error: Graphviz dot failed ({done.returncode}): {message}", file=sys.stderr)
