@@ -277,9 +277,12 @@ def _peering_edges(network: m.Network) -> Iterable[GraphEdge]:
 def _via(a: Endpoint, b: Endpoint, kinds: dict[frozenset[str], str]) -> str | None:
     """The connection a session between ``a`` and ``b`` belongs to.  On an IPVPN circuit
     the private peering is between the MSEEs and the provider PE, and the customer
-    router peers with the PE over the provider's IPVPN (§4.1)."""
+    router peers with the PE over the provider's IPVPN (§4.1).  The hub routers of one
+    Virtual WAN peer with each other (§5.4)."""
     if a.node == b.node and a.role == "expressroute":
         return "ER private peering"
+    if a.role == b.role == "vwan_hub":
+        return "hub-to-hub"
     if "expressroute" in (a.role, b.role) and max(a.instance, b.instance) >= PROVIDER_INSTANCE:
         return "IPVPN"
     return kinds.get(frozenset((a.node, b.node)))

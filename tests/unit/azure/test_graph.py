@@ -158,3 +158,14 @@ def test_on_an_ipvpn_circuit_the_private_peering_is_msee_to_pe_and_the_customer_
     assert edges["ce", "circuit.provider"] == "IPVPN\neBGP 65020-65300"
     assert edges["circuit.primary", "circuit.provider"] == "ER private peering\neBGP 12076-65300"
     assert edges["ergw", "circuit.secondary"] == "ER connection\neBGP 65515-12076"
+
+
+def test_two_hubs_of_a_vwan_are_linked_by_a_hub_to_hub_session() -> None:
+    network = parse_topology(
+        VWAN.replace(
+            "  V1:", "  hub2: {role: vwan_hub, vwan: wan, addressPrefix: 10.101.0.0/24}\n  V1:"
+        ),
+        "t.yaml",
+    )
+    edges = {(e.a, e.b): e.label for e in topology_graph(network, compile_network(network)).edges}
+    assert edges["hub1", "hub2"] == "hub-to-hub\niBGP 65515"
