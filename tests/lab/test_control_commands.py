@@ -109,7 +109,6 @@ def test_every_problem_of_an_operation_is_reported_at_once(names: Names) -> None
 @pytest.mark.parametrize(
     ("op", "args"),
     [
-        ("instance_down", {"node": "ars", "index": 0}),
         ("er_private_peering_down", {"circuit": "Circuit"}),
         ("advance", {"seconds": 1}),
         ("add_node", {"name": "Spoke9", "role": "vnet"}),

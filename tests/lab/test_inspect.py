@@ -91,3 +91,33 @@ def test_an_info_without_the_new_fields_is_shown_with_blanks() -> None:
     )
     row = render_inspect([entry]).splitlines()[2].split()
     assert row == ["CE", "onprem", "65001", "10.0.0.1", "10.0.0.1"]
+
+
+@pytest.mark.integration
+async def test_instance_down_and_up_from_the_cli(mosquitto: Mosquitto) -> None:
+    """``bgpemu instance-down NODE INDEX [--silent]`` / ``instance-up``: the control op of
+    the testing API's ``instance_down`` / ``instance_up`` and the change files."""
+    network = load_topology(TOPOLOGIES / "er-vpn-backup.yaml")
+    async with (
+        TcpLab(network, processes=2, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+    ):
+        target = ("--mqtt", mosquitto.url, "--timeout", "60")
+
+        def instance_sessions() -> set[tuple[str, str]]:
+            """The lab's sessions expected up that VpnGW.1 is an end of."""
+            return {pair for pair in lab.sessions if "VpnGW.1" in pair}
+
+        before = instance_sessions()
+        assert len(before) == 2  # ErGW and Firewall
+        status, out = await _cli("instance-down", "VpnGW", "1", *target)
+        assert status == 0, out
+        assert out.splitlines()[0].startswith("injected: instance_down VpnGW.1-"), out
+        assert out.splitlines()[-1].startswith("converged after ")
+        assert instance_sessions() == set()  # held down on purpose
+        status, out = await _cli("instance-up", "VpnGW", "1", *target)
+        assert status == 0, out
+        assert instance_sessions() == before
+        status, out = await _cli("instance-down", "VpnGW", "7", "--silent", *target)
+        assert status == 2, out
+        assert "instances 0 and 1, not 7" in out, out

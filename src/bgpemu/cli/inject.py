@@ -1,5 +1,5 @@
-"""``bgpemu fail|restore|reset|announce|withdraw|prepend|apply``: change a running lab
-through MQTT.
+"""``bgpemu fail|restore|reset|announce|withdraw|prepend|instance-down|instance-up|apply``:
+change a running lab through MQTT.
 
 Each command publishes one ``control`` message to the lab (``bgpemu/v1/<lab>/control``,
 see docs/mqtt.md) and prints the lab's answers: ``injected``, then ``converged`` with
@@ -90,6 +90,23 @@ def add_parsers(commands: Any) -> None:
         node.add_argument("node", metavar="NODE")
         _common(node)
         node.set_defaults(func=_run, op=op_node)
+    for verb, op, text in (
+        ("instance-down", "instance_down", "lose instance INDEX of NODE: all its sessions go down"),
+        ("instance-up", "instance_up", "bring instance INDEX of NODE back"),
+    ):
+        parser = commands.add_parser(
+            verb, help=f"{text} (an active-active VPN gateway or a Route Server)"
+        )
+        parser.add_argument("node", metavar="NODE")
+        parser.add_argument("index", metavar="INDEX", type=int, help="0 or 1")
+        if op == "instance_down":
+            parser.add_argument(
+                "--silent",
+                action="store_true",
+                help="no NOTIFICATION: only the hold timers find out",
+            )
+        _common(parser)
+        parser.set_defaults(func=_run, op=op)
     reset = commands.add_parser("reset", help="reset the sessions of A with B (Cease)")
     reset.add_argument("a", metavar="A")
     reset.add_argument("b", metavar="B")
@@ -196,6 +213,11 @@ def _command_args(args: argparse.Namespace) -> dict[str, Any]:
         return out
     if args.op in ("crash", "restart"):
         return {"node": args.node}
+    if args.op in ("instance_down", "instance_up"):
+        out = {"node": args.node, "index": args.index}
+        if getattr(args, "silent", False):
+            out["silent"] = True
+        return out
     if args.op == "prepend":
         return {"node": args.node, "peer": args.peer, "count": args.count}
     out = {"node": args.node, "prefix": args.prefix}

@@ -29,7 +29,7 @@ announce                   node, prefix, [as_path_prepend], [med,        both (m
                            communities]                                  communities: files)
 withdraw                   node, prefix, [as_path_prepend (control)]     both
 prepend                    node, peer, count                             both
-instance_down, instance_up node, index, [silent] (down only)             files
+instance_down, instance_up node, index, [silent] (down only)             both
 er_private_peering_down,   circuit                                       files
 er_private_peering_up
 advance                    seconds                                       files
@@ -263,15 +263,8 @@ OPS: dict[str, OpSpec] = {
         targets="node",
     ),
     "prepend": OpSpec(required=("node", "peer", "count"), targets="pair"),
-    "instance_down": OpSpec(
-        required=("node", "index"),
-        optional=("silent",),
-        surfaces=frozenset({CHANGES}),
-        targets="instance",
-    ),
-    "instance_up": OpSpec(
-        required=("node", "index"), surfaces=frozenset({CHANGES}), targets="instance"
-    ),
+    "instance_down": OpSpec(required=("node", "index"), optional=("silent",), targets="instance"),
+    "instance_up": OpSpec(required=("node", "index"), targets="instance"),
     "er_private_peering_down": OpSpec(
         required=("circuit",), surfaces=frozenset({CHANGES}), targets="circuit"
     ),

@@ -155,6 +155,12 @@ async def _dispatch(engine: Engine, injection: Injection) -> None:
     elif op == "reset":
         for a, b in injection.pairs:
             await engine.reset_session(a, b)
+    elif op == "instance_down":  # every session of the instance (testing.Lab.instance_down)
+        for a, b in injection.pairs:
+            await engine.fail_link(a, b, silent=injection.silent)
+    elif op == "instance_up":
+        for a, b in injection.pairs:
+            await engine.restore_link(a, b)
     elif op == "crash":
         await engine.crash(injection.speakers)
     elif op == "restart":

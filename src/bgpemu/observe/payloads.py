@@ -237,6 +237,8 @@ CONTROL_OPS = (
     "announce",
     "withdraw",
     "prepend",
+    "instance_down",
+    "instance_up",
     "apply",
 )
 """What a ``control`` message may ask the lab to do (see :mod:`bgpemu.lab.control`); it
