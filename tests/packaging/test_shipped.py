@@ -132,9 +132,19 @@ def test_an_installation_without_its_data_says_so(
 
     monkeypatch.setattr(shipped, "data_root", lambda: tmp_path / "_data")
     with pytest.raises(ConfigError) as caught:
-        resolve_topology(tmp_path / "hub-spoke-transit")
+        resolve_topology("hub-spoke-transit")
     (problem,) = caught.value.problems
     assert problem.hint == (
         "give a topology file (this installation ships no reference topology: "
         f"{tmp_path / '_data' / 'topologies'} is missing; reinstall bgpemu)"
     )
+
+
+def test_a_missing_file_written_as_a_path_is_refused_by_the_reader(tmp_path: Path) -> None:
+    """A folder or an extension makes it a file name: the reader's refusal, no list of names."""
+    for written in (tmp_path / "nope.yaml", tmp_path / "nope", "nope.yaml"):
+        with pytest.raises(ConfigError) as caught:
+            load_topology(written)
+        (problem,) = caught.value.problems
+        assert "cannot read the file" in problem.message
+        assert "shipped" not in (problem.hint or "")

@@ -45,6 +45,7 @@ REPEATED = frozenset(
         frozenset({"azure/roles/vwan.py", "topology/checks/vwan.py"}),
         frozenset({"azure/security.py", "topology/security.py", "topology/checks/security.py"}),
         frozenset({"cli/traffic.py", "lab/traffic.py", "testing/traffic.py"}),
+        frozenset({"azure/graph.py", "cli/graph.py"}),
         frozenset(
             {"azure/traffic/firewall.py", "topology/firewall.py", "topology/checks/firewall.py"}
         ),

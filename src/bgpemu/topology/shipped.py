@@ -111,8 +111,9 @@ def shipped_topology(name: str) -> ShippedTopology | None:
 def resolve_topology(arg: str | os.PathLike[str]) -> Path:
     """The topology file an argument names: an existing path, else a shipped name.
 
-    Raises :class:`ConfigError` naming the argument and every shipped topology when it
-    is neither.
+    An argument written as a file (with a folder or an extension) that is neither is
+    returned as it is, for the reader to refuse; a bare word that names nothing raises
+    :class:`ConfigError` naming the argument and every shipped topology.
     """
     path = Path(arg)
     if path.exists():
@@ -120,6 +121,10 @@ def resolve_topology(arg: str | os.PathLike[str]) -> Path:
     topology = shipped_topology(os.fspath(arg))
     if topology is not None:
         return Path(str(topology.resource))
+    if len(path.parts) > 1 or path.suffix:
+        # Written as a file (a folder or an extension): the reader says what is wrong
+        # with it ("cannot read the file: No such file or directory").
+        return path
     names = ", ".join(t.name for t in shipped_topologies())
     hint = (
         f"give a topology file, or one of the shipped topologies: {names} (bgpemu examples list)"
