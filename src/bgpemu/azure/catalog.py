@@ -6,8 +6,10 @@ A view is named in four places, and each name is one field of :class:`AzureView`
   :func:`~bgpemu.azure.report.azure_views` (``effectiveRoutes``), which the testing API
   (:class:`~bgpemu.testing.lab.Lab`) and ``bgpemu diff`` read;
 * :attr:`~AzureView.segment`: its MQTT topic level ``nodes/<node>/azure/<segment>[.<detail>]``
-  and the ``view`` of that document (docs/mqtt.md), which is also the observer command
-  that prints it (``bgpemu effective-routes``);
+  and the ``view`` of that document (docs/mqtt.md);
+* :attr:`~AzureView.command`: the observer command that prints it, its key in kebab case
+  (``bgpemu effective-routes``, ``bgpemu route-server-routes``: the segment ``routes``
+  is the Loc-RIB command's name);
 * :attr:`~AzureView.label`: how ``bgpemu diff`` names a change there ("effective routes").
 
 The strings are those of the MQTT schema ``bgpemu/v1`` and of the report: they do not
@@ -41,6 +43,12 @@ class AzureView(Enum):
         self.key = key
         self.segment = segment
         self.label = label
+
+    @property
+    def command(self) -> str:
+        """The observer command that prints this view: :attr:`key` in kebab case
+        (``bgpPeerStatus`` -> ``bgp-peer-status``)."""
+        return "".join(f"-{c.lower()}" if c.isupper() else c for c in self.key)
 
     @classmethod
     def of_key(cls, key: str) -> AzureView:

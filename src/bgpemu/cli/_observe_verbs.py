@@ -1,5 +1,7 @@
-"""The observer commands that print tables: ``routes``, ``sessions``, ``effective-routes``,
-``learned-routes`` and ``hub-routes``.
+"""The observer commands that print tables: ``routes``, ``sessions`` and one command per
+Azure view (:data:`VIEW_COMMANDS`, by :class:`~bgpemu.azure.catalog.AzureView`:
+``effective-routes``, ``learned-routes``, ``bgp-peer-status``, ``route-server-routes``,
+``hub-routes``, ``circuit-routes``).
 
 Each subscribes only to the topics it needs (:func:`~._observe_mqtt.read`), says which
 retained documents it waits for (``want``) and builds the JSON of ``bgpemu solve`` from
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.catalog import AzureView
@@ -44,14 +47,14 @@ from bgpemu.text import counted
 
 __all__ = [
     "RIBS",
+    "VIEW_COMMANDS",
+    "ViewCommand",
     "node_speakers",
     "peers_of",
     "routes_json",
-    "run_effective",
-    "run_hub",
-    "run_learned",
     "run_routes",
     "run_sessions",
+    "run_view",
 ]
 
 RIBS = {"loc": "rib/loc", "in": "rib/in", "out": "rib/out"}
@@ -247,8 +250,10 @@ async def _view(
     what: str,
     detail: str | None,
     detail_what: str = "",
+    pick: Callable[[Any], Any] | None = None,
 ) -> int:
     node = args.target.partition("/")[0] if detail_what else args.target
+    select = pick or (lambda data: data)
     kind = azure_view.segment
     view = azure_view.topic_view(detail)
 
@@ -265,23 +270,82 @@ async def _view(
     if narrow:
         docs = await read(args, lab, narrow, want)
         if node in docs.views(kind):
-            return emit(args, _pick_view(docs, kind, what, node, detail, detail_what), render_view)
+            found = _pick_view(docs, kind, what, node, detail, detail_what)
+            return emit(args, select(found), render_view)
     # No such view of that node: read every node's views, to name those that exist.
     filters = [lab_filter(lab, "state")]
     filters += [node_filter(lab, None, suffix) for suffix in ("status", "azure/+")]
     docs = await known_lab(args, await read(args, lab, filters, lambda _: False))
-    return emit(args, _pick_view(docs, kind, what, node, detail, detail_what), render_view)
+    return emit(args, select(_pick_view(docs, kind, what, node, detail, detail_what)), render_view)
 
 
-async def run_effective(args: argparse.Namespace) -> int:
-    subnet = args.target.partition("/")[2] or None
-    return await _view(args, AzureView.EFFECTIVE_ROUTES, "VNet", subnet, "subnet")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViewCommand:
+    """How the observer command of one Azure view names its document: ``NODE`` or
+    ``NODE/DETAIL`` (the ``.detail`` of its topic view)."""
+
+    metavar: str
+    help: str
+    what: str
+    """What NODE is (in messages)."""
+    detail_what: str = ""
+    """What DETAIL is (subnet, table...); empty for a view without one."""
+    default: str | None = None
+    """The DETAIL when none is given (None: the only one there)."""
+    directions: bool = False
+    """The data holds ``learned`` and ``advertised`` (``--direction`` picks one)."""
 
 
-async def run_learned(args: argparse.Namespace) -> int:
-    return await _view(args, AzureView.LEARNED_ROUTES, "gateway", None)
+VIEW_COMMANDS: dict[AzureView, ViewCommand] = {
+    AzureView.EFFECTIVE_ROUTES: ViewCommand(
+        metavar="VNET[/SUBNET]",
+        help="effective routes of a subnet",
+        what="VNet",
+        detail_what="subnet",
+    ),
+    AzureView.LEARNED_ROUTES: ViewCommand(
+        metavar="GATEWAY", help="routes a VPN/ER gateway learned", what="gateway"
+    ),
+    AzureView.BGP_PEER_STATUS: ViewCommand(
+        metavar="GATEWAY",
+        help="a VPN/ER gateway's BGP peers (az network vnet-gateway list-bgp-peer-status)",
+        what="gateway",
+    ),
+    AzureView.ROUTE_SERVER_ROUTES: ViewCommand(
+        metavar="ROUTESERVER[/NVA]",
+        help="routes a Route Server learned from (--direction advertised: advertised to) an "
+        "NVA (az network routeserver peering list-learned-routes)",
+        what="Route Server",
+        detail_what="nva",
+        directions=True,
+    ),
+    AzureView.HUB_ROUTES: ViewCommand(
+        metavar="HUB[/TABLE]",
+        help="effective routes of a vWAN hub route table",
+        what="hub",
+        detail_what="table",
+        default="defaultRouteTable",
+    ),
+    AzureView.CIRCUIT_ROUTES: ViewCommand(
+        metavar="CIRCUIT[/PATH]",
+        help="an ExpressRoute circuit's route table, primary or secondary path "
+        "(az network express-route list-route-tables)",
+        what="circuit",
+        detail_what="path",
+        default="primary",
+    ),
+}
+"""The observer command of every Azure view (:class:`AzureView`: the command is
+:attr:`AzureView.command`); a view missing here is a test failure."""
 
 
-async def run_hub(args: argparse.Namespace) -> int:
-    table = args.target.partition("/")[2] or "defaultRouteTable"
-    return await _view(args, AzureView.HUB_ROUTES, "hub", table, "table")
+async def run_view(args: argparse.Namespace) -> int:
+    """The observer command of ``args.azure_view`` (:data:`VIEW_COMMANDS`)."""
+    view: AzureView = args.azure_view
+    spec = VIEW_COMMANDS[view]
+    detail = (args.target.partition("/")[2] or spec.default) if spec.detail_what else None
+    if not spec.directions:
+        return await _view(args, view, spec.what, detail, spec.detail_what)
+    return await _view(
+        args, view, spec.what, detail, spec.detail_what, pick=lambda data: data[args.direction]
+    )

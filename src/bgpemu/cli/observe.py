@@ -1,8 +1,11 @@
 """The observer commands: read a running lab's tables from its MQTT broker.
 
-``bgpemu routes NODE``, ``effective-routes VNET[/SUBNET]``, ``learned-routes GATEWAY``,
-``hub-routes HUB[/TABLE]``, ``sessions [NODE]`` and ``watch [NODE]`` work from any
-machine that reaches the broker: they never talk to the lab itself.
+``bgpemu routes NODE``, one command per Azure view (``effective-routes VNET[/SUBNET]``,
+``learned-routes GATEWAY``, ``bgp-peer-status GATEWAY``, ``route-server-routes
+ROUTESERVER[/NVA]``, ``hub-routes HUB[/TABLE]``, ``circuit-routes CIRCUIT[/PATH]``:
+:data:`~._observe_verbs.VIEW_COMMANDS`), ``sessions [NODE]``, ``watch [NODE]`` and
+``inspect [LAB]`` work from any machine that reaches the broker: they never talk to the
+lab itself.
 
 Theory of operation.  A command checks the broker (``--mqtt``, exit status 2 with the URL
 when it does not answer), picks the lab (``--lab``, else the only lab with a retained
@@ -49,14 +52,7 @@ from bgpemu.cli._mqtt_options import (
 )
 from bgpemu.cli._observe_mqtt import QUIET, UsageError
 from bgpemu.cli._observe_render import add_output_options, render_rib
-from bgpemu.cli._observe_verbs import (
-    RIBS,
-    run_effective,
-    run_hub,
-    run_learned,
-    run_routes,
-    run_sessions,
-)
+from bgpemu.cli._observe_verbs import RIBS, VIEW_COMMANDS, run_routes, run_sessions, run_view
 from bgpemu.cli._observe_watch import run_watch
 from bgpemu.cli.inspect import run_inspect
 
@@ -88,8 +84,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(commands: Any) -> None:
-    """Register ``routes``, ``effective-routes``, ``learned-routes``, ``hub-routes``,
-    ``sessions``, ``watch`` and ``inspect``."""
+    """Register ``routes``, one command per Azure view, ``sessions``, ``watch`` and
+    ``inspect``."""
     routes = commands.add_parser(
         "routes", help="a node's Loc-RIB, Adj-RIB-In or Adj-RIB-Out in a running lab (MQTT)"
     )
@@ -98,26 +94,14 @@ def add_parsers(commands: Any) -> None:
     routes.add_argument("--peer", metavar="PEER", help="only the routes of this neighbour")
     _common(routes)
     routes.set_defaults(func=_run, action=run_routes)
-    for view, metavar, what, action in (
-        (
-            AzureView.EFFECTIVE_ROUTES,
-            "VNET[/SUBNET]",
-            "effective routes of a subnet",
-            run_effective,
-        ),
-        (AzureView.LEARNED_ROUTES, "GATEWAY", "routes a VPN/ER gateway learned", run_learned),
-        (
-            AzureView.HUB_ROUTES,
-            "HUB[/TABLE]",
-            "effective routes of a vWAN hub route table",
-            run_hub,
-        ),
-    ):
-        # The command is the view's topic segment (bgpemu.azure.catalog).
-        parser = commands.add_parser(view.segment, help=f"{what} in a running lab (MQTT)")
-        parser.add_argument("target", metavar=metavar)
+    for view in AzureView:  # one command per view of the catalog
+        spec = VIEW_COMMANDS[view]
+        parser = commands.add_parser(view.command, help=f"{spec.help} in a running lab (MQTT)")
+        parser.add_argument("target", metavar=spec.metavar)
+        if spec.directions:
+            parser.add_argument("--direction", choices=["learned", "advertised"], default="learned")
         _common(parser)
-        parser.set_defaults(func=_run, action=action)
+        parser.set_defaults(func=_run, action=run_view, azure_view=view)
     sessions = commands.add_parser("sessions", help="BGP sessions in a running lab (MQTT)")
     sessions.add_argument("node", metavar="NODE", nargs="?", help="default: every speaker")
     _common(sessions)
