@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 
@@ -12,7 +13,8 @@ from bgpemu.router import NeighborPolicy, OriginatedRoute
 from bgpemu.runtime import Speaker, SpeakerSpec
 from bgpemu.session import SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST
-from bgpemu.wire.constants import MessageType
+from bgpemu.wire.constants import CeaseSubcode, ErrorCode, MessageType
+from bgpemu.wire.messages import Notification
 from tests.helpers import free_port, neighbor, running, speaker_spec
 
 A, B = "127.0.0.11", "127.0.0.12"
@@ -123,6 +125,36 @@ async def test_clean_stop_sends_cease_and_the_peer_recovers_when_it_returns() ->
         async with running(b_spec) as (b,):
             await a.wait_for(lambda: len(_prefixes(a)) == 2, timeout=15)
             assert b.peers["a"].state == SessionState.ESTABLISHED
+
+
+async def test_an_operator_stop_and_start_wake_whoever_watches_the_speaker() -> None:
+    """The lab's ``fail link`` stops a session from outside the driver's loop; the
+    speaker's watchers (its MQTT feed, ``wait_for``) must hear of it, or the initiating
+    side's sessions document stays Established (seen with ``bgpemu fail link``)."""
+    port = free_port(A, B)
+    a_spec, b_spec = _pair(port)
+    async with running(a_spec, b_spec) as (a, _b):
+        await a.wait_established(timeout=10)
+        driver = a.peers["b"]
+        now = asyncio.get_running_loop().time()
+        stopped = asyncio.create_task(
+            a.wait_for(lambda: driver.state is not SessionState.ESTABLISHED, timeout=5)
+        )
+        await asyncio.sleep(0)  # the watcher waits on the speaker's change before the stop
+        driver.reset(
+            Notification(
+                code=ErrorCode.CEASE, subcode=CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data=b""
+            ),
+            now,
+        )
+        await stopped
+        started = asyncio.create_task(
+            a.wait_for(lambda: driver.state is not SessionState.IDLE, timeout=5)
+        )
+        await asyncio.sleep(0)
+        driver.restart(asyncio.get_running_loop().time())
+        await started
+        await a.wait_established(timeout=15)
 
 
 @pytest.mark.parametrize("b_passive", [False, True])

@@ -428,12 +428,17 @@ class PeerDriver:
         self._cancel_attempt()
 
     def reset(self, notification: Notification, now: float) -> None:
-        """Stop the session with ``notification`` (an operator's Cease, RFC 4486 §4)."""
+        """Stop the session with ``notification`` (an operator's Cease, RFC 4486 §4).
+
+        Called from outside the owner loop, so it tells the speaker's watchers itself
+        (its MQTT feed, ``wait_for``), as the loop does after every event."""
         self._carry_out(self._node.reset(self.name, notification, now), now)
+        self._on_change()
 
     def restart(self, now: float) -> None:
-        """Start the session again after a :meth:`reset`."""
+        """Start the session again after a :meth:`reset` (watchers told, as above)."""
         self._carry_out(self._node.restart(self.name, now), now)
+        self._on_change()
 
     def blackhole(self) -> None:
         """Let nothing through on the current connection any more, and say nothing.
