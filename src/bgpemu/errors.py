@@ -55,6 +55,8 @@ Hierarchy::
     ├── ListenError             lab.hosting: a speaker could not open its listener
     ├── LabStateError           testing.lab: not converged since the last change, or
     │                           stopped
+    ├── NoAnswerError           cli.inject: a lab did not answer a command in time
+    │                           (names the lab and its broker)
     └── UsageError              cli._observe_mqtt: a user-facing CLI error (exit 2)
 """
 
