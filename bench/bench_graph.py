@@ -21,16 +21,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench._lab.generators import generate  # noqa: E402
-from bgpemu.azure.graph import topology_graph  # noqa: E402
-from bgpemu.azure.graph_render import render_dot, render_mermaid  # noqa: E402
-from bgpemu.azure.model import Network  # noqa: E402
-from bgpemu.azure.plan import Plan  # noqa: E402
-from bgpemu.azure.roles import compile_network  # noqa: E402
-from bgpemu.topology import load_topology  # noqa: E402
+from _lab.generators import generate
+
+from bgpemu.azure.graph import topology_graph
+from bgpemu.azure.graph_render import render_dot, render_mermaid
+from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Plan
+from bgpemu.azure.roles import compile_network
+from bgpemu.topology import load_topology
 
 
 def timed(func: Callable[[], object], repeats: int) -> tuple[float, float]:

@@ -79,7 +79,8 @@ def test_every_problem_is_reported_at_once_with_line_path_and_hint() -> None:
         "bad.yaml:6: intents[0].port: Input should be less than or equal to 65535 "
         "(hint: see docs/traffic.md, 'Intents')",
         "bad.yaml:7: intents[0].expect: expect 'blocked' is not one of reachable, denied, "
-        "no_route, dropped_none_route, ip_forwarding_off, loop, asymmetric, undetermined, unreachable "
+        "no_route, dropped_none_route, ip_forwarding_off, loop, asymmetric, undetermined, "
+        "unreachable "
         "(hint: see docs/traffic.md, 'Intents')",
         "bad.yaml:12: intents[2].destination: required field is missing "
         "(hint: add 'destination'; see docs/traffic.md, 'Intents')",
