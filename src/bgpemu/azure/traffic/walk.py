@@ -2,28 +2,20 @@
 of ``shared/azure-traffic.md``); :func:`bgpemu.azure.traffic.trace.trace` runs it for the
 request and for the reply and judges the result (see that module for the theory of
 operation).  Section numbers (§) refer to ``shared/azure-traffic.md``.
+
+:class:`Walker` is the driver: it sends, follows routes and arrives hop by hop; the rules
+checked at a hop (NSGs, a firewall, a peering) are :mod:`~bgpemu.azure.traffic.hop_checks`,
+the gateway and vWAN hub hops :mod:`~bgpemu.azure.traffic.gateway_hops`.
 """
 
 from __future__ import annotations
 
-from bgpemu.azure.hubrouting import DEFAULT_TABLE
-from bgpemu.azure.model import (
-    ExpressRouteConnection,
-    ExpressRouteGateway,
-    HubBgpConnection,
-    HubExpressRouteConnection,
-    HubVnetConnection,
-    HubVpnConnection,
-    Peering,
-    VpnGateway,
-)
 from bgpemu.azure.security import Direction
-from bgpemu.azure.traffic.firewall import FirewallVerdict
-from bgpemu.azure.traffic.flow import AddressSet, Flow
+from bgpemu.azure.traffic.flow import Flow
+from bgpemu.azure.traffic.gateway_hops import er_gateway, hub_targets, ingress_table, vpn_instances
+from bgpemu.azure.traffic.hop_checks import firewall_check, nsg_checks, peering_check, rule_issue
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
 from bgpemu.azure.traffic.index import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
-from bgpemu.azure.traffic.nsg import evaluate_nsgs
-from bgpemu.azure.views.sources import gateway_vnet
 from bgpemu.errors import BgpEmuError
 
 __all__ = ["MAX_HOPS", "UnknownAddressError", "Walker"]
@@ -120,14 +112,14 @@ class Walker:
         position = self.ctx.position(owner)
         denied: RuleCheck | None = None
         if not self.reply and owner.kind is not OwnerKind.FIREWALL:
-            checks, denied = self._nsgs(owner, Direction.OUTBOUND)
+            checks, denied = nsg_checks(self.ctx, self.flow, owner, Direction.OUTBOUND)
             hop = hop.but(checks=checks)
         if position is None:
             self._end((*path, hop), Verdict.NO_ROUTE, f"{owner.name} is in no VNet")
             return
         route = self.ctx.lookup(position, self.destination)
         if denied is not None:
-            hop = hop.but(issues=(_rule_issue(denied),))
+            hop = hop.but(issues=(rule_issue(denied),))
             if route is None or route.next_hop_type == "None":
                 # Decision: a packet no route carries is reported as dropped by the
                 # route (§8 S3: "dropped before any NSG"); the NSG's Deny stays listed.
@@ -208,7 +200,7 @@ class Walker:
         else:
             next_hops = route.next_hops
             if not next_hops and kind == "VirtualNetworkGateway":
-                next_hops = self._vpn_instances(position[0])
+                next_hops = vpn_instances(self.ctx, position[0])
             if not next_hops:
                 what = (
                     f"no VPN gateway serves VNet {position[0]}"
@@ -227,19 +219,6 @@ class Walker:
                 self._to(
                     next_hop, (*path, hop), via=kind, from_vnet=position[0], forwarded=forwarded
                 )
-
-    def _vpn_instances(self, vnet: str) -> tuple[str, ...]:
-        """The instances of the VPN gateway serving ``vnet`` (its own, or its hub's by
-        gateway transit): where a UDR of type VirtualNetworkGateway sends (§5.2 [UDR]:
-        VPN gateways only)."""
-        ctx = self.ctx
-        serving = gateway_vnet(ctx.network, ctx.vnet(vnet)).name
-        return tuple(
-            endpoint.azure_address
-            for gateway in ctx.network.of_type(VpnGateway)
-            if gateway.vnet == serving
-            for endpoint in ctx.plan.of_node(gateway.name)
-        )
 
     # ------------------------------------------------------------------ arriving
 
@@ -270,7 +249,7 @@ class Walker:
             )
             return
         if owner.kind is OwnerKind.MSEE and from_vnet is not None:
-            path = (*path, *self._er_gateway(from_vnet, owner.name))
+            path = (*path, *er_gateway(self.ctx, from_vnet, owner.name))
         hop_type = _DELIVERY.get(via, HopType.DESTINATION)
         if owner.kind in _APPLIANCES and not final:
             # an NVA is an appliance whichever route led to it (a UDR, or a Route Server
@@ -296,7 +275,7 @@ class Walker:
             )
             return
         if from_vnet is not None and owner.vnet is not None and owner.vnet != from_vnet:
-            blocked = self._peering(from_vnet, owner.vnet, forwarded=forwarded)
+            blocked = peering_check(self.ctx, self.flow, from_vnet, owner.vnet, forwarded=forwarded)
             if blocked is not None:
                 check, verdict, reason = blocked
                 self._end((*path, hop.but(checks=(check,))), verdict, reason)
@@ -308,89 +287,13 @@ class Walker:
         else:
             self._at_speaker(owner, hop, path, forwarded=forwarded)
 
-    def _er_gateway(self, vnet: str, circuit: str) -> tuple[Hop, ...]:
-        """The ER gateway between ``vnet`` and ``circuit``'s MSEEs (§5.5 [ER-GW]: VNet ->
-        ER gateway -> MSEE; the effective route's next hops are the MSEEs themselves):
-        the gateway of the VNet serving ``vnet`` (its own, or by gateway transit) linked
-        to the circuit."""
-        network = self.ctx.network
-        serving = gateway_vnet(network, self.ctx.vnet(vnet)).name
-        linked = {
-            c.gateway for c in network.of_type(ExpressRouteConnection) if c.circuit == circuit
-        }
-        for gateway in network.of_type(ExpressRouteGateway):
-            if gateway.vnet == serving and gateway.name in linked:
-                owner = self.ctx.owner(self.ctx.key(gateway.bgp_peering_address))
-                return (
-                    Hop(
-                        type=HopType.VIRTUAL_NETWORK_GATEWAY,
-                        name=gateway.name,
-                        address=gateway.bgp_peering_address,
-                        resource_id="Unknown" if owner is None else owner.resource_id,
-                    ),
-                )
-        return ()
-
-    def _peering(
-        self, sender: str, receiver: str, *, forwarded: bool
-    ) -> tuple[RuleCheck, Verdict, str] | None:
-        """Can a packet cross from VNet ``sender`` into peered VNet ``receiver``? (§5.2)"""
-        ctx = self.ctx
-        out = _peering(ctx, sender, receiver)
-        back = _peering(ctx, receiver, sender)
-        if out is None or back is None:
-            return (
-                RuleCheck(
-                    kind="VirtualNetworkPeering",
-                    direction="Inbound",
-                    access="Deny",
-                    rule_name="not peered",
-                    resource=f"{sender}->{receiver}",
-                ),
-                Verdict.NO_ROUTE,
-                f"{receiver} is not directly reachable from {sender}: the VNets are not "
-                "peered (a next hop must be directly reachable, [UDR])",
-            )
-        if not out.allow_virtual_network_access:
-            return (
-                RuleCheck(
-                    kind="VirtualNetworkPeering",
-                    direction="Outbound",
-                    access="Deny",
-                    rule_name="allowVirtualNetworkAccess",
-                    resource=f"{sender}->{receiver}",
-                ),
-                Verdict.DENIED,
-                f"peering {sender}->{receiver} has allowVirtualNetworkAccess off",
-            )
-        if forwarded and not back.allow_forwarded_traffic and not self._inside(sender):
-            return (
-                RuleCheck(
-                    kind="VirtualNetworkPeering",
-                    direction="Inbound",
-                    access="Deny",
-                    rule_name="allowForwardedTraffic",
-                    resource=f"{receiver}->{sender}",
-                ),
-                Verdict.DENIED,
-                f"forwarded traffic from {self.flow.source} enters {receiver} over its peering "
-                f"with {sender}, whose allowForwardedTraffic is off (P6a)",
-            )
-        return None
-
-    def _inside(self, vnet: str) -> bool:
-        """Is the flow's source in ``vnet``'s address space (then a packet an appliance
-        relays from ``vnet`` is not forwarded traffic for the peering, [PEER-MGMT])?"""
-        found = self.ctx.vnets.lookup(self.flow.source_key)
-        return found is not None and found[1] == vnet
-
     def _at_appliance(
         self, owner: Owner, hop: Hop, path: tuple[Hop, ...], *, final: bool, forwarded: bool
     ) -> None:
         """At an interface, NVA or firewall: inbound rules, then deliver or forward (§5.3)."""
         if not self.reply:
             if owner.kind is OwnerKind.FIREWALL:
-                hop, dropped, onward = self._firewall(owner, hop)
+                hop, dropped, onward = firewall_check(self.ctx, self.flow, owner, hop)
                 if dropped is not None:
                     self._end((*path, hop), *dropped)
                     return
@@ -398,10 +301,10 @@ class Walker:
                     self._translate(owner, hop, path, onward)
                     return
             else:
-                checks, rule = self._nsgs(owner, Direction.INBOUND)
+                checks, rule = nsg_checks(self.ctx, self.flow, owner, Direction.INBOUND)
                 hop = hop.but(checks=checks)
                 if rule is not None:
-                    hop = hop.but(issues=(_rule_issue(rule),))
+                    hop = hop.but(issues=(rule_issue(rule),))
                     self._end(
                         (*path, hop),
                         Verdict.DENIED,
@@ -508,7 +411,7 @@ class Walker:
         ExpressRoute circuit's MSEEs, to a remote hub, or to a BGP-peered NVA.  Routing
         intent (hub firewalls) is not modelled (§9.10)."""
         ctx = self.ctx
-        table = self._ingress_table(owner.name, path)
+        table = ingress_table(ctx, owner.name, path)
         destination = self.flow.destination
         found = ctx.hub_route(owner.name, table, self.destination)
         if found is None:
@@ -532,7 +435,7 @@ class Walker:
         )
         here = (*path, hop)
         for next_hop in item["nextHops"]:
-            targets = self._hub_targets(owner.name, next_hop, item["routeOrigin"])
+            targets = hub_targets(ctx, self.flow, owner.name, next_hop, item["routeOrigin"])
             if targets is None:
                 self._end(
                     (*here, self._unknown(destination)),
@@ -543,102 +446,7 @@ class Walker:
             for address, via in targets:
                 self._to(address, here, via=via, from_vnet=None, forwarded=forwarded)
 
-    def _ingress_table(self, hub: str, path: tuple[Hop, ...]) -> str:
-        """The route table associated with the connection of ``hub`` the packet came in
-        by (§5.4): the previous hop's VNet's connection, or its branch's; else Default."""
-        previous = path[-1] if path else None
-        network = self.ctx.network
-        if previous is not None:
-            vnet = previous.position[0] if previous.position is not None else None
-            for connection in network.of_type(HubVnetConnection):
-                if connection.hub == hub and connection.vnet == vnet:
-                    return connection.routing_configuration.associated_route_table
-            for branch in network.of_type(HubVpnConnection):
-                if branch.hub == hub and branch.site == previous.name:
-                    return branch.routing_configuration.associated_route_table
-            for circuit in network.of_type(HubExpressRouteConnection):
-                if circuit.hub == hub and circuit.circuit == previous.name:
-                    return circuit.routing_configuration.associated_route_table
-        return DEFAULT_TABLE
-
-    def _hub_targets(self, hub: str, next_hop: str, origin: str) -> list[tuple[str, str]] | None:
-        """Where a hub route's next hop (a resource id, :func:`views.hub.describe`) leads:
-        ``(address, via)`` pairs; None when the kind is not modelled."""
-        ctx = self.ctx
-        network = ctx.network
-        tail = next_hop.partition("/providers/Microsoft.Network/")[2].split("/")
-        name = tail[-1]
-        if tail[:1] == ["virtualHubs"] and len(tail) == 2:
-            remote = network.node(name)
-            return [(address, "BGP") for address in getattr(remote, "virtual_router_ips", ())[:1]]
-        if "hubVirtualNetworkConnections" in tail:
-            connection = next(
-                c for c in network.of_type(HubVnetConnection) if c.hub == hub and c.name == name
-            )
-            inside = ctx.vnets.lookup(self.destination)
-            if inside is None or inside[1] != connection.vnet:
-                for static in connection.static_routes:
-                    if any(
-                        ctx.key(self.flow.destination) in _prefix_set(d)
-                        for d in static.destinations
-                    ):
-                        return [(static.next_hop, "VirtualAppliance")]
-            return [(self.flow.destination, "VNetPeering")]
-        if "bgpConnections" in tail:
-            peering = next(
-                c for c in network.of_type(HubBgpConnection) if c.hub == hub and c.name == name
-            )
-            return [(e.azure_address, "BGP") for e in ctx.plan.of_node(peering.nva)]
-        origin_name = origin.rpartition("/")[2]
-        if tail[:1] == ["vpnGateways"]:
-            site = next(
-                (c.site for c in network.of_type(HubVpnConnection) if c.name == origin_name), None
-            )
-            return (
-                None if site is None else [(e.azure_address, "BGP") for e in ctx.plan.of_node(site)]
-            )
-        if tail[:1] == ["expressRouteGateways"]:
-            circuit = next(
-                (
-                    c.circuit
-                    for c in network.of_type(HubExpressRouteConnection)
-                    if c.name == origin_name
-                ),
-                None,
-            )
-            if circuit is None:
-                return None
-            return [(e.azure_address, "BGP") for e in ctx.plan.of_node(circuit)]
-        return None
-
-    # ------------------------------------------------------------------ rules
-
-    def _nsgs(
-        self, owner: Owner, direction: Direction
-    ) -> tuple[tuple[RuleCheck, ...], RuleCheck | None]:
-        """The NSG stages of ``owner`` for ``direction`` (§2.1, by
-        :func:`~bgpemu.azure.traffic.nsg.evaluate_nsgs`; at an appliance with the packet's
-        original addresses, decision §9.3); and the denying stage, if one denies."""
-        interface = owner.interface if owner.interface is not None else owner.nva
-        position = self.ctx.position(owner)
-        if interface is None or position is None or position[1] is None:
-            return (), None
-        decision = evaluate_nsgs(
-            self.ctx.security, interface, self.flow, direction, self.ctx.tags(position)
-        )
-        checks = tuple(
-            RuleCheck(
-                kind="NetworkSecurityGroup",
-                direction=direction.value,
-                access=stage.access.value,
-                rule_name=stage.rule_name or "",
-                resource=stage.nsg_name or "",
-                association=stage.association or "",
-            )
-            for stage in decision.stages
-        )
-        denied = next((c for c in checks if c.access == "Deny"), None)
-        return checks, denied
+    # ------------------------------------------------------------------ translating
 
     def _translate(self, owner: Owner, hop: Hop, path: tuple[Hop, ...], onward: Flow) -> None:
         """After a DNAT rule of firewall ``owner`` (§7.1, decision §9.8): the packet goes
@@ -662,68 +470,3 @@ class Walker:
         onward_walker.paths = self.paths
         onward_walker.translated = onward
         onward_walker._send(owner, hop, path, forwarded=True)
-
-    def _firewall(self, owner: Owner, hop: Hop) -> tuple[Hop, tuple[Verdict, str] | None, Flow]:
-        """The firewall's decision (§7); the hop with it, the verdict and reason that end
-        the path unless it allows (``denied``, or ``undetermined`` when only application
-        rules could decide, decision §9.9, with a Warning issue), and the flow it sends
-        on (its destination translated by a DNAT rule, §7.1)."""
-        assert owner.firewall is not None
-        position = self.ctx.position(owner)
-        tags = None if position is None else self.ctx.tags(position).addresses
-        decision = self.ctx.firewall_policy(owner.firewall).decide(self.flow, tags)
-        allowed = decision.verdict is FirewallVerdict.ALLOW
-        flow = self.flow
-        onward = decision.forwarded(flow) if allowed else flow
-        translated = ""
-        if onward != flow:
-            translated = (
-                f"{flow.destination}:{flow.destination_port} -> "
-                f"{onward.destination}:{onward.destination_port}"
-            )
-        check = RuleCheck(
-            kind="AzureFirewall",
-            direction="Inbound",
-            access="Allow" if allowed else "Deny",
-            rule_name=decision.rule_name,
-            resource=owner.name,
-            translated=translated,
-        )
-        hop = hop.but(checks=(check,))
-        if allowed:
-            return hop, None, onward
-        undetermined = decision.verdict is FirewallVerdict.UNDETERMINED
-        issue = Issue(
-            origin="Inbound",
-            severity="Warning" if undetermined else "Error",
-            type="AzureFirewall",
-            context=(("RuleName", decision.rule_name), ("Verdict", decision.verdict.value)),
-        )
-        return (
-            hop.but(issues=(issue,)),
-            (
-                Verdict.UNDETERMINED if undetermined else Verdict.DENIED,
-                f"firewall {owner.name}: {decision.verdict.value} ({decision.reason})",
-            ),
-            flow,
-        )
-
-
-def _rule_issue(check: RuleCheck) -> Issue:
-    """§4.4: an NSG drop is issue ``NetworkSecurityRule`` with context ``RuleName``, the
-    rule's own name as [NW-CT-CLI] prints it (``UserRule_Port80``, without the
-    ``securityRules/`` of IP flow verify)."""
-    return Issue(
-        origin=check.direction,
-        severity="Error",
-        type="NetworkSecurityRule",
-        context=(("RuleName", check.rule_name.rpartition("/")[2]),),
-    )
-
-
-def _prefix_set(prefix: str) -> AddressSet:
-    return AddressSet.of((prefix,))
-
-
-def _peering(ctx: TrafficContext, vnet: str, remote: str) -> Peering | None:
-    return next((p for p in ctx.vnet(vnet).peerings if p.remote_virtual_network == remote), None)
