@@ -11,8 +11,9 @@ from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.firewall import FirewallVerdict
 from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.hops import Hop, Issue, RuleCheck, Verdict
-from bgpemu.azure.traffic.index import Owner, TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.nsg import evaluate_nsgs
+from bgpemu.azure.traffic.owners import Owner
 
 __all__ = ["firewall_check", "nsg_checks", "peering_check", "rule_issue"]
 

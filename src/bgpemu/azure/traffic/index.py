@@ -3,10 +3,11 @@
 Theory of operation.  A :class:`TrafficContext` is made from the inputs of the Azure
 views (``network, plan, snapshots``) and indexes, once:
 
-* **owners**: every address a packet can be delivered to, by integer address: the
-  virtual machines' interfaces, the NVAs, the Azure Firewalls, and every BGP endpoint of
-  the plan (VPN gateway instances, ER gateways, the MSEEs of a circuit, Route Server
-  instances, vWAN hub routers, on-prem routers) (§5.1 step 3, §5.2);
+* **owners** (:class:`~bgpemu.azure.traffic.owners.Owner`): every address a packet can
+  be delivered to, by integer address: the virtual machines' interfaces, the NVAs, the
+  Azure Firewalls, and every BGP endpoint of the plan (VPN gateway instances, ER
+  gateways, the MSEEs of a circuit, Route Server instances, vWAN hub routers, on-prem
+  routers) (§5.1 step 3, §5.2);
 * **on-prem hosts**: the ranges each on-prem router announces, longest match first
   (decision §9.12: an address inside them is a host behind that router);
 * **subnets**: every subnet prefix of every VNet, longest match first, so a packet's
@@ -23,25 +24,27 @@ views (``network, plan, snapshots``) and indexes, once:
 
 No ``ipaddress`` object is made on a lookup: addresses are the integer keys of
 :func:`bgpemu.azure.traffic.flow.address_value` (``version << 128 | address``), which a
-:class:`~bgpemu.azure.traffic.flow.Flow` carries already.  Section numbers (§) refer to
+:class:`~bgpemu.azure.traffic.flow.Flow` carries already.  Every longest match is a
+:class:`~bgpemu.azure.traffic.lpm.PrefixTable`.  Section numbers (§) refer to
 ``shared/azure-traffic.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from bgpemu.azure.model import Network, Nva, OnPrem, RouteTable, Subnet, VNet, VWanHub
 from bgpemu.azure.plan import Plan
-from bgpemu.azure.security import AzureFirewall, NetworkInterface
+from bgpemu.azure.security import AzureFirewall
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.traffic.firewall import FirewallPolicy
 from bgpemu.azure.traffic.flow import address_value
 from bgpemu.azure.traffic.hops import RouteUsed
+from bgpemu.azure.traffic.lpm import PrefixTable
 from bgpemu.azure.traffic.nsg import SecurityIndex
+from bgpemu.azure.traffic.owners import Owner, OwnerKind
 from bgpemu.azure.traffic.tags import ServiceTags, service_tags
 from bgpemu.azure.views._lookup import resource_id
 from bgpemu.azure.views.effective import effective_routes
@@ -50,96 +53,10 @@ from bgpemu.azure.views.sources import GatewayOffers
 from bgpemu.rib.route import RibRoute
 from bgpemu.types import prefix_key
 
-__all__ = [
-    "EffectiveRoute",
-    "Owner",
-    "OwnerKind",
-    "PrefixTable",
-    "TrafficContext",
-]
+__all__ = ["EffectiveRoute", "Position", "TrafficContext"]
 
-_T = TypeVar("_T")
-
-_LOW_128 = (1 << 128) - 1
 _AZURE_FIREWALL_SUBNET = "AzureFirewallSubnet"
 _GATEWAY_SUBNET = "GatewaySubnet"
-
-
-class PrefixTable(Generic[_T]):
-    """Longest-prefix match over integer prefixes (§5.1 step 2: LPM).
-
-    One dict per (version, length), probed from the longest length down: a lookup costs
-    one shift and one dict probe per distinct length, with no object made.
-    """
-
-    __slots__ = ("_lengths", "_tables")
-
-    def __init__(self) -> None:
-        self._tables: dict[tuple[int, int], dict[int, _T]] = {}
-        self._lengths: dict[int, list[int]] = {4: [], 6: []}
-
-    def add(self, prefix: str, value: _T) -> None:
-        """Add ``value`` under ``prefix`` (the first value added under a prefix is kept)."""
-        self.add_key(prefix_key(prefix), value)
-
-    def add_key(self, key: tuple[int, int, int], value: _T) -> None:
-        """:meth:`add` with the prefix read already (:func:`bgpemu.types.prefix_key`)."""
-        version, network, length = key
-        bits = 32 if version == 4 else 128
-        table = self._tables.get((version, length))
-        if table is None:
-            table = self._tables[(version, length)] = {}
-            self._lengths[version] = sorted([*self._lengths[version], length], reverse=True)
-        table.setdefault(network >> (bits - length), value)
-
-    def lookup(self, address: int) -> tuple[int, _T] | None:
-        """``(length, value)`` of the longest prefix holding ``address`` (an
-        :func:`~bgpemu.azure.traffic.flow.address_value` key); None if none does."""
-        version = address >> 128
-        value = address & _LOW_128
-        bits = 32 if version == 4 else 128
-        tables = self._tables
-        for length in self._lengths.get(version, ()):
-            found = tables[(version, length)].get(value >> (bits - length))
-            if found is not None:
-                return length, found
-        return None
-
-    def lookup_all(self, addresses: Sequence[int]) -> list[_T | None]:
-        """The value of the longest prefix holding each of ``addresses`` (None where none
-        does): :meth:`lookup`'s values for many addresses, the loop kept inside."""
-        probes = {
-            version: [
-                ((32 if version == 4 else 128) - length, self._tables[(version, length)])
-                for length in lengths
-            ]
-            for version, lengths in self._lengths.items()
-        }
-        found: list[_T | None] = []
-        for address in addresses:
-            value = address & _LOW_128
-            hit = None
-            for shift, table in probes.get(address >> 128, ()):
-                hit = table.get(value >> shift)
-                if hit is not None:
-                    break
-            found.append(hit)
-        return found
-
-
-class OwnerKind(StrEnum):
-    """What holds an address a packet can be delivered to (§5.2)."""
-
-    INTERFACE = "NetworkInterface"
-    NVA = "Nva"
-    FIREWALL = "AzureFirewall"
-    VPN_GATEWAY = "VpnGateway"
-    EXPRESSROUTE_GATEWAY = "ExpressRouteGateway"
-    MSEE = "ExpressRouteCircuit"
-    ROUTE_SERVER = "RouteServer"
-    HUB_ROUTER = "VirtualHub"
-    ONPREM = "OnPremRouter"
-    ONPREM_HOST = "OnPremHost"
 
 
 _ROLE_KINDS = {
@@ -152,34 +69,6 @@ _ROLE_KINDS = {
     "nva": OwnerKind.NVA,
 }
 """The plan's endpoint roles (:class:`bgpemu.azure.plan.Endpoint`) as owner kinds."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Owner:
-    """The holder of one address.
-
-    ``forwarding``: it may receive packets not addressed to it and send packets with a
-    foreign source (a NIC's ``enableIPForwarding``, §5.3 [NIC-IPFWD]; gateways, routers
-    and the firewall always forward).  ``stateful``: it keeps connection state, so the
-    reply must cross it too (an NVA or a firewall, §6 P1).
-    """
-
-    kind: OwnerKind
-    name: str
-    """The interface, NVA, firewall or topology node name."""
-    address: str
-    vnet: str | None = None
-    subnet: str | None = None
-    """The subnet holding the address (None: outside any declared subnet)."""
-    speaker: str | None = None
-    """The plan's speaker at this address (gateways, routers, NVAs)."""
-    resource_id: str = "Unknown"
-    forwarding: bool = True
-    stateful: bool = False
-    running: bool = True
-    interface: NetworkInterface | None = None
-    nva: Nva | None = None
-    firewall: AzureFirewall | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

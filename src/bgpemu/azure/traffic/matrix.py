@@ -37,7 +37,8 @@ from typing import Any
 from bgpemu.azure.model import OnPrem, VNet
 from bgpemu.azure.traffic.flow import AddressSet, Flow, address_value
 from bgpemu.azure.traffic.hops import Verdict
-from bgpemu.azure.traffic.index import Owner, OwnerKind, Position, TrafficContext
+from bgpemu.azure.traffic.index import Position, TrafficContext
+from bgpemu.azure.traffic.owners import Owner, OwnerKind
 from bgpemu.azure.traffic.trace import Trace, UnknownAddressError, trace
 from bgpemu.rib.route import RibRoute
 

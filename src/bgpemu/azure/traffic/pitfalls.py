@@ -14,7 +14,8 @@ from typing import Any
 from bgpemu.azure.model import NextHopType, VNet
 from bgpemu.azure.traffic.flow import Flow, address_value
 from bgpemu.azure.traffic.hops import Hop, HopType, TracePath, Verdict
-from bgpemu.azure.traffic.index import OwnerKind, Position, TrafficContext
+from bgpemu.azure.traffic.index import Position, TrafficContext
+from bgpemu.azure.traffic.owners import OwnerKind
 
 __all__ = ["RESTRICTED_SUBNETS", "Pitfall", "pitfalls"]
 

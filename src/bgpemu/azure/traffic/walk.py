@@ -15,7 +15,8 @@ from bgpemu.azure.traffic.flow import Flow
 from bgpemu.azure.traffic.gateway_hops import er_gateway, hub_targets, ingress_table, vpn_instances
 from bgpemu.azure.traffic.hop_checks import firewall_check, nsg_checks, peering_check, rule_issue
 from bgpemu.azure.traffic.hops import Hop, HopType, Issue, RouteUsed, RuleCheck, TracePath, Verdict
-from bgpemu.azure.traffic.index import EffectiveRoute, Owner, OwnerKind, Position, TrafficContext
+from bgpemu.azure.traffic.index import EffectiveRoute, Position, TrafficContext
+from bgpemu.azure.traffic.owners import Owner, OwnerKind
 from bgpemu.errors import BgpEmuError
 
 __all__ = ["MAX_HOPS", "UnknownAddressError", "Walker"]

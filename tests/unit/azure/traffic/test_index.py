@@ -1,4 +1,4 @@
-"""TrafficContext's lookup tables (bgpemu.azure.traffic.index)."""
+"""TrafficContext's lookup tables (bgpemu.azure.traffic.index, bgpemu.azure.traffic.lpm)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from bgpemu.azure.model import Network, Subnet, VNet
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.traffic.flow import address_value
-from bgpemu.azure.traffic.index import PrefixTable, TrafficContext
+from bgpemu.azure.traffic.index import TrafficContext
+from bgpemu.azure.traffic.lpm import PrefixTable
 from bgpemu.rib.route import RibRoute
 from bgpemu.types import prefix_key
 from tests.unit.azure.helpers import plan_of
