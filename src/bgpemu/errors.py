@@ -53,6 +53,8 @@ Hierarchy::
     ├── LabInputError           lab.errors: an injection or query names nothing real;
     │                           also ValueError
     ├── ListenError             lab.hosting: a speaker could not open its listener
+    ├── BadValueError           lab.field_checks: one field of a command or question
+    │                           refused; its parser words the refusal
     ├── LabStateError           testing.lab: not converged since the last change, or
     │                           stopped
     ├── NoAnswerError           cli.inject: a lab did not answer a command in time

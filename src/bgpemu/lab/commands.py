@@ -55,6 +55,7 @@ from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange
 from bgpemu.errors import ConfigError
 from bgpemu.lab.errors import LabInputError
+from bgpemu.lab.field_checks import BadValueError, flag, integer, shown
 from bgpemu.lab.questions import QUESTIONS
 from bgpemu.lab.targets import Names, parse_prefix
 from bgpemu.policy.communities import parse_community
@@ -111,77 +112,52 @@ class Problem:
         return f"{where}: {self.field}: {self.message}" if named else f"{where}: {self.message}"
 
 
-class _BadValueError(Exception):
-    """A field's value is refused; the message, if any, replaces ``must be WHAT, not VALUE``."""
-
-
-def _shown(value: object) -> str:
-    """``repr(value)``, cut to 60 characters (a field may hold megabytes)."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _name(value: object) -> str:
     if not isinstance(value, str) or not value:
-        raise _BadValueError
+        raise BadValueError
     return value
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _BadValueError
-    return value
-
-
-def _integer(high: int) -> Callable[[object], int]:
-    def check(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-            raise _BadValueError
-        return value
-
-    return check
 
 
 def _index(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _BadValueError
+        raise BadValueError
     return value
 
 
 def _prefix(value: object) -> str:
     if not isinstance(value, str):
-        raise _BadValueError
+        raise BadValueError
     try:
         return parse_prefix(value)[1]
     except LabInputError as exc:
-        raise _BadValueError(str(exc)) from None
+        raise BadValueError(str(exc)) from None
 
 
 def _seconds(value: object) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadValueError
+        raise BadValueError
     if not (math.isfinite(value) and 0 <= value <= MAX_ADVANCE):
-        raise _BadValueError
+        raise BadValueError
     return value
 
 
 def _communities(value: object) -> list[Any]:
     """RFC 1997 communities, ``65000:100`` or a well-known name, as in the topology file."""
     if not isinstance(value, list):
-        raise _BadValueError
+        raise BadValueError
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int):
-            raise _BadValueError
+            raise BadValueError
         try:
             parse_community(item)
         except ValueError as exc:
-            raise _BadValueError(f"{exc} (in {_shown(value)})") from None
+            raise BadValueError(f"{exc} (in {shown(value)})") from None
     return value
 
 
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _BadValueError
+        raise BadValueError
     return value
 
 
@@ -190,7 +166,7 @@ class _Field:
     what: str
     """What the field holds, for messages: ``must be WHAT``, ``WHAT is required``."""
     check: Callable[[Any], Any]
-    """The normalised value, or _BadValueError."""
+    """The normalised value, or BadValueError."""
 
 
 _NODE = _Field("a node or speaker name", _name)
@@ -200,11 +176,11 @@ FIELDS: dict[str, _Field] = {
     "node": _NODE,
     "peer": _NODE,
     "circuit": _Field("an ExpressRoute circuit name", _name),
-    "silent": _Field("true or false", _flag),
+    "silent": _Field("true or false", flag),
     "prefix": _Field("an IP prefix", _prefix),
-    "as_path_prepend": _Field("an integer 0..255", _integer(255)),
-    "count": _Field("an integer 0..255", _integer(255)),
-    "med": _Field("an integer 0..4294967295 (RFC 4271 §4.3)", _integer(2**32 - 1)),
+    "as_path_prepend": _Field("an integer 0..255", integer(255)),
+    "count": _Field("an integer 0..255", integer(255)),
+    "med": _Field("an integer 0..4294967295 (RFC 4271 §4.3)", integer(2**32 - 1)),
     "communities": _Field("a list of communities (65000:100 or a well-known name)", _communities),
     "index": _Field("an instance number (0 or 1)", _index),
     "seconds": _Field(f"a number of seconds 0..{MAX_ADVANCE:.0f}", _seconds),
@@ -362,12 +338,12 @@ def parse_operation(
         offered = ", ".join(ops_of(surface))
         if surface == CONTROL:  # served before this parser (bgpemu.lab.questions)
             offered += f"; traffic questions: {', '.join(QUESTIONS)}"
-        return [Problem("op", f"unknown operation {_shown(op)} (one of: {offered})")]
+        return [Problem("op", f"unknown operation {shown(op)} (one of: {offered})")]
     assert isinstance(op, str)
     if surface not in spec.surfaces:
         return [Problem("op", _elsewhere(op, spec, surface))]
     if not isinstance(args, Mapping):
-        return [Problem("", f"must be a mapping of the arguments by name, not {_shown(args)}")]
+        return [Problem("", f"must be a mapping of the arguments by name, not {shown(args)}")]
     if spec.targets == "edit":
         return _edit(names, op, args)
     problems: list[Problem] = []
@@ -387,8 +363,8 @@ def parse_operation(
             continue
         try:
             checked[name] = FIELDS[name].check(value)
-        except _BadValueError as exc:
-            message = str(exc) or f"must be {FIELDS[name].what}, not {_shown(value)}"
+        except BadValueError as exc:
+            message = str(exc) or f"must be {FIELDS[name].what}, not {shown(value)}"
             problems.append(Problem(name, message))
     for name in spec.required:
         if name not in args:

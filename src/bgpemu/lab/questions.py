@@ -49,6 +49,7 @@ from bgpemu.azure.traffic.matrix import (
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import trace
+from bgpemu.lab.field_checks import BadValueError, flag, integer, shown
 
 __all__ = ["QUESTIONS", "Question", "answer", "parse_question"]
 
@@ -58,61 +59,39 @@ _MAX_TEXT = 256
 """Characters of a name or an address a question may hold (a client may send megabytes)."""
 
 
-class _BadValueError(Exception):
-    """A field's value is refused."""
-
-
-def _shown(value: object) -> str:
-    """``repr(value)``, cut to 60 characters."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-        raise _BadValueError
+        raise BadValueError
     return value.strip()
-
-
-def _port(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        raise _BadValueError
-    return value
 
 
 def _protocol(value: object) -> str:
     if not isinstance(value, str) or len(value) > _MAX_TEXT:
-        raise _BadValueError
+        raise BadValueError
     try:  # Flow.parse is the one place that spells protocols
         return Flow.parse(value, "0.0.0.0", 0, "0.0.0.0", 0).protocol
     except ValueError:
-        raise _BadValueError from None
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _BadValueError
-    return value
+        raise BadValueError from None
 
 
 def _direction(value: object) -> Direction:
     if not isinstance(value, str):
-        raise _BadValueError
+        raise BadValueError
     try:
         return Direction(value)
     except ValueError:
-        raise _BadValueError from None
+        raise BadValueError from None
 
 
 _NAME = ("an interface, NVA or firewall name, or an address", _text)
-_PORT = ("a port number 0..65535", _port)
+_PORT = ("a port number 0..65535", integer(65535))
 _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "source": _NAME,
     "destination": _NAME,
     "nic": ("an interface or NVA name, or its address", _text),
     "remote": ("an address", _text),
     "local": ("an address (the NIC's)", _text),
-    "interfaces": ("true or false", _flag),
+    "interfaces": ("true or false", flag),
     "port": _PORT,
     "source_port": _PORT,
     "local_port": _PORT,
@@ -156,7 +135,7 @@ def parse_question(op: str, args: object) -> Question | list[str]:
     MESSAGE``); ``op`` is one of :data:`QUESTIONS`."""
     required, optional = _OPS[op]
     if not isinstance(args, Mapping):
-        return [f"args: must be a mapping of the arguments by name, not {_shown(args)}"]
+        return [f"args: must be a mapping of the arguments by name, not {shown(args)}"]
     problems: list[str] = []
     known = (*required, *optional)
     unknown = sorted(str(k) for k in args if k not in known)
@@ -171,8 +150,8 @@ def parse_question(op: str, args: object) -> Question | list[str]:
         what, check = _FIELDS[name]
         try:
             checked[name] = check(args[name])
-        except _BadValueError:
-            problems.append(f"args.{name}: must be {what}, not {_shown(args[name])}")
+        except BadValueError:
+            problems.append(f"args.{name}: must be {what}, not {shown(args[name])}")
     if op in ("trace", "ip_flow", "reachability") and "protocol" not in args:
         checked["protocol"] = "Tcp"
     portless = checked.get("protocol") in PORTLESS
