@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from bgpemu.cli._configs import load_all
+from bgpemu.lab.faults import leaves
 from bgpemu.runtime import Speaker, SpeakerSpec
 
 __all__ = ["add_parser", "run"]
@@ -52,25 +53,14 @@ def run(args: argparse.Namespace) -> int:
     specs = load_all(args.config)
     if specs is None:
         return 2
-    failures: list[OSError] = []
+    failures: list[BaseException] = []
     try:
         asyncio.run(_run(specs, args.dump_after, args.wait_established))
     except* OSError as group:  # e.g. the listening address is in use or not local
-        failures.extend(_leaves(group))
+        failures.extend(leaves(group))
     for failure in failures:
         print(f"error: {failure}", file=sys.stderr)
     return 1 if failures else 0
-
-
-def _leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
-    """The OSErrors inside ``group`` and its nested groups (one per TaskGroup level)."""
-    found: list[OSError] = []
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            found.extend(_leaves(exc))
-        else:
-            found.append(exc)
-    return found
 
 
 def _dump(speakers: list[Speaker]) -> None:
