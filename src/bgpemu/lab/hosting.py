@@ -218,7 +218,7 @@ class SpeakerHost:
 
     async def _watch(self, speaker: Speaker) -> None:
         while True:
-            await speaker.wait_for(_next_change(), timeout=_FOREVER)
+            await speaker.next_change(_FOREVER)
             if self.blackholes:
                 now = asyncio.get_running_loop().time()
                 self.blackholes.hold_down(speaker, now)
@@ -231,14 +231,3 @@ class SpeakerHost:
             await asyncio.sleep(_COALESCE)
             self.changed.clear()
             send(self.reports())
-
-
-def _next_change() -> Callable[[], bool]:
-    """A predicate false on its first call and true afterwards: 'the next change'."""
-    calls = [0]
-
-    def predicate() -> bool:
-        calls[0] += 1
-        return calls[0] > 1
-
-    return predicate

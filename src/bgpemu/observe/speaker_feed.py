@@ -37,27 +37,6 @@ from bgpemu.runtime import Speaker
 __all__ = ["Pacer", "SpeakerFeed"]
 
 
-def _one_shot() -> Callable[[], bool]:
-    """A predicate that is False once, then True: waits for exactly one change."""
-    calls = 0
-
-    def predicate() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 1
-
-    return predicate
-
-
-async def _changed(speaker: Speaker, timeout: float) -> bool:
-    """Wait for one change of ``speaker``; False after ``timeout`` seconds without one."""
-    try:
-        await speaker.wait_for(_one_shot(), timeout)
-    except TimeoutError:
-        return False
-    return True
-
-
 class Pacer:
     """Takes turns among the feeds of one event loop (see the module docstring).
 
@@ -180,7 +159,7 @@ class SpeakerFeed:
         async with asyncio.TaskGroup() as tg:
             while True:
                 waiter = tg.create_task(
-                    _changed(self.speaker, self.refresh),
+                    self.speaker.next_change(self.refresh),
                     name=f"mqtt-feed-wait-{self.speaker.spec.name}",
                 )
                 await asyncio.sleep(0)  # let the waiter arm itself before the read
@@ -204,6 +183,6 @@ class SpeakerFeed:
             return
         deadline = now + max(self.min_interval, cost * self.delay_factor)
         while (remaining := min(quiet, deadline - loop.time())) > 0:
-            if not await _changed(self.speaker, remaining):
+            if not await self.speaker.next_change(remaining):
                 return  # quiet
             self.pacer.activity(loop.time())

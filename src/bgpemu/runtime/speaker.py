@@ -293,6 +293,16 @@ class Speaker:
             while not predicate():
                 await asyncio.shield(self._change_future())
 
+    async def next_change(self, timeout: float) -> bool:
+        """Wait for the speaker's next state or route change; False when ``timeout``
+        seconds pass without one (the watchers' wait: the MQTT feed, the lab worker)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(self._change_future())
+        except TimeoutError:
+            return False
+        return True
+
     async def wait_established(self, *peers: str, timeout: float = 30.0) -> None:
         """Wait until every named peer (all peers when none named) is Established."""
         names = peers or tuple(self._peers)
