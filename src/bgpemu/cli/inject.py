@@ -181,28 +181,18 @@ async def _target(args: argparse.Namespace, address: BrokerAddress, wait: float)
 async def _exchange(
     args: argparse.Namespace, address: BrokerAddress, payload: dict[str, Any], first: float | None
 ) -> tuple[str, list[dict[str, Any]]]:
+    from bgpemu.lab.credentials import with_lab_account
     from bgpemu.observe.mqtt import check_broker, send_control
 
     wait = getattr(args, "answer_timeout", ANSWER_TIMEOUT)
     await check_broker(address, wait)
     lab = await _target(args, address, wait)
-    address = _with_lab_account(address, lab)
+    address = with_lab_account(address, lab)
     try:
         answers = await send_control(address, lab, payload, args.timeout, first)
     except TimeoutError:
         raise NoAnswerError(lab, address) from None
     return lab, answers
-
-
-def _with_lab_account(address: BrokerAddress, lab: str) -> BrokerAddress:
-    """``address`` with the account of lab ``lab`` when no credentials were given and it
-    is that running lab's embedded broker (:mod:`bgpemu.lab.credentials`)."""
-    from bgpemu.lab.credentials import read_lab_account
-
-    if address.username is not None:
-        return address
-    account = read_lab_account(lab, address.url)
-    return address if account is None else address.with_credentials(*account)
 
 
 def _command_args(args: argparse.Namespace) -> dict[str, Any]:

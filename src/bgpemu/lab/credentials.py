@@ -16,15 +16,20 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgpemu.lab.state_files import read_state, state_dir
 from bgpemu.observe.jsontext import loads  # RecursionError -> ValueError
+
+if TYPE_CHECKING:
+    from bgpemu.observe.url import BrokerAddress
 
 __all__ = [
     "LabAccount",
     "new_lab_account",
     "read_lab_account",
     "remove_lab_account",
+    "with_lab_account",
     "write_lab_account",
 ]
 
@@ -74,6 +79,16 @@ def read_lab_account(lab: str, broker_url: str) -> LabAccount | None:
     if not isinstance(username, str) or not isinstance(password, str):
         return None
     return username, password
+
+
+def with_lab_account(address: BrokerAddress, lab: str) -> BrokerAddress:
+    """``address`` with the account of lab ``lab`` when no credentials were given and it
+    is that running lab's embedded broker (:func:`read_lab_account`): how the injection
+    and traffic commands and the web view's injections publish on its ``control``."""
+    if address.username is not None:
+        return address
+    account = read_lab_account(lab, address.url)
+    return address if account is None else address.with_credentials(*account)
 
 
 def remove_lab_account(lab: str) -> None:
