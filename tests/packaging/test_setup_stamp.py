@@ -94,7 +94,10 @@ def test_second_run_does_not_call_pip(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
     assert _pip_installs(root) == ["."]
     calls = (root / "calls.log").read_text().splitlines()
-    assert sum(line.startswith("bgpemu") for line in calls) == 2
+    runs = [line for line in calls if line.startswith("bgpemu")]
+    assert (
+        runs == ["bgpemu --log-level warning lab up er-vpn-backup --exit-after-converged"] * 2
+    )  # the default lab: ExpressRoute with a VPN backup, a hub and a spoke
 
 
 def test_a_new_extra_reinstalls_and_a_subset_does_not(tmp_path: Path) -> None:

@@ -436,11 +436,33 @@ async def _serve_lab(
                 await lab.flush(timeout=_FLUSH_S + routes * _FLUSH_S_PER_ROUTE)
             await published.wait()
         else:
+            _print_next(lab.network)
             await stop.wait()
         return 0
     finally:
         await before_stop()
         await lab.stop()
+
+
+def _print_next(network: Any) -> None:
+    """The human "next" block on stderr, after the summary of a lab that keeps running:
+    the commands worth trying on it, with this topology's names (cli._next_steps)."""
+    import shlex
+    import shutil
+
+    from bgpemu.cli._next_steps import next_steps
+
+    steps = next_steps(network)
+    if not steps:
+        return
+    program = "bgpemu"
+    if not shutil.which(program) and os.path.basename(sys.argv[0]) == program:
+        program = sys.argv[0]  # not on PATH: the path it was run by (scripts/run's venv)
+    commands = [shlex.join([program, *step.argv]) for step in steps]
+    width = max(map(len, commands))
+    print("next, from another terminal:", file=sys.stderr)
+    for command, step in zip(commands, steps, strict=True):
+        print(f"  {command.ljust(width)}  # {step.what}", file=sys.stderr)
 
 
 async def _progress(lab: Any, timeout: float, stop: asyncio.Event) -> Any:
