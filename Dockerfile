@@ -1,6 +1,10 @@
 # bgpemu: the package and the reference topologies on a slim Python base.
 # `docker compose up lab` builds this image; see README.md and docs/lab.md.
-FROM python:3.11-slim
+# BASE: any image with Python 3.11+ and pip on PATH. Users with a registry get the
+# default; without one, scripts/docker-base builds an equivalent (Debian bookworm's
+# python3 in a venv, mosquitto, and a wheelhouse that pip reads offline).
+ARG BASE=python:3.11-slim
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -32,6 +32,9 @@ DEBIAN_PACKAGES: Mapping[str, str] = {
     "mosquitto_passwd": "mosquitto",
     "openssl": "openssl",
     "docker-compose": "docker-compose",
+    "docker": "docker.io",
+    "dockerd": "docker.io",
+    "debootstrap": "debootstrap",
     "dot": "graphviz",
 }
 
