@@ -31,7 +31,16 @@ from bgpemu.azure import model as m
 from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.roles.expressroute import PROVIDER_INSTANCE
 
-__all__ = ["EdgeKind", "Graph", "GraphEdge", "GraphGroup", "GraphNode", "Tier", "topology_graph"]
+__all__ = [
+    "EdgeKind",
+    "Graph",
+    "GraphEdge",
+    "GraphGroup",
+    "GraphNode",
+    "Tier",
+    "role_tier",
+    "topology_graph",
+]
 
 
 class Tier(IntEnum):
@@ -107,6 +116,12 @@ _TIERS = {
 }
 """Roles not listed (route_server, nva, vnet, azure_firewall) sit in the VNet tier."""
 
+
+def role_tier(role: str) -> Tier:
+    """The layout row of a node of topology role ``role``."""
+    return _TIERS.get(role, Tier.VNET)
+
+
 _ROLE_LABELS = {
     "onprem": "on-prem",
     "vpn_gateway": "VPN gateway",
@@ -174,7 +189,7 @@ def _groups_and_nodes(
             group = f"node:{node.name}"
             label = f"{_ROLE_LABELS.get(role, role)} {node.name}"
             groups.append(GraphGroup(id=group, label=label, kind=role, parent=parent))
-        tier = _TIERS.get(role, Tier.VNET)
+        tier = role_tier(role)
         for endpoint in endpoints:
             nodes.append(
                 GraphNode(

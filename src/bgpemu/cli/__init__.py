@@ -27,6 +27,7 @@ from bgpemu.cli import (
     speaker,
     traffic,
     validate,
+    web,
 )
 
 __all__ = ["BROKEN_PIPE_STATUS", "main", "parse"]
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_parser(commands)
     observe.add_parsers(commands)
     broker.add_parser(commands)
+    web.add_parser(commands)
     completion.add_parser(commands, parser)
     return parser
 

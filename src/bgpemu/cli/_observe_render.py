@@ -13,7 +13,6 @@ from typing import Any
 
 from bgpemu.cli._observe_mqtt import UsageError
 from bgpemu.observe.payloads import read_uptime
-from bgpemu.rib.route import as_path_text
 from bgpemu.text import duration
 
 __all__ = [
@@ -85,17 +84,20 @@ def _generic_table(value: Any) -> str:
     return format_table(columns, [[item.get(c) for c in columns] for item in value])
 
 
-def _as_path(route: Mapping[str, Any]) -> str:
-    return as_path_text(route.get("as_path", []), " ") or "(local)"
-
-
 def render_rib(tables: Mapping[str, Any]) -> str:
-    """``-o table`` of ``routes`` (and ``solve --node``): one line per route.
+    """``-o table`` of ``routes`` (and ``solve --node``): one line per route, in the
+    columns of :mod:`bgpemu.observe.rib_rows` after the speaker (and the peer).
 
     ``tables`` is ``{speaker: routes}`` (Loc-RIB) or ``{speaker: {peer: routes}}``
     (Adj-RIB-In/Out).
     """
     from bgpemu.azure.views.render import format_table
+    from bgpemu.observe.rib_rows import (
+        ADJ_RIB_COLUMNS,
+        LOC_RIB_COLUMNS,
+        adj_rib_cells,
+        loc_rib_cells,
+    )
 
     loc_rows: list[list[object]] = []
     adj_rows: list[list[object]] = []
@@ -103,40 +105,14 @@ def render_rib(tables: Mapping[str, Any]) -> str:
         value = tables[speaker]
         if isinstance(value, dict):
             for peer in sorted(value):
-                adj_rows.extend(
-                    [
-                        speaker,
-                        peer,
-                        r["prefix"],
-                        r["next_hop"],
-                        _as_path(r),
-                        r["origin"],
-                        r["local_pref"],
-                        r["med"],
-                    ]
-                    for r in value[peer]
-                )
+                adj_rows.extend([speaker, peer, *adj_rib_cells(r)] for r in value[peer])
             continue
-        loc_rows.extend(
-            [
-                speaker,
-                r["prefix"],
-                r["next_hop"] or "-",
-                _as_path(r),
-                r["peer"] or "local",
-                "*" if r["best"] else "",
-                "=" if r["multipath"] else "",
-                r["reason"],
-            ]
-            for r in value
-        )
+        loc_rows.extend([speaker, *loc_rib_cells(r)] for r in value)
     parts = []
     if loc_rows or not adj_rows:
-        headers = ["Speaker", "Prefix", "NextHop", "AsPath", "From", "Best", "Ecmp", "Reason"]
-        parts.append(format_table(headers, loc_rows))
+        parts.append(format_table(["Speaker", *LOC_RIB_COLUMNS], loc_rows))
     if adj_rows:
-        headers = ["Speaker", "Peer", "Prefix", "NextHop", "AsPath", "Origin", "LocPrf", "Med"]
-        parts.append(format_table(headers, adj_rows))
+        parts.append(format_table(["Speaker", "Peer", *ADJ_RIB_COLUMNS], adj_rows))
     return "\n".join(part.rstrip("\n") for part in parts)
 
 

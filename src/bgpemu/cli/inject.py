@@ -33,7 +33,7 @@ from bgpemu.errors import BgpEmuError, ConfigError
 if TYPE_CHECKING:
     from bgpemu.observe.url import BrokerAddress
 
-__all__ = ["ANSWER_TIMEOUT", "NoAnswerError", "add_parsers", "exchange"]
+__all__ = ["ANSWER_TIMEOUT", "NoAnswerError", "add_parsers", "exchange", "find_lab"]
 
 ANSWER_TIMEOUT = 5.0
 """Seconds a command waits for the broker, the lab's retained state and its first answer
@@ -153,7 +153,7 @@ def exchange(
     args: argparse.Namespace, payload: dict[str, Any], *, first: float | None
 ) -> tuple[str, list[dict[str, Any]]]:
     """Find the lab and its broker (:func:`~bgpemu.cli._mqtt_options.resolve_lab`, then
-    :func:`_target`), send ``payload`` on its control topic and return (the lab, its
+    :func:`find_lab`), send ``payload`` on its control topic and return (the lab, its
     answers).  The broker and the lab's retained state are waited for at most
     :data:`ANSWER_TIMEOUT` seconds (``--answer-timeout``), the first answer ``first``
     seconds, the last ``--timeout`` seconds.  Raises UsageError (no such lab, with the
@@ -163,7 +163,7 @@ def exchange(
     return asyncio.run(_exchange(args, address, payload, first))
 
 
-async def _target(args: argparse.Namespace, address: BrokerAddress, wait: float) -> str:
+async def find_lab(args: argparse.Namespace, address: BrokerAddress, wait: float) -> str:
     """The lab: ``--lab`` (or ``$BGPEMU_LAB``) if it has a retained state on the broker,
     else the only running lab there, as the observers pick it
     (:func:`bgpemu.cli._observe_mqtt.open_lab`); UsageError naming the lab and the broker
@@ -186,7 +186,7 @@ async def _exchange(
 
     wait = getattr(args, "answer_timeout", ANSWER_TIMEOUT)
     await check_broker(address, wait)
-    lab = await _target(args, address, wait)
+    lab = await find_lab(args, address, wait)
     address = with_lab_account(address, lab)
     try:
         answers = await send_control(address, lab, payload, args.timeout, first)

@@ -346,7 +346,13 @@ async def _start_lab(
 
             publisher = tg.create_task(
                 publish_lab(
-                    lab, args.broker, started, published, stopping, intents=args.intent_set
+                    lab,
+                    args.broker,
+                    started,
+                    published,
+                    stopping,
+                    intents=args.intent_set,
+                    topology_file=os.path.basename(args.topology_path),
                 ),
                 name="lab mqtt",
             )

@@ -52,6 +52,7 @@ __all__ = [
     "LAB_NODE",
     "azure_documents",
     "publish_lab",
+    "topology_document",
     "view_speakers",
     "views_without_adj_rib_out",
 ]
@@ -118,9 +119,13 @@ async def publish_lab(
     published_once: asyncio.Event | None = None,
     stopping: asyncio.Event | None = None,
     intents: Intents | None = None,
+    topology_file: str = "",
 ) -> None:
     """Publish the lab state and the Azure views after every convergence, and serve the
     ``control`` topic; until cancelled, or until ``stopping`` is set.
+
+    The retained ``topology`` document (the topology the lab runs, its TCP-MD5 keys
+    redacted, named ``topology_file``) goes out at start and after every ``apply``.
 
     The traffic answers (:mod:`bgpemu.lab.traffic`) follow every convergence too, with
     ``intents`` checked each time (``lab up --intents FILE``).
@@ -150,7 +155,8 @@ async def publish_lab(
         traffic = ConvergedTraffic(lab, intents)
         async with asyncio.TaskGroup() as tg:
             views = tg.create_task(
-                _publish_views(lab, publisher, started, published_once, traffic), name="views"
+                _publish_views(lab, publisher, started, published_once, traffic, topology_file),
+                name="views",
             )
             control = _Control(lab, publisher, traffic)
             listener = tg.create_task(listen_control(url, lab.name, control.handle), name="control")
@@ -192,16 +198,23 @@ async def _publish_views(
     started: float,
     published_once: asyncio.Event | None,
     traffic: ConvergedTraffic,
+    topology_file: str = "",
 ) -> None:
     from bgpemu.observe.topics import LabTopics
 
     topics = LabTopics(lab=lab.name)
     publish_traffic = _TrafficPublication(lab, publisher, traffic)
+    last_network: Network | None = None
     last_state: dict[str, Any] | None = None
     published: int | None = None
     first: float | None = None
     views: set[str] = set()  # the view topics published last (a topology change drops some)
     while True:
+        if lab.network is not last_network:  # at start, and after every apply
+            last_network = lab.network
+            document = topology_document(lab.name, lab.network, topology_file)
+            if document is not None:
+                publisher.update(topics.topology, document)
         nodes = sorted(lab.local)  # a topology change adds and removes speakers
         verdict = lab.verdict()
         version = lab.version
@@ -251,6 +264,21 @@ async def _publish_views(
                 last_state = state
             published = None
         await lab.wait_change()
+
+
+def topology_document(lab: str, network: Network, file: str) -> dict[str, Any] | None:
+    """The lab's retained ``topology`` document (docs/mqtt.md): ``network``'s document as
+    YAML text with its TCP-MD5 keys redacted; None for a network built in code."""
+    import yaml
+
+    from bgpemu.observe.payloads import topology_payload
+    from bgpemu.topology.source import redacted_document
+
+    document = redacted_document(network)
+    if document is None:
+        return None
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return topology_payload(lab, file=file or f"{network.name}.yaml", topology=text)
 
 
 def lab_state(

@@ -55,6 +55,7 @@ __all__ = [
     "table_payload",
     "table_routes",
     "table_schema",
+    "topology_payload",
     "traffic_event_payload",
     "traffic_payload",
 ]
@@ -82,6 +83,7 @@ class Kind(StrEnum):
     LAB_EVENT = "lab-event"
     TRAFFIC = "traffic"
     TRAFFIC_EVENT = "traffic-event"
+    TOPOLOGY = "topology"
 
 
 _TABLE_KIND: Mapping[NodeTopic, Kind] = {
@@ -221,6 +223,19 @@ def lab_state_payload(
         "held_down": list(held_down),
         "external_waiting": list(external_waiting),
         "external_not_connected": list(external_not_connected),
+    }
+
+
+def topology_payload(lab: str, *, file: str, topology: str) -> Doc:
+    """``topology`` (retained): the topology the lab runs, as validated YAML text, with the
+    name of the file it came from; published at start and after every ``apply`` (a web
+    view or any observer draws the Azure grouping from it).  TCP-MD5 keys are never in
+    it (:func:`bgpemu.topology.source.redacted_document`)."""
+    return {
+        "schema": schema_id(Kind.TOPOLOGY),
+        "lab": validate_name(lab, "lab"),
+        "file": file,
+        "topology": topology,
     }
 
 

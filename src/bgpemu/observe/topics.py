@@ -3,6 +3,7 @@
 Layout (retained unless marked)::
 
     bgpemu/v1/<lab>/state                     lab state: converged, since, convergence time
+    bgpemu/v1/<lab>/topology                  the topology the lab runs (its YAML text)
     bgpemu/v1/<lab>/control                   NOT retained: commands to the lab
     bgpemu/v1/<lab>/events                    NOT retained: injections and convergences
     bgpemu/v1/<lab>/nodes/<node>/status       online | offline (offline is the MQTT will)
@@ -128,6 +129,11 @@ class LabTopics:
         return f"{self.base}/state"
 
     @property
+    def topology(self) -> str:
+        """Retained: the topology the lab runs (at start and after every ``apply``)."""
+        return f"{self.base}/topology"
+
+    @property
     def control(self) -> str:
         """Commands to the running lab (not retained, ``bgpemu/v1/control``)."""
         return f"{self.base}/control"
@@ -237,7 +243,8 @@ class TopicRef:
 
     lab: str
     kind: str
-    """``state``, ``control``, ``events``, ``traffic``, or a :class:`NodeTopic` value."""
+    """``state``, ``topology``, ``control``, ``events``, ``traffic``, or a
+    :class:`NodeTopic` value."""
     node: str | None = None
     view: str | None = None
     """For :attr:`NodeTopic.AZURE` and ``traffic``: the view name."""
@@ -262,7 +269,7 @@ def parse_topic(topic: str) -> TopicRef | None:
     if not lab:
         return None
     rest = levels[1:]
-    if rest in (["state"], ["control"], ["events"]):
+    if rest in (["state"], ["topology"], ["control"], ["events"]):
         return TopicRef(lab=lab, kind=rest[0])
     if len(rest) == 2 and rest[0] == "traffic" and rest[1]:
         return TopicRef(lab=lab, kind="traffic", view=rest[1])

@@ -14,6 +14,7 @@ code has no source: it can be run and replaced whole, and an edit of it is refus
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -23,7 +24,15 @@ from bgpemu.errors import ConfigError, ConfigProblem
 from bgpemu.topology.connections import CONNECTION_MODELS
 from bgpemu.topology.nodes import ROLE_MODELS
 
-__all__ = ["Document", "TopologySource", "attach", "inline_keys", "source_of"]
+__all__ = [
+    "REDACTED_KEY",
+    "Document",
+    "TopologySource",
+    "attach",
+    "inline_keys",
+    "redacted_document",
+    "source_of",
+]
 
 Document = dict[str, Any]
 """A topology document: the mapping a topology file holds (its camelCase keys)."""
@@ -87,6 +96,35 @@ _NODE_KEYS = _key_fields(ROLE_MODELS)
 _CONNECTION_KEYS = _key_fields(CONNECTION_MODELS)
 
 
+KeyVisitor = Callable[[dict[str, Any], str, str], None]
+"""Called with (the mapping that holds a key field, the field's file key, its dotted path)."""
+
+
+def _each_key(document: Document, visit: KeyVisitor) -> None:
+    """Call ``visit`` for every TCP-MD5 key field set in ``document`` (its defaults, nodes
+    and connections), where the roles and connection types of config/keys.py have one."""
+
+    def fields(item: Any, kind: Any, keys: dict[str, tuple[str, ...]], where: str) -> None:
+        if not isinstance(item, dict):
+            return
+        for key in keys.get(str(kind), ()):
+            if item.get(key) is not None:
+                visit(item, key, f"{where}.{key}")
+
+    defaults = document.get("defaults")
+    for role, values in (defaults if isinstance(defaults, dict) else {}).items():
+        fields(values, role, _NODE_KEYS, f"defaults.{role}")
+    nodes = document.get("nodes")
+    for name, node in (nodes if isinstance(nodes, dict) else {}).items():
+        fields(
+            node, node.get("role") if isinstance(node, dict) else None, _NODE_KEYS, f"nodes.{name}"
+        )
+    connections = document.get("connections")
+    for index, item in enumerate(connections if isinstance(connections, list) else []):
+        kind = item.get("type") if isinstance(item, dict) else None
+        fields(item, kind, _CONNECTION_KEYS, f"connections[{index}]")
+
+
 def inline_keys(network: Network, file: str = "<topology>") -> Document:
     """``network``'s document with every TCP-MD5 key reference replaced by its key (as
     text), for a receiver that reads no references (a running lab, config/keys.py).
@@ -99,30 +137,34 @@ def inline_keys(network: Network, file: str = "<topology>") -> Document:
     document = copy.deepcopy(source.document)
     problems: list[ConfigProblem] = []
 
-    def resolve(item: Any, kind: Any, fields: dict[str, tuple[str, ...]], where: str) -> None:
-        if not isinstance(item, dict):
-            return
-        for key in fields.get(str(kind), ()):
-            value = item.get(key)
-            if value is None:
-                continue
-            try:
-                item[key] = read_key(value, source.keys).secret.decode("utf-8")
-            except ValueError as exc:
-                problems.append(ConfigProblem(file, f"{where}.{key}", str(exc), ""))
+    def resolve(item: dict[str, Any], key: str, where: str) -> None:
+        try:
+            item[key] = read_key(item[key], source.keys).secret.decode("utf-8")
+        except ValueError as exc:
+            problems.append(ConfigProblem(file, where, str(exc), ""))
 
-    defaults = document.get("defaults")
-    for role, values in (defaults if isinstance(defaults, dict) else {}).items():
-        resolve(values, role, _NODE_KEYS, f"defaults.{role}")
-    nodes = document.get("nodes")
-    for name, node in (nodes if isinstance(nodes, dict) else {}).items():
-        resolve(
-            node, node.get("role") if isinstance(node, dict) else None, _NODE_KEYS, f"nodes.{name}"
-        )
-    connections = document.get("connections")
-    for index, item in enumerate(connections if isinstance(connections, list) else []):
-        kind = item.get("type") if isinstance(item, dict) else None
-        resolve(item, kind, _CONNECTION_KEYS, f"connections[{index}]")
+    _each_key(document, resolve)
     if problems:
         raise ConfigError(problems)
+    return document
+
+
+REDACTED_KEY = "redacted"
+"""What :func:`redacted_document` writes in place of every TCP-MD5 key (a valid inline key,
+so the document still loads)."""
+
+
+def redacted_document(network: Network) -> Document | None:
+    """``network``'s document with every TCP-MD5 key (inline text or a reference) replaced
+    by :data:`REDACTED_KEY`: what a lab may publish for observers to draw (the retained
+    ``topology`` topic, docs/mqtt.md) without giving its secrets or its file names away.
+    None for a network built in code (it has no document)."""
+    if not isinstance(network.source, TopologySource):
+        return None
+    document = copy.deepcopy(network.source.document)
+
+    def redact(item: dict[str, Any], key: str, _where: str) -> None:
+        item[key] = REDACTED_KEY
+
+    _each_key(document, redact)
     return document

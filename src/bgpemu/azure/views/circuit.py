@@ -15,11 +15,15 @@ from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import node_of, snapshot_of
 from bgpemu.azure.views._prefixes import address_key
-from bgpemu.azure.views.render import format_table
+from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.rib.route import as_path_text
 from bgpemu.types import prefix_key
 
-__all__ = ["circuit_routes", "render_table"]
+__all__ = [
+    "circuit_routes",
+    "render_table",
+    "table_rows",
+]
 
 
 def circuit_routes(
@@ -66,10 +70,15 @@ def circuit_routes(
     }
 
 
-def render_table(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`circuit_routes`."""
-    rows = [
+def table_rows(view: Mapping[str, Any]) -> Rows:
+    """The rows of :func:`circuit_routes` in az's columns."""
+    rows: list[list[object]] = [
         [item["network"], item["nextHop"], item["locPrf"], item["weight"], item["path"]]
         for item in view["value"]
     ]
-    return format_table(["Network", "NextHop", "LocPrf", "Weight", "Path"], rows)
+    return ["Network", "NextHop", "LocPrf", "Weight", "Path"], rows
+
+
+def render_table(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`circuit_routes`."""
+    return format_table(*table_rows(view))

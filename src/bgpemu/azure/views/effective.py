@@ -31,11 +31,16 @@ from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import node_of
 from bgpemu.azure.views._prefixes import covered_by, covers
 from bgpemu.azure.views.hub import HubTables
-from bgpemu.azure.views.render import format_table
+from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.azure.views.sources import GatewayOffers, gateway_routes
 from bgpemu.types import prefix_key
 
-__all__ = ["RESERVED_PREFIXES", "effective_routes", "render_table"]
+__all__ = [
+    "RESERVED_PREFIXES",
+    "effective_routes",
+    "render_table",
+    "table_rows",
+]
 
 RESERVED_PREFIXES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 """The default routes with next hop None (RFC 1918 and RFC 6598, §1.1)."""
@@ -198,9 +203,9 @@ def _states(rows: list[_Row]) -> list[str]:
     return states
 
 
-def render_table(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`effective_routes` (az's columns)."""
-    rows = [
+def table_rows(view: Mapping[str, Any]) -> Rows:
+    """The rows of :func:`effective_routes` in az's columns."""
+    rows: list[list[object]] = [
         [
             item["source"],
             item["state"],
@@ -210,4 +215,9 @@ def render_table(view: Mapping[str, Any]) -> str:
         ]
         for item in view["value"]
     ]
-    return format_table(["Source", "State", "Address Prefix", "Next Hop Type", "Next Hop IP"], rows)
+    return ["Source", "State", "Address Prefix", "Next Hop Type", "Next Hop IP"], rows
+
+
+def render_table(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`effective_routes` (az's columns)."""
+    return format_table(*table_rows(view))

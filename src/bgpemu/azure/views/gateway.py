@@ -16,7 +16,7 @@ from bgpemu.azure.plan import Endpoint, Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import endpoints, node_of, peer_address, snapshot_of
 from bgpemu.azure.views._prefixes import address_key
-from bgpemu.azure.views.render import format_table
+from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.rib.route import RibRoute, as_path_text
 from bgpemu.types import prefix_key
 
@@ -30,9 +30,11 @@ __all__ = [
     "learned_routes",
     "origin_name",
     "peer_state",
+    "peer_status_rows",
     "render_peer_status",
     "render_routes",
     "route_cells",
+    "route_rows",
 ]
 
 LOCAL_WEIGHT = 32768
@@ -234,8 +236,12 @@ def bgp_peer_status(
 def render_routes(view: Mapping[str, Any]) -> str:
     """``-o table`` of :func:`learned_routes` / :func:`advertised_routes`: the columns of
     az's ``transform_vnet_gateway_routes_table`` (Origin before SourcePeer, no more)."""
-    rows = [route_cells(item) for item in view["value"]]
-    return format_table(ROUTE_COLUMNS, rows)
+    return format_table(*route_rows(view))
+
+
+def route_rows(view: Mapping[str, Any]) -> Rows:
+    """The rows of :func:`learned_routes` / :func:`advertised_routes` (:func:`render_routes`)."""
+    return list(ROUTE_COLUMNS), [route_cells(item) for item in view["value"]]
 
 
 ROUTE_COLUMNS = ("Network", "NextHop", "Origin", "SourcePeer", "AsPath", "Weight")
@@ -257,7 +263,12 @@ def route_cells(item: Mapping[str, Any]) -> list[object]:
 def render_peer_status(view: Mapping[str, Any]) -> str:
     """``-o table`` of :func:`bgp_peer_status`: the columns of az's
     ``transform_vnet_gateway_bgp_peer_table``."""
-    rows = [
+    return format_table(*peer_status_rows(view))
+
+
+def peer_status_rows(view: Mapping[str, Any]) -> Rows:
+    """The rows of :func:`bgp_peer_status` (:func:`render_peer_status`)."""
+    rows: list[list[object]] = [
         [
             item["neighbor"],
             item["asn"],
@@ -278,4 +289,4 @@ def render_peer_status(view: Mapping[str, Any]) -> str:
         "MessagesSent",
         "MessagesReceived",
     ]
-    return format_table(headers, rows)
+    return headers, rows

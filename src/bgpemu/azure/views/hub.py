@@ -57,11 +57,19 @@ from bgpemu.azure.views._lookup import (
     resource_id,
     snapshot_of,
 )
-from bgpemu.azure.views.render import format_table
+from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.rib.route import RibRoute, as_path_text
 from bgpemu.types import prefix_key
 
-__all__ = ["VNET_CONNECTION", "HubCandidate", "HubTables", "Kind", "hub_routes", "render_table"]
+__all__ = [
+    "VNET_CONNECTION",
+    "HubCandidate",
+    "HubTables",
+    "Kind",
+    "hub_routes",
+    "render_table",
+    "table_rows",
+]
 
 VNET_CONNECTION = "Virtual Network Connection"
 """The next hop type of a hub VNet connection's routes, as az prints it ([AZ-vhub])."""
@@ -414,9 +422,9 @@ def _er_versus_vpn(pool: list[HubCandidate], preference: RoutingPreference) -> l
     return pool
 
 
-def render_table(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`hub_routes`."""
-    rows = [
+def table_rows(view: Mapping[str, Any]) -> Rows:
+    """The rows of :func:`hub_routes` in az's columns."""
+    rows: list[list[object]] = [
         [
             item["addressPrefixes"],
             item["nextHopType"],
@@ -426,6 +434,9 @@ def render_table(view: Mapping[str, Any]) -> str:
         ]
         for item in view["value"]
     ]
-    return format_table(
-        ["Address Prefixes", "Next Hop Type", "Next Hops", "AS Path", "Origin"], rows
-    )
+    return ["Address Prefixes", "Next Hop Type", "Next Hops", "AS Path", "Origin"], rows
+
+
+def render_table(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`hub_routes`."""
+    return format_table(*table_rows(view))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MIN_PADDING", "cell", "format_table"]
+__all__ = ["MIN_PADDING", "Rows", "cell", "format_table"]
+
+Rows = tuple[list[str], list[list[object]]]
+"""A table: its column headers and its rows (what ``-o table`` and the web view show)."""
 
 MIN_PADDING = 2
 """tabulate's minimum padding of a column past its header (``tabulate.MIN_PADDING``)."""

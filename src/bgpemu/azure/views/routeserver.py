@@ -15,11 +15,16 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._lookup import endpoints, node_of, peer_address, snapshot_of
 from bgpemu.azure.views.gateway import ROUTE_COLUMNS, route_cells
-from bgpemu.azure.views.render import format_table
+from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.rib.route import as_path_text
 from bgpemu.types import prefix_key
 
-__all__ = ["LEARNED_WEIGHT", "render_table", "route_server_routes"]
+__all__ = [
+    "LEARNED_WEIGHT",
+    "render_table",
+    "route_server_routes",
+    "table_rows",
+]
 
 LEARNED_WEIGHT = 32768
 """Weight Azure shows on routes a Route Server learned ([AZ-ars])."""
@@ -81,14 +86,19 @@ def route_server_routes(
     return answer
 
 
-def render_table(view: Mapping[str, Any]) -> str:
-    """``-o table`` of :func:`route_server_routes`: one block of rows per instance, in the
+def table_rows(view: Mapping[str, Any]) -> Rows:
+    """The rows of :func:`route_server_routes`: one block of rows per instance, in the
     gateway routes' columns (az's ``transform_vnet_gateway_routes_table``) after the
     instance, which tells the two lists apart."""
-    rows = [
+    rows: list[list[object]] = [
         [role, *route_cells(item)]
         for role, items in view.items()
         if role != "value"
         for item in items or ()
     ]
-    return format_table(["Instance", *ROUTE_COLUMNS], rows)
+    return ["Instance", *ROUTE_COLUMNS], rows
+
+
+def render_table(view: Mapping[str, Any]) -> str:
+    """``-o table`` of :func:`route_server_routes` (:func:`table_rows`)."""
+    return format_table(*table_rows(view))

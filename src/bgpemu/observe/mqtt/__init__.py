@@ -21,19 +21,22 @@ document of every topic and applies the ``events`` deltas to the table documents
 
 Layout: :mod:`.connect` (client, JSON encoding, reachability check), :mod:`.publisher`,
 :mod:`.observer` (both run their loop as one task held open by ``async with``:
-:mod:`.background`) and :mod:`.control` (the ``control`` topic and lab discovery).
+:mod:`.background`), :mod:`.follow` (a changing set of filters, messages handed on raw:
+the web view) and :mod:`.control` (the ``control`` topic and lab discovery).
 """
 
 from __future__ import annotations
 
 from bgpemu.observe.mqtt.connect import check_broker, encode
 from bgpemu.observe.mqtt.control import listen_control, retained_labs, send_control
+from bgpemu.observe.mqtt.follow import Follower
 from bgpemu.observe.mqtt.observer import Observer
 from bgpemu.observe.mqtt.publisher import Publisher
 from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 
 __all__ = [
     "BrokerAddress",
+    "Follower",
     "Observer",
     "Publisher",
     "check_broker",

@@ -1,0 +1,498 @@
+"""The web view's server: static files, read-only JSON and one WebSocket per page.
+
+Theory of operation.  One ``websockets`` server (its asyncio API) listens on
+127.0.0.1:8179 by default.  Plain GET requests are answered in ``process_request``:
+the page and its assets from the package (``web/static``), and ``/api/snapshot`` (the
+token is needed: :mod:`bgpemu.web.access`).  ``/ws?token=...`` is the page's one
+WebSocket: the server sends the :meth:`~bgpemu.web.view.LabView.snapshot` first, then
+pushes what the view says changed; the page's requests (``tables``, ``table`` here,
+the rest from :mod:`bgpemu.web.actions`) each get a reply.
+
+One :class:`~bgpemu.observe.mqtt.Follower` follows the lab's light documents and, on
+demand, the few route tables pages have open (at most :data:`MAX_WATCHED`, the least
+recently used dropped).  Each page has a bounded queue of messages; a page too slow to
+take them gets a fresh snapshot instead of the backlog.  Nothing a page sends can end
+the server: a bad frame, an unknown request or a field of the wrong type gets an error
+reply naming it, a frame over :data:`~bgpemu.web.protocol.MAX_FRAME` closes that page
+(1009), and an unexpected error while serving a request is logged and answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import errno
+import http
+import json
+import logging
+import mimetypes
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from bgpemu.observe.mqtt import Follower, send_control
+from bgpemu.observe.payloads import control_payload
+from bgpemu.observe.topics import LabTopics
+from bgpemu.observe.url import BrokerAddress
+from bgpemu.web.access import Access, new_token
+from bgpemu.web.protocol import (
+    MAX_FRAME,
+    Handler,
+    Part,
+    RequestError,
+    error_reply,
+    integer_field,
+    parse_request,
+    reply,
+    request_id,
+    text_field,
+)
+from bgpemu.web.tables import MAX_LIMIT, table_list, table_page, table_topic
+from bgpemu.web.view import LabView, Message
+
+__all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer", "parse_listen"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LISTEN = ("127.0.0.1", 8179)
+MAX_WATCHED = 24
+"""Route-table topics followed at once for open pages (least recently used dropped)."""
+QUEUE = 2000
+"""Messages waiting for one page before it is resynchronised with a snapshot."""
+MAX_REQUESTS = 16
+"""Requests of one page served at once; more are refused."""
+TABLE_WAIT = 5.0
+"""Seconds a table request waits for its retained document once subscribed."""
+VIEWS_QUIET = 0.25
+"""Seconds without a new Azure view document after which a node's views are all in."""
+VIEWS_WAIT = 3.0
+RESYNC_DELAY = 0.5
+"""Seconds after a reconnection to the broker before the pages get a new snapshot."""
+
+_STATIC = {
+    "/": "index.html",
+    "/index.html": "index.html",
+    "/app.css": "app.css",
+    "/app.js": "app.js",
+    "/timeline.js": "timeline.js",
+    "/traffic.js": "traffic.js",
+    "/inject.js": "inject.js",
+    "/vendor/cytoscape.min.js": "vendor/cytoscape.min.js",
+    "/vendor/cytoscape.LICENSE": "vendor/cytoscape.LICENSE",
+    "/vendor/README.md": "vendor/README.md",
+}
+_CSP = (
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``ADDR:PORT`` (``[::1]:PORT`` for IPv6; port 0: any free port); ValueError naming
+    what is wrong."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"--listen {text!r}: ADDR:PORT expected (e.g. 127.0.0.1:8179)")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"--listen {text!r}: the port must be 0 to 65535")
+    return host, int(port)
+
+
+def _headers(content_type: str, length: int, *, cache: bool) -> Headers:
+    headers = Headers()
+    headers["Content-Type"] = content_type
+    headers["Content-Length"] = str(length)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"  # the page URL holds the token
+    headers["Content-Security-Policy"] = _CSP
+    headers["Cache-Control"] = "max-age=300" if cache else "no-store"
+    return headers
+
+
+def _response(status: http.HTTPStatus, body: bytes, content_type: str, cache: bool) -> Response:
+    return Response(
+        status.value, status.phrase, _headers(content_type, len(body), cache=cache), body
+    )
+
+
+def _text(status: http.HTTPStatus, text: str) -> Response:
+    return _response(status, (text + "\n").encode(), "text/plain; charset=utf-8", cache=False)
+
+
+class _Page:
+    """One open page: its connection and its queue of messages to send."""
+
+    def __init__(self, connection: ServerConnection) -> None:
+        self.connection = connection
+        self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE)
+        self.lagging = False
+        self.requests = 0
+
+
+class _Context:
+    """What a request handler may use (:class:`bgpemu.web.protocol.Context`)."""
+
+    def __init__(self, server: WebServer) -> None:
+        self._server = server
+
+    @property
+    def lab(self) -> str:
+        return self._server.lab
+
+    @property
+    def view(self) -> LabView:
+        return self._server.view
+
+    def now(self) -> float:
+        return time.time()
+
+    async def control(
+        self, op: str, args: Mapping[str, Any], timeout: float
+    ) -> list[dict[str, Any]]:
+        payload = control_payload(uuid.uuid4().hex, op, **dict(args))
+        return await send_control(self._server.address, self.lab, payload, timeout, first=timeout)
+
+
+class WebServer:
+    """Serves the web view of lab ``lab`` on the broker at ``address`` (see the module
+    docstring); ``async with`` it, or :meth:`serve` until cancelled."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        lab: str,
+        *,
+        listen: tuple[str, int] = DEFAULT_LISTEN,
+        token: str | None = None,
+        parts: Sequence[Part] | None = None,
+        requests: Mapping[str, Handler] | None = None,
+        fallback: bool = False,
+    ) -> None:
+        self.address = address
+        self.lab = lab
+        self.listen = listen
+        self.fallback = fallback
+        """When the port is taken, listen on a free one instead (``lab up``'s default)."""
+        self.token = token or new_token()
+        if parts is None or requests is None:
+            from bgpemu.web import actions
+
+            parts = [make() for make in actions.PARTS] if parts is None else parts
+            requests = actions.REQUESTS if requests is None else requests
+        self.view = LabView(lab, parts)
+        core: dict[str, Handler] = {"tables": self._tables, "table": self._table}
+        clash = sorted(set(core) & set(requests))
+        if clash:
+            raise ValueError(f"web requests {', '.join(clash)} are the core's (docs/web.md)")
+        self.handlers: dict[str, Handler] = {**dict(requests), **core}
+        topics = LabTopics(lab=lab)
+        self._follower = Follower(
+            address,
+            [
+                topics.state,
+                topics.topology,
+                topics.events,
+                f"{topics.base}/traffic/+",
+                f"{topics.base}/nodes/+/status",
+                f"{topics.base}/nodes/+/info",
+                f"{topics.base}/nodes/+/sessions",
+            ],
+            self._on_message,
+            self._on_connection,
+        )
+        self._watched: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._pages: set[_Page] = set()
+        self._arrived = asyncio.Event()
+        self._server: Server | None = None
+        self._context = _Context(self)
+        self._resync: asyncio.TimerHandle | None = None
+        self._was_connected = False
+        self.broker_connected = False
+        self.access = Access(self.token, listen[0], listen[1])
+
+    # --- life ------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (the one chosen when asked for port 0)."""
+        if self._server is None:
+            return self.listen[1]
+        sockets = list(self._server.sockets)
+        return int(sockets[0].getsockname()[1]) if sockets else self.listen[1]
+
+    @property
+    def url(self) -> str:
+        """The page's URL, token included."""
+        host = self.listen[0]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/?token={self.token}"
+
+    async def __aenter__(self) -> WebServer:
+        await self._follower.__aenter__()
+        try:
+            try:
+                self._server = await self._listen(self.listen[1])
+            except OSError as exc:
+                if not self.fallback or exc.errno != errno.EADDRINUSE:
+                    raise
+                logger.info("web: port %d is taken; listening on a free one", self.listen[1])
+                self._server = await self._listen(0)
+        except BaseException:
+            await self._follower.__aexit__(None, None, None)
+            raise
+        self.access = Access(self.token, self.listen[0], self.port)
+        return self
+
+    async def _listen(self, port: int) -> Server:
+        return await serve(
+            self._connection,
+            self.listen[0],
+            port,
+            process_request=self._process_request,
+            max_size=MAX_FRAME,
+            server_header=None,
+        )
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._resync is not None:
+            self._resync.cancel()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        await self._follower.__aexit__(None, None, None)
+
+    async def serve(self, ready: Callable[[WebServer], None] | None = None) -> None:
+        """Serve until cancelled; ``ready`` is called once listening."""
+        async with self:
+            if ready is not None:
+                ready(self)
+            await asyncio.Future()
+
+    # --- MQTT in ----------------------------------------------------------------------
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        try:
+            messages = self.view.receive(topic, payload, time.time())
+        except Exception:  # architecture decision 12: a document never ends the view
+            logger.exception("web: the document of %s could not be taken", topic)
+            messages = []
+        for message in messages:
+            self._broadcast(message)
+        arrived, self._arrived = self._arrived, asyncio.Event()
+        arrived.set()
+
+    def _on_connection(self, connected: bool) -> None:
+        self.broker_connected = connected
+        self._broadcast({"type": "broker", "connected": connected, "url": self.address.url})
+        if connected and self._was_connected:
+            loop = asyncio.get_running_loop()
+            if self._resync is not None:
+                self._resync.cancel()
+            self._resync = loop.call_later(RESYNC_DELAY, self._snapshot_all)
+        self._was_connected = self._was_connected or connected
+
+    def _snapshot_all(self) -> None:
+        for page in list(self._pages):
+            self._resynchronise(page)
+
+    # --- pages out --------------------------------------------------------------------
+
+    def _encode(self, message: Message) -> str:
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+    def _broadcast(self, message: Message) -> None:
+        if not self._pages:
+            return
+        text = self._encode(message)
+        for page in list(self._pages):
+            self._put(page, text)
+
+    def _put(self, page: _Page, text: str) -> None:
+        if page.lagging:
+            return
+        try:
+            page.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            logger.info("web: a page is too slow; it gets a new snapshot")
+            self._resynchronise(page)
+
+    def _resynchronise(self, page: _Page) -> None:
+        while not page.queue.empty():
+            page.queue.get_nowait()
+        page.queue.put_nowait(self._encode(self._snapshot()))
+
+    def _snapshot(self) -> Message:
+        message = self.view.snapshot()
+        message["broker"] = {"connected": self.broker_connected, "url": self.address.url}
+        return message
+
+    # --- HTTP ------------------------------------------------------------------------
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        host = request.headers.get("Host")
+        if not self.access.host_ok(host):
+            return _text(http.HTTPStatus.FORBIDDEN, f"Host {host!r} is not this server's")
+        if path == "/ws":
+            return None  # the handshake goes on; the token is checked in _connection
+        if path.startswith("/api/"):
+            refusal = self.access.refusal(request.path, host, request.headers.get("Origin"))
+            if refusal is not None:
+                return _text(http.HTTPStatus.FORBIDDEN, refusal)
+            if path == "/api/snapshot":
+                body = self._encode(self._snapshot()).encode()
+                return _response(http.HTTPStatus.OK, body, "application/json", cache=False)
+            return _text(http.HTTPStatus.NOT_FOUND, f"no such API: {path}")
+        name = _STATIC.get(path)
+        if name is None:
+            return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
+        try:
+            body = resources.files("bgpemu.web").joinpath("static", name).read_bytes()
+        except OSError:
+            return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
+        kind = mimetypes.guess_type(name)[0] or "text/plain"
+        if kind.startswith("text/") or kind.endswith("javascript"):
+            kind += "; charset=utf-8"
+        return _response(http.HTTPStatus.OK, body, kind, cache=True)
+
+    # --- WebSocket --------------------------------------------------------------------
+
+    async def _connection(self, connection: ServerConnection) -> None:
+        request = connection.request
+        assert request is not None  # a handler runs after the handshake
+        refusal = self.access.refusal(
+            request.path, request.headers.get("Host"), request.headers.get("Origin")
+        )
+        if refusal is not None:
+            await connection.close(1008, refusal[:120])
+            return
+        page = _Page(connection)
+        page.queue.put_nowait(self._encode(self._snapshot()))
+        self._pages.add(page)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                sender = tg.create_task(self._send(page), name="web page sender")
+                try:
+                    await self._receive(page, tg)
+                finally:
+                    sender.cancel()
+        except* ConnectionClosed:
+            pass
+        finally:
+            self._pages.discard(page)
+
+    async def _send(self, page: _Page) -> None:
+        while True:
+            text = await page.queue.get()
+            await page.connection.send(text)
+
+    async def _receive(self, page: _Page, tg: asyncio.TaskGroup) -> None:
+        async for frame in page.connection:
+            try:
+                ident, request = parse_request(frame)
+            except RequestError as exc:
+                self._put(page, self._encode(error_reply(request_id(exc), str(exc))))
+                continue
+            if page.requests >= MAX_REQUESTS:
+                message = f"too many requests at once (at most {MAX_REQUESTS}); wait for replies"
+                self._put(page, self._encode(error_reply(ident, message)))
+                continue
+            page.requests += 1
+            tg.create_task(self._serve(page, ident, request), name=f"web request {ident}")
+
+    async def _serve(self, page: _Page, ident: int, request: Mapping[str, Any]) -> None:
+        name = request["request"]
+        try:
+            handler = self.handlers.get(name)
+            if handler is None:
+                known = ", ".join(sorted(self.handlers))
+                raise RequestError(f"request: unknown request {name!r:.60} (one of: {known})")
+            answer = reply(ident, await handler(self._context, request))
+        except RequestError as exc:
+            answer = error_reply(ident, str(exc))
+        except TimeoutError:
+            answer = error_reply(ident, f"{name}: the lab did not answer in time")
+        except Exception as exc:  # architecture decision 12: a request never ends the server
+            logger.exception("web: request %s (%s) failed", ident, name)
+            answer = error_reply(ident, f"{name}: internal error: {type(exc).__name__}: {exc}")
+        finally:
+            page.requests -= 1
+        self._put(page, self._encode(answer))
+
+    # --- the core requests: a node's tables --------------------------------------------
+
+    async def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate():
+                    await self._arrived.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _watch(self, key: str) -> bool:
+        """Follow table ``key`` (relative to the lab); True if it was followed already."""
+        if key in self._watched:
+            self._watched.move_to_end(key)
+            return True
+        self._watched[key] = None
+        self.view.watch([key])
+        while len(self._watched) > MAX_WATCHED:
+            old, _ = self._watched.popitem(last=False)
+            self.view.forget(old)
+            await self._follower.unsubscribe(f"{LabTopics(lab=self.lab).base}/{old}")
+        await self._follower.subscribe(f"{LabTopics(lab=self.lab).base}/{key}")
+        return False
+
+    async def _azure_views(self, node: str | None) -> None:
+        """Follow the Azure views of topology node ``node``; the first time, wait until
+        its retained documents are in (none for :data:`VIEWS_QUIET` seconds)."""
+        if node is None:
+            return
+        key = f"nodes/{node}/azure/+"
+        if await self._watch(key):
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + VIEWS_WAIT
+        while loop.time() < deadline:
+            arrived = self._arrived
+            try:
+                async with asyncio.timeout(VIEWS_QUIET):
+                    await arrived.wait()
+            except TimeoutError:
+                return
+
+    async def _tables(self, _ctx: Any, request: Mapping[str, Any]) -> Any:
+        node = text_field(request, "node")
+        await self._azure_views(self.view_node(node))
+        return table_list(self.view, node)
+
+    def view_node(self, node: str) -> str | None:
+        """The topology node whose Azure views element ``node`` shows (RequestError for
+        an element that is not drawn)."""
+        from bgpemu.web.tables import azure_node
+
+        return azure_node(self.view, node)
+
+    async def _table(self, _ctx: Any, request: Mapping[str, Any]) -> Any:
+        node = text_field(request, "node")
+        table = text_field(request, "table")
+        text = text_field(request, "filter", default="", max_length=100)
+        offset = integer_field(request, "offset", default=0, low=0, high=10**9)
+        limit = integer_field(request, "limit", default=100, low=1, high=MAX_LIMIT)
+        key = table_topic(self.view, node, table)
+        if key.startswith(f"nodes/{self.view_node(node)}/azure/"):
+            await self._azure_views(self.view_node(node))
+        else:
+            await self._watch(key)
+        if not await self._wait(lambda: key in self.view.tables, TABLE_WAIT):
+            raise RequestError(f"table: {table!r} of {node!r} is not published (yet)")
+        return table_page(table, self.view.tables[key], text, offset, limit)

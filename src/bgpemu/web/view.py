@@ -1,0 +1,262 @@
+"""The web view's model of one lab: fed its MQTT documents, it says what to push (pure).
+
+Theory of operation.  The server follows a lab's light documents over MQTT: its
+``state``, ``topology``, ``events``, ``traffic/<view>``, and each speaker's ``status``,
+``info`` and ``sessions`` (never every route table: a vWAN lab retains millions of
+routes).  It hands each message to :meth:`LabView.receive` with the time it arrived, and
+pushes the page messages that returns to every open page:
+
+* ``state`` when the lab's state document changed;
+* ``elements`` (the whole graph, :mod:`bgpemu.web.elements`) when the picture changed:
+  a new topology (``apply``), a speaker that appeared or left;
+* ``sessions`` (the session edges of one speaker whose state changed) otherwise: a
+  route change never re-sends the graph;
+* ``tables`` when a table that a page has open changed (the server follows those few
+  table topics on demand, :meth:`LabView.watch`; the page re-requests the open one);
+* ``problems`` when the topology document cannot be drawn (a bad document is reported,
+  never a traceback: the graph falls back to the speakers' own documents);
+* whatever the view's parts (:class:`~bgpemu.web.protocol.Part`: timeline, traffic)
+  return for lab-level documents.
+
+:meth:`LabView.snapshot` is the first message a page gets.  No clock, socket or global:
+times come in as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bgpemu.azure.graph import Graph, topology_graph
+from bgpemu.config.keys import KeySources
+from bgpemu.errors import BgpEmuError, ConfigError
+from bgpemu.observe.jsontext import loads
+from bgpemu.observe.topics import NodeTopic, TopicRef, parse_topic
+from bgpemu.web.elements import Element, elements, session_states
+from bgpemu.web.protocol import Part
+
+__all__ = ["MAX_PROBLEMS", "LabView", "Message"]
+
+Message = dict[str, Any]
+
+MAX_PROBLEMS = 20
+"""Problems of a bad topology document shown on the page (the rest are counted)."""
+
+_LAB_LEVEL = frozenset({"state", "topology", "events", "traffic"})
+_NODE_DOCS = frozenset({NodeTopic.STATUS, NodeTopic.INFO, NodeTopic.SESSIONS})
+_TABLES = frozenset({NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT, NodeTopic.AZURE})
+
+
+def _graph_of(doc: Mapping[str, Any]) -> Graph:
+    """The picture of a ``topology`` document: loaded and planned as ``bgpemu graph``
+    does; ConfigError/BgpEmuError when it cannot be."""
+    from bgpemu.azure.roles import compile_network
+    from bgpemu.topology import parse_topology
+
+    text, file = doc.get("topology"), doc.get("file")
+    if not isinstance(text, str):
+        raise BgpEmuError("the topology document has no 'topology' text")
+    name = file if isinstance(file, str) and file else "<topology>"
+    network = parse_topology(text, f"topology document ({name})", KeySources(references=False))
+    return topology_graph(network, compile_network(network))
+
+
+def _problems_of(exc: Exception) -> list[str]:
+    if isinstance(exc, ConfigError):
+        lines = [str(problem) for problem in exc.problems] or [str(exc)]
+    else:
+        lines = [f"topology document: {exc}"]
+    if len(lines) > MAX_PROBLEMS:
+        lines = [*lines[:MAX_PROBLEMS], f"... and {len(lines) - MAX_PROBLEMS} more"]
+    return lines
+
+
+class LabView:
+    """One lab as the page sees it (see the module docstring)."""
+
+    def __init__(self, lab: str, parts: Sequence[Part] = ()) -> None:
+        self.lab = lab
+        self.parts = tuple(parts)
+        self.state: dict[str, Any] | None = None
+        self.graph: Graph | None = None
+        self.problems: list[str] = []
+        self.infos: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, str] = {}
+        self.tables: dict[str, dict[str, Any]] = {}
+        """The table documents followed for open pages, by topic suffix after the lab
+        (``nodes/<node>/rib/loc``, ``nodes/<node>/azure/<view>``)."""
+        self.watched: set[str] = set()
+        self.invalid = 0
+        """Documents that were not JSON objects (counted, skipped)."""
+        self._elements: list[Element] = []
+        self._by_id: dict[str, Element] = {}
+        self._states: dict[str, tuple[str, str, str]] = {}
+
+    # --- documents in, messages out ------------------------------------------------
+
+    def receive(self, topic: str, payload: bytes, now: float) -> list[Message]:
+        """Take one MQTT message of the lab received at ``now`` (Unix time); the page
+        messages it makes.  Never raises for what a payload holds."""
+        ref = parse_topic(topic)
+        if ref is None or ref.lab != self.lab:
+            return []
+        doc: dict[str, Any] | None = None
+        if payload:
+            try:
+                value = loads(payload)
+            except ValueError:
+                value = None
+            if not isinstance(value, dict):
+                self.invalid += 1
+                return []
+            doc = value
+        if ref.node is None:
+            return self._lab_document(ref, doc, now) if ref.kind in _LAB_LEVEL else []
+        if ref.kind in _NODE_DOCS:
+            return self._node_document(ref, ref.node, doc)
+        if ref.kind in _TABLES:
+            return self._table_document(ref, ref.node, doc)
+        return []
+
+    def _lab_document(self, ref: TopicRef, doc: dict[str, Any] | None, now: float) -> list[Message]:
+        out: list[Message] = []
+        if ref.kind == "state":
+            self.state = doc
+            out.append({"type": "state", "state": doc})
+        elif ref.kind == "topology":
+            out += self._topology(doc)
+        for part in self.parts:
+            out += part.receive(ref, doc, now)
+        return out
+
+    def _topology(self, doc: dict[str, Any] | None) -> list[Message]:
+        problems: list[str] = []
+        graph: Graph | None = None
+        if doc is not None:
+            try:
+                graph = _graph_of(doc)
+            except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
+                problems = _problems_of(exc)
+        self.graph = graph
+        out: list[Message] = []
+        if problems != self.problems:
+            self.problems = problems
+            out.append({"type": "problems", "problems": problems})
+        return out + self._rebuild()
+
+    def _node_document(self, ref: TopicRef, node: str, doc: dict[str, Any] | None) -> list[Message]:
+        if ref.kind == NodeTopic.STATUS:
+            status = doc.get("status") if doc is not None else None
+            if isinstance(status, str):
+                self.statuses[node] = status
+            else:
+                self.statuses.pop(node, None)
+            return []
+        store = self.infos if ref.kind == NodeTopic.INFO else self.sessions
+        if doc is None:
+            store.pop(node, None)
+        else:
+            store[node] = doc
+        if ref.kind == NodeTopic.INFO:
+            return self._rebuild()
+        return self._session_changes(node)
+
+    def _session_changes(self, node: str) -> list[Message]:
+        states = session_states(self.sessions)
+        changed = [
+            ident
+            for ident in set(states) | set(self._states)
+            if states.get(ident) != self._states.get(ident)
+        ]
+        if not changed:
+            return []
+        if any(ident not in self._by_id for ident in changed if ident in states):
+            return self._rebuild()  # a session the graph does not draw yet
+        self._states = states
+        edges = []
+        for ident in sorted(changed):
+            element = self._by_id.get(ident)
+            if element is None:
+                continue
+            known = states.get(ident)
+            element["data"]["state"] = None if known is None else known[2]
+            edges.append({"id": ident, "state": element["data"]["state"], **self._uptime(known)})
+        return [{"type": "sessions", "node": node, "edges": edges}] if edges else []
+
+    def _uptime(self, known: tuple[str, str, str] | None) -> dict[str, Any]:
+        if known is None:
+            return {"established_since": None}
+        speaker, peer, _state = known
+        for entry in self.sessions.get(speaker, {}).get("sessions", ()):
+            if isinstance(entry, Mapping) and entry.get("peer") == peer:
+                since = entry.get("established_since")
+                return {"established_since": since if isinstance(since, int | float) else None}
+        return {"established_since": None}
+
+    def _rebuild(self) -> list[Message]:
+        new = elements(self.graph, self.infos, self.sessions)
+        self._states = session_states(self.sessions)
+        if new == self._elements:
+            return []
+        self._elements = new
+        self._by_id = {element["data"]["id"]: element for element in new}
+        return [{"type": "elements", "elements": new}]
+
+    def _table_document(
+        self, ref: TopicRef, node: str, doc: dict[str, Any] | None
+    ) -> list[Message]:
+        key = f"nodes/{node}/{ref.suffix}"
+        if not self._is_watched(key):
+            return []
+        known = key in self.tables
+        if doc is None:
+            self.tables.pop(key, None)
+        else:
+            self.tables[key] = doc
+        if not known:  # the first document of a table just followed: no page shows it yet
+            return []
+        return [{"type": "tables", "node": node, "tables": [ref.suffix]}]
+
+    # --- what the page asks for -------------------------------------------------------
+
+    def snapshot(self) -> Message:
+        """The first message of a page: everything but route tables."""
+        message: Message = {
+            "type": "snapshot",
+            "lab": self.lab,
+            "state": self.state,
+            "elements": self._elements,
+            "timeline": [],
+            "traffic": {"reachability": None, "intents": None},
+            "problems": self.problems,
+        }
+        for part in self.parts:
+            message.update(part.snapshot())
+        return message
+
+    @property
+    def element_ids(self) -> frozenset[str]:
+        return frozenset(self._by_id)
+
+    def element(self, ident: str) -> Element | None:
+        """The element of id ``ident`` (a speaker's name, ``vnet:NAME``...), if drawn."""
+        return self._by_id.get(ident)
+
+    # --- tables followed on demand ---------------------------------------------------
+
+    def watch(self, keys: Iterable[str]) -> None:
+        """Follow these table keys (``nodes/<node>/rib/loc``, ``nodes/<node>/azure/+``)."""
+        self.watched.update(keys)
+
+    def forget(self, key: str) -> None:
+        """Stop following ``key`` and drop the documents it matched."""
+        self.watched.discard(key)
+        for topic in [t for t in self.tables if not self._is_watched(t)]:
+            del self.tables[topic]
+
+    def _is_watched(self, key: str) -> bool:
+        if key in self.watched:
+            return True
+        base, _, _view = key.rpartition("/")
+        return f"{base}/+" in self.watched
