@@ -17,9 +17,12 @@ Time is virtual; the links, connections and event queue are the
 session draws its RFC 4271 §10 jitter from its own ``random.Random`` seeded with
 ``(seed, node, neighbour)``, and nodes are started in name order: the same specs and
 seed give the same event order and the same tables, whatever order the specs are
-listed in.  The fabric's own part is the operator's actions and the topology changes,
-which it hands to each node (:mod:`bgpemu.router.node`), and its event log
-(:mod:`bgpemu.fabric.events`).
+listed in.  Every session of a fabric decodes through the fabric's one
+:class:`~bgpemu.wire.codec.UpdateMemo`: a frame that several sessions receive (a hub
+relays the same UPDATEs to each of its peers) is decoded once, to the very result
+each session's codec would have decoded.  The fabric's own part is the operator's
+actions and the topology changes, which it hands to each node
+(:mod:`bgpemu.router.node`), and its event log (:mod:`bgpemu.fabric.events`).
 
 Convergence (:meth:`Fabric.run_until_idle`): the fabric is *idle* when
 
@@ -92,6 +95,7 @@ from bgpemu.session import (
     StateChanged,
 )
 from bgpemu.types import Family
+from bgpemu.wire.codec import UpdateMemo
 from bgpemu.wire.constants import CeaseSubcode
 
 __all__ = ["ConvergenceError", "Fabric"]
@@ -120,6 +124,8 @@ class Fabric:
         self.unmatched: list[tuple[str, str]] = []
         """(node, neighbour) pairs whose neighbour address matches no node pointing back."""
         self._renewals = itertools.count(1)
+        self._decodes = UpdateMemo()
+        """The UPDATEs its sessions decoded (see the theory of operation)."""
         ordered = sorted(specs, key=lambda s: s.name)
         names = [s.name for s in ordered]
         if len(set(names)) != len(names):
@@ -147,9 +153,7 @@ class Fabric:
         for neighbor in sorted(node.spec.neighbors, key=lambda n: n.name):
             rng = random.Random(f"{self.seed}:{node.spec.name}:{neighbor.name}:{node.incarnation}")
             old = node.ends.get(neighbor.name)
-            end = End(
-                node=node.spec.name, neighbor=neighbor, session=Session(neighbor.session, rng)
-            )
+            end = End(node=node.spec.name, neighbor=neighbor, session=self._session(neighbor, rng))
             if old is not None and old.pair is not None:
                 end.pair, end.side = old.pair, old.side
                 ends = list(old.pair.ends)
@@ -157,6 +161,12 @@ class Fabric:
                 old.pair.ends = (ends[0], ends[1])
             node.ends[neighbor.name] = end
             node.core.attach(neighbor.name, end.session, neighbor.address)
+
+    def _session(self, neighbor: NeighborSpec, rng: random.Random) -> Session:
+        """A new session toward ``neighbor``, decoding through the fabric's memo."""
+        session = Session(neighbor.session, rng)
+        session.codec.memo = self._decodes
+        return session
 
     def _wire(self, ordered: list[SpeakerSpec]) -> None:
         by_address = {s.local_address: s.name for s in ordered}
@@ -401,7 +411,7 @@ class Fabric:
         operator adds (:meth:`Node.add_neighbor <bgpemu.router.node.Node.add_neighbor>`)."""
         seed = f"{self.seed}:{node.spec.name}:{neighbor.name}:{node.incarnation}:"
         rng = random.Random(seed + str(next(self._renewals)))
-        end = End(node=node.spec.name, neighbor=neighbor, session=Session(neighbor.session, rng))
+        end = End(node=node.spec.name, neighbor=neighbor, session=self._session(neighbor, rng))
         if policy is not None and node.running:
             added = node.core.add_neighbor(policy, end.session, neighbor.address, self.now)
             self._carry_out(node, added)

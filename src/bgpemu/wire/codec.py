@@ -38,7 +38,7 @@ from bgpemu.wire.messages import (
     Update,
 )
 
-__all__ = ["Codec", "encode_message"]
+__all__ = ["Codec", "UpdateMemo", "encode_message"]
 
 _CACHE_SIZE = 4096
 _CACHE_BYTES = 1 << 20
@@ -51,6 +51,54 @@ _FALLBACK = {
 }
 
 
+_MEMO_ENTRIES = 4096
+_MEMO_BYTES = 16 << 20
+"""Frame bytes an :class:`UpdateMemo` may hold: its frames are those in flight in one
+fabric, a few hundred at a time; 4,096 extended messages would be 256 MB."""
+
+
+class UpdateMemo:
+    """UPDATE frames decoded once for all the sessions that share this memo.
+
+    Decoding an UPDATE is a function of its frame and the session's
+    :class:`CodecContext` alone (the context says how AS numbers and path
+    identifiers are read and which attributes an external peer's message loses,
+    RFC 7606 §7), and its result is frozen; so sessions that receive the very same
+    bytes under the same context can share one decoded :class:`Update`.  The
+    in-memory fabric gives one memo to all its sessions: a hub sends the same
+    frames to each of its peers (a vWAN hub relays a branch's UPDATE to 50 other
+    branches), which then decode each frame once instead of once per peer.  Only
+    decodes that succeed are kept (a malformed frame raises for every session), and
+    the memo is bounded in entries and in frame bytes, the oldest going first.
+    """
+
+    __slots__ = ("_decoded", "_max_bytes", "_max_entries", "size")
+
+    def __init__(self, max_entries: int = _MEMO_ENTRIES, max_bytes: int = _MEMO_BYTES) -> None:
+        self._decoded: dict[tuple[CodecContext, bytes], Update] = {}
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self.size = 0
+        """Frame bytes held."""
+
+    def __len__(self) -> int:
+        return len(self._decoded)
+
+    def get(self, context: CodecContext, frame: bytes) -> Update | None:
+        """The Update decoded from ``frame`` under ``context``, if kept."""
+        return self._decoded.get((context, frame))
+
+    def put(self, context: CodecContext, frame: bytes, update: Update) -> None:
+        """Keep ``update``, decoded from ``frame`` under ``context``."""
+        decoded = self._decoded
+        self.size += len(frame)
+        decoded[(context, frame)] = update
+        while len(decoded) > self._max_entries or (self.size > self._max_bytes and decoded):
+            oldest = next(iter(decoded))
+            self.size -= len(oldest[1])
+            del decoded[oldest]
+
+
 class Codec:
     """Decodes and encodes the messages of one session. Holds its CodecContext and an
     attribute cache."""
@@ -61,6 +109,8 @@ class Codec:
         self._decoded: dict[bytes, DecodedAttributes] = {}
         self._decoded_bytes = 0
         self._encoded: dict[tuple[PathAttributes, bool], bytes] = {}
+        self.memo: UpdateMemo | None = None
+        """UPDATEs decoded by every session that shares it (the fabric's), or None."""
 
     @property
     def context(self) -> CodecContext:
@@ -86,7 +136,14 @@ class Codec:
             raise MessageError(1, 2, frame[16:18], "length field does not match the frame")
         try:
             if msg_type == MessageType.UPDATE:
-                return decode_update(frame, self._context, self._attributes)
+                memo = self.memo
+                if memo is None:
+                    return decode_update(frame, self._context, self._attributes)
+                update = memo.get(self._context, frame)
+                if update is None:
+                    update = decode_update(frame, self._context, self._attributes)
+                    memo.put(self._context, frame, update)
+                return update
             if msg_type == MessageType.KEEPALIVE:
                 KeepalivePacket(frame)
                 return Keepalive()
