@@ -90,6 +90,7 @@ def test_garbage_keeps_the_last_good_document_and_a_cleared_one_is_none() -> Non
     views = TrafficViews()
     good = traffic_payload("demo", "intents", {"ok": 1, "violated": 0, "intents": []})
     views.on_document("intents", good, NOW)
+    garbage: object
     for garbage in ({"schema": "bgpemu/v1/traffic", "view": "intents", "data": 3}, {}, []):
         assert views.on_document("intents", garbage, NOW) == []
     assert views.on_document("reachability", good, NOW) == []  # the intents' document

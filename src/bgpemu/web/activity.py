@@ -1,0 +1,105 @@
+"""The view parts that follow what happens to the lab (issue 16): timeline and traffic.
+
+Pure.  The server hands every lab-level document it follows (``state``, ``topology``,
+``events``, ``traffic/<view>``) to each part of its :class:`~bgpemu.web.view.LabView`
+(:class:`~bgpemu.web.protocol.Part`, docs/web.md "Extension points"), with the time it
+arrived; a part keeps what it needs and returns the page messages to push:
+
+* :class:`TimelinePart`: ``{"type": "timeline", "entry": ...}`` for each injection,
+  convergence, refusal, worker fault, intent change and lab start or stop
+  (:mod:`bgpemu.web.timeline`); the snapshot's ``timeline``;
+* :class:`TrafficPart`: ``{"type": "traffic", ...}`` and ``{"type": "flows-changed",
+  ...}`` (:mod:`bgpemu.web.traffic`); the snapshot's ``traffic``.  It also keeps the
+  lab's ``topology`` document, compiled on demand (:meth:`TrafficPart.model`) for the
+  trace and endpoint requests (:mod:`bgpemu.web.actions`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Plan
+from bgpemu.config.keys import KeySources
+from bgpemu.errors import BgpEmuError
+from bgpemu.observe.topics import TopicRef
+from bgpemu.web.timeline import Timeline
+from bgpemu.web.traffic import TrafficViews
+
+__all__ = ["Message", "TimelinePart", "TrafficPart"]
+
+Message = dict[str, Any]
+
+
+class TimelinePart:
+    """The lab's timeline (a :class:`~bgpemu.web.protocol.Part`)."""
+
+    def __init__(self) -> None:
+        self.timeline = Timeline()
+
+    def receive(self, ref: TopicRef, doc: dict[str, Any] | None, now: float) -> list[Message]:
+        """A ``state`` or ``events`` document: its timeline entry, if it makes one."""
+        if ref.kind == "state":
+            entry = self.timeline.on_state(doc, now)
+        elif ref.kind == "events":
+            entry = self.timeline.on_event(doc, now)
+        else:
+            return []
+        return [] if entry is None else [{"type": "timeline", "entry": entry}]
+
+    def snapshot(self) -> dict[str, Any]:
+        """``{"timeline": [entries, oldest first]}``."""
+        return {"timeline": self.timeline.entries()}
+
+
+class TrafficPart:
+    """The lab's traffic documents, and its topology for the traffic requests."""
+
+    def __init__(self) -> None:
+        self.views = TrafficViews()
+        self._topology: dict[str, Any] | None = None
+        self._model: tuple[Network, Plan] | None = None
+        self.problem: str | None = None
+        """Why the topology document could not be compiled (None: it could, or none yet)."""
+
+    def receive(self, ref: TopicRef, doc: dict[str, Any] | None, now: float) -> list[Message]:
+        """``traffic/<view>`` and ``events`` documents: what to push; ``topology``: kept."""
+        if ref.kind == "traffic" and ref.view is not None:
+            return self.views.on_document(ref.view, doc, now)
+        if ref.kind == "events":
+            return self.views.on_event(doc, now)
+        if ref.kind == "topology" and doc != self._topology:
+            self._topology, self._model, self.problem = doc, None, None
+        return []
+
+    def snapshot(self) -> dict[str, Any]:
+        """``{"traffic": {"reachability": data|None, "intents": data|None}}``."""
+        return {"traffic": self.views.snapshot()}
+
+    def model(self) -> tuple[Network, Plan] | None:
+        """The network and plan of the lab's ``topology`` document (loaded and planned
+        as ``bgpemu graph`` does, once per document); None without one, or when it cannot
+        be compiled (:attr:`problem` says why; the graph's view reports it too)."""
+        if self._model is not None or self._topology is None or self.problem is not None:
+            return self._model
+        from bgpemu.azure.roles import compile_network
+        from bgpemu.topology import parse_topology
+
+        text, file = self._topology.get("topology"), self._topology.get("file")
+        name = file if isinstance(file, str) and file else "<topology>"
+        try:
+            if not isinstance(text, str):
+                raise BgpEmuError("the topology document has no 'topology' text")
+            network = parse_topology(
+                text, f"topology document ({name})", KeySources(references=False)
+            )
+            self._model = network, compile_network(network)
+        except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
+            self.problem = f"the lab's topology document cannot be read: {exc}"
+        return self._model
+
+    @property
+    def reachability(self) -> dict[str, Any] | None:
+        """The newest reachability matrix (``traffic/reachability``'s data)."""
+        data = self.views.snapshot()["reachability"]
+        return dict(data) if data is not None else None
