@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.views.render import format_table
 
 __all__ = [
@@ -36,10 +37,7 @@ def render_effective_nsg(answer: dict[str, Any]) -> str:
     """One row per rule of every associated NSG, in evaluation order; a sentence when no
     NSG is associated (Azure's answer is then an empty list)."""
     if not answer["value"]:
-        return (
-            "no NSG on the interface or its subnet: every flow is allowed "
-            "(azure-traffic.md §2.1 step 5)"
-        )
+        return f"no NSG on the interface or its subnet: every flow is allowed ({see('NSG-HOW')})"
     rows = []
     for entry in answer["value"]:
         nsg = entry["networkSecurityGroup"]["id"].rpartition("/")[2]

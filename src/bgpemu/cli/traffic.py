@@ -96,7 +96,11 @@ def add_parsers(commands: Any) -> None:
     trace.add_argument("destination", metavar="DST")
     _flow_options(trace)
     trace.add_argument("--source-port", type=int, default=None, help="source port (default 50000)")
-    trace.add_argument("--full", action="store_true", help="the whole trace, not §4.4's shape")
+    trace.add_argument(
+        "--full",
+        action="store_true",
+        help="the whole trace, not az network watcher test-connectivity's shape",
+    )
     _output(trace, default="json")
     trace.set_defaults(func=_run, answer=_trace)
 
@@ -117,7 +121,11 @@ def add_parsers(commands: Any) -> None:
     _common(ipflow)
     ipflow.add_argument("nic", metavar="NIC", help="interface or NVA name")
     ipflow.add_argument("--direction", required=True, choices=["Inbound", "Outbound"])
-    ipflow.add_argument("--protocol", required=True, help="TCP or UDP (ICMP too: §9.13)")
+    ipflow.add_argument(
+        "--protocol",
+        required=True,
+        help="TCP or UDP (ICMP too, which az's test-ip-flow does not take)",
+    )
     ipflow.add_argument("--local", required=True, metavar="IP:PORT", help="the interface's side")
     ipflow.add_argument("--remote", required=True, metavar="IP:PORT", help="the other side")
     _output(ipflow)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bgpemu.azure.learn import see
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks import Issue
 from bgpemu.topology.connections import CONNECTION_MODELS, CONNECTION_TYPES
@@ -136,17 +137,17 @@ def _traffic_hint(path: Path, kind: str) -> str:
         if path[0] == "networkSecurityGroups":
             return (
                 "user rules take 100-4096, the lowest first; 65000-65500 are the default "
-                "rules' (§1.1 [NSG-OV])"
+                f"rules' ({see('NSG-OV')})"
             )
-        return "rule collections and their groups take 100-65000 (§7.1 [FW-RULES])"
+        return f"rule collections and their groups take 100-65000 ({see('FW-RULES')})"
     named = [p for p in path[-2:] if isinstance(p, str)]
     if kind == "value_error" and any("Port" in p for p in named):
-        return "a port is 0-65535, a range a-b with a <= b, '*' any port (§1.1)"
+        return f"a port is 0-65535, a range a-b with a <= b, '*' any port ({see('NSG-OV')})"
     if kind == "value_error" and "sourceAddresses" in named:
-        return "a firewall source is '*', a CIDR (no host bits) or an address (§7.1)"
+        return f"a firewall source is '*', a CIDR (no host bits) or an address ({see('FW-RULES')})"
     if kind == "value_error" and any("Address" in p for p in named):
         return (
             "'*', a CIDR (no host bits), an address, or one service tag: VirtualNetwork, "
-            "Internet, AzureLoadBalancer (§1.1, §3)"
+            f"Internet, AzureLoadBalancer ({see('NSG-OV')})"
         )
     return ""

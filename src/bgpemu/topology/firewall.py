@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from bgpemu.azure import security as sec
+from bgpemu.azure.learn import see
 from bgpemu.azure.security import SERVICE_TAGS, FirewallAction, FirewallRuleType
 from bgpemu.topology._base import IpAddress, Model, Name, prefix_or_address
 from bgpemu.topology.security import ArmName, PortRange, prefix_or_tag
@@ -40,7 +41,7 @@ def _source(value: str) -> str:
     if value in SERVICE_TAGS:
         raise ValueError(
             f"service tag {value!r} as a source: Azure Firewall accepts service tags as "
-            "destinations only (§7.1 [TAGS])"
+            f"destinations only ({see('TAGS')})"
         )
     return prefix_or_address(value)
 

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.security import SERVICE_TAGS, Access, Direction, Protocol
 from bgpemu.azure.traffic.flow import PortSet
 from bgpemu.topology._base import IpAddress, Model, Name, prefix_or_address
@@ -31,7 +32,7 @@ __all__ = [
     "prefix_or_tag",
 ]
 
-_TAGS = "VirtualNetwork, Internet, AzureLoadBalancer and their classic spellings (§3.4)"
+_TAGS = f"VirtualNetwork, Internet, AzureLoadBalancer and their classic spellings ({see('TAGS')})"
 _ARM_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 
 
@@ -41,7 +42,7 @@ def _arm_name(value: str) -> str:
     if not _ARM_NAME.match(value):
         raise ValueError(
             f"name {value!r} is not 1-80 letters, digits, '_', '.' or '-' starting and "
-            "ending with a letter, digit or '_' (§1.1 [NSG-OV])"
+            f"ending with a letter, digit or '_' ({see('NSG-OV')})"
         )
     return value
 
@@ -69,7 +70,9 @@ _PORT_RANGE = re.compile(r"^(\*|[0-9]{1,5}(-[0-9]{1,5})?)$")
 def _port_range(value: str) -> str:
     """``*``, one port or a range ``a-b`` with 0 <= a <= b <= 65535 (§1.1)."""
     if "," in value:
-        raise ValueError(f"{value!r} is several port ranges: list them in the plural field (§1.1)")
+        raise ValueError(
+            f"{value!r} is several port ranges: list them in the plural field ({see('NSG-OV')})"
+        )
     if not _PORT_RANGE.match(value):
         raise ValueError(f"{value!r} is not a port, a port range a-b or '*'")
     PortSet.of((value,))  # the bounds

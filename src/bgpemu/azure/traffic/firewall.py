@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.security import (
     AzureFirewall,
     FirewallAction,
@@ -253,7 +254,8 @@ def _address_side(
             named.append(tag)
         else:
             raise ValueError(
-                f"{where}: service tag {value!r} is accepted as a destination only (§7.1)"
+                f"{where}: service tag {value!r} is accepted as a destination only "
+                f"({see('FW-RULES')})"
             )
     try:
         addresses = AddressSet.of(literal)
@@ -433,7 +435,7 @@ class FirewallPolicy:
             verdict=FirewallVerdict.DENY,
             reason=(
                 f"no DNAT, network or application rule matches {_flow_text(flow)}: "
-                "default deny (§7.1)"
+                f"default deny ({see('FW-RULES')})"
             ),
         )
 
@@ -470,7 +472,7 @@ class FirewallPolicy:
         reason = (
             f"DNAT rule {rule.rule.name!r} (collection {rule.place.collection.name!r}) translates "
             f"{flow.destination}:{flow.destination_port} to {address}:{port}; DNAT-matched traffic "
-            "is not processed by network rules (§9.8)"
+            "is not processed by network rules"
         )
         return self._decision(
             rule, FirewallVerdict.ALLOW, reason, translated_port=rule.translated_port
@@ -483,15 +485,15 @@ class FirewallPolicy:
             f"network rule {rule.rule.name!r} of {place.collection.action.value} collection "
             f"{place.collection.name!r} (priority {place.collection.priority}, group "
             f"{place.group.name!r} priority {place.group.priority}) is the first to match "
-            f"{_flow_text(flow)} (§7.1)"
+            f"{_flow_text(flow)} ({see('FW-RULES')})"
         )
         source_nat: bool | None = None
         if allowed and flow.destination_key not in _IPV6:
             source_nat = flow.destination_key not in _PRIVATE
             reason += (
-                "; a public destination would be SNATed to a firewall public IP (§7.2)"
+                f"; a public destination would be SNATed to a firewall public IP ({see('FW-SNAT')})"
                 if source_nat
-                else "; a private destination keeps the original source (§7.2)"
+                else f"; a private destination keeps the original source ({see('FW-SNAT')})"
             )
         verdict = FirewallVerdict.ALLOW if allowed else FirewallVerdict.DENY
         return self._decision(rule, verdict, reason, source_nat=source_nat)
@@ -501,7 +503,7 @@ class FirewallPolicy:
         reason = (
             f"undetermined — application rules (FQDN) out of scope: no DNAT or network rule "
             f"matches {_flow_text(flow)}, and application rule {rule.rule.name!r} "
-            f"({rule.place.collection.action.value}, {fqdns}) decides by name (§9.9)"
+            f"({rule.place.collection.action.value}, {fqdns}) decides by name"
         )
         return self._decision(rule, FirewallVerdict.UNDETERMINED, reason)
 

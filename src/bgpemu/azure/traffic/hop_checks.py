@@ -6,6 +6,7 @@ a packet may cross a VNet peering (§5.2, P6a).  Pure over the traffic index and
 
 from __future__ import annotations
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.model import Peering
 from bgpemu.azure.security import Direction
 from bgpemu.azure.traffic.firewall import FirewallVerdict
@@ -108,7 +109,7 @@ def peering_check(
             ),
             Verdict.NO_ROUTE,
             f"{receiver} is not directly reachable from {sender}: the VNets are not "
-            "peered (a next hop must be directly reachable, [UDR])",
+            f"peered (a next hop must be directly reachable, {see('UDR')})",
         )
     if not out.allow_virtual_network_access:
         return (

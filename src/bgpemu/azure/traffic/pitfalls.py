@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.model import NextHopType, VNet
 from bgpemu.azure.traffic.flow import Flow, address_value
 from bgpemu.azure.traffic.hops import Hop, HopType, TracePath, Verdict
@@ -21,10 +22,12 @@ __all__ = ["RESTRICTED_SUBNETS", "Pitfall", "pitfalls"]
 
 RESTRICTED_SUBNETS = {
     "GatewaySubnet": (
-        "NSGs are not supported on GatewaySubnet and may stop the gateway working [GW-SETTINGS]"
+        f"NSGs are not supported on GatewaySubnet and may stop the gateway working "
+        f"({see('GW-SETTINGS')})"
     ),
-    "RouteServerSubnet": "RouteServerSubnet takes no NSG [ARS-FAQ]",
-    "AzureFirewallSubnet": "NSGs on AzureFirewallSubnet are disabled by the platform [FW-FAQ]",
+    "RouteServerSubnet": f"RouteServerSubnet takes no NSG ({see('ARS-FAQ')})",
+    "AzureFirewallSubnet": f"NSGs on AzureFirewallSubnet are disabled by the platform "
+    f"({see('FW-FAQ')})",
 }
 """P5: the subnets where an NSG is refused or ignored (§1.4)."""
 

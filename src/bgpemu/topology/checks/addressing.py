@@ -12,6 +12,7 @@ import functools
 import ipaddress
 from collections.abc import Iterator
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.model import Connectivity
 from bgpemu.text import counted
 from bgpemu.topology._yaml import Path
@@ -64,7 +65,7 @@ def _address_spaces(index: Index) -> Iterator[Issue]:
             yield Issue(
                 path,
                 f"{net} overlaps {other} of {where}",
-                "VNet and hub address spaces must not overlap (§2 [PEER-MGMT], §5.2)",
+                f"VNet and hub address spaces must not overlap ({see('PEER-MGMT')})",
             )
 
 
@@ -100,7 +101,7 @@ def _hubs(index: Index) -> Iterator[Issue]:
             yield Issue(
                 ("nodes", name, "addressPrefix"),
                 f"hub address space {net} is smaller than a /24",
-                "use at least a /24, a /23 is recommended (§5.2 [VWAN-FAQ])",
+                f"use at least a /24, a /23 is recommended ({see('VWAN-FAQ')})",
             )
 
 
@@ -121,7 +122,7 @@ def _circuits(index: Index) -> Iterator[Issue]:
                     path,
                     f"{net} is not a /30",
                     "private peering uses one /30 per link: first usable IP = customer, "
-                    "second = MSEE (§4.1 [ER-ROUTING])",
+                    f"second = MSEE ({see('ER-ROUTING')})",
                 )
             elif links and links[0].overlaps(net):
                 yield Issue(path, f"{net} overlaps the primary link", "use two distinct /30s")
@@ -130,14 +131,15 @@ def _circuits(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     path,
                     f"{net} overlaps the address space of {spaces[first][0]}",
-                    "peering subnets must not overlap VNets (§4.1 [ER-ROUTING])",
+                    f"peering subnets must not overlap VNets ({see('ER-ROUTING')})",
                 )
             links.append(net)
         if circuit.connectivity is Connectivity.IPVPN and circuit.provider_asn is None:
             yield Issue(
                 ("nodes", name, "providerAsn"),
                 "an ipvpn circuit needs the provider's ASN",
-                "the provider PE peers with the MSEEs and its ASN shows in paths (§4.1)",
+                f"the provider PE peers with the MSEEs and its ASN shows in paths "
+                f"({see('ER-ROUTING')})",
             )
         if circuit.connectivity is not Connectivity.IPVPN and circuit.provider_asn is not None:
             yield Issue(
@@ -162,7 +164,7 @@ def _apipa(index: Index) -> Iterator[Issue]:
                 ("nodes", name, "apipaAddresses"),
                 f"{len(gateway.apipa_addresses)} APIPA addresses for "
                 f"{counted(instances, 'instance')}",
-                "one custom APIPA address per gateway instance (§3.1)",
+                f"one custom APIPA address per gateway instance ({see('VPN-FAQ')})",
             )
         for i, address in enumerate(gateway.apipa_addresses):
             path = ("nodes", name, "apipaAddresses", i)
@@ -171,13 +173,13 @@ def _apipa(index: Index) -> Iterator[Issue]:
                     path,
                     f"APIPA address {address} is outside 169.254.21.0-169.254.22.255",
                     "Azure accepts custom APIPA BGP addresses only in that range "
-                    "(§3.1 [VPN-BGP-HOWTO])",
+                    f"({see('VPN-BGP-HOWTO')})",
                 )
             elif address in owners:
                 yield Issue(
                     path,
                     f"APIPA address {address} is already used by {owners[address]}",
-                    "APIPA addresses must be unique across gateways (§3.1)",
+                    f"APIPA addresses must be unique across gateways ({see('VPN-FAQ')})",
                 )
             owners.setdefault(address, name)
     for position, connection in index.conns(SiteToSiteModel):
@@ -192,7 +194,7 @@ def _apipa(index: Index) -> Iterator[Issue]:
                 f"{connection.site} peers from APIPA address {peer} but {connection.gateway} "
                 "has no apipaAddresses",
                 "give the gateway a custom APIPA BGP address in 169.254.21.0-169.254.22.255 "
-                "(§3.1 [VPN-BGP-HOWTO])",
+                f"({see('VPN-BGP-HOWTO')})",
             )
 
 
@@ -218,7 +220,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     ("nodes", name, "bgpPeeringAddress"),
                     f"{node.bgp_peering_address} is not in GatewaySubnet {subnet}",
-                    "gateway BGP addresses come from GatewaySubnet (§3.1)",
+                    f"gateway BGP addresses come from GatewaySubnet ({see('VPN-FAQ')})",
                 )
         elif isinstance(node, RouteServerModel) and node.virtual_router_ips is not None:
             subnet = index.subnet(node.vnet, "RouteServerSubnet")
@@ -227,7 +229,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                     yield Issue(
                         ("nodes", name, "virtualRouterIps", i),
                         f"{address} is not in RouteServerSubnet {subnet}",
-                        "Route Server instances live in RouteServerSubnet (§6.1)",
+                        f"Route Server instances live in RouteServerSubnet ({see('ARS-FAQ')})",
                     )
         elif isinstance(node, VWanHubModel) and node.virtual_router_ips is not None:
             for i, address in enumerate(node.virtual_router_ips):
@@ -235,7 +237,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                     yield Issue(
                         ("nodes", name, "virtualRouterIps", i),
                         f"{address} is not in the hub address space {node.address_prefix}",
-                        "the hub router's IPs come from the hub address space (§5.2)",
+                        f"the hub router's IPs come from the hub address space ({see('VWAN-FAQ')})",
                     )
         elif isinstance(node, NvaModel):
             vnet = index.vnet(node.vnet)
@@ -254,7 +256,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     ("nodes", name, "bgpPeeringAddress"),
                     f"{node.bgp_peering_address} is inside the address space of {owners[first]}",
-                    "the on-prem BGP peer IP must not sit in a VNet range (§3.1 [VPN-FAQ])",
+                    f"the on-prem BGP peer IP must not sit in a VNet range ({see('VPN-FAQ')})",
                 )
             if (
                 node.router_id is None
@@ -275,7 +277,7 @@ def _speaker_addresses(index: Index) -> Iterator[Issue]:
                     ("connections", position, "staticRoutes", r, "nextHopIpAddress"),
                     f"{route.next_hop_ip_address} is not in {connection.vnet}",
                     "the next hop of a VNet connection static route is an NVA IP in that VNet "
-                    "(§5.3)",
+                    f"({see('VWAN-ROUTING')})",
                 )
 
 
@@ -288,7 +290,7 @@ def _gateway_addresses(index: Index, name: str, gateway: VpnGatewayModel) -> Ite
         yield Issue(
             path,
             f"{len(addresses)} BGP peer address(es) for an {mode} gateway",
-            f"give {instances} (one per instance, §3.1), or omit them for the defaults",
+            f"give {instances} (one per instance, {see('VPN-FAQ')}), or omit them for the defaults",
         )
     subnet = index.subnet(gateway.vnet, "GatewaySubnet")
     for i, address in enumerate(addresses):
@@ -296,5 +298,5 @@ def _gateway_addresses(index: Index, name: str, gateway: VpnGatewayModel) -> Ite
             yield Issue(
                 (*path, i),
                 f"{address} is not in GatewaySubnet {subnet}",
-                "gateway BGP addresses come from GatewaySubnet (§3.1)",
+                f"gateway BGP addresses come from GatewaySubnet ({see('VPN-FAQ')})",
             )

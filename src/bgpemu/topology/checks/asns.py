@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.model import AZURE_ASN
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.connections import (
@@ -48,7 +49,8 @@ def _reserved(path: tuple[str | int, ...], asn: int) -> Iterator[Issue]:
         yield Issue(
             path,
             f"AS {asn} is reserved ({owner})",
-            "use a private ASN in 64512-65514 or 65521-65534, or your public ASN (§3.1 [VPN-FAQ])",
+            f"use a private ASN in 64512-65514 or 65521-65534, or your public ASN "
+            f"({see('VPN-FAQ')})",
         )
 
 
@@ -67,7 +69,8 @@ def check_asns(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     ("nodes", name, "providerAsn"),
                     f"the provider uses the ASN of {node.peer} ({peer.asn})",
-                    "the PE and the customer router talk eBGP: their ASNs differ (§4.1)",
+                    f"the PE and the customer router talk eBGP: their ASNs differ "
+                    f"({see('ER-ROUTING')})",
                 )
     yield from _session_ends(index)
     yield from _sixteen_bit(index)
@@ -84,7 +87,7 @@ def _session_ends(index: Index) -> Iterator[Issue]:
             yield Issue(
                 ("connections", position, "site"),
                 f"{s2s.site} uses AS {site.asn}, the ASN of {s2s.gateway}",
-                "the Azure and on-prem ASNs must differ (§3.1 [VPN-FAQ])",
+                f"the Azure and on-prem ASNs must differ ({see('VPN-FAQ')})",
             )
     for position, v2v in index.conns(VnetToVnetModel):
         one, two = index.nodes.get(v2v.gateway), index.nodes.get(v2v.remote_gateway)
@@ -98,17 +101,17 @@ def _session_ends(index: Index) -> Iterator[Issue]:
                 ("connections", position, "remoteGateway"),
                 f"{v2v.gateway} and {v2v.remote_gateway} both use AS {one.asn}",
                 "BGP between two gateways needs different ASNs: give one a custom ASN, or "
-                "set enableBgp: false (§3.4)",
+                f"set enableBgp: false ({see('VPN-FAQ')})",
             )
 
 
 def _sixteen_bit(index: Index) -> Iterator[Issue]:
     peers: list[tuple[int, str, str]] = [
-        (p, c.nva, "a Route Server supports 16-bit ASNs only (§6.1 [ARS-FAQ])")
+        (p, c.nva, f"a Route Server supports 16-bit ASNs only ({see('ARS-FAQ')})")
         for p, c in index.conns(RouteServerPeerModel)
     ]
     peers += [
-        (p, c.nva, "the vWAN hub router supports 16-bit ASNs only (§5.6 [VWAN-BGP])")
+        (p, c.nva, f"the vWAN hub router supports 16-bit ASNs only ({see('VWAN-BGP')})")
         for p, c in index.conns(HubBgpConnectionModel)
     ]
     for position, nva_name, what in peers:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pydantic.alias_generators import to_snake
 
 from bgpemu.azure import security as sec
+from bgpemu.azure.learn import see
 from bgpemu.azure.security import FirewallAction, FirewallRuleType
 from bgpemu.azure.traffic.firewall import FirewallPolicy
 from bgpemu.topology._yaml import Path
@@ -49,7 +50,7 @@ def check_firewalls(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     (*base, "vnet"),
                     f"{firewall.vnet} already has the firewall {owners[firewall.vnet]}",
-                    "one Azure Firewall per VNet, in its AzureFirewallSubnet (§7)",
+                    "one Azure Firewall per VNet, in its AzureFirewallSubnet",
                 )
             owners.setdefault(firewall.vnet, name)
             subnet = index.subnet(firewall.vnet, _SUBNET)
@@ -57,13 +58,13 @@ def check_firewalls(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     (*base, "vnet"),
                     f"{firewall.vnet} has no {_SUBNET}",
-                    f"add a subnet named {_SUBNET} (a /26) to {firewall.vnet} (§7)",
+                    f"add a subnet named {_SUBNET} (a /26) to {firewall.vnet}",
                 )
             elif subnet.prefixlen > _SMALLEST:
                 yield Issue(
                     (*base, "vnet"),
                     f"{_SUBNET} {subnet} of {firewall.vnet} is smaller than a /{_SMALLEST}",
-                    f"Azure Firewall needs a /{_SMALLEST} {_SUBNET} (§7 [FW-FAQ])",
+                    f"Azure Firewall needs a /{_SMALLEST} {_SUBNET} ({see('FW-FAQ')})",
                 )
             elif firewall.private_ip_address is not None and (
                 ipaddress.ip_address(firewall.private_ip_address) not in subnet
@@ -142,7 +143,7 @@ def _compiled(
             yield Issue(
                 (*path, "rules", r),
                 str(error),
-                "the rule must compile as Azure Firewall processes it (§7.1)",
+                f"the rule must compile as Azure Firewall processes it ({see('FW-RULES')})",
             )
 
 
@@ -154,7 +155,7 @@ def _collection(path: Path, collection: FirewallRuleCollectionModel) -> Iterator
         yield Issue(
             (*path, "action", "type"),
             f"a {collection.rule_collection_type} takes action {wanted}, not {action.value}",
-            "DNAT collections translate; filter collections allow or deny (§7.1 [FW-RULES])",
+            f"DNAT collections translate; filter collections allow or deny ({see('FW-RULES')})",
         )
     rules = (*path, "rules")
     yield from _unique(rules, [r.name for r in collection.rules], "rule")
@@ -163,7 +164,7 @@ def _collection(path: Path, collection: FirewallRuleCollectionModel) -> Iterator
         yield Issue(
             rules,
             "the collection mixes NetworkRule and ApplicationRule",
-            "all rules of a collection have one type: split it in two (§7.1 [FW-RULES])",
+            f"all rules of a collection have one type: split it in two ({see('FW-RULES')})",
         )
     for r, rule in enumerate(collection.rules):
         if nat != (rule.rule_type is FirewallRuleType.NAT):
@@ -172,7 +173,7 @@ def _collection(path: Path, collection: FirewallRuleCollectionModel) -> Iterator
                 (*rules, r, "ruleType"),
                 f"a {collection.rule_collection_type} holds {wanted}, not {rule.rule_type.value}",
                 "DNAT collections hold NatRules; filter collections network or application "
-                "rules (§7.1 [FW-RULES])",
+                f"rules ({see('FW-RULES')})",
             )
             continue
         yield from _rule((*rules, r), rule)
@@ -218,13 +219,13 @@ def _rule(path: Path, rule: FirewallRuleModel) -> Iterator[Issue]:
             yield Issue(
                 (*path, key),
                 f"{rule.rule_type.value} {rule.name!r} needs {key}",
-                f"a {rule.rule_type.value} gives {', '.join(needs)} (§7.1)",
+                f"a {rule.rule_type.value} gives {', '.join(needs)} ({see('FW-RULES')})",
             )
         elif key not in needs and given:
             yield Issue(
                 (*path, key),
                 f"{key} is not a field of a {rule.rule_type.value}",
-                f"a {rule.rule_type.value} gives {', '.join(needs)} (§7.1)",
+                f"a {rule.rule_type.value} gives {', '.join(needs)} ({see('FW-RULES')})",
             )
     if rule.rule_type is FirewallRuleType.NAT:
         port = rule.translated_port
@@ -232,7 +233,8 @@ def _rule(path: Path, rule: FirewallRuleModel) -> Iterator[Issue]:
             yield Issue(
                 (*path, "translatedPort"),
                 f"translatedPort {port!r} is not one port",
-                f"a DNAT rule translates to one port (0-{_MAX_PORT}), e.g. '22' (§7.1)",
+                f"a DNAT rule translates to one port (0-{_MAX_PORT}), e.g. '22' "
+                f"({see('FW-RULES')})",
             )
         for i, protocol in enumerate(rule.ip_protocols):
             if protocol not in ("TCP", "UDP"):

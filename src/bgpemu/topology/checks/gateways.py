@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bgpemu.azure.learn import see
 from bgpemu.azure.model import AZURE_ASN
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.connections import HubVnetConnectionModel
@@ -73,9 +74,9 @@ def check_gateways(index: Index) -> Iterator[Issue]:
 
 def _one_per_vnet(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]:
     kinds: tuple[tuple[type[GatewayNode], str, str], ...] = (
-        (VpnGatewayModel, "vpn", "VPN gateway (§4.4 [ER-GW])"),
-        (ExpressRouteGatewayModel, "er", "ExpressRoute gateway (§4.4 [ER-GW])"),
-        (RouteServerModel, "route_server", "Route Server (§6.1 [ARS-FAQ])"),
+        (VpnGatewayModel, "vpn", f"VPN gateway ({see('ER-GW')})"),
+        (ExpressRouteGatewayModel, "er", f"ExpressRoute gateway ({see('ER-GW')})"),
+        (RouteServerModel, "route_server", f"Route Server ({see('ARS-FAQ')})"),
     )
     for kind, attr, what in kinds:
         for name, node in index.of(kind):
@@ -101,20 +102,21 @@ def _subnets(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]
                 yield Issue(
                     path,
                     f"{vnet} has no subnet named GatewaySubnet",
-                    "add {name: GatewaySubnet, addressPrefix: <a /27>} to its subnets (§3.1)",
+                    f"add {{name: GatewaySubnet, addressPrefix: <a /27>}} to its subnets "
+                    f"({see('VPN-FAQ')})",
                 )
             elif subnet.prefixlen > 29:
                 yield Issue(
                     path,
                     f"GatewaySubnet {subnet} of {vnet} is smaller than a /29",
-                    "use a /27 (§4.4 [ER-GW])",
+                    f"use a /27 ({see('ER-GW')})",
                 )
             elif entry.vpn and entry.er and subnet.prefixlen > 27 and gateway == entry.er:
                 yield Issue(
                     path,
                     f"GatewaySubnet {subnet} of {vnet} is smaller than a /27, but a VPN and "
                     "an ExpressRoute gateway share it",
-                    "coexisting gateways need a /27 or larger (§4.4 [ER-COEX])",
+                    f"coexisting gateways need a /27 or larger ({see('ER-COEX')})",
                 )
         if entry.route_server is not None:
             subnet = index.subnet(vnet, "RouteServerSubnet")
@@ -123,13 +125,13 @@ def _subnets(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issue]
                 yield Issue(
                     path,
                     f"{vnet} has no subnet named RouteServerSubnet",
-                    "add {name: RouteServerSubnet, addressPrefix: <a /27>} (§6.1 [ARS-FAQ])",
+                    f"add {{name: RouteServerSubnet, addressPrefix: <a /27>}} ({see('ARS-FAQ')})",
                 )
             elif subnet.prefixlen > 27:
                 yield Issue(
                     path,
                     f"RouteServerSubnet {subnet} of {vnet} is smaller than a /27",
-                    "a Route Server needs a /27 or larger (§6.1 [ARS-FAQ])",
+                    f"a Route Server needs a /27 or larger ({see('ARS-FAQ')})",
                 )
 
 
@@ -152,7 +154,7 @@ def _remote_gateways(index: Index, gateways: dict[str, VnetGateways]) -> Iterato
                 yield Issue(
                     path,
                     f"{name} already uses the remote gateways of peerings[{first}]",
-                    "only one peering per VNet may set useRemoteGateways (§2)",
+                    f"only one peering per VNet may set useRemoteGateways ({see('PEER')})",
                 )
                 continue
             first = p
@@ -161,7 +163,8 @@ def _remote_gateways(index: Index, gateways: dict[str, VnetGateways]) -> Iterato
                 yield Issue(
                     path,
                     f"{name} has its own gateway {own.any()}",
-                    "a VNet with its own gateway or Route Server cannot use a remote one (§2)",
+                    f"a VNet with its own gateway or Route Server cannot use a remote one "
+                    f"({see('PEER')})",
                 )
             remote_vnet = index.vnet(remote)
             if remote_vnet is None:
@@ -171,7 +174,7 @@ def _remote_gateways(index: Index, gateways: dict[str, VnetGateways]) -> Iterato
                 yield Issue(
                     path,
                     f"{remote} has no VPN gateway, ExpressRoute gateway or Route Server",
-                    f"add a gateway to {remote}, or set useRemoteGateways: false (§2)",
+                    f"add a gateway to {remote}, or set useRemoteGateways: false ({see('PEER')})",
                 )
             back = transit.get((remote, name))
             if not back:
@@ -183,7 +186,7 @@ def _remote_gateways(index: Index, gateways: dict[str, VnetGateways]) -> Iterato
                 yield Issue(
                     path,
                     f"{remote} does not allow gateway transit to {name}",
-                    f"{hint} (§2 [GW-TRANSIT])",
+                    f"{hint} ({see('GW-TRANSIT')})",
                 )
 
 
@@ -208,13 +211,13 @@ def _user_routes(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Is
                     yield Issue(
                         (*path, "nextHopType"),
                         "a VirtualAppliance route needs nextHopIpAddress",
-                        "the NVA's (or internal load balancer's) private IP (§1.3 [UDR])",
+                        f"the NVA's (or internal load balancer's) private IP ({see('UDR')})",
                     )
                 elif not appliance and route.next_hop_ip_address is not None:
                     yield Issue(
                         (*path, "nextHopIpAddress"),
                         f"nextHopIpAddress is only for VirtualAppliance, not {route.next_hop_type}",
-                        "remove it (§1.3 [UDR])",
+                        f"remove it ({see('UDR')})",
                     )
                 if route.next_hop_type == "VirtualNetworkGateway":
                     yield from _gateway_hop(index, gateways, name, (*path, "nextHopType"))
@@ -231,14 +234,14 @@ def _gateway_hop(
             path,
             f"{where} has the ExpressRoute gateway {entry.er}",
             "VirtualNetworkGateway UDRs need a VPN gateway and are not allowed when VPN and "
-            "ExpressRoute gateways coexist (§1.3 [UDR])",
+            f"ExpressRoute gateways coexist ({see('UDR')})",
         )
     elif entry.vpn is None:
         yield Issue(
             path,
             f"{where} has no VPN gateway",
             "a VirtualNetworkGateway next hop is a VPN gateway of this VNet or of the VNet "
-            "it uses through useRemoteGateways (§1.3 [UDR])",
+            f"it uses through useRemoteGateways ({see('UDR')})",
         )
 
 
@@ -251,7 +254,7 @@ def _hub_vnets(index: Index, gateways: dict[str, VnetGateways]) -> Iterator[Issu
                 ("connections", position, "vnet"),
                 f"{connection.vnet} has its own gateway {entry.any()}",
                 "a VNet connected to a vWAN hub cannot have a gateway or Route Server "
-                "(§5.2 [VWAN-FAQ][ARS-FAQ])",
+                f"({see('VWAN-FAQ', 'ARS-FAQ')})",
             )
 
 
@@ -267,12 +270,12 @@ def _route_server_vpn(index: Index, gateways: dict[str, VnetGateways]) -> Iterat
                 ("nodes", entry.vpn, "activeActive"),
                 f"{entry.vpn} shares its VNet with the Route Server {entry.route_server} "
                 "but is not active-active",
-                "set activeActive: true (§6.4 [ARS-FAQ][ARS-ERVPN])",
+                f"set activeActive: true ({see('ARS-FAQ', 'ARS-ERVPN')})",
             )
         if gateway.asn != AZURE_ASN:
             yield Issue(
                 ("nodes", entry.vpn, "asn"),
                 f"{entry.vpn} shares its VNet with the Route Server {entry.route_server} "
                 f"but uses AS {gateway.asn}",
-                "keep the default 65515 (§4.5 [ER-COEX][ARS-FAQ])",
+                f"keep the default 65515 ({see('ER-COEX', 'ARS-FAQ')})",
             )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from pydantic.alias_generators import to_camel
 
+from bgpemu.azure.learn import see
 from bgpemu.topology._base import NAME_PATTERN
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.firewall import AzureFirewallModel
@@ -180,7 +181,7 @@ def _vnet_references(index: Index, name: str, vnet: VNetModel) -> Iterator[Issue
             yield Issue(
                 path,
                 f"{name} already peers with {remote} at peerings[{remotes[remote]}]",
-                "one peering per pair of VNets (§2)",
+                f"one peering per pair of VNets ({see('PEER')})",
             )
         remotes.setdefault(remote, p)
         yield reference(index, path, remote, ("vnet",))

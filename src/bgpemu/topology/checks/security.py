@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from pydantic.alias_generators import to_snake
 
+from bgpemu.azure.learn import see
 from bgpemu.topology._yaml import Path
 from bgpemu.topology.checks._index import Index, Issue, network
 from bgpemu.topology.firewall import AzureFirewallModel
@@ -36,10 +37,10 @@ where the service is)."""
 
 NO_NSG_SUBNETS = {
     "GatewaySubnet": "NSGs are not supported on GatewaySubnet: one may stop the gateway "
-    "working (§1.4 [GW-SETTINGS])",
-    "RouteServerSubnet": "RouteServerSubnet takes no NSG and no UDR (§1.4 [ARS-FAQ])",
+    f"working ({see('GW-SETTINGS')})",
+    "RouteServerSubnet": f"RouteServerSubnet takes no NSG and no UDR ({see('ARS-FAQ')})",
     "AzureFirewallSubnet": "the platform disables NSGs on AzureFirewallSubnet: the "
-    "firewall's own rules filter there (§1.4 [FW-FAQ])",
+    f"firewall's own rules filter there ({see('FW-FAQ')})",
 }
 """Subnets where Azure refuses (or disables) an NSG, with the reason (§1.4)."""
 
@@ -102,7 +103,7 @@ def _asg_sides(name: str, nsg: NetworkSecurityGroupModel, members: _Members) -> 
                 f"rule {rule.name!r} names application security groups of {' and '.join(vnets)} "
                 "on its two sides",
                 "with ASGs as source and destination, both groups' interfaces are in one VNet "
-                "(§1.1 [ASG])",
+                f"({see('ASG')})",
             )
 
 
@@ -151,7 +152,7 @@ def _nsg(index: Index, name: str, nsg: NetworkSecurityGroupModel) -> Iterator[Is
         yield Issue(
             base,
             f"{len(nsg.security_rules)} rules, more than Azure's {MAX_RULES} per NSG",
-            "split the rules over several NSGs, or use augmented rules (§1.6 [LIMITS])",
+            f"split the rules over several NSGs, or use augmented rules ({see('LIMITS')})",
         )
     names: dict[str, int] = {}
     priorities: dict[tuple[str, int], int] = {}
@@ -162,7 +163,7 @@ def _nsg(index: Index, name: str, nsg: NetworkSecurityGroupModel) -> Iterator[Is
             yield Issue(
                 (*path, "name"),
                 f"rule {rule.name!r} is already defined at securityRules[{names[rule.name]}]",
-                "rule names are unique in an NSG (§1.1 [NSG-OV])",
+                f"rule names are unique in an NSG ({see('NSG-OV')})",
             )
         names.setdefault(rule.name, i)
         key = (rule.direction.value, rule.priority)
@@ -172,7 +173,7 @@ def _nsg(index: Index, name: str, nsg: NetworkSecurityGroupModel) -> Iterator[Is
                 (*path, "priority"),
                 f"priority {rule.priority} of {rule.direction.value} rule {rule.name!r} is "
                 f"already used by {other!r} (securityRules[{priorities[key]}])",
-                "two rules of one NSG and direction cannot share a priority (§1.1 [NSG-OV])",
+                f"two rules of one NSG and direction cannot share a priority ({see('NSG-OV')})",
             )
         priorities.setdefault(key, i)
         for side in ("source", "destination"):
@@ -184,7 +185,7 @@ def _nsg(index: Index, name: str, nsg: NetworkSecurityGroupModel) -> Iterator[Is
             base,
             f"the rules name {len(asgs)} application security groups, more than Azure's "
             f"{MAX_NSG_ASGS} per NSG",
-            "split the rules over several NSGs (§1.6 [LIMITS])",
+            f"split the rules over several NSGs ({see('LIMITS')})",
         )
 
 
@@ -195,14 +196,14 @@ def _one_form(path: Path, rule: SecurityRuleModel, fields: tuple[str, ...]) -> I
         yield Issue(
             (*path, fields[0]),
             f"rule {rule.name!r} gives no {' or '.join(fields)}",
-            "give one of them ('*' for any) (§1.1 [NSG-OV])",
+            f"give one of them ('*' for any) ({see('NSG-OV')})",
         )
     for extra in given[1:]:
         yield Issue(
             (*path, extra),
             f"rule {rule.name!r} gives both {given[0]} and {extra}",
             "a rule gives each side in one form: one value, a list, or application "
-            "security groups (§1.1 [NSG-OV])",
+            f"security groups ({see('NSG-OV')})",
         )
     for f in given:
         if getattr(rule, to_snake(f)) == []:
@@ -219,13 +220,13 @@ def _addresses(index: Index, path: Path, rule: SecurityRuleModel, side: str) -> 
             (*path, forms[1], prefixes.index(tags[0])),
             f"{tags[0]!r} in a list of {len(prefixes)} values",
             "an augmented rule lists CIDRs and addresses; a service tag or '*' stands "
-            f"alone in {forms[0]} (never several tags, or a tag with CIDRs) (§1.1 [NSG-OV])",
+            f"alone in {forms[0]} (never several tags, or a tag with CIDRs) ({see('NSG-OV')})",
         )
     if len(prefixes) > MAX_PREFIXES:
         yield Issue(
             (*path, forms[1]),
             f"{len(prefixes)} addresses, more than Azure's {MAX_PREFIXES} on one side of a rule",
-            "split the rule (§1.6 [LIMITS])",
+            f"split the rule ({see('LIMITS')})",
         )
     asgs: list[str] = getattr(rule, f"{side}_application_security_groups") or []
     yield from asg_references(index, (*path, forms[2]), asgs)
@@ -234,7 +235,7 @@ def _addresses(index: Index, path: Path, rule: SecurityRuleModel, side: str) -> 
             (*path, forms[2]),
             f"{len(asgs)} application security groups, more than Azure's {MAX_RULE_ASGS} "
             "on one side of a rule",
-            "split the rule (§1.6 [LIMITS])",
+            f"split the rule ({see('LIMITS')})",
         )
 
 
@@ -262,7 +263,7 @@ class _Members:
                         (*path, i),
                         f"{member} in {vnet} joins {asg!r}, whose member {seen[1]} is in {seen[0]}",
                         "all interfaces of an application security group are in one VNet "
-                        "(§1.1 [ASG])",
+                        f"({see('ASG')})",
                     )
                 )
 
@@ -347,7 +348,7 @@ def _nic_asg_limit(path: Path, asgs: list[str]) -> Iterator[Issue]:
             path,
             f"{len(asgs)} application security groups, more than Azure's {MAX_NIC_ASGS} "
             "per interface",
-            "§1.6 [LIMITS]",
+            f"{see('LIMITS')}",
         )
 
 

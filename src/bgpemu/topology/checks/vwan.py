@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bgpemu.azure.hubrouting import DEFAULT_TABLE, NONE_TABLE
+from bgpemu.azure.learn import see
 from bgpemu.azure.model import VWanType
 from bgpemu.topology.checks._index import Index, Issue
 from bgpemu.topology.connections import (
@@ -47,7 +48,7 @@ def check_vwan(index: Index) -> Iterator[Issue]:
 
 
 def _basic_limits(index: Index) -> Iterator[Issue]:
-    hint = "set type: Standard on the vwan (§5.1 [VWAN-TYPES])"
+    hint = f"set type: Standard on the vwan ({see('VWAN-TYPES')})"
     for name, hub in index.of(VWanHubModel):
         if not _basic(index, hub):
             continue
@@ -87,7 +88,7 @@ def _hub_tables(index: Index) -> Iterator[Issue]:
                 yield Issue(
                     ("nodes", name, "routeTables", t, "name"),
                     f"{NONE_TABLE} cannot hold routes or labels",
-                    "propagating to None means propagating nothing (§5.3)",
+                    f"propagating to None means propagating nothing ({see('VWAN-ROUTING')})",
                 )
             for r, route in enumerate(table.routes):
                 if route.next_hop not in own:
@@ -169,7 +170,7 @@ def _branches(index: Index) -> Iterator[Issue]:
                 (*base, "associatedRouteTable"),
                 f"a branch connection is associated to {DEFAULT_TABLE}, not "
                 f"{config.associated_route_table!r}",
-                "all VPN/ExpressRoute/P2S connections share Default (§5.3 [VWAN-ROUTING])",
+                f"all VPN/ExpressRoute/P2S connections share Default ({see('VWAN-ROUTING')})",
             )
         propagation = _propagation(config)
         if connection.hub not in first:
@@ -180,7 +181,7 @@ def _branches(index: Index) -> Iterator[Issue]:
                 f"propagates differently from connections[{first[connection.hub][0]}], another "
                 f"branch of {connection.hub}",
                 "all branch connections of a hub propagate to the same tables "
-                "(§5.3 [VWAN-ROUTING])",
+                f"({see('VWAN-ROUTING')})",
             )
 
 
@@ -194,5 +195,5 @@ def _hub_bgp(index: Index) -> Iterator[Issue]:
                 ("connections", position, "nva"),
                 f"{connection.nva} is in {nva.vnet}, which has no hub_vnet connection to "
                 f"{connection.hub}",
-                "the NVA's VNet must be directly connected to the hub (§5.6 [VWAN-BGP])",
+                f"the NVA's VNet must be directly connected to the hub ({see('VWAN-BGP')})",
             )

@@ -465,7 +465,7 @@ def test_to_json_names_the_deciding_rule() -> None:
         "reason": (
             "network rule 'deny-ssh' of Deny collection 'Deny-collection' (priority 100, "
             "group 'rcg' priority 300) is the first to match Tcp 10.1.0.4:50000 -> "
-            "10.2.0.4:22 (§7.1)"
+            "10.2.0.4:22 (see https://learn.microsoft.com/azure/firewall/rule-processing)"
         ),
         "translatedAddress": None,
         "translatedPort": None,
