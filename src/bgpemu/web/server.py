@@ -26,6 +26,7 @@ import http
 import json
 import logging
 import mimetypes
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -40,7 +41,7 @@ from websockets.http11 import Request, Response
 from bgpemu.observe.mqtt import Follower, send_control
 from bgpemu.observe.payloads import control_payload
 from bgpemu.observe.topics import LabTopics
-from bgpemu.observe.url import BrokerAddress
+from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 from bgpemu.web.access import Access, new_token
 from bgpemu.web.protocol import (
     MAX_FRAME,
@@ -76,18 +77,8 @@ VIEWS_WAIT = 3.0
 RESYNC_DELAY = 0.5
 """Seconds after a reconnection to the broker before the pages get a new snapshot."""
 
-_STATIC = {
-    "/": "index.html",
-    "/index.html": "index.html",
-    "/app.css": "app.css",
-    "/app.js": "app.js",
-    "/timeline.js": "timeline.js",
-    "/traffic.js": "traffic.js",
-    "/inject.js": "inject.js",
-    "/vendor/cytoscape.min.js": "vendor/cytoscape.min.js",
-    "/vendor/cytoscape.LICENSE": "vendor/cytoscape.LICENSE",
-    "/vendor/README.md": "vendor/README.md",
-}
+_STATIC_NAME = re.compile(r"/(?:vendor/)?[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+"""A static file's path: a name in ``static/`` or ``static/vendor/`` (no ``..``)."""
 _CSP = (
     "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
@@ -167,7 +158,7 @@ class WebServer:
 
     def __init__(
         self,
-        address: BrokerAddress,
+        address: str | BrokerAddress,
         lab: str,
         *,
         listen: tuple[str, int] = DEFAULT_LISTEN,
@@ -176,7 +167,7 @@ class WebServer:
         requests: Mapping[str, Handler] | None = None,
         fallback: bool = False,
     ) -> None:
-        self.address = address
+        self.address = parse_mqtt_url(address) if isinstance(address, str) else address
         self.lab = lab
         self.listen = listen
         self.fallback = fallback
@@ -195,7 +186,7 @@ class WebServer:
         self.handlers: dict[str, Handler] = {**dict(requests), **core}
         topics = LabTopics(lab=lab)
         self._follower = Follower(
-            address,
+            self.address,
             [
                 topics.state,
                 topics.topology,
@@ -351,8 +342,8 @@ class WebServer:
                 body = self._encode(self._snapshot()).encode()
                 return _response(http.HTTPStatus.OK, body, "application/json", cache=False)
             return _text(http.HTTPStatus.NOT_FOUND, f"no such API: {path}")
-        name = _STATIC.get(path)
-        if name is None:
+        name = "index.html" if path == "/" else path[1:]
+        if not _STATIC_NAME.fullmatch(path if path != "/" else "/index.html") or ".." in name:
             return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
         try:
             body = resources.files("bgpemu.web").joinpath("static", name).read_bytes()
@@ -429,7 +420,9 @@ class WebServer:
 
     # --- the core requests: a node's tables --------------------------------------------
 
-    async def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` holds, re-checked after every MQTT message; False
+        after ``timeout`` seconds."""
         try:
             async with asyncio.timeout(timeout):
                 while not predicate():
@@ -493,6 +486,6 @@ class WebServer:
             await self._azure_views(self.view_node(node))
         else:
             await self._watch(key)
-        if not await self._wait(lambda: key in self.view.tables, TABLE_WAIT):
+        if not await self.wait_until(lambda: key in self.view.tables, TABLE_WAIT):
             raise RequestError(f"table: {table!r} of {node!r} is not published (yet)")
         return table_page(table, self.view.tables[key], text, offset, limit)

@@ -9,7 +9,7 @@ of the CLI's ``-o table`` (:mod:`bgpemu.observe.rib_rows`,
 
 A page of a table is at most :data:`MAX_LIMIT` rows, optionally filtered: a filter that
 is an address keeps the routes whose prefix contains it (a longest-match question);
-any other text keeps the rows whose prefix column contains it.
+any other text keeps the rows whose prefix column starts with it (``10.1.``).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _matches(text: str) -> Any:
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        return lambda value: text in value
+        return lambda value: any(word.startswith(text) for word in value.split())
 
     def contains(value: str) -> bool:
         for word in value.split():

@@ -1,0 +1,168 @@
+"""The web view's server against a real lab and a real mosquitto, with a real WebSocket
+client: the snapshot draws every speaker and session, a failed link reaches the page as
+a session push (not a new graph), a table page, and bad requests are answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+from bgpemu.lab.supervisor import TcpLab
+from bgpemu.observe.mqtt import send_control
+from bgpemu.observe.payloads import control_payload
+from bgpemu.topology import load_topology
+from bgpemu.web.elements import session_edge_id
+from bgpemu.web.server import WebServer
+from bgpemu.web.view import LabView
+from tests.helpers import free_port
+from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
+from tests.unit.web.helpers import TOPOLOGIES
+
+pytestmark = pytest.mark.integration
+
+WAIT = 30.0
+
+
+class _Page:
+    """A page's side of the WebSocket: pushed messages by type, replies by id."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.pushed: list[dict[str, Any]] = []
+        self.next_id = 1
+
+    async def next(self, predicate: Any) -> dict[str, Any]:
+        async with asyncio.timeout(WAIT):
+            while True:
+                message: dict[str, Any] = json.loads(await self.ws.recv())
+                if predicate(message):
+                    return message
+                self.pushed.append(message)
+
+    async def request(self, **fields: Any) -> dict[str, Any]:
+        ident = self.next_id
+        self.next_id += 1
+        await self.ws.send(json.dumps({"id": ident, **fields}))
+        return await self.next(lambda m: m.get("type") == "reply" and m.get("id") == ident)
+
+
+async def _page(server: WebServer) -> AsyncIterator[_Page]:
+    host = f"127.0.0.1:{server.port}"
+    origin = Origin(f"http://{host}")
+    async with connect(f"ws://{host}/ws?token={server.token}", origin=origin) as ws:
+        yield _Page(ws)
+
+
+async def test_snapshot_session_push_and_a_table_page(mosquitto: Mosquitto) -> None:
+    network = load_topology(TOPOLOGIES / "er-vpn-backup.yaml")
+    async with (
+        TcpLab(network, processes=1, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url),
+        WebServer(
+            mosquitto.url, network.name, listen=("127.0.0.1", 0), parts=(), requests={}
+        ) as server,
+    ):
+        view = server.view
+        edges = {session_edge_id(s.name, n.name) for s in lab.plan.speakers for n in s.neighbors}
+
+        def drawn(v: LabView) -> bool:
+            return all(
+                (e := v.element(ident)) is not None and e["data"]["state"] == "Established"
+                for ident in edges
+            )
+
+        assert await server.wait_until(lambda: drawn(view), WAIT)
+        async for page in _page(server):
+            snapshot = await page.next(lambda m: m["type"] == "snapshot")
+            data = {e["data"]["id"]: e["data"] for e in snapshot["elements"]}
+            assert set(lab.plan.endpoints) <= set(data)
+            assert {data[e]["state"] for e in edges} == {"Established"}
+            assert snapshot["state"]["converged"] is True
+            assert "routes" not in json.dumps(snapshot)
+
+            tables = await page.request(request="tables", node="VpnGW.0")
+            assert tables["ok"], tables
+            ids = [t["id"] for t in tables["data"]]
+            assert ids[0] == "rib/loc"
+            assert "rib/in/Firewall" in ids
+            assert "azure/learned-routes" in ids
+            loc = await page.request(request="table", node="VpnGW.0", table="rib/loc", limit=500)
+            assert loc["ok"], loc
+            assert "Reason" in loc["data"]["columns"]
+            before = loc["data"]["total"]
+            assert before > 0
+            learned = await page.request(
+                request="table", node="VpnGW.0", table="azure/learned-routes", filter="10.1."
+            )
+            assert learned["data"]["columns"][:2] == ["Network", "NextHop"]
+            assert learned["data"]["rows"]
+
+            # What `bgpemu fail link VpnGW Firewall` sends.
+            fail = control_payload("web-test", "fail_link", a="VpnGW", b="Firewall")
+            answers = await send_control(mosquitto.url, network.name, fail, timeout=WAIT)
+            assert answers[-1]["event"] == "converged", answers
+            cut = {session_edge_id("Firewall", "VpnGW.0"), session_edge_id("Firewall", "VpnGW.1")}
+            seen: dict[str, str] = {}
+            while not (cut <= set(seen) and all(seen[e] != "Established" for e in cut)):
+                push = await page.next(lambda m: m["type"] == "sessions")
+                assert {e["id"] for e in push["edges"]} <= edges
+                seen.update({e["id"]: e["state"] for e in push["edges"]})
+            assert not any(m["type"] == "elements" for m in page.pushed)
+
+            refusals: list[tuple[dict[str, Any], str]] = [
+                (
+                    {"request": "table", "node": "VpnGW.0", "table": "rib/loc", "limit": 501},
+                    "limit",
+                ),
+                ({"request": "table", "node": "nope", "table": "rib/loc"}, "node"),
+                ({"request": "frobnicate"}, "unknown request"),
+            ]
+            for bad, error in refusals:
+                answer = await page.request(**bad)
+                assert answer["ok"] is False
+                assert error in answer["error"]
+            await page.ws.send("not json")
+            garbage = await page.next(lambda m: m.get("type") == "reply")
+            assert garbage["id"] is None
+            # The server is alive: the same table, after the cut, through a fresh request.
+            after = await page.request(request="table", node="VpnGW.0", table="rib/loc", limit=500)
+            assert after["ok"]
+            assert after["data"]["total"] <= before
+            break
+
+
+async def test_a_page_without_the_token_or_from_another_site_is_refused(
+    mosquitto: Mosquitto,
+) -> None:
+    async with WebServer(
+        mosquitto.url, "nolab", listen=("127.0.0.1", 0), parts=(), requests={}
+    ) as server:
+        host = f"127.0.0.1:{server.port}"
+        for path, origin in [
+            ("/ws", None),
+            ("/ws?token=wrong", None),
+            (f"/ws?token={server.token}", Origin("http://evil.example")),
+        ]:
+            async with connect(f"ws://{host}{path}", origin=origin) as ws:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 1008
+        # A huge frame closes that page only (1009); the server still serves.
+        async with connect(f"ws://{host}/ws?token={server.token}", max_size=None) as ws:
+            await ws.recv()  # the snapshot
+            await ws.send("x" * 200_000)
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1009
+        async with connect(f"ws://{host}/ws?token={server.token}") as ws:
+            assert json.loads(await ws.recv())["type"] == "snapshot"
