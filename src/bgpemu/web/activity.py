@@ -73,7 +73,8 @@ class TrafficPart:
         return []
 
     def snapshot(self) -> dict[str, Any]:
-        """``{"traffic": {"reachability": data|None, "intents": data|None}}``."""
+        """``{"traffic": {"reachability": data|None, "intents": data|None, "changes":
+        [...]}}``."""
         return {"traffic": self.views.snapshot()}
 
     def model(self) -> tuple[Network, Plan] | None:

@@ -151,11 +151,12 @@ def state_entry(
     ``id``) was seen converged before.  None when it is no news.
 
     News: a run converged for the first time (``lab_converged``, at the lab's ``since``
-    when it gives one, with the ``convergence_time`` from ``lab up``: a page opened on a
-    lab that runs for hours still shows when it came up); a new run seen before it
-    converged (``lab_started``); the lab ``stopped`` or ``offline`` (``lab_stopped``,
-    ``lab_offline``: its MQTT will).  A convergence after an injection is the
-    ``converged`` event's entry, not this one's."""
+    when it gives one: a page opened on a lab that runs for hours still shows when it
+    converged; the ``duration`` is the lab's ``convergence_time`` from ``lab up`` when
+    the run was seen converging, else the detail says it: a late ``since`` is the last
+    convergence, not the first); a new run seen before it converged (``lab_started``);
+    the lab ``stopped`` or ``offline`` (``lab_offline``: its MQTT will).  A convergence
+    after an injection is the ``converged`` event's entry, not this one's."""
     if not isinstance(after, Mapping):
         return None
     same_run = before is not None and before.get("id") == after.get("id")
@@ -169,11 +170,15 @@ def state_entry(
     if after.get("converged") is not True:
         return None if same_run else _entry(now, "lab_started", detail=_state_detail(after))
     since = _seconds(after.get("since"))
+    first = _seconds(after.get("convergence_time"))
+    detail = _state_detail(after)
+    if not same_run and first is not None:
+        detail += f" (first converged {first:g} s after lab up)"
     return _entry(
         now if since is None else since,
         "lab_converged",
-        detail=_state_detail(after),
-        duration=_seconds(after.get("convergence_time")),
+        detail=detail,
+        duration=first if same_run else None,
     )
 
 

@@ -14,18 +14,30 @@ before (:func:`matrix_changes`).  :func:`endpoints` gives the trace pickers thei
 from __future__ import annotations
 
 import ipaddress
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from bgpemu.azure import model as m
 
-__all__ = ["MAX_CHANGES", "TRAFFIC_VIEWS", "TrafficViews", "endpoints", "matrix_changes"]
+__all__ = [
+    "KEPT_CHANGES",
+    "MAX_CHANGES",
+    "TRAFFIC_VIEWS",
+    "TrafficViews",
+    "endpoints",
+    "matrix_changes",
+]
 
 TRAFFIC_VIEWS = ("reachability", "intents")
 """The lab's retained traffic documents (:data:`bgpemu.observe.payloads.TRAFFIC_VIEWS`)."""
 
 MAX_CHANGES = 500
 """Changed matrix pairs listed in one push (``total`` counts them all)."""
+
+KEPT_CHANGES = 5
+"""The last ``flows-changed`` pushes the snapshot carries (a page opened after an
+injection still shows what it changed)."""
 
 _TRAFFIC = "bgpemu/v1/traffic"
 _TRAFFIC_EVENT = "bgpemu/v1/traffic-event"
@@ -94,10 +106,18 @@ class TrafficViews:
 
     def __init__(self) -> None:
         self._data: dict[str, Mapping[str, Any] | None] = dict.fromkeys(TRAFFIC_VIEWS)
+        self._changes: deque[dict[str, Any]] = deque(maxlen=KEPT_CHANGES)
 
     def snapshot(self) -> dict[str, Any]:
-        """``{"reachability": data|None, "intents": data|None}`` (the page's snapshot)."""
-        return dict(self._data)
+        """``{"reachability": data|None, "intents": data|None, "changes": [...]}`` (the
+        page's snapshot; ``changes``: the data of the last :data:`KEPT_CHANGES`
+        ``flows-changed`` pushes, oldest first)."""
+        return {**self._data, "changes": list(self._changes)}
+
+    def _changed(self, now: float, **lists: Any) -> Message:
+        message = _flows_changed(now, **lists)
+        self._changes.append(message["data"])
+        return message
 
     def on_document(self, view: str, doc: object, now: float) -> list[Message]:
         """A new retained ``traffic/<view>`` document (None or empty: cleared), received
@@ -113,7 +133,7 @@ class TrafficViews:
         if view == "reachability" and before is not None and data is not None:
             changes = matrix_changes(before, data)
             if changes:
-                messages.append(_flows_changed(now, matrix=changes))
+                messages.append(self._changed(now, matrix=changes))
         return messages
 
     def on_event(self, doc: object, now: float) -> list[Message]:
@@ -127,7 +147,7 @@ class TrafficViews:
         if not isinstance(changed, list):
             return []
         intents = [dict(item) for item in changed if isinstance(item, Mapping)]
-        return [_flows_changed(now, intents=intents)]
+        return [self._changed(now, intents=intents)]
 
 
 def _flows_changed(

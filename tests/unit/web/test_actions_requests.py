@@ -258,7 +258,7 @@ def test_the_parts_follow_the_labs_documents() -> None:
     ]
     assert timeline.snapshot() == {"timeline": [pushed[0]["entry"]]}
     assert traffic.receive(TopicRef(lab=LAB, kind="events"), event, 5.0) == []
-    assert traffic.snapshot() == {"traffic": {"reachability": None, "intents": None}}
+    assert traffic.snapshot() == {"traffic": {"reachability": None, "intents": None, "changes": []}}
 
 
 def test_a_bad_topology_document_is_a_problem_not_a_traceback() -> None:

@@ -131,12 +131,22 @@ def test_hostile_fields_are_null_and_a_long_detail_is_cut() -> None:
     ] * 4
 
 
-def test_a_lab_seen_converged_shows_when_it_came_up() -> None:
+def test_a_lab_seen_converged_shows_when_it_converged() -> None:
     entry = state_entry(None, _state(), NOW, run_converged=False)
     assert entry is not None
     assert entry["event"] == "lab_converged"
     assert entry["time"] == NOW - 100  # the lab's since, not when the page's server heard
-    assert entry["duration"] == 0.84
+    assert entry["duration"] is None  # since may be a later convergence than the first
+    assert entry["detail"] == (
+        "lab demo: 1/1 sessions established (first converged 0.84 s after lab up)"
+    )
+
+
+def test_a_lab_seen_converging_has_its_convergence_time() -> None:
+    start = _state(converged=False, since=None, convergence_time=None)
+    entry = state_entry(start, _state(), NOW, run_converged=False)
+    assert entry is not None
+    assert (entry["event"], entry["duration"]) == ("lab_converged", 0.84)
     assert entry["detail"] == "lab demo: 1/1 sessions established"
 
 

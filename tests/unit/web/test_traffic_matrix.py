@@ -11,7 +11,7 @@ from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.matrix import reachability_matrix
 from bgpemu.observe.payloads import traffic_event_payload, traffic_payload
 from bgpemu.topology import load_topology
-from bgpemu.web.traffic import MAX_CHANGES, TrafficViews, endpoints, matrix_changes
+from bgpemu.web.traffic import KEPT_CHANGES, MAX_CHANGES, TrafficViews, endpoints, matrix_changes
 
 NOW = 1_765_000_000.0
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "data" / "traffic" / "topologies"
@@ -71,7 +71,11 @@ def test_a_new_matrix_is_pushed_with_the_pairs_that_changed() -> None:
             "intents": [],
         },
     }
-    assert views.snapshot() == {"reachability": down["data"], "intents": None}
+    assert views.snapshot() == {
+        "reachability": down["data"],
+        "intents": None,
+        "changes": [second[1]["data"]],  # a page opened now still sees what changed
+    }
 
 
 def test_a_huge_change_is_cut_and_counted() -> None:
@@ -84,6 +88,17 @@ def test_a_huge_change_is_cut_and_counted() -> None:
     )
     assert len(pushed[1]["data"]["matrix"]) == MAX_CHANGES
     assert pushed[1]["data"]["total"] == 40 * 39
+
+
+def test_the_snapshot_keeps_the_last_changes() -> None:
+    views = TrafficViews()
+    for n in range(KEPT_CHANGES + 2):
+        event = traffic_event_payload(
+            "demo", event="intents_changed", data={"changed": [{"name": str(n)}]}
+        )
+        views.on_event(event, NOW + n)
+    kept = views.snapshot()["changes"]
+    assert [c["intents"][0]["name"] for c in kept] == [str(n) for n in range(2, KEPT_CHANGES + 2)]
 
 
 def test_garbage_keeps_the_last_good_document_and_a_cleared_one_is_none() -> None:
