@@ -512,32 +512,37 @@ class Router:
             changed: list[str] = []
             olds: list[Entry | None] = []
             news: list[Entry | None] = []
+            add = runs.add
             for prefix in sorted(todo):
                 decided = todo[prefix]
                 old: Entry | None
                 new: Entry | None
+                if type(decided) is Path:
+                    # Decided on import (see _import): no entry before, this path alone.
+                    changed.append(prefix)
+                    olds.append(None)
+                    news.append(decided)
+                    add(prefix, None, decided)
+                    continue
                 if decided is None:
                     result = change(family, prefix, table.paths(prefix))
                     settle(prefix)
                     if result is None:
                         continue
                     old, new = result
-                elif decided is False:
-                    # Decided on import, then changed again: had no entry before.
+                else:  # False: decided on import, then changed again: no entry before
                     change(family, prefix, table.paths(prefix))
                     settle(prefix)
                     old, new = None, table.loc.get(prefix)
                     if new is None:
                         continue
-                else:
-                    old, new = None, decided
                 changed.append(prefix)
                 olds.append(old)
                 news.append(new)
                 old_best = old if old is None or type(old) is Path else best_of(old)
                 new_best = new if new is None or type(new) is Path else best_of(new)
                 if old_best is not new_best:  # else only the multipath set or reason changed
-                    runs.add(prefix, old_best, new_best)
+                    add(prefix, old_best, new_best)
             out.add_changes(family, changed, olds, news)
             for target in targets:
                 name = target.peer.info.name
