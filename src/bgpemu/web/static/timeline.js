@@ -3,16 +3,12 @@
  * Injections, convergences with their duration, UPDATE and best-path-change counts,
  * refusals, worker faults, intent changes, the lab's start and stop: the snapshot's
  * `timeline` then each pushed `{"type": "timeline", "entry": ...}`, newest on top, in
- * #timeline.  Also loads actions.css (the style of the three W-act scripts).
+ * #timeline.  (actions.css styles the three W-act panels.)
  */
 (function () {
   "use strict";
 
   var MAX = 500;
-  var css = document.createElement("link");
-  css.rel = "stylesheet";
-  css.href = "actions.css";
-  document.head.appendChild(css);
 
   var box = document.getElementById("timeline");
   if (!box || !window.bgpemu) return;

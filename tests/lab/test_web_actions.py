@@ -1,0 +1,149 @@
+"""The web view's traffic and injections against a real lab and a real mosquitto, with a
+real WebSocket client (issue 16): the snapshot carries the timeline and the matrix, a
+trace's highlight names only drawn elements, an injection from the socket takes the
+session down on the broker and comes back as timeline entries and changed flows, and a
+bad name is refused naming its field."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
+
+from bgpemu.azure.traffic.intents import Intent
+from bgpemu.lab.supervisor import TcpLab
+from bgpemu.lab.traffic import Intents
+from bgpemu.observe.mqtt import Observer
+from bgpemu.topology import load_topology
+from bgpemu.web.elements import session_edge_id
+from bgpemu.web.server import WebServer
+from tests.helpers import free_port
+from tests.lab.conftest import Mosquitto
+from tests.lab.publishing import publishing
+
+pytestmark = pytest.mark.integration
+
+TOPOLOGY = (
+    Path(__file__).resolve().parents[1] / "data" / "traffic" / "topologies" / "lab-vpn-site.yaml"
+)
+INTENTS = Intents(
+    file="intents.yaml",
+    intents=(Intent(name="vm1-to-siteb", source="VM1", destination="10.2.0.10", port=443),),
+)
+LINK = session_edge_id("HubGW", "SiteB")
+WAIT = 30.0
+
+
+class _Page:
+    """A page's side of the socket: pushes kept by type, replies by id."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.pushed: list[dict[str, Any]] = []
+        self.next_id = 1
+
+    async def next(self, wanted: Any) -> dict[str, Any]:
+        async with asyncio.timeout(WAIT):
+            while True:
+                message: dict[str, Any] = json.loads(await self.ws.recv())
+                if wanted(message):
+                    return message
+                self.pushed.append(message)
+
+    async def request(self, **fields: Any) -> dict[str, Any]:
+        ident = self.next_id
+        self.next_id += 1
+        await self.ws.send(json.dumps({"id": ident, **fields}))
+        return await self.next(lambda m: m.get("type") == "reply" and m.get("id") == ident)
+
+    async def pushed_until(self, found: Any) -> list[dict[str, Any]]:
+        """Read pushes until ``found(pushes so far)`` holds; every push read."""
+        while not found(self.pushed):
+            self.pushed.append(await self.next(lambda m: True))
+        return self.pushed
+
+
+async def test_trace_and_injection_from_the_socket(mosquitto: Mosquitto) -> None:
+    network = load_topology(TOPOLOGY)
+    async with (
+        TcpLab(network, processes=1, port=free_port("127.0.10.1"), mqtt=mosquitto.url) as lab,
+        publishing(lab, mosquitto.url, intents=INTENTS),
+        WebServer(mosquitto.url, network.name, listen=("127.0.0.1", 0)) as server,
+        Observer(mosquitto.url, lab=network.name) as observer,
+    ):
+        view = server.view
+
+        def ready() -> bool:
+            element = view.element(LINK)
+            return element is not None and element["data"]["state"] == "Established"
+
+        assert await server.wait_until(ready, WAIT)
+        host = f"127.0.0.1:{server.port}"
+        async with connect(
+            f"ws://{host}/ws?token={server.token}", origin=Origin(f"http://{host}")
+        ) as ws:
+            page = _Page(ws)
+            snapshot = await page.next(lambda m: m["type"] == "snapshot")
+            drawn = {e["data"]["id"] for e in snapshot["elements"]}
+            assert [e["event"] for e in snapshot["timeline"]] == ["lab_converged"]
+            assert snapshot["traffic"]["reachability"]["summary"] == {"reachable": 2}
+            assert snapshot["traffic"]["intents"]["ok"] == 1
+
+            choices = await page.request(request="endpoints")
+            assert {"name": "VM1", "kind": "interface", "address": "10.0.1.4"} in choices["data"]
+
+            traced = await page.request(request="trace", source="VM1", destination="10.2.0.10")
+            assert traced["ok"], traced
+            assert traced["data"]["trace"]["verdict"] == "reachable"
+            highlight = traced["data"]["highlight"]
+            assert set(highlight["nodes"]) | set(highlight["edges"]) <= drawn
+            assert highlight == {"nodes": ["vnet:Hub", "HubGW", "SiteB"], "edges": [LINK]}
+
+            refused = await page.request(
+                request="inject", op="fail_link", args={"a": "HubGW", "b": "Nowhere"}
+            )
+            assert refused["ok"] is False
+            assert refused["error"].startswith("b: no node or speaker 'Nowhere'")
+
+            injected = await page.request(
+                request="inject", op="fail_link", args={"a": "HubGW", "b": "SiteB"}
+            )
+            assert injected["ok"], injected
+            assert injected["data"]["event"] == "converged"
+            assert [a["event"] for a in injected["data"]["answers"]] == ["injected", "converged"]
+            # The lab took the session down: its own sessions document says so on the broker.
+            await observer.wait_for(lambda: _session_down(observer.documents, network.name), WAIT)
+
+            def seen(pushes: list[dict[str, Any]]) -> bool:
+                kinds = {(m["type"], (m.get("entry") or {}).get("event")) for m in pushes}
+                changed = [m for m in pushes if m["type"] == "flows-changed"]
+                return (
+                    {("timeline", "injected"), ("timeline", "converged")} <= kinds
+                    and any(m["data"]["intents"] for m in changed)
+                    and any(m["data"]["matrix"] for m in changed)
+                )
+
+            pushes = await page.pushed_until(seen)
+            entries = [m["entry"] for m in pushes if m["type"] == "timeline"]
+            converged = next(e for e in entries if e["event"] == "converged")
+            assert converged["op"] == "fail_link"
+            assert isinstance(converged["duration"], float)
+            assert converged["best_path_changes"] == 2
+            changed = [m["data"] for m in pushes if m["type"] == "flows-changed"]
+            intents = next(c["intents"] for c in changed if c["intents"])
+            assert intents[0]["name"] == "vm1-to-siteb"
+            assert intents[0]["after"] == "dropped_none_route"
+
+            after = await page.request(request="trace", source="VM1", destination="10.2.0.10")
+            assert after["data"]["trace"]["verdict"] == "dropped_none_route"
+
+
+def _session_down(documents: dict[str, dict[str, Any]], lab: str) -> bool:
+    doc = documents.get(f"bgpemu/v1/{lab}/nodes/HubGW/sessions", {})
+    states = [e.get("state") for e in doc.get("sessions", ()) if e.get("peer") == "SiteB"]
+    return bool(states) and states[0] != "Established"
