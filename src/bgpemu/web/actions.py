@@ -30,9 +30,12 @@ refusal naming the lab and the time waited; nothing here raises anything else.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Plan
 from bgpemu.errors import BgpEmuError
 from bgpemu.lab.commands import CONTROL, parse_operation
 from bgpemu.lab.questions import parse_question
@@ -92,6 +95,11 @@ def _unprefixed(problem: str) -> str:
     return problem.removeprefix("args.").removeprefix("args: ")
 
 
+async def _model(part: TrafficPart) -> tuple[Network, Plan] | None:
+    """The lab's network and plan, compiled off the event loop (the pages' pushes go on)."""
+    return await asyncio.to_thread(part.model)
+
+
 def _traffic(ctx: Context) -> TrafficPart:
     for part in getattr(ctx.view, "parts", ()):
         if isinstance(part, TrafficPart):
@@ -147,7 +155,7 @@ async def trace(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
     if answer.get("event") != "answered" or not isinstance(data, Mapping):
         raise RequestError(f"lab {ctx.lab!r} answered the trace with no trace")
     result = data.get("trace")
-    model = _traffic(ctx).model()
+    model = await _model(_traffic(ctx))
     network, plan = model if model is not None else (None, None)
     drawn = trace_on_graph(
         result if isinstance(result, Mapping) else {}, network, plan, _elements(ctx)
@@ -164,7 +172,7 @@ async def inject(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
         raise RequestError(f"op: one of {', '.join(INJECT_OPS)} is required, not {op!r:.40}")
     if not isinstance(args, Mapping):
         raise RequestError(f"args: a mapping of the arguments by name, not {args!r:.40}")
-    model = _traffic(ctx).model()
+    model = await _model(_traffic(ctx))
     if model is not None:  # the lab's own check, on its topology; else the lab checks
         checked = parse_operation(Names(*model), op, args, CONTROL)
         if isinstance(checked, list):
@@ -178,7 +186,7 @@ async def endpoint_choices(ctx: Context, request: Mapping[str, Any]) -> list[dic
     """``endpoints``: what a trace may start or end at (:func:`bgpemu.web.traffic.endpoints`)."""
     _fields(request, ())
     part = _traffic(ctx)
-    model = part.model()
+    model = await _model(part)
     return endpoints(model[0] if model is not None else None, part.reachability)
 
 

@@ -58,9 +58,9 @@ class TrafficPart:
     def __init__(self) -> None:
         self.views = TrafficViews()
         self._topology: dict[str, Any] | None = None
-        self._model: tuple[Network, Plan] | None = None
-        self.problem: str | None = None
-        """Why the topology document could not be compiled (None: it could, or none yet)."""
+        self._compiled: tuple[dict[str, Any], tuple[Network, Plan] | None, str | None] | None
+        self._compiled = None
+        """(the document, its network and plan or None, why not or None)."""
 
     def receive(self, ref: TopicRef, doc: dict[str, Any] | None, now: float) -> list[Message]:
         """``traffic/<view>`` and ``events`` documents: what to push; ``topology``: kept."""
@@ -69,7 +69,7 @@ class TrafficPart:
         if ref.kind == "events":
             return self.views.on_event(doc, now)
         if ref.kind == "topology" and doc != self._topology:
-            self._topology, self._model, self.problem = doc, None, None
+            self._topology, self._compiled = doc, None
         return []
 
     def snapshot(self) -> dict[str, Any]:
@@ -80,27 +80,47 @@ class TrafficPart:
     def model(self) -> tuple[Network, Plan] | None:
         """The network and plan of the lab's ``topology`` document (loaded and planned
         as ``bgpemu graph`` does, once per document); None without one, or when it cannot
-        be compiled (:attr:`problem` says why; the graph's view reports it too)."""
-        if self._model is not None or self._topology is None or self.problem is not None:
-            return self._model
-        from bgpemu.azure.roles import compile_network
-        from bgpemu.topology import parse_topology
+        be compiled (:attr:`problem` says why; the graph's view reports it too).
 
-        text, file = self._topology.get("topology"), self._topology.get("file")
-        name = file if isinstance(file, str) and file else "<topology>"
-        try:
-            if not isinstance(text, str):
-                raise BgpEmuError("the topology document has no 'topology' text")
-            network = parse_topology(
-                text, f"topology document ({name})", KeySources(references=False)
-            )
-            self._model = network, compile_network(network)
-        except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
-            self.problem = f"the lab's topology document cannot be read: {exc}"
-        return self._model
+        A large topology takes a while (vWAN 2 x 50 x 200: 0.5 s), so the server may call
+        this in a worker thread: what it compiles is kept only if the document is still
+        the lab's when it is done."""
+        doc = self._topology
+        if doc is None:
+            return None
+        compiled = self._compiled
+        if compiled is not None and compiled[0] is doc:
+            return compiled[1]
+        model, problem = _compile(doc)
+        if self._topology is doc:
+            self._compiled = doc, model, problem
+        return model
+
+    @property
+    def problem(self) -> str | None:
+        """Why the lab's topology document could not be compiled (None: it could, or it
+        was not tried yet, or there is none)."""
+        compiled = self._compiled
+        return compiled[2] if compiled is not None and compiled[0] is self._topology else None
 
     @property
     def reachability(self) -> dict[str, Any] | None:
         """The newest reachability matrix (``traffic/reachability``'s data)."""
         data = self.views.snapshot()["reachability"]
         return dict(data) if data is not None else None
+
+
+def _compile(doc: dict[str, Any]) -> tuple[tuple[Network, Plan] | None, str | None]:
+    """(network, plan) of a ``topology`` document, or (None, why)."""
+    from bgpemu.azure.roles import compile_network
+    from bgpemu.topology import parse_topology
+
+    text, file = doc.get("topology"), doc.get("file")
+    name = file if isinstance(file, str) and file else "<topology>"
+    try:
+        if not isinstance(text, str):
+            raise BgpEmuError("the topology document has no 'topology' text")
+        network = parse_topology(text, f"topology document ({name})", KeySources(references=False))
+        return (network, compile_network(network)), None
+    except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
+        return None, f"the lab's topology document cannot be read: {exc}"

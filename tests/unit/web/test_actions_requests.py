@@ -272,3 +272,19 @@ def test_a_bad_topology_document_is_a_problem_not_a_traceback() -> None:
         assert traffic.model() is None
         assert traffic.problem is not None
         assert traffic.problem.startswith("the lab's topology document cannot be read: ")
+
+
+def test_a_new_topology_document_replaces_the_model_and_its_problem() -> None:
+    traffic = TrafficPart()
+    ref = TopicRef(lab=LAB, kind="topology")
+    traffic.receive(ref, {"topology": 3}, 0.0)
+    assert traffic.model() is None
+    assert traffic.problem is not None
+    traffic.receive(ref, {"topology": TOPOLOGY.read_text(), "file": TOPOLOGY.name}, 1.0)
+    assert traffic.problem is None  # not tried yet for this document
+    model = traffic.model()
+    assert model is not None
+    assert model[0].name == "lab-vpn-site"
+    assert traffic.model() is model  # compiled once per document
+    traffic.receive(ref, None, 2.0)  # cleared
+    assert traffic.model() is None
