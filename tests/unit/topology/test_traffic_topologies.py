@@ -34,7 +34,9 @@ def test_each_traffic_topology_loads_cites_its_scenario_and_converges(path: Path
     network = load_topology(path)
     assert network.name == path.stem
     header = path.read_text().split("\nname:")[0]
-    assert re.search(r"azure-traffic\.md §8 S\d", header), "the header cites its scenario"
+    assert re.search(r"^# S\d", header, re.M), "the header names its scenario"
+    sources = header.split("# Sources (public Azure documentation):\n")[-1]
+    assert re.match(r"#   https://learn\.microsoft\.com/", sources), "and its public source"
     assert _interfaces(network), "a traffic scenario has virtual machines"
     assert solve(network).converged_after < 60  # virtual seconds; solve raises if it never is
 
