@@ -105,6 +105,7 @@ async def test_snapshot_session_push_and_a_table_page(mosquitto: Mosquitto) -> N
             assert learned["data"]["columns"][:2] == ["Network", "NextHop"]
             assert learned["data"]["rows"]
 
+            page.pushed.clear()
             # What `bgpemu fail link VpnGW Firewall` sends.
             fail = control_payload("web-test", "fail_link", a="VpnGW", b="Firewall")
             answers = await send_control(mosquitto.url, network.name, fail, timeout=WAIT)

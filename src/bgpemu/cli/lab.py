@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bgpemu.cli._lab_web import add_web_options, check_web_options, web_view
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, security_options
 from bgpemu.cli._problems import refuse
 from bgpemu.cli.examples import TOPOLOGY_HELP
@@ -33,6 +34,8 @@ __all__ = ["add_parser"]
 
 _STOP_S = 6.0
 """A clean stop waits this long for the broker to take the lab's ``stopped`` state."""
+_WEB_READY_S = 5.0
+"""Seconds the web view's URL waits for the lab's first converged publication."""
 _FLUSH_S = 30.0
 _FLUSH_S_PER_ROUTE = 0.0005
 """``--exit-after-converged`` waits this long for the last publication (plus per route)."""
@@ -106,6 +109,7 @@ def add_parser(commands: Any) -> None:
         metavar="SPEAKER",
         help="run only these speakers (one container per speaker: compose 'split' profile)",
     )
+    add_web_options(up)
     up.set_defaults(func=_up, default_log_level="info")
     down = sub.add_parser("down", help="stop a running lab")
     down.add_argument("--name", help="lab name (default: the only running lab)")
@@ -123,6 +127,10 @@ def _up(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return refuse(exc.problems, "started")
     args.intent_set = None
+    web_problem = check_web_options(args)
+    if web_problem is not None:
+        print(f"error: {web_problem}; nothing was started.", file=sys.stderr)
+        return 2
     if args.intents is not None:
         from bgpemu.lab.traffic import Intents
         from bgpemu.topology.intent_file import load_intents
@@ -367,7 +375,8 @@ async def _start_lab(
                 publisher.cancel()
 
         try:
-            return await _serve_lab(args, lab, name, started, published, before_stop)
+            async with web_view(args, name, getattr(args, "broker", None)) as args.web_url:
+                return await _serve_lab(args, lab, name, started, published, before_stop)
         finally:
             if publisher is not None:
                 publisher.cancel()
@@ -392,6 +401,7 @@ async def _serve_lab(
         "sessions": len(lab.sessions) + len(lab.external),
         "external_peers": sorted({router for _, router in lab.external}),
         "mqtt": args.mqtt,
+        "web": getattr(args, "web_url", None),
         "converged": False,
     }
     write_state(name, state)
@@ -442,6 +452,10 @@ async def _serve_lab(
                 await lab.flush(timeout=_FLUSH_S + routes * _FLUSH_S_PER_ROUTE)
             await published.wait()
         else:
+            if state["web"] is not None:
+                with contextlib.suppress(TimeoutError):  # the page then shows the lab at once
+                    await asyncio.wait_for(published.wait(), _WEB_READY_S)
+                print(f"web view: {state['web']}", file=sys.stderr)
             _print_next(lab.network)
             await stop.wait()
         return 0

@@ -98,6 +98,8 @@ async def _serve(
         loop.add_signal_handler(signum, stop.set)
     try:
         async with server:
+            if not await server.settled(args.timeout):
+                print(f"warning: lab {lab} has published no state yet", file=sys.stderr)
             print(f"web view of lab {lab}: {server.url}", file=sys.stderr, flush=True)
             await stop.wait()
     except OSError as exc:

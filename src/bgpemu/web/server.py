@@ -74,6 +74,10 @@ TABLE_WAIT = 5.0
 VIEWS_QUIET = 0.25
 """Seconds without a new Azure view document after which a node's views are all in."""
 VIEWS_WAIT = 3.0
+ELEMENTS_DELAY = 0.05
+"""Seconds a new graph waits before it is pushed: a burst of changes (a lab starting, a
+topology applied, the broker's retained documents) is one ``elements`` message, not one
+per speaker."""
 RESYNC_DELAY = 0.5
 """Seconds after a reconnection to the broker before the pages get a new snapshot."""
 
@@ -205,6 +209,7 @@ class WebServer:
         self._server: Server | None = None
         self._context = _Context(self)
         self._resync: asyncio.TimerHandle | None = None
+        self._elements_push: asyncio.TimerHandle | None = None
         self._was_connected = False
         self.broker_connected = False
         self.access = Access(self.token, listen[0], listen[1])
@@ -253,8 +258,9 @@ class WebServer:
         )
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._resync is not None:
-            self._resync.cancel()
+        for timer in (self._resync, self._elements_push):
+            if timer is not None:
+                timer.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -276,9 +282,22 @@ class WebServer:
             logger.exception("web: the document of %s could not be taken", topic)
             messages = []
         for message in messages:
-            self._broadcast(message)
+            if message.get("type") == "elements":
+                self._elements_later()
+            else:
+                self._broadcast(message)
         arrived, self._arrived = self._arrived, asyncio.Event()
         arrived.set()
+
+    def _elements_later(self) -> None:
+        if self._elements_push is None:
+            loop = asyncio.get_running_loop()
+            self._elements_push = loop.call_later(ELEMENTS_DELAY, self._push_elements)
+
+    def _push_elements(self) -> None:
+        """The graph as it is now (states included), once for a burst of changes."""
+        self._elements_push = None
+        self._broadcast({"type": "elements", "elements": self.view.snapshot()["elements"]})
 
     def _on_connection(self, connected: bool) -> None:
         self.broker_connected = connected
@@ -431,6 +450,29 @@ class WebServer:
             return False
         return True
 
+    async def settled(self, timeout: float, quiet: float = VIEWS_QUIET) -> bool:
+        """Wait until the lab's state is in and the broker's retained documents have come
+        (none for ``quiet`` seconds), at most ``timeout`` seconds: a URL printed after
+        this shows the whole lab at once.  False if the lab published no state."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        if not await self.wait_until(lambda: self.view.state is not None, timeout):
+            return False
+        await self._quiet(max(0.0, deadline - loop.time()), quiet)
+        return True
+
+    async def _quiet(self, timeout: float, quiet: float = VIEWS_QUIET) -> None:
+        """Wait until no MQTT message came for ``quiet`` seconds, at most ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            arrived = self._arrived
+            try:
+                async with asyncio.timeout(min(quiet, max(0.0, deadline - loop.time()))):
+                    await arrived.wait()
+            except TimeoutError:
+                return
+
     async def _watch(self, key: str) -> bool:
         """Follow table ``key`` (relative to the lab); True if it was followed already."""
         if key in self._watched:
@@ -453,15 +495,7 @@ class WebServer:
         key = f"nodes/{node}/azure/+"
         if await self._watch(key):
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + VIEWS_WAIT
-        while loop.time() < deadline:
-            arrived = self._arrived
-            try:
-                async with asyncio.timeout(VIEWS_QUIET):
-                    await arrived.wait()
-            except TimeoutError:
-                return
+        await self._quiet(VIEWS_WAIT)
 
     async def _tables(self, _ctx: Any, request: Mapping[str, Any]) -> Any:
         node = text_field(request, "node")
