@@ -48,6 +48,7 @@ from bgpemu.web.traffic import endpoints
 __all__ = [
     "INJECT_OPS",
     "INJECT_TIMEOUT",
+    "MAX_ERROR",
     "PARTS",
     "REQUESTS",
     "TRACE_TIMEOUT",
@@ -74,6 +75,10 @@ INJECT_TIMEOUT = 300.0
 """Seconds an injection waits for the lab's convergence, as ``bgpemu fail``'s default
 ``--timeout``."""
 
+MAX_ERROR = 1000
+"""Characters of a refusal sent to the page (a name a page or the lab repeats may be
+megabytes long)."""
+
 _ENVELOPE = frozenset({"id", "request"})
 _TRACE_FIELDS = ("source", "destination", "protocol", "port", "source_port")
 _TRACE_DEFAULTS = {"protocol": "tcp", "port": 443}
@@ -88,6 +93,12 @@ def _fields(request: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, Any
             f"unknown field(s) {', '.join(unknown)} (this request takes: {', '.join(allowed)})"
         )
     return fields
+
+
+def _refusal(message: str) -> RequestError:
+    """A refusal cut to :data:`MAX_ERROR` characters."""
+    cut = message if len(message) <= MAX_ERROR else message[: MAX_ERROR - 3] + "..."
+    return RequestError(cut)
 
 
 def _unprefixed(problem: str) -> str:
@@ -121,7 +132,7 @@ def _answers_of(answers: list[dict[str, Any]], what: str) -> dict[str, Any]:
     if last.get("event") == "rejected":
         detail = last.get("detail")
         reasons = detail if isinstance(detail, str) and detail else "no reason given"
-        raise RequestError(f"refused by lab {_lab_name(last)}: {_unprefixed(reasons)}")
+        raise _refusal(f"refused by lab {_lab_name(last)}: {_unprefixed(reasons)}")
     return last
 
 
@@ -139,7 +150,7 @@ async def _send(
     except TimeoutError:
         raise RequestError(f"lab {ctx.lab!r} did not answer {op} within {timeout:g} s") from None
     except BgpEmuError as exc:  # the broker went away, refused the credentials...
-        raise RequestError(f"{op} could not be sent to lab {ctx.lab!r}: {exc}") from None
+        raise _refusal(f"{op} could not be sent to lab {ctx.lab!r}: {exc}") from None
 
 
 async def trace(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,7 +159,7 @@ async def trace(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
     fields = {**_TRACE_DEFAULTS, **_fields(request, _TRACE_FIELDS)}
     question = parse_question("trace", fields)
     if isinstance(question, list):
-        raise RequestError("; ".join(_unprefixed(p) for p in question))
+        raise _refusal("; ".join(_unprefixed(p) for p in question))
     answers = await _send(ctx, "trace", fields, TRACE_TIMEOUT)
     answer = _answers_of(answers, "trace")
     data = answer.get("data")
@@ -176,7 +187,7 @@ async def inject(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
     if model is not None:  # the lab's own check, on its topology; else the lab checks
         checked = parse_operation(Names(*model), op, args, CONTROL)
         if isinstance(checked, list):
-            raise RequestError("; ".join(_unprefixed(p.in_command()) for p in checked))
+            raise _refusal("; ".join(_unprefixed(p.in_command()) for p in checked))
     answers = await _send(ctx, op, dict(args), INJECT_TIMEOUT)
     last = _answers_of(answers, op)
     return {**last, "answers": answers}

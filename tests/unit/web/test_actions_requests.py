@@ -288,3 +288,17 @@ def test_a_new_topology_document_replaces_the_model_and_its_problem() -> None:
     assert traffic.model() is model  # compiled once per document
     traffic.receive(ref, None, 2.0)  # cleared
     assert traffic.model() is None
+
+
+async def test_a_huge_name_is_not_echoed_whole() -> None:
+    ctx = _Ctx([])
+    message = await _refused(
+        ctx, {"request": "inject", "op": "crash", "args": {"node": "N" * 60_000}}
+    )
+    assert message.startswith("node: no node or speaker 'NNN")
+    assert len(message) <= 1000
+    refusal = [lab_event_payload(LAB, event="rejected", op="crash", detail="x" * 60_000)]
+    message = await _refused(
+        _Ctx(refusal, topology=False), {"request": "inject", "op": "crash", "args": {"node": "X"}}
+    )
+    assert len(message) <= 1000
