@@ -13,6 +13,7 @@ a minute warm (docs/lab.md, "Docker").
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import pytest
 from bgpemu.observe.mqtt import Observer
 from tests.cli_process import bgpemu_env, run_bgpemu
 from tests.docker.compose import Project, offline_base, project
-from tests.docker.engine import docker_engine
+from tests.docker.engine import docker_engine, unavailable
 from tests.integration._daemon_base import require_binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -37,6 +38,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     compose = require_binary("docker-compose")
     require_binary("debootstrap")
     with docker_engine(tmp_path_factory.mktemp("dockerd")) as docker:
+        if os.geteuid() != 0:
+            unavailable("scripts/docker-base needs root (debootstrap, chroot)")
         base = offline_base()
         with project(compose, docker, base) as builder:
             builder.build()
