@@ -17,7 +17,7 @@
   var box = document.getElementById("traffic");
   if (!api || !form || !box) return;
   var cy = api.cy;
-  var last = { highlight: null };
+  var last = { highlight: null, ask: null };
   var matrix = null, intents = null;
 
   function el(tag, attrs, text) {
@@ -91,17 +91,22 @@
     });
   }
 
-  function runTrace(src, dst, proto, p) {
+  function runTrace(src, dst, proto, p, again) {
     var ask = { request: "trace", source: src, destination: dst, protocol: proto };
     if (["icmp", "esp", "ah"].indexOf(proto) < 0) ask.port = p;
-    result.className = "pending";
-    result.textContent = "tracing " + src + " → " + dst + "…";
-    delete result.dataset.verdict;
+    last.ask = [src, dst, proto, p];
+    if (!again) {
+      result.className = "pending";
+      result.textContent = "tracing " + src + " → " + dst + "…";
+      delete result.dataset.verdict;
+    }
     return api.request(ask).then(function (data) {
       var trace = data.trace || {};
       result.className = "verdict " + trace.verdict;
       result.dataset.verdict = trace.verdict || "";
-      result.textContent = src + " → " + dst + ": " + trace.verdict + (trace.reason ? " (" + trace.reason + ")" : "");
+      result.textContent = src + " → " + dst + ": " + trace.verdict +
+        (trace.reason ? " (" + trace.reason + ")" : "") +
+        (again ? " · traced again after the lab converged" : "");
       last.highlight = data.highlight || null;
       if (last.highlight) {
         last.highlight.reply = (data.hops || []).filter(function (h) {
@@ -128,6 +133,7 @@
   });
   clear.addEventListener("click", function () {
     last.highlight = null;
+    last.ask = null;
     unhighlight();
     hops.replaceChildren();
     result.textContent = "";
@@ -268,6 +274,13 @@
     if (m.view === "intents") { intents = m.data || null; showIntents(); }
   });
   api.on("flows-changed", function (m) { if (m.data) showChanged(m.data); });
+  // The path shown follows the lab: traced again after each convergence it reports.
+  api.on("timeline", function (m) {
+    var e = m.entry || {};
+    if (last.ask && (e.event === "converged" || e.event === "lab_converged")) {
+      runTrace(last.ask[0], last.ask[1], last.ask[2], last.ask[3], true);
+    }
+  });
   api.on("elements", function () { highlight(); loadEndpoints(); });
 
   // An underlay, not a colour: a traced session keeps its state's colour (green, red).
