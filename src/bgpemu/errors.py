@@ -57,6 +57,8 @@ Hierarchy::
     │                           refused; its parser words the refusal
     ├── LabStateError           testing.lab: not converged since the last change, or
     │                           stopped
+    ├── RequestError            web.protocol: a web page's request refused; names the
+    │                           field
     ├── NoAnswerError           cli.inject: a lab did not answer a command in time
     │                           (names the lab and its broker)
     └── UsageError              cli._observe_mqtt: a user-facing CLI error (exit 2)

@@ -46,6 +46,10 @@ REPEATED = frozenset(
         frozenset({"azure/security.py", "topology/security.py", "topology/checks/security.py"}),
         frozenset({"cli/traffic.py", "lab/traffic.py", "testing/traffic.py"}),
         frozenset({"azure/graph.py", "cli/graph.py"}),
+        frozenset({"observe/tables.py", "web/tables.py"}),
+        frozenset({"mqttbroker/access.py", "web/access.py"}),
+        frozenset({"mqttbroker/server.py", "web/server.py"}),
+        frozenset({"lab/protocol.py", "web/protocol.py"}),
         frozenset(
             {"azure/traffic/firewall.py", "topology/firewall.py", "topology/checks/firewall.py"}
         ),

@@ -46,7 +46,12 @@ Message = dict[str, Any]
 
 
 class RequestError(BgpEmuError):
-    """A page request that cannot be served; the message names the field and says why."""
+    """A page request that cannot be served; the message names the field and says why.
+    ``ident`` is the request's ``id`` when :func:`parse_request` could read it."""
+
+    def __init__(self, message: str, ident: int | None = None) -> None:
+        super().__init__(message)
+        self.ident = ident
 
 
 class Part(Protocol):
@@ -103,23 +108,13 @@ def parse_request(frame: str | bytes) -> tuple[int, Mapping[str, Any]]:
         raise RequestError(f"id: an integer from 0 to {MAX_ID} is required, not {ident!r:.40}")
     name = message.get("request")
     if not isinstance(name, str) or not name:
-        raise _with_id(ident, "request: the name of the request (a string) is required")
+        raise RequestError("request: the name of the request (a string) is required", ident)
     return ident, message
-
-
-class _IdentifiedError(RequestError):
-    def __init__(self, ident: int, message: str) -> None:
-        super().__init__(message)
-        self.ident = ident
-
-
-def _with_id(ident: int, message: str) -> RequestError:
-    return _IdentifiedError(ident, message)
 
 
 def request_id(exc: RequestError) -> int | None:
     """The ``id`` of the request a :func:`parse_request` error is about, if it was read."""
-    return exc.ident if isinstance(exc, _IdentifiedError) else None
+    return exc.ident
 
 
 def text_field(

@@ -26,9 +26,9 @@ def _lab(name: str = "er-vpn-backup", state: str = "Established") -> LabView:
     view = LabView(LAB)
     plan = plan_of(name)
     view.receive(*topology_message(name), NOW)
-    for speaker, neighbours in peers(plan).items():
+    for speaker, others in peers(plan).items():
         view.receive(*info_message(plan, speaker), NOW)
-        view.receive(*sessions_message(speaker, dict.fromkeys(neighbours, state)), NOW)
+        view.receive(*sessions_message(speaker, dict.fromkeys(others, state)), NOW)
     return view
 
 
