@@ -40,7 +40,7 @@ from websockets.http11 import Request, Response
 
 from bgpemu.observe.mqtt import Follower, send_control
 from bgpemu.observe.payloads import control_payload
-from bgpemu.observe.topics import LabTopics
+from bgpemu.observe.topics import LabTopics, parse_topic
 from bgpemu.observe.url import BrokerAddress, parse_mqtt_url
 from bgpemu.web.access import Access, new_token
 from bgpemu.web.protocol import (
@@ -56,7 +56,7 @@ from bgpemu.web.protocol import (
     text_field,
 )
 from bgpemu.web.tables import MAX_LIMIT, table_list, table_page, table_topic
-from bgpemu.web.view import LabView, Message
+from bgpemu.web.view import LabView, Message, prepare_topology
 
 __all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer", "parse_listen"]
 
@@ -210,6 +210,12 @@ class WebServer:
         self._context = _Context(self)
         self._resync: asyncio.TimerHandle | None = None
         self._elements_push: asyncio.TimerHandle | None = None
+        self._topology_topic = topics.topology
+        self._topology = b""
+        self._topology_busy = False
+        self._topology_wanted = asyncio.Event()
+        self._tasks: asyncio.TaskGroup | None = None
+        self._topology_task: asyncio.Task[None] | None = None
         self._was_connected = False
         self.broker_connected = False
         self.access = Access(self.token, listen[0], listen[1])
@@ -232,6 +238,9 @@ class WebServer:
         return f"http://{host}:{self.port}/?token={self.token}"
 
     async def __aenter__(self) -> WebServer:
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        self._topology_task = self._tasks.create_task(self._topologies(), name="web topology")
         await self._follower.__aenter__()
         try:
             try:
@@ -243,6 +252,7 @@ class WebServer:
                 self._server = await self._listen(0)
         except BaseException:
             await self._follower.__aexit__(None, None, None)
+            await self._stop_tasks()
             raise
         self.access = Access(self.token, self.listen[0], self.port)
         return self
@@ -265,6 +275,14 @@ class WebServer:
             self._server.close()
             await self._server.wait_closed()
         await self._follower.__aexit__(None, None, None)
+        await self._stop_tasks()
+
+    async def _stop_tasks(self) -> None:
+        if self._topology_task is not None:
+            self._topology_task.cancel()
+        if self._tasks is not None:
+            tasks, self._tasks = self._tasks, None
+            await tasks.__aexit__(None, None, None)
 
     async def serve(self, ready: Callable[[WebServer], None] | None = None) -> None:
         """Serve until cancelled; ``ready`` is called once listening."""
@@ -276,11 +294,19 @@ class WebServer:
     # --- MQTT in ----------------------------------------------------------------------
 
     def _on_message(self, topic: str, payload: bytes) -> None:
+        if topic == self._topology_topic:  # loaded and planned in a thread: _topologies
+            self._topology = payload
+            self._topology_busy = True
+            self._topology_wanted.set()
+            return
         try:
             messages = self.view.receive(topic, payload, time.time())
         except Exception:  # architecture decision 12: a document never ends the view
             logger.exception("web: the document of %s could not be taken", topic)
             messages = []
+        self._push(messages)
+
+    def _push(self, messages: list[Message]) -> None:
         for message in messages:
             if message.get("type") == "elements":
                 self._elements_later()
@@ -288,6 +314,26 @@ class WebServer:
                 self._broadcast(message)
         arrived, self._arrived = self._arrived, asyncio.Event()
         arrived.set()
+
+    async def _topologies(self) -> None:
+        """Take the newest ``topology`` document, loaded and planned in a thread (a second
+        for a vWAN of a hundred speakers: the lab's own loop, when ``lab up`` runs the
+        view, is not held); one that a newer one replaced meanwhile is skipped."""
+        ref = parse_topic(self._topology_topic)
+        assert ref is not None
+        while True:
+            await self._topology_wanted.wait()
+            self._topology_wanted.clear()
+            try:
+                topology = await asyncio.to_thread(prepare_topology, self._topology)
+                if self._topology_wanted.is_set():
+                    continue  # a newer document came meanwhile
+                messages = self.view.take_topology(ref, topology, time.time())
+            except Exception:  # architecture decision 12: a document never ends the view
+                logger.exception("web: the lab's topology document could not be taken")
+                messages = []
+            self._topology_busy = self._topology_wanted.is_set()
+            self._push(messages)
 
     def _elements_later(self) -> None:
         if self._elements_push is None:
@@ -456,7 +502,9 @@ class WebServer:
         this shows the whole lab at once.  False if the lab published no state."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        if not await self.wait_until(lambda: self.view.state is not None, timeout):
+        if not await self.wait_until(
+            lambda: self.view.state is not None and not self._topology_busy, timeout
+        ):
             return False
         await self._quiet(max(0.0, deadline - loop.time()), quiet)
         return True

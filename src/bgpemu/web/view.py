@@ -25,6 +25,7 @@ times come in as arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.graph import Graph, topology_graph
@@ -35,7 +36,7 @@ from bgpemu.observe.topics import NodeTopic, TopicRef, parse_topic
 from bgpemu.web.elements import Element, elements, session_states
 from bgpemu.web.protocol import Part
 
-__all__ = ["MAX_PROBLEMS", "LabView", "Message"]
+__all__ = ["MAX_PROBLEMS", "LabView", "Message", "Topology", "prepare_topology"]
 
 Message = dict[str, Any]
 
@@ -59,6 +60,34 @@ def _graph_of(doc: Mapping[str, Any]) -> Graph:
     name = file if isinstance(file, str) and file else "<topology>"
     network = parse_topology(text, f"topology document ({name})", KeySources(references=False))
     return topology_graph(network, compile_network(network))
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """A ``topology`` message made ready for :meth:`LabView.take_topology`: its document
+    (None: cleared, or not a JSON object), the graph drawn from it, or why not."""
+
+    doc: dict[str, Any] | None
+    graph: Graph | None
+    problems: tuple[str, ...]
+    invalid: bool = False
+
+
+def prepare_topology(payload: bytes) -> Topology:
+    """Decode, load and plan a ``topology`` payload (pure; a vWAN of a hundred speakers
+    takes about a second, so the server runs it in a thread)."""
+    if not payload:
+        return Topology(None, None, ())
+    try:
+        doc = loads(payload)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        return Topology(None, None, (), invalid=True)
+    try:
+        return Topology(doc, _graph_of(doc), ())
+    except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
+        return Topology(doc, None, tuple(_problems_of(exc)))
 
 
 def _problems_of(exc: Exception) -> list[str]:
@@ -101,6 +130,8 @@ class LabView:
         ref = parse_topic(topic)
         if ref is None or ref.lab != self.lab:
             return []
+        if ref.node is None and ref.kind == "topology":
+            return self.take_topology(ref, prepare_topology(payload), now)
         doc: dict[str, Any] | None = None
         if payload:
             try:
@@ -124,26 +155,26 @@ class LabView:
         if ref.kind == "state":
             self.state = doc
             out.append({"type": "state", "state": doc})
-        elif ref.kind == "topology":
-            out += self._topology(doc)
         for part in self.parts:
             out += part.receive(ref, doc, now)
         return out
 
-    def _topology(self, doc: dict[str, Any] | None) -> list[Message]:
-        problems: list[str] = []
-        graph: Graph | None = None
-        if doc is not None:
-            try:
-                graph = _graph_of(doc)
-            except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
-                problems = _problems_of(exc)
-        self.graph = graph
+    def take_topology(self, ref: TopicRef, topology: Topology, now: float) -> list[Message]:
+        """Take a prepared ``topology`` message (:func:`prepare_topology`) received at
+        ``now``: the graph changes (or its problems are reported), the parts see it."""
+        if topology.invalid:
+            self.invalid += 1
+            return []
+        self.graph = topology.graph
         out: list[Message] = []
+        problems = list(topology.problems)
         if problems != self.problems:
             self.problems = problems
             out.append({"type": "problems", "problems": problems})
-        return out + self._rebuild()
+        out += self._rebuild()
+        for part in self.parts:
+            out += part.receive(ref, topology.doc, now)
+        return out
 
     def _node_document(self, ref: TopicRef, node: str, doc: dict[str, Any] | None) -> list[Message]:
         if ref.kind == NodeTopic.STATUS:
