@@ -77,9 +77,18 @@
 
   function showHops(data) {
     hops.replaceChildren();
+    var along = null, n = 0;
     (data.hops || []).forEach(function (hop) {
+      var path = hop.direction + " " + hop.path;
+      if (path !== along) {  // a path's heading: ECMP fans a trace out into several
+        along = path;
+        n = 0;
+        hops.appendChild(el("li", { "class": "path-head", "data-head": path },
+          (hop.direction === "reply" ? "reply" : "path") + " " + (hop.path + 1) + ": " + hop.verdict));
+      }
       var li = el("li", { "class": "hop " + hop.direction, "data-node": hop.node || "",
         "data-direction": hop.direction, "data-path": String(hop.path) });
+      li.value = ++n;
       li.append(el("b", {}, (hop.direction === "reply" ? "↩ " : "") + hop.label));
       if (hop.route) li.append(el("div", { "class": "route" }, "route " + hop.route));
       if (hop.rule) li.append(el("div", { "class": "rule" }, "rule " + hop.rule));
