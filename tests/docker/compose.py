@@ -5,7 +5,9 @@ and networks, and the base and bgpemu images it runs on."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+import random
 import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
@@ -64,6 +66,23 @@ def _image_id(docker: str, tag: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def free_bridge(docker: str) -> str:
+    """The first three octets of a 10.99.N.0/24 that no Docker network uses (a user's own
+    `docker compose up lab` keeps 10.99.0.0/24)."""
+    ids = _run([docker, "network", "ls", "-q"], "docker network ls").split()
+    subnets = _run(
+        [docker, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", *ids],
+        "docker network inspect",
+    ).split()
+    used = [ipaddress.ip_network(s, strict=False) for s in subnets if "." in s]
+    candidates = [f"10.99.{n}" for n in range(100, 255)]
+    random.shuffle(candidates)
+    for prefix in candidates:
+        if not any(ipaddress.ip_network(f"{prefix}.0/24").overlaps(u) for u in used):
+            return prefix
+    pytest.fail("no free 10.99.N.0/24 for the lab bridge", pytrace=False)
+
+
 @dataclass
 class Project:
     """One docker-compose project of the repository's docker-compose.yml."""
@@ -72,8 +91,14 @@ class Project:
     docker: str
     base: str
     name: str = field(default_factory=lambda: f"bgpemu-test-{uuid.uuid4().hex[:8]}")
+    bridge: str = ""
+    """First three octets of the lab bridge's /24 (a free one unless given)."""
     mqtt_port: int = field(default_factory=free_port)
     ws_port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        if not self.bridge:
+            self.bridge = free_bridge(self.docker)
 
     @property
     def url(self) -> str:
@@ -94,6 +119,7 @@ class Project:
             BGPEMU_IMAGE=IMAGE,
             BGPEMU_MQTT_PORT=str(self.mqtt_port),
             BGPEMU_MQTT_WS_PORT=str(self.ws_port),
+            BGPEMU_BRIDGE=self.bridge,
         )
         return env
 

@@ -118,6 +118,6 @@ async def test_the_split_profile_runs_one_container_per_speaker(
         assert p.services() == ["HubGW", "OnPrem", "broker"]  # one per speaker, no `lab`
         speakers = await _bgpemu_json(tmp_path, p, "inspect")
         assert {s["speaker"]: s["address"] for s in speakers} == {
-            "HubGW": "10.99.0.11",  # each speaker on its own container's bridge address
-            "OnPrem": "10.99.0.12",
+            "HubGW": f"{p.bridge}.11",  # each speaker on its own container's bridge address
+            "OnPrem": f"{p.bridge}.12",
         }

@@ -44,8 +44,21 @@ def _ports(broker: dict[str, Any]) -> set[tuple[str, str, str]]:
     return out
 
 
+def _addresses(config: dict[str, Any]) -> dict[str, str]:
+    """The bridge's subnet, each service's address and the split speakers' --address-base."""
+    out = {"subnet": config["networks"]["lab"]["ipam"]["config"][0]["subnet"]}
+    for name, service in config["services"].items():
+        out[name] = service["networks"]["lab"]["ipv4_address"]
+        command = [str(part) for part in service["command"]]
+        if "--address-base" in command:
+            base = command[command.index("--address-base") + 1]
+            assert out.setdefault("--address-base", base) == base
+    return out
+
+
 def test_unset_variables_give_what_a_user_with_a_registry_gets() -> None:
-    services = _config()["services"]
+    config = _config()
+    services = dict(config["services"])
     broker = services.pop("broker")
     assert broker["image"] == "eclipse-mosquitto:2"
     assert broker["command"] == BROKER_COMMAND  # eclipse-mosquitto's own command
@@ -55,17 +68,27 @@ def test_unset_variables_give_what_a_user_with_a_registry_gets() -> None:
         assert service["build"]["args"] == {"BASE": "python:3.11-slim"}
         assert service["image"] == "bgpemu:local"
     assert services["lab"]["command"][2] == "/opt/bgpemu/topologies/hub-spoke-transit.yaml"
+    assert _addresses(config) == {
+        "subnet": "10.99.0.0/24",
+        "broker": "10.99.0.2",
+        "lab": "10.99.0.10",
+        "HubGW": "10.99.0.11",
+        "OnPrem": "10.99.0.12",
+        "--address-base": "10.99.0.11",
+    }
 
 
 def test_each_variable_reaches_its_place() -> None:
-    services = _config(
+    config = _config(
+        BGPEMU_BRIDGE="10.98.7",
         BGPEMU_BASE_IMAGE="base:1",
         BGPEMU_BROKER_IMAGE="broker:2",
         BGPEMU_IMAGE="bgpemu:3",
         BGPEMU_MQTT_PORT="18834",
         BGPEMU_MQTT_WS_PORT="19005",
         BGPEMU_TOPOLOGY="er-vpn-backup",
-    )["services"]
+    )
+    services = dict(config["services"])
     broker = services.pop("broker")
     assert broker["image"] == "broker:2"
     assert _ports(broker) == {("127.0.0.1", "18834", "1883"), ("127.0.0.1", "19005", "9001")}
@@ -73,3 +96,11 @@ def test_each_variable_reaches_its_place() -> None:
         assert service["build"]["args"] == {"BASE": "base:1"}
         assert service["image"] == "bgpemu:3"
     assert services["lab"]["command"][2] == "/opt/bgpemu/topologies/er-vpn-backup.yaml"
+    assert _addresses(config) == {
+        "subnet": "10.98.7.0/24",
+        "broker": "10.98.7.2",
+        "lab": "10.98.7.10",
+        "HubGW": "10.98.7.11",
+        "OnPrem": "10.98.7.12",
+        "--address-base": "10.98.7.11",
+    }
