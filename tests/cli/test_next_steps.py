@@ -3,6 +3,10 @@ topology: every name they carry is one of its nodes, subnets or interfaces."""
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
+
 import pytest
 
 from bgpemu.azure.model import VNet
@@ -59,3 +63,24 @@ def test_a_trace_between_vms_of_two_vnets_when_interfaces_are_declared() -> None
 def test_nothing_to_fail_nor_trace_in_a_lone_vnet() -> None:
     steps = next_steps(load_topology("s2-one-vm"))
     assert [s.argv[0] for s in steps] == ["effective-routes"]
+
+
+def test_the_block_names_the_lab_when_several_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --lab, a command on a machine running several labs cannot tell which one is
+    meant (nor its broker): the block adds --lab NAME then, and only then."""
+    from bgpemu.cli.lab import _print_next
+    from bgpemu.lab.state_files import write_state
+
+    monkeypatch.setenv("BGPEMU_STATE_DIR", str(tmp_path))
+    network = load_topology("er-vpn-backup")
+    write_state("mine", {"name": "mine", "pid": os.getpid()})
+    _print_next(network, "mine")
+    alone = capsys.readouterr().err.splitlines()[1:]
+    assert len(alone) == 3
+    assert not any("--lab" in line for line in alone)
+    write_state("other", {"name": "other", "pid": os.getpid()})
+    _print_next(network, "mine")
+    several = capsys.readouterr().err.splitlines()[1:]
+    assert all(shlex.split(line, comments=True)[-2:] == ["--lab", "mine"] for line in several)

@@ -456,7 +456,7 @@ async def _serve_lab(
                 with contextlib.suppress(TimeoutError):  # the page then shows the lab at once
                     await asyncio.wait_for(published.wait(), _WEB_READY_S)
                 print(f"web view: {state['web']}", file=sys.stderr)
-            _print_next(lab.network)
+            _print_next(lab.network, name)
             await stop.wait()
         return 0
     finally:
@@ -464,13 +464,16 @@ async def _serve_lab(
         await lab.stop()
 
 
-def _print_next(network: Any) -> None:
-    """The human "next" block on stderr, after the summary of a lab that keeps running:
-    the commands worth trying on it, with this topology's names (cli._next_steps)."""
+def _print_next(network: Any, name: str) -> None:
+    """The human "next" block on stderr, after the summary of lab ``name`` that keeps
+    running: the commands worth trying on it, with this topology's names
+    (cli._next_steps), and ``--lab NAME`` when other labs run on this machine (a command
+    without it would not know which lab, nor which broker)."""
     import shlex
     import shutil
 
     from bgpemu.cli._next_steps import next_steps
+    from bgpemu.lab.state_files import read_state
 
     steps = next_steps(network)
     if not steps:
@@ -478,7 +481,8 @@ def _print_next(network: Any) -> None:
     program = "bgpemu"
     if not shutil.which(program) and os.path.basename(sys.argv[0]) == program:
         program = sys.argv[0]  # not on PATH: the path it was run by (scripts/run's venv)
-    commands = [shlex.join([program, *step.argv]) for step in steps]
+    lab = ["--lab", name] if len(read_state()) > 1 else []
+    commands = [shlex.join([program, *step.argv, *lab]) for step in steps]
     width = max(map(len, commands))
     print("next, from another terminal:", file=sys.stderr)
     for command, step in zip(commands, steps, strict=True):
