@@ -79,35 +79,84 @@
     ],
   });
 
-  /* Positions by tier (on-prem, circuits and gateways, hubs, VNets: rows top to
-     bottom); in a row, nodes of one group stay side by side; a long row wraps. */
+  /* Positions by tier (docs/web.md): on-prem routers on top, then circuits and
+     gateways, hubs, VNets.  A top-level group (a VNet with its gateways, a vWAN with
+     its hubs, a circuit's MSEEs) is a band of columns of its own, its nodes in the rows
+     of their tiers, so that no two group boxes overlap; ungrouped on-prem routers fill
+     the top rows; a long row of routers or of bands wraps. */
+  var COL = 150, ROW = 110, GAP = 0.6;
+
+  function tierOf(n) {
+    var tier = n.data("tier");
+    return typeof tier === "number" ? tier : 3;
+  }
+
+  function topGroup(n) {
+    var p = n.parent();
+    while (p.nonempty() && p.parent().nonempty()) p = p.parent();
+    return p.nonempty() ? p.id() : null;
+  }
+
+  function byId(a, b) { return a.id() < b.id() ? -1 : a.id() > b.id() ? 1 : 0; }
+
   function layout() {
-    var rows = {};
+    var free = [], bands = {}, placed = [];
     cy.nodes().forEach(function (n) {
       if (n.isParent()) return;
-      var tier = n.data("tier");
-      tier = typeof tier === "number" ? tier : 3;
-      (rows[tier] = rows[tier] || []).push(n);
+      var group = topGroup(n);
+      if (group === null && tierOf(n) === 0) { free.push(n); return; }
+      var key = group === null ? "node:" + n.id() : group;
+      (bands[key] = bands[key] || []).push(n);
     });
-    var top = function (n) {
-      var p = n.parent();
-      while (p.nonempty() && p.parent().nonempty()) p = p.parent();
-      return p.nonempty() ? p.id() : "";
-    };
-    var y = 0, placed = [];
-    Object.keys(rows).map(Number).sort(function (a, b) { return a - b; }).forEach(function (tier) {
-      var row = rows[tier].sort(function (a, b) {
-        var ga = top(a), gb = top(b);
-        return ga < gb ? -1 : ga > gb ? 1 : (a.id() < b.id() ? -1 : 1);
+    var maxCols = Math.max(8, Math.ceil(Math.sqrt(free.length * 4)));
+    var y = 0;
+    free.sort(byId);
+    for (var i = 0; i < free.length; i += maxCols) {
+      var line = free.slice(i, i + maxCols);
+      line.forEach(function (n, j) { placed.push([n, (j - (line.length - 1) / 2) * COL, y]); });
+      y += ROW;
+    }
+    if (free.length) y += ROW / 2;
+    var list = Object.keys(bands).map(function (key) {
+      var rows = {};
+      bands[key].forEach(function (n) { (rows[tierOf(n)] = rows[tierOf(n)] || []).push(n); });
+      var width = 0, first = 9;
+      Object.keys(rows).forEach(function (t) {
+        rows[t].sort(byId);
+        width = Math.max(width, rows[t].length);
+        first = Math.min(first, Number(t));
       });
-      var perLine = Math.max(8, Math.ceil(Math.sqrt(row.length * 4)));
-      for (var i = 0; i < row.length; i += perLine) {
-        var line = row.slice(i, i + perLine);
-        line.forEach(function (n, j) { placed.push([n, (j - (line.length - 1) / 2) * 150, y]); });
-        y += 110;
-      }
-      y += 60;
+      return { key: key, rows: rows, width: width, first: first };
     });
+    list.sort(function (a, b) { return a.first - b.first || (a.key < b.key ? -1 : 1); });
+    maxCols = Math.max(maxCols, 10);
+    var lineBands = [], used = 0;
+    function flush() {
+      if (!lineBands.length) return;
+      var tiers = {};
+      lineBands.forEach(function (b) { Object.keys(b.rows).forEach(function (t) { tiers[t] = true; }); });
+      var order = Object.keys(tiers).map(Number).sort(function (a, b) { return a - b; });
+      var total = lineBands.reduce(function (sum, b) { return sum + b.width; }, 0) +
+        GAP * (lineBands.length - 1);
+      var x = -total / 2;
+      lineBands.forEach(function (b) {
+        order.forEach(function (t, r) {
+          var row = b.rows[t] || [];
+          row.forEach(function (n, j) {
+            placed.push([n, (x + (b.width - row.length) / 2 + j + 0.5) * COL, y + r * ROW]);
+          });
+        });
+        x += b.width + GAP;
+      });
+      y += order.length * ROW + ROW / 2;
+      lineBands = []; used = 0;
+    }
+    list.forEach(function (b) {
+      if (used && used + b.width > maxCols) flush();
+      lineBands.push(b);
+      used += b.width + GAP;
+    });
+    flush();
     cy.batch(function () {
       placed.forEach(function (p) { p[0].position({ x: p[1], y: p[2] }); });
     });
