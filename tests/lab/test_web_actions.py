@@ -147,3 +147,25 @@ def _session_down(documents: dict[str, dict[str, Any]], lab: str) -> bool:
     doc = documents.get(f"bgpemu/v1/{lab}/nodes/HubGW/sessions", {})
     states = [e.get("state") for e in doc.get("sessions", ()) if e.get("peer") == "SiteB"]
     return bool(states) and states[0] != "Established"
+
+
+async def test_an_injection_nobody_answers_is_refused_in_seconds(mosquitto: Mosquitto) -> None:
+    """A lab that does not hear the page (gone, or a broker that drops the page's control
+    messages) is found out as ``bgpemu fail`` finds it: no first answer within seconds,
+    not after the convergence timeout (300 s)."""
+    async with WebServer(mosquitto.url, "nolab", listen=("127.0.0.1", 0)) as server:
+        host = f"127.0.0.1:{server.port}"
+        async with connect(
+            f"ws://{host}/ws?token={server.token}", origin=Origin(f"http://{host}")
+        ) as ws:
+            page = _Page(ws)
+            await page.next(lambda m: m["type"] == "snapshot")
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            async with asyncio.timeout(20):
+                refused = await page.request(request="inject", op="crash", args={"node": "SiteB"})
+            assert refused["ok"] is False
+            assert refused["error"] == (
+                "lab 'nolab' did not answer crash within 5 s, or did not converge within 300 s"
+            )
+            assert loop.time() - start < 15

@@ -46,6 +46,7 @@ from bgpemu.web.trace_paths import trace_on_graph
 from bgpemu.web.traffic import endpoints
 
 __all__ = [
+    "ANSWER_TIMEOUT",
     "INJECT_OPS",
     "INJECT_TIMEOUT",
     "MAX_ERROR",
@@ -74,6 +75,11 @@ as ``bgpemu trace --lab``'s default ``--timeout``."""
 INJECT_TIMEOUT = 300.0
 """Seconds an injection waits for the lab's convergence, as ``bgpemu fail``'s default
 ``--timeout``."""
+
+ANSWER_TIMEOUT = 5.0
+"""Seconds an injection waits for the lab's first answer (``injected`` or ``rejected``),
+as ``bgpemu fail``'s default ``--answer-timeout``: a lab that does not hear the page is
+found out in seconds, not after :data:`INJECT_TIMEOUT`."""
 
 MAX_ERROR = 1000
 """Characters of a refusal sent to the page (a name a page or the lab repeats may be
@@ -142,13 +148,18 @@ def _lab_name(answer: Mapping[str, Any]) -> str:
 
 
 async def _send(
-    ctx: Context, op: str, args: Mapping[str, Any], timeout: float
+    ctx: Context, op: str, args: Mapping[str, Any], timeout: float, first: float | None = None
 ) -> list[dict[str, Any]]:
     """``ctx.control``, its failures as RequestError naming the lab."""
     try:
-        return await ctx.control(op, args, timeout)
+        return await ctx.control(op, args, timeout, first)
     except TimeoutError:
-        raise RequestError(f"lab {ctx.lab!r} did not answer {op} within {timeout:g} s") from None
+        late = (
+            f"lab {ctx.lab!r} did not answer {op} within {timeout if first is None else first:g} s"
+        )
+        if first is not None:
+            late += f", or did not converge within {timeout:g} s"
+        raise RequestError(late) from None
     except BgpEmuError as exc:  # the broker went away, refused the credentials...
         raise _refusal(f"{op} could not be sent to lab {ctx.lab!r}: {exc}") from None
 
@@ -188,7 +199,7 @@ async def inject(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
         checked = parse_operation(Names(*model), op, args, CONTROL)
         if isinstance(checked, list):
             raise _refusal("; ".join(_unprefixed(p.in_command()) for p in checked))
-    answers = await _send(ctx, op, dict(args), INJECT_TIMEOUT)
+    answers = await _send(ctx, op, dict(args), INJECT_TIMEOUT, ANSWER_TIMEOUT)
     last = _answers_of(answers, op)
     return {**last, "answers": answers}
 

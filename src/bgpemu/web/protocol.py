@@ -82,9 +82,12 @@ class Context(Protocol):
         ...
 
     async def control(
-        self, op: str, args: Mapping[str, Any], timeout: float
+        self, op: str, args: Mapping[str, Any], timeout: float, first: float | None = None
     ) -> list[dict[str, Any]]:
-        """Send ``op`` to the lab's ``control`` topic; its answering events."""
+        """Send ``op`` to the lab's ``control`` topic; its answering events (TimeoutError
+        when the last did not come within ``timeout`` seconds, or the first within
+        ``first`` when given: an injection's ``injected`` comes at once, its convergence
+        may take minutes)."""
         ...
 
 

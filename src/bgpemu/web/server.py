@@ -150,10 +150,11 @@ class _Context:
         return time.time()
 
     async def control(
-        self, op: str, args: Mapping[str, Any], timeout: float
+        self, op: str, args: Mapping[str, Any], timeout: float, first: float | None = None
     ) -> list[dict[str, Any]]:
         payload = control_payload(uuid.uuid4().hex, op, **dict(args))
-        return await send_control(self._server.address, self.lab, payload, timeout, first=timeout)
+        wait = timeout if first is None else first
+        return await send_control(self._server.address, self.lab, payload, timeout, first=wait)
 
 
 class WebServer:

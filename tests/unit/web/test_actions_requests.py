@@ -59,7 +59,7 @@ class _Ctx:
         self, answers: list[dict[str, Any]] | Exception | None = None, *, topology: bool = True
     ) -> None:
         self.view = _View(topology)
-        self.sent: list[tuple[str, dict[str, Any], float]] = []
+        self.sent: list[tuple[str, dict[str, Any], float, float | None]] = []
         self._answers = answers
 
     @property
@@ -70,9 +70,9 @@ class _Ctx:
         return 0.0
 
     async def control(
-        self, op: str, args: Mapping[str, Any], timeout: float
+        self, op: str, args: Mapping[str, Any], timeout: float, first: float | None = None
     ) -> list[dict[str, Any]]:
-        self.sent.append((op, dict(args), timeout))
+        self.sent.append((op, dict(args), timeout, first))
         if isinstance(self._answers, Exception):
             raise self._answers
         if self._answers is not None:
@@ -102,6 +102,7 @@ async def test_a_trace_is_answered_with_its_path_on_the_graph() -> None:
             "trace",
             {"source": "VM1", "destination": "10.2.0.10", "protocol": "tcp", "port": 443},
             60.0,
+            None,  # a converging lab answers a question once converged
         )
     ]
     assert data["connectivityCheck"]["connectionStatus"] == "Reachable"
@@ -165,7 +166,7 @@ async def test_an_injection_is_sent_as_the_cli_sends_it_and_its_answers_returned
     data = await REQUESTS["inject"](
         ctx, {"id": 4, "request": "inject", "op": "fail_link", "args": {"a": "HubGW", "b": "SiteB"}}
     )
-    assert ctx.sent == [("fail_link", {"a": "HubGW", "b": "SiteB"}, 300.0)]
+    assert ctx.sent == [("fail_link", {"a": "HubGW", "b": "SiteB"}, 300.0, 5.0)]
     assert (data["event"], data["duration"], data["updates"]) == ("converged", 0.03, 2)
     assert data["answers"] == answers
 
@@ -212,13 +213,16 @@ async def test_without_the_topology_the_lab_checks_the_names() -> None:
     ctx = _Ctx(refusal, topology=False)
     message = await _refused(ctx, {"request": "inject", "op": "crash", "args": {"node": "X"}})
     assert message == f"refused by lab {LAB!r}: node: no node or speaker 'X' runs"
-    assert ctx.sent == [("crash", {"node": "X"}, 300.0)]
+    assert ctx.sent == [("crash", {"node": "X"}, 300.0, 5.0)]
 
 
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        (TimeoutError(), f"lab {LAB!r} did not answer crash within 300 s"),
+        (
+            TimeoutError(),
+            f"lab {LAB!r} did not answer crash within 5 s, or did not converge within 300 s",
+        ),
         (RequestError("broker gone"), "crash could not be sent to lab"),
     ],
 )
