@@ -27,7 +27,7 @@ async def _next_block(lab: EmbeddedLab) -> list[list[str]]:
 
 
 async def test_the_next_block_names_commands_that_work(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with embedded_lab(TOPOLOGY, "nextsteps", tmp_path) as lab:
+    async with embedded_lab(TOPOLOGY, "nextsteps", tmp_path, extra=("--no-web",)) as lab:
         commands = await _next_block(lab)
         assert [c[0] for c in commands] == ["effective-routes", "fail", "learned-routes"]
         view, failure, learned = commands
