@@ -21,7 +21,7 @@
     ["restart", "restart node", ["node"]],
     ["instance_down", "instance down", ["node", "index", "silent"]],
     ["instance_up", "instance up", ["node", "index"]],
-    ["announce", "announce prefix", ["node", "prefix"]],
+    ["announce", "announce prefix", ["node", "prefix", "as_path_prepend"]],
     ["withdraw", "withdraw prefix", ["node", "prefix"]],
   ];
   var FIELDS = {};
@@ -43,6 +43,8 @@
     node: el("input", { name: "node", placeholder: "node or speaker", list: "inject-names", "aria-label": "node" }),
     index: el("input", { name: "index", type: "number", min: "0", max: "1", value: "0", "aria-label": "instance" }),
     prefix: el("input", { name: "prefix", placeholder: "prefix, e.g. 10.9.0.0/16", "aria-label": "prefix" }),
+    as_path_prepend: el("input", { name: "as_path_prepend", type: "number", min: "0", max: "255",
+      placeholder: "prepend", title: "extra copies of the node's ASN", "aria-label": "AS path prepend" }),
   };
   var silent = el("input", { name: "silent", type: "checkbox", "aria-label": "silent" });
   var silentLabel = el("label", { "class": "field-silent" });
@@ -50,7 +52,7 @@
   var send = el("button", { type: "submit" }, "Inject");
   var result = el("div", { id: "inject-result", "data-testid": "inject-result", "aria-live": "polite" });
   form.replaceChildren(el("h2", {}, "Inject"), op, inputs.a, inputs.b, inputs.node, inputs.index,
-    inputs.prefix, silentLabel, send, names, result);
+    inputs.prefix, inputs.as_path_prepend, silentLabel, send, names, result);
 
   function shown() {
     var fields = FIELDS[op.value];
@@ -79,6 +81,10 @@
     FIELDS[op.value].forEach(function (k) {
       if (k === "silent") { if (silent.checked) out.silent = true; return; }
       if (k === "index") { out.index = inputs.index.value === "" ? null : Number(inputs.index.value); return; }
+      if (k === "as_path_prepend") {
+        if (inputs.as_path_prepend.value !== "") out.as_path_prepend = Number(inputs.as_path_prepend.value);
+        return;
+      }
       out[k] = inputs[k].value.trim();
     });
     return out;
