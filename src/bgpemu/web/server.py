@@ -55,7 +55,7 @@ from bgpemu.web.protocol import (
     request_id,
     text_field,
 )
-from bgpemu.web.tables import MAX_LIMIT, table_list, table_page, table_topic
+from bgpemu.web.tables import MAX_LIMIT, Cells, page_of, table_cells, table_list, table_topic
 from bgpemu.web.view import LabView, Message, prepare_topology
 
 __all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer", "parse_listen"]
@@ -205,6 +205,8 @@ class WebServer:
             self._on_connection,
         )
         self._watched: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._cells: dict[str, tuple[dict[str, Any], Cells]] = {}
+        """The rows of each followed table, as of its document (the same object)."""
         self._pages: set[_Page] = set()
         self._arrived = asyncio.Event()
         self._server: Server | None = None
@@ -571,4 +573,11 @@ class WebServer:
             await self._watch(key)
         if not await self.wait_until(lambda: key in self.view.tables, TABLE_WAIT):
             raise RequestError(f"table: {table!r} of {node!r} is not published (yet)")
-        return table_page(table, self.view.tables[key], text, offset, limit)
+        doc = self.view.tables[key]
+        cached = self._cells.get(key)
+        if cached is None or cached[0] is not doc:  # typing a filter re-reads one document
+            cached = (doc, table_cells(table, doc))
+            self._cells[key] = cached
+            for old in [k for k in self._cells if k not in self.view.tables]:
+                del self._cells[old]
+        return page_of(cached[1], text, offset, limit)

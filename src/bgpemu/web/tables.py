@@ -26,7 +26,16 @@ from bgpemu.observe.topics import NodeTopic, validate_name
 from bgpemu.web.protocol import RequestError
 from bgpemu.web.view import LabView
 
-__all__ = ["MAX_LIMIT", "azure_node", "table_list", "table_page", "table_topic"]
+__all__ = [
+    "MAX_LIMIT",
+    "Cells",
+    "azure_node",
+    "page_of",
+    "table_cells",
+    "table_list",
+    "table_page",
+    "table_topic",
+]
 
 MAX_LIMIT = 500
 """Rows a page may ask for at once."""
@@ -158,19 +167,26 @@ def _filtered(columns: Sequence[str], rows: list[list[str]], text: str) -> list[
     return [row for row in rows if index < len(row) and match(row[index])]
 
 
-def table_page(
-    table: str, doc: Mapping[str, Any], text: str, offset: int, limit: int
-) -> dict[str, Any]:
-    """Rows ``offset`` to ``offset + limit`` of ``doc`` (table ``table``) filtered by
-    ``text``, as the page shows them (every cell a string, as ``-o table`` prints it)."""
+Cells = tuple[list[str], list[list[str]]]
+"""A table as the page shows it: its columns and its rows, every cell a string."""
+
+
+def table_cells(table: str, doc: Mapping[str, Any]) -> Cells:
+    """Every row of ``doc`` (table ``table``) as the page shows it (as ``-o table``
+    prints it); RequestError for a document of another shape."""
     try:
         columns, rows = _rows(table, doc)
-        cells = [[cell(value) for value in row] for row in rows]
+        return list(columns), [[cell(value) for value in row] for row in rows]
     except (KeyError, TypeError, AttributeError) as exc:
         raise RequestError(
             f"table: {table!r} is not a table document of this kind ({exc})"
         ) from None
-    kept = _filtered(columns, cells, text)
+
+
+def page_of(cells: Cells, text: str, offset: int, limit: int) -> dict[str, Any]:
+    """Rows ``offset`` to ``offset + limit`` of ``cells`` filtered by ``text``."""
+    columns, rows = cells
+    kept = _filtered(columns, rows, text)
     return {
         "columns": columns,
         "rows": kept[offset : offset + limit],
@@ -178,3 +194,11 @@ def table_page(
         "offset": offset,
         "limit": limit,
     }
+
+
+def table_page(
+    table: str, doc: Mapping[str, Any], text: str, offset: int, limit: int
+) -> dict[str, Any]:
+    """Rows ``offset`` to ``offset + limit`` of ``doc`` (table ``table``) filtered by
+    ``text`` (:func:`table_cells`, then :func:`page_of`)."""
+    return page_of(table_cells(table, doc), text, offset, limit)
