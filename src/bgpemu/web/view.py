@@ -12,7 +12,8 @@ pushes the page messages that returns to every open page:
 * ``sessions`` (the session edges of one speaker whose state changed) otherwise: a
   route change never re-sends the graph;
 * ``tables`` when a table that a page has open changed (the server follows those few
-  table topics on demand, :meth:`LabView.watch`; the page re-requests the open one);
+  table topics on demand, :meth:`LabView.watch`; the page re-requests the open one if
+  its node is among the message's ``elements``);
 * ``problems`` when the topology document cannot be drawn (a bad document is reported,
   never a traceback: the graph falls back to the speakers' own documents);
 * whatever the view's parts (:class:`~bgpemu.web.protocol.Part`: timeline, traffic)
@@ -247,7 +248,25 @@ class LabView:
             self.tables[key] = doc
         if not known:  # the first document of a table just followed: no page shows it yet
             return []
-        return [{"type": "tables", "node": node, "tables": [ref.suffix]}]
+        return [
+            {
+                "type": "tables",
+                "node": node,
+                "tables": [ref.suffix],
+                "elements": self._shown_by(node, ref.kind == NodeTopic.AZURE),
+            }
+        ]
+
+    def _shown_by(self, node: str, azure: bool) -> list[str]:
+        """The elements whose tables show MQTT node ``node``'s: the speaker itself; for an
+        Azure view, the VNet of that name and every speaker of that topology node."""
+        if not azure:
+            return [node]
+        shown = [f"vnet:{node}"] if f"vnet:{node}" in self._by_id else []
+        for speaker, info in sorted(self.infos.items()):
+            if speaker == node or info.get("topology_node") == node:
+                shown.append(speaker)
+        return shown
 
     # --- what the page asks for -------------------------------------------------------
 

@@ -157,9 +157,20 @@ def test_only_the_tables_followed_are_kept_and_a_change_is_noticed() -> None:
     view.watch(["nodes/CE/rib/loc", "nodes/Hub/azure/+"])
     assert view.receive(topic, json.dumps(doc).encode(), NOW) == []  # first: no page shows it
     assert view.receive(topic, json.dumps(doc | {"seq": 2}).encode(), NOW) == [
-        {"type": "tables", "node": "CE", "tables": ["rib/loc"]}
+        {"type": "tables", "node": "CE", "tables": ["rib/loc"], "elements": ["CE"]}
     ]
     view.receive(f"{BASE}/nodes/Hub/azure/effective-routes.App", b'{"data": {}}', NOW)
-    assert set(view.tables) == {"nodes/CE/rib/loc", "nodes/Hub/azure/effective-routes.App"}
+    again = view.receive(f"{BASE}/nodes/Hub/azure/effective-routes.App", b'{"data": {}}', NOW)
+    assert again[0]["elements"] == ["vnet:Hub"]  # the element the page opened
+    view.watch(["nodes/VpnGW/azure/+"])
+    for _ in range(2):
+        gateway = view.receive(f"{BASE}/nodes/VpnGW/azure/learned-routes", b'{"data": {}}', NOW)
+    assert gateway[0]["elements"] == ["VpnGW.0", "VpnGW.1"]
+    assert set(view.tables) == {
+        "nodes/CE/rib/loc",
+        "nodes/Hub/azure/effective-routes.App",
+        "nodes/VpnGW/azure/learned-routes",
+    }
     view.forget("nodes/Hub/azure/+")
+    view.forget("nodes/VpnGW/azure/+")
     assert set(view.tables) == {"nodes/CE/rib/loc"}

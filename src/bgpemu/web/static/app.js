@@ -358,7 +358,9 @@
     }
   });
   on("tables", function (m) {
-    if (open.node && open.table && (m.tables || []).indexOf(open.table) >= 0) loadTable();
+    var shown = m.elements || [m.node];
+    if (open.node && open.table && shown.indexOf(open.node) >= 0 &&
+        (m.tables || []).indexOf(open.table) >= 0) loadTable();
   });
 
   function connect() {
