@@ -110,6 +110,12 @@ def test_the_wheel_works_from_anywhere(tmp_path: Path) -> None:
     ).strip()
     assert Path(installed).is_relative_to(venv), installed
     assert (Path(installed) / "_data" / "schema" / "topology.schema.json").is_file()
+    # The web view's page ships whole: it works offline (docs/web.md).
+    static = Path(installed) / "web" / "static"
+    for asset in ("index.html", "app.js", "app.css", "vendor/cytoscape.min.js"):
+        assert (static / asset).is_file(), asset
+    assert "Cytoscape Consortium" in (static / "vendor" / "cytoscape.LICENSE").read_text()
+    assert "draws a running lab" in _run([bgpemu, "web", "--help"], away)
 
     project = tmp_path / "user-project"
     project.mkdir()
