@@ -209,6 +209,9 @@ class WebServer:
         """The rows of each followed table, as of its document (the same object)."""
         self._pages: set[_Page] = set()
         self._arrived = asyncio.Event()
+        self._views_arrived = asyncio.Event()
+        """Set (and replaced) for every Azure view document: a node's views are all in
+        once none came for a while, whatever else the lab publishes meanwhile."""
         self._server: Server | None = None
         self._context = _Context(self)
         self._resync: asyncio.TimerHandle | None = None
@@ -307,9 +310,9 @@ class WebServer:
         except Exception:  # architecture decision 12: a document never ends the view
             logger.exception("web: the document of %s could not be taken", topic)
             messages = []
-        self._push(messages)
+        self._push(messages, "/azure/" in topic)
 
-    def _push(self, messages: list[Message]) -> None:
+    def _push(self, messages: list[Message], views: bool = False) -> None:
         for message in messages:
             if message.get("type") == "elements":
                 self._elements_later()
@@ -317,6 +320,9 @@ class WebServer:
                 self._broadcast(message)
         arrived, self._arrived = self._arrived, asyncio.Event()
         arrived.set()
+        if views:
+            arrived, self._views_arrived = self._views_arrived, asyncio.Event()
+            arrived.set()
 
     async def _topologies(self) -> None:
         """Take the newest ``topology`` document, loaded and planned in a thread (a second
@@ -512,12 +518,15 @@ class WebServer:
         await self._quiet(max(0.0, deadline - loop.time()), quiet)
         return True
 
-    async def _quiet(self, timeout: float, quiet: float = VIEWS_QUIET) -> None:
-        """Wait until no MQTT message came for ``quiet`` seconds, at most ``timeout``."""
+    async def _quiet(
+        self, timeout: float, quiet: float = VIEWS_QUIET, *, views: bool = False
+    ) -> None:
+        """Wait until no MQTT message (``views``: no Azure view document) came for
+        ``quiet`` seconds, at most ``timeout``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            arrived = self._arrived
+            arrived = self._views_arrived if views else self._arrived
             try:
                 async with asyncio.timeout(min(quiet, max(0.0, deadline - loop.time()))):
                     await arrived.wait()
@@ -546,7 +555,7 @@ class WebServer:
         key = f"nodes/{node}/azure/+"
         if await self._watch(key):
             return
-        await self._quiet(VIEWS_WAIT)
+        await self._quiet(VIEWS_WAIT, views=True)
 
     async def _tables(self, _ctx: Any, request: Mapping[str, Any]) -> Any:
         node = text_field(request, "node")

@@ -79,7 +79,10 @@ class Follower(Background):
     def _set_connected(self, connected: bool) -> None:
         if connected != self.connected:
             self.connected = connected
-            self.on_connection(connected)
+            try:
+                self.on_connection(connected)
+            except Exception:  # architecture decision 12
+                logger.exception("follower: connection callback")
 
     async def run(self) -> None:
         """Connect, subscribe, hand messages on; reconnect with backoff; until cancelled."""
@@ -96,7 +99,10 @@ class Follower(Background):
                     async for message in client.messages:
                         payload = message.payload
                         data = payload if isinstance(payload, bytes) else str(payload).encode()
-                        self.on_message(message.topic.value, data)
+                        try:
+                            self.on_message(message.topic.value, data)
+                        except Exception:  # architecture decision 12: one message, not all
+                            logger.exception("follower: message on %s", message.topic.value)
             except (aiomqtt.MqttError, MqttSecurityError) as exc:
                 if client is not None:
                     close_attempt(client)
