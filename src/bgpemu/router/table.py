@@ -14,7 +14,7 @@ from typing import Any
 
 from bgpemu.rib.decision import Decision
 from bgpemu.rib.loc_rib import Entry, decision_of
-from bgpemu.rib.path import Path
+from bgpemu.rib.path import Path, PeerInfo
 from bgpemu.rib.route import attribute_doc
 from bgpemu.types import Family
 from bgpemu.wire.messages import PathAttributes
@@ -103,8 +103,19 @@ def loc_rib_text(
     get = groups.get
     mark = encode(_PREFIX_MARK)
     quote = encode_basestring_ascii
+    # The group of the last sole path, at hand: consecutive prefixes mostly share
+    # one (85 % of the entries of vWAN 2 x 10 x 200), so no key is built for them.
+    last: tuple[Family, PathAttributes, PeerInfo, str, str] | None = None
     for family, prefix, entry in entries:
         if type(entry) is Path:
+            if (
+                last is not None
+                and entry.attributes is last[1]
+                and entry.source is last[2]
+                and family is last[0]
+            ):
+                yield last[3] + quote(prefix) + last[4]
+                continue
             key: Hashable = (family, id(entry.attributes), id(entry.source))
         else:
             assert isinstance(entry, Decision)
@@ -129,4 +140,6 @@ def loc_rib_text(
             text = encode(decision_json(family, _PREFIX_MARK, decision))
             before, _, after = text.partition(mark)
             group = groups[key] = (before, after, entry)
+        if type(entry) is Path:
+            last = (family, entry.attributes, entry.source, group[0], group[1])
         yield group[0] + quote(prefix) + group[1]
