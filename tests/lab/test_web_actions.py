@@ -95,7 +95,12 @@ async def test_trace_and_injection_from_the_socket(mosquitto: Mosquitto) -> None
             assert snapshot["traffic"]["intents"]["ok"] == 1
 
             choices = await page.request(request="endpoints")
-            assert {"name": "VM1", "kind": "interface", "address": "10.0.1.4"} in choices["data"]
+            assert {
+                "name": "VM1",
+                "kind": "interface",
+                "address": "10.0.1.4",
+                "subnet": "Hub/Workload",
+            } in choices["data"]
 
             traced = await page.request(request="trace", source="VM1", destination="10.2.0.10")
             assert traced["ok"], traced

@@ -178,6 +178,24 @@ def _first_host(prefix: str) -> str | None:
     return str(network.network_address + 1)
 
 
+def _subnet_of(network: m.Network, vnet: str, address: str) -> str | None:
+    """``VNET/SUBNET`` of the subnet of ``vnet`` that holds ``address`` (None if none)."""
+    try:
+        host = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    for node in network.of_type(m.VNet):
+        if node.name != vnet:
+            continue
+        for subnet in node.subnets:
+            try:
+                if host in ipaddress.ip_network(subnet.address_prefix, strict=False):
+                    return f"{vnet}/{subnet.name}"
+            except (ValueError, TypeError):
+                continue
+    return None
+
+
 def endpoints(
     network: m.Network | None, reachability: Mapping[str, Any] | None
 ) -> list[dict[str, str]]:
@@ -185,29 +203,41 @@ def endpoints(
     interface (``interface``), NVA (``nva``) and firewall (``firewall``) of ``network``,
     each subnet (``subnet``, ``VNET/SUBNET``) and on-prem range (``onprem``, an address
     in it), then the reachability matrix's endpoints not already listed.  A name a trace
-    question takes (docs/mqtt.md, "Traffic questions"): the address for an on-prem range."""
+    question takes (docs/mqtt.md, "Traffic questions"): the address for an on-prem range.
+
+    So that the page can put a flow in the matrix's grid (an intent's, named by an
+    interface or an address), an interface, NVA or firewall also has ``subnet`` (its
+    ``VNET/SUBNET``, the matrix's endpoint for it), and a subnet or range its ``prefix``."""
     found: dict[str, dict[str, str]] = {}
 
-    def add(name: str, kind: str, address: str | None) -> None:
+    def add(name: str, kind: str, address: str | None, **more: str | None) -> None:
         if address is not None and name not in found:
             found[name] = {"name": name, "kind": kind, "address": address}
+            found[name].update({k: v for k, v in more.items() if v is not None})
 
     if network is not None:
         for vnet in network.of_type(m.VNet):
             for subnet in vnet.subnets:
                 for nic in subnet.network_interfaces:
-                    add(nic.name, "interface", nic.private_ip_address)
+                    add(
+                        nic.name,
+                        "interface",
+                        nic.private_ip_address,
+                        subnet=f"{vnet.name}/{subnet.name}",
+                    )
         for nva in network.of_type(m.Nva):
-            add(nva.name, "nva", nva.address)
+            add(nva.name, "nva", nva.address, subnet=_subnet_of(network, nva.vnet, nva.address))
         for firewall in network.firewalls:
-            add(firewall.name, "firewall", firewall.private_ip_address)
+            where = f"{firewall.vnet}/AzureFirewallSubnet"
+            add(firewall.name, "firewall", firewall.private_ip_address, subnet=where)
         for vnet in network.of_type(m.VNet):
             for subnet in vnet.subnets:
-                add(f"{vnet.name}/{subnet.name}", "subnet", _first_host(subnet.address_prefix))
+                prefix = subnet.address_prefix
+                add(f"{vnet.name}/{subnet.name}", "subnet", _first_host(prefix), prefix=prefix)
         for site in network.of_type(m.OnPrem):
             for announcement in site.prefixes:
-                host = _first_host(announcement.prefix)
-                add(f"{site.name}:{announcement.prefix}", "onprem", host)
+                prefix = announcement.prefix
+                add(f"{site.name}:{prefix}", "onprem", _first_host(prefix), prefix=prefix)
     listed = reachability.get("endpoints") if reachability is not None else None
     for endpoint in listed if isinstance(listed, list) else ():
         if not isinstance(endpoint, Mapping):

@@ -244,7 +244,12 @@ async def test_no_answer_at_all_is_a_refusal() -> None:
 async def test_the_endpoints_are_the_topologys_and_the_matrixs() -> None:
     ctx = _Ctx()
     found = await REQUESTS["endpoints"](ctx, {"id": 2, "request": "endpoints"})
-    assert {"name": "VM1", "kind": "interface", "address": "10.0.1.4"} in found
+    assert {
+        "name": "VM1",
+        "kind": "interface",
+        "address": "10.0.1.4",
+        "subnet": "Hub/Workload",
+    } in found
     assert (
         await _refused(ctx, {"request": "endpoints", "x": 1})
         == "unknown field(s) x (this request takes: )"

@@ -130,19 +130,42 @@ def test_changed_intents_are_pushed_as_changed_flows() -> None:
     assert TrafficViews().on_event(answered, NOW) == []
 
 
+def _endpoints_of(name: str) -> list[dict[str, str]]:
+    return endpoints(solve(load_topology(TOPOLOGIES / name)).network, None)
+
+
 def test_the_pickers_offer_interfaces_subnets_ranges_and_the_matrix_endpoints() -> None:
     solution = solve(load_topology(TOPOLOGIES / "lab-vpn-site.yaml"))
     ctx = TrafficContext(solution.network, solution.plan, solution.snapshots)
     matrix = reachability_matrix(ctx).to_json()
     found = endpoints(solution.network, matrix)
     assert found[:4] == [
-        {"name": "VM1", "kind": "interface", "address": "10.0.1.4"},
-        {"name": "Hub/Workload", "kind": "subnet", "address": "10.0.1.1"},
-        {"name": "Hub/GatewaySubnet", "kind": "subnet", "address": "10.0.255.1"},
-        {"name": "SiteB:10.2.0.0/16", "kind": "onprem", "address": "10.2.0.1"},
+        {"name": "VM1", "kind": "interface", "address": "10.0.1.4", "subnet": "Hub/Workload"},
+        {"name": "Hub/Workload", "kind": "subnet", "address": "10.0.1.1", "prefix": "10.0.1.0/24"},
+        {
+            "name": "Hub/GatewaySubnet",
+            "kind": "subnet",
+            "address": "10.0.255.1",
+            "prefix": "10.0.255.0/27",
+        },
+        {
+            "name": "SiteB:10.2.0.0/16",
+            "kind": "onprem",
+            "address": "10.2.0.1",
+            "prefix": "10.2.0.0/16",
+        },
     ]
     names = [e["name"] for e in found]
     assert len(names) == len(set(names))
     assert {e["name"] for e in matrix["endpoints"]} <= set(names)
     assert endpoints(None, matrix) == matrix["endpoints"]
+    firewall = _endpoints_of("firewall-symmetric.yaml")
+    assert {
+        "name": "Firewall",
+        "kind": "firewall",
+        "address": "10.0.3.4",
+        "subnet": "Hub/AzureFirewallSubnet",
+    } in firewall
+    nva = _endpoints_of("nva-pair-failover.yaml")
+    assert {"name": "nva1", "kind": "nva", "address": "10.0.1.4", "subnet": "Hub/nva"} in nva
     assert endpoints(None, None) == []

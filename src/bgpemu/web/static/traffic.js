@@ -18,7 +18,7 @@
   if (!api || !form || !box) return;
   var cy = api.cy;
   var last = { highlight: null, ask: null };
-  var matrix = null, intents = null;
+  var matrix = null, intents = null, known = [];
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -51,6 +51,8 @@
 
   function loadEndpoints() {
     api.request({ request: "endpoints" }).then(function (found) {
+      known = found;
+      markIntents();
       choices.replaceChildren();
       found.forEach(function (e) {
         choices.appendChild(el("option", { value: traceName(e) }, e.kind + " " + e.name + " " + e.address));
@@ -226,6 +228,69 @@
     var thead = el("thead");
     thead.appendChild(head);
     grid.append(thead, body);
+    markIntents();
+  }
+
+  // --- intents in the grid: the cell a flow falls in (its subnets or on-prem ranges) ----
+
+  function v4(text) {
+    var parts = String(text).split(".");
+    if (parts.length !== 4) return null;
+    var n = 0;
+    for (var i = 0; i < 4; i++) {
+      var b = Number(parts[i]);
+      if (!/^\d+$/.test(parts[i]) || b > 255) return null;
+      n = n * 256 + b;
+    }
+    return n;
+  }
+
+  function holds(prefix, address) {
+    var slash = String(prefix).split("/");
+    var net = v4(slash[0]), host = v4(address), bits = Number(slash[1]);
+    if (net === null || host === null || !(bits >= 0 && bits <= 32)) return false;
+    var size = Math.pow(2, 32 - bits);
+    return Math.floor(net / size) === Math.floor(host / size);
+  }
+
+  /* The matrix endpoint (a VNET/SUBNET or SITE:PREFIX name) a flow's end falls in: an
+     interface's subnet, a subnet itself, or the subnet or range holding an address. */
+  function cellOf(end) {
+    var best = null, bestBits = -1;
+    for (var i = 0; i < known.length; i++) {
+      var e = known[i];
+      if (e.name === end) return e.subnet || (e.prefix ? e.name : null);
+      if (e.prefix && holds(e.prefix, end)) {
+        var bits = Number(e.prefix.split("/")[1]);
+        if (bits > bestBits) { best = e.name; bestBits = bits; }
+      }
+    }
+    return best;
+  }
+
+  function markIntents() {
+    grid.querySelectorAll("td[data-source]").forEach(function (td) {
+      td.classList.remove("intent", "intent-ok", "intent-violated");
+      delete td.dataset.intents;
+      td.title = td.dataset.about || td.title;
+      td.dataset.about = td.title;
+    });
+    if (!intents || !matrix) return;
+    (intents.intents || []).forEach(function (i) {
+      var src = cellOf(i.source), dst = cellOf(i.destination);
+      if (!src || !dst) return;
+      grid.querySelectorAll("td[data-source]").forEach(function (td) {
+        if (td.dataset.source !== src || td.dataset.destination !== dst) return;
+        var names = td.dataset.intents ? td.dataset.intents.split(" ") : [];
+        names.push(i.name);
+        td.dataset.intents = names.join(" ");
+        td.classList.add("intent");
+        if (!i.ok) td.classList.add("intent-violated");
+        else if (!td.classList.contains("intent-violated")) td.classList.add("intent-ok");
+        td.title += "\nintent " + i.name + " (" + i.protocol + "/" + i.port + "): expected " +
+          i.expect + ", got " + i.actual + (i.ok ? "" : " — violated");
+      });
+    });
   }
 
   function showIntents() {
@@ -280,7 +345,7 @@
   });
   api.on("traffic", function (m) {
     if (m.view === "reachability") { matrix = m.data || null; showMatrix(); loadEndpoints(); }
-    if (m.view === "intents") { intents = m.data || null; showIntents(); }
+    if (m.view === "intents") { intents = m.data || null; showIntents(); showMatrix(); }
   });
   api.on("flows-changed", function (m) { if (m.data) showChanged(m.data); });
   // The path shown follows the lab: traced again after each convergence it reports.
