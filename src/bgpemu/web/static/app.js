@@ -160,7 +160,26 @@
     cy.batch(function () {
       placed.forEach(function (p) { p[0].position({ x: p[1], y: p[2] }); });
     });
+    fit();
+  }
+
+  /* The whole graph in view, a small one not blown up past 1.5x. */
+  function fit() {
+    cy.resize();
     cy.fit(undefined, 20);
+    if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
+  }
+
+  /* The panels below and beside the graph fill in after the first layout: refit while
+     the user has not moved the view. */
+  var userMoved = false;
+  cy.on("tapstart", function () { userMoved = true; });
+  document.getElementById("graph").addEventListener("wheel", function () { userMoved = true; },
+                                                    { passive: true });
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () {
+      if (userMoved) cy.resize(); else fit();
+    }).observe(document.getElementById("graph"));
   }
 
   function setElements(elements) {
