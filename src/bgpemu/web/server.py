@@ -416,6 +416,8 @@ class WebServer:
                 body = self._encode(self._snapshot()).encode()
                 return _response(http.HTTPStatus.OK, body, "application/json", cache=False)
             return _text(http.HTTPStatus.NOT_FOUND, f"no such API: {path}")
+        if path == "/favicon.ico":  # none: said without a 404 in the browser's console
+            return Response(http.HTTPStatus.NO_CONTENT.value, "No Content", Headers())
         name = "index.html" if path == "/" else path[1:]
         if not _STATIC_NAME.fullmatch(path if path != "/" else "/index.html") or ".." in name:
             return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")

@@ -42,10 +42,15 @@
 
   // --- the graph ----------------------------------------------------------------------
 
+  /* A session edge's colour: green Established, red any other state, grey unknown. */
+  function sessionColour(state) {
+    if (state === undefined || state === null || state === "") return UNKNOWN;
+    return state === "Established" ? UP : DOWN;
+  }
+
   var cy = cytoscape({
     container: document.getElementById("graph"),
     elements: [],
-    wheelSensitivity: 0.3,
     minZoom: 0.05,
     maxZoom: 3,
     style: [
@@ -68,10 +73,12 @@
       { selector: "edge", style: {
         "width": 2, "curve-style": "bezier", "line-color": "#b0bec5", "font-size": 8,
         "text-rotation": "autorotate", "text-wrap": "wrap", "color": "#546e7a" } },
-      { selector: "edge[kind = 'session']", style: { "line-color": UNKNOWN } },
-      { selector: "edge[kind = 'session'][state = 'Established']", style: { "line-color": UP } },
-      { selector: "edge[kind = 'session'][state][state != 'Established']", style: {
-        "line-color": DOWN, "line-style": "dashed" } },
+      { selector: "edge[kind = 'session']", style: {
+        "line-color": function (e) { return sessionColour(e.data("state")); },
+        "line-style": function (e) {
+          var state = e.data("state");
+          return state && state !== "Established" ? "dashed" : "solid";
+        } } },
       { selector: "edge[kind = 'peering']", style: { "line-style": "dotted" } },
       { selector: "edge[kind = 'connection']", style: { "line-style": "dashed", "line-color": "#90a4ae" } },
       { selector: "edge.labelled", style: { "label": "data(label)" } },
@@ -186,7 +193,7 @@
     cy.batch(function () {
       cy.elements().remove();
       cy.add(elements);
-      if (cy.edges().length < 200) cy.edges().addClass("labelled");
+      if (cy.edges().length <= 60) cy.edges().addClass("labelled");
     });
     layout();
     if (open.node && cy.getElementById(open.node).empty()) closeNode();
