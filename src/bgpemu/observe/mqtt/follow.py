@@ -47,6 +47,7 @@ class Follower(Background):
         self.backoff = backoff
         self.connected = False
         self._client: aiomqtt.Client | None = None
+        self._up = asyncio.Event()
 
     def _background_name(self) -> str:
         return "mqtt-follower"
@@ -76,7 +77,16 @@ class Follower(Background):
             except aiomqtt.MqttError as exc:
                 logger.info("follower: unsubscribe %s: %s", topic_filter, exc)
 
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait until connected and subscribed (TimeoutError after ``timeout`` seconds)."""
+        async with asyncio.timeout(timeout):
+            await self._up.wait()
+
     def _set_connected(self, connected: bool) -> None:
+        if connected:
+            self._up.set()
+        else:
+            self._up.clear()
         if connected != self.connected:
             self.connected = connected
             try:
