@@ -184,7 +184,7 @@ class LabView:
                 self.statuses[node] = status
             else:
                 self.statuses.pop(node, None)
-            return []
+            return self._session_changes(node)
         store = self.infos if ref.kind == NodeTopic.INFO else self.sessions
         if doc is None:
             store.pop(node, None)
@@ -194,8 +194,13 @@ class LabView:
             return self._rebuild()
         return self._session_changes(node)
 
+    def _live_sessions(self) -> dict[str, dict[str, Any]]:
+        """The sessions documents of the speakers not offline: a retained document
+        outlives its speaker (a killed lab), whose MQTT will says ``offline``."""
+        return {n: d for n, d in self.sessions.items() if self.statuses.get(n) != "offline"}
+
     def _session_changes(self, node: str) -> list[Message]:
-        states = session_states(self.sessions)
+        states = session_states(self._live_sessions())
         changed = [
             ident
             for ident in set(states) | set(self._states)
@@ -227,8 +232,9 @@ class LabView:
         return {"established_since": None}
 
     def _rebuild(self) -> list[Message]:
-        new = elements(self.graph, self.infos, self.sessions)
-        self._states = session_states(self.sessions)
+        live = self._live_sessions()
+        new = elements(self.graph, self.infos, live)
+        self._states = session_states(live)
         if new == self._elements:
             return []
         self._elements = new

@@ -174,3 +174,25 @@ def test_only_the_tables_followed_are_kept_and_a_change_is_noticed() -> None:
     view.forget("nodes/Hub/azure/+")
     view.forget("nodes/VpnGW/azure/+")
     assert set(view.tables) == {"nodes/CE/rib/loc"}
+
+
+def test_a_speaker_gone_offline_no_longer_vouches_for_its_sessions() -> None:
+    """A speaker's retained sessions document outlives it (a killed lab): once its status
+    is offline (its MQTT will) its word is not taken; a session neither live end reports
+    is unknown, not Established."""
+    view = _lab()
+    edge = session_edge_id("CE", "Firewall")
+    offline = json.dumps({"schema": "bgpemu/v1/status", "node": "CE", "status": "offline"})
+    view.receive(f"{BASE}/nodes/CE/status", offline.encode(), NOW)
+    element = view.element(edge)
+    assert element is not None
+    assert element["data"]["state"] == "Established"  # Firewall still says so
+    messages = view.receive(
+        f"{BASE}/nodes/Firewall/status", offline.replace("CE", "Firewall").encode(), NOW
+    )
+    pushed = [e for m in messages if m["type"] == "sessions" for e in m["edges"]]
+    assert {"id": edge, "state": None, "established_since": None} in pushed
+    assert element["data"]["state"] is None
+    online = offline.replace("offline", "online")
+    view.receive(f"{BASE}/nodes/CE/status", online.encode(), NOW)
+    assert element["data"]["state"] == "Established"
