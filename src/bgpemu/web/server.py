@@ -561,7 +561,12 @@ class WebServer:
 
     async def _tables(self, _ctx: Any, request: Mapping[str, Any]) -> Any:
         node = text_field(request, "node")
-        await self._azure_views(self.view_node(node))
+        owner = self.view_node(node)  # RequestError for a node not drawn
+        tables = table_list(self.view, node)
+        if tables and tables[0]["id"] == "rib/loc":
+            # The page opens the first table next: its document is on its way meanwhile.
+            await self._watch(table_topic(self.view, node, "rib/loc"))
+        await self._azure_views(owner)
         return table_list(self.view, node)
 
     def view_node(self, node: str) -> str | None:
