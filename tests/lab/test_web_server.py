@@ -167,3 +167,32 @@ async def test_a_page_without_the_token_or_from_another_site_is_refused(
             assert closed.value.rcvd.code == 1009
         async with connect(f"ws://{host}/ws?token={server.token}") as ws:
             assert json.loads(await ws.recv())["type"] == "snapshot"
+
+
+async def test_a_handler_that_fails_or_answers_no_json_is_an_error_reply(
+    mosquitto: Mosquitto,
+) -> None:
+    async def broken(_ctx: Any, _request: Any) -> Any:
+        raise KeyError("oops")
+
+    async def not_json(_ctx: Any, _request: Any) -> Any:
+        return {"x": object()}
+
+    async with WebServer(
+        mosquitto.url,
+        "nolab",
+        listen=("127.0.0.1", 0),
+        parts=(),
+        requests={"broken": broken, "odd": not_json},
+    ) as server:
+        async for page in _page(server):
+            await page.next(lambda m: m["type"] == "snapshot")
+            failed = await page.request(request="broken")
+            assert failed["ok"] is False
+            assert "internal error: KeyError" in failed["error"]
+            odd = await page.request(request="odd")
+            assert odd["ok"] is False
+            assert "not JSON" in odd["error"]
+            alive = await page.request(request="tables", node="nowhere")
+            assert "node" in alive["error"]
+            break

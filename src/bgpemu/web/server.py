@@ -128,8 +128,9 @@ class _Page:
     def __init__(self, connection: ServerConnection) -> None:
         self.connection = connection
         self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE)
-        self.lagging = False
-        self.requests = 0
+        self.requests: set[asyncio.Task[None]] = set()
+        """The page's requests being served (cancelled when it closes: nobody would read
+        the answer; an injection already sent goes on in the lab)."""
 
 
 class _Context:
@@ -381,8 +382,6 @@ class WebServer:
             self._put(page, text)
 
     def _put(self, page: _Page, text: str) -> None:
-        if page.lagging:
-            return
         try:
             page.queue.put_nowait(text)
         except asyncio.QueueFull:
@@ -451,6 +450,8 @@ class WebServer:
                     await self._receive(page, tg)
                 finally:
                     sender.cancel()
+                    for task in page.requests:
+                        task.cancel()
         except* ConnectionClosed:
             pass
         finally:
@@ -468,12 +469,13 @@ class WebServer:
             except RequestError as exc:
                 self._put(page, self._encode(error_reply(request_id(exc), str(exc))))
                 continue
-            if page.requests >= MAX_REQUESTS:
+            if len(page.requests) >= MAX_REQUESTS:
                 message = f"too many requests at once (at most {MAX_REQUESTS}); wait for replies"
                 self._put(page, self._encode(error_reply(ident, message)))
                 continue
-            page.requests += 1
-            tg.create_task(self._serve(page, ident, request), name=f"web request {ident}")
+            task = tg.create_task(self._serve(page, ident, request), name=f"web request {ident}")
+            page.requests.add(task)
+            task.add_done_callback(page.requests.discard)
 
     async def _serve(self, page: _Page, ident: int, request: Mapping[str, Any]) -> None:
         name = request["request"]
@@ -490,9 +492,12 @@ class WebServer:
         except Exception as exc:  # architecture decision 12: a request never ends the server
             logger.exception("web: request %s (%s) failed", ident, name)
             answer = error_reply(ident, f"{name}: internal error: {type(exc).__name__}: {exc}")
-        finally:
-            page.requests -= 1
-        self._put(page, self._encode(answer))
+        try:
+            text = self._encode(answer)
+        except (TypeError, ValueError) as exc:  # a handler's answer that is not JSON
+            logger.error("web: request %s (%s): answer not JSON: %s", ident, name, exc)
+            text = self._encode(error_reply(ident, f"{name}: internal error: answer not JSON"))
+        self._put(page, text)
 
     # --- the core requests: a node's tables --------------------------------------------
 
