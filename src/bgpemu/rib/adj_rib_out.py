@@ -37,6 +37,8 @@ from bgpemu.wire.messages import PathAttributes
 
 __all__ = ["AdjRibOut", "Announce", "EndOfRib", "Export", "Withdraw"]
 
+_NONE = id(None)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Announce:
@@ -137,6 +139,13 @@ class AdjRibOut:
         pending = self._pending.get(family)
         if pending is None:
             pending = self._pending[family] = {}
+        if (not sent or sent.keys().isdisjoint(prefixes)) and _NONE not in set(
+            map(id, attributes_list)
+        ):
+            # Announcements of prefixes the peer was never sent (a table's first
+            # export): each is pending as given, the last one winning, as below.
+            pending.update(zip(prefixes, attributes_list, strict=True))
+            return
         for prefix, attributes in zip(prefixes, attributes_list, strict=True):
             current = None if sent is None else sent.get(prefix)
             if current is attributes or (
