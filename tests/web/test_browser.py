@@ -127,6 +127,7 @@ def test_the_page_shows_every_node_and_session(page: Page, failover: WebLab) -> 
     sessions = sorted({session_id(s["speaker"], p["peer"]) for s in inspect for p in s["sessions"]})
     assert len(speakers) == 7
     assert len(sessions) == 9
+    page.set_viewport_size({"width": 1440, "height": 960})  # room for the picture
     open_view(page, failover)
     wait_edges(page, sessions, "Established", GREEN)
 
@@ -161,6 +162,16 @@ def test_the_page_shows_every_node_and_session(page: Page, failover: WebLab) -> 
             gateway,
         )
         assert "VNet Hub" in groups, f"{gateway} is not drawn in VNet Hub: {groups}"
+
+    # The picture of the README (docs/web.png): a table open and a trace drawn.  App-vm
+    # reaches on-prem over ExpressRoute, both MSEEs (ECMP), not over the VPN backup: ER is
+    # preferred for an identical prefix (azure-routing.md §9 scenario 5).
+    click_node(page, "ErGW")
+    page.wait_for_function("() => document.querySelector('#table').innerText.includes('/')")
+    traced = trace(page, "App-vm", "10.1.11.10", 443)
+    assert page.get_attribute("#trace-result", "data-verdict") == "reachable"
+    assert {"ErGW", "Circuit.primary", "Circuit.secondary", "CE"} <= traced, traced
+    assert not {"VpnGW.0", "VpnGW.1", "Firewall"} & traced, traced
     shot(page, "er-vpn-failover")
 
 
@@ -195,18 +206,26 @@ def test_a_cut_link_turns_red_and_its_routes_leave_the_open_table(
     )
 
 
+def trace(page: Page, source: str, destination: str, port: int) -> set[str]:
+    """Trace a TCP flow from #trace-form; the ids of the graph elements it drew (class
+    ``traced``) once the page shows a verdict."""
+    form = page.locator("#trace-form")
+    form.locator("input[name=source]").fill(source)
+    form.locator("input[name=destination]").fill(destination)
+    form.locator("select[name=protocol]").select_option("tcp")
+    form.locator("input[name=port]").fill(str(port))
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#trace-result[data-verdict]:not([data-verdict=''])")
+    return set(page.evaluate("() => window.bgpemu.cy.elements('.traced').map(e => e.id())"))
+
+
 def test_a_trace_is_drawn_hop_by_hop(page: Page, vpn_site: WebLab) -> None:
     """VM1 -> 10.2.0.10 TCP 443, a flow of the reachability scenario of lab-vpn-site.yaml:
     reachable through HubGW to SiteB, asked in #trace-form and drawn on the graph."""
     open_view(page, vpn_site)
     wait_edges(page, [CUT], "Established", GREEN)
-    form = page.locator("#trace-form")
-    form.locator("input[name=source]").fill("VM1")
-    form.locator("input[name=destination]").fill("10.2.0.10")
-    form.locator("select[name=protocol]").select_option("tcp")
-    form.locator("input[name=port]").fill("443")
-    form.locator("button[type=submit]").click()
-    page.wait_for_selector('#trace-result[data-verdict="reachable"]')
+    traced = trace(page, "VM1", "10.2.0.10", 443)
+    assert page.get_attribute("#trace-result", "data-verdict") == "reachable"
 
     hops: list[str] = page.eval_on_selector_all(
         "#trace-hops li[data-node]", "items => items.map(i => i.dataset.node).filter(n => n)"
@@ -215,7 +234,6 @@ def test_a_trace_is_drawn_hop_by_hop(page: Page, vpn_site: WebLab) -> None:
     assert "SiteB" in hops, hops
     assert hops.index("HubGW") < hops.index("SiteB")
     assert "10.2.0.0/16" in page.inner_text("#trace-hops")  # each hop's route
-    traced = set(page.evaluate("() => window.bgpemu.cy.elements('.traced').map(e => e.id())"))
     assert {CUT, "HubGW", "SiteB"} <= traced, traced
     shot(page, "lab-vpn-site-trace")
 
