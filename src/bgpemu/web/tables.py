@@ -15,7 +15,7 @@ any other text keeps the rows whose prefix column starts with it (``10.1.``).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bgpemu.azure.views import view_rows
@@ -141,11 +141,42 @@ def _rows(table: str, doc: Mapping[str, Any]) -> tuple[list[str], list[list[obje
     return list(ADJ_RIB_COLUMNS), [adj_rib_cells(r) for r in routes]
 
 
-def _matches(text: str) -> Any:
+def _ipv4(text: str) -> int | None:
+    """A dotted-quad IPv4 address as an integer (None if it is not one): 40,000 rows are
+    read at every keystroke of an address filter, ``ipaddress`` takes 5 us a prefix."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or int(part) > 255:
+            return None
+        value = value << 8 | int(part)
+    return value
+
+
+def _contains_v4(address: int) -> Callable[[str], bool]:
+    def contains(value: str) -> bool:
+        for word in value.split():
+            base, sep, length = word.partition("/")
+            network = _ipv4(base)
+            if network is None or not sep or not length.isdigit() or int(length) > 32:
+                continue
+            shift = 32 - int(length)
+            if network >> shift == address >> shift:
+                return True
+        return False
+
+    return contains
+
+
+def _matches(text: str) -> Callable[[str], bool]:
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
         return lambda value: any(word.startswith(text) for word in value.split())
+    if address.version == 4:
+        return _contains_v4(int(address))
 
     def contains(value: str) -> bool:
         for word in value.split():

@@ -8,7 +8,7 @@ import pytest
 
 from bgpemu.observe.rib_rows import LOC_RIB_COLUMNS
 from bgpemu.web.protocol import RequestError
-from bgpemu.web.tables import azure_node, table_list, table_page, table_topic
+from bgpemu.web.tables import azure_node, page_of, table_list, table_page, table_topic
 from bgpemu.web.view import LabView
 from tests.unit.web.helpers import (
     BASE,
@@ -137,3 +137,19 @@ def test_a_document_of_the_wrong_shape_is_a_clear_error() -> None:
     with pytest.raises(RequestError, match="not a table document"):
         table_page("rib/loc", {"routes": [{"prefix": "10.0.0.0/8"}]}, "", 0, 10)
     assert table_page("rib/loc", {"routes": "x"}, "", 0, 10)["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "prefixes", "kept"),
+    [
+        ("10.1.2.3", "10.0.0.0/8 10.1.2.0/24 10.1.3.0/24 0.0.0.0/0 10.1.2.3/32", 4),
+        ("10.1.2.3", "10.1.2.0/33 10.1.2/24 x/8 10.1.2.256/24 10.1.2.0", 0),
+        ("2001:db8::1", "2001:db8::/32 2001:db9::/32 10.0.0.0/8", 1),
+    ],
+)
+def test_an_address_filter_keeps_the_prefixes_that_contain_it(
+    address: str, prefixes: str, kept: int
+) -> None:
+    rows = [[p] for p in prefixes.split()]
+    page = page_of((["Prefix"], rows), address, 0, 100)
+    assert page["total"] == kept
