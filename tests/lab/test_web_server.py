@@ -196,3 +196,49 @@ async def test_a_handler_that_fails_or_answers_no_json_is_an_error_reply(
             alive = await page.request(request="tables", node="nowhere")
             assert "node" in alive["error"]
             break
+
+
+async def test_a_large_table_is_decoded_off_the_loop_and_paged(mosquitto: Mosquitto) -> None:
+    """A table document over 64 KiB (a vWAN hub's Loc-RIB is 8 MB) is decoded in a thread;
+    the page gets it, paged, as any other."""
+    from bgpemu.observe.mqtt.connect import mqtt_client
+    from bgpemu.observe.payloads import info_payload
+    from bgpemu.observe.url import parse_mqtt_url
+    from bgpemu.web.server import LARGE
+
+    base = "bgpemu/v1/big"
+    routes = [
+        {
+            "prefix": f"10.{i // 256}.{i % 256}.0/24",
+            "next_hop": "10.0.0.1",
+            "as_path": [65001],
+            "origin": "igp",
+            "local_pref": 100,
+            "med": None,
+            "peer": "r2",
+            "best": True,
+            "multipath": False,
+            "reason": "only path",
+        }
+        for i in range(3000)
+    ]
+    rib = json.dumps({"schema": "bgpemu/v1/rib-loc", "node": "r1", "seq": 1, "routes": routes})
+    assert len(rib) > LARGE
+    info = json.dumps(info_payload("r1", role="onprem", asn=65001, router_id="1.1.1.1"))
+    async with mqtt_client(parse_mqtt_url(mosquitto.url)) as client:
+        await client.publish(f"{base}/nodes/r1/info", info.encode(), qos=1, retain=True)
+        await client.publish(f"{base}/nodes/r1/rib/loc", rib.encode(), qos=1, retain=True)
+    async with WebServer(
+        mosquitto.url, "big", listen=("127.0.0.1", 0), parts=(), requests={}
+    ) as server:
+        assert await server.wait_until(lambda: server.view.element("r1") is not None, WAIT)
+        async for page in _page(server):
+            await page.next(lambda m: m["type"] == "snapshot")
+            answer = await page.request(
+                request="table", node="r1", table="rib/loc", offset=2900, limit=500
+            )
+            assert answer["ok"], answer
+            assert answer["data"]["total"] == 3000
+            assert len(answer["data"]["rows"]) == 100
+            assert answer["data"]["rows"][-1][0] == "10.11.183.0/24"
+            break

@@ -6,7 +6,7 @@ the page and its assets from the package (``web/static``), and ``/api/snapshot``
 token is needed: :mod:`bgpemu.web.access`).  ``/ws?token=...`` is the page's one
 WebSocket: the server sends the :meth:`~bgpemu.web.view.LabView.snapshot` first, then
 pushes what the view says changed; the page's requests (``tables``, ``table`` here,
-the rest from :mod:`bgpemu.web.actions`) each get a reply.
+the rest from :mod:`bgpemu.web.extensions`) each get a reply.
 
 One :class:`~bgpemu.observe.mqtt.Follower` follows the lab's light documents and, on
 demand, the few route tables pages have open (at most :data:`MAX_WATCHED`, the least
@@ -56,7 +56,7 @@ from bgpemu.web.protocol import (
     text_field,
 )
 from bgpemu.web.tables import MAX_LIMIT, Cells, page_of, table_cells, table_list, table_topic
-from bgpemu.web.view import LabView, Message, prepare_topology
+from bgpemu.web.view import LabView, Message, decode, prepare_topology
 
 __all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer", "parse_listen"]
 
@@ -78,6 +78,8 @@ ELEMENTS_DELAY = 0.05
 """Seconds a new graph waits before it is pushed: a burst of changes (a lab starting, a
 topology applied, the broker's retained documents) is one ``elements`` message, not one
 per speaker."""
+LARGE = 64 * 1024
+"""Bytes from which a table document is decoded in a thread, not on the event loop."""
 RESYNC_DELAY = 0.5
 """Seconds after a reconnection to the broker before the pages get a new snapshot."""
 
@@ -180,10 +182,10 @@ class WebServer:
         """When the port is taken, listen on a free one instead (``lab up``'s default)."""
         self.token = token or new_token()
         if parts is None or requests is None:
-            from bgpemu.web import actions
+            from bgpemu.web import extensions
 
-            parts = [make() for make in actions.PARTS] if parts is None else parts
-            requests = actions.REQUESTS if requests is None else requests
+            parts = [make() for make in extensions.PARTS] if parts is None else parts
+            requests = extensions.REQUESTS if requests is None else requests
         self.view = LabView(lab, parts)
         core: dict[str, Handler] = {"tables": self._tables, "table": self._table}
         clash = sorted(set(core) & set(requests))
@@ -223,6 +225,9 @@ class WebServer:
         self._topology_wanted = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
         self._topology_task: asyncio.Task[None] | None = None
+        self._large: dict[str, bytes] = {}
+        self._large_wanted = asyncio.Event()
+        self._large_task: asyncio.Task[None] | None = None
         self._was_connected = False
         self.broker_connected = False
         self.access = Access(self.token, listen[0], listen[1])
@@ -248,6 +253,9 @@ class WebServer:
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
         self._topology_task = self._tasks.create_task(self._topologies(), name="web topology")
+        self._large_task = self._tasks.create_task(
+            self._large_documents(), name="web large documents"
+        )
         await self._follower.__aenter__()
         try:
             try:
@@ -285,8 +293,9 @@ class WebServer:
         await self._stop_tasks()
 
     async def _stop_tasks(self) -> None:
-        if self._topology_task is not None:
-            self._topology_task.cancel()
+        for task in (self._topology_task, self._large_task):
+            if task is not None:
+                task.cancel()
         if self._tasks is not None:
             tasks, self._tasks = self._tasks, None
             await tasks.__aexit__(None, None, None)
@@ -306,6 +315,10 @@ class WebServer:
             self._topology_busy = True
             self._topology_wanted.set()
             return
+        if len(payload) > LARGE and self.view.is_table(topic):  # decoded in a thread
+            self._large[topic] = payload
+            self._large_wanted.set()
+            return
         try:
             messages = self.view.receive(topic, payload, time.time())
         except Exception:  # architecture decision 12: a document never ends the view
@@ -324,6 +337,25 @@ class WebServer:
         if views:
             arrived, self._views_arrived = self._views_arrived, asyncio.Event()
             arrived.set()
+
+    async def _large_documents(self) -> None:
+        """Decode the large table documents in a thread (a vWAN hub's Loc-RIB is 8 MB of
+        JSON, 0.2 s: with ``lab up`` the loop is the lab's own), the newest of a topic
+        only: one replaced while it was decoded is decoded again."""
+        while True:
+            await self._large_wanted.wait()
+            self._large_wanted.clear()
+            while self._large:
+                topic, payload = self._large.popitem()
+                doc = await asyncio.to_thread(decode, payload)
+                if topic in self._large:
+                    continue  # a newer document came meanwhile
+                try:
+                    messages = self.view.receive_decoded(topic, doc, time.time())
+                except Exception:  # architecture decision 12: a document never ends the view
+                    logger.exception("web: the document of %s could not be taken", topic)
+                    messages = []
+                self._push(messages, "/azure/" in topic)
 
     async def _topologies(self) -> None:
         """Take the newest ``topology`` document, loaded and planned in a thread (a second

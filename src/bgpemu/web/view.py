@@ -37,7 +37,16 @@ from bgpemu.observe.topics import NodeTopic, TopicRef, parse_topic
 from bgpemu.web.elements import Element, elements, session_states
 from bgpemu.web.protocol import Part
 
-__all__ = ["MAX_PROBLEMS", "LabView", "Message", "Topology", "prepare_topology"]
+__all__ = [
+    "INVALID",
+    "MAX_PROBLEMS",
+    "Decoded",
+    "LabView",
+    "Message",
+    "Topology",
+    "decode",
+    "prepare_topology",
+]
 
 Message = dict[str, Any]
 
@@ -91,6 +100,28 @@ def prepare_topology(payload: bytes) -> Topology:
         return Topology(doc, None, tuple(_problems_of(exc)))
 
 
+class _Invalid:
+    """A payload that is not a JSON object."""
+
+
+INVALID = _Invalid()
+
+Decoded = dict[str, Any] | None | _Invalid
+"""A decoded payload: the document, None (an empty payload: the retained document was
+cleared) or :data:`INVALID`."""
+
+
+def decode(payload: bytes) -> Decoded:
+    """A payload's document (pure; the server runs it in a thread for a large one)."""
+    if not payload:
+        return None
+    try:
+        value = loads(payload)
+    except ValueError:
+        return INVALID
+    return value if isinstance(value, dict) else INVALID
+
+
 def _problems_of(exc: Exception) -> list[str]:
     if isinstance(exc, ConfigError):
         lines = [str(problem) for problem in exc.problems] or [str(exc)]
@@ -133,16 +164,22 @@ class LabView:
             return []
         if ref.node is None and ref.kind == "topology":
             return self.take_topology(ref, prepare_topology(payload), now)
-        doc: dict[str, Any] | None = None
-        if payload:
-            try:
-                value = loads(payload)
-            except ValueError:
-                value = None
-            if not isinstance(value, dict):
-                self.invalid += 1
-                return []
-            doc = value
+        return self.receive_decoded(topic, decode(payload), now)
+
+    def is_table(self, topic: str) -> bool:
+        """Whether ``topic`` is a route table or Azure view of the lab (the documents that
+        may be large: the server decodes those in a thread, :meth:`receive_decoded`)."""
+        ref = parse_topic(topic)
+        return ref is not None and ref.lab == self.lab and ref.kind in _TABLES
+
+    def receive_decoded(self, topic: str, doc: Decoded, now: float) -> list[Message]:
+        """:meth:`receive` of a payload already decoded by :func:`decode`."""
+        ref = parse_topic(topic)
+        if ref is None or ref.lab != self.lab:
+            return []
+        if isinstance(doc, _Invalid):
+            self.invalid += 1
+            return []
         if ref.node is None:
             return self._lab_document(ref, doc, now) if ref.kind in _LAB_LEVEL else []
         if ref.kind in _NODE_DOCS:
