@@ -104,3 +104,13 @@ def test_each_variable_reaches_its_place() -> None:
         "OnPrem": "10.98.7.12",
         "--address-base": "10.98.7.11",
     }
+
+
+def test_the_dockerfile_base_defaults_to_python_slim() -> None:
+    """Without ``--build-arg BASE`` (a plain ``docker build .``) the base is the registry's."""
+    lines = [
+        line.strip()
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines[:2] == ["ARG BASE=python:3.11-slim", "FROM ${BASE}"]
