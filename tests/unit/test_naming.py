@@ -44,7 +44,7 @@ REPEATED = frozenset(
         frozenset({"lab/control.py", "observe/mqtt/control.py"}),
         frozenset({"azure/roles/vwan.py", "topology/checks/vwan.py"}),
         frozenset({"azure/security.py", "topology/security.py", "topology/checks/security.py"}),
-        frozenset({"cli/traffic.py", "lab/traffic.py", "testing/traffic.py"}),
+        frozenset({"cli/traffic.py", "lab/traffic.py", "testing/traffic.py", "web/traffic.py"}),
         frozenset({"azure/graph.py", "cli/graph.py"}),
         frozenset({"observe/tables.py", "web/tables.py"}),
         frozenset({"mqttbroker/access.py", "web/access.py"}),

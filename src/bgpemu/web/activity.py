@@ -11,7 +11,7 @@ arrived; a part keeps what it needs and returns the page messages to push:
 * :class:`TrafficPart`: ``{"type": "traffic", ...}`` and ``{"type": "flows-changed",
   ...}`` (:mod:`bgpemu.web.traffic`); the snapshot's ``traffic``.  It also keeps the
   lab's ``topology`` document, compiled on demand (:meth:`TrafficPart.model`) for the
-  trace and endpoint requests (:mod:`bgpemu.web.actions`).
+  trace and endpoint requests (:mod:`bgpemu.web.extensions`).
 """
 
 from __future__ import annotations

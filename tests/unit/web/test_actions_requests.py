@@ -17,9 +17,9 @@ from bgpemu.lab.questions import Question, answer, parse_question
 from bgpemu.observe.payloads import lab_event_payload, traffic_event_payload
 from bgpemu.observe.topics import TopicRef
 from bgpemu.topology import load_topology
-from bgpemu.web.actions import PARTS, REQUESTS
 from bgpemu.web.activity import TimelinePart, TrafficPart
 from bgpemu.web.elements import elements
+from bgpemu.web.extensions import PARTS, REQUESTS
 from bgpemu.web.protocol import RequestError
 
 TOPOLOGY = (

@@ -1,4 +1,5 @@
-"""What the page asks the lab to do or answer (issue 16): traces, injections, endpoints.
+"""The web view's extensions (issue 16): the timeline and traffic parts, and what the page
+asks the lab to do or answer: traces, injections, endpoints.
 
 The server reads :data:`PARTS` and :data:`REQUESTS` once at start (docs/web.md,
 "Extension points"): the view parts of :mod:`bgpemu.web.activity` (timeline, traffic)
