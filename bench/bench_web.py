@@ -255,6 +255,51 @@ class _Stamps:
                     documents.append((float(stamp), entry["state"]))
 
 
+class _AllEstablished:
+    """``mosquitto_sub -F '%U %t %p'`` on every ``nodes/+/sessions`` document of a lab:
+    when (epoch seconds, stamped by mosquitto_sub) the broker first held, for
+    ``speakers`` speakers, documents saying every session Established."""
+
+    def __init__(self, broker: str, lab: str, speakers: int) -> None:
+        self.address = broker.removeprefix("mqtt://").split(":")
+        self.topic = f"bgpemu/v1/{lab}/nodes/+/sessions"
+        self.speakers = speakers
+        self.up: dict[str, bool] = {}
+        self.at: float | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _AllEstablished:
+        self._process = await asyncio.create_subprocess_exec(
+            shutil.which("mosquitto_sub") or "mosquitto_sub", "-h", self.address[0],
+            "-p", self.address[1], "-F", "%U %t %p", "-t", self.topic,
+            stdout=asyncio.subprocess.PIPE, limit=2**24,
+        )  # fmt: skip
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._process is not None
+        assert self._reader is not None
+        self._process.terminate()
+        await self._process.wait()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    async def _read(self) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            stamp, topic, payload = line.decode().rstrip("\n").split(" ", 2)
+            sessions = json.loads(payload).get("sessions", []) if payload else []
+            self.up[topic] = bool(sessions) and all(
+                s.get("state") == "Established" for s in sessions
+            )
+            if self.at is None and sum(self.up.values()) >= self.speakers:
+                self.at = float(stamp)
+
+
 async def _clock_offset(page: Page) -> tuple[float, float]:
     """(page clock - this clock, uncertainty), ms: the tightest of 20 round trips."""
     best: tuple[float, float] | None = None
@@ -404,14 +449,22 @@ async def usable_graph(
         f" {sessions} sessions; {loads} fresh loads",
         flush=True,
     )
-    started = time.monotonic()
-    async with _lab(topology, broker, folder) as (_lab_name, url):
-        print(f"  lab up and bgpemu web ready after {time.monotonic() - started:.1f} s", flush=True)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    speakers = sum(1 for n in graph.nodes if n.role in ("vwan_hub", "onprem"))
+    started = time.time()
+    async with (
+        _AllEstablished(broker, network.name, speakers) as broker_up,
+        _lab(topology, broker, folder) as (_lab_name, url),
+    ):
+        ready = time.time()
+        print(f"  lab up and bgpemu web ready after {ready - started:.1f} s", flush=True)
+        first: dict[str, float] = {}
         graph_ms: list[float] = []
+        up_ms: list[float] = []
         click_ms: list[float] = []
         weights: dict[str, int] = {}
         snapshot: list[int] = []
-        for load in range(loads):
+        for load in range(loads + 1):  # load 0: at once, as a user opens the printed URL
             context = await browser.new_context(viewport={"width": 1280, "height": 800})
             page = await context.new_page()
             weight = _Weight(page)
@@ -430,6 +483,13 @@ async def usable_graph(
                 polling="raf",
             )
             t1 = time.perf_counter()
+            await page.wait_for_function(
+                """() => window.bgpemu.cy.edges('[kind = "session"]')
+                    .every(e => e.data('state') === 'Established')""",
+                timeout=STARTUP_TIMEOUT * 1e3,
+                polling="raf",
+            )
+            t2 = time.perf_counter()
             x, y = await page.evaluate(
                 """() => {
                     const cy = window.bgpemu.cy;
@@ -439,29 +499,49 @@ async def usable_graph(
                     return [r.left + p.x, r.top + p.y];
                 }"""
             )
+            t3 = time.perf_counter()
             await page.mouse.click(x, y)
             await page.wait_for_function(
-                "() => document.querySelector('#table')?.querySelectorAll('tr').length > 1",
+                """() => [...document.querySelectorAll('#table tr')]
+                    .some(r => r.innerText.includes('10.0.0.0/24'))""",
                 timeout=PAGE_TIMEOUT_MS,
                 polling="raf",
             )
-            t2 = time.perf_counter()
-            graph_ms.append((t1 - t0) * 1e3)
-            click_ms.append((t2 - t0) * 1e3)
-            print(f"  load {load + 1}: graph {graph_ms[-1]:.0f} ms, table after click"
-                  f" {click_ms[-1]:.0f} ms", flush=True)  # fmt: skip
+            t4 = time.perf_counter()
+            times = {
+                "goto_to_graph_ms": (t1 - t0) * 1e3,
+                "goto_to_all_established_ms": (t2 - t0) * 1e3,
+                "click_to_table_ms": (t4 - t3) * 1e3,
+            }
+            print(
+                f"  load {load}: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()), flush=True
+            )
             if load == 0:
+                first = {k: round(v, 1) for k, v in times.items()}
                 weights = await weight.assets()
                 snapshot = weight.frames[:3]
+                await page.screenshot(path=str(folder / "vwan-first.png"))
+            else:
+                graph_ms.append(times["goto_to_graph_ms"])
+                up_ms.append(times["goto_to_all_established_ms"])
+                click_ms.append(times["click_to_table_ms"])
+            if load == loads:
                 await page.screenshot(path=str(folder / "vwan.png"))
             await context.close()
     return {
         "figure": "usable_graph",
         "topology": topology.name,
+        "loadavg_before": load_before,
         "model_elements": model,
         "sessions": sessions,
+        "lab_up_to_web_ready_s": round(ready - started, 2),
+        "web_ready_to_broker_all_established_s": (
+            None if broker_up.at is None else round(broker_up.at - ready, 2)
+        ),
+        "first_load": first,
         "goto_to_graph": _stats(graph_ms),
-        "goto_to_table_after_click": _stats(click_ms),
+        "goto_to_all_established": _stats(up_ms),
+        "click_to_table": _stats(click_ms),
         "assets_bytes": weights,
         "assets_total_bytes": sum(weights.values()),
         "websocket_first_frames_bytes": snapshot,
@@ -470,6 +550,7 @@ async def usable_graph(
 
 async def _main(args: argparse.Namespace, broker: str, folder: Path) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
+    broker_config = {"mosquitto": "set_tcp_nodelay true" if args.nodelay else "defaults"}
     chromium = shutil.which("chromium")
     if chromium is None:
         raise SystemExit("chromium not found: install the Debian package 'chromium'")
@@ -477,11 +558,14 @@ async def _main(args: argparse.Namespace, broker: str, folder: Path) -> list[dic
         browser = await playwright.chromium.launch(executable_path=chromium, headless=True)
         try:
             if not args.skip_small:
-                results.append(await event_to_screen(browser, broker, folder, args.repeats))
+                results.append(
+                    broker_config | await event_to_screen(browser, broker, folder, args.repeats)
+                )
                 print(json.dumps(results[-1], indent=1), flush=True)
             if not args.skip_vwan:
                 results.append(
-                    await usable_graph(browser, broker, folder, args.loads, args.branches)
+                    broker_config
+                    | await usable_graph(browser, broker, folder, args.loads, args.branches)
                 )
                 print(json.dumps(results[-1], indent=1), flush=True)
         finally:
@@ -497,6 +581,12 @@ def main() -> None:
     parser.add_argument("--skip-small", action="store_true")
     parser.add_argument("--skip-vwan", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep logs and screenshots in this folder")
+    parser.add_argument(
+        "--nodelay",
+        action="store_true",
+        help="mosquitto with set_tcp_nodelay true (its default holds small messages for"
+        " the peer's delayed ACK: Nagle's algorithm, bench_web_requests.py)",
+    )
     args = parser.parse_args()
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     port = _free_port()
@@ -506,7 +596,7 @@ def main() -> None:
         config = folder / "mosquitto.conf"
         config.write_text(
             f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "max_queued_messages 0\n"
+            "max_queued_messages 0\n" + ("set_tcp_nodelay true\n" if args.nodelay else "")
         )
         mosquitto = subprocess.Popen([binary, "-c", str(config)], stderr=subprocess.DEVNULL)
         try:
