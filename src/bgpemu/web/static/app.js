@@ -274,7 +274,9 @@
   function openNode(id) {
     var node = cy.getElementById(id);
     if (node.empty()) return;
-    open = { node: id, table: null, filter: filter.value, offset: 0, total: 0 };
+    var keep = open.node === id ? open : null;  // the same node again (a new snapshot)
+    open = { node: id, table: null, filter: filter.value.trim(),
+             offset: keep ? keep.offset : 0, total: 0 };
     document.getElementById("node-info").textContent = describe(node);
     select.innerHTML = "";
     request({ request: "tables", node: id }).then(function (tables) {
@@ -289,7 +291,10 @@
       select.disabled = tables.length === 0;
       filter.disabled = tables.length === 0;
       if (tables.length) {
-        open.table = tables[0].id;
+        var kept = keep && tables.some(function (t) { return t.id === keep.table; });
+        open.table = kept ? keep.table : tables[0].id;
+        if (!kept) open.offset = 0;
+        select.value = open.table;
         loadTable();
       } else {
         document.getElementById("table").innerHTML = "";
