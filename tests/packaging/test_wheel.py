@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,7 +113,10 @@ def test_the_wheel_works_from_anywhere(tmp_path: Path) -> None:
     assert (Path(installed) / "_data" / "schema" / "topology.schema.json").is_file()
     # The web view's page ships whole: it works offline (docs/web.md).
     static = Path(installed) / "web" / "static"
-    for asset in ("index.html", "app.js", "app.css", "vendor/cytoscape.min.js"):
+    page = (static / "index.html").read_text(encoding="utf-8")
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert {"app.js", "timeline.js", "traffic.js", "inject.js", "actions.css"} <= set(assets)
+    for asset in assets:  # every file the page loads
         assert (static / asset).is_file(), asset
     assert "Cytoscape Consortium" in (static / "vendor" / "cytoscape.LICENSE").read_text()
     assert "draws a running lab" in _run([bgpemu, "web", "--help"], away)
