@@ -144,6 +144,22 @@ def test_the_page_shows_every_node_and_session(page: Page, failover: WebLab) -> 
             edge.removeprefix("session:").split("|")
         )
     assert {e for e, d in edges.items() if d["kind"] == "session"} == set(sessions)
+    # ... and shown: each node inside the graph's box, its centre on the graph's canvas in
+    # the window (not scrolled away, not under another panel)
+    page.wait_for_function(
+        """() => {
+            const cy = window.bgpemu.cy;
+            const graph = cy.container();
+            const box = graph.getBoundingClientRect();
+            return cy.nodes().every(n => {
+                const b = n.renderedBoundingBox({includeLabels: false});
+                const inside = b.x1 >= 0 && b.y1 >= 0 && b.x2 <= box.width && b.y2 <= box.height;
+                const p = n.renderedPosition();
+                const top = document.elementFromPoint(box.left + p.x, box.top + p.y);
+                return inside && top !== null && graph.contains(top);
+            });
+        }"""
+    )
     # every node of the file is drawn: its speakers, or a node of its own (a VNet,
     # labelled with its name)
     topology = yaml.safe_load(Path(failover.topology).read_text())
