@@ -80,6 +80,8 @@ topology applied, the broker's retained documents) is one ``elements`` message, 
 per speaker."""
 LARGE = 64 * 1024
 """Bytes from which a table document is decoded in a thread, not on the event loop."""
+SMALL_LAB = 30
+"""Speakers up to which the view follows the speakers' ``events`` deltas too."""
 RESYNC_DELAY = 0.5
 """Seconds after a reconnection to the broker before the pages get a new snapshot."""
 
@@ -220,6 +222,9 @@ class WebServer:
         self._resync: asyncio.TimerHandle | None = None
         self._elements_push: asyncio.TimerHandle | None = None
         self._topology_topic = topics.topology
+        self._state_topic = topics.state
+        self._events_filter = f"{topics.base}/nodes/+/events"
+        self._events_followed = False
         self._topology = b""
         self._topology_busy = False
         self._topology_wanted = asyncio.Event()
@@ -319,12 +324,29 @@ class WebServer:
             self._large[topic] = payload
             self._large_wanted.set()
             return
+        if topic.endswith("/events") and len(payload) > LARGE:
+            return  # a delta of many routes: its sessions document follows
         try:
             messages = self.view.receive(topic, payload, time.time())
         except Exception:  # architecture decision 12: a document never ends the view
             logger.exception("web: the document of %s could not be taken", topic)
             messages = []
         self._push(messages, "/azure/" in topic)
+        if topic == self._state_topic:
+            self._follow_events()
+
+    def _follow_events(self) -> None:
+        """Follow the speakers' ``events`` deltas while the lab has at most
+        :data:`SMALL_LAB` speakers: their session entries reach the page tens of
+        milliseconds before the ``sessions`` documents; a larger lab's deltas (every
+        route change) would cost more than they save."""
+        nodes = (self.view.state or {}).get("nodes")
+        small = isinstance(nodes, list) and len(nodes) <= SMALL_LAB
+        if small == self._events_followed or self._tasks is None:
+            return
+        self._events_followed = small
+        change = self._follower.subscribe if small else self._follower.unsubscribe
+        self._tasks.create_task(change(self._events_filter), name="web events subscription")
 
     def _push(self, messages: list[Message], views: bool = False) -> None:
         for message in messages:

@@ -33,6 +33,7 @@ from bgpemu.azure.graph import Graph, topology_graph
 from bgpemu.config.keys import KeySources
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.observe.jsontext import loads
+from bgpemu.observe.payloads import Kind, schema_id
 from bgpemu.observe.topics import NodeTopic, TopicRef, parse_topic
 from bgpemu.web.elements import Element, elements, session_states
 from bgpemu.web.protocol import Part
@@ -55,6 +56,8 @@ MAX_PROBLEMS = 20
 
 _LAB_LEVEL = frozenset({"state", "topology", "events", "traffic"})
 _NODE_DOCS = frozenset({NodeTopic.STATUS, NodeTopic.INFO, NodeTopic.SESSIONS})
+_EVENT_SCHEMA = schema_id(Kind.EVENT)
+_SESSIONS_SCHEMA = schema_id(Kind.SESSIONS)
 _TABLES = frozenset({NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT, NodeTopic.AZURE})
 
 
@@ -184,6 +187,8 @@ class LabView:
             return self._lab_document(ref, doc, now) if ref.kind in _LAB_LEVEL else []
         if ref.kind in _NODE_DOCS:
             return self._node_document(ref, ref.node, doc)
+        if ref.kind == NodeTopic.EVENTS:
+            return self._node_event(ref.node, doc)
         if ref.kind in _TABLES:
             return self._table_document(ref, ref.node, doc)
         return []
@@ -229,6 +234,35 @@ class LabView:
             store[node] = doc
         if ref.kind == NodeTopic.INFO:
             return self._rebuild()
+        return self._session_changes(node)
+
+    def _node_event(self, node: str, delta: dict[str, Any] | None) -> list[Message]:
+        """The session entries of a node's ``events`` delta, taken into its sessions
+        document: the delta reaches the broker before the coalesced retained document
+        (docs/mqtt.md), and from the same publisher, so what arrives last is newest."""
+        if delta is None or delta.get("schema") != _EVENT_SCHEMA:
+            return []
+        entries = delta.get("sessions")
+        gone = delta.get("sessions_removed")
+        changed = [
+            e
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("peer"), str)
+        ]
+        removed = [p for p in (gone if isinstance(gone, list) else []) if isinstance(p, str)]
+        if not changed and not removed:
+            return []
+        current = self.sessions.get(node) or {"schema": _SESSIONS_SCHEMA, "node": node}
+        held = current.get("sessions")
+        by_peer = {
+            e["peer"]: e
+            for e in (held if isinstance(held, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("peer"), str)
+        }
+        for peer in removed:
+            by_peer.pop(peer, None)
+        by_peer.update((e["peer"], e) for e in changed)
+        self.sessions[node] = {**current, "sessions": [by_peer[p] for p in sorted(by_peer)]}
         return self._session_changes(node)
 
     def _live_sessions(self) -> dict[str, dict[str, Any]]:

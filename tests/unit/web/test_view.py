@@ -196,3 +196,44 @@ def test_a_speaker_gone_offline_no_longer_vouches_for_its_sessions() -> None:
     online = offline.replace("offline", "online")
     view.receive(f"{BASE}/nodes/CE/status", online.encode(), NOW)
     assert element["data"]["state"] == "Established"
+
+
+def _delta(node: str, seq: int, sessions: dict[str, str], removed: tuple[str, ...] = ()) -> bytes:
+    entries = [
+        {"peer": peer, "state": state, "established_since": None}
+        for peer, state in sessions.items()
+    ]
+    event = {
+        "schema": "bgpemu/v1/event",
+        "node": node,
+        "seq": seq,
+        "base": {"sessions": seq - 1},
+        "resync": False,
+        "announce": [],
+        "withdraw": [],
+        "sessions": entries,
+        "sessions_removed": list(removed),
+    }
+    return json.dumps(event).encode()
+
+
+def test_a_node_event_brings_its_session_changes_before_the_retained_document() -> None:
+    """The node's ``events`` delta reaches the broker before its coalesced ``sessions``
+    document (tens of milliseconds on a small lab): a cut link is pushed from the delta."""
+    view = _lab()
+    edge = session_edge_id("CE", "Firewall")
+    topic = f"{BASE}/nodes/Firewall/events"
+    messages = view.receive(topic, _delta("Firewall", 5, {"CE": "Idle"}), NOW)
+    assert [e for m in messages for e in m["edges"]] == [
+        {"id": edge, "state": "Idle", "established_since": None}
+    ]
+    # The other sessions of Firewall are as they were; the retained document then agrees.
+    assert view.element(session_edge_id("Firewall", "VpnGW.0"))["data"]["state"] == "Established"
+    retained = {"CE": "Idle", "VpnGW.0": "Established", "VpnGW.1": "Established"}
+    assert view.receive(*sessions_message("Firewall", retained), NOW) == []
+    # A delta with no session change, or that is not an event, changes nothing.
+    assert view.receive(topic, _delta("Firewall", 6, {}), NOW) == []
+    assert view.receive(topic, b'{"sessions": 5}', NOW) == []
+    # A removed neighbour's session is no longer reported by that end.
+    removed = view.receive(topic, _delta("Firewall", 7, {}, removed=("CE",)), NOW)
+    assert removed == [] or all(e["id"] == edge for m in removed for e in m["edges"])
