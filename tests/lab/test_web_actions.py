@@ -78,9 +78,10 @@ async def test_trace_and_injection_from_the_socket(mosquitto: Mosquitto) -> None
     ):
         view = server.view
 
-        def ready() -> bool:
+        def ready() -> bool:  # the topology drawn (in a thread) and the session up
             element = view.element(LINK)
-            return element is not None and element["data"]["state"] == "Established"
+            up = element is not None and element["data"]["state"] == "Established"
+            return up and view.element("vnet:Hub") is not None
 
         assert await server.wait_until(ready, WAIT)
         host = f"127.0.0.1:{server.port}"

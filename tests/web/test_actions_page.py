@@ -53,6 +53,8 @@ def test_a_trace_and_an_injection_from_the_forms(page: Page, vpn_site: WebLab) -
         f"() => window.bgpemu.cy.getElementById('{CUT}').data('state') === 'Established'"
     )
 
+    # The topology's VNet is drawn (the server reads the topology document in a thread).
+    page.wait_for_function("() => window.bgpemu.cy.getElementById('vnet:Hub').nonempty()")
     page.fill("#trace-form input[name=source]", "VM1")
     page.fill("#trace-form input[name=destination]", "10.2.0.10")
     page.click("#trace-form button[type=submit]")
