@@ -96,7 +96,9 @@ class NodeFeed:
 
     def _documents(self, tables: NodeTables, keys: Any, now: float | None) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
-        for key in sorted(keys):
+        # The sessions document first: it is small, and a publisher sends the documents
+        # in this order (a hub's route tables are megabytes each; "sessions" sorts last).
+        for key in sorted(keys, key=lambda key: (key != _SESSIONS, key)):
             seq = self.versions[key]
             if key == _SESSIONS:
                 text = _json(
