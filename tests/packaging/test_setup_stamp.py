@@ -129,3 +129,13 @@ def test_failed_install_is_retried(tmp_path: Path) -> None:
     assert _run(root, "setup-env").returncode == 0
     assert _run(root, "setup-env").returncode == 0
     assert _pip_installs(root) == [".", "."]
+
+
+def test_a_venv_without_the_command_reinstalls(tmp_path: Path) -> None:
+    """The stamp vouches for an install: a venv whose bgpemu is gone (uninstalled, or the
+    venv rebuilt over the stamp) is installed again."""
+    root = _checkout(tmp_path)
+    _run(root, "setup-env")
+    (root / ".venv" / "bin" / "bgpemu").unlink()
+    assert _run(root, "setup-env").returncode == 0
+    assert _pip_installs(root) == [".", "."]
