@@ -43,6 +43,10 @@ async def _wait_disconnect(client: aiomqtt.Client) -> None:
         logger.debug("unexpected message on %s", message.topic)
 
 
+_FIRST = ("/status", "/info", "/sessions", "/state")
+"""Topics (by their last level) published before the documents already waiting."""
+
+
 class Publisher(Background):
     """Publishes one node's retained documents and deltas (see :mod:`bgpemu.observe.mqtt`).
 
@@ -113,6 +117,10 @@ class Publisher(Background):
     def update(self, topic: str, payload: Payload, retain: bool = True) -> None:
         """Publish ``payload`` on ``topic`` soon; a newer update replaces one still waiting.
 
+        A node's small documents (:data:`_FIRST`: status, info, sessions, the lab's
+        state) go before the documents already waiting (a vWAN hub's route tables are
+        megabytes each: observers read the sessions first).
+
         Never blocks.  The payload (a JSON-ready mapping, or bytes) must not be
         mutated afterwards.  Retained documents are published again after every
         reconnection; a non-retained update is sent at most once.
@@ -124,6 +132,8 @@ class Publisher(Background):
             self._current.pop(topic, None)
             self._pending_once[topic] = payload
         self._dirty[topic] = retain
+        if topic.endswith(_FIRST) and len(self._dirty) > 1:
+            self._dirty = {topic: self._dirty.pop(topic), **self._dirty}
         self._poke()
 
     def clear(self, topic: str) -> None:
@@ -281,7 +291,8 @@ class Publisher(Background):
         self._down.clear()
         self._connected.set()
         once = {t: r for t, r in self._dirty.items() if not r}
-        self._dirty = dict.fromkeys(self._current, True)
+        first = sorted(self._current, key=lambda topic: not topic.endswith(_FIRST))  # stable
+        self._dirty = dict.fromkeys(first, True)
         self._dirty.update(once)
         # Deltas queued during an outage are stale: the republished documents
         # supersede them, and the seq gap makes observers re-read.
