@@ -264,10 +264,17 @@
   function describe(node) {
     var d = node.data();
     var lines = [d.label.replace(/\n/g, " · "), "role: " + d.role];
+    var counts = {}, notUp = [];
     node.connectedEdges("[kind = 'session']").forEach(function (e) {
       var peer = e.source().id() === d.id ? e.target().id() : e.source().id();
-      lines.push("session with " + peer + ": " + (e.data("state") || "unknown"));
+      var state = e.data("state") || "unknown";
+      counts[state] = (counts[state] || 0) + 1;
+      if (state !== "Established") notUp.push("session with " + peer + ": " + state);
     });
+    var states = Object.keys(counts).sort().map(function (s) { return counts[s] + " " + s; });
+    if (states.length) lines.push("sessions: " + states.join(", "));
+    lines = lines.concat(notUp.slice(0, 8));  // a hub has a hundred: the ones not up
+    if (notUp.length > 8) lines.push("… and " + (notUp.length - 8) + " more not Established");
     return lines.join("\n");
   }
 
