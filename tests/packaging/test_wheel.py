@@ -129,10 +129,13 @@ def test_the_wheel_works_from_anywhere(tmp_path: Path) -> None:
 
 
 def test_the_image_builds_from_what_the_wheel_needs() -> None:
-    """The Dockerfile copies every source the wheel is built from before ``pip install .``,
-    and .dockerignore (no .venv, .git, caches in the build context) keeps them."""
+    """The Dockerfile copies every source the wheel is built from before the package's own
+    ``pip install ... .`` (the dependencies' layer comes earlier), and .dockerignore (no
+    .venv, .git, caches in the build context) keeps them."""
     lines = (REPO / "Dockerfile").read_text().splitlines()
-    install = next(i for i, line in enumerate(lines) if "pip install ." in line)
+    install = next(
+        i for i, line in enumerate(lines) if "pip install" in line and line.rstrip().endswith(" .")
+    )
     copied = {
         word.rstrip("/")
         for line in lines[:install]
