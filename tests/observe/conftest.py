@@ -29,6 +29,7 @@ class Mosquitto:
             "allow_anonymous true\n"
             "persistence false\n"
             "max_queued_messages 0\n"
+            "set_tcp_nodelay true\n"
         )
         self.log = workdir / "mosquitto.log"
         self.process: subprocess.Popen[bytes] | None = None
