@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bgpemu.rib import AdjRibIn, AdjRibOut, DecisionConfig, LocRib
+from bgpemu.rib.adj_rib_out import Announce, Withdraw
 from bgpemu.rib.path import Path, received_path
 from bgpemu.types import IPV4_UNICAST
 from tests.unit.rib.factories import attrs, peer, seq
@@ -82,3 +83,62 @@ def test_recompute_and_best_paths_agree_with_update_and_entries() -> None:
     assert [(f, p, b) for f, p, b in fast.best_paths()] == [
         (f, p, d.best) for f, p, d in fast.entries()
     ]
+
+
+A2 = attrs(seq(65001))  # equal to A, another object: merged into A's group
+
+
+def _expected_flush(
+    sent: dict[str, object], pending: dict[str, object]
+) -> tuple[list[Withdraw | Announce], dict[str, object]]:
+    """RFC 4271 §9.2 as the module documentation states it, written out apart: the
+    withdrawals (sorted), then one Announce per distinct attribute set in first-seen
+    order with its prefixes sorted; and the state the peer holds afterwards."""
+    withdrawn = sorted(p for p, a in pending.items() if a is None)
+    groups: dict[object, list[str]] = {}
+    for prefix, attributes in pending.items():
+        if attributes is not None:
+            groups.setdefault(attributes, []).append(prefix)
+    exports: list[Withdraw | Announce] = []
+    if withdrawn:
+        exports.append(Withdraw(family=IPV4_UNICAST, prefixes=tuple(withdrawn)))
+    exports += [
+        Announce(family=IPV4_UNICAST, attributes=a, prefixes=tuple(sorted(ps)))  # type: ignore[arg-type]
+        for a, ps in groups.items()
+    ]
+    after = {p: a for p, a in {**sent, **pending}.items() if a is not None}
+    return exports, after
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]),
+                st.sampled_from([A, A2, B, None]),
+            ),
+            max_size=8,
+        ),
+        max_size=4,
+    )
+)
+def test_set_many_and_flush_follow_the_documented_order(
+    batches: list[list[tuple[str, object]]],
+) -> None:
+    # Batches of one attributes object (set_many's bulk path when nothing was sent),
+    # of equal objects, of withdrawals: flush gives what the documentation says.
+    rib = AdjRibOut()
+    sent: dict[str, object] = {}
+    for batch in batches:
+        rib.set_many(IPV4_UNICAST, [p for p, _ in batch], [a for _, a in batch])  # type: ignore[misc]
+        pending: dict[str, object] = {}
+        for prefix, attributes in batch:
+            # A change back to what the peer holds (or a withdrawal of what it never
+            # held) drops the pending entry; any other is pending (in its first place).
+            if sent.get(prefix) == attributes:
+                pending.pop(prefix, None)
+            else:
+                pending[prefix] = attributes
+        expected, sent = _expected_flush(sent, pending)
+        assert rib.flush() == expected
+        assert dict(rib.advertised(IPV4_UNICAST)) == sent
