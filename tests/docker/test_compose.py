@@ -13,16 +13,21 @@ image rebuilt after a change to the sources (docs/lab.md, "Docker").
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
 from bgpemu.observe.mqtt import Observer
-from tests.cli_process import bgpemu_env, run_bgpemu
+from tests.cli_process import bgpemu_env, run_bgpemu, stop_process
 from tests.docker.compose import Project, offline_base, project
 from tests.docker.engine import docker_engine, unavailable
 from tests.integration._daemon_base import require_binary
@@ -63,6 +68,34 @@ async def _bgpemu_json(tmp_path: Path, p: Project, *args: str) -> Any:
     return json.loads(out)
 
 
+async def _web_snapshot(tmp_path: Path, p: Project) -> dict[str, Any]:
+    """The first message of ``bgpemu web`` run on the host against the project's broker
+    (issue 16: the web view serves a lab started by ``docker compose up lab``)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bgpemu", "web", "--mqtt", p.url, "--lab", LAB,
+        "--listen", "127.0.0.1:0", env=bgpemu_env(tmp_path / "web-state"),
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                line = await process.stderr.readline()
+                assert line, "bgpemu web ended before printing its URL"
+                found = re.search(rb"web view of lab \S+: (http://\S+)", line)
+                if found is not None:
+                    break
+        url = found[1].decode()
+        host = url.split("/")[2]
+        ws_url = url.replace("http://", "ws://").replace("/?token=", "/ws?token=")
+        async with connect(ws_url, origin=Origin(f"http://{host}"), max_size=None) as ws:
+            async with asyncio.timeout(WAIT):
+                snapshot: dict[str, Any] = json.loads(await ws.recv())
+        return snapshot
+    finally:
+        await stop_process(process)
+
+
 async def test_compose_up_lab_converges_and_the_host_reads_it(
     images: tuple[str, str, str], tmp_path: Path
 ) -> None:
@@ -97,6 +130,13 @@ async def test_compose_up_lab_converges_and_the_host_reads_it(
             for r in effective["value"]
             if r["addressPrefix"] == ["192.168.0.0/16"] and r["state"] == "Active"
         ).items()
+
+        snapshot = await _web_snapshot(tmp_path, p)
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["lab"] == LAB
+        drawn = {e["data"]["id"]: e["data"] for e in snapshot["elements"]}
+        assert {"HubGW", "OnPrem"} <= drawn.keys()
+        assert drawn["session:HubGW|OnPrem"]["state"] == "Established"
 
 
 async def test_the_split_profile_runs_one_container_per_speaker(
