@@ -8,35 +8,73 @@ the output went away (``| head``; 128 + SIGPIPE, what a shell reports).
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from bgpemu import __version__
-from bgpemu.cli import (
-    broker,
-    completion,
-    diff,
-    examples,
-    graph,
-    inject,
-    lab,
-    observe,
-    solve,
-    speaker,
-    traffic,
-    validate,
-    web,
-)
 
-__all__ = ["BROKEN_PIPE_STATUS", "main", "parse"]
+__all__ = ["BROKEN_PIPE_STATUS", "ONE_COMMAND_MODULES", "command_of", "main", "parse"]
 
 BROKEN_PIPE_STATUS = 141
 """Exit status when stdout's reader closed it early: 128 + SIGPIPE (13)."""
 
 
-def _parser() -> argparse.ArgumentParser:
+_MODULES = (
+    "speaker",
+    "solve",
+    "traffic",
+    "validate",
+    "examples",
+    "graph",
+    "lab",
+    "inject",
+    "diff",
+    "observe",
+    "broker",
+    "web",
+)
+"""The subcommand modules of ``bgpemu.cli``, in ``--help`` order (``completion`` last: it
+describes the whole parser)."""
+
+ONE_COMMAND_MODULES = {
+    name: name
+    for name in (
+        "speaker",
+        "solve",
+        "validate",
+        "examples",
+        "graph",
+        "lab",
+        "diff",
+        "broker",
+        "web",
+    )
+}
+"""Command -> the one module that registers it, for the commands whose parser is built
+alone: ``bgpemu solve`` then imports neither the MQTT broker, the lab nor the observers.
+Any other command (the observers' and the injections' verbs, ``completion``) builds the
+whole parser."""
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (its first word past the global options), or None."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            return None
+        if not token.startswith("-"):
+            return token
+        if "=" not in token and len(token) > 3 and "--log-level".startswith(token):
+            next(tokens, None)
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or of ``command`` alone when it has a module of its
+    own (:data:`ONE_COMMAND_MODULES`)."""
     parser = argparse.ArgumentParser(
         prog="bgpemu", description="BGP route-exchange emulator for hybrid Azure networks."
     )
@@ -51,19 +89,15 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    speaker.add_parser(commands)
-    solve.add_parser(commands)
-    traffic.add_parsers(commands)
-    validate.add_parser(commands)
-    examples.add_parser(commands)
-    graph.add_parser(commands)
-    lab.add_parser(commands)
-    inject.add_parsers(commands)
-    diff.add_parser(commands)
-    observe.add_parsers(commands)
-    broker.add_parser(commands)
-    web.add_parser(commands)
-    completion.add_parser(commands, parser)
+    alone = ONE_COMMAND_MODULES.get(command or "")
+    for name in (alone,) if alone else _MODULES:
+        module = importlib.import_module(f"bgpemu.cli.{name}")
+        register = getattr(module, "add_parser", None) or module.add_parsers
+        register(commands)
+    if alone is None:
+        from bgpemu.cli import completion
+
+        completion.add_parser(commands, parser)
     return parser
 
 
@@ -72,7 +106,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for the commands that run until stopped (``lab up``, ``speaker``, ``broker`` set it as
     ``default_log_level``), ``warning`` for every other one (an observer, or a one-shot
     command whose output is its answer), unless ``--log-level`` says otherwise."""
-    args = _parser().parse_args(argv)
+    args = _parser(command_of(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     if args.log_level is None:
         args.log_level = getattr(args, "default_log_level", "warning")
     return args

@@ -39,11 +39,11 @@ def add_web_options(parser: argparse.ArgumentParser) -> None:
 def check_web_options(args: argparse.Namespace) -> str | None:
     """Why the web options cannot be used (exit 2 before anything starts), or None; sets
     ``args.web_listen`` (None: no web view)."""
-    from bgpemu.web.server import parse_listen
-
     args.web_listen = None
     if args.no_web or args.exit_after_converged:
         return None
+    from bgpemu.web.server import parse_listen
+
     if args.no_mqtt:
         return (
             "--web serves what the lab publishes on MQTT: not with --no-mqtt" if args.web else None
