@@ -26,7 +26,7 @@ sessions' clock) only dates session uptimes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bgpemu.azure.snapshot import PeerStatus
@@ -148,9 +148,7 @@ class NodeFeed:
             if changed or gone:
                 diffs[key] = (changed, gone)
         cleared = tuple(sorted(key for key in old.tables if key not in tables.tables))
-        old_sessions = {p.peer: p for p in old.sessions}
-        sessions = [p for p in tables.sessions if old_sessions.get(p.peer) != p]
-        removed = sorted(old_sessions.keys() - {p.peer for p in tables.sessions})
+        sessions, removed = _session_changes(old.sessions, tables.sessions)
         sessions_changed = bool(sessions or removed)
         if not (diffs or appeared or cleared or sessions_changed):
             documents = self._documents(tables, self.versions, now) if full else {}
@@ -171,6 +169,31 @@ class NodeFeed:
         return Publication(
             documents=self._documents(tables, wanted, now), cleared=cleared, event=event
         )
+
+    def advance_sessions(
+        self, sessions: tuple[PeerStatus, ...], now: float | None = None
+    ) -> Publication:
+        """The sessions document and delta for ``sessions`` alone; the route tables stay
+        as the last read left them.
+
+        A session's state change is published at once this way, while the tables (a
+        hub's megabytes) are still coalesced: the change takes the next ``seq``, its
+        event's ``base`` names only ``sessions``, and the next :meth:`advance` compares
+        the tables with the last read as before (its sessions with these).  Raises
+        ValueError before the first :meth:`advance` (there is no snapshot yet).
+        """
+        old = self._last
+        if old is None:
+            raise ValueError("a sessions-only read needs a first read of the tables")
+        changed, removed = _session_changes(old.sessions, sessions)
+        if not (changed or removed):
+            return Publication()
+        self._last = tables = replace(old, sessions=sessions)
+        self.seq += 1
+        base = {_SESSIONS: self.versions[_SESSIONS]}
+        self.versions[_SESSIONS] = self.seq
+        event = self._event(tables, self.seq, base, {}, changed, removed, now).encode()
+        return Publication(documents=self._documents(tables, base, now), event=event)
 
     def _event(
         self,
@@ -209,3 +232,12 @@ class NodeFeed:
             f'"sessions":{_json([session_doc(p, now, self.epoch) for p in sessions])},'
             f'"sessions_removed":{_json(removed)}}}'
         )
+
+
+def _session_changes(
+    old: tuple[PeerStatus, ...], new: tuple[PeerStatus, ...]
+) -> tuple[list[PeerStatus], list[str]]:
+    """The sessions of ``new`` that differ from ``old`` and the peers no longer in it."""
+    before = {p.peer: p for p in old}
+    changed = [p for p in new if before.get(p.peer) != p]
+    return changed, sorted(before.keys() - {p.peer for p in new})

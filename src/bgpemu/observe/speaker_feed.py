@@ -20,6 +20,16 @@ last publication cost; and the feeds of one process take turns through a shared
 :class:`Pacer`, which spaces publications so that they take at most a fixed share of
 the loop's time while any of its speakers is still changing.  Once routing is
 quiet the documents follow at full speed.
+
+A session's state change is not coalesced (issue 16: on vWAN 2 x 50 x 200 a hub's
+``sessions`` document said ``Connect`` on the broker for 40 s after the lab had
+converged, waiting for its tables): the sessions document is small (a few kB for 51
+neighbours), so a second task (:meth:`SpeakerFeed.run`) publishes it alone, on the loop,
+as soon as a session's state differs from the last one published
+(:meth:`~bgpemu.observe.feed.NodeFeed.advance_sessions`: its own ``seq`` and delta), and
+every publication of the tables hands its sessions over before serialising the tables in
+the thread.  Only a serialisation already under way delays it (the feed's lock).  Other
+session changes (message counters, route counts) still travel with the tables.
 """
 
 from __future__ import annotations
@@ -28,11 +38,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bgpemu.observe.feed import NodeFeed
+from bgpemu.observe.feed import NodeFeed, Publication
 from bgpemu.observe.journal import ChangeJournal
 from bgpemu.observe.mqtt import Publisher
-from bgpemu.observe.tables import read_tables
+from bgpemu.observe.tables import read_sessions, read_tables
 from bgpemu.runtime import Speaker
+from bgpemu.session import SessionState
 
 __all__ = ["Pacer", "SpeakerFeed"]
 
@@ -113,6 +124,8 @@ class SpeakerFeed:
         self._lock = asyncio.Lock()
         self._published_at = -1e9
         """Loop time the feed's last publication ended."""
+        self._states: list[tuple[str, SessionState]] | None = None
+        """Every neighbour's session state at the last read that was published."""
 
     async def publish(self) -> None:
         """Read the speaker's tables and publish what changed, without holding the loop.
@@ -130,19 +143,46 @@ class SpeakerFeed:
             sessions = {name: driver.session for name, driver in speaker.peers.items()}
             tables = read_tables(speaker.spec.name, speaker.router, sessions)
             changes = self.journal.take()  # with the read: no await in between
+            self._states = self._session_states()
             self.snapshots += 1
+            if self.feed.last is not None:  # the sessions first: cheap, on the loop
+                self._hand_over(self.feed.advance_sessions(tables.sessions, now))
             full = self.publisher.take_overflow()
             publication = await asyncio.to_thread(
                 self.feed.advance, tables, now, full=full, changes=changes
             )
-            publisher = self.publisher
-            topics = publisher.topics
-            for key in publication.cleared:
-                publisher.clear(topics.table(key))
-            self._update(publication.documents)
-            if publication.event is not None and not publisher.event(publication.event):
-                publisher.take_overflow()
+            if not self._hand_over(publication):
+                self.publisher.take_overflow()
                 self._update(await asyncio.to_thread(self.feed.documents, now))
+
+    async def publish_sessions(self) -> None:
+        """Publish the sessions alone if a session's state changed since the last read.
+
+        On the loop: a sessions document is a few kB even for a hub's 51 neighbours.
+        """
+        async with self._lock:
+            if self.feed.last is None or self._session_states() == self._states:
+                return
+            speaker = self.speaker
+            now = asyncio.get_running_loop().time()
+            self._states = self._session_states()
+            sessions = {name: driver.session for name, driver in speaker.peers.items()}
+            # A dropped delta leaves the publisher's overflow set: the next publication
+            # of the tables then republishes every document (docs/mqtt.md).
+            self._hand_over(
+                self.feed.advance_sessions(read_sessions(speaker.router, sessions), now)
+            )
+
+    def _session_states(self) -> list[tuple[str, SessionState]]:
+        return [(name, driver.state) for name, driver in self.speaker.peers.items()]
+
+    def _hand_over(self, publication: Publication) -> bool:
+        """Give ``publication`` to the publisher; False if its delta was dropped."""
+        publisher = self.publisher
+        for key in publication.cleared:
+            publisher.clear(publisher.topics.table(key))
+        self._update(publication.documents)
+        return publication.event is None or publisher.event(publication.event)
 
     def _update(self, documents: dict[str, bytes]) -> None:
         topics = self.publisher.topics
@@ -155,8 +195,10 @@ class SpeakerFeed:
         return [topics.table(key) for key in self.feed.table_keys()]
 
     async def run(self) -> None:
-        """Publish on every change of the speaker until cancelled."""
+        """Publish on every change of the speaker until cancelled; a session's state
+        change at once, from a second task (see the module docstring)."""
         async with asyncio.TaskGroup() as tg:
+            sessions: asyncio.Task[None] | None = None
             while True:
                 waiter = tg.create_task(
                     self.speaker.next_change(self.refresh),
@@ -165,9 +207,21 @@ class SpeakerFeed:
                 await asyncio.sleep(0)  # let the waiter arm itself before the read
                 cost = await self.pacer.run(self.publish)
                 self._published_at = asyncio.get_running_loop().time()
+                if sessions is None:  # after the first read: the snapshot the deltas follow
+                    sessions = tg.create_task(
+                        self._follow_sessions(),
+                        name=f"mqtt-feed-sessions-{self.speaker.spec.name}",
+                    )
                 if not await waiter:
                     continue
                 await self._coalesce(cost)
+
+    async def _follow_sessions(self) -> None:
+        """Publish the sessions alone whenever a session's state changes."""
+        while True:
+            while self._session_states() == self._states:
+                await self.speaker.next_change(self.refresh)
+            await self.publish_sessions()
 
     async def _coalesce(self, cost: float) -> None:
         """After a change: wait until the speaker is quiet, or the longest delay passed.

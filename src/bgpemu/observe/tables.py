@@ -51,6 +51,7 @@ __all__ = [
     "Table",
     "changed_among",
     "changed_prefixes",
+    "read_sessions",
     "read_tables",
 ]
 
@@ -111,10 +112,15 @@ def read_tables(
             key = table_key(NodeTopic.RIB_OUT, peer)
             tables[key] = {f: dict(rib_out.advertised_map(f)) for f in rib_out.families()}
             sources[key] = rib_out
-    status = tuple(
-        peer_status(peer, session, router) for peer, session in sorted((sessions or {}).items())
-    )
+    status = read_sessions(router, sessions or {})
     return NodeTables(name=name, tables=tables, sessions=status, sources=sources)
+
+
+def read_sessions(router: Router, sessions: Mapping[str, Session]) -> tuple[PeerStatus, ...]:
+    """The status of ``sessions`` (by neighbour name), sorted by name: what
+    :func:`read_tables` puts in :attr:`NodeTables.sessions`, read alone (the feed's
+    fast path for a session state change, :mod:`bgpemu.observe.speaker_feed`)."""
+    return tuple(peer_status(peer, session, router) for peer, session in sorted(sessions.items()))
 
 
 _Pairs = list[tuple[Family, str]]
