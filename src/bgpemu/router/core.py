@@ -513,6 +513,11 @@ class Router:
             olds: list[Entry | None] = []
             news: list[Entry | None] = []
             add = runs.add
+            # A path decided on import had no best path before, so nothing to withdraw:
+            # it goes to every peer but its source (RFC 4271 §9.1.3).  With no peer, or
+            # one peer that is its source (a vWAN branch and its hub), no run is needed.
+            fan_out = bool(targets)
+            lone = targets[0].info if len(targets) == 1 else None
             for prefix in sorted(todo):
                 decided = todo[prefix]
                 old: Entry | None
@@ -522,7 +527,8 @@ class Router:
                     changed.append(prefix)
                     olds.append(None)
                     news.append(decided)
-                    add(prefix, None, decided)
+                    if fan_out and decided.source is not lone:
+                        add(prefix, None, decided)
                     continue
                 if decided is None:
                     result = change(family, prefix, table.paths(prefix))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -254,3 +255,59 @@ def test_a_batch_of_updates_ends_like_one_call_each(
         if start[p] != end[p]
     ]
     assert out.changes == net
+
+
+lone_steps = st.lists(
+    st.one_of(
+        announces.filter(lambda step: step[1] == "e1"),
+        withdraws.filter(lambda step: step[1] == "e1"),
+        locals_,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(batch=lone_steps)
+def test_a_lone_peer_gets_from_the_fast_path_what_the_general_one_sends(
+    batch: list[tuple[object, ...]],
+) -> None:
+    """With one established peer, its own paths decided on import skip the fan-out (they
+    would only go back to it); the outputs and tables stay those of the general path."""
+    fast = make_router(decision=DECISION, up=("e1",))
+    general = make_router(decision=DECISION, up=("e1",))
+    general._predecide = False
+    for now, step in enumerate(batch):
+        out_fast = _step(fast, step, float(now))
+        out_general = _step(general, step, float(now))
+        assert out_fast == out_general
+        assert fast.table() == general.table()
+
+
+def test_paths_only_their_source_could_get_are_not_fanned_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A router whose one peer is the source of a batch's new paths (a vWAN branch and its
+    hub) builds no export run for them: RFC 4271 §9.1.3 sends nothing back to the source,
+    and a prefix decided on import had no best path to withdraw."""
+    from bgpemu.router import fanout
+
+    added: list[str] = []
+    original = fanout.Runs.add
+
+    def counting(self: fanout.Runs, prefix: str, old: Path | None, new: Path | None) -> None:
+        added.append(prefix)
+        original(self, prefix, old, new)
+
+    monkeypatch.setattr(fanout.Runs, "add", counting)
+    lone = make_router(up=("e1",))
+    out = lone.update_received("e1", announce(65001, prefixes=PREFIXES), 0.0)
+    assert [c.prefix for c in out.changes] == sorted(PREFIXES)
+    assert not out.exports
+    assert added == []
+    two = make_router(up=("e1", "e2"))
+    out = two.update_received("e1", announce(65001, prefixes=PREFIXES), 0.0)
+    assert added == sorted(PREFIXES)  # e2 gets them
+    (sent,) = out.exports["e2"]
+    assert isinstance(sent, Announce)
