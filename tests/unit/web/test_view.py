@@ -228,7 +228,9 @@ def test_a_node_event_brings_its_session_changes_before_the_retained_document() 
         {"id": edge, "state": "Idle", "established_since": None}
     ]
     # The other sessions of Firewall are as they were; the retained document then agrees.
-    assert view.element(session_edge_id("Firewall", "VpnGW.0"))["data"]["state"] == "Established"
+    other = view.element(session_edge_id("Firewall", "VpnGW.0"))
+    assert other is not None
+    assert other["data"]["state"] == "Established"
     retained = {"CE": "Idle", "VpnGW.0": "Established", "VpnGW.1": "Established"}
     assert view.receive(*sessions_message("Firewall", retained), NOW) == []
     # A delta with no session change, or that is not an event, changes nothing.
