@@ -171,20 +171,24 @@ class NodeFeed:
         )
 
     def advance_sessions(
-        self, sessions: tuple[PeerStatus, ...], now: float | None = None
+        self, name: str, sessions: tuple[PeerStatus, ...], now: float | None = None
     ) -> Publication:
-        """The sessions document and delta for ``sessions`` alone; the route tables stay
-        as the last read left them.
+        """The sessions document and delta for node ``name``'s ``sessions`` alone; the
+        route tables stay as the last read left them.
 
         A session's state change is published at once this way, while the tables (a
         hub's megabytes) are still coalesced: the change takes the next ``seq``, its
         event's ``base`` names only ``sessions``, and the next :meth:`advance` compares
-        the tables with the last read as before (its sessions with these).  Raises
-        ValueError before the first :meth:`advance` (there is no snapshot yet).
+        the tables with the last read as before (its sessions with these).  As the
+        first read, it is the snapshot of the sessions alone (``seq`` 0, no event): the
+        route tables then appear at the next :meth:`advance`, at its ``seq``, as a new
+        neighbour's do.
         """
         old = self._last
         if old is None:
-            raise ValueError("a sessions-only read needs a first read of the tables")
+            self._last = tables = NodeTables(name=name, tables={}, sessions=sessions)
+            self.versions = {_SESSIONS: 0}
+            return Publication(documents=self._documents(tables, self.versions, now))
         changed, removed = _session_changes(old.sessions, sessions)
         if not (changed or removed):
             return Publication()

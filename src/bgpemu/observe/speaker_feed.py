@@ -137,16 +137,14 @@ class SpeakerFeed:
         """
         async with self._lock:
             speaker = self.speaker
-            now = asyncio.get_running_loop().time()
-            if self.feed.epoch is None:  # once: a session's established_since stays put
-                self.feed.epoch = time.time() - now
+            now = self._now()
             sessions = {name: driver.session for name, driver in speaker.peers.items()}
             tables = read_tables(speaker.spec.name, speaker.router, sessions)
             changes = self.journal.take()  # with the read: no await in between
             self._states = self._session_states()
             self.snapshots += 1
-            if self.feed.last is not None:  # the sessions first: cheap, on the loop
-                self._hand_over(self.feed.advance_sessions(tables.sessions, now))
+            # The sessions first: cheap, on the loop.
+            self._hand_over(self.feed.advance_sessions(tables.name, tables.sessions, now))
             full = self.publisher.take_overflow()
             publication = await asyncio.to_thread(
                 self.feed.advance, tables, now, full=full, changes=changes
@@ -161,17 +159,24 @@ class SpeakerFeed:
         On the loop: a sessions document is a few kB even for a hub's 51 neighbours.
         """
         async with self._lock:
-            if self.feed.last is None or self._session_states() == self._states:
+            if self._session_states() == self._states:
                 return
             speaker = self.speaker
-            now = asyncio.get_running_loop().time()
+            now = self._now()
             self._states = self._session_states()
             sessions = {name: driver.session for name, driver in speaker.peers.items()}
+            status = read_sessions(speaker.router, sessions)
             # A dropped delta leaves the publisher's overflow set: the next publication
             # of the tables then republishes every document (docs/mqtt.md).
-            self._hand_over(
-                self.feed.advance_sessions(read_sessions(speaker.router, sessions), now)
-            )
+            self._hand_over(self.feed.advance_sessions(speaker.spec.name, status, now))
+
+    def _now(self) -> float:
+        """The loop's clock; the first call sets the feed's epoch (a session's
+        ``established_since`` then stays put)."""
+        now = asyncio.get_running_loop().time()
+        if self.feed.epoch is None:
+            self.feed.epoch = time.time() - now
+        return now
 
     def _session_states(self) -> list[tuple[str, SessionState]]:
         return [(name, driver.state) for name, driver in self.speaker.peers.items()]
@@ -198,7 +203,11 @@ class SpeakerFeed:
         """Publish on every change of the speaker until cancelled; a session's state
         change at once, from a second task (see the module docstring)."""
         async with asyncio.TaskGroup() as tg:
-            sessions: asyncio.Task[None] | None = None
+            # Not behind the Pacer: the feeds of a process take their first turns one
+            # after the other, and a hub's first publication can already cost seconds.
+            tg.create_task(
+                self._follow_sessions(), name=f"mqtt-feed-sessions-{self.speaker.spec.name}"
+            )
             while True:
                 waiter = tg.create_task(
                     self.speaker.next_change(self.refresh),
@@ -207,11 +216,6 @@ class SpeakerFeed:
                 await asyncio.sleep(0)  # let the waiter arm itself before the read
                 cost = await self.pacer.run(self.publish)
                 self._published_at = asyncio.get_running_loop().time()
-                if sessions is None:  # after the first read: the snapshot the deltas follow
-                    sessions = tg.create_task(
-                        self._follow_sessions(),
-                        name=f"mqtt-feed-sessions-{self.speaker.spec.name}",
-                    )
                 if not await waiter:
                     continue
                 await self._coalesce(cost)
