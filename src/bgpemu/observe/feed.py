@@ -6,7 +6,9 @@ Theory of operation.  The shell reads a node's tables whenever its router change
 (:mod:`bgpemu.observe.journal`): the delta compares only the prefixes the router
 changed, not whole tables.  The tables are ``rib/loc``, ``sessions`` and, per
 neighbour, ``rib/in/<peer>`` and ``rib/out/<peer>`` (their topic suffixes are their
-keys).  The first read yields every document at ``seq`` 0 and no delta.  Each later
+keys).  The first read yields every document at ``seq`` 0 and no delta (or, when it is
+:meth:`NodeFeed.advance_sessions`, the sessions document alone: the route tables then
+appear at the next read, see below).  Each later
 read that differs bumps the node ``seq`` by one, gives the changed tables that ``seq``
 as their version, and yields their new documents plus one ``event`` whose ``base``
 lists, per changed table, the version it applies to.  A table that appears (a new

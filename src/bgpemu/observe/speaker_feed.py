@@ -28,13 +28,17 @@ neighbours), so a second task (:meth:`SpeakerFeed.run`) publishes it alone, on t
 as soon as a session's state differs from the last one published
 (:meth:`~bgpemu.observe.feed.NodeFeed.advance_sessions`: its own ``seq`` and delta), and
 every publication of the tables hands its sessions over before serialising the tables in
-the thread.  Only a serialisation already under way delays it (the feed's lock).  Other
-session changes (message counters, route counts) still travel with the tables.
+the thread.  That task starts with the feed, so a node's first sessions document does
+not wait for the feed's first turn through the :class:`Pacer` either (the feeds of a
+process take their turns one after the other).  Only a serialisation already under way
+delays it (the feed's lock).  Other session changes (message counters, route counts)
+still travel with the tables.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -159,7 +163,7 @@ class SpeakerFeed:
         On the loop: a sessions document is a few kB even for a hub's 51 neighbours.
         """
         async with self._lock:
-            if self._session_states() == self._states:
+            if not self._sessions_moved():
                 return
             speaker = self.speaker
             now = self._now()
@@ -221,11 +225,19 @@ class SpeakerFeed:
                 await self._coalesce(cost)
 
     async def _follow_sessions(self) -> None:
-        """Publish the sessions alone whenever a session's state changes."""
+        """Publish the sessions alone whenever a session's state changes; at most one
+        publication per ``min_interval`` (the changes of 51 sessions coming up together
+        are coalesced that long, a lone change is published at once)."""
         while True:
-            while self._session_states() == self._states:
-                await self.speaker.next_change(self.refresh)
-            await self.publish_sessions()
+            # One wait for many route changes: the predicate is re-checked on each.
+            with contextlib.suppress(TimeoutError):
+                await self.speaker.wait_for(self._sessions_moved, self.refresh)
+            if self._sessions_moved():
+                await self.publish_sessions()
+                await asyncio.sleep(self.min_interval)
+
+    def _sessions_moved(self) -> bool:
+        return self._session_states() != self._states
 
     async def _coalesce(self, cost: float) -> None:
         """After a change: wait until the speaker is quiet, or the longest delay passed.
