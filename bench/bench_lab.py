@@ -86,6 +86,8 @@ def lab_argv(path: Path, mode: str, args: argparse.Namespace, profile: Path | No
     argv += ["--timeout", str(args.timeout)]
     if args.processes:
         argv += ["--processes", str(args.processes)]
+    if args.lab_name:
+        argv += ["--name", args.lab_name]
     if mode == "lab":
         argv.append("--no-mqtt")
     return argv
@@ -226,6 +228,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma list of lab,mqtt,solve")
     parser.add_argument("--processes", type=int, help="lab worker processes (default: cores)")
+    parser.add_argument(
+        "--lab-name",
+        help="lab up --name (default: the topology's name; another running lab of that name "
+        "makes lab up refuse to start)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="lab up --timeout, seconds")
     parser.add_argument("--topologies", help="comma list of topology stems (default: all)")
     parser.add_argument("--keep", type=Path, help="write the topologies here (kept)")
