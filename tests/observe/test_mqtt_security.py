@@ -47,6 +47,8 @@ topic read bgpemu/v1/#
 topic write bgpemu/v1/+/state
 topic write bgpemu/v1/+/events
 topic write bgpemu/v1/+/nodes/#
+topic write bgpemu/v1/+/topology
+topic write bgpemu/v1/+/traffic/#
 
 user operator
 topic read bgpemu/v1/#
