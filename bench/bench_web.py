@@ -396,6 +396,34 @@ async def event_to_screen(
                     figures["control_to_drawn"].append(drawn - control)
                     figures["broker_to_drawn"].append(drawn - state)
                     figures["control_to_broker"].append(state - control)
+        # The same from the page's own #inject-form path (request 'inject' over the
+        # WebSocket): one clock, the page's, from the request sent to the edge drawn.
+        from_page: dict[str, list[float]] = {"fail_link": [], "restore_link": []}
+        for _number in range(repeats):
+            for op, values in from_page.items():
+                sent, seen = await page.evaluate(
+                    """async (op) => {
+                        const sent = performance.timeOrigin + performance.now();
+                        const seen = window.__bench.length;
+                        await window.bgpemu.request({request: 'inject', op: op,
+                                                     args: {a: 'HubGW', b: 'SiteB'}});
+                        return [sent, seen];
+                    }""",
+                    op,
+                )
+                found = await page.wait_for_function(
+                    """([n, up]) => {
+                        const b = window.__bench;
+                        for (let i = n; i < b.length; i++) {
+                            if ((b[i].state === 'Established') === up)
+                                return b[i].drawn === null ? 0 : b[i].drawn;
+                        }
+                        return 0;
+                    }""",
+                    arg=[seen, op == "restore_link"],
+                    timeout=PAGE_TIMEOUT_MS,
+                )
+                values.append(float(await found.json_value()) - sent)
         result = {
             "figure": "event_to_screen",
             "topology": SMALL.name,
@@ -407,6 +435,7 @@ async def event_to_screen(
                 for op, figures in delays.items()
                 for name, values in figures.items()
             },
+            **{f"page:{op}:request_to_drawn": _stats(values) for op, values in from_page.items()},
             "assets_bytes": await weight.assets(),
             "websocket_first_frames_bytes": weight.frames[:3],
         }
