@@ -46,6 +46,14 @@ async def _wait_disconnect(client: aiomqtt.Client) -> None:
 _FIRST = ("/status", "/info", "/sessions", "/state")
 """Topics (by their last level) published before the documents already waiting."""
 
+REFUSED_AFTER = 2
+"""Connection drops in a row, each right after the same retained document was sent, after
+which the broker is taken to refuse that topic (see :meth:`Publisher._on_drop`)."""
+
+REFUSAL_WINDOW = 1.0
+"""Seconds after a retained document was sent (or acknowledged) within which a drop is
+blamed on it; a later drop is a connection loss like any other."""
+
 
 class Publisher(Background):
     """Publishes one node's retained documents and deltas (see :mod:`bgpemu.observe.mqtt`).
@@ -104,6 +112,17 @@ class Publisher(Background):
         self.oversized = 0
         """Documents and deltas too large for one MQTT message (logged, not published)."""
         self.connections = 0
+        self.refused: set[str] = set()
+        """Retained topics set aside: the broker closed the connection each time one was
+        sent (its ACL refuses them); sent again when the document changes."""
+        self._acked: tuple[str, float] | None = None
+        """(topic, loop time) of the last retained document acknowledged on this connection."""
+        self._in_flight: tuple[str, float] | None = None
+        """(topic, loop time sent) of the retained document being sent, if any."""
+        self._strikes: dict[str, int] = {}
+        """Topic -> drops in a row right after it was sent (one entry at most)."""
+        self._refused_before: set[str] = set()
+        """Topics ever set aside (logged once; set aside again at their first drop)."""
         if node_status:
             self.update(self.topics.status, status_payload(node, online=True))
 
@@ -123,9 +142,14 @@ class Publisher(Background):
 
         Never blocks.  The payload (a JSON-ready mapping, or bytes) must not be
         mutated afterwards.  Retained documents are published again after every
-        reconnection; a non-retained update is sent at most once.
+        reconnection; a non-retained update is sent at most once.  A document the
+        broker refused (:attr:`refused`) is sent again only when it changes.
         """
         if retain:
+            if topic in self.refused:
+                if payload == self._current.get(topic):
+                    return  # the version the broker refused (see _on_drop)
+                self.refused.discard(topic)  # a new version: the broker is asked again
             self._current[topic] = payload
             self._wire.pop(topic, None)
         else:
@@ -216,7 +240,9 @@ class Publisher(Background):
                 if client is not None:
                     close_attempt(client)
                 error = group.exceptions[0]
-                if outage is None:
+                if self._on_drop(loop.time()):
+                    pass  # logged: the refused document, not an outage
+                elif outage is None:
                     outage = (loop.time(), 1)
                     self._log_outage(error)
                 else:
@@ -282,6 +308,59 @@ class Publisher(Background):
                 high,
             )
 
+    def _on_drop(self, now: float) -> bool:
+        """The connection dropped at loop time ``now``: True if a refused document
+        explains it (logged).
+
+        mosquitto (2.0.11) acknowledges, then closes, an MQTT 3.1.1 connection that
+        publishes at QoS 1 on a topic its ACL does not let the account write (3.1.1 has
+        no PUBACK reason code to say so; with MQTT 5 a broker may answer 0x87 Not
+        authorized, or acknowledge and drop it, which wedges nothing).  The drop looks
+        like any other; but when it comes :data:`REFUSED_AFTER` times in a row within
+        :data:`REFUSAL_WINDOW` of the same retained document's acknowledgement (or, with
+        none that recent, of its send: a broker that cuts without acknowledging), that
+        topic is set aside (:attr:`refused`): the documents and events behind it (a
+        lab's control answers) must still get out.  A topic refused before is set aside again at its
+        first such drop.  Any other drop is a real connection loss: the counts start
+        again and the documents set aside are sent again after it.
+        """
+        recent = [
+            sent
+            for sent in (self._acked, self._in_flight)  # mosquitto: acknowledged, then cut
+            if sent is not None and now - sent[1] <= REFUSAL_WINDOW
+        ]
+        self._acked = self._in_flight = None
+        if not recent:
+            self._strikes.clear()
+            self.refused.clear()
+            return False
+        topic = recent[0][0]
+        strikes = self._strikes.get(topic, 0) + 1
+        self._strikes = {topic: strikes}
+        if strikes < REFUSED_AFTER and topic not in self._refused_before:
+            return False
+        self.refused.add(topic)
+        self._dirty.pop(topic, None)
+        if topic in self._refused_before:
+            logger.debug("%s: %s refused again by %s", self.topics.node, topic, self.address.url)
+            return True
+        self._refused_before.add(topic)
+        user = self.address.username
+        account = f"user {user!r}" if user else "anonymous clients"
+        logger.error(
+            "%s: MQTT broker %s refused %s: it closed the connection right after the "
+            "document was sent, %d times in a row; likely its ACL does not let %s write "
+            "it (grant 'topic write %s'); set aside until the document changes or the "
+            "connection is lost for another reason, the other documents and events go on",
+            self.topics.node,
+            self.address.url,
+            topic,
+            strikes,
+            account,
+            topic,
+        )
+        return True
+
     def _on_connect(self, outage: tuple[float, int] | None = None, now: float = 0.0) -> None:
         """A new connection: every retained document goes out again, status first.
 
@@ -291,7 +370,8 @@ class Publisher(Background):
         self._down.clear()
         self._connected.set()
         once = {t: r for t, r in self._dirty.items() if not r}
-        first = sorted(self._current, key=lambda topic: not topic.endswith(_FIRST))  # stable
+        waiting = (topic for topic in self._current if topic not in self.refused)
+        first = sorted(waiting, key=lambda topic: not topic.endswith(_FIRST))  # stable
         self._dirty = dict.fromkeys(first, True)
         self._dirty.update(once)
         # Deltas queued during an outage are stale: the republished documents
@@ -355,7 +435,13 @@ class Publisher(Background):
             if data is None:
                 data = encode(self._current[topic])
                 self._wire[topic] = data
-            if not await self._send(client, topic, data, retain=True):
+            loop = asyncio.get_running_loop()
+            self._in_flight = (topic, loop.time())
+            sent = await self._send(client, topic, data, retain=True)
+            self._in_flight = None
+            if sent:
+                self._acked = (topic, loop.time())
+            if not sent:
                 return
         else:
             payload = self._pending_once.pop(topic, None)
