@@ -11,6 +11,7 @@ URL exit with status 2 and a message naming the broker and the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
 import re
@@ -55,17 +56,20 @@ topic read bgpemu/v1/#
 topic write bgpemu/v1/+/control
 """
 
+NO_TOPOLOGY_ACL = ACL.replace("topic write bgpemu/v1/+/topology\n", "")
+"""The ACL as documented before 5111637: the lab's account may not write its topology."""
+
 
 class SecureMosquitto(Mosquitto):
     """mosquitto with a password file and ACL, on a plain and a TLS listener."""
 
-    def __init__(self, binary: str, workdir: Path, pki: Pki) -> None:
+    def __init__(self, binary: str, workdir: Path, pki: Pki, acl_text: str = ACL) -> None:
         super().__init__(binary, workdir)
         self.tls_port = free_port("127.0.0.1")
         self.mutual_port = free_port("127.0.0.1")
         passwords = password_file(workdir / "passwd", USERS)
         acl = workdir / "acl"
-        acl.write_text(ACL)
+        acl.write_text(acl_text)
         self.config.write_text(
             f"user {getpass.getuser()}\n"  # run as root, it would drop to 'mosquitto'
             "per_listener_settings false\n"
@@ -112,6 +116,15 @@ async def secured_lab(
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """``lab up`` over TLS with the lab's account (user from the environment, password
     from a file), until converged."""
+    async with _lab_up(broker, pki, tmp_path) as process:
+        yield process
+
+
+@contextlib.asynccontextmanager
+async def _lab_up(
+    broker: SecureMosquitto, pki: Pki, tmp_path: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The lab of :func:`secured_lab`, on ``broker``."""
     secret = tmp_path / "lab-password"
     secret.write_text(USERS["lab"] + "\n")
     env = bgpemu_env(tmp_path / "state", BGPEMU_MQTT_USERNAME="lab")
@@ -159,6 +172,47 @@ async def _answers(events: aiomqtt.Client, request: str) -> list[dict[str, objec
             if doc["request"] == request and doc["event"] in ("converged", "rejected"):
                 return seen
     raise AssertionError("event iteration ended")
+
+
+async def _withdraw_as_operator(broker: SecureMosquitto, pki: Pki, tmp_path: Path) -> list[str]:
+    """``bgpemu withdraw`` with the operator's credentials: the events of its answers."""
+    secret = tmp_path / "operator-password"
+    secret.write_text(USERS["operator"])
+    rc, out, err = await run_bgpemu(
+        "withdraw", "Site5", "10.51.0.0/16", "--lab", LAB, "--mqtt", broker.tls_url,
+        "--mqtt-ca", str(pki.ca), "--mqtt-password-file", str(secret), "-o", "json",
+        # what is checked is the ACL, not how fast a loaded CI machine answers (5 s)
+        "--answer-timeout", "60",
+        env=bgpemu_env(tmp_path / "state", BGPEMU_MQTT_USERNAME="operator"),
+    )  # fmt: skip
+    assert rc == 0, err
+    return [json.loads(line)["event"] for line in out.splitlines()]
+
+
+async def test_a_topic_the_labs_account_may_not_write_does_not_wedge_the_lab(
+    pki: Pki, tmp_path: Path
+) -> None:
+    """mosquitto cuts the lab's connection at each refused topology document; the lab
+    still answers the operator and says, once, which topic to grant (5111637)."""
+    broker = SecureMosquitto(require_binary("mosquitto"), tmp_path, pki, NO_TOPOLOGY_ACL)
+    broker.start()
+    try:
+        async with _lab_up(broker, pki, tmp_path) as lab:
+            assert await _withdraw_as_operator(broker, pki, tmp_path) == [
+                "injected",
+                "converged",
+            ]
+            assert lab.returncode is None  # nothing crashed the lab
+            lab.terminate()
+            async with asyncio.timeout(WAIT):
+                err = (await lab.communicate())[1].decode()
+    finally:
+        broker.stop()
+    refusals = [line for line in err.splitlines() if " refused " in line]
+    assert len(refusals) == 1, err
+    assert f"bgpemu/v1/{LAB}/topology" in refusals[0]
+    assert "user 'lab'" in refusals[0]
+    assert "Traceback" not in err
 
 
 async def test_only_the_operator_controls_a_lab_on_a_secured_broker(
