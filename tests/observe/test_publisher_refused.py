@@ -123,3 +123,28 @@ async def test_a_refused_document_does_not_stop_the_others(
     assert broker.url in message
     assert "ACL" in message
     assert "Traceback" not in caplog.text
+
+
+async def test_only_the_document_the_broker_cuts_on_is_set_aside(tmp_path: Path) -> None:
+    """A broker that cuts without acknowledging (mosquitto's ``max_packet_size``): the
+    document acknowledged just before the cut is not blamed with it.  (A first version
+    blamed the last acknowledged document and set aside, one after the other, the node's
+    info and status before its table.)"""
+    broker = Mosquitto(require_binary("mosquitto"), tmp_path)
+    with broker.config.open("a") as config:
+        config.write("max_packet_size 2000\n")
+    broker.start()
+    topics = LabTopics(lab=LAB).node("hub")
+    try:
+        publisher = Publisher(broker.url, lab=LAB, node="hub", backoff=(0.05, 0.2))
+        publisher.update(topics.rib_loc, b"{" + b" " * 5000 + b"}")
+        publisher.update(topics.info, b'{"role": "vwan_hub"}')
+        async with publisher:
+            async with asyncio.timeout(WAIT):
+                while not publisher.refused:  # noqa: ASYNC110 (no event)
+                    await asyncio.sleep(0.05)
+            await publisher.flush(WAIT)
+            assert publisher.refused == {topics.rib_loc}
+            assert publisher.connections <= 3
+    finally:
+        broker.stop()

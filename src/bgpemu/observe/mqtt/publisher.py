@@ -46,13 +46,10 @@ async def _wait_disconnect(client: aiomqtt.Client) -> None:
 _FIRST = ("/status", "/info", "/sessions", "/state")
 """Topics (by their last level) published before the documents already waiting."""
 
-REFUSED_AFTER = 2
-"""Connection drops in a row, each right after the same retained document was sent, after
-which the broker is taken to refuse that topic (see :meth:`Publisher._on_drop`)."""
-
 REFUSAL_WINDOW = 1.0
-"""Seconds after a retained document was sent (or acknowledged) within which a drop is
-blamed on it; a later drop is a connection loss like any other."""
+"""Seconds after a retained document was sent (or acknowledged) within which a drop makes
+it a suspect (see :meth:`Publisher._on_drop`); a later drop is a connection loss like any
+other."""
 
 
 class Publisher(Background):
@@ -119,10 +116,13 @@ class Publisher(Background):
         """(topic, loop time) of the last retained document acknowledged on this connection."""
         self._in_flight: tuple[str, float] | None = None
         """(topic, loop time sent) of the retained document being sent, if any."""
-        self._strikes: dict[str, int] = {}
-        """Topic -> drops in a row right after it was sent (one entry at most)."""
+        self._suspects: set[str] = set()
+        """Retained topics sent or acknowledged just before the last drop: sent next time
+        each followed by a probe (see :meth:`_on_drop`)."""
+        self._probing: str | None = None
+        """The suspect sent, whose probe is awaited."""
         self._refused_before: set[str] = set()
-        """Topics ever set aside (logged once; set aside again at their first drop)."""
+        """Topics ever set aside: logged once, always sent with a probe."""
         if node_status:
             self.update(self.topics.status, status_payload(node, online=True))
 
@@ -314,50 +314,50 @@ class Publisher(Background):
 
         mosquitto (2.0.11) acknowledges, then closes, an MQTT 3.1.1 connection that
         publishes at QoS 1 on a topic its ACL does not let the account write (3.1.1 has
-        no PUBACK reason code to say so; with MQTT 5 a broker may answer 0x87 Not
-        authorized, or acknowledge and drop it, which wedges nothing).  The drop looks
-        like any other; but when it comes :data:`REFUSED_AFTER` times in a row within
-        :data:`REFUSAL_WINDOW` of the same retained document's acknowledgement (or, with
-        none that recent, of its send: a broker that cuts without acknowledging), that
-        topic is set aside (:attr:`refused`): the documents and events behind it (a
-        lab's control answers) must still get out.  A topic refused before is set aside again at its
-        first such drop.  Any other drop is a real connection loss: the counts start
-        again and the documents set aside are sent again after it.
+        no PUBACK reason code to say so); it closes one that sends a packet over its
+        ``max_packet_size`` without acknowledging.  Such a drop looks like any other, so
+        the retained documents acknowledged or in flight within :data:`REFUSAL_WINDOW`
+        of it become suspects: on the next connection each suspect is sent followed by
+        a probe, an UNSUBSCRIBE whose UNSUBACK (MQTT 3.1.1 §3.11) proves that the broker
+        went on past the document.  A drop while a suspect's probe is awaited sets that
+        document aside (:attr:`refused`), so the documents and events behind it (a
+        lab's control answers) still get out.  A drop with no document that recent is a
+        real connection loss: the suspects are cleared and the documents set aside are
+        sent again after it (with a probe; a new version of one too).
         """
-        recent = [
-            sent
-            for sent in (self._acked, self._in_flight)  # mosquitto: acknowledged, then cut
+        probing, self._probing = self._probing, None
+        recent = {
+            sent[0]
+            for sent in (self._acked, self._in_flight)
             if sent is not None and now - sent[1] <= REFUSAL_WINDOW
-        ]
+        }
         self._acked = self._in_flight = None
-        if not recent:
-            self._strikes.clear()
-            self.refused.clear()
+        if probing is None:
+            self._suspects = recent
+            if not recent:
+                self.refused.clear()
             return False
-        topic = recent[0][0]
-        strikes = self._strikes.get(topic, 0) + 1
-        self._strikes = {topic: strikes}
-        if strikes < REFUSED_AFTER and topic not in self._refused_before:
-            return False
-        self.refused.add(topic)
-        self._dirty.pop(topic, None)
-        if topic in self._refused_before:
-            logger.debug("%s: %s refused again by %s", self.topics.node, topic, self.address.url)
+        self._suspects.discard(probing)
+        self.refused.add(probing)
+        self._dirty.pop(probing, None)
+        if probing in self._refused_before:
+            logger.debug("%s: %s refused again by %s", self.topics.node, probing, self.address.url)
             return True
-        self._refused_before.add(topic)
+        self._refused_before.add(probing)
         user = self.address.username
         account = f"user {user!r}" if user else "anonymous clients"
         logger.error(
-            "%s: MQTT broker %s refused %s: it closed the connection right after the "
-            "document was sent, %d times in a row; likely its ACL does not let %s write "
-            "it (grant 'topic write %s'); set aside until the document changes or the "
-            "connection is lost for another reason, the other documents and events go on",
+            "%s: MQTT broker %s refused %s (%d bytes): it closed the connection right after "
+            "the document was sent, twice in a row; likely its ACL does not let %s write it "
+            "(grant 'topic write %s'), or the document is over its max_packet_size; set "
+            "aside until the document changes or the connection is lost for another "
+            "reason, the other documents and events go on",
             self.topics.node,
             self.address.url,
-            topic,
-            strikes,
+            probing,
+            len(self._wire.get(probing, b"")),
             account,
-            topic,
+            probing,
         )
         return True
 
@@ -437,10 +437,14 @@ class Publisher(Background):
                 self._wire[topic] = data
             loop = asyncio.get_running_loop()
             self._in_flight = (topic, loop.time())
+            probe = topic in self._suspects or topic in self._refused_before
+            self._probing = topic if probe else None
             sent = await self._send(client, topic, data, retain=True)
-            self._in_flight = None
-            if sent:
-                self._acked = (topic, loop.time())
+            if sent and probe:  # answered only if the broker went on past the document
+                await client.unsubscribe(self.topics.status, timeout=self.timeout)
+            self._in_flight = self._probing = None
+            self._suspects.discard(topic)
+            self._acked = (topic, loop.time()) if sent and not probe else None
             if not sent:
                 return
         else:
