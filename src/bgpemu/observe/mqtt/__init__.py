@@ -13,7 +13,10 @@ QoS 0, then the retained documents one by one at QoS 1.  When the broker goes aw
 the task reconnects with exponential backoff and, once connected, publishes every
 retained document again (a restarted broker without persistence has lost them).
 Payloads are serialised by the background task, so a coalesced document is never
-serialised at all.
+serialised at all.  A document the broker cuts the connection on (an ACL that refuses
+its topic, a packet size limit) is set aside after the second cut, proven by a probe,
+so that it does not hold back the others (:meth:`Publisher._on_drop`, docs/mqtt.md
+"Security").
 
 An :class:`Observer` subscribes to ``bgpemu/v1/<lab>/#``, keeps the newest retained
 document of every topic and applies the ``events`` deltas to the table documents
