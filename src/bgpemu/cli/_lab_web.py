@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bgpemu.cli.web import DEFAULT_WEB
+from bgpemu.cli.web import DEFAULT_WEB, parse_listen
 
 __all__ = ["add_web_options", "check_web_options", "web_view"]
 
@@ -42,16 +42,14 @@ def check_web_options(args: argparse.Namespace) -> str | None:
     args.web_listen = None
     if args.no_web or args.exit_after_converged:
         return None
-    from bgpemu.web.server import parse_listen
-
     if args.no_mqtt:
         return (
             "--web serves what the lab publishes on MQTT: not with --no-mqtt" if args.web else None
         )
     try:
-        args.web_listen = parse_listen(args.web or DEFAULT_WEB)
+        args.web_listen = parse_listen(args.web or DEFAULT_WEB, "--web")
     except ValueError as exc:
-        return str(exc).replace("--listen", "--web")
+        return str(exc)
     return None
 
 

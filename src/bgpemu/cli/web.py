@@ -18,9 +18,23 @@ from typing import Any
 from bgpemu.cli._mqtt_options import add_mqtt_options, broker_of, resolve_lab
 from bgpemu.errors import BgpEmuError
 
-__all__ = ["DEFAULT_WEB", "add_parser", "run"]
+__all__ = ["DEFAULT_WEB", "add_parser", "parse_listen", "run"]
 
 DEFAULT_WEB = "127.0.0.1:8179"
+
+
+def parse_listen(text: str, option: str = "--listen") -> tuple[str, int]:
+    """``ADDR:PORT`` (``[::1]:PORT`` for IPv6; port 0: any free port) given to
+    ``option``; ValueError naming the option and what is wrong."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"{option} {text!r}: ADDR:PORT expected (e.g. {DEFAULT_WEB})")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{option} {text!r}: the port must be 0 to 65535")
+    return host, int(port)
+
+
 """Where the web view listens unless told otherwise (a free port if this one is taken)."""
 
 
@@ -65,8 +79,6 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; exit 2 when the lab, the broker or the address is wrong."""
-    from bgpemu.web.server import parse_listen
-
     try:
         listen = parse_listen(args.listen or DEFAULT_WEB)
         resolve_lab(args)

@@ -1,11 +1,12 @@
 """The web view's server: static files, read-only JSON and one WebSocket per page.
 
 Theory of operation.  One ``websockets`` server (its asyncio API) listens on
-127.0.0.1:8179 by default.  Plain GET requests are answered in ``process_request``:
-the page and its assets from the package (``web/static``), and ``/api/snapshot`` (the
-token is needed: :mod:`bgpemu.web.access`).  ``/ws?token=...`` is the page's one
-WebSocket: the server sends the :meth:`~bgpemu.web.view.LabView.snapshot` first, then
-pushes what the view says changed; the page's requests (``tables``, ``table`` here,
+127.0.0.1:8179 by default.  Plain GET requests are answered by
+:func:`bgpemu.web.responses.answer_get`: the page and its assets from the package
+(``web/static``), and ``/api/snapshot`` (the token is needed:
+:mod:`bgpemu.web.access`).  ``/ws?token=...`` is the page's one WebSocket: the server
+sends the :meth:`~bgpemu.web.view.LabView.snapshot` first, then pushes what the view
+says changed; the page's requests (``tables``, ``table`` here,
 the rest from :mod:`bgpemu.web.extensions`) each get a reply.
 
 One :class:`~bgpemu.observe.mqtt.Follower` follows the lab's light documents and, on
@@ -22,19 +23,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import errno
-import http
 import json
 import logging
-import mimetypes
-import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from importlib import resources
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -55,10 +51,11 @@ from bgpemu.web.protocol import (
     request_id,
     text_field,
 )
+from bgpemu.web.responses import answer_get
 from bgpemu.web.tables import MAX_LIMIT, Cells, page_of, table_cells, table_list, table_topic
 from bgpemu.web.view import LabView, Message, decode, prepare_topology
 
-__all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer", "parse_listen"]
+__all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,46 +81,6 @@ SMALL_LAB = 30
 """Speakers up to which the view follows the speakers' ``events`` deltas too."""
 RESYNC_DELAY = 0.5
 """Seconds after a reconnection to the broker before the pages get a new snapshot."""
-
-_STATIC_NAME = re.compile(r"/(?:vendor/)?[A-Za-z0-9_-][A-Za-z0-9_.-]*")
-"""A static file's path: a name in ``static/`` or ``static/vendor/`` (no ``..``)."""
-_CSP = (
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
-    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-)
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``ADDR:PORT`` (``[::1]:PORT`` for IPv6; port 0: any free port); ValueError naming
-    what is wrong."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not host:
-        raise ValueError(f"--listen {text!r}: ADDR:PORT expected (e.g. 127.0.0.1:8179)")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"--listen {text!r}: the port must be 0 to 65535")
-    return host, int(port)
-
-
-def _headers(content_type: str, length: int, *, cache: bool) -> Headers:
-    headers = Headers()
-    headers["Content-Type"] = content_type
-    headers["Content-Length"] = str(length)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"  # the page URL holds the token
-    headers["Content-Security-Policy"] = _CSP
-    headers["Cache-Control"] = "max-age=300" if cache else "no-store"
-    return headers
-
-
-def _response(status: http.HTTPStatus, body: bytes, content_type: str, cache: bool) -> Response:
-    return Response(
-        status.value, status.phrase, _headers(content_type, len(body), cache=cache), body
-    )
-
-
-def _text(status: http.HTTPStatus, text: str) -> Response:
-    return _response(status, (text + "\n").encode(), "text/plain; charset=utf-8", cache=False)
 
 
 class _Page:
@@ -452,36 +409,10 @@ class WebServer:
         message["broker"] = {"connected": self.broker_connected, "url": self.address.url}
         return message
 
-    # --- HTTP ------------------------------------------------------------------------
+    # --- HTTP (bgpemu.web.responses) -------------------------------------------------
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = request.path.split("?", 1)[0]
-        host = request.headers.get("Host")
-        if not self.access.host_ok(host):
-            return _text(http.HTTPStatus.FORBIDDEN, f"Host {host!r} is not this server's")
-        if path == "/ws":
-            return None  # the handshake goes on; the token is checked in _connection
-        if path.startswith("/api/"):
-            refusal = self.access.refusal(request.path, host, request.headers.get("Origin"))
-            if refusal is not None:
-                return _text(http.HTTPStatus.FORBIDDEN, refusal)
-            if path == "/api/snapshot":
-                body = self._encode(self._snapshot()).encode()
-                return _response(http.HTTPStatus.OK, body, "application/json", cache=False)
-            return _text(http.HTTPStatus.NOT_FOUND, f"no such API: {path}")
-        if path == "/favicon.ico":  # none: said without a 404 in the browser's console
-            return Response(http.HTTPStatus.NO_CONTENT.value, "No Content", Headers())
-        name = "index.html" if path == "/" else path[1:]
-        if not _STATIC_NAME.fullmatch(path if path != "/" else "/index.html") or ".." in name:
-            return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
-        try:
-            body = resources.files("bgpemu.web").joinpath("static", name).read_bytes()
-        except OSError:
-            return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
-        kind = mimetypes.guess_type(name)[0] or "text/plain"
-        if kind.startswith("text/") or kind.endswith("javascript"):
-            kind += "; charset=utf-8"
-        return _response(http.HTTPStatus.OK, body, kind, cache=True)
+        return answer_get(request, self.access, lambda: self._encode(self._snapshot()))
 
     # --- WebSocket --------------------------------------------------------------------
 
