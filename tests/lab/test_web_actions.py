@@ -7,13 +7,10 @@ bad name is refused naming its field."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Origin
 
 from bgpemu.azure.traffic.intents import Intent
 from bgpemu.lab.supervisor import TcpLab
@@ -25,6 +22,7 @@ from bgpemu.web.server import WebServer
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
 from tests.lab.publishing import publishing
+from tests.lab.web_page import WAIT, open_page
 
 pytestmark = pytest.mark.integration
 
@@ -36,36 +34,6 @@ INTENTS = Intents(
     intents=(Intent(name="vm1-to-siteb", source="VM1", destination="10.2.0.10", port=443),),
 )
 LINK = session_edge_id("HubGW", "SiteB")
-WAIT = 30.0
-
-
-class _Page:
-    """A page's side of the socket: pushes kept by type, replies by id."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.pushed: list[dict[str, Any]] = []
-        self.next_id = 1
-
-    async def next(self, wanted: Any) -> dict[str, Any]:
-        async with asyncio.timeout(WAIT):
-            while True:
-                message: dict[str, Any] = json.loads(await self.ws.recv())
-                if wanted(message):
-                    return message
-                self.pushed.append(message)
-
-    async def request(self, **fields: Any) -> dict[str, Any]:
-        ident = self.next_id
-        self.next_id += 1
-        await self.ws.send(json.dumps({"id": ident, **fields}))
-        return await self.next(lambda m: m.get("type") == "reply" and m.get("id") == ident)
-
-    async def pushed_until(self, found: Any) -> list[dict[str, Any]]:
-        """Read pushes until ``found(pushes so far)`` holds; every push read."""
-        while not found(self.pushed):
-            self.pushed.append(await self.next(lambda m: True))
-        return self.pushed
 
 
 async def test_trace_and_injection_from_the_socket(mosquitto: Mosquitto) -> None:
@@ -84,11 +52,7 @@ async def test_trace_and_injection_from_the_socket(mosquitto: Mosquitto) -> None
             return up and view.element("vnet:Hub") is not None
 
         assert await server.wait_until(ready, WAIT)
-        host = f"127.0.0.1:{server.port}"
-        async with connect(
-            f"ws://{host}/ws?token={server.token}", origin=Origin(f"http://{host}")
-        ) as ws:
-            page = _Page(ws)
+        async with open_page(server) as page:
             snapshot = await page.next(lambda m: m["type"] == "snapshot")
             drawn = {e["data"]["id"] for e in snapshot["elements"]}
             assert [e["event"] for e in snapshot["timeline"]] == ["lab_converged"]
@@ -159,19 +123,17 @@ async def test_an_injection_nobody_answers_is_refused_in_seconds(mosquitto: Mosq
     """A lab that does not hear the page (gone, or a broker that drops the page's control
     messages) is found out as ``bgpemu fail`` finds it: no first answer within seconds,
     not after the convergence timeout (300 s)."""
-    async with WebServer(mosquitto.url, "nolab", listen=("127.0.0.1", 0)) as server:
-        host = f"127.0.0.1:{server.port}"
-        async with connect(
-            f"ws://{host}/ws?token={server.token}", origin=Origin(f"http://{host}")
-        ) as ws:
-            page = _Page(ws)
-            await page.next(lambda m: m["type"] == "snapshot")
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            async with asyncio.timeout(20):
-                refused = await page.request(request="inject", op="crash", args={"node": "SiteB"})
-            assert refused["ok"] is False
-            assert refused["error"] == (
-                "lab 'nolab' did not answer crash within 5 s, or did not converge within 300 s"
-            )
-            assert loop.time() - start < 15
+    async with (
+        WebServer(mosquitto.url, "nolab", listen=("127.0.0.1", 0)) as server,
+        open_page(server) as page,
+    ):
+        await page.next(lambda m: m["type"] == "snapshot")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        async with asyncio.timeout(20):
+            refused = await page.request(request="inject", op="crash", args={"node": "SiteB"})
+        assert refused["ok"] is False
+        assert refused["error"] == (
+            "lab 'nolab' did not answer crash within 5 s, or did not converge within 300 s"
+        )
+        assert loop.time() - start < 15

@@ -4,13 +4,11 @@ a session push (not a new graph), a table page, and bad requests are answered.""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
@@ -24,41 +22,10 @@ from bgpemu.web.view import LabView
 from tests.helpers import free_port
 from tests.lab.conftest import Mosquitto
 from tests.lab.publishing import publishing
+from tests.lab.web_page import WAIT, open_page
 from tests.unit.web.helpers import TOPOLOGIES
 
 pytestmark = pytest.mark.integration
-
-WAIT = 30.0
-
-
-class _Page:
-    """A page's side of the WebSocket: pushed messages by type, replies by id."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.pushed: list[dict[str, Any]] = []
-        self.next_id = 1
-
-    async def next(self, predicate: Any) -> dict[str, Any]:
-        async with asyncio.timeout(WAIT):
-            while True:
-                message: dict[str, Any] = json.loads(await self.ws.recv())
-                if predicate(message):
-                    return message
-                self.pushed.append(message)
-
-    async def request(self, **fields: Any) -> dict[str, Any]:
-        ident = self.next_id
-        self.next_id += 1
-        await self.ws.send(json.dumps({"id": ident, **fields}))
-        return await self.next(lambda m: m.get("type") == "reply" and m.get("id") == ident)
-
-
-async def _page(server: WebServer) -> AsyncIterator[_Page]:
-    host = f"127.0.0.1:{server.port}"
-    origin = Origin(f"http://{host}")
-    async with connect(f"ws://{host}/ws?token={server.token}", origin=origin) as ws:
-        yield _Page(ws)
 
 
 async def test_snapshot_session_push_and_a_table_page(mosquitto: Mosquitto) -> None:
@@ -80,7 +47,7 @@ async def test_snapshot_session_push_and_a_table_page(mosquitto: Mosquitto) -> N
             )
 
         assert await server.wait_until(lambda: drawn(view), WAIT)
-        async for page in _page(server):
+        async with open_page(server) as page:
             snapshot = await page.next(lambda m: m["type"] == "snapshot")
             data = {e["data"]["id"]: e["data"] for e in snapshot["elements"]}
             assert set(lab.plan.endpoints) <= set(data)
@@ -137,7 +104,6 @@ async def test_snapshot_session_push_and_a_table_page(mosquitto: Mosquitto) -> N
             after = await page.request(request="table", node="VpnGW.0", table="rib/loc", limit=500)
             assert after["ok"]
             assert after["data"]["total"] <= before
-            break
 
 
 async def test_a_page_without_the_token_or_from_another_site_is_refused(
@@ -178,24 +144,25 @@ async def test_a_handler_that_fails_or_answers_no_json_is_an_error_reply(
     async def not_json(_ctx: Any, _request: Any) -> Any:
         return {"x": object()}
 
-    async with WebServer(
-        mosquitto.url,
-        "nolab",
-        listen=("127.0.0.1", 0),
-        parts=(),
-        requests={"broken": broken, "odd": not_json},
-    ) as server:
-        async for page in _page(server):
-            await page.next(lambda m: m["type"] == "snapshot")
-            failed = await page.request(request="broken")
-            assert failed["ok"] is False
-            assert "internal error: KeyError" in failed["error"]
-            odd = await page.request(request="odd")
-            assert odd["ok"] is False
-            assert "not JSON" in odd["error"]
-            alive = await page.request(request="tables", node="nowhere")
-            assert "node" in alive["error"]
-            break
+    async with (
+        WebServer(
+            mosquitto.url,
+            "nolab",
+            listen=("127.0.0.1", 0),
+            parts=(),
+            requests={"broken": broken, "odd": not_json},
+        ) as server,
+        open_page(server) as page,
+    ):
+        await page.next(lambda m: m["type"] == "snapshot")
+        failed = await page.request(request="broken")
+        assert failed["ok"] is False
+        assert "internal error: KeyError" in failed["error"]
+        odd = await page.request(request="odd")
+        assert odd["ok"] is False
+        assert "not JSON" in odd["error"]
+        alive = await page.request(request="tables", node="nowhere")
+        assert "node" in alive["error"]
 
 
 async def test_a_large_table_is_decoded_off_the_loop_and_paged(mosquitto: Mosquitto) -> None:
@@ -232,7 +199,7 @@ async def test_a_large_table_is_decoded_off_the_loop_and_paged(mosquitto: Mosqui
         mosquitto.url, "big", listen=("127.0.0.1", 0), parts=(), requests={}
     ) as server:
         assert await server.wait_until(lambda: server.view.element("r1") is not None, WAIT)
-        async for page in _page(server):
+        async with open_page(server) as page:
             await page.next(lambda m: m["type"] == "snapshot")
             answer = await page.request(
                 request="table", node="r1", table="rib/loc", offset=2900, limit=500
@@ -241,4 +208,3 @@ async def test_a_large_table_is_decoded_off_the_loop_and_paged(mosquitto: Mosqui
             assert answer["data"]["total"] == 3000
             assert len(answer["data"]["rows"]) == 100
             assert answer["data"]["rows"][-1][0] == "10.11.183.0/24"
-            break
