@@ -13,7 +13,7 @@ from bgpemu.runtime import NeighborSpec, Speaker, SpeakerSpec
 from bgpemu.session import SessionConfig
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 
-__all__ = ["free_port", "neighbor", "running", "speaker_spec"]
+__all__ = ["ebgp_pair", "free_port", "neighbor", "running", "speaker_spec"]
 
 
 def free_port(*addresses: str) -> int:
@@ -96,6 +96,35 @@ def speaker_spec(
         ),
         neighbors=tuple(neighbors),
     )
+
+
+def ebgp_pair(address_a: str, address_b: str) -> tuple[SpeakerSpec, SpeakerSpec]:
+    """Speakers ``a`` (AS 65001, 10.1.0.0/24) and ``b`` (AS 65002, 10.2.0.0/16) on
+    ``address_a`` and ``address_b``, one free port, each the other's eBGP neighbour."""
+    port = free_port(address_a, address_b)
+    a = speaker_spec(
+        "a",
+        address_a,
+        port,
+        asn=65001,
+        router_id="10.0.0.1",
+        routes=["10.1.0.0/24"],
+        neighbors=[
+            neighbor("b", address_b, port, local_as=65001, peer_as=65002, router_id="10.0.0.1")
+        ],
+    )
+    b = speaker_spec(
+        "b",
+        address_b,
+        port,
+        asn=65002,
+        router_id="10.0.0.2",
+        routes=["10.2.0.0/16"],
+        neighbors=[
+            neighbor("a", address_a, port, local_as=65002, peer_as=65001, router_id="10.0.0.2")
+        ],
+    )
+    return a, b
 
 
 @contextlib.asynccontextmanager

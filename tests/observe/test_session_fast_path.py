@@ -27,8 +27,7 @@ from bgpemu.observe.mqtt.connect import Payload
 from bgpemu.observe.payloads import apply_delta
 from bgpemu.observe.speaker_feed import Pacer, SpeakerFeed
 from bgpemu.observe.tables import NodeTables, read_tables
-from bgpemu.runtime import SpeakerSpec
-from tests.helpers import free_port, neighbor, running, speaker_spec
+from tests.helpers import ebgp_pair, running
 from tests.unit.router.test_core import announce, make_router
 
 NOW = 5.0
@@ -170,32 +169,9 @@ def _states(payload: Payload) -> dict[str, str]:
     return {s["peer"]: s["state"] for s in json.loads(payload)["sessions"]}
 
 
-def _specs() -> tuple[SpeakerSpec, SpeakerSpec]:
-    port = free_port(A, B)
-    a = speaker_spec(
-        "a",
-        A,
-        port,
-        asn=65001,
-        router_id="10.0.0.1",
-        routes=["10.1.0.0/24"],
-        neighbors=[neighbor("b", B, port, local_as=65001, peer_as=65002, router_id="10.0.0.1")],
-    )
-    b = speaker_spec(
-        "b",
-        B,
-        port,
-        asn=65002,
-        router_id="10.0.0.2",
-        routes=["10.2.0.0/16"],
-        neighbors=[neighbor("a", A, port, local_as=65002, peer_as=65001, router_id="10.0.0.2")],
-    )
-    return a, b
-
-
 @pytest.mark.integration
 async def test_a_session_change_is_published_before_the_expensive_tables() -> None:
-    async with running(*_specs()) as speakers:
+    async with running(*ebgp_pair(A, B)) as speakers:
         await speakers[0].wait_established(timeout=8 * SLOW)
         publisher = Recording("a")
         feed = SpeakerFeed(speakers[0], publisher, min_interval=0.0)
@@ -232,7 +208,7 @@ async def test_the_sessions_do_not_wait_for_the_first_turn_to_publish_tables() -
         held.set()
         await hold.wait()
 
-    async with running(*_specs()) as speakers:
+    async with running(*ebgp_pair(A, B)) as speakers:
         await speakers[0].wait_established(timeout=8 * SLOW)
         other = asyncio.create_task(pacer.run(another_feed), name="another-feed")
         await held.wait()

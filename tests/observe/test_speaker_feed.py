@@ -12,7 +12,7 @@ from bgpemu.observe.payloads import table_keys, table_payload
 from bgpemu.observe.speaker_feed import SpeakerFeed
 from bgpemu.router import OriginatedRoute
 from bgpemu.types import IPV4_UNICAST
-from tests.helpers import free_port, neighbor, running, speaker_spec
+from tests.helpers import ebgp_pair, running
 from tests.observe.conftest import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -21,25 +21,7 @@ A, B = "127.0.0.31", "127.0.0.32"
 
 
 async def test_speaker_tables_reach_the_broker(mosquitto: Mosquitto) -> None:
-    port = free_port(A, B)
-    a = speaker_spec(
-        "a",
-        A,
-        port,
-        asn=65001,
-        router_id="10.0.0.1",
-        routes=["10.1.0.0/24"],
-        neighbors=[neighbor("b", B, port, local_as=65001, peer_as=65002, router_id="10.0.0.1")],
-    )
-    b = speaker_spec(
-        "b",
-        B,
-        port,
-        asn=65002,
-        router_id="10.0.0.2",
-        routes=["10.2.0.0/16"],
-        neighbors=[neighbor("a", A, port, local_as=65002, peer_as=65001, router_id="10.0.0.2")],
-    )
+    a, b = ebgp_pair(A, B)
     async with (
         running(a, b) as speakers,
         Observer(mosquitto.url, lab="lab") as observer,
