@@ -20,10 +20,10 @@ from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
-from bgpemu.config.keys import KeySources
 from bgpemu.errors import BgpEmuError
 from bgpemu.observe.topics import TopicRef
 from bgpemu.web.timeline import Timeline
+from bgpemu.web.topology_doc import topology_model
 from bgpemu.web.traffic import TrafficViews
 
 __all__ = ["Message", "TimelinePart", "TrafficPart"]
@@ -112,15 +112,7 @@ class TrafficPart:
 
 def _compile(doc: dict[str, Any]) -> tuple[tuple[Network, Plan] | None, str | None]:
     """(network, plan) of a ``topology`` document, or (None, why)."""
-    from bgpemu.azure.roles import compile_network
-    from bgpemu.topology import parse_topology
-
-    text, file = doc.get("topology"), doc.get("file")
-    name = file if isinstance(file, str) and file else "<topology>"
     try:
-        if not isinstance(text, str):
-            raise BgpEmuError("the topology document has no 'topology' text")
-        network = parse_topology(text, f"topology document ({name})", KeySources(references=False))
-        return (network, compile_network(network)), None
+        return topology_model(doc), None
     except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
         return None, f"the lab's topology document cannot be read: {exc}"

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.graph import Graph, topology_graph
-from bgpemu.config.keys import KeySources
 from bgpemu.errors import BgpEmuError, ConfigError
 from bgpemu.observe.jsontext import loads
 from bgpemu.observe.payloads import Kind, schema_id
 from bgpemu.observe.topics import NodeTopic, TopicRef, parse_topic
 from bgpemu.web.elements import Element, elements, session_states
 from bgpemu.web.protocol import Part
+from bgpemu.web.topology_doc import topology_model
 
 __all__ = [
     "INVALID",
@@ -64,15 +64,7 @@ _TABLES = frozenset({NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT, Nod
 def _graph_of(doc: Mapping[str, Any]) -> Graph:
     """The picture of a ``topology`` document: loaded and planned as ``bgpemu graph``
     does; ConfigError/BgpEmuError when it cannot be."""
-    from bgpemu.azure.roles import compile_network
-    from bgpemu.topology import parse_topology
-
-    text, file = doc.get("topology"), doc.get("file")
-    if not isinstance(text, str):
-        raise BgpEmuError("the topology document has no 'topology' text")
-    name = file if isinstance(file, str) and file else "<topology>"
-    network = parse_topology(text, f"topology document ({name})", KeySources(references=False))
-    return topology_graph(network, compile_network(network))
+    return topology_graph(*topology_model(doc))
 
 
 @dataclass(frozen=True, slots=True)
