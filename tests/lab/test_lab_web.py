@@ -36,15 +36,17 @@ def _snapshot_url(page: str) -> str:
     return f"{base}api/snapshot?{query}"
 
 
-async def _drawn(page: str, speakers: set[str]) -> set[str]:
-    """The element ids of the page's snapshot once it draws ``speakers`` (the documents
-    reach the view right after the lab publishes them)."""
+async def _drawn(page: str, wanted: set[str]) -> set[str]:
+    """The element ids of the page's snapshot once it draws the ``wanted`` elements (the
+    documents reach the view right after the lab publishes them; the VNets come from the
+    lab's topology document, read in a thread, so a snapshot may show the speakers
+    first)."""
     async with asyncio.timeout(WAIT):
         while True:
             status, snapshot = await asyncio.to_thread(_get, _snapshot_url(page))
             assert status == 200, snapshot
             ids = {e["data"]["id"] for e in snapshot["elements"]}
-            if speakers <= ids:
+            if wanted <= ids:
                 return ids
             await asyncio.sleep(0.1)
 
@@ -55,8 +57,8 @@ async def test_lab_up_prints_the_url_and_bgpemu_web_serves_the_same_lab(tmp_path
     ) as lab:
         found = await lab.stderr_until(r"web view: (http://127\.0\.0\.1:\d+/\?token=\S+)")
         page = found[1]
-        speakers = {"CE", "Firewall", "VpnGW.0", "VpnGW.1", "ErGW"}
-        ids = await _drawn(page, speakers)
+        wanted = {"CE", "Firewall", "VpnGW.0", "VpnGW.1", "ErGW", "vnet:Hub", "vnet:Spoke"}
+        ids = await _drawn(page, wanted)
         status, refusal = await asyncio.to_thread(_get, page.split("?")[0] + "api/snapshot")
         assert status == 403
         assert "token" in refusal
@@ -75,7 +77,7 @@ async def test_lab_up_prints_the_url_and_bgpemu_web_serves_the_same_lab(tmp_path
                     match = re.search(r"web view of lab webdemo: (http://\S+)", line)
                     if match:
                         break
-            assert await _drawn(match[1], speakers) == ids
+            assert await _drawn(match[1], wanted) == ids
         finally:
             await stop_process(web)
 
