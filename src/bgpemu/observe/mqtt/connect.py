@@ -5,7 +5,8 @@ documents are compact JSON (:func:`encode`), retained documents go at QoS 1 and 
 at QoS 0 (docs/mqtt.md).  :func:`mqtt_client` is the one client factory: it carries the
 address's TLS settings (``mqtts://``: the CA file, the client certificate) and its
 credentials, so every publisher, observer and control client connects the same way;
-:func:`connect_problem` says why a connection failed, naming the user the broker refused.
+:func:`connect_problem` says why a connection failed, naming the user the broker refused;
+:func:`connection` enters a client and leaves no socket behind, however it ends.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import json
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiomqtt
@@ -31,9 +32,9 @@ __all__ = [
     "Payload",
     "broker_address",
     "check_broker",
-    "close_attempt",
     "connect_error",
     "connect_problem",
+    "connection",
     "encode",
     "mqtt_client",
     "tls_context",
@@ -120,8 +121,27 @@ def mqtt_client(address: BrokerAddress, **options: Any) -> aiomqtt.Client:
     )
 
 
-def close_attempt(client: aiomqtt.Client) -> None:
-    """Close what a failed connection left open (call after ``async with client`` fails).
+@contextlib.asynccontextmanager
+async def connection(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
+    """``async with client``, leaving no socket open however it ends.
+
+    aiomqtt 2.x closes the socket when it disconnects cleanly, but not when entering or
+    leaving is interrupted: a CONNACK that does not come within its timeout, a task
+    cancelled (a lab stopping, ``asyncio.timeout``) while it waits for the CONNACK or
+    for the DISCONNECT to go out.  The socket then stays registered with the event loop
+    with its housekeeping task, and is closed only when the client is collected, by
+    then maybe on a closed loop ("Event loop is closed" from ``Client.__del__``).  Every
+    client of this package is entered through here.
+    """
+    try:
+        async with client:
+            yield client
+    finally:
+        _close_leftover(client)
+
+
+def _close_leftover(client: aiomqtt.Client) -> None:
+    """Close what an interrupted connection left open (:func:`connection`).
 
     aiomqtt 2.x gives up on a CONNECT that gets no CONNACK within its timeout (a broker
     that accepts TCP but does not answer: stopped, overloaded) and leaves the socket open
@@ -232,7 +252,7 @@ async def check_broker(broker: str | BrokerAddress, timeout: float = 3.0) -> Bro
     try:
         async with asyncio.timeout(timeout):
             await _tls_handshake(address)
-            async with client:
+            async with connection(client):
                 pass
     except TimeoutError:
         hint = "" if address.tls else " (if it expects TLS, use mqtts://)"

@@ -18,9 +18,9 @@ from bgpemu.observe.errors import BrokerUnreachableError, MqttSecurityError
 from bgpemu.observe.jsontext import loads
 from bgpemu.observe.mqtt.connect import (
     broker_address,
-    close_attempt,
     connect_error,
     connect_problem,
+    connection,
     encode,
     mqtt_client,
 )
@@ -48,18 +48,14 @@ async def listen_control(
     topic = LabTopics(lab=lab).control
     delay = backoff[0]
     while True:
-        client: aiomqtt.Client | None = None
         try:
-            client = mqtt_client(address)
-            async with client:
+            async with connection(mqtt_client(address)) as client:
                 await client.subscribe(topic, qos=1)
                 delay = backoff[0]
                 async for message in client.messages:
                     payload = message.payload
                     await handle(payload if isinstance(payload, bytes) else str(payload).encode())
         except (aiomqtt.MqttError, MqttSecurityError) as exc:
-            if client is not None:
-                close_attempt(client)
             refused, reason = connect_problem(address, exc)
             logger.log(
                 logging.WARNING if refused else logging.INFO,
@@ -93,7 +89,7 @@ async def send_control(
     answers: list[dict[str, Any]] = []
     try:
         client = mqtt_client(address, timeout=timeout)
-        async with asyncio.timeout(timeout), client:
+        async with asyncio.timeout(timeout), connection(client):
             await client.subscribe(topics.events, qos=1)
             await client.publish(topics.control, encode(dict(payload)), qos=1)
             async with asyncio.timeout(first) as first_answer:
@@ -131,7 +127,7 @@ async def retained_labs(
     subscribed = False
     try:
         client = mqtt_client(address, timeout=timeout)
-        async with asyncio.timeout(timeout), client:
+        async with asyncio.timeout(timeout), connection(client):
             await client.subscribe(f"{ROOT}/+/state", qos=1)
             subscribed = True
             messages = aiter(client.messages)

@@ -18,7 +18,7 @@ import aiomqtt
 
 from bgpemu.observe.errors import MqttSecurityError
 from bgpemu.observe.mqtt.background import Background
-from bgpemu.observe.mqtt.connect import broker_address, close_attempt, connect_problem, mqtt_client
+from bgpemu.observe.mqtt.connect import broker_address, connect_problem, connection, mqtt_client
 from bgpemu.observe.url import BrokerAddress
 
 __all__ = ["Follower"]
@@ -98,10 +98,8 @@ class Follower(Background):
         """Connect, subscribe, hand messages on; reconnect with backoff; until cancelled."""
         delay = self.backoff[0]
         while True:
-            client: aiomqtt.Client | None = None
             try:
-                client = mqtt_client(self.address)
-                async with client:
+                async with connection(mqtt_client(self.address)) as client:
                     self._client = client
                     await client.subscribe([(f, RETAINED_QOS) for f in self.filters])
                     self._set_connected(True)
@@ -114,8 +112,6 @@ class Follower(Background):
                         except Exception:  # architecture decision 12: one message, not all
                             logger.exception("follower: message on %s", message.topic.value)
             except (aiomqtt.MqttError, MqttSecurityError) as exc:
-                if client is not None:
-                    close_attempt(client)
                 refused, reason = connect_problem(self.address, exc)
                 logger.log(
                     logging.WARNING if refused else logging.INFO,

@@ -20,7 +20,7 @@ import aiomqtt
 from bgpemu.observe.errors import MqttSecurityError, SequenceGapError
 from bgpemu.observe.jsontext import loads
 from bgpemu.observe.mqtt.background import Background
-from bgpemu.observe.mqtt.connect import broker_address, mqtt_client
+from bgpemu.observe.mqtt.connect import broker_address, connection, mqtt_client
 from bgpemu.observe.payloads import apply_delta, table_of
 from bgpemu.observe.topics import LabTopics, NodeTopic, NodeTopics, parse_topic
 from bgpemu.observe.url import BrokerAddress
@@ -85,7 +85,7 @@ class Observer(Background):
         client = mqtt_client(self.address)
         while True:
             try:
-                async with client:
+                async with connection(client):
                     # One SUBSCRIBE for every filter (MQTT 3.1.1 §3.8: a list of them).
                     await client.subscribe([(f, 1) for f in self.filters])
                     delay = self.backoff[0]

@@ -19,8 +19,8 @@ from bgpemu.observe.mqtt.connect import (
     RETAINED_QOS,
     Payload,
     broker_address,
-    close_attempt,
     connect_problem,
+    connection,
     encode,
     mqtt_client,
 )
@@ -226,10 +226,8 @@ class Publisher(Background):
         """(when it started, failed attempts) while the broker is away."""
         while not self._stop.is_set():
             lost = False
-            client: aiomqtt.Client | None = None
             try:
-                client = self._client()
-                async with client:
+                async with connection(self._client()) as client:
                     self._on_connect(outage, loop.time())
                     outage = None
                     delay = self.backoff[0]
@@ -237,8 +235,6 @@ class Publisher(Background):
                     return
             except* (aiomqtt.MqttError, MqttSecurityError) as group:
                 lost = True
-                if client is not None:
-                    close_attempt(client)
                 error = group.exceptions[0]
                 if self._on_drop(loop.time()):
                     pass  # logged: the refused document, not an outage
