@@ -9,6 +9,8 @@ client where it is interrupted.
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -87,3 +89,35 @@ async def test_cancelled_while_connected(mosquitto: Mosquitto) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert client._client.socket() is None
+
+
+async def test_cancelled_while_connecting_in_the_executor(mosquitto: Mosquitto) -> None:
+    """aiomqtt connects in an executor thread, which a cancel does not stop: the socket
+    it opens afterwards must stay off the loop (no reader, no housekeeping task)."""
+    client = mqtt_client(parse_mqtt_url(mosquitto.url))
+    connect = client._client_connect
+    started = threading.Event()
+    done = threading.Event()
+
+    def slow_connect() -> None:
+        started.set()
+        time.sleep(0.3)
+        connect()
+        done.set()
+
+    client._client_connect = slow_connect  # type: ignore[method-assign]
+
+    async def enter() -> None:
+        async with connection(client):
+            raise AssertionError("cancelled before the connection was made")
+
+    task = asyncio.create_task(enter())
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.to_thread(done.wait, 5)
+    await asyncio.sleep(0.1)  # what the thread scheduled on the loop has run
+    assert client._client.socket() is not None  # paho's own, closed when it is collected
+    assert client._misc_task is None
+    client._client._sock_close()

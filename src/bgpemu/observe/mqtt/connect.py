@@ -127,34 +127,50 @@ async def connection(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
 
     aiomqtt 2.x closes the socket when it disconnects cleanly, but not when entering or
     leaving is interrupted: a CONNACK that does not come within its timeout, a task
-    cancelled (a lab stopping, ``asyncio.timeout``) while it waits for the CONNACK or
-    for the DISCONNECT to go out.  The socket then stays registered with the event loop
-    with its housekeeping task, and is closed only when the client is collected, by
-    then maybe on a closed loop ("Event loop is closed" from ``Client.__del__``).  Every
-    client of this package is entered through here.
+    cancelled (a lab stopping, ``asyncio.timeout``) while it connects, waits for the
+    CONNACK or for the DISCONNECT to go out.  The socket then stays registered with the
+    event loop with its housekeeping task, and is closed only when the client is
+    collected, by then maybe on a closed loop ("Event loop is closed" from
+    ``Client.__del__``).  Every client of this package is entered through here, once:
+    a client whose entering failed is abandoned (:func:`_abandon`).
     """
+    entered = False
     try:
         async with client:
+            entered = True
             yield client
     finally:
-        _close_leftover(client)
+        if entered:
+            _close_leftover(client)
+        else:
+            _abandon(client)
 
 
 def _close_leftover(client: aiomqtt.Client) -> None:
-    """Close what an interrupted connection left open (:func:`connection`).
-
-    aiomqtt 2.x gives up on a CONNECT that gets no CONNACK within its timeout (a broker
-    that accepts TCP but does not answer: stopped, overloaded) and leaves the socket open
-    and registered with the event loop.  Left so, the broker answers it once it runs
-    again and, the client id being the same, takes the live connection over ("already
-    connected, closing old connection"); its late disconnection then leaves an exception
-    no one retrieves (asyncio logs "Future exception was never retrieved").  paho's own
-    close unregisters the socket through aiomqtt's callback; an already closed
-    connection is left alone.
-    """
-    paho = getattr(client, "_client", None)
-    if paho is not None and paho.socket() is not None:
+    """Close the socket an interrupted connection left open; paho's own close
+    unregisters it through aiomqtt's callback.  A closed connection is left alone."""
+    paho = client._client
+    if paho.socket() is not None:
         paho._sock_close()
+
+
+def _abandon(client: aiomqtt.Client) -> None:
+    """Close what a failed or cancelled CONNECT left, and cut the client off the loop.
+
+    A CONNACK that does not come (a broker that accepts TCP but does not answer:
+    stopped, overloaded) leaves the socket open and registered; left so, the broker
+    answers it once it runs again and, the client id being the same, takes the live
+    connection over.  A task cancelled while aiomqtt connects in its executor thread
+    leaves that thread running: the socket it opens afterwards would register itself
+    with the loop.  Without paho's socket callbacks it stays paho's alone, closed when
+    the client is collected.
+    """
+    _close_leftover(client)
+    paho = client._client
+    paho.on_socket_open = None
+    paho.on_socket_close = None
+    paho.on_socket_register_write = None
+    paho.on_socket_unregister_write = None
 
 
 _REFUSALS = {

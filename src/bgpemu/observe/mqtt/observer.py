@@ -82,10 +82,9 @@ class Observer(Background):
     async def run(self) -> None:
         """Subscribe and collect, reconnecting with backoff, until cancelled."""
         delay = self.backoff[0]
-        client = mqtt_client(self.address)
         while True:
             try:
-                async with connection(client):
+                async with connection(mqtt_client(self.address)) as client:
                     # One SUBSCRIBE for every filter (MQTT 3.1.1 §3.8: a list of them).
                     await client.subscribe([(f, 1) for f in self.filters])
                     delay = self.backoff[0]
