@@ -31,6 +31,7 @@ __all__ = [
     "HubConnection",
     "connection_of_tag",
     "connection_tag",
+    "connection_tags",
     "hub_connections",
     "propagates_to",
     "route_tables",
@@ -47,11 +48,18 @@ HubConnection = HubVnetConnection | HubVpnConnection | HubExpressRouteConnection
 
 
 def connection_tag(network: Network, name: str) -> tuple[int, int, int]:
-    """The large community that marks routes learned over connection ``name``."""
+    """The large community that marks routes learned over connection ``name`` (the
+    position of its first definition in the file, from 1)."""
+    return connection_tags(network)[name]
+
+
+def connection_tags(network: Network) -> dict[str, tuple[int, int, int]]:
+    """:func:`connection_tag` of every connection, by name (one pass over the file's
+    connections, for a caller that needs the tags of many)."""
+    tags: dict[str, tuple[int, int, int]] = {}
     for index, connection in enumerate(network.connections, start=1):
-        if connection.name == name:
-            return (AZURE_ASN, TAG_FUNCTION, index)
-    raise KeyError(name)
+        tags.setdefault(connection.name, (AZURE_ASN, TAG_FUNCTION, index))
+    return tags
 
 
 def connection_of_tag(

@@ -26,7 +26,7 @@ from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
-from bgpemu.types import IPV4_UNICAST, TcpMd5Key
+from bgpemu.types import IPV4_UNICAST, TcpMd5Key, prefix_key
 
 __all__ = [
     "Builder",
@@ -70,6 +70,9 @@ class SpeakerDraft:
     decision: DecisionConfig = field(default_factory=DecisionConfig)
     routes: list[OriginatedRoute] = field(default_factory=list)
     neighbors: dict[str, NeighborDraft] = field(default_factory=dict)
+    announced: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    """The prefixes of ``routes`` (:meth:`originate` looks a prefix up here instead of
+    scanning the list: a vWAN hub originates tens of thousands)."""
 
     @classmethod
     def azure(
@@ -108,8 +111,9 @@ class SpeakerDraft:
         prepend: int = 0,
     ) -> None:
         """Announce ``prefix`` (once; IPv4 only, see :func:`ipv4_only`)."""
-        if not ipv4_only(prefix) or any(r.prefix == prefix for r in self.routes):
+        if prefix in self.announced or not ipv4_only(prefix):
             return
+        self.announced.add(prefix)
         self.routes.append(
             OriginatedRoute(
                 prefix=prefix,
@@ -318,8 +322,11 @@ def usable_address(prefix: str, index: int) -> str:
 
 
 def ipv4_only(prefix: str) -> bool:
-    """Only IPv4 unicast is compiled (decision: Azure speakers get no IPv6 BGP address)."""
-    return ipaddress.ip_network(prefix, strict=False).version == 4
+    """Only IPv4 unicast is compiled (decision: Azure speakers get no IPv6 BGP address).
+
+    ``ipaddress.ip_network(prefix, strict=False)``'s version, read by :func:`prefix_key`
+    (a dotted prefix without ``ipaddress``)."""
+    return prefix_key(prefix)[0] == 4
 
 
 def vnet_of(network: Network, name: str) -> VNet:

@@ -13,10 +13,12 @@ WAN, the propagation settings of that connection can be applied at export time:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bgpemu.azure.hubrouting import (
     DEFAULT_TABLE,
     HubConnection,
-    connection_tag,
+    connection_tags,
     hub_connections,
     propagates_to,
 )
@@ -89,6 +91,7 @@ def _vwan(network: Network, hub: VWanHub) -> VWan:
 def declare_hubs(builder: Builder) -> None:
     """One speaker per hub, with its tagged originations (§5.3)."""
     network = builder.network
+    tags = connection_tags(network)
     for hub in network.of_type(VWanHub):
         address = hub.virtual_router_ips[0]
         draft = builder.add(
@@ -102,14 +105,14 @@ def declare_hubs(builder: Builder) -> None:
                 decision=DecisionConfig(max_paths=HUB_MAX_PATHS),
             )
         )
-        _originate(draft, network, hub)
+        _originate(draft, network, hub, tags)
 
 
-def _originate(draft: SpeakerDraft, network: Network, hub: VWanHub) -> None:
+def _originate(draft: SpeakerDraft, network: Network, hub: VWanHub, tags: dict[str, Tag]) -> None:
     """VNet connections' spaces and propagated static routes (never 0/0, §5.3
     [VWAN-BGP-HOWTO]), VPN sites' static prefixes, P2S pools (§5.3)."""
     for connection in hub_connections(network, hub.name):
-        tag = connection_tag(network, connection.name)
+        tag = tags[connection.name]
         if isinstance(connection, HubVnetConnection):
             vnet = network.node(connection.vnet)
             for prefix in getattr(vnet, "address_space", ()):
@@ -130,6 +133,12 @@ def _originate(draft: SpeakerDraft, network: Network, hub: VWanHub) -> None:
 def wire_hubs(builder: Builder) -> None:
     """Branch, ER, NVA and inter-hub sessions of every hub."""
     network = builder.network
+    tags = connection_tags(network)
+    exports = _Exports(
+        tags=tags,
+        all_tags=_all_tags(network, tags),
+        connections={h.name: hub_connections(network, h.name) for h in network.of_type(VWanHub)},
+    )
     for hub in network.of_type(VWanHub):
         draft = builder.drafts[hub.name]
         wan = _vwan(network, hub)
@@ -137,10 +146,10 @@ def wire_hubs(builder: Builder) -> None:
             for other in network.of_type(VWanHub):
                 if other.vwan == hub.vwan and other.name != hub.name:
                     _to_hub(draft.neighbor(other.name))
-        for connection in hub_connections(network, hub.name):
+        for connection in exports.connections[hub.name]:
             remotes, kind, routing_weight = _remotes(network, connection)
-            tag = connection_tag(network, connection.name)
-            export = _branch_export(network, hub, wan, connection)
+            tag = tags[connection.name]
+            export = _branch_export(network, hub, wan, connection, exports)
             for remote in remotes:
                 neighbor = draft.neighbor(remote)
                 neighbor.imports.append(
@@ -215,33 +224,48 @@ def _internet_security(network: Network, hub: VWanHub, connection: HubConnection
     return True
 
 
-def _all_tags(network: Network) -> tuple[Tag, ...]:
-    tags = [
-        connection_tag(network, c.name)
+def _all_tags(network: Network, tags: dict[str, Tag]) -> tuple[Tag, ...]:
+    every = [
+        tags[c.name]
         for c in network.connections
         if isinstance(
             c, HubVnetConnection | HubVpnConnection | HubExpressRouteConnection | HubBgpConnection
         )
     ]
-    tags.extend(p2s_tag(network, h.name) for h in network.of_type(VWanHub))
-    return tuple(tags)
+    every.extend(p2s_tag(network, h.name) for h in network.of_type(VWanHub))
+    return tuple(every)
 
 
-def _branch_export(network: Network, hub: VWanHub, wan: VWan, target: HubConnection) -> RoutePolicy:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Exports:
+    """What every hub's branch exports read, computed once per compilation (each hub
+    connection's export looks at every connection of the WAN)."""
+
+    tags: dict[str, Tag]
+    """:func:`connection_tags`."""
+    all_tags: tuple[Tag, ...]
+    """Every hub connection's tag and every hub's P2S tag (stripped on export)."""
+    connections: dict[str, list[HubConnection]]
+    """:func:`hub_connections` of every hub, by hub name."""
+
+
+def _branch_export(
+    network: Network, hub: VWanHub, wan: VWan, target: HubConnection, exports: _Exports
+) -> RoutePolicy:
     """What a branch or NVA connection of ``hub`` receives (see the module docstring)."""
     target_kind = _kind(target)
     allowed: list[Tag] = []
     for other in network.of_type(VWanHub):
         if other.vwan != hub.vwan:
             continue
-        for source in hub_connections(network, other.name):
+        for source in exports.connections[other.name]:
             if source.name == target.name:
                 continue  # never back over the same connection (e.g. other MSEE)
             if not propagates_to(network, source, hub, DEFAULT_TABLE):
                 continue
             if _blocked(_kind(source), target_kind, wan.allow_branch_to_branch_traffic):
                 continue
-            allowed.append(connection_tag(network, source.name))
+            allowed.append(exports.tags[source.name])
         if other.p2s and not _blocked("p2s", target_kind, wan.allow_branch_to_branch_traffic):
             # Decision: P2S pools propagate like branches, to the Default tables.
             allowed.append(p2s_tag(network, other.name))
@@ -252,7 +276,7 @@ def _branch_export(network: Network, hub: VWanHub, wan: VWan, target: HubConnect
         statements.append(
             Statement(
                 match=LargeCommunityMatch(any_of=tuple(allowed)),
-                actions=(RemoveLargeCommunities(_all_tags(network)),),
+                actions=(RemoveLargeCommunities(exports.all_tags),),
                 result=Result.ACCEPT,
             )
         )
