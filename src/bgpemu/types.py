@@ -92,8 +92,19 @@ def canonical_prefix(text: str) -> str:
 
     ValueError naming ``text`` if it is not a prefix, or names an address inside one (host
     bits set: the message gives the prefix meant).  The one reader of a prefix in a file
-    the user writes (the speaker file's routes).
+    the user writes (the speaker file's routes, the topology's prefixes).
+
+    A dotted IPv4 prefix without host bits is its own canonical form (``ipaddress`` writes
+    decimal octets without leading zeros, as :data:`_DOTTED_PREFIX` reads them): it is
+    checked without ``ipaddress`` (a vWAN of 100 branches has 20,000 of them).
     """
+    match = _DOTTED_PREFIX.fullmatch(text)
+    if match is not None:
+        a, b, c, d, length = match.groups()
+        host_bits = 32 - int(length)
+        address = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+        if address & ((1 << host_bits) - 1) == 0:
+            return text
     try:
         return str(ipaddress.ip_network(text, strict=True))
     except ValueError:

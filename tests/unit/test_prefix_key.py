@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.types import prefix_key
+from bgpemu.types import canonical_prefix, prefix_key
 
 
 def _reference(prefix: str) -> tuple[int, int, int] | None:
@@ -63,3 +63,53 @@ def test_ipv6_and_others(prefix: str) -> None:
 @given(text=st.text(max_size=24))
 def test_any_text_agrees_with_ipaddress(text: str) -> None:
     assert _key(text) == _reference(text)
+
+
+def _canonical_reference(text: str) -> str:
+    """``types.canonical_prefix`` as it was before its dotted fast path: ``ipaddress``."""
+    try:
+        return str(ipaddress.ip_network(text, strict=True))
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return f"ValueError: {text!r} is not a valid prefix"
+    return f"ValueError: {text!r} has host bits set (the prefix is {loose})"
+
+
+def _canonical(text: str) -> str:
+    try:
+        return canonical_prefix(text)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    octets=st.lists(_OCTET, min_size=3, max_size=5),
+    length=_LENGTH,
+    slash=st.sampled_from(["/", "", "//"]),
+    tail=st.sampled_from(["", "\n", " ", "\x00"]),
+)
+def test_canonical_prefix_agrees_with_ipaddress(
+    octets: list[str], length: str, slash: str, tail: str
+) -> None:
+    text = ".".join(octets) + slash + length + tail
+    assert _canonical(text) == _canonical_reference(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(address=st.integers(0, 2**32 - 1), length=st.integers(0, 32))
+def test_canonical_prefix_of_every_ipv4_prefix(address: int, length: int) -> None:
+    text = f"{ipaddress.IPv4Address(address)}/{length}"
+    assert _canonical(text) == _canonical_reference(text)
+    network = str(ipaddress.ip_network(text, strict=False))
+    assert canonical_prefix(network) == network
+
+
+@pytest.mark.parametrize(
+    "text", ["10.0.0.0/8", "10.1.0.0/8", "010.0.0.0/8", "10.0.0.0/08", "2001:DB8::/32", "x"]
+)
+def test_canonical_prefix_examples(text: str) -> None:
+    assert _canonical(text) == _canonical_reference(text)

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from bgpemu.policy.communities import parse_community
+from bgpemu.types import canonical_prefix
 
 __all__ = [
     "NAME_PATTERN",
@@ -66,27 +67,15 @@ def models_by_tag(union: object, tag: str, base: type[M]) -> dict[str, type[M]]:
     return table
 
 
-def _prefix(value: str) -> str:
-    try:
-        return str(ipaddress.ip_network(value, strict=True))
-    except ValueError:
-        pass
-    try:
-        loose = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a valid prefix") from None
-    raise ValueError(f"{value!r} has host bits set (the prefix is {loose})")
-
-
 def prefix_or_address(value: str) -> str:
     """A prefix (no host bits) or a bare address, normalised; ValueError naming it."""
     if "/" not in value:
         return _address(value)
-    return _prefix(value)
+    return canonical_prefix(value)
 
 
 def _ipv4_prefix(value: str) -> str:
-    prefix = _prefix(value)
+    prefix = canonical_prefix(value)
     if ipaddress.ip_network(prefix).version != 4:
         raise ValueError(f"{value!r} is not an IPv4 prefix")
     return prefix
@@ -113,7 +102,7 @@ def _community(value: str) -> str:
 
 Name = Annotated[str, Field(min_length=1)]
 """A reference to a node or connection (its pattern is checked with the names, §names)."""
-Prefix = Annotated[str, AfterValidator(_prefix)]
+Prefix = Annotated[str, AfterValidator(canonical_prefix)]
 Ipv4Prefix = Annotated[str, AfterValidator(_ipv4_prefix)]
 IpAddress = Annotated[str, AfterValidator(_address)]
 Ipv4Address = Annotated[str, AfterValidator(_ipv4_address)]
