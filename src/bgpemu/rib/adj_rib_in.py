@@ -13,27 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from bgpemu.rib.path import (
-    _SET_ARRIVAL,
-    _SET_ATTRIBUTES,
-    _SET_FAMILY,
-    _SET_IGP_COST,
-    _SET_PATH_ID,
-    _SET_PREFIX,
-    _SET_REACHABLE,
-    _SET_SOURCE,
-    _SET_WEIGHT,
-    Path,
-    PeerInfo,
-    received_path,
-)
+from bgpemu.rib.path import Path, PeerInfo, received_path
 from bgpemu.types import Family
 from bgpemu.wire.messages import PathAttributes
 
 __all__ = ["AdjRibIn"]
 
 _Key = str | tuple[str, int]
-_new_path = object.__new__
 
 
 def _key(prefix: str, path_id: int) -> _Key:
@@ -130,21 +116,29 @@ class AdjRibIn:
                     rejected.pop(prefix, None)
                 append(path)
             return new
-        # Only accepted, unmodified paths so far (no import policy): the same as
-        # above, with received_path() written out (one call less per route).
+        # Only accepted, unmodified paths so far (no import policy): the same as above
+        # without the modified and rejected views.
+        if not post or post.keys().isdisjoint(prefixes):
+            # None of the prefixes held yet (a fresh session's UPDATEs): every one gets
+            # a new path, stored in one dict update instead of a lookup per prefix.
+            new = [
+                received_path(family, prefix, attributes, peer, 0, arrival) for prefix in prefixes
+            ]
+            held = len(post)
+            post.update(zip(prefixes, new, strict=True))
+            if len(post) - held == len(new):
+                return new
+            # A prefix twice in the batch: the first path stays, a later one is the
+            # same route again (as in the loop below); the keys kept their first place.
+            first: dict[str, Path] = {}
+            for path in new:
+                first.setdefault(path.prefix, path)
+            post.update(first)
+            return list(first.values())
         keep = post.setdefault
         for prefix in prefixes:
-            path = _new_path(Path)
-            _SET_FAMILY(path, family)
-            _SET_PREFIX(path, prefix)
-            _SET_ATTRIBUTES(path, attributes)
-            _SET_SOURCE(path, peer)
-            _SET_PATH_ID(path, 0)
-            _SET_WEIGHT(path, 0)
-            _SET_IGP_COST(path, 0)
-            _SET_REACHABLE(path, True)
-            _SET_ARRIVAL(path, arrival)
-            old = keep(prefix, path)  # one lookup when the prefix is new (the bulk case)
+            path = received_path(family, prefix, attributes, peer, 0, arrival)
+            old = keep(prefix, path)
             if old is not path:
                 if old.attributes is attributes or old.attributes == attributes:
                     continue  # the same route again: nothing changes

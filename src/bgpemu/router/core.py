@@ -420,6 +420,17 @@ class Router:
             explicit = table.explicit
             loc = table.loc
             keep = loc.setdefault if self._predecide else None
+            if (
+                keep is not None
+                and len(paths) == len(prefixes)  # then paths[i] is for prefixes[i]
+                and (not explicit or explicit.keys().isdisjoint(prefixes))
+                and loc.keys().isdisjoint(prefixes)
+            ):
+                # None of them had a candidate (a fresh session's UPDATEs): the loop
+                # below would decide every one on import; in two dict updates instead.
+                loc.update(zip(prefixes, paths, strict=True))
+                changed.update(zip(prefixes, paths, strict=True))
+                return
             for path in paths:
                 prefix = path.prefix
                 if (

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from bgpemu.rib import AdjRibIn, AdjRibOut, DecisionConfig, LocRib
 from bgpemu.rib.adj_rib_out import Announce, Withdraw
-from bgpemu.rib.path import Path, received_path
+from bgpemu.rib.path import Path, _ReceivedPath, received_path
 from bgpemu.types import IPV4_UNICAST
+from bgpemu.wire.messages import PathAttributes
 from tests.unit.rib.factories import attrs, peer, seq
 
 P1 = peer("p1", 65001, "192.0.2.1")
@@ -25,6 +26,7 @@ def test_received_path_equals_the_dataclass_and_stays_frozen() -> None:
     slow = Path(
         family=IPV4_UNICAST, prefix="10.0.0.0/24", attributes=A, source=P1, path_id=3, arrival=7
     )
+    assert type(fast) is Path
     assert fast == slow
     assert hash(fast) == hash(slow)
     assert (fast.weight, fast.igp_cost, fast.next_hop_reachable) == (0, 0, True)
@@ -46,6 +48,52 @@ def test_bulk_receive_matches_set_and_skips_unchanged_routes() -> None:
     (changed,) = bulk.receive(IPV4_UNICAST, B, ["10.0.0.0/24"], arrival=3)
     assert changed.attributes == B
     assert bulk.count(IPV4_UNICAST, post=True) == 2
+
+
+def test_received_path_builder_has_the_layout_of_path() -> None:
+    # received_path turns its object into a Path (``__class__`` assignment), which
+    # needs the very same slots: a field added to Path must be added there too.
+    assert sorted(_ReceivedPath.__slots__) == sorted(Path.__slots__)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([A, B, attrs(seq(65001))]),  # the last: equal to A, not A
+            st.lists(st.sampled_from(["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]), max_size=5),
+        ),
+        max_size=6,
+    )
+)
+def test_bulk_receive_equals_one_prefix_at_a_time(
+    batches: list[tuple[PathAttributes, list[str]]],
+) -> None:
+    # receive() has a bulk path for batches of prefixes none of which is held (one
+    # dict update); a prefix twice in a batch, or one already held, must end as the
+    # general rule says: only a new or changed route gets a new path (RFC 4271 §9).
+    bulk, single = AdjRibIn(P1), AdjRibIn(P1)
+    for arrival, (attributes, prefixes) in enumerate(batches):
+        new = bulk.receive(IPV4_UNICAST, attributes, prefixes, arrival)
+        expected = []
+        for prefix in prefixes:
+            old = single.pre(IPV4_UNICAST, prefix)
+            if old is not None and old.attributes == attributes:
+                continue
+            path = Path(
+                family=IPV4_UNICAST,
+                prefix=prefix,
+                attributes=attributes,
+                source=P1,
+                arrival=arrival,
+            )
+            single.set(path, path)
+            expected.append(path)
+        assert new == expected
+        assert all(type(path) is Path for path in new)
+        assert all(bulk.post(IPV4_UNICAST, path.prefix) is path for path in new)  # held
+        assert list(bulk.accepted(IPV4_UNICAST).items()) == list(
+            single.accepted(IPV4_UNICAST).items()
+        )
 
 
 @given(
