@@ -20,7 +20,6 @@ VNetPeering range is Invalid whatever its length (§1.4.3 [UDR][ARS-FAQ]).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,12 +27,12 @@ from typing import Any
 from bgpemu.azure.model import Network, NextHopType, RouteTable, Subnet, VNet
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.azure.views._gateway_route import GatewayRoute
 from bgpemu.azure.views._lookup import node_of
-from bgpemu.azure.views._prefixes import covered_by, covers
+from bgpemu.azure.views._prefixes import PrefixKeys, covered_by, covers
 from bgpemu.azure.views.hub import HubTables
 from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.azure.views.sources import GatewayOffers, gateway_routes
-from bgpemu.types import prefix_key
 
 __all__ = [
     "RESERVED_PREFIXES",
@@ -49,7 +48,7 @@ DEFAULT = "Default"
 USER = "User"
 GATEWAY = "VirtualNetworkGateway"
 _LOCAL_HOPS = (str(NextHopType.VNET_LOCAL), str(NextHopType.VNET_PEERING))
-_PRECEDENCE = {USER: 0, GATEWAY: 1, DEFAULT: 2}
+_GATEWAY_HOP = str(NextHopType.VIRTUAL_NETWORK_GATEWAY)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,50 +92,72 @@ def effective_routes(
         )
         for route in (() if table is None else table.routes)
     ]
-    rows = _defaults(network, node, user_default=any(r.prefix == "0.0.0.0/0" for r in user))
+    defaults = _defaults(network, node, user_default=any(r.prefix == "0.0.0.0/0" for r in user))
+    tables = HubTables(network, plan, snapshots) if hub_tables is None else hub_tables
+    gateway: list[GatewayRoute] = []
     if not disabled:
-        rows.extend(
-            _Row(
-                source=GATEWAY,
-                prefix=route.prefix,
-                next_hop_type=str(NextHopType.VIRTUAL_NETWORK_GATEWAY),
-                next_hops=route.next_hops,
-            )
-            for route in gateway_routes(
-                network, plan, snapshots, node, hub_tables, gateway_offers
-            ).values()
+        gateway = list(
+            gateway_routes(network, plan, snapshots, node, tables, gateway_offers).values()
         )
-    rows.extend(user)
-    states = _states(rows)
-    ordered = sorted(range(len(rows)), key=lambda i: _az_order(rows[i]))
-    return {
-        "value": [
-            {
-                "addressPrefix": [rows[i].prefix],
-                "disableBgpRoutePropagation": disabled,
-                "name": rows[i].name,
-                "nextHopIpAddress": list(rows[i].next_hops),
-                "nextHopType": rows[i].next_hop_type,
-                "source": rows[i].source,
-                "state": states[i],
-            }
-            for i in ordered
-        ]
-    }
+    active = _active(defaults, gateway, user, tables.prefix_keys)
+    local, gateway, other = _az_order(defaults, gateway, tables.prefix_keys)
+    value = [_row_json(row, disabled, active) for row in local]
+    value.extend(_gateway_json(gateway, disabled, active))
+    value.extend(_row_json(row, disabled, active) for row in other)
+    value.extend(_row_json(row, disabled, active) for row in user)
+    return {"value": value}
 
 
-def _az_order(row: _Row) -> tuple[int, tuple[int, int, int]]:
+def _az_order(
+    defaults: list[_Row], gateway: list[GatewayRoute], keys: PrefixKeys
+) -> tuple[list[_Row], list[GatewayRoute], list[_Row]]:
     """Where az lists a row: the VNet's and the peered VNets' ranges, the gateway routes
     (by prefix), 0.0.0.0/0 and the None routes, then the UDRs in their table's order
     (the default routes in the order of the Azure docs' system-route table,
     virtual-networks-udr-overview; VirtualNetworkGateway right after VnetLocal in
-    published ``-o table`` captures: tests/data/az/effective-routes.json).  The sort is
-    stable: rows of one group keep the order they were built in."""
-    if row.source == GATEWAY:
-        return 1, prefix_key(row.prefix)
-    if row.source == USER:
-        return 3, (0, 0, 0)
-    return (0 if row.next_hop_type in _LOCAL_HOPS else 2), (0, 0, 0)
+    published ``-o table`` captures: tests/data/az/effective-routes.json).  Rows of one
+    group keep the order they were built in (a stable sort of the gateway routes).
+
+    Returns the ranges, the gateway routes, the rest of the defaults; the UDRs follow."""
+    gateway_keys = [keys[route.prefix] for route in gateway]
+    order = sorted(range(len(gateway)), key=gateway_keys.__getitem__)
+    return (
+        [row for row in defaults if row.next_hop_type in _LOCAL_HOPS],
+        [gateway[i] for i in order],
+        [row for row in defaults if row.next_hop_type not in _LOCAL_HOPS],
+    )
+
+
+def _row_json(row: _Row, disabled: bool, active: Mapping[str, object]) -> dict[str, Any]:
+    """One Default or User row as az prints it; Active if it won its prefix (:func:`_active`)."""
+    return {
+        "addressPrefix": [row.prefix],
+        "disableBgpRoutePropagation": disabled,
+        "name": row.name,
+        "nextHopIpAddress": list(row.next_hops),
+        "nextHopType": row.next_hop_type,
+        "source": row.source,
+        "state": "Active" if active.get(row.prefix) is row else "Invalid",
+    }
+
+
+def _gateway_json(
+    routes: list[GatewayRoute], disabled: bool, active: Mapping[str, object]
+) -> list[dict[str, Any]]:
+    """The VirtualNetworkGateway rows of ``routes``, as :func:`_row_json` prints a row
+    (no name; the routes are shared with other VNets' views, hence no row of their own)."""
+    return [
+        {
+            "addressPrefix": [route.prefix],
+            "disableBgpRoutePropagation": disabled,
+            "name": None,
+            "nextHopIpAddress": list(route.next_hops),
+            "nextHopType": _GATEWAY_HOP,
+            "source": GATEWAY,
+            "state": "Active" if active.get(route.prefix) is route else "Invalid",
+        }
+        for route in routes
+    ]
 
 
 def _route_table(vnet: VNet, subnet: str | None) -> RouteTable | None:
@@ -183,24 +204,28 @@ def _defaults(network: Network, vnet: VNet, *, user_default: bool) -> list[_Row]
     return rows
 
 
-def _states(rows: list[_Row]) -> list[str]:
-    """Active for the winner of each prefix, Invalid for the rest (§1.4)."""
+def _active(
+    defaults: list[_Row], gateway: list[GatewayRoute], user: list[_Row], keys: PrefixKeys
+) -> dict[str, object]:
+    """The winner of each prefix (Active; every other row is Invalid), §1.4: longest
+    prefix match leaves only same-prefix routes competing, and among them User over
+    VirtualNetworkGateway over Default, the first built of equals.  A gateway route
+    equal to or inside a VnetLocal or VNetPeering range competes for nothing (§1.4.3)."""
     protected = covered_by(
-        r.prefix
-        for r in rows
-        if r.source == DEFAULT
-        and r.next_hop_type in (NextHopType.VNET_LOCAL, NextHopType.VNET_PEERING)
+        (row.prefix for row in defaults if row.next_hop_type in _LOCAL_HOPS), keys.__getitem__
     )
-    states = ["Invalid"] * len(rows)
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        if row.source == GATEWAY and protected(row.prefix):
-            continue
-        groups[row.prefix].append(i)
-    for members in groups.values():
-        winner = min(members, key=lambda i: _PRECEDENCE[rows[i].source])
-        states[winner] = "Active"
-    return states
+    active: dict[str, object] = {}
+    for row in defaults:
+        active.setdefault(row.prefix, row)
+    for route in gateway:  # one per prefix: a Default row is all it can beat
+        if not protected(route.prefix):
+            active[route.prefix] = route
+    users: set[str] = set()
+    for row in user:
+        if row.prefix not in users:
+            users.add(row.prefix)
+            active[row.prefix] = row
+    return active
 
 
 def table_rows(view: Mapping[str, Any]) -> Rows:

@@ -50,6 +50,7 @@ from bgpemu.azure.model import (
 )
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.azure.views._gateway_route import GatewayRoute, SourceKind
 from bgpemu.azure.views._lookup import (
     endpoints,
     large_communities,
@@ -57,9 +58,9 @@ from bgpemu.azure.views._lookup import (
     resource_id,
     snapshot_of,
 )
+from bgpemu.azure.views._prefixes import PrefixKeys
 from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.rib.route import RibRoute, as_path_text
-from bgpemu.types import prefix_key
 
 __all__ = [
     "VNET_CONNECTION",
@@ -107,21 +108,26 @@ def hub_routes(
     snapshots: Mapping[str, RouterSnapshot],
     hub: str,
     route_table: str = DEFAULT_TABLE,
+    shared: HubTables | None = None,
 ) -> dict[str, Any]:
     """The effective routes of ``route_table`` of ``hub`` (§5.3-§5.5, [AZ-vhub]).
 
-    KeyError when the hub or the table does not exist.
+    ``shared``: what the other tables of the same report have worked out over the same
+    snapshots (the hub's paths, the prefixes' sort keys; :meth:`HubTables.routes` passes
+    itself), else worked out here.  KeyError when the hub or the table does not exist.
     """
     node = node_of(network, hub, (VWanHub,), "vWAN hub")
     assert isinstance(node, VWanHub)
     if route_table not in route_tables(node):
         raise KeyError(f"hub {hub!r} has no route table {route_table!r}")
+    if shared is None:
+        shared = HubTables(network, plan, snapshots)
     by_prefix: dict[str, list[HubCandidate]] = defaultdict(list)
-    for candidate in hub_candidates(network, plan, snapshots, node, route_table):
+    for candidate in _candidates(network, plan, node, route_table, shared.paths(node)):
         by_prefix[candidate.prefix].append(candidate)
     value: list[dict[str, Any]] = []
     as_paths: dict[tuple[int, ...], str] = {}  # the text of each AS path, made once
-    for prefix in sorted(by_prefix, key=prefix_key):
+    for prefix in sorted(by_prefix, key=shared.prefix_keys.__getitem__):
         chosen = select(by_prefix[prefix], node.hub_routing_preference)
         first = chosen[0]
         as_path = as_paths.get(first.as_path)
@@ -139,16 +145,27 @@ def hub_routes(
 
 
 class HubTables:
-    """:func:`hub_routes` of each (hub, route table) of one converged network, computed
-    when first asked and then kept.
+    """:func:`hub_routes` of each (hub, route table) of one converged network, and what
+    they share, computed when first asked and then kept.
 
     A hub's table is read by the effective routes of every VNet associated with it
     (§5.3) and printed in the report: one object per report (or per set of queries
-    over the same snapshots) computes each once.  No module state: the owner creates
-    it and drops it.  The views returned are shared: read them, do not change them.
+    over the same snapshots) computes each once, and with it what several views read:
+    each hub's paths (:meth:`paths`), the routes a table programs into its VNets
+    (:meth:`programmed`) and every prefix's sort key (:attr:`prefix_keys`).  No module
+    state: the owner creates it and drops it.  The values returned are shared: read
+    them, do not change them.
     """
 
-    __slots__ = ("_network", "_plan", "_snapshots", "_tables")
+    __slots__ = (
+        "_network",
+        "_paths",
+        "_plan",
+        "_programmed",
+        "_snapshots",
+        "_tables",
+        "prefix_keys",
+    )
 
     def __init__(
         self, network: Network, plan: Plan, snapshots: Mapping[str, RouterSnapshot]
@@ -157,15 +174,52 @@ class HubTables:
         self._plan = plan
         self._snapshots = snapshots
         self._tables: dict[tuple[str, str], dict[str, Any]] = {}
+        self._paths: dict[str, list[RibRoute]] = {}
+        self._programmed: dict[tuple[str, str], tuple[GatewayRoute, ...]] = {}
+        self.prefix_keys = PrefixKeys()
+        """Prefix -> :func:`~bgpemu.types.prefix_key`, for every view of the report."""
 
     def routes(self, hub: str, route_table: str = DEFAULT_TABLE) -> dict[str, Any]:
         """:func:`hub_routes` of ``route_table`` of ``hub`` (the same object each time)."""
         key = (hub, route_table)
         view = self._tables.get(key)
         if view is None:
-            view = hub_routes(self._network, self._plan, self._snapshots, hub, route_table)
+            view = hub_routes(self._network, self._plan, self._snapshots, hub, route_table, self)
             self._tables[key] = view
         return view
+
+    def paths(self, hub: VWanHub) -> list[RibRoute]:
+        """The paths of ``hub``'s speaker every table of it chooses from (:func:`_paths`;
+        none without a speaker)."""
+        found = self._paths.get(hub.name)
+        if found is None:
+            found = self._paths[hub.name] = [
+                route
+                for endpoint in endpoints(self._plan, hub.name)[:1]
+                for route in _paths(snapshot_of(self._snapshots, endpoint))
+            ]
+        return found
+
+    def programmed(self, hub: VWanHub, route_table: str) -> tuple[GatewayRoute, ...]:
+        """The routes ``route_table`` of ``hub`` programs into a VNet associated with it,
+        in the table's order, before the VNet's own filters (its address space, 0/0
+        without internet security, §5.3 [VWAN-ROUTING]): next hops the hub's router
+        IPs, the AS path's length as the view prints it."""
+        key = (hub.name, route_table)
+        found = self._programmed.get(key)
+        if found is None:
+            hops = tuple(hub.virtual_router_ips)
+            found = self._programmed[key] = tuple(
+                GatewayRoute(
+                    prefix=prefix,
+                    kind=SourceKind.HUB,
+                    as_path_length=len(item["asPath"].split("-")) if item.get("asPath") else 0,
+                    next_hops=hops,
+                )
+                for item in self.routes(hub.name, route_table)["value"]
+                for prefix in item["addressPrefixes"]
+            )
+        return found
 
 
 def hub_candidates(
@@ -176,14 +230,19 @@ def hub_candidates(
     table: str,
 ) -> list[HubCandidate]:
     """Every candidate of ``table``: propagated BGP paths plus the table's static routes."""
+    return _candidates(network, plan, hub, table, HubTables(network, plan, snapshots).paths(hub))
+
+
+def _candidates(
+    network: Network, plan: Plan, hub: VWanHub, table: str, paths: list[RibRoute]
+) -> list[HubCandidate]:
+    """:func:`hub_candidates` from the hub's ``paths`` (:meth:`HubTables.paths`)."""
     found: list[HubCandidate] = []
-    for endpoint in endpoints(plan, hub.name)[:1]:
-        snap = snapshot_of(snapshots, endpoint)
-        sources: dict[tuple[str | None, tuple[str, ...]], _Source | None] = {}
-        for route in _paths(snap):
-            candidate = _from_path(network, plan, hub, table, route, sources)
-            if candidate is not None:
-                found.append(candidate)
+    sources: dict[tuple[str | None, tuple[str, ...]], _Source | None] = {}
+    for route in paths:
+        candidate = _from_path(network, plan, hub, table, route, sources)
+        if candidate is not None:
+            found.append(candidate)
     found.extend(_statics(network, hub, table))
     return found
 

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import Enum
 
 from bgpemu.azure.hubrouting import NONE_TABLE
 from bgpemu.azure.model import (
@@ -43,6 +41,7 @@ from bgpemu.azure.model import (
 )
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.azure.views._gateway_route import GatewayRoute, SourceKind
 from bgpemu.azure.views._lookup import RibIndex, endpoints, snapshot_of
 from bgpemu.azure.views._prefixes import address_key, covered_by
 from bgpemu.azure.views.hub import HubTables
@@ -58,25 +57,6 @@ __all__ = [
 ]
 
 DEFAULT_V4 = "0.0.0.0/0"
-
-
-class SourceKind(Enum):
-    """Which Azure gateway programmed a route into the VNet."""
-
-    EXPRESS_ROUTE = "ExpressRoute"
-    VPN = "VpnGateway"
-    NVA = "RouteServer"
-    HUB = "VirtualHub"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GatewayRoute:
-    """One prefix as one gateway source offers it."""
-
-    prefix: str
-    kind: SourceKind
-    as_path_length: int
-    next_hops: tuple[str, ...]
 
 
 def gateway_vnet(network: Network, vnet: VNet) -> VNet:
@@ -378,9 +358,12 @@ def _nva_routes(
 
 
 def _hub_routes(network: Network, hub_tables: HubTables, vnet: VNet) -> list[GatewayRoute]:
-    """Routes a vWAN hub programs into a connected VNet (§5.3 [VWAN-ROUTING][VWAN-EFF])."""
+    """Routes a vWAN hub programs into a connected VNet (§5.3 [VWAN-ROUTING][VWAN-EFF]):
+    those of the connection's associated table (:meth:`HubTables.programmed`, shared by
+    the table's VNets) but the prefixes equal to or inside the VNet's own address space,
+    and 0.0.0.0/0 unless the connection enables internet security."""
     found: list[GatewayRoute] = []
-    inside = covered_by(vnet.address_space)
+    inside = covered_by(vnet.address_space, hub_tables.prefix_keys.__getitem__)
     for connection in network.of_type(HubVnetConnection):
         if connection.vnet != vnet.name:
             continue
@@ -388,20 +371,12 @@ def _hub_routes(network: Network, hub_tables: HubTables, vnet: VNet) -> list[Gat
         table = connection.routing_configuration.associated_route_table
         if not isinstance(hub, VWanHub) or table == NONE_TABLE:
             continue
-        for item in hub_tables.routes(hub.name, table)["value"]:
-            for prefix in item["addressPrefixes"]:
-                if inside(prefix):
-                    continue
-                if prefix == DEFAULT_V4 and not connection.enable_internet_security:
-                    continue
-                found.append(
-                    GatewayRoute(
-                        prefix=prefix,
-                        kind=SourceKind.HUB,
-                        as_path_length=len(item["asPath"].split("-")) if item.get("asPath") else 0,
-                        next_hops=tuple(hub.virtual_router_ips),
-                    )
-                )
+        internet = connection.enable_internet_security
+        found.extend(
+            route
+            for route in hub_tables.programmed(hub, table)
+            if not inside(route.prefix) and (internet or route.prefix != DEFAULT_V4)
+        )
     return found
 
 
