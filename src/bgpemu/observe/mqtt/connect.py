@@ -162,15 +162,21 @@ def _abandon(client: aiomqtt.Client) -> None:
     answers it once it runs again and, the client id being the same, takes the live
     connection over.  A task cancelled while aiomqtt connects in its executor thread
     leaves that thread running: the socket it opens afterwards would register itself
-    with the loop.  Without paho's socket callbacks it stays paho's alone, closed when
-    the client is collected.
+    with the loop.  Without aiomqtt's socket callbacks, that socket is closed as soon
+    as it is opened, in the thread, without touching the loop.
     """
     _close_leftover(client)
     paho = client._client
-    paho.on_socket_open = None
     paho.on_socket_close = None
     paho.on_socket_register_write = None
     paho.on_socket_unregister_write = None
+    paho.on_disconnect = None
+    paho.on_socket_open = _close_at_once
+
+
+def _close_at_once(paho: Any, _userdata: object, _sock: object) -> None:
+    """paho's ``on_socket_open`` of an abandoned client: close the new socket."""
+    paho._sock_close()
 
 
 _REFUSALS = {
