@@ -26,6 +26,7 @@ __all__ = [
     "TcpMd5Key",
     "canonical_prefix",
     "prefix_key",
+    "prefix_version",
 ]
 
 Asn = NewType("Asn", int)
@@ -85,6 +86,14 @@ def prefix_key(prefix: str) -> tuple[int, int, int]:
     host_bits = 32 - int(length)
     address = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
     return (4, address >> host_bits << host_bits, 32 - host_bits)
+
+
+def prefix_version(prefix: str) -> int:
+    """``ipaddress.ip_network(prefix, strict=False).version``: 4 or 6, ValueError if
+    ``prefix`` is not a prefix.  A dotted IPv4 prefix is recognised without it."""
+    if _DOTTED_PREFIX.fullmatch(prefix) is not None:
+        return 4
+    return ipaddress.ip_network(prefix, strict=False).version
 
 
 def canonical_prefix(text: str) -> str:

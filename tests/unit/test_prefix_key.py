@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.types import canonical_prefix, prefix_key
+from bgpemu.types import canonical_prefix, prefix_key, prefix_version
 
 
 def _reference(prefix: str) -> tuple[int, int, int] | None:
@@ -113,3 +113,33 @@ def test_canonical_prefix_of_every_ipv4_prefix(address: int, length: int) -> Non
 )
 def test_canonical_prefix_examples(text: str) -> None:
     assert _canonical(text) == _canonical_reference(text)
+
+
+def _version(prefix: str) -> int | None:
+    try:
+        return prefix_version(prefix)
+    except ValueError:
+        return None
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    octets=st.lists(_OCTET, min_size=3, max_size=5),
+    length=_LENGTH,
+    slash=st.sampled_from(["/", "", "//"]),
+    tail=st.sampled_from(["", "\n", " ", "\x00"]),
+)
+def test_prefix_version_agrees_with_ipaddress(
+    octets: list[str], length: str, slash: str, tail: str
+) -> None:
+    prefix = ".".join(octets) + slash + length + tail
+    reference = _reference(prefix)
+    assert _version(prefix) == (None if reference is None else reference[0])
+
+
+@pytest.mark.parametrize(
+    ("prefix", "version"),
+    [("10.0.0.0/8", 4), ("10.0.0.1", 4), ("2001:db8::/32", 6), ("::ffff:10.0.0.0/104", 6)],
+)
+def test_prefix_version_examples(prefix: str, version: int) -> None:
+    assert prefix_version(prefix) == version

@@ -26,7 +26,7 @@ from bgpemu.router.config import OriginatedRoute, RouterConfig
 from bgpemu.router.neighbor import NeighborPolicy
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.session import SessionConfig
-from bgpemu.types import IPV4_UNICAST, TcpMd5Key, prefix_key
+from bgpemu.types import IPV4_UNICAST, TcpMd5Key, prefix_version
 
 __all__ = [
     "Builder",
@@ -324,9 +324,9 @@ def usable_address(prefix: str, index: int) -> str:
 def ipv4_only(prefix: str) -> bool:
     """Only IPv4 unicast is compiled (decision: Azure speakers get no IPv6 BGP address).
 
-    ``ipaddress.ip_network(prefix, strict=False)``'s version, read by :func:`prefix_key`
-    (a dotted prefix without ``ipaddress``)."""
-    return prefix_key(prefix)[0] == 4
+    ``ipaddress.ip_network(prefix, strict=False)``'s version, read by
+    :func:`prefix_version` (a dotted prefix without ``ipaddress``)."""
+    return prefix_version(prefix) == 4
 
 
 def vnet_of(network: Network, name: str) -> VNet:

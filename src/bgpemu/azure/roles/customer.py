@@ -85,12 +85,12 @@ def _declare(builder: Builder, node: OnPrem | Nva, role: str, address: str, next
 
 def _announce(draft: SpeakerDraft, node: OnPrem | Nva) -> None:
     for item in node.prefixes:
-        communities = tuple(parse_community(c) for c in item.communities)
+        communities: tuple[int, ...] = ()
+        if item.communities:
+            parsed = map(parse_community, item.communities)
+            communities = tuple(c for c in parsed if c not in _SENT_ONLY)
         draft.originate(
-            item.prefix,
-            med=item.med,
-            communities=tuple(c for c in communities if c not in _SENT_ONLY),
-            prepend=item.as_path_prepend,
+            item.prefix, med=item.med, communities=communities, prepend=item.as_path_prepend
         )
 
 

@@ -133,12 +133,8 @@ def _originate(draft: SpeakerDraft, network: Network, hub: VWanHub, tags: dict[s
 def wire_hubs(builder: Builder) -> None:
     """Branch, ER, NVA and inter-hub sessions of every hub."""
     network = builder.network
-    tags = connection_tags(network)
-    exports = _Exports(
-        tags=tags,
-        all_tags=_all_tags(network, tags),
-        connections={h.name: hub_connections(network, h.name) for h in network.of_type(VWanHub)},
-    )
+    exports = _exports(network)
+    tags = exports.tags
     for hub in network.of_type(VWanHub):
         draft = builder.drafts[hub.name]
         wan = _vwan(network, hub)
@@ -236,6 +232,17 @@ def _all_tags(network: Network, tags: dict[str, Tag]) -> tuple[Tag, ...]:
     return tuple(every)
 
 
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Routes that reach a hub's Default table: from a connection, or a hub's P2S pools."""
+
+    connection: str | None
+    """The connection's name; None for P2S pools."""
+    kind: str
+    """:func:`_kind` of the connection."""
+    tag: Tag
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Exports:
     """What every hub's branch exports read, computed once per compilation (each hub
@@ -243,32 +250,48 @@ class _Exports:
 
     tags: dict[str, Tag]
     """:func:`connection_tags`."""
-    all_tags: tuple[Tag, ...]
-    """Every hub connection's tag and every hub's P2S tag (stripped on export)."""
     connections: dict[str, list[HubConnection]]
     """:func:`hub_connections` of every hub, by hub name."""
+    sources: dict[str, tuple[_Source, ...]]
+    """By hub name: every source whose routes propagate to its Default table, in the
+    order of the WAN's hubs, each hub's connections then its P2S pools."""
+    strip: RemoveLargeCommunities
+    """Every hub connection's tag and every hub's P2S tag, removed on export."""
+
+
+def _exports(network: Network) -> _Exports:
+    tags = connection_tags(network)
+    hubs = network.of_type(VWanHub)
+    connections = {h.name: hub_connections(network, h.name) for h in hubs}
+    sources: dict[str, tuple[_Source, ...]] = {}
+    for hub in hubs:
+        found: list[_Source] = []
+        for other in hubs:
+            if other.vwan != hub.vwan:
+                continue
+            for source in connections[other.name]:
+                if propagates_to(network, source, hub, DEFAULT_TABLE):
+                    found.append(_Source(source.name, _kind(source), tags[source.name]))
+            if other.p2s:
+                # Decision: P2S pools propagate like branches, to the Default tables.
+                found.append(_Source(None, "p2s", p2s_tag(network, other.name)))
+        sources[hub.name] = tuple(found)
+    strip = RemoveLargeCommunities(_all_tags(network, tags))
+    return _Exports(tags=tags, connections=connections, sources=sources, strip=strip)
 
 
 def _branch_export(
     network: Network, hub: VWanHub, wan: VWan, target: HubConnection, exports: _Exports
 ) -> RoutePolicy:
-    """What a branch or NVA connection of ``hub`` receives (see the module docstring)."""
+    """What a branch or NVA connection of ``hub`` receives (see the module docstring):
+    never back over the same connection (e.g. the other MSEE of a circuit)."""
     target_kind = _kind(target)
-    allowed: list[Tag] = []
-    for other in network.of_type(VWanHub):
-        if other.vwan != hub.vwan:
-            continue
-        for source in exports.connections[other.name]:
-            if source.name == target.name:
-                continue  # never back over the same connection (e.g. other MSEE)
-            if not propagates_to(network, source, hub, DEFAULT_TABLE):
-                continue
-            if _blocked(_kind(source), target_kind, wan.allow_branch_to_branch_traffic):
-                continue
-            allowed.append(exports.tags[source.name])
-        if other.p2s and not _blocked("p2s", target_kind, wan.allow_branch_to_branch_traffic):
-            # Decision: P2S pools propagate like branches, to the Default tables.
-            allowed.append(p2s_tag(network, other.name))
+    allowed = [
+        source.tag
+        for source in exports.sources[hub.name]
+        if source.connection != target.name
+        and not _blocked(source.kind, target_kind, wan.allow_branch_to_branch_traffic)
+    ]
     statements: list[Statement] = []
     if not _internet_security(network, hub, target):
         statements.append(Statement(match=exact(DEFAULT_ROUTES), result=Result.REJECT))
@@ -276,7 +299,7 @@ def _branch_export(
         statements.append(
             Statement(
                 match=LargeCommunityMatch(any_of=tuple(allowed)),
-                actions=(RemoveLargeCommunities(exports.all_tags),),
+                actions=(exports.strip,),
                 result=Result.ACCEPT,
             )
         )
