@@ -14,11 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from bgpemu.rib.decision import Step
 from bgpemu.rib.path import Path
-from bgpemu.rib.route import ATTRIBUTE_FIELDS, RibRoute, route_doc, route_from_doc, route_of
+from bgpemu.rib.route import (
+    ATTRIBUTE_FIELDS,
+    AttributeValues,
+    RibRoute,
+    route_doc,
+    route_from_doc,
+    route_of,
+    route_record,
+)
 from bgpemu.router.core import Router
 from bgpemu.session import Session, SessionState
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
@@ -142,30 +150,41 @@ class AdjRibsOut(Mapping[str, tuple[RibRoute, ...]]):
 class _Converter:
     """Routes of one snapshot: attribute-derived fields computed once per attributes
     object (the router shares one among the prefixes of an UPDATE), sort keys once per
-    prefix.  A hub's snapshot holds hundreds of thousands of routes."""
+    prefix, each record built by :func:`~bgpemu.rib.route.route_record`.  A hub's
+    snapshot holds hundreds of thousands of routes."""
 
     def __init__(self) -> None:
-        self._fields: dict[int, tuple[PathAttributes, dict[str, Any]]] = {}
+        self._fields: dict[int, tuple[PathAttributes, AttributeValues]] = {}
         self._keys: dict[str, tuple[int, int, int]] = {}
         self._families: dict[Family, str] = {}
 
     def route(
-        self, family: Family, prefix: str, attributes: PathAttributes, **flags: Any
+        self,
+        family: Family,
+        prefix: str,
+        attributes: PathAttributes,
+        peer: str | None,
+        weight: int = 0,
+        best: bool = False,
+        multipath: bool = False,
+        reason: str | None = None,
     ) -> RibRoute:
         hit = self._fields.get(id(attributes))
         if hit is None or hit[0] is not attributes:
             route = route_of(family, prefix, attributes, peer=None)
-            values = {name: getattr(route, name) for name in ATTRIBUTE_FIELDS}
+            values = cast(AttributeValues, tuple(getattr(route, name) for name in ATTRIBUTE_FIELDS))
             hit = self._fields[id(attributes)] = (attributes, values)
         text = self._families.get(family)
         if text is None:
             text = self._families[family] = str(family)
-        return RibRoute(prefix=prefix, family=text, **hit[1], **flags)
+        return route_record(prefix, text, hit[1], peer, weight, best, multipath, reason)
 
-    def path(self, path: Path, **flags: Any) -> RibRoute:
+    def path(
+        self, path: Path, best: bool = False, multipath: bool = False, reason: str | None = None
+    ) -> RibRoute:
         peer = None if path.local else path.source.name
         return self.route(
-            path.family, path.prefix, path.attributes, peer=peer, weight=path.weight, **flags
+            path.family, path.prefix, path.attributes, peer, path.weight, best, multipath, reason
         )
 
     def sorted(self, routes: Iterable[RibRoute]) -> tuple[RibRoute, ...]:
