@@ -138,7 +138,11 @@ def hub_routes(
             # az omits asPath on a VNet connection's own routes (tests/data/az).
             row["asPath"] = as_path
         row["nextHopType"] = first.next_hop_type
-        row["nextHops"] = list(dict.fromkeys(c.next_hop for c in chosen))
+        row["nextHops"] = (
+            [first.next_hop]
+            if len(chosen) == 1
+            else list(dict.fromkeys(c.next_hop for c in chosen))
+        )
         row["routeOrigin"] = first.origin
         value.append(row)
     return {"value": value}
