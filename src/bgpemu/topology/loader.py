@@ -231,12 +231,21 @@ def _problems(
 def parse_topology(text: str, file: str = "<topology>", keys: KeySources | None = None) -> Network:
     """The :class:`Network` a topology text describes, carrying the text's document as its
     model of record (:mod:`bgpemu.topology.source`); :class:`ConfigError` lists every
-    problem otherwise."""
+    problem otherwise.
+
+    The collector stays paused until the pydantic models are gone (resolved into the
+    Network): its first collection then walks the Network and the document only, not
+    the models too (20,000 of them for a vWAN of 100 branches x 200 prefixes).
+    """
     keys = keys or KeySources()
-    checked = _checked(text, file, keys)
-    if checked.problems or checked.model is None or checked.document is None:
-        raise ConfigError(checked.problems)
-    return attach(resolve(checked.model), TopologySource(document=checked.document, keys=keys))
+    with gc_paused():
+        checked = _check(text, file, {KEY_SOURCES: keys})
+        if checked.problems or checked.model is None or checked.document is None:
+            raise ConfigError(checked.problems)
+        network = resolve(checked.model)
+        document = checked.document
+        del checked
+        return attach(network, TopologySource(document=document, keys=keys))
 
 
 def _read(path: str | FsPath) -> tuple[str | None, list[ConfigProblem]]:
