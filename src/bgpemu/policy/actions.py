@@ -8,7 +8,7 @@ An action that has nothing to do returns the very same path object.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar, Protocol
 
@@ -58,7 +58,7 @@ class Action(Protocol):
 
 
 def _with(path: Path, attributes: PathAttributes) -> Path:
-    return path if attributes == path.attributes else replace(path, attributes=attributes)
+    return path if attributes == path.attributes else path.but(attributes=attributes)
 
 
 def _check_u32(what: str, value: int) -> None:
@@ -80,7 +80,7 @@ class SetLocalPref:
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with LOCAL_PREF set."""
-        return _with(path, replace(path.attributes, local_pref=self.value))
+        return _with(path, path.attributes.but(local_pref=self.value))
 
     def describe(self) -> str:
         """``set local-pref 200``."""
@@ -102,7 +102,7 @@ class SetMed:
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with MED set (or removed)."""
-        return _with(path, replace(path.attributes, med=self.value))
+        return _with(path, path.attributes.but(med=self.value))
 
     def describe(self) -> str:
         """``set med 10`` / ``remove med``."""
@@ -124,7 +124,7 @@ class SetWeight:
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with the weight set."""
-        return path if path.weight == self.value else replace(path, weight=self.value)
+        return path if path.weight == self.value else path.but(weight=self.value)
 
     def describe(self) -> str:
         """``set weight 100``."""
@@ -174,7 +174,7 @@ class SetNextHop:
         address = self._address(path, context)
         if address is None:
             return path
-        return _with(path, replace(path.attributes, next_hop=address))
+        return _with(path, path.attributes.but(next_hop=address))
 
     def describe(self) -> str:
         """``set next-hop self``."""
@@ -205,7 +205,7 @@ class Prepend:
         """The path with the AS_PATH prepended."""
         asn = context.local_asn if self.asn is None else self.asn
         as_path = prepend_as_path(path.attributes.as_path, asn, self.count)
-        return _with(path, replace(path.attributes, as_path=as_path))
+        return _with(path, path.attributes.but(as_path=as_path))
 
     def describe(self) -> str:
         """``prepend own-as x3``."""
@@ -243,7 +243,7 @@ class AddCommunities(_CommunityEdit):
         """The path with the communities appended after the existing ones."""
         have = path.attributes.communities
         new = tuple(dict.fromkeys(have + self.values))
-        return _with(path, replace(path.attributes, communities=new))
+        return _with(path, path.attributes.but(communities=new))
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +255,7 @@ class RemoveCommunities(_CommunityEdit):
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path without those communities."""
         kept = tuple(c for c in path.attributes.communities if c not in self.values)
-        return _with(path, replace(path.attributes, communities=kept))
+        return _with(path, path.attributes.but(communities=kept))
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +270,7 @@ class SetCommunities(_CommunityEdit):
 
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path with exactly these communities."""
-        return _with(path, replace(path.attributes, communities=self.values))
+        return _with(path, path.attributes.but(communities=self.values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +305,7 @@ class AddLargeCommunities(_LargeCommunityEdit):
         """The path with the large communities appended."""
         have = path.attributes.large_communities
         new = tuple(dict.fromkeys(have + self.values))
-        return _with(path, replace(path.attributes, large_communities=new))
+        return _with(path, path.attributes.but(large_communities=new))
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +317,7 @@ class RemoveLargeCommunities(_LargeCommunityEdit):
     def apply(self, path: Path, context: PolicyContext, /) -> Path:
         """The path without those large communities."""
         kept = tuple(c for c in path.attributes.large_communities if c not in self.values)
-        return _with(path, replace(path.attributes, large_communities=kept))
+        return _with(path, path.attributes.but(large_communities=kept))
 
 
 class PrivateAsMode(Enum):
@@ -360,7 +360,7 @@ class RemovePrivateAs:
             return path
         replacement = context.local_asn if self.replace_as else None
         as_path = remove_private_asns(path.attributes.as_path, replacement)
-        return _with(path, replace(path.attributes, as_path=as_path))
+        return _with(path, path.attributes.but(as_path=as_path))
 
     def describe(self) -> str:
         """``remove-private-as all``."""
@@ -385,7 +385,7 @@ class AsOverride:
         if context.direction is not Direction.EXPORT:
             return path
         as_path = replace_asn(path.attributes.as_path, context.peer.asn, context.local_asn)
-        return _with(path, replace(path.attributes, as_path=as_path))
+        return _with(path, path.attributes.but(as_path=as_path))
 
     def describe(self) -> str:
         """``as-override``."""

@@ -11,8 +11,6 @@ Adj-RIB-Out packs by identity; the import side and the decision are
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bgpemu.policy.communities import well_known_filter
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
 from bgpemu.router.candidates import Key
@@ -115,7 +113,7 @@ class Exporter:
         )
         policy = peer.policy.export_policy
         if policy is not None:
-            exported = policy(replace(path, attributes=attributes), context)
+            exported = policy(path.but(attributes=attributes), context)
             if exported is None:
                 return None
             attributes = exported.attributes

@@ -8,8 +8,6 @@ LOCAL_PREF, MED), :func:`after_policy` the ones that come last whatever the poli
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bgpemu.wire.messages import AsPathSegment, PathAttributes, SegmentType
 
 __all__ = ["MAX_SEGMENT_ASNS", "after_policy", "before_policy", "prepend"]
@@ -56,17 +54,12 @@ def before_policy(
       when the path has none.
     """
     if ebgp:
-        return replace(
-            attributes,
-            next_hop=next_hop,
-            local_pref=None,
-            med=attributes.med if keep_med else None,
+        return attributes.but(
+            next_hop=next_hop, local_pref=None, med=attributes.med if keep_med else None
         )
     local_pref = attributes.local_pref
-    return replace(
-        attributes,
-        next_hop=next_hop,
-        local_pref=default_local_pref if local_pref is None else local_pref,
+    return attributes.but(
+        next_hop=next_hop, local_pref=default_local_pref if local_pref is None else local_pref
     )
 
 
@@ -81,8 +74,7 @@ def after_policy(
     """
     if not ebgp:
         return attributes
-    return replace(
-        attributes,
+    return attributes.but(
         as_path=prepend(attributes.as_path, asn, prepend_count),
         local_pref=None,
         originator_id=None,

@@ -12,8 +12,6 @@ which is what lets the router share its export results too
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bgpemu.policy.base import Policy, PolicyContext
 from bgpemu.rib.path import Path
 
@@ -53,4 +51,4 @@ class SharedImport:
             return None
         if post is self._pre:
             return pre  # accepted unchanged
-        return replace(post, prefix=pre.prefix, path_id=pre.path_id, arrival=pre.arrival)
+        return post.but(prefix=pre.prefix, path_id=pre.path_id, arrival=pre.arrival)

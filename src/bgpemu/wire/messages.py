@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from bgpemu.types import AS_TRANS, IPV4_UNICAST, Family
 from bgpemu.wire.constants import MessageType
+
+_KEEP: Any = object()
+"""The default of :meth:`PathAttributes.but`'s fields: keep the current value."""
+_new_object = object.__new__
 
 __all__ = [
     "AddPathMode",
@@ -128,6 +132,92 @@ class PathAttributes:
     def as_path_asns(self) -> tuple[int, ...]:
         """Every ASN of the AS_PATH in order, all segment types flattened."""
         return tuple(asn for segment in self.as_path for asn in segment.asns)
+
+    def but(
+        self,
+        *,
+        origin: Origin | None = _KEEP,
+        as_path: tuple[AsPathSegment, ...] = _KEEP,
+        next_hop: str | None = _KEEP,
+        med: int | None = _KEEP,
+        local_pref: int | None = _KEEP,
+        atomic_aggregate: bool = _KEEP,
+        aggregator: Aggregator | None = _KEEP,
+        communities: tuple[int, ...] = _KEEP,
+        originator_id: str | None = _KEEP,
+        cluster_list: tuple[str, ...] = _KEEP,
+        extended_communities: tuple[bytes, ...] = _KEEP,
+        large_communities: tuple[tuple[int, int, int], ...] = _KEEP,
+        unknown: tuple[UnknownAttribute, ...] = _KEEP,
+    ) -> PathAttributes:
+        """These attributes with the given fields changed: ``dataclasses.replace(self,
+        ...)``, about ten times faster (the router rewrites attributes for every peer
+        it exports to, RFC 4271 §5.1; see :class:`_AttributesLayout`)."""
+        new = _new_object(_AttributesLayout)
+        new.origin = self.origin if origin is _KEEP else origin
+        new.as_path = self.as_path if as_path is _KEEP else as_path
+        new.next_hop = self.next_hop if next_hop is _KEEP else next_hop
+        new.med = self.med if med is _KEEP else med
+        new.local_pref = self.local_pref if local_pref is _KEEP else local_pref
+        new.atomic_aggregate = (
+            self.atomic_aggregate if atomic_aggregate is _KEEP else atomic_aggregate
+        )
+        new.aggregator = self.aggregator if aggregator is _KEEP else aggregator
+        new.communities = self.communities if communities is _KEEP else communities
+        new.originator_id = self.originator_id if originator_id is _KEEP else originator_id
+        new.cluster_list = self.cluster_list if cluster_list is _KEEP else cluster_list
+        new.extended_communities = (
+            self.extended_communities if extended_communities is _KEEP else extended_communities
+        )
+        new.large_communities = (
+            self.large_communities if large_communities is _KEEP else large_communities
+        )
+        new.unknown = self.unknown if unknown is _KEEP else unknown
+        new.__class__ = PathAttributes  # type: ignore[assignment]
+        return cast(PathAttributes, new)
+
+
+class _AttributesLayout:
+    """PathAttributes' layout, writable while :meth:`PathAttributes.but` fills it.
+
+    A frozen dataclass is built through ``object.__setattr__`` once per field (about
+    2 us for the 13 of PathAttributes, by ``dataclasses.replace`` or the
+    constructor); this class has exactly PathAttributes' slots and no
+    ``__setattr__`` of its own, so ``but`` fills them with plain attribute stores and
+    then makes the object a PathAttributes (``__class__`` assignment: CPython allows
+    it between classes of the same layout, and raises TypeError otherwise;
+    ``tests/unit/wire/test_attributes_but.py`` checks that the slots agree).  The result is
+    the object the dataclass would build: equal, hashable, frozen.
+    """
+
+    __slots__ = (
+        "aggregator",
+        "as_path",
+        "atomic_aggregate",
+        "cluster_list",
+        "communities",
+        "extended_communities",
+        "large_communities",
+        "local_pref",
+        "med",
+        "next_hop",
+        "origin",
+        "originator_id",
+        "unknown",
+    )
+    origin: Origin | None
+    as_path: tuple[AsPathSegment, ...]
+    next_hop: str | None
+    med: int | None
+    local_pref: int | None
+    atomic_aggregate: bool
+    aggregator: Aggregator | None
+    communities: tuple[int, ...]
+    originator_id: str | None
+    cluster_list: tuple[str, ...]
+    extended_communities: tuple[bytes, ...]
+    large_communities: tuple[tuple[int, int, int], ...]
+    unknown: tuple[UnknownAttribute, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

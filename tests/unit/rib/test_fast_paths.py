@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bgpemu.rib import AdjRibIn, AdjRibOut, DecisionConfig, LocRib
 from bgpemu.rib.adj_rib_out import Announce, Withdraw
-from bgpemu.rib.path import Path, _ReceivedPath, received_path
+from bgpemu.rib.path import Path, _PathLayout, received_path
 from bgpemu.types import IPV4_UNICAST
 from bgpemu.wire.messages import PathAttributes
 from tests.unit.rib.factories import attrs, peer, seq
@@ -53,7 +53,7 @@ def test_bulk_receive_matches_set_and_skips_unchanged_routes() -> None:
 def test_received_path_builder_has_the_layout_of_path() -> None:
     # received_path turns its object into a Path (``__class__`` assignment), which
     # needs the very same slots: a field added to Path must be added there too.
-    assert sorted(_ReceivedPath.__slots__) == sorted(Path.__slots__)
+    assert sorted(_PathLayout.__slots__) == sorted(Path.__slots__)
 
 
 @given(
