@@ -236,10 +236,12 @@ _SECTION = (
     r"§\s*\d+(?:\.\d+)*(?:'s)?(?:\s*-\s*§?\s*\d+(?:\.\d+)*)?(?:\s+(?:S\d+|item \d+|step \d+))?"
 )
 _KEY = r"\[([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\]"
-_CITATION = re.compile(
+_CITATION = (
     rf"(?:(?:shared/)?azure-(?:routing|traffic)\.md\s*)?(?:{_SECTION}|{_KEY})"
     rf"(?:(?:\s*,\s*|\s+)(?:{_SECTION}|{_KEY}))*:?"
 )
+"""A run of citations; compiled when :func:`public` first needs it (``re``'s cache), not
+when this module is imported: 4 ms of every command's start."""
 _RFC_SECTION = re.compile(r"(RFC \d+ )§")
 
 
@@ -253,7 +255,7 @@ def public(text: str) -> str:
         keys = [k for k in re.findall(_KEY, match.group(0)) if k in PAGES]
         return see(*keys) if keys else ""
 
-    text = _CITATION.sub(cite, text)
+    text = re.sub(_CITATION, cite, text)
     text = re.sub(r"\(\s*(?:,\s*)?\)", "", text)  # a parenthesis left empty
     text = re.sub(r"\(\s*,?\s*", "(", text)
     text = re.sub(r",\s*\)", ")", text)
