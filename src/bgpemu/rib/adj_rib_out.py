@@ -31,13 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_
 
 from bgpemu.types import Family
 from bgpemu.wire.messages import PathAttributes
 
 __all__ = ["AdjRibOut", "Announce", "EndOfRib", "Export", "Withdraw"]
-
-_NONE = id(None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,11 +139,12 @@ class AdjRibOut:
         pending = self._pending.get(family)
         if pending is None:
             pending = self._pending[family] = {}
-        if (not sent or sent.keys().isdisjoint(prefixes)) and _NONE not in set(
-            map(id, attributes_list)
+        if (not sent or sent.keys().isdisjoint(prefixes)) and not any(
+            map(is_, attributes_list, repeat(None))
         ):
-            # Announcements of prefixes the peer was never sent (a table's first
-            # export): each is pending as given, the last one winning, as below.
+            # Announcements only (no None, tested by identity: ``None in`` would call
+            # PathAttributes.__eq__ for each) of prefixes the peer was never sent (a
+            # table's first export): each is pending as given, the last one winning.
             pending.update(zip(prefixes, attributes_list, strict=True))
             return
         for prefix, attributes in zip(prefixes, attributes_list, strict=True):
