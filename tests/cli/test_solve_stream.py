@@ -7,6 +7,7 @@ exactly ``json.dumps(document, indent=2)`` followed by a newline.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -121,13 +122,22 @@ def test_config_tables_are_the_fabric_tables(capsys: pytest.CaptureFixture[str])
 @given(
     items=st.lists(_JSON, max_size=600) | st.lists(st.integers(), min_size=250, max_size=800),
     depth=st.integers(0, 3),
+    sizes=st.lists(st.integers(1, 300), min_size=1),
 )
-def test_encoded_array_is_json_dumps_of_the_list(items: list[Any], depth: int) -> None:
-    """An EncodedArray (items encoded by their producer, written in batches) is the list."""
+def test_encoded_array_is_json_dumps_of_the_list(
+    items: list[Any], depth: int, sizes: list[int]
+) -> None:
+    """An EncodedArray (items encoded by their producer and joined by the separator it
+    is given, in pieces of one or more items) is the list."""
     from bgpemu.cli._json_stream import EncodedArray
 
-    def array(encode: Callable[[Any], str]) -> Iterator[str]:
-        return (encode(item) for item in items)
+    def array(encode: Callable[[Any], str], separator: str) -> Iterator[str]:
+        start = 0
+        for size in itertools.cycle(sizes):
+            if start >= len(items):
+                return
+            yield separator.join(encode(item) for item in items[start : start + size])
+            start += size
 
     def nested(level: int) -> Iterator[tuple[str, Any]]:
         yield "é", EncodedArray(array) if level == depth else nested(level + 1)

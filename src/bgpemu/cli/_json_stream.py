@@ -14,10 +14,11 @@ The standard library encodes with ``indent`` in pure Python, one generator per l
 joining strings, with the C string escaper, for the JSON types ``solve`` prints, and
 hands anything else (non-string keys, other types) to ``json.dumps``.
 
-A value may also be an :class:`EncodedArray`: a JSON array whose producer writes each
-item's text itself with the encoder it is given (``bgpemu solve`` encodes a Loc-RIB
-entry once per group of entries that differ only in their prefix,
-:func:`bgpemu.router.table.loc_rib_text`); the items are written in batches.
+A value may also be an :class:`EncodedArray`: a JSON array whose producer writes its
+items' text itself with the encoder and the separator it is given, in pieces of one or
+more items (``bgpemu solve`` encodes a Loc-RIB entry once per group of entries that
+differ only in their prefix and writes a run of them at once,
+:func:`bgpemu.router.table.loc_rib_text`); each piece is written as it comes.
 """
 
 from __future__ import annotations
@@ -25,24 +26,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
 __all__ = ["EncodedArray", "json_chunks"]
 
 _INDENT = "  "
-_BATCH = 256
-"""Array items joined into one piece (fewer, larger writes; a few hundred KB at most)."""
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedArray:
-    """A JSON array whose items come as text: ``items(encode)`` yields each item as
-    ``encode(item)`` writes it, ``encode`` being this module's encoder at the items'
-    indentation (so the producer may encode a shared part once and join pieces)."""
+    """A JSON array whose items come as text: ``items(encode, separator)`` yields the
+    text of one or more consecutive items at a time, each item as ``encode(item)``
+    writes it and two items of a piece joined by ``separator``, ``encode`` being this
+    module's encoder at the items' indentation and ``separator`` the text between two
+    items (so the producer may encode a shared part once and join pieces).  The pieces
+    are written as they come, each followed by ``separator`` but the last: a piece
+    holds at least one item, and the producer keeps each to a few hundred KB."""
 
-    items: Callable[[Callable[[Any], str]], Iterable[str]]
+    items: Callable[[Callable[[Any], str], str], Iterable[str]]
 
 
 def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[str]:
@@ -67,21 +69,24 @@ def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[
 
 def _array_chunks(array: EncodedArray, inner: str) -> Iterator[str]:
     """Pieces of the array ``array`` as :func:`_encode` writes a list on the line that
-    ``inner`` indents, :data:`_BATCH` items at a time."""
+    ``inner`` indents, the producer's pieces as they come."""
     deeper = inner + _INDENT
     separator = "," + deeper
 
     def encode(value: Any) -> str:
         return _encode(value, deeper)
 
-    items = iter(array.items(encode))
-    batch = list(islice(items, _BATCH))  # taken at C speed, not item by item
-    if not batch:
+    pieces = iter(array.items(encode, separator))
+    for piece in pieces:
+        yield "[" + deeper
+        yield piece
+        break
+    else:
         yield "[]"
         return
-    yield "[" + deeper + separator.join(batch)
-    while batch := list(islice(items, _BATCH)):
-        yield separator + separator.join(batch)
+    for piece in pieces:
+        yield separator
+        yield piece
     yield inner + "]"
 
 

@@ -29,7 +29,7 @@ from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.route import as_path_text
-from bgpemu.router.table import loc_rib_text
+from bgpemu.router.table import EntryTexts, loc_rib_text
 from bgpemu.runtime.daemon_gc import daemon_gc
 from bgpemu.text import counted
 
@@ -212,13 +212,18 @@ def _emit(args: argparse.Namespace, data: Any, table: Callable[[Any], str]) -> i
 
 def _loc_ribs(fabric: Fabric) -> Iterator[tuple[str, EncodedArray]]:
     """Each node's Loc-RIB, the text of ``Router.table()`` (:func:`loc_rib_text`:
-    entries that differ only in their prefix are encoded once)."""
+    entries that differ only in their prefix are encoded once per report, their
+    group's text shared by the tables through one :class:`EntryTexts`)."""
+    texts = EntryTexts()
     for name in fabric.nodes():
-        yield name, EncodedArray(partial(_loc_rib_text, fabric.router(name).loc_rib))
+        loc_rib = fabric.router(name).loc_rib
+        yield name, EncodedArray(partial(_loc_rib_text, loc_rib, texts))
 
 
-def _loc_rib_text(loc_rib: LocRib, encode: Callable[[Any], str]) -> Iterator[str]:
-    return loc_rib_text(loc_rib.stored_entries(), encode)
+def _loc_rib_text(
+    loc_rib: LocRib, texts: EntryTexts, encode: Callable[[Any], str], separator: str
+) -> Iterator[str]:
+    return loc_rib_text(loc_rib.stored_entries(), encode, separator, texts)
 
 
 def report_json_members(solution: Solution) -> Iterator[tuple[str, Any]]:

@@ -9,17 +9,17 @@ flags and weight.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from json.encoder import encode_basestring_ascii
+from json.encoder import encode_basestring_ascii as quote
 from typing import Any
 
-from bgpemu.rib.decision import Decision
+from bgpemu.rib.decision import Decision, Step
 from bgpemu.rib.loc_rib import Entry, decision_of
 from bgpemu.rib.path import Path, PeerInfo
 from bgpemu.rib.route import attribute_doc
 from bgpemu.types import Family
 from bgpemu.wire.messages import PathAttributes
 
-__all__ = ["decision_json", "loc_rib_json", "loc_rib_text", "path_json"]
+__all__ = ["EntryTexts", "decision_json", "loc_rib_json", "loc_rib_text", "path_json"]
 
 
 def path_json(path: Path) -> dict[str, Any]:
@@ -75,13 +75,122 @@ _PREFIX_MARK = "\ufdd0bgpemu: the entry's prefix\ufdd1"
 """Stands for the prefix in the one encoding of a group of entries (two Unicode
 noncharacters; a name holding the marker text is still written right, see below)."""
 
+_CHUNK = 256
+"""Entries per piece of :func:`loc_rib_text` at least (a few hundred KB: fewer, larger
+writes; a run of one group's entries is never cut)."""
+
+_NO_RUN = object()
+"""The current run's attributes while there is none, or while it is a Decision's."""
+
+_GroupText = tuple[str, str, str, str, str, str]
+"""A group's entry text: the separator and the text before its prefix; the text between
+two of its entries' prefixes (after one, the separator, before the next); the text
+after its prefix; and the same three with the prefix's quotes in them."""
+
+
+class EntryTexts:
+    """The group texts of one report's Loc-RIBs, shared by its tables: owned by the
+    caller, who passes it to :func:`loc_rib_text` for each table of the report and drops
+    it with the report.
+
+    A group's text is a function of what its key holds, by value: the family, the
+    reason and, for the best path and each multipath path, the attributes (equal
+    :class:`PathAttributes`, their fields of their declared types, give the same
+    :func:`attribute_doc`) and the peer's text (its name, or null for a local path).
+    The vWAN branches of a hub hold the same routes from the same hub, decoded from the
+    same UPDATEs or equal ones: the 52 tables of vwan-2x25x200 have 12,658 groups of
+    attributes objects and sources, and 262 texts.  The texts are kept per encoding
+    layout (the encoder's indentation and the separator), so one instance serves
+    arrays at any depth.
+    """
+
+    __slots__ = ("_layouts",)
+
+    def __init__(self) -> None:
+        self._layouts: dict[tuple[str, str], dict[Hashable, _GroupText]] = {}
+
+    def layout(self, encode: Callable[[Any], str], separator: str) -> dict[Hashable, _GroupText]:
+        """The texts made with ``encode`` (told apart by its text of a one-item list,
+        which shows its indentation) and joined by ``separator``."""
+        return self._layouts.setdefault((encode([_PREFIX_MARK]), separator), {})
+
+
+def _peer_text(path: Path) -> str | None:
+    """What :func:`path_json` writes for the path's peer (a named source is not LOCAL,
+    whose name is empty: no comparison of the whole PeerInfo for it)."""
+    name = path.source.name
+    return name if name or not path.local else None
+
+
+def _group_text(
+    family: Family, entry: Entry, encode: Callable[[Any], str], separator: str, mark: str
+) -> _GroupText:
+    """The texts of ``entry``'s group: its :func:`decision_json` for the marker prefix,
+    encoded and cut at the marker's first text (the prefix is the first member, so the
+    first marker text is the prefix's even if a peer name holds the marker too)."""
+    decision = decision_of(entry)
+    assert decision is not None
+    before, _, after = encode(decision_json(family, _PREFIX_MARK, decision)).partition(mark)
+    lead = separator + before
+    middle = after + separator + before
+    return lead, middle, after, lead + '"', '"' + middle + '"', '"' + after
+
+
+def _text_of(
+    layout: dict[Hashable, _GroupText],
+    family: Family,
+    entry: Entry,
+    encode: Callable[[Any], str],
+    separator: str,
+    mark: str,
+) -> _GroupText:
+    """The texts of ``entry``'s group from ``layout``, made and kept there if new."""
+    value = _value_key(family, entry)
+    text = layout.get(value)
+    if text is None:
+        text = layout[value] = _group_text(family, entry, encode, separator, mark)
+    return text
+
+
+def _value_key(family: Family, entry: Entry) -> Hashable:
+    """What the text of ``entry``'s group depends on, by value (see :class:`EntryTexts`);
+    a sole path and its ONLY_PATH decision have the same key."""
+    if type(entry) is Path:
+        return (family, Step.ONLY_PATH, entry.attributes, _peer_text(entry), None)
+    assert isinstance(entry, Decision)
+    assert entry.best is not None
+    best = entry.best
+    multipath = entry.multipath
+    others: tuple[tuple[PathAttributes, str | None], ...] | None = None
+    if len(multipath) != 1 or multipath[0] is not best:
+        others = tuple((path.attributes, _peer_text(path)) for path in multipath)
+    return (family, entry.reason, best.attributes, _peer_text(best), others)
+
+
+def _run_text(text: _GroupText, run: list[str]) -> tuple[str, str, str]:
+    """The text of a run of entries of one group, ``run`` their prefixes, in three
+    pieces.  Prefixes that need no escape (their quoted text is theirs between two
+    quotes: the escaper lengthens any it changes) are joined by the text with the
+    quotes in it, not quoted one by one."""
+    if len(run) == 1:
+        return text[0], quote(run[0]), text[2]
+    joined = "".join(run)
+    if len(quote(joined)) == len(joined) + 2:
+        return text[3], text[4].join(run), text[5]
+    return text[0], text[1].join(map(quote, run)), text[2]
+
 
 def loc_rib_text(
-    entries: Iterable[tuple[Family, str, Entry]], encode: Callable[[Any], str]
+    entries: Iterable[tuple[Family, str, Entry]],
+    encode: Callable[[Any], str],
+    separator: str,
+    texts: EntryTexts | None = None,
 ) -> Iterator[str]:
-    """``encode(entry)`` of each :func:`loc_rib_json` entry, in its order, with
-    :func:`decision_json` and ``encode`` called once per group of entries that differ
-    only in their prefix, not once per entry.
+    """``separator.join(encode(entry) for entry in loc_rib_json(entries))`` in pieces,
+    each the text of one or more whole entries (so the pieces joined by ``separator``
+    are that text), with :func:`decision_json` and ``encode`` called once per group of
+    entries that differ only in their prefix, not once per entry: once per table, or,
+    given ``texts``, once per report (:class:`EntryTexts`).
 
     ``entries`` are Loc-RIB entries as :meth:`LocRib.stored_entries
     <bgpemu.rib.loc_rib.LocRib.stored_entries>` gives them (a sole path stands for its
@@ -90,33 +199,68 @@ def loc_rib_text(
     is an ASCII JSON encoder (a string's text is ``json.dumps(string)``'s) that writes
     a value the same wherever it stands.
 
-    A group is the family, the reason and, for the best path and each multipath path,
-    its attributes object and source (the router shares one attributes object among
-    the prefixes of an UPDATE, so a hub's 10,000 routes from 50 branches are about 50
-    groups).  The group's entry is encoded once with a marker for its prefix and cut
-    at the marker's first text; each entry is then that text with its own prefix
-    encoded in between (by the C string escaper: a few hundred nanoseconds an entry).
-    The prefix is :func:`decision_json`'s first member, so the first marker text is
-    the prefix's even if a peer name holds the marker too.
+    Within a table a sole path's group is found by the identity of its family,
+    attributes object and source (the router shares one attributes object among the
+    prefixes of an UPDATE, so a hub's 10,000 routes from 50 branches are about 50
+    groups), a Decision's by those of each of its paths and its reason; only a group not
+    yet seen in the table is looked up by value.  Consecutive sole paths with one text
+    (a run: 8 entries on average on a vWAN branch) are written at once, ``before +
+    middle.join(prefixes) + after``, each prefix quoted by the C string escaper: an
+    entry costs a few identity comparisons, an append and its prefix's text.
     """
-    groups: dict[Hashable, tuple[str, str, Entry]] = {}
-    get = groups.get
+    layout: dict[Hashable, _GroupText] = {} if texts is None else texts.layout(encode, separator)
+    # A sole path's group by id(attributes); a Decision's by the ids of its objects.
+    # Each keeps the objects whose ids it holds alive: no other object takes those ids.
+    paths: dict[int, tuple[PathAttributes, PeerInfo, Family, _GroupText]] = {}
+    path_group = paths.get
+    decisions: dict[Hashable, tuple[_GroupText, Decision]] = {}
     mark = encode(_PREFIX_MARK)
-    quote = encode_basestring_ascii
-    # The group of the last sole path, at hand: consecutive prefixes mostly share
-    # one (85 % of the entries of vWAN 2 x 10 x 200), so no key is built for them.
-    last: tuple[Family, PathAttributes, PeerInfo, str, str] | None = None
+    cut = len(separator)  # the first piece's separator, left out
+    pieces: list[str] = []  # of the piece being made
+    count = 0  # entries in it
+    run: list[str] = []  # prefixes of the current run, not yet in pieces
+    append = run.append
+    # The current run: its text, and the family, attributes and source of its last
+    # sole path (a sole path with these three joins the run without a look-up).
+    run_text: _GroupText = ("", "", "", "", "", "")
+    run_family: Family | None = None
+    run_attributes: object = _NO_RUN
+    run_source: PeerInfo | None = None
+    other_text = run_text
+    other_family = run_family
+    other_attributes = run_attributes
+    other_source = run_source
     for family, prefix, entry in entries:
         if type(entry) is Path:
-            if (
-                last is not None
-                and entry.attributes is last[1]
-                and entry.source is last[2]
-                and family is last[0]
-            ):
-                yield last[3] + quote(prefix) + last[4]
+            attributes = entry.attributes
+            source = entry.source
+            if attributes is run_attributes and source is run_source and family is run_family:
+                append(prefix)
                 continue
-            key: Hashable = (family, id(entry.attributes), id(entry.source))
+            if attributes is other_attributes and source is other_source and family is other_family:
+                text = other_text
+            else:
+                hit = path_group(id(attributes))
+                if (
+                    hit is not None
+                    and hit[0] is attributes
+                    and hit[1] is source
+                    and hit[2] is family
+                ):
+                    text = hit[3]
+                else:
+                    text = _text_of(layout, family, entry, encode, separator, mark)
+                    paths[id(attributes)] = (attributes, source, family, text)
+            other_family, other_attributes, other_source, other_text = (
+                run_family,
+                run_attributes,
+                run_source,
+                run_text,
+            )
+            run_family, run_attributes, run_source = family, attributes, source
+            if text is run_text:  # another object, the same text: the run goes on
+                append(prefix)
+                continue
         else:
             assert isinstance(entry, Decision)
             best = entry.best
@@ -131,15 +275,30 @@ def loc_rib_text(
                     for number in (id(path.attributes), id(path.source))
                 )
             key = (family, entry.reason, id(best.attributes), id(best.source), others)
-        group = get(key)
-        if group is None:
-            # The entry is kept with the texts: it holds the objects whose ids are in
-            # the key alive, so no other object can take one of those ids.
-            decision = decision_of(entry)
-            assert decision is not None
-            text = encode(decision_json(family, _PREFIX_MARK, decision))
-            before, _, after = text.partition(mark)
-            group = groups[key] = (before, after, entry)
-        if type(entry) is Path:
-            last = (family, entry.attributes, entry.source, group[0], group[1])
-        yield group[0] + quote(prefix) + group[1]
+            group = decisions.get(key)
+            if group is None:
+                text = _text_of(layout, family, entry, encode, separator, mark)
+                group = decisions[key] = (text, entry)
+            text = group[0]
+            run_attributes = _NO_RUN
+        if run:  # _run_text(run_text, run), inline: a call per run costs 5 % here
+            if len(run) == 1:
+                pieces += (run_text[0], quote(run[0]), run_text[2])
+            elif len(quote(joined := "".join(run))) == len(joined) + 2:
+                pieces += (run_text[3], run_text[4].join(run), run_text[5])
+            else:
+                pieces += (run_text[0], run_text[1].join(map(quote, run)), run_text[2])
+            count += len(run)
+            run.clear()
+            if count >= _CHUNK:
+                pieces[0] = pieces[0][cut:]
+                yield "".join(pieces)
+                pieces.clear()
+                count = 0
+        run_text = text
+        append(prefix)
+    if run:
+        pieces += _run_text(run_text, run)
+    if pieces:
+        pieces[0] = pieces[0][cut:]
+        yield "".join(pieces)
