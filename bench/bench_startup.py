@@ -32,10 +32,10 @@ def main() -> None:
     parser.add_argument("topology")
     args = parser.parse_args()
 
-    from bgpemu.runtime.daemon_gc import daemon_gc
+    from bgpemu.runtime.daemon_gc import daemon_gc  # imports bgpemu.runtime's modules
 
     steps: list[str] = []
-    mark = time.process_time()
+    mark = STARTED[1]
 
     def step(name: str) -> None:
         nonlocal mark
@@ -50,7 +50,7 @@ def main() -> None:
         from bgpemu.fabric import Fabric
         from bgpemu.topology import load_topology
 
-        step("imported")
+        step("imported")  # since the script started
         network = load_topology(args.topology)
         step("loaded")
         plan = compile_network(network)
