@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,11 +18,12 @@ from bgpemu.cli.solve import _loc_rib_text
 from bgpemu.rib.decision import Decision, DecisionConfig, Step
 from bgpemu.rib.loc_rib import Entry, LocRib
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
+from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
 from bgpemu.router.table import _PREFIX_MARK, EntryTexts, loc_rib_json, loc_rib_text
 from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family
 from bgpemu.wire.messages import AsPathSegment, Origin, PathAttributes, SegmentType, Update
-from tests.unit.router.test_core import PEERS, make_router
+from tests.unit.router.test_core import PEERS, make_router, seq
 
 _NAMES = ("e1", 'é\u2028"\\/\x00', "\U0001f600 r", _PREFIX_MARK, "")
 """Peer names: any unicode (escapes, a line separator, a quote, an astral character),
@@ -226,6 +228,21 @@ def test_runs_of_sole_paths_are_their_entries(
     assert _text(stored, expected, encode, separator, texts) == separator.join(expected)
 
 
+def test_a_large_table_is_written_in_pieces_of_whole_entries() -> None:
+    """More entries than one piece takes: several pieces, each whole entries."""
+    encode, separator = _ENCODERS[1]
+    stored: list[tuple[Family, str, Entry]] = []
+    for n in range(1000):
+        prefix = f"10.{n // 256}.{n % 256}.0/24"
+        attributes = _ATTRIBUTES[(n // 7) % len(_ATTRIBUTES)]  # runs of 7 and of 14
+        path = Path(family=IPV4_UNICAST, prefix=prefix, attributes=attributes, source=_PEERS[2])
+        stored.append((IPV4_UNICAST, prefix, path))
+    decisions = [(f, p, Decision(path, (path,), Step.ONLY_PATH)) for f, p, path in stored]
+    expected = [encode(entry) for entry in loc_rib_json(decisions)]
+    assert _text(stored, expected, encode, separator) == separator.join(expected)
+    assert len(list(loc_rib_text(stored, encode, separator))) > 2
+
+
 def test_a_family_change_ends_a_run() -> None:
     encode, separator = _ENCODERS[1]
     path = Path(family=IPV4_UNICAST, prefix="p", attributes=_ATTRIBUTES[0], source=_PEERS[2])
@@ -287,45 +304,73 @@ def test_a_report_encodes_a_text_once_for_all_its_tables() -> None:
     assert len([value for value in calls if isinstance(value, dict)]) == 1
 
 
-_ASNS = st.lists(st.sampled_from((64512, 64513, 65001, 65002)), max_size=3)
 _UPDATES = st.lists(
     st.tuples(
         st.sampled_from(sorted(PEERS)),
-        st.builds(
-            PathAttributes,
-            origin=st.sampled_from(tuple(Origin)),
-            as_path=_ASNS.map(lambda asns: (AsPathSegment(SegmentType.AS_SEQUENCE, tuple(asns)),)),
-            next_hop=st.sampled_from(("192.0.2.200", "192.0.2.201")),
-            med=st.none() | st.integers(0, 2),
-            local_pref=st.none() | st.sampled_from((100, 200)),
-            communities=st.lists(st.integers(0, 2**32 - 1), max_size=2).map(tuple),
-            large_communities=st.lists(
-                st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)), max_size=1
-            ).map(tuple),
+        st.sampled_from(
+            (
+                PathAttributes(origin=Origin.IGP, as_path=seq(64512), next_hop="192.0.2.200"),
+                PathAttributes(origin=Origin.IGP, as_path=seq(64513), next_hop="192.0.2.201"),
+                PathAttributes(
+                    origin=Origin.IGP,
+                    as_path=seq(64512),
+                    next_hop="192.0.2.200",
+                    communities=(65001 << 16 | 7,),
+                    large_communities=((1, 2, 3),),
+                ),
+                PathAttributes(origin=Origin.IGP, as_path=seq(64512, 64513), med=1),
+                PathAttributes(origin=Origin.INCOMPLETE, as_path=seq(), local_pref=200),
+            )
         ),
-        st.lists(st.sampled_from([f"10.{n}.0.0/16" for n in range(8)]), min_size=1, unique=True),
-        st.booleans(),
+        st.lists(st.sampled_from([f"10.{n}.0.0/16" for n in range(4)]), min_size=1, unique=True),
+        st.sampled_from((False, False, False, True)),
     ),
     max_size=12,
 )
-"""UPDATEs from the test router's peers: attributes, prefixes, announced or withdrawn."""
+"""UPDATEs from the test router's peers: attributes (few, so that paths tie and share
+a multipath set; an eBGP peer's AS is put first), prefixes, announced or withdrawn."""
+_ORIGINATED = st.lists(
+    st.builds(
+        OriginatedRoute,
+        prefix=st.sampled_from(("10.0.0.0/16", "10.9.0.0/16")),
+        family=st.just(IPV4_UNICAST),
+        med=st.none() | st.just(1),
+    ),
+    max_size=2,
+    unique_by=lambda route: route.prefix,
+).map(tuple)
+"""Local routes (a null peer), some on prefixes the peers announce too."""
+
+
+_Updates = list[tuple[str, PathAttributes, list[str], bool]]
 
 
 @settings(max_examples=100, deadline=None)
 @given(
-    routers=st.lists(st.tuples(st.integers(1, 3), st.booleans(), _UPDATES), min_size=1, max_size=3)
+    routers=st.lists(
+        st.tuples(st.integers(1, 3), st.booleans(), _ORIGINATED, _UPDATES),
+        min_size=1,
+        max_size=3,
+    )
 )
 def test_solve_writes_each_router_table_as_json_dumps(
-    routers: list[tuple[int, bool, list[tuple[str, PathAttributes, list[str], bool]]]],
+    routers: list[tuple[int, bool, tuple[OriginatedRoute, ...], _Updates]],
 ) -> None:
-    """Random routers' Loc-RIBs (multipath or not, announcements and withdrawals from
-    eBGP and iBGP peers), written as ``solve -o json`` writes its ``nodes`` (one
+    """Random routers' Loc-RIBs (multipath or not, local routes, announcements and
+    withdrawals from eBGP and iBGP peers), written as ``solve -o json`` writes its ``nodes`` (one
     EntryTexts for them all, each table an EncodedArray of its stored entries), are
     ``json.dumps`` of each ``Router.table()``."""
     made: dict[str, Router] = {}
-    for n, (max_paths, relax, updates) in enumerate(routers):
-        router = make_router(decision=DecisionConfig(max_paths=max_paths, multipath_relax=relax))
+    for n, (max_paths, relax, originated, updates) in enumerate(routers):
+        router = make_router(
+            routes=originated,
+            decision=DecisionConfig(max_paths=max_paths, multipath_relax=relax),
+        )
         for now, (peer, attributes, prefixes, withdraw) in enumerate(updates, start=1):
+            info = PEERS[peer]
+            if not info.ibgp:  # an eBGP peer's AS first (RFC 4271 §6.3)
+                as_path = (AsPathSegment(SegmentType.AS_SEQUENCE, (info.asn,)), *attributes.as_path)
+                attributes = replace(attributes, as_path=as_path)
             update = (
                 Update(withdrawn=tuple(prefixes))
                 if withdraw
