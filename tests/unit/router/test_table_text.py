@@ -231,13 +231,17 @@ def test_runs_of_sole_paths_are_their_entries(
 def test_a_large_table_is_written_in_pieces_of_whole_entries() -> None:
     """More entries than one piece takes: several pieces, each whole entries."""
     encode, separator = _ENCODERS[1]
-    stored: list[tuple[Family, str, Entry]] = []
-    for n in range(1000):
-        prefix = f"10.{n // 256}.{n % 256}.0/24"
-        attributes = _ATTRIBUTES[(n // 7) % len(_ATTRIBUTES)]  # runs of 7 and of 14
-        path = Path(family=IPV4_UNICAST, prefix=prefix, attributes=attributes, source=_PEERS[2])
-        stored.append((IPV4_UNICAST, prefix, path))
-    decisions = [(f, p, Decision(path, (path,), Step.ONLY_PATH)) for f, p, path in stored]
+    paths = [
+        Path(
+            family=IPV4_UNICAST,
+            prefix=f"10.{n // 256}.{n % 256}.0/24",
+            attributes=_ATTRIBUTES[(n // 7) % len(_ATTRIBUTES)],  # runs of 7 and of 14
+            source=_PEERS[2],
+        )
+        for n in range(1000)
+    ]
+    stored: list[tuple[Family, str, Entry]] = [(IPV4_UNICAST, p.prefix, p) for p in paths]
+    decisions = [(IPV4_UNICAST, p.prefix, Decision(p, (p,), Step.ONLY_PATH)) for p in paths]
     expected = [encode(entry) for entry in loc_rib_json(decisions)]
     assert _text(stored, expected, encode, separator) == separator.join(expected)
     assert len(list(loc_rib_text(stored, encode, separator))) > 2
