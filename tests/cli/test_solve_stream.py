@@ -148,27 +148,43 @@ def test_encoded_array_is_json_dumps_of_the_list(
     assert "".join(json_chunks(nested(0))) == json.dumps(document, indent=2)
 
 
-def test_solve_runs_with_the_daemon_gc_thresholds(
+def test_solve_runs_with_the_daemon_gc_thresholds_and_converges_with_the_collector_paused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fabric holds a path object per route like a TCP speaker, and converges and
-    writes its report with the same garbage-collector thresholds (a full collection
-    walks every route: about a third of vwan-2x50x200's convergence with the defaults);
-    the previous thresholds come back afterwards."""
+    """The fabric holds a path object per route like a TCP speaker, and writes its
+    report with the same garbage-collector thresholds (a full collection walks every
+    route: about a third of vwan-2x50x200's convergence with the defaults); it
+    converges with the collector paused (``converging``: the young collections walked
+    every new path and found nothing, 0.32 s of 2.9 s), the converged fabric frozen
+    while the report is written; the thresholds come back afterwards and nothing is
+    left frozen (the fabric is garbage the collector can free)."""
     import gc
 
+    from bgpemu.cli import solve as solve_cli
     from bgpemu.fabric import Fabric
     from bgpemu.runtime.daemon_gc import DAEMON_GC_THRESHOLDS
 
-    seen: list[tuple[int, int, int]] = []
+    seen: list[tuple[tuple[int, int, int], bool]] = []
+    frozen_in_report: list[int] = []
     real = Fabric.run_until_idle
+    real_loc_ribs = solve_cli._loc_ribs
 
     def recording(self: Fabric, *args: Any, **kwargs: Any) -> float:
-        seen.append(gc.get_threshold())
+        seen.append((gc.get_threshold(), gc.isenabled()))
         return real(self, *args, **kwargs)
 
+    def reporting(fabric: Fabric) -> Any:
+        frozen_in_report.append(gc.get_freeze_count() if gc.isenabled() else 0)
+        return real_loc_ribs(fabric)
+
     monkeypatch.setattr(Fabric, "run_until_idle", recording)
+    monkeypatch.setattr(solve_cli, "_loc_ribs", reporting)
     before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
     _solve_json(capsys, str(TOPOLOGIES / "vwan-custom-route-tables.yaml"))
-    assert seen == [DAEMON_GC_THRESHOLDS]
+    assert seen == [(DAEMON_GC_THRESHOLDS, False)]
+    assert frozen_in_report
+    assert frozen_in_report[0] > 0
     assert gc.get_threshold() == before
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0

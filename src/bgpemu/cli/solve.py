@@ -30,7 +30,7 @@ from bgpemu.fabric import ConvergenceError, Fabric
 from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.route import as_path_text
 from bgpemu.router.table import EntryTexts, loc_rib_text
-from bgpemu.runtime.daemon_gc import daemon_gc
+from bgpemu.runtime.daemon_gc import batch_gc, converging
 from bgpemu.text import counted
 
 if TYPE_CHECKING:
@@ -105,10 +105,13 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load (all errors first), converge, print.
 
-    The garbage collector runs with the TCP speakers' thresholds (:func:`daemon_gc`):
+    The garbage collector runs with the TCP speakers' thresholds (:func:`batch_gc`):
     the fabric holds a path object per route as they do, and with the default
     thresholds full collections, which walk every route and find nothing, took about a
-    third of the convergence of vWAN 2 x 50 x 200.
+    third of the convergence of vWAN 2 x 50 x 200.  It is paused while the network
+    compiles and converges, the result then frozen (:func:`converging`: 0.45 s less
+    CPU of about 3 s at vWAN 2 x 50 x 200, the same peak), and given back to the
+    collector when the report is written.
     """
     if (args.topology is None) == (args.config is None):
         print("error: give either a TOPOLOGY file or --config files", file=sys.stderr)
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         return run_traffic(traffic)
     _no_collection_at_exit()
-    with daemon_gc():
+    with batch_gc():
         if args.config is not None:
             return _run_configs(args)
         return _run_topology(args)
@@ -156,7 +159,8 @@ def _run_configs(args: argparse.Namespace) -> int:
         return 2
     fabric = Fabric(specs, seed=args.seed)
     try:
-        elapsed = fabric.run_until_idle()
+        with converging():
+            elapsed = fabric.run_until_idle()
     except ConvergenceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         _warn_internal_errors(fabric)
@@ -254,7 +258,8 @@ def _run_topology(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return refuse(exc.problems, "started")
     try:
-        solution = solve(network, seed=args.seed)
+        with converging():
+            solution = solve(network, seed=args.seed)
     except ConvergenceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
