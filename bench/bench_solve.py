@@ -5,10 +5,11 @@ Usage::
     PYTHONPATH=src .venv/bin/python bench/bench_solve.py TOPOLOGY.yaml [--report FILE]
 
 Does what ``bgpemu solve TOPOLOGY -o json`` does, in the same order and with the same
-garbage-collector thresholds (``runtime.daemon_gc``), and prints the wall and CPU time
-of each phase since the interpreter started: importing bgpemu and loading the topology,
-compiling and converging it in the fabric (then counting the best routes, as the lab's
-summary does), and, with ``--report``, writing the ``-o json`` report to FILE
+garbage-collector handling (``runtime.daemon_gc``: ``batch_gc``, ``converging``), and
+prints the wall and CPU time of each phase since the interpreter started: importing
+bgpemu and loading the topology, compiling and converging it in the fabric (then
+counting the best routes, as the lab's summary does), and, with ``--report``, writing
+the ``-o json`` report to FILE
 (``/dev/null`` to leave the disk out), with the CPU time of each of its members
 (``nodes``: every Loc-RIB; then each view category).  The first two are what ``lab up
 --exit-after-converged --no-mqtt`` does before its summary line; the report (every
@@ -46,16 +47,17 @@ def main() -> None:
     parser.add_argument("--report", metavar="FILE", help="also write solve -o json's report")
     args = parser.parse_args()
 
-    from bgpemu.runtime.daemon_gc import daemon_gc
+    from bgpemu.runtime.daemon_gc import batch_gc, converging
 
-    with daemon_gc():
+    with batch_gc():
         from bgpemu.azure.converge import solve
         from bgpemu.topology import load_topology
 
         network = load_topology(args.topology)
         print(f"imported and loaded: {_since(STARTED)}", flush=True)
         mark = (time.perf_counter(), time.process_time())
-        solution = solve(network)
+        with converging():
+            solution = solve(network)
         fabric = solution.fabric
         routes = sum(fabric.router(name).loc_rib.count() for name in fabric.nodes())
         print(
