@@ -12,7 +12,10 @@ one member's value lives at a time.
 The standard library encodes with ``indent`` in pure Python, one generator per level
 (its C encoder serves only compact output): :func:`_encode` writes the same text by
 joining strings, with the C string escaper, for the JSON types ``solve`` prints, and
-hands anything else (non-string keys, other types) to ``json.dumps``.
+hands anything else (non-string keys, other types) to ``json.dumps``.  A list of objects
+(an Azure view's rows: one shape, tens of thousands of them) is written column by column
+(:func:`bgpemu.cli._json_rows.rows_array`), and a container's text is joined once, never
+concatenated (a view's text is megabytes: each ``+`` would copy it).
 
 A value may also be an :class:`EncodedArray`: a JSON array whose producer writes its
 items' text itself with the encoder and the separator it is given, in pieces of one or
@@ -28,6 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
 from typing import Any
+
+from bgpemu.cli._json_rows import rows_array
 
 __all__ = ["EncodedArray", "json_chunks"]
 
@@ -105,18 +110,22 @@ def _encode(value: Any, inner: str) -> str:
         if not value:
             return "{}"
         deeper = inner + _INDENT
+        separator = "," + deeper
+        parts: list[str] = []
         try:
-            members = [
-                encode_basestring_ascii(key) + ": " + _encode(item, deeper)
-                for key, item in value.items()
-            ]
+            for key, item in value.items():
+                parts += (separator, encode_basestring_ascii(key), ": ", _encode(item, deeper))
         except TypeError:  # a key that is not a string: json.dumps converts it
             return json.dumps(value, indent=2).replace("\n", inner)
-        return "{" + deeper + ("," + deeper).join(members) + inner + "}"
+        parts[0] = "{" + deeper
+        parts.append(inner + "}")
+        return "".join(parts)  # one copy of a member's text (a view's rows: megabytes)
     if kind is list:
         if not value:
             return "[]"
         deeper = inner + _INDENT
+        if type(value[0]) is dict:  # a view's rows: column by column
+            return rows_array(value, inner, _encode)
         items = [_encode(item, deeper) for item in value]
         return "[" + deeper + ("," + deeper).join(items) + inner + "]"
     if value is None:
