@@ -483,3 +483,33 @@ def test_an_undetermined_flow_is_reported_as_such(
         ("web-known", "undetermined", True),
     ]
     assert "web: expected reachable, got undetermined (firewall HubFirewall: undetermined" in err
+
+
+def test_a_traffic_answer_converges_with_the_collector_paused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``solve`` (``runtime.daemon_gc.converging``): the fabric converges with the
+    collector paused and the thresholds of ``daemon_gc``; afterwards the collector runs
+    with the previous thresholds and nothing is left frozen."""
+    import gc
+
+    from bgpemu.fabric import Fabric
+    from bgpemu.runtime.daemon_gc import DAEMON_GC_THRESHOLDS
+
+    seen: list[tuple[tuple[int, int, int], bool]] = []
+    real = Fabric.run_until_idle
+
+    def recording(self: Fabric, *args: Any, **kwargs: Any) -> float:
+        seen.append((gc.get_threshold(), gc.isenabled()))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Fabric, "run_until_idle", recording)
+    before = gc.get_threshold()
+    status, _, _ = run(
+        capsys, "trace", topology("s5-hub-nva"), "VM1-nic", "VM2-nic", "--port", "443"
+    )
+    assert status == 0
+    assert seen == [(DAEMON_GC_THRESHOLDS, False)]
+    assert gc.get_threshold() == before
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0

@@ -265,7 +265,7 @@ def _run(args: argparse.Namespace) -> int:
     from bgpemu.cli._observe_mqtt import UsageError
     from bgpemu.cli._observe_render import emit
     from bgpemu.fabric import ConvergenceError
-    from bgpemu.runtime.daemon_gc import daemon_gc
+    from bgpemu.runtime.daemon_gc import batch_gc, converging
     from bgpemu.topology import load_topology
 
     if args.topology is None or getattr(args, "lab", None) is not None:
@@ -274,7 +274,7 @@ def _run(args: argparse.Namespace) -> int:
         network = load_topology(args.topology)
     except ConfigError as exc:
         return refuse(exc.problems, "answered")
-    with daemon_gc():
+    with batch_gc(), converging():  # the collector paused while converging, as solve
         try:
             solution = solve(network, seed=args.seed)
         except ConvergenceError as exc:
