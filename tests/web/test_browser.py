@@ -7,16 +7,20 @@ against a real lab on a real mosquitto, each as its own process (tests/web/conft
   state and colour and removes the routes from the node's open table; restoring it brings
   both back;
 - a trace of a flow of the reachability scenarios is drawn on the graph hop by hop;
-- an injection from the page reaches the lab (``bgpemu sessions`` sees it).
+- an injection from the page reaches the lab (``bgpemu sessions`` sees it) and the
+  timeline, the trace shown, the flows changed and the reachability grid follow it; a
+  refused one names the field (docs/web.md, "Timeline, traffic, injections").
 
 The page is read through what it exposes for this (docs/web.md): ``window.bgpemu.cy`` (the
 cytoscape graph: ``data.state`` of each session edge) and the DOM hooks ``#graph``,
-``#table``, ``#table-filter``, ``#trace-form``, ``#inject-form``.
+``#table``, ``#table-filter``, ``#trace-form``, ``#trace-hops``, ``#inject-form``,
+``#inject-result``, ``#timeline-entries``, ``#flows-changed``, ``#reachability-grid``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -235,61 +239,108 @@ def trace(page: Page, source: str, destination: str, port: int) -> set[str]:
     return set(page.evaluate("() => window.bgpemu.cy.elements('.traced').map(e => e.id())"))
 
 
+def edge_state(page: Page, edge: str) -> str | None:
+    """The ``data.state`` the page holds for the session edge ``edge`` (None: none)."""
+    state: str | None = page.evaluate(
+        "(id) => window.bgpemu.cy.getElementById(id).data('state')", edge
+    )
+    return state
+
+
 def test_a_trace_is_drawn_hop_by_hop(page: Page, vpn_site: WebLab) -> None:
     """VM1 -> 10.2.0.10 TCP 443, a flow of the reachability scenario of lab-vpn-site.yaml:
-    reachable through HubGW to SiteB, asked in #trace-form and drawn on the graph."""
+    reachable from the VNet through HubGW to SiteB, asked in #trace-form, drawn on the
+    graph and listed hop by hop with each hop's table and route."""
     open_view(page, vpn_site)
     wait_edges(page, [CUT], "Established", GREEN)
+    # The topology's VNet is drawn (the server reads the topology document in a thread).
+    page.wait_for_function("() => window.bgpemu.cy.getElementById('vnet:Hub').nonempty()")
     traced = trace(page, "VM1", "10.2.0.10", 443)
     assert page.get_attribute("#trace-result", "data-verdict") == "reachable"
+    assert {"vnet:Hub", "HubGW", "SiteB", CUT} <= traced, traced
 
-    hops: list[str] = page.eval_on_selector_all(
-        "#trace-hops li[data-node]", "items => items.map(i => i.dataset.node).filter(n => n)"
+    listed: list[list[str]] = page.eval_on_selector_all(
+        "#trace-hops li[data-node]",
+        "items => items.map(i => [i.dataset.direction || '', i.dataset.node])",
     )
-    assert "HubGW" in hops, hops
-    assert "SiteB" in hops, hops
-    assert hops.index("HubGW") < hops.index("SiteB")
-    assert "10.2.0.0/16" in page.inner_text("#trace-hops")  # each hop's route
-    assert {CUT, "HubGW", "SiteB"} <= traced, traced
+    forward = [node for direction, node in listed if direction == "forward"]
+    assert forward == ["vnet:Hub", "HubGW", "SiteB"], listed
+    hops = [node for _, node in listed if node]
+    assert hops.index("HubGW") < hops.index("SiteB"), hops
+    listing = page.inner_text("#trace-hops")
+    assert "HubGW Loc-RIB" in listing, listing  # each hop's table ...
+    assert "10.2.0.0/16" in listing, listing  # ... and route
     shot(page, "lab-vpn-site-trace")
 
 
-def inject(page: Page, op: str, **fields: str) -> str:
-    """Send ``op`` from #inject-form; the page's answer (#inject-result) once it has one."""
+@dataclass(frozen=True, slots=True)
+class InjectAnswer:
+    """What #inject-result shows once the lab answered: ``data-event`` and the text."""
+
+    event: str
+    text: str
+
+
+def inject(page: Page, op: str, **fields: str) -> InjectAnswer:
+    """Send ``op`` from #inject-form with ``fields`` filled in (any other field as the form
+    holds it); the page's answer once it has one (not ``pending``)."""
     form = page.locator("#inject-form")
     form.locator("select[name=op]").select_option(op)
     for name, value in fields.items():
         form.locator(f"input[name={name}]").fill(value)
     form.locator("button[type=submit]").click()
-    page.wait_for_selector('#inject-result:not([data-event="pending"])')
-    return page.inner_text("#inject-result")
+    page.wait_for_selector('#inject-result[data-event]:not([data-event="pending"])')
+    event = page.get_attribute("#inject-result", "data-event")
+    return InjectAnswer(event or "", page.inner_text("#inject-result"))
 
 
 def test_an_injection_from_the_page_reaches_the_lab(page: Page, vpn_site: WebLab) -> None:
+    """A refused injection names the field and changes nothing; a tap on the session edge
+    fills in #inject-form, whose fail_link reaches the lab (``bgpemu sessions``), turns the
+    edge red, enters the timeline, has the trace shown traced again and lists the flows and
+    grid cells that changed; restore_link brings it all back."""
     open_view(page, vpn_site)
     wait_edges(page, [CUT], "Established", GREEN)
+    page.wait_for_selector("#timeline-entries li[data-event='lab_converged']")
     pair = frozenset(("HubGW", "SiteB"))
     assert vpn_site.session_states()[pair] == {"Established"}
 
     refused = inject(page, "fail_link", a="HubGW", b="NoSuchNode")
-    assert page.get_attribute("#inject-result", "data-event") == "rejected", refused
-    assert "NoSuchNode" in refused
+    assert refused.event == "rejected", refused
+    assert refused.text.startswith("b: no node or speaker 'NoSuchNode'"), refused
+    assert edge_state(page, CUT) == "Established"
 
-    answer = inject(page, "fail_link", a="HubGW", b="SiteB")
+    trace(page, "VM1", "10.2.0.10", 443)  # the trace shown, to follow the lab
+    assert page.get_attribute("#trace-result", "data-verdict") == "reachable"
+    # A tap on the session edge names its two speakers in the form (over the refused b).
+    page.evaluate("(id) => { window.bgpemu.cy.getElementById(id).emit('tap'); }", CUT)
+    ends = page.eval_on_selector_all(
+        "#inject-form input[name=a], #inject-form input[name=b]", "es => es.map(e => e.value)"
+    )
+    assert sorted(ends) == ["HubGW", "SiteB"]
     try:
-        assert page.get_attribute("#inject-result", "data-event") == "converged", answer
+        failed = inject(page, "fail_link")  # a and b as the tap filled them in
+        assert failed.event == "converged", failed
         poll(
             lambda: True if "Established" not in vpn_site.session_states()[pair] else None,
             30,
             "the lab's session HubGW-SiteB leaving Established after the page's fail_link",
         )
         wait_edges(page, [CUT], "!Established", RED)
+        assert edge_state(page, CUT) is not None
+        page.wait_for_selector("#timeline-entries li[data-event='converged'][data-op='fail_link']")
+        # The trace shown follows the lab, and the flows that changed are listed.
+        page.wait_for_selector("#trace-result[data-verdict='dropped_none_route']")
+        flow = "[data-source='Hub/Workload'][data-destination='SiteB:10.2.0.0/16']"
+        page.wait_for_selector(f"#flows-changed li{flow}")
+        page.wait_for_selector(f"#reachability-grid td{flow}[data-verdict='dropped_none_route']")
     finally:
-        answer = inject(page, "restore_link", a="HubGW", b="SiteB")
-    assert page.get_attribute("#inject-result", "data-event") == "converged", answer
+        restored = inject(page, "restore_link", a="HubGW", b="SiteB")
+    assert restored.event == "converged", restored
     poll(
         lambda: True if vpn_site.session_states()[pair] == {"Established"} else None,
         30,
         "HubGW-SiteB Established again after the page's restore_link",
     )
     wait_edges(page, [CUT], "Established", GREEN)
+    page.wait_for_selector("#trace-result[data-verdict='reachable']")
