@@ -10,8 +10,11 @@ arrived; a part keeps what it needs and returns the page messages to push:
   (:mod:`bgpemu.web.timeline`); the snapshot's ``timeline``;
 * :class:`TrafficPart`: ``{"type": "traffic", ...}`` and ``{"type": "flows-changed",
   ...}`` (:mod:`bgpemu.web.traffic`); the snapshot's ``traffic``.  It also keeps the
-  lab's ``topology`` document, compiled on demand (:meth:`TrafficPart.model`) for the
-  trace and endpoint requests (:mod:`bgpemu.web.extensions`).
+  lab's ``topology`` document and its network and plan (:meth:`TrafficPart.model`) for
+  the trace, inject and endpoints requests (:mod:`bgpemu.web.extensions`): a
+  :class:`~bgpemu.web.protocol.TopologyPart`, it is handed the compilation the server
+  made for the graph, once per document; a document given alone
+  (:meth:`TrafficPart.receive`) is compiled on demand, once.
 """
 
 from __future__ import annotations
@@ -20,10 +23,9 @@ from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
-from bgpemu.errors import BgpEmuError
 from bgpemu.observe.topics import TopicRef
 from bgpemu.web.timeline import Timeline
-from bgpemu.web.topology_doc import topology_model
+from bgpemu.web.topology_doc import CompiledTopology, compile_topology
 from bgpemu.web.traffic import TrafficViews
 
 __all__ = ["Message", "TimelinePart", "TrafficPart"]
@@ -58,9 +60,9 @@ class TrafficPart:
     def __init__(self) -> None:
         self.views = TrafficViews()
         self._topology: dict[str, Any] | None = None
-        self._compiled: tuple[dict[str, Any], tuple[Network, Plan] | None, str | None] | None
-        self._compiled = None
-        """(the document, its network and plan or None, why not or None)."""
+        self._compiled: CompiledTopology | None = None
+        """The compilation of the lab's topology document (stale unless its ``doc`` is
+        :attr:`_topology`)."""
 
     def receive(self, ref: TopicRef, doc: dict[str, Any] | None, now: float) -> list[Message]:
         """``traffic/<view>`` and ``events`` documents: what to push; ``topology``: kept."""
@@ -70,6 +72,14 @@ class TrafficPart:
             return self.views.on_event(doc, now)
         if ref.kind == "topology" and doc != self._topology:
             self._topology, self._compiled = doc, None
+        return []
+
+    def receive_topology(
+        self, ref: TopicRef, compiled: CompiledTopology, now: float
+    ) -> list[Message]:
+        """A ``topology`` document with its compilation (the graph's): kept for
+        :meth:`model`."""
+        self._topology, self._compiled = compiled.doc, compiled
         return []
 
     def snapshot(self) -> dict[str, Any]:
@@ -82,37 +92,31 @@ class TrafficPart:
         as ``bgpemu graph`` does, once per document); None without one, or when it cannot
         be compiled (:attr:`problem` says why; the graph's view reports it too).
 
-        A large topology takes a while (vWAN 2 x 50 x 200: 0.5 s), so the server may call
-        this in a worker thread: what it compiles is kept only if the document is still
-        the lab's when it is done."""
+        Handed by the view (:meth:`receive_topology`), it is at hand; a document given
+        alone is compiled here, and a large topology takes a while (vWAN 2 x 50 x 200:
+        0.5 s), so the server calls this in a worker thread: what it compiles is kept
+        only if the document is still the lab's when it is done."""
         doc = self._topology
         if doc is None:
             return None
         compiled = self._compiled
-        if compiled is not None and compiled[0] is doc:
-            return compiled[1]
-        model, problem = _compile(doc)
-        if self._topology is doc:
-            self._compiled = doc, model, problem
-        return model
+        if compiled is None or compiled.doc is not doc:
+            compiled = compile_topology(doc)
+            if self._topology is doc:
+                self._compiled = compiled
+        return compiled.model
 
     @property
     def problem(self) -> str | None:
         """Why the lab's topology document could not be compiled (None: it could, or it
         was not tried yet, or there is none)."""
         compiled = self._compiled
-        return compiled[2] if compiled is not None and compiled[0] is self._topology else None
+        if compiled is None or compiled.doc is not self._topology or compiled.error is None:
+            return None
+        return f"the lab's topology document cannot be read: {compiled.error}"
 
     @property
     def reachability(self) -> dict[str, Any] | None:
         """The newest reachability matrix (``traffic/reachability``'s data)."""
         data = self.views.snapshot()["reachability"]
         return dict(data) if data is not None else None
-
-
-def _compile(doc: dict[str, Any]) -> tuple[tuple[Network, Plan] | None, str | None]:
-    """(network, plan) of a ``topology`` document, or (None, why)."""
-    try:
-        return topology_model(doc), None
-    except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
-        return None, f"the lab's topology document cannot be read: {exc}"

@@ -8,18 +8,22 @@ object, without an integer ``id`` or a known ``request``, or with a field of the
 type gets an error reply naming it, never a traceback.
 
 The extension points of the view (docs/web.md, "Extension points"): a :class:`Part`
-follows lab-level documents and adds to the snapshot; a :data:`Handler` serves a request
-given a :class:`Context`.
+follows lab-level documents and adds to the snapshot (a :class:`TopologyPart` is also
+handed the lab's compiled topology, compiled once for the whole view); a :data:`Handler`
+serves a request given a :class:`Context`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bgpemu.errors import BgpEmuError
 from bgpemu.observe.topics import TopicRef
+
+if TYPE_CHECKING:
+    from bgpemu.web.topology_doc import CompiledTopology
 
 __all__ = [
     "MAX_FRAME",
@@ -28,6 +32,7 @@ __all__ = [
     "Handler",
     "Part",
     "RequestError",
+    "TopologyPart",
     "error_reply",
     "integer_field",
     "parse_request",
@@ -63,6 +68,20 @@ class Part(Protocol):
 
     def snapshot(self) -> dict[str, Any]:
         """What this part adds to the ``snapshot`` message (e.g. ``{"timeline": [...]}``)."""
+        ...
+
+
+@runtime_checkable
+class TopologyPart(Part, Protocol):
+    """A part that uses the lab's topology compiled (its network and plan): the view
+    hands it the compilation the server made of a ``topology`` document for the graph
+    (:func:`bgpemu.web.topology_doc.compile_topology`, once per document) instead of
+    the document alone (:meth:`Part.receive` still gets a cleared one, None)."""
+
+    def receive_topology(
+        self, ref: TopicRef, compiled: CompiledTopology, now: float
+    ) -> list[Message]:
+        """Take a ``topology`` document with its compilation; the messages to push."""
         ...
 
 

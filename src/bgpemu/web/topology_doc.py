@@ -5,11 +5,19 @@ requests (:mod:`bgpemu.web.activity`) both load and plan the document as ``bgpem
 graph`` loads and plans a file (``parse_topology``, then ``compile_network``).  The
 document's TCP-MD5 keys are redacted by the lab, so references to key files are not
 followed (``KeySources(references=False)``).
+
+And one compilation per document: the server compiles each ``topology`` document it
+receives once (:func:`compile_topology`, in a thread, with the graph:
+:func:`bgpemu.web.view.prepare_topology`) and the view hands the result, a
+:class:`CompiledTopology`, to the graph and to the parts that use it (the traffic part's
+trace, inject and endpoints requests).  A new document (a live topology change) is a new
+compilation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bgpemu.azure.model import Network
@@ -17,7 +25,7 @@ from bgpemu.azure.plan import Plan
 from bgpemu.config.keys import KeySources
 from bgpemu.errors import BgpEmuError
 
-__all__ = ["topology_model"]
+__all__ = ["CompiledTopology", "compile_topology", "topology_model"]
 
 
 def topology_model(doc: Mapping[str, Any]) -> tuple[Network, Plan]:
@@ -34,3 +42,23 @@ def topology_model(doc: Mapping[str, Any]) -> tuple[Network, Plan]:
     name = file if isinstance(file, str) and file else "<topology>"
     network = parse_topology(text, f"topology document ({name})", KeySources(references=False))
     return network, compile_network(network)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTopology:
+    """A ``topology`` document and what it compiles to: its network and plan, or the
+    error that says why it cannot be read (exactly one of ``model`` and ``error``)."""
+
+    doc: dict[str, Any]
+    model: tuple[Network, Plan] | None
+    error: Exception | None
+
+
+def compile_topology(doc: dict[str, Any]) -> CompiledTopology:
+    """:func:`topology_model` of ``doc``, its failure kept (without its traceback: the
+    parser's frames are not held), never raised: a bad document is reported, never a
+    traceback."""
+    try:
+        return CompiledTopology(doc, topology_model(doc), None)
+    except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
+        return CompiledTopology(doc, None, exc.with_traceback(None))

@@ -35,8 +35,8 @@ from bgpemu.observe.jsontext import loads
 from bgpemu.observe.payloads import Kind, schema_id
 from bgpemu.observe.topics import NodeTopic, TopicRef, parse_topic
 from bgpemu.web.elements import Element, elements, session_states
-from bgpemu.web.protocol import Part
-from bgpemu.web.topology_doc import topology_model
+from bgpemu.web.protocol import Part, TopologyPart
+from bgpemu.web.topology_doc import CompiledTopology, compile_topology
 
 __all__ = [
     "INVALID",
@@ -61,26 +61,24 @@ _SESSIONS_SCHEMA = schema_id(Kind.SESSIONS)
 _TABLES = frozenset({NodeTopic.RIB_LOC, NodeTopic.RIB_IN, NodeTopic.RIB_OUT, NodeTopic.AZURE})
 
 
-def _graph_of(doc: Mapping[str, Any]) -> Graph:
-    """The picture of a ``topology`` document: loaded and planned as ``bgpemu graph``
-    does; ConfigError/BgpEmuError when it cannot be."""
-    return topology_graph(*topology_model(doc))
-
-
 @dataclass(frozen=True, slots=True)
 class Topology:
     """A ``topology`` message made ready for :meth:`LabView.take_topology`: its document
-    (None: cleared, or not a JSON object), the graph drawn from it, or why not."""
+    (None: cleared, or not a JSON object), the graph drawn from it, or why not, and its
+    compilation (:class:`~bgpemu.web.topology_doc.CompiledTopology`, for the parts:
+    one compilation per document for the whole view)."""
 
     doc: dict[str, Any] | None
     graph: Graph | None
     problems: tuple[str, ...]
     invalid: bool = False
+    compiled: CompiledTopology | None = None
 
 
 def prepare_topology(payload: bytes) -> Topology:
-    """Decode, load and plan a ``topology`` payload (pure; a vWAN of a hundred speakers
-    takes about a second, so the server runs it in a thread)."""
+    """Decode, load and plan a ``topology`` payload, and draw its graph as ``bgpemu
+    graph`` does (pure; a vWAN of a hundred speakers takes about a second, so the server
+    runs it in a thread)."""
     if not payload:
         return Topology(None, None, ())
     try:
@@ -89,10 +87,14 @@ def prepare_topology(payload: bytes) -> Topology:
         doc = None
     if not isinstance(doc, dict):
         return Topology(None, None, (), invalid=True)
+    compiled = compile_topology(doc)
+    if compiled.model is None:
+        return Topology(doc, None, tuple(_problems_of(compiled.error)), compiled=compiled)
     try:
-        return Topology(doc, _graph_of(doc), ())
+        graph = topology_graph(*compiled.model)
     except (BgpEmuError, ValueError, TypeError, RecursionError) as exc:
-        return Topology(doc, None, tuple(_problems_of(exc)))
+        return Topology(doc, None, tuple(_problems_of(exc)), compiled=compiled)
+    return Topology(doc, graph, (), compiled=compiled)
 
 
 class _Invalid:
@@ -117,7 +119,7 @@ def decode(payload: bytes) -> Decoded:
     return value if isinstance(value, dict) else INVALID
 
 
-def _problems_of(exc: Exception) -> list[str]:
+def _problems_of(exc: Exception | None) -> list[str]:
     if isinstance(exc, ConfigError):
         lines = [str(problem) for problem in exc.problems] or [str(exc)]
     else:
@@ -207,8 +209,12 @@ class LabView:
             self.problems = problems
             out.append({"type": "problems", "problems": problems})
         out += self._rebuild()
+        compiled = topology.compiled
         for part in self.parts:
-            out += part.receive(ref, topology.doc, now)
+            if compiled is not None and isinstance(part, TopologyPart):
+                out += part.receive_topology(ref, compiled, now)
+            else:
+                out += part.receive(ref, topology.doc, now)
         return out
 
     def _node_document(self, ref: TopicRef, node: str, doc: dict[str, Any] | None) -> list[Message]:
