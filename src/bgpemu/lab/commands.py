@@ -16,50 +16,38 @@ through :class:`~bgpemu.lab.engine.Engine` (:func:`bgpemu.lab.control.apply`, sp
 names), a change file's through the testing API's :class:`~bgpemu.testing.Lab`, which
 keeps what an engine does not (links down and why, crashed speakers, originated
 prefixes).  Some ops exist on one surface only; on the other they are refused with the
-surface that has them:
-
-=========================  ============================================  =================
-op                         fields (optional ones in brackets)            surfaces
-=========================  ============================================  =================
-fail_link                  a, b, [silent]                                both
-restore_link               a, b, [silent (control)]                      both
-reset / reset_session      a, b, [silent (control)]                      control / files
-crash, restart             node                                          both
-announce                   node, prefix, [as_path_prepend], [med,        both (med and
-                           communities]                                  communities: files)
-withdraw                   node, prefix, [as_path_prepend (control)]     both
-prepend                    node, peer, count                             both
-instance_down, instance_up node, index, [silent] (down only)             both
-er_private_peering_down,   circuit                                       files
-er_private_peering_up
-advance                    seconds                                       files
-apply                      topology, [file]                              control
-add_node, ... (topology    the topology file's fields                    files
-edits, EDIT_OPS)
-=========================  ============================================  =================
-
-The fields the control topic takes with no effect (``silent`` of ``restore_link`` and
-``reset``, ``as_path_prepend`` of ``withdraw``) are those ``schema/mqtt/control.json``
-lists for them, accepted as before; a field of another operation is refused.
+surface that has them.  The ops, their fields and the checks of the fields are described
+once, for the traffic questions too, in :mod:`bgpemu.lab.operations` (re-exported here).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.replan import PlanChange
 from bgpemu.errors import ConfigError
 from bgpemu.lab.errors import LabInputError
-from bgpemu.lab.field_checks import BadValueError, flag, integer, shown
-from bgpemu.lab.questions import QUESTIONS
-from bgpemu.lab.targets import Names, parse_prefix
-from bgpemu.policy.communities import parse_community
-from bgpemu.topology.edit import EDIT_OPS, apply_edit
+from bgpemu.lab.field_checks import shown
+from bgpemu.lab.operations import (
+    CHANGES,
+    CONTROL,
+    FIELDS,
+    OPS,
+    QUESTIONS,
+    SURFACE_NAMES,
+    OpSpec,
+    Problem,
+    Surface,
+    check_args,
+    not_a_mapping,
+    ops_of,
+)
+from bgpemu.lab.targets import Names
+from bgpemu.topology.edit import apply_edit
 
 __all__ = [
     "CHANGES",
@@ -75,189 +63,7 @@ __all__ = [
     "summary",
 ]
 
-Surface = Literal["control", "changes"]
-CONTROL: Surface = "control"
-"""The lab's MQTT ``control`` topic (``bgpemu fail|restore|reset|...|apply``)."""
-CHANGES: Surface = "changes"
-"""Change files (``bgpemu diff --change``, the testing API)."""
-_SURFACE_NAMES: dict[Surface, str] = {
-    CONTROL: "the control topic (bgpemu fail|restore|reset|announce|withdraw|prepend|apply)",
-    CHANGES: "change files (bgpemu diff --change)",
-}
-_BOTH = frozenset({CONTROL, CHANGES})
-
-MAX_ADVANCE = 86_400.0
-"""The most seconds one ``advance`` lets pass (a day: the fabric fires every timer due
-meanwhile, a keepalive per session per minute with Azure's timers)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """What is wrong with an operation: ``field`` is an argument's name, ``op``, or ""
-    for the arguments as a whole."""
-
-    field: str
-    message: str
-
-    def in_command(self) -> str:
-        """As the control topic says it: ``args.FIELD: MESSAGE`` (``op: ...``, ``args: ...``)."""
-        if self.field == "op":
-            return f"op: {self.message}"
-        return f"args{'.' + self.field if self.field else ''}: {self.message}"
-
-    def in_file(self, where: str) -> str:
-        """As a change file says it: ``WHERE: FIELD: MESSAGE`` (``WHERE`` names file, line,
-        item and op)."""
-        named = self.field and self.field != "op"
-        return f"{where}: {self.field}: {self.message}" if named else f"{where}: {self.message}"
-
-
-def _name(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise BadValueError
-    return value
-
-
-def _index(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadValueError
-    return value
-
-
-def _prefix(value: object) -> str:
-    if not isinstance(value, str):
-        raise BadValueError
-    try:
-        return parse_prefix(value)[1]
-    except LabInputError as exc:
-        raise BadValueError(str(exc)) from None
-
-
-def _seconds(value: object) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadValueError
-    if not (math.isfinite(value) and 0 <= value <= MAX_ADVANCE):
-        raise BadValueError
-    return value
-
-
-def _communities(value: object) -> list[Any]:
-    """RFC 1997 communities, ``65000:100`` or a well-known name, as in the topology file."""
-    if not isinstance(value, list):
-        raise BadValueError
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, str | int):
-            raise BadValueError
-        try:
-            parse_community(item)
-        except ValueError as exc:
-            raise BadValueError(f"{exc} (in {shown(value)})") from None
-    return value
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise BadValueError
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    what: str
-    """What the field holds, for messages: ``must be WHAT``, ``WHAT is required``."""
-    check: Callable[[Any], Any]
-    """The normalised value, or BadValueError."""
-
-
-_NODE = _Field("a node or speaker name", _name)
-FIELDS: dict[str, _Field] = {
-    "a": _NODE,
-    "b": _NODE,
-    "node": _NODE,
-    "peer": _NODE,
-    "circuit": _Field("an ExpressRoute circuit name", _name),
-    "silent": _Field("true or false", flag),
-    "prefix": _Field("an IP prefix", _prefix),
-    "as_path_prepend": _Field("an integer 0..255", integer(255)),
-    "count": _Field("an integer 0..255", integer(255)),
-    "med": _Field("an integer 0..4294967295 (RFC 4271 §4.3)", integer(2**32 - 1)),
-    "communities": _Field("a list of communities (65000:100 or a well-known name)", _communities),
-    "index": _Field("an instance number (0 or 1)", _index),
-    "seconds": _Field(f"a number of seconds 0..{MAX_ADVANCE:.0f}", _seconds),
-    "topology": _Field("the new topology (YAML text)", _text),
-    "file": _Field("a file name", _name),
-}
-"""Every argument an operation may take, by name, with its check."""
-
-Targets = Literal["pair", "node", "instance", "circuit", "none", "edit"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OpSpec:
-    """The shape of one operation."""
-
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
-    surfaces: frozenset[Surface] = _BOTH
-    only: Mapping[str, Surface] = field(default_factory=dict)
-    """Optional fields valid on one surface only."""
-    targets: Targets = "none"
-    """What the fields name: a pair of nodes (their sessions), a node (its speakers), an
-    instance of a gateway, a circuit's private peering, nothing, or a topology edit."""
-    instead: str = ""
-    """The name of this operation on the other surface (``reset`` / ``reset_session``)."""
-
-
 _PAIR = ("a", "b")
-OPS: dict[str, OpSpec] = {
-    "fail_link": OpSpec(required=_PAIR, optional=("silent",), targets="pair"),
-    "restore_link": OpSpec(  # silent: as schema/mqtt/control.json lists it (no effect)
-        required=_PAIR, optional=("silent",), only={"silent": CONTROL}, targets="pair"
-    ),
-    "reset_session": OpSpec(
-        required=_PAIR, surfaces=frozenset({CHANGES}), targets="pair", instead="reset"
-    ),
-    "crash": OpSpec(required=("node",), targets="node"),
-    "restart": OpSpec(required=("node",), targets="node"),
-    "reset": OpSpec(  # silent: as schema/mqtt/control.json lists it (no effect)
-        required=_PAIR,
-        optional=("silent",),
-        surfaces=frozenset({CONTROL}),
-        targets="pair",
-        instead="reset_session",
-    ),
-    "announce": OpSpec(
-        required=("node", "prefix"),
-        optional=("as_path_prepend", "med", "communities"),
-        only={"med": CHANGES, "communities": CHANGES},
-        targets="node",
-    ),
-    "withdraw": OpSpec(  # as_path_prepend: as schema/mqtt/control.json lists it (no effect)
-        required=("node", "prefix"),
-        optional=("as_path_prepend",),
-        only={"as_path_prepend": CONTROL},
-        targets="node",
-    ),
-    "prepend": OpSpec(required=("node", "peer", "count"), targets="pair"),
-    "instance_down": OpSpec(required=("node", "index"), optional=("silent",), targets="instance"),
-    "instance_up": OpSpec(required=("node", "index"), targets="instance"),
-    "er_private_peering_down": OpSpec(
-        required=("circuit",), surfaces=frozenset({CHANGES}), targets="circuit"
-    ),
-    "er_private_peering_up": OpSpec(
-        required=("circuit",), surfaces=frozenset({CHANGES}), targets="circuit"
-    ),
-    "advance": OpSpec(required=("seconds",), surfaces=frozenset({CHANGES})),
-    "apply": OpSpec(required=("topology",), optional=("file",), surfaces=frozenset({CONTROL})),
-    **{op: OpSpec(surfaces=frozenset({CHANGES}), targets="edit") for op in EDIT_OPS},
-}
-"""Every operation, in the order messages list them (the control topic's are
-:data:`bgpemu.observe.payloads.CONTROL_OPS`, in that order)."""
-
-
-def ops_of(surface: Surface) -> tuple[str, ...]:
-    """The operations ``surface`` offers."""
-    return tuple(op for op, spec in OPS.items() if surface in spec.surfaces)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -318,9 +124,7 @@ def _elsewhere(op: str, spec: OpSpec, surface: Surface) -> str:
     """Why ``op`` is refused on ``surface``: the surface that has it, and the name here."""
     (other,) = spec.surfaces
     here = f"; here it is {spec.instead}" if spec.instead else ""
-    return (
-        f"{op} is an operation of {_SURFACE_NAMES[other]}, not of {_SURFACE_NAMES[surface]}{here}"
-    )
+    return f"{op} is an operation of {SURFACE_NAMES[other]}, not of {SURFACE_NAMES[surface]}{here}"
 
 
 def parse_operation(
@@ -334,7 +138,7 @@ def parse_operation(
     topic validates and plans the topology (:func:`bgpemu.lab.control.parse_command`).
     """
     spec = OPS.get(op) if isinstance(op, str) else None
-    if spec is None:
+    if spec is None or spec.question:
         offered = ", ".join(ops_of(surface))
         if surface == CONTROL:  # served before this parser (bgpemu.lab.questions)
             offered += f"; traffic questions: {', '.join(QUESTIONS)}"
@@ -343,32 +147,10 @@ def parse_operation(
     if surface not in spec.surfaces:
         return [Problem("op", _elsewhere(op, spec, surface))]
     if not isinstance(args, Mapping):
-        return [Problem("", f"must be a mapping of the arguments by name, not {shown(args)}")]
+        return [not_a_mapping(args)]
     if spec.targets == "edit":
         return _edit(names, op, args)
-    problems: list[Problem] = []
-    known = (*spec.required, *spec.optional)
-    usable = [name for name in known if spec.only.get(name, surface) == surface]
-    unknown = sorted((str(k) for k in args if k not in known), key=str)
-    if unknown:
-        fields = ", ".join(usable)
-        problems.append(Problem("", f"unknown field(s) {', '.join(unknown)} ({op}: {fields})"))
-    for name in known:
-        if name in args and name not in usable:
-            where = _SURFACE_NAMES[spec.only[name]]
-            problems.append(Problem(name, f"is a field of {op} in {where} only"))
-    checked: dict[str, Any] = {}
-    for name, value in args.items():  # in the order given: a change file's steps echo it
-        if name not in usable:
-            continue
-        try:
-            checked[name] = FIELDS[name].check(value)
-        except BadValueError as exc:
-            message = str(exc) or f"must be {FIELDS[name].what}, not {shown(value)}"
-            problems.append(Problem(name, message))
-    for name in spec.required:
-        if name not in args:
-            problems.append(Problem(name, f"{FIELDS[name].what} is required"))
+    checked, problems = check_args(op, spec, args, surface)
     injection = _resolve(names, op, spec, checked, problems)
     return problems or injection
 

@@ -24,7 +24,8 @@ Sources, destinations and NICs are interface, NVA or firewall names or addresses
 on-prem host is an address inside its router's announced ranges, decision §9.12 of
 ``shared/azure-traffic.md``).  Ports are required unless the protocol has none (ICMP,
 ESP, AH); ``ip_flow``'s local side is the NIC (az's ``--local IP:PORT``).  Everything a client
-sends is checked here (architecture decision 12): :func:`parse_question` returns every
+sends is checked (architecture decision 12) with the one description of the ops and their
+fields (:mod:`bgpemu.lab.operations`, the injections' too): :func:`parse_question` returns every
 problem at once, each naming its field as the control topic says it (``args.FIELD:
 MESSAGE``), and :func:`answer` turns what the pure functions refuse (a name nothing has,
 an address nothing holds) into a problem naming the field too; neither raises.
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bgpemu.azure.security import Direction
-from bgpemu.azure.traffic.flow import FLOW_PROTOCOLS, Flow, address_value
+from bgpemu.azure.traffic.flow import Flow, address_value
 from bgpemu.azure.traffic.index import TrafficContext
 from bgpemu.azure.traffic.matrix import (
     PORTLESS,
@@ -49,77 +50,11 @@ from bgpemu.azure.traffic.matrix import (
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import trace
-from bgpemu.lab.field_checks import BadValueError, flag, integer, shown
+from bgpemu.lab.operations import CONTROL, OPS, QUESTIONS, check_args, not_a_mapping
 
 __all__ = ["QUESTIONS", "Question", "answer", "parse_question"]
 
 _log = logging.getLogger(__name__)
-
-_MAX_TEXT = 256
-"""Characters of a name or an address a question may hold (a client may send megabytes)."""
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-        raise BadValueError
-    return value.strip()
-
-
-def _protocol(value: object) -> str:
-    if not isinstance(value, str) or len(value) > _MAX_TEXT:
-        raise BadValueError
-    try:  # Flow.parse is the one place that spells protocols
-        return Flow.parse(value, "0.0.0.0", 0, "0.0.0.0", 0).protocol
-    except ValueError:
-        raise BadValueError from None
-
-
-def _direction(value: object) -> Direction:
-    if not isinstance(value, str):
-        raise BadValueError
-    try:
-        return Direction(value)
-    except ValueError:
-        raise BadValueError from None
-
-
-_NAME = ("an interface, NVA or firewall name, or an address", _text)
-_PORT = ("a port number 0..65535", integer(65535))
-_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "source": _NAME,
-    "destination": _NAME,
-    "nic": ("an interface or NVA name, or its address", _text),
-    "remote": ("an address", _text),
-    "local": ("an address (the NIC's)", _text),
-    "interfaces": ("true or false", flag),
-    "port": _PORT,
-    "source_port": _PORT,
-    "local_port": _PORT,
-    "remote_port": _PORT,
-    "protocol": (f"a protocol ({', '.join(FLOW_PROTOCOLS)}, any case)", _protocol),
-    "direction": ("'Inbound' or 'Outbound'", _direction),
-}
-
-_OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "trace": (("source", "destination"), ("port", "protocol", "source_port")),
-    "next_hop": (("source", "destination"), ()),
-    "ip_flow": (
-        ("nic", "remote"),
-        ("direction", "protocol", "local_port", "remote_port", "local"),
-    ),
-    "effective_nsg": (("nic",), ()),
-    "reachability": ((), ("port", "protocol", "interfaces")),
-}
-_PORTS: dict[str, tuple[str, ...]] = {
-    "trace": ("port",),
-    "ip_flow": ("local_port", "remote_port"),
-    "next_hop": (),
-    "effective_nsg": (),
-    "reachability": (),
-}
-"""Port fields required unless the protocol has no ports (ICMP, ESP, AH)."""
-QUESTIONS = tuple(_OPS)
-"""The control ops that ask a traffic question (the lab answers, changes nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,32 +68,10 @@ class Question:
 def parse_question(op: str, args: object) -> Question | list[str]:
     """The question ``op`` with ``args`` asks, or every problem with it (``args.FIELD:
     MESSAGE``); ``op`` is one of :data:`QUESTIONS`."""
-    required, optional = _OPS[op]
     if not isinstance(args, Mapping):
-        return [f"args: must be a mapping of the arguments by name, not {shown(args)}"]
-    problems: list[str] = []
-    known = (*required, *optional)
-    unknown = sorted(str(k) for k in args if k not in known)
-    if unknown:
-        problems.append(f"args: unknown field(s) {', '.join(unknown)} ({op}: {', '.join(known)})")
-    checked: dict[str, Any] = {}
-    for name in known:
-        if name not in args:
-            if name in required:
-                problems.append(f"args.{name}: {_FIELDS[name][0]} is required")
-            continue
-        what, check = _FIELDS[name]
-        try:
-            checked[name] = check(args[name])
-        except BadValueError:
-            problems.append(f"args.{name}: must be {what}, not {shown(args[name])}")
-    if op in ("trace", "ip_flow", "reachability") and "protocol" not in args:
-        checked["protocol"] = "Tcp"
-    portless = checked.get("protocol") in PORTLESS
-    for name in _PORTS[op]:
-        if name not in args and "protocol" in checked and not portless:
-            problems.append(f"args.{name}: {_PORT[0]} is required for {checked['protocol']}")
-    return problems or Question(op, checked)
+        return [not_a_mapping(args).in_command()]
+    checked, problems = check_args(op, OPS[op], args, CONTROL)
+    return [problem.in_command() for problem in problems] or Question(op, checked)
 
 
 def answer(ctx: TrafficContext, question: Question) -> dict[str, Any] | list[str]:

@@ -134,9 +134,12 @@ def _document() -> dict[str, Any]:
     for op, (required, optional) in _INJECTIONS.items():
         for args in _variants(required, optional):
             commands.append([op, args, _command(names, op, args), _change(names, op, args)])
-    for op in ("nope", 3, None, "trace", "add_node"):
+    odd: tuple[Any, ...] = ("nope", 3, None, "trace", "add_node")
+    for other in odd:
         for args in ({}, {"name": "Spoke9", "role": "vnet"}):
-            commands.append([op, args, _command(names, op, args), _change(names, op, args)])
+            commands.append(
+                [other, args, _command(names, other, args), _change(names, other, args)]
+            )
     questions = [
         [op, args, _question(op, args)]
         for op, (required, optional) in _QUESTIONS.items()
