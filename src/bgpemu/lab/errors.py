@@ -1,13 +1,23 @@
 """The lab's errors: a TCP lab that could not start or refused (:class:`LabError`; a
 worker that did not answer in time, :class:`WorkerTimeoutError`), and those of the
 engine interface: an injection or query that names nothing real
-(:class:`LabInputError`), and a lab not in a state to answer (:class:`LabStateError`)."""
+(:class:`LabInputError`), and a lab not in a state to answer (:class:`LabStateError`).
+A traffic answer that could not read a speaker's routes when it needed them raises
+:class:`RoutesUnreadableError` (:class:`LabMovedError`: the lab changed since its context was made).
+"""
 
 from __future__ import annotations
 
 from bgpemu.errors import BgpEmuError
 
-__all__ = ["LabError", "LabInputError", "LabStateError", "WorkerTimeoutError"]
+__all__ = [
+    "LabError",
+    "LabInputError",
+    "LabMovedError",
+    "LabStateError",
+    "RoutesUnreadableError",
+    "WorkerTimeoutError",
+]
 
 
 class LabError(BgpEmuError):
@@ -28,3 +38,15 @@ class LabInputError(BgpEmuError, ValueError):
 class LabStateError(BgpEmuError):
     """The lab is not in a state to answer: not converged since the last change, stopped,
     or asked for what its engine does not have (the fabric of a TCP lab)."""
+
+
+class RoutesUnreadableError(LabError):
+    """A traffic answer needed a speaker's routes and could not read them from the
+    workers (:mod:`bgpemu.lab.traffic`); the message names the speaker and why.  The
+    answer is abandoned: the traffic questions let it through, the lab answers it as
+    refused (or, :class:`LabMovedError`, asks again)."""
+
+
+class LabMovedError(RoutesUnreadableError):
+    """The lab changed (a new convergence ``version``) since the traffic context reading a
+    speaker's routes was made: its routes would mix two convergences, so none are read."""

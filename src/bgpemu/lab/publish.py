@@ -478,12 +478,12 @@ class _Control:
             self._event("rejected", request, op, detail="; ".join(question))
             return
         try:
-            context = await self.traffic.context(_CONVERGE_TIMEOUT)
+            result = await self.traffic.compute(
+                _CONVERGE_TIMEOUT, lambda context: answer(context, question)
+            )
         except (TimeoutError, LabError) as exc:
             self._event("rejected", request, op, detail=str(exc))
             return
-        async with self.traffic.lock:
-            result = await asyncio.to_thread(answer, context, question)
         if isinstance(result, list):
             self._event("rejected", request, op, detail="; ".join(result))
             return

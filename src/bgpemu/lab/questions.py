@@ -50,6 +50,7 @@ from bgpemu.azure.traffic.matrix import (
 from bgpemu.azure.traffic.nexthop import next_hop
 from bgpemu.azure.traffic.nsg import effective_security_rules, ip_flow_verify
 from bgpemu.azure.traffic.trace import trace
+from bgpemu.lab.errors import RoutesUnreadableError
 from bgpemu.lab.operations import CONTROL, OPS, QUESTIONS, check_args, not_a_mapping
 
 __all__ = ["QUESTIONS", "Question", "answer", "parse_question"]
@@ -76,12 +77,16 @@ def parse_question(op: str, args: object) -> Question | list[str]:
 
 def answer(ctx: TrafficContext, question: Question) -> dict[str, Any] | list[str]:
     """The answer to ``question`` over the converged network of ``ctx`` (the ``data`` of
-    the ``answered`` event), or the problems naming the field at fault.  Never raises: an
-    unexpected error is logged with its traceback and answered as a problem."""
+    the ``answered`` event), or the problems naming the field at fault.  Never raises
+    but :class:`~bgpemu.lab.errors.RoutesUnreadableError` (a running lab's context could not
+    read a speaker's routes: the lab's shell refuses or asks again, :mod:`bgpemu.lab.traffic`);
+    an unexpected error is logged with its traceback and answered as a problem."""
     try:
         return _ANSWERS[question.op](ctx, question.args)
     except _FieldError as exc:
         return [f"args.{exc.field}: {exc.message}"]
+    except RoutesUnreadableError:
+        raise
     except Exception as exc:  # architecture decision 12: a question never ends the lab
         _log.exception("traffic question %s failed", question.op)
         return [f"internal error while answering ({type(exc).__name__}: {exc})"]
