@@ -7,6 +7,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,20 @@ def test_docker_compose_file_is_valid() -> None:
     assert {"broker", "lab"} <= set(services)
 
 
+async def _until(ready: Awaitable[None], process: asyncio.subprocess.Process) -> None:
+    """Wait for ``ready``; a lab that exits first (another lab on the same addresses, a
+    refused option) fails the test at once with what it printed."""
+    waiting = asyncio.ensure_future(ready)
+    exited = asyncio.ensure_future(process.wait())
+    await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():
+        waiting.cancel()
+        err = await process.stderr.read() if process.stderr is not None else b""
+        pytest.fail(f"the lab exited ({process.returncode}) before it converged:\n{err.decode()}")
+    exited.cancel()
+    waiting.result()
+
+
 async def test_the_compose_lab_command_runs_against_a_real_broker(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
@@ -104,7 +119,7 @@ async def test_the_compose_lab_command_runs_against_a_real_broker(
                 status = observer.node("HubGW").get("status")  # each worker's own document
                 return bool(state and state["converged"] and view and status)
 
-            await observer.wait_for(ready, timeout=60)
+            await _until(observer.wait_for(ready, timeout=60), process)
             routes = observer.node("Spoke1")["azure/effective-routes.App"]["data"]["value"]
             assert any(
                 r["addressPrefix"] == ["192.168.0.0/16"]
