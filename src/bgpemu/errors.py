@@ -49,7 +49,9 @@ Hierarchy::
     │                           object of user names to passwords; also ValueError
     ├── LabError                lab.errors (exported by lab.supervisor): the lab could
     │   │                       not start or refused
-    │   └── WorkerTimeoutError  a worker did not answer in time; also TimeoutError
+    │   ├── WorkerTimeoutError  a worker did not answer in time; also TimeoutError
+    │   └── RoutesUnreadableError  a traffic answer could not read a speaker's routes
+    │       └── LabMovedError   the lab converged again meanwhile (lab.traffic)
     ├── LabInputError           lab.errors: an injection or query names nothing real;
     │                           also ValueError
     ├── ListenError             lab.hosting: a speaker could not open its listener
