@@ -26,6 +26,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from bgpemu.lab.operations import QUESTIONS
+
 __all__ = [
     "LAB_EVENTS",
     "MAX_DETAIL",
@@ -51,8 +53,8 @@ LAB_EVENTS = (
 )
 """The ``lab-event`` events that make an entry (docs/mqtt.md)."""
 
-_QUIET_OPS = frozenset({"trace", "next_hop", "ip_flow", "effective_nsg", "reachability"})
-"""Traffic questions (:data:`bgpemu.lab.questions.QUESTIONS`): a refused question changed
+_QUIET_OPS = frozenset(QUESTIONS)
+"""Traffic questions (:data:`bgpemu.lab.operations.QUESTIONS`): a refused question changed
 nothing in the lab, so it is answered to its asker, not written in the timeline."""
 
 _LAB_EVENT = "bgpemu/v1/lab-event"
