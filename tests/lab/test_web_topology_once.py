@@ -52,7 +52,7 @@ async def test_the_same_topology_document_again_is_not_compiled_again(
         taken.append(args[1])  # type: ignore[arg-type]
         return real_take(view, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("bgpemu.web.server.prepare_topology", prepare)
+    monkeypatch.setattr("bgpemu.web.view.prepare_topology", prepare)
     monkeypatch.setattr(LabView, "take_topology", take)
     topic = f"bgpemu/v1/{LAB}/topology"
     async with (

@@ -53,7 +53,7 @@ from bgpemu.web.protocol import (
 )
 from bgpemu.web.responses import answer_get
 from bgpemu.web.tables import MAX_LIMIT, Cells, page_of, table_cells, table_list, table_topic
-from bgpemu.web.view import LabView, Message, Topology, decode, prepare_topology
+from bgpemu.web.view import LabView, Message, TopologyPreparer, decode
 
 __all__ = ["DEFAULT_LISTEN", "MAX_WATCHED", "WebServer"]
 
@@ -183,10 +183,7 @@ class WebServer:
         self._events_filter = f"{topics.base}/nodes/+/events"
         self._events_followed = False
         self._topology = b""
-        self._prepared: tuple[bytes, Topology] | None = None
-        """The last ``topology`` payload prepared and what it made: the same document
-        again (the broker's retained one after a reconnect, an ``apply`` of the same
-        file) is not loaded and planned again."""
+        self._preparer = TopologyPreparer()
         self._topology_busy = False
         self._topology_wanted = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
@@ -343,21 +340,16 @@ class WebServer:
     async def _topologies(self) -> None:
         """Take the newest ``topology`` document, loaded and planned in a thread (a second
         for a vWAN of a hundred speakers: the lab's own loop, when ``lab up`` runs the
-        view, is not held); one that a newer one replaced meanwhile is skipped, and the
-        same document again is taken as it was prepared (one compilation per document,
-        docs/web.md)."""
+        view, is not held; the same document again is taken as it was prepared:
+        :class:`~bgpemu.web.view.TopologyPreparer`); one that a newer one replaced
+        meanwhile is skipped."""
         ref = parse_topic(self._topology_topic)
         assert ref is not None
         while True:
             await self._topology_wanted.wait()
             self._topology_wanted.clear()
             try:
-                payload, prepared = self._topology, self._prepared
-                if prepared is not None and prepared[0] == payload:
-                    topology = prepared[1]
-                else:
-                    topology = await asyncio.to_thread(prepare_topology, payload)
-                    self._prepared = payload, topology
+                topology = await asyncio.to_thread(self._preparer.prepare, self._topology)
                 if self._topology_wanted.is_set():
                     continue  # a newer document came meanwhile
                 messages = self.view.take_topology(ref, topology, time.time())

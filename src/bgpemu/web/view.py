@@ -97,6 +97,28 @@ def prepare_topology(payload: bytes) -> Topology:
     return Topology(doc, graph, (), compiled=compiled)
 
 
+class TopologyPreparer:
+    """:func:`prepare_topology` of each ``topology`` payload a view receives, the last
+    one kept: the same document again (the broker's retained one after a reconnect, an
+    ``apply`` of the same file) is taken as it was prepared, not loaded and planned
+    again (one compilation per document, docs/web.md).  Owned by its server; called
+    from one thread at a time."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[bytes, Topology] | None = None
+
+    def prepare(self, payload: bytes) -> Topology:
+        """The preparation of ``payload``: the kept one when it is the last payload."""
+        last = self._last
+        if last is not None and last[0] == payload:
+            return last[1]
+        topology = prepare_topology(payload)
+        self._last = payload, topology
+        return topology
+
+
 class _Invalid:
     """A payload that is not a JSON object."""
 
