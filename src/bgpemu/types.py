@@ -22,6 +22,8 @@ __all__ = [
     "Asn",
     "Family",
     "Prefix",
+    "PrefixKey",
+    "PrefixKeys",
     "Safi",
     "TcpMd5Key",
     "canonical_prefix",
@@ -86,6 +88,26 @@ def prefix_key(prefix: str) -> tuple[int, int, int]:
     host_bits = 32 - int(length)
     address = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
     return (4, address >> host_bits << host_bits, 32 - host_bits)
+
+
+PrefixKey = tuple[int, int, int]
+""":func:`prefix_key`'s value."""
+
+
+class PrefixKeys(dict[str, PrefixKey]):
+    """Prefix -> :func:`prefix_key`, each computed when first asked.
+
+    Whatever sorts or compares the same prefixes again and again keeps one: the views of
+    one report (vWAN 2 x 50 x 200: 20,000 prefixes, 320,000 keys, in each hub table and
+    the effective routes of each of its VNets), a snapshot's converter, a traffic
+    context.  No module state: the owner creates it and drops it.  ``keys[p]`` is the
+    key of ``p``; ValueError if ``p`` is not a prefix."""
+
+    __slots__ = ()
+
+    def __missing__(self, prefix: str) -> PrefixKey:
+        key = self[prefix] = prefix_key(prefix)
+        return key
 
 
 def prefix_version(prefix: str) -> int:

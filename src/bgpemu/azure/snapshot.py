@@ -29,7 +29,7 @@ from bgpemu.rib.route import (
 )
 from bgpemu.router.core import Router
 from bgpemu.session import Session, SessionState
-from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, prefix_key
+from bgpemu.types import IPV4_UNICAST, IPV6_UNICAST, Family, PrefixKeys
 from bgpemu.wire.messages import PathAttributes
 
 __all__ = ["AdjRibsOut", "PeerStatus", "RouterSnapshot", "peer_status", "snapshot"]
@@ -155,7 +155,7 @@ class _Converter:
 
     def __init__(self) -> None:
         self._fields: dict[int, tuple[PathAttributes, AttributeValues]] = {}
-        self._keys: dict[str, tuple[int, int, int]] = {}
+        self._keys = PrefixKeys()
         self._families: dict[Family, str] = {}
 
     def route(
@@ -192,10 +192,7 @@ class _Converter:
         keys = self._keys
 
         def key(route: RibRoute) -> tuple[str, int, int, int]:
-            found = keys.get(route.prefix)
-            if found is None:
-                found = keys[route.prefix] = prefix_key(route.prefix)
-            return (route.family, *found)
+            return (route.family, *keys[route.prefix])
 
         return tuple(sorted(routes, key=key))
 

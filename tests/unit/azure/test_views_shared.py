@@ -12,15 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bgpemu.types
 from bgpemu.azure import views
 from bgpemu.azure.hubrouting import DEFAULT_TABLE, route_tables
 from bgpemu.azure.model import HubVnetConnection, VNet, VWanHub
-from bgpemu.azure.views import _prefixes
 from bgpemu.azure.views import hub as hub_view
-from bgpemu.azure.views._prefixes import PrefixKeys, covered_by
+from bgpemu.azure.views._prefixes import covered_by
 from bgpemu.azure.views.hub import HubTables
 from bgpemu.azure.views.sources import gateway_routes
-from bgpemu.types import prefix_key
+from bgpemu.types import PrefixKeys, prefix_key
 from tests.scenarios.conftest import solved
 
 _V4 = st.builds(
@@ -52,7 +52,7 @@ def test_prefix_keys_compute_each_key_once(monkeypatch: pytest.MonkeyPatch) -> N
         calls[prefix] += 1
         return computed(prefix)
 
-    monkeypatch.setattr(_prefixes, "prefix_key", counting)
+    monkeypatch.setattr(bgpemu.types, "prefix_key", counting)
     keys = PrefixKeys()
     for _ in range(3):
         sorted(["10.1.0.0/16", "10.0.0.0/8", "2001:db8::/32"], key=keys.__getitem__)

@@ -51,7 +51,7 @@ from bgpemu.azure.views.effective import effective_routes
 from bgpemu.azure.views.hub import HubTables
 from bgpemu.azure.views.sources import GatewayOffers
 from bgpemu.rib.route import RibRoute
-from bgpemu.types import prefix_key
+from bgpemu.types import PrefixKeys
 
 __all__ = ["EffectiveRoute", "Position", "TrafficContext"]
 
@@ -123,7 +123,9 @@ class TrafficContext:
     _hub_lpm: dict[tuple[str, str], PrefixTable[tuple[str, dict[str, Any]]]] = field(
         default_factory=dict
     )
-    _prefix_keys: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    _prefix_keys: PrefixKeys = field(default_factory=PrefixKeys)
+    """One sort key per prefix for the context (every spoke's effective routes hold the
+    same gateway prefixes, every branch's Loc-RIB the same branch prefixes)."""
 
     def __post_init__(self) -> None:
         network = self.network
@@ -382,15 +384,6 @@ class TrafficContext:
         found = self.forwarding_table(speaker).lookup(destination)
         return () if found is None else found[1]
 
-    def _prefix_key(self, prefix: str) -> tuple[int, int, int]:
-        """:func:`bgpemu.types.prefix_key` of ``prefix``, read once per context (every
-        spoke's effective routes hold the same gateway prefixes, every branch's Loc-RIB
-        the same branch prefixes)."""
-        key = self._prefix_keys.get(prefix)
-        if key is None:
-            key = self._prefix_keys[prefix] = prefix_key(prefix)
-        return key
-
     def forwarding_table(self, speaker: str) -> PrefixTable[tuple[RibRoute, ...]]:
         """``speaker``'s Loc-RIB as :meth:`forwarding` looks it up (best path first, then
         the rest of its multipath set by peer), made when first asked and kept."""
@@ -405,7 +398,7 @@ class TrafficContext:
             for prefix, routes in grouped.items():
                 if len(routes) > 1:
                     routes.sort(key=lambda r: (not r.best, r.peer or ""))
-                table.add_key(self._prefix_key(prefix), tuple(routes))
+                table.add_key(self._prefix_keys[prefix], tuple(routes))
         return table
 
     @property
@@ -478,7 +471,7 @@ class TrafficContext:
         self._tags[position] = service_tags(view)
         lpm: PrefixTable[EffectiveRoute] = PrefixTable()
         for row in rows:
-            lpm.add_key(self._prefix_key(row.prefix), row)
+            lpm.add_key(self._prefix_keys[row.prefix], row)
         self._tables[position] = rows
         self._routes[position] = lpm
         return lpm

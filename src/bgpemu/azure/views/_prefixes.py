@@ -1,7 +1,7 @@
 """Prefix and address helpers of the Azure views: containment and address sort keys.
 
 The prefix sort key is :func:`bgpemu.types.prefix_key`, shared with the feed and snapshots;
-:class:`PrefixKeys` keeps one key per prefix for the views of one report.
+:class:`bgpemu.types.PrefixKeys` keeps one key per prefix for the views of one report.
 """
 
 from __future__ import annotations
@@ -9,28 +9,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable
 
-from bgpemu.types import prefix_key
+from bgpemu.types import PrefixKey, prefix_key
 
-__all__ = ["PrefixKey", "PrefixKeys", "address_key", "covered_by", "covers"]
-
-PrefixKey = tuple[int, int, int]
-""":func:`~bgpemu.types.prefix_key`'s value: IP version, network address, length."""
-
-
-class PrefixKeys(dict[str, PrefixKey]):
-    """Prefix -> :func:`~bgpemu.types.prefix_key`, each computed when first asked.
-
-    The views of one report sort and test the same prefixes again and again (vWAN
-    2 x 50 x 200: 20,000 prefixes, 320,000 keys, in each hub table and the effective
-    routes of each of its VNets).  No module state: the owner (one per report,
-    :class:`~bgpemu.azure.views.hub.HubTables`) creates it and drops it.  ``keys[p]`` is
-    the key of ``p``; ValueError if ``p`` is not a prefix."""
-
-    __slots__ = ()
-
-    def __missing__(self, prefix: str) -> PrefixKey:
-        key = self[prefix] = prefix_key(prefix)
-        return key
+__all__ = ["address_key", "covered_by", "covers"]
 
 
 def address_key(address: str | None) -> tuple[int, int, str]:

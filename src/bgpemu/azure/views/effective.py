@@ -29,10 +29,11 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.azure.views._gateway_route import GatewayRoute
 from bgpemu.azure.views._lookup import node_of
-from bgpemu.azure.views._prefixes import PrefixKeys, covered_by, covers
+from bgpemu.azure.views._prefixes import covered_by, covers
 from bgpemu.azure.views.hub import HubTables
 from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.azure.views.sources import GatewayOffers, gateway_routes
+from bgpemu.types import PrefixKeys
 
 __all__ = [
     "RESERVED_PREFIXES",

@@ -58,9 +58,9 @@ from bgpemu.azure.views._lookup import (
     resource_id,
     snapshot_of,
 )
-from bgpemu.azure.views._prefixes import PrefixKeys
 from bgpemu.azure.views.render import Rows, format_table
 from bgpemu.rib.route import RibRoute, as_path_text
+from bgpemu.types import PrefixKeys
 
 __all__ = [
     "VNET_CONNECTION",
