@@ -7,8 +7,9 @@ lab in virtual time, so the tables are those the lab converges to, deterministic
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
@@ -16,7 +17,34 @@ from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.fabric import Fabric
 
-__all__ = ["Snapshots", "Solution", "snapshots_of", "solve"]
+__all__ = ["Elsewhere", "Snapshots", "Solution", "Split", "Splitter", "snapshots_of", "solve"]
+
+
+class Elsewhere(Protocol):
+    """The nodes of a split run that another process converged (``bgpemu solve`` on two
+    cores, :mod:`bgpemu.cli._solve_split`): what is read of them is read from there."""
+
+    names: frozenset[str]
+
+    def snapshot(self, name: str) -> RouterSnapshot:
+        """Node ``name``'s snapshot, taken where it converged."""
+
+    def close(self) -> None:
+        """End the other process."""
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """What a :data:`Splitter` did: the virtual seconds to idle, and the nodes converged
+    elsewhere (None when it became idle before it could split)."""
+
+    elapsed: float
+    elsewhere: Elsewhere | None
+
+
+Splitter = Callable[[Fabric, float], "Split | None"]
+"""Converges a fabric on more than one core within ``max_time`` virtual seconds, or
+returns None when it gave up (the fabric is then in no useful state)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -30,6 +58,8 @@ class Solution:
     """Virtual seconds from start to idle."""
     snapshots: Mapping[str, RouterSnapshot] = field(default_factory=dict)
     """Speaker -> its snapshot (:class:`Snapshots`: each taken when first read)."""
+    elsewhere: Elsewhere | None = None
+    """The nodes converged in another process (a split run), or None."""
 
     def refresh(self) -> None:
         """Forget the snapshots taken (after the fabric ran further): the next reads
@@ -46,8 +76,9 @@ class Snapshots(Mapping[str, RouterSnapshot]):
     running the fabric further, or :meth:`Solution.refresh` after.
     """
 
-    def __init__(self, fabric: Fabric) -> None:
+    def __init__(self, fabric: Fabric, elsewhere: Elsewhere | None = None) -> None:
         self._fabric = fabric
+        self._elsewhere = elsewhere
         self._names = frozenset(fabric.nodes())
         self._taken: dict[str, RouterSnapshot] = {}
 
@@ -57,7 +88,12 @@ class Snapshots(Mapping[str, RouterSnapshot]):
             if name not in self._names:
                 raise KeyError(name)
             fabric = self._fabric
-            taken = self._taken[name] = snapshot(name, fabric.router(name), fabric.sessions(name))
+            elsewhere = self._elsewhere
+            if elsewhere is not None and name in elsewhere.names:
+                taken = self._taken[name] = elsewhere.snapshot(name)
+            else:
+                taken = snapshot(name, fabric.router(name), fabric.sessions(name))
+                self._taken[name] = taken
         return taken
 
     def __contains__(self, name: object) -> bool:
@@ -75,10 +111,28 @@ def snapshots_of(fabric: Fabric) -> Snapshots:
     return Snapshots(fabric)
 
 
-def solve(network: Network, *, seed: int = 0, max_time: float = 3600) -> Solution:
-    """Compile ``network``, converge it in the fabric; its speakers are snapshotted when read."""
+def solve(
+    network: Network, *, seed: int = 0, max_time: float = 3600, split: Splitter | None = None
+) -> Solution:
+    """Compile ``network``, converge it in the fabric; its speakers are snapshotted when read.
+
+    With ``split``, the fabric converges on two cores (the same tables and times), or,
+    when the splitter gives up, again from the start on one.
+    """
     plan = compile_network(network)
     fabric = Fabric(plan.speakers, seed=seed)
+    if split is not None:
+        done = split(fabric, max_time)
+        if done is not None:
+            return Solution(
+                network=network,
+                plan=plan,
+                fabric=fabric,
+                converged_after=done.elapsed,
+                snapshots=Snapshots(fabric, done.elsewhere),
+                elsewhere=done.elsewhere,
+            )
+        fabric = Fabric(plan.speakers, seed=seed)
     elapsed = fabric.run_until_idle(max_time=max_time)
     return Solution(
         network=network,

@@ -34,7 +34,7 @@ from typing import Any
 
 from bgpemu.cli._json_rows import rows_array
 
-__all__ = ["EncodedArray", "json_chunks"]
+__all__ = ["EncodedArray", "item_encoder", "json_chunks"]
 
 _INDENT = "  "
 
@@ -50,6 +50,17 @@ class EncodedArray:
     holds at least one item, and the producer keeps each to a few hundred KB."""
 
     items: Callable[[Callable[[Any], str], str], Iterable[str]]
+
+
+def item_encoder(separator: str) -> Callable[[Any], str]:
+    """The ``encode`` an :class:`EncodedArray`'s producer is given with ``separator``
+    (a producer in another process rebuilds it from the separator alone)."""
+    deeper = separator[1:]
+
+    def encode(value: Any) -> str:
+        return _encode(value, deeper)
+
+    return encode
 
 
 def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[str]:
@@ -78,10 +89,7 @@ def _array_chunks(array: EncodedArray, inner: str) -> Iterator[str]:
     deeper = inner + _INDENT
     separator = "," + deeper
 
-    def encode(value: Any) -> str:
-        return _encode(value, deeper)
-
-    pieces = iter(array.items(encode, separator))
+    pieces = iter(array.items(item_encoder(separator), separator))
     for piece in pieces:
         yield "[" + deeper
         yield piece

@@ -13,16 +13,19 @@ import argparse
 import atexit
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from bgpemu.azure.converge import Split, Splitter
 from bgpemu.cli._configs import load_all
 from bgpemu.cli._json_stream import EncodedArray, json_chunks
 from bgpemu.cli._observe_mqtt import UsageError
 from bgpemu.cli._observe_render import add_output_options, emit, render_rib, render_view
 from bgpemu.cli._problems import refuse
+from bgpemu.cli._solve_split import Elsewhere
 from bgpemu.cli._solve_traffic import add_traffic_options, run_traffic, traffic_argv
 from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import ConfigError
@@ -99,6 +102,15 @@ def add_parser(commands: Any) -> None:
     )
     add_output_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the timers' jitter")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        choices=[1, 2],
+        help=(
+            "converge a topology on this many cores, with the same tables and times "
+            "(default: 2 for a large network on a machine with two cores or more)"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -169,32 +181,53 @@ def _run_configs(args: argparse.Namespace) -> int:
     return _print_tables(args, fabric, elapsed)
 
 
-def _warn_internal_errors(fabric: Fabric) -> None:
+def _warn_internal_errors(converged: Fabric | Solution) -> None:
     """Name every session an internal error (a bgpemu bug) reset, on stderr.
 
     The fabric contains such an error in its session (architecture decision 12): the
     session was reset with Cease / Out of Resources and started again, and the
     traceback is in ``Fabric.events``; the tables may miss what it would have sent.
+    Nodes converged in the other process of a split run are counted there.
     """
+    fabric = converged if isinstance(converged, Fabric) else converged.fabric
+    counts: dict[str, dict[str, int]] = {}
+    elsewhere = None if isinstance(converged, Fabric) else converged.elsewhere
+    if isinstance(elsewhere, Elsewhere):
+        counts.update(elsewhere.internal_errors())
     for node in fabric.nodes():
-        for neighbor, session in sorted(fabric.sessions(node).items()):
-            count = session.counters.internal_errors
-            if count:
-                print(
-                    f"warning: {node}, neighbour {neighbor}: {counted(count, 'internal error')} "
-                    "(a bgpemu bug) reset this session",
-                    file=sys.stderr,
-                )
+        if node in fabric.elsewhere:
+            continue
+        for neighbor, session in fabric.sessions(node).items():
+            if session.counters.internal_errors:
+                counts.setdefault(node, {})[neighbor] = session.counters.internal_errors
+    for node in sorted(counts):
+        for neighbor, count in sorted(counts[node].items()):
+            print(
+                f"warning: {node}, neighbour {neighbor}: {counted(count, 'internal error')} "
+                "(a bgpemu bug) reset this session",
+                file=sys.stderr,
+            )
 
 
-def _print_tables(args: argparse.Namespace, fabric: Fabric, elapsed: float) -> int:
-    members = iter([("converged_after_s", elapsed), ("nodes", _loc_ribs(fabric))])
+def _print_tables(
+    args: argparse.Namespace, fabric: Fabric, elapsed: float, elsewhere: object = None
+) -> int:
+    members = iter([("converged_after_s", elapsed), ("nodes", _loc_ribs(fabric, elsewhere))])
     if args.query is not None or args.output == "yaml":
         return _emit_report(args, members)
     if args.output == "json":
         _write_json(members)
     else:
-        print(render_table(fabric.tables()))
+        if isinstance(elsewhere, Elsewhere):
+            tables = {
+                name: elsewhere.table(name)
+                if name in elsewhere.names
+                else fabric.router(name).table()
+                for name in fabric.nodes()
+            }
+        else:
+            tables = fabric.tables()
+        print(render_table(tables))
         print(f"\nconverged after {elapsed:.3f} s of virtual time")
     return 0
 
@@ -214,14 +247,24 @@ def _emit(args: argparse.Namespace, data: Any, table: Callable[[Any], str]) -> i
         return 2
 
 
-def _loc_ribs(fabric: Fabric) -> Iterator[tuple[str, EncodedArray]]:
+def _loc_ribs(fabric: Fabric, elsewhere: object = None) -> Iterator[tuple[str, EncodedArray]]:
     """Each node's Loc-RIB, the text of ``Router.table()`` (:func:`loc_rib_text`:
     entries that differ only in their prefix are encoded once per report, their
-    group's text shared by the tables through one :class:`EntryTexts`)."""
+    group's text shared by the tables through one :class:`EntryTexts`); a node of a
+    split run converged in the other process, written there."""
     texts = EntryTexts()
     for name in fabric.nodes():
+        if isinstance(elsewhere, Elsewhere) and name in elsewhere.names:
+            yield name, EncodedArray(partial(_elsewhere_text, elsewhere, name))
+            continue
         loc_rib = fabric.router(name).loc_rib
         yield name, EncodedArray(partial(_loc_rib_text, loc_rib, texts))
+
+
+def _elsewhere_text(
+    elsewhere: Elsewhere, name: str, encode: Callable[[Any], str], separator: str
+) -> Iterator[str]:
+    return elsewhere.loc_rib_text(name, separator)
 
 
 def _loc_rib_text(
@@ -237,7 +280,7 @@ def report_json_members(solution: Solution) -> Iterator[tuple[str, Any]]:
     from bgpemu.azure.report import report_members
 
     for key, value in report_members(solution):
-        yield key, _loc_ribs(solution.fabric) if key == "nodes" else value
+        yield key, _loc_ribs(solution.fabric, solution.elsewhere) if key == "nodes" else value
 
 
 def _write_json(members: Iterator[tuple[str, Any]]) -> None:
@@ -259,11 +302,45 @@ def _run_topology(args: argparse.Namespace) -> int:
         return refuse(exc.problems, "started")
     try:
         with converging():
-            solution = solve(network, seed=args.seed)
+            solution = solve(network, seed=args.seed, split=_splitter(args))
     except ConvergenceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    _warn_internal_errors(solution.fabric)
+    try:
+        return _answer(args, solution)
+    finally:
+        if solution.elsewhere is not None:
+            solution.elsewhere.close()
+
+
+def _splitter(args: argparse.Namespace) -> Splitter | None:
+    """Two cores when asked (``--jobs 2``), or by default for a large network when the
+    machine has them (:mod:`bgpemu.cli._solve_split`)."""
+    from bgpemu.cli._solve_split import converge_split
+
+    if args.jobs == 1 or (args.jobs is None and len(os.sched_getaffinity(0)) < 2):
+        return None
+    if args.jobs == 2:
+        return converge_split
+    return partial(_if_large, converge_split)
+
+
+LARGE = 200_000
+"""Routes originated times speakers from which ``solve`` splits by default: below, the
+fork and the exchanges cost more than the second core gives (vWAN 2 x 10 x 200: 88,000)."""
+
+
+def _if_large(split: Splitter, fabric: Fabric, max_time: float) -> Split | None:
+    nodes = fabric.nodes()
+    routes = sum(len(fabric.spec(name).router.routes) for name in nodes)
+    if routes * len(nodes) < LARGE:
+        elapsed = fabric.run_until_idle(max_time=max_time)
+        return Split(elapsed=elapsed, elsewhere=None)
+    return split(fabric, max_time)
+
+
+def _answer(args: argparse.Namespace, solution: Solution) -> int:
+    _warn_internal_errors(solution)
     try:
         view = _view(args, solution)
     except (KeyError, ValueError) as exc:
@@ -276,7 +353,7 @@ def _run_topology(args: argparse.Namespace) -> int:
         if args.output == "json":
             _write_json(report_json_members(solution))
             return 0
-        return _print_tables(args, solution.fabric, solution.converged_after)
+        return _print_tables(args, solution.fabric, solution.converged_after, solution.elsewhere)
     return _emit(args, view, render_rib if args.node is not None else render_view)
 
 

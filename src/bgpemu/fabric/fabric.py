@@ -71,6 +71,7 @@ from bgpemu.fabric.links import (
     End,
     Pair,
 )
+from bgpemu.fabric.shard import Shard, SplitRunError, halves, split_point
 from bgpemu.fabric.transport import Host, Transport
 from bgpemu.router.config import OriginatedRoute
 from bgpemu.router.core import Router
@@ -123,6 +124,9 @@ class Fabric:
         faults and operator actions; best-path changes go to :data:`logger` at DEBUG."""
         self.unmatched: list[tuple[str, str]] = []
         """(node, neighbour) pairs whose neighbour address matches no node pointing back."""
+        self.elsewhere: frozenset[str] = frozenset()
+        """The nodes another process converged (:meth:`split`): their state here is
+        that of the split, so :meth:`router` and :meth:`sessions` refuse them."""
         self._renewals = itertools.count(1)
         self._decodes = UpdateMemo()
         """The UPDATEs its sessions decoded (see the theory of operation)."""
@@ -200,11 +204,20 @@ class Fabric:
 
     def router(self, name: str) -> Router:
         """The router of node ``name``."""
-        return self._nodes[name].router
+        return self._host(name).router
 
     def sessions(self, name: str) -> dict[str, Session]:
         """The sessions of node ``name`` by neighbour name."""
-        return {n: e.session for n, e in self._nodes[name].ends.items()}
+        return {n: e.session for n, e in self._host(name).ends.items()}
+
+    def spec(self, name: str) -> SpeakerSpec:
+        """The spec node ``name`` runs."""
+        return self._nodes[name].spec
+
+    def _host(self, name: str) -> Host:
+        if name in self.elsewhere:
+            raise SplitRunError(f"node {name} converged in the other process of a split run")
+        return self._nodes[name]
 
     def nodes(self) -> list[str]:
         """The node names, sorted."""
@@ -516,6 +529,40 @@ class Fabric:
                 raise ConvergenceError(f"not idle after {max_time:g} virtual seconds")
             net.step()
         return self.now - start
+
+    # -- running on two cores (bgpemu.fabric.shard) -------------------------------------------
+
+    def halves(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Two shares of the nodes for a split run (:func:`~bgpemu.fabric.shard.halves`)."""
+        return halves(self._net)
+
+    def run_to_split(self, mine: frozenset[str], max_time: float = 3600) -> bool:
+        """Run as :meth:`run_until_idle` does, but stop at the first point where the
+        fabric may be split into ``mine`` and the rest (:func:`~bgpemu.fabric.shard.split_point`,
+        looked for between two virtual times); False when it became idle first."""
+        limit = self.now + max_time
+        net = self._net
+        looks = 100  # a crossing session that never comes up: stop looking
+        while not (net.work == 0 and net.idle()):
+            due = net.next_time()
+            if due is None:
+                break
+            if due > limit:
+                net.now = limit
+                raise ConvergenceError(f"not idle after {max_time:g} virtual seconds")
+            net.step()
+            following = net.next_time()
+            if looks and following is not None and following > net.now and net.work:
+                looks -= 1
+                if split_point(net, mine):
+                    return True
+        return False
+
+    def split(self, mine: frozenset[str]) -> Shard:
+        """This process's share of a split run: it runs ``mine``; the other nodes are
+        :attr:`elsewhere` from now on (call it at a :meth:`run_to_split` point)."""
+        self.elsewhere = frozenset(self._nodes) - mine
+        return Shard(self._net, mine, self.events)
 
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass, running every event due meanwhile."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from typing import Protocol
 
 from bgpemu.fabric.links import (
     Close,
@@ -77,6 +78,13 @@ class Host:
         return self.core.router
 
 
+class Recorder(Protocol):
+    """What takes the new events of one share of a split run (:mod:`bgpemu.fabric.shard`)."""
+
+    def push(self, time: float, event: Event) -> None:
+        """Take ``event``, due at ``time``, instead of the queue."""
+
+
 CarryOut = Callable[[Host, list[NodeEffect]], None]
 """Carries out what a host's node returned (the Fabric's ``_carry_out``)."""
 
@@ -96,6 +104,9 @@ class Transport:
         self._queue: list[tuple[float, int, Event]] = []
         self._seq = itertools.count()
         self._conn_ids = itertools.count(1)
+        self.recorder: Recorder | None = None
+        """Takes every new event instead of the queue while one share of a split run
+        goes (:mod:`bgpemu.fabric.shard`)."""
 
     def next_time(self) -> float | None:
         """The time of the next queued event, or None when nothing is queued."""
@@ -139,11 +150,12 @@ class Transport:
             if node.router.next_deadline() is not None:
                 return False
             for end in node.ends.values():
-                if not self._settled(end):
+                if not self.settled(end):
                     return False
         return True
 
-    def _settled(self, end: End) -> bool:
+    def settled(self, end: End) -> bool:
+        """The session of ``end`` is settled (:meth:`idle`)."""
         session = end.session
         if session.state is SessionState.ESTABLISHED:
             return True
@@ -161,12 +173,32 @@ class Transport:
         """Queue ``event`` at ``time`` (after every event already queued for that time)."""
         if not isinstance(event, SessionTimer | RouterTimer):
             self.work += 1
+        if self.recorder is not None:
+            self.recorder.push(time, event)
+            return
         heapq.heappush(self._queue, (time, next(self._seq), event))
+
+    def queued(self) -> list[tuple[float, int, Event]]:
+        """The queued ``(time, seq, event)`` entries, in no particular order."""
+        return list(self._queue)
+
+    def drain(self) -> list[tuple[float, int, Event]]:
+        """Take every queued entry off the queue (a split run queues them itself)."""
+        queue, self._queue = self._queue, []
+        return queue
+
+    def next_seq(self) -> int:
+        """The ``seq`` the next queued event would get (where a split run starts numbering)."""
+        return next(self._seq)
 
     def step(self) -> None:
         """Run the next event: a timer hands the node its deadline, a connection event
         the node its input; the effects go to ``carry_out``."""
         time, _, event = heapq.heappop(self._queue)
+        self.run(time, event)
+
+    def run(self, time: float, event: Event) -> None:
+        """Run ``event``, due at ``time``, taken off the queue (:meth:`step`)."""
         self.now = max(self.now, time)
         match event:
             case SessionTimer(end=end, deadline=deadline):

@@ -1,0 +1,195 @@
+"""``bgpemu solve`` on two cores: the fabric's convergence in two processes.
+
+The fabric runs on one core until it may be split (:meth:`Fabric.run_to_split
+<bgpemu.fabric.fabric.Fabric.run_to_split>`), then forks: each process runs its share
+of the nodes (:mod:`bgpemu.fabric.shard`: the one-process order, exactly), the two
+exchanging a summary and a round's new events through a pipe between two virtual
+times.  Once idle, this process writes the report; the other serves what it needs of
+its nodes (:class:`Elsewhere`): a node's Loc-RIB text, an Azure snapshot, the internal
+errors of its sessions.  When the run cannot go on in two (a session between the
+shares reset, the time limit; :class:`~bgpemu.fabric.shard.SplitRunError`), or the
+other process fails, :func:`converge_split` returns None and the caller converges on
+one core from the start: the result is the same either way.
+
+Nothing is shared but the pipe: the forked process never writes to standard output
+(it ends with ``os._exit``, whatever happens, so it never flushes the buffers it
+inherited) and never returns into its caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection, Pipe
+from typing import Any, cast
+
+from bgpemu.azure.converge import Split
+from bgpemu.azure.snapshot import RouterSnapshot, snapshot
+from bgpemu.cli._json_stream import item_encoder
+from bgpemu.fabric import Fabric
+from bgpemu.fabric.shard import Shard, SplitRunError
+from bgpemu.router.table import EntryTexts, loc_rib_text
+
+__all__ = ["Elsewhere", "converge_split"]
+
+
+class _PeerFailedError(Exception):
+    """The other process failed (a bug): its last words."""
+
+
+def _exchange(conn: Connection, message: object, *, first: bool) -> object:
+    """Send ``message`` and receive the other side's (the parent sends first)."""
+    if first:
+        conn.send(("ok", message))
+        tag, theirs = conn.recv()
+    else:
+        tag, theirs = conn.recv()
+        conn.send(("ok", message))
+    if tag != "ok":
+        raise _PeerFailedError(str(theirs))
+    return theirs
+
+
+def _run_share(shard: Shard, conn: Connection, limit: float, *, first: bool) -> None:
+    rounds = shard.rounds(limit)
+    message = next(rounds)
+    while True:
+        theirs = _exchange(conn, message, first=first)
+        try:
+            message = rounds.send(theirs)
+        except StopIteration:
+            return
+
+
+class Elsewhere:
+    """The nodes the other process converged, read through the pipe."""
+
+    def __init__(self, names: frozenset[str], conn: Connection, pid: int) -> None:
+        self.names = names
+        self._conn = conn
+        self._pid = pid
+
+    def snapshot(self, name: str) -> RouterSnapshot:
+        """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
+        return cast(RouterSnapshot, self._ask("snapshot", name))
+
+    def internal_errors(self) -> dict[str, dict[str, int]]:
+        """node -> neighbour -> internal errors counted, for the sessions that had any."""
+        return cast("dict[str, dict[str, int]]", self._ask("errors", None))
+
+    def loc_rib_text(self, name: str, separator: str) -> Iterator[str]:
+        """Node ``name``'s Loc-RIB as :func:`bgpemu.router.table.loc_rib_text` writes it
+        with the report's encoder for ``separator`` (pieces as they come)."""
+        self._conn.send(("text", (name, separator)))
+        while piece := self._conn.recv_bytes():
+            yield piece.decode("ascii")
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        """Node ``name``'s ``Router.table()``."""
+        return cast("list[dict[str, Any]]", self._ask("table", name))
+
+    def close(self) -> None:
+        """End the other process and wait for it."""
+        with contextlib.suppress(OSError):
+            self._conn.send(("exit", None))
+        self._conn.close()
+        os.waitpid(self._pid, 0)
+
+    def _ask(self, what: str, arg: object) -> object:
+        self._conn.send((what, arg))
+        tag, answer = self._conn.recv()
+        if tag != "ok":
+            raise _PeerFailedError(str(answer))
+        return answer
+
+
+def converge_split(fabric: Fabric, max_time: float) -> Split | None:
+    """Converge ``fabric`` in two processes (see the module docstring); None when it
+    must be done again on one core.  The :class:`Split`'s ``elsewhere`` must be closed."""
+    start = fabric.now
+    limit = start + max_time
+    mine, theirs = fabric.halves()
+    if not theirs or not fabric.run_to_split(mine, max_time):
+        return Split(elapsed=fabric.now - start, elsewhere=None)
+    ours, other = Pipe(duplex=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked process (its coverage is not collected)
+        ours.close()
+        _child(fabric, theirs, other, limit)
+    other.close()
+    logged = len(fabric.events)
+    shard = fabric.split(mine)
+    elsewhere = Elsewhere(theirs, ours, pid)
+    try:
+        _run_share(shard, ours, limit, first=True)
+        their_log = cast("list[Any]", elsewhere._ask("log", logged))
+    except SplitRunError:
+        elsewhere.close()
+        return None
+    except (_PeerFailedError, EOFError, OSError) as exc:
+        elsewhere.close()
+        print(
+            f"warning: the second process of the split run failed ({exc}); converging on one core",
+            file=sys.stderr,
+        )
+        return None
+    merged = sorted(shard.log_entries(logged) + their_log)
+    fabric.events[logged:] = [entry for _, entry in merged]
+    return Split(elapsed=fabric.now - start, elsewhere=elsewhere)
+
+
+def _child(fabric: Fabric, names: frozenset[str], conn: Connection, limit: float) -> None:
+    """The forked process: run the share ``names``, then serve until told to exit."""
+    code = 0
+    try:
+        logged = len(fabric.events)
+        shard = fabric.split(names)
+        try:
+            _run_share(shard, conn, limit, first=False)
+        except SplitRunError:
+            return
+        _serve(fabric, shard, conn, logged)
+    except (EOFError, OSError, KeyboardInterrupt):
+        code = 1
+    except BaseException:  # a bug: the parent converges on one core and says so
+        code = 1
+        with contextlib.suppress(OSError):
+            conn.send(("failed", traceback.format_exc(limit=-3)))
+    finally:
+        os._exit(code)
+
+
+def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
+    texts = EntryTexts()
+    answers: dict[str, Callable[[Any], object]] = {
+        "log": lambda start: shard.log_entries(start),
+        "snapshot": lambda name: snapshot(name, fabric.router(name), fabric.sessions(name)),
+        "errors": lambda _: _internal_errors(fabric, shard.mine),
+        "table": lambda name: fabric.router(name).table(),
+    }
+    while True:
+        what, arg = conn.recv()
+        if what == "exit":
+            return
+        if what == "text":
+            name, separator = arg
+            entries = fabric.router(name).loc_rib.stored_entries()
+            for piece in loc_rib_text(entries, item_encoder(separator), separator, texts):
+                conn.send_bytes(piece.encode("ascii"))
+            conn.send_bytes(b"")
+            continue
+        conn.send(("ok", answers[what](arg)))
+
+
+def _internal_errors(fabric: Fabric, names: frozenset[str]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for name in sorted(names):
+        for neighbor, session in fabric.sessions(name).items():
+            if session.counters.internal_errors:
+                counts.setdefault(name, {})[neighbor] = session.counters.internal_errors
+    return counts
