@@ -173,9 +173,9 @@ def test_solve_runs_with_the_daemon_gc_thresholds_and_converges_with_the_collect
         seen.append((gc.get_threshold(), gc.isenabled()))
         return real(self, *args, **kwargs)
 
-    def reporting(fabric: Fabric, elsewhere: object = None) -> Any:
+    def reporting(fabric: Fabric, elsewhere: object = None, **kwargs: Any) -> Any:
         frozen_in_report.append(gc.get_freeze_count() if gc.isenabled() else 0)
-        return real_loc_ribs(fabric, elsewhere)
+        return real_loc_ribs(fabric, elsewhere, **kwargs)
 
     monkeypatch.setattr(Fabric, "run_until_idle", recording)
     monkeypatch.setattr(solve_cli, "_loc_ribs", reporting)

@@ -7,7 +7,7 @@ lab in virtual time, so the tables are those the lab converges to, deterministic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +28,9 @@ class Elsewhere(Protocol):
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot, taken where it converged."""
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Take the snapshots of ``names`` there now (they will be read)."""
 
     def close(self) -> None:
         """End the other process."""
@@ -106,6 +109,12 @@ class Snapshots(Mapping[str, RouterSnapshot]):
         return len(self._names)
 
 
+def _read_by_views(plan: Plan) -> set[str]:
+    """The speakers the Azure views read: Azure's own (gateways, hubs, Route Servers,
+    MSEEs), not the customer's routers."""
+    return {e.speaker for e in plan.endpoints.values() if e.role != "onprem"}
+
+
 def snapshots_of(fabric: Fabric) -> Snapshots:
     """The snapshot of every speaker of ``fabric`` by speaker name, each taken when read."""
     return Snapshots(fabric)
@@ -124,6 +133,8 @@ def solve(
     if split is not None:
         done = split(fabric, max_time)
         if done is not None:
+            if done.elsewhere is not None:
+                done.elsewhere.prepare(_read_by_views(plan) & done.elsewhere.names)
             return Solution(
                 network=network,
                 plan=plan,

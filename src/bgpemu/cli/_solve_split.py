@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, Pipe
 from typing import Any, cast
 
@@ -74,7 +75,13 @@ class Elsewhere:
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
-        return cast(RouterSnapshot, self._ask("snapshot", name))
+        self._conn.send(("snapshot", name))
+        return cast(RouterSnapshot, pickle.loads(self._conn.recv_bytes()))
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Have the snapshots of ``names`` taken there now, while this process writes
+        something else (the Azure views read them later)."""
+        self._conn.send(("prepare", sorted(names)))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
         """node -> neighbour -> internal errors counted, for the sessions that had any."""
@@ -86,6 +93,19 @@ class Elsewhere:
         self._conn.send(("text", (name, separator)))
         while piece := self._conn.recv_bytes():
             yield piece.decode("ascii")
+
+    def write_loc_rib(self, name: str, separator: str, flush: Callable[[], None]) -> Iterator[str]:
+        """Node ``name``'s Loc-RIB text as :meth:`loc_rib_text` gives it, but only its
+        first piece comes here: once the caller asks for the next, everything it was
+        given is on standard output (``flush`` puts it there), and the other process
+        writes the rest itself, each piece after ``separator``, before this ends."""
+        self._conn.send(("write", (name, separator)))
+        first = self._conn.recv_bytes()
+        if not first:
+            return
+        yield first.decode("ascii")
+        flush()
+        self._ask("go", None)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         """Node ``name``'s ``Router.table()``."""
@@ -166,9 +186,13 @@ def _child(fabric: Fabric, names: frozenset[str], conn: Connection, limit: float
 
 def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
     texts = EntryTexts()
+    prepared: dict[str, bytes] = {}
+
+    def snapshotted(name: str) -> bytes:
+        return pickle.dumps(snapshot(name, fabric.router(name), fabric.sessions(name)), 5)
+
     answers: dict[str, Callable[[Any], object]] = {
         "log": lambda start: shard.log_entries(start),
-        "snapshot": lambda name: snapshot(name, fabric.router(name), fabric.sessions(name)),
         "errors": lambda _: _internal_errors(fabric, shard.mine),
         "table": lambda name: fabric.router(name).table(),
     }
@@ -176,6 +200,24 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
         what, arg = conn.recv()
         if what == "exit":
             return
+        if what == "prepare":
+            prepared.update((name, snapshotted(name)) for name in arg)
+            continue
+        if what == "snapshot":
+            taken = prepared.pop(arg, None)
+            conn.send_bytes(taken if taken is not None else snapshotted(arg))
+            continue
+        if what == "write":
+            name, separator = arg
+            entries = fabric.router(name).loc_rib.stored_entries()
+            pieces = iter(loc_rib_text(entries, item_encoder(separator), separator, texts))
+            first = next(pieces, "")
+            conn.send_bytes(first.encode("ascii"))
+            if first:
+                conn.recv()  # go: what came before is on standard output
+                _write_out(separator, pieces)
+                conn.send(("ok", None))
+            continue
         if what == "text":
             name, separator = arg
             entries = fabric.router(name).loc_rib.stored_entries()
@@ -184,6 +226,16 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
             conn.send_bytes(b"")
             continue
         conn.send(("ok", answers[what](arg)))
+
+
+def _write_out(separator: str, pieces: Iterator[str]) -> None:
+    """Each piece after ``separator``, straight to standard output (file descriptor 1,
+    shared with the parent, which waits meanwhile)."""
+    sep = separator.encode("ascii")
+    for piece in pieces:
+        data = memoryview(sep + piece.encode("ascii"))
+        while data:
+            data = data[os.write(1, data) :]
 
 
 def _internal_errors(fabric: Fabric, names: frozenset[str]) -> dict[str, dict[str, int]]:

@@ -247,18 +247,29 @@ def _emit(args: argparse.Namespace, data: Any, table: Callable[[Any], str]) -> i
         return 2
 
 
-def _loc_ribs(fabric: Fabric, elsewhere: object = None) -> Iterator[tuple[str, EncodedArray]]:
+def _loc_ribs(
+    fabric: Fabric, elsewhere: object = None, *, direct: bool = False
+) -> Iterator[tuple[str, EncodedArray]]:
     """Each node's Loc-RIB, the text of ``Router.table()`` (:func:`loc_rib_text`:
     entries that differ only in their prefix are encoded once per report, their
-    group's text shared by the tables through one :class:`EntryTexts`); a node of a
-    split run converged in the other process, written there."""
+    group's text shared by the tables through one :class:`EntryTexts`).  A node of a
+    split run converged in the other process, which encodes it; with ``direct`` (the
+    text goes to standard output as it comes, :func:`_write_json`) that process writes
+    it there itself (:meth:`Elsewhere.write_loc_rib`)."""
     texts = EntryTexts()
     for name in fabric.nodes():
         if isinstance(elsewhere, Elsewhere) and name in elsewhere.names:
-            yield name, EncodedArray(partial(_elsewhere_text, elsewhere, name))
+            remote = _elsewhere_written if direct else _elsewhere_text
+            yield name, EncodedArray(partial(remote, elsewhere, name))
             continue
         loc_rib = fabric.router(name).loc_rib
         yield name, EncodedArray(partial(_loc_rib_text, loc_rib, texts))
+
+
+def _elsewhere_written(
+    elsewhere: Elsewhere, name: str, encode: Callable[[Any], str], separator: str
+) -> Iterator[str]:
+    return elsewhere.write_loc_rib(name, separator, sys.stdout.flush)
 
 
 def _elsewhere_text(
@@ -273,14 +284,25 @@ def _loc_rib_text(
     return loc_rib_text(loc_rib.stored_entries(), encode, separator, texts)
 
 
-def report_json_members(solution: Solution) -> Iterator[tuple[str, Any]]:
+def report_json_members(solution: Solution, *, direct: bool = False) -> Iterator[tuple[str, Any]]:
     """The members of the topology report (``azure.report.report_members``) as ``solve
     -o json`` writes them with :func:`json_chunks`: the Loc-RIBs (each ``Router.table()``)
-    by :func:`_loc_ribs`, the same text without a dict per entry."""
+    by :func:`_loc_ribs`, the same text without a dict per entry (``direct``: see there)."""
     from bgpemu.azure.report import report_members
 
     for key, value in report_members(solution):
-        yield key, _loc_ribs(solution.fabric, solution.elsewhere) if key == "nodes" else value
+        if key == "nodes":
+            value = _loc_ribs(solution.fabric, solution.elsewhere, direct=direct)
+        yield key, value
+
+
+def _stdout_is_fd1() -> bool:
+    """Whether ``sys.stdout`` writes to file descriptor 1, where the other process of a
+    split run can write too (not so when a test captures it, or a caller swaps it)."""
+    try:
+        return sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _write_json(members: Iterator[tuple[str, Any]]) -> None:
@@ -351,7 +373,7 @@ def _answer(args: argparse.Namespace, solution: Solution) -> int:
         if args.query is not None or args.output == "yaml":
             return _emit_report(args, report_json_members(solution))
         if args.output == "json":
-            _write_json(report_json_members(solution))
+            _write_json(report_json_members(solution, direct=_stdout_is_fd1()))
             return 0
         return _print_tables(args, solution.fabric, solution.converged_after, solution.elsewhere)
     return _emit(args, view, render_rib if args.node is not None else render_view)
