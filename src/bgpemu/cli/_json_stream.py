@@ -29,12 +29,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, cast
 
 from bgpemu.cli._json_rows import rows_array
 
-__all__ = ["EncodedArray", "item_encoder", "json_chunks"]
+__all__ = [
+    "EncodedArray",
+    "Handoff",
+    "Piece",
+    "item_encoder",
+    "json_chunks",
+    "json_pieces",
+    "member_chunks",
+]
 
 _INDENT = "  "
 
@@ -63,24 +72,61 @@ def item_encoder(separator: str) -> Callable[[Any], str]:
     return encode
 
 
-def json_chunks(members: Iterable[tuple[str, Any]], level: int = 0) -> Iterator[str]:
+Piece = str | Callable[[], None]
+"""What :func:`json_pieces` yields: text, or a :class:`Handoff` bound to its place."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """Members of an object that another writer puts on the output itself (``bgpemu
+    solve`` on two cores: the other process writes the Loc-RIBs of its nodes).
+
+    An object's member iterator may yield a Handoff in place of a ``(key, value)`` pair;
+    :func:`json_pieces` yields it bound to its place, and the writer, having put out
+    everything before, calls it: ``write(level, first)`` writes one or more members of
+    the object at depth ``level`` exactly as :func:`member_chunks` writes them
+    (``first``: no member came before, so the first opens the object).
+    """
+
+    write: Callable[[int, bool], None]
+
+
+def json_chunks(members: Iterable[tuple[str, Any] | Handoff], level: int = 0) -> Iterator[str]:
     """Pieces of ``json.dumps(dict(members), indent=2)``, the object at depth ``level``.
 
     A value that is an :class:`~collections.abc.Iterator` is taken for the ``(key,
     value)`` members of a nested object and streamed; any other value is encoded whole.
+    (No :class:`Handoff`: :func:`json_pieces` is for a writer that takes one.)
     """
-    inner = "\n" + _INDENT * (level + 1)
+    for piece in json_pieces(members, level):
+        if type(piece) is not str:
+            raise TypeError("a Handoff needs a writer that takes it (json_pieces)")
+        yield piece
+
+
+def json_pieces(members: Iterable[tuple[str, Any] | Handoff], level: int = 0) -> Iterator[Piece]:
+    """:func:`json_chunks`, with each :class:`Handoff` yielded as a call in its place."""
     empty = True
-    for key, value in members:
-        yield ("{" if empty else ",") + inner + json.dumps(key) + ": "
-        empty = False
-        if isinstance(value, Iterator):
-            yield from json_chunks(value, level + 1)
-        elif type(value) is EncodedArray:
-            yield from _array_chunks(value, inner)
+    for member in members:
+        if type(member) is Handoff:
+            yield partial(member.write, level, empty)
         else:
-            yield _encode(value, inner)
+            key, value = cast("tuple[str, Any]", member)
+            yield from member_chunks(key, value, level, empty)
+        empty = False
     yield "{}" if empty else "\n" + _INDENT * level + "}"
+
+
+def member_chunks(key: str, value: Any, level: int, first: bool) -> Iterator[Piece]:
+    """The text of one member of the object at depth ``level`` (``first``: it opens it)."""
+    inner = "\n" + _INDENT * (level + 1)
+    yield ("{" if first else ",") + inner + json.dumps(key) + ": "
+    if isinstance(value, Iterator):
+        yield from json_pieces(value, level + 1)
+    elif type(value) is EncodedArray:
+        yield from _array_chunks(value, inner)
+    else:
+        yield _encode(value, inner)
 
 
 def _array_chunks(array: EncodedArray, inner: str) -> Iterator[str]:

@@ -24,12 +24,13 @@ import pickle
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from multiprocessing.connection import Connection, Pipe
 from typing import Any, cast
 
 from bgpemu.azure.converge import Split
 from bgpemu.azure.snapshot import RouterSnapshot, snapshot
-from bgpemu.cli._json_stream import item_encoder
+from bgpemu.cli._json_stream import EncodedArray, item_encoder, member_chunks
 from bgpemu.fabric import Fabric
 from bgpemu.fabric.shard import Shard, SplitRunError
 from bgpemu.router.table import EntryTexts, loc_rib_text
@@ -72,16 +73,25 @@ class Elsewhere:
         self.names = names
         self._conn = conn
         self._pid = pid
+        self._prepared: list[str] = []
+        self._taken: dict[str, RouterSnapshot] = {}
+        self._writing = False
+        """A :meth:`write_members` whose answer is still to be read."""
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
+        taken = self._taken.pop(name, None)
+        if taken is not None:
+            return taken
+        self._written()
         self._conn.send(("snapshot", name))
         return cast(RouterSnapshot, pickle.loads(self._conn.recv_bytes()))
 
     def prepare(self, names: Iterable[str]) -> None:
         """Have the snapshots of ``names`` taken there now, while this process writes
         something else (the Azure views read them later)."""
-        self._conn.send(("prepare", sorted(names)))
+        self._prepared = sorted(names)
+        self._conn.send(("prepare", self._prepared))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
         """node -> neighbour -> internal errors counted, for the sessions that had any."""
@@ -94,18 +104,29 @@ class Elsewhere:
         while piece := self._conn.recv_bytes():
             yield piece.decode("ascii")
 
-    def write_loc_rib(self, name: str, separator: str, flush: Callable[[], None]) -> Iterator[str]:
-        """Node ``name``'s Loc-RIB text as :meth:`loc_rib_text` gives it, but only its
-        first piece comes here: once the caller asks for the next, everything it was
-        given is on standard output (``flush`` puts it there), and the other process
-        writes the rest itself, each piece after ``separator``, before this ends."""
-        self._conn.send(("write", (name, separator)))
-        first = self._conn.recv_bytes()
-        if not first:
-            return
-        yield first.decode("ascii")
-        flush()
-        self._ask("go", None)
+    def write_members(
+        self, names: list[str], meanwhile: Callable[[], None], level: int, first: bool
+    ) -> None:
+        """Have the other process write the Loc-RIBs of ``names`` (consecutive nodes of
+        the report's ``nodes``, at depth ``level``) straight to standard output, as
+        :func:`~bgpemu.cli._json_stream.member_chunks` writes them (a
+        :class:`~bgpemu.cli._json_stream.Handoff`: the caller put out everything before);
+        run ``meanwhile`` while it writes, then wait for it."""
+        for name in self._prepared:  # what ``meanwhile`` will read, taken before
+            self._taken[name] = self.snapshot(name)
+        self._prepared = []
+        self._conn.send(("members", (names, level, first)))
+        self._writing = True
+        meanwhile()
+        self._written()
+
+    def _written(self) -> None:
+        """Wait for the end of a :meth:`write_members` (any other question comes after)."""
+        if self._writing:
+            self._writing = False
+            tag, answer = self._conn.recv()
+            if tag != "ok":
+                raise _PeerFailedError(str(answer))
 
     def table(self, name: str) -> list[dict[str, Any]]:
         """Node ``name``'s ``Router.table()``."""
@@ -113,12 +134,15 @@ class Elsewhere:
 
     def close(self) -> None:
         """End the other process and wait for it."""
+        with contextlib.suppress(OSError, EOFError, _PeerFailedError):
+            self._written()
         with contextlib.suppress(OSError):
             self._conn.send(("exit", None))
         self._conn.close()
         os.waitpid(self._pid, 0)
 
     def _ask(self, what: str, arg: object) -> object:
+        self._written()
         self._conn.send((what, arg))
         tag, answer = self._conn.recv()
         if tag != "ok":
@@ -207,16 +231,10 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
             taken = prepared.pop(arg, None)
             conn.send_bytes(taken if taken is not None else snapshotted(arg))
             continue
-        if what == "write":
-            name, separator = arg
-            entries = fabric.router(name).loc_rib.stored_entries()
-            pieces = iter(loc_rib_text(entries, item_encoder(separator), separator, texts))
-            first = next(pieces, "")
-            conn.send_bytes(first.encode("ascii"))
-            if first:
-                conn.recv()  # go: what came before is on standard output
-                _write_out(separator, pieces)
-                conn.send(("ok", None))
+        if what == "members":
+            names, level, first = arg
+            _write_members(fabric, texts, names, level, first)
+            conn.send(("ok", None))
             continue
         if what == "text":
             name, separator = arg
@@ -228,14 +246,23 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
         conn.send(("ok", answers[what](arg)))
 
 
-def _write_out(separator: str, pieces: Iterator[str]) -> None:
-    """Each piece after ``separator``, straight to standard output (file descriptor 1,
-    shared with the parent, which waits meanwhile)."""
-    sep = separator.encode("ascii")
-    for piece in pieces:
-        data = memoryview(sep + piece.encode("ascii"))
-        while data:
-            data = data[os.write(1, data) :]
+def _write_members(
+    fabric: Fabric, texts: EntryTexts, names: list[str], level: int, first: bool
+) -> None:
+    """The members ``names`` of the report's ``nodes`` (their Loc-RIBs), straight to
+    standard output: file descriptor 1, shared with the parent, which waits meanwhile."""
+    with open(1, "wb", buffering=1 << 20, closefd=False) as out:
+        for index, name in enumerate(names):
+            loc_rib = fabric.router(name).loc_rib
+            text = EncodedArray(partial(_loc_rib_text, loc_rib.stored_entries(), texts))
+            for piece in member_chunks(name, text, level, first and index == 0):
+                out.write(cast(str, piece).encode("ascii"))
+
+
+def _loc_rib_text(
+    entries: Any, texts: EntryTexts, encode: Callable[[Any], str], separator: str
+) -> Iterator[str]:
+    return loc_rib_text(entries, encode, separator, texts)
 
 
 def _internal_errors(fabric: Fabric, names: frozenset[str]) -> dict[str, dict[str, int]]:
