@@ -32,9 +32,10 @@ The same tables, times and event log (:meth:`Shard.log_entries`, merged in the o
 order) as the one process, or :class:`SplitRunError`: a share refuses anything that
 would need the other's state at the same instant: a connection opened, refused or
 closed (``Connect``, ``ConnectFailed``, ``Close``, a session reset), a crossing session
-not Established, or the time limit; the caller then converges on one core from the
-start.  :func:`split_point` says when a fabric may be split: every session between the
-two shares Established, with only messages and timers queued.
+not Established when all else is idle, or the time limit; the caller then converges on
+one core from the start.  :func:`split_point` says when a fabric may be split: every
+session between the two shares connected (its OPEN exchange may still be under way:
+only messages cross then), with only messages and timers queued.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from bgpemu.errors import BgpEmuError
-from bgpemu.fabric.links import Deliver, End, Event, Pair, RouterTimer, SessionTimer
+from bgpemu.fabric.links import Deliver, Event, Pair, RouterTimer, SessionTimer
 from bgpemu.fabric.transport import Transport
 from bgpemu.session import SessionState
+from bgpemu.session.state import CONNECTED_STATES
 
 __all__ = [
     "Abandoned",
@@ -84,7 +86,9 @@ class Summary:
     last_message: int | None
     """The ``seq`` of its last event at ``time`` that is not a timer."""
     work: int
-    idle: bool
+    idle: bool | None
+    """Whether its nodes are idle; None when that needs the other share's state (a
+    session between the shares not Established, and nothing else busy here)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +160,16 @@ def _crossing(pair: Pair, mine: frozenset[str]) -> bool:
 
 def split_point(transport: Transport, mine: frozenset[str]) -> bool:
     """Whether the fabric may be split into ``mine`` and the rest now: every session
-    between them Established on an open connection, and only messages and timers
-    queued (see the theory of operation)."""
+    between them connected (OpenSent, OpenConfirm or Established on an open connection:
+    only messages cross from then on), and only messages and timers queued (see the
+    theory of operation)."""
     for pair in transport.pairs:
         if not _crossing(pair, mine):
             continue
         conn = pair.conn
         if conn is None or not all(conn.open) or pair.cut is not None or pair.waiting:
             return False
-        if any(end.session.state is not SessionState.ESTABLISHED for end in pair.ends):
+        if any(end.session.state not in CONNECTED_STATES for end in pair.ends):
             return False
     return all(type(event) in _RUNNABLE for _, _, event in transport.queued())
 
@@ -221,7 +226,9 @@ class Shard:
     @staticmethod
     def plan(ours: Summary, theirs: Summary, limit: float) -> Plan:
         """The next round, the same on both sides (see the theory of operation)."""
-        if ours.work + theirs.work == 0 and ours.idle and theirs.idle:
+        if ours.work + theirs.work == 0 and ours.idle is not False and theirs.idle is not False:
+            if ours.idle is None or theirs.idle is None:
+                raise SplitRunError("a session between the shares is not Established")
             return Plan(done=True)
         times = [s.time for s in (ours, theirs) if s.time is not None]
         if not times:
@@ -319,26 +326,24 @@ class Shard:
 
     # -- state ------------------------------------------------------------------------------
 
-    def idle(self) -> bool:
-        """This share's part of :meth:`Transport.idle`; a session between the shares that
-        is not Established would need the other's state (:class:`SplitRunError`)."""
+    def idle(self) -> bool | None:
+        """This share's part of :meth:`Transport.idle`: False as soon as one of its
+        nodes is busy; None when none is but a session between the shares is not
+        Established (whether it is settled depends on the far end's state)."""
+        unknown = False
         for host in self._hosts:
             if not host.running:
                 continue
             if host.router.next_deadline() is not None:
                 return False
             for end in host.ends.values():
-                if not self._settled(end):
+                pair = end.pair
+                if pair is not None and _crossing(pair, self.mine):
+                    if end.session.state is not SessionState.ESTABLISHED:
+                        unknown = True
+                elif not self.net.settled(end):
                     return False
-        return True
-
-    def _settled(self, end: End) -> bool:
-        pair = end.pair
-        if pair is not None and _crossing(pair, self.mine):
-            if end.session.state is not SessionState.ESTABLISHED:
-                raise SplitRunError(f"{end.node}: session {end.name} left Established")
-            return True
-        return self.net.settled(end)
+        return None if unknown else True
 
     def log_entries(self, start: int) -> list[tuple[LogKey, tuple[float, str, str]]]:
         """The entries this share added to the fabric's event log from index ``start``,
