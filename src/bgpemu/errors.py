@@ -23,6 +23,8 @@ Hierarchy::
     ├── NlriError               wire._nlri: a prefix list that does not parse (becomes
     │                           a MessageError or treat-as-withdraw); also ValueError
     ├── ConvergenceError        fabric.fabric: virtual time ran out before idle
+    ├── SplitRunError           fabric.shard: a run on two cores needs both halves at
+    │                           once (solve converges again on one core)
     ├── CompileError            azure.plan: a network that cannot be compiled into a
     │                           Plan (compile_network); also ValueError
     ├── UnknownAddressError     azure.traffic.trace: a flow from or to an address no

@@ -130,11 +130,11 @@ def halves(transport: Transport) -> tuple[frozenset[str], frozenset[str]]:
     nodes = transport.nodes
     weight = {name: 1 + len(host.ends) for name, host in nodes.items()}
     half = sum(weight.values()) / 2
-    neighbours: dict[str, list[str]] = {name: [] for name in nodes}
+    adjacent: dict[str, list[str]] = {name: [] for name in nodes}
     for pair in transport.pairs:
         a, b = pair.ends[0].node, pair.ends[1].node
-        neighbours[a].append(b)
-        neighbours[b].append(a)
+        adjacent[a].append(b)
+        adjacent[b].append(a)
     first: list[str] = []
     seen: set[str] = set()
     total = 0
@@ -147,7 +147,7 @@ def halves(transport: Transport) -> tuple[frozenset[str], frozenset[str]]:
             seen.add(name)
             first.append(name)
             total += weight[name]
-            queue.extend(sorted(n for n in neighbours[name] if n not in seen))
+            queue.extend(sorted(n for n in adjacent[name] if n not in seen))
         if total >= half:
             break
     mine = frozenset(first)
