@@ -77,6 +77,7 @@ class Elsewhere:
         self._taken: dict[str, RouterSnapshot] = {}
         self._writing = False
         """A :meth:`write_members` whose answer is still to be read."""
+        self._errors: dict[str, dict[str, int]] = {}
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
@@ -94,8 +95,10 @@ class Elsewhere:
         self._conn.send(("prepare", self._prepared))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
-        """node -> neighbour -> internal errors counted, for the sessions that had any."""
-        return cast("dict[str, dict[str, int]]", self._ask("errors", None))
+        """node -> neighbour -> internal errors counted, for the sessions that had any
+        (read with the event log when the run ended: no question then, which would wait
+        for the snapshots being taken there)."""
+        return self._errors
 
     def loc_rib_text(self, name: str, separator: str) -> Iterator[str]:
         """Node ``name``'s Loc-RIB as :func:`bgpemu.router.table.loc_rib_text` writes it
@@ -171,7 +174,9 @@ def converge_split(fabric: Fabric, max_time: float) -> Split | None:
     elsewhere = Elsewhere(theirs, ours, pid)
     try:
         _run_share(shard, ours, limit, first=True)
-        their_log = cast("list[Any]", elsewhere._ask("log", logged))
+        their_log, elsewhere._errors = cast(
+            "tuple[list[Any], dict[str, dict[str, int]]]", elsewhere._ask("ended", logged)
+        )
     except SplitRunError:
         elsewhere.close()
         return None
@@ -216,8 +221,7 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
         return pickle.dumps(snapshot(name, fabric.router(name), fabric.sessions(name)), 5)
 
     answers: dict[str, Callable[[Any], object]] = {
-        "log": lambda start: shard.log_entries(start),
-        "errors": lambda _: _internal_errors(fabric, shard.mine),
+        "ended": lambda start: (shard.log_entries(start), _internal_errors(fabric, shard.mine)),
         "table": lambda name: fabric.router(name).table(),
     }
     while True:
