@@ -385,11 +385,17 @@ def _splitter(args: argparse.Namespace) -> Splitter | None:
     machine has them (:mod:`bgpemu.cli._solve_split`)."""
     from bgpemu.cli._solve_split import converge_split
 
-    if args.jobs == 1 or (args.jobs is None and len(os.sched_getaffinity(0)) < 2):
+    if args.jobs == 1 or not hasattr(os, "fork") or (args.jobs is None and _cores() < 2):
         return None
     if args.jobs == 2:
         return converge_split
     return partial(_if_large, converge_split)
+
+
+def _cores() -> int:
+    """The cores this process may run on (all of the machine's where that is not known)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 LARGE = 200_000
