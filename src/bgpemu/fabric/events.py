@@ -9,13 +9,15 @@ logger.
 
 from __future__ import annotations
 
+import logging
 import traceback
 
 from bgpemu.router.node_effects import Fault, NodeEffect, NotAnnounced, Restarting, RouterFault
+from bgpemu.router.outputs import RouterOutput
 from bgpemu.session import Effect, SessionDown, StateChanged
 from bgpemu.wire.describe import describe_notification
 
-__all__ = ["node_report", "session_report"]
+__all__ = ["log_changes", "node_report", "session_report"]
 
 
 def node_report(effect: NodeEffect) -> str | None:
@@ -50,3 +52,18 @@ def session_report(peer: str, effect: Effect) -> str | None:
                 text += f"; received {described}"
             return text
     return None
+
+
+def log_changes(logger: logging.Logger, name: str, output: RouterOutput) -> None:
+    """Each best-path change of node ``name`` on ``logger`` at DEBUG (not in the event
+    log: a large topology makes tens of thousands, nobody reads them there), formatted
+    only if enabled."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    for change in output.changes:
+        new = change.new
+        if new is None or new.best is None:
+            logger.debug("%s: best path %s: none", name, change.prefix)
+        else:
+            source = new.best.source.name or "local"
+            logger.debug("%s: best path %s: %s (%s)", name, change.prefix, source, new.reason.value)

@@ -59,13 +59,14 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from bgpemu.errors import BgpEmuError
 from bgpemu.fabric.apply_change import apply_change
-from bgpemu.fabric.events import node_report, session_report
+from bgpemu.fabric.events import log_changes, node_report, session_report
 from bgpemu.fabric.links import (
     Cut,
     End,
@@ -83,7 +84,6 @@ from bgpemu.router.node_effects import (
     Rearm,
     RouterRearm,
 )
-from bgpemu.router.outputs import RouterOutput
 from bgpemu.router.reconfigure import with_neighbor, without_neighbor
 from bgpemu.router.spec import NeighborSpec, SpeakerSpec
 from bgpemu.router.spec_change import SpecChange
@@ -518,31 +518,23 @@ class Fabric:
         Raises :class:`ConvergenceError` when not idle after ``max_time`` seconds.
         """
         start = self.now
-        limit = start + max_time
-        net = self._net
-        while not (net.work == 0 and net.idle()):
-            due = net.next_time()
-            if due is None:
-                break
-            if due > limit:
-                net.now = limit
-                raise ConvergenceError(f"not idle after {max_time:g} virtual seconds")
-            net.step()
+        self._run(max_time)
         return self.now - start
-
-    # -- running on two cores (bgpemu.fabric.shard) -------------------------------------------
 
     def halves(self) -> tuple[frozenset[str], frozenset[str]]:
         """Two shares of the nodes for a split run (:func:`~bgpemu.fabric.shard.halves`)."""
         return halves(self._net)
 
     def run_to_split(self, mine: frozenset[str], max_time: float = 3600) -> bool:
-        """Run as :meth:`run_until_idle` does, but stop at the first point where the
-        fabric may be split into ``mine`` and the rest (:func:`~bgpemu.fabric.shard.split_point`,
-        looked for between two virtual times); False when it became idle first."""
+        """Run as :meth:`run_until_idle` does, but stop at the first point, between two
+        virtual times, where the fabric may be split into ``mine`` and the rest
+        (:func:`~bgpemu.fabric.shard.split_point`); False when it became idle first."""
+        return self._run(max_time, partial(split_point, self._net, mine))
+
+    def _run(self, max_time: float, split: Callable[[], bool] | None = None) -> bool:
         limit = self.now + max_time
         net = self._net
-        looks = 100  # a crossing session that never comes up: stop looking
+        looks = 100 if split is not None else 0  # a session that never comes up: stop
         while not (net.work == 0 and net.idle()):
             due = net.next_time()
             if due is None:
@@ -551,10 +543,9 @@ class Fabric:
                 net.now = limit
                 raise ConvergenceError(f"not idle after {max_time:g} virtual seconds")
             net.step()
-            following = net.next_time()
-            if looks and following is not None and following > net.now and net.work:
+            if looks and (after := net.next_time()) is not None and after > net.now and net.work:
                 looks -= 1
-                if split_point(net, mine):
+                if split is not None and split():
                     return True
         return False
 
@@ -588,7 +579,7 @@ class Fabric:
                 case RouterRearm():
                     self._net.arm_router(node)
                 case Decided(output=output):
-                    self._log_changes(name, output)
+                    log_changes(logger, name, output)
                 case _:
                     if (text := node_report(effect)) is not None:
                         self._log(name, text)
@@ -605,18 +596,3 @@ class Fabric:
                 self._net.release_waiting(end, new)
         if (text := session_report(end.name, effect)) is not None:
             self._log(end.node, text)
-
-    def _log_changes(self, name: str, output: RouterOutput) -> None:
-        """Each best-path change on the debug log (not in :attr:`events`: a large topology
-        makes tens of thousands, nobody reads them there), formatted only if enabled."""
-        if not logger.isEnabledFor(logging.DEBUG):
-            return
-        for change in output.changes:
-            new = change.new
-            if new is None or new.best is None:
-                logger.debug("%s: best path %s: none", name, change.prefix)
-            else:
-                source = new.best.source.name or "local"
-                logger.debug(
-                    "%s: best path %s: %s (%s)", name, change.prefix, source, new.reason.value
-                )
