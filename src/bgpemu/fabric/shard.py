@@ -213,11 +213,15 @@ class Shard:
         if not queue:
             return Summary(None, None, None, self.net.work, self.idle())
         time = queue[0][0]
-        at = [(seq, event) for due, seq, event in queue if due == time]
-        messages = [seq for seq, event in at if type(event) is Deliver]
+        at = []  # the events due at ``time``, taken off the heap and put back (not a scan)
+        while queue and queue[0][0] == time:
+            at.append(heapq.heappop(queue))
+        for entry in at:
+            heapq.heappush(queue, entry)
+        messages = [seq for _, seq, event in at if type(event) is Deliver]
         return Summary(
             time,
-            min(seq for seq, _ in at),
+            at[0][1],
             max(messages) if messages else None,
             self.net.work,
             self.idle(),
