@@ -111,6 +111,7 @@ def decide(
     sessions: Iterable[tuple[str, str]],
     *,
     down: Iterable[tuple[str, str]] = (),
+    unconfirmed: Iterable[str] = (),
     external: Iterable[tuple[str, str]] = (),
     wait_external: bool = True,
     limit: int = 5,
@@ -120,6 +121,12 @@ def decide(
     ``down`` lists (speaker, peer) sessions that are intentionally down (the peer
     crashed or its link was cut): the speaker must have noticed, i.e. no longer report
     the session Established, before its routes can be withdrawn and the lab converge.
+    Nor OpenConfirm: an OPEN came from that peer before it went, and what it sent after
+    the OPEN (KEEPALIVE, UPDATEs) may still be unread.  ``unconfirmed`` names speakers
+    whose latest report may predate the loss of a peer (a crashed process): a report
+    taken before the crash may show the session short of Established while the peer's
+    last KEEPALIVE and UPDATEs are yet to arrive, and the routes they carry to be sent on
+    and withdrawn again; such a speaker's ``down`` sessions wait for its next report.
     ``external`` lists (speaker, router) sessions to external routers, waited for
     unless ``wait_external`` is False.  Sessions held down by one end are settled
     (see the module's docstring).
@@ -128,11 +135,16 @@ def decide(
     held: list[str] = []
     external_waiting: list[str] = []
     not_connected: list[str] = []
+    stale = frozenset(unconfirmed)
     for speaker, peer in sorted(down):
         report = reports.get(speaker)
         side = None if report is None else report.peers.get(peer)
-        if side is not None and side.state == "Established":
-            waiting.append(f"{speaker}: still Established with {peer}")
+        if side is None:
+            continue
+        if side.state in ("Established", "OpenConfirm"):
+            waiting.append(f"{speaker}: still {side.state} with {peer}")
+        elif speaker in stale:
+            waiting.append(f"{speaker}: no report yet since {peer} went down")
     expected = 0
     established = 0
     for a, b in sorted(sessions):

@@ -14,7 +14,7 @@ injections (soft reconfiguration), which a restarted speaker is given again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from bgpemu.azure.plan import Plan
 from bgpemu.azure.replan import PlanChange
@@ -46,6 +46,9 @@ class ExpectedSessions:
         """Sessions cut by the lab (until restored)."""
         self.crashed: set[str] = set()
         """Speakers whose process the lab crashed or lost (until restarted)."""
+        self.unconfirmed: dict[str, int] = {}
+        """Speaker -> reports asked of it after a neighbour was lost, not yet received:
+        until then its latest report may predate the loss (see :meth:`lose`)."""
         self.policies: dict[tuple[str, str], NeighborPolicy] = {}
         """(speaker, peer) -> settings changed by ``set_neighbor_policy``."""
 
@@ -68,12 +71,42 @@ class ExpectedSessions:
             elif a not in self.crashed and b not in self.crashed:
                 self.sessions.add((a, b))
 
+    def lose(self, speakers: Iterable[str]) -> tuple[str, ...]:
+        """``speakers`` died with their process: their sessions are down at the surviving
+        ends, which are returned; ask each for a report and call :meth:`confirmed` once
+        it is in.
+
+        A report the lab holds when it learns of the crash was taken before it, maybe
+        before the surviving end even reached Established (the session's KEEPALIVE
+        and UPDATEs still on their way): that report showing the session down proves
+        nothing, and the routes still to be learned, sent on and withdrawn again would
+        be missed (RFC 4271 §6.5, §9.1: the surviving end withdraws what it learned
+        only once it has noticed).
+        """
+        lost = set(speakers)
+        self.crashed.update(lost)
+        self.recompute()
+        ends = tuple(sorted({s for s, peer in self.down if peer in lost}))
+        for speaker in ends:
+            self.unconfirmed[speaker] = self.unconfirmed.get(speaker, 0) + 1
+        return ends
+
+    def confirmed(self, speaker: str) -> None:
+        """A report asked of ``speaker`` after a loss (:meth:`lose`) is in (or never
+        comes: the speaker was lost too)."""
+        left = self.unconfirmed.get(speaker, 0) - 1
+        if left > 0:
+            self.unconfirmed[speaker] = left
+        else:
+            self.unconfirmed.pop(speaker, None)
+
     def decide(self, reports: Mapping[str, SpeakerReport], *, wait_external: bool) -> Verdict:
         """Converged or not, from ``reports`` (:func:`bgpemu.lab.convergence.decide`)."""
         return decide(
             reports,
             self.sessions,
             down=self.down,
+            unconfirmed=self.unconfirmed,
             external=self.external - {(s, r) for s, r in self.external if s in self.crashed},
             wait_external=wait_external,
         )

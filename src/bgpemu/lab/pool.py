@@ -291,6 +291,28 @@ class WorkerPool:
         ]
         return list(await asyncio.gather(*(self.ask(w, command, timeout) for w in workers)))
 
+    def post(self, worker: WorkerProcess, command: Command, then: Callable[[], None]) -> None:
+        """Send ``command`` to ``worker`` without waiting; ``then()`` once it is answered,
+        or can never be (the worker died, or is not running)."""
+
+        def answered(future: asyncio.Future[Answer]) -> None:
+            worker.pending.pop(request, None)
+            if not future.cancelled():
+                future.exception()  # a dead worker's LabError: nothing to add
+            then()
+
+        request = next(self._ids)
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        if not worker.alive:
+            future.set_exception(LabError(f"{self.named(worker)} is not running"))
+        else:
+            worker.pending[request] = future
+            try:
+                worker.conn.send(Request(request, command))
+            except OSError as exc:
+                future.set_exception(LabError(f"{self.named(worker)}: {exc}"))
+        future.add_done_callback(answered)
+
     def named(self, worker: WorkerProcess) -> str:
         """``lab worker 2 (pid 4711; speakers SiteB)``, as in :meth:`WorkerFault.describe`."""
         names = ", ".join(worker.names)

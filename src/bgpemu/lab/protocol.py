@@ -50,6 +50,7 @@ __all__ = [
     "Reports",
     "Request",
     "RestartSpeaker",
+    "SendReports",
     "SessionAction",
     "SetPolicy",
     "Snapshots",
@@ -80,6 +81,15 @@ class GetBestPaths:
     """Every speaker's Loc-RIB digest (:mod:`bgpemu.lab.bestpaths`)."""
 
     kind: ClassVar[str] = "best_paths"
+    """How errors and logs name this command."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendReports:
+    """Send every speaker's report now (answered by ``Done`` after it): the parent's
+    proof of a report taken after a moment of its own, such as a neighbour's loss."""
+
+    kind: ClassVar[str] = "reports"
     """How errors and logs name this command."""
 
 
@@ -189,6 +199,7 @@ class ApplyChange:
 Command = (
     Flush
     | GetBestPaths
+    | SendReports
     | TakeSnapshots
     | Announce
     | Withdraw

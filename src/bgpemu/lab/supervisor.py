@@ -44,6 +44,7 @@ a worker is answered with its error (the worker runs on).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import uuid
@@ -72,6 +73,7 @@ from bgpemu.lab.protocol import (
     GetBestPaths,
     RemoveSpeaker,
     RestartSpeaker,
+    SendReports,
     SessionAction,
     SetPolicy,
     Snapshots,
@@ -475,11 +477,27 @@ class TcpLab:
         self._pool.changed.set()
 
     def _lost(self, speakers: tuple[str, ...]) -> None:
-        """``speakers`` died with their process (crashed by the lab, or lost)."""
-        self._expected.crashed.update(speakers)
+        """``speakers`` died with their process (crashed by the lab, or lost).
+
+        The surviving ends' reports held now may predate the crash: each is asked for a
+        new one, and their sessions with ``speakers`` are not settled until it is in
+        (:meth:`ExpectedSessions.lose <bgpemu.lab.expected.ExpectedSessions.lose>`).
+        """
+        ends = self._expected.lose(speakers)
         for name in speakers:
             self.reports.pop(name, None)
-        self._recompute()
+        self._bump()
+        for name in ends:
+            worker = self._pool.of(name)
+            if worker is None:
+                self._expected.confirmed(name)
+                continue
+            self._pool.post(worker, SendReports(), functools.partial(self._confirmed, name))
+
+    def _confirmed(self, speaker: str) -> None:
+        """A report asked of ``speaker`` after a crash is in (:meth:`_lost`)."""
+        self._expected.confirmed(speaker)
+        self._bump()
 
     def _fault(self, fault: WorkerFault) -> None:
         """Keep, log and pass on a fault of the pool's (:mod:`bgpemu.lab.faults`)."""

@@ -14,10 +14,11 @@ current-connection UPDATE counters, busy flag; sent after every burst of changes
 ``Reply`` to each ``Request`` and ``Stopped``.  Parent -> worker: ``Stop``, or a
 ``Request`` of a ``TakeSnapshots``, ``GetBestPaths``, ``Flush`` or of an injection
 (``Announce``, ``Withdraw``, ``SessionAction``, ``SetPolicy``), each injection answered
-by ``Done`` after a fresh ``Reports``.  A topology change (issue 6) arrives as the same
-kind of commands: ``AddSpeaker`` (a SpeakerSpec and Endpoint: start it here),
-``ApplyChange`` (a :class:`~bgpemu.router.spec_change.SpeakerChange`, carried out in the
-contract's order), ``RestartSpeaker`` (stop it, start it with the new spec) and
+by ``Done`` after a fresh ``Reports`` (and ``SendReports``, which asks for that alone).
+A topology change (issue 6) arrives as the same kind of commands: ``AddSpeaker`` (a
+SpeakerSpec and Endpoint: start it here), ``ApplyChange`` (a
+:class:`~bgpemu.router.spec_change.SpeakerChange`, carried out in the contract's
+order), ``RestartSpeaker`` (stop it, start it with the new spec) and
 ``RemoveSpeaker`` (stop it cleanly; its retained MQTT tables are cleared).
 
 The worker is made of three parts: :mod:`bgpemu.lab.hosting` runs the speakers
@@ -65,6 +66,7 @@ from bgpemu.lab.protocol import (
     RemoveSpeaker,
     Reply,
     RestartSpeaker,
+    SendReports,
     SessionAction,
     SetPolicy,
     Snapshots,
@@ -221,6 +223,8 @@ class _Worker:
                         if only is None or name in only
                     }
                 )
+            case SendReports():
+                pass  # the report below, then the reply
             # A topology change (issue 6), one step of a PlanChange.
             case AddSpeaker(spec, endpoint):
                 await self._add_speaker(spec, endpoint)

@@ -93,6 +93,29 @@ def test_a_crashed_peer_must_be_noticed_before_the_lab_converges() -> None:
     assert verdict.waiting == ("a: still Established with b",)
 
 
+def test_a_report_from_before_the_crash_does_not_settle_the_surviving_end() -> None:
+    """A lab worker was killed while its speaker's session came up: the gateway's report
+    at the crash (OpenSent, nothing yet to SiteA) matched SiteA's, but the gateway then
+    read the dead peer's KEEPALIVE and UPDATE, sent the route on to SiteA and withdrew it
+    again.  The verdict said converged in between, with SiteA holding the route."""
+    before = {
+        "gw": _report("gw", b=("OpenSent", 0, 0), a=("Established", 4, 4)),
+        "a": _report("a", gw=("Established", 4, 4)),
+    }
+    sessions = {("a", "gw")}
+    verdict = decide(before, sessions, down={("gw", "b")}, unconfirmed={"gw"})
+    assert not verdict.converged
+    assert verdict.waiting == ("gw: no report yet since b went down",)
+    assert decide(before, sessions, down={("gw", "b")}).converged  # once it reported again
+
+
+def test_an_open_confirm_with_a_peer_that_went_down_is_not_settled() -> None:
+    """The OPEN came before the peer went: its KEEPALIVE and UPDATEs may be unread."""
+    reports = {"a": _report("a", b=("OpenConfirm", 0, 0))}
+    verdict = decide(reports, set(), down={("a", "b")})
+    assert verdict.waiting == ("a: still OpenConfirm with b",)
+
+
 # -- sessions held down on purpose, sessions to external routers (issue 12, item 5) ------
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bgpemu.azure.replan import replan
 from bgpemu.azure.roles import compile_network
+from bgpemu.lab.convergence import PeerCounters, SpeakerReport
 from bgpemu.lab.expected import ExpectedSessions
 from bgpemu.topology import load_topology
 from bgpemu.topology.edit import apply_edit
@@ -45,6 +46,42 @@ def test_a_crashed_speaker_must_be_noticed_only_by_the_surviving_end() -> None:
     expected.recompute()
     assert expected.sessions == set()
     assert expected.down == {("SiteB", "HubGW")}
+
+
+def test_a_lost_speaker_s_surviving_ends_must_report_again() -> None:
+    """The reports held when a crash is learned may predate it (see lose)."""
+    expected = _s2s()
+    assert expected.lose(["SiteB"]) == ("HubGW",)
+    assert expected.down == {("HubGW", "SiteB")}
+    assert expected.sessions == {HUB_A}
+    assert expected.lose(["SiteA"]) == ("HubGW",)  # a second loss: a second report asked
+    assert expected.unconfirmed == {"HubGW": 2}
+    expected.confirmed("HubGW")
+    assert expected.unconfirmed == {"HubGW": 1}
+    expected.confirmed("HubGW")
+    assert expected.unconfirmed == {}
+
+
+def test_a_stale_report_of_the_surviving_end_is_not_converged() -> None:
+    expected = _s2s()
+    at_crash = {
+        "HubGW": SpeakerReport(
+            name="HubGW",
+            peers={
+                "SiteA": PeerCounters(state="Established", updates_sent=2, updates_received=2),
+                "SiteB": PeerCounters(state="OpenSent"),
+            },
+        ),
+        "SiteA": SpeakerReport(
+            name="SiteA",
+            peers={"HubGW": PeerCounters(state="Established", updates_sent=2, updates_received=2)},
+        ),
+    }
+    expected.lose(["SiteB"])
+    verdict = expected.decide(at_crash, wait_external=True)
+    assert verdict.waiting == ("HubGW: no report yet since SiteB went down",)
+    expected.confirmed("HubGW")  # the report asked after the crash is in
+    assert expected.decide(at_crash, wait_external=True).converged
 
 
 def test_a_pair_is_named_in_either_order_and_only_if_it_exists() -> None:

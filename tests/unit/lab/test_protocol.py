@@ -40,7 +40,7 @@ def test_every_message_is_in_exactly_one_direction() -> None:
 def test_every_command_has_its_own_name() -> None:
     """The name errors give (``policy: ...``), one per command."""
     kinds = [cls.kind for cls in typing.get_args(protocol.Command)]
-    assert len(kinds) == len(set(kinds)) == 11
+    assert len(kinds) == len(set(kinds)) == 12
 
 
 def test_a_request_crosses_the_pipe_unchanged() -> None:
