@@ -21,6 +21,7 @@ import pytest
 from bgpemu.azure.converge import solve
 from bgpemu.lab.engine import TcpEngine
 from bgpemu.lab.faults import WorkerEvent
+from bgpemu.lab.profile import LAB_CONNECT_RETRY_MAX
 from bgpemu.lab.publish import publish_lab
 from bgpemu.lab.supervisor import LabError, TcpLab
 from bgpemu.observe.mqtt import Observer, send_control
@@ -199,7 +200,9 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
         finally:
             os.kill(pid, signal.SIGCONT)
         await _until_fault(lab, WorkerEvent.RESUMED)
-        await lab.converged(timeout=30)
+        # HubGW's attempts to reach the frozen SiteB failed one after the other: both ends
+        # may back off up to LAB_CONNECT_RETRY_MAX (RFC 4271 §8.1.1) before they meet again.
+        await lab.converged(timeout=LAB_CONNECT_RETRY_MAX + 30)
         assert lab.worker_count == len(lab.local)
         await lab.flush(timeout=30)
         await wait_retained_equal(observer, fabric, timeout=30)
@@ -276,7 +279,11 @@ async def test_the_lab_publisher_outlives_a_frozen_view_speaker(mosquitto: Mosqu
             finally:
                 os.kill(pid, signal.SIGCONT)
             await _until_fault(lab, WorkerEvent.RESUMED)
-            await lab.converged(timeout=30)
+            # While HubGW was frozen, SiteB's attempts to reach it failed one after the
+            # other (OPENs unanswered, hold timers), so both ends may now back off up to
+            # LAB_CONNECT_RETRY_MAX before the next attempt (RFC 4271 §8.1.1
+            # DampPeerOscillations): a fresh-clone CI run saw them both in Active for 30 s.
+            await lab.converged(timeout=LAB_CONNECT_RETRY_MAX + 30)
             await lab.flush(timeout=30)
             await wait_retained_equal(observer, fabric, timeout=30)
             assert not views.done()
