@@ -93,10 +93,10 @@ class Snapshots(Mapping[str, RouterSnapshot]):
             fabric = self._fabric
             elsewhere = self._elsewhere
             if elsewhere is not None and name in elsewhere.names:
-                taken = self._taken[name] = elsewhere.snapshot(name)
+                taken = elsewhere.snapshot(name)
             else:
                 taken = snapshot(name, fabric.router(name), fabric.sessions(name))
-                self._taken[name] = taken
+            self._taken[name] = taken
         return taken
 
     def __contains__(self, name: object) -> bool:
@@ -107,12 +107,6 @@ class Snapshots(Mapping[str, RouterSnapshot]):
 
     def __len__(self) -> int:
         return len(self._names)
-
-
-def _read_by_views(plan: Plan) -> set[str]:
-    """The speakers the Azure views read: Azure's own (gateways, hubs, Route Servers,
-    MSEEs), not the customer's routers."""
-    return {e.speaker for e in plan.endpoints.values() if e.role != "onprem"}
 
 
 def snapshots_of(fabric: Fabric) -> Snapshots:
@@ -134,7 +128,7 @@ def solve(
         done = split(fabric, max_time)
         if done is not None:
             if done.elsewhere is not None:
-                done.elsewhere.prepare(_read_by_views(plan) & done.elsewhere.names)
+                done.elsewhere.prepare(plan.view_speakers() & done.elsewhere.names)
             return Solution(
                 network=network,
                 plan=plan,

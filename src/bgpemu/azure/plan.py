@@ -55,6 +55,15 @@ class Plan:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     """By speaker name; includes external endpoints, which have no SpeakerSpec."""
 
+    def view_speakers(self) -> frozenset[str]:
+        """The speakers the Azure views read: those of Azure nodes (every role but
+        ``onprem``; customer routers only appear through what Azure learned from them).
+
+        At scale most speakers are customer routers holding full tables (a vWAN branch
+        learns every other branch): reading theirs would cost far more than the views.
+        """
+        return frozenset(name for name, e in self.endpoints.items() if e.role != "onprem")
+
     def of_node(self, node: str) -> list[Endpoint]:
         """The endpoints of topology node ``node``, by instance."""
         found = [e for e in self.endpoints.values() if e.node == node]

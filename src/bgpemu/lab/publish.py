@@ -53,7 +53,6 @@ __all__ = [
     "azure_documents",
     "publish_lab",
     "topology_document",
-    "view_speakers",
     "views_without_adj_rib_out",
 ]
 
@@ -83,17 +82,6 @@ def azure_documents(
         for key, data in views.items():
             node, _, detail = key.partition("/")
             yield node, view.topic_view(detail), data
-
-
-def view_speakers(plan: Plan) -> frozenset[str]:
-    """The speakers the Azure views read: those of Azure nodes (every role but
-    ``onprem``; customer routers only appear through what Azure learned from them).
-
-    At scale most speakers are customer routers holding full tables (a vWAN branch
-    learns every other branch): gathering their snapshots after every convergence
-    would cost far more than the views themselves.
-    """
-    return frozenset(name for name, endpoint in plan.endpoints.items() if endpoint.role != "onprem")
 
 
 _VIEWS_WITHOUT_ADJ_RIB_OUT = frozenset({"vwan_hub"})
@@ -221,7 +209,7 @@ async def _publish_views(
         if verdict.converged and version != published:
             try:
                 snapshots = await lab.snapshots(
-                    speakers=view_speakers(lab.plan),
+                    speakers=lab.plan.view_speakers(),
                     without_adj_rib_out=views_without_adj_rib_out(lab.plan),
                 )
             except LabError as exc:  # a worker died or is stopped (a fault, reported)

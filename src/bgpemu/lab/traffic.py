@@ -308,7 +308,7 @@ class ConvergedTraffic:
             if self._context is not None and self._version == version:
                 return self._context
             network, plan = lab.network, lab.plan
-            azure = azure_speakers(plan)
+            azure = plan.view_speakers()
             fetched = await lab.snapshots(speakers=azure, without_adj_rib_out=azure)
             if lab.version != version:
                 continue  # something moved while the snapshots were taken: look again
@@ -354,9 +354,3 @@ def traffic_speakers(plan: Plan) -> frozenset[str]:
     """Every speaker: the Azure views' and the on-prem routers, whose Loc-RIB a trace
     follows (decision §9.12).  No view of traffic reads an Adj-RIB-Out."""
     return frozenset(plan.endpoints)
-
-
-def azure_speakers(plan: Plan) -> frozenset[str]:
-    """The speakers of the Azure side (every role but ``onprem``): those every Azure view
-    reads (hub tables, gateway offers, effective routes), read when a context is made."""
-    return frozenset(name for name, e in plan.endpoints.items() if e.role != "onprem")

@@ -10,7 +10,7 @@ import pytest
 
 from bgpemu.azure.converge import solve
 from bgpemu.azure.report import azure_views
-from bgpemu.lab.publish import view_speakers, views_without_adj_rib_out
+from bgpemu.lab.publish import views_without_adj_rib_out
 from bgpemu.topology import load_topology
 
 TOPOLOGIES = sorted((Path(__file__).parents[3] / "topologies").glob("*.yaml"))
@@ -20,7 +20,7 @@ TOPOLOGIES = sorted((Path(__file__).parents[3] / "topologies").glob("*.yaml"))
 def test_views_from_the_azure_speakers_equal_the_views_from_all(path: Path) -> None:
     network = load_topology(path)
     solution = solve(network)
-    wanted = view_speakers(solution.plan)
+    wanted = solution.plan.view_speakers()
     assert wanted < set(solution.plan.endpoints) or not any(
         e.role == "onprem" for e in solution.plan.endpoints.values()
     )
