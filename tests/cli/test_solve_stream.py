@@ -161,6 +161,7 @@ def test_solve_runs_with_the_daemon_gc_thresholds_and_converges_with_the_collect
     import gc
 
     from bgpemu.cli import solve as solve_cli
+    from bgpemu.cli._solve_split import Elsewhere
     from bgpemu.fabric import Fabric
     from bgpemu.runtime.daemon_gc import DAEMON_GC_THRESHOLDS
 
@@ -173,7 +174,7 @@ def test_solve_runs_with_the_daemon_gc_thresholds_and_converges_with_the_collect
         seen.append((gc.get_threshold(), gc.isenabled()))
         return real(self, *args, **kwargs)
 
-    def reporting(fabric: Fabric, elsewhere: object = None, **kwargs: Any) -> Any:
+    def reporting(fabric: Fabric, elsewhere: Elsewhere | None = None, **kwargs: Any) -> Any:
         frozen_in_report.append(gc.get_freeze_count() if gc.isenabled() else 0)
         return real_loc_ribs(fabric, elsewhere, **kwargs)
 

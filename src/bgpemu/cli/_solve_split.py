@@ -32,10 +32,11 @@ from bgpemu.azure.converge import Split
 from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.cli._json_stream import EncodedArray, item_encoder, member_chunks
 from bgpemu.fabric import Fabric
-from bgpemu.fabric.shard import Shard, SplitRunError
+from bgpemu.fabric.shard import LogKey, Shard, SplitRunError
+from bgpemu.rib.loc_rib import LocRib
 from bgpemu.router.table import EntryTexts, loc_rib_text
 
-__all__ = ["Elsewhere", "converge_split"]
+__all__ = ["Elsewhere", "converge_split", "internal_errors", "loc_rib_array"]
 
 
 class _PeerFailedError(Exception):
@@ -95,14 +96,28 @@ class Elsewhere:
         self._conn.send(("prepare", self._prepared))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
-        """node -> neighbour -> internal errors counted, for the sessions that had any
-        (read with the event log when the run ended: no question then, which would wait
-        for the snapshots being taken there)."""
+        """:func:`internal_errors` of its nodes (read with the event log when the run
+        ended: no question then, which would wait for the snapshots being taken there)."""
         return self._errors
 
-    def loc_rib_text(self, name: str, separator: str) -> Iterator[str]:
-        """Node ``name``'s Loc-RIB as :func:`bgpemu.router.table.loc_rib_text` writes it
-        with the report's encoder for ``separator`` (pieces as they come)."""
+    def ended(self, logged: int) -> list[tuple[LogKey, tuple[float, str, str]]]:
+        """At the end of the run: its entries of the event log from index ``logged``
+        (:meth:`Shard.log_entries <bgpemu.fabric.shard.Shard.log_entries>`), and its
+        internal-error counts kept for :meth:`internal_errors`."""
+        log, self._errors = cast(
+            "tuple[list[tuple[LogKey, tuple[float, str, str]]], dict[str, dict[str, int]]]",
+            self._ask("ended", logged),
+        )
+        return log
+
+    def loc_rib_array(self, name: str) -> EncodedArray:
+        """Node ``name``'s Loc-RIB as :func:`loc_rib_array` gives it, encoded there and
+        passed through the pipe (pieces as they come)."""
+        return EncodedArray(partial(self._loc_rib_text, name))
+
+    def _loc_rib_text(
+        self, name: str, encode: Callable[[Any], str], separator: str
+    ) -> Iterator[str]:
         self._conn.send(("text", (name, separator)))
         while piece := self._conn.recv_bytes():
             yield piece.decode("ascii")
@@ -174,9 +189,7 @@ def converge_split(fabric: Fabric, max_time: float) -> Split | None:
     elsewhere = Elsewhere(theirs, ours, pid)
     try:
         _run_share(shard, ours, limit, first=True)
-        their_log, elsewhere._errors = cast(
-            "tuple[list[Any], dict[str, dict[str, int]]]", elsewhere._ask("ended", logged)
-        )
+        their_log = elsewhere.ended(logged)
     except SplitRunError:
         elsewhere.close()
         return None
@@ -221,7 +234,7 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
         return pickle.dumps(snapshot(name, fabric.router(name), fabric.sessions(name)), 5)
 
     answers: dict[str, Callable[[Any], object]] = {
-        "ended": lambda start: (shard.log_entries(start), _internal_errors(fabric, shard.mine)),
+        "ended": lambda start: (shard.log_entries(start), internal_errors(fabric, shard.mine)),
         "table": lambda name: fabric.router(name).table(),
     }
     while True:
@@ -242,8 +255,8 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
             continue
         if what == "text":
             name, separator = arg
-            entries = fabric.router(name).loc_rib.stored_entries()
-            for piece in loc_rib_text(entries, item_encoder(separator), separator, texts):
+            array = loc_rib_array(fabric.router(name).loc_rib, texts)
+            for piece in array.items(item_encoder(separator), separator):
                 conn.send_bytes(piece.encode("ascii"))
             conn.send_bytes(b"")
             continue
@@ -257,19 +270,27 @@ def _write_members(
     standard output: file descriptor 1, shared with the parent, which waits meanwhile."""
     with open(1, "wb", buffering=1 << 20, closefd=False) as out:
         for index, name in enumerate(names):
-            loc_rib = fabric.router(name).loc_rib
-            text = EncodedArray(partial(_loc_rib_text, loc_rib.stored_entries(), texts))
+            text = loc_rib_array(fabric.router(name).loc_rib, texts)
             for piece in member_chunks(name, text, level, first and index == 0):
                 out.write(cast(str, piece).encode("ascii"))
 
 
+def loc_rib_array(loc_rib: LocRib, texts: EntryTexts) -> EncodedArray:
+    """A node's Loc-RIB as the report's array: the text of ``Router.table()``
+    (:func:`~bgpemu.router.table.loc_rib_text`, each group of entries encoded once per
+    report through ``texts``), in either process of a split run."""
+    return EncodedArray(partial(_loc_rib_text, loc_rib, texts))
+
+
 def _loc_rib_text(
-    entries: Any, texts: EntryTexts, encode: Callable[[Any], str], separator: str
+    loc_rib: LocRib, texts: EntryTexts, encode: Callable[[Any], str], separator: str
 ) -> Iterator[str]:
-    return loc_rib_text(entries, encode, separator, texts)
+    return loc_rib_text(loc_rib.stored_entries(), encode, separator, texts)
 
 
-def _internal_errors(fabric: Fabric, names: frozenset[str]) -> dict[str, dict[str, int]]:
+def internal_errors(fabric: Fabric, names: Iterable[str]) -> dict[str, dict[str, int]]:
+    """node -> neighbour -> internal errors counted, for the sessions of ``names`` that
+    had any (architecture decision 12: each reset its session)."""
     counts: dict[str, dict[str, int]] = {}
     for name in sorted(names):
         for neighbor, session in fabric.sessions(name).items():

@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, cast
 
 from bgpemu.azure.converge import Split, Splitter
@@ -25,14 +26,13 @@ from bgpemu.cli._json_stream import EncodedArray, Handoff, json_chunks, json_pie
 from bgpemu.cli._observe_mqtt import UsageError
 from bgpemu.cli._observe_render import add_output_options, emit, render_rib, render_view
 from bgpemu.cli._problems import refuse
-from bgpemu.cli._solve_split import Elsewhere
+from bgpemu.cli._solve_split import Elsewhere, internal_errors, loc_rib_array
 from bgpemu.cli._solve_traffic import add_traffic_options, run_traffic, traffic_argv
 from bgpemu.cli.examples import TOPOLOGY_HELP
 from bgpemu.errors import ConfigError
 from bgpemu.fabric import ConvergenceError, Fabric
-from bgpemu.rib.loc_rib import LocRib
 from bgpemu.rib.route import as_path_text
-from bgpemu.router.table import EntryTexts, loc_rib_text
+from bgpemu.router.table import EntryTexts
 from bgpemu.runtime.daemon_gc import batch_gc, converging
 from bgpemu.text import counted
 
@@ -181,7 +181,7 @@ def _run_configs(args: argparse.Namespace) -> int:
     return _print_tables(args, fabric, elapsed)
 
 
-def _warn_internal_errors(converged: Fabric | Solution) -> None:
+def _warn_internal_errors(fabric: Fabric, elsewhere: Elsewhere | None = None) -> None:
     """Name every session an internal error (a bgpemu bug) reset, on stderr.
 
     The fabric contains such an error in its session (architecture decision 12): the
@@ -189,17 +189,10 @@ def _warn_internal_errors(converged: Fabric | Solution) -> None:
     traceback is in ``Fabric.events``; the tables may miss what it would have sent.
     Nodes converged in the other process of a split run are counted there.
     """
-    fabric = converged if isinstance(converged, Fabric) else converged.fabric
-    counts: dict[str, dict[str, int]] = {}
-    elsewhere = None if isinstance(converged, Fabric) else converged.elsewhere
-    if isinstance(elsewhere, Elsewhere):
+    here = [name for name in fabric.nodes() if name not in fabric.elsewhere]
+    counts = internal_errors(fabric, here)
+    if elsewhere is not None:
         counts.update(elsewhere.internal_errors())
-    for node in fabric.nodes():
-        if node in fabric.elsewhere:
-            continue
-        for neighbor, session in fabric.sessions(node).items():
-            if session.counters.internal_errors:
-                counts.setdefault(node, {})[neighbor] = session.counters.internal_errors
     for node in sorted(counts):
         for neighbor, count in sorted(counts[node].items()):
             print(
@@ -210,7 +203,7 @@ def _warn_internal_errors(converged: Fabric | Solution) -> None:
 
 
 def _print_tables(
-    args: argparse.Namespace, fabric: Fabric, elapsed: float, elsewhere: object = None
+    args: argparse.Namespace, fabric: Fabric, elapsed: float, elsewhere: Elsewhere | None = None
 ) -> int:
     members = iter([("converged_after_s", elapsed), ("nodes", _loc_ribs(fabric, elsewhere))])
     if args.query is not None or args.output == "yaml":
@@ -249,12 +242,12 @@ def _emit(args: argparse.Namespace, data: Any, table: Callable[[Any], str]) -> i
 
 def _loc_ribs(
     fabric: Fabric,
-    elsewhere: object = None,
+    elsewhere: Elsewhere | None = None,
     *,
     direct: bool = False,
     meanwhile: Callable[[], None] = lambda: None,
 ) -> Iterator[tuple[str, EncodedArray] | Handoff]:
-    """Each node's Loc-RIB, the text of ``Router.table()`` (:func:`loc_rib_text`:
+    """Each node's Loc-RIB, the text of ``Router.table()`` (:func:`loc_rib_array`:
     entries that differ only in their prefix are encoded once per report, their
     group's text shared by the tables through one :class:`EntryTexts`).  A node of a
     split run converged in the other process, which encodes it; with ``direct`` (the
@@ -262,38 +255,18 @@ def _loc_ribs(
     each run of its consecutive nodes there itself (a :class:`Handoff`), while this one
     runs ``meanwhile``."""
     texts = EntryTexts()
-    remote = elsewhere.names if isinstance(elsewhere, Elsewhere) else frozenset()
-    names = fabric.nodes()
-    index = 0
-    while index < len(names):
-        name = names[index]
-        if name not in remote:
-            loc_rib = fabric.router(name).loc_rib
-            yield name, EncodedArray(partial(_loc_rib_text, loc_rib, texts))
-            index += 1
-            continue
-        assert isinstance(elsewhere, Elsewhere)
-        if not direct:
-            yield name, EncodedArray(partial(_elsewhere_text, elsewhere, name))
-            index += 1
-            continue
-        run = []
-        while index < len(names) and names[index] in remote:
-            run.append(names[index])
-            index += 1
-        yield Handoff(partial(elsewhere.write_members, run, meanwhile))
-
-
-def _elsewhere_text(
-    elsewhere: Elsewhere, name: str, encode: Callable[[Any], str], separator: str
-) -> Iterator[str]:
-    return elsewhere.loc_rib_text(name, separator)
-
-
-def _loc_rib_text(
-    loc_rib: LocRib, texts: EntryTexts, encode: Callable[[Any], str], separator: str
-) -> Iterator[str]:
-    return loc_rib_text(loc_rib.stored_entries(), encode, separator, texts)
+    away = frozenset() if elsewhere is None else elsewhere.names
+    for remote, names in groupby(fabric.nodes(), away.__contains__):
+        if not remote:
+            for name in names:
+                yield name, loc_rib_array(fabric.router(name).loc_rib, texts)
+        elif direct:
+            assert elsewhere is not None
+            yield Handoff(partial(elsewhere.write_members, list(names), meanwhile))
+        else:
+            assert elsewhere is not None
+            for name in names:
+                yield name, elsewhere.loc_rib_array(name)
 
 
 def report_json_members(
@@ -327,12 +300,19 @@ def report_json_members(
         yield (
             key,
             _loc_ribs(
-                solution.fabric, solution.elsewhere, direct=direct, meanwhile=work_out_the_rest
+                solution.fabric, _elsewhere(solution), direct=direct, meanwhile=work_out_the_rest
             ),
         )
         break
     for key, value in ahead or members:
         yield key, iter(value) if type(value) is list else value
+
+
+def _elsewhere(solution: Solution) -> Elsewhere | None:
+    """The other process of a split run, as :func:`_splitter`'s ``converge_split`` made it."""
+    elsewhere = solution.elsewhere
+    assert elsewhere is None or isinstance(elsewhere, Elsewhere)
+    return elsewhere
 
 
 def _stdout_is_fd1() -> bool:
@@ -413,7 +393,7 @@ def _if_large(split: Splitter, fabric: Fabric, max_time: float) -> Split | None:
 
 
 def _answer(args: argparse.Namespace, solution: Solution) -> int:
-    _warn_internal_errors(solution)
+    _warn_internal_errors(solution.fabric, _elsewhere(solution))
     try:
         view = _view(args, solution)
     except (KeyError, ValueError) as exc:
@@ -426,7 +406,7 @@ def _answer(args: argparse.Namespace, solution: Solution) -> int:
         if args.output == "json":
             _write_json(report_json_members(solution, direct=_stdout_is_fd1()))
             return 0
-        return _print_tables(args, solution.fabric, solution.converged_after, solution.elsewhere)
+        return _print_tables(args, solution.fabric, solution.converged_after, _elsewhere(solution))
     return _emit(args, view, render_rib if args.node is not None else render_view)
 
 

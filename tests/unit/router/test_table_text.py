@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgpemu.cli._json_stream import EncodedArray, _encode, json_chunks
-from bgpemu.cli.solve import _loc_rib_text
+from bgpemu.cli._json_stream import _encode, json_chunks
+from bgpemu.cli._solve_split import loc_rib_array
 from bgpemu.rib.decision import Decision, DecisionConfig, Step
 from bgpemu.rib.loc_rib import Entry, LocRib
 from bgpemu.rib.path import LOCAL, Path, PeerInfo
@@ -383,9 +382,6 @@ def test_solve_writes_each_router_table_as_json_dumps(
             router.update_received(peer, update, float(now))
         made[f"r{n}"] = router
     texts = EntryTexts()
-    members = [
-        (name, EncodedArray(partial(_loc_rib_text, router.loc_rib, texts)))
-        for name, router in made.items()
-    ]
+    members = [(name, loc_rib_array(router.loc_rib, texts)) for name, router in made.items()]
     expected = {name: router.table() for name, router in made.items()}
     assert "".join(json_chunks(iter(members))) == json.dumps(expected, indent=2)
