@@ -282,8 +282,7 @@ class Shard:
 
     def settle(self, their_keys: Sequence[Key], their_posted: Iterable[Posted]) -> None:
         """Number this round's new events and queue this share's (step 3)."""
-        mine = [key for key, _, _ in self._new] + [p.key for p in self.posted]
-        order = {key: self.seq + i for i, key in enumerate(sorted([*mine, *their_keys]))}
+        order = {key: self.seq + i for i, key in enumerate(sorted([*self.keys(), *their_keys]))}
         self.seq += len(order)
         queue = self._queue
         for key, time, event in self._new:

@@ -256,14 +256,11 @@ class WorkerPool:
             raise LabError(f"{self.named(worker)} is not running ({kind!r} not sent)")
         if worker.stopped_since is not None and _stopped(worker.process.pid):  # still
             raise LabError(self._stopped_error(worker, repr(kind)))
-        request = next(self._ids)
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        worker.pending[request] = future
         try:
-            try:
-                worker.conn.send(Request(request, command))
-            except OSError as exc:
-                raise LabError(f"{self.named(worker)}: {kind!r} not sent: {exc}") from None
+            request, future = self._request(worker, command)
+        except OSError as exc:
+            raise LabError(f"{self.named(worker)}: {kind!r} not sent: {exc}") from None
+        try:
             async with asyncio.timeout(timeout):
                 reply = await future
         except TimeoutError:
@@ -294,6 +291,15 @@ class WorkerPool:
     def post(self, worker: WorkerProcess, command: Command, then: Callable[[], None]) -> None:
         """Send ``command`` to ``worker`` without waiting; ``then()`` once it is answered,
         or can never be (the worker died, or is not running)."""
+        loop = asyncio.get_running_loop()
+        if not worker.alive:
+            loop.call_soon(then)
+            return
+        try:
+            request, future = self._request(worker, command)
+        except OSError:
+            loop.call_soon(then)
+            return
 
         def answered(future: asyncio.Future[Answer]) -> None:
             worker.pending.pop(request, None)
@@ -301,17 +307,23 @@ class WorkerPool:
                 future.exception()  # a dead worker's LabError: nothing to add
             then()
 
+        future.add_done_callback(answered)
+
+    def _request(
+        self, worker: WorkerProcess, command: Command
+    ) -> tuple[int, asyncio.Future[Answer]]:
+        """Send ``command`` to ``worker`` as a new request, its answer to come in the
+        future (registered in ``worker.pending``); OSError, unregistered, if the pipe is
+        gone."""
         request = next(self._ids)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        if not worker.alive:
-            future.set_exception(LabError(f"{self.named(worker)} is not running"))
-        else:
-            worker.pending[request] = future
-            try:
-                worker.conn.send(Request(request, command))
-            except OSError as exc:
-                future.set_exception(LabError(f"{self.named(worker)}: {exc}"))
-        future.add_done_callback(answered)
+        worker.pending[request] = future
+        try:
+            worker.conn.send(Request(request, command))
+        except OSError:
+            del worker.pending[request]
+            raise
+        return request, future
 
     def named(self, worker: WorkerProcess) -> str:
         """``lab worker 2 (pid 4711; speakers SiteB)``, as in :meth:`WorkerFault.describe`."""
