@@ -29,8 +29,11 @@ class Elsewhere(Protocol):
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot, taken where it converged."""
 
-    def prepare(self, names: Iterable[str]) -> None:
-        """Take the snapshots of ``names`` there now (they will be read)."""
+    def prepare(self, names: Iterable[str], without_adj_rib_out: frozenset[str]) -> None:
+        """Take the snapshots of ``names`` there now (they will be read by the Azure
+        views, which never read the Adj-RIBs-Out of ``without_adj_rib_out``: those are
+        left empty, :meth:`Plan.views_without_adj_rib_out
+        <bgpemu.azure.plan.Plan.views_without_adj_rib_out>`)."""
 
     def close(self) -> None:
         """End the other process."""
@@ -128,7 +131,9 @@ def solve(
         done = split(fabric, max_time)
         if done is not None:
             if done.elsewhere is not None:
-                done.elsewhere.prepare(plan.view_speakers() & done.elsewhere.names)
+                done.elsewhere.prepare(
+                    plan.view_speakers() & done.elsewhere.names, plan.views_without_adj_rib_out()
+                )
             return Solution(
                 network=network,
                 plan=plan,

@@ -19,6 +19,9 @@ from bgpemu.router.spec import SpeakerSpec
 
 __all__ = ["CompileError", "Endpoint", "Plan"]
 
+_VIEWS_WITHOUT_ADJ_RIB_OUT = frozenset({"vwan_hub"})
+"""Roles none of whose views reads the Adj-RIB-Out (:meth:`Plan.views_without_adj_rib_out`)."""
+
 
 class CompileError(BgpEmuError, ValueError):
     """A network that cannot be compiled into a :class:`Plan` (timers that do not fit
@@ -63,6 +66,17 @@ class Plan:
         learns every other branch): reading theirs would cost far more than the views.
         """
         return frozenset(name for name, e in self.endpoints.items() if e.role != "onprem")
+
+    def views_without_adj_rib_out(self) -> frozenset[str]:
+        """The view speakers whose Adj-RIBs-Out no Azure view reads: the vWAN hubs'
+        (hub routes and effective routes read a hub's Loc-RIB and Adj-RIBs-In,
+        :mod:`bgpemu.azure.views.hub`; only gateways and Route Servers show what they
+        advertise).  A hub's toward 50 branches of 20,000 routes is a million routes:
+        not worth gathering from another process (a lab worker, the other process of
+        ``solve --jobs 2``)."""
+        return frozenset(
+            name for name, e in self.endpoints.items() if e.role in _VIEWS_WITHOUT_ADJ_RIB_OUT
+        )
 
     def of_node(self, node: str) -> list[Endpoint]:
         """The endpoints of topology node ``node``, by instance."""

@@ -75,7 +75,8 @@ class Elsewhere:
         self._conn = conn
         self._pid = pid
         self._prepared: list[str] = []
-        self._taken: dict[str, RouterSnapshot] = {}
+        self._taken: dict[str, bytes] = {}
+        """Prepared snapshots received, still pickled (unpickled when read)."""
         self._writing = False
         """A :meth:`write_members` whose answer is still to be read."""
         self._errors: dict[str, dict[str, int]] = {}
@@ -83,17 +84,18 @@ class Elsewhere:
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
         taken = self._taken.pop(name, None)
-        if taken is not None:
-            return taken
-        self._written()
-        self._conn.send(("snapshot", name))
-        return cast(RouterSnapshot, pickle.loads(self._conn.recv_bytes()))
+        if taken is None:
+            self._written()
+            self._conn.send(("snapshot", name))
+            taken = self._conn.recv_bytes()
+        return cast(RouterSnapshot, pickle.loads(taken))
 
-    def prepare(self, names: Iterable[str]) -> None:
+    def prepare(self, names: Iterable[str], without_adj_rib_out: frozenset[str]) -> None:
         """Have the snapshots of ``names`` taken there now, while this process writes
-        something else (the Azure views read them later)."""
+        something else (the Azure views read them later; they never read the
+        Adj-RIBs-Out of ``without_adj_rib_out``, left empty)."""
         self._prepared = sorted(names)
-        self._conn.send(("prepare", self._prepared))
+        self._conn.send(("prepare", (self._prepared, without_adj_rib_out)))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
         """:func:`internal_errors` of its nodes (read with the event log when the run
@@ -129,11 +131,13 @@ class Elsewhere:
         the report's ``nodes``, at depth ``level``) straight to standard output, as
         :func:`~bgpemu.cli._json_stream.member_chunks` writes them (a
         :class:`~bgpemu.cli._json_stream.Handoff`: the caller put out everything before);
-        run ``meanwhile`` while it writes, then wait for it."""
-        for name in self._prepared:  # what ``meanwhile`` will read, taken before
-            self._taken[name] = self.snapshot(name)
+        run ``meanwhile`` while it writes, then wait for it.  The snapshots
+        :meth:`prepare` asked for (what ``meanwhile`` reads) come first, before it
+        writes; they are unpickled when read, while it writes."""
+        self._conn.send(("members", (names, level, first, self._prepared)))
+        for name in self._prepared:
+            self._taken[name] = self._conn.recv_bytes()
         self._prepared = []
-        self._conn.send(("members", (names, level, first)))
         self._writing = True
         meanwhile()
         self._written()
@@ -230,8 +234,9 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
     texts = EntryTexts()
     prepared: dict[str, bytes] = {}
 
-    def snapshotted(name: str) -> bytes:
-        return pickle.dumps(snapshot(name, fabric.router(name), fabric.sessions(name)), 5)
+    def snapshotted(name: str, adj_rib_out: bool = True) -> bytes:
+        taken = snapshot(name, fabric.router(name), fabric.sessions(name), adj_rib_out=adj_rib_out)
+        return pickle.dumps(taken, 5)
 
     answers: dict[str, Callable[[Any], object]] = {
         "ended": lambda start: (shard.log_entries(start), internal_errors(fabric, shard.mine)),
@@ -242,14 +247,18 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
         if what == "exit":
             return
         if what == "prepare":
-            prepared.update((name, snapshotted(name)) for name in arg)
+            names, without = arg
+            prepared.update((name, snapshotted(name, name not in without)) for name in names)
             continue
         if what == "snapshot":
             taken = prepared.pop(arg, None)
             conn.send_bytes(taken if taken is not None else snapshotted(arg))
             continue
         if what == "members":
-            names, level, first = arg
+            names, level, first, ahead = arg
+            for name in ahead:
+                taken = prepared.pop(name, None)
+                conn.send_bytes(taken if taken is not None else snapshotted(name))
             _write_members(fabric, texts, names, level, first)
             conn.send(("ok", None))
             continue

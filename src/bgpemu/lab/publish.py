@@ -53,7 +53,6 @@ __all__ = [
     "azure_documents",
     "publish_lab",
     "topology_document",
-    "views_without_adj_rib_out",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,22 +81,6 @@ def azure_documents(
         for key, data in views.items():
             node, _, detail = key.partition("/")
             yield node, view.topic_view(detail), data
-
-
-_VIEWS_WITHOUT_ADJ_RIB_OUT = frozenset({"vwan_hub"})
-"""Roles none of whose views reads the Adj-RIB-Out: a vWAN hub's views (hub routes,
-effective routes) read its Loc-RIB and Adj-RIBs-In (:mod:`bgpemu.azure.views.hub`);
-only gateways and Route Servers show what they advertise."""
-
-
-def views_without_adj_rib_out(plan: Plan) -> frozenset[str]:
-    """The view speakers whose Adj-RIBs-Out no view reads (a hub's toward 50 branches
-    of 20,000 routes is a million routes: not worth gathering after every convergence)."""
-    return frozenset(
-        name
-        for name, endpoint in plan.endpoints.items()
-        if endpoint.role in _VIEWS_WITHOUT_ADJ_RIB_OUT
-    )
 
 
 async def publish_lab(
@@ -210,7 +193,7 @@ async def _publish_views(
             try:
                 snapshots = await lab.snapshots(
                     speakers=lab.plan.view_speakers(),
-                    without_adj_rib_out=views_without_adj_rib_out(lab.plan),
+                    without_adj_rib_out=lab.plan.views_without_adj_rib_out(),
                 )
             except LabError as exc:  # a worker died or is stopped (a fault, reported)
                 logger.info("lab %s: Azure views not updated this time: %s", lab.name, exc)

@@ -65,6 +65,30 @@ class RibRoute:
     reason: str | None = None
     """Loc-RIB only, on the best path: the decision step that settled it."""
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as the arguments of :func:`route_record` (a snapshot crosses a pipe
+        between the processes of ``solve --jobs 2`` and of the TCP lab): the dataclass's
+        own state is restored with one ``object.__setattr__`` per field, which made
+        unpickling a vWAN hub's 40,000 routes take 0.09 s instead of 0.02 s."""
+        return route_record, (
+            self.prefix,
+            self.family,
+            (
+                self.next_hop,
+                self.as_path,
+                self.origin,
+                self.local_pref,
+                self.med,
+                self.communities,
+                self.large_communities,
+            ),
+            self.peer,
+            self.weight,
+            self.best,
+            self.multipath,
+            self.reason,
+        )
+
 
 ATTRIBUTE_FIELDS = (
     "next_hop",

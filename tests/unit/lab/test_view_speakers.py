@@ -1,5 +1,5 @@
 """The lab gathers only the Azure speakers' snapshots for the Azure views, without the
-Adj-RIBs-Out no view reads (lab/publish.py)."""
+Adj-RIBs-Out no view reads (Plan.views_without_adj_rib_out)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from bgpemu.azure.converge import solve
 from bgpemu.azure.report import azure_views
-from bgpemu.lab.publish import views_without_adj_rib_out
 from bgpemu.topology import load_topology
 
 TOPOLOGIES = sorted((Path(__file__).parents[3] / "topologies").glob("*.yaml"))
@@ -24,7 +23,7 @@ def test_views_from_the_azure_speakers_equal_the_views_from_all(path: Path) -> N
     assert wanted < set(solution.plan.endpoints) or not any(
         e.role == "onprem" for e in solution.plan.endpoints.values()
     )
-    trimmed = views_without_adj_rib_out(solution.plan)
+    trimmed = solution.plan.views_without_adj_rib_out()
     assert trimmed <= wanted
     some = {
         name: replace(snap, adj_rib_out={}) if name in trimmed else snap
