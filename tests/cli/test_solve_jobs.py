@@ -9,6 +9,8 @@ from functools import partial
 import pytest
 
 from bgpemu.azure.converge import Split
+from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Plan
 from bgpemu.azure.roles import compile_network
 from bgpemu.cli import _solve_split
 from bgpemu.cli import solve as solve_cli
@@ -41,13 +43,14 @@ def test_the_default_splits_only_a_large_network(monkeypatch: pytest.MonkeyPatch
     assert isinstance(splitter, partial)
     called: list[int] = []
 
-    def split(fabric: Fabric, max_time: float) -> Split:
+    def split(fabric: Fabric, max_time: float, network: Network, plan: Plan) -> Split:
         called.append(len(fabric.nodes()))
         return Split(elapsed=fabric.run_until_idle(max_time=max_time), elsewhere=None)
 
-    plan = compile_network(load_topology("er-vpn-backup"))
+    network = load_topology("er-vpn-backup")
+    plan = compile_network(network)
     fabric = Fabric(plan.speakers)
-    done = solve_cli._if_large(split, fabric, 3600)
+    done = solve_cli._if_large(split, fabric, 3600, network, plan)
     assert done is not None
     assert done.elsewhere is None
     assert done.elapsed > 0
@@ -55,7 +58,7 @@ def test_the_default_splits_only_a_large_network(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(solve_cli, "LARGE", 1)
     fabric = Fabric(plan.speakers)
-    solve_cli._if_large(split, fabric, 3600)
+    solve_cli._if_large(split, fabric, 3600, network, plan)
     assert called == [len(plan.speakers)]
 
 

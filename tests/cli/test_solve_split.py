@@ -57,12 +57,12 @@ from bgpemu.fabric.shard import Shard, SplitRunError
 cases, results_path = json.loads(sys.argv[1]), sys.argv[2]
 record = {}
 real_converge, real_rounds, real_fork = split.converge_split, Shard.rounds, os.fork
-real_snapshot = split.Elsewhere.snapshot
+real_snapshot, real_view_texts = split.Elsewhere.snapshot, split.Elsewhere.view_texts
 
 
-def converge_split(fabric, max_time):
+def converge_split(fabric, max_time, network, plan):
     record["split"] = "attempted"
-    result = real_converge(fabric, max_time)  # the forked process never returns here
+    result = real_converge(fabric, max_time, network, plan)  # the forked one never returns
     if result is None:
         record["split"] = "abandoned"
     elif result.elsewhere is None:
@@ -92,6 +92,12 @@ def snapshot(self, name):
     return real_snapshot(self, name)
 
 
+def view_texts(self):
+    texts = real_view_texts(self)
+    record["views_elsewhere"] = record.get("views_elsewhere", 0) + len(texts)
+    return texts
+
+
 class Stdout:
     # sys.stdout, counting what this process writes there.
     def __init__(self, stdout):
@@ -106,7 +112,7 @@ class Stdout:
 
 
 split.converge_split, Shard.rounds, os.fork = converge_split, rounds, fork
-split.Elsewhere.snapshot = snapshot
+split.Elsewhere.snapshot, split.Elsewhere.view_texts = snapshot, view_texts
 results = {}
 saved = os.dup(1), os.dup(2)
 for key, argv, out, err in cases:
@@ -141,7 +147,8 @@ file) with file descriptors 1 and 2 on those files, and writes key -> what it re
 the file ``argv[2]``: the exit status; what ``converge_split`` did (``split``: ``split``,
 with the nodes ``elsewhere`` and whether that process was ``reaped`` when ``main``
 returned; ``abandoned``, with the ``reason`` a share gave); the snapshots read from the
-other process; the bytes of stdout this process did not write (``elsewhere_wrote``)."""
+other process; the Azure views it computed (``views_elsewhere``); the bytes of stdout this
+process did not write (``elsewhere_wrote``)."""
 
 
 def _cases(vwan: Path) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ lab in virtual time, so the tables are those the lab converges to, deterministic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,23 +17,32 @@ from bgpemu.azure.roles import compile_network
 from bgpemu.azure.snapshot import RouterSnapshot, snapshot
 from bgpemu.fabric import Fabric
 
-__all__ = ["Elsewhere", "Snapshots", "Solution", "Split", "Splitter", "snapshots_of", "solve"]
+__all__ = [
+    "Converged",
+    "Elsewhere",
+    "Snapshots",
+    "Solution",
+    "Split",
+    "Splitter",
+    "snapshots_of",
+    "solve",
+]
 
 
-class Elsewhere(Protocol):
-    """The nodes of a split run that another process converged (``bgpemu solve`` on two
-    cores, :mod:`bgpemu.cli._solve_split`): what is read of them is read from there."""
+class Converged(Protocol):
+    """Nodes of a split run that another process converged, and their snapshots."""
 
-    names: frozenset[str]
+    @property
+    def names(self) -> frozenset[str]:
+        """The nodes."""
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot, taken where it converged."""
 
-    def prepare(self, names: Iterable[str], without_adj_rib_out: frozenset[str]) -> None:
-        """Take the snapshots of ``names`` there now (they will be read by the Azure
-        views, which never read the Adj-RIBs-Out of ``without_adj_rib_out``: those are
-        left empty, :meth:`Plan.views_without_adj_rib_out
-        <bgpemu.azure.plan.Plan.views_without_adj_rib_out>`)."""
+
+class Elsewhere(Converged, Protocol):
+    """The nodes of a split run that another process converged (``bgpemu solve`` on two
+    cores, :mod:`bgpemu.cli._solve_split`): what is read of them is read from there."""
 
     def close(self) -> None:
         """End the other process."""
@@ -48,9 +57,11 @@ class Split:
     elsewhere: Elsewhere | None
 
 
-Splitter = Callable[[Fabric, float], "Split | None"]
-"""Converges a fabric on more than one core within ``max_time`` virtual seconds, or
-returns None when it gave up (the fabric is then in no useful state)."""
+Splitter = Callable[[Fabric, float, Network, Plan], "Split | None"]
+"""``split(fabric, max_time, network, plan)`` converges ``fabric`` (compiled from
+``network`` as ``plan``, which the other processes may read for the Azure views of
+their nodes) on more than one core within ``max_time`` virtual seconds, or returns
+None when it gave up (the fabric is then in no useful state)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -80,13 +91,24 @@ class Snapshots(Mapping[str, RouterSnapshot]):
     learns every other branch) and the Azure views read none of them: the full report
     of vWAN 2 x 10 x 200 spent 7.9 s snapshotting every speaker.  Read them before
     running the fabric further, or :meth:`Solution.refresh` after.
+
+    The snapshots of the nodes of ``elsewhere`` are read from there; those of
+    ``without_adj_rib_out`` leave the Adj-RIBs-Out out (for readers that never look:
+    :meth:`Plan.views_without_adj_rib_out <bgpemu.azure.plan.Plan.views_without_adj_rib_out>`).
     """
 
-    def __init__(self, fabric: Fabric, elsewhere: Elsewhere | None = None) -> None:
+    def __init__(
+        self,
+        fabric: Fabric,
+        elsewhere: Converged | None = None,
+        without_adj_rib_out: frozenset[str] = frozenset(),
+    ) -> None:
         self._fabric = fabric
         self._elsewhere = elsewhere
         self._names = frozenset(fabric.nodes())
         self._taken: dict[str, RouterSnapshot] = {}
+        self._lean = without_adj_rib_out
+        """Speakers whose snapshots leave the Adj-RIBs-Out out (none reads them)."""
 
     def __getitem__(self, name: str) -> RouterSnapshot:
         taken = self._taken.get(name)
@@ -98,7 +120,12 @@ class Snapshots(Mapping[str, RouterSnapshot]):
             if elsewhere is not None and name in elsewhere.names:
                 taken = elsewhere.snapshot(name)
             else:
-                taken = snapshot(name, fabric.router(name), fabric.sessions(name))
+                taken = snapshot(
+                    name,
+                    fabric.router(name),
+                    fabric.sessions(name),
+                    adj_rib_out=name not in self._lean,
+                )
             self._taken[name] = taken
         return taken
 
@@ -128,12 +155,8 @@ def solve(
     plan = compile_network(network)
     fabric = Fabric(plan.speakers, seed=seed)
     if split is not None:
-        done = split(fabric, max_time)
+        done = split(fabric, max_time, network, plan)
         if done is not None:
-            if done.elsewhere is not None:
-                done.elsewhere.prepare(
-                    plan.view_speakers() & done.elsewhere.names, plan.views_without_adj_rib_out()
-                )
             return Solution(
                 network=network,
                 plan=plan,

@@ -10,6 +10,7 @@ effective-route view), ``learnedRoutes`` (gateway -> learned routes), ``bgpPeerS
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from bgpemu.azure.catalog import AzureView
@@ -36,7 +37,7 @@ from bgpemu.azure.views import (
     route_server_routes,
 )
 
-__all__ = ["azure_views", "full_report", "loc_ribs", "report_members"]
+__all__ = ["azure_views", "full_report", "loc_ribs", "report_members", "view_work"]
 
 Snapshots = Mapping[str, RouterSnapshot]
 
@@ -67,7 +68,21 @@ def report_members(solution: Solution) -> Iterator[tuple[str, Any]]:
     fabric = solution.fabric
     yield "name", solution.network.name
     yield "nodes", ((name, fabric.router(name).table()) for name in fabric.nodes())
-    report = _Report(solution.network, solution.plan, solution.snapshots, solution.converged_after)
+    for category, members in view_work(
+        solution.network, solution.plan, solution.snapshots, solution.converged_after
+    ):
+        yield category, ((key, compute()) for key, compute in members)
+
+
+def view_work(
+    network: Network, plan: Plan, snaps: Snapshots, now: float
+) -> Iterator[tuple[str, Iterator[tuple[str, Callable[[], Any]]]]]:
+    """The Azure views of the network, in the report's order, not yet computed: each
+    category (:data:`_CATEGORIES`) with its ``(key, compute)`` pairs, ``compute()``
+    giving the view.  The views of one call share what they work out once (the hub
+    tables); each may be computed apart, in any order, with the same result (``solve
+    --jobs 2``: each process computes the views of the speakers it converged)."""
+    report = _Report(network, plan, snaps, now)
     for category, members in _CATEGORIES.items():
         yield category, members(report)
 
@@ -81,8 +96,10 @@ def azure_views(
     ``bgpPeerStatus`` (gateway), ``routeServerRoutes`` (``ARS/NVA`` -> learned and
     advertised), ``hubRoutes`` (``HUB/TABLE``), ``circuitRoutes`` (``CIRCUIT/PATH``).
     """
-    report = _Report(network, plan, snaps, now)
-    return {category: dict(members(report)) for category, members in _CATEGORIES.items()}
+    return {
+        category: {key: compute() for key, compute in members}
+        for category, members in view_work(network, plan, snaps, now)
+    }
 
 
 class _Report:
@@ -100,7 +117,11 @@ class _Report:
         self.hub_tables = HubTables(network, plan, snaps)
 
 
-def _effective_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+_Work = Iterator[tuple[str, Callable[[], Any]]]
+"""A category's views: ``(key, compute)`` pairs."""
+
+
+def _effective_routes(report: _Report) -> _Work:
     network, plan, snaps = report.network, report.plan, report.snaps
     for vnet in network.of_type(VNet):
         for subnet in vnet.subnets:
@@ -108,8 +129,14 @@ def _effective_routes(report: _Report) -> Iterator[tuple[str, Any]]:
                 continue
             yield (
                 f"{vnet.name}/{subnet.name}",
-                effective_routes(
-                    network, plan, snaps, vnet.name, subnet.name, hub_tables=report.hub_tables
+                partial(
+                    effective_routes,
+                    network,
+                    plan,
+                    snaps,
+                    vnet.name,
+                    subnet.name,
+                    hub_tables=report.hub_tables,
                 ),
             )
 
@@ -118,52 +145,50 @@ def _gateways(network: Network) -> list[VpnGateway | ExpressRouteGateway]:
     return [*network.of_type(VpnGateway), *network.of_type(ExpressRouteGateway)]
 
 
-def _learned_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+def _learned_routes(report: _Report) -> _Work:
     network, plan, snaps = report.network, report.plan, report.snaps
     for gateway in _gateways(network):
-        yield gateway.name, learned_routes(network, plan, snaps, gateway.name)
+        yield gateway.name, partial(learned_routes, network, plan, snaps, gateway.name)
 
 
-def _bgp_peer_status(report: _Report) -> Iterator[tuple[str, Any]]:
+def _bgp_peer_status(report: _Report) -> _Work:
     network, plan, snaps = report.network, report.plan, report.snaps
     for gateway in _gateways(network):
-        yield gateway.name, bgp_peer_status(network, plan, snaps, gateway.name, report.now)
+        yield gateway.name, partial(bgp_peer_status, network, plan, snaps, gateway.name, report.now)
 
 
-def _route_server_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+def _route_server_routes(report: _Report) -> _Work:
     network, plan, snaps = report.network, report.plan, report.snaps
+
+    def both(server: str, nva: str) -> dict[str, Any]:
+        return {
+            direction: route_server_routes(network, plan, snaps, server, nva, direction)
+            for direction in ("learned", "advertised")
+        }
+
     for server in network.of_type(RouteServer):
         for peer in network.of_type(RouteServerPeer):
-            if peer.route_server != server.name:
-                continue
-            yield (
-                f"{server.name}/{peer.nva}",
-                {
-                    direction: route_server_routes(
-                        network, plan, snaps, server.name, peer.nva, direction
-                    )
-                    for direction in ("learned", "advertised")
-                },
-            )
+            if peer.route_server == server.name:
+                yield f"{server.name}/{peer.nva}", partial(both, server.name, peer.nva)
 
 
-def _hub_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+def _hub_routes(report: _Report) -> _Work:
     for hub in report.network.of_type(VWanHub):
         for table in route_tables(hub):
-            yield f"{hub.name}/{table}", report.hub_tables.routes(hub.name, table)
+            yield f"{hub.name}/{table}", partial(report.hub_tables.routes, hub.name, table)
 
 
-def _circuit_routes(report: _Report) -> Iterator[tuple[str, Any]]:
+def _circuit_routes(report: _Report) -> _Work:
     network, plan, snaps = report.network, report.plan, report.snaps
     for circuit in network.of_type(ExpressRouteCircuit):
         for path in ("primary", "secondary"):
             yield (
                 f"{circuit.name}/{path}",
-                circuit_routes(network, plan, snaps, circuit.name, path),
+                partial(circuit_routes, network, plan, snaps, circuit.name, path),
             )
 
 
-_CATEGORIES: dict[str, Callable[[_Report], Iterator[tuple[str, Any]]]] = {
+_CATEGORIES: dict[str, Callable[[_Report], _Work]] = {
     AzureView.EFFECTIVE_ROUTES.key: _effective_routes,
     AzureView.LEARNED_ROUTES.key: _learned_routes,
     AzureView.BGP_PEER_STATUS.key: _bgp_peer_status,
@@ -172,4 +197,4 @@ _CATEGORIES: dict[str, Callable[[_Report], Iterator[tuple[str, Any]]]] = {
     AzureView.CIRCUIT_ROUTES.key: _circuit_routes,
 }
 """Each view category (:attr:`AzureView.key <bgpemu.azure.catalog.AzureView.key>`),
-in the report's order, and the generator of its ``(key, view)``."""
+in the report's order, and the generator of its ``(key, compute)`` pairs."""

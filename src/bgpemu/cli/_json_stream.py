@@ -21,7 +21,9 @@ A value may also be an :class:`EncodedArray`: a JSON array whose producer writes
 items' text itself with the encoder and the separator it is given, in pieces of one or
 more items (``bgpemu solve`` encodes a Loc-RIB entry once per group of entries that
 differ only in their prefix and writes a run of them at once,
-:func:`bgpemu.router.table.loc_rib_text`); each piece is written as it comes.
+:func:`bgpemu.router.table.loc_rib_text`); each piece is written as it comes.  And it may
+be an :class:`EncodedValue`, its text made before its turn (:func:`encoded_value`: by
+the other process of ``solve --jobs 2``, or while that process writes).
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from bgpemu.cli._json_rows import rows_array
 
 __all__ = [
     "EncodedArray",
+    "EncodedValue",
     "Handoff",
     "Piece",
+    "encoded_value",
     "item_encoder",
     "json_chunks",
     "json_pieces",
@@ -70,6 +74,22 @@ def item_encoder(separator: str) -> Callable[[Any], str]:
         return _encode(value, deeper)
 
     return encode
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedValue:
+    """A member's value whose text is already made (:func:`encoded_value`), for a
+    member of an object at depth ``level``: written as it is."""
+
+    text: str
+    level: int
+
+
+def encoded_value(value: Any, level: int) -> EncodedValue:
+    """The text :func:`member_chunks` writes for ``value`` (not an iterator nor an
+    :class:`EncodedArray`) as a member of the object at depth ``level``, made now (by
+    another process of ``bgpemu solve --jobs 2``, or ahead of its turn)."""
+    return EncodedValue(_encode(value, "\n" + _INDENT * (level + 1)), level)
 
 
 Piece = str | Callable[[], None]
@@ -125,6 +145,10 @@ def member_chunks(key: str, value: Any, level: int, first: bool) -> Iterator[Pie
         yield from json_pieces(value, level + 1)
     elif type(value) is EncodedArray:
         yield from _array_chunks(value, inner)
+    elif type(value) is EncodedValue:
+        if value.level != level:
+            raise ValueError(f"{key!r}: a value encoded at depth {value.level}, written at {level}")
+        yield value.text
     else:
         yield _encode(value, inner)
 

@@ -24,13 +24,23 @@ import pickle
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection, Pipe
 from typing import Any, cast
 
-from bgpemu.azure.converge import Split
-from bgpemu.azure.snapshot import RouterSnapshot, snapshot
-from bgpemu.cli._json_stream import EncodedArray, item_encoder, member_chunks
+from bgpemu.azure.converge import Snapshots, Split
+from bgpemu.azure.model import Network
+from bgpemu.azure.plan import Plan
+from bgpemu.azure.report import view_work
+from bgpemu.azure.snapshot import RouterSnapshot
+from bgpemu.cli._json_stream import (
+    EncodedArray,
+    EncodedValue,
+    encoded_value,
+    item_encoder,
+    member_chunks,
+)
 from bgpemu.fabric import Fabric
 from bgpemu.fabric.shard import LogKey, Shard, SplitRunError
 from bgpemu.rib.loc_rib import LocRib
@@ -74,12 +84,14 @@ class Elsewhere:
         self.names = names
         self._conn = conn
         self._pid = pid
-        self._prepared: list[str] = []
         self._taken: dict[str, bytes] = {}
         """Prepared snapshots received, still pickled (unpickled when read)."""
         self._writing = False
         """A :meth:`write_members` whose answer is still to be read."""
         self._errors: dict[str, dict[str, int]] = {}
+        self.views_done: frozenset[tuple[str, str]] = frozenset()
+        """The Azure views (category, key) computed there (:meth:`prepare`), as
+        known at the last :meth:`write_members`; :meth:`view_texts` gives their text."""
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
@@ -90,12 +102,20 @@ class Elsewhere:
             taken = self._conn.recv_bytes()
         return cast(RouterSnapshot, pickle.loads(taken))
 
-    def prepare(self, names: Iterable[str], without_adj_rib_out: frozenset[str]) -> None:
-        """Have the snapshots of ``names`` taken there now, while this process writes
-        something else (the Azure views read them later; they never read the
-        Adj-RIBs-Out of ``without_adj_rib_out``, left empty)."""
-        self._prepared = sorted(names)
-        self._conn.send(("prepare", (self._prepared, without_adj_rib_out)))
+    def prepare(self, names: Iterable[str], views: tuple[float, int] | None = None) -> None:
+        """Have work done there now, ahead of the questions, while this process writes
+        something else: with ``views`` (``(now, level)``), the Azure views at ``now``
+        that read only its nodes' snapshots, in the report's order, each encoded as a
+        member of an object at depth ``level`` (:func:`~bgpemu.cli._json_stream.
+        encoded_value`; :meth:`write_members` tells which, :attr:`views_done`); then
+        the snapshots of ``names``, as the views read them (the plan's
+        ``views_without_adj_rib_out`` leave out the Adj-RIBs-Out).  Either stops at
+        the next question."""
+        self._conn.send(("prepare", (sorted(names), views)))
+
+    def view_texts(self) -> dict[tuple[str, str], EncodedValue]:
+        """The text of each view of :attr:`views_done` (once: it is then forgotten there)."""
+        return cast("dict[tuple[str, str], EncodedValue]", self._ask("view_texts", None))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
         """:func:`internal_errors` of its nodes (read with the event log when the run
@@ -131,13 +151,17 @@ class Elsewhere:
         the report's ``nodes``, at depth ``level``) straight to standard output, as
         :func:`~bgpemu.cli._json_stream.member_chunks` writes them (a
         :class:`~bgpemu.cli._json_stream.Handoff`: the caller put out everything before);
-        run ``meanwhile`` while it writes, then wait for it.  The snapshots
-        :meth:`prepare` asked for (what ``meanwhile`` reads) come first, before it
-        writes; they are unpickled when read, while it writes."""
-        self._conn.send(("members", (names, level, first, self._prepared)))
-        for name in self._prepared:
-            self._taken[name] = self._conn.recv_bytes()
-        self._prepared = []
+        run ``meanwhile`` while it writes, then wait for it.  Before it writes, it
+        sends the snapshots :meth:`prepare` had taken (unpickled when read, while it
+        writes) and the views it computed ahead (:attr:`views_done`), which
+        ``meanwhile`` need not compute."""
+        self._conn.send(("members", (names, level, first)))
+        taken, done = cast(
+            "tuple[dict[str, bytes], frozenset[tuple[str, str]]]",
+            pickle.loads(self._conn.recv_bytes()),
+        )
+        self._taken.update(taken)
+        self.views_done = done
         self._writing = True
         meanwhile()
         self._written()
@@ -172,9 +196,10 @@ class Elsewhere:
         return answer
 
 
-def converge_split(fabric: Fabric, max_time: float) -> Split | None:
-    """Converge ``fabric`` in two processes (see the module docstring); None when it
-    must be done again on one core.  The :class:`Split`'s ``elsewhere`` must be closed."""
+def converge_split(fabric: Fabric, max_time: float, network: Network, plan: Plan) -> Split | None:
+    """Converge ``fabric`` (``network`` compiled as ``plan``) in two processes (see the
+    module docstring); None when it must be done again on one core.  The
+    :class:`Split`'s ``elsewhere`` must be closed."""
     start = fabric.now
     limit = start + max_time
     mine, theirs = fabric.halves()
@@ -186,7 +211,7 @@ def converge_split(fabric: Fabric, max_time: float) -> Split | None:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the forked process (its coverage is not collected)
         ours.close()
-        _child(fabric, theirs, other, limit)
+        _child(fabric, theirs, other, limit, _Views(network, plan, mine))
     other.close()
     logged = len(fabric.events)
     shard = fabric.split(mine)
@@ -209,7 +234,9 @@ def converge_split(fabric: Fabric, max_time: float) -> Split | None:
     return Split(elapsed=fabric.now - start, elsewhere=elsewhere)
 
 
-def _child(fabric: Fabric, names: frozenset[str], conn: Connection, limit: float) -> None:
+def _child(
+    fabric: Fabric, names: frozenset[str], conn: Connection, limit: float, views: _Views
+) -> None:
     """The forked process: run the share ``names``, then serve until told to exit."""
     code = 0
     try:
@@ -219,7 +246,7 @@ def _child(fabric: Fabric, names: frozenset[str], conn: Connection, limit: float
             _run_share(shard, conn, limit, first=False)
         except SplitRunError:
             return
-        _serve(fabric, shard, conn, logged)
+        _serve(fabric, shard, conn, logged, views)
     except (EOFError, OSError, KeyboardInterrupt):
         code = 1
     except BaseException:  # a bug: the parent converges on one core and says so
@@ -230,35 +257,78 @@ def _child(fabric: Fabric, names: frozenset[str], conn: Connection, limit: float
         os._exit(code)
 
 
-def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int) -> None:
-    texts = EntryTexts()
-    prepared: dict[str, bytes] = {}
+class _ParentsNodeError(Exception):
+    """A view read the snapshot of a node the parent process converged."""
 
-    def snapshotted(name: str, adj_rib_out: bool = True) -> bytes:
-        taken = snapshot(name, fabric.router(name), fabric.sessions(name), adj_rib_out=adj_rib_out)
-        return pickle.dumps(taken, 5)
+
+@dataclass(frozen=True, slots=True)
+class _Views:
+    """What the forked process needs to compute Azure views: the network, its plan, and
+    the nodes the parent converged (``names``), whose snapshots it does not have (a
+    :class:`~bgpemu.azure.converge.Converged` whose every snapshot is the parent's)."""
+
+    network: Network
+    plan: Plan
+    names: frozenset[str]
+
+    def snapshot(self, name: str) -> RouterSnapshot:
+        """A parent's node: the view that reads it is left to the parent."""
+        raise _ParentsNodeError(name)
+
+    def ahead(
+        self, snaps: Snapshots, now: float, level: int, conn: Connection
+    ) -> dict[tuple[str, str], EncodedValue]:
+        """The text of each view (in the report's order) that reads only snapshots of
+        this process's nodes, until a question comes through ``conn``."""
+        done: dict[tuple[str, str], EncodedValue] = {}
+        for category, members in view_work(self.network, self.plan, snaps, now):
+            for key, compute in members:
+                if conn.poll():
+                    return done
+                try:
+                    value = compute()
+                except _ParentsNodeError:
+                    continue
+                done[category, key] = encoded_value(value, level)
+        return done
+
+
+def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _Views) -> None:
+    texts = EntryTexts()
+    snaps = Snapshots(fabric, views, views.plan.views_without_adj_rib_out())
+    prepared: dict[str, bytes] = {}
+    ahead: dict[tuple[str, str], EncodedValue] = {}
+
+    def snapshotted(name: str) -> bytes:
+        return pickle.dumps(snaps[name], 5)
 
     answers: dict[str, Callable[[Any], object]] = {
         "ended": lambda start: (shard.log_entries(start), internal_errors(fabric, shard.mine)),
         "table": lambda name: fabric.router(name).table(),
+        "view_texts": lambda _: ahead.copy(),
     }
     while True:
         what, arg = conn.recv()
         if what == "exit":
             return
         if what == "prepare":
-            names, without = arg
-            prepared.update((name, snapshotted(name, name not in without)) for name in names)
+            names, at = arg
+            if at is not None:
+                now, level = at
+                ahead = views.ahead(snaps, now, level, conn)
+            for name in names:
+                if conn.poll():
+                    break
+                prepared[name] = snapshotted(name)
             continue
         if what == "snapshot":
             taken = prepared.pop(arg, None)
             conn.send_bytes(taken if taken is not None else snapshotted(arg))
             continue
         if what == "members":
-            names, level, first, ahead = arg
-            for name in ahead:
-                taken = prepared.pop(name, None)
-                conn.send_bytes(taken if taken is not None else snapshotted(name))
+            names, level, first = arg
+            conn.send_bytes(pickle.dumps((prepared, frozenset(ahead)), 5))
+            prepared = {}
             _write_members(fabric, texts, names, level, first)
             conn.send(("ok", None))
             continue

@@ -37,9 +37,11 @@ def test_the_report_snapshots_no_customer_router(
 ) -> None:
     taken: list[str] = []
 
-    def recording(node: str, router: Router, sessions: dict[str, Session]) -> RouterSnapshot:
+    def recording(
+        node: str, router: Router, sessions: dict[str, Session], *, adj_rib_out: bool = True
+    ) -> RouterSnapshot:
         taken.append(node)
-        return snapshot(node, router, sessions)
+        return snapshot(node, router, sessions, adj_rib_out=adj_rib_out)
 
     monkeypatch.setattr(converge, "snapshot", recording)
     network = load_topology(TOPOLOGIES / f"{name}.yaml")
