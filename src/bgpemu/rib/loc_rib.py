@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 from bgpemu.rib.decision import Decision, DecisionConfig, Step, _decision, decide
 from bgpemu.rib.path import Path
@@ -198,14 +199,20 @@ class LocRib:
         return entry.best
 
     def _walk(self, family: Family | None) -> Iterator[tuple[Family, str, Entry]]:
-        """(family, prefix, stored entry) of every route, sorted by (family, prefix string)."""
+        """(family, prefix, stored entry) of every route, sorted by (family, prefix string).
+
+        Made by C iterators (``zip`` of the family, the sorted prefixes and their
+        entries), not a generator: a report walks a million entries (vWAN 2 x 50 x 200,
+        one process's half), and resuming a generator per entry took 0.08 s of that."""
         families = sorted(self._tables) if family is None else [family]
-        for fam in families:
-            table = self._tables.get(fam)
-            if not table:
-                continue
-            for prefix in sorted(table):
-                yield fam, prefix, table[prefix]
+        return chain.from_iterable(map(self._walk_table, families))
+
+    def _walk_table(self, family: Family) -> Iterator[tuple[Family, str, Entry]]:
+        table = self._tables.get(family)
+        if not table:
+            return iter(())
+        prefixes = sorted(table)
+        return zip(repeat(family), prefixes, map(table.__getitem__, prefixes))
 
     def stored_entries(self, family: Family | None = None) -> Iterator[tuple[Family, str, Entry]]:
         """:meth:`entries` as stored: a sole path stands for its ONLY_PATH Decision, which
