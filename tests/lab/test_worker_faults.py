@@ -202,8 +202,9 @@ async def test_a_worker_stopped_then_continued_is_reported_and_the_lab_recovers(
         await _until_fault(lab, WorkerEvent.RESUMED)
         # HubGW's attempts to reach the frozen SiteB failed one after the other: both ends
         # may back off up to LAB_CONNECT_RETRY_MAX (RFC 4271 §8.1.1) before they meet again.
-        # (Not the whole story: a CI run saw HubGW-SiteB in Active/Active for over 60 s
-        # here, which no back-off explains; an open defect, named in the issue's note.)
+        # (CI runs once saw HubGW-SiteB in Active/Active here for over 60 s: both ends had
+        # promoted a collision candidate at start-up, which stayed passive for life, so
+        # neither dialled again; fixed by Session.succeed, see tests/unit/router/test_node.py.)
         await lab.converged(timeout=LAB_CONNECT_RETRY_MAX + 30)
         assert lab.worker_count == len(lab.local)
         await lab.flush(timeout=30)
@@ -291,7 +292,8 @@ async def test_the_lab_publisher_outlives_a_frozen_view_speaker(mosquitto: Mosqu
             # other (OPENs unanswered, hold timers), so both ends may now back off up to
             # LAB_CONNECT_RETRY_MAX before the next attempt (RFC 4271 §8.1.1
             # DampPeerOscillations): a fresh-clone CI run saw them both in Active for 30 s.
-            # (Not the whole story: the test above once saw them so for over 60 s.)
+            # (Over 60 s once: both ends' sessions were promoted collision candidates that
+            # stayed passive, fixed by Session.succeed; see the test above.)
             await lab.converged(timeout=LAB_CONNECT_RETRY_MAX + 30)
             await lab.flush(timeout=30)
             await wait_retained_equal(observer, fabric, timeout=30)

@@ -10,8 +10,9 @@ session when that has none (an inbound one only while the session listens, Conne
 or Active); one that arrives while the session is in OpenSent or OpenConfirm gets a
 *candidate* session until the OPENs decide which connection survives (§6.8: the
 connection opened by the speaker with the higher BGP Identifier); any other is
-refused.  A candidate only moves bytes (nothing reaches the router) until it wins
-and is promoted to primary.
+refused.  A candidate waits passively and only moves bytes (nothing reaches the
+router) until it wins and is promoted to primary, when it takes the passive mode
+of the session it replaces (a passive one would never dial again).
 
 An engine with one connection per pair (the fabric) gives no jitter source
 (``rng``) to :meth:`Connections.attach`: a second connection is then refused and no
@@ -304,8 +305,9 @@ class Connections:
         self._promote(out, peer, candidate)
 
     def _promote(self, out: list[NodeEffect], peer: str, candidate: _Candidate) -> None:
-        old = self.sessions[peer]
-        candidate.session.counters.internal_errors += old.counters.internal_errors
+        """The candidate's session is the neighbour's from now on (RFC 4271 §6.8); after
+        its next fall to Idle it dials again unless the peering is passive (§8.1.1)."""
+        candidate.session.succeed(self.sessions[peer])
         self.sessions[peer] = candidate.session
         self._main[peer] = (candidate.conn, candidate.inbound)
         self._candidates.pop(peer, None)

@@ -36,7 +36,9 @@ Documented deviations from the RFC 4271 §8.2.2 text:
 
 * A passive session (config ``passive`` or ``ManualStart(passive=True)``) never
   leaves Active on ConnectRetryTimer expiry; it only restarts the timer (BIRD's
-  ``passive on``).
+  ``passive on``).  A collision candidate is such a session until it wins (RFC 4271
+  §6.8); then :meth:`Session.succeed` gives it the passive mode of the session it
+  replaces.
 * A NOTIFICATION received in OpenSent is not answered with an FSM-error
   NOTIFICATION (RFC 4271 §6.4: a NOTIFICATION is never answered by one).
 * A message header error in Established is answered with its own code and subcode
@@ -176,6 +178,12 @@ class Session:
         return self._m.peer_open
 
     @property
+    def passive(self) -> bool:
+        """Whether a start waits in Active for the peer instead of connecting out (RFC
+        4271 §8.1.1 PassiveTcpEstablishment: the configuration's, or the ManualStart's)."""
+        return self._m.passive
+
+    @property
     def held_down(self) -> str | None:
         """Why the session is held down by a ManualStop (RFC 4271 §8.1.2: e.g. a
         max-prefix trip, RFC 4486 §4), until the next ManualStart; None otherwise."""
@@ -305,6 +313,21 @@ class Session:
             sent = Notification(code=ErrorCode.CEASE, subcode=CeaseSubcode.OUT_OF_RESOURCES)
         m.drop(now, reason, sent=sent)
         return m.take_effects()
+
+    def succeed(self, previous: Session) -> None:
+        """Become the neighbour's session in place of ``previous``: the connection
+        collision kept this session's connection (RFC 4271 §6.8).
+
+        A collision candidate is started passive (its connection is up already and it
+        must never dial); from now on it restarts as ``previous`` would have, after
+        every fall to Idle: waiting in Active only when the peering is passive (RFC
+        4271 §8.1.1 PassiveTcpEstablishment, from the configuration or the
+        ManualStart), else connecting out.  A candidate left passive never dialled
+        again, and two ends that had both promoted theirs waited in Active for each
+        other for ever.  Its count of internal errors continues ``previous``'s.
+        """
+        self._m.passive = previous.passive
+        self.counters.internal_errors += previous.counters.internal_errors
 
     # -- decoding ----------------------------------------------------------------------
 

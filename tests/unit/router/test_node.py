@@ -23,6 +23,7 @@ from bgpemu.router.node_effects import (
     Rearm,
 )
 from bgpemu.session import (
+    CloseTcp,
     ConnectTcp,
     ManualStart,
     Send,
@@ -105,10 +106,12 @@ def _sent(effects: Sequence[object]) -> bytes:
     return b"".join(e.data for e in effects if isinstance(e, Send))
 
 
-def _collision(local_id: str, remote_id: str) -> tuple[Node, list[NodeEffect]]:
+def _collision(
+    local_id: str, remote_id: str, *, passive: bool = False
+) -> tuple[Node, list[NodeEffect]]:
     """We connect to the peer (connection 1) and, while our OPEN is out, the peer
     connects to us (connection 2) and sends its OPEN there."""
-    local = SessionConfig(local_as=65001, peer_as=65002, bgp_identifier=local_id)
+    local = SessionConfig(local_as=65001, peer_as=65002, bgp_identifier=local_id, passive=passive)
     remote = SessionConfig(local_as=65002, peer_as=65001, bgp_identifier=remote_id)
     node = Node(Router(RouterConfig(asn=65001, router_id=local_id)))
     node.attach("p", Session(local, random.Random(1)), "192.0.2.2", random.Random(2))
@@ -148,6 +151,114 @@ def test_a_collision_closes_the_candidate_when_our_bgp_identifier_is_higher() ->
     assert cease[-21:-19] == b"\xff\xff"
     assert cease[-3:] == bytes([3, 6, 7])
     assert node.sessions["p"].state is SessionState.OPEN_SENT  # ours, untouched
+
+
+def _ios(out: Sequence[NodeEffect]) -> list[Effect]:
+    return [e.effect for e in out if isinstance(e, Io)]
+
+
+def _state(node: Node, peer: str) -> SessionState:
+    """``peer``'s session state, unnarrowed (mypy narrows a property across calls)."""
+    return node.sessions[peer].state
+
+
+def _run_timers(node: Node, peer: str, start: float, end: float) -> list[Effect]:
+    """Fire ``peer``'s timers at every deadline from ``start`` to ``end``; the effects."""
+    effects: list[Effect] = []
+    now = start
+    while (deadline := node.next_deadline(peer)) is not None and deadline <= end:
+        now = max(now, deadline)
+        effects += _ios(node.on_timers(peer, now))
+    return effects
+
+
+@pytest.mark.parametrize("passive", [False, True])
+def test_a_promoted_candidate_restarts_as_the_session_it_replaced(passive: bool) -> None:
+    """RFC 4271 §6.8 keeps the candidate's connection; the session on it is the
+    neighbour's from then on and, after its next fall to Idle, starts again as the
+    configuration says (§8.1.1 PassiveTcpEstablishment): an active peering dials.
+    The candidate used to stay passive for life: it waited in Active for the peer,
+    and two ends that had both promoted a candidate waited for each other forever."""
+    node, out = _collision("192.0.2.1", "192.0.2.2", passive=passive)
+    assert Promote("p", 2) in out
+    node.closed("p", 2, 1.0)  # the connection is lost
+    assert node.sessions["p"].state is SessionState.IDLE
+    effects = _run_timers(node, "p", 1.0, 200.0)  # IdleHoldTimer, then ConnectRetryTimer
+    if passive:
+        assert _state(node, "p") is SessionState.ACTIVE
+        assert not any(isinstance(e, ConnectTcp) for e in effects)
+    else:
+        assert any(isinstance(e, ConnectTcp) for e in effects)
+
+
+def _wire(
+    ends: dict[str, tuple[Node, str]], queue: list[tuple[str, NodeEffect]]
+) -> dict[str, list[NodeEffect]]:
+    """Carry out the node effects of two nodes over numbered connections, as TCP would:
+    bytes go to the other end of the connection they were written to, and a
+    connection one end closes (or drops) is closed at the other end after them.
+    Returns every effect each node gave."""
+    given: dict[str, list[NodeEffect]] = {label: [] for label in ends}
+    primary: dict[str, int | None] = dict.fromkeys(ends)
+    while queue:
+        label, effect = queue.pop(0)
+        given[label].append(effect)
+        other = next(k for k in ends if k != label)
+        node, peer = ends[other]
+        conn: int | None = None
+        closing = False
+        match effect:
+            case Accepted(conn=c, primary=True) | Promote(conn=c):
+                primary[label] = c
+            case Drop(conn=c):
+                conn, closing = c, True
+            case Io(effect=Send(data=data), conn=c):
+                conn = primary[label] if c is None else c
+                if conn is not None:
+                    queue += [(other, e) for e in node.received(peer, conn, data, 0.0)]
+                continue
+            case Io(effect=CloseTcp(), conn=c):
+                conn, closing = (primary[label] if c is None else c), True
+            case _:
+                continue
+        if closing and conn is not None:
+            if primary[label] == conn:
+                primary[label] = None
+            queue += [(other, e) for e in node.closed(peer, conn, 0.0)]
+    return given
+
+
+def test_two_ends_that_both_promoted_a_candidate_still_find_each_other() -> None:
+    """The lab's HubGW-SiteB hang (Active/Active for over 60 s after SiteB was frozen):
+    both ends took the connection the lower identifier opened (1) as their session's
+    and the other one (2) as a candidate; RFC 4271 §6.8 keeps connection 2, so both
+    promoted their candidate.  Once that connection is lost (hold timers, §6.5), at
+    least one end must dial again (§8.1.1: neither peering is passive)."""
+    a = _node(65001, _A_ID, {"b": (65002, _B_ID)})
+    b = _node(65002, _B_ID, {"a": (65001, _A_ID)})
+    a.attach("b", a.sessions["b"], _B_ID, random.Random(7))  # over TCP: collisions
+    b.attach("a", b.sessions["a"], _A_ID, random.Random(8))
+    ends = {"a": (a, "b"), "b": (b, "a")}
+    queue: list[tuple[str, NodeEffect]] = [("a", e) for e in a.start(0.0)]
+    queue += [("b", e) for e in b.start(0.0)]
+    queue += [("a", e) for e in a.connected("b", 1, inbound=False, now=0.0)]
+    queue += [("b", e) for e in b.connected("a", 1, inbound=True, now=0.0)]
+    queue += [("a", e) for e in a.connected("b", 2, inbound=True, now=0.0)]
+    queue += [("b", e) for e in b.connected("a", 2, inbound=False, now=0.0)]
+    given = _wire(ends, queue)
+    assert Promote("b", 2) in given["a"]
+    assert Promote("a", 2) in given["b"]
+    assert a.sessions["b"].state is SessionState.ESTABLISHED
+    assert b.sessions["a"].state is SessionState.ESTABLISHED
+    # The connection is lost at both ends (say both hold timers expired).
+    a.closed("b", 2, 1.0)
+    b.closed("a", 2, 1.0)
+    dialled = [
+        label
+        for label, (node, peer) in ends.items()
+        if any(isinstance(e, ConnectTcp) for e in _run_timers(node, peer, 1.0, 120.0))
+    ]
+    assert dialled == ["a", "b"]
 
 
 # -- operator commands: both engines only call the node and carry out its effects --------

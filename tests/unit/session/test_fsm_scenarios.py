@@ -616,6 +616,24 @@ def test_idle_hold_timer_restarts_a_passive_session_in_active() -> None:
     assert ConnectTcp() not in effects
 
 
+@pytest.mark.parametrize("passive", [False, True])
+def test_a_session_that_succeeds_another_restarts_with_its_passive_mode(passive: bool) -> None:
+    """A collision candidate starts passive; once it wins (RFC 4271 §6.8), ``succeed``
+    gives it the PassiveTcpEstablishment of the session it replaces (§8.1.1): after
+    its next fall to Idle an active peering connects out again."""
+    previous = new_session(make_config(passive=passive))
+    previous.handle(ManualStart(), 0.0)
+    session = new_session()
+    drive(session, S.ACTIVE)  # ManualStart(passive=True): a candidate
+    session.handle(TcpConnectionConfirmed(), 0.0)
+    session.succeed(previous)
+    session.handle(HoldTimerExpires(), 240.0)
+    assert session.state is S.IDLE
+    effects = session.on_timer(245.0)
+    assert state_of(session) is (S.ACTIVE if passive else S.CONNECT)
+    assert (ConnectTcp() in effects) is not passive
+
+
 def test_no_automatic_restart_when_disabled() -> None:
     session = session_in(S.ESTABLISHED, make_config(auto_restart=False))
     session.handle(HoldTimerExpires(), 0.0)
