@@ -57,7 +57,7 @@ from bgpemu.fabric.shard import Shard, SplitRunError
 cases, results_path = json.loads(sys.argv[1]), sys.argv[2]
 record = {}
 real_converge, real_rounds, real_fork = split.converge_split, Shard.rounds, os.fork
-real_snapshot, real_view_texts = split.Elsewhere.snapshot, split.Elsewhere.view_texts
+real_snapshot, real_write_views = split.Elsewhere.snapshot, split.Elsewhere.write_views
 
 
 def converge_split(fabric, max_time, network, plan):
@@ -92,10 +92,9 @@ def snapshot(self, name):
     return real_snapshot(self, name)
 
 
-def view_texts(self):
-    texts = real_view_texts(self)
-    record["views_elsewhere"] = record.get("views_elsewhere", 0) + len(texts)
-    return texts
+def write_views(self, keys, level, first):
+    record["views_elsewhere"] = record.get("views_elsewhere", 0) + len(keys)
+    return real_write_views(self, keys, level, first)
 
 
 class Stdout:
@@ -112,7 +111,7 @@ class Stdout:
 
 
 split.converge_split, Shard.rounds, os.fork = converge_split, rounds, fork
-split.Elsewhere.snapshot, split.Elsewhere.view_texts = snapshot, view_texts
+split.Elsewhere.snapshot, split.Elsewhere.write_views = snapshot, write_views
 results = {}
 saved = os.dup(1), os.dup(2)
 for key, argv, out, err in cases:

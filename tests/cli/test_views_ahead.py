@@ -28,7 +28,8 @@ def test_the_views_made_ahead_are_those_of_one_process(name: str) -> None:
     views = _Views(network, plan, parents)
     mine = Snapshots(fabric, views, plan.views_without_adj_rib_out())
     ours, theirs = Pipe()
-    done = views.ahead(mine, now, 1, ours)
+    done, needed = views.ahead(mine, now, 1, ours)
+    assert needed is not None  # it got to every view
     left: list[tuple[str, str]] = []
     for category, members in view_work(network, plan, solution.snapshots, now):
         for key, compute in members:
@@ -46,4 +47,5 @@ def test_the_views_made_ahead_are_those_of_one_process(name: str) -> None:
         assert done, "the other hub's views"
         assert left, "this hub's views"
     theirs.send(("members", None))
-    assert views.ahead(mine, now, 1, ours) == {}  # a question came: the parent does the rest
+    assert views.ahead(mine, now, 1, ours) == ({}, None)  # a question came: the parent does
+    # the rest, reading any of this process's snapshots

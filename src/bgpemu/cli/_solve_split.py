@@ -23,7 +23,7 @@ import os
 import pickle
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection, Pipe
@@ -91,7 +91,7 @@ class Elsewhere:
         self._errors: dict[str, dict[str, int]] = {}
         self.views_done: frozenset[tuple[str, str]] = frozenset()
         """The Azure views (category, key) computed there (:meth:`prepare`), as
-        known at the last :meth:`write_members`; :meth:`view_texts` gives their text."""
+        known at the last :meth:`write_members`; :meth:`write_views` writes them."""
 
     def snapshot(self, name: str) -> RouterSnapshot:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
@@ -107,15 +107,18 @@ class Elsewhere:
         something else: with ``views`` (``(now, level)``), the Azure views at ``now``
         that read only its nodes' snapshots, in the report's order, each encoded as a
         member of an object at depth ``level`` (:func:`~bgpemu.cli._json_stream.
-        encoded_value`; :meth:`write_members` tells which, :attr:`views_done`); then
-        the snapshots of ``names``, as the views read them (the plan's
-        ``views_without_adj_rib_out`` leave out the Adj-RIBs-Out).  Either stops at
-        the next question."""
+        encoded_value`; :meth:`write_members` tells which, :attr:`views_done`), until
+        the next question; then the snapshots of ``names`` as the views read them (the
+        plan's ``views_without_adj_rib_out`` leave out the Adj-RIBs-Out): without
+        ``views``, each until the next question; with, those the views it left to this
+        process read (all of them if it did not get to every view)."""
         self._conn.send(("prepare", (sorted(names), views)))
 
-    def view_texts(self) -> dict[tuple[str, str], EncodedValue]:
-        """The text of each view of :attr:`views_done` (once: it is then forgotten there)."""
-        return cast("dict[tuple[str, str], EncodedValue]", self._ask("view_texts", None))
+    def write_views(self, keys: list[tuple[str, str]], level: int, first: bool) -> None:
+        """Have the other process write the views ``keys`` (of :attr:`views_done`,
+        consecutive members of one category's object at depth ``level``) straight to
+        standard output, as :meth:`write_members` does the Loc-RIBs."""
+        self._handoff(("views", (keys, level, first)))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
         """:func:`internal_errors` of its nodes (read with the event log when the run
@@ -162,6 +165,15 @@ class Elsewhere:
         )
         self._taken.update(taken)
         self.views_done = done
+        self._handoff(None, meanwhile)
+
+    def _handoff(
+        self, request: tuple[str, object] | None, meanwhile: Callable[[], None] = lambda: None
+    ) -> None:
+        """Send ``request`` (unless sent), run ``meanwhile``, wait for the end of the write."""
+        if request is not None:
+            self._written()
+            self._conn.send(request)
         self._writing = True
         meanwhile()
         self._written()
@@ -277,20 +289,47 @@ class _Views:
 
     def ahead(
         self, snaps: Snapshots, now: float, level: int, conn: Connection
-    ) -> dict[tuple[str, str], EncodedValue]:
+    ) -> tuple[dict[tuple[str, str], EncodedValue], frozenset[str] | None]:
         """The text of each view (in the report's order) that reads only snapshots of
-        this process's nodes, until a question comes through ``conn``."""
+        this process's nodes, until a question comes through ``conn``; and the nodes
+        whose snapshots the views left to the parent read here before the parent's
+        (None when it did not get to every view: any)."""
         done: dict[tuple[str, str], EncodedValue] = {}
-        for category, members in view_work(self.network, self.plan, snaps, now):
+        reading = _Reading(snaps)
+        needed: set[str] = set()
+        for category, members in view_work(self.network, self.plan, reading, now):
             for key, compute in members:
                 if conn.poll():
-                    return done
+                    return done, None
+                reading.read.clear()
                 try:
                     value = compute()
                 except _ParentsNodeError:
+                    needed |= reading.read
                     continue
                 done[category, key] = encoded_value(value, level)
-        return done
+        return done, frozenset(needed)
+
+
+class _Reading(Mapping[str, RouterSnapshot]):
+    """``snaps``, recording the names read (:attr:`read`)."""
+
+    def __init__(self, snaps: Snapshots) -> None:
+        self._snaps = snaps
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> RouterSnapshot:
+        self.read.add(name)
+        return self._snaps[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._snaps
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._snaps)
+
+    def __len__(self) -> int:
+        return len(self._snaps)
 
 
 def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _Views) -> None:
@@ -305,7 +344,6 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
     answers: dict[str, Callable[[Any], object]] = {
         "ended": lambda start: (shard.log_entries(start), internal_errors(fabric, shard.mine)),
         "table": lambda name: fabric.router(name).table(),
-        "view_texts": lambda _: ahead.copy(),
     }
     while True:
         what, arg = conn.recv()
@@ -313,13 +351,15 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
             return
         if what == "prepare":
             names, at = arg
-            if at is not None:
-                now, level = at
-                ahead = views.ahead(snaps, now, level, conn)
-            for name in names:
-                if conn.poll():
-                    break
-                prepared[name] = snapshotted(name)
+            if at is None:  # the report comes through the pipe: each until a question
+                for name in names:
+                    if conn.poll():
+                        break
+                    prepared[name] = snapshotted(name)
+                continue
+            now, level = at
+            ahead, needed = views.ahead(snaps, now, level, conn)
+            prepared.update((n, snapshotted(n)) for n in names if needed is None or n in needed)
             continue
         if what == "snapshot":
             taken = prepared.pop(arg, None)
@@ -329,7 +369,13 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
             names, level, first = arg
             conn.send_bytes(pickle.dumps((prepared, frozenset(ahead)), 5))
             prepared = {}
-            _write_members(fabric, texts, names, level, first)
+            loc_ribs = ((name, loc_rib_array(fabric.router(name).loc_rib, texts)) for name in names)
+            _write(loc_ribs, level, first)
+            conn.send(("ok", None))
+            continue
+        if what == "views":
+            keys, level, first = arg
+            _write(((key, ahead.pop((category, key))) for category, key in keys), level, first)
             conn.send(("ok", None))
             continue
         if what == "text":
@@ -342,15 +388,14 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
         conn.send(("ok", answers[what](arg)))
 
 
-def _write_members(
-    fabric: Fabric, texts: EntryTexts, names: list[str], level: int, first: bool
-) -> None:
-    """The members ``names`` of the report's ``nodes`` (their Loc-RIBs), straight to
-    standard output: file descriptor 1, shared with the parent, which waits meanwhile."""
+def _write(members: Iterable[tuple[str, Any]], level: int, first: bool) -> None:
+    """``members`` of an object at depth ``level`` (Loc-RIBs of the report's ``nodes``,
+    views of a category), straight to standard output as :func:`~bgpemu.cli._json_stream.
+    member_chunks` writes them: file descriptor 1, shared with the parent, which put out
+    everything before and waits meanwhile."""
     with open(1, "wb", buffering=1 << 20, closefd=False) as out:
-        for index, name in enumerate(names):
-            text = loc_rib_array(fabric.router(name).loc_rib, texts)
-            for piece in member_chunks(name, text, level, first and index == 0):
+        for index, (key, value) in enumerate(members):
+            for piece in member_chunks(key, value, level, first and index == 0):
                 out.write(cast(str, piece).encode("ascii"))
 
 

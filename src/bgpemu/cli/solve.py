@@ -321,12 +321,21 @@ def report_json_members(
             yield category, ((key, compute()) for key, compute in members)
         return
     assert elsewhere is not None
-    made = elsewhere.view_texts() if elsewhere.views_done else {}
     for category, texts in ahead:
-        yield (
-            category,
-            ((key, made[category, key] if text is None else text) for key, text in texts),
-        )
+        yield category, _views_written(elsewhere, category, texts)
+
+
+def _views_written(
+    elsewhere: Elsewhere, category: str, texts: list[tuple[str, EncodedValue | None]]
+) -> Iterator[tuple[str, EncodedValue] | Handoff]:
+    """The views of ``category``: their text made here, or (None) a run of views the
+    other process made, which it writes itself in their place (a :class:`Handoff`)."""
+    for theirs, run in groupby(texts, lambda item: item[1] is None):
+        if theirs:
+            keys = [(category, key) for key, _ in run]
+            yield Handoff(partial(elsewhere.write_views, keys))
+        else:
+            yield from cast("Iterator[tuple[str, EncodedValue]]", run)
 
 
 _VIEW_LEVEL = 1
