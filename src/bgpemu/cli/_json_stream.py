@@ -103,12 +103,13 @@ class Handoff:
 
     An object's member iterator may yield a Handoff in place of a ``(key, value)`` pair;
     :func:`json_pieces` yields it bound to its place, and the writer, having put out
-    everything before, calls it: ``write(level, first)`` writes one or more members of
-    the object at depth ``level`` exactly as :func:`member_chunks` writes them
-    (``first``: no member came before, so the first opens the object).
+    everything before, calls it: ``write(level, first)`` writes members of the object
+    at depth ``level`` exactly as :func:`member_chunks` writes them (``first``: no
+    member came before, so the first opens the object) and returns how many (none is
+    allowed: the next member may still open the object).
     """
 
-    write: Callable[[int, bool], None]
+    write: Callable[[int, bool], int]
 
 
 def json_chunks(members: Iterable[tuple[str, Any] | Handoff], level: int = 0) -> Iterator[str]:
@@ -129,12 +130,20 @@ def json_pieces(members: Iterable[tuple[str, Any] | Handoff], level: int = 0) ->
     empty = True
     for member in members:
         if type(member) is Handoff:
-            yield partial(member.write, level, empty)
+            written: list[int] = []
+            yield partial(_hand_off, member, level, empty, written)
+            if not written:
+                raise RuntimeError("a Handoff was not carried out in its place")
+            empty = empty and not written[0]
         else:
             key, value = cast("tuple[str, Any]", member)
             yield from member_chunks(key, value, level, empty)
-        empty = False
+            empty = False
     yield "{}" if empty else "\n" + _INDENT * level + "}"
+
+
+def _hand_off(handoff: Handoff, level: int, first: bool, written: list[int]) -> None:
+    written.append(handoff.write(level, first))
 
 
 def member_chunks(key: str, value: Any, level: int, first: bool) -> Iterator[Piece]:

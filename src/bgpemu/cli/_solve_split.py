@@ -23,24 +23,17 @@ import os
 import pickle
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from multiprocessing.connection import Connection, Pipe
 from typing import Any, cast
 
-from bgpemu.azure.converge import Snapshots, Split
+from bgpemu.azure.converge import Split
 from bgpemu.azure.model import Network
 from bgpemu.azure.plan import Plan
-from bgpemu.azure.report import view_work
 from bgpemu.azure.snapshot import RouterSnapshot
-from bgpemu.cli._json_stream import (
-    EncodedArray,
-    EncodedValue,
-    encoded_value,
-    item_encoder,
-    member_chunks,
-)
+from bgpemu.cli._json_stream import EncodedArray, EncodedValue, item_encoder, member_chunks
+from bgpemu.cli._split_views import LocalViews
 from bgpemu.fabric import Fabric
 from bgpemu.fabric.shard import LogKey, Shard, SplitRunError
 from bgpemu.rib.loc_rib import LocRib
@@ -114,11 +107,13 @@ class Elsewhere:
         process read (all of them if it did not get to every view)."""
         self._conn.send(("prepare", (sorted(names), views)))
 
-    def write_views(self, keys: list[tuple[str, str]], level: int, first: bool) -> None:
-        """Have the other process write the views ``keys`` (of :attr:`views_done`,
-        consecutive members of one category's object at depth ``level``) straight to
-        standard output, as :meth:`write_members` does the Loc-RIBs."""
-        self._handoff(("views", (keys, level, first)))
+    def write_views(self, keys: list[tuple[str, str]], level: int, first: bool) -> int:
+        """Have the other process write the views ``keys`` (consecutive members of one
+        category's object at depth ``level``, not made here) straight to standard
+        output, as :meth:`write_members` does the Loc-RIBs: those it made, and those it
+        had not got to yet, up to the first that reads a node of this process (none
+        after it).  How many it wrote."""
+        return self._handoff(("views", (keys, level, first)))
 
     def internal_errors(self) -> dict[str, dict[str, int]]:
         """:func:`internal_errors` of its nodes (read with the event log when the run
@@ -149,7 +144,7 @@ class Elsewhere:
 
     def write_members(
         self, names: list[str], meanwhile: Callable[[], None], level: int, first: bool
-    ) -> None:
+    ) -> int:
         """Have the other process write the Loc-RIBs of ``names`` (consecutive nodes of
         the report's ``nodes``, at depth ``level``) straight to standard output, as
         :func:`~bgpemu.cli._json_stream.member_chunks` writes them (a
@@ -165,26 +160,30 @@ class Elsewhere:
         )
         self._taken.update(taken)
         self.views_done = done
-        self._handoff(None, meanwhile)
+        return self._handoff(None, meanwhile)
 
     def _handoff(
         self, request: tuple[str, object] | None, meanwhile: Callable[[], None] = lambda: None
-    ) -> None:
-        """Send ``request`` (unless sent), run ``meanwhile``, wait for the end of the write."""
+    ) -> int:
+        """Send ``request`` (unless sent), run ``meanwhile``, wait for the end of the
+        write; how many members were written."""
         if request is not None:
             self._written()
             self._conn.send(request)
         self._writing = True
         meanwhile()
-        self._written()
+        return self._written()
 
-    def _written(self) -> None:
-        """Wait for the end of a :meth:`write_members` (any other question comes after)."""
-        if self._writing:
-            self._writing = False
-            tag, answer = self._conn.recv()
-            if tag != "ok":
-                raise _PeerFailedError(str(answer))
+    def _written(self) -> int:
+        """Wait for the end of a :meth:`write_members` (any other question comes after);
+        how many members it wrote."""
+        if not self._writing:
+            return 0
+        self._writing = False
+        tag, answer = self._conn.recv()
+        if tag != "ok":
+            raise _PeerFailedError(str(answer))
+        return cast(int, answer)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         """Node ``name``'s ``Router.table()``."""
@@ -223,7 +222,7 @@ def converge_split(fabric: Fabric, max_time: float, network: Network, plan: Plan
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the forked process (its coverage is not collected)
         ours.close()
-        _child(fabric, theirs, other, limit, _Views(network, plan, mine))
+        _child(fabric, theirs, other, limit, LocalViews(network, plan, mine))
     other.close()
     logged = len(fabric.events)
     shard = fabric.split(mine)
@@ -247,7 +246,7 @@ def converge_split(fabric: Fabric, max_time: float, network: Network, plan: Plan
 
 
 def _child(
-    fabric: Fabric, names: frozenset[str], conn: Connection, limit: float, views: _Views
+    fabric: Fabric, names: frozenset[str], conn: Connection, limit: float, views: LocalViews
 ) -> None:
     """The forked process: run the share ``names``, then serve until told to exit."""
     code = 0
@@ -269,77 +268,28 @@ def _child(
         os._exit(code)
 
 
-class _ParentsNodeError(Exception):
-    """A view read the snapshot of a node the parent process converged."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Views:
-    """What the forked process needs to compute Azure views: the network, its plan, and
-    the nodes the parent converged (``names``), whose snapshots it does not have (a
-    :class:`~bgpemu.azure.converge.Converged` whose every snapshot is the parent's)."""
-
-    network: Network
-    plan: Plan
-    names: frozenset[str]
-
-    def snapshot(self, name: str) -> RouterSnapshot:
-        """A parent's node: the view that reads it is left to the parent."""
-        raise _ParentsNodeError(name)
-
-    def ahead(
-        self, snaps: Snapshots, now: float, level: int, conn: Connection
-    ) -> tuple[dict[tuple[str, str], EncodedValue], frozenset[str] | None]:
-        """The text of each view (in the report's order) that reads only snapshots of
-        this process's nodes, until a question comes through ``conn``; and the nodes
-        whose snapshots the views left to the parent read here before the parent's
-        (None when it did not get to every view: any)."""
-        done: dict[tuple[str, str], EncodedValue] = {}
-        reading = _Reading(snaps)
-        needed: set[str] = set()
-        for category, members in view_work(self.network, self.plan, reading, now):
-            for key, compute in members:
-                if conn.poll():
-                    return done, None
-                reading.read.clear()
-                try:
-                    value = compute()
-                except _ParentsNodeError:
-                    needed |= reading.read
-                    continue
-                done[category, key] = encoded_value(value, level)
-        return done, frozenset(needed)
-
-
-class _Reading(Mapping[str, RouterSnapshot]):
-    """``snaps``, recording the names read (:attr:`read`)."""
-
-    def __init__(self, snaps: Snapshots) -> None:
-        self._snaps = snaps
-        self.read: set[str] = set()
-
-    def __getitem__(self, name: str) -> RouterSnapshot:
-        self.read.add(name)
-        return self._snaps[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._snaps
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._snaps)
-
-    def __len__(self) -> int:
-        return len(self._snaps)
-
-
-def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _Views) -> None:
+def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: LocalViews) -> None:
     texts = EntryTexts()
-    snaps = Snapshots(fabric, views, views.plan.views_without_adj_rib_out())
+    snaps = views.snapshots(fabric)
     prepared: dict[str, bytes] = {}
-    ahead: dict[tuple[str, str], EncodedValue] = {}
+    made: dict[tuple[str, str], EncodedValue | None] = {}
+    """The views computed (:meth:`LocalViews.made`), until written."""
+    pending: Iterator[tuple[tuple[str, str], EncodedValue | None]] = iter(())
 
     def snapshotted(name: str) -> bytes:
         return pickle.dumps(snaps[name], 5)
+
+    def view_members(keys: list[tuple[str, str]]) -> Iterator[tuple[str, EncodedValue]]:
+        for wanted in keys:  # up to the first that reads a node of the parent
+            if wanted not in made:  # not got to yet: made now
+                for key, text in pending:
+                    made[key] = text
+                    if key == wanted:
+                        break
+            text = made.pop(wanted, None)
+            if text is None:
+                return
+            yield wanted[1], text
 
     answers: dict[str, Callable[[Any], object]] = {
         "ended": lambda start: (shard.log_entries(start), internal_errors(fabric, shard.mine)),
@@ -351,15 +301,22 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
             return
         if what == "prepare":
             names, at = arg
-            if at is None:  # the report comes through the pipe: each until a question
+            if at is None:  # the report comes through the pipe: its snapshots, as it can
                 for name in names:
                     if conn.poll():
                         break
                     prepared[name] = snapshotted(name)
                 continue
             now, level = at
-            ahead, needed = views.ahead(snaps, now, level, conn)
-            prepared.update((n, snapshotted(n)) for n in names if needed is None or n in needed)
+            pending = (
+                ((category, key), text)
+                for category, members in views.made(snaps, now, level)
+                for key, text in members
+            )
+            for key, text in pending:
+                made[key] = text
+                if conn.poll():
+                    break
             continue
         if what == "snapshot":
             taken = prepared.pop(arg, None)
@@ -367,16 +324,15 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
             continue
         if what == "members":
             names, level, first = arg
-            conn.send_bytes(pickle.dumps((prepared, frozenset(ahead)), 5))
+            done = frozenset(key for key, text in made.items() if text is not None)
+            conn.send_bytes(pickle.dumps((prepared, done), 5))
             prepared = {}
             loc_ribs = ((name, loc_rib_array(fabric.router(name).loc_rib, texts)) for name in names)
-            _write(loc_ribs, level, first)
-            conn.send(("ok", None))
+            conn.send(("ok", _write(loc_ribs, level, first)))
             continue
         if what == "views":
             keys, level, first = arg
-            _write(((key, ahead.pop((category, key))) for category, key in keys), level, first)
-            conn.send(("ok", None))
+            conn.send(("ok", _write(view_members(keys), level, first)))
             continue
         if what == "text":
             name, separator = arg
@@ -388,15 +344,18 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: _
         conn.send(("ok", answers[what](arg)))
 
 
-def _write(members: Iterable[tuple[str, Any]], level: int, first: bool) -> None:
+def _write(members: Iterable[tuple[str, Any]], level: int, first: bool) -> int:
     """``members`` of an object at depth ``level`` (Loc-RIBs of the report's ``nodes``,
     views of a category), straight to standard output as :func:`~bgpemu.cli._json_stream.
     member_chunks` writes them: file descriptor 1, shared with the parent, which put out
-    everything before and waits meanwhile."""
+    everything before and waits meanwhile.  How many were written."""
+    count = 0
     with open(1, "wb", buffering=1 << 20, closefd=False) as out:
-        for index, (key, value) in enumerate(members):
-            for piece in member_chunks(key, value, level, first and index == 0):
+        for key, value in members:
+            for piece in member_chunks(key, value, level, first and count == 0):
                 out.write(cast(str, piece).encode("ascii"))
+            count += 1
+    return count
 
 
 def loc_rib_array(loc_rib: LocRib, texts: EntryTexts) -> EncodedArray:
