@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, cast
+from typing import Any
 
 from bgpemu.rib.decision import Step
 from bgpemu.rib.path import Path
 from bgpemu.rib.route import (
-    ATTRIBUTE_FIELDS,
     AttributeValues,
     RibRoute,
+    attribute_values,
     route_doc,
     route_from_doc,
     route_of,
@@ -172,8 +172,7 @@ class _Converter:
         hit = self._fields.get(id(attributes))
         if hit is None or hit[0] is not attributes:
             route = route_of(family, prefix, attributes, peer=None)
-            values = cast(AttributeValues, tuple(getattr(route, name) for name in ATTRIBUTE_FIELDS))
-            hit = self._fields[id(attributes)] = (attributes, values)
+            hit = self._fields[id(attributes)] = (attributes, attribute_values(route))
         text = self._families.get(family)
         if text is None:
             text = self._families[family] = str(family)

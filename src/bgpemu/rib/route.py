@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, cast
 
 from bgpemu.types import Family
@@ -36,6 +37,7 @@ __all__ = [
     "RibRoute",
     "as_path_text",
     "attribute_doc",
+    "attribute_values",
     "route_doc",
     "route_from_doc",
     "route_of",
@@ -73,15 +75,7 @@ class RibRoute:
         return route_record, (
             self.prefix,
             self.family,
-            (
-                self.next_hop,
-                self.as_path,
-                self.origin,
-                self.local_pref,
-                self.med,
-                self.communities,
-                self.large_communities,
-            ),
+            attribute_values(self),
             self.peer,
             self.weight,
             self.best,
@@ -111,6 +105,10 @@ AttributeValues = tuple[
     tuple[str, ...],
 ]
 """The values of :data:`ATTRIBUTE_FIELDS`, in that order."""
+
+attribute_values = cast("Callable[[RibRoute], AttributeValues]", attrgetter(*ATTRIBUTE_FIELDS))
+"""``attribute_values(route)``: the values of :data:`ATTRIBUTE_FIELDS` of ``route``, in
+that order (what :func:`route_record` takes)."""
 
 
 # Hot-path constructor, as rib.path.received_path: a frozen dataclass __init__ goes
