@@ -37,6 +37,22 @@ def alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
+def group_members(pgid: int) -> list[int]:
+    """The processes of process group ``pgid`` still running (zombies are not)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and alive(int(entry.name)):
+            members.append(int(entry.name))
+    return members
+
+
 def bgpemu_env(state_dir: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of a ``python -m bgpemu`` child: this checkout's sources, its own lab
     state directory ``state_dir`` (for commands that keep lab state), none of the caller's

@@ -65,6 +65,8 @@ Hierarchy::
     │                           field
     ├── NoAnswerError           cli.inject: a lab did not answer a command in time
     │                           (names the lab and its broker)
+    ├── SplitProcessError       cli._solve_split: the other process of solve on two
+    │                           cores failed or ended (a bug; its last words)
     └── UsageError              cli._observe_mqtt: a user-facing CLI error (exit 2)
 """
 

@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 
 from bgpemu.topology.shipped import shipped_topologies
-from tests.cli_process import ROOT, alive, bgpemu_env, run_bgpemu
+from tests.cli_process import ROOT, bgpemu_env, group_members, run_bgpemu
 
 sys.path.insert(0, str(ROOT / "bench"))
 _generators = importlib.import_module("_lab.generators")
@@ -334,22 +334,6 @@ def test_a_session_reset_after_the_split_falls_back_to_one_core(runs: Runs, case
 # -- 3. nothing left behind ------------------------------------------------------------------
 
 
-def _group(pgid: int) -> list[int]:
-    """The processes of process group ``pgid`` still running (zombies are not)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid and alive(int(entry.name)):
-            members.append(int(entry.name))
-    return members
-
-
 @pytest.mark.parametrize("topology", ["vwan", "over-limit"])
 def test_no_process_outlives_the_command(tmp_path: Path, topology: str) -> None:
     """``python -m bgpemu solve --jobs 2`` in a process group of its own (split, or split
@@ -365,12 +349,12 @@ def test_no_process_outlives_the_command(tmp_path: Path, topology: str) -> None:
         )  # fmt: skip
     try:
         assert process.wait(timeout=60) == 0, err.read_text()
-        assert _group(process.pid) == []
+        assert group_members(process.pid) == []
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        if _group(process.pid):
+        if group_members(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
     assert out.read_bytes().startswith(b"{")
     assert err.read_text() == ""

@@ -34,16 +34,22 @@ from bgpemu.azure.plan import Plan
 from bgpemu.azure.snapshot import RouterSnapshot
 from bgpemu.cli._json_stream import EncodedArray, EncodedValue, item_encoder, member_chunks
 from bgpemu.cli._split_views import LocalViews
+from bgpemu.errors import BgpEmuError
 from bgpemu.fabric import Fabric
 from bgpemu.fabric.shard import LogKey, Shard, SplitRunError
 from bgpemu.rib.loc_rib import LocRib
 from bgpemu.router.table import EntryTexts, loc_rib_text
 
-__all__ = ["Elsewhere", "converge_split", "internal_errors", "loc_rib_array"]
+__all__ = ["Elsewhere", "SplitProcessError", "converge_split", "internal_errors", "loc_rib_array"]
 
 
-class _PeerFailedError(Exception):
-    """The other process failed (a bug): its last words."""
+class SplitProcessError(BgpEmuError):
+    """The other process of a split run failed or ended (a bug in bgpemu): its last
+    words, or what this process saw of it."""
+
+
+def _failed(tag: object, answer: object) -> SplitProcessError:
+    return SplitProcessError(str(answer) if tag == "failed" else f"unexpected answer {tag!r}")
 
 
 def _exchange(conn: Connection, message: object, *, first: bool) -> object:
@@ -55,7 +61,7 @@ def _exchange(conn: Connection, message: object, *, first: bool) -> object:
         tag, theirs = conn.recv()
         conn.send(("ok", message))
     if tag != "ok":
-        raise _PeerFailedError(str(theirs))
+        raise _failed(tag, theirs)
     return theirs
 
 
@@ -90,9 +96,7 @@ class Elsewhere:
         """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
         taken = self._taken.pop(name, None)
         if taken is None:
-            self._written()
-            self._conn.send(("snapshot", name))
-            taken = self._conn.recv_bytes()
+            taken = cast(bytes, self._ask("snapshot", name))
         return cast(RouterSnapshot, pickle.loads(taken))
 
     def prepare(self, names: Iterable[str], views: tuple[float, int] | None = None) -> None:
@@ -138,9 +142,21 @@ class Elsewhere:
     def _loc_rib_text(
         self, name: str, encode: Callable[[Any], str], separator: str
     ) -> Iterator[str]:
-        self._conn.send(("text", (name, separator)))
-        while piece := self._conn.recv_bytes():
-            yield piece.decode("ascii")
+        """The pieces as they come: ``+`` and a piece's text, then ``.`` at the end (any
+        other message is the other process's failure)."""
+        self._written()
+        self._send(("text", (name, separator)))
+        while True:
+            try:
+                message = self._conn.recv_bytes()
+            except (EOFError, OSError) as exc:
+                raise SplitProcessError(f"it ended ({type(exc).__name__})") from None
+            if message[:1] == b"+":
+                yield message[1:].decode("ascii")
+            elif message == b".":
+                return
+            else:
+                raise _failed(*pickle.loads(message))
 
     def write_members(
         self, names: list[str], meanwhile: Callable[[], None], level: int, first: bool
@@ -153,11 +169,8 @@ class Elsewhere:
         sends the snapshots :meth:`prepare` had taken (unpickled when read, while it
         writes) and the views it computed ahead (:attr:`views_done`), which
         ``meanwhile`` need not compute."""
-        self._conn.send(("members", (names, level, first)))
-        taken, done = cast(
-            "tuple[dict[str, bytes], frozenset[tuple[str, str]]]",
-            pickle.loads(self._conn.recv_bytes()),
-        )
+        self._send(("members", (names, level, first)))
+        taken, done = cast("tuple[dict[str, bytes], frozenset[tuple[str, str]]]", self._receive())
         self._taken.update(taken)
         self.views_done = done
         return self._handoff(None, meanwhile)
@@ -169,7 +182,7 @@ class Elsewhere:
         write; how many members were written."""
         if request is not None:
             self._written()
-            self._conn.send(request)
+            self._send(request)
         self._writing = True
         meanwhile()
         return self._written()
@@ -180,10 +193,7 @@ class Elsewhere:
         if not self._writing:
             return 0
         self._writing = False
-        tag, answer = self._conn.recv()
-        if tag != "ok":
-            raise _PeerFailedError(str(answer))
-        return cast(int, answer)
+        return cast(int, self._receive())
 
     def table(self, name: str) -> list[dict[str, Any]]:
         """Node ``name``'s ``Router.table()``."""
@@ -191,7 +201,7 @@ class Elsewhere:
 
     def close(self) -> None:
         """End the other process and wait for it."""
-        with contextlib.suppress(OSError, EOFError, _PeerFailedError):
+        with contextlib.suppress(SplitProcessError):
             self._written()
         with contextlib.suppress(OSError):
             self._conn.send(("exit", None))
@@ -200,10 +210,24 @@ class Elsewhere:
 
     def _ask(self, what: str, arg: object) -> object:
         self._written()
-        self._conn.send((what, arg))
-        tag, answer = self._conn.recv()
+        self._send((what, arg))
+        return self._receive()
+
+    def _send(self, message: tuple[str, object]) -> None:
+        try:
+            self._conn.send(message)
+        except OSError as exc:
+            raise SplitProcessError(f"it no longer reads its pipe ({exc})") from None
+
+    def _receive(self) -> object:
+        """The other process's next answer (``("ok", answer)``); SplitProcessError with
+        its last words when it failed, or when it ended."""
+        try:
+            tag, answer = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise SplitProcessError(f"it ended ({type(exc).__name__})") from None
         if tag != "ok":
-            raise _PeerFailedError(str(answer))
+            raise _failed(tag, answer)
         return answer
 
 
@@ -233,7 +257,7 @@ def converge_split(fabric: Fabric, max_time: float, network: Network, plan: Plan
     except SplitRunError:
         elsewhere.close()
         return None
-    except (_PeerFailedError, EOFError, OSError) as exc:
+    except (SplitProcessError, EOFError, OSError) as exc:
         elsewhere.close()
         print(
             f"warning: the second process of the split run failed ({exc}); converging on one core",
@@ -320,12 +344,12 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: L
             continue
         if what == "snapshot":
             taken = prepared.pop(arg, None)
-            conn.send_bytes(taken if taken is not None else snapshotted(arg))
+            conn.send(("ok", taken if taken is not None else snapshotted(arg)))
             continue
         if what == "members":
             names, level, first = arg
             done = frozenset(key for key, text in made.items() if text is not None)
-            conn.send_bytes(pickle.dumps((prepared, done), 5))
+            conn.send(("ok", (prepared, done)))
             prepared = {}
             loc_ribs = ((name, loc_rib_array(fabric.router(name).loc_rib, texts)) for name in names)
             conn.send(("ok", _write(loc_ribs, level, first)))
@@ -338,8 +362,8 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: L
             name, separator = arg
             array = loc_rib_array(fabric.router(name).loc_rib, texts)
             for piece in array.items(item_encoder(separator), separator):
-                conn.send_bytes(piece.encode("ascii"))
-            conn.send_bytes(b"")
+                conn.send_bytes(b"+" + piece.encode("ascii"))
+            conn.send_bytes(b".")
             continue
         conn.send(("ok", answers[what](arg)))
 

@@ -94,8 +94,8 @@ class LocalViews:
     ) -> ViewTexts:
         """Each view at ``now`` in the report's order, encoded as a member of an object
         at depth ``level`` (:func:`~bgpemu.cli._json_stream.encoded_value`), or None
-        when it reads a node of the other process or is in ``skip`` (``(category,
-        key)``s made elsewhere); each computed when its turn comes."""
+        when it reads a node of the other process, is in ``skip`` (``(category, key)``s
+        made elsewhere) or fails; each computed when its turn comes."""
         for category, members in view_work(self.network, self.plan, snaps, now):
             yield category, self._texts(category, members, level, skip)
 
@@ -113,6 +113,11 @@ class LocalViews:
             try:
                 value = compute()
             except _ElsewhereNodeError:
+                yield key, None
+                continue
+            except Exception:
+                # A view that fails here (a bug) is not made here: the parent computes
+                # it at its turn over every snapshot, as one process does, and raises.
                 yield key, None
                 continue
             yield key, encoded_value(value, level)

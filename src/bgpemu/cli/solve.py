@@ -26,7 +26,7 @@ from bgpemu.cli._json_stream import EncodedArray, EncodedValue, Handoff, json_ch
 from bgpemu.cli._observe_mqtt import UsageError
 from bgpemu.cli._observe_render import add_output_options, emit, render_rib, render_view
 from bgpemu.cli._problems import refuse
-from bgpemu.cli._solve_split import Elsewhere, internal_errors, loc_rib_array
+from bgpemu.cli._solve_split import Elsewhere, SplitProcessError, internal_errors, loc_rib_array
 from bgpemu.cli._solve_traffic import add_traffic_options, run_traffic, traffic_argv
 from bgpemu.cli._split_views import VIEW_LEVEL, views_made_here, views_written
 from bgpemu.cli.examples import TOPOLOGY_HELP
@@ -362,6 +362,14 @@ def _run_topology(args: argparse.Namespace) -> int:
         return 1
     try:
         return _answer(args, solution)
+    except SplitProcessError as exc:
+        sys.stdout.flush()
+        print(
+            f"error: the second process of this run on two cores failed ({exc}); "
+            "the output above is incomplete: run again with --jobs 1",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         if solution.elsewhere is not None:
             solution.elsewhere.close()
