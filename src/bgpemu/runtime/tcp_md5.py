@@ -121,16 +121,20 @@ async def open_connection(
     """Connect from ``local_address`` to ``address``:``port``, signing with ``key`` if any.
 
     The key is set on the socket before ``connect`` (RFC 2385 §2: the SYN is signed
-    too).  OSError / :class:`Md5UnavailableError` like :func:`asyncio.open_connection`.
+    too).  The socket is bound with ``SO_REUSEADDR``, as the listeners are: once this
+    connection is closed here first, its ephemeral port stays in TIME_WAIT for a minute,
+    and without the option no listener could bind that port on ``local_address``
+    meanwhile (a speaker started then on that address and port: "address already in
+    use").  OSError / :class:`Md5UnavailableError` like :func:`asyncio.open_connection`.
     """
-    if key is None:
-        return await asyncio.open_connection(address, port, local_addr=(local_address, 0))
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((local_address, 0))
-        set_md5_key(sock, address, key, who=who)
+        if key is not None:
+            set_md5_key(sock, address, key, who=who)
         await asyncio.get_running_loop().sock_connect(sock, (address, port))
         return await asyncio.open_connection(sock=sock)
     except BaseException:
