@@ -83,33 +83,31 @@ class Elsewhere:
         self.names = names
         self._conn = conn
         self._pid = pid
-        self._taken: dict[str, bytes] = {}
-        """Prepared snapshots received, still pickled (unpickled when read)."""
         self._writing = False
         """A :meth:`write_members` whose answer is still to be read."""
         self._errors: dict[str, dict[str, int]] = {}
         self.views_done: frozenset[tuple[str, str]] = frozenset()
-        """The Azure views (category, key) computed there (:meth:`prepare`), as
+        """The Azure views (category, key) computed there (:meth:`make_views`), as
         known at the last :meth:`write_members`; :meth:`write_views` writes them."""
 
     def snapshot(self, name: str) -> RouterSnapshot:
-        """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`)."""
-        taken = self._taken.pop(name, None)
-        if taken is None:
-            taken = cast(bytes, self._ask("snapshot", name))
-        return cast(RouterSnapshot, pickle.loads(taken))
+        """Node ``name``'s snapshot (:func:`bgpemu.azure.snapshot.snapshot`), as the
+        views read it (the plan's ``views_without_adj_rib_out`` leave out the
+        Adj-RIBs-Out)."""
+        return cast(RouterSnapshot, pickle.loads(cast(bytes, self._ask("snapshot", name))))
 
-    def prepare(self, names: Iterable[str], views: tuple[float, int] | None = None) -> None:
-        """Have work done there now, ahead of the questions, while this process writes
-        something else: with ``views`` (``(now, level)``), the Azure views at ``now``
-        that read only its nodes' snapshots, in the report's order, each encoded as a
-        member of an object at depth ``level`` (:func:`~bgpemu.cli._json_stream.
-        encoded_value`; :meth:`write_members` tells which, :attr:`views_done`), until
-        the next question; then the snapshots of ``names`` as the views read them (the
-        plan's ``views_without_adj_rib_out`` leave out the Adj-RIBs-Out): without
-        ``views``, each until the next question; with, those the views it left to this
-        process read (all of them if it did not get to every view)."""
-        self._conn.send(("prepare", (sorted(names), views)))
+    def take_snapshots(self, names: Iterable[str]) -> None:
+        """Have the snapshots of ``names`` taken there now, each until the next
+        question, while this process writes something else (:meth:`snapshot` then
+        answers at once)."""
+        self._send(("take", sorted(names)))
+
+    def make_views(self, now: float, level: int) -> None:
+        """Have the Azure views at ``now`` that read only its nodes' snapshots made there
+        now, in the report's order, each encoded as a member of an object at depth
+        ``level`` (:func:`~bgpemu.cli._json_stream.encoded_value`), until the next
+        question (:meth:`write_members` tells which, :attr:`views_done`)."""
+        self._send(("make", (now, level)))
 
     def write_views(self, keys: list[tuple[str, str]], level: int, first: bool) -> int:
         """Have the other process write the views ``keys`` (consecutive members of one
@@ -165,14 +163,10 @@ class Elsewhere:
         the report's ``nodes``, at depth ``level``) straight to standard output, as
         :func:`~bgpemu.cli._json_stream.member_chunks` writes them (a
         :class:`~bgpemu.cli._json_stream.Handoff`: the caller put out everything before);
-        run ``meanwhile`` while it writes, then wait for it.  Before it writes, it
-        sends the snapshots :meth:`prepare` had taken (unpickled when read, while it
-        writes) and the views it computed ahead (:attr:`views_done`), which
-        ``meanwhile`` need not compute."""
+        run ``meanwhile`` while it writes, then wait for it.  Before it writes, it tells
+        which views it made ahead (:attr:`views_done`): ``meanwhile`` need not make them."""
         self._send(("members", (names, level, first)))
-        taken, done = cast("tuple[dict[str, bytes], frozenset[tuple[str, str]]]", self._receive())
-        self._taken.update(taken)
-        self.views_done = done
+        self.views_done = cast("frozenset[tuple[str, str]]", self._receive())
         return self._handoff(None, meanwhile)
 
     def _handoff(
@@ -323,15 +317,14 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: L
         what, arg = conn.recv()
         if what == "exit":
             return
-        if what == "prepare":
-            names, at = arg
-            if at is None:  # the report comes through the pipe: its snapshots, as it can
-                for name in names:
-                    if conn.poll():
-                        break
-                    prepared[name] = snapshotted(name)
-                continue
-            now, level = at
+        if what == "take":
+            for name in arg:
+                if conn.poll():
+                    break
+                prepared[name] = snapshotted(name)
+            continue
+        if what == "make":
+            now, level = arg
             pending = (
                 ((category, key), text)
                 for category, members in views.made(snaps, now, level)
@@ -348,9 +341,7 @@ def _serve(fabric: Fabric, shard: Shard, conn: Connection, logged: int, views: L
             continue
         if what == "members":
             names, level, first = arg
-            done = frozenset(key for key, text in made.items() if text is not None)
-            conn.send(("ok", (prepared, done)))
-            prepared = {}
+            conn.send(("ok", frozenset(key for key, text in made.items() if text is not None)))
             loc_ribs = ((name, loc_rib_array(fabric.router(name).loc_rib, texts)) for name in names)
             conn.send(("ok", _write(loc_ribs, level, first)))
             continue

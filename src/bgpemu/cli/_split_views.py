@@ -12,7 +12,7 @@ The order of the work, vWAN 2 x 50 x 200 (0.25 s of Loc-RIB text for each half, 
 of views for each):
 
 1. this process writes its own nodes' Loc-RIBs; the other computes its views
-   (:meth:`Elsewhere.prepare <bgpemu.cli._solve_split.Elsewhere.prepare>`) until asked;
+   (:meth:`Elsewhere.make_views <bgpemu.cli._solve_split.Elsewhere.make_views>`) until asked;
 2. the other writes its nodes' Loc-RIBs; this one computes the views the other did not
    make and that read only its own nodes (:func:`views_made_here`);
 3. the views are written in the report's order (:func:`views_written`): this process's

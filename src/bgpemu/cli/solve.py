@@ -214,7 +214,7 @@ def _print_tables(
     if args.output == "json":
         _write_json(members)
     else:
-        if isinstance(elsewhere, Elsewhere):
+        if elsewhere is not None:
             tables = {
                 name: elsewhere.table(name)
                 if name in elsewhere.names
@@ -289,9 +289,10 @@ def report_json_members(
     network, plan, now = solution.network, solution.plan, solution.converged_after
     elsewhere = _elsewhere(solution)
     work = view_work(network, plan, solution.snapshots, now)
-    if elsewhere is not None:
-        at = (now, VIEW_LEVEL) if direct else None
-        elsewhere.prepare(plan.view_speakers() & elsewhere.names, at)
+    if elsewhere is not None and direct:
+        elsewhere.make_views(now, VIEW_LEVEL)
+    elif elsewhere is not None:  # the views, here, read its Azure speakers' snapshots
+        elsewhere.take_snapshots(plan.view_speakers() & elsewhere.names)
     here: list[tuple[str, list[tuple[str, EncodedValue | None]]]] = []
 
     def work_out_here() -> None:
